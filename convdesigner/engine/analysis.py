@@ -1,0 +1,351 @@
+"""Analyse a design: every layer's shapes, counts, receptive field and diagnostics, in one pass.
+
+Diagnostics, never exceptions: whatever a user typed, `analyze` returns an `Analysis`. An error names the
+layer and the rule it breaks; every layer after the first error is marked as not computed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from math import prod
+from typing import Any
+
+from .arguments import MAX_INT, check_value, describe
+from .design import Design, Layer, axis_name
+from .evaluation import IDENTITY, AxisGeometry, Evaluation, LayerContext, Refusal
+from .layers import CATALOG, did_you_mean
+from .layers.common import LayerType
+from .receptive_field import AxisSources, FieldMap, compose, dependency_positions, merge
+
+ERROR = "error"
+WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """An error or warning about one layer (``layer`` None: about the design's input)."""
+
+    severity: str
+    layer: str | None
+    rule: str
+    message: str
+    suggestion: str | None = None
+    axis: int | None = None
+    argument: str | None = None
+
+    @property
+    def text(self) -> str:
+        """The message as users read it: 'conv3: kernel 7 ... on axis H; pad by 2 more ...'."""
+        where = self.layer if self.layer is not None else "input"
+        hint = f"; {self.suggestion}" if self.suggestion else ""
+        return f"{where}: {self.message}{hint}"
+
+
+@dataclass(frozen=True)
+class ReceptiveField:
+    """A layer output's receptive field on the network input, per spatial axis (see receptive_field)."""
+
+    size: tuple[int, ...]
+    jump: tuple[Fraction, ...]
+    start: tuple[Fraction | None, ...]
+
+
+@dataclass(frozen=True)
+class LayerResult:
+    """Everything the engine knows about one layer of an analysed design."""
+
+    index: int
+    layer: Layer
+    input_shape: tuple[int, ...] | None = None
+    output_shape: tuple[int, ...] | None = None
+    params: int | None = None
+    macs: int | None = None
+    receptive_field: ReceptiveField | None = None
+    geometry: tuple[AxisGeometry, ...] | None = None
+    diagnostics: tuple[Diagnostic, ...] = ()
+    sources: tuple[AxisSources, ...] | str | None = None
+    field_maps: tuple[FieldMap, ...] | None = field(default=None, repr=False)
+    joined_index: int | None = None
+
+    @property
+    def name(self) -> str:
+        return self.layer.name
+
+    @property
+    def type(self) -> str:
+        return self.layer.type
+
+    @property
+    def computed(self) -> bool:
+        return self.output_shape is not None
+
+    @property
+    def activations(self) -> int | None:
+        """Elements of the output tensor for one sample (times 4 bytes in float32)."""
+        return prod(self.output_shape) if self.output_shape is not None else None
+
+    @property
+    def errors(self) -> tuple[Diagnostic, ...]:
+        return tuple(d for d in self.diagnostics if d.severity == ERROR)
+
+    @property
+    def warnings(self) -> tuple[Diagnostic, ...]:
+        return tuple(d for d in self.diagnostics if d.severity == WARNING)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """The analysed design."""
+
+    design: Design
+    layers: tuple[LayerResult, ...]
+    input_diagnostics: tuple[Diagnostic, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def errors(self) -> tuple[Diagnostic, ...]:
+        return tuple(d for d in self.diagnostics if d.severity == ERROR)
+
+    @property
+    def warnings(self) -> tuple[Diagnostic, ...]:
+        return tuple(d for d in self.diagnostics if d.severity == WARNING)
+
+    @property
+    def diagnostics(self) -> tuple[Diagnostic, ...]:
+        return self.input_diagnostics + tuple(d for r in self.layers for d in r.diagnostics)
+
+    @property
+    def output_shape(self) -> tuple[int, ...] | None:
+        if not self.ok:
+            return None
+        return self.layers[-1].output_shape if self.layers else self.design.input.shape
+
+    @property
+    def total_params(self) -> int:
+        return sum(r.params or 0 for r in self.layers)
+
+    @property
+    def total_macs(self) -> int:
+        return sum(r.macs or 0 for r in self.layers)
+
+    @property
+    def total_activations(self) -> int:
+        return sum(r.activations or 0 for r in self.layers)
+
+    def result(self, name: str) -> LayerResult:
+        for r in self.layers:
+            if r.name == name:
+                return r
+        raise KeyError(name)
+
+    def dependency_interval(self, index: int, position: tuple[int, ...]) -> tuple[tuple[int, int], ...] | None:
+        """The exact interval of network-input positions, per axis, that output ``position`` of layer
+        ``index`` depends on, borders included (padding excluded). None when the layer's field is not
+        spatial (after Flatten or Linear) or the layer was not computed."""
+        target = self.layers[index]
+        if not target.computed or target.field_maps is None:
+            return None
+        ndim = len(target.output_shape) - 1  # type: ignore[arg-type]
+        needed: dict[int, list[set[int]]] = {index: [{p} for p in position]}
+        for j in range(index, -1, -1):
+            sets = needed.pop(j, None)
+            if sets is None:
+                continue
+            r = self.layers[j]
+            assert r.input_shape is not None
+            if r.sources == IDENTITY or r.sources is None:
+                prev = sets
+            else:
+                prev = [dependency_positions(src, s, size)
+                        for src, s, size in zip(r.sources, sets, r.input_shape[1:])]
+            _union_into(needed, j - 1, prev)
+            if r.joined_index is not None:
+                _union_into(needed, r.joined_index, [set(s) for s in sets])
+        sets = needed.get(-1, [set()] * ndim)
+        if any(not s for s in sets):
+            return None
+        return tuple((min(s), max(s)) for s in sets)
+
+
+def _union_into(needed: dict[int, list[set[int]]], key: int, sets: list[set[int]]) -> None:
+    if key in needed:
+        for mine, more in zip(needed[key], sets):
+            mine |= more
+    else:
+        needed[key] = [set(s) for s in sets]
+
+
+def check_input(design: Design) -> list[Diagnostic]:
+    """Problems with the design's input shape."""
+    spec = design.input
+    problems = []
+    if not 1 <= len(spec.size) <= 3:
+        problems.append(f"the input needs 1, 2 or 3 spatial sizes, not {len(spec.size)}")
+    for label, value in [("channels", spec.channels)] + [(f"size on axis {axis_name(a, len(spec.size))}", v)
+                                                          for a, v in enumerate(spec.size)]:
+        if not isinstance(value, int) or isinstance(value, bool):
+            problems.append(f"{label} must be an integer, not {describe(value)}")
+        elif value < 1:
+            problems.append(f"{label} must be at least 1, not {value}")
+        elif value > MAX_INT:
+            problems.append(f"{label} is out of range: {describe(value)} is larger than {MAX_INT}")
+    return [Diagnostic(ERROR, None, "input", p) for p in problems]
+
+
+def check_arguments(layer_type: LayerType, layer: Layer, ndim: int) -> list[Refusal]:
+    """Type and range problems with a layer's arguments (unknown names, missing required ones, values
+    of the wrong kind), each naming the argument."""
+    problems = []
+    known = layer_type.argument_names
+    for key, _value in layer.args:
+        if key not in known:
+            guess = did_you_mean(key, known)
+            problems.append(Refusal("argument", f"{layer.type} has no argument '{key}'",
+                                    f"did you mean '{guess}'?" if guess else
+                                    f"its arguments are {', '.join(known)}", argument=key))
+    given = layer.arguments
+    for arg in layer_type.arguments:
+        if arg.name not in given:
+            if arg.required:
+                problems.append(Refusal("argument", f"{arg.name} is required", argument=arg.name))
+            continue
+        problem = check_value(arg, given[arg.name], ndim)
+        if problem:
+            problems.append(Refusal("argument", problem, argument=arg.name))
+    return problems
+
+
+def resolved_arguments(layer_type: LayerType, layer: Layer) -> dict[str, Any]:
+    """The layer's arguments with PyTorch's defaults filled in."""
+    given = layer.arguments
+    return {a.name: given.get(a.name, a.default) for a in layer_type.arguments}
+
+
+def _error(layer: Layer, refusal: Refusal) -> Diagnostic:
+    return Diagnostic(ERROR, layer.name, refusal.rule, refusal.message, refusal.suggestion, refusal.axis,
+                      refusal.argument)
+
+
+def analyze(design: Design) -> Analysis:
+    """Evaluate every layer of a design in order."""
+    input_problems = check_input(design)
+    results: list[LayerResult] = []
+    failed = bool(input_problems)
+    shape: tuple[int, ...] | None = None if failed else design.input.shape
+    maps: tuple[FieldMap, ...] | None = None if failed else (FieldMap.identity(),) * design.input.ndim
+    seen: dict[str, int] = {}
+    for index, layer in enumerate(design.layers):
+        if failed or shape is None:
+            results.append(LayerResult(index, layer))
+            continue
+        result = _evaluate_layer(index, layer, shape, maps, seen, results)
+        seen.setdefault(layer.name, index)
+        results.append(result)
+        if not result.computed:
+            failed = True
+            continue
+        shape = result.output_shape
+        maps = result.field_maps
+    return Analysis(design, tuple(results), tuple(input_problems))
+
+
+def _evaluate_layer(
+    index: int, layer: Layer, shape: tuple[int, ...], maps: tuple[FieldMap, ...] | None,
+    seen: dict[str, int], results: list[LayerResult],
+) -> LayerResult:
+    def refused(problems: list[Refusal]) -> LayerResult:
+        return LayerResult(index, layer, shape, diagnostics=tuple(_error(layer, p) for p in problems))
+
+    if layer.name in seen:
+        return refused([Refusal("name", f"the name '{layer.name}' is already used by layer {seen[layer.name] + 1}",
+                                "give every layer its own name")])
+    layer_type = CATALOG.get(layer.type)
+    if layer_type is None:
+        guess = did_you_mean(layer.type, list(CATALOG))
+        return refused([Refusal("type", f"unknown layer type '{layer.type}'",
+                                f"did you mean '{guess}'?" if guess else None)])
+    ndim = layer_type.ndim or max(1, len(shape) - 1)
+    problems = check_arguments(layer_type, layer, ndim)
+    if problems:
+        return refused(problems)
+    args = resolved_arguments(layer_type, layer)
+    joined_index = joined_shape = None
+    if "from" in args:
+        source = args["from"]
+        joined_index = seen.get(source)
+        if joined_index is None:
+            earlier = list(seen)
+            guess = did_you_mean(source, earlier) if earlier else None
+            return refused([Refusal("from", f"there is no earlier layer named '{source}' to join",
+                                    f"did you mean '{guess}'?" if guess else "name a layer above this one",
+                                    argument="from")])
+        joined_shape = results[joined_index].output_shape
+    ctx = LayerContext(layer, args, shape, results[joined_index].name if joined_index is not None else None,
+                       joined_shape)
+    try:
+        evaluation = layer_type.rule(ctx)
+    except Refusal as refusal:
+        return refused([refusal])
+    diagnostics = [Diagnostic(WARNING, layer.name, n.rule, n.message, n.suggestion, n.axis) for n in evaluation.notes]
+    new_maps, field_notes = _next_field(layer, evaluation, maps,
+                                        results[joined_index].field_maps if joined_index is not None else None)
+    diagnostics += field_notes
+    return LayerResult(
+        index, layer, shape, evaluation.output_shape, evaluation.params, evaluation.macs,
+        _receptive_field(new_maps), evaluation.geometry, tuple(diagnostics), evaluation.sources, new_maps,
+        joined_index,
+    )
+
+
+def _next_field(
+    layer: Layer, evaluation: Evaluation, maps: tuple[FieldMap, ...] | None,
+    joined: tuple[FieldMap, ...] | None,
+) -> tuple[tuple[FieldMap, ...] | None, list[Diagnostic]]:
+    notes: list[Diagnostic] = []
+    if maps is None or evaluation.sources is None:
+        return None, notes
+    if evaluation.sources == IDENTITY:
+        new = maps
+    else:
+        composed = [compose(m, src) for m, src in zip(maps, evaluation.sources)]  # type: ignore[arg-type]
+        if any(c is None for c in composed):
+            notes.append(Diagnostic(WARNING, layer.name, "field-period",
+                                    "the receptive field is not tracked past this layer: its up-sampling "
+                                    "pattern repeats too rarely to compute exactly"))
+            return None, notes
+        new = tuple(composed)  # type: ignore[arg-type]
+    if joined is None:
+        return new, notes
+    if len(joined) != len(new):
+        return None, notes
+    merged = []
+    for axis, (a, b) in enumerate(zip(new, joined)):
+        m = merge(a, b)
+        name = axis_name(axis, len(new))
+        if m is None:
+            notes.append(Diagnostic(WARNING, layer.name, "field-misaligned",
+                                    f"the joined fields step differently on axis {name} (jumps {a.jump} and "
+                                    f"{b.jump}): the larger field is kept", axis=axis))
+            m = a if a.size >= b.size else b
+        elif a.start != b.start:
+            notes.append(Diagnostic(WARNING, layer.name, "field-misaligned",
+                                    f"the joined fields are centred differently on axis {name} "
+                                    f"({_num(a.start)} and {_num(b.start)})", axis=axis))
+        merged.append(m)
+    return tuple(merged), notes
+
+
+def _num(value: Fraction | None) -> str:
+    if value is None:
+        return "none"
+    return str(value.numerator) if value.denominator == 1 else str(float(value))
+
+
+def _receptive_field(maps: tuple[FieldMap, ...] | None) -> ReceptiveField | None:
+    if maps is None:
+        return None
+    return ReceptiveField(tuple(m.size for m in maps), tuple(m.jump for m in maps), tuple(m.start for m in maps))

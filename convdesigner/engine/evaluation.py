@@ -1,0 +1,103 @@
+"""What a layer type's rule receives and returns when the engine evaluates one layer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .arithmetic import EquivalentConvolution
+from .design import Layer, axis_name
+from .receptive_field import AxisSources
+
+
+class Refusal(Exception):
+    """A layer breaks a rule: raised inside a layer rule, turned into an error diagnostic by the engine
+    (users never see it as an exception)."""
+
+    def __init__(
+        self, rule: str, message: str, suggestion: str | None = None, axis: int | None = None,
+        argument: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.rule = rule
+        self.message = message
+        self.suggestion = suggestion
+        self.axis = axis
+        self.argument = argument
+
+
+@dataclass(frozen=True)
+class Note:
+    """A warning a layer rule raises without refusing the layer."""
+
+    rule: str
+    message: str
+    suggestion: str | None = None
+    axis: int | None = None
+
+
+@dataclass(frozen=True)
+class AxisGeometry:
+    """One axis of a sliding-window layer, resolved: what the canvas draws and the arithmetic used.
+
+    For a transposed convolution ``a`` is the output padding, ``p_low == p_high`` is its ``padding`` and
+    ``equivalent`` its direct-convolution form.
+    """
+
+    i: int
+    k: int
+    s: int
+    p_low: int
+    p_high: int
+    d: int
+    o: int
+    a: int = 0
+    transposed: bool = False
+    ceil_mode: bool = False
+    unvisited: int = 0  # units of the padded input at the high end that no window reaches
+    relationship: str = ""
+    equivalent: EquivalentConvolution | None = None
+
+
+#: Marks a layer that keeps every unit where it is (activations, normalisation, dropout).
+IDENTITY = "identity"
+
+
+@dataclass
+class Evaluation:
+    """A layer rule's result."""
+
+    output_shape: tuple[int, ...]
+    params: int = 0
+    macs: int = 0
+    sources: tuple[AxisSources, ...] | str | None = IDENTITY  # None: the spatial field ends here
+    geometry: tuple[AxisGeometry, ...] | None = None
+    notes: list[Note] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class LayerContext:
+    """What a layer rule sees: the layer, its arguments with defaults filled in, the incoming shape
+    (channels first, no batch axis) and, for a join, the joined layer's name and output shape."""
+
+    layer: Layer
+    args: dict[str, Any]
+    input_shape: tuple[int, ...]
+    joined_name: str | None = None
+    joined_shape: tuple[int, ...] | None = None
+
+    @property
+    def ndim(self) -> int:
+        """Spatial axes of the incoming tensor."""
+        return len(self.input_shape) - 1
+
+    @property
+    def channels(self) -> int:
+        return self.input_shape[0]
+
+    @property
+    def spatial(self) -> tuple[int, ...]:
+        return self.input_shape[1:]
+
+    def axis(self, axis: int) -> str:
+        return axis_name(axis, self.ndim)

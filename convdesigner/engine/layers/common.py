@@ -1,0 +1,122 @@
+"""Pieces every layer rule uses: the layer type record, rank and width checks, per-axis resolution."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from math import prod
+from typing import Any
+
+from ..arguments import Argument, Kind, per_axis
+from ..evaluation import Evaluation, LayerContext, Refusal
+
+Rule = Callable[[LayerContext], Evaluation]
+
+
+@dataclass(frozen=True)
+class LayerType:
+    """A layer type: its PyTorch class name, the kind it belongs to in menus, the spatial rank it needs
+    (None: any), its constructor arguments and the rule that evaluates it."""
+
+    name: str
+    family: str
+    ndim: int | None
+    arguments: tuple[Argument, ...]
+    rule: Rule
+    summary: str = ""
+    torch_name: str | None = None  # the torch.nn class; None for convdesigner's own joins
+
+    def argument(self, name: str) -> Argument:
+        for arg in self.arguments:
+            if arg.name == name:
+                return arg
+        raise KeyError(name)
+
+    @property
+    def argument_names(self) -> tuple[str, ...]:
+        return tuple(a.name for a in self.arguments)
+
+
+def int_arg(name: str, default: Any = None, minimum: int | None = 1, **kw: Any) -> Argument:
+    return Argument(name, Kind.INT, default, minimum=minimum, **kw)
+
+
+def axes_arg(name: str, default: Any = None, minimum: int = 1, **kw: Any) -> Argument:
+    return Argument(name, Kind.AXES, default, minimum=minimum, **kw)
+
+
+def bool_arg(name: str, default: Any, **kw: Any) -> Argument:
+    return Argument(name, Kind.BOOL, default, **kw)
+
+
+def float_arg(name: str, default: Any, **kw: Any) -> Argument:
+    return Argument(name, Kind.FLOAT, default, **kw)
+
+
+def dims_word(n: int) -> str:
+    return {0: "no spatial axes", 1: "1 spatial axis"}.get(n, f"{n} spatial axes")
+
+
+def shape_text(shape: tuple[int, ...]) -> str:
+    """A shape as users read it: 64×56×56."""
+    return "×".join(str(v) for v in shape)
+
+
+def require_rank(ctx: LayerContext, ndim: int, type_name: str) -> None:
+    """Refuse an input whose spatial rank does not match the layer (Conv2d on a 1-D signal, ...)."""
+    if ctx.ndim != ndim:
+        have = ctx.ndim
+        family = type_name[:-2]
+        hint = f"use {family}{have}d" if 1 <= have <= 3 and family else None
+        raise Refusal(
+            "rank",
+            f"{type_name} needs an input with channels and {dims_word(ndim)}, but it receives "
+            f"{shape_text(ctx.input_shape)} ({dims_word(have)})",
+            hint,
+        )
+
+
+def inferred_width(ctx: LayerContext, name: str, incoming: int, what: str) -> int:
+    """An argument the engine infers from the incoming tensor (in_channels, num_features, ...): when the
+    design gives it, it must agree."""
+    given = ctx.args.get(name)
+    if given is not None and given != incoming:
+        raise Refusal(
+            "width",
+            f"{name} is {given} but the incoming tensor has {incoming} {what}",
+            f"remove {name} to infer it, or set it to {incoming}",
+            argument=name,
+        )
+    return incoming
+
+
+def check_groups(ctx: LayerContext, in_channels: int, out_channels: int) -> int:
+    groups = ctx.args["groups"]
+    for label, count in (("in_channels", in_channels), ("out_channels", out_channels)):
+        if count % groups:
+            raise Refusal(
+                "groups",
+                f"groups ({groups}) must divide {label} ({count})",
+                f"choose groups among the common divisors of {in_channels} and {out_channels}",
+                argument="groups",
+            )
+    return groups
+
+
+def resolve_axes(ctx: LayerContext, name: str, fallback: str | None = None) -> tuple[int, ...]:
+    """An AXES argument as one int per spatial axis (``fallback`` names the argument it defaults to,
+    as pooling's stride defaults to its kernel size)."""
+    value = ctx.args.get(name)
+    if value is None and fallback is not None:
+        value = ctx.args[fallback]
+    return tuple(per_axis(value, ctx.ndim))
+
+
+def volume(values: tuple[int, ...]) -> int:
+    return prod(values)
+
+
+def axis_unit(axis_letter: str, count: int) -> str:
+    """'2 input rows' / '1 input column' / ... for an axis letter."""
+    word = {"H": "row", "W": "column", "D": "slice", "L": "position"}.get(axis_letter, "unit")
+    return f"{count} input {word}{'' if count == 1 else 's'}"

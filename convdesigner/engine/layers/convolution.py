@@ -1,0 +1,188 @@
+"""Conv1d/2d/3d and ConvTranspose1d/2d/3d."""
+
+from __future__ import annotations
+
+from ..arguments import Argument, Kind
+from ..arithmetic import (
+    equivalent_convolution,
+    full_padding,
+    same_padding,
+    transposed_output_size,
+    transposed_relationship,
+)
+from ..evaluation import AxisGeometry, Evaluation, LayerContext, Refusal
+from ..receptive_field import Scatter, Window
+from .common import (
+    LayerType,
+    axes_arg,
+    bool_arg,
+    check_groups,
+    inferred_width,
+    int_arg,
+    require_rank,
+    resolve_axes,
+    shape_text,
+    volume,
+)
+from .windows import dropped_input_note, window_axis
+
+PADDING_MODE_CHOICES = ("zeros", "reflect", "replicate", "circular")
+
+
+def _conv_arguments() -> tuple[Argument, ...]:
+    return (
+        int_arg("in_channels", inferred=True, help="taken from the previous layer"),
+        int_arg("out_channels", required=True),
+        axes_arg("kernel_size", required=True),
+        axes_arg("stride", 1),
+        Argument("padding", Kind.CONV_PADDING, 0,
+                 help="an int, one per axis, [low, high] per axis, 'valid', 'same' or 'full'"),
+        axes_arg("dilation", 1),
+        int_arg("groups", 1),
+        bool_arg("bias", True),
+        Argument("padding_mode", Kind.CHOICE, "zeros", choices=PADDING_MODE_CHOICES),
+    )
+
+
+def _transposed_arguments() -> tuple[Argument, ...]:
+    return (
+        int_arg("in_channels", inferred=True, help="taken from the previous layer"),
+        int_arg("out_channels", required=True),
+        axes_arg("kernel_size", required=True),
+        axes_arg("stride", 1),
+        axes_arg("padding", 0, minimum=0),
+        axes_arg("output_padding", 0, minimum=0, help="the paper's a: extra units on the high side"),
+        int_arg("groups", 1),
+        bool_arg("bias", True),
+        axes_arg("dilation", 1),
+        Argument("padding_mode", Kind.CHOICE, "zeros", choices=("zeros",)),
+    )
+
+
+def resolve_conv_padding(ctx: LayerContext, kernel: tuple[int, ...], stride: tuple[int, ...],
+                         dilation: tuple[int, ...]) -> tuple[tuple[int, int], ...]:
+    """The (low, high) padding per axis of a convolution's ``padding`` argument."""
+    value = ctx.args["padding"]
+    ndim = ctx.ndim
+    if value == "valid":
+        return ((0, 0),) * ndim
+    if value == "same":
+        if any(s != 1 for s in stride):
+            raise Refusal("same-padding", "padding='same' needs stride 1 on every axis (PyTorch refuses "
+                          "it for strided convolutions)", "set the padding explicitly", argument="padding")
+        return tuple(same_padding(k, d) for k, d in zip(kernel, dilation))
+    if value == "full":
+        return tuple((full_padding(k, d),) * 2 for k, d in zip(kernel, dilation))
+    if isinstance(value, int):
+        return ((value, value),) * ndim
+    return tuple((v[0], v[1]) if isinstance(v, tuple) else (v, v) for v in value)
+
+
+def _check_padding_mode(ctx: LayerContext, pads: tuple[tuple[int, int], ...]) -> None:
+    mode = ctx.args["padding_mode"]
+    if mode == "zeros":
+        return
+    for axis, ((lo, hi), i) in enumerate(zip(pads, ctx.spatial)):
+        limit_ok = max(lo, hi) < i if mode == "reflect" else max(lo, hi) <= i
+        if not limit_ok:
+            bound = "smaller than" if mode == "reflect" else "at most"
+            raise Refusal(
+                "padding-mode",
+                f"{mode} padding of {max(lo, hi)} must be {bound} the input size {i} on axis {ctx.axis(axis)}",
+                "use less padding or padding_mode 'zeros'",
+                axis,
+                "padding",
+            )
+
+
+def conv_rule(ndim: int, type_name: str):
+    def evaluate(ctx: LayerContext) -> Evaluation:
+        require_rank(ctx, ndim, type_name)
+        in_channels = inferred_width(ctx, "in_channels", ctx.channels, "channels")
+        out_channels = ctx.args["out_channels"]
+        groups = check_groups(ctx, in_channels, out_channels)
+        kernel = resolve_axes(ctx, "kernel_size")
+        stride = resolve_axes(ctx, "stride")
+        dilation = resolve_axes(ctx, "dilation")
+        pads = resolve_conv_padding(ctx, kernel, stride, dilation)
+        _check_padding_mode(ctx, pads)
+        geometry = tuple(
+            window_axis(ctx, axis, k, s, lo, hi, d)
+            for axis, (k, s, (lo, hi), d) in enumerate(zip(kernel, stride, pads, dilation))
+        )
+        out_spatial = tuple(g.o for g in geometry)
+        weights = out_channels * (in_channels // groups) * volume(kernel)
+        params = weights + (out_channels if ctx.args["bias"] else 0)
+        macs = volume(out_spatial) * weights
+        notes = [n for axis, g in enumerate(geometry) if (n := dropped_input_note(ctx, g, axis))]
+        return Evaluation(
+            (out_channels, *out_spatial), params, macs,
+            tuple(Window(g.k, g.s, g.p_low, g.d) for g in geometry), geometry, notes,
+        )
+
+    return evaluate
+
+
+def transposed_rule(ndim: int, type_name: str):
+    def evaluate(ctx: LayerContext) -> Evaluation:
+        require_rank(ctx, ndim, type_name)
+        in_channels = inferred_width(ctx, "in_channels", ctx.channels, "channels")
+        out_channels = ctx.args["out_channels"]
+        groups = check_groups(ctx, in_channels, out_channels)
+        kernel = resolve_axes(ctx, "kernel_size")
+        stride = resolve_axes(ctx, "stride")
+        padding = resolve_axes(ctx, "padding")
+        out_pad = resolve_axes(ctx, "output_padding")
+        dilation = resolve_axes(ctx, "dilation")
+        geometry = []
+        for axis, (i, k, s, p, a, d) in enumerate(zip(ctx.spatial, kernel, stride, padding, out_pad, dilation)):
+            name = ctx.axis(axis)
+            if a >= max(s, d):
+                raise Refusal(
+                    "output-padding",
+                    f"output_padding {a} must be smaller than the stride {s} or the dilation {d} on axis {name}",
+                    f"use an output_padding of at most {max(s, d) - 1}",
+                    axis,
+                    "output_padding",
+                )
+            o = transposed_output_size(i, k, s, p, a, d)
+            if o < 1:
+                raise Refusal(
+                    "transposed-size",
+                    f"padding {p} crops the whole output on axis {name}: "
+                    f"(i' - 1)s - 2p + d(k - 1) + a + 1 = {o}",
+                    f"use a padding of at most {(transposed_output_size(i, k, s, 0, a, d) - 1) // 2}",
+                    axis,
+                    "padding",
+                )
+            geometry.append(AxisGeometry(
+                i=i, k=k, s=s, p_low=p, p_high=p, d=d, o=o, a=a, transposed=True,
+                relationship=transposed_relationship(k, s, p, a, d),
+                equivalent=equivalent_convolution(i, k, s, p, a, d),
+            ))
+        out_spatial = tuple(g.o for g in geometry)
+        weights = in_channels * (out_channels // groups) * volume(kernel)
+        params = weights + (out_channels if ctx.args["bias"] else 0)
+        macs = volume(ctx.spatial) * weights
+        return Evaluation(
+            (out_channels, *out_spatial), params, macs,
+            tuple(Scatter(g.k, g.s, g.p_low, g.d) for g in geometry), tuple(geometry),
+        )
+
+    return evaluate
+
+
+def layer_types() -> list[LayerType]:
+    types = []
+    for n in (1, 2, 3):
+        name = f"Conv{n}d"
+        types.append(LayerType(name, "Convolution", n, _conv_arguments(), conv_rule(n, name),
+                               f"{n}-D convolution (set dilation for a dilated convolution)", f"nn.{name}"))
+    for n in (1, 2, 3):
+        name = f"ConvTranspose{n}d"
+        types.append(LayerType(name, "Transposed convolution", n, _transposed_arguments(),
+                               transposed_rule(n, name), f"{n}-D transposed convolution", f"nn.{name}"))
+    return types
+
+
+__all__ = ["layer_types", "resolve_conv_padding", "shape_text"]

@@ -1,0 +1,115 @@
+"""Layers that keep the shape: normalisation, activations, dropout."""
+
+from __future__ import annotations
+
+from ..arguments import Argument, Kind
+from ..evaluation import Evaluation, LayerContext, Note, Refusal
+from .common import LayerType, bool_arg, dims_word, float_arg, inferred_width, int_arg, shape_text
+
+
+def _norm_arguments(affine: bool, track: bool) -> tuple[Argument, ...]:
+    return (
+        int_arg("num_features", inferred=True, help="taken from the previous layer"),
+        float_arg("eps", 1e-5, minimum=0.0),
+        float_arg("momentum", 0.1, minimum=0.0, maximum=1.0),
+        bool_arg("affine", affine),
+        bool_arg("track_running_stats", track),
+    )
+
+
+def _norm_rule(ndim: int, type_name: str):
+    # BatchNorm1d takes (N, C) or (N, C, L); the others exactly (N, C, *spatial) with their rank.
+    ranks = (0, 1) if type_name == "BatchNorm1d" else (ndim,)
+
+    def evaluate(ctx: LayerContext) -> Evaluation:
+        if ctx.ndim not in ranks:
+            raise Refusal("rank", f"{type_name} needs an input with channels and {dims_word(ndim)}, but it "
+                          f"receives {shape_text(ctx.input_shape)}",
+                          f"use {type_name[:-2]}{ctx.ndim}d" if 1 <= ctx.ndim <= 3 else None)
+        channels = inferred_width(ctx, "num_features", ctx.channels, "channels")
+        params = 2 * channels if ctx.args["affine"] else 0
+        return Evaluation(ctx.input_shape, params)
+
+    return evaluate
+
+
+def _groupnorm(ctx: LayerContext) -> Evaluation:
+    channels = inferred_width(ctx, "num_channels", ctx.channels, "channels")
+    groups = ctx.args["num_groups"]
+    if channels % groups:
+        raise Refusal("groups", f"num_groups ({groups}) must divide the {channels} channels",
+                      "choose a divisor of the channel count", argument="num_groups")
+    return Evaluation(ctx.input_shape, 2 * channels if ctx.args["affine"] else 0)
+
+
+def _same_shape(ctx: LayerContext) -> Evaluation:
+    return Evaluation(ctx.input_shape)
+
+
+def _dropout_rule(ndim: int, type_name: str):
+    def evaluate(ctx: LayerContext) -> Evaluation:
+        if ctx.ndim != ndim:
+            raise Refusal("rank", f"{type_name} drops whole channels of an input with {dims_word(ndim)}, "
+                          f"but it receives {shape_text(ctx.input_shape)}", "use Dropout")
+        return Evaluation(ctx.input_shape)
+
+    return evaluate
+
+
+def _softmax(ctx: LayerContext) -> Evaluation:
+    dim = ctx.args["dim"]
+    rank = len(ctx.input_shape) + 1  # with the batch axis
+    if dim is not None and not -rank <= dim < rank:
+        raise Refusal("dim", f"dim {dim} is out of range for a tensor of {rank} dimensions (batch included)",
+                      f"use a dim from {-rank} to {rank - 1}", argument="dim")
+    evaluation = Evaluation(ctx.input_shape)
+    if dim is None:
+        implicit = 0 if rank in (0, 1, 3) else 1
+        evaluation.notes.append(Note("softmax-dim", f"no dim given: PyTorch picks dim {implicit} for a "
+                                     f"{rank}-dimensional input and warns that this is deprecated",
+                                     "set dim explicitly (1 for channels)"))
+    return evaluation
+
+
+INPLACE = bool_arg("inplace", False)
+PROBABILITY = float_arg("p", 0.5, minimum=0.0, maximum=1.0)
+
+ACTIVATIONS: tuple[tuple[str, tuple[Argument, ...], str], ...] = (
+    ("ReLU", (INPLACE,), "max(0, x)"),
+    ("ReLU6", (INPLACE,), "min(max(0, x), 6)"),
+    ("LeakyReLU", (float_arg("negative_slope", 0.01), INPLACE), "x, or slope times x below zero"),
+    ("ELU", (float_arg("alpha", 1.0), INPLACE), "exponential linear unit"),
+    ("GELU", (Argument("approximate", Kind.CHOICE, "none", choices=("none", "tanh")),), "Gaussian error linear unit"),
+    ("SiLU", (INPLACE,), "x times sigmoid(x)"),
+    ("Sigmoid", (), "logistic function"),
+    ("Tanh", (), "hyperbolic tangent"),
+    ("Softmax", (Argument("dim", Kind.DIM, None),), "softmax along one dimension"),
+)
+
+
+def layer_types() -> list[LayerType]:
+    types = []
+    for n in (1, 2, 3):
+        name = f"BatchNorm{n}d"
+        types.append(LayerType(name, "Normalisation", n, _norm_arguments(True, True), _norm_rule(n, name),
+                               f"batch normalisation over {dims_word(n)}", f"nn.{name}"))
+    for n in (1, 2, 3):
+        name = f"InstanceNorm{n}d"
+        types.append(LayerType(name, "Normalisation", n, _norm_arguments(False, False), _norm_rule(n, name),
+                               f"instance normalisation over {dims_word(n)}", f"nn.{name}"))
+    types.append(LayerType("GroupNorm", "Normalisation", None, (
+        int_arg("num_groups", required=True),
+        int_arg("num_channels", inferred=True, help="taken from the previous layer"),
+        float_arg("eps", 1e-5, minimum=0.0),
+        bool_arg("affine", True),
+    ), _groupnorm, "group normalisation", "nn.GroupNorm"))
+    for name, args, summary in ACTIVATIONS:
+        rule = _softmax if name == "Softmax" else _same_shape
+        types.append(LayerType(name, "Activation", None, args, rule, summary, f"nn.{name}"))
+    types.append(LayerType("Dropout", "Dropout", None, (PROBABILITY, INPLACE), _same_shape,
+                           "zeroes random units while training", "nn.Dropout"))
+    for n in (1, 2, 3):
+        name = f"Dropout{n}d"
+        types.append(LayerType(name, "Dropout", n, (PROBABILITY, INPLACE), _dropout_rule(n, name),
+                               "zeroes random whole channels while training", f"nn.{name}"))
+    return types

@@ -1,0 +1,104 @@
+"""MaxPool, AvgPool and their adaptive forms, 1-D to 3-D."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from ..arguments import Argument, Kind, per_axis
+from ..evaluation import Evaluation, LayerContext, Refusal
+from ..receptive_field import Resample, Window
+from .common import LayerType, axes_arg, bool_arg, require_rank, resolve_axes
+from .windows import dropped_input_note, window_axis
+
+
+def _stride_arg() -> Argument:
+    return Argument("stride", Kind.OPTIONAL_AXES, None, minimum=1, help="defaults to kernel_size")
+
+
+def _max_arguments() -> tuple[Argument, ...]:
+    return (
+        axes_arg("kernel_size", required=True),
+        _stride_arg(),
+        axes_arg("padding", 0, minimum=0),
+        axes_arg("dilation", 1),
+        bool_arg("ceil_mode", False),
+    )
+
+
+def _avg_arguments(ndim: int) -> tuple[Argument, ...]:
+    args = (
+        axes_arg("kernel_size", required=True),
+        _stride_arg(),
+        axes_arg("padding", 0, minimum=0),
+        bool_arg("ceil_mode", False),
+        bool_arg("count_include_pad", True),
+    )
+    if ndim > 1:  # AvgPool1d has no divisor_override
+        args += (Argument("divisor_override", Kind.OPTIONAL_INT, None, minimum=1),)
+    return args
+
+
+def pool_rule(ndim: int, type_name: str):
+    def evaluate(ctx: LayerContext) -> Evaluation:
+        require_rank(ctx, ndim, type_name)
+        kernel = resolve_axes(ctx, "kernel_size")
+        stride = resolve_axes(ctx, "stride", fallback="kernel_size")
+        padding = resolve_axes(ctx, "padding")
+        dilation = resolve_axes(ctx, "dilation") if "dilation" in ctx.args else (1,) * ndim
+        ceil_mode = ctx.args["ceil_mode"]
+        for axis, (k, p) in enumerate(zip(kernel, padding)):
+            if p > k // 2:
+                raise Refusal(
+                    "pool-padding",
+                    f"padding {p} is more than half the kernel {k} on axis {ctx.axis(axis)} "
+                    "(PyTorch allows at most kernel_size // 2)",
+                    f"use a padding of at most {k // 2}",
+                    axis,
+                    "padding",
+                )
+        if type_name == "AvgPool3d":
+            # PyTorch's avg_pool3d alone compares the unpadded input with the kernel.
+            for axis, (i, k) in enumerate(zip(ctx.spatial, kernel)):
+                if i < k:
+                    raise Refusal("kernel-fits", f"kernel {k} is larger than the unpadded input {i} on axis "
+                                  f"{ctx.axis(axis)} (AvgPool3d checks before padding)",
+                                  f"feed an input of at least {k} on axis {ctx.axis(axis)}", axis, "kernel_size")
+        geometry = tuple(
+            window_axis(ctx, axis, k, s, p, p, d, ceil_mode)
+            for axis, (k, s, p, d) in enumerate(zip(kernel, stride, padding, dilation))
+        )
+        notes = [n for axis, g in enumerate(geometry) if (n := dropped_input_note(ctx, g, axis))]
+        return Evaluation(
+            (ctx.channels, *(g.o for g in geometry)), 0, 0,
+            tuple(Window(g.k, g.s, g.p_low, g.d) for g in geometry), geometry, notes,
+        )
+
+    return evaluate
+
+
+def adaptive_rule(ndim: int, type_name: str):
+    def evaluate(ctx: LayerContext) -> Evaluation:
+        require_rank(ctx, ndim, type_name)
+        wanted = per_axis(ctx.args["output_size"], ndim)
+        out = tuple(i if o is None else o for i, o in zip(ctx.spatial, wanted))
+        sources = tuple(Resample(Fraction(i, o), "adaptive") for i, o in zip(ctx.spatial, out))
+        return Evaluation((ctx.channels, *out), 0, 0, sources)
+
+    return evaluate
+
+
+def layer_types() -> list[LayerType]:
+    types = []
+    for n in (1, 2, 3):
+        types.append(LayerType(f"MaxPool{n}d", "Pooling", n, _max_arguments(), pool_rule(n, f"MaxPool{n}d"),
+                               f"{n}-D max pooling", f"nn.MaxPool{n}d"))
+        types.append(LayerType(f"AvgPool{n}d", "Pooling", n, _avg_arguments(n), pool_rule(n, f"AvgPool{n}d"),
+                               f"{n}-D average pooling", f"nn.AvgPool{n}d"))
+    for kind in ("Avg", "Max"):
+        for n in (1, 2, 3):
+            name = f"Adaptive{kind}Pool{n}d"
+            output_size = Argument("output_size", Kind.OPTIONAL_AXES, None, minimum=1, required=True,
+                                   none_entries=n > 1, help="one size per axis; null keeps that axis")
+            types.append(LayerType(name, "Pooling", n, (output_size,), adaptive_rule(n, name),
+                                   f"{n}-D adaptive {kind.lower()} pooling to a fixed size", f"nn.{name}"))
+    return types

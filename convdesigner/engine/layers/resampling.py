@@ -1,0 +1,113 @@
+"""Upsample (size or scale factor, nearest and the interpolating modes) and ZeroPad1d/2d/3d."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from ..arguments import Argument, Kind, per_axis
+from ..arithmetic import upsample_output_size
+from ..evaluation import Evaluation, LayerContext, Refusal
+from ..receptive_field import Resample, Window
+from .common import LayerType, dims_word, require_rank
+
+UPSAMPLE_MODES = ("nearest", "linear", "bilinear", "bicubic", "trilinear", "nearest-exact", "area")
+#: The interpolating modes and the one spatial rank each accepts.
+MODE_RANK = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
+#: Largest denominator kept when a float scale factor becomes a fraction for the receptive field.
+RATIO_DENOMINATOR_LIMIT = 1000
+
+
+def _upsample_arguments() -> tuple[Argument, ...]:
+    return (
+        Argument("size", Kind.OPTIONAL_AXES, None, minimum=1, help="the output size, one per axis"),
+        Argument("scale_factor", Kind.SCALE, None, help="or the factor, one per axis"),
+        Argument("mode", Kind.CHOICE, "nearest", choices=UPSAMPLE_MODES),
+        Argument("align_corners", Kind.BOOL, None, help="for the interpolating modes"),
+        Argument("recompute_scale_factor", Kind.BOOL, None),
+    )
+
+
+def _upsample(ctx: LayerContext) -> Evaluation:
+    args = ctx.args
+    size, scale = args["size"], args["scale_factor"]
+    mode = args["mode"]
+    ndim = ctx.ndim
+    if ndim < 1:
+        raise Refusal("rank", "Upsample needs an input with at least one spatial axis")
+    if (size is None) == (scale is None):
+        raise Refusal("upsample-size", "Upsample needs exactly one of size and scale_factor",
+                      "give size (the output size) or scale_factor, not both" if size is not None
+                      else "give size or scale_factor", argument="size")
+    if mode in MODE_RANK and MODE_RANK[mode] != ndim:
+        raise Refusal("upsample-mode", f"mode '{mode}' works on {dims_word(MODE_RANK[mode])}, but the "
+                      f"input has {dims_word(ndim)}",
+                      {1: "use mode 'linear'", 2: "use mode 'bilinear'", 3: "use mode 'trilinear'"}[ndim],
+                      argument="mode")
+    align = args["align_corners"]
+    if align is not None and mode not in MODE_RANK:
+        raise Refusal("align-corners", f"align_corners only applies to the interpolating modes, not '{mode}'",
+                      "remove align_corners", argument="align_corners")
+    sizes = per_axis(size, ndim)
+    scales = per_axis(scale, ndim)
+    out = []
+    sources = []
+    for axis, (i, sz, sf) in enumerate(zip(ctx.spatial, sizes, scales)):
+        o = upsample_output_size(i, sz, sf)
+        if o < 1:
+            raise Refusal("upsample-size", f"the output size on axis {ctx.axis(axis)} would be {o}: "
+                          f"floor({i} × {sf}) is zero", "use a larger scale_factor", axis, "scale_factor")
+        out.append(o)
+        sources.append(_resample_sources(i, o, sz, sf, mode, bool(align), args["recompute_scale_factor"]))
+    return Evaluation((ctx.channels, *out), 0, 0, tuple(sources))
+
+
+def _resample_sources(i: int, o: int, size, scale, mode: str, align: bool, recompute) -> Resample:
+    """What each output unit reads, for the receptive field: PyTorch maps output y to the input
+    coordinate y * r, with r = in/out when the size is given (or the factor recomputed) and
+    r = 1/scale_factor otherwise."""
+    if mode == "area":
+        return Resample(Fraction(i, o), "adaptive")
+    if size is not None or recompute:
+        ratio = Fraction(i, o)
+    else:
+        ratio = 1 / Fraction(scale).limit_denominator(RATIO_DENOMINATOR_LIMIT)
+    if mode in MODE_RANK:
+        kind = "cubic" if mode == "bicubic" else "linear"
+        if align:
+            return Resample(Fraction(i - 1, o - 1) if o > 1 else Fraction(0), f"aligned-{kind}")
+        return Resample(ratio, kind)
+    return Resample(ratio, mode)
+
+
+def _zeropad_rule(ndim: int, type_name: str):
+    def evaluate(ctx: LayerContext) -> Evaluation:
+        require_rank(ctx, ndim, type_name)
+        value = ctx.args["padding"]
+        flat = per_axis(value, 2 * ndim)
+        # PyTorch's order: (left, right) of the last axis first, then the axis before it, ...
+        pairs = [(flat[2 * j], flat[2 * j + 1]) for j in range(ndim)][::-1]
+        out = []
+        for axis, (i, (lo, hi)) in enumerate(zip(ctx.spatial, pairs)):
+            o = i + lo + hi
+            if i + min(lo, 0) + min(hi, 0) < 0:
+                raise Refusal("zeropad-size", f"padding ({lo}, {hi}) crops more than the {i} units on axis "
+                              f"{ctx.axis(axis)} (PyTorch crops before it pads)", "crop less", axis, "padding")
+            if o < 1:
+                raise Refusal("zeropad-size", f"padding ({lo}, {hi}) crops all of the {i} units on axis "
+                              f"{ctx.axis(axis)}", "crop less", axis, "padding")
+            out.append(o)
+        return Evaluation((ctx.channels, *out), 0, 0, tuple(Window(1, 1, lo, 1) for lo, _ in pairs))
+
+    return evaluate
+
+
+def layer_types() -> list[LayerType]:
+    types = [LayerType("Upsample", "Up-sampling", None, _upsample_arguments(), _upsample,
+                       "up-sampling by size or factor (nearest, linear modes)", "nn.Upsample")]
+    for n in (1, 2, 3):
+        name = f"ZeroPad{n}d"
+        types.append(LayerType(name, "Padding", n,
+                               (Argument("padding", Kind.PAD_LIST, None, required=True,
+                                         help="int, or (left, right[, top, bottom[, front, back]])"),),
+                               _zeropad_rule(n, name), f"{n}-D zero padding (negative values crop)", f"nn.{name}"))
+    return types

@@ -1,0 +1,79 @@
+"""One axis of a sliding window (convolution or pooling): output size, fit check, unvisited units."""
+
+from __future__ import annotations
+
+from ..arithmetic import (
+    conv_output_size,
+    conv_relationship,
+    effective_kernel,
+    padded_size,
+    pool_output_size,
+    unvisited_data,
+    unvisited_size,
+)
+from ..evaluation import AxisGeometry, LayerContext, Note, Refusal
+from .common import axis_unit
+
+
+def window_axis(
+    ctx: LayerContext, axis: int, k: int, s: int, p_low: int, p_high: int, d: int,
+    ceil_mode: bool | None = None,
+) -> AxisGeometry:
+    """Evaluate one axis of a window layer; refuse it when the dilated kernel does not fit.
+
+    ``ceil_mode`` None means a convolution (floor only, relationship 1-6/15); a bool means pooling
+    (relationship 7 with PyTorch's ceil rule).
+    """
+    i = ctx.spatial[axis]
+    name = ctx.axis(axis)
+    if ceil_mode is None:
+        o = conv_output_size(i, k, s, p_low, p_high, d)
+    else:
+        o = pool_output_size(i, k, s, p_low, d, ceil_mode)
+    if o < 1:
+        k_eff = effective_kernel(k, d)
+        padded = padded_size(i, p_low, p_high)
+        dilated = f" (dilated {k_eff})" if d != 1 else ""
+        shortfall = k_eff - padded
+        if ceil_mode is None:
+            suggestion = (
+                f"pad by {shortfall} more in total on axis {name}, use a kernel of at most "
+                f"{max(1, (padded - 1) // d + 1)}"
+                + (f" or a dilation of at most {max(1, (padded - 1) // (k - 1))}" if d > 1 and k > 1 else "")
+                + f", or feed an input of at least {i + shortfall}"
+            )
+        else:
+            suggestion = f"use a smaller kernel or feed an input of at least {i + shortfall} on axis {name}"
+        raise Refusal(
+            "kernel-fits",
+            f"kernel {k}{dilated} is larger than the padded input {padded} on axis {name}",
+            suggestion,
+            axis,
+            "kernel_size",
+        )
+    unvisited = 0 if ceil_mode else unvisited_size(i, k, s, p_low, p_high, d)
+    return AxisGeometry(
+        i=i, k=k, s=s, p_low=p_low, p_high=p_high, d=d, o=o,
+        ceil_mode=bool(ceil_mode), unvisited=unvisited,
+        relationship=conv_relationship(k, s, p_low, p_high, d) if ceil_mode is None
+        else "relationship 7 (pooling)",
+    )
+
+
+def dropped_input_note(ctx: LayerContext, g: AxisGeometry, axis: int) -> Note | None:
+    """The paper's caveat after relationship 6: real input units past the last window are dropped."""
+    if g.ceil_mode:
+        return None
+    dropped = unvisited_data(g.i, g.k, g.s, g.p_low, g.p_high, g.d)
+    if not dropped:
+        return None
+    name = ctx.axis(axis)
+    remainder = unvisited_size(g.i, g.k, g.s, g.p_low, g.p_high, g.d)
+    return Note(
+        "stride-drops-input",
+        f"the last {axis_unit(name, dropped)} on axis {name} {'is' if dropped == 1 else 'are'} "
+        f"never visited: "
+        f"(i + p_low + p_high - d(k - 1) - 1) mod s = {remainder} with stride {g.s}",
+        f"feed {g.i - dropped} or {g.i - dropped + g.s} on axis {name}, or pad by {g.s - remainder} more",
+        axis,
+    )

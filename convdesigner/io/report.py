@@ -1,0 +1,118 @@
+"""The analysis as plain data: the JSON of ``convdesigner inspect --json`` (a public contract) and the
+rows of its table.
+
+JSON, one object: ``{"name", "input": [C, *spatial], "output", "total_params", "total_macs",
+"total_activations", "errors": [...], "layers": [...]}``; each layer ``{"name", "type", "input",
+"output", "params", "macs", "activations", "receptive_field": {"size", "jump", "start"} | null,
+"equivalent_convolution": {...} | null, "errors": [...], "warnings": [...]}``. Shapes leave out the batch
+axis; per-axis lists hold one value per spatial axis; a fraction (a jump or start after up-sampling) is a
+float, a whole number an int; a layer that was not computed has nulls. ``equivalent_convolution`` is given
+for transposed convolutions only: ``{"input", "padding": [[low, high], ...], "kernel_size", "dilation",
+"stride"}``.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+from ..engine.analysis import Analysis, LayerResult
+
+
+def number(value: Fraction | int | None) -> int | float | None:
+    """A whole number as int, a fraction as float (JSON has no fractions)."""
+    if value is None:
+        return None
+    if isinstance(value, Fraction):
+        return value.numerator if value.denominator == 1 else float(value)
+    return value
+
+
+def _shape(shape: tuple[int, ...] | None) -> list[int] | None:
+    return list(shape) if shape is not None else None
+
+
+def layer_record(result: LayerResult) -> dict[str, Any]:
+    rf = result.receptive_field
+    equivalent = None
+    if result.geometry and result.geometry[0].transposed:
+        eq = [g.equivalent for g in result.geometry]
+        equivalent = {
+            "input": [e.input_size for e in eq],
+            "padding": [[e.pad_low, e.pad_high] for e in eq],
+            "kernel_size": [e.kernel_size for e in eq],
+            "dilation": [e.dilation for e in eq],
+            "stride": [e.stride for e in eq],
+        }
+    return {
+        "name": result.name,
+        "type": result.type,
+        "input": _shape(result.input_shape) if result.computed else None,
+        "output": _shape(result.output_shape),
+        "params": result.params,
+        "macs": result.macs,
+        "activations": result.activations,
+        "receptive_field": None if rf is None else {
+            "size": list(rf.size),
+            "jump": [number(j) for j in rf.jump],
+            "start": [number(s) for s in rf.start],
+        },
+        "equivalent_convolution": equivalent,
+        "errors": [d.text for d in result.errors],
+        "warnings": [d.text for d in result.warnings],
+    }
+
+
+def report(analysis: Analysis) -> dict[str, Any]:
+    """The whole analysis as the JSON object ``inspect --json`` prints."""
+    design = analysis.design
+    return {
+        "name": design.name,
+        "input": list(design.input.shape),
+        "output": _shape(analysis.output_shape),
+        "total_params": analysis.total_params,
+        "total_macs": analysis.total_macs,
+        "total_activations": analysis.total_activations,
+        "errors": [d.text for d in analysis.input_diagnostics],
+        "layers": [layer_record(r) for r in analysis.layers],
+    }
+
+
+def shape_text(shape: tuple[int, ...] | None) -> str:
+    return "×".join(map(str, shape)) if shape is not None else "—"
+
+
+def field_text(result: LayerResult) -> str:
+    rf = result.receptive_field
+    if rf is None:
+        return "—"
+    return "×".join(map(str, rf.size))
+
+
+def count_text(value: int | None) -> str:
+    return f"{value:,}" if value is not None else "—"
+
+
+def table(analysis: Analysis) -> str:
+    """The plain-text table ``inspect`` prints: one row per layer, then totals and the diagnostics."""
+    header = ("#", "name", "type", "output", "field", "params", "MACs", "notes")
+    rows = [header]
+    for r in analysis.layers:
+        notes = "ERROR" if r.errors else (f"{len(r.warnings)} warning" + ("s" if len(r.warnings) > 1 else "")
+                                          if r.warnings else ("not computed" if not r.computed else ""))
+        rows.append((str(r.index + 1), r.name, r.type, shape_text(r.output_shape), field_text(r),
+                     count_text(r.params), count_text(r.macs), notes))
+    widths = [max(len(row[c]) for row in rows) for c in range(len(header))]
+    right = {0, 5, 6}
+    lines = [f"{analysis.design.name}: input {shape_text(analysis.design.input.shape)}"]
+    for n, row in enumerate(rows):
+        cells = [cell.rjust(w) if c in right else cell.ljust(w) for c, (cell, w) in enumerate(zip(row, widths))]
+        lines.append("  ".join(cells).rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    lines.append("")
+    lines.append(f"output {shape_text(analysis.output_shape)}   parameters {analysis.total_params:,}   "
+                 f"MACs {analysis.total_macs:,}   activations {analysis.total_activations:,}")
+    for d in analysis.diagnostics:
+        lines.append(f"{d.severity}: {d.text}")
+    return "\n".join(lines)
