@@ -1,0 +1,1 @@
+"""Encoder/decoder tools: mirror, solve, valid input sizes."""
