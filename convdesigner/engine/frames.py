@@ -1,0 +1,421 @@
+"""The sliding window, frame by frame: what the canvas draws for one layer, from the engine's numbers.
+
+Every size here comes from the layer's resolved geometry (`AxisGeometry`, filled in by the layer rules
+through `arithmetic`) or from `arithmetic` itself; this module only enumerates positions. Coordinates:
+
+* **padded coordinates** ``u``: position in the input *with* its zero padding, 0 at the first padded
+  unit. Data unit ``x`` sits at ``u = x + p_low``. For a transposed convolution's equivalent direct view
+  the "input" is the stretched input (s - 1 zeros between units, section 4.5 of Dumoulin & Visin) and its
+  padding d(k - 1) - p may be negative (cropping): then ``u = 0`` is the first *kept* unit.
+* **steps**: one per output position, in row-major order (the paper's animations), or, in a transposed
+  convolution's scatter view, one per input position.
+
+The frames are the same for 1-, 2- and 3-D layers; the canvas draws the last two axes and a depth control.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from itertools import product
+from math import prod
+
+from .analysis import LayerResult
+from .arithmetic import conv_output_size, effective_kernel, pool_output_size, stretched_size, transposed_output_size
+from .evaluation import AxisGeometry
+
+DATA = "data"
+PADDING = "padding"
+ZERO = "zero"  # a zero inserted between the units of a transposed convolution's stretched input
+OUTSIDE = "outside"  # past the padded input: a ceil-mode pooling window clipped at the border
+
+#: Largest matrix C (rows x columns) the engine builds for the section 4.1 view.
+MATRIX_CELL_LIMIT = 64 * 256
+
+DIRECT = "direct"
+SCATTER = "scatter"
+OVERLAP = "overlap"
+MATRIX = "matrix"
+VIEWS = (DIRECT, SCATTER, OVERLAP, MATRIX)
+
+
+@dataclass(frozen=True)
+class AxisTrack:
+    """One axis of the grid a window slides over, with stride ``s`` and the window's taps ``d`` apart.
+
+    ``size`` data units (the stretched size for a transposed convolution's direct view, where only every
+    ``stretch``-th unit is real), padded by ``pad_low``/``pad_high`` (negative: cropped), ``o`` outputs.
+    ``flipped``: the kernel is applied flipped (a transposed convolution as a direct one).
+    """
+
+    size: int
+    pad_low: int
+    pad_high: int
+    k: int
+    s: int
+    d: int
+    o: int
+    stretch: int = 1
+    unvisited: int = 0
+    flipped: bool = False
+
+    @property
+    def cells(self) -> int:
+        """Units of the padded input."""
+        return self.size + self.pad_low + self.pad_high
+
+    @property
+    def reach(self) -> int:
+        """The dilated kernel's extent (relationship 15)."""
+        return effective_kernel(self.k, self.d)
+
+    def kind(self, u: int) -> str:
+        """DATA, PADDING, ZERO (inserted by stretching) or OUTSIDE for padded position ``u``."""
+        if u < 0 or u >= self.cells:
+            return OUTSIDE
+        x = u - self.pad_low
+        if x < 0 or x >= self.size:
+            return PADDING
+        return DATA if x % self.stretch == 0 else ZERO
+
+    def source(self, u: int) -> int | None:
+        """The input unit at padded position ``u`` (None on padding and inserted zeros)."""
+        if self.kind(u) != DATA:
+            return None
+        return (u - self.pad_low) // self.stretch
+
+    def position(self, x: int) -> int:
+        """Padded position of input unit ``x``."""
+        return x * self.stretch + self.pad_low
+
+    def window(self, y: int) -> tuple[int, ...]:
+        """Padded positions of output ``y``'s taps, t = 0..k-1: y*s + t*d."""
+        return tuple(y * self.s + t * self.d for t in range(self.k))
+
+    def weight(self, t: int) -> int:
+        """The kernel index tap ``t`` multiplies (reversed when the kernel is applied flipped)."""
+        return self.k - 1 - t if self.flipped else t
+
+    def users(self, u: int) -> tuple[tuple[int, int], ...]:
+        """(output y, tap t) pairs whose window covers padded position ``u``."""
+        pairs = []
+        for t in range(self.k):
+            rest = u - t * self.d
+            if rest >= 0 and rest % self.s == 0 and rest // self.s < self.o:
+                pairs.append((rest // self.s, t))
+        return tuple(pairs)
+
+    def unvisited_range(self) -> range:
+        """Padded positions no window reaches (the paper's caveat after relationship 6, figure 2.7)."""
+        return range(self.cells - self.unvisited, self.cells)
+
+
+@dataclass(frozen=True)
+class ScatterAxis:
+    """One axis of a transposed convolution seen as scattering: input unit x writes x*s + t*d in the
+    uncropped output, t = 0..k-1; the layer keeps uncropped positions ``offset`` .. ``offset + o - 1``
+    (``offset`` = padding p crops each side, output padding a adds back at the high side)."""
+
+    i: int
+    k: int
+    s: int
+    d: int
+    offset: int
+    o: int
+
+    @property
+    def full(self) -> int:
+        """Uncropped extent drawn: every written unit and every kept unit."""
+        written = transposed_output_size(self.i, self.k, self.s, 0, 0, self.d)
+        return max(written, self.offset + self.o)
+
+    def writes(self, x: int) -> tuple[int, ...]:
+        """Uncropped positions input ``x`` writes, one per tap."""
+        return tuple(x * self.s + t * self.d for t in range(self.k))
+
+    def kept(self, u: int) -> bool:
+        return self.offset <= u < self.offset + self.o
+
+    def output(self, u: int) -> int | None:
+        """The layer's output index of uncropped position ``u`` (None where cropped)."""
+        return u - self.offset if self.kept(u) else None
+
+    def counts(self) -> tuple[int, ...]:
+        """How many (input, tap) pairs reach each output unit on this axis."""
+        counts = [0] * self.o
+        for x in range(self.i):
+            for u in self.writes(x):
+                y = self.output(u)
+                if y is not None:
+                    counts[y] += 1
+        return tuple(counts)
+
+
+@dataclass(frozen=True)
+class Tap:
+    """One kernel tap at one step: its index t per axis (in the drawn window), the weight it multiplies,
+    its padded position, what lies there (DATA, PADDING, ZERO, OUTSIDE) and the input unit if DATA."""
+
+    index: tuple[int, ...]
+    weight: tuple[int, ...]
+    position: tuple[int, ...]
+    kind: str
+    source: tuple[int, ...] | None
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One step of the direct view: the output cell being produced and the window's taps."""
+
+    step: int
+    output: tuple[int, ...]
+    taps: tuple[Tap, ...]
+
+    @property
+    def data_taps(self) -> tuple[Tap, ...]:
+        return tuple(t for t in self.taps if t.kind == DATA)
+
+
+@dataclass(frozen=True)
+class Write:
+    """One tap of a scatter step: the weight, the uncropped output position and the output cell (None
+    when the layer's padding crops it)."""
+
+    weight: tuple[int, ...]
+    position: tuple[int, ...]
+    output: tuple[int, ...] | None
+
+
+@dataclass(frozen=True)
+class ScatterFrame:
+    """One step of the scatter view: input unit ``source`` writes a kernel-sized patch."""
+
+    step: int
+    source: tuple[int, ...]
+    writes: tuple[Write, ...]
+
+
+@dataclass(frozen=True)
+class Matrix:
+    """The sparse matrix of section 4.1: ``rows`` output cells by ``columns`` input cells (row-major),
+    ``entries`` maps (row, column) to the flat kernel tap index (row-major over the kernel).
+    ``transposed``: this is C transposed, the matrix of a transposed convolution."""
+
+    rows: int
+    columns: int
+    entries: dict[tuple[int, int], int]
+    transposed: bool = False
+
+    def row(self, r: int) -> dict[int, int]:
+        return {c: t for (rr, c), t in self.entries.items() if rr == r}
+
+    def dense(self) -> list[list[int | None]]:
+        table: list[list[int | None]] = [[None] * self.columns for _ in range(self.rows)]
+        for (r, c), t in self.entries.items():
+            table[r][c] = t
+        return table
+
+
+def _unravel(step: int, shape: Sequence[int]) -> tuple[int, ...]:
+    out = []
+    for n in reversed(shape):
+        step, r = divmod(step, n)
+        out.append(r)
+    return tuple(reversed(out))
+
+
+def _ravel(position: Sequence[int], shape: Sequence[int]) -> int:
+    flat = 0
+    for p, n in zip(position, shape):
+        flat = flat * n + p
+    return flat
+
+
+def _flat_tap(index: Sequence[int], kernel: Sequence[int]) -> int:
+    return _ravel(index, kernel)
+
+
+class LayerFrames:
+    """The frames of one sliding-window layer (convolution, transposed convolution, pooling)."""
+
+    def __init__(self, result: LayerResult) -> None:
+        geometry = result.geometry
+        if geometry is None or result.input_shape is None or result.output_shape is None:
+            raise ValueError(f"{result.name} has no sliding window")
+        self.result = result
+        self.geometry: tuple[AxisGeometry, ...] = geometry
+        self.transposed = any(g.transposed for g in geometry)
+        type_name = result.type
+        self.kind = ("transposed convolution" if self.transposed else "max pooling" if "MaxPool" in type_name
+                     else "average pooling" if "AvgPool" in type_name else "convolution")
+        self.pooling = "Pool" in type_name
+        self.tracks: tuple[AxisTrack, ...] = tuple(_direct_track(g) for g in geometry)
+        self.scatter_axes: tuple[ScatterAxis, ...] | None = (
+            tuple(ScatterAxis(g.i, g.k, g.s, g.d, g.p_low, g.o) for g in geometry) if self.transposed else None
+        )
+        self.input_size = tuple(g.i for g in geometry)
+        self.output_size = tuple(g.o for g in geometry)
+        self.kernel = tuple(g.k for g in geometry)
+
+    # -- the direct view -------------------------------------------------------------------------
+    @property
+    def ndim(self) -> int:
+        return len(self.geometry)
+
+    @property
+    def step_count(self) -> int:
+        return prod(self.output_size)
+
+    def output_of(self, step: int) -> tuple[int, ...]:
+        return _unravel(step, self.output_size)
+
+    def step_of(self, output: Sequence[int]) -> int:
+        return _ravel(output, self.output_size)
+
+    def frame(self, step: int) -> Frame:
+        """The direct view's frame ``step``: output cell and taps in padded coordinates."""
+        output = self.output_of(step)
+        per_axis = [track.window(y) for track, y in zip(self.tracks, output)]
+        taps = []
+        for index in product(*(range(k) for k in self.kernel)):
+            position = tuple(w[t] for w, t in zip(per_axis, index))
+            kinds = [track.kind(u) for track, u in zip(self.tracks, position)]
+            kind = _combine(kinds)
+            source = tuple(track.source(u) for track, u in zip(self.tracks, position)) if kind == DATA else None
+            weight = tuple(track.weight(t) for track, t in zip(self.tracks, index))
+            taps.append(Tap(index, weight, position, kind, source))  # type: ignore[arg-type]
+        return Frame(step, output, tuple(taps))
+
+    def frames(self) -> Iterator[Frame]:
+        for step in range(self.step_count):
+            yield self.frame(step)
+
+    def users(self, position: Sequence[int]) -> tuple[tuple[int, ...], ...]:
+        """Every output cell whose window covers padded ``position`` (the canvas's hover)."""
+        per_axis = [sorted({y for y, _t in track.users(u)}) for track, u in zip(self.tracks, position)]
+        return tuple(product(*per_axis))
+
+    # -- the scatter view (transposed convolutions) ------------------------------------------------
+    @property
+    def scatter_step_count(self) -> int:
+        return prod(self.input_size) if self.transposed else 0
+
+    def scatter_frame(self, step: int) -> ScatterFrame:
+        """Scatter step ``step`` (input position, row-major): the output cells its patch writes."""
+        axes = self._scatter_axes()
+        source = _unravel(step, self.input_size)
+        per_axis = [axis.writes(x) for axis, x in zip(axes, source)]
+        writes = []
+        for index in product(*(range(k) for k in self.kernel)):
+            position = tuple(w[t] for w, t in zip(per_axis, index))
+            outs = tuple(axis.output(u) for axis, u in zip(axes, position))
+            writes.append(Write(index, position, None if any(y is None for y in outs) else outs))  # type: ignore
+        return ScatterFrame(step, source, tuple(writes))
+
+    def scatter_step_for(self, step: int) -> int:
+        """The scatter step that corresponds to direct ``step``: an input unit the output cell reads
+        (its first data tap), so switching views keeps the step."""
+        frame = self.frame(step)
+        data = frame.data_taps
+        if data:
+            return _ravel(data[0].source, self.input_size)  # type: ignore[arg-type]
+        axes = self._scatter_axes()
+        nearest = tuple(min(a.i - 1, max(0, (y + a.offset) // a.s)) for a, y in zip(axes, frame.output))
+        return _ravel(nearest, self.input_size)
+
+    def direct_step_for(self, scatter_step: int) -> int:
+        """The direct step that corresponds to scatter ``scatter_step``: the first output cell its patch
+        writes (or the nearest output cell when every write is cropped)."""
+        frame = self.scatter_frame(scatter_step)
+        for write in frame.writes:
+            if write.output is not None:
+                return self.step_of(write.output)
+        axes = self._scatter_axes()
+        nearest = tuple(min(a.o - 1, max(0, x * a.s - a.offset)) for a, x in zip(axes, frame.source))
+        return self.step_of(nearest)
+
+    def overlap(self) -> dict[tuple[int, ...], int]:
+        """How many kernel taps reach each output cell of a transposed convolution: uneven (a
+        checkerboard) when k is not a multiple of s; 0 marks output cells no input reaches."""
+        per_axis = [a.counts() for a in self._scatter_axes()]
+        return {cell: prod(c[y] for c, y in zip(per_axis, cell)) for cell in product(*(range(o) for o in
+                                                                                         self.output_size))}
+
+    def _scatter_axes(self) -> tuple[ScatterAxis, ...]:
+        if self.scatter_axes is None:
+            raise ValueError(f"{self.result.name} is not a transposed convolution")
+        return self.scatter_axes
+
+    # -- unvisited units and the matrix of section 4.1 ---------------------------------------------
+    def unvisited(self) -> tuple[range, ...]:
+        """Per axis, the padded positions no window reaches."""
+        return tuple(track.unvisited_range() for track in self.tracks)
+
+    def matrix_fits(self) -> bool:
+        return prod(self.input_size) * prod(self.output_size) <= MATRIX_CELL_LIMIT
+
+    def matrix(self) -> Matrix | None:
+        """C (rows: output cells, columns: input cells; section 4.1) for a convolution or pooling, C
+        transposed for a transposed convolution (rows: its output cells, columns: its input cells).
+        None when the layer is too large to draw it."""
+        if not self.matrix_fits():
+            return None
+        entries: dict[tuple[int, int], int] = {}
+        if self.transposed:
+            for x_step in range(self.scatter_step_count):
+                frame = self.scatter_frame(x_step)
+                for write in frame.writes:
+                    if write.output is not None:
+                        entries[(self.step_of(write.output), x_step)] = _flat_tap(write.weight, self.kernel)
+        else:
+            for frame in self.frames():
+                for tap in frame.data_taps:
+                    entries[(frame.step, _ravel(tap.source, self.input_size))] = _flat_tap(tap.index,  # type: ignore
+                                                                                            self.kernel)
+        return Matrix(prod(self.output_size), prod(self.input_size), entries, self.transposed)
+
+
+def _combine(kinds: Sequence[str]) -> str:
+    """A tap's kind from its per-axis kinds: outside wins, then padding, then inserted zeros."""
+    for kind in (OUTSIDE, PADDING, ZERO):
+        if kind in kinds:
+            return kind
+    return DATA
+
+
+def _direct_track(g: AxisGeometry) -> AxisTrack:
+    """The grid the direct view slides over on one axis, checked against the engine's output size."""
+    if g.transposed:
+        eq = g.equivalent
+        assert eq is not None
+        track = AxisTrack(eq.input_size, eq.pad_low, eq.pad_high, eq.kernel_size, eq.stride, eq.dilation,
+                          g.o, stretch=g.s, flipped=True)
+        assert eq.input_size == stretched_size(g.i, g.s) and eq.output_size == g.o
+        return track
+    if g.ceil_mode:
+        expected = pool_output_size(g.i, g.k, g.s, g.p_low, g.d, True)
+    else:
+        expected = conv_output_size(g.i, g.k, g.s, g.p_low, g.p_high, g.d)
+    assert expected == g.o, (expected, g)
+    return AxisTrack(g.i, g.p_low, g.p_high, g.k, g.s, g.d, g.o, unvisited=g.unvisited)
+
+
+def layer_frames(result: LayerResult) -> LayerFrames | None:
+    """The frames of a computed sliding-window layer; None for every other layer (activations, Linear,
+    joins, up-sampling, adaptive pooling, ...) or a layer the engine could not compute."""
+    if result.geometry is None or not result.computed or result.input_shape is None:
+        return None
+    return LayerFrames(result)
+
+
+def kernel_shape(result: LayerResult) -> tuple[int, ...] | None:
+    """The weight tensor's shape as PyTorch stores it: out x in/groups x k... for a convolution,
+    in x out/groups x k... for a transposed one; None for pooling and window-less layers."""
+    if result.geometry is None or result.input_shape is None or result.output_shape is None or "Pool" in result.type:
+        return None
+    groups = result.layer.get("groups", 1) or 1
+    kernel = tuple(g.k for g in result.geometry)
+    cin, cout = result.input_shape[0], result.output_shape[0]
+    if any(g.transposed for g in result.geometry):
+        return (cin, cout // groups, *kernel)
+    return (cout, cin // groups, *kernel)
