@@ -1,0 +1,87 @@
+"""The canvas's colours: the paper's visual language (input blue, output cyan, padding white with dashed
+borders, the kernel's footprint a darker shade) in a calm palette, with a dark-mode variant of the chrome
+(background, text) that keeps the cells paper-like."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtGui import QColor
+
+
+@dataclass(frozen=True)
+class CanvasPalette:
+    background: QColor
+    text: QColor
+    muted: QColor
+    input: QColor
+    input_line: QColor
+    padding: QColor
+    padding_line: QColor
+    zero: QColor
+    tap: QColor
+    tap_padding: QColor
+    window: QColor
+    output: QColor
+    output_done: QColor
+    output_line: QColor
+    current: QColor
+    unvisited: QColor
+    hover: QColor
+    field: QColor
+    cropped: QColor
+
+
+def _c(hex_code: str, alpha: int = 255) -> QColor:
+    color = QColor(hex_code)
+    color.setAlpha(alpha)
+    return color
+
+
+LIGHT = CanvasPalette(
+    background=_c("#fbfbf8"),
+    text=_c("#26323f"),
+    muted=_c("#6b7785"),
+    input=_c("#9cc3e6"),
+    input_line=_c("#4f7aa6"),
+    padding=_c("#ffffff"),
+    padding_line=_c("#8a97a6"),
+    zero=_c("#ffffff"),
+    tap=_c("#2f65a7", 215),
+    tap_padding=_c("#7f8c9c", 170),
+    window=_c("#16365e"),
+    output=_c("#a8e2dc"),
+    output_done=_c("#7fcfc6"),
+    output_line=_c("#3d8c85"),
+    current=_c("#1f8077"),
+    unvisited=_c("#d9534f", 70),
+    hover=_c("#f0a830", 200),
+    field=_c("#e07b39", 150),
+    cropped=_c("#b9c2cc", 90),
+)
+
+DARK = CanvasPalette(
+    background=_c("#1f2328"),
+    text=_c("#e3e7ec"),
+    muted=_c("#9aa5b1"),
+    input=_c("#86b2dc"),
+    input_line=_c("#34597f"),
+    padding=_c("#eef1f4"),
+    padding_line=_c("#7b8896"),
+    zero=_c("#eef1f4"),
+    tap=_c("#224f88", 225),
+    tap_padding=_c("#5d6a7a", 190),
+    window=_c("#0d2342"),
+    output=_c("#93d6cf"),
+    output_done=_c("#6cc0b6"),
+    output_line=_c("#2f7770"),
+    current=_c("#166b63"),
+    unvisited=_c("#e0605b", 95),
+    hover=_c("#f4b441", 210),
+    field=_c("#ef8a47", 170),
+    cropped=_c("#8d98a5", 110),
+)
+
+
+def palette_for(dark: bool) -> CanvasPalette:
+    return DARK if dark else LIGHT
