@@ -31,6 +31,7 @@ from __future__ import annotations
 import builtins
 import keyword
 import re
+import textwrap
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -73,6 +74,7 @@ RESERVED = (frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | MODULE_A
 MAX_IDENTIFIER = 40
 MAX_CLASS_NAME = 60
 MAX_SHOWN_NAME = 60
+DESCRIPTION_WIDTH = 100
 
 #: Leading arguments written positionally, as PyTorch users write them (``nn.Conv2d(3, 64, kernel_size=3)``).
 POSITIONAL = {
@@ -101,6 +103,11 @@ PAD_MODULES = {"zeros": "ZeroPad", "reflect": "ReflectionPad", "replicate": "Rep
 
 JOIN_TYPES = ("Concat", "Add")
 
+#: Layers whose output may share storage with their input (measured with torch 2.13 in eval mode; the
+#: padding layers are included to be safe).
+HANDS_ON_INPUT = frozenset({"Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "Flatten", "ZeroPad1d", "ZeroPad2d",
+                            "ZeroPad3d"})
+
 
 # -- safe text ------------------------------------------------------------------------------------------
 
@@ -120,9 +127,13 @@ def comment_text(text: str, limit: int | None = None) -> str:
     return "".join(out)
 
 
-def comment_lines(text: str) -> list[str]:
-    """Multi-line user text as safe comment lines (split at every kind of line break)."""
-    return [comment_text(line) for line in text.splitlines()]
+def comment_lines(text: str, width: int) -> list[str]:
+    """Multi-line user text as safe comment lines: split at every kind of line break, then wrapped."""
+    lines = []
+    for line in text.splitlines():
+        safe = comment_text(line)
+        lines += textwrap.wrap(safe, width, break_on_hyphens=False) or [""]
+    return lines
 
 
 def string_literal(value: str) -> str:
@@ -297,12 +308,22 @@ def _kept_outputs(analysis: Analysis) -> dict[int, int]:
 
 
 def _unsafe_inplace(analysis: Analysis) -> dict[int, str]:
-    """Layers that must not run in place: an earlier output they may alias is still needed by a join.
-    Maps the layer index to the name of that earlier layer."""
+    """Layers that must not run in place because their input may share storage with an earlier output a
+    join still needs (it is that output, or reached it only through layers that hand their input on:
+    dropout in eval mode, Flatten's view, an in-place activation). Maps the layer index to the name of
+    that earlier layer."""
+    last_use = _kept_outputs(analysis)
     unsafe: dict[int, str] = {}
-    for kept, last in _kept_outputs(analysis).items():
-        for index in range(kept + 1, last):
-            unsafe.setdefault(index, analysis.layers[kept].name)
+    aliases: set[int] = set()  # kept layers whose output the running tensor may share storage with
+    for r in analysis.layers:
+        live = sorted(j for j in aliases if last_use[j] > r.index)
+        inplace = bool(r.layer.get("inplace"))
+        if inplace and live:
+            unsafe[r.index] = analysis.layers[live[0]].name
+            inplace = False
+        aliases = set(aliases) if inplace or r.type in HANDS_ON_INPUT else set()
+        if r.index in last_use:
+            aliases.add(r.index)
     return unsafe
 
 
@@ -452,8 +473,8 @@ NOTE_TEXT = {
     "asymmetric": ["Asymmetric padding ([low, high] per axis) is written as an explicit pad layer before the",
                    "convolution, which then has padding 0: PyTorch's padding argument pads both sides equally."],
     "full": ["'full' padding is written as padding=d*(k-1), the same zeros on both sides."],
-    "inplace": ["Layers between a kept output and the join that uses it do not run in place, so that the kept",
-                "tensor stays intact."],
+    "inplace": ["A layer whose input may share storage with an output that a later join needs does not run in",
+                "place (inplace is left out), so that output stays intact."],
 }
 
 
@@ -481,7 +502,7 @@ def _header(plan: TorchPlan) -> list[str]:
         "",
         f"# Design: {comment_text(design.name)}",
     ]
-    lines += [f"# {line}".rstrip() for line in comment_lines(design.description)]
+    lines += [f"# {line}".rstrip() for line in comment_lines(design.description, DESCRIPTION_WIDTH)]
     lines += [
         "#",
         f"# Input {shape_text(design.input.shape)}, output {shape_text(output)}, "

@@ -1,0 +1,68 @@
+"""``convdesigner export FILE --to torch|yaml [-o OUT]``: the design as PyTorch code or as its canonical file.
+
+``--to torch`` writes one self-contained Python module (see `convdesigner.io.torch_export`); ``--to yaml``
+writes the canonical design file, what Save writes. The result goes to standard output, or atomically to
+OUT with ``-o``. A design the engine refuses is not exported in either form.
+
+Exit 0 when written, 1 for a file that cannot be read, a design with errors or an output that cannot be
+written, 2 for usage errors (a missing input file, an output path that is a folder).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from ..cli import UsageError
+from ..engine.analysis import analyze
+from ..io.design_file import DesignFileError, dumps, write_atomically
+from ..io.torch_export import ExportError, export_torch
+from .common import print_file_error, read_design
+
+FORMATS = ("torch", "yaml")
+
+
+def add_parser(parser: argparse.ArgumentParser) -> None:
+    parser.description = ("Export a design as a PyTorch module (--to torch) or as its canonical design file "
+                          "(--to yaml).")
+    parser.add_argument("file", help="the design file (.yaml)")
+    parser.add_argument("--to", required=True, choices=FORMATS, help="what to write")
+    parser.add_argument("-o", "--output", metavar="OUT", help="write here (atomically) instead of to standard output")
+
+
+def _errors(path: str, messages: list[str]) -> int:
+    print(f"{path}: the design has errors and was not exported:", file=sys.stderr)
+    for message in messages:
+        print(f"{path}: {message}", file=sys.stderr)
+    return 1
+
+
+def run(options: argparse.Namespace) -> int:
+    if options.output is not None and os.path.isdir(options.output):
+        raise UsageError(f"{options.output} is a folder: -o takes the file to write")
+    try:
+        design = read_design(options.file)
+    except DesignFileError as error:
+        print_file_error(error)
+        return 1
+    if options.to == "torch":
+        try:
+            text = export_torch(design)
+        except ExportError as error:
+            return _errors(options.file, error.messages)
+    else:
+        analysis = analyze(design)
+        if not analysis.ok:
+            return _errors(options.file, [d.text for d in analysis.errors])
+        text = dumps(design)
+    if options.output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return 0
+    try:
+        write_atomically(options.output, text)
+    except OSError as error:
+        print(f"convdesigner export: cannot write {options.output}: {error.strerror or error}", file=sys.stderr)
+        return 1
+    return 0
