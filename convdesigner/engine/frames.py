@@ -300,6 +300,10 @@ class LayerFrames:
     def scatter_step_count(self) -> int:
         return prod(self.input_size) if self.transposed else 0
 
+    def input_of(self, scatter_step: int) -> tuple[int, ...]:
+        """The input position of a scatter step."""
+        return _unravel(scatter_step, self.input_size)
+
     def scatter_frame(self, step: int) -> ScatterFrame:
         """Scatter step ``step`` (input position, row-major): the output cells its patch writes."""
         axes = self._scatter_axes()

@@ -2,27 +2,16 @@
 
 ``CanvasWidget(parent=None)`` is a QWidget for the central area; ``show_layer(analysis, index)`` shows
 layer ``index`` of an engine ``Analysis`` (``None`` for either: nothing selected). It keeps its step when
-the same layer is shown again after an edit.
+the same layer is shown again after an edit. ``set_view(name)`` picks a view (direct, scatter, overlap,
+matrix; the paper gallery's ``transposed`` is the direct view of a transposed convolution).
+
+Modules: ``painter`` paints one frame with QPainter (QtGui only, used by the widget, the exports and the
+benchmark); ``widget`` holds the widgets; ``export`` renders GIF, PNG and SVG without a window;
+``gallery`` is Help > Paper figures. The frame geometry itself is pure Python: ``engine.frames``.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from .widget import CanvasView, CanvasWidget
 
-
-class CanvasWidget(QWidget):
-    """Placeholder until the canvas lands: says which layer is selected."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._label = QLabel("Select a layer to see its sliding window.", self)
-        self._label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self._label)
-
-    def show_layer(self, analysis, index) -> None:
-        if analysis is None or index is None:
-            self._label.setText("Select a layer to see its sliding window.")
-        else:
-            self._label.setText(f"{analysis.layers[index].name}")
+__all__ = ["CanvasView", "CanvasWidget"]

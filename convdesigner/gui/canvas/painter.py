@@ -77,6 +77,7 @@ class PaintState:
     dark: bool = False
     cell_text: CellText | None = None
     caption: str | None = None
+    chrome: bool = True  # header, legend and field miniature (off for thumbnails)
 
 
 @dataclass
@@ -265,6 +266,8 @@ def _side_by_side(left: Grid, right: Grid) -> list[Grid]:
 def stage_rect(rect: QRectF, state: PaintState) -> QRectF:
     """Where the grids go: under the header, above the legend (and the caption), left of the field
     miniature's column."""
+    if not state.chrome:
+        return rect.adjusted(4, 4, -4, -4)
     bottom = LEGEND_PX + (CAPTION_PX if state.caption else 0)
     right = FIELD_COLUMN_PX if state.show_field and state.view != SCATTER else 0
     return QRectF(rect.left() + MARGIN_PX, rect.top() + HEADER_PX,
@@ -296,8 +299,11 @@ def paint(painter: QPainter, rect: QRectF, model: CanvasModel, state: PaintState
         _paint_overlap(painter, stage, cam, model, grids[0], step, state, pal)
     else:
         _paint_matrix(painter, stage, cam, model, grids[0], step, state, pal)
-    _paint_titles(painter, stage, cam, grids, pal)
+    if state.chrome:
+        _paint_titles(painter, stage, cam, grids, pal)
     painter.restore()
+    if not state.chrome:
+        return cam
     output = f.output_of(step) if view != SCATTER else f.output_of(model.convert_step(step, SCATTER, DIRECT))
     if state.show_field and view != SCATTER:
         _paint_field(painter, stage, model, output, pal)

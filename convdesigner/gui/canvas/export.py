@@ -1,0 +1,123 @@
+"""Rendering the canvas without a window: one frame as a QImage, PNG or SVG, the animation as a GIF.
+
+Qt has no GIF writer, so frames go through Pillow: each QImage becomes a PIL image, quantised to a
+palette, and Pillow's writer streams them (a generator, so a long animation never holds every frame in
+memory). A GIF has one frame per step up to `GIF_FRAME_CAP`; beyond that the steps are sampled evenly
+(first and last included) and `GifResult.sampled` says so. The GIF loops forever and plays in browsers.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+
+from PySide6.QtCore import QRectF, QSize
+from PySide6.QtGui import QImage, QPainter
+
+from .painter import CanvasModel, PaintState, paint
+
+#: The most frames a GIF holds; longer animations are sampled evenly down to this many.
+GIF_FRAME_CAP = 400
+DEFAULT_SIZE = (800, 480)
+DEFAULT_FPS = 2.0
+
+Progress = Callable[[int, int], bool]  # (done, total) -> keep going?
+
+
+class ExportCancelled(Exception):
+    """The user cancelled an export; the partial file is removed."""
+
+
+@dataclass(frozen=True)
+class GifResult:
+    frames: int
+    steps: int
+    sampled: bool
+
+    @property
+    def note(self) -> str:
+        if self.sampled:
+            return (f"{self.frames} frames sampled evenly from {self.steps} steps "
+                    f"(a GIF holds at most {GIF_FRAME_CAP})")
+        return f"{self.frames} frames, one per step"
+
+
+def render_frame(model: CanvasModel, state: PaintState, size: tuple[int, int]) -> QImage:
+    """One frame at ``size`` (width, height), the camera fitted to it."""
+    image = QImage(QSize(*size), QImage.Format.Format_ARGB32_Premultiplied)
+    painter = QPainter(image)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+    paint(painter, QRectF(0, 0, size[0], size[1]), model, state)
+    painter.end()
+    return image
+
+
+def gif_steps(count: int, cap: int = GIF_FRAME_CAP) -> list[int]:
+    """The steps a GIF shows: all of them, or ``cap`` of them evenly spread (first and last included)."""
+    if count <= cap:
+        return list(range(count))
+    if cap == 1:
+        return [0]
+    return [round(n * (count - 1) / (cap - 1)) for n in range(cap)]
+
+
+def to_pil(image: QImage):
+    """A QImage as an RGB PIL image."""
+    from PIL import Image
+
+    rgba = image.convertToFormat(QImage.Format.Format_RGBA8888)
+    data = bytes(rgba.constBits())[: rgba.sizeInBytes()]
+    pil = Image.frombuffer("RGBA", (rgba.width(), rgba.height()), data, "raw", "RGBA", rgba.bytesPerLine(), 1)
+    return pil.convert("RGB")
+
+
+def write_gif(model: CanvasModel, state: PaintState, path: str, fps: float = DEFAULT_FPS,
+              size: tuple[int, int] = DEFAULT_SIZE, cap: int = GIF_FRAME_CAP,
+              progress: Progress | None = None) -> GifResult:
+    """Write the animation of ``state.view`` as a looping GIF; raises ExportCancelled when ``progress``
+    returns False (the partial file is removed)."""
+    from PIL import Image
+
+    total = model.step_count(state.view)
+    steps = gif_steps(total, cap) if total else [0]
+
+    def frames() -> Iterator[Image.Image]:
+        for done, step in enumerate(steps):
+            if progress is not None and not progress(done, len(steps)):
+                raise ExportCancelled()
+            image = to_pil(render_frame(model, replace(state, step=step, hover=None), size))
+            yield image.quantize(colors=255, method=Image.Quantize.MEDIANCUT)
+
+    sequence = frames()
+    first = next(sequence)
+    duration = max(20, round(1000 / max(0.1, fps)))
+    try:
+        first.save(path, format="GIF", save_all=True, append_images=sequence, duration=duration, loop=0,
+                   optimize=False, disposal=1)
+    except ExportCancelled:
+        if os.path.exists(path):
+            os.remove(path)
+        raise
+    if progress is not None:
+        progress(len(steps), len(steps))
+    return GifResult(len(steps), total, len(steps) < total)
+
+
+def write_png(model: CanvasModel, state: PaintState, path: str, size: tuple[int, int]) -> bool:
+    return render_frame(model, state, size).save(path, "PNG")
+
+
+def write_svg(model: CanvasModel, state: PaintState, path: str, size: tuple[int, int]) -> None:
+    """The current frame as SVG (vector shapes and text)."""
+    from PySide6.QtSvg import QSvgGenerator
+
+    generator = QSvgGenerator()
+    generator.setFileName(path)
+    generator.setSize(QSize(*size))
+    generator.setViewBox(QRectF(0, 0, size[0], size[1]))
+    generator.setTitle("convdesigner canvas")
+    painter = QPainter(generator)
+    paint(painter, QRectF(0, 0, size[0], size[1]), model, state)
+    painter.end()

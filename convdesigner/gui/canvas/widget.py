@@ -1,0 +1,626 @@
+"""The canvas widget: one custom-painted view (zoom, pan, hover, click) and the animation controls.
+
+`CanvasWidget.show_layer(analysis, index)` is the main window's contract; the rest (views, steps, play,
+export) is the canvas's own. The animation runs on a QTimer, so editing never waits for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from math import prod
+
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QWheelEvent
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QMessageBox,
+    QProgressDialog,
+    QSlider,
+    QSpinBox,
+    QStyle,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ...engine.frames import DIRECT, MATRIX, OVERLAP, SCATTER, VIEWS
+from .painter import Camera, CanvasModel, CellText, PaintState, paint, stage_rect
+
+#: Frames per second the speed menu offers.
+SPEEDS = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
+DEFAULT_SPEED = 2.0
+ZOOM_STEP = 1.25
+VIEW_LABELS = {DIRECT: "Direct", SCATTER: "Scatter", OVERLAP: "Overlap", MATRIX: "Matrix"}
+#: Names the paper gallery's index uses for a view, mapped to the canvas's views.
+VIEW_ALIASES = {"transposed": DIRECT, "equivalent": DIRECT}
+
+
+class CanvasView(QWidget):
+    """The painted area: the model's current frame, zoomed and panned; reports hover and clicks."""
+
+    cellClicked = Signal(str, int, int)  # grid name, row, col
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = CanvasModel(None, None)
+        self.state = PaintState()
+        self.camera: Camera | None = None  # None: fitted to the widget
+        self._drag: QPointF | None = None
+        self._dragged = False
+        self.setMouseTracking(True)
+        self.setMinimumSize(240, 180)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.grabGesture(Qt.GestureType.PinchGesture)
+
+    def _rect(self) -> QRectF:
+        return QRectF(self.rect())
+
+    def current_camera(self) -> Camera:
+        if self.camera is not None:
+            return self.camera
+        return self.model.fit(stage_rect(self._rect(), self.state), self._view())
+
+    def _view(self) -> str:
+        return self.state.view if self.state.view in self.model.views() else DIRECT
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        paint(painter, self._rect(), self.model, self.state, self.camera)
+        painter.end()
+
+    # -- zoom and pan ------------------------------------------------------------------------------
+    def zoom(self, factor: float, at: QPointF | None = None) -> None:
+        if self.model.frames is None:
+            return
+        cam = self.current_camera()
+        at = at or stage_rect(self._rect(), self.state).center()
+        scale = min(400.0, max(0.02, cam.scale * factor))
+        ratio = scale / cam.scale
+        self.camera = Camera(scale, at.x() - (at.x() - cam.x) * ratio, at.y() - (at.y() - cam.y) * ratio)
+        self.update()
+
+    def fit(self) -> None:
+        self.camera = None
+        self.update()
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        steps = event.angleDelta().y() / 120
+        if steps:
+            self.zoom(ZOOM_STEP ** steps, event.position())
+        event.accept()
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.NativeGesture and event.gestureType() == Qt.NativeGestureType.ZoomNativeGesture:
+            self.zoom(1.0 + event.value(), event.position())
+            return True
+        if event.type() == QEvent.Type.Gesture:
+            pinch = event.gesture(Qt.GestureType.PinchGesture)
+            if pinch is not None:
+                self.zoom(pinch.scaleFactor(), self.mapFromGlobal(pinch.centerPoint().toPoint()).toPointF())
+                return True
+        return super().event(event)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._drag = event.position()
+            self._dragged = False
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        pos = event.position()
+        if self._drag is not None and event.buttons() & Qt.MouseButton.LeftButton:
+            delta = pos - self._drag
+            if self._dragged or abs(delta.x()) + abs(delta.y()) > 4:
+                cam = self.current_camera()
+                self.camera = Camera(cam.scale, cam.x + delta.x(), cam.y + delta.y())
+                self._drag = pos
+                self._dragged = True
+                self.update()
+                return
+        self.set_hover(self.model.hit(self.current_camera(), self._view(), pos.x(), pos.y()))
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton and self._drag is not None and not self._dragged:
+            pos = event.position()
+            hit = self.model.hit(self.current_camera(), self._view(), pos.x(), pos.y())
+            if hit is not None:
+                self.cellClicked.emit(*hit)
+        self._drag = None
+        self._dragged = False
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        self.fit()
+
+    def leaveEvent(self, event) -> None:
+        self.set_hover(None)
+
+    def set_hover(self, hit: tuple[str, int, int] | None) -> None:
+        if hit != self.state.hover:
+            self.state.hover = hit
+            self.update()
+
+
+def _button(text: str, tip: str, icon: QStyle.StandardPixmap | None = None) -> QToolButton:
+    button = QToolButton()
+    button.setText(text)
+    if icon is not None:
+        button.setIcon(button.style().standardIcon(icon))
+    button.setToolTip(tip)
+    button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    button.setAutoRaise(True)
+    return button
+
+
+class CanvasWidget(QWidget):
+    """The sliding-window canvas: view switch, painted view, playback controls and export."""
+
+    stepChanged = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.view_widget = CanvasView(self)
+        self.view_widget.cellClicked.connect(self._cell_clicked)
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self._tick)
+        self._layer_key: tuple[str, str] | None = None
+        #: (step before, step after, came from scatter, model) of the last view switch
+        self._switch_memo: tuple | None = None
+
+        # top bar: the views, options, export
+        self._view_buttons: dict[str, QToolButton] = {}
+        self._view_group = QButtonGroup(self)
+        self._view_group.setExclusive(True)
+        top = QHBoxLayout()
+        top.setContentsMargins(6, 4, 6, 0)
+        tips = {DIRECT: "The sliding window (a transposed convolution as its equivalent direct convolution)",
+                SCATTER: "A transposed convolution as each input unit scattering a kernel-sized patch",
+                OVERLAP: "How many kernel taps reach each output cell (uneven: checkerboard artefacts)",
+                MATRIX: "The layer as the sparse matrix C (section 4.1); Cᵀ for a transposed convolution"}
+        for view in VIEWS:
+            button = _button(VIEW_LABELS[view], tips[view])
+            button.setCheckable(True)
+            button.clicked.connect(lambda _checked=False, v=view: self.set_view(v))
+            self._view_group.addButton(button)
+            self._view_buttons[view] = button
+            top.addWidget(button)
+        top.addSpacing(12)
+        self.planes_box = QCheckBox("Channel planes")
+        self.planes_box.setToolTip("Show a few channel planes stacked, as in the paper's figure 1.1")
+        self.planes_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.planes_box.toggled.connect(self._set_planes)
+        top.addWidget(self.planes_box)
+        self.field_box = QCheckBox("Receptive field")
+        self.field_box.setToolTip("Show the current output cell's exact receptive field on the network input")
+        self.field_box.setChecked(True)
+        self.field_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.field_box.toggled.connect(self._set_field)
+        top.addWidget(self.field_box)
+        self.depth_label = QLabel("Depth")
+        self.depth_spin = QSpinBox()
+        self.depth_spin.setToolTip("The output depth slice shown (3-D layers)")
+        self.depth_spin.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.depth_spin.valueChanged.connect(self._set_depth)
+        top.addWidget(self.depth_label)
+        top.addWidget(self.depth_spin)
+        top.addStretch(1)
+        zoom_out = _button("−", "Zoom out (-)")
+        zoom_out.clicked.connect(lambda: self.view_widget.zoom(1 / ZOOM_STEP))
+        zoom_in = _button("+", "Zoom in (+)")
+        zoom_in.clicked.connect(lambda: self.view_widget.zoom(ZOOM_STEP))
+        fit = _button("Fit", "Fit the layer into the view (0, or double-click)")
+        fit.clicked.connect(self.view_widget.fit)
+        for b in (zoom_out, zoom_in, fit):
+            top.addWidget(b)
+        self.export_button = _button("Export", "Export the animation (GIF) or the current frame (PNG, SVG)")
+        self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self.export_button)
+        menu.addAction("Animation as GIF…", self.export_gif_dialog)
+        menu.addAction("Frame as PNG…", lambda: self.export_frame_dialog("png"))
+        menu.addAction("Frame as SVG…", lambda: self.export_frame_dialog("svg"))
+        self.export_button.setMenu(menu)
+        top.addWidget(self.export_button)
+
+        # bottom bar: playback
+        bottom = QHBoxLayout()
+        bottom.setContentsMargins(6, 0, 6, 4)
+        icons = QStyle.StandardPixmap
+        self.first_button = _button("First", "First step (Home)", icons.SP_MediaSkipBackward)
+        self.back_button = _button("Back", "Step back (Left)", icons.SP_MediaSeekBackward)
+        self.play_button = _button("Play", "Play / pause (Space)", icons.SP_MediaPlay)
+        self.forward_button = _button("Forward", "Step forward (Right)", icons.SP_MediaSeekForward)
+        self.last_button = _button("Last", "Last step (End)", icons.SP_MediaSkipForward)
+        self.first_button.clicked.connect(lambda: self.set_step(0))
+        self.back_button.clicked.connect(lambda: self.step_by(-1))
+        self.play_button.clicked.connect(self.toggle_play)
+        self.forward_button.clicked.connect(lambda: self.step_by(1))
+        self.last_button.clicked.connect(lambda: self.set_step(self.step_count() - 1))
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.slider.setToolTip("Scrub through every step (one per output position)")
+        self.slider.valueChanged.connect(self.set_step)
+        self.step_label = QLabel()
+        self.step_label.setMinimumWidth(90)
+        self.speed_box = QComboBox()
+        self.speed_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.speed_box.setToolTip("Steps per second")
+        for fps in SPEEDS:
+            self.speed_box.addItem(f"{fps:g} / s", fps)
+        self.speed_box.setCurrentIndex(SPEEDS.index(DEFAULT_SPEED))
+        self.speed_box.currentIndexChanged.connect(self._speed_changed)
+        self.loop_box = QCheckBox("Loop")
+        self.loop_box.setChecked(True)
+        self.loop_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        for w in (self.first_button, self.back_button, self.play_button, self.forward_button, self.last_button):
+            bottom.addWidget(w)
+        bottom.addWidget(self.slider, 1)
+        bottom.addWidget(self.step_label)
+        bottom.addWidget(self.speed_box)
+        bottom.addWidget(self.loop_box)
+        self._controls = [self.first_button, self.back_button, self.play_button, self.forward_button,
+                          self.last_button, self.slider, self.speed_box, self.loop_box, self.export_button,
+                          self.planes_box, self.field_box]
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addLayout(top)
+        layout.addWidget(self.view_widget, 1)
+        layout.addLayout(bottom)
+        self._speed_changed()
+        self._sync()
+
+    # -- the contract with the main window ---------------------------------------------------------
+    def show_layer(self, analysis, index) -> None:
+        """Show layer ``index`` of ``analysis`` (None: nothing selected). The same layer shown again (after
+        an edit) keeps its view and its step where that output position still exists."""
+        old_model, old_state = self.view_widget.model, self.view_widget.state
+        model = CanvasModel(analysis, index)
+        result = model.result
+        key = (result.name, result.type) if result is not None else None
+        same = key is not None and key == self._layer_key
+        self._layer_key = key
+        view = old_state.view if same and old_state.view in model.views() else DIRECT
+        step = 0
+        if same and old_model.frames is not None and model.frames is not None:
+            old_shape = _step_shape(old_model, old_state.view)
+            new_shape = _step_shape(model, view)
+            position = _unravel(old_state.step, old_shape)
+            if old_state.view != view:
+                position = _unravel(old_model.convert_step(old_state.step, old_state.view, view), new_shape)
+            step = _ravel_clamped(position, new_shape)
+        self.view_widget.model = model
+        self.view_widget.state = replace(old_state, view=view, step=step, hover=None)
+        if not same:
+            self.view_widget.camera = None
+            if model.frames is None:
+                self.pause()
+        self._sync()
+
+    # -- views and steps ---------------------------------------------------------------------------
+    @property
+    def model(self) -> CanvasModel:
+        return self.view_widget.model
+
+    @property
+    def state(self) -> PaintState:
+        return self.view_widget.state
+
+    def views(self) -> tuple[str, ...]:
+        return self.model.views()
+
+    def view(self) -> str:
+        return self.state.view
+
+    def set_view(self, name: str) -> bool:
+        """Switch to view ``name`` (direct, scatter, overlap, matrix; the gallery's 'transposed' is the
+        direct view), keeping the step. False when this layer has no such view."""
+        view = VIEW_ALIASES.get(name, name)
+        if view not in self.model.views():
+            self._sync()
+            return False
+        old = self.state.view
+        if view != old:
+            memo = self._switch_memo
+            if memo is not None and memo[1:3] == (self.state.step, view == SCATTER) and memo[3] is self.model:
+                step = memo[0]  # switching straight back: the step we came from
+            else:
+                step = self.model.convert_step(self.state.step, old, view)
+            self._switch_memo = (self.state.step, step, old == SCATTER, self.model)
+            self.state.step = step
+            self.state.view = view
+            self.view_widget.camera = None
+        self._sync()
+        return True
+
+    def step(self) -> int:
+        return self.state.step
+
+    def step_count(self) -> int:
+        return self.model.step_count(self.state.view)
+
+    def set_step(self, step: int) -> None:
+        count = self.step_count()
+        step = max(0, min(int(step), count - 1)) if count else 0
+        if step != self.state.step:
+            self.state.step = step
+            self._sync()
+            self.stepChanged.emit(step)
+
+    def step_by(self, delta: int) -> None:
+        count = self.step_count()
+        if not count:
+            return
+        step = self.state.step + delta
+        if self.loop_box.isChecked():
+            step %= count
+        self.set_step(step)
+
+    def output_position(self) -> tuple[int, ...] | None:
+        """The output cell of the current step (the direct view's), None without a window."""
+        f = self.model.frames
+        if f is None:
+            return None
+        return f.output_of(self.model.convert_step(self.state.step, self.state.view, DIRECT))
+
+    # -- playback --------------------------------------------------------------------------------
+    def is_playing(self) -> bool:
+        return self._timer.isActive()
+
+    def play(self) -> None:
+        if self.step_count() > 1:
+            if self.state.step >= self.step_count() - 1:
+                self.set_step(0)
+            self._timer.start()
+            self._sync_play()
+
+    def pause(self) -> None:
+        self._timer.stop()
+        self._sync_play()
+
+    def toggle_play(self) -> None:
+        self.pause() if self.is_playing() else self.play()
+
+    def _tick(self) -> None:
+        count = self.step_count()
+        if self.state.step + 1 >= count and not self.loop_box.isChecked():
+            self.pause()
+            return
+        self.step_by(1)
+
+    def _speed_changed(self) -> None:
+        fps = self.speed_box.currentData() or DEFAULT_SPEED
+        self._timer.setInterval(max(15, round(1000 / fps)))
+
+    def fps(self) -> float:
+        return float(self.speed_box.currentData() or DEFAULT_SPEED)
+
+    # -- hooks for the numbers mode (issue 9) ------------------------------------------------------
+    def set_cell_text(self, hook: CellText | None) -> None:
+        """Text drawn in each visible cell: hook(grid name, row, col) -> str or None."""
+        self.state.cell_text = hook
+        self.view_widget.update()
+
+    def set_caption(self, text: str | None) -> None:
+        """A line written under the canvas (the numbers mode's sum)."""
+        self.state.caption = text
+        self.view_widget.update()
+
+    # -- input -----------------------------------------------------------------------------------
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = event.key()
+        if key == Qt.Key.Key_Space:
+            self.toggle_play()
+        elif key == Qt.Key.Key_Right:
+            self.step_by(1)
+        elif key == Qt.Key.Key_Left:
+            self.step_by(-1)
+        elif key == Qt.Key.Key_Home:
+            self.set_step(0)
+        elif key == Qt.Key.Key_End:
+            self.set_step(self.step_count() - 1)
+        elif key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
+            self.view_widget.zoom(ZOOM_STEP)
+        elif key == Qt.Key.Key_Minus:
+            self.view_widget.zoom(1 / ZOOM_STEP)
+        elif key == Qt.Key.Key_0:
+            self.view_widget.fit()
+        else:
+            super().keyPressEvent(event)
+            return
+        event.accept()
+
+    def _cell_clicked(self, grid: str, row: int, col: int) -> None:
+        """Click an output cell: jump to its step; in the scatter view an input cell; in the matrix a row."""
+        f = self.model.frames
+        if f is None:
+            return
+        self.setFocus()
+        view = self.state.view
+        if view == MATRIX and grid == "matrix":
+            self.set_step(row)
+        elif view == SCATTER and grid == "input":
+            self.set_step(_ravel_display(row, col, f.input_size, f.input_of(self.state.step)))
+        elif view in (DIRECT, OVERLAP) and grid == "output":
+            self.set_step(_ravel_display(row, col, f.output_size, f.output_of(self.state.step)))
+
+    # -- widgets follow the state ------------------------------------------------------------------
+    def _sync(self) -> None:
+        model, state = self.model, self.state
+        views = model.views()
+        for view, button in self._view_buttons.items():
+            button.setVisible(view in views and len(views) > 1)
+            button.setChecked(view == state.view)
+        has_frames = model.frames is not None
+        for w in self._controls:
+            w.setEnabled(has_frames)
+        count = self.step_count()
+        self.slider.blockSignals(True)
+        self.slider.setRange(0, max(0, count - 1))
+        self.slider.setValue(state.step)
+        self.slider.blockSignals(False)
+        self.step_label.setText(f"{state.step + 1} / {count}" if count else "")
+        is_3d = has_frames and model.frames.ndim == 3 and state.view != SCATTER
+        self.depth_label.setVisible(is_3d)
+        self.depth_spin.setVisible(is_3d)
+        if is_3d:
+            self.depth_spin.blockSignals(True)
+            self.depth_spin.setRange(1, model.frames.output_size[0])
+            self.depth_spin.setValue(model.frames.output_of(state.step)[0] + 1)
+            self.depth_spin.blockSignals(False)
+        if not count:
+            self.pause()
+        self._sync_play()
+        self.view_widget.update()
+
+    def _sync_play(self) -> None:
+        playing = self.is_playing()
+        self.play_button.setText("Pause" if playing else "Play")
+        pixmap = QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay
+        self.play_button.setIcon(self.style().standardIcon(pixmap))
+
+    def _set_planes(self, on: bool) -> None:
+        self.state.stacked = on
+        self.view_widget.update()
+
+    def _set_field(self, on: bool) -> None:
+        self.state.show_field = on
+        self.view_widget.camera = None
+        self.view_widget.update()
+
+    def _set_depth(self, depth: int) -> None:
+        f = self.model.frames
+        if f is None or f.ndim != 3:
+            return
+        plane = prod(f.output_size[1:])
+        within = self.state.step % plane
+        self.set_step((depth - 1) * plane + within)
+
+    def set_dark(self, dark: bool) -> None:
+        self.state.dark = dark
+        self.view_widget.update()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.PaletteChange:
+            self.state.dark = self.palette().window().color().lightness() < 128
+            self.view_widget.update()
+        super().changeEvent(event)
+
+    # -- export ----------------------------------------------------------------------------------
+    def render_image(self, size: tuple[int, int] | None = None):
+        """The current frame as a QImage (the widget's size by default)."""
+        from .export import render_frame
+
+        size = size or (max(320, self.view_widget.width()), max(240, self.view_widget.height()))
+        return render_frame(self.model, replace(self.state, hover=None), size)
+
+    def _export_size(self) -> tuple[int, int]:
+        return max(480, self.view_widget.width()), max(320, self.view_widget.height())
+
+    def export_gif(self, path: str, fps: float | None = None, size: tuple[int, int] | None = None,
+                   parent_dialog: bool = True):
+        """Write the animation as a GIF, with a progress dialog that can cancel; returns the GifResult
+        (None when cancelled)."""
+        from .export import ExportCancelled, gif_steps, write_gif
+
+        total = len(gif_steps(self.step_count()))
+        dialog = QProgressDialog("Rendering the animation…", "Cancel", 0, total, self) if parent_dialog else None
+        if dialog is not None:
+            dialog.setWindowTitle("Export GIF")
+            dialog.setWindowModality(Qt.WindowModality.WindowModal)
+            dialog.setMinimumDuration(300)
+
+        def progress(done: int, count: int) -> bool:
+            if dialog is None:
+                return True
+            dialog.setValue(done)
+            from PySide6.QtWidgets import QApplication
+
+            QApplication.processEvents()
+            return not dialog.wasCanceled()
+
+        try:
+            return write_gif(self.model, replace(self.state, hover=None), path, fps or self.fps(),
+                             size or self._export_size(), progress=progress)
+        except ExportCancelled:
+            return None
+        finally:
+            if dialog is not None:
+                dialog.close()
+
+    def export_gif_dialog(self) -> None:
+        if self.model.frames is None:
+            return
+        name = self.model.result.name if self.model.result is not None else "layer"
+        path, _ = QFileDialog.getSaveFileName(self, "Export the animation", f"{name}-{self.state.view}.gif",
+                                              "Animated GIF (*.gif)")
+        if not path:
+            return
+        try:
+            result = self.export_gif(path)
+        except OSError as error:
+            QMessageBox.warning(self, "Export GIF", f"Cannot write {path}: {error}")
+            return
+        if result is not None and result.sampled:
+            QMessageBox.information(self, "Export GIF", f"Wrote {path}: {result.note}.")
+
+    def export_frame_dialog(self, kind: str) -> None:
+        from .export import write_png, write_svg
+
+        if self.model.frames is None and self.model.result is None:
+            return
+        name = self.model.result.name if self.model.result is not None else "layer"
+        filters = {"png": "PNG image (*.png)", "svg": "SVG drawing (*.svg)"}
+        path, _ = QFileDialog.getSaveFileName(self, "Export the frame", f"{name}.{kind}", filters[kind])
+        if not path:
+            return
+        state = replace(self.state, hover=None)
+        if kind == "png":
+            ok = write_png(self.model, state, path, self._export_size())
+        else:
+            write_svg(self.model, state, path, self._export_size())
+            ok = True
+        if not ok:
+            QMessageBox.warning(self, "Export", f"Cannot write {path}")
+
+
+def _step_shape(model: CanvasModel, view: str) -> tuple[int, ...]:
+    f = model.frames
+    assert f is not None
+    return f.input_size if view == SCATTER else f.output_size
+
+
+def _unravel(step: int, shape: Sequence[int]) -> tuple[int, ...]:
+    out = []
+    for n in reversed(shape):
+        step, r = divmod(step, n)
+        out.append(r)
+    return tuple(reversed(out))
+
+
+def _ravel_clamped(position: Sequence[int], shape: Sequence[int]) -> int:
+    """The step of ``position`` in ``shape``, each coordinate clamped (a different rank starts over)."""
+    if len(position) != len(shape):
+        return 0
+    flat = 0
+    for p, n in zip(position, shape):
+        flat = flat * n + max(0, min(p, n - 1))
+    return flat
+
+
+def _ravel_display(row: int, col: int, shape: Sequence[int], current: Sequence[int]) -> int:
+    """The step of the cell shown at (row, col): a 1-D layer ignores the row, a 3-D one keeps the
+    current depth."""
+    if len(shape) == 1:
+        return _ravel_clamped((col,), shape)
+    if len(shape) == 2:
+        return _ravel_clamped((row, col), shape)
+    return _ravel_clamped((current[0], row, col), shape)
