@@ -63,7 +63,7 @@ class AxisSolution:
         if self.output_padding is not None:
             pad += f", output_padding {self.output_padding}"
         if self.dropped:
-            pad += f" (drops the last {self.dropped} input unit{'s' if self.dropped > 1 else ''})"
+            pad += " (drops the last input unit)" if self.dropped == 1 else f" (drops the last {self.dropped} input units)"
         return pad
 
 

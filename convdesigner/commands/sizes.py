@@ -1,0 +1,44 @@
+"""``convdesigner sizes FILE [--range LOW HIGH]``: per axis, the input sizes for which the design works
+cleanly (every layer valid, no input dropped by a stride, every skip connection matching), compactly.
+
+Exit 0 when every axis has valid sizes in the range, 1 when some axis has none or the file cannot be read,
+2 for usage errors (a missing file, a bad range).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from ..cli import UsageError
+from ..engine.design import axis_name
+from ..engine.tools.sizes import DEFAULT_HIGH, DEFAULT_LOW, input_sizes
+from ..io.design_file import DesignFileError
+from .common import print_file_error, read_design
+
+
+def add_parser(parser: argparse.ArgumentParser) -> None:
+    parser.description = ("Print, per spatial axis, the input sizes for which every layer is valid, no stride drops "
+                          "input and every skip connection matches.")
+    parser.add_argument("file", help="the design file (.yaml)")
+    parser.add_argument("--range", nargs=2, type=int, default=(DEFAULT_LOW, DEFAULT_HIGH), metavar=("LOW", "HIGH"),
+                        help=f"the sizes to try (default {DEFAULT_LOW} {DEFAULT_HIGH})")
+
+
+def run(options: argparse.Namespace) -> int:
+    low, high = options.range
+    if low < 1 or high < low:
+        raise UsageError(f"--range needs 1 <= LOW <= HIGH, not {low} {high}")
+    try:
+        design = read_design(options.file)
+    except DesignFileError as error:
+        print_file_error(error)
+        return 1
+    report = input_sizes(design, low, high)
+    ndim = design.input.ndim
+    for axis in report:
+        line = f"{axis.name}: {axis.description}"
+        if ndim > 1 and axis.others != tuple(design.input.size):
+            others = ", ".join(f"{axis_name(a, ndim)} = {v}" for a, v in enumerate(axis.others) if a != axis.axis)
+            line += f" (with {others})"
+        print(line)
+    return 0 if all(axis.sizes for axis in report) else 1

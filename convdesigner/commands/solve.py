@@ -1,0 +1,76 @@
+"""``convdesigner solve FILE --layer NAME --target N [N ...]``: the paddings that give a convolution or
+transposed convolution the target output size.
+
+One target value applies to every spatial axis; otherwise give one per axis. Prints, per axis, the
+solutions smallest first (or why there are none), then the whole-layer choices as the arguments to set.
+
+Exit 0 when every axis has a solution, 1 when some axis has none, the file cannot be read or the layer is
+not reached because of an earlier error, 2 for usage errors (a missing file, an unknown layer, a layer that
+is not a convolution, a wrong number of target sizes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..cli import UsageError
+from ..engine.analysis import analyze
+from ..engine.layers import did_you_mean
+from ..engine.tools.solve import SolveError, SolveResult, solve_padding
+from ..io.design_file import DesignFileError
+from .common import print_file_error, read_design
+
+#: Whole-layer choices printed at most.
+SHOWN = 6
+
+
+def add_parser(parser: argparse.ArgumentParser) -> None:
+    parser.description = "List the paddings (and output paddings) with which one layer reaches a target size."
+    parser.add_argument("file", help="the design file (.yaml)")
+    parser.add_argument("--layer", required=True, metavar="NAME", help="the convolution or transposed convolution")
+    parser.add_argument("--target", required=True, type=int, nargs="+", metavar="N",
+                        help="the output size: one for every axis, or one per axis")
+
+
+def format_result(result: SolveResult) -> str:
+    """The solve as text: per axis, then the whole-layer choices."""
+    lines = [f"{result.layer} ({result.type}):"]
+    for axis in result.axes:
+        head = f"  axis {axis.name}: input {axis.input_size} -> {axis.target}:"
+        if not axis.solutions:
+            lines.append(f"{head} none: {axis.reason}")
+            continue
+        lines.append(f"{head} " + "; ".join(s.text for s in axis.solutions))
+    if result.ok:
+        lines.append("set:")
+        lines += [f"  {choice.text}" for choice in result.solutions[:SHOWN]]
+    return "\n".join(lines)
+
+
+def run(options: argparse.Namespace) -> int:
+    try:
+        design = read_design(options.file)
+    except DesignFileError as error:
+        print_file_error(error)
+        return 1
+    names = [layer.name for layer in design.layers]
+    if options.layer not in names:
+        guess = did_you_mean(options.layer, names) if names else None
+        hint = f" (did you mean '{guess}'?)" if guess else ""
+        raise UsageError(f"there is no layer named '{options.layer}'{hint}")
+    analysis = analyze(design)
+    index = design.index_of(options.layer)
+    result = analysis.layers[index]
+    target = tuple(options.target)
+    if result.input_shape is not None and len(target) == 1:
+        target *= len(result.input_shape) - 1
+    try:
+        solved = solve_padding(analysis, index, target)
+    except SolveError as error:
+        if result.input_shape is None:
+            print(f"{options.file}: {error}", file=sys.stderr)
+            return 1
+        raise UsageError(str(error)) from None
+    print(format_result(solved))
+    return 0 if solved.ok else 1

@@ -1,0 +1,127 @@
+"""Valid input sizes: U-Net-like designs take multiples of 2^depth, checked against brute-force `analyze`
+over the range; the compact descriptions; what happens when no size works or the other axes fail."""
+
+from __future__ import annotations
+
+import pytest
+
+from convdesigner.engine import Design, InputSpec, Layer, analyze
+from convdesigner.engine.tools.sizes import (
+    axis_sizes,
+    describe_sizes,
+    input_sizes,
+    nearest_valid_sizes,
+    valid_input_sizes,
+)
+
+
+def unet(size: tuple[int, ...], depth: int, kernel: int = 3) -> Design:
+    """An n-D U-Net: per level a conv block, max pooling by 2; back up with stride-2 transposed
+    convolutions and a Concat from the matching level."""
+    n = len(size)
+    layers, skips, channels = [], [], 4
+    for level in range(depth):
+        layers += [Layer.make(f"Conv{n}d", f"enc{level}", {"out_channels": channels, "kernel_size": kernel,
+                                                           "padding": kernel // 2}),
+                   Layer.make("ReLU", f"relu{level}")]
+        skips.append(f"relu{level}")
+        layers.append(Layer.make(f"MaxPool{n}d", f"pool{level}", {"kernel_size": 2}))
+        channels *= 2
+    layers.append(Layer.make(f"Conv{n}d", "bottom", {"out_channels": channels, "kernel_size": kernel,
+                                                     "padding": kernel // 2}))
+    for level in reversed(range(depth)):
+        channels //= 2
+        layers += [Layer.make(f"ConvTranspose{n}d", f"up{level}", {"out_channels": channels, "kernel_size": 2,
+                                                                   "stride": 2}),
+                   Layer.make("Concat", f"cat{level}", {"from": skips[level]}),
+                   Layer.make(f"Conv{n}d", f"dec{level}", {"out_channels": channels, "kernel_size": kernel,
+                                                           "padding": kernel // 2})]
+    return Design("unet", InputSpec(1, tuple(size)), tuple(layers))
+
+
+def brute_force(design: Design, axis: int, low: int, high: int) -> list[int]:
+    """The definition, with the full engine: analyse the design at every size."""
+    valid = []
+    for n in range(low, high + 1):
+        size = list(design.input.size)
+        size[axis] = n
+        analysis = analyze(design.with_input(InputSpec(design.input.channels, tuple(size))))
+        dropped = any(d.rule == "stride-drops-input" and d.axis == axis for d in analysis.warnings)
+        if analysis.ok and not dropped:
+            valid.append(n)
+    return valid
+
+
+@pytest.mark.parametrize(("size", "depth"), [((64, 48), 3), ((32,), 4), ((8, 8, 8), 2)])
+def test_unet_takes_multiples_of_two_to_the_depth(size: tuple[int, ...], depth: int) -> None:
+    design = unet(size, depth)
+    assert analyze(design).ok
+    step = 2 ** depth
+    for axis in range(len(size)):
+        assert valid_input_sizes(design, axis) == list(range(step, 1025, step))
+        assert axis_sizes(design, axis).description == f"multiples of {step} from {step} to 1024"
+
+
+@pytest.mark.parametrize("axis", [0, 1])
+def test_sizes_match_brute_force_analysis(axis: int) -> None:
+    design = unet((64, 40), 3)
+    assert valid_input_sizes(design, axis, 1, 140) == brute_force(design, axis, 1, 140)
+
+
+def test_sizes_match_brute_force_for_strided_unpadded_convolutions() -> None:
+    # No padding, stride 2, k = 3 twice: (i - 3) must be even, then ((i - 3)/2 + 1 - 3) even too.
+    design = Design("strided", InputSpec(1, (37,)), (
+        Layer.make("Conv1d", "a", {"out_channels": 2, "kernel_size": 3, "stride": 2}),
+        Layer.make("Conv1d", "b", {"out_channels": 2, "kernel_size": 3, "stride": 2}),
+    ))
+    sizes = valid_input_sizes(design, 0, 1, 200)
+    assert sizes == brute_force(design, 0, 1, 200)
+    assert sizes[:3] == [7, 11, 15]
+    assert axis_sizes(design, 0).description == "7, 11, 15, ... (every 4 from 7 to 1023)"
+
+
+def test_a_mismatched_square_unet_is_scanned_with_a_working_other_axis() -> None:
+    # 100 is not a multiple of 8 on either axis: with W = 100 no height works, so W is set to 8.
+    design = unet((100, 100), 3)
+    assert not analyze(design).ok
+    report = input_sizes(design)
+    for axis in report:
+        assert axis.sizes == tuple(range(8, 1025, 8))
+        assert axis.others == (8, 8)
+    assert nearest_valid_sizes(design, 0) == (96, 104)
+
+
+def test_no_valid_size_says_why() -> None:
+    design = Design("big kernel", InputSpec(1, (3,)), (Layer.make("Conv1d", "c", {"out_channels": 1,
+                                                                               "kernel_size": 9}),))
+    sizes = axis_sizes(design, 0, 1, 8)
+    assert sizes.sizes == ()
+    assert sizes.description.startswith("none from 1 to 8: at 3, c: kernel 9 is larger than the padded input 3")
+
+
+def test_a_design_error_independent_of_size_is_the_reason() -> None:
+    design = Design("typo", InputSpec(1, (16,)), (Layer.make("Conv1d", "c", {"out_channels": 1, "kernel": 3}),))
+    sizes = axis_sizes(design, 0, 1, 32)
+    assert sizes.sizes == () and "Conv1d has no argument 'kernel'" in (sizes.reason or "")
+
+
+def test_bad_axis_or_range_is_refused() -> None:
+    design = unet((16,), 1)
+    with pytest.raises(ValueError, match="no axis 1"):
+        axis_sizes(design, 1)
+    with pytest.raises(ValueError, match="1 <= low <= high"):
+        axis_sizes(design, 0, 10, 5)
+
+
+@pytest.mark.parametrize(("sizes", "low", "high", "text"), [
+    ([], 1, 64, "none from 1 to 64"),
+    (list(range(1, 65)), 1, 64, "every size from 1 to 64"),
+    (list(range(7, 65)), 1, 64, "every size from 7 to 64"),
+    ([16, 48, 80], 1, 100, "16, 48, 80"),
+    (list(range(16, 1025, 16)), 1, 1024, "multiples of 16 from 16 to 1024"),
+    (list(range(16, 1009, 32)), 1, 1024, "16, 48, 80, ... (every 32 from 16 to 1008)"),
+    ([n for n in range(1, 41) if n % 4 in (1, 2)], 1, 40, "every size n with n mod 4 = 1 or 2, from 1 to 38"),
+    ([1, 2, 3, 7, 8, 20, 21, 22, 30], 1, 40, "1-3, 7-8, 20-22, 30"),
+])
+def test_describe_sizes(sizes: list[int], low: int, high: int, text: str) -> None:
+    assert describe_sizes(sizes, low, high) == text
