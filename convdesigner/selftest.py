@@ -168,23 +168,34 @@ class SelfTest:
 
         canvas_module = _optional_module("convdesigner.gui.canvas")
         widget = canvas_module.CanvasWidget()
-        widget.resize(640, 480)
-        count = 0
+        widget.resize(800, 520)
+        shown: list[tuple[str, Any, int, str]] = []
         for figure in figures.paper_figures():
             analysis = analyze(figures.load_figure(figure))
             index = [layer.name for layer in analysis.layers].index(figure.layer)
+            shown.append((f"figure-{figure.figure}", analysis, index, figure.view))
+        for label, design in self.designs:  # the examples' largest windows: 224x224 inputs stay paintable
+            if label.startswith("example "):
+                analysis = analyze(design)
+                for result in analysis.layers:
+                    if result.computed and result.geometry:
+                        shown.append((label.removeprefix("example ") + "-" + result.name, analysis, result.index,
+                                      "direct"))
+                        break
+        for name, analysis, index, view in shown:
             widget.show_layer(analysis, index)
+            if hasattr(widget, "set_view") and view != "direct":
+                widget.set_view("direct" if view == "transposed" else view)
             QApplication.processEvents()
             image = widget.grab().toImage()
             if image.isNull() or _is_blank(image):
-                raise AssertionError(f"figure {figure.figure}: the canvas painted nothing")
-            path = self.folder / f"canvas-figure-{figure.figure}.png"
+                raise AssertionError(f"{name}: the canvas painted nothing")
+            path = self.folder / f"canvas-{name}.png"
             if not image.save(str(path)):
                 raise AssertionError(f"cannot write {path}")
-            count += 1
         widget.close()
         widget.deleteLater()
-        return f"{count} frames ({type(widget).__module__}.{type(widget).__name__})"
+        return f"{len(shown)} frames ({type(widget).__module__}.{type(widget).__name__})"
 
     def gif(self) -> str:
         from . import cli, figures
@@ -210,13 +221,13 @@ class SelfTest:
 
     def main_window(self) -> str:
         app_module = _optional_module("convdesigner.gui.app")
-        from . import figures
+        from PySide6.QtCore import QSettings
 
+        # The app remembers recent files and window state: keep the self-test's out of the user's settings.
+        QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(self.folder / "settings"))
         path = self.folder / "main-window.png"
-        example = figures.default_example()
-        source = self.folder / f"{example.key}.yaml"
-        source.write_bytes(example.path.read_bytes())
-        code = app_module.run_app(str(source), screenshot=str(path), select=None)
+        with contextlib.redirect_stdout(_Discard()):
+            code = app_module.run_app(None, screenshot=str(path), select=None)
         if code != 0 or not path.is_file():
             raise AssertionError(f"the main window did not render (exit code {code})")
         from PySide6.QtGui import QImage
@@ -224,7 +235,7 @@ class SelfTest:
         image = QImage(str(path))
         if image.isNull() or _is_blank(image):
             raise AssertionError("the main window's screenshot is blank")
-        return f"{image.width()}x{image.height()}"
+        return f"{image.width()}x{image.height()} with the default example"
 
     def torch_export(self, design: Any) -> str:
         exporter = _optional_module("convdesigner.io.torch_export")
@@ -244,7 +255,7 @@ class SelfTest:
         app = QApplication.instance() or QApplication([sys.argv[0], "-platform", "offscreen"])
         app.setApplicationName("convdesigner")
         self.check("application icon", self.icons)
-        self.check("canvas frames of the paper figures", self.canvas_frames)
+        self.check("canvas frames (paper figures, examples)", self.canvas_frames)
         self.check(f"GIF of paper figure {GIF_FIGURE}", self.gif)
         self.check("main window renders", self.main_window)
         self.check_each("PyTorch export compiles", self.designs, self.torch_export)
@@ -259,15 +270,21 @@ class _Discard:
 
 
 def _app_icon() -> Any:
-    from PySide6.QtGui import QIcon
+    """The window's icon as the app builds it (gui.icons), or from the PNGs when the GUI is not built."""
+    try:
+        from .gui.icons import application_icon
+    except ModuleNotFoundError as exc:
+        if not (exc.name or "").startswith("convdesigner.gui"):
+            raise
+    else:
+        return application_icon()
+    from PySide6.QtGui import QIcon, QPixmap
 
     from . import assets
 
     icon = QIcon()
     for node in assets.resource("icons").iterdir():
         if node.name.startswith("convdesigner-") and node.name.endswith(".png"):
-            from PySide6.QtGui import QPixmap
-
             pixmap = QPixmap()
             pixmap.loadFromData(node.read_bytes(), "PNG")
             icon.addPixmap(pixmap)
