@@ -8,6 +8,7 @@ the last frame of each committed animation (pdf/numerical_*_08.pdf), where every
 
 from __future__ import annotations
 
+import warnings
 from fractions import Fraction
 from itertools import product
 from math import prod
@@ -225,7 +226,9 @@ def _torch_conv(torch: Any, x: Grid, w: Grid, args: dict[str, Any]) -> Any:
     mode = args.get("padding_mode", "zeros")
     if isinstance(padding, str):
         if mode == "zeros":
-            return conv(xt, wt, stride=args["stride"], padding=padding, dilation=args["dilation"])[0, 0]
+            with warnings.catch_warnings():  # 'same' with an even kernel: PyTorch warns it copies the input
+                warnings.simplefilter("ignore", UserWarning)
+                return conv(xt, wt, stride=args["stride"], padding=padding, dilation=args["dilation"])[0, 0]
         module = (torch.nn.Conv1d, torch.nn.Conv2d, torch.nn.Conv3d)[n - 1](
             1, 1, args["kernel_size"], args["stride"], padding, args["dilation"], bias=False, padding_mode=mode,
             dtype=torch.float64)
@@ -247,6 +250,7 @@ def _assert_same(mine: Grid, theirs: Any, tolerance: float = 0.0) -> None:
             assert float(got) == want, (mine.to_nested(), theirs)
 
 
+@pytest.mark.torch
 @given(conv_layers(), st.data())
 def test_convolution_equals_torch(layer: tuple[tuple[int, ...], dict[str, Any]], data: st.DataObject) -> None:
     torch = pytest.importorskip("torch")
@@ -261,6 +265,7 @@ def test_convolution_equals_torch(layer: tuple[tuple[int, ...], dict[str, Any]],
     assert matrix_forward(num, x, w) == out
 
 
+@pytest.mark.torch
 @given(transposed_layers(), st.data())
 def test_transposed_convolution_equals_torch(layer: tuple[tuple[int, ...], dict[str, Any]],
                                              data: st.DataObject) -> None:
@@ -281,6 +286,7 @@ def test_transposed_convolution_equals_torch(layer: tuple[tuple[int, ...], dict[
     assert matrix_forward(num, x, w) == direct
 
 
+@pytest.mark.torch
 @given(pool_layers("MaxPool"), st.data())
 def test_max_pooling_equals_torch(layer: tuple[str, tuple[int, ...], dict[str, Any]], data: st.DataObject) -> None:
     torch = pytest.importorskip("torch")
@@ -298,6 +304,7 @@ def test_max_pooling_equals_torch(layer: tuple[str, tuple[int, ...], dict[str, A
     assert all(type(v) is int or v == EMPTY_MAX for v in out.values)
 
 
+@pytest.mark.torch
 @given(pool_layers("AvgPool"), st.data())
 def test_average_pooling_equals_torch(layer: tuple[str, tuple[int, ...], dict[str, Any]],
                                       data: st.DataObject) -> None:
@@ -587,3 +594,47 @@ def test_grid_round_trip() -> None:
         Grid.from_nested([[1, 2], [3]])
     with pytest.raises(IndexError, match="outside"):
         grid[(2, 0, 0)]
+
+
+@given(st.one_of(conv_layers().map(lambda c: ("Conv", c[0], c[1])),
+                 transposed_layers().map(lambda c: ("ConvTranspose", c[0], c[1])),
+                 pool_layers("MaxPool").map(lambda c: (c[0][:-2], c[1], c[2])),
+                 pool_layers("AvgPool").map(lambda c: (c[0][:-2], c[1], c[2]))))
+def test_terms_sit_where_the_canvas_draws_the_taps(layer: tuple[str, tuple[int, ...], dict[str, Any]]) -> None:
+    """The numbers overlay the canvas's frames (engine/frames.py): the same taps, padded positions, kinds,
+    input units and kernel indices at every step, and the same scatter writes."""
+    from convdesigner.engine.frames import LayerFrames
+
+    prefix, size, args = layer
+    result = analysed(f"{prefix}{len(size)}d", size, **args)
+    assume(not result.errors)
+    num = NumericLayer.from_result(result)
+    frames = LayerFrames(result)
+    state = NumericState.default(num)
+    assert frames.step_count == num.steps
+    for step in range(num.steps):
+        frame, explanation = frames.frame(step), state.explain(step)
+        assert frame.output == explanation.position
+        expected = [(t.index, t.weight, t.position, t.kind) for t in frame.taps]
+        assert [(t.tap, t.kernel_index, t.position, t.kind) for t in explanation.terms] == expected
+        # The canvas names the input unit of data taps; a reflect/replicate/circular pad cell copies one too.
+        assert [t.source for t in frame.taps] == [t.input_position if t.kind == DATA else None
+                                                  for t in explanation.terms]
+    for step in range(num.scatter_steps):
+        writes = frames.scatter_frame(step).writes
+        scattered = state.explain_scatter(step)
+        assert [(w.weight, w.position, w.output) for w in writes] == [
+            (t.kernel_index, t.position, t.output) for t in scattered.terms]
+
+
+def test_copying_padding_modes_show_the_copied_value() -> None:
+    """padding_mode reflect/replicate/circular: a pad cell holds a copy of an input unit (PyTorch's F.pad)."""
+    x = Grid((3,), (1, 2, 3))
+    w = Grid((3,), (1, 1, 1))
+    expected = {"reflect": ((1,), 2, (1,), 2), "replicate": ((0,), 1, (2,), 3), "circular": ((2,), 3, (0,), 1)}
+    for mode, (low_source, low_value, high_source, high_value) in expected.items():
+        layer = numeric("Conv1d", (3,), out_channels=1, kernel_size=3, padding=1, padding_mode=mode)
+        first, last = explain(layer, x, w, (0,)).terms[0], explain(layer, x, w, (2,)).terms[2]
+        assert (first.kind, first.input_position, first.value) == (PADDING, low_source, low_value)
+        assert (last.kind, last.input_position, last.value) == (PADDING, high_source, high_value)
+        assert forward(layer, x, w).values == (low_value + 3, 6, 5 + high_value)
