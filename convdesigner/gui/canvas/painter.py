@@ -441,6 +441,14 @@ def _paint_text_cells(p: QPainter, stage: QRectF, cam: Camera, g: Grid, state: P
                 p.drawText(_cell_rect(cam, g, r, c), Qt.AlignmentFlag.AlignCenter, text)
 
 
+def _at_least(rect: QRectF, px: float = 4.0) -> QRectF:
+    """A cell grown about its centre to ``px`` when zoomed out so far that it would vanish."""
+    if rect.width() >= px:
+        return rect
+    grow = (px - rect.width()) / 2
+    return rect.adjusted(-grow, -grow, grow, grow)
+
+
 def _outline(p: QPainter, rect: QRectF, color: QColor, width: float, dashed: bool = False) -> None:
     p.setPen(QPen(color, width, Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine))
     p.setBrush(Qt.BrushStyle.NoBrush)
@@ -476,7 +484,7 @@ def _paint_direct(p: QPainter, stage: QRectF, cam: Camera, model: CanvasModel, g
         p.fillRect(_cell_rect(cam, g_out, 0, 0, out_r, ncols), _alpha(pal.output_done, 150))
     if out_c > 0:
         p.fillRect(_cell_rect(cam, g_out, out_r, 0, 1, out_c), _alpha(pal.output_done, 150))
-    current = _cell_rect(cam, g_out, out_r, out_c)
+    current = _at_least(_cell_rect(cam, g_out, out_r, out_c))
     p.fillRect(current, pal.current)
     # the previous window, dashed: the stride between steps
     if step > 0:
@@ -489,7 +497,7 @@ def _paint_direct(p: QPainter, stage: QRectF, cam: Camera, model: CanvasModel, g
         if (r, c) in seen:
             continue
         seen.add((r, c))
-        rect = _cell_rect(cam, g_in, r, c)
+        rect = _at_least(_cell_rect(cam, g_in, r, c), 3.0)
         if tap.kind == OUTSIDE:
             _outline(p, rect, pal.window, 1, dashed=True)
             continue
@@ -514,7 +522,7 @@ def _paint_hover_direct(p: QPainter, cam: Camera, model: CanvasModel, g_in: Grid
     _outline(p, _cell_rect(cam, g_in, row, col), pal.hover, 3)
     for cell in f.users(position):
         r, c = display(cell)
-        rect = _cell_rect(cam, g_out, r, c)
+        rect = _at_least(_cell_rect(cam, g_out, r, c))
         p.fillRect(rect, _alpha(pal.hover, 120))
         _outline(p, rect, pal.hover, 2)
 
@@ -558,7 +566,7 @@ def _paint_scatter(p: QPainter, stage: QRectF, cam: Camera, model: CanvasModel, 
                 p.fillRect(rect, pal.cropped)
     frame = f.scatter_frame(step)
     r, c = display(frame.source)
-    source = _cell_rect(cam, g_in, r, c)
+    source = _at_least(_cell_rect(cam, g_in, r, c))
     p.fillRect(source, pal.tap)
     _outline(p, source, pal.window, 2)
     if step > 0:
@@ -570,7 +578,7 @@ def _paint_scatter(p: QPainter, stage: QRectF, cam: Camera, model: CanvasModel, 
         if (rr, cc) in seen:
             continue
         seen.add((rr, cc))
-        rect = _cell_rect(cam, g_out, rr, cc)
+        rect = _at_least(_cell_rect(cam, g_out, rr, cc), 3.0)
         p.fillRect(rect, pal.current if write.output is not None else pal.tap_padding)
     patch = _patch_rect(cam, g_out, frame.writes)
     _outline(p, patch, pal.window, 2)

@@ -1,0 +1,267 @@
+"""The sliding-window canvas through its widgets (pytest-qt): clicks, hover, keys, slider, views, edits."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QColor
+
+from convdesigner.engine.analysis import analyze
+from convdesigner.engine.design import Design, InputSpec, Layer
+from convdesigner.gui.canvas import CanvasWidget
+from convdesigner.gui.canvas.painter import MIN_CELL_PX, PaintState, stage_rect
+from convdesigner.gui.canvas.palette import LIGHT
+
+
+def design(*layers: Layer, size=(6, 6), channels: int = 1) -> Design:
+    return Design("test", InputSpec(channels, size), tuple(layers))
+
+
+def conv(name: str = "conv", **args) -> Layer:
+    return Layer.make("Conv2d", name, {"out_channels": 1, "kernel_size": 3, **args})
+
+
+@pytest.fixture
+def canvas(qtbot):
+    widget = CanvasWidget()
+    widget.resize(1000, 640)
+    qtbot.addWidget(widget)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
+
+
+def cell_center(widget: CanvasWidget, grid_name: str, row: int, col: int) -> QPoint:
+    view = widget.view_widget
+    cam = view.current_camera()
+    grid = next(g for g in widget.model.grids(widget.view()) if g.name == grid_name)
+    x, y = cam.px(grid.x + col + 0.5, grid.y + row + 0.5)
+    return QPoint(round(x), round(y))
+
+
+def pixel(widget: CanvasWidget, point: QPoint) -> QColor:
+    return widget.view_widget.grab().toImage().pixelColor(point)
+
+
+def test_click_an_output_cell_jumps_to_its_step(canvas, qtbot) -> None:
+    canvas.show_layer(analyze(design(conv(stride=2, padding=1))), 0)  # figure 2.7: 3x3 output
+    qtbot.mouseClick(canvas.view_widget, Qt.MouseButton.LeftButton, pos=cell_center(canvas, "output", 2, 1))
+    assert canvas.step() == 7 and canvas.output_position() == (2, 1)
+    assert canvas.slider.value() == 7 and canvas.step_label.text() == "8 / 9"
+
+
+def test_hover_an_input_cell_highlights_every_output_that_uses_it(canvas, qtbot) -> None:
+    canvas.show_layer(analyze(design(conv(padding=1))), 0)  # 8x8 padded input, 6x6 output
+    target = cell_center(canvas, "output", 3, 3)
+    far = cell_center(canvas, "output", 0, 5)
+    before, before_far = pixel(canvas, target), pixel(canvas, far)
+    qtbot.mouseMove(canvas.view_widget, cell_center(canvas, "input", 4, 4))
+    qtbot.waitUntil(lambda: canvas.state.hover == ("input", 4, 4))
+    # padded (4, 4) is covered by outputs rows 2..4, cols 2..4
+    assert set(canvas.model.frames.users((4, 4))) == {(r, c) for r in (2, 3, 4) for c in (2, 3, 4)}
+    after, after_far = pixel(canvas, target), pixel(canvas, far)
+    assert after != before
+    assert after.red() > before.red()  # tinted amber
+    assert after_far == before_far  # an output that does not use it stays as it was
+
+
+def test_space_plays_and_pauses_and_arrows_step(canvas, qtbot) -> None:
+    canvas.show_layer(analyze(design(conv())), 0)  # 4x4 output: 16 steps
+    canvas.setFocus()
+    qtbot.keyClick(canvas, Qt.Key.Key_Right)
+    assert canvas.step() == 1
+    qtbot.keyClick(canvas, Qt.Key.Key_Left)
+    qtbot.keyClick(canvas, Qt.Key.Key_Left)  # loops round to the last step
+    assert canvas.step() == 15
+    qtbot.keyClick(canvas, Qt.Key.Key_Home)
+    assert canvas.step() == 0
+    canvas.speed_box.setCurrentIndex(canvas.speed_box.count() - 1)  # 30 steps per second
+    qtbot.keyClick(canvas, Qt.Key.Key_Space)
+    assert canvas.is_playing()
+    qtbot.waitUntil(lambda: canvas.step() >= 2, timeout=3000)
+    qtbot.keyClick(canvas, Qt.Key.Key_Space)
+    assert not canvas.is_playing()
+    stopped = canvas.step()
+    qtbot.wait(150)
+    assert canvas.step() == stopped
+
+
+def test_play_without_loop_stops_at_the_last_step(canvas, qtbot) -> None:
+    canvas.show_layer(analyze(design(conv(), size=(4, 4))), 0)  # 2x2 output
+    canvas.loop_box.setChecked(False)
+    canvas.speed_box.setCurrentIndex(canvas.speed_box.count() - 1)
+    canvas.play()
+    qtbot.waitUntil(lambda: not canvas.is_playing(), timeout=3000)
+    assert canvas.step() == 3
+
+
+def test_slider_scrubs_every_output_position(canvas) -> None:
+    canvas.show_layer(analyze(design(conv(stride=2, padding=1))), 0)
+    assert canvas.slider.maximum() == 8
+    canvas.slider.setValue(5)
+    assert canvas.step() == 5 and canvas.output_position() == (1, 2)
+
+
+def test_view_toggle_keeps_the_step(canvas, qtbot) -> None:
+    up = Layer.make("ConvTranspose2d", "up", {"out_channels": 1, "kernel_size": 3, "stride": 2, "padding": 1,
+                                               "output_padding": 1})
+    canvas.show_layer(analyze(design(up, size=(3, 3))), 0)  # figure 4.7
+    assert canvas.views() == ("direct", "scatter", "overlap", "matrix")
+    canvas.set_step(14)  # output (2, 2)
+    qtbot.mouseClick(canvas._view_buttons["scatter"], Qt.MouseButton.LeftButton)
+    assert canvas.view() == "scatter" and canvas.slider.maximum() == 8
+    source = canvas.model.frames.input_of(canvas.step())
+    reads = {t.source for t in canvas.model.frames.frame(14).data_taps}
+    assert source in reads
+    qtbot.mouseClick(canvas._view_buttons["direct"], Qt.MouseButton.LeftButton)
+    assert canvas.view() == "direct" and canvas.step() == 14
+    canvas.set_view("overlap")
+    assert canvas.step() == 14
+    canvas.set_view("matrix")
+    assert canvas.step() == 14
+    assert not canvas.set_view("nonsense") and canvas.view() == "matrix"
+
+
+def test_scatter_and_overlap_buttons_hidden_for_a_direct_convolution(canvas) -> None:
+    canvas.show_layer(analyze(design(conv())), 0)
+    assert canvas.views() == ("direct", "matrix")
+    assert not canvas.set_view("scatter") and canvas.view() == "direct"
+    assert canvas._view_buttons["scatter"].isHidden()
+
+
+def test_show_layer_after_an_edit_keeps_the_step(canvas) -> None:
+    canvas.show_layer(analyze(design(conv(), Layer.make("ReLU", "relu"))), 0)  # 4x4 output
+    canvas.set_step(9)  # output (2, 1)
+    canvas.show_layer(analyze(design(conv(padding=1), Layer.make("ReLU", "relu"))), 0)  # now 6x6
+    assert canvas.output_position() == (2, 1)
+    canvas.set_step(canvas.model.frames.step_of((5, 4)))
+    canvas.show_layer(analyze(design(conv(), Layer.make("ReLU", "relu"))), 0)  # back to 4x4: clamped
+    assert canvas.output_position() == (3, 3)
+    canvas.show_layer(analyze(design(conv(), Layer.make("ReLU", "relu"))), 1)  # another layer
+    assert canvas.model.frames is None and not canvas.slider.isEnabled()
+    canvas.show_layer(analyze(design(conv(), Layer.make("ReLU", "relu"))), 0)
+    assert canvas.step() == 0
+
+
+def test_the_view_survives_an_edit(canvas) -> None:
+    up = Layer.make("ConvTranspose2d", "up", {"out_channels": 1, "kernel_size": 3, "stride": 2})
+    canvas.show_layer(analyze(design(up, size=(2, 2))), 0)
+    canvas.set_view("scatter")
+    canvas.set_step(3)
+    canvas.show_layer(analyze(design(up.with_args(padding=1), size=(2, 2))), 0)
+    assert canvas.view() == "scatter" and canvas.step() == 3
+
+
+def test_a_layer_without_a_window_shows_a_summary(canvas, qtbot) -> None:
+    canvas.show_layer(analyze(design(conv(), Layer.make("ReLU", "relu"))), 1)
+    from convdesigner.gui.canvas.painter import summary_lines
+
+    lines = summary_lines(canvas.model)
+    assert lines[0].startswith("relu") and "1×4×4  →  1×4×4" in lines
+    assert not canvas.play_button.isEnabled()
+    qtbot.keyClick(canvas, Qt.Key.Key_Space)
+    assert not canvas.is_playing()
+    canvas.show_layer(None, None)
+    assert summary_lines(canvas.model) == ["Select a layer to see its sliding window."]
+
+
+def test_a_layer_with_errors_says_so(canvas) -> None:
+    from convdesigner.gui.canvas.painter import summary_lines
+
+    analysis = analyze(design(conv(kernel_size=9)))
+    assert not analysis.ok
+    canvas.show_layer(analysis, 0)
+    lines = summary_lines(canvas.model)
+    assert "Not computed:" in lines and any("kernel 9" in line for line in lines)
+
+
+def test_click_a_matrix_row_jumps_there(canvas, qtbot) -> None:
+    canvas.show_layer(analyze(design(conv(), size=(4, 4))), 0)  # section 4.1: C is 4 x 16
+    canvas.set_view("matrix")
+    qtbot.mouseClick(canvas.view_widget, Qt.MouseButton.LeftButton, pos=cell_center(canvas, "matrix", 2, 7))
+    assert canvas.step() == 2
+
+
+def test_zoom_and_pan(canvas, qtbot) -> None:
+    canvas.show_layer(analyze(design(conv())), 0)
+    fitted = canvas.view_widget.current_camera().scale
+    qtbot.keyClick(canvas, Qt.Key.Key_Plus)
+    assert canvas.view_widget.current_camera().scale == pytest.approx(fitted * 1.25)
+    before = canvas.view_widget.current_camera().x
+    view = canvas.view_widget
+    qtbot.mousePress(view, Qt.MouseButton.LeftButton, pos=QPoint(300, 300))
+    qtbot.mouseMove(view, QPoint(340, 310))
+    qtbot.mouseRelease(view, Qt.MouseButton.LeftButton, pos=QPoint(340, 310))
+    assert canvas.view_widget.current_camera().x == pytest.approx(before + 40)
+    assert canvas.step() == 0  # a drag is not a click
+    qtbot.keyClick(canvas, Qt.Key.Key_0)
+    assert canvas.view_widget.current_camera().scale == pytest.approx(fitted)
+
+
+def test_large_224_layer_paints_quickly_with_merged_cells(canvas) -> None:
+    canvas.show_layer(analyze(design(conv(out_channels=64, padding=1), size=(224, 224), channels=3)), 0)
+    assert canvas.view_widget.current_camera().scale < MIN_CELL_PX  # cells merge into blocks
+    canvas.set_step(canvas.model.frames.step_of((100, 100)))
+    start = time.perf_counter()
+    image = canvas.view_widget.grab().toImage()
+    elapsed = time.perf_counter() - start
+    assert elapsed < 0.5
+    assert image.pixelColor(cell_center(canvas, "input", 116, 44)) == LIGHT.input  # data, between block lines
+    assert image.pixelColor(cell_center(canvas, "output", 100, 100)) == LIGHT.current
+
+
+def test_3d_layer_has_a_depth_control(canvas) -> None:
+    layer = Layer.make("Conv3d", "c3", {"out_channels": 2, "kernel_size": 3})
+    canvas.show_layer(analyze(design(layer, size=(5, 5, 5))), 0)
+    assert canvas.depth_spin.isVisibleTo(canvas) and canvas.depth_spin.maximum() == 3
+    canvas.depth_spin.setValue(2)
+    assert canvas.output_position() == (1, 0, 0)
+
+
+def test_numbers_hooks_draw_text_and_caption(canvas) -> None:
+    canvas.show_layer(analyze(design(conv(), size=(4, 4))), 0)
+    seen = []
+
+    def text(grid: str, row: int, col: int) -> str:
+        seen.append(grid)
+        return "7"
+
+    canvas.set_cell_text(text)
+    canvas.set_caption("3·0 + 3·1 = 3")
+    canvas.view_widget.grab()
+    assert {"input", "output"} <= set(seen)
+    assert stage_rect(canvas.view_widget.rect(), canvas.state).height() < stage_rect(
+        canvas.view_widget.rect(), PaintState()).height()
+
+
+def test_render_image_of_the_current_frame(canvas) -> None:
+    canvas.show_layer(analyze(design(conv())), 0)
+    image = canvas.render_image((640, 400))
+    assert (image.width(), image.height()) == (640, 400)
+
+
+def test_gallery_opens_a_figure_in_its_view(canvas, qtbot) -> None:
+    figures = pytest.importorskip("convdesigner.figures")
+    try:
+        listed = figures.paper_figures()
+    except Exception as error:  # the gallery's index is another module's; report, don't hide
+        pytest.fail(f"paper_figures() failed: {error}")
+    from convdesigner.gui.canvas.gallery import PaperGallery
+
+    opened = []
+
+    def open_design(design, path, select=None):
+        opened.append((design, path, select))
+        analysis = analyze(design)
+        canvas.show_layer(analysis, [r.name for r in analysis.layers].index(select))
+
+    gallery = PaperGallery(open_design, canvas)
+    qtbot.addWidget(gallery)
+    scatter = next((f for f in listed if f.view == "scatter"), None)
+    target = scatter or next(f for f in listed if f.chapter == 4)
+    assert gallery.select_figure(target.figure)
+    gallery.open_selected()
+    assert opened and opened[0][1] is None and opened[0][2] == target.layer
+    assert canvas.view() == ("scatter" if scatter else "direct")
