@@ -16,6 +16,8 @@ API for the canvas
     ``Grid``s (row-major, ``grid[(row, column)]``). Editing: ``state.with_input_value(position, value)``,
     ``state.with_kernel_value(...)``, ``state.randomised(seed)``, ``state.reset()``;
     ``parse_value(text)`` turns what a user typed into a value (or a ValueError with a readable message).
+    ``state.cell_value(padded_position)`` is what to write in a cell of the grid the window slides over
+    (``layer.window_shape``; ``layer.cell(position)`` says whether it is DATA, PADDING, ZERO or OUTSIDE).
 ``state.explain(step)``
     the output cell ``layer.position(step)`` being formed: ``Explanation.terms`` (one ``Term`` per kernel
     tap: padded position, DATA/PADDING/ZERO/OUTSIDE, input position, value, weight, product) and
@@ -847,6 +849,16 @@ class NumericState:
     @cached_property
     def output(self) -> Grid:
         return forward(self.layer, self.input, self.kernel)
+
+    def cell_value(self, position: Sequence[int]) -> Value | None:
+        """The value the canvas writes in a cell of the window's grid (padded coordinates): the input
+        value (copied into the padding by reflect/replicate/circular modes), 0 on zero padding and on a
+        stretched input's inserted zeros, None where there is nothing to write (past the padded input, and
+        max pooling's padding, which takes no part in the max)."""
+        kind, source = self.layer.cell(position)
+        if kind == OUTSIDE or (kind == PADDING and self.layer.kind == MAX_POOL):
+            return None
+        return self.input[source] if source is not None else 0
 
     def explain(self, step: int | Sequence[int]) -> Explanation:
         """Output step (row-major index) or position ``step`` being formed."""

@@ -471,6 +471,12 @@ def test_transposed_direct_view_grid() -> None:
     assert layer.cell((1, 1)) == (DATA, (0, 0))
     assert layer.cell((1, 2)) == (ZERO, None)
     assert layer.cell((5, 3)) == (DATA, (2, 1))
+    state = NumericState.default(layer)
+    assert [state.cell_value((1, u)) for u in range(7)] == [0, state.input[(0, 0)], 0, state.input[(0, 1)], 0,
+                                                           state.input[(0, 2)], 0]
+    assert state.cell_value((7, 0)) is None
+    pool = NumericState.default(numeric("MaxPool2d", (5, 5), kernel_size=3, padding=1))
+    assert pool.cell_value((0, 0)) is None and pool.cell_value((1, 1)) == PAPER_INPUT[(0, 0)]
     # Negative padding d(k - 1) - p crops the stretched input: k=2, s=2, p=2 on 3 units pads by -1.
     cropped = numeric("ConvTranspose1d", (3,), out_channels=1, kernel_size=2, stride=2, padding=2)
     assert cropped.window_shape == (3,) and cropped.output_shape == (2,)
