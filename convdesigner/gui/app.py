@@ -1,0 +1,117 @@
+"""Starting the desktop application: ``run_app`` (what ``convdesigner [FILE]`` calls).
+
+It creates the QApplication (Fusion, the system's light or dark palette, crisp SVG icons on high-DPI
+screens), opens FILE or the default bundled example, and either runs the event loop or, with
+``screenshot``, renders the main window offscreen at a fixed size, saves a PNG and exits.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from ..engine.design import Design
+from ..io.design_file import DesignFileError, load
+
+#: The size the README's screenshots are rendered at.
+SCREENSHOT_SIZE = (1400, 900)
+
+
+def default_design() -> Design:
+    """The bundled example the app opens without a file (the DCGAN generator)."""
+    try:
+        from ..figures import default_example
+
+        return default_example().load()
+    except (ImportError, DesignFileError, FileNotFoundError):
+        from .. import assets
+
+        return load(str(assets.examples()[0]))
+
+
+def _application(offscreen: bool):
+    if offscreen and "QT_QPA_PLATFORM" not in os.environ:
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    from PySide6.QtCore import QCoreApplication
+    from PySide6.QtWidgets import QApplication
+
+    from .settings import APPLICATION, ORGANISATION
+    from .theme import apply_theme
+
+    app = QApplication.instance()
+    if app is None:
+        QCoreApplication.setOrganizationName(ORGANISATION)
+        QCoreApplication.setApplicationName(APPLICATION)
+        app = QApplication(sys.argv[:1])
+        app.setApplicationDisplayName("convdesigner")
+        app.setDesktopFileName("convdesigner")
+    apply_theme(app)  # type: ignore[arg-type]
+    return app
+
+
+def run_app(file: str | None, screenshot: str | None = None, select: str | None = None) -> int:
+    """Open the main window on FILE (or the default example); with ``screenshot``, save a PNG of the window
+    and return 0 instead of running the event loop. ``select`` names a layer to select first."""
+    app = _application(offscreen=screenshot is not None)
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QMessageBox
+
+    from .icons import application_icon
+    from .main_window import MainWindow
+
+    app.setWindowIcon(application_icon())
+    design, path, problem = None, None, None
+    if file is not None:
+        try:
+            design, path = load(file), os.path.abspath(file)
+        except DesignFileError as error:
+            problem = error.text
+    if design is None:
+        design = default_design()
+    window = MainWindow(design, path, persistent=screenshot is None)
+    if path and screenshot is None:
+        from .settings import add_recent_file
+
+        add_recent_file(path)
+    if select is not None and not window.select_layer(select):
+        message = f"convdesigner: there is no layer named {select!r} in {design.name}"
+        if screenshot is not None:
+            print(message, file=sys.stderr)
+            return 2
+        window.statusBar().showMessage(message.removeprefix("convdesigner: "), 10000)
+    elif select is None and design.layers:
+        window.stack_view.select_rows([0])
+    if screenshot is not None:
+        if problem:
+            print(problem, file=sys.stderr)
+            return 1
+        return _save_screenshot(app, window, screenshot)
+    window.show()
+    QTimer.singleShot(50, window.load_plots)  # pyqtgraph loads after the first paint
+    if problem:
+        QTimer.singleShot(0, lambda: QMessageBox.critical(window, "Cannot open the design", problem))
+    return app.exec()
+
+
+def _save_screenshot(app, window, path: str) -> int:
+    """Lay the window out at SCREENSHOT_SIZE with its plots loaded, render it and save the PNG."""
+    window.setAttribute(__import__("PySide6.QtCore", fromlist=["Qt"]).Qt.WidgetAttribute.WA_DontShowOnScreen)
+    window.resize(*SCREENSHOT_SIZE)
+    window.show()
+    for _ in range(3):
+        app.processEvents()
+    window.load_plots()
+    for _ in range(5):
+        app.processEvents()
+    for host in (window.rf_panel.host, window.params_panel.host):
+        host.refresh_now()
+    app.processEvents()
+    image = window.grab()
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    if not image.save(path, "PNG"):
+        print(f"convdesigner: cannot write the screenshot {path}", file=sys.stderr)
+        return 1
+    window.document.undo_stack.setClean()
+    window.close()
+    return 0

@@ -1,0 +1,90 @@
+"""The open design: its current value, file path, undo history and the engine's analysis of it.
+
+The design is an immutable engine value; every edit replaces it through a command on ``undo_stack``
+(see undo_commands), and the analysis is recomputed once per change. Views listen to the signals and never
+change the design themselves. Autosave/recovery can listen to ``changed`` too.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoCommand, QUndoStack
+
+from ..engine.analysis import Analysis, analyze
+from ..engine.design import Design, InputSpec
+
+
+def empty_design() -> Design:
+    """What File > New without a template opens: a 3-channel 64×64 input and no layers."""
+    return Design("Untitled", InputSpec(3, (64, 64)))
+
+
+class Document(QObject):
+    """One design being edited."""
+
+    #: The design changed (an edit, an undo or a redo); the argument is the design before the change.
+    changed = Signal(object)
+    #: A different design was opened (new, open, template): views start over.
+    replaced = Signal()
+    #: The file path changed (open, save as); the argument is the new path or "".
+    pathChanged = Signal(str)
+    #: The modified state changed (edits made or saved).
+    modifiedChanged = Signal(bool)
+    #: After an edit: the names of the layers to select (a list, possibly empty).
+    selectionRequested = Signal(list)
+
+    def __init__(self, design: Design | None = None, path: str | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._design = design if design is not None else empty_design()
+        self._analysis = analyze(self._design)
+        self._path = path
+        self.undo_stack = QUndoStack(self)
+        self.undo_stack.cleanChanged.connect(lambda clean: self.modifiedChanged.emit(not clean))
+
+    @property
+    def design(self) -> Design:
+        return self._design
+
+    @property
+    def analysis(self) -> Analysis:
+        return self._analysis
+
+    @property
+    def path(self) -> str | None:
+        return self._path
+
+    @property
+    def modified(self) -> bool:
+        return not self.undo_stack.isClean()
+
+    def push(self, command: QUndoCommand) -> None:
+        """Do an edit (undoably)."""
+        self.undo_stack.push(command)
+
+    def replace(self, design: Design, path: str | None = None) -> None:
+        """Open another design: forget the history; the new design is unmodified."""
+        self._design = design
+        self._analysis = analyze(design)
+        self.undo_stack.clear()
+        self.undo_stack.setClean()
+        self.replaced.emit()
+        self.set_path(path)
+        self.modifiedChanged.emit(False)
+
+    def set_path(self, path: str | None) -> None:
+        self._path = path
+        self.pathChanged.emit(path or "")
+
+    def mark_saved(self, path: str) -> None:
+        self.set_path(path)
+        self.undo_stack.setClean()
+
+    def apply(self, design: Design, select: list[str] | None) -> None:
+        """Make ``design`` current and tell the views (called by undo commands only); ``select`` names the
+        layers to select afterwards (None: keep the selection)."""
+        before = self._design
+        self._design = design
+        self._analysis = analyze(design)
+        self.changed.emit(before)
+        if select is not None:
+            self.selectionRequested.emit(list(select))

@@ -1,0 +1,114 @@
+"""How engine values read in the window: shapes, counts, bytes, fractions and layer arguments.
+
+Display only: every number shown here was computed by the engine; this module only writes it down.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+from ..engine.layers import CATALOG
+
+#: float32: four bytes per activation (the README's definition of activation memory).
+BYTES_PER_ACTIVATION = 4
+
+#: The paper's letters for the window arguments in the stack's "Arguments" column (a: output padding).
+_LETTERS = {"kernel_size": "k", "stride": "s", "padding": "p", "dilation": "d", "output_padding": "a",
+            "scale_factor": "×"}
+
+
+def shape_text(shape: tuple[int, ...] | None) -> str:
+    """64×56×56 (channels first); an em dash when there is none."""
+    if shape is None:
+        return "—"
+    return "×".join(str(v) for v in shape)
+
+
+def compact(n: int | None) -> str:
+    """A count in a few characters: 950, 12.3 k, 4.56 M, 1.2 G."""
+    if n is None:
+        return "—"
+    for limit, suffix in ((10**12, " T"), (10**9, " G"), (10**6, " M"), (10**3, " k")):
+        if abs(n) >= limit:
+            value = n / limit
+            digits = 2 if value < 10 else 1 if value < 100 else 0
+            return f"{value:.{digits}f}{suffix}"
+    return str(n)
+
+
+def grouped(n: int | None) -> str:
+    """An exact count with thin spaces between thousands: 1 234 567."""
+    if n is None:
+        return "—"
+    return f"{n:,}".replace(",", "\u2009")
+
+
+def bytes_text(n: int | None) -> str:
+    """A byte count in binary units: 512 B, 3.1 KiB, 12.0 MiB."""
+    if n is None:
+        return "—"
+    value = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{n} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{n} B"  # pragma: no cover
+
+
+def number(value: Fraction | int | float | None) -> str:
+    """An exact number: 3, 1/2, 3.5 (a fraction with a short decimal form is written as a decimal)."""
+    if value is None:
+        return "—"
+    if isinstance(value, Fraction):
+        if value.denominator == 1:
+            return str(value.numerator)
+        if value.denominator in (2, 4, 5, 8, 10):
+            return f"{float(value):g}"
+        return f"{value.numerator}/{value.denominator}"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def per_axis(values: tuple[Any, ...] | None, joiner: str = "×") -> str:
+    """One value per spatial axis, joined ("3×5"), or written once when every axis has the same ("3")."""
+    if values is None:
+        return "—"
+    if len(set(values)) == 1:
+        return number(values[0])
+    return joiner.join(number(v) for v in values)
+
+
+def value_text(value: Any) -> str:
+    """An argument's value as typed: 3, 3×5, [1,2]/[0,0], same, true."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple):
+        if value and all(isinstance(v, tuple) for v in value):
+            return "/".join("[" + ",".join(str(w) for w in v) + "]" for v in value)
+        return "×".join("·" if v is None else value_text(v) for v in value)
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def arguments_text(layer_type_name: str, args: tuple[tuple[str, Any], ...]) -> str:
+    """The arguments a layer sets, briefly, in the paper's letters: '512 ch, k4 s2 p1, bias false';
+    a join's source first: '← conv2'."""
+    layer_type = CATALOG.get(layer_type_name)
+    order = {n: i for i, n in enumerate(layer_type.argument_names)} if layer_type else {}
+    head, letters, rest = [], [], []
+    for key, value in sorted(args, key=lambda kv: order.get(kv[0], len(order))):
+        if key == "from":
+            head.append(f"← {value}")
+        elif key == "inplace":
+            continue
+        elif key == "out_channels":
+            head.append(f"{value_text(value)} ch")
+        elif key == "out_features":
+            head.append(f"{value_text(value)} out")
+        elif key in _LETTERS:
+            letters.append(f"{_LETTERS[key]}{value_text(value)}")
+        else:
+            rest.append(f"{key} {value_text(value)}")
+    parts = head + ([" ".join(letters)] if letters else []) + rest
+    return ", ".join(parts)

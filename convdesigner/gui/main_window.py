@@ -1,0 +1,598 @@
+"""The main window: the layer stack, properties, palette and analysis docks around the canvas; menus,
+files, undo, and the encoder/decoder tools."""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Callable
+
+from PySide6.QtCore import QByteArray, QSize, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QToolButton,
+    QWidget,
+)
+
+from .. import __version__
+from ..engine.design import Design
+from ..io.design_file import DesignFileError, dumps, load
+from . import icons
+from .canvas import CanvasWidget
+from .document import Document, empty_design
+from .export_dialog import ExportDialog, write_text_file
+from .formatting import bytes_text, compact, shape_text
+from .palette import PaletteWidget, fill_add_menu, new_layer
+from .panels.parameters import ParametersPanel, total_memory
+from .panels.receptive_field import ReceptiveFieldPanel
+from .properties import PropertiesPanel
+from .settings import add_recent_file, clear_recent_files, recent_files, settings
+from .stack_view import StackPanel
+from .undo_commands import DeleteLayers, DuplicateLayers, InsertLayers, MirrorRun, MoveLayers
+
+DESIGN_FILTER = "convdesigner designs (*.yaml *.yml);;All files (*)"
+DESIGN_SUFFIXES = (".yaml", ".yml")
+WINDOW_STATE_VERSION = 1
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, design: Design | None = None, path: str | None = None, persistent: bool = True) -> None:
+        """``persistent`` False: neither restore nor save the window layout (fixed-size screenshots)."""
+        super().__init__()
+        self._persistent = persistent
+        self.setObjectName("mainWindow")
+        self.setWindowIcon(icons.application_icon())
+        self.setAcceptDrops(True)
+        self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks)
+        self.document = Document(design or empty_design(), path, self)
+        self.export_dialog: ExportDialog | None = None
+        self._selected: list[int] = []
+
+        self.canvas = CanvasWidget(self)
+        self.setCentralWidget(self.canvas)
+        self.stack = StackPanel(self.document, self)
+        self.stack_view = self.stack.view
+        self.properties = PropertiesPanel(self.document, self)
+        self.palette_widget = PaletteWidget(self)
+        self.rf_panel = ReceptiveFieldPanel(self.document, self)
+        self.params_panel = ParametersPanel(self.document, self)
+        self.layers_dock = self._dock("Layers", "layersDock", self.stack, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.properties_dock = self._dock("Properties", "propertiesDock", self.properties,
+                                          Qt.DockWidgetArea.RightDockWidgetArea)
+        self.palette_dock = self._dock("Add layer", "paletteDock", self.palette_widget,
+                                       Qt.DockWidgetArea.RightDockWidgetArea)
+        self.rf_dock = self._dock("Receptive field", "receptiveFieldDock", self.rf_panel,
+                                  Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.params_dock = self._dock("Parameters", "parametersDock", self.params_panel,
+                                      Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.tabifyDockWidget(self.properties_dock, self.palette_dock)
+        self.properties_dock.raise_()
+        self.splitDockWidget(self.rf_dock, self.params_dock, Qt.Orientation.Horizontal)
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.resizeDocks([self.layers_dock, self.properties_dock], [580, 350], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.rf_dock], [300], Qt.Orientation.Vertical)
+
+        self.totals = QLabel(self)
+        self.totals.setObjectName("totals")
+        self.totals.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.statusBar().addPermanentWidget(self.totals)
+
+        self._create_actions()
+        self._create_menus()
+        self._create_toolbar()
+
+        self.stack_view.rowsSelected.connect(self._rows_selected)
+        self.stack.model.renameRefused.connect(lambda text: self.statusBar().showMessage(text, 6000))
+        self.palette_widget.addRequested.connect(self.add_layer)
+        self.properties.solveRequested.connect(self.solve_padding)
+        self.document.changed.connect(self._design_changed)
+        self.document.replaced.connect(self._design_replaced)
+        self.document.selectionRequested.connect(self.select_layers)
+        self.document.modifiedChanged.connect(self.setWindowModified)
+        self.document.pathChanged.connect(lambda _path: self._update_title())
+        self._design_replaced()
+        if persistent:
+            self._restore_settings()
+        else:
+            self.resize(1400, 900)
+
+    # -- construction -------------------------------------------------------------------------------------
+
+    def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                         | QDockWidget.DockWidgetFeature.DockWidgetClosable
+                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _action(self, text: str, slot: Callable, icon: str | None = None, shortcut=None, tip: str = "",
+                name: str = "") -> QAction:
+        action = QAction(text, self)
+        if icon:
+            action.setIcon(icons.icon(icon))
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        if tip:
+            action.setStatusTip(tip)
+            action.setToolTip(tip)
+        action.setObjectName(name or text.strip("&.… ").replace("&", "").replace(" ", "_").lower())
+        action.triggered.connect(lambda _checked=False: slot())
+        return action
+
+    def _stack_action(self, action: QAction) -> QAction:
+        """A layer action whose shortcut works while the stack has the focus (so Delete in a spin box
+        still deletes a digit, not a layer)."""
+        action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.stack_view.addAction(action)
+        return action
+
+    def _create_actions(self) -> None:
+        keys = QKeySequence.StandardKey
+        self.new_action = self._action("&New", self.new_design, "new", keys.New, "Start an empty design", "new")
+        self.open_action = self._action("&Open…", self.open_file, "open", keys.Open, "Open a design file", "open")
+        self.save_action = self._action("&Save", self.save, "save", keys.Save, "Save the design", "save")
+        self.save_as_action = self._action("Save &As…", self.save_as, None, keys.SaveAs,
+                                           "Save the design under a new name", "save_as")
+        self.export_action = self._action("&PyTorch…", self.export_pytorch, "export", "Ctrl+E",
+                                          "Preview and save the design as a PyTorch module", "export_pytorch")
+        self.quit_action = self._action("&Quit", self.close, None, keys.Quit, "Quit convdesigner", "quit")
+        self.undo_action = self.document.undo_stack.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcut(QKeySequence(keys.Undo))
+        self.undo_action.setIcon(icons.icon("undo"))
+        self.undo_action.setObjectName("undo")
+        self.redo_action = self.document.undo_stack.createRedoAction(self, "&Redo")
+        self.redo_action.setShortcuts([QKeySequence(keys.Redo), QKeySequence("Ctrl+Shift+Z")])
+        self.redo_action.setIcon(icons.icon("redo"))
+        self.redo_action.setObjectName("redo")
+        self.delete_action = self._stack_action(self._action("&Delete", self.delete_selected, "delete", keys.Delete,
+                                                             "Delete the selected layers", "delete"))
+        self.duplicate_action = self._stack_action(self._action("D&uplicate", self.duplicate_selected, "duplicate",
+                                                                "Ctrl+D", "Duplicate the selected layers", "duplicate"))
+        self.move_up_action = self._stack_action(self._action("Move &Up", lambda: self.move_selected(-1), "up",
+                                                              "Ctrl+Up", "Move the selected layers up", "move_up"))
+        self.move_down_action = self._stack_action(self._action("Move Do&wn", lambda: self.move_selected(1), "down",
+                                                                "Ctrl+Down", "Move the selected layers down",
+                                                                "move_down"))
+        self.rename_action = self._action("Re&name", self.rename_selected, "rename", "F2",
+                                          "Rename the selected layer", "rename")
+        self.mirror_action = self._action("&Mirror as Decoder", self.mirror_selected, "mirror", "Ctrl+M",
+                                          "Append the decoder that undoes the selected run of layers", "mirror")
+        self.solve_action = self._action("&Solve Padding…", self.solve_padding, "solve", "Ctrl+Shift+P",
+                                         "Find paddings that give a convolution the output size you want", "solve")
+        self.figures_action = self._action("&Paper Figures…", self.show_paper_figures, "figures", None,
+                                           "Open a figure of Dumoulin & Visin's guide as a design", "paper_figures")
+        self.about_action = self._action("&About convdesigner", self.about, "about", None, "", "about")
+
+    def _create_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addAction(self.new_action)
+        self.template_menu = file_menu.addMenu(icons.icon("new"), "New from &Template")
+        self.template_menu.setObjectName("templateMenu")
+        self.template_menu.aboutToShow.connect(self._fill_template_menu)
+        self._fill_template_menu()
+        file_menu.addAction(self.open_action)
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self.recent_menu.setObjectName("recentMenu")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        file_menu.addSeparator()
+        file_menu.addAction(self.save_action)
+        file_menu.addAction(self.save_as_action)
+        export_menu = file_menu.addMenu(icons.icon("export"), "&Export")
+        export_menu.addAction(self.export_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+
+        edit_menu = bar.addMenu("&Edit")
+        for action in (self.undo_action, self.redo_action, None, self.delete_action, self.duplicate_action,
+                       self.move_up_action, self.move_down_action, self.rename_action):
+            edit_menu.addSeparator() if action is None else edit_menu.addAction(action)
+
+        layer_menu = bar.addMenu("&Layer")
+        self.add_menu = layer_menu.addMenu(icons.icon("add"), "&Add")
+        self.add_menu.setObjectName("addMenu")
+        self.add_menu.aboutToShow.connect(self._fill_add_menu)
+        self._fill_add_menu()
+        layer_menu.addSeparator()
+        layer_menu.addAction(self.mirror_action)
+        layer_menu.addAction(self.solve_action)
+
+        self.view_menu = bar.addMenu("&View")
+        for dock in (self.layers_dock, self.properties_dock, self.palette_dock, self.rf_dock, self.params_dock):
+            self.view_menu.addAction(dock.toggleViewAction())
+
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self.figures_action)
+        help_menu.addSeparator()
+        help_menu.addAction(self.about_action)
+
+    def _create_toolbar(self) -> None:
+        toolbar = self.addToolBar("Main")
+        toolbar.setObjectName("mainToolbar")
+        toolbar.setIconSize(QSize(20, 20))
+        toolbar.setMovable(False)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+        for action in (self.new_action, self.open_action, self.save_action, None, self.undo_action,
+                       self.redo_action, None):
+            toolbar.addSeparator() if action is None else toolbar.addAction(action)
+        add_button = QToolButton(self)
+        add_button.setObjectName("addButton")
+        add_button.setIcon(icons.icon("add"))
+        add_button.setText("Add")
+        add_button.setToolTip("Add a layer after the selection")
+        add_button.setMenu(self.add_menu)
+        add_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        add_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        toolbar.addWidget(add_button)
+        for action in (self.delete_action, self.duplicate_action, self.move_up_action, self.move_down_action, None,
+                       self.mirror_action, self.solve_action, None, self.export_action):
+            toolbar.addSeparator() if action is None else toolbar.addAction(action)
+
+    def _fill_add_menu(self) -> None:
+        fill_add_menu(self.add_menu, self.document.design.input.ndim, self.add_layer)
+
+    def _fill_template_menu(self) -> None:
+        self.template_menu.clear()
+        try:
+            from ..figures import example_designs
+
+            examples = example_designs()
+        except Exception as exc:  # a broken bundle must not take the menu down
+            action = self.template_menu.addAction(f"(templates unavailable: {exc})")
+            action.setEnabled(False)
+            return
+        for example in examples:
+            action = self.template_menu.addAction(example.name)
+            action.setObjectName(f"template_{example.key}")
+            action.setToolTip(example.description)
+            action.setStatusTip(example.description[:200])
+            action.triggered.connect(lambda _checked=False, e=example: self.open_design(e.load()))
+        self.template_menu.setToolTipsVisible(True)
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        files = recent_files()
+        for path in files:
+            action = self.recent_menu.addAction(os.path.basename(path))
+            action.setToolTip(path)
+            action.setStatusTip(path)
+            action.triggered.connect(lambda _checked=False, p=path: self.open_path(p))
+        if not files:
+            self.recent_menu.addAction("(no recent files)").setEnabled(False)
+        else:
+            self.recent_menu.addSeparator()
+            self.recent_menu.addAction("Clear the List", clear_recent_files)
+
+    # -- selection and refresh ----------------------------------------------------------------------------
+
+    @property
+    def current_index(self) -> int | None:
+        return self._selected[0] if self._selected else None
+
+    def select_layers(self, names: list[str]) -> None:
+        design = self.document.design
+        positions = {layer.name: i for i, layer in enumerate(design.layers)}
+        self.stack_view.select_rows(sorted(positions[n] for n in names if n in positions))
+
+    def select_layer(self, name: str) -> bool:
+        """Select the layer of that name; False when there is none."""
+        if name not in {layer.name for layer in self.document.design.layers}:
+            return False
+        self.select_layers([name])
+        return True
+
+    def _rows_selected(self, rows: list[int]) -> None:
+        self._selected = [r for r in rows if r < len(self.document.design.layers)]
+        index = self.current_index
+        self.properties.show_layer(index)
+        self.rf_panel.set_selected(index)
+        self.params_panel.set_selected(index)
+        self.canvas.show_layer(self.document.analysis, index)
+        self._update_actions()
+        self._show_selection_status()
+
+    def _show_selection_status(self) -> None:
+        index = self.current_index
+        if index is None:
+            self.statusBar().clearMessage()
+            return
+        result = self.document.analysis.layers[index]
+        if result.errors:
+            self.statusBar().showMessage(result.errors[0].text)
+        elif not result.computed:
+            first = next((d.text for d in self.document.analysis.errors), "")
+            self.statusBar().showMessage(f"{result.name} is not computed: {first}")
+        elif result.warnings:
+            self.statusBar().showMessage(f"Warning: {result.warnings[0].text}")
+        else:
+            self.statusBar().showMessage(f"{result.name}: {shape_text(result.input_shape)} → "
+                                         f"{shape_text(result.output_shape)}")
+
+    def _design_changed(self, _before: Design) -> None:
+        count = len(self.document.design.layers)
+        self._selected = [r for r in self._selected if r < count]
+        self.canvas.show_layer(self.document.analysis, self.current_index)
+        self.palette_widget.set_rank(self.document.design.input.ndim)
+        self._update_totals()
+        self._update_actions()
+        self._show_selection_status()
+
+    def _design_replaced(self) -> None:
+        self._selected = []
+        self.stack_view.clearSelection()
+        self._design_changed(self.document.design)
+        self._rows_selected([])
+        self._update_title()
+        self.setWindowModified(self.document.modified)
+
+    def _update_totals(self) -> None:
+        analysis = self.document.analysis
+        if not analysis.ok:
+            errors = analysis.errors
+            self.totals.setText(f"<span style='color:#d64545'><b>{len(errors)} error{'s' if len(errors) > 1 else ''}"
+                                f"</b></span> · first in {errors[0].layer or 'the input'}")
+            self.totals.setToolTip("\n".join(d.text for d in errors))
+            return
+        self.totals.setText(f"Output <b>{shape_text(analysis.output_shape)}</b> · {compact(analysis.total_params)} "
+                            f"params · {compact(analysis.total_macs)} MACs · {bytes_text(total_memory(analysis))} "
+                            "activations")
+        warnings = analysis.warnings
+        self.totals.setToolTip("\n".join(f"Warning: {d.text}" for d in warnings) if warnings else
+                               "Totals for one sample (activation memory in float32)")
+
+    def _update_actions(self) -> None:
+        rows = self._selected
+        count = len(self.document.design.layers)
+        has = bool(rows)
+        contiguous = has and rows == list(range(rows[0], rows[-1] + 1))
+        self.delete_action.setEnabled(has)
+        self.duplicate_action.setEnabled(has)
+        self.move_up_action.setEnabled(has and rows[0] > 0)
+        self.move_down_action.setEnabled(has and rows[-1] < count - 1)
+        self.rename_action.setEnabled(len(rows) == 1)
+        self.mirror_action.setEnabled(contiguous)
+        result = self.document.analysis.layers[rows[0]] if len(rows) == 1 else None
+        self.solve_action.setEnabled(result is not None and result.type.startswith("Conv")
+                                     and result.input_shape is not None)
+
+    def _update_title(self) -> None:
+        path = self.document.path
+        name = os.path.basename(path) if path else f"{self.document.design.name} (unsaved)"
+        self.setWindowTitle(f"{name}[*] — convdesigner")
+        self.setWindowFilePath(path or "")
+
+    # -- layer edits ----------------------------------------------------------------------------------------
+
+    def add_layer(self, type_name: str) -> None:
+        """Insert a new layer of that type after the selection (at the end when nothing is selected)."""
+        position = self._selected[-1] + 1 if self._selected else len(self.document.design.layers)
+        layer = new_layer(type_name, self.document.analysis, position)
+        self.document.push(InsertLayers(self.document, position, [layer]))
+
+    def delete_selected(self) -> None:
+        if self._selected:
+            self.document.push(DeleteLayers(self.document, self._selected))
+
+    def duplicate_selected(self) -> None:
+        if self._selected:
+            self.document.push(DuplicateLayers(self.document, self._selected))
+
+    def move_selected(self, step: int) -> None:
+        command = MoveLayers.by_step(self.document, self._selected, step)
+        if command is not None:
+            self.document.push(command)
+
+    def rename_selected(self) -> None:
+        if len(self._selected) == 1:
+            self.stack_view.setFocus()
+            self.stack_view.edit(self.stack.model.index(self._selected[0], 1))
+
+    def mirror_selected(self) -> None:
+        rows = self._selected
+        if not rows or rows != list(range(rows[0], rows[-1] + 1)):
+            self.statusBar().showMessage("Select a run of adjacent layers to mirror.", 6000)
+            return
+        try:
+            mirror = importlib.import_module("convdesigner.engine.tools.mirror")
+        except ImportError:
+            QMessageBox.information(self, "Mirror as decoder", "The mirror tool is not available in this version.")
+            return
+        try:
+            decoder = mirror.mirror_layers(self.document.design, rows[0], rows[-1])
+        except ValueError as exc:
+            QMessageBox.warning(self, "Cannot mirror these layers", str(exc))
+            return
+        if not decoder:
+            self.statusBar().showMessage("Nothing to mirror: these layers do not change the shape.", 6000)
+            return
+        self.document.push(MirrorRun(self.document, rows[0], rows[-1], list(decoder)))
+
+    def solve_padding(self) -> None:
+        if len(self._selected) != 1:
+            self.statusBar().showMessage("Select one convolution to solve its padding.", 6000)
+            return
+        result = self.document.analysis.layers[self._selected[0]]
+        if not result.type.startswith("Conv") or result.input_shape is None:
+            self.statusBar().showMessage(f"{result.name}: padding can be solved for a computed convolution only.",
+                                         6000)
+            return
+        from .solve_dialog import SolveDialog
+
+        dialog = SolveDialog(self.document, self._selected[0], self)
+        self.solve_dialog = dialog
+        dialog.open()
+
+    # -- files ------------------------------------------------------------------------------------------
+
+    def maybe_save(self) -> bool:
+        """Ask what to do with unsaved changes; True when it is fine to go on."""
+        if not self.document.modified:
+            return True
+        name = os.path.basename(self.document.path) if self.document.path else self.document.design.name
+        buttons = QMessageBox.StandardButton
+        answer = QMessageBox.question(self, "Unsaved changes",
+                                      f"{name} has unsaved changes. Save them first?",
+                                      buttons.Save | buttons.Discard | buttons.Cancel, buttons.Save)
+        if answer == buttons.Save:
+            return self.save()
+        return answer == buttons.Discard
+
+    def new_design(self) -> None:
+        self.open_design(empty_design())
+
+    def open_design(self, design: Design, path: str | None = None, select: str | None = None) -> bool:
+        """Show another design (asking about unsaved changes first); ``select`` names a layer to select.
+        The paper-figure gallery and the templates open designs through this."""
+        if not self.maybe_save():
+            return False
+        self.document.replace(design, path)
+        if path:
+            add_recent_file(path)
+        if select:
+            self.select_layer(select)
+        elif design.layers:
+            self.stack_view.select_rows([0])
+        return True
+
+    def open_path(self, path: str) -> bool:
+        """Open a design file; a file that fails to load shows the loader's message and changes nothing."""
+        if not self.maybe_save():
+            return False
+        try:
+            design = load(path)
+        except DesignFileError as error:
+            QMessageBox.critical(self, "Cannot open the design", error.text)
+            return False
+        self.document.replace(design, os.path.abspath(path))
+        add_recent_file(path)
+        if design.layers:
+            self.stack_view.select_rows([0])
+        return True
+
+    def open_file(self) -> None:
+        folder = os.path.dirname(self.document.path) if self.document.path else os.getcwd()
+        path, _ = QFileDialog.getOpenFileName(self, "Open a design", folder, DESIGN_FILTER)
+        if path:
+            self.open_path(path)
+
+    def save(self) -> bool:
+        if not self.document.path:
+            return self.save_as()
+        return self.save_to(self.document.path)
+
+    def save_as(self) -> bool:
+        folder = os.path.dirname(self.document.path) if self.document.path else os.getcwd()
+        suggested = os.path.join(folder, os.path.basename(self.document.path or f"{self.document.design.name}.yaml"))
+        path, _ = QFileDialog.getSaveFileName(self, "Save the design", suggested, DESIGN_FILTER)
+        if not path:
+            return False
+        if not path.lower().endswith(DESIGN_SUFFIXES):
+            path += ".yaml"
+        return self.save_to(path)
+
+    def save_to(self, path: str) -> bool:
+        """Write the canonical design file atomically (QSaveFile); on failure say why and stay unsaved."""
+        error = write_text_file(path, dumps(self.document.design))
+        if error is not None:
+            QMessageBox.critical(self, "Cannot save the design", f"{path} was not saved: {error}")
+            return False
+        self.document.mark_saved(os.path.abspath(path))
+        add_recent_file(path)
+        self.statusBar().showMessage(f"Saved {path}", 4000)
+        return True
+
+    def export_pytorch(self) -> None:
+        folder = os.path.dirname(self.document.path) if self.document.path else None
+        self.export_dialog = ExportDialog(self.document.design, folder, self)
+        self.export_dialog.show()
+
+    def show_paper_figures(self) -> None:
+        try:
+            gallery = importlib.import_module("convdesigner.gui.canvas.gallery")
+        except ImportError:
+            QMessageBox.information(self, "Paper figures", "The paper-figure gallery is not available in this "
+                                    "version.")
+            return
+        show = getattr(gallery, "show_gallery", None)
+        if show is not None:
+            self.gallery = show(self)
+            return
+        dialog_class = getattr(gallery, "GalleryDialog", None)
+        if dialog_class is not None:
+            self.gallery = dialog_class(self)
+            self.gallery.show()
+
+    def about(self) -> None:
+        QMessageBox.about(self, "About convdesigner",
+                          f"<h3>convdesigner {__version__}</h3>"
+                          "<p>Design convolutional encoder/decoder stacks and see their arithmetic live, computed "
+                          "exactly as PyTorch computes it, in the visual language of Dumoulin &amp; Visin's "
+                          "<i>A guide to convolution arithmetic for deep learning</i>.</p>")
+
+    # -- window events ------------------------------------------------------------------------------------
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self._dropped_design(event) is not None:
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event) -> None:
+        if self._dropped_design(event) is not None:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        path = self._dropped_design(event)
+        if path is None:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        QTimer.singleShot(0, lambda: self.open_path(path))  # leave the drag before any dialog opens
+
+    @staticmethod
+    def _dropped_design(event) -> str | None:
+        mime = event.mimeData()
+        if not mime.hasUrls():
+            return None
+        for url in mime.urls():
+            if url.isLocalFile() and url.toLocalFile().lower().endswith(DESIGN_SUFFIXES):
+                return url.toLocalFile()
+        return None
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.maybe_save():
+            event.ignore()
+            return
+        if self._persistent:
+            self._save_settings()
+        event.accept()
+
+    def load_plots(self) -> None:
+        """Build the docks' plots (imports pyqtgraph): called once the window has been painted."""
+        self.rf_panel.host.load()
+        self.params_panel.host.load()
+
+    def _save_settings(self) -> None:
+        store = settings()
+        store.setValue("window/geometry", self.saveGeometry())
+        store.setValue("window/state", self.saveState(WINDOW_STATE_VERSION))
+
+    def _restore_settings(self) -> None:
+        store = settings()
+        geometry = store.value("window/geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1400, 900)
+        state = store.value("window/state")
+        if isinstance(state, QByteArray):
+            self.restoreState(state, WINDOW_STATE_VERSION)

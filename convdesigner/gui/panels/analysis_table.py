@@ -1,0 +1,164 @@
+"""A read-only table model over the analysis (one row per layer, optional totals row) and the plot host.
+
+Both docks show engine numbers per layer in a table and a pyqtgraph plot. pyqtgraph costs a few tenths of
+a second to import, so `PlotHost` only imports it when `load_plot` is called (after the window's first
+paint); until then the plot area says it is loading.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
+
+from ...engine.analysis import Analysis, LayerResult
+from ..document import Document
+from ..theme import StateColours
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    cell: Callable[[LayerResult], str]
+    total: Callable[[Analysis], str] | None = None
+    numeric: bool = True
+    tooltip: str = ""
+
+
+class AnalysisTableModel(QAbstractTableModel):
+    """Rows = the document's layers (plus a totals row when any column has a total)."""
+
+    def __init__(self, document: Document, columns: list[Column], parent=None) -> None:
+        super().__init__(parent)
+        self._document = document
+        self._columns = columns
+        self._totals = any(c.total for c in columns)
+        self._rows = self._count()
+        document.changed.connect(self._changed)
+        document.replaced.connect(self._changed)
+
+    def _count(self) -> int:
+        layers = len(self._document.analysis.layers)
+        return layers + (1 if self._totals and layers else 0)
+
+    def _changed(self, *_args) -> None:
+        count = self._count()
+        if count != self._rows:
+            self.beginResetModel()
+            self._rows = count
+            self.endResetModel()
+        elif count:
+            self.dataChanged.emit(self.index(0, 0), self.index(count - 1, len(self._columns) - 1))
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else self._rows
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._columns)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation != Qt.Orientation.Horizontal:
+            return None
+        column = self._columns[section]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return column.header
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return column.tooltip or None
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return int((Qt.AlignmentFlag.AlignRight if column.numeric else Qt.AlignmentFlag.AlignLeft)
+                       | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def is_totals(self, row: int) -> bool:
+        return self._totals and row == len(self._document.analysis.layers)
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        column = self._columns[index.column()]
+        analysis = self._document.analysis
+        totals = self.is_totals(index.row())
+        if role == Qt.ItemDataRole.DisplayRole:
+            if totals:
+                if index.column() == 0:
+                    return "Total"
+                return column.total(analysis) if column.total else ""
+            if index.row() >= len(analysis.layers):
+                return None
+            return column.cell(analysis.layers[index.row()])
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return int((Qt.AlignmentFlag.AlignRight if column.numeric else Qt.AlignmentFlag.AlignLeft)
+                       | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.FontRole and totals:
+            font = QFont()
+            font.setBold(True)
+            return font
+        if role == Qt.ItemDataRole.ForegroundRole and not totals and index.row() < len(analysis.layers):
+            result = analysis.layers[index.row()]
+            if not result.computed:
+                return StateColours().error if result.errors else StateColours().muted
+        return None
+
+
+def analysis_table(model: AnalysisTableModel, parent: QWidget, object_name: str) -> QTableView:
+    view = QTableView(parent)
+    view.setObjectName(object_name)
+    view.setModel(model)
+    view.verticalHeader().hide()
+    view.verticalHeader().setDefaultSectionSize(view.fontMetrics().height() + 6)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.setAlternatingRowColors(True)
+    view.setShowGrid(False)
+    view.setWordWrap(False)
+    header = view.horizontalHeader()
+    header.setHighlightSections(False)
+    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    header.setStretchLastSection(True)
+    return view
+
+
+class PlotHost(QWidget):
+    """Holds a plot that is built on demand (importing pyqtgraph then) and refreshed at most once per event
+    loop turn, however many edits arrive."""
+
+    def __init__(self, build: Callable[[QWidget], QWidget], update: Callable[[], None], parent: QWidget) -> None:
+        super().__init__(parent)
+        self._build = build
+        self._update = update
+        self.plot: QWidget | None = None
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._loading = QLabel("Loading the plot…", self)
+        self._loading.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._loading.setEnabled(False)
+        self._layout.addWidget(self._loading)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(0)
+        self._timer.timeout.connect(self.refresh_now)
+
+    @property
+    def loaded(self) -> bool:
+        return self.plot is not None
+
+    def load(self) -> None:
+        if self.plot is not None:
+            return
+        self.plot = self._build(self)
+        self._loading.hide()
+        self._layout.addWidget(self.plot)
+        self.refresh_now()
+
+    def refresh(self) -> None:
+        if self.plot is not None:
+            self._timer.start()
+
+    def refresh_now(self) -> None:
+        if self.plot is not None:
+            self._update()

@@ -1,0 +1,125 @@
+"""The parameters dock: each layer's parameters, MACs and activation memory with totals, and a bar chart.
+
+Counts are the engine's (params, macs, activations per LayerResult; totals from Analysis); memory is the
+activations times 4 bytes (float32), as the README defines it.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
+
+from ...engine.analysis import Analysis, LayerResult
+from ..document import Document
+from ..formatting import BYTES_PER_ACTIVATION, bytes_text, compact, grouped
+from .analysis_table import AnalysisTableModel, Column, PlotHost, analysis_table
+
+
+def memory(result: LayerResult) -> int | None:
+    return None if result.activations is None else result.activations * BYTES_PER_ACTIVATION
+
+
+def total_memory(analysis: Analysis) -> int:
+    return analysis.total_activations * BYTES_PER_ACTIVATION
+
+
+def _cell(value: int | None, result: LayerResult, text=grouped) -> str:
+    return text(value) if result.computed else ""
+
+
+COLUMNS = [
+    Column("Layer", lambda r: r.name, numeric=False),
+    Column("Params", lambda r: _cell(r.params, r), lambda a: grouped(a.total_params), tooltip="Trainable parameters"),
+    Column("MACs", lambda r: _cell(r.macs, r, compact), lambda a: compact(a.total_macs),
+           tooltip="Weight multiply-accumulates for one sample"),
+    Column("Activations", lambda r: _cell(r.activations, r, compact), lambda a: compact(a.total_activations),
+           tooltip="Elements of the output tensor for one sample"),
+    Column("Memory", lambda r: _cell(memory(r), r, bytes_text), lambda a: bytes_text(total_memory(a)),
+           tooltip="Activation memory for one sample in float32 (4 bytes each)"),
+]
+
+#: The bar chart's metrics: label -> value of one layer.
+METRICS = {
+    "Parameters": lambda r: r.params,
+    "MACs": lambda r: r.macs,
+    "Activation memory (bytes)": memory,
+}
+
+
+class ParametersPanel(QWidget):
+    def __init__(self, document: Document, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._document = document
+        self._selected: int | None = None
+        self.model = AnalysisTableModel(document, COLUMNS, self)
+        self.table = analysis_table(self.model, self, "parametersTable")
+        width = self.table.fontMetrics().horizontalAdvance
+        self.table.setColumnWidth(0, width("enc1_conv1__"))
+        self.table.setColumnWidth(1, width("12 345 678__"))
+        for column in (2, 3, 4):
+            self.table.setColumnWidth(column, width("123.4 M__"))
+        self.metric = QComboBox(self)
+        self.metric.setObjectName("parametersMetric")
+        self.metric.addItems(list(METRICS))
+        self.metric.currentIndexChanged.connect(lambda _i: self.host.refresh())
+        self.host = PlotHost(self._build_plot, self._update_plot, self)
+        right = QWidget(self)
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("Chart:", right))
+        bar.addWidget(self.metric)
+        bar.addStretch(1)
+        right_layout.addLayout(bar)
+        right_layout.addWidget(self.host, 1)
+        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        splitter.addWidget(self.table)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        splitter.setChildrenCollapsible(False)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(splitter)
+        document.changed.connect(lambda _before: self.host.refresh())
+        document.replaced.connect(self.host.refresh)
+
+    def set_selected(self, index: int | None) -> None:
+        self._selected = index
+        if index is not None and index < len(self._document.analysis.layers):
+            self.table.selectRow(index)
+        else:
+            self.table.clearSelection()
+        self.host.refresh()
+
+    def _build_plot(self, parent: QWidget) -> QWidget:
+        import pyqtgraph as pg
+
+        from .plot_style import style_plot
+
+        widget = pg.PlotWidget(parent)
+        widget.setObjectName("parametersPlot")
+        style_plot(widget)
+        widget.setMenuEnabled(False)
+        widget.hideButtons()
+        widget.setMouseEnabled(x=False, y=False)
+        widget.setLabel("bottom", "layer")
+        widget.getAxis("left").tickStrings = lambda values, _scale, _spacing: [compact(int(v)) for v in values]
+        self._bars = pg.BarGraphItem(x=[], height=[], width=0.8)
+        widget.addItem(self._bars)
+        self._plot = widget
+        return widget
+
+    def _update_plot(self) -> None:
+        from .plot_style import HIGHLIGHT, SERIES
+
+        metric = METRICS[self.metric.currentText()]
+        layers = self._document.analysis.layers
+        xs = [r.index + 1 for r in layers]
+        heights = [float(metric(r) or 0) for r in layers]
+        brushes = [HIGHLIGHT if r.index == self._selected else SERIES[0] for r in layers]
+        self._bars.setOpts(x=xs, height=heights, width=0.8, brushes=brushes, pen=None)
+        self._plot.setLabel("left", self.metric.currentText())
+        if xs:
+            self._plot.setXRange(0.3, len(xs) + 0.7, padding=0)
+            self._plot.setYRange(0, max(heights) * 1.05 if max(heights) > 0 else 1, padding=0)

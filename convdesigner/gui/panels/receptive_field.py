@@ -1,0 +1,148 @@
+"""The receptive-field dock: each layer's field size, jump and start per axis, and a plot against depth.
+
+All numbers are the engine's (analysis.LayerResult.receptive_field); the plot draws field size and jump per
+axis against the layer's position (0 = the network input), the selected layer marked.
+"""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
+
+from ...engine.analysis import LayerResult
+from ...engine.design import axis_name
+from ..document import Document
+from ..formatting import per_axis
+from .analysis_table import AnalysisTableModel, Column, PlotHost, analysis_table
+
+
+def _field(result: LayerResult, attribute: str, joiner: str) -> str:
+    field = result.receptive_field
+    if field is None:
+        return "—" if result.computed else ""
+    return per_axis(getattr(field, attribute), joiner)
+
+
+COLUMNS = [
+    Column("Layer", lambda r: r.name, numeric=False),
+    Column("Size", lambda r: _field(r, "size", "×"), tooltip="Receptive field size per axis, in input units (one value: the same on every axis)"),
+    Column("Jump", lambda r: _field(r, "jump", "×"),
+           tooltip="Distance in input units between neighbouring output units (a fraction after up-sampling)"),
+    Column("Start", lambda r: _field(r, "start", ", "),
+           tooltip="Centre of output unit 0's field, per axis, in input coordinates"),
+]
+
+
+class ReceptiveFieldPanel(QWidget):
+    def __init__(self, document: Document, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._document = document
+        self._selected: int | None = None
+        self.model = AnalysisTableModel(document, COLUMNS, self)
+        self.table = analysis_table(self.model, self, "receptiveFieldTable")
+        width = self.table.fontMetrics().horizontalAdvance
+        self.table.setColumnWidth(0, width("enc1_conv1__"))
+        self.table.setColumnWidth(1, width("1234×1234_"))
+        self.table.setColumnWidth(2, width("1/3×1/3___"))
+        self.host = PlotHost(self._build_plot, self._update_plot, self)
+        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        splitter.addWidget(self.table)
+        splitter.addWidget(self.host)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 1)
+        splitter.setChildrenCollapsible(False)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(splitter)
+        document.changed.connect(lambda _before: self.host.refresh())
+        document.replaced.connect(self.host.refresh)
+        self._curves: list = []
+        self._jump_curves: list = []
+
+    def set_selected(self, index: int | None) -> None:
+        self._selected = index
+        if index is not None and index < self.model.rowCount():
+            self.table.selectRow(index)
+        else:
+            self.table.clearSelection()
+        self.host.refresh()
+
+    # -- plot (pyqtgraph imported here, on demand) ------------------------------------------------------
+
+    def _build_plot(self, parent: QWidget) -> QWidget:
+        import pyqtgraph as pg
+
+        from .plot_style import style_plot
+
+        widget = pg.GraphicsLayoutWidget(parent)
+        widget.setObjectName("receptiveFieldPlot")
+        style_plot(widget)
+        self._size_plot = widget.addPlot(row=0, col=0)
+        self._jump_plot = widget.addPlot(row=1, col=0)
+        self._jump_plot.setXLink(self._size_plot)
+        for plot, title in ((self._size_plot, "field size"), (self._jump_plot, "jump")):
+            style_plot(plot)
+            plot.setLabel("left", title)
+            plot.setMenuEnabled(False)
+            plot.hideButtons()
+            plot.setMouseEnabled(x=False, y=False)
+        self._jump_plot.setLabel("bottom", "layer (0 = input)")
+        self._size_plot.addLegend(offset=(8, 4), labelTextSize="8pt")
+        self._size_marker = pg.InfiniteLine(angle=90, pen=pg.mkPen("#d64545", width=1.5, style=Qt.PenStyle.DashLine))
+        self._jump_marker = pg.InfiniteLine(angle=90, pen=pg.mkPen("#d64545", width=1.5, style=Qt.PenStyle.DashLine))
+        self._size_plot.addItem(self._size_marker)
+        self._jump_plot.addItem(self._jump_marker)
+        return widget
+
+    def _series(self) -> tuple[list[int], list[list[float]], list[list[float]], int]:
+        analysis = self._document.analysis
+        ndim = analysis.design.input.ndim
+        xs = [0]
+        sizes = [[1.0] for _ in range(ndim)]
+        jumps = [[1.0] for _ in range(ndim)]
+        for result in analysis.layers:
+            xs.append(result.index + 1)
+            field = result.receptive_field
+            for axis in range(ndim):
+                if field is not None and axis < len(field.size):
+                    sizes[axis].append(float(field.size[axis]))
+                    jumps[axis].append(float(field.jump[axis]))
+                else:
+                    sizes[axis].append(math.nan)
+                    jumps[axis].append(math.nan)
+        return xs, sizes, jumps, ndim
+
+    def _update_plot(self) -> None:
+        import pyqtgraph as pg
+
+        from .plot_style import SERIES
+
+        xs, sizes, jumps, ndim = self._series()
+        distinct = [a for a in range(ndim) if a == 0 or sizes[a] != sizes[0] or jumps[a] != jumps[0]]
+        if len(self._curves) != len(distinct):
+            for curve in self._curves:
+                self._size_plot.removeItem(curve)
+            for curve in self._jump_curves:
+                self._jump_plot.removeItem(curve)
+            self._size_plot.legend.clear()
+            self._size_plot.legend.setVisible(len(distinct) > 1)
+            self._curves, self._jump_curves = [], []
+            for n, axis in enumerate(distinct):
+                colour = SERIES[n % len(SERIES)]
+                label = "all axes" if len(distinct) == 1 else f"axis {axis_name(axis, ndim)}"
+                pen = pg.mkPen(colour, width=2)
+                self._curves.append(self._size_plot.plot(pen=pen, symbol="o", symbolSize=5, symbolBrush=colour,
+                                                         symbolPen=None, name=label, connect="finite"))
+                self._jump_curves.append(self._jump_plot.plot(pen=pen, symbol="o", symbolSize=5, symbolBrush=colour,
+                                                              symbolPen=None, connect="finite"))
+        for curve, jump_curve, axis in zip(self._curves, self._jump_curves, distinct):
+            curve.setData(xs, sizes[axis])
+            jump_curve.setData(xs, jumps[axis])
+        selected = self._selected
+        visible = selected is not None and selected < len(xs) - 1
+        for marker in (self._size_marker, self._jump_marker):
+            marker.setVisible(visible)
+            if visible:
+                marker.setValue(selected + 1)

@@ -1,0 +1,334 @@
+"""The selected layer's properties: a form generated from its type's argument schemas.
+
+One row per argument of ``CATALOG[type].arguments``: the editor for its kind (argument_editors), a
+placeholder for an unset optional or inferred value ("inferred: 64"), a reset button for a value that can go
+back to its default, and the engine's message under any argument it refuses (with a red frame). Every change
+is one SetArguments command; the form updates in place after each edit so typing is never interrupted.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QStackedWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..engine.analysis import Diagnostic, LayerResult
+from ..engine.arguments import Argument, Kind
+from ..engine.layers import CATALOG
+from ..engine.layers.common import LayerType
+from . import icons
+from .argument_editors import ArgumentEditor, LayerRefEditor, NumberEditor, editor_for
+from .document import Document
+from .formatting import shape_text, value_text
+from .theme import StateColours
+from .undo_commands import SetArguments
+
+#: Arguments whose inferred value is the incoming tensor's last axis rather than its channels.
+_INFERRED_FROM_LAST_AXIS = {"in_features"}
+
+
+def layer_ndim(result: LayerResult, layer_type: LayerType | None, fallback: int) -> int:
+    """How many spatial axes a layer's per-axis arguments have: its type's rank, else its input's."""
+    if layer_type is not None and layer_type.ndim:
+        return layer_type.ndim
+    if result.input_shape is not None:
+        return max(1, len(result.input_shape) - 1)
+    return fallback
+
+
+def inferred_value(argument: Argument, result: LayerResult) -> int | None:
+    """What the engine takes for an inferred width: read off the incoming shape (no arithmetic)."""
+    if result.input_shape is None:
+        return None
+    return result.input_shape[-1] if argument.name in _INFERRED_FROM_LAST_AXIS else result.input_shape[0]
+
+
+def starting_value(argument: Argument, result: LayerResult, earlier: list[str]) -> Any:
+    """The value an unset argument takes when the user clicks to set it."""
+    if argument.inferred:
+        return inferred_value(argument, result) or 1
+    if "kernel_size" in argument.help and result.layer.get("kernel_size") is not None:
+        return result.layer.get("kernel_size")
+    return {
+        Kind.SCALE: 2, Kind.BOOL: False, Kind.FLOAT: 0.0, Kind.PAD_LIST: 0, Kind.DIM: 1,
+        Kind.LAYER_REF: earlier[-1] if earlier else None, Kind.CHOICE: argument.choices[0] if argument.choices else None,
+    }.get(argument.kind, 1)
+
+
+def placeholder_text(argument: Argument, result: LayerResult) -> str:
+    if argument.inferred:
+        value = inferred_value(argument, result)
+        return f"inferred: {value}" if value is not None else "inferred"
+    if "defaults to kernel_size" in argument.help:
+        return "same as kernel_size"
+    if argument.required:
+        return "not set (required)"
+    return "not set"
+
+
+class ArgumentRow:
+    """The widgets of one argument in the form's grid."""
+
+    def __init__(self, form: PropertiesPanel, argument: Argument, grid: QGridLayout, row: int) -> None:
+        self.argument = argument
+        self.form = form
+        parent = grid.parentWidget()
+        self.label = QLabel(argument.name, parent)
+        self.label.setToolTip(argument.help or argument.name)
+        self.label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
+        self.label.setContentsMargins(0, 4, 0, 0)
+        self.stack = QStackedWidget(parent)
+        self.placeholder = QPushButton(parent)
+        self.placeholder.setObjectName(f"set_{argument.name}")
+        self.placeholder.setFlat(True)
+        self.placeholder.setStyleSheet("text-align: left; font-style: italic; padding: 3px 4px;")
+        self.placeholder.setToolTip(f"Click to set {argument.name} explicitly")
+        self.placeholder.clicked.connect(self._set_explicitly)
+        self.editor: ArgumentEditor = editor_for(argument, parent)
+        self.editor.setObjectName(f"edit_{argument.name}")
+        self.editor.edited.connect(self._edited)
+        if isinstance(self.editor, NumberEditor):
+            self.editor.problem.connect(self._local_problem)
+        self.stack.addWidget(self.placeholder)
+        self.stack.addWidget(self.editor)
+        self.reset = QToolButton(parent)
+        self.reset.setObjectName(f"reset_{argument.name}")
+        self.reset.setIcon(icons.icon("reset"))
+        self.reset.setAutoRaise(True)
+        default = "the inferred value" if argument.inferred else (
+            "not set" if argument.default is None else value_text(argument.default))
+        self.reset.setToolTip(f"Reset {argument.name} to its default ({default})")
+        self.reset.clicked.connect(lambda: self.form.set_argument(argument.name, None))
+        self.message = QLabel(parent)
+        self.message.setObjectName(f"problem_{argument.name}")
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message.hide()
+        self._local = ""
+        grid.addWidget(self.label, row, 0)
+        grid.addWidget(self.stack, row, 1)
+        grid.addWidget(self.reset, row, 2, Qt.AlignmentFlag.AlignTop)
+        grid.addWidget(self.message, row + 1, 1, 1, 2)
+
+    def show(self, result: LayerResult, ndim: int, earlier: list[str], problems: list[Diagnostic]) -> None:
+        argument = self.argument
+        given = argument.name in result.layer.arguments
+        value = result.layer.get(argument.name)
+        if isinstance(self.editor, LayerRefEditor):
+            self.editor.set_earlier(earlier)
+        if given or argument.default is not None:
+            self.editor.set_value(value if given else argument.default, ndim, result.geometry)
+            self.stack.setCurrentWidget(self.editor)
+        else:
+            self.placeholder.setText(placeholder_text(argument, result))
+            self.stack.setCurrentWidget(self.placeholder)
+        font = self.label.font()
+        font.setBold(given)
+        self.label.setFont(font)
+        self.reset.setVisible(given and not argument.required)
+        self._problems = problems
+        self._show_problems()
+
+    def _show_problems(self) -> None:
+        texts = [d.message + (f"; {d.suggestion}" if d.suggestion else "") for d in self._problems]
+        if self._local:
+            texts.insert(0, self._local)
+        refused = bool(texts)
+        self.editor.set_refused(refused)
+        self.message.setText("\n".join(texts))
+        self.message.setStyleSheet(f"color: {StateColours().error.name()};")
+        self.message.setVisible(refused)
+
+    def _local_problem(self, text: str) -> None:
+        self._local = text
+        self._show_problems()
+
+    def _edited(self, value: Any) -> None:
+        self.form.set_argument(self.argument.name, value)
+
+    def _set_explicitly(self) -> None:
+        result = self.form.result
+        if result is not None:
+            self.form.set_argument(self.argument.name, starting_value(self.argument, result, self.form.earlier_names()))
+
+
+class PropertiesPanel(QWidget):
+    """The properties dock's content: the selected layer's header, diagnostics and argument form."""
+
+    #: The user asked for the padding solver on the shown layer.
+    solveRequested = Signal()
+
+    def __init__(self, document: Document, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._document = document
+        self._index: int | None = None
+        self._key: tuple | None = None
+        self.rows: dict[str, ArgumentRow] = {}
+        self.title = QLabel(self)
+        self.title.setObjectName("propertiesTitle")
+        self.title.setTextFormat(Qt.TextFormat.RichText)
+        self.title.setWordWrap(True)
+        self.shapes = QLabel(self)
+        self.shapes.setObjectName("propertiesShapes")
+        self.shapes.setWordWrap(True)
+        self.shapes.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.banner = QLabel(self)
+        self.banner.setObjectName("propertiesBanner")
+        self.banner.setWordWrap(True)
+        self.banner.setTextFormat(Qt.TextFormat.RichText)
+        self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.banner.setMargin(6)
+        self.solve_button = QPushButton(icons.icon("solve"), "Solve padding…", self)
+        self.solve_button.setObjectName("solveButton")
+        self.solve_button.setToolTip("Find paddings (and output paddings) that give the output size you want")
+        self.solve_button.clicked.connect(self.solveRequested)
+        self.form_widget = QWidget(self)
+        self.grid = QGridLayout(self.form_widget)
+        self.grid.setContentsMargins(0, 4, 0, 0)
+        self.grid.setHorizontalSpacing(8)
+        self.grid.setVerticalSpacing(4)
+        self.grid.setColumnStretch(1, 1)
+        self.empty = QLabel("Select a layer to edit its arguments.\n\nAdd layers from the Layer menu or the "
+                            "palette; the input shape is edited above the stack.", self)
+        self.empty.setObjectName("propertiesEmpty")
+        self.empty.setWordWrap(True)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setEnabled(False)
+        content = QWidget(self)
+        layout = QVBoxLayout(content)
+        layout.setContentsMargins(10, 8, 10, 8)
+        layout.setSpacing(6)
+        layout.addWidget(self.title)
+        layout.addWidget(self.shapes)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.form_widget)
+        layout.addWidget(self.solve_button, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addWidget(self.empty)
+        layout.addStretch(1)
+        scroll = QScrollArea(self)
+        scroll.setWidget(content)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+        document.changed.connect(lambda _before: self.refresh())
+        document.replaced.connect(lambda: self.show_layer(None))
+        self.show_layer(None)
+
+    @property
+    def result(self) -> LayerResult | None:
+        layers = self._document.analysis.layers
+        return layers[self._index] if self._index is not None and self._index < len(layers) else None
+
+    def earlier_names(self) -> list[str]:
+        if self._index is None:
+            return []
+        return [layer.name for layer in self._document.design.layers[:self._index]]
+
+    def show_layer(self, index: int | None) -> None:
+        self._index = index
+        self.refresh()
+
+    def _clear_form(self) -> None:
+        while self.grid.count():
+            item = self.grid.takeAt(0)
+            widget = item.widget()
+            if widget is not None:
+                widget.deleteLater()
+        self.rows = {}
+
+    def refresh(self) -> None:
+        result = self.result
+        has_layer = result is not None
+        for widget in (self.title, self.shapes, self.form_widget):
+            widget.setVisible(has_layer)
+        self.empty.setVisible(not has_layer)
+        if result is None:
+            self.banner.hide()
+            self.solve_button.hide()
+            self._clear_form()
+            self._key = None
+            return
+        layer_type = CATALOG.get(result.type)
+        ndim = layer_ndim(result, layer_type, self._document.design.input.ndim)
+        key = (self._index, result.type, ndim)
+        if key != self._key:
+            self._clear_form()
+            self._key = key
+            if layer_type is not None:
+                for position, argument in enumerate(layer_type.arguments):
+                    self.rows[argument.name] = ArgumentRow(self, argument, self.grid, 2 * position)
+        summary = layer_type.summary if layer_type else "unknown layer type"
+        self.title.setText(f"<span style='font-size:13pt; font-weight:600'>{result.name}</span>"
+                           f"&nbsp;&nbsp;<span>{result.type}</span><br><span style='color:"
+                           f"{StateColours().muted.name()}'>{summary}</span>")
+        self.shapes.setText(self._shapes_text(result))
+        by_argument: dict[str, list[Diagnostic]] = {}
+        general: list[Diagnostic] = []
+        for diagnostic in result.diagnostics:
+            if diagnostic.argument in self.rows and diagnostic.severity == "error":
+                by_argument.setdefault(diagnostic.argument, []).append(diagnostic)
+            else:
+                general.append(diagnostic)
+        earlier = self.earlier_names()
+        for name, row in self.rows.items():
+            row.show(result, ndim, earlier, by_argument.get(name, []))
+        self._show_banner(result, general)
+        self.solve_button.setVisible(result.type.startswith(("Conv", "ConvTranspose")) and layer_type is not None
+                                     and layer_type.family in ("Convolution", "Transposed convolution"))
+
+    def _shapes_text(self, result: LayerResult) -> str:
+        if result.input_shape is None:
+            return "Not computed: a layer above has an error."
+        out = shape_text(result.output_shape) if result.computed else "—"
+        text = f"{shape_text(result.input_shape)}  →  {out}"
+        if result.geometry:
+            relationships = {g.relationship for g in result.geometry if g.relationship}
+            if relationships:
+                text += "\n" + "; ".join(sorted(relationships))
+        return text
+
+    def _show_banner(self, result: LayerResult, diagnostics: list[Diagnostic]) -> None:
+        colours = StateColours()
+        if not diagnostics:
+            self.banner.hide()
+            return
+        errors = [d for d in diagnostics if d.severity == "error"]
+        lines = []
+        for d in diagnostics:
+            colour = colours.error if d.severity == "error" else colours.warning
+            mark = "Error" if d.severity == "error" else "Warning"
+            hint = f"<br><i>{_escape(d.suggestion)}</i>" if d.suggestion else ""
+            lines.append(f"<b style='color:{colour.name()}'>{mark}:</b> {_escape(d.message)}{hint}")
+        background = colours.error_background if errors else colours.warning_background
+        border = colours.error if errors else colours.warning
+        self.banner.setStyleSheet(f"QLabel#propertiesBanner {{ background: {background.name()}; "
+                                  f"border: 1px solid {border.name()}; border-radius: 4px; }}")
+        self.banner.setText("<br>".join(lines))
+        self.banner.show()
+
+    def set_argument(self, name: str, value: Any) -> None:
+        """Set one argument of the shown layer (None: back to its default), as one undoable edit."""
+        if self._index is None or self._index >= len(self._document.design.layers):
+            return
+        layer = self._document.design.layers[self._index]
+        if layer.get(name) == value and (value is not None or name not in layer.arguments):
+            return
+        self._document.push(SetArguments(self._document, self._index, {name: value}))
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,0 +1,214 @@
+"""The layer-stack editor: the network input (editable) above a table of the layers.
+
+Selecting rows tells the window which layers the properties, panels and canvas show; rows are renamed in
+place and reordered by dragging.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QSpinBox,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..engine.arguments import MAX_INT
+from ..engine.design import InputSpec, axis_name
+from .document import Document
+from .stack_model import ARGUMENTS, INDEX, NAME, OUTPUT, PARAMS, TYPE, StackModel
+from .theme import StateColours
+from .undo_commands import SetInput
+
+#: Spin-box range for sizes: wide on purpose, so the engine (not the widget) refuses what it must.
+SPIN_MIN, SPIN_MAX = -MAX_INT, MAX_INT
+
+
+def wide_spin_box(parent: QWidget | None = None) -> QSpinBox:
+    """A spin box that accepts any int the engine might refuse, with typing tracked at once."""
+    spin = QSpinBox(parent)
+    spin.setRange(SPIN_MIN, SPIN_MAX)
+    spin.setAccelerated(True)
+    spin.setKeyboardTracking(True)
+    spin.setButtonSymbols(QSpinBox.ButtonSymbols.UpDownArrows)
+    spin.setMinimumWidth(spin.fontMetrics().horizontalAdvance("0000000") + 28)  # not the width of MAX_INT
+    return spin
+
+
+class InputEditor(QWidget):
+    """Channels × size per axis, and the number of spatial axes; every change is one SetInput command."""
+
+    def __init__(self, document: Document, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._document = document
+        self._updating = False
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        title = QLabel("<b>Input</b>", self)
+        title.setToolTip("The network input for one sample: channels, then one size per spatial axis")
+        layout.addWidget(title)
+        self.channels = wide_spin_box(self)
+        self.channels.setObjectName("inputChannels")
+        self.channels.setToolTip("Input channels")
+        self.channels.setSuffix(" ch")
+        layout.addWidget(self.channels)
+        self._times = QLabel("×", self)
+        layout.addWidget(self._times)
+        self.sizes: list[QSpinBox] = []
+        self._size_layout = QHBoxLayout()
+        self._size_layout.setSpacing(4)
+        layout.addLayout(self._size_layout)
+        self.rank = QComboBox(self)
+        self.rank.setObjectName("inputRank")
+        self.rank.addItems(["1-D", "2-D", "3-D"])
+        self.rank.setToolTip("Number of spatial axes (1-D signals, 2-D images, 3-D volumes)")
+        layout.addWidget(self.rank)
+        layout.addStretch(1)
+        self.problem = QLabel(self)
+        self.problem.setObjectName("inputProblem")
+        self.problem.setWordWrap(True)
+        self.problem.hide()
+        self.channels.valueChanged.connect(self._edited)
+        self.rank.currentIndexChanged.connect(self._rank_edited)
+        document.changed.connect(self.refresh)
+        document.replaced.connect(self.refresh)
+        self.refresh()
+
+    def _ensure_axes(self, count: int) -> None:
+        while len(self.sizes) < count:
+            spin = wide_spin_box(self)
+            spin.setObjectName(f"inputSize{len(self.sizes)}")
+            spin.valueChanged.connect(self._edited)
+            self._size_layout.addWidget(spin)
+            self.sizes.append(spin)
+        while len(self.sizes) > count:
+            spin = self.sizes.pop()
+            self._size_layout.removeWidget(spin)
+            spin.deleteLater()
+
+    def refresh(self, *_args) -> None:
+        spec = self._document.design.input
+        self._updating = True
+        try:
+            if self.channels.value() != spec.channels:
+                self.channels.setValue(spec.channels)
+            self._ensure_axes(spec.ndim)
+            for axis, (spin, value) in enumerate(zip(self.sizes, spec.size)):
+                spin.setToolTip(f"Input size on axis {axis_name(axis, spec.ndim)}")
+                if spin.value() != value:
+                    spin.setValue(value)
+            self.rank.setCurrentIndex(max(0, min(2, spec.ndim - 1)))
+        finally:
+            self._updating = False
+        problems = [d.text for d in self._document.analysis.input_diagnostics]
+        colours = StateColours()
+        self.problem.setText("\n".join(problems))
+        self.problem.setStyleSheet(f"color: {colours.error.name()};")
+        self.problem.setVisible(bool(problems))
+        style = f"QSpinBox {{ border: 1px solid {colours.error.name()}; }}" if problems else ""
+        for spin in [self.channels, *self.sizes]:
+            spin.setStyleSheet(style)
+
+    def _edited(self, *_args) -> None:
+        if self._updating:
+            return
+        spec = InputSpec(self.channels.value(), tuple(s.value() for s in self.sizes))
+        if spec != self._document.design.input:
+            self._document.push(SetInput(self._document, spec))
+
+    def _rank_edited(self, index: int) -> None:
+        if self._updating:
+            return
+        sizes = list(self._document.design.input.size)
+        ndim = index + 1
+        sizes = sizes[:ndim] + [sizes[-1]] * (ndim - len(sizes))
+        self._document.push(SetInput(self._document, InputSpec(self._document.design.input.channels, tuple(sizes))))
+
+
+class StackView(QTableView):
+    """The table of layers."""
+
+    #: The selected rows changed (sorted row numbers) or the current row moved.
+    rowsSelected = Signal(list)
+
+    def __init__(self, model: StackModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("stackView")
+        self.setModel(model)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setDragEnabled(True)
+        self.setAcceptDrops(True)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
+        self.setDefaultDropAction(Qt.DropAction.MoveAction)
+        self.setDragDropOverwriteMode(False)
+        self.setDropIndicatorShown(True)
+        self.setAlternatingRowColors(True)
+        self.setShowGrid(False)
+        self.setWordWrap(False)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked | QAbstractItemView.EditTrigger.EditKeyPressed)
+        self.verticalHeader().hide()
+        self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+        header = self.horizontalHeader()
+        header.setHighlightSections(False)
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(INDEX, QHeaderView.ResizeMode.ResizeToContents)
+        for column in (NAME, TYPE, OUTPUT, PARAMS):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(ARGUMENTS, QHeaderView.ResizeMode.Stretch)
+        width = self.fontMetrics().horizontalAdvance
+        self.setColumnWidth(NAME, width("enc1_conv1__"))
+        self.setColumnWidth(TYPE, width("ConvTranspose2d__"))
+        self.setColumnWidth(OUTPUT, width("512×128×128_"))
+        self.setColumnWidth(PARAMS, width("12.3 M__"))
+        self.selectionModel().selectionChanged.connect(self._selection_changed)
+
+    def selected_rows(self) -> list[int]:
+        return sorted({index.row() for index in self.selectionModel().selectedRows()})
+
+    def select_rows(self, rows: list[int]) -> None:
+        """Select these rows (and make the first current and visible)."""
+        model = self.model()
+        selection = QItemSelection()
+        for row in rows:
+            selection.select(model.index(row, 0), model.index(row, model.columnCount() - 1))
+        flags = QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+        selection_model = self.selectionModel()
+        blocked = selection_model.blockSignals(True)
+        try:
+            if rows:
+                selection_model.setCurrentIndex(model.index(rows[0], NAME), QItemSelectionModel.SelectionFlag.NoUpdate)
+            selection_model.select(selection, flags)
+        finally:
+            selection_model.blockSignals(blocked)
+        self.viewport().update()
+        if rows:
+            self.scrollTo(model.index(rows[0], NAME))
+        self.rowsSelected.emit(self.selected_rows())
+
+    def _selection_changed(self, *_args) -> None:
+        self.rowsSelected.emit(self.selected_rows())
+
+
+class StackPanel(QWidget):
+    """The input editor above the stack table."""
+
+    def __init__(self, document: Document, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = StackModel(document, self)
+        self.input_editor = InputEditor(document, self)
+        self.view = StackView(self.model, self)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.setSpacing(6)
+        layout.addWidget(self.input_editor)
+        layout.addWidget(self.input_editor.problem)
+        layout.addWidget(self.view, 1)
