@@ -25,11 +25,14 @@ mirror of layer j the tensor has exactly the shape layer j received:
 * ``ZeroPadNd`` becomes ``ZeroPadNd`` with the padding negated (a crop undoes a pad and vice versa).
 * ``Concat`` becomes a 1x1 ``ConvNd`` back to the channels it received; ``Add`` keeps the shape and is
   left out.
-* Normalisation, activation and dropout layers keep the shape. After the mirror of a convolution come the
-  ones that followed the previous convolution of the run (same types and arguments, widths inferred):
-  that is the tensor the encoder had at that point. The first convolution of the run has no previous one,
-  so the decoder's last layer ends without normalisation or activation (a linear output: add a Sigmoid or
-  Tanh yourself), and keeps PyTorch's default bias. Pointwise layers after pooling are not repeated.
+* Normalisation, activation and dropout layers keep the shape. The decoder revisits, in reverse, every
+  tensor the encoder had, and applies there the pointwise layers the encoder applied there: after the
+  mirror of layer j come the normalisation, activation and dropout layers that followed the layer before
+  j (same types and arguments, widths inferred), at the same shape and channels as in the encoder. So in
+  ``conv1 bn relu pool conv2 bn relu`` the decoder is ``convT(conv2) upsample bn relu convT(conv1)``. The
+  first layer of the run has nothing before it (it saw the run's input), so the decoder ends without
+  normalisation or activation (a linear output: add a Sigmoid or Tanh yourself), and a convolution there
+  keeps PyTorch's default bias. Pointwise layers at the start of the run are not repeated.
 
 ``Flatten`` and ``Linear`` end the spatial layout, so a run containing them is refused.
 """
@@ -218,42 +221,43 @@ def _check_run(analysis: Analysis, first: int, last: int) -> list[LayerResult]:
     return run
 
 
+def _blocks(run: list[LayerResult]) -> list[tuple[LayerResult, list[LayerResult]]]:
+    """The run as blocks: a layer that may change the shape, and the pointwise layers right after it.
+    Pointwise layers before the first such layer, and ``Add`` (which keeps the shape), start no block."""
+    blocks: list[tuple[LayerResult, list[LayerResult]]] = []
+    for r in run:
+        if _family(r.layer) in POINTWISE_FAMILIES or r.type == "Add":
+            if blocks and r.type != "Add":
+                blocks[-1][1].append(r)
+        else:
+            blocks.append((r, []))
+    return blocks
+
+
 def mirror_layers(design: Design, first: int, last: int) -> list[Layer]:
     """The decoder for ``design.layers[first..last]`` (inclusive), in the order to append it: from the
     run's output shape back to the shape its first layer receives, step by step in reverse. New names are
     unique in the design. Raises MirrorError when the run cannot be mirrored or changes no shape."""
     run = _check_run(analyze(design), first, last)
     decoder = _Decoder({layer.name for layer in design.layers})
-    convolutions = [j for j, r in enumerate(run) if _family(r.layer) in (CONVOLUTION, TRANSPOSED)]
-    for j in range(len(run) - 1, -1, -1):
-        r = run[j]
+    blocks = _blocks(run)
+    for b in range(len(blocks) - 1, -1, -1):
+        r = blocks[b][0]
         family = _family(r.layer)
-        if family in POINTWISE_FAMILIES or r.type == "Add":
-            continue
-        if family not in (CONVOLUTION, TRANSPOSED):
+        if family == CONVOLUTION:
+            _mirror_convolution(decoder, r, final=b == 0)
+        elif family == TRANSPOSED:
+            _mirror_transposed(decoder, r, final=b == 0)
+        else:
             _mirror_resampling(decoder, r)
-            continue
-        earlier = [c for c in convolutions if c < j]
-        mirror = _mirror_convolution if family == CONVOLUTION else _mirror_transposed
-        mirror(decoder, r, final=not earlier)
-        if earlier:
+        if b > 0:
             assert r.input_shape is not None
-            for follower in _followers(run, earlier[-1]):
+            for follower in blocks[b - 1][1]:
                 decoder.add(*_copied(follower.layer, r.input_shape[0]))
     if not decoder.layers:
         raise MirrorError(f"nothing to mirror: layers {first + 1} to {last + 1} "
                           f"({run[0].name} to {run[-1].name}) change no shape")
     return decoder.layers
-
-
-def _followers(run: list[LayerResult], index: int) -> list[LayerResult]:
-    """The normalisation, activation and dropout layers right after run[index]."""
-    followers = []
-    for r in run[index + 1:]:
-        if _family(r.layer) not in POINTWISE_FAMILIES:
-            break
-        followers.append(r)
-    return followers
 
 
 def spatial_encoder_end(analysis: Analysis) -> int:
