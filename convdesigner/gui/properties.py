@@ -120,6 +120,8 @@ class ArgumentRow:
         grid.addWidget(self.stack, row, 1)
         grid.addWidget(self.reset, row, 2, Qt.AlignmentFlag.AlignTop)
         grid.addWidget(self.message, row + 1, 1, 1, 2)
+        for widget in (self.label, self.stack):  # shown now, not on the next event loop turn
+            widget.setVisible(True)
 
     def show(self, result: LayerResult, ndim: int, earlier: list[str], problems: list[Diagnostic]) -> None:
         argument = self.argument

@@ -1,0 +1,167 @@
+"""GUI test fixtures: a main window on a temporary settings folder, and message boxes that must be expected.
+
+pytest-qt fails a test on any exception raised inside a Qt slot or virtual method (its exception capture is
+on unless ``qt_no_exception_capture`` is set; test_app_setup checks that it is not). Every QMessageBox
+static call fails the test unless a test patches it with the answer a user would give, so no test can hang
+on a hidden modal dialog.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QMessageBox
+
+from convdesigner.engine.design import Design, InputSpec, Layer
+
+
+@pytest.fixture(autouse=True)
+def temporary_settings(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every QSettings the app creates lives in a fresh temporary folder, never in the real home."""
+    folder = tmp_path_factory.mktemp("settings")
+    for scope in (QSettings.Scope.UserScope, QSettings.Scope.SystemScope):
+        QSettings.setPath(QSettings.Format.IniFormat, scope, str(folder))
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    return folder
+
+
+class UnexpectedDialog(AssertionError):
+    pass
+
+
+@pytest.fixture(autouse=True)
+def no_unexpected_message_boxes(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(name):
+        def show(*args, **kwargs):
+            raise UnexpectedDialog(f"unexpected QMessageBox.{name}: {args[1:3]}")
+        return show
+
+    for name in ("question", "critical", "warning", "information"):
+        monkeypatch.setattr(QMessageBox, name, staticmethod(refuse(name)))
+
+
+class MessageBoxRecorder:
+    """Answers QMessageBox static calls like a user and remembers what was asked."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.calls: list[tuple[str, str, str]] = []
+        self.answer = QMessageBox.StandardButton.Discard
+        for name in ("question", "critical", "warning", "information"):
+            monkeypatch.setattr(QMessageBox, name, staticmethod(self._recorder(name)))
+
+    def _recorder(self, name: str):
+        def show(parent, title, text, *args, **kwargs):
+            self.calls.append((name, title, text))
+            return self.answer if name == "question" else QMessageBox.StandardButton.Ok
+        return show
+
+
+@pytest.fixture
+def message_boxes(monkeypatch: pytest.MonkeyPatch) -> MessageBoxRecorder:
+    return MessageBoxRecorder(monkeypatch)
+
+
+def small_encoder() -> Design:
+    return Design("Encoder", InputSpec(1, (28, 28)), (
+        Layer.make("Conv2d", "conv1", {"out_channels": 8, "kernel_size": 3, "padding": 1}),
+        Layer.make("ReLU", "relu1"),
+        Layer.make("Conv2d", "conv2", {"out_channels": 16, "kernel_size": 3, "stride": 2, "padding": 1}),
+        Layer.make("ReLU", "relu2"),
+    ))
+
+
+@pytest.fixture
+def make_window(qtbot):
+    """Build a shown main window on a design; at teardown it closes without asking about changes."""
+    from convdesigner.gui.main_window import MainWindow
+
+    windows = []
+
+    def make(design: Design | None = None, path: str | None = None) -> MainWindow:
+        window = MainWindow(design, path)
+        qtbot.addWidget(window, before_close_func=lambda w: w.document.undo_stack.setClean())
+        window.resize(1400, 900)
+        window.show()
+        qtbot.waitExposed(window)
+        windows.append(window)
+        return window
+
+    return make
+
+
+@pytest.fixture
+def window(make_window):
+    return make_window(small_encoder())
+
+
+class Ui:
+    """What a user sees and does in a main window, through its widgets."""
+
+    def __init__(self, window, qtbot) -> None:
+        self.window = window
+        self.qtbot = qtbot
+        self.view = window.stack_view
+        self.model = window.stack.model
+
+    def cell(self, row: int, column: int, role=None):
+        from PySide6.QtCore import Qt
+
+        return self.model.index(row, column).data(role if role is not None else Qt.ItemDataRole.DisplayRole)
+
+    def column(self, column: int) -> list[str]:
+        return [self.cell(row, column) for row in range(self.model.rowCount())]
+
+    def click_row(self, row: int, modifier=None) -> None:
+        from PySide6.QtCore import Qt
+
+        rect = self.view.visualRect(self.model.index(row, 2))
+        self.qtbot.mouseClick(self.view.viewport(), Qt.MouseButton.LeftButton,
+                              modifier or Qt.KeyboardModifier.NoModifier, rect.center())
+
+    def argument(self, name: str):
+        return self.window.properties.rows[name]
+
+    def type_into(self, widget, text: str) -> None:
+        """Select what a spin box or line edit holds and type ``text`` (then Enter)."""
+        from PySide6.QtCore import Qt
+
+        widget.setFocus()
+        self.qtbot.keyClick(widget, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+        self.qtbot.keyClicks(widget, text)
+        self.qtbot.keyClick(widget, Qt.Key.Key_Return)
+
+    def choose(self, combo, text: str) -> None:
+        """Pick an entry of a combo box by its text, as a user would with the keyboard."""
+        index = combo.findText(text)
+        assert index >= 0, f"{text!r} not in {[combo.itemText(i) for i in range(combo.count())]}"
+        combo.setFocus()
+        combo.setCurrentIndex(index)
+        combo.activated.emit(index)
+
+    def trigger(self, action) -> None:
+        assert action.isEnabled(), f"{action.text()} is disabled"
+        action.trigger()
+
+    def menu_action(self, menu, *path: str):
+        """The action at a path of menu texts (submenus are filled as when they are shown)."""
+        for text in path:
+            menu.aboutToShow.emit()
+            found = [a for a in menu.actions() if a.text().replace("&", "") == text]
+            assert found, f"no {text!r} in {[a.text() for a in menu.actions()]}"
+            action = found[0]
+            menu = action.menu() or menu
+        return action
+
+
+@pytest.fixture
+def ui(window, qtbot) -> Ui:
+    return Ui(window, qtbot)
+
+
+@pytest.fixture
+def make_ui(make_window, qtbot):
+    def make(design: Design | None = None, path: str | None = None) -> Ui:
+        return Ui(make_window(design, path), qtbot)
+    return make
