@@ -38,6 +38,9 @@ from ...engine.frames import (
 )
 from ...engine.layers import CATALOG
 from .palette import CanvasPalette, palette_for
+from .refcount import protect_none
+
+protect_none()  # see refcount.py: Qt's void calls must not free None on CPython < 3.12
 
 #: Below this many pixels per cell, single cells are not outlined; lines mark blocks of cells instead.
 MIN_CELL_PX = 5.0
