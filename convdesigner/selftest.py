@@ -2,7 +2,7 @@
 
 It opens every bundled design (the examples and the paper figures), recomputes it with the engine, renders
 canvas frames, writes a GIF, renders the main window, exports PyTorch code and compiles it, all into a
-temporary folder. Each check prints one line, ``PASS``, ``FAIL`` (with what went wrong) or ``SKIP`` (with
+temporary folder (or the folder named by $CONVDESIGNER_SELFTEST_DIR, kept). Each check prints one line, ``PASS``, ``FAIL`` (with what went wrong) or ``SKIP`` (with
 why: a part this build does not have yet); the exit code is 1 when any check failed, else 0.
 
 The network is switched off for the whole run (Python's sockets refuse to connect), so a check that needed
@@ -25,6 +25,9 @@ from pathlib import Path
 from typing import Any
 
 PASS, FAIL, SKIP = "PASS", "FAIL", "SKIP"
+
+#: Set to a folder to keep what the self-test renders (canvas frames, the GIF, the main window) for a look.
+KEEP_VARIABLE = "CONVDESIGNER_SELFTEST_DIR"
 
 #: The paper figure whose layer the GIF check animates: 4x4 input, 3x3 kernel, 2x2 output (relationship 1),
 #: so its GIF has exactly four frames, one per output position.
@@ -313,8 +316,16 @@ def run_self_test() -> int:
 
     started = time.perf_counter()
     print(f"convdesigner {__version__} self-test ({sys.executable})", flush=True)
-    with tempfile.TemporaryDirectory(prefix="convdesigner-selftest-") as folder, network_disabled():
-        test = SelfTest(Path(folder), lambda result: print(result.line, flush=True))
+    keep = os.environ.get(KEEP_VARIABLE)
+    with contextlib.ExitStack() as stack:
+        if keep:
+            folder = Path(keep)
+            folder.mkdir(parents=True, exist_ok=True)
+            print(f"writing to {folder}", flush=True)
+        else:
+            folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="convdesigner-selftest-")))
+        stack.enter_context(network_disabled())
+        test = SelfTest(folder, lambda result: print(result.line, flush=True))
         test.run()
     failed = [r for r in test.results if r.status == FAIL]
     skipped = [r for r in test.results if r.status == SKIP]
