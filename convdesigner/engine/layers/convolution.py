@@ -79,8 +79,10 @@ def resolve_conv_padding(ctx: LayerContext, kernel: tuple[int, ...], stride: tup
 
 
 def _check_padding_mode(ctx: LayerContext, pads: tuple[tuple[int, int], ...]) -> None:
+    """PyTorch's limits on padding that copies the input: reflect needs less than the input size on each
+    side (it mirrors without repeating the edge), circular at most the input size (it wraps once)."""
     mode = ctx.args["padding_mode"]
-    if mode == "zeros":
+    if mode in ("zeros", "replicate"):  # replicate copies the edge unit as often as asked
         return
     for axis, ((lo, hi), i) in enumerate(zip(pads, ctx.spatial)):
         limit_ok = max(lo, hi) < i if mode == "reflect" else max(lo, hi) <= i

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from math import prod
+
 from ..arguments import Argument, Kind
 from ..evaluation import Evaluation, LayerContext, Note, Refusal
 from .common import LayerType, bool_arg, dims_word, float_arg, inferred_width, int_arg, shape_text
@@ -26,20 +28,52 @@ def _norm_rule(ndim: int, type_name: str):
             raise Refusal("rank", f"{type_name} needs an input with channels and {dims_word(ndim)}, but it "
                           f"receives {shape_text(ctx.input_shape)}",
                           f"use {type_name[:-2]}{ctx.ndim}d" if 1 <= ctx.ndim <= 3 else None)
-        channels = inferred_width(ctx, "num_features", ctx.channels, "channels")
-        params = 2 * channels if ctx.args["affine"] else 0
-        return Evaluation(ctx.input_shape, params)
+        affine, tracking = ctx.args["affine"], ctx.args["track_running_stats"]
+        notes = []
+        given = ctx.args.get("num_features")
+        if affine or tracking:
+            channels = inferred_width(ctx, "num_features", ctx.channels, "channels")
+        else:
+            # Without affine weights or running statistics PyTorch never reads num_features.
+            channels = ctx.channels
+            if given is not None and given != channels:
+                notes.append(Note("width", f"num_features is {given} but the incoming tensor has {channels} "
+                                  "channels (unused here: affine and track_running_stats are off)",
+                                  f"remove num_features, or set it to {channels}"))
+        if type_name.startswith("InstanceNorm") and prod(ctx.spatial) == 1:
+            raise Refusal("instance-norm-size", f"{type_name} needs more than one spatial unit per channel, but "
+                          f"it receives {shape_text(ctx.input_shape)} (PyTorch refuses it when training)",
+                          "normalise before the last down-sampling layer, or use GroupNorm")
+        return Evaluation(ctx.input_shape, 2 * channels if affine else 0, notes=notes)
 
     return evaluate
 
 
 def _groupnorm(ctx: LayerContext) -> Evaluation:
-    channels = inferred_width(ctx, "num_channels", ctx.channels, "channels")
+    affine = ctx.args["affine"]
     groups = ctx.args["num_groups"]
+    given = ctx.args.get("num_channels")
+    notes = []
+    if affine:
+        channels = inferred_width(ctx, "num_channels", ctx.channels, "channels")
+    else:
+        # Without affine weights PyTorch checks num_channels only against num_groups.
+        channels = ctx.channels
+        if given is not None and given % groups:
+            raise Refusal("groups", f"num_groups ({groups}) must divide num_channels ({given})",
+                          "remove num_channels to infer it", argument="num_groups")
+        if given is not None and given != channels:
+            notes.append(Note("width", f"num_channels is {given} but the incoming tensor has {channels} channels "
+                              "(unused here: affine is off)", f"remove num_channels, or set it to {channels}"))
     if channels % groups:
         raise Refusal("groups", f"num_groups ({groups}) must divide the {channels} channels",
                       "choose a divisor of the channel count", argument="num_groups")
-    return Evaluation(ctx.input_shape, 2 * channels if ctx.args["affine"] else 0)
+    evaluation = Evaluation(ctx.input_shape, 2 * channels if affine else 0, notes=notes)
+    if channels // groups * prod(ctx.spatial) == 1:
+        evaluation.notes.append(Note("group-size", "each group holds a single value per sample, so the "
+                                     "normalised output is all zeros (PyTorch refuses a batch of one sample)",
+                                     "use fewer groups, or normalise where the tensor is larger"))
+    return evaluation
 
 
 def _same_shape(ctx: LayerContext) -> Evaluation:

@@ -38,6 +38,9 @@ def _upsample(ctx: LayerContext) -> Evaluation:
         raise Refusal("upsample-size", "Upsample needs exactly one of size and scale_factor",
                       "give size (the output size) or scale_factor, not both" if size is not None
                       else "give size or scale_factor", argument="size")
+    if size is not None and args["recompute_scale_factor"]:
+        raise Refusal("upsample-size", "recompute_scale_factor has no meaning with an explicit size "
+                      "(PyTorch refuses it)", "remove recompute_scale_factor", argument="recompute_scale_factor")
     if mode in MODE_RANK and MODE_RANK[mode] != ndim:
         raise Refusal("upsample-mode", f"mode '{mode}' works on {dims_word(MODE_RANK[mode])}, but the "
                       f"input has {dims_word(ndim)}",

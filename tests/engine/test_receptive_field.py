@@ -1,0 +1,328 @@
+"""Receptive fields: Araujo et al.'s published numbers, the exact fields of up-sampling layers, and the
+per-position dependency intervals, against a brute force and against PyTorch's autograd.
+
+The published numbers: Araujo, Norris and Sim, "Computing Receptive Fields of Convolutional Neural
+Networks" (Distill, 2019), computed with their library (google-research/receptive_field,
+RECEPTIVE_FIELD_TABLE.md, the TF-Slim models alexnet_v2 and vgg_16): receptive field size r, effective
+stride S and effective padding P per end-point. The engine's start is the centre of output unit 0's field,
+so unit 0 covers [-P, -P + r - 1] and start = -P + (r - 1) / 2.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from math import floor
+from typing import Any
+
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from convdesigner.engine import Analysis, Design, InputSpec, Layer, analyze
+
+
+def conv(name: str, out: int, k: int, s: int = 1, p: int = 0, **kw: Any) -> Layer:
+    return Layer.make("Conv2d", name, out_channels=out, kernel_size=k, stride=s, padding=p, **kw)
+
+
+def maxpool(name: str, k: int, s: int) -> Layer:
+    return Layer.make("MaxPool2d", name, kernel_size=k, stride=s)
+
+
+def vgg16_features() -> list[Layer]:
+    """VGG-16's convolutional part (TF-Slim's end-point names): 'SAME' 3x3 convolutions, 2x2 pools."""
+    layers: list[Layer] = []
+    for block, (count, width) in enumerate([(2, 64), (2, 128), (3, 256), (3, 512), (3, 512)], start=1):
+        for j in range(1, count + 1):
+            layers += [conv(f"conv{block}_{j}", width, 3, p=1), Layer.make("ReLU", f"relu{block}_{j}")]
+        layers.append(maxpool(f"pool{block}", 2, 2))
+    return layers
+
+
+def alexnet_v2_features() -> list[Layer]:
+    """TF-Slim's alexnet_v2: conv1 11x11/4 'VALID', 3x3/2 pools, 'SAME' convolutions after."""
+    return [
+        conv("conv1", 64, 11, s=4), Layer.make("ReLU", "relu1"), maxpool("pool1", 3, 2),
+        conv("conv2", 192, 5, p=2), Layer.make("ReLU", "relu2"), maxpool("pool2", 3, 2),
+        conv("conv3", 384, 3, p=1), Layer.make("ReLU", "relu3"),
+        conv("conv4", 384, 3, p=1), Layer.make("ReLU", "relu4"),
+        conv("conv5", 256, 3, p=1), Layer.make("ReLU", "relu5"), maxpool("pool5", 3, 2),
+    ]
+
+
+# end-point, r, S, P (RECEPTIVE_FIELD_TABLE.md, resolution 224)
+VGG16_PUBLISHED = [
+    ("conv1_1", 3, 1, 1), ("pool1", 6, 2, 2), ("conv2_1", 10, 2, 4), ("pool2", 16, 4, 6),
+    ("conv3_1", 24, 4, 10), ("conv3_2", 32, 4, 14), ("pool3", 44, 8, 18), ("conv4_1", 60, 8, 26),
+    ("conv4_2", 76, 8, 34), ("pool4", 100, 16, 42), ("conv5_1", 132, 16, 58), ("conv5_2", 164, 16, 74),
+    ("pool5", 212, 32, 90),
+]
+ALEXNET_V2_PUBLISHED = [
+    ("conv1", 11, 4, 0), ("pool1", 19, 8, 0), ("conv2", 51, 8, 16), ("conv3", 99, 16, 32),
+    ("conv4", 131, 16, 48), ("conv5", 163, 16, 64), ("pool5", 195, 32, 64),
+]
+
+
+@pytest.mark.parametrize("layers,published", [(vgg16_features, VGG16_PUBLISHED),
+                                              (alexnet_v2_features, ALEXNET_V2_PUBLISHED)],
+                         ids=["vgg_16", "alexnet_v2"])
+def test_published_receptive_fields(layers: Any, published: list[tuple[str, int, int, int]]) -> None:
+    analysis = analyze(Design("net", InputSpec(3, (224, 224)), tuple(layers())))
+    assert analysis.ok
+    for name, r, stride, padding in published:
+        field = analysis.result(name).receptive_field
+        assert field is not None
+        assert field.size == (r, r), name
+        assert field.jump == (stride, stride), name
+        assert field.start == (Fraction(r - 1, 2) - padding,) * 2, name
+
+
+def one_d(size: int, *layers: Layer) -> Analysis:
+    return analyze(Design("axis", InputSpec(1, (size,)), tuple(layers)))
+
+
+def test_transposed_after_conv_takes_the_widest_residue() -> None:
+    """ConvTranspose(k=3, s=2, p=1) after a k=3 conv: even outputs read one unit (field 3), odd ones two
+    neighbouring units (field 4); Araujo's single-path formula does not apply."""
+    analysis = one_d(16, Layer.make("Conv1d", "conv", out_channels=1, kernel_size=3),
+                     Layer.make("ConvTranspose1d", "up", out_channels=1, kernel_size=3, stride=2, padding=1))
+    up = analysis.result("up")
+    assert up.receptive_field.size == (4,)
+    assert up.receptive_field.jump == (Fraction(1, 2),)
+    assert up.receptive_field.start == (Fraction(1),)  # unit 0 reads input 0 of the conv: [0, 2]
+    maps = up.field_maps[0]
+    assert [maps.bounds(y) for y in range(4)] == [(0, 2), (0, 3), (1, 3), (1, 4)]
+
+
+def test_upsample_fields() -> None:
+    nearest = one_d(8, Layer.make("Upsample", "up", scale_factor=2)).result("up").receptive_field
+    assert (nearest.size, nearest.jump, nearest.start) == ((1,), (Fraction(1, 2),), (Fraction(0),))
+    linear = one_d(8, Layer.make("Upsample", "up", scale_factor=2, mode="linear")).result("up").receptive_field
+    assert (linear.size, linear.jump) == ((2,), (Fraction(1, 2),))
+    # Up then down by the same factor: the jump returns to 1.
+    both = one_d(8, Layer.make("Upsample", "up", scale_factor=2, mode="linear"),
+                 Layer.make("Conv1d", "down", out_channels=1, kernel_size=2, stride=2)).result("down")
+    assert both.receptive_field.jump == (Fraction(1),)
+    assert both.receptive_field.size == (3,)
+
+
+def test_flatten_ends_the_spatial_field() -> None:
+    analysis = one_d(8, Layer.make("Conv1d", "c", out_channels=2, kernel_size=3), Layer.make("Flatten", "f"),
+                     Layer.make("Linear", "fc", out_features=3))
+    assert analysis.result("c").receptive_field is not None
+    assert analysis.result("f").receptive_field is None
+    assert analysis.result("fc").receptive_field is None
+    assert analysis.dependency_interval(1, (0,)) is None
+
+
+# ------------------------------------------------------------------------------- the brute-force reference
+
+def dependencies(spec: tuple, y: int, i: int, o: int, clip: bool) -> set[int]:
+    """The input positions output unit y of one 1-D layer reads, from the layer's definition in PyTorch.
+    With ``clip`` the input is 0..i-1 as in PyTorch; without it the input is unbounded (no borders)."""
+    kind = spec[0]
+    if kind in ("Conv1d", "MaxPool1d", "AvgPool1d"):
+        _, k, s, p, d = spec[:5]
+        found = {y * s - p + t * d for t in range(k)}
+    elif kind == "ConvTranspose1d":
+        _, k, s, p, _a, d = spec
+        found = {(y + p - t * d) // s for t in range(k) if (y + p - t * d) % s == 0}
+    elif kind == "ZeroPad1d":
+        found = {y - spec[1]}
+    elif kind == "AdaptiveAvgPool1d":
+        found = set(range((y * i) // o, -(-((y + 1) * i) // o)))
+    elif kind == "ReLU":
+        found = {y}
+    else:  # Upsample
+        _, mode, size, scale = spec
+        ratio = Fraction(i, o) if size is not None else 1 / Fraction(scale)
+        if mode == "nearest":
+            found = {floor(y * ratio)}
+        elif mode == "nearest-exact":
+            found = {floor((y + Fraction(1, 2)) * ratio)}
+        else:
+            src = (y + Fraction(1, 2)) * ratio - Fraction(1, 2)
+            if clip:
+                src = max(src, Fraction(0))
+            x0 = floor(src)
+            found = {x0, x0 + 1} if src != x0 else {x0}
+            if clip:
+                found = {min(x, i - 1) for x in found}
+        if clip:
+            found = {min(x, i - 1) for x in found}
+    return {x for x in found if 0 <= x < i} if clip else found
+
+
+def brute_force(specs: list[tuple], sizes: list[int], index: int, position: int, clip: bool) -> set[int]:
+    """The network-input positions output ``position`` of layer ``index`` depends on, by propagating
+    explicit dependency sets back through every layer."""
+    needed = {position}
+    for j in range(index, -1, -1):
+        needed = {x for y in needed for x in dependencies(specs[j], y, sizes[j], sizes[j + 1], clip)}
+    return needed
+
+
+def spec_layer(spec: tuple, name: str) -> Layer:
+    kind = spec[0]
+    if kind == "Conv1d":
+        return Layer.make(kind, name, out_channels=1, kernel_size=spec[1], stride=spec[2], padding=spec[3],
+                          dilation=spec[4])
+    if kind == "MaxPool1d":
+        return Layer.make(kind, name, kernel_size=spec[1], stride=spec[2], padding=spec[3], dilation=spec[4],
+                          ceil_mode=spec[5])
+    if kind == "AvgPool1d":
+        return Layer.make(kind, name, kernel_size=spec[1], stride=spec[2], padding=spec[3], ceil_mode=spec[5])
+    if kind == "ConvTranspose1d":
+        return Layer.make(kind, name, out_channels=1, kernel_size=spec[1], stride=spec[2], padding=spec[3],
+                          output_padding=spec[4], dilation=spec[5])
+    if kind == "ZeroPad1d":
+        return Layer.make(kind, name, padding=[spec[1], spec[2]])
+    if kind == "AdaptiveAvgPool1d":
+        return Layer.make(kind, name, output_size=spec[1])
+    if kind == "ReLU":
+        return Layer.make(kind, name)
+    _, mode, size, scale = spec
+    args = {"mode": mode, **({"size": size} if size is not None else {"scale_factor": scale})}
+    return Layer.make("Upsample", name, args)
+
+
+@st.composite
+def axis_layer(draw: st.DrawFn, autograd: bool = False) -> tuple:
+    kinds = ["Conv1d", "Conv1d", "AvgPool1d", "ConvTranspose1d", "ConvTranspose1d", "Upsample", "ZeroPad1d",
+             "AdaptiveAvgPool1d", "ReLU"] + ([] if autograd else ["MaxPool1d"])
+    kind = draw(st.sampled_from(kinds))
+    if kind == "Conv1d":
+        return (kind, draw(st.integers(1, 5)), draw(st.integers(1, 3)), draw(st.integers(0, 2)),
+                draw(st.integers(1, 3)))
+    if kind in ("MaxPool1d", "AvgPool1d"):
+        k = draw(st.integers(1, 4))
+        d = draw(st.integers(1, 2)) if kind == "MaxPool1d" else 1
+        return (kind, k, draw(st.integers(1, 3)), draw(st.integers(0, k // 2)), d, draw(st.booleans()))
+    if kind == "ConvTranspose1d":
+        s, d = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+        return (kind, draw(st.integers(1, 5)), s, draw(st.integers(0, 2)), draw(st.integers(0, max(s, d) - 1)), d)
+    if kind == "ZeroPad1d":
+        return (kind, draw(st.integers(-2, 3)), draw(st.integers(-2, 3)))
+    if kind == "AdaptiveAvgPool1d":
+        return (kind, draw(st.integers(3, 20)))
+    if kind == "ReLU":
+        return (kind,)
+    mode = draw(st.sampled_from(["nearest", "linear", "nearest-exact"]))
+    if draw(st.booleans()):
+        return ("Upsample", mode, draw(st.integers(4, 30)), None)
+    return ("Upsample", mode, None, draw(st.sampled_from([2, 3])))
+
+
+def analysed_prefix(size: int, specs: list[tuple]) -> tuple[list[tuple], Analysis]:
+    """The longest prefix of the stack the engine accepts, with its analysis."""
+    analysis = one_d(size, *(spec_layer(s, f"l{j}") for j, s in enumerate(specs)))
+    computed = sum(1 for r in analysis.layers if r.computed)
+    specs = specs[:computed]
+    return specs, one_d(size, *(spec_layer(s, f"l{j}") for j, s in enumerate(specs)))
+
+
+@given(size=st.integers(8, 40), specs=st.lists(axis_layer(), min_size=1, max_size=5))
+def test_field_maps_match_brute_force(size: int, specs: list[tuple]) -> None:
+    """Every output unit's field (ignoring borders) is the span of its unbounded dependency set, and the
+    size is the largest span over the output positions."""
+    specs, analysis = analysed_prefix(size, specs)
+    assume(specs)
+    sizes = [size] + [r.output_shape[1] for r in analysis.layers]
+    last = analysis.layers[-1]
+    if last.field_maps is None:  # the period grew past PERIOD_LIMIT: the engine says so
+        assert any(d.rule == "field-period" for r in analysis.layers for d in r.warnings)
+        return
+    field_map = last.field_maps[0]
+    spans = []
+    for y in range(min(sizes[-1], 2 * field_map.period + 8)):
+        found = brute_force(specs, sizes, len(specs) - 1, y, clip=False)
+        bounds = field_map.bounds(y)
+        if not found:
+            assert bounds is None
+            continue
+        assert bounds == (min(found), max(found)), y
+        spans.append(max(found) - min(found) + 1)
+    if sizes[-1] >= field_map.period and spans:
+        assert last.receptive_field.size == (max(spans),)
+    # The jump: shifting the output by one period shifts every field by period * jump.
+    period = field_map.period
+    for y in range(min(period, sizes[-1] - period)):
+        here = brute_force(specs, sizes, len(specs) - 1, y, clip=False)
+        there = brute_force(specs, sizes, len(specs) - 1, y + period, clip=False)
+        if here:
+            assert min(there) - min(here) == last.receptive_field.jump[0] * period
+
+
+@given(size=st.integers(4, 40), specs=st.lists(axis_layer(), min_size=1, max_size=5), data=st.data())
+def test_dependency_interval_matches_brute_force(size: int, specs: list[tuple], data: st.DataObject) -> None:
+    """With borders: the interval of real input positions (padding excluded) an output unit depends on."""
+    specs, analysis = analysed_prefix(size, specs)
+    assume(specs)
+    sizes = [size] + [r.output_shape[1] for r in analysis.layers]
+    index = data.draw(st.integers(0, len(specs) - 1), "layer")
+    for y in range(sizes[index + 1]):
+        found = brute_force(specs, sizes, index, y, clip=True)
+        expected = ((min(found), max(found)),) if found else None
+        assert analysis.dependency_interval(index, (y,)) == expected, (index, y)
+
+
+def test_dependency_interval_in_two_dimensions() -> None:
+    analysis = analyze(Design("2d", InputSpec(1, (9, 12)), (
+        Layer.make("Conv2d", "c", out_channels=1, kernel_size=[3, 5], stride=[2, 1], padding=[1, 0]),
+        Layer.make("ConvTranspose2d", "t", out_channels=1, kernel_size=3, stride=2, padding=1),
+    )))
+    assert analysis.ok
+    assert analysis.dependency_interval(0, (0, 0)) == ((0, 1), (0, 4))
+    assert analysis.dependency_interval(0, (4, 7)) == ((7, 8), (7, 11))
+    # Output row 1 of the transposed layer reads conv rows 0 and 1, i.e. input rows 0..3.
+    assert analysis.dependency_interval(1, (1, 0)) == ((0, 3), (0, 4))
+
+
+# ------------------------------------------------------------------------------------ PyTorch's autograd
+
+def torch_gradient_positions(specs: list[tuple], sizes: list[int], index: int, position: int) -> set[int]:
+    torch = pytest.importorskip("torch")
+    nn = torch.nn
+    modules = []
+    for spec in specs[: index + 1]:
+        kind = spec[0]
+        if kind == "Conv1d":
+            m = nn.Conv1d(1, 1, spec[1], stride=spec[2], padding=spec[3], dilation=spec[4], bias=False)
+        elif kind == "AvgPool1d":
+            m = nn.AvgPool1d(spec[1], stride=spec[2], padding=spec[3], ceil_mode=spec[5])
+        elif kind == "ConvTranspose1d":
+            m = nn.ConvTranspose1d(1, 1, spec[1], stride=spec[2], padding=spec[3], output_padding=spec[4],
+                                   dilation=spec[5], bias=False)
+        elif kind == "ZeroPad1d":
+            m = nn.ZeroPad1d((spec[1], spec[2]))
+        elif kind == "AdaptiveAvgPool1d":
+            m = nn.AdaptiveAvgPool1d(spec[1])
+        elif kind == "ReLU":
+            m = nn.ReLU()
+        else:
+            _, mode, size, scale = spec
+            m = nn.Upsample(size=size, scale_factor=scale, mode=mode)
+        for p in m.parameters():
+            nn.init.ones_(p)  # all-ones weights: no two paths cancel
+        modules.append(m.double())
+    x = torch.ones(1, 1, sizes[0], dtype=torch.float64, requires_grad=True)
+    y = nn.Sequential(*modules)(x)
+    y[0, 0, position].backward()
+    return {int(j) for j in torch.nonzero(x.grad[0, 0]).flatten()}
+
+
+@given(size=st.integers(4, 40), specs=st.lists(axis_layer(autograd=True), min_size=1, max_size=4),
+       data=st.data())
+def test_dependency_interval_matches_torch_autograd(size: int, specs: list[tuple], data: st.DataObject) -> None:
+    """The gradient of one output unit with respect to the input is nonzero exactly on the positions the
+    unit depends on; the engine's interval is their span."""
+    pytest.importorskip("torch")
+    specs, analysis = analysed_prefix(size, specs)
+    assume(specs)
+    sizes = [size] + [r.output_shape[1] for r in analysis.layers]
+    index = len(specs) - 1
+    position = data.draw(st.integers(0, sizes[-1] - 1), "position")
+    found = torch_gradient_positions(specs, sizes, index, position)
+    assert found == brute_force(specs, sizes, index, position, clip=True)
+    expected = ((min(found), max(found)),) if found else None
+    assert analysis.dependency_interval(index, (position,)) == expected

@@ -1,0 +1,415 @@
+"""The engine against PyTorch: random layers and short stacks, valid and invalid, 1-D to 3-D.
+
+For every generated layer the engine's verdict (computed or refused) must equal whether PyTorch raises when
+the module is built and run on a small real CPU tensor (batch 1), and on success the output shape and the
+parameter count (``sum(p.numel())``) must be PyTorch's. The CPU result is the reference, never the meta
+device (docs/torch-rules.md, section 11).
+
+Modules run in training mode, as a user's network does. BatchNorm and GroupNorm see a batch of two copies
+of the sample: PyTorch refuses a batch holding one value per channel (or group), a limit of this test's
+batch size rather than of the design.
+
+Where the engine is deliberately stricter than PyTorch ("Engine deviations" in docs/torch-rules.md),
+`deviation` names the reason and the test asserts that the engine refuses the layer, whatever PyTorch does.
+"""
+
+from __future__ import annotations
+
+import warnings
+from math import prod
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from convdesigner.engine import Design, InputSpec, Layer, analyze
+
+torch = pytest.importorskip("torch")
+nn = torch.nn
+F = torch.nn.functional
+
+ACTIVATIONS = ("ReLU", "ReLU6", "LeakyReLU", "ELU", "GELU", "SiLU", "Sigmoid", "Tanh", "Softmax")
+UPSAMPLE_MODES = ("nearest", "linear", "bilinear", "bicubic", "trilinear", "nearest-exact", "area")
+SCALES = (0.3, 0.5, 0.58, 0.7, 1.0, 1.05, 1.3, 1.5, 2, 2.5, 3)
+FIXED_RANK = ("Conv", "ConvTranspose", "MaxPool", "AvgPool", "AdaptiveAvgPool", "AdaptiveMaxPool", "ZeroPad",
+              "BatchNorm", "InstanceNorm", "Dropout")
+
+
+# --------------------------------------------------------------------------------------------- generation
+
+def _pick(draw: st.DrawFn, bad_one_in: int, good: st.SearchStrategy, bad: st.SearchStrategy) -> Any:
+    """Usually a plausible value, sometimes (one in ``bad_one_in``) one from the invalid range."""
+    return draw(bad) if draw(st.integers(1, bad_one_in)) == 1 else draw(good)
+
+
+def _axes(draw: st.DrawFn, ndim: int, lo: int, hi: int, bad_lo: int | None = None) -> int | list[int]:
+    """An int or one int per axis, from lo..hi (or, rarely, down to bad_lo)."""
+    values = st.integers(lo, hi) if bad_lo is None else st.integers(bad_lo, hi)
+    if draw(st.booleans()):
+        return draw(values)
+    return draw(st.lists(values, min_size=ndim, max_size=ndim))
+
+
+def _conv_padding(draw: st.DrawFn, ndim: int) -> Any:
+    form = draw(st.sampled_from(["int", "int", "axes", "valid", "same", "full", "pairs", "bad"]))
+    if form == "int":
+        return _pick(draw, 12, st.integers(0, 3), st.just(-1))
+    if form == "axes":
+        return draw(st.lists(st.integers(0, 3), min_size=ndim, max_size=ndim))
+    if form == "pairs":
+        entry = st.one_of(st.integers(0, 3), st.lists(st.integers(0, 3), min_size=2, max_size=2))
+        return draw(st.lists(entry, min_size=ndim, max_size=ndim))
+    if form == "bad":
+        return draw(st.sampled_from(["foo", [1] * (ndim + 1), [[1, 2, 3]] * ndim, [[-1, 1]] * ndim]))
+    return form
+
+
+def _conv(draw: st.DrawFn, n: int, channels: int) -> dict[str, Any]:
+    groups = _pick(draw, 10, st.sampled_from([1, 1, 1, 2]), st.integers(0, 3))
+    args: dict[str, Any] = {
+        "out_channels": _pick(draw, 15, st.integers(1, 4).map(lambda c: c * max(groups, 1)), st.integers(0, 5)),
+        "kernel_size": _axes(draw, n, 1, 5, bad_lo=0) if draw(st.integers(0, 9)) == 0 else _axes(draw, n, 1, 5),
+        "stride": _axes(draw, n, 1, 3, bad_lo=0) if draw(st.integers(0, 9)) == 0 else _axes(draw, n, 1, 3),
+        "padding": _conv_padding(draw, n),
+        "dilation": _axes(draw, n, 1, 3, bad_lo=0) if draw(st.integers(0, 9)) == 0 else _axes(draw, n, 1, 3),
+        "groups": groups,
+        "bias": draw(st.booleans()),
+    }
+    if draw(st.integers(0, 4)) == 0:
+        args["padding_mode"] = draw(st.sampled_from(["reflect", "replicate", "circular"]))
+    if draw(st.integers(0, 6)) == 0:
+        args["in_channels"] = draw(st.sampled_from([channels, channels + 1]))
+    return args
+
+
+def _transposed(draw: st.DrawFn, n: int, channels: int) -> dict[str, Any]:
+    groups = _pick(draw, 10, st.sampled_from([1, 1, 1, 2]), st.integers(0, 3))
+    args: dict[str, Any] = {
+        "out_channels": _pick(draw, 15, st.integers(1, 4).map(lambda c: c * max(groups, 1)), st.integers(0, 5)),
+        "kernel_size": _axes(draw, n, 1, 5, bad_lo=0) if draw(st.integers(0, 9)) == 0 else _axes(draw, n, 1, 5),
+        "stride": _axes(draw, n, 1, 3, bad_lo=0) if draw(st.integers(0, 9)) == 0 else _axes(draw, n, 1, 3),
+        "padding": _axes(draw, n, 0, 3, bad_lo=-1) if draw(st.integers(0, 9)) == 0 else _axes(draw, n, 0, 3),
+        "output_padding": _axes(draw, n, 0, 2, bad_lo=-1) if draw(st.integers(0, 9)) == 0 else _axes(draw, n, 0, 2),
+        "dilation": _axes(draw, n, 1, 3),
+        "groups": groups,
+        "bias": draw(st.booleans()),
+    }
+    if draw(st.integers(0, 6)) == 0:
+        args["in_channels"] = draw(st.sampled_from([channels, channels + 1]))
+    if draw(st.integers(0, 15)) == 0:
+        args["padding_mode"] = "reflect"
+    return args
+
+
+def _pool(draw: st.DrawFn, n: int, kind: str) -> dict[str, Any]:
+    args: dict[str, Any] = {
+        "kernel_size": _axes(draw, n, 1, 5, bad_lo=0) if draw(st.integers(0, 9)) == 0 else _axes(draw, n, 1, 5),
+        "padding": _axes(draw, n, 0, 2, bad_lo=-1) if draw(st.integers(0, 9)) == 0 else _axes(draw, n, 0, 2),
+        "ceil_mode": draw(st.booleans()),
+    }
+    if draw(st.booleans()):
+        args["stride"] = _axes(draw, n, 1, 3, bad_lo=0) if draw(st.integers(0, 9)) == 0 else _axes(draw, n, 1, 3)
+    if kind == "Max":
+        args["dilation"] = _axes(draw, n, 1, 3)
+    else:
+        args["count_include_pad"] = draw(st.booleans())
+        if draw(st.integers(0, 3)) == 0:
+            args["divisor_override"] = draw(st.integers(0, 3))
+    return args
+
+
+def _adaptive(draw: st.DrawFn, n: int) -> dict[str, Any]:
+    size = st.integers(0, 6) if draw(st.integers(0, 9)) == 0 else st.integers(1, 6)
+    if draw(st.booleans()):
+        return {"output_size": draw(size)}
+    entry = st.one_of(size, st.none()) if n > 1 or draw(st.integers(0, 9)) == 0 else size
+    return {"output_size": draw(st.lists(entry, min_size=n, max_size=n))}
+
+
+def _upsample(draw: st.DrawFn, n: int) -> dict[str, Any]:
+    args: dict[str, Any] = {}
+    choice = draw(st.sampled_from(["size", "scale", "scale", "both", "neither"]))
+    if choice in ("size", "both"):
+        entry = st.integers(1, 8) if draw(st.integers(0, 9)) else st.integers(-1, 8)
+        args["size"] = draw(entry) if draw(st.booleans()) else draw(st.lists(entry, min_size=n, max_size=n))
+    if choice in ("scale", "both"):
+        entry = st.sampled_from(SCALES) if draw(st.integers(0, 9)) else st.sampled_from([0, -1.5, 0.1])
+        args["scale_factor"] = draw(entry) if draw(st.booleans()) else draw(st.lists(entry, min_size=n, max_size=n))
+    args["mode"] = draw(st.sampled_from(UPSAMPLE_MODES))
+    if draw(st.integers(0, 2)) == 0:
+        args["align_corners"] = draw(st.booleans())
+    if draw(st.integers(0, 3)) == 0:
+        args["recompute_scale_factor"] = draw(st.booleans())
+    return args
+
+
+def _zeropad(draw: st.DrawFn, n: int) -> dict[str, Any]:
+    if draw(st.booleans()):
+        return {"padding": draw(st.integers(-2, 3))}
+    return {"padding": draw(st.lists(st.integers(-4, 3), min_size=2 * n, max_size=2 * n))}
+
+
+def _norm(draw: st.DrawFn, channels: int, name: str) -> dict[str, Any]:
+    args: dict[str, Any] = {"affine": draw(st.booleans()), "track_running_stats": draw(st.booleans())}
+    if draw(st.integers(0, 4)) == 0:
+        args["num_features"] = draw(st.sampled_from([channels, channels + 1]))
+    return args
+
+
+def _groupnorm(draw: st.DrawFn, channels: int) -> dict[str, Any]:
+    args: dict[str, Any] = {"num_groups": draw(st.integers(0, 4)), "affine": draw(st.booleans())}
+    if draw(st.integers(0, 4)) == 0:
+        args["num_channels"] = draw(st.sampled_from([channels, channels + 1]))
+    return args
+
+
+@st.composite
+def layer_spec(draw: st.DrawFn, shape: tuple[int, ...]) -> tuple[str, dict[str, Any]]:
+    """A random layer (type and arguments) for an incoming tensor of this shape (no batch axis)."""
+    spatial = len(shape) - 1
+    channels = shape[0]
+    n = spatial if 1 <= spatial <= 3 else 1
+    if spatial >= 1 and draw(st.integers(0, 29)) == 0:
+        n = draw(st.sampled_from([m for m in (1, 2, 3) if m != spatial]))  # a layer of the wrong rank
+    families = ["Conv", "Conv", "ConvTranspose", "MaxPool", "AvgPool", "Adaptive", "Upsample", "ZeroPad",
+                "BatchNorm", "InstanceNorm", "GroupNorm", "Flatten", "Linear", "Activation", "Dropout"]
+    if spatial == 0:
+        families = ["BatchNorm", "GroupNorm", "Linear", "Linear", "Activation", "Dropout", "Flatten"]
+    family = draw(st.sampled_from(families))
+    if family == "Conv":
+        return f"Conv{n}d", _conv(draw, n, channels)
+    if family == "ConvTranspose":
+        return f"ConvTranspose{n}d", _transposed(draw, n, channels)
+    if family in ("MaxPool", "AvgPool"):
+        return f"{family}{n}d", _pool(draw, n, family[:3])
+    if family == "Adaptive":
+        return f"Adaptive{draw(st.sampled_from(['Avg', 'Max']))}Pool{n}d", _adaptive(draw, n)
+    if family == "Upsample":
+        return "Upsample", _upsample(draw, max(spatial, 1))
+    if family == "ZeroPad":
+        return f"ZeroPad{n}d", _zeropad(draw, n)
+    if family in ("BatchNorm", "InstanceNorm"):
+        return f"{family}{n}d", _norm(draw, channels, family)
+    if family == "GroupNorm":
+        return "GroupNorm", _groupnorm(draw, channels)
+    if family == "Flatten":
+        rank = len(shape) + 1
+        dims = st.integers(-rank - 1, rank)
+        return "Flatten", {"start_dim": draw(dims), "end_dim": draw(dims)} if draw(st.booleans()) else {}
+    if family == "Linear":
+        args: dict[str, Any] = {"out_features": _pick(draw, 15, st.integers(1, 6), st.just(0)),
+                                "bias": draw(st.booleans())}
+        if draw(st.integers(0, 4)) == 0:
+            args["in_features"] = draw(st.sampled_from([shape[-1], shape[-1] + 1]))
+        return "Linear", args
+    if family == "Activation":
+        name = draw(st.sampled_from(ACTIVATIONS))
+        if name == "Softmax":
+            return name, {"dim": draw(st.integers(-len(shape) - 2, len(shape) + 1))} if draw(st.booleans()) else {}
+        return name, {}
+    name = draw(st.sampled_from(["Dropout", f"Dropout{n}d"]))
+    return name, {"p": draw(st.sampled_from([0.0, 0.5]))}
+
+
+@st.composite
+def input_shape(draw: st.DrawFn) -> tuple[int, ...]:
+    ndim = draw(st.integers(1, 3))
+    top = {1: 12, 2: 9, 3: 5}[ndim]
+    return (draw(st.integers(1, 4)), *draw(st.lists(st.integers(1, top), min_size=ndim, max_size=ndim)))
+
+
+# ------------------------------------------------------------------------------------ the PyTorch reference
+
+class PadThen(nn.Module):
+    """Asymmetric or full padding in PyTorch: F.pad first, then the layer with no padding of its own."""
+
+    def __init__(self, pads: list[int], mode: str, inner: Any) -> None:
+        super().__init__()
+        self.pads, self.mode, self.inner = pads, mode, inner
+
+    def forward(self, x: Any) -> Any:
+        return self.inner(F.pad(x, self.pads, mode=self.mode))
+
+
+def _tuple(value: Any) -> Any:
+    return tuple(_tuple(v) for v in value) if isinstance(value, list) else value
+
+
+def torch_module(type_name: str, args: dict[str, Any], x: Any) -> Any:
+    """The PyTorch module for a layer, with the widths the engine infers taken from the real tensor."""
+    kwargs = {k: _tuple(v) for k, v in args.items()}
+    if type_name.startswith(("Conv1d", "Conv2d", "Conv3d")):
+        kwargs.setdefault("in_channels", x.shape[1])
+        padding = kwargs.get("padding", 0)
+        kernel = kwargs["kernel_size"]
+        n = int(type_name[-2])
+        if padding == "full":
+            ks = kernel if isinstance(kernel, tuple) else (kernel,) * n
+            dilation = kwargs.get("dilation", 1)
+            ds = dilation if isinstance(dilation, tuple) else (dilation,) * n
+            kwargs["padding"] = tuple(d * (k - 1) for k, d in zip(ks, ds))
+        elif isinstance(padding, tuple) and any(isinstance(p, tuple) for p in padding):
+            if len(padding) != n or any(isinstance(p, tuple) and len(p) != 2 for p in padding):
+                raise ValueError("malformed padding pairs")
+            pairs = [p if isinstance(p, tuple) else (p, p) for p in padding]
+            flat = [v for lo_hi in reversed(pairs) for v in lo_hi]
+            mode = kwargs.pop("padding_mode", "zeros")
+            kwargs["padding"] = 0
+            return PadThen(flat, "constant" if mode == "zeros" else mode, getattr(nn, type_name)(**kwargs))
+    elif type_name.startswith("ConvTranspose"):
+        kwargs.setdefault("in_channels", x.shape[1])
+    elif type_name.startswith(("BatchNorm", "InstanceNorm")):
+        kwargs.setdefault("num_features", x.shape[1])
+    elif type_name == "GroupNorm":
+        kwargs.setdefault("num_channels", x.shape[1])
+    elif type_name == "Linear":
+        kwargs.setdefault("in_features", x.shape[-1])
+    return getattr(nn, type_name)(**kwargs)
+
+
+def torch_outcome(type_name: str, args: dict[str, Any], x: Any) -> tuple[Any, int] | None:
+    """(output tensor, parameter count), or None when PyTorch refuses the layer."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            module = torch_module(type_name, args, x)
+            with torch.no_grad():
+                if type_name.startswith("BatchNorm") or type_name == "GroupNorm":
+                    y = module(torch.cat((x, x)))[:1]
+                else:
+                    y = module(x)
+    except (RuntimeError, ValueError, TypeError, IndexError, NotImplementedError, ZeroDivisionError):
+        return None
+    return y, sum(p.numel() for p in module.parameters())
+
+
+# -------------------------------------------------------------------------------- the documented deviations
+
+def deviation(type_name: str, args: dict[str, Any], shape: tuple[int, ...]) -> str | None:
+    """Why the engine refuses a layer PyTorch may accept (docs/torch-rules.md, "Engine deviations")."""
+    spatial = len(shape) - 1
+    base = type_name[:-2] if type_name[-2:] in ("1d", "2d", "3d") else type_name
+    if base in FIXED_RANK and type_name[-2:] in ("1d", "2d", "3d"):
+        n = int(type_name[-2])
+        ranks = (0, 1) if type_name == "BatchNorm1d" else (n,)
+        if spatial not in ranks:
+            return "rank: an N-d layer on a tensor of another rank (PyTorch may read the batch as channels)"
+    if type_name.startswith(("Conv1d", "Conv2d", "Conv3d")):
+        padding = args.get("padding", 0)
+        flat = padding if isinstance(padding, list) else [padding]
+        values = [w for v in flat for w in (v if isinstance(v, list) else [v])]
+        if any(isinstance(v, int) and v < 0 for v in values):
+            return "negative convolution padding"
+    if type_name.startswith("ConvTranspose") and spatial == int(type_name[-2]):
+        per = [args.get(key, default) for key, default in
+               (("kernel_size", 1), ("stride", 1), ("padding", 0), ("output_padding", 0), ("dilation", 1))]
+        per = [v if isinstance(v, list) else [v] * spatial for v in per]
+        for i, k, s, p, a, d in zip(shape[1:], *per):
+            if (i - 1) * s - 2 * p + d * (k - 1) + a + 1 == 0:
+                return "size-0 output of a transposed convolution"
+    if type_name == "Upsample" and args.get("scale_factor", 1) == 0:
+        return "scale_factor 0 (PyTorch reads a zero scale_factor as not given)"
+    if type_name == "Upsample" and args.get("mode") == "area" and ("size" in args) != ("scale_factor" in args):
+        value = args.get("size", args.get("scale_factor"))
+        values = value if isinstance(value, list) else [value] * spatial
+        if "size" in args and 0 in values:
+            return "size-0 output of Upsample in area mode"
+        if "scale_factor" in args and all(v >= 0 for v in values) and any(
+                int(i * v) == 0 for i, v in zip(shape[1:], values)):
+            return "size-0 output of Upsample in area mode"
+    if type_name.startswith("Adaptive"):
+        size = args["output_size"]
+        if 0 in (size if isinstance(size, list) else [size]):
+            return "size-0 output of adaptive pooling"
+    if type_name.startswith("ZeroPad") and spatial == int(type_name[-2]):
+        padding = args["padding"]
+        flat = padding if isinstance(padding, list) else [padding] * (2 * spatial)
+        pairs = [(flat[2 * j], flat[2 * j + 1]) for j in range(spatial)][::-1]
+        for i, (lo, hi) in zip(shape[1:], pairs):
+            if i + min(lo, 0) + min(hi, 0) >= 0 and i + lo + hi == 0:
+                return "size-0 output of ZeroPad"
+    if type_name == "Linear" and args["out_features"] == 0:
+        return "size-0 output of Linear"
+    if type_name == "Flatten":
+        rank = len(shape) + 1
+        start = args.get("start_dim", 1)
+        if start == 0 or start == -rank:
+            return "Flatten over the batch axis"
+    return None
+
+
+# ------------------------------------------------------------------------------------------------ the check
+
+def check_against_torch(shape: tuple[int, ...], specs: list[tuple[str, dict[str, Any]]]) -> None:
+    design = Design("parity", InputSpec(shape[0], shape[1:]),
+                    tuple(Layer.make(t, f"layer{j}", a) for j, (t, a) in enumerate(specs)))
+    analysis = analyze(design)
+    x = torch.randn(1, *shape)
+    for j, ((type_name, args), result) in enumerate(zip(specs, analysis.layers)):
+        incoming = tuple(x.shape[1:])
+        assert result.input_shape == incoming
+        why = deviation(type_name, args, incoming)
+        if why is not None:
+            assert not result.computed, f"{type_name} {args} on {incoming}: the engine should refuse ({why})"
+            assert result.errors
+            break
+        outcome = torch_outcome(type_name, args, x)
+        verdict = "torch refuses" if outcome is None else f"torch gives {tuple(outcome[0].shape[1:])}"
+        detail = f"{type_name} {args} on {incoming}: {verdict}; engine: " + (
+            str(result.output_shape) if result.computed else "; ".join(d.text for d in result.errors))
+        assert result.computed == (outcome is not None), detail
+        if outcome is None:
+            assert result.errors and result.errors[0].layer == f"layer{j}", detail
+            break
+        y, params = outcome
+        assert result.output_shape == tuple(y.shape[1:]), detail
+        assert result.params == params, detail
+        assert result.activations == prod(y.shape[1:])
+        x = y
+    else:
+        assert analysis.ok
+        return
+    assert all(not r.computed for r in analysis.layers[j + 1:]), "layers after an error must not be computed"
+
+
+@given(st.data())
+def test_single_layer_matches_torch(data: st.DataObject) -> None:
+    shape = data.draw(input_shape(), "input")
+    check_against_torch(shape, [data.draw(layer_spec(shape), "layer")])
+
+
+@given(st.data())
+def test_short_stack_matches_torch(data: st.DataObject) -> None:
+    shape = data.draw(input_shape(), "input")
+    specs: list[tuple[str, dict[str, Any]]] = []
+    current = shape
+    for _ in range(data.draw(st.integers(2, 5), "depth")):
+        spec = data.draw(layer_spec(current), f"layer{len(specs)}")
+        specs.append(spec)
+        design = Design("probe", InputSpec(shape[0], shape[1:]),
+                        tuple(Layer.make(t, f"layer{j}", a) for j, (t, a) in enumerate(specs)))
+        last = analyze(design).layers[-1]
+        if not last.computed or prod(last.output_shape) > 20000:
+            break
+        current = last.output_shape
+    check_against_torch(shape, specs)
+
+
+@pytest.mark.parametrize("family", ["Conv", "ConvTranspose", "MaxPool", "AvgPool", "Upsample"])
+@given(data=st.data())
+def test_window_layers_in_every_rank(family: str, data: st.DataObject) -> None:
+    """The sliding-window and resampling layers alone, so every rank sees many of each."""
+    shape = data.draw(input_shape(), "input")
+    n = len(shape) - 1
+    channels = shape[0]
+    draw = data.draw
+    if family == "Conv":
+        spec = (f"Conv{n}d", draw(st.composite(lambda d: _conv(d, n, channels))()))
+    elif family == "ConvTranspose":
+        spec = (f"ConvTranspose{n}d", draw(st.composite(lambda d: _transposed(d, n, channels))()))
+    elif family in ("MaxPool", "AvgPool"):
+        spec = (f"{family}{n}d", draw(st.composite(lambda d: _pool(d, n, family[:3]))()))
+    else:
+        spec = ("Upsample", draw(st.composite(lambda d: _upsample(d, n))()))
+    check_against_torch(shape, [spec])
