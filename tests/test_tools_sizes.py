@@ -4,6 +4,8 @@ over the range; the compact descriptions; what happens when no size works or the
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from convdesigner.engine import Design, InputSpec, Layer, analyze
 from convdesigner.engine.tools.sizes import (
@@ -125,3 +127,60 @@ def test_bad_axis_or_range_is_refused() -> None:
 ])
 def test_describe_sizes(sizes: list[int], low: int, high: int, text: str) -> None:
     assert describe_sizes(sizes, low, high) == text
+
+
+# ------------------------------------------------------------------------- random designs, brute force
+
+@st.composite
+def designs(draw: st.DrawFn) -> Design:
+    """Small 1-D or 2-D stacks of every kind of layer the per-axis filter models (and Softmax, which it
+    does not), with joins back to earlier layers; valid or not."""
+    ndim = draw(st.integers(1, 2))
+    n = ndim
+    layers: list[Layer] = []
+    for j in range(draw(st.integers(1, 6))):
+        kind = draw(st.sampled_from(["conv", "conv", "transposed", "pool", "pool", "upsample", "pad", "adaptive",
+                                     "join", "relu", "softmax"]))
+        name = f"l{j}"
+        if kind == "conv":
+            stride = draw(st.integers(1, 3))
+            padding = draw(st.sampled_from([0, 1, 2, "same", "full", [[0, 1]] * n, [[2, 1]] * n]))
+            if padding == "same":
+                stride = 1
+            layers.append(Layer.make(f"Conv{n}d", name, {"out_channels": 2, "kernel_size": draw(st.integers(1, 4)),
+                                                         "stride": stride, "padding": padding,
+                                                         "dilation": draw(st.integers(1, 2))}))
+        elif kind == "transposed":
+            stride = draw(st.integers(1, 3))
+            layers.append(Layer.make(f"ConvTranspose{n}d", name, {
+                "out_channels": 2, "kernel_size": draw(st.integers(1, 4)), "stride": stride,
+                "padding": draw(st.integers(0, 2)), "output_padding": draw(st.integers(0, stride - 1))}))
+        elif kind == "pool":
+            k = draw(st.integers(1, 3))
+            layers.append(Layer.make(f"{draw(st.sampled_from(['Max', 'Avg']))}Pool{n}d", name, {
+                "kernel_size": k, "stride": draw(st.integers(1, 3)), "padding": draw(st.integers(0, k // 2)),
+                "ceil_mode": draw(st.booleans())}))
+        elif kind == "upsample":
+            layers.append(Layer.make("Upsample", name, {"scale_factor": draw(st.sampled_from([2, 1.5, 0.5]))}))
+        elif kind == "pad":
+            layers.append(Layer.make(f"ZeroPad{n}d", name, {"padding": draw(st.lists(
+                st.integers(-2, 2), min_size=2 * n, max_size=2 * n))}))
+        elif kind == "adaptive":
+            layers.append(Layer.make(f"AdaptiveMaxPool{n}d", name, {"output_size": draw(st.integers(1, 6))}))
+        elif kind == "join" and layers:
+            source = draw(st.sampled_from([layer.name for layer in layers]))
+            layers.append(Layer.make(draw(st.sampled_from(["Concat", "Add"])), name, {"from": source}))
+        elif kind == "softmax":
+            layers.append(Layer.make("Softmax", name, {"dim": 1}))
+        else:
+            layers.append(Layer.make("ReLU", name))
+    size = tuple(draw(st.integers(1, 30)) for _ in range(ndim))
+    return Design("random", InputSpec(2, size), tuple(layers))
+
+
+@given(designs(), st.data())
+def test_sizes_of_random_designs_match_brute_force(design: Design, data: st.DataObject) -> None:
+    axis = data.draw(st.integers(0, design.input.ndim - 1))
+    result = axis_sizes(design, axis, 1, 30)
+    reference = design.with_input(InputSpec(design.input.channels, result.others))
+    assert list(result.sizes) == brute_force(reference, axis, 1, 30)
