@@ -169,6 +169,13 @@ def test_input_shape_is_editable(ui, qtbot):
     assert "use Conv1d" in ui.cell(0, NAME, Qt.ItemDataRole.ToolTipRole)
 
 
+def open_name_editor(ui) -> QLineEdit:
+    """The line edit the stack view opens on a name (the visible one: a closed editor may linger)."""
+    editors = [e for e in ui.view.viewport().findChildren(QLineEdit) if e.isVisible()]
+    assert len(editors) == 1
+    return editors[0]
+
+
 def test_rename_in_place_updates_joins(make_ui, qtbot):
     from convdesigner.engine.design import Layer
 
@@ -182,7 +189,7 @@ def test_rename_in_place_updates_joins(make_ui, qtbot):
     assert ui.cell(0, ARGUMENTS).endswith("→ join")
     ui.click_row(0)
     ui.trigger(ui.window.rename_action)
-    editor = ui.view.viewport().findChild(QLineEdit)
+    editor = open_name_editor(ui)
     qtbot.keyClick(editor, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
     qtbot.keyClicks(editor, "stem")
     qtbot.keyClick(editor, Qt.Key.Key_Return)  # the delegate commits on the next event loop turn
@@ -192,7 +199,7 @@ def test_rename_in_place_updates_joins(make_ui, qtbot):
     assert ui.window.undo_action.text().replace("&", "") == "Undo Rename a to stem"
     # a name already used is refused with a message, nothing changes
     ui.view.edit(ui.model.index(1, NAME))
-    editor = ui.view.viewport().findChild(QLineEdit)
+    editor = open_name_editor(ui)
     qtbot.keyClick(editor, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
     qtbot.keyClicks(editor, "join")
     qtbot.keyClick(editor, Qt.Key.Key_Return)
