@@ -11,6 +11,7 @@ from convdesigner.engine import Design, InputSpec, Layer, analyze
 from convdesigner.engine.tools.sizes import (
     axis_sizes,
     describe_sizes,
+    input_size_suggestion,
     input_sizes,
     nearest_valid_sizes,
     valid_input_sizes,
@@ -184,3 +185,12 @@ def test_sizes_of_random_designs_match_brute_force(design: Design, data: st.Data
     result = axis_sizes(design, axis, 1, 30)
     reference = design.with_input(InputSpec(design.input.channels, result.others))
     assert list(result.sizes) == brute_force(reference, axis, 1, 30)
+
+
+def test_input_size_suggestion_for_a_join_mismatch() -> None:
+    assert input_size_suggestion(unet((100, 100), 3)) == "the nearest input sizes that work are 96 or 104 on H and W"
+    assert input_size_suggestion(unet((100, 64), 3)) == "the nearest input sizes that work are 96 or 104 on H"
+    assert input_size_suggestion(unet((100, 60), 3)) == ("the nearest input sizes that work are 96 or 104 on H; "
+                                                          "56 or 64 on W")
+    assert input_size_suggestion(unet((30,), 2)) == "the nearest input sizes that work are 28 or 32"
+    assert input_size_suggestion(unet((64, 64), 3)) is None

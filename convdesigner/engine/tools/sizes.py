@@ -364,6 +364,28 @@ def nearest_valid_sizes(design: Design, axis: int, span: int = 256) -> tuple[int
     return below, above
 
 
+def input_size_suggestion(design: Design, span: int = 128) -> str | None:
+    """The nearest input sizes that work, for the axes where the design's own size does not: "the nearest
+    input sizes that work are 96 or 104 on H and W". None when every axis's size works (or no size within
+    ``span`` does). For the suggestion of a skip-connection mismatch (rule ``join-size``)."""
+    walk = ShapeWalk(design)
+    ndim = design.input.ndim
+    phrases: dict[str, list[str]] = {}
+    for axis in range(ndim):
+        own = design.input.size[axis]
+        valid = axis_sizes(design, axis, max(1, own - span), own + span, walk).sizes
+        if own in valid:
+            continue
+        found = [n for n in (max((n for n in valid if n < own), default=None),
+                             min((n for n in valid if n > own), default=None)) if n is not None]
+        if found:
+            phrases.setdefault(" or ".join(map(str, found)), []).append(axis_name(axis, ndim))
+    if not phrases:
+        return None
+    parts = [f"{sizes} on {' and '.join(names)}" if ndim > 1 else sizes for sizes, names in phrases.items()]
+    return "the nearest input sizes that work are " + "; ".join(parts)
+
+
 def describe_sizes(sizes: tuple[int, ...] | list[int], low: int, high: int) -> str:
     """A compact description of a sorted list of sizes within [low, high]: "multiples of 16 from 16 to
     1024", "17, 49, 81, ... (every 32 from 17 to 1009)", "every size from 7 to 1024", an explicit short
