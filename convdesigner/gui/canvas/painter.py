@@ -52,6 +52,8 @@ HEADER_PX = 64.0
 LEGEND_PX = 26.0
 CAPTION_PX = 22.0
 MARGIN_PX = 10.0
+#: The scatter view tints what earlier steps wrote while that takes at most this many writes to replay.
+SCATTER_HISTORY_LIMIT = 20000
 #: Width of the column that holds the receptive-field miniature.
 FIELD_COLUMN_PX = 128.0
 
@@ -206,7 +208,9 @@ class CanvasModel:
             ins = [_plain(a.i) for a in axes]
             outs = [AxisTrack(a.o, a.offset, a.full - a.offset - a.o, 1, 1, 1, a.o) for a in axes]
             g_in = Grid("input", 0, 0, _rows_of(ins), _cols_of(ins), "input", "input")
-            g_out = Grid("output", 0, 0, _rows_of(outs), _cols_of(outs), "output", "output (cropped parts dashed)")
+            cropped = any(a.offset > 0 or a.full > a.offset + a.o for a in axes)
+            g_out = Grid("output", 0, 0, _rows_of(outs), _cols_of(outs), "output",
+                         "output, with the parts the padding crops" if cropped else "output")
             return _side_by_side(g_in, g_out)
         if view == OVERLAP:
             outs = [_plain(o) for o in f.output_size]
@@ -291,6 +295,7 @@ def paint(painter: QPainter, rect: QRectF, model: CanvasModel, state: PaintState
     stage = stage_rect(rect, state)
     cam = camera or model.fit(stage, view)
     painter.save()
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)  # axis-aligned cells: crisp and fast
     painter.setClipRect(stage)
     grids = model.grids(view)
     step = max(0, min(state.step, model.step_count(view) - 1))
@@ -336,8 +341,12 @@ def _visible(stage: QRectF, cam: Camera, g: Grid) -> tuple[int, int, int, int]:
 
 
 def _cell_rect(cam: Camera, g: Grid, row: float, col: float, rows: float = 1, cols: float = 1) -> QRectF:
-    x, y = cam.px(g.x + col, g.y + row)
-    return QRectF(x, y, cols * cam.scale, rows * cam.scale)
+    """Cells' rectangle snapped to whole pixels, so neighbours share edges and fills stay crisp (and
+    fast: the grids are painted without antialiasing)."""
+    x0, y0 = cam.px(g.x + col, g.y + row)
+    x1, y1 = cam.px(g.x + col + cols, g.y + row + rows)
+    x0, y0, x1, y1 = round(x0), round(y0), round(x1), round(y1)
+    return QRectF(x0, y0, max(1, x1 - x0), max(1, y1 - y0))
 
 
 def _data_span(track: AxisTrack) -> tuple[int, int]:
@@ -384,11 +393,12 @@ def _paint_grid(p: QPainter, stage: QRectF, cam: Camera, g: Grid, pal: CanvasPal
                 p.fillRect(_cell_rect(cam, g, r_lo, u, r_hi - r_lo, 1), pal.zero)
     block = _block(s)
     gx, gy = cam.px(g.x, g.y)
+    gx, gy = round(gx), round(gy)
     if has_padding and block == 1:
         pen = QPen(pal.padding_line, 1, Qt.PenStyle.DashLine)
         p.setPen(pen)
-        lines = [QLineF(gx + c * s, gy + r0 * s, gx + c * s, gy + r1 * s) for c in range(c0, c1 + 1)]
-        lines += [QLineF(gx + c0 * s, gy + r * s, gx + c1 * s, gy + r * s) for r in range(r0, r1 + 1)]
+        lines = [QLineF(round(gx + c * s), gy + r0 * s, round(gx + c * s), gy + r1 * s) for c in range(c0, c1 + 1)]
+        lines += [QLineF(gx + c0 * s, round(gy + r * s), gx + c1 * s, round(gy + r * s)) for r in range(r0, r1 + 1)]
         p.drawLines(lines)
     if r_hi > r_lo and c_hi > c_lo:
         pen_color = QColor(line)
@@ -399,8 +409,8 @@ def _paint_grid(p: QPainter, stage: QRectF, cam: Camera, g: Grid, pal: CanvasPal
         vc0, vc1 = max(c0, c_lo), min(c1, c_hi)
         cols = [c for c in range(vc0, vc1 + 1) if (c - c_lo) % block == 0]
         rows = [r for r in range(vr0, vr1 + 1) if (r - r_lo) % block == 0]
-        lines = [QLineF(gx + c * s, gy + vr0 * s, gx + c * s, gy + vr1 * s) for c in cols]
-        lines += [QLineF(gx + vc0 * s, gy + r * s, gx + vc1 * s, gy + r * s) for r in rows]
+        lines = [QLineF(round(gx + c * s), gy + vr0 * s, round(gx + c * s), gy + vr1 * s) for c in cols]
+        lines += [QLineF(gx + vc0 * s, round(gy + r * s), gx + vc1 * s, round(gy + r * s)) for r in rows]
         p.drawLines(lines)
         p.setPen(QPen(line, 1.5 if s >= MIN_CELL_PX else 1))
         p.setBrush(Qt.BrushStyle.NoBrush)
@@ -409,6 +419,26 @@ def _paint_grid(p: QPainter, stage: QRectF, cam: Camera, g: Grid, pal: CanvasPal
         p.setPen(QPen(pal.padding_line, 1, Qt.PenStyle.DashLine))
         p.setBrush(Qt.BrushStyle.NoBrush)
         p.drawRect(full)
+
+
+def _cell_lines(p: QPainter, stage: QRectF, cam: Camera, g: Grid, r0: int, r1: int, c0: int, c1: int,
+                color: QColor) -> None:
+    """Cell borders over rows r0..r1-1 and columns c0..c1-1 (after opaque fills covered them); nothing
+    when cells are too small to outline."""
+    if cam.scale < MIN_CELL_PX:
+        return
+    vr0, vr1, vc0, vc1 = _visible(stage, cam, g)
+    r0, r1, c0, c1 = max(r0, vr0, 0), min(r1, vr1, g.height), max(c0, vc0, 0), min(c1, vc1, g.width)
+    if r1 <= r0 or c1 <= c0:
+        return
+    gx, gy = cam.px(g.x, g.y)
+    s = cam.scale
+    top, bottom = round(gy + r0 * s), round(gy + r1 * s)
+    left, right = round(gx + c0 * s), round(gx + c1 * s)
+    p.setPen(QPen(color, 1))
+    lines = [QLineF(round(gx + c * s), top, round(gx + c * s), bottom) for c in range(c0, c1 + 1)]
+    lines += [QLineF(left, round(gy + r * s), right, round(gy + r * s)) for r in range(r0, r1 + 1)]
+    p.drawLines(lines)
 
 
 def _paint_unvisited(p: QPainter, cam: Camera, g: Grid, pal: CanvasPalette) -> None:
@@ -423,8 +453,9 @@ def _paint_unvisited(p: QPainter, cam: Camera, g: Grid, pal: CanvasPalette) -> N
         else:
             rect = _cell_rect(cam, g, 0, span.start, g.height, len(span))
         p.fillRect(rect, brush)
-        hatch = QBrush(pal.unvisited.darker(150), Qt.BrushStyle.BDiagPattern)
-        p.fillRect(rect, hatch)
+        p.setPen(QPen(pal.unvisited.darker(160), 1))
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.drawRect(rect)
 
 
 def _paint_text_cells(p: QPainter, stage: QRectF, cam: Camera, g: Grid, state: PaintState,
@@ -463,9 +494,12 @@ def _locator(p: QPainter, rect: QRectF, color: QColor) -> None:
     if rect.width() >= 12 and rect.height() >= 12:
         return
     radius = 14.0
+    p.save()
+    p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
     p.setPen(QPen(color, 2))
     p.setBrush(Qt.BrushStyle.NoBrush)
     p.drawEllipse(rect.center(), radius, radius)
+    p.restore()
 
 
 def _paint_direct(p: QPainter, stage: QRectF, cam: Camera, model: CanvasModel, grids: list[Grid], step: int,
@@ -484,15 +518,16 @@ def _paint_direct(p: QPainter, stage: QRectF, cam: Camera, model: CanvasModel, g
     # output cells already produced (row-major), then the one being produced
     ncols = g_out.width
     if out_r > 0:
-        p.fillRect(_cell_rect(cam, g_out, 0, 0, out_r, ncols), _alpha(pal.output_done, 150))
+        p.fillRect(_cell_rect(cam, g_out, 0, 0, out_r, ncols), pal.output_done)
     if out_c > 0:
-        p.fillRect(_cell_rect(cam, g_out, out_r, 0, 1, out_c), _alpha(pal.output_done, 150))
+        p.fillRect(_cell_rect(cam, g_out, out_r, 0, 1, out_c), pal.output_done)
     current = _at_least(_cell_rect(cam, g_out, out_r, out_c))
     p.fillRect(current, pal.current)
-    # the previous window, dashed: the stride between steps
+    _cell_lines(p, stage, cam, g_out, 0, out_r + 1, 0, ncols, pal.output_line)
+    # the previous window, thin: the stride between steps
     if step > 0:
         previous = f.frame(step - 1)
-        _outline(p, _window_rect(cam, g_in, previous.taps), _alpha(pal.window, 120), 1.2, dashed=True)
+        _outline(p, _window_rect(cam, g_in, previous.taps), pal.previous, 1)
     # the kernel's taps at this step, spaced by the dilation
     seen = set()
     for tap in frame.taps:
@@ -506,6 +541,9 @@ def _paint_direct(p: QPainter, stage: QRectF, cam: Camera, model: CanvasModel, g
             continue
         p.fillRect(rect, pal.tap if tap.kind == DATA else pal.tap_padding)
     window = _window_rect(cam, g_in, frame.taps)
+    rows = [display(t.position)[0] for t in frame.taps]
+    cols = [display(t.position)[1] for t in frame.taps]
+    _cell_lines(p, stage, cam, g_in, min(rows), max(rows) + 1, min(cols), max(cols) + 1, pal.input_line)
     _outline(p, window, pal.window, 2)
     _locator(p, window, pal.window)
     _locator(p, current, pal.current)
@@ -561,20 +599,26 @@ def _paint_scatter(p: QPainter, stage: QRectF, cam: Camera, model: CanvasModel, 
     g_in, g_out = grids
     _paint_grid(p, stage, cam, g_in, pal, pal.input, pal.input_line)
     _paint_grid(p, stage, cam, g_out, pal, pal.output, pal.output_line)
+    frame = f.scatter_frame(step)
+    if step * len(frame.writes) <= SCATTER_HISTORY_LIMIT:  # what the earlier input units wrote
+        written = {display(w.position) for earlier in range(step) for w in f.scatter_frame(earlier).writes}
+        for rr, cc in written:
+            if g_out.rows.kind(rr) == DATA and g_out.cols.kind(cc) == DATA:  # cropped cells stay padding-white
+                p.fillRect(_cell_rect(cam, g_out, rr, cc), pal.output_done)
+        _cell_lines(p, stage, cam, g_out, 0, g_out.height, 0, g_out.width, pal.output_line)
     for track, is_row in ((g_out.rows, True), (g_out.cols, False)):  # what the padding crops
         for lo, n in ((0, track.pad_low), (track.pad_low + track.size, track.pad_high)):
             if n > 0:
                 rect = (_cell_rect(cam, g_out, lo, 0, n, g_out.width) if is_row
                         else _cell_rect(cam, g_out, 0, lo, g_out.height, n))
                 p.fillRect(rect, pal.cropped)
-    frame = f.scatter_frame(step)
     r, c = display(frame.source)
     source = _at_least(_cell_rect(cam, g_in, r, c))
     p.fillRect(source, pal.tap)
     _outline(p, source, pal.window, 2)
     if step > 0:
         prev = f.scatter_frame(step - 1)
-        _outline(p, _patch_rect(cam, g_out, prev.writes), _alpha(pal.window, 120), 1.2, dashed=True)
+        _outline(p, _patch_rect(cam, g_out, prev.writes), pal.previous, 1)
     seen = set()
     for write in frame.writes:
         rr, cc = display(write.position)
@@ -584,6 +628,9 @@ def _paint_scatter(p: QPainter, stage: QRectF, cam: Camera, model: CanvasModel, 
         rect = _at_least(_cell_rect(cam, g_out, rr, cc), 3.0)
         p.fillRect(rect, pal.current if write.output is not None else pal.tap_padding)
     patch = _patch_rect(cam, g_out, frame.writes)
+    rows = [display(w.position)[0] for w in frame.writes]
+    cols = [display(w.position)[1] for w in frame.writes]
+    _cell_lines(p, stage, cam, g_out, min(rows), max(rows) + 1, min(cols), max(cols) + 1, pal.output_line)
     _outline(p, patch, pal.window, 2)
     _locator(p, patch, pal.window)
     _locator(p, source, pal.window)
@@ -643,12 +690,15 @@ def _paint_grid_lines(p: QPainter, stage: QRectF, cam: Camera, g: Grid, color: Q
     block = _block(s)
     r0, r1, c0, c1 = _visible(stage, cam, g)
     gx, gy = cam.px(g.x, g.y)
+    gx, gy = round(gx), round(gy)
     pen_color = QColor(color)
     if block > 1:
         pen_color.setAlpha(110)
     p.setPen(QPen(pen_color, 1))
-    lines = [QLineF(gx + c * s, gy + r0 * s, gx + c * s, gy + r1 * s) for c in range(c0, c1 + 1) if c % block == 0]
-    lines += [QLineF(gx + c0 * s, gy + r * s, gx + c1 * s, gy + r * s) for r in range(r0, r1 + 1) if r % block == 0]
+    lines = [QLineF(round(gx + c * s), gy + r0 * s, round(gx + c * s), gy + r1 * s)
+             for c in range(c0, c1 + 1) if c % block == 0]
+    lines += [QLineF(gx + c0 * s, round(gy + r * s), gx + c1 * s, round(gy + r * s))
+              for r in range(r0, r1 + 1) if r % block == 0]
     p.drawLines(lines)
     _outline(p, _cell_rect(cam, g, 0, 0, g.height, g.width), color, 1.5)
 
@@ -662,7 +712,7 @@ def _paint_matrix(p: QPainter, stage: QRectF, cam: Camera, model: CanvasModel, g
     assert f is not None and m is not None
     image = QImage(g.width, g.height, QImage.Format.Format_ARGB32)
     image.fill(pal.padding)
-    band_color = QColor(pal.output).lighter(112)
+    band_color = QColor(pal.output)
     for c in range(g.width):
         image.setPixelColor(c, step, band_color)
     for (r, c) in m.entries:
@@ -795,7 +845,9 @@ def _legend_items(model: CanvasModel, view: str, pal: CanvasPalette) -> list[tup
         items.append(("output", pal.output, False))
         items.append(("being produced" if view == DIRECT else "written patch", pal.current, False))
         if view == SCATTER:
-            items.append(("cropped by padding", pal.cropped, True))
+            items.insert(-1, ("written by earlier units", pal.output_done, False))
+            if any(a.offset > 0 for a in f.scatter_axes or ()):
+                items.append(("cropped by padding", pal.cropped, True))
         items.append(("hover: outputs using it" if view == DIRECT else "hover", pal.hover, False))
     elif view == OVERLAP:
         counts = model.overlap()

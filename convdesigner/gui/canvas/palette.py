@@ -22,6 +22,7 @@ class CanvasPalette:
     tap: QColor
     tap_padding: QColor
     window: QColor
+    previous: QColor  # the previous step's window: the stride
     output: QColor
     output_done: QColor
     output_line: QColor
@@ -47,9 +48,10 @@ LIGHT = CanvasPalette(
     padding=_c("#ffffff"),
     padding_line=_c("#8a97a6"),
     zero=_c("#ffffff"),
-    tap=_c("#2f65a7", 215),
-    tap_padding=_c("#7f8c9c", 170),
+    tap=_c("#3a6fb0"),
+    tap_padding=_c("#a9b3bf"),
     window=_c("#16365e"),
+    previous=_c("#7d93b0"),
     output=_c("#a8e2dc"),
     output_done=_c("#7fcfc6"),
     output_line=_c("#3d8c85"),
@@ -69,9 +71,10 @@ DARK = CanvasPalette(
     padding=_c("#eef1f4"),
     padding_line=_c("#7b8896"),
     zero=_c("#eef1f4"),
-    tap=_c("#224f88", 225),
-    tap_padding=_c("#5d6a7a", 190),
+    tap=_c("#2c5d97"),
+    tap_padding=_c("#8d98a6"),
     window=_c("#0d2342"),
+    previous=_c("#9db3d0"),
     output=_c("#93d6cf"),
     output_done=_c("#6cc0b6"),
     output_line=_c("#2f7770"),
