@@ -1,0 +1,155 @@
+"""The application as a whole: start-up, screenshots, exception capture, themes and speed."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QImage, QPalette
+
+from convdesigner.engine.design import Design, InputSpec, Layer
+from convdesigner.gui.stack_model import OUTPUT
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_cli(*args: str, settings: Path) -> subprocess.CompletedProcess:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(settings), HOME=str(settings))
+    return subprocess.run([sys.executable, "-m", "convdesigner", *args], capture_output=True, text=True,
+                          env=env, cwd=ROOT, timeout=120)
+
+
+def test_exceptions_in_slots_fail_the_tests(request, qtbot):
+    """pytest-qt's capture of exceptions raised in Qt slots is on for this suite."""
+    assert not request.config.getini("qt_no_exception_capture")
+
+    class Emitter(QObject):
+        fired = Signal()
+
+    emitter = Emitter()
+
+    def broken() -> None:
+        raise RuntimeError("boom in a slot")
+
+    emitter.fired.connect(broken)
+    with qtbot.capture_exceptions() as exceptions:
+        emitter.fired.emit()
+    assert len(exceptions) == 1 and str(exceptions[0][1]) == "boom in a slot"
+
+
+def test_screenshot_of_the_default_example(tmp_path):
+    png = tmp_path / "main.png"
+    done = run_cli("--screenshot", str(png), settings=tmp_path)
+    assert done.returncode == 0, done.stderr
+    image = QImage(str(png))
+    assert (image.width(), image.height()) == (1400, 900)
+    assert not list(tmp_path.rglob("*.ini")), "a screenshot must not write settings"
+
+
+def test_screenshot_with_a_file_and_a_selected_layer(tmp_path):
+    png = tmp_path / "unet.png"
+    done = run_cli("resources/examples/unet-small.yaml", "--screenshot", str(png), "--select", "up2",
+                   settings=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert QImage(str(png)).width() == 1400
+    missing = run_cli("resources/examples/unet-small.yaml", "--screenshot", str(png), "--select", "nope",
+                      settings=tmp_path)
+    assert missing.returncode == 2
+    assert "there is no layer named 'nope' in UNetSmall" in missing.stderr
+
+
+def test_a_file_that_fails_to_load_on_the_command_line(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("convdesigner: 1\ninput: {channels: 0, size: [8]}\n", encoding="utf-8")
+    done = run_cli(str(bad), "--screenshot", str(tmp_path / "x.png"), settings=tmp_path)
+    assert done.returncode == 1
+    assert f"{bad}:2:" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_pyqtgraph_loads_after_the_window_is_built(tmp_path):
+    code = (
+        "import sys\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "app = QApplication([])\n"
+        "from convdesigner.gui.main_window import MainWindow\n"
+        "window = MainWindow(persistent=False)\n"
+        "window.show(); app.processEvents()\n"
+        "print('before', 'pyqtgraph' in sys.modules)\n"
+        "window.load_plots()\n"
+        "print('after', 'pyqtgraph' in sys.modules, window.rf_panel.host.loaded)\n"
+    )
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120).stdout
+    assert "before False" in out and "after True True" in out
+
+
+def test_the_app_follows_a_dark_colour_scheme(qapp, monkeypatch):
+    from convdesigner.gui import theme
+
+    original = qapp.palette()
+    monkeypatch.setattr(theme, "system_prefers_dark", lambda: True)
+    try:
+        theme.apply_theme(qapp)
+        assert qapp.style().name().lower() == "fusion"
+        assert qapp.palette().color(QPalette.ColorRole.Base).lightness() < 64
+        assert theme.StateColours().error_background.lightness() < 128
+    finally:
+        qapp.setPalette(original)
+
+
+def test_plots_show_the_selected_layer(make_ui):
+    from conftest import small_encoder
+
+    ui = make_ui(small_encoder())
+    ui.window.load_plots()
+    ui.click_row(2)
+    panel = ui.window.rf_panel
+    panel.host.refresh_now()
+    assert panel._size_marker.isVisible() and panel._size_marker.value() == 3
+    xs, sizes = panel._curves[0].getData()
+    assert list(xs) == [0, 1, 2, 3, 4] and list(sizes) == [1, 3, 3, 5, 5]  # 1, then + (k - 1) × jump
+    assert panel.table.model().index(2, 1).data() == "5"
+    assert panel.table.model().index(2, 2).data() == "2"  # jump after the stride-2 convolution
+    params = ui.window.params_panel
+    params.host.refresh_now()
+    totals = params.table.model().index(4, 1).data()
+    assert totals == "1\u2009248"  # (8·1·9 + 8) + (16·8·9 + 16)
+
+
+def long_design(count: int) -> Design:
+    layers = []
+    for n in range(count // 2):
+        layers.append(Layer.make("Conv2d", f"conv{n}", {"out_channels": 8, "kernel_size": 3, "padding": 1}))
+        layers.append(Layer.make("ReLU", f"relu{n}"))
+    return Design("Deep", InputSpec(8, (32, 32)), tuple(layers))
+
+
+def test_editing_a_200_layer_stack_stays_quick(make_ui):
+    ui = make_ui(long_design(200))
+    ui.window.load_plots()
+    ui.click_row(0)
+    spin = ui.argument("out_channels").editor.spin
+    timings = []
+    for value in (9, 10, 11, 12, 8):
+        start = time.perf_counter()
+        ui.type_into(spin, str(value))
+        ui.qtbot.wait(0)  # let the plots refresh too
+        timings.append(time.perf_counter() - start)
+    assert ui.cell(199, OUTPUT) == "8×32×32"
+    assert sorted(timings)[len(timings) // 2] < 0.25, timings
+
+
+@pytest.mark.parametrize("example", ["dcgan-generator", "unet-small", "vgg16", "alexnet"])
+def test_bundled_examples_open_without_errors(make_ui, example):
+    from convdesigner.io.design_file import load
+
+    ui = make_ui(load(ROOT / "resources" / "examples" / f"{example}.yaml"))
+    assert ui.window.document.analysis.ok
+    assert "error" not in ui.column(OUTPUT)
+    assert ui.window.totals.text().startswith("Output <b>")
