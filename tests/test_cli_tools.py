@@ -65,7 +65,8 @@ def test_sizes_of_a_mismatched_design_says_which_other_sizes_it_used(tmp_path: P
     path = _write(tmp_path, UNET.replace("SIZE", "50"))
     assert main(["sizes", path, "--range", "1", "20"]) == 0
     out = capsys.readouterr().out
-    assert out == "H: 4, 8, 12, 16, 20 (with W = 4)\nW: 4, 8, 12, 16, 20 (with H = 4)\n"
+    assert out == ("H: 4, 8, 12, 16, 20 (with W = 4)\nW: 4, 8, 12, 16, 20 (with H = 4)\n"
+                   "the design's input 50×50 does not work: the nearest input sizes that work are 48 or 52 on H and W\n")
 
 
 def test_sizes_none_exits_1_with_the_reason(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -164,3 +165,14 @@ def test_mirror_refuses_a_design_with_errors(tmp_path: Path, capsys: pytest.Capt
     err = capsys.readouterr().err
     assert "cannot mirror: the design has errors" in err and "cat2: Concat cannot join r2" in err
     assert main(["mirror", str(tmp_path / "missing.yaml")]) == 2
+
+
+def test_the_tool_commands_import_neither_qt_nor_torch() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, convdesigner.commands.mirror, convdesigner.commands.solve, convdesigner.commands.sizes\n"
+            "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('PySide6', 'pyqtgraph', 'torch', 'numpy'))))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == ""

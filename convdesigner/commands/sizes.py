@@ -1,5 +1,6 @@
 """``convdesigner sizes FILE [--range LOW HIGH]``: per axis, the input sizes for which the design works
-cleanly (every layer valid, no input dropped by a stride, every skip connection matching), compactly.
+cleanly (every layer valid, no input dropped by a stride, every skip connection matching), compactly;
+then, when the design's own input size does not work, the nearest sizes that do.
 
 Exit 0 when every axis has valid sizes in the range, 1 when some axis has none or the file cannot be read,
 2 for usage errors (a missing file, a bad range).
@@ -11,7 +12,7 @@ import argparse
 
 from ..cli import UsageError
 from ..engine.design import axis_name
-from ..engine.tools.sizes import DEFAULT_HIGH, DEFAULT_LOW, input_sizes
+from ..engine.tools.sizes import DEFAULT_HIGH, DEFAULT_LOW, input_size_suggestion, input_sizes
 from ..io.design_file import DesignFileError
 from .common import print_file_error, read_design
 
@@ -41,4 +42,7 @@ def run(options: argparse.Namespace) -> int:
             others = ", ".join(f"{axis_name(a, ndim)} = {v}" for a, v in enumerate(axis.others) if a != axis.axis)
             line += f" (with {others})"
         print(line)
+    hint = input_size_suggestion(design)
+    if hint:
+        print(f"the design's input {'×'.join(map(str, design.input.size))} does not work: {hint}")
     return 0 if all(axis.sizes for axis in report) else 1
