@@ -83,12 +83,22 @@ def write_gif(model: CanvasModel, state: PaintState, path: str, fps: float = DEF
     total = model.step_count(state.view)
     steps = gif_steps(total, cap) if total else [0]
 
+    def render(step: int) -> Image.Image:
+        return to_pil(render_frame(model, replace(state, step=step, hover=None), size))
+
     def frames() -> Iterator[Image.Image]:
+        # One palette for every frame, from the first and the last frame side by side (between them they
+        # hold every colour an animation uses): the writer then stores only what changes between frames.
+        first, last = render(steps[0]), render(steps[-1])
+        both = Image.new("RGB", (2 * size[0], size[1]))
+        both.paste(first, (0, 0))
+        both.paste(last, (size[0], 0))
+        palette = both.quantize(colors=255, method=Image.Quantize.MEDIANCUT)
         for done, step in enumerate(steps):
             if progress is not None and not progress(done, len(steps)):
                 raise ExportCancelled()
-            image = to_pil(render_frame(model, replace(state, step=step, hover=None), size))
-            yield image.quantize(colors=255, method=Image.Quantize.MEDIANCUT)
+            image = first if done == 0 else last if done == len(steps) - 1 else render(step)
+            yield image.quantize(palette=palette, dither=Image.Dither.NONE)
 
     sequence = frames()
     first = next(sequence)

@@ -422,10 +422,11 @@ def _paint_grid(p: QPainter, stage: QRectF, cam: Camera, g: Grid, pal: CanvasPal
 
 
 def _cell_lines(p: QPainter, stage: QRectF, cam: Camera, g: Grid, r0: int, r1: int, c0: int, c1: int,
-                color: QColor) -> None:
-    """Cell borders over rows r0..r1-1 and columns c0..c1-1 (after opaque fills covered them); nothing
-    when cells are too small to outline."""
-    if cam.scale < MIN_CELL_PX:
+                color: QColor, blocks: bool = False) -> None:
+    """Cell borders over rows r0..r1-1 and columns c0..c1-1 (after opaque fills covered them). When cells
+    are too small to outline: the block lines if ``blocks``, else nothing."""
+    block = _block(cam.scale)
+    if block > 1 and not blocks:
         return
     vr0, vr1, vc0, vc1 = _visible(stage, cam, g)
     r0, r1, c0, c1 = max(r0, vr0, 0), min(r1, vr1, g.height), max(c0, vc0, 0), min(c1, vc1, g.width)
@@ -435,9 +436,12 @@ def _cell_lines(p: QPainter, stage: QRectF, cam: Camera, g: Grid, r0: int, r1: i
     s = cam.scale
     top, bottom = round(gy + r0 * s), round(gy + r1 * s)
     left, right = round(gx + c0 * s), round(gx + c1 * s)
-    p.setPen(QPen(color, 1))
-    lines = [QLineF(round(gx + c * s), top, round(gx + c * s), bottom) for c in range(c0, c1 + 1)]
-    lines += [QLineF(left, round(gy + r * s), right, round(gy + r * s)) for r in range(r0, r1 + 1)]
+    pen_color = QColor(color)
+    if block > 1:
+        pen_color.setAlpha(110)
+    p.setPen(QPen(pen_color, 1))
+    lines = [QLineF(round(gx + c * s), top, round(gx + c * s), bottom) for c in range(c0, c1 + 1) if c % block == 0]
+    lines += [QLineF(left, round(gy + r * s), right, round(gy + r * s)) for r in range(r0, r1 + 1) if r % block == 0]
     p.drawLines(lines)
 
 
@@ -523,7 +527,7 @@ def _paint_direct(p: QPainter, stage: QRectF, cam: Camera, model: CanvasModel, g
         p.fillRect(_cell_rect(cam, g_out, out_r, 0, 1, out_c), pal.output_done)
     current = _at_least(_cell_rect(cam, g_out, out_r, out_c))
     p.fillRect(current, pal.current)
-    _cell_lines(p, stage, cam, g_out, 0, out_r + 1, 0, ncols, pal.output_line)
+    _cell_lines(p, stage, cam, g_out, 0, out_r + 1, 0, ncols, pal.output_line, blocks=True)
     # the previous window, thin: the stride between steps
     if step > 0:
         previous = f.frame(step - 1)
@@ -911,8 +915,8 @@ def _paint_field(p: QPainter, stage: QRectF, model: CanvasModel, output: tuple[i
     p.setFont(_font(10))
     p.setPen(pal.muted)
     top = y - 20 - (13 if len(size) > 1 else 0)
-    p.drawText(QPointF(x, top - 13), "receptive field on the")
-    p.drawText(QPointF(x, top), f"network input {'×'.join(map(str, size))}:")
+    p.drawText(QPointF(x, top - 13), "receptive field on")
+    p.drawText(QPointF(x, top), f"the input {'×'.join(map(str, size))}:")
     p.setPen(pal.text)
     if len(size) == 1:
         p.drawText(QPointF(x, y - 5), f"{c_lo}–{c_hi}")
