@@ -29,6 +29,7 @@ from ...engine.frames import (
     MATRIX,
     OUTSIDE,
     OVERLAP,
+    PADDING,
     SCATTER,
     ZERO,
     AxisTrack,
@@ -59,6 +60,8 @@ FIELD_COLUMN_PX = 128.0
 
 CellText = Callable[[str, int, int], "str | None"]
 
+#: Which kind a projected 3-D tap shows: the lowest rank among its depth taps.
+KIND_RANK = {DATA: 0, ZERO: 1, PADDING: 2, OUTSIDE: 3}
 #: A track of one cell: the row axis of a 1-D layer, drawn as one row.
 SINGLE = AxisTrack(1, 0, 0, 1, 1, 1, 1)
 
@@ -308,6 +311,9 @@ def paint(painter: QPainter, rect: QRectF, model: CanvasModel, state: PaintState
     else:
         _paint_matrix(painter, stage, cam, model, grids[0], step, state, pal)
     if state.chrome:
+        if f.ndim == 3 and view == DIRECT:
+            depth = f.tracks[0].window(f.output_of(step)[0])
+            grids[0].title += f" (depth {depth[0]}–{depth[-1]} seen from above)"
         _paint_titles(painter, stage, cam, grids, pal)
     painter.restore()
     if not state.chrome:
@@ -529,21 +535,22 @@ def _paint_direct(p: QPainter, stage: QRectF, cam: Camera, model: CanvasModel, g
     p.fillRect(current, pal.current)
     _cell_lines(p, stage, cam, g_out, 0, out_r + 1, 0, ncols, pal.output_line, blocks=True)
     # the previous window, thin: the stride between steps
-    if step > 0:
+    if step > 0 and frame.output[-1] > 0:  # along the row: the stride between steps
         previous = f.frame(step - 1)
         _outline(p, _window_rect(cam, g_in, previous.taps), pal.previous, 1)
-    # the kernel's taps at this step, spaced by the dilation
-    seen = set()
+    # the kernel's taps at this step, spaced by the dilation (a 3-D window seen along its depth: a cell
+    # counts as data when any of its depth taps is)
+    shown: dict[tuple[int, int], str] = {}
     for tap in frame.taps:
-        r, c = display(tap.position)
-        if (r, c) in seen:
-            continue
-        seen.add((r, c))
+        cell = display(tap.position)
+        if KIND_RANK[tap.kind] < KIND_RANK[shown.get(cell, OUTSIDE)] or cell not in shown:
+            shown[cell] = tap.kind
+    for (r, c), kind in shown.items():
         rect = _at_least(_cell_rect(cam, g_in, r, c), 3.0)
-        if tap.kind == OUTSIDE:
+        if kind == OUTSIDE:
             _outline(p, rect, pal.window, 1, dashed=True)
             continue
-        p.fillRect(rect, pal.tap if tap.kind == DATA else pal.tap_padding)
+        p.fillRect(rect, pal.tap if kind == DATA else pal.tap_padding)
     window = _window_rect(cam, g_in, frame.taps)
     rows = [display(t.position)[0] for t in frame.taps]
     cols = [display(t.position)[1] for t in frame.taps]
@@ -814,11 +821,13 @@ def _paint_header(p: QPainter, rect: QRectF, model: CanvasModel, view: str, step
     shape = kernel_shape(result)
     if shape is not None:
         order = "in × out/groups × k" if f.transposed else "out × in/groups × k"
-        channels += f"  ·  kernel {'×'.join(map(str, shape))} ({order})"
+        channels += f"  ·  kernel {'×'.join(map(str, shape))}" + (f" ({order})" if f.ndim < 3 else "")
     else:
         channels += "  ·  each channel pooled on its own"
-    if f.ndim == 3:
-        channels += f"  ·  depth slice {f.output_of(step)[0] + 1} / {f.output_size[0]}" if view != SCATTER else ""
+    if f.ndim == 3 and view != SCATTER:
+        z = f.output_of(step)[0]
+        depth = f.tracks[0].window(z)
+        channels += f"  ·  output depth slice {z + 1} / {f.output_size[0]} (window on padded depth {depth[0]}–{depth[-1]})"
     p.setPen(pal.muted)
     _elided(p, f"{where}    {channels}", x, y + 36, rect.width() - 2 * MARGIN_PX)
 
