@@ -1,16 +1,19 @@
 """``convdesigner inspect FILE [--json]``: the design's table (or JSON) of shapes, fields and counts.
 
-Exit 0 for a valid design, 1 for a design with errors or a file that cannot be read, 2 for usage errors.
+Exit 0 for a valid design, 1 for a design with errors or a file that cannot be read (with ``--json`` the
+JSON is still printed, the problems in its ``errors``), 2 for usage errors (a missing file, a bad flag).
+Never a traceback: an unexpected failure is reported in one line and exits 1.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from ..engine.analysis import analyze
 from ..io.design_file import DesignFileError
-from ..io.report import report, table
+from ..io.report import file_error_report, report, table
 from .common import print_file_error, read_design
 
 
@@ -25,15 +28,16 @@ def run(options: argparse.Namespace) -> int:
         design = read_design(options.file)
     except DesignFileError as error:
         if options.json:
-            print(json.dumps({"name": None, "input": None, "output": None, "total_params": None,
-                              "total_macs": None, "total_activations": None,
-                              "errors": [error.format(p) for p in error.problems], "layers": []}, indent=2))
+            print(json.dumps(file_error_report(error.messages), indent=2, ensure_ascii=False))
         else:
             print_file_error(error)
         return 1
-    analysis = analyze(design)
-    if options.json:
-        print(json.dumps(report(analysis), indent=2, ensure_ascii=False))
-    else:
-        print(table(analysis))
+    try:
+        analysis = analyze(design)
+        text = json.dumps(report(analysis), indent=2, ensure_ascii=False) if options.json else table(analysis)
+    except Exception as exc:  # a bug in convdesigner, not in the user's file: one clear line, no traceback
+        print(f"convdesigner inspect: internal error while analysing {options.file}: {type(exc).__name__}: {exc} "
+              "(please report this)", file=sys.stderr)
+        return 1
+    print(text)
     return 0 if analysis.ok else 1

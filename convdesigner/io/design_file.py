@@ -9,16 +9,19 @@ layers:
   - {type: ConvTranspose2d, name: up1, out_channels: 512, kernel_size: 4, bias: false}
 ```
 
-Loading parses with PyYAML's safe composer only, walks the node tree itself (so anchors and aliases cannot
-expand without bound and nesting cannot recurse without bound) and checks every key and value against
-the engine's layer catalog. Every problem is reported with file, line and column. The schema checks
-types and ranges; the engine's rules (a kernel larger than its input, ...) are left to the analysis, so a
-design that breaks them still opens and shows where it goes wrong.
+Loading uses PyYAML's safe parser only (libyaml's when available) and builds the node tree from its events
+itself, without recursion, so a hostile file is refused while it is read: deeper nesting than MAX_DEPTH,
+aliases that expand beyond MAX_NODES values (a "billion laughs"), files over MAX_FILE_BYTES, numbers over
+MAX_VALUE. Every key and value is checked against the engine's layer catalog, and every problem is reported
+as file:line:column. The schema checks types and ranges; the engine's rules (a kernel larger than its input,
+a ``from`` naming no earlier layer, ...) are left to the analysis, so a design that breaks them still opens
+and shows where it goes wrong.
+
+Saving writes the canonical form (one layer per line, keys in the catalog's order) atomically.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
@@ -33,28 +36,42 @@ from ..engine.analysis import check_arguments
 from ..engine.arguments import MAX_INT, describe
 from ..engine.design import Design, InputSpec, Layer
 from ..engine.layers import CATALOG, did_you_mean
-from ..engine.naming import generated_name
+from ..engine.naming import name_prefix
 
 FORMAT_KEY = "convdesigner"
 FORMAT_VERSION = 1
 TOP_KEYS = ("convdesigner", "name", "description", "input", "layers")
 INPUT_KEYS = ("channels", "size")
 
-#: Limits that keep a hostile file from exhausting time or memory.
-MAX_FILE_BYTES = 8 * 1024 * 1024
-MAX_NODES = 200_000  # values after aliases are followed
+#: Limits that keep a hostile file from exhausting time or memory. A design of 10,000 layers in the
+#: canonical form takes well under 1 MiB.
+MAX_FILE_BYTES = 1024 * 1024
+MAX_NODES = 200_000  # values, once YAML aliases are followed
 MAX_DEPTH = 24
 MAX_LAYERS = 100_000
 MAX_ERRORS = 20
+#: The largest size, width or other number a design file may hold (absolute value). Larger ones are
+#: typing slips (a few zeros too many): no tensor that large could be built.
+MAX_VALUE = 100_000_000
+MAX_DIGITS = 400
+
+_SEQUENCE_TAG = "tag:yaml.org,2002:seq"
+_MAPPING_TAG = "tag:yaml.org,2002:map"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_BOMS = ((b"\xff\xfe\x00\x00", "utf-32-le", "UTF-32"), (b"\x00\x00\xfe\xff", "utf-32-be", "UTF-32"),
+         (b"\xef\xbb\xbf", "utf-8-sig", "UTF-8"), (b"\xff\xfe", "utf-16-le", "UTF-16"),
+         (b"\xfe\xff", "utf-16-be", "UTF-16"))
+#: What YAML allows in a file, unescaped (YAML 1.1's printable set, as PyYAML's reader checks it).
+_NON_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 @dataclass(frozen=True)
 class Problem:
-    """One problem in a design file, at a 1-based line and column (0: unknown)."""
+    """One problem in a design file, at a 1-based line and column (a whole-file problem is at 1:1)."""
 
     message: str
-    line: int = 0
-    column: int = 0
+    line: int = 1
+    column: int = 1
 
 
 class DesignFileError(Exception):
@@ -67,7 +84,12 @@ class DesignFileError(Exception):
 
     @property
     def text(self) -> str:
-        return "\n".join(self.format(p) for p in self.problems)
+        return "\n".join(self.messages)
+
+    @property
+    def messages(self) -> list[str]:
+        """Every problem as 'file:line:column: message'."""
+        return [self.format(p) for p in self.problems]
 
     def format(self, problem: Problem) -> str:
         where = self.source
@@ -76,135 +98,337 @@ class DesignFileError(Exception):
         return f"{where}: {problem.message}"
 
 
-class _Budget:
-    def __init__(self) -> None:
-        self.nodes = 0
+# -- composing: the parser's events to a small node tree, every limit checked as the events arrive -----------
+
+class _Node:
+    """A composed YAML node: its resolved tag, its value (text for a scalar, a list of nodes for a sequence,
+    a list of (key, value) pairs for a mapping) and its 1-based place."""
+
+    __slots__ = ("tag", "value", "line", "column", "size", "height")
+
+    def __init__(self, tag: str, value: Any, line: int, column: int) -> None:
+        self.tag = tag
+        self.value = value
+        self.line = line
+        self.column = column
+        self.size = 1  # values in this node once aliases are followed
+        self.height = 0  # levels of nesting below it
+
+
+class _Scalar(_Node):
+    __slots__ = ()
+
+
+class _Sequence(_Node):
+    __slots__ = ()
+
+
+class _Mapping(_Node):
+    __slots__ = ()
+
+
+class _Refused(Exception):
+    """A problem that stops reading at once (syntax, limits)."""
+
+    def __init__(self, message: str, line: int = 1, column: int = 1) -> None:
+        super().__init__(message)
+        self.problem = Problem(message, line, column)
+
+
+def _place_of(mark: Any) -> tuple[int, int]:
+    return (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+
+
+class _Composer:
+    """Builds the node tree from the parser's events with an explicit stack (no recursion), refusing on the
+    spot a file that nests deeper than MAX_DEPTH or whose aliases expand beyond MAX_NODES values."""
+
+    def __init__(self, text: str) -> None:
+        loader_class = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML has it
+        self.loader = loader_class(text)
+        self.anchors: dict[str, _Node] = {}
+        self.problems: list[Problem] = []  # found while composing, not fatal: duplicate keys
+
+    def compose(self) -> _Node | None:
+        try:
+            loader = self.loader
+            loader.get_event()  # stream start
+            if loader.check_event(yaml.StreamEndEvent):
+                return None
+            loader.get_event()  # document start
+            root = self._document()
+            loader.get_event()  # document end
+            if not loader.check_event(yaml.StreamEndEvent):
+                line, column = _place_of(loader.peek_event().start_mark)
+                raise _Refused("a design file holds one YAML document, but a second one starts here", line, column)
+            return root
+        finally:
+            self.loader.dispose()
+
+    def _document(self) -> _Node:
+        loader = self.loader
+        stack: list[tuple[_Node, list[_Node], str | None]] = []  # open collections, their children, anchors
+        total = 0
+        while True:
+            event = loader.get_event()
+            line, column = _place_of(event.start_mark)
+            if isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                node, children, anchor = stack.pop()
+                node.size = 1 + sum(child.size for child in children)
+                node.height = 1 + max((child.height for child in children), default=0)
+                node.value = self._pairs(children) if isinstance(node, _Mapping) else children
+                if anchor is not None:  # registered at its end: an alias inside itself is refused
+                    self.anchors[anchor] = node
+                done = node
+            elif isinstance(event, yaml.AliasEvent):
+                target = self.anchors.get(event.anchor)
+                if target is None:
+                    raise _Refused(f"the alias *{event.anchor} names no complete anchor &{event.anchor} before it",
+                                   line, column)
+                if len(stack) + target.height > MAX_DEPTH:
+                    raise _Refused(f"values are nested more than {MAX_DEPTH} levels deep", line, column)
+                total += target.size
+                done = target
+            elif isinstance(event, yaml.ScalarEvent):
+                total += 1
+                tag = event.tag
+                if tag is None or tag == "!":
+                    tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+                done = _Scalar(tag, event.value, line, column)
+                if event.anchor is not None:
+                    self.anchors[event.anchor] = done
+            else:  # the start of a sequence or mapping
+                total += 1
+                if len(stack) >= MAX_DEPTH:
+                    raise _Refused(f"values are nested more than {MAX_DEPTH} levels deep", line, column)
+                kind = _Sequence if isinstance(event, yaml.SequenceStartEvent) else _Mapping
+                tag = event.tag if event.tag not in (None, "!") else (
+                    _SEQUENCE_TAG if kind is _Sequence else _MAPPING_TAG)
+                stack.append((kind(tag, None, line, column), [], event.anchor))
+                continue
+            if total > MAX_NODES:
+                raise _Refused(f"the file expands to more than {MAX_NODES:,} values (through YAML aliases)",
+                               line, column)
+            if not stack:
+                return done
+            stack[-1][1].append(done)
+
+    def _pairs(self, children: list[_Node]) -> list[tuple[_Node, _Node]]:
+        pairs = list(zip(children[0::2], children[1::2]))
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if isinstance(key, _Scalar):
+                if key.value in seen:
+                    self.problems.append(Problem(f"'{key.value}' is given twice", key.line, key.column))
+                seen.add(key.value)
+        return pairs
+
+
+def _compose(text: str, source: str) -> tuple[_Node | None, list[Problem]]:
+    composer = _Composer(text)
+    try:
+        return composer.compose(), composer.problems
+    except _Refused as refused:
+        raise DesignFileError(source, [refused.problem]) from None
+    except yaml.MarkedYAMLError as exc:
+        line, column = _place_of(exc.problem_mark or exc.context_mark)
+        message = " ".join(x for x in (exc.context, exc.problem) if x) or "invalid YAML"
+        raise DesignFileError(source, [Problem(f"YAML syntax error: {message}", line, column)]) from None
+    except yaml.reader.ReaderError as exc:
+        line, column = _text_place(text, exc.position)
+        character = exc.character if isinstance(exc.character, str) else chr(exc.character)
+        raise DesignFileError(source, [Problem(f"the character U+{ord(character):04X} is not allowed in a YAML "
+                                               "file", line, column)]) from None
+    except yaml.YAMLError as exc:
+        raise DesignFileError(source, [Problem(f"YAML error: {exc}")]) from None
+
+
+def _text_place(text: str, position: int) -> tuple[int, int]:
+    """The 1-based line and column of a character offset."""
+    line_start = text.rfind("\n", 0, position) + 1
+    return text.count("\n", 0, position) + 1, position - line_start + 1
+
+
+def _bytes_place(data: bytes, offset: int) -> tuple[int, int]:
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    column = len(data[line_start:offset].decode("utf-8", errors="replace")) + 1
+    return data.count(b"\n", 0, offset) + 1, column
+
+
+# -- reading values ------------------------------------------------------------------------------------------
+
+_INVALID = object()  # a value already reported as a problem
 
 
 class _Reader:
-    """Turns composed YAML nodes into plain values, keeping each node's place."""
+    """Turns composed nodes into plain values (numbers, text, booleans, null, lists, dicts), reporting what
+    is not allowed with its place."""
 
-    def __init__(self, source: str) -> None:
-        self.source = source
+    def __init__(self) -> None:
         self.problems: list[Problem] = []
-        self.budget = _Budget()
+        self.reported = 0  # every problem, also those past MAX_ERRORS
         self.constructor = yaml.constructor.SafeConstructor()
 
-    def problem(self, message: str, node: yaml.Node | None) -> None:
-        line = node.start_mark.line + 1 if node is not None else 0
-        column = node.start_mark.column + 1 if node is not None else 0
+    def problem(self, message: str, node: _Node | None) -> None:
+        self.reported += 1
         if len(self.problems) < MAX_ERRORS:
+            line, column = (node.line, node.column) if node is not None else (1, 1)
             self.problems.append(Problem(message, line, column))
 
-    def value(self, node: yaml.Node, depth: int = 0) -> Any:
-        """The plain value of a node: scalars, lists and dicts only."""
-        self.budget.nodes += 1
-        if self.budget.nodes > MAX_NODES:
-            raise _TooBig(f"the file expands to more than {MAX_NODES:,} values (through YAML aliases?)", node)
-        if depth > MAX_DEPTH:
-            raise _TooBig(f"values are nested more than {MAX_DEPTH} levels deep", node)
-        if isinstance(node, yaml.ScalarNode):
-            if node.tag == "tag:yaml.org,2002:int" and len(node.value) > 400:
-                raise _TooBig("a number with more than 400 digits", node)
-            value = self.constructor.construct_object(node)
-            if not isinstance(value, (int, float, str, bool, type(None))):
-                self.problem(f"{describe(value)} is not allowed here (only numbers, text, true/false and null)", node)
-                return None
-            return value
-        if isinstance(node, yaml.SequenceNode):
-            return [self.value(child, depth + 1) for child in node.value]
-        if isinstance(node, yaml.MappingNode):
-            result = {}
-            for key_node, value_node in node.value:
-                key = self.value(key_node, depth + 1)
-                if not isinstance(key, str):
-                    self.problem(f"keys must be text, not {describe(key)}", key_node)
-                    continue
-                if key in result:
-                    self.problem(f"'{key}' is given twice", key_node)
-                result[key] = self.value(value_node, depth + 1)
-            return result
-        self.problem("unsupported YAML node", node)
-        return None
+    def value(self, node: _Node) -> Any:
+        """The plain value of a node; _INVALID (already reported) for what a design may not hold."""
+        if isinstance(node, _Scalar):
+            return self._scalar(node)
+        if isinstance(node, _Sequence):
+            if node.tag != _SEQUENCE_TAG:
+                self.problem(f"the tag {node.tag} is not allowed in a design file", node)
+                return _INVALID
+            return [self.value(child) for child in node.value]
+        if node.tag != _MAPPING_TAG:
+            self.problem(f"the tag {node.tag} is not allowed in a design file", node)
+            return _INVALID
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE_TAG:
+                self.problem("YAML merge keys (<<) are not supported in a design file: write the keys out", key_node)
+                continue
+            key = self.value(key_node)
+            if key is _INVALID:
+                continue
+            if not isinstance(key, str):
+                self.problem(f"keys must be text, not {describe(key)}", key_node)
+                continue
+            result[key] = self.value(value_node)
+        return result
+
+    def _scalar(self, node: _Node) -> Any:
+        if node.tag == "tag:yaml.org,2002:int" and len(node.value) > MAX_DIGITS:
+            self.problem(f"a number with more than {MAX_DIGITS} digits", node)
+            return _INVALID
+        construct = self.constructor.yaml_constructors.get(node.tag)
+        if construct is None:
+            self.problem(f"the tag {node.tag} is not allowed in a design file", node)
+            return _INVALID
+        try:
+            value = construct(self.constructor, yaml.ScalarNode(node.tag, node.value))
+        except (yaml.YAMLError, ValueError, TypeError, OverflowError):
+            self.problem(f"{node.value[:40]!r} cannot be read as a {node.tag.rsplit(':', 1)[-1]}", node)
+            return _INVALID
+        if not isinstance(value, (int, float, str, bool, type(None))):
+            self.problem(f"{describe(value)} is not allowed here (only numbers, text, true/false and null)", node)
+            return _INVALID
+        return value
 
 
-class _TooBig(Exception):
-    def __init__(self, message: str, node: yaml.Node | None) -> None:
-        super().__init__(message)
-        self.node = node
+def _contains_invalid(value: Any) -> bool:
+    if value is _INVALID:
+        return True
+    if isinstance(value, list):
+        return any(_contains_invalid(v) for v in value)
+    if isinstance(value, dict):
+        return any(_contains_invalid(v) for v in value.values())
+    return False
 
+
+def _numbers_out_of_range(value: Any, node: _Node) -> list[tuple[int | float, _Node]]:
+    """Every number in a value (walking lists with their nodes) whose size exceeds MAX_VALUE."""
+    if isinstance(value, bool):
+        return []
+    if isinstance(value, (int, float)):
+        return [(value, node)] if not math.isnan(value) and abs(value) > MAX_VALUE else []
+    if isinstance(value, list) and isinstance(node, _Sequence) and len(node.value) == len(value):
+        return [found for v, n in zip(value, node.value) for found in _numbers_out_of_range(v, n)]
+    return []
+
+
+def _out_of_range_text(value: int | float) -> str:
+    return f"{describe(value)} is out of range: a design file's numbers are at most {MAX_VALUE:,} in size"
+
+
+# -- decoding -----------------------------------------------------------------------------------------------
 
 def _decode(data: bytes, source: str) -> str:
     if len(data) > MAX_FILE_BYTES:
-        raise DesignFileError(source, [Problem(f"the file is {len(data):,} bytes; a design file may be at most "
-                                               f"{MAX_FILE_BYTES:,}")])
+        raise DesignFileError(source, [Problem(f"the file is larger than a design file may be ({MAX_FILE_BYTES:,} "
+                                               "bytes)")])
+    for bom, codec, label in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(codec)
+            except UnicodeDecodeError as exc:
+                raise DesignFileError(source, [Problem(f"the file starts as {label} text but byte "
+                                                       f"{exc.start} is not {label}: save it as UTF-8")]) from None
+    if data[:2].count(b"\x00") == 1 and data.count(b"\x00") * 3 >= len(data):
+        raise DesignFileError(source, [Problem("the file looks like UTF-16 text without a byte-order mark: save it "
+                                               "as UTF-8")])
     if b"\x00" in data:
-        raise DesignFileError(source, [Problem("this is a binary file, not a YAML design")])
+        line, column = _bytes_place(data, data.index(b"\x00"))
+        raise DesignFileError(source, [Problem("this is a binary file, not a YAML design (it holds a NUL byte)",
+                                               line, column)])
     try:
-        return data.decode("utf-8-sig")
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        return_problem = Problem(f"the file is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset "
-                                 f"{exc.start})", line, 0)
-        raise DesignFileError(source, [return_problem]) from None
+        line, column = _bytes_place(data, exc.start)
+        raise DesignFileError(source, [Problem(f"the file is not UTF-8 text (byte 0x{data[exc.start]:02x}): save "
+                                               "it as UTF-8", line, column)]) from None
 
 
-def _compose(text: str, source: str) -> yaml.Node | None:
-    try:
-        return yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        message = " ".join(x for x in (exc.context, exc.problem) if x) or "invalid YAML"
-        line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
-        raise DesignFileError(source, [Problem(f"YAML syntax error: {message}", line, column)]) from None
-    except yaml.YAMLError as exc:
-        raise DesignFileError(source, [Problem(f"YAML error: {exc}")]) from None
-    except RecursionError:
-        raise DesignFileError(source, [Problem("values are nested too deeply")]) from None
-
-
-def _child(node: yaml.MappingNode, key: str) -> yaml.Node | None:
-    for key_node, value_node in node.value:
-        if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
-            return value_node
-    return None
-
-
-def _key_node(node: yaml.MappingNode, key: str) -> yaml.Node | None:
-    for key_node, _ in node.value:
-        if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
-            return key_node
-    return None
-
+# -- the schema ---------------------------------------------------------------------------------------------
 
 def loads(text: str | bytes, source: str = "<design>") -> Design:
     """Parse a design file's text; raise DesignFileError naming every problem with its place."""
     if isinstance(text, bytes):
         text = _decode(text, source)
-    root = _compose(text, source)
-    reader = _Reader(source)
-    try:
-        design = _design(reader, root, source)
-    except _TooBig as exc:
-        reader.problems.insert(0, Problem(str(exc), *(_place(exc.node))))
-        design = None
-    except RecursionError:
-        reader.problems.insert(0, Problem("values are nested too deeply"))
-        design = None
+    elif len(text) > MAX_FILE_BYTES:
+        raise DesignFileError(source, [Problem(f"the text is longer than a design file may be ({MAX_FILE_BYTES:,} "
+                                               "characters)")])
+    if "\x00" in text:
+        line, column = _text_place(text, text.index("\x00"))
+        raise DesignFileError(source, [Problem("this is binary data, not a YAML design (it holds a NUL character)",
+                                               line, column)])
+    bad = _NON_PRINTABLE.search(text)
+    if bad is not None:
+        line, column = _text_place(text, bad.start())
+        raise DesignFileError(source, [Problem(f"the control character U+{ord(bad.group()):04X} is not allowed in a "
+                                               "YAML file (write it as an escape in double quotes)", line, column)])
+    root, problems = _compose(text, source)
+    reader = _Reader()
+    reader.problems.extend(problems)
+    design = _design(reader, root, source)
     if reader.problems or design is None:
         raise DesignFileError(source, reader.problems or [Problem("not a design file")])
     return design
 
 
-def _place(node: yaml.Node | None) -> tuple[int, int]:
-    return (node.start_mark.line + 1, node.start_mark.column + 1) if node is not None else (0, 0)
+def _child(node: _Mapping, key: str) -> _Node | None:
+    for key_node, value_node in node.value:
+        if isinstance(key_node, _Scalar) and key_node.value == key:
+            return value_node
+    return None
 
 
-def _design(reader: _Reader, root: yaml.Node | None, source: str) -> Design | None:
+def _key_node(node: _Mapping, key: str) -> _Node | None:
+    for key_node, _ in node.value:
+        if isinstance(key_node, _Scalar) and key_node.value == key:
+            return key_node
+    return None
+
+
+def _unknown_keys(reader: _Reader, node: _Mapping, known: tuple[str, ...], what: str) -> None:
+    for key_node, _ in node.value:
+        key = key_node.value if isinstance(key_node, _Scalar) else None
+        if key not in known:
+            guess = did_you_mean(str(key), known) if key is not None else None
+            hint = f" (did you mean '{guess}'?)" if guess else f"; the keys are {', '.join(known)}"
+            reader.problem(f"unknown {what}key '{key}'{hint}" if key is not None else
+                           f"{what}keys must be text{hint}", key_node)
+
+
+def _design(reader: _Reader, root: _Node | None, source: str) -> Design | None:
     if root is None:
         reader.problem("the file is empty: a design starts with 'convdesigner: 1'", None)
         return None
-    if not isinstance(root, yaml.MappingNode):
+    if not isinstance(root, _Mapping):
         reader.problem("a design file is a mapping that starts with 'convdesigner: 1'", root)
         return None
     version_node = _child(root, FORMAT_KEY)
@@ -212,20 +436,19 @@ def _design(reader: _Reader, root: yaml.Node | None, source: str) -> Design | No
         reader.problem("not a convdesigner design: the 'convdesigner: 1' line is missing", root)
         return None
     version = reader.value(version_node)
+    if version is _INVALID:
+        return None
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         reader.problem(f"'convdesigner' must be the format version 1, not {describe(version)}", version_node)
         return None
     if version > FORMAT_VERSION:
-        reader.problem(f"this design uses format version {version}, written by a newer convdesigner; this "
-                       f"version reads format {FORMAT_VERSION}: please update convdesigner", version_node)
+        shown = version if version < 10**6 else describe(version)
+        reader.problem(f"this design uses format version {shown}, written by a newer convdesigner; this version "
+                       f"reads format {FORMAT_VERSION}: please update convdesigner", version_node)
         return None
-    for key_node, _ in root.value:
-        key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
-        if key not in TOP_KEYS:
-            guess = did_you_mean(str(key), TOP_KEYS)
-            hint = f" (did you mean '{guess}'?)" if guess else f"; the keys are {', '.join(TOP_KEYS)}"
-            reader.problem(f"unknown key '{key}'{hint}", key_node)
-    name = _text(reader, root, "name", default=Path(source).stem if source and not source.startswith("<") else "Design")
+    _unknown_keys(reader, root, TOP_KEYS, "")
+    fallback = Path(source).stem if source and not source.startswith("<") else "Design"
+    name = _text(reader, root, "name", default=fallback)
     description = _text(reader, root, "description", default="")
     spec = _input(reader, root)
     layers = _layers(reader, root, spec.ndim if spec else 2)
@@ -234,106 +457,132 @@ def _design(reader: _Reader, root: yaml.Node | None, source: str) -> Design | No
     return Design(name, spec, tuple(layers), description)
 
 
-def _text(reader: _Reader, root: yaml.MappingNode, key: str, default: str) -> str:
+def _text(reader: _Reader, root: _Mapping, key: str, default: str) -> str:
     node = _child(root, key)
     if node is None:
         return default
     value = reader.value(node)
+    if value is _INVALID:
+        return default
     if not isinstance(value, str):
         reader.problem(f"'{key}' must be text, not {describe(value)}", node)
         return default
     return value
 
 
-def _input(reader: _Reader, root: yaml.MappingNode) -> InputSpec | None:
+def _input(reader: _Reader, root: _Mapping) -> InputSpec | None:
     node = _child(root, "input")
     if node is None:
         reader.problem("the design needs an 'input' with channels and size, e.g. "
                        "input: {channels: 3, size: [32, 32]}", root)
         return None
-    if not isinstance(node, yaml.MappingNode):
+    if not isinstance(node, _Mapping):
         reader.problem("'input' must be a mapping like {channels: 3, size: [32, 32]}", node)
         return None
-    for key_node, _ in node.value:
-        key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
-        if key not in INPUT_KEYS:
-            guess = did_you_mean(str(key), INPUT_KEYS)
-            reader.problem(f"unknown input key '{key}'" + (f" (did you mean '{guess}'?)" if guess else
-                                                            "; the keys are channels and size"), key_node)
+    _unknown_keys(reader, node, INPUT_KEYS, "input ")
     channels_node, size_node = _child(node, "channels"), _child(node, "size")
     if channels_node is None or size_node is None:
-        reader.problem("'input' needs both channels and size", node)
+        missing = " and ".join(k for k, n in (("channels", channels_node), ("size", size_node)) if n is None)
+        reader.problem(f"'input' needs channels and size: {missing} is missing", node)
         return None
     channels = reader.value(channels_node)
     ok = _positive_int(reader, channels, channels_node, "input channels")
     size = reader.value(size_node)
+    if size is _INVALID or _contains_invalid(size):
+        return None
     if isinstance(size, int) and not isinstance(size, bool):
         size = [size]
     if not isinstance(size, list) or not 1 <= len(size) <= 3:
         reader.problem(f"input size must be a list of 1, 2 or 3 sizes (one per spatial axis), not {describe(size)}",
                        size_node)
         return None
-    places = size_node.value if isinstance(size_node, yaml.SequenceNode) else [size_node] * len(size)
+    places = size_node.value if isinstance(size_node, _Sequence) else [size_node] * len(size)
     for value, place in zip(size, places):
         ok = _positive_int(reader, value, place, "input size") and ok
     return InputSpec(channels, tuple(size)) if ok else None
 
 
-def _positive_int(reader: _Reader, value: Any, node: yaml.Node, what: str) -> bool:
-    if not isinstance(value, int) or isinstance(value, bool):
-        reader.problem(f"{what} must be an integer, not {describe(value)}", node)
+def _positive_int(reader: _Reader, value: Any, node: _Node, what: str) -> bool:
+    if value is _INVALID:
         return False
-    if not 1 <= value <= MAX_INT:
-        reader.problem(f"{what} must be from 1 to {MAX_INT}, not {describe(value)}", node)
+    if not isinstance(value, int) or isinstance(value, bool):
+        reader.problem(f"{what} must be a whole number, not {describe(value)}", node)
+        return False
+    limit = min(MAX_INT, MAX_VALUE)
+    if not 1 <= value <= limit:
+        reader.problem(f"{what} must be from 1 to {limit:,}, not {describe(value)}", node)
         return False
     return True
 
 
-def _layers(reader: _Reader, root: yaml.MappingNode, ndim: int) -> list[Layer] | None:
+def _layers(reader: _Reader, root: _Mapping, ndim: int) -> list[Layer] | None:
     node = _child(root, "layers")
     if node is None:
         return []
-    if isinstance(node, yaml.ScalarNode) and node.value in ("", "~", "null"):
+    if isinstance(node, _Scalar) and node.tag == "tag:yaml.org,2002:null":
         return []
-    if not isinstance(node, yaml.SequenceNode):
+    if not isinstance(node, _Sequence) or node.tag != _SEQUENCE_TAG:
         reader.problem("'layers' must be a list of layers, each a mapping with a 'type'", node)
         return None
     if len(node.value) > MAX_LAYERS:
         reader.problem(f"the design has {len(node.value):,} layers; at most {MAX_LAYERS:,} are supported", node)
         return None
-    raw: list[tuple[yaml.Node, dict[str, Any]]] = []
+    raw: list[tuple[_Mapping, dict[str, Any]]] = []
     for item in node.value:
-        value = reader.value(item, depth=2)
-        if not isinstance(value, dict):
+        before = reader.reported
+        value = reader.value(item)
+        if reader.reported > before:
+            continue
+        if not isinstance(value, dict) or not isinstance(item, _Mapping):
             reader.problem(f"each layer must be a mapping with a 'type', not {describe(value)}", item)
             continue
         raw.append((item, value))
-    names = [v.get("name") for _, v in raw if isinstance(v.get("name"), str)]
-    taken = set(names)
+    names = _GeneratedNames({v["name"] for _, v in raw if isinstance(v.get("name"), str)})
     layers: list[Layer] = []
     seen: dict[str, int] = {}
     for position, (item, value) in enumerate(raw, start=1):
-        layer = _layer(reader, item, value, ndim, taken, seen, position)
+        layer = _layer(reader, item, value, ndim, names, seen, position)
         if layer is not None:
             layers.append(layer)
     return layers
 
 
-def _layer(reader: _Reader, item: yaml.MappingNode, value: dict[str, Any], ndim: int, taken: set[str],
+class _GeneratedNames:
+    """Names for the layers the file leaves unnamed: the type's stem and the smallest free number, as
+    engine.naming.generated_name gives, in constant time per layer (a counter per stem)."""
+
+    def __init__(self, taken: set[str]) -> None:
+        self.taken = set(taken)
+        self.next: dict[str, int] = {}
+
+    def fresh(self, type_name: str) -> str:
+        stem = name_prefix(type_name)
+        n = self.next.get(stem, 1)
+        while f"{stem}{n}" in self.taken:
+            n += 1
+        self.next[stem] = n + 1
+        self.taken.add(f"{stem}{n}")
+        return f"{stem}{n}"
+
+
+def _layer(reader: _Reader, item: _Mapping, value: dict[str, Any], ndim: int, names: _GeneratedNames,
            seen: dict[str, int], position: int) -> Layer | None:
     type_name = value.get("type")
     if type_name is None:
         reader.problem(f"layer {position} has no 'type' (a PyTorch class name such as Conv2d)", item)
         return None
-    if not isinstance(type_name, str) or type_name not in CATALOG:
-        guess = did_you_mean(str(type_name), list(CATALOG)) if isinstance(type_name, str) else None
-        reader.problem(f"unknown layer type {describe(type_name) if not isinstance(type_name, str) else repr(type_name)}"
-                       + (f" (did you mean '{guess}'?)" if guess else ""), _child(item, "type"))
+    if not isinstance(type_name, str):
+        reader.problem(f"a layer's type is a class name such as Conv2d, not {describe(type_name)}",
+                       _child(item, "type"))
+        return None
+    if type_name not in CATALOG:
+        guess = did_you_mean(type_name, list(CATALOG))
+        reader.problem(f"unknown layer type {type_name!r}" + (f" (did you mean '{guess}'?)" if guess else ""),
+                       _child(item, "type"))
         return None
     name = value.get("name")
     if name is None:
-        name = generated_name(type_name, taken)
-        taken.add(name)
+        name = names.fresh(type_name)
     elif not isinstance(name, str) or not name.strip():
         reader.problem(f"a layer name must be non-empty text, not {describe(name)}", _child(item, "name"))
         return None
@@ -342,10 +591,18 @@ def _layer(reader: _Reader, item: yaml.MappingNode, value: dict[str, Any], ndim:
         return None
     seen[name] = position
     args = {k: v for k, v in value.items() if k not in ("type", "name")}
+    out_of_range = set()
+    for key, argument in args.items():
+        node = _child(item, key)
+        for number, place in _numbers_out_of_range(argument, node) if node is not None else []:
+            reader.problem(f"{name}: {key}: {_out_of_range_text(number)}", place)
+            out_of_range.add(key)
     layer = Layer.make(type_name, name, args)
     layer_type = CATALOG[type_name]
     for refusal in check_arguments(layer_type, layer, layer_type.ndim or ndim):
         key = refusal.argument
+        if key in out_of_range:
+            continue
         node = (_key_node(item, key) if refusal.message.startswith(f"{type_name} has no argument")
                 else _child(item, key)) if key else item
         hint = f" ({refusal.suggestion})" if refusal.suggestion else ""
@@ -358,6 +615,10 @@ def load(path: str | os.PathLike[str]) -> Design:
     source = str(path)
     try:
         with open(path, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size > MAX_FILE_BYTES:
+                raise DesignFileError(source, [Problem(f"the file is {size:,} bytes; a design file may be at most "
+                                                       f"{MAX_FILE_BYTES:,}")])
             data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise DesignFileError(source, [Problem(f"cannot read the file: {exc.strerror or exc}")]) from None
@@ -368,6 +629,21 @@ def load(path: str | os.PathLike[str]) -> Design:
 
 _PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 _RESERVED = {"true", "false", "yes", "no", "on", "off", "null", "y", "n", "~"}
+_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r", "\x00": "\\0"}
+
+
+def _quoted(text: str) -> str:
+    """A YAML double-quoted string: everything outside YAML's printable set escaped, so any text loads back."""
+    out = []
+    for ch in text:
+        if ch in _ESCAPES:
+            out.append(_ESCAPES[ch])
+        elif _NON_PRINTABLE.match(ch):
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
 
 
 def _scalar(value: Any) -> str:
@@ -390,7 +666,7 @@ def _scalar(value: Any) -> str:
     text = str(value)
     if _PLAIN.match(text) and text.lower() not in _RESERVED:
         return text
-    return json.dumps(text, ensure_ascii=False)
+    return _quoted(text)
 
 
 def dumps(design: Design) -> str:
@@ -416,15 +692,20 @@ def dumps(design: Design) -> str:
 def write_atomically(path: str | os.PathLike[str], text: str) -> None:
     """Write text to path through a temporary file in the same folder and a rename, so the file on disk
     is either the old one or the new one, never half-written."""
-    target = Path(path)
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
+    target = Path(os.path.realpath(path))  # through a symbolic link, so the link stays a link
+    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
             stream.write(text)
             stream.flush()
             os.fsync(stream.fileno())
         if target.exists():
-            os.chmod(temporary, target.stat().st_mode & 0o777)
+            mode = target.stat().st_mode & 0o777
+        else:  # what open() would have given a new file, not mkstemp's private 0600
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(temporary, mode)
         os.replace(temporary, target)
     except BaseException:
         try:

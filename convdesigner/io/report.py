@@ -8,7 +8,8 @@ JSON, one object: ``{"name", "input": [C, *spatial], "output", "total_params", "
 axis; per-axis lists hold one value per spatial axis; a fraction (a jump or start after up-sampling) is a
 float, a whole number an int; a layer that was not computed has nulls. ``equivalent_convolution`` is given
 for transposed convolutions only: ``{"input", "padding": [[low, high], ...], "kernel_size", "dilation",
-"stride"}``.
+"stride"}``. The top-level ``errors`` holds the problems with the design's input; for a file that cannot be
+read, every problem as 'file:line:column: message', with nulls and no layers.
 """
 
 from __future__ import annotations
@@ -76,6 +77,13 @@ def report(analysis: Analysis) -> dict[str, Any]:
         "errors": [d.text for d in analysis.input_diagnostics],
         "layers": [layer_record(r) for r in analysis.layers],
     }
+
+
+def file_error_report(messages: list[str]) -> dict[str, Any]:
+    """The JSON ``inspect --json`` prints for a file that cannot be read: the same keys, nulls, and the
+    problems (each 'file:line:column: message') in ``errors``."""
+    return {"name": None, "input": None, "output": None, "total_params": None, "total_macs": None,
+            "total_activations": None, "errors": list(messages), "layers": []}
 
 
 def shape_text(shape: tuple[int, ...] | None) -> str:
