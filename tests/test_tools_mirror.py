@@ -280,10 +280,10 @@ def _torch_layer(torch: Any, analysis: Analysis, index: int) -> Any:
     if name.startswith("Conv"):
         args.pop("padding", None)
         pads = [(g.p_low, g.p_high) for g in r.geometry]
-        conv = getattr(nn, name)(channels, padding=tuple(lo for lo, _ in pads), **args)
+        conv = getattr(nn, name)(channels, padding=tuple(min(lo, hi) for lo, hi in pads), **args)
         if all(lo == hi for lo, hi in pads):
             return conv
-        extra = [v for lo, hi in reversed(pads) for v in (0, hi - lo)]
+        extra = [v for lo, hi in reversed(pads) for v in (lo - min(lo, hi), hi - min(lo, hi))]
         return nn.Sequential(getattr(nn, f"ZeroPad{ndim}d")(tuple(extra)), conv)
     if name.startswith(("BatchNorm", "InstanceNorm")):
         return getattr(nn, name)(channels, **args)
