@@ -265,3 +265,14 @@ def test_gallery_opens_a_figure_in_its_view(canvas, qtbot) -> None:
     gallery.open_selected()
     assert opened and opened[0][1] is None and opened[0][2] == target.layer
     assert canvas.view() == ("scatter" if scatter else "direct")
+
+
+def test_adaptive_pooling_summary_shows_its_windows(canvas) -> None:
+    from convdesigner.gui.canvas.painter import summary_lines
+
+    pool = Layer.make("AdaptiveAvgPool2d", "gap", {"output_size": [3, 4]})
+    canvas.show_layer(analyze(design(pool, size=(14, 20))), 0)
+    lines = summary_lines(canvas.model)
+    # PyTorch's adaptive windows: floor(y * i / o) .. ceil((y + 1) * i / o) - 1
+    assert "axis H: output ← input  0←0–4, 1←4–9, 2←9–13" in lines
+    assert "axis W: output ← input  0←0–4, 1←5–9, 2←10–14, 3←15–19" in lines

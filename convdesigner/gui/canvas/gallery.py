@@ -152,7 +152,8 @@ class PaperGallery(QDialog):
         figure = self.selected_figure()
         if figure is None:
             return
-        self._open_design(_load(figure), None, select=figure.layer)
+        if self._open_design(_load(figure), None, select=figure.layer) is False:
+            return  # the user kept the design that was open (unsaved changes)
         apply_figure(self._canvas, figure)
         self.accept()
 

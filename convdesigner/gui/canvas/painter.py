@@ -38,6 +38,7 @@ from ...engine.frames import (
     layer_frames,
 )
 from ...engine.layers import CATALOG
+from ...engine.receptive_field import Resample
 from .palette import CanvasPalette, palette_for
 from .refcount import protect_none
 
@@ -963,9 +964,28 @@ def summary_lines(model: CanvasModel) -> list[str]:
         what = SUMMARIES.get(layer_type.family)
         if what:
             lines.append(what)
+    lines += _source_lines(result)
     if result.params:
         lines.append(f"{result.params:,} parameters")
     lines.append("No sliding window to animate here: pick a convolution, pooling or transposed convolution.")
+    return lines
+
+
+def _source_lines(result, shown: int = 6) -> list[str]:
+    """For up-sampling and adaptive pooling: which input units the first output units read, per axis."""
+    sources = result.sources
+    if not isinstance(sources, tuple) or not sources or not all(isinstance(s, Resample) for s in sources):
+        return []
+    ndim = len(sources)
+    lines = []
+    for axis, (src, o) in enumerate(zip(sources, result.output_shape[1:])):
+        spans = []
+        for y in range(min(o, shown)):
+            first, step, count = src.sources(y)
+            last = first + step * (count - 1)
+            spans.append(f"{y}←{first}" if count == 1 else f"{y}←{first}–{last}")
+        more = ", …" if o > shown else ""
+        lines.append(f"axis {axis_name(axis, ndim)}: output ← input  {', '.join(spans)}{more}")
     return lines
 
 
