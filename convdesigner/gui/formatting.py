@@ -109,6 +109,6 @@ def arguments_text(layer_type_name: str, args: tuple[tuple[str, Any], ...]) -> s
         elif key in _LETTERS:
             letters.append(f"{_LETTERS[key]}{value_text(value)}")
         else:
-            rest.append(f"{key} {value_text(value)}")
+            rest.append("no bias" if key == "bias" and value is False else f"{key} {value_text(value)}")
     parts = head + ([" ".join(letters)] if letters else []) + rest
     return ", ".join(parts)

@@ -75,12 +75,12 @@ class MainWindow(QMainWindow):
         self.splitDockWidget(self.rf_dock, self.params_dock, Qt.Orientation.Horizontal)
         self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
-        self.resizeDocks([self.layers_dock, self.properties_dock], [580, 350], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.rf_dock], [300], Qt.Orientation.Vertical)
+        self._layout_pending = True
 
         self.totals = QLabel(self)
         self.totals.setObjectName("totals")
         self.totals.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.totals.setContentsMargins(16, 0, 8, 0)
         self.statusBar().addPermanentWidget(self.totals)
 
         self._create_actions()
@@ -522,14 +522,7 @@ class MainWindow(QMainWindow):
             QMessageBox.information(self, "Paper figures", "The paper-figure gallery is not available in this "
                                     "version.")
             return
-        show = getattr(gallery, "show_gallery", None)
-        if show is not None:
-            self.gallery = show(self)
-            return
-        dialog_class = getattr(gallery, "GalleryDialog", None)
-        if dialog_class is not None:
-            self.gallery = dialog_class(self)
-            self.gallery.show()
+        self.gallery = gallery.show_gallery(self.open_design, self.canvas, self)
 
     def about(self) -> None:
         QMessageBox.about(self, "About convdesigner",
@@ -568,6 +561,21 @@ class MainWindow(QMainWindow):
                 return url.toLocalFile()
         return None
 
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._layout_pending:  # dock sizes only hold once the window has its size
+            self._layout_pending = False
+            self.default_dock_sizes()
+            QTimer.singleShot(0, self.default_dock_sizes)
+
+    def default_dock_sizes(self) -> None:
+        """The layout a first start shows: a wide stack on the left, the analysis docks along the bottom."""
+        width = self.width()
+        self.resizeDocks([self.layers_dock, self.properties_dock], [int(width * 0.4), int(width * 0.25)],
+                         Qt.Orientation.Horizontal)
+        self.resizeDocks([self.rf_dock], [int(self.height() * 0.33)], Qt.Orientation.Vertical)
+        self.resizeDocks([self.rf_dock, self.params_dock], [width // 2, width // 2], Qt.Orientation.Horizontal)
+
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self.maybe_save():
             event.ignore()
@@ -594,5 +602,5 @@ class MainWindow(QMainWindow):
         else:
             self.resize(1400, 900)
         state = store.value("window/state")
-        if isinstance(state, QByteArray):
-            self.restoreState(state, WINDOW_STATE_VERSION)
+        if isinstance(state, QByteArray) and self.restoreState(state, WINDOW_STATE_VERSION):
+            self._layout_pending = False

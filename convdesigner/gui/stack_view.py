@@ -166,12 +166,23 @@ class StackView(QTableView):
         for column in (NAME, TYPE, OUTPUT, PARAMS):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(ARGUMENTS, QHeaderView.ResizeMode.Stretch)
-        width = self.fontMetrics().horizontalAdvance
-        self.setColumnWidth(NAME, width("enc1_conv1__"))
-        self.setColumnWidth(TYPE, width("ConvTranspose2d__"))
-        self.setColumnWidth(OUTPUT, width("512×128×128_"))
-        self.setColumnWidth(PARAMS, width("12.3 M__"))
+        self.fit_columns()
         self.selectionModel().selectionChanged.connect(self._selection_changed)
+        model.modelReset.connect(self.fit_columns)
+
+    def fit_columns(self) -> None:
+        """Size the name, type, output and parameter columns to what they hold (at least a sensible width,
+        at most a third of the view), leaving the rest to the arguments."""
+        width = self.fontMetrics().horizontalAdvance
+        minimum = {NAME: width("conv10__"), TYPE: width("Conv2d____"), OUTPUT: width("64×32×32__"),
+                   PARAMS: width("Params__")}
+        most = width("ConvTranspose2d____")
+        for column, least in minimum.items():
+            self.setColumnWidth(column, min(max(least, self.sizeHintForColumn(column) + 6), max(least, most)))
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self.fit_columns()
 
     def selected_rows(self) -> list[int]:
         return sorted({index.row() for index in self.selectionModel().selectedRows()})

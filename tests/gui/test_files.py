@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import small_encoder
 from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
@@ -97,8 +98,6 @@ def test_a_bad_file_shows_the_loaders_message_and_changes_nothing(ui, tmp_path, 
 
 @pytest.mark.filterwarnings("ignore:Function.*QDragEnterEvent:DeprecationWarning")
 def test_drop_a_design_file_on_the_window(ui, tmp_path, qtbot):
-    from conftest import small_encoder
-
     path = tmp_path / "dropped.yaml"
     design = small_encoder().with_layers(small_encoder().layers[:2])
     path.write_text(dumps(design), encoding="utf-8")
@@ -187,3 +186,19 @@ def test_exported_module_runs_under_torch(ui, qtbot):
     model = namespace["Encoder"]()
     assert tuple(model(torch.zeros(1, 1, 28, 28)).shape) == (1, 16, 14, 14)
     ui.window.export_dialog.close()
+
+
+def test_paper_figures_open_through_the_window(ui, qtbot, message_boxes):
+    pytest.importorskip("convdesigner.gui.canvas.gallery")
+    ui.trigger(ui.window.figures_action)
+    gallery = ui.window.gallery
+    qtbot.waitExposed(gallery)
+    items = [gallery.list.item(i) for i in range(gallery.list.count())]
+    figure = next(item for item in items if item.text().startswith("Figure 2.1"))
+    gallery.list.setCurrentItem(figure)
+    qtbot.mouseClick(gallery.open_button, Qt.MouseButton.LeftButton)
+    assert ui.window.document.path is None
+    assert ui.window.document.design != small_encoder()
+    selected = ui.view.selected_rows()
+    assert len(selected) == 1
+    assert not message_boxes.calls  # the encoder was unmodified: nothing to ask

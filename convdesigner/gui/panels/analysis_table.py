@@ -41,6 +41,10 @@ class AnalysisTableModel(QAbstractTableModel):
         document.changed.connect(self._changed)
         document.replaced.connect(self._changed)
 
+    @property
+    def columns(self) -> list[Column]:
+        return self._columns
+
     def _count(self) -> int:
         layers = len(self._document.analysis.layers)
         return layers + (1 if self._totals and layers else 0)
@@ -120,6 +124,10 @@ def analysis_table(model: AnalysisTableModel, parent: QWidget, object_name: str)
     header.setHighlightSections(False)
     header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
     header.setStretchLastSection(True)
+    metrics = view.fontMetrics()
+    for number, column in enumerate(model.columns):
+        sample = "enc1_conv1" if number == 0 else "12 345 678" if column.total and "Params" in column.header else "123.4 M"
+        view.setColumnWidth(number, max(metrics.horizontalAdvance(column.header), metrics.horizontalAdvance(sample)) + 24)
     return view
 
 

@@ -53,11 +53,6 @@ class ParametersPanel(QWidget):
         self._selected: int | None = None
         self.model = AnalysisTableModel(document, COLUMNS, self)
         self.table = analysis_table(self.model, self, "parametersTable")
-        width = self.table.fontMetrics().horizontalAdvance
-        self.table.setColumnWidth(0, width("enc1_conv1__"))
-        self.table.setColumnWidth(1, width("12 345 678__"))
-        for column in (2, 3, 4):
-            self.table.setColumnWidth(column, width("123.4 M__"))
         self.metric = QComboBox(self)
         self.metric.setObjectName("parametersMetric")
         self.metric.addItems(list(METRICS))

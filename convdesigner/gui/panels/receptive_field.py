@@ -42,16 +42,12 @@ class ReceptiveFieldPanel(QWidget):
         self._selected: int | None = None
         self.model = AnalysisTableModel(document, COLUMNS, self)
         self.table = analysis_table(self.model, self, "receptiveFieldTable")
-        width = self.table.fontMetrics().horizontalAdvance
-        self.table.setColumnWidth(0, width("enc1_conv1__"))
-        self.table.setColumnWidth(1, width("1234×1234_"))
-        self.table.setColumnWidth(2, width("1/3×1/3___"))
         self.host = PlotHost(self._build_plot, self._update_plot, self)
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(self.table)
         splitter.addWidget(self.host)
-        splitter.setStretchFactor(0, 1)
-        splitter.setStretchFactor(1, 1)
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 3)
         splitter.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
