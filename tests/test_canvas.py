@@ -276,3 +276,15 @@ def test_adaptive_pooling_summary_shows_its_windows(canvas) -> None:
     # PyTorch's adaptive windows: floor(y * i / o) .. ceil((y + 1) * i / o) - 1
     assert "axis H: output ← input  0←0–4, 1←4–9, 2←9–13" in lines
     assert "axis W: output ← input  0←0–4, 1←5–9, 2←10–14, 3←15–19" in lines
+
+
+def test_the_step_survives_an_edit_that_breaks_the_layer_for_a_while(canvas) -> None:
+    canvas.show_layer(analyze(design(conv())), 0)  # 4x4 output
+    canvas.set_step(6)  # output (1, 2)
+    broken = analyze(design(conv(kernel_size=9)))
+    canvas.show_layer(broken, 0)
+    assert canvas.model.frames is None
+    canvas.show_layer(analyze(design(conv(kernel_size=5))), 0)  # 2x2 output now: clamped
+    assert canvas.output_position() == (1, 1)
+    canvas.show_layer(analyze(design(conv())), 0)
+    assert canvas.output_position() == (1, 1)

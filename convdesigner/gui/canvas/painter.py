@@ -9,7 +9,11 @@ into blocks of 2, 4, 8, ... cells (the level of detail).
 
 Two hooks keep the painter open for the numbers mode (issue 9): ``PaintState.cell_text(grid, row, col)``
 returns the text of a visible cell (None: nothing), and ``PaintState.caption`` is a line written under the
-canvas.
+canvas. ``grid`` is "input", "output" or "matrix"; (row, col) are the cell's place in that grid as drawn:
+on the direct view's input, padded coordinates (the stretched, padded input of a transposed convolution;
+`engine.frames.AxisTrack.source` maps them back to input units); on the scatter view's output, uncropped
+coordinates (`ScatterAxis.output`); a 1-D layer is row 0; a 3-D layer shows its last two axes. Cells get
+text only when at least `TEXT_CELL_PX` wide.
 """
 
 from __future__ import annotations

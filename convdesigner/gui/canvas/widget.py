@@ -172,6 +172,8 @@ class CanvasWidget(QWidget):
         self._timer = QTimer(self)
         self._timer.timeout.connect(self._tick)
         self._layer_key: tuple[str, str] | None = None
+        #: (layer key, view, step, model) of the last layer shown with a window
+        self._remembered: tuple | None = None
         #: (step before, step after, came from scatter, model) of the last view switch
         self._switch_memo: tuple | None = None
 
@@ -283,20 +285,25 @@ class CanvasWidget(QWidget):
         """Show layer ``index`` of ``analysis`` (None: nothing selected). The same layer shown again (after
         an edit) keeps its view and its step where that output position still exists."""
         old_model, old_state = self.view_widget.model, self.view_widget.state
+        if old_model.frames is not None and self._layer_key is not None:
+            # remembered across edits that break the layer for a while: the next valid edit returns here
+            self._remembered = (self._layer_key, old_state.view, old_state.step, old_model)
         model = CanvasModel(analysis, index)
         result = model.result
         key = (result.name, result.type) if result is not None else None
         same = key is not None and key == self._layer_key
         self._layer_key = key
-        view = old_state.view if same and old_state.view in model.views() else DIRECT
-        step = 0
-        if same and old_model.frames is not None and model.frames is not None:
-            old_shape = _step_shape(old_model, old_state.view)
-            new_shape = _step_shape(model, view)
-            position = _unravel(old_state.step, old_shape)
-            if old_state.view != view:
-                position = _unravel(old_model.convert_step(old_state.step, old_state.view, view), new_shape)
-            step = _ravel_clamped(position, new_shape)
+        view, step = DIRECT, 0
+        memory = self._remembered
+        if memory is not None and memory[0] != key:
+            memory = self._remembered = None  # another layer: start afresh
+        if memory is not None and model.frames is not None:
+            _key, old_view, old_step, remembered_model = memory
+            view = old_view if old_view in model.views() else DIRECT
+            if old_view != view:
+                old_step = remembered_model.convert_step(old_step, old_view, view)
+            position = _unravel(old_step, _step_shape(remembered_model, view))
+            step = _ravel_clamped(position, _step_shape(model, view))
         self.view_widget.model = model
         self.view_widget.state = replace(old_state, view=view, step=step, hover=None)
         if not same:
@@ -370,6 +377,14 @@ class CanvasWidget(QWidget):
         if f is None:
             return None
         return f.output_of(self.model.convert_step(self.state.step, self.state.view, DIRECT))
+
+    def current_frame(self):
+        """The frame on show: an `engine.frames.Frame` (direct, overlap, matrix views), a `ScatterFrame`
+        (scatter view) or None without a window."""
+        f = self.model.frames
+        if f is None:
+            return None
+        return f.scatter_frame(self.state.step) if self.state.view == SCATTER else f.frame(self.state.step)
 
     # -- playback --------------------------------------------------------------------------------
     def is_playing(self) -> bool:
