@@ -238,6 +238,8 @@ def test_one_and_three_dimensional_layers() -> None:
     f3 = conv(4, 3, 1, 0, ndim=3)
     assert f3.output_size == (2, 2, 2) and f3.output_of(5) == (1, 0, 1)
     assert len(f3.frame(5).taps) == 27
+    assert f3.slice_steps(1) == range(4, 8) and {f3.output_of(s)[0] for s in f3.slice_steps(1)} == {1}
+    assert {t.position[0] for t in f3.frame(5).taps} == {1, 2, 3}  # the window's depth taps
 
 
 def test_layers_without_a_window_have_no_frames() -> None:

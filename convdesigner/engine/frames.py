@@ -272,6 +272,14 @@ class LayerFrames:
     def step_of(self, output: Sequence[int]) -> int:
         return _ravel(output, self.output_size)
 
+    def slice_steps(self, depth: int) -> range:
+        """The steps of output depth slice ``depth`` of a 3-D layer (contiguous in row-major order); every
+        step of a 1-D or 2-D layer."""
+        if self.ndim < 3:
+            return range(self.step_count)
+        plane = prod(self.output_size[1:])
+        return range(depth * plane, (depth + 1) * plane)
+
     def frame(self, step: int) -> Frame:
         """The direct view's frame ``step``: output cell and taps in padded coordinates."""
         output = self.output_of(step)

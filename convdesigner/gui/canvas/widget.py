@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from math import prod
 
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QWheelEvent
@@ -515,9 +514,8 @@ class CanvasWidget(QWidget):
         f = self.model.frames
         if f is None or f.ndim != 3:
             return
-        plane = prod(f.output_size[1:])
-        within = self.state.step % plane
-        self.set_step((depth - 1) * plane + within)
+        steps = f.slice_steps(depth - 1)
+        self.set_step(steps.start + self.state.step % len(steps))
 
     def set_dark(self, dark: bool) -> None:
         self.state.dark = dark
