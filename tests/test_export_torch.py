@@ -27,7 +27,8 @@ from convdesigner.engine.layers import CATALOG  # noqa: E402
 from convdesigner.io.design_file import load  # noqa: E402
 from convdesigner.io.torch_export import MODULE_ATTRIBUTES, POSITIONAL, export_torch, torch_plan  # noqa: E402
 
-pytestmark = [pytest.mark.torch, pytest.mark.filterwarnings("ignore:Implicit dimension choice for softmax")]
+pytestmark = [pytest.mark.torch, pytest.mark.filterwarnings("ignore:Implicit dimension choice for softmax"),
+              pytest.mark.filterwarnings("ignore:Using padding=.same. with even kernel")]
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "resources" / "examples"
 

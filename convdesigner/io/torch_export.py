@@ -66,8 +66,8 @@ MODULE_ATTRIBUTES = frozenset("""
     to_empty train training type xla xpu zero_grad
 """.split())
 
-#: Names the generated code itself uses: never a layer's attribute or variable.
-CODE_NAMES = frozenset({"x", "self", "torch", "nn", "F", "super"})
+#: Names the generated code itself uses as variables: never a layer's attribute or variable.
+CODE_NAMES = frozenset({"x", "self", "torch", "nn", "F", "super", "model", "output", "parameters", "p"})
 RESERVED = (frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | MODULE_ATTRIBUTES | CODE_NAMES
             | frozenset(dir(builtins)))
 

@@ -1,0 +1,47 @@
+"""ConvAutoencoder: a PyTorch model exported by convdesigner."""
+
+# Design: ConvAutoencoder
+# A small convolutional autoencoder for 1x28x28 images (MNIST): two strided convolutions (28 -> 14 ->
+# 7) and a 7x7 one to a 64x1x1 code, then transposed convolutions back; output_padding=1 makes each
+# stride-2 transposed convolution return to 14 and 28 exactly (the paper's relationship 14).
+#
+# Input 1×28×28, output 1×28×28, 210,369 parameters, 708,736 multiply-accumulates.
+# The comments give each layer's output shape (batch left out), its receptive field on the input
+# and its parameter count, as convdesigner computed them.
+
+import torch
+from torch import nn
+
+
+class ConvAutoencoder(nn.Module):
+    """Input (N, 1, 28, 28) -> output (N, 1, 28, 28); 210,369 parameters."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.layers = nn.Sequential(
+                                                                                              # layer      output    field   params
+            nn.Conv2d(1, 16, kernel_size=3, stride=2, padding=1),                             # enc1       16×14×14  3×3        160
+            nn.ReLU(),                                                                        # enc1_relu  16×14×14  3×3          0
+            nn.Conv2d(16, 32, kernel_size=3, stride=2, padding=1),                            # enc2       32×7×7    7×7      4,640
+            nn.ReLU(),                                                                        # enc2_relu  32×7×7    7×7          0
+            nn.Conv2d(32, 64, kernel_size=7),                                                 # code       64×1×1    31×31  100,416
+            nn.ConvTranspose2d(64, 32, kernel_size=7),                                        # dec1       32×7×7    55×55  100,384
+            nn.ReLU(),                                                                        # dec1_relu  32×7×7    55×55        0
+            nn.ConvTranspose2d(32, 16, kernel_size=3, stride=2, padding=1, output_padding=1),  # dec2       16×14×14  59×59    4,624
+            nn.ReLU(),                                                                        # dec2_relu  16×14×14  59×59        0
+            nn.ConvTranspose2d(16, 1, kernel_size=3, stride=2, padding=1, output_padding=1),  # dec3       1×28×28   59×59      145
+            nn.Sigmoid(),                                                                     # sigmoid    1×28×28   59×59        0
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.layers(x)
+
+
+if __name__ == "__main__":
+    model = ConvAutoencoder().eval()
+    with torch.no_grad():
+        output = model(torch.zeros(1, 1, 28, 28))
+    parameters = sum(p.numel() for p in model.parameters())
+    assert tuple(output.shape) == (1, 1, 28, 28), f"output shape {tuple(output.shape)}, expected (1, 1, 28, 28)"
+    assert parameters == 210369, f"{parameters:,} parameters, expected 210,369"
+    print(f"OK: output {tuple(output.shape)}, {parameters:,} parameters")
