@@ -281,3 +281,26 @@ def test_bundled_paper_figures_match_the_paper() -> None:
                 i_t, stretched, p_t, a, o_t), figure.figure
         checked += 1
     assert checked == len(DIRECT_FIGURES) + len(TRANSPOSED_FIGURES)
+
+
+def test_asymmetric_padding_is_kept_as_it_is() -> None:
+    layer = Layer.make("Conv2d", "conv", {"out_channels": 1, "kernel_size": 3, "stride": 2,
+                                          "padding": [[0, 1], [2, 1]]})
+    f = layer_frames(_analysis(layer, (6, 6)).layers[0])
+    rows, cols = f.tracks
+    assert (rows.pad_low, rows.pad_high, cols.pad_low, cols.pad_high) == (0, 1, 2, 1)
+    assert f.output_size == (3, 4)  # floor((6 + 1 - 3) / 2) + 1, floor((6 + 3 - 3) / 2) + 1
+    assert [rows.kind(u) for u in range(7)] == [DATA] * 6 + [PADDING]
+    assert [cols.kind(u) for u in range(9)] == [PADDING] * 2 + [DATA] * 6 + [PADDING]
+
+
+def test_negative_equivalent_padding_crops_the_stretched_input() -> None:
+    f = transposed(5, 3, 2, 3)  # p = 3 > d(k - 1) = 2: the equivalent convolution crops one unit per side
+    track = f.tracks[0]
+    assert (track.size, track.pad_low, track.pad_high, track.cells) == (9, -1, -1, 7)
+    assert f.output_size == (5, 5)
+    assert [track.kind(u) for u in range(7)] == [DATA if (u + 1) % 2 == 0 else ZERO for u in range(7)]
+    gathered = {(t.source, t.weight, fr.output) for fr in f.frames() for t in fr.data_taps}
+    scattered = {(sf.source, w.weight, w.output) for s in range(f.scatter_step_count)
+                 for sf in [f.scatter_frame(s)] for w in sf.writes if w.output is not None}
+    assert gathered == scattered
