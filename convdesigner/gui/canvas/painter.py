@@ -231,7 +231,10 @@ class CanvasModel:
                          f"{'Cᵀ' if m.transposed else 'C'}: {m.rows} output cells × {m.columns} input cells")]
         ins = f.tracks
         outs = [_plain(o) for o in f.output_size]
-        title = "stretched, padded input" if f.transposed else "input"
+        title = "input"
+        if f.transposed:
+            crops = any(t.pad_low < 0 or t.pad_high < 0 for t in ins)
+            title = "stretched input, cropped where p' < 0" if crops else "stretched, padded input"
         g_in = Grid("input", 0, 0, _rows_of(ins), _cols_of(ins), "input", title)
         g_out = Grid("output", 0, 0, _rows_of(outs), _cols_of(outs), "output", "output")
         return _side_by_side(g_in, g_out)
