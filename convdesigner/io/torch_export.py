@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..engine.analysis import Analysis, LayerResult, analyze
-from ..engine.arguments import Kind, is_uniform
+from ..engine.arguments import Kind, is_uniform, per_axis
 from ..engine.design import Design, axis_name
 from ..engine.layers import CATALOG
 from ..engine.naming import name_prefix
@@ -368,7 +368,7 @@ def _constructor(result: LayerResult, inplace_allowed: bool) -> tuple[str | None
         if name == "padding_mode" and pad_code is not None:
             continue
         if name == "stride" and arg.kind == Kind.OPTIONAL_AXES:  # pooling: the default is the kernel size
-            if _per_axis(value, ndim) == _per_axis(given["kernel_size"], ndim):
+            if per_axis(value, ndim) == per_axis(given["kernel_size"], ndim):
                 continue
         value = _collapsed(value)
         if _same_value(value, _collapsed(arg.default)):
@@ -390,10 +390,6 @@ def _constructor(result: LayerResult, inplace_allowed: bool) -> tuple[str | None
             parts.append(f"{arg.name}={text}")
     torch_name = layer_type.torch_name or f"nn.{layer.type}"
     return pad_code, f"{torch_name}({', '.join(parts)})", pad_note
-
-
-def _per_axis(value: Any, ndim: int) -> tuple[Any, ...]:
-    return tuple(value) if isinstance(value, (list, tuple)) else (value,) * ndim
 
 
 def _split_at_flatten(analysis: Analysis) -> int | None:
