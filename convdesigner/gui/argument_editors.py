@@ -60,6 +60,8 @@ class ArgumentEditor(QWidget):
             self.edited.emit(value)
 
     def set_refused(self, refused: bool) -> None:
+        if self.property("refused") == refused:
+            return
         colour = StateColours().error.name()
         self.setStyleSheet(
             f"QSpinBox, QLineEdit, QComboBox {{ border: 1px solid {colour}; border-radius: 2px; }}" if refused else "")

@@ -138,7 +138,9 @@ class ArgumentRow:
         font = self.label.font()
         font.setBold(given)
         self.label.setFont(font)
-        self.reset.setVisible(given and not argument.required)
+        resettable = given and not argument.required
+        if self.reset.isHidden() == resettable:
+            self.reset.setVisible(resettable)
         self._problems = problems
         self._show_problems()
 
@@ -148,9 +150,12 @@ class ArgumentRow:
             texts.insert(0, self._local)
         refused = bool(texts)
         self.editor.set_refused(refused)
-        self.message.setText("\n".join(texts))
-        self.message.setStyleSheet(f"color: {StateColours().error.name()};")
-        self.message.setVisible(refused)
+        text = "\n".join(texts)
+        if text != self.message.text():
+            self.message.setText(text)
+            self.message.setStyleSheet(f"color: {StateColours().error.name()};")
+        if self.message.isHidden() == refused:
+            self.message.setVisible(refused)
 
     def _local_problem(self, text: str) -> None:
         self._local = text
@@ -177,6 +182,8 @@ class PropertiesPanel(QWidget):
         self._index: int | None = None
         self._key: tuple | None = None
         self.rows: dict[str, ArgumentRow] = {}
+        #: Forms already built, by (layer type, spatial axes): switching layers reuses them.
+        self._forms: dict[tuple, tuple[QWidget, dict[str, ArgumentRow]]] = {}
         self.title = QLabel(self)
         self.title.setObjectName("propertiesTitle")
         self.title.setTextFormat(Qt.TextFormat.RichText)
@@ -195,12 +202,10 @@ class PropertiesPanel(QWidget):
         self.solve_button.setObjectName("solveButton")
         self.solve_button.setToolTip("Find paddings (and output paddings) that give the output size you want")
         self.solve_button.clicked.connect(self.solveRequested)
-        self.form_widget = QWidget(self)
-        self.grid = QGridLayout(self.form_widget)
-        self.grid.setContentsMargins(0, 4, 0, 0)
-        self.grid.setHorizontalSpacing(8)
-        self.grid.setVerticalSpacing(4)
-        self.grid.setColumnStretch(1, 1)
+        self.forms_area = QWidget(self)
+        self._forms_layout = QVBoxLayout(self.forms_area)
+        self._forms_layout.setContentsMargins(0, 0, 0, 0)
+        self.form_widget = QWidget(self.forms_area)
         self.empty = QLabel("Select a layer to edit its arguments.\n\nAdd layers from the Layer menu or the "
                             "palette; the input shape is edited above the stack.", self)
         self.empty.setObjectName("propertiesEmpty")
@@ -214,7 +219,7 @@ class PropertiesPanel(QWidget):
         layout.addWidget(self.title)
         layout.addWidget(self.shapes)
         layout.addWidget(self.banner)
-        layout.addWidget(self.form_widget)
+        layout.addWidget(self.forms_area)
         layout.addWidget(self.solve_button, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(self.empty)
         layout.addStretch(1)
@@ -244,35 +249,46 @@ class PropertiesPanel(QWidget):
         self._index = index
         self.refresh()
 
-    def _clear_form(self) -> None:
-        while self.grid.count():
-            item = self.grid.takeAt(0)
-            widget = item.widget()
-            if widget is not None:
-                widget.deleteLater()
-        self.rows = {}
+    def _use_form(self, key: tuple, layer_type: LayerType | None) -> None:
+        """Show the form for (type, axes), building it the first time."""
+        if key not in self._forms:
+            widget = QWidget(self.forms_area)
+            grid = QGridLayout(widget)
+            grid.setContentsMargins(0, 4, 0, 0)
+            grid.setHorizontalSpacing(8)
+            grid.setVerticalSpacing(4)
+            grid.setColumnStretch(1, 1)
+            rows = {}
+            if layer_type is not None:
+                for position, argument in enumerate(layer_type.arguments):
+                    rows[argument.name] = ArgumentRow(self, argument, grid, 2 * position)
+            self._forms_layout.addWidget(widget)
+            self._forms[key] = (widget, rows)
+        widget, rows = self._forms[key]
+        if widget is not self.form_widget:
+            self.form_widget.hide()
+            self.form_widget = widget
+        self.rows = rows
 
     def refresh(self) -> None:
         result = self.result
         has_layer = result is not None
-        for widget in (self.title, self.shapes, self.form_widget):
+        for widget in (self.title, self.shapes):
             widget.setVisible(has_layer)
         self.empty.setVisible(not has_layer)
         if result is None:
             self.banner.hide()
             self.solve_button.hide()
-            self._clear_form()
+            self.form_widget.hide()
             self._key = None
             return
         layer_type = CATALOG.get(result.type)
         ndim = layer_ndim(result, layer_type, self._document.design.input.ndim)
-        key = (self._index, result.type, ndim)
+        key = (result.type, ndim)
         if key != self._key:
-            self._clear_form()
             self._key = key
-            if layer_type is not None:
-                for position, argument in enumerate(layer_type.arguments):
-                    self.rows[argument.name] = ArgumentRow(self, argument, self.grid, 2 * position)
+            self._use_form(key, layer_type)
+        self.form_widget.show()
         summary = layer_type.summary if layer_type else "unknown layer type"
         self.title.setText(f"<span style='font-size:13pt; font-weight:600'>{result.name}</span>"
                            f"&nbsp;&nbsp;<span>{result.type}</span><br><span style='color:"

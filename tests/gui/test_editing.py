@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLineEdit
 
@@ -231,3 +232,23 @@ def test_join_source_and_mismatch_marked_on_both_ends(make_ui, qtbot):
     assert ui.cell(0, ARGUMENTS, Qt.ItemDataRole.ForegroundRole) is not None
     assert ui.cell(0, ARGUMENTS).endswith("→ concat1")
     assert message in ui.argument("from").message.text()
+
+
+@pytest.mark.parametrize("ndim", [1, 2, 3])
+def test_every_offered_layer_type_is_added_ready_to_compute(make_ui, ndim):
+    """Each type the palette offers for the design's rank arrives with starting values the engine accepts,
+    and its properties form builds (one row per argument of its schema)."""
+    from convdesigner.engine.layers import CATALOG
+    from convdesigner.gui.palette import offered_types
+
+    ui = make_ui(Design("Ranks", InputSpec(4, (12,) * ndim), ()))
+    ui.window.add_layer("Conv1d" if ndim == 1 else f"Conv{ndim}d")
+    names = [t.name for types in offered_types(ndim).values() for t in types]
+    for name in names:
+        ui.click_row(0)
+        ui.window.add_layer(name)
+        row = ui.view.selected_rows()[0]
+        result = ui.window.document.analysis.layers[row]
+        assert not result.errors, (name, [d.text for d in result.errors])
+        assert set(ui.window.properties.rows) == set(CATALOG[name].argument_names)
+        ui.trigger(ui.window.undo_action)
