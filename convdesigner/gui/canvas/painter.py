@@ -809,7 +809,7 @@ def _paint_header(p: QPainter, rect: QRectF, model: CanvasModel, view: str, step
     y = rect.top() + 17
     title = f"{result.name}  ·  {result.type}  ·  {f.kind}"
     if view == DIRECT and f.transposed:
-        title += "  ·  as the equivalent direct convolution (input stretched, kernel flipped)"
+        title += "  ·  as a direct convolution: stretched input, flipped kernel"
     elif view != DIRECT:
         title += f"  ·  {VIEW_TITLES[view]}"
     p.setFont(_font(13, bold=True))
