@@ -288,3 +288,17 @@ def test_the_step_survives_an_edit_that_breaks_the_layer_for_a_while(canvas) -> 
     assert canvas.output_position() == (1, 1)
     canvas.show_layer(analyze(design(conv())), 0)
     assert canvas.output_position() == (1, 1)
+
+
+def test_dark_palette_switches_the_canvas_chrome(canvas) -> None:
+    from PySide6.QtGui import QPalette
+
+    from convdesigner.gui.canvas.palette import DARK
+
+    canvas.show_layer(analyze(design(conv())), 0)
+    assert not canvas.state.dark
+    palette = canvas.palette()
+    palette.setColor(QPalette.ColorRole.Window, QColor("#202020"))
+    canvas.setPalette(palette)
+    assert canvas.state.dark
+    assert canvas.view_widget.grab().toImage().pixelColor(QPoint(5, 70)) == DARK.background

@@ -277,6 +277,7 @@ class CanvasWidget(QWidget):
         layout.addWidget(self.view_widget, 1)
         layout.addLayout(bottom)
         self._speed_changed()
+        self.state.dark = self._palette_is_dark()
         self._sync()
 
     # -- the contract with the main window ---------------------------------------------------------
@@ -521,9 +522,12 @@ class CanvasWidget(QWidget):
         self.state.dark = dark
         self.view_widget.update()
 
+    def _palette_is_dark(self) -> bool:
+        return self.palette().window().color().lightness() < 128
+
     def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.PaletteChange:
-            self.state.dark = self.palette().window().color().lightness() < 128
+        if event.type() == QEvent.Type.PaletteChange:  # the app switched between light and dark mode
+            self.state.dark = self._palette_is_dark()
             self.view_widget.update()
         super().changeEvent(event)
 
