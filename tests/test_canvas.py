@@ -302,3 +302,18 @@ def test_dark_palette_switches_the_canvas_chrome(canvas) -> None:
     canvas.setPalette(palette)
     assert canvas.state.dark
     assert canvas.view_widget.grab().toImage().pixelColor(QPoint(5, 70)) == DARK.background
+
+
+def test_scatter_hover_shows_patches_and_writers(canvas, qtbot) -> None:
+    up = Layer.make("ConvTranspose2d", "up", {"out_channels": 1, "kernel_size": 3, "stride": 2})
+    canvas.show_layer(analyze(design(up, size=(2, 2))), 0)  # figure 4.5
+    canvas.set_view("scatter")
+    # uncropped output (2, 2) is written by all four input units (k = 3 > s = 2: overlap 4)
+    assert set(canvas.model.frames.writers((2, 2))) == {(0, 0), (0, 1), (1, 0), (1, 1)}
+    assert set(canvas.model.frames.writers((0, 3))) == {(0, 1)}
+    far = cell_center(canvas, "input", 1, 1)
+    before = pixel(canvas, far)
+    qtbot.mouseMove(canvas.view_widget, cell_center(canvas, "output", 0, 3))
+    qtbot.waitUntil(lambda: canvas.state.hover == ("output", 0, 3))
+    assert pixel(canvas, far) == before  # (1, 1) does not write (0, 3)
+    assert pixel(canvas, cell_center(canvas, "input", 0, 1)) != pixel(canvas, cell_center(canvas, "input", 1, 0))

@@ -133,6 +133,15 @@ class ScatterAxis:
         """Uncropped positions input ``x`` writes, one per tap."""
         return tuple(x * self.s + t * self.d for t in range(self.k))
 
+    def writers(self, u: int) -> tuple[tuple[int, int], ...]:
+        """(input x, tap t) pairs that write uncropped position ``u``."""
+        pairs = []
+        for t in range(self.k):
+            rest = u - t * self.d
+            if rest >= 0 and rest % self.s == 0 and rest // self.s < self.i:
+                pairs.append((rest // self.s, t))
+        return tuple(pairs)
+
     def kept(self, u: int) -> bool:
         return self.offset <= u < self.offset + self.o
 
@@ -323,6 +332,11 @@ class LayerFrames:
             outs = tuple(axis.output(u) for axis, u in zip(axes, position))
             writes.append(Write(index, position, None if any(y is None for y in outs) else outs))  # type: ignore
         return ScatterFrame(step, source, tuple(writes))
+
+    def writers(self, position: Sequence[int]) -> tuple[tuple[int, ...], ...]:
+        """Every input unit whose patch reaches uncropped output ``position`` (scatter view's hover)."""
+        per_axis = [sorted({x for x, _t in a.writers(u)}) for a, u in zip(self._scatter_axes(), position)]
+        return tuple(product(*per_axis))
 
     def scatter_step_for(self, step: int) -> int:
         """The scatter step that corresponds to direct ``step``: an input unit the output cell reads

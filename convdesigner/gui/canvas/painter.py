@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import product
 
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QImage, QPainter, QPen
@@ -653,10 +654,37 @@ def _paint_scatter(p: QPainter, stage: QRectF, cam: Camera, model: CanvasModel, 
     _outline(p, patch, pal.window, 2)
     _locator(p, patch, pal.window)
     _locator(p, source, pal.window)
-    if state.hover is not None and state.hover[0] == "input":
-        _outline(p, _cell_rect(cam, g_in, state.hover[1], state.hover[2]), pal.hover, 3)
+    _paint_hover_scatter(p, cam, f, g_in, g_out, frame.source, state, pal)
     _paint_text_cells(p, stage, cam, g_in, state, pal)
     _paint_text_cells(p, stage, cam, g_out, state, pal)
+
+
+def _paint_hover_scatter(p: QPainter, cam: Camera, f: LayerFrames, g_in: Grid, g_out: Grid,
+                         source: tuple[int, ...], state: PaintState, pal: CanvasPalette) -> None:
+    """Hovering an input unit: the patch it writes; hovering an output cell: every input unit whose patch
+    reaches it (the units the equivalent convolution gathers)."""
+    if state.hover is None:
+        return
+    grid, row, col = state.hover
+    if grid == "input":
+        position = _full_position(f.ndim, row, col, source, f, on_input=False)
+        _outline(p, _cell_rect(cam, g_in, row, col), pal.hover, 3)
+        patch = [display(tuple(x * a.s + t * a.d for x, t, a in zip(position, index, f.scatter_axes or ())))
+                 for index in product(*(range(k) for k in f.kernel))]
+        for r, c in set(patch):
+            rect = _at_least(_cell_rect(cam, g_out, r, c))
+            p.fillRect(rect, _alpha(pal.hover, 110))
+            _outline(p, rect, pal.hover, 2)
+    elif grid == "output":
+        position = _full_position(f.ndim, row, col, source, f, on_input=False)
+        if f.ndim == 3 and f.scatter_axes:  # the depth the current unit's patch starts at
+            position = (source[0] * f.scatter_axes[0].s, row, col)
+        _outline(p, _cell_rect(cam, g_out, row, col), pal.hover, 3)
+        for cell in f.writers(position):
+            r, c = display(cell)
+            rect = _at_least(_cell_rect(cam, g_in, r, c))
+            p.fillRect(rect, _alpha(pal.hover, 120))
+            _outline(p, rect, pal.hover, 2)
 
 
 def _patch_rect(cam: Camera, g: Grid, writes) -> QRectF:
