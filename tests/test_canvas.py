@@ -317,3 +317,13 @@ def test_scatter_hover_shows_patches_and_writers(canvas, qtbot) -> None:
     qtbot.waitUntil(lambda: canvas.state.hover == ("output", 0, 3))
     assert pixel(canvas, far) == before  # (1, 1) does not write (0, 3)
     assert pixel(canvas, cell_center(canvas, "input", 0, 1)) != pixel(canvas, cell_center(canvas, "input", 1, 0))
+
+
+def test_export_gif_from_the_canvas_with_its_progress_dialog(canvas, tmp_path) -> None:
+    from PIL import Image
+
+    canvas.show_layer(analyze(design(conv(), size=(5, 5))), 0)
+    result = canvas.export_gif(str(tmp_path / "c.gif"), fps=5, size=(320, 200))
+    assert (result.frames, result.sampled) == (9, False)
+    with Image.open(tmp_path / "c.gif") as image:
+        assert (image.n_frames, image.size, image.info["duration"]) == (9, (320, 200), 200)
