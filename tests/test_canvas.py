@@ -327,3 +327,11 @@ def test_export_gif_from_the_canvas_with_its_progress_dialog(canvas, tmp_path) -
     assert (result.frames, result.sampled) == (9, False)
     with Image.open(tmp_path / "c.gif") as image:
         assert (image.n_frames, image.size, image.info["duration"]) == (9, (320, 200), 200)
+
+
+def test_keys_work_after_clicking_the_painted_area(canvas, qtbot) -> None:
+    canvas.show_layer(analyze(design(conv())), 0)
+    qtbot.mouseClick(canvas.view_widget, Qt.MouseButton.LeftButton, pos=QPoint(8, 120))  # background
+    assert canvas.step() == 0
+    qtbot.keyClick(canvas.view_widget, Qt.Key.Key_Right)
+    assert canvas.step() == 1

@@ -55,7 +55,7 @@ class CanvasView(QWidget):
         self._dragged = False
         self.setMouseTracking(True)
         self.setMinimumSize(240, 180)
-        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)  # keys it ignores (Space, arrows) go to the canvas
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.grabGesture(Qt.GestureType.PinchGesture)
 
