@@ -442,6 +442,14 @@ def test_usage_errors_exit_2(arguments: list[str], design_file: Path, capsys: py
     assert capsys.readouterr().err
 
 
+def test_standard_output_is_utf8_whatever_the_locale(design_file: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "convdesigner", "export", str(design_file), "--to", "torch"],
+                          capture_output=True, env={"PYTHONIOENCODING": "ascii", "PATH": ""}, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.decode("utf-8") == export_torch(load(design_file))
+    assert "×".encode() in done.stdout
+
+
 def test_an_output_that_cannot_be_written_exits_1(design_file: Path, tmp_path: Path,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
     target = tmp_path / "no" / "such" / "folder" / "model.py"

@@ -38,6 +38,17 @@ def _errors(path: str, messages: list[str]) -> int:
     return 1
 
 
+def _write_stdout(text: str) -> None:
+    """Standard output gets UTF-8 whatever the locale says: the text is a UTF-8 source or design file."""
+    sys.stdout.flush()
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:
+        sys.stdout.write(text)
+    else:
+        buffer.write(text.encode("utf-8"))
+        buffer.flush()
+
+
 def run(options: argparse.Namespace) -> int:
     if options.output is not None and os.path.isdir(options.output):
         raise UsageError(f"{options.output} is a folder: -o takes the file to write")
@@ -57,8 +68,7 @@ def run(options: argparse.Namespace) -> int:
             return _errors(options.file, [d.text for d in analysis.errors])
         text = dumps(design)
     if options.output is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        _write_stdout(text)
         return 0
     try:
         write_atomically(options.output, text)
