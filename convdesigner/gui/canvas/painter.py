@@ -840,10 +840,11 @@ def _paint_header(p: QPainter, rect: QRectF, model: CanvasModel, view: str, step
         title += "  ·  as a direct convolution: stretched input, flipped kernel"
     elif view != DIRECT:
         title += f"  ·  {VIEW_TITLES[view]}"
-    p.setFont(_font(13, bold=True))
+    k = _text_scale(rect)
+    p.setFont(_font(13 * k, bold=True))
     p.setPen(pal.text)
     _elided(p, title, x, y, rect.width() - 2 * MARGIN_PX)
-    p.setFont(_font(12))
+    p.setFont(_font(12 * k))
     p.setPen(pal.text)
     labels = _axis_labels(model, view)
     _elided(p, "    ".join(labels), x, y + 18, rect.width() - 2 * MARGIN_PX)
@@ -866,6 +867,11 @@ def _paint_header(p: QPainter, rect: QRectF, model: CanvasModel, view: str, step
         channels += f"  ·  output depth slice {z + 1} / {f.output_size[0]} (window on padded depth {depth[0]}–{depth[-1]})"
     p.setPen(pal.muted)
     _elided(p, f"{where}    {channels}", x, y + 36, rect.width() - 2 * MARGIN_PX)
+
+
+def _text_scale(rect: QRectF) -> float:
+    """Header and legend text shrink a little in narrow frames (a small GIF), never below 80 %."""
+    return max(0.8, min(1.0, rect.width() / 900))
 
 
 def _tuple(position: tuple[int, ...]) -> str:
@@ -917,7 +923,7 @@ def _paint_legend(p: QPainter, rect: QRectF, model: CanvasModel, view: str, stat
                   pal: CanvasPalette) -> None:
     y = rect.bottom() - LEGEND_PX - (CAPTION_PX if state.caption else 0) + 6
     x = rect.left() + MARGIN_PX
-    p.setFont(_font(11))
+    p.setFont(_font(11 * _text_scale(rect)))
     metrics = QFontMetricsF(p.font())
     for label, color, dashed in _legend_items(model, view, pal):
         width = 14 + 5 + metrics.horizontalAdvance(label) + 16
