@@ -16,7 +16,7 @@ from .design import Design, Layer, axis_name
 from .evaluation import IDENTITY, AxisGeometry, Evaluation, LayerContext, Refusal
 from .layers import CATALOG, did_you_mean
 from .layers.common import LayerType
-from .receptive_field import AxisSources, FieldMap, compose, dependency_positions, merge
+from .receptive_field import AxisSources, FieldMap, Runs, coalesce, compose, dependency_runs, merge
 
 ERROR = "error"
 WARNING = "warning"
@@ -150,33 +150,43 @@ class Analysis:
         if not target.computed or target.field_maps is None:
             return None
         ndim = len(target.output_shape) - 1  # type: ignore[arg-type]
-        needed: dict[int, list[set[int]]] = {index: [{p} for p in position]}
+        needed: dict[int, list[Runs]] = {index: [[(p, p)] for p in position]}
         for j in range(index, -1, -1):
-            sets = needed.pop(j, None)
-            if sets is None:
+            runs = needed.pop(j, None)
+            if runs is None:
                 continue
             r = self.layers[j]
             assert r.input_shape is not None
             if r.sources == IDENTITY or r.sources is None:
-                prev = sets
+                prev = runs
             else:
-                prev = [dependency_positions(src, s, size)
-                        for src, s, size in zip(r.sources, sets, r.input_shape[1:])]
+                prev = [dependency_runs(src, axis_runs, size)
+                        for src, axis_runs, size in zip(r.sources, runs, r.input_shape[1:])]
             _union_into(needed, j - 1, prev)
             if r.joined_index is not None:
-                _union_into(needed, r.joined_index, [set(s) for s in sets])
-        sets = needed.get(-1, [set()] * ndim)
-        if any(not s for s in sets):
+                _union_into(needed, r.joined_index, runs)
+        found = needed.get(-1, [[]] * ndim)
+        if any(not axis_runs for axis_runs in found):
             return None
-        return tuple((min(s), max(s)) for s in sets)
+        return tuple((axis_runs[0][0], axis_runs[-1][1]) for axis_runs in found)
 
 
-def _union_into(needed: dict[int, list[set[int]]], key: int, sets: list[set[int]]) -> None:
+def _union_into(needed: dict[int, list[Runs]], key: int, runs: list[Runs]) -> None:
     if key in needed:
-        for mine, more in zip(needed[key], sets):
-            mine |= more
+        needed[key] = [coalesce(mine + more) for mine, more in zip(needed[key], runs)]
     else:
-        needed[key] = [set(s) for s in sets]
+        needed[key] = [list(axis_runs) for axis_runs in runs]
+
+
+#: PyTorch cannot describe a float32 tensor of this many bytes or more (its sizes are int64).
+MAX_TENSOR_BYTES = 2**63
+
+
+def _check_tensor_size(shape: tuple[int, ...], what: str) -> None:
+    """Refuse a tensor too large for PyTorch to even describe (numel x 4 bytes >= 2^63)."""
+    if prod(shape) * 4 >= MAX_TENSOR_BYTES:
+        raise Refusal("tensor-size", f"the {what} {'×'.join(map(str, shape))} would hold {float(prod(shape)):.3g} "
+                      "values, more than PyTorch can address (2^63 bytes)", "use smaller sizes")
 
 
 def check_input(design: Design) -> list[Diagnostic]:
@@ -193,6 +203,11 @@ def check_input(design: Design) -> list[Diagnostic]:
             problems.append(f"{label} must be at least 1, not {value}")
         elif value > MAX_INT:
             problems.append(f"{label} is out of range: {describe(value)} is larger than {MAX_INT}")
+    if not problems:
+        try:
+            _check_tensor_size(spec.shape, "input")
+        except Refusal as refusal:
+            problems.append(refusal.message)
     return [Diagnostic(ERROR, None, "input", p) for p in problems]
 
 
@@ -288,6 +303,7 @@ def _evaluate_layer(
                        joined_shape)
     try:
         evaluation = layer_type.rule(ctx)
+        _check_tensor_size(evaluation.output_shape, "output")
     except Refusal as refusal:
         return refused([refusal])
     diagnostics = [Diagnostic(WARNING, layer.name, n.rule, n.message, n.suggestion, n.axis) for n in evaluation.notes]

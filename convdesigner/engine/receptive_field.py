@@ -17,8 +17,8 @@ period P and shift Q, so it is stored as P values of low and high. Definitions u
   up-sampling).
 * **start**: (low(0) + high(0)) / 2, the centre of output unit 0's field in input coordinates.
 
-`dependency_intervals` gives, for one output position, the exact interval of input positions it depends
-on *with* the borders (padding excluded), for the GUI's highlight.
+`dependency_runs` gives, for output positions, the exact input positions they depend on *with* the borders
+(padding excluded), as runs; `Analysis.dependency_interval` uses it for the GUI's highlight.
 """
 
 from __future__ import annotations
@@ -30,6 +30,10 @@ from math import gcd
 
 #: The longest period a field map may have before the engine stops tracking that field (and says so).
 PERIOD_LIMIT = 4096
+#: The most terms one layer's field composition may scan before the engine stops tracking the field.
+WORK_LIMIT = 1 << 20
+#: Runs of positions a dependency set may hold before it is widened to its hull (see `dependency_runs`).
+RUN_LIMIT = 4096
 
 Progression = tuple[int, int, int]  # first, step, count: the positions first, first + step, ...
 
@@ -169,6 +173,23 @@ class FieldMap:
         assert hi is not None
         return lo + self.shift * q, hi + self.shift * q
 
+    def range_extreme(self, first: int, count: int, lowest: bool) -> int | None:
+        """min of low(x) (max of high(x)) over the run x = first .. first + count - 1, count <= period,
+        from sparse tables built once per map (for long periods only)."""
+        tables = self.__dict__.get("_tables")
+        if tables is None:
+            tables = (_sparse_table(self.low, self.shift, True), _sparse_table(self.high, self.shift, False))
+            object.__setattr__(self, "_tables", tables)
+        q, r = divmod(first, self.period)
+        levels = tables[0 if lowest else 1]
+        level = (count).bit_length() - 1
+        row = levels[level]
+        a, b = row[r], row[r + count - (1 << level)]
+        value = min(a, b) if lowest else max(a, b)
+        if value in (_INF, -_INF):
+            return None
+        return int(value) + self.shift * q
+
     @property
     def size(self) -> int:
         return max((h - lo + 1 for lo, h in zip(self.low, self.high) if lo is not None and h is not None), default=0)
@@ -189,20 +210,47 @@ def _extreme_over(field: FieldMap, first: int, step: int, count: int, lowest: bo
     """min of low(x) (or max of high(x)) over x = first + step * n, n in 0..count-1.
 
     Because low(x + P) = low(x) + Q with Q >= 0, the minimum is reached within the first P / gcd(step, P)
-    terms and the maximum within the last as many, so long kernels cost no more than short ones.
+    terms and the maximum within the last as many, so long kernels cost no more than short ones; a long
+    contiguous run over a long period is answered from the map's range tables in constant time.
     """
     P = field.period
+    if P == 1:
+        value = field.low[0] if lowest else field.high[0]
+        if value is None:
+            return None
+        return value + field.shift * (first if lowest else first + step * (count - 1))
     terms = min(count, P // gcd(step, P) if step else 1)
+    if step == 1 and terms > _SCAN_LIMIT:
+        start = first if lowest else first + count - terms
+        return field.range_extreme(start, terms, lowest)
     best: int | None = None
     for n in range(terms):
-        x = first + step * (n if lowest else count - 1 - n)
-        b = field.bounds(x)
+        b = field.bounds(first + step * (n if lowest else count - 1 - n))
         if b is None:
             continue
         value = b[0] if lowest else b[1]
         if best is None or (value < best if lowest else value > best):
             best = value
     return best
+
+
+_SCAN_LIMIT = 32  # runs longer than this over a long period use the range tables
+_INF = float("inf")
+
+
+def _sparse_table(values: tuple[int | None, ...], shift: int, lowest: bool) -> list[list[float]]:
+    """Range-minimum (or maximum) tables over two periods of a map's low (or high) values."""
+    blank = _INF if lowest else -_INF
+    row: list[float] = [blank if v is None else v for v in values]
+    row += [blank if v is None else v + shift for v in values]
+    pick = min if lowest else max
+    levels = [row]
+    width = 1
+    while 2 * width <= len(values):
+        prev = levels[-1]
+        levels.append([pick(prev[j], prev[j + width]) for j in range(len(prev) - width)])
+        width *= 2
+    return levels
 
 
 def _reduce(period: int, shift: int, low: list[int | None], high: list[int | None]) -> FieldMap:
@@ -234,6 +282,10 @@ def compose(field: FieldMap, sources: AxisSources) -> FieldMap | None:
     if period > PERIOD_LIMIT:
         return None
     shift = Q * sources.shift_in * repeat // P
+    if P > _SCAN_LIMIT:
+        probe = sources.sources(0) or sources.sources(period - 1)
+        if probe and probe[1] != 1 and period * min(probe[2], P // gcd(probe[1], P)) > WORK_LIMIT:
+            return None  # a dilated kernel over a very long period: too costly to follow exactly
     low: list[int | None] = []
     high: list[int | None] = []
     for y in range(period):
@@ -269,18 +321,72 @@ def merge(a: FieldMap, b: FieldMap) -> FieldMap | None:
     return _reduce(period, shift, low, high)
 
 
-def clipped(prog: Progression | None, size: int) -> Iterable[int]:
+Runs = list[tuple[int, int]]  # sorted, disjoint, non-adjacent inclusive intervals of positions
+
+
+def clipped(prog: Progression | None, size: int) -> range:
     """The positions of a progression that fall inside 0..size-1 (the real input, not its padding)."""
     if prog is None:
         return range(0)
     first, step, count = prog
     if step == 0:
         return range(first, first + 1) if 0 <= first < size else range(0)
-    lo_n = max(0, -(first // step)) if first < 0 else 0
+    lo_n = -(first // step) if first < 0 else 0
     hi_n = min(count - 1, (size - 1 - first) // step)
     if hi_n < lo_n:
         return range(0)
     return range(first + lo_n * step, first + hi_n * step + 1, step)
+
+
+def coalesce(runs: Runs) -> Runs:
+    """Sort runs and merge those that overlap or touch."""
+    runs.sort()
+    merged: Runs = []
+    for lo, hi in runs:
+        if merged and lo <= merged[-1][1] + 1:
+            if hi > merged[-1][1]:
+                merged[-1] = (merged[-1][0], hi)
+        else:
+            merged.append((lo, hi))
+    return merged
+
+
+def _add_positions(out: Runs, positions: range) -> None:
+    if not positions:
+        return
+    if positions.step == 1 or len(positions) > RUN_LIMIT:
+        out.append((positions[0], positions[-1]))  # contiguous, or so many gaps that only the hull is kept
+    else:
+        out.extend((x, x) for x in positions)
+
+
+def dependency_runs(sources: AxisSources, outputs: Runs, input_size: int) -> Runs:
+    """The input positions (borders included, padding excluded) the given output runs read, as runs.
+
+    Exact for every realistic layer; two safeguards keep absurd sizes fast, at the price of widening a
+    set to its hull: an output run longer than RUN_LIMIT is taken from its ends' sources (exact whenever
+    neighbouring windows overlap or touch, as they do when the kernel covers the stride), and a set of
+    more than RUN_LIMIT separate runs is replaced by its hull.
+    """
+    out: Runs = []
+    period = sources.period_out
+    for a, b in outputs:
+        if b - a < RUN_LIMIT:
+            for y in range(a, b + 1):
+                _add_positions(out, clipped(sources.sources(y), input_size))
+        else:
+            ends = [clipped(sources.sources(y), input_size)
+                    for y in (*range(a, a + period), *range(b - period + 1, b + 1))]
+            ends = [r for r in ends if r]
+            if ends:
+                lo, hi = min(r[0] for r in ends), max(r[-1] for r in ends)
+                out.append((lo, hi))
+        if len(out) > 4 * RUN_LIMIT:
+            out = coalesce(out)
+    out = coalesce(out)
+    if len(out) > RUN_LIMIT:
+        out = [(out[0][0], out[-1][1])]
+    return out
 
 
 def dependency_positions(sources: AxisSources, outputs: Iterable[int], input_size: int) -> set[int]:

@@ -69,10 +69,11 @@ def dropped_input_note(ctx: LayerContext, g: AxisGeometry, axis: int) -> Note | 
         return None
     name = ctx.axis(axis)
     remainder = unvisited_size(g.i, g.k, g.s, g.p_low, g.p_high, g.d)
+    units = axis_unit(name, dropped)
+    what = units.split(" ", 1)[1] if dropped == 1 else units  # "input row", "2 input rows"
     return Note(
         "stride-drops-input",
-        f"the last {axis_unit(name, dropped)} on axis {name} {'is' if dropped == 1 else 'are'} "
-        f"never visited: "
+        f"the last {what} on axis {name} {'is' if dropped == 1 else 'are'} never visited: "
         f"(i + p_low + p_high - d(k - 1) - 1) mod s = {remainder} with stride {g.s}",
         f"feed {g.i - dropped} or {g.i - dropped + g.s} on axis {name}, or pad by {g.s - remainder} more",
         axis,

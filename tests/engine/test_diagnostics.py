@@ -1,0 +1,182 @@
+"""Diagnostics, never exceptions: messages name the layer and the rule, layers after an error are not
+computed, the stride-drops-input warning counts the lost units, and absurd values are refused quickly."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from convdesigner.engine import CATALOG, Design, InputSpec, Layer, analyze
+from convdesigner.engine.analysis import ERROR, WARNING
+
+
+def run(shape: tuple[int, ...], *layers: Layer):
+    return analyze(Design("d", InputSpec(shape[0], shape[1:]), tuple(layers)))
+
+
+def test_kernel_too_large_names_layer_rule_and_axis() -> None:
+    analysis = run((3, 9, 20),
+                   Layer.make("Conv2d", "conv1", out_channels=4, kernel_size=1), Layer.make("ReLU", "relu1"),
+                   Layer.make("Conv2d", "conv3", out_channels=4, kernel_size=7, dilation=2, padding=1),
+                   Layer.make("ReLU", "relu3"), Layer.make("Conv2d", "conv4", out_channels=4, kernel_size=1))
+    assert not analysis.ok and analysis.output_shape is None
+    (error,) = analysis.errors
+    assert error.layer == "conv3" and error.rule == "kernel-fits" and error.severity == ERROR
+    assert (error.axis, error.argument) == (0, "kernel_size")
+    assert error.text == ("conv3: kernel 7 (dilated 13) is larger than the padded input 11 on axis H; pad by 2 more "
+                          "in total on axis H, use a kernel of at most 6 or a dilation of at most 1, or feed an "
+                          "input of at least 11")
+    # The layers before the error are computed, the erring one and everything after are not.
+    assert [r.computed for r in analysis.layers] == [True, True, False, False, False]
+    for r in analysis.layers[3:]:
+        assert r.output_shape is None and r.params is None and r.receptive_field is None and not r.diagnostics
+    assert analysis.layers[2].input_shape == (4, 9, 20)
+
+
+def test_kernel_suggestion_without_dilation() -> None:
+    (error,) = run((1, 4), Layer.make("Conv1d", "c", out_channels=1, kernel_size=6)).errors
+    assert error.text == ("c: kernel 6 is larger than the padded input 4 on axis L; pad by 2 more in total on "
+                          "axis L, use a kernel of at most 4, or feed an input of at least 6")
+
+
+@pytest.mark.parametrize("shape,layer,text", [
+    ((3, 8), Layer.make("Conv1d", "c", out_channels=4, kernel_size=3, stride=3),
+     "c: the last 2 input positions on axis L are never visited: (i + p_low + p_high - d(k - 1) - 1) mod s = 2 "
+     "with stride 3; feed 6 or 9 on axis L, or pad by 1 more"),
+    ((3, 9, 8), Layer.make("MaxPool2d", "pool", kernel_size=2),
+     "pool: the last input row on axis H is never visited: (i + p_low + p_high - d(k - 1) - 1) mod s = 1 "
+     "with stride 2; feed 8 or 10 on axis H, or pad by 1 more"),
+    ((3, 8, 7, 10), Layer.make("Conv3d", "c", out_channels=1, kernel_size=3, stride=[1, 2, 4]),
+     "c: the last 3 input columns on axis W are never visited: (i + p_low + p_high - d(k - 1) - 1) mod s = 3 "
+     "with stride 4; feed 7 or 11 on axis W, or pad by 1 more"),
+])
+def test_stride_drops_input_warning_counts_units(shape: tuple[int, ...], layer: Layer, text: str) -> None:
+    analysis = run(shape, layer)
+    assert analysis.ok
+    (warning,) = analysis.warnings
+    assert warning.severity == WARNING and warning.rule == "stride-drops-input"
+    assert warning.text == text
+
+
+def test_no_warning_when_only_padding_is_unvisited() -> None:
+    # Figure 2.7: the unvisited unit is padding, not data.
+    assert not run((1, 6, 6), Layer.make("Conv2d", "c", out_channels=1, kernel_size=3, stride=2, padding=1)).warnings
+    # ceil_mode covers the remainder.
+    assert not run((1, 5, 5), Layer.make("MaxPool2d", "p", kernel_size=2, ceil_mode=True)).warnings
+
+
+@pytest.mark.parametrize("layer,rule,fragment", [
+    (Layer.make("ConvTranspose2d", "t", out_channels=2, kernel_size=3, stride=2, output_padding=2), "output-padding",
+     "t: output_padding 2 must be smaller than the stride 2 or the dilation 1 on axis H"),
+    (Layer.make("ConvTranspose2d", "t", out_channels=2, kernel_size=1, padding=5), "transposed-size",
+     "t: padding 5 crops the whole output on axis H"),
+    (Layer.make("Conv2d", "c", out_channels=4, kernel_size=3, groups=2), "groups",
+     "c: groups (2) must divide in_channels (3)"),
+    (Layer.make("Conv2d", "c", out_channels=4, kernel_size=3, stride=2, padding="same"), "same-padding",
+     "c: padding='same' needs stride 1 on every axis"),
+    (Layer.make("Conv2d", "c", out_channels=4, kernal_size=3), "argument",
+     "c: Conv2d has no argument 'kernal_size'; did you mean 'kernel_size'?"),
+    (Layer.make("Conv2D", "c", out_channels=4, kernel_size=3), "type",
+     "c: unknown layer type 'Conv2D'; did you mean 'Conv2d'?"),
+    (Layer.make("MaxPool2d", "p", kernel_size=3, padding=2), "pool-padding",
+     "p: padding 2 is more than half the kernel 3 on axis H"),
+    (Layer.make("Conv1d", "c", out_channels=4, kernel_size=3), "rank",
+     "c: Conv1d needs an input with channels and 1 spatial axis, but it receives 3×9×8 (2 spatial axes); "
+     "use Conv2d"),
+    (Layer.make("Conv2d", "c", in_channels=4, out_channels=4, kernel_size=3), "width",
+     "c: in_channels is 4 but the incoming tensor has 3 channels"),
+    (Layer.make("Conv2d", "c", out_channels=4, kernel_size=[3, 3, 3]), "argument",
+     "c: kernel_size must be one integer or 2 (one per spatial axis), not a list of 3 items"),
+    (Layer.make("Conv2d", "c", out_channels=4, kernel_size=True), "argument",
+     "c: kernel_size must be an integer or a list of 2 integers, not the boolean true"),
+    (Layer.make("Conv2d", "c", out_channels=4, kernel_size=10**100), "argument",
+     "c: kernel_size is out of range: a 101-digit number is larger than 2147483647"),
+    (Layer.make("Upsample", "u", scale_factor=float("nan")), "argument",
+     "u: scale_factor must be a positive number, not the number nan"),
+    (Layer.make("Upsample", "u", size=4, recompute_scale_factor=True), "upsample-size",
+     "u: recompute_scale_factor has no meaning with an explicit size"),
+    (Layer.make("InstanceNorm2d", "n"), None, None),
+])
+def test_error_messages(layer: Layer, rule: str | None, fragment: str | None) -> None:
+    analysis = run((3, 9, 8), layer)
+    if rule is None:
+        assert analysis.ok
+        return
+    error = analysis.errors[0]
+    assert error.rule == rule, [e.text for e in analysis.errors]
+    assert error.text.startswith(fragment)
+
+
+def test_instance_norm_on_a_single_unit_is_refused() -> None:
+    (error,) = run((3, 1, 1), Layer.make("InstanceNorm2d", "n")).errors
+    assert error.rule == "instance-norm-size"
+    assert error.text.startswith("n: InstanceNorm2d needs more than one spatial unit per channel")
+
+
+def test_duplicate_name() -> None:
+    analysis = run((3, 9, 8), Layer.make("Conv2d", "c", out_channels=4, kernel_size=3), Layer.make("ReLU", "c"))
+    assert analysis.errors[0].text == "c: the name 'c' is already used by layer 1; give every layer its own name"
+
+
+def test_input_problems() -> None:
+    analysis = analyze(Design("d", InputSpec(0, (5, -1)), (Layer.make("ReLU", "r"),)))
+    assert [d.text for d in analysis.errors] == ["input: channels must be at least 1, not 0",
+                                                 "input: size on axis W must be at least 1, not -1"]
+    assert not analysis.layers[0].computed
+    huge = analyze(Design("d", InputSpec(1, (2**31 - 1,) * 3), ()))
+    assert huge.errors[0].rule == "input" and "more than PyTorch can address" in huge.errors[0].message
+
+
+def test_outputs_beyond_int64_are_refused() -> None:
+    (error,) = run((1, 2**31 - 1, 2**20), Layer.make("Upsample", "u", scale_factor=2**20)).errors
+    assert error.rule == "tensor-size" and error.layer == "u"
+    assert "more than PyTorch can address (2^63 bytes)" in error.message
+
+
+ABSURD = [10**9, -(10**9), 10**100, 2**31, 0, -1, 1.5, float("inf"), float("nan"), True, "x", "", None, [],
+          [10**9] * 3, [[1, 2]] * 3, {"a": 1}]
+
+
+@pytest.mark.parametrize("type_name", sorted(CATALOG))
+def test_absurd_values_give_diagnostics_not_exceptions(type_name: str) -> None:
+    """Every argument of every layer type, set to absurd values: analyze() and dependency_interval() never
+    raise, and every error names the layer and a rule."""
+    layer_type = CATALOG[type_name]
+    ndim = layer_type.ndim or 2
+    shape = (4, *(6,) * ndim)
+    base: dict[str, Any] = {a.name: _plausible(a.name) for a in layer_type.arguments if a.required}
+    for argument in layer_type.arguments:
+        for value in ABSURD:
+            layer = Layer.make(type_name, "victim", {**base, argument.name: value})
+            analysis = run(shape, Layer.make("ReLU", "before"), layer)
+            for diagnostic in analysis.diagnostics:
+                assert diagnostic.layer in ("before", "victim") and diagnostic.rule and diagnostic.message
+            result = analysis.layers[1]
+            if result.computed and result.output_shape and len(result.output_shape) > 1:
+                analysis.dependency_interval(1, (0,) * (len(result.output_shape) - 1))
+
+
+def _plausible(name: str) -> Any:
+    return {"from": "before", "num_groups": 2, "output_size": 2, "padding": 1}.get(name, 3)
+
+
+def test_long_periods_stay_fast_and_say_when_the_field_is_dropped() -> None:
+    """A 4095 -> 4096 resize has a period of 4096 output units; the field is still tracked exactly through
+    a long kernel, and dropped (with a warning, not a hang) when the next period would exceed the limit."""
+    analysis = run((1, 4095), Layer.make("Upsample", "up", size=4096, mode="linear"),
+                   Layer.make("Conv1d", "conv", out_channels=1, kernel_size=4000, padding=2000),
+                   Layer.make("Upsample", "up2", size=4095, mode="linear"))
+    assert analysis.ok
+    assert analysis.result("conv").receptive_field.size == (4001,)
+    assert analysis.result("up2").receptive_field is None
+    assert [w.rule for w in analysis.warnings] == ["field-period"]
+    assert analysis.dependency_interval(1, (0,)) == ((0, 1999),)
+
+
+def test_huge_kernels_keep_dependency_intervals_cheap() -> None:
+    analysis = run((1, 2**31 - 1), Layer.make("Conv1d", "c", out_channels=1, kernel_size=10**9, stride=3),
+                   Layer.make("ConvTranspose1d", "t", out_channels=1, kernel_size=10**8, stride=7))
+    assert analysis.ok
+    assert analysis.dependency_interval(1, (12_345_678,)) == ((0, 1_005_291_003),)
+    assert analysis.result("c").receptive_field.size == (10**9,)
