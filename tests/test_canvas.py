@@ -11,7 +11,7 @@ from PySide6.QtGui import QColor
 from convdesigner.engine.analysis import analyze
 from convdesigner.engine.design import Design, InputSpec, Layer
 from convdesigner.gui.canvas import CanvasWidget
-from convdesigner.gui.canvas.painter import MIN_CELL_PX, PaintState, stage_rect
+from convdesigner.gui.canvas.painter import MIN_CELL_PX, CanvasModel, PaintState, stage_rect
 from convdesigner.gui.canvas.palette import LIGHT
 
 
@@ -335,3 +335,14 @@ def test_keys_work_after_clicking_the_painted_area(canvas, qtbot) -> None:
     assert canvas.step() == 0
     qtbot.keyClick(canvas.view_widget, Qt.Key.Key_Right)
     assert canvas.step() == 1
+
+
+def test_scatter_history_is_what_earlier_units_wrote() -> None:
+    from convdesigner.gui.canvas.painter import _written_before
+
+    up = Layer.make("ConvTranspose2d", "up", {"out_channels": 1, "kernel_size": 3, "stride": 2, "padding": 1})
+    f = CanvasModel(analyze(design(up, size=(3, 3))), 0).frames
+    for step in range(f.scatter_step_count):
+        replayed = {w.position for earlier in range(step) for w in f.scatter_frame(earlier).writes}
+        blocks = _written_before(f, f.input_of(step))
+        assert {(r, c) for rows, cols in blocks for r in rows for c in cols} == replayed

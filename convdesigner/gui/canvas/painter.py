@@ -59,8 +59,6 @@ HEADER_PX = 64.0
 LEGEND_PX = 26.0
 CAPTION_PX = 22.0
 MARGIN_PX = 10.0
-#: The scatter view tints what earlier steps wrote while that takes at most this many writes to replay.
-SCATTER_HISTORY_LIMIT = 20000
 #: Width of the column that holds the receptive-field miniature.
 FIELD_COLUMN_PX = 128.0
 
@@ -620,12 +618,10 @@ def _paint_scatter(p: QPainter, stage: QRectF, cam: Camera, model: CanvasModel, 
     _paint_grid(p, stage, cam, g_in, pal, pal.input, pal.input_line)
     _paint_grid(p, stage, cam, g_out, pal, pal.output, pal.output_line)
     frame = f.scatter_frame(step)
-    if step * len(frame.writes) <= SCATTER_HISTORY_LIMIT:  # what the earlier input units wrote
-        written = {display(w.position) for earlier in range(step) for w in f.scatter_frame(earlier).writes}
-        for rr, cc in written:
-            if g_out.rows.kind(rr) == DATA and g_out.cols.kind(cc) == DATA:  # cropped cells stay padding-white
-                p.fillRect(_cell_rect(cam, g_out, rr, cc), pal.output_done)
-        _cell_lines(p, stage, cam, g_out, 0, g_out.height, 0, g_out.width, pal.output_line)
+    written = _written_before(f, frame.source)
+    if written is not None:  # what the earlier input units wrote (kept cells; cropped ones stay white)
+        _paint_written(p, cam, g_out, written, pal.output_done)
+        _cell_lines(p, stage, cam, g_out, 0, g_out.height, 0, g_out.width, pal.output_line, blocks=True)
     for track, is_row in ((g_out.rows, True), (g_out.cols, False)):  # what the padding crops
         for lo, n in ((0, track.pad_low), (track.pad_low + track.size, track.pad_high)):
             if n > 0:
@@ -657,6 +653,45 @@ def _paint_scatter(p: QPainter, stage: QRectF, cam: Camera, model: CanvasModel, 
     _paint_hover_scatter(p, cam, f, g_in, g_out, frame.source, state, pal)
     _paint_text_cells(p, stage, cam, g_in, state, pal)
     _paint_text_cells(p, stage, cam, g_out, state, pal)
+
+
+def _written_before(f: LayerFrames, source: tuple[int, ...]) -> list[tuple[set[int], set[int]]] | None:
+    """The uncropped output cells that the input units before ``source`` (row-major) write, as a union of
+    (rows, cols) products: the full input rows above it, then its own row up to it. Separable per axis, so
+    the cost follows the output's side, not the steps before. None for 3-D layers."""
+    axes = f.scatter_axes
+    if axes is None or f.ndim == 3:
+        return None
+
+    def span(axis, count: int) -> set[int]:
+        return {u for x in range(count) for u in axis.writes(x)}
+
+    if f.ndim == 1:
+        return [({0}, span(axes[0], source[0]))]
+    (rows, cols), (x0, x1) = axes, source
+    return [(span(rows, x0), span(cols, cols.i)), (set(rows.writes(x0)), span(cols, x1))]
+
+
+def _runs(values: set[int]) -> list[tuple[int, int]]:
+    """Sorted integers as [start, end) runs of consecutive values."""
+    runs: list[tuple[int, int]] = []
+    for v in sorted(values):
+        if runs and runs[-1][1] == v:
+            runs[-1] = (runs[-1][0], v + 1)
+        else:
+            runs.append((v, v + 1))
+    return runs
+
+
+def _paint_written(p: QPainter, cam: Camera, g: Grid, blocks: list[tuple[set[int], set[int]]],
+                   color: QColor) -> None:
+    """Fill the kept cells of each (rows x cols) block with one rectangle per pair of runs."""
+    keep_r = set(range(max(0, g.rows.pad_low), g.rows.pad_low + g.rows.size))
+    keep_c = set(range(max(0, g.cols.pad_low), g.cols.pad_low + g.cols.size))
+    for rows, cols in blocks:
+        for r0, r1 in _runs(rows & keep_r):
+            for c0, c1 in _runs(cols & keep_c):
+                p.fillRect(_cell_rect(cam, g, r0, c0, r1 - r0, c1 - c0), color)
 
 
 def _paint_hover_scatter(p: QPainter, cam: Camera, f: LayerFrames, g_in: Grid, g_out: Grid,
