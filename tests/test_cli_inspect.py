@@ -1,0 +1,175 @@
+"""``convdesigner inspect FILE [--json]`` as users run it: the table, the JSON contract of issue 2, the exit
+codes (0 valid, 1 design errors or an unreadable file, 2 usage), no traceback ever, and no Qt."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from convdesigner import assets
+from convdesigner.cli import main
+from convdesigner.figures import example_designs, paper_figures
+
+EXAMPLES = Path(str(assets.resource("examples")))
+GENERATOR = EXAMPLES / "dcgan-generator.yaml"
+
+TOP_KEYS = {"name", "input", "output", "total_params", "total_macs", "total_activations", "errors", "layers"}
+LAYER_KEYS = {"name", "type", "input", "output", "params", "macs", "activations", "receptive_field",
+              "equivalent_convolution", "errors", "warnings"}
+
+
+def inspect(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run([sys.executable, "-m", "convdesigner", "inspect", *map(str, args)],
+                            capture_output=True, text=True, timeout=60)
+    assert "Traceback" not in result.stderr and "Traceback" not in result.stdout
+    return result
+
+
+@pytest.fixture(scope="module")
+def generator_json() -> dict:
+    result = inspect(GENERATOR, "--json")
+    assert result.returncode == 0 and result.stderr == ""
+    return json.loads(result.stdout)
+
+
+def test_table_lists_every_layer_and_the_totals() -> None:
+    result = inspect(GENERATOR)
+    assert result.returncode == 0 and result.stderr == ""
+    lines = result.stdout.splitlines()
+    assert lines[0] == "Generator: input 100×1×1"
+    assert lines[1].split() == ["#", "name", "type", "output", "field", "params", "MACs", "notes"]
+    rows = {line.split()[1]: line.split() for line in lines[3:17]}
+    assert list(rows)[:3] == ["up1", "bn1", "relu1"] and len(rows) == 14
+    assert rows["up1"][:6] == ["1", "up1", "ConvTranspose2d", "512×4×4", "4×4", "819,200"]
+    assert rows["tanh"][3] == "3×64×64"
+    assert "output 3×64×64   parameters 3,576,704   MACs 104,628,224" in result.stdout
+
+
+def test_json_has_the_contract_keys(generator_json: dict) -> None:
+    assert set(generator_json) == TOP_KEYS
+    assert all(set(layer) == LAYER_KEYS for layer in generator_json["layers"])
+    assert generator_json["name"] == "Generator"
+    assert generator_json["input"] == [100, 1, 1] and generator_json["output"] == [3, 64, 64]
+    assert generator_json["total_params"] == 3_576_704
+    assert generator_json["errors"] == []
+
+
+def test_json_values_for_the_dcgan_generator(generator_json: dict) -> None:
+    layers = {layer["name"]: layer for layer in generator_json["layers"]}
+    up = [layers[f"up{n}"] for n in range(1, 6)]
+    widths = [100, 512, 256, 128, 64, 3]
+    sizes = [1, 4, 8, 16, 32, 64]
+    for n, layer in enumerate(up):
+        assert layer["type"] == "ConvTranspose2d"
+        assert layer["input"] == [widths[n], sizes[n], sizes[n]]
+        assert layer["output"] == [widths[n + 1], sizes[n + 1], sizes[n + 1]]
+        assert layer["params"] == widths[n] * widths[n + 1] * 16  # bias=False
+        # A transposed convolution does in_channels x out_channels x k^2 MACs per *input* unit.
+        assert layer["macs"] == sizes[n] ** 2 * widths[n] * widths[n + 1] * 16
+        assert layer["activations"] == widths[n + 1] * sizes[n + 1] ** 2
+    assert generator_json["total_macs"] == sum(layer["macs"] for layer in up) == 104_628_224
+    assert layers["bn1"]["params"] == 1024 and layers["bn1"]["macs"] == 0
+    assert layers["up1"]["equivalent_convolution"] == {
+        "input": [1, 1], "padding": [[3, 3], [3, 3]], "kernel_size": [4, 4], "dilation": [1, 1], "stride": [1, 1]}
+    # k=4, s=2, p=1 over 4x4: stretched to 7 (one zero between units), padded by d(k-1)-p = 2 on each side.
+    assert layers["up2"]["equivalent_convolution"] == {
+        "input": [7, 7], "padding": [[2, 2], [2, 2]], "kernel_size": [4, 4], "dilation": [1, 1], "stride": [1, 1]}
+    assert layers["bn1"]["equivalent_convolution"] is None
+    field = layers["up2"]["receptive_field"]
+    assert field["jump"] == [0.5, 0.5] and isinstance(field["jump"][0], float)  # a fraction is a float
+    assert field["start"] == [-2, -2] and isinstance(field["start"][0], int)  # a whole number an int
+    assert all(layer["errors"] == [] and layer["warnings"] == [] for layer in layers.values())
+
+
+def test_json_fields_of_a_down_sampling_stack_and_null_after_flatten() -> None:
+    result = inspect(EXAMPLES / "vgg16.yaml", "--json")
+    assert result.returncode == 0
+    layers = {layer["name"]: layer for layer in json.loads(result.stdout)["layers"]}
+    assert layers["conv1_1"]["receptive_field"] == {"size": [3, 3], "jump": [1, 1], "start": [0, 0]}
+    assert layers["pool1"]["receptive_field"] == {"size": [6, 6], "jump": [2, 2], "start": [0.5, 0.5]}
+    assert layers["pool5"]["receptive_field"]["size"] == [212, 212]
+    assert layers["flatten"]["receptive_field"] is None and layers["fc8"]["receptive_field"] is None
+    assert layers["flatten"]["output"] == [25088] and layers["fc8"]["output"] == [1000]
+    assert all(layer["equivalent_convolution"] is None for layer in layers.values())
+
+
+def test_a_paper_figure_gives_its_equivalent_convolution() -> None:
+    result = inspect(EXAMPLES / "paper" / "figure-4.7.yaml", "--json")
+    [layer] = json.loads(result.stdout)["layers"]
+    assert layer["input"] == [1, 3, 3] and layer["output"] == [1, 6, 6]
+    assert layer["equivalent_convolution"] == {  # stretched 5x5, p' = 1 and a = 1 more on the high side
+        "input": [5, 5], "padding": [[1, 2], [1, 2]], "kernel_size": [3, 3], "dilation": [1, 1], "stride": [1, 1]}
+
+
+def test_a_design_with_errors_exits_1_with_the_json_still_printed(tmp_path: Path) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text("convdesigner: 1\nname: Broken\ninput: {channels: 1, size: [4, 4]}\nlayers:\n"
+                    "  - {type: Conv2d, name: ok, out_channels: 2, kernel_size: 3}\n"
+                    "  - {type: Conv2d, name: big, out_channels: 2, kernel_size: 7}\n"
+                    "  - {type: ReLU, name: after}\n")
+    result = inspect(path, "--json")
+    assert result.returncode == 1 and result.stderr == ""
+    report = json.loads(result.stdout)
+    ok, big, after = report["layers"]
+    assert ok["output"] == [2, 2, 2] and ok["errors"] == []
+    assert big["output"] is None and big["errors"] and big["errors"][0].startswith("big: ")
+    assert "kernel" in big["errors"][0]
+    assert after["output"] is None and after["params"] is None and after["receptive_field"] is None
+    assert report["output"] is None
+    table = inspect(path)
+    assert table.returncode == 1 and "error: big: " in table.stdout and "not computed" in table.stdout
+
+
+def test_an_unreadable_file_exits_1_with_placed_errors(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("convdesigner: 1\ninput: {channels: 1, size: [4, 4]}\nlayers:\n  - {type: Conv2D}\n")
+    result = inspect(path)
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.strip() == f"{path}:4:12: unknown layer type 'Conv2D' (did you mean 'Conv2d'?)"
+    result = inspect(path, "--json")
+    assert result.returncode == 1
+    report = json.loads(result.stdout)
+    assert set(report) == TOP_KEYS and report["layers"] == [] and report["name"] is None
+    assert report["errors"] == [f"{path}:4:12: unknown layer type 'Conv2D' (did you mean 'Conv2d'?)"]
+    garbage = tmp_path / "garbage.yaml"
+    garbage.write_bytes(bytes(range(256)) * 4)
+    result = inspect(garbage)
+    assert result.returncode == 1 and f"{garbage}:1:1: this is a binary file" in result.stderr
+
+
+@pytest.mark.parametrize("args", [
+    ("missing.yaml",),
+    (GENERATOR, "--bogus"),
+    (),
+    (EXAMPLES,),  # a folder
+])
+def test_usage_errors_exit_2(args: tuple) -> None:
+    result = inspect(*args)
+    assert result.returncode == 2
+    assert result.stdout == "" and result.stderr.strip()
+
+
+def test_every_bundled_design_inspects_cleanly(capsys: pytest.CaptureFixture[str]) -> None:
+    paths = [Path(str(e.path)) for e in example_designs()] + [Path(str(f.resource)) for f in paper_figures()]
+    for path in paths:
+        assert main(["inspect", str(path), "--json"]) == 0, path
+        report = json.loads(capsys.readouterr().out)
+        assert report["errors"] == [] and all(not layer["errors"] for layer in report["layers"])
+
+
+def test_inspect_does_not_import_qt() -> None:
+    code = (
+        "import sys\n"
+        "from convdesigner.cli import main\n"
+        f"assert main(['inspect', {str(GENERATOR)!r}]) == 0\n"
+        f"assert main(['inspect', {str(GENERATOR)!r}, '--json']) == 0\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'shiboken6', 'pyqtgraph', 'torch'))\n"
+        "print('HEAVY:' + ','.join(heavy), file=sys.stderr)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip().splitlines()[-1] == "HEAVY:"
