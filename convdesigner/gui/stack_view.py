@@ -162,13 +162,21 @@ class StackView(QTableView):
         header = self.horizontalHeader()
         header.setHighlightSections(False)
         header.setStretchLastSection(False)
-        header.setSectionResizeMode(INDEX, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(INDEX, QHeaderView.ResizeMode.Fixed)  # sized by fit_index_column, not per row
         for column in (NAME, TYPE, OUTPUT, PARAMS):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(ARGUMENTS, QHeaderView.ResizeMode.Stretch)
         self.fit_columns()
         self.selectionModel().selectionChanged.connect(self._selection_changed)
         model.modelReset.connect(self.fit_columns)
+        model.rowsInserted.connect(self.fit_index_column)
+        model.rowsRemoved.connect(self.fit_index_column)
+
+    def fit_index_column(self, *_args) -> None:
+        """Room for the icon and the largest row number (recomputed when rows come or go, not per edit)."""
+        digits = len(str(max(1, self.model().rowCount())))
+        icon = self.iconSize().width() if self.iconSize().isValid() else 16
+        self.setColumnWidth(INDEX, self.fontMetrics().horizontalAdvance("0" * digits) + max(icon, 16) + 18)
 
     def fit_columns(self) -> None:
         """Size the name, type, output and parameter columns to what they hold (at least a sensible width,
@@ -176,6 +184,7 @@ class StackView(QTableView):
         width = self.fontMetrics().horizontalAdvance
         minimum = {NAME: width("conv10__"), TYPE: width("Conv2d____"), OUTPUT: width("64×32×32__"),
                    PARAMS: width("Params__")}
+        self.fit_index_column()
         most = width("ConvTranspose2d____")
         for column, least in minimum.items():
             self.setColumnWidth(column, min(max(least, self.sizeHintForColumn(column) + 6), max(least, most)))
@@ -190,6 +199,9 @@ class StackView(QTableView):
     def select_rows(self, rows: list[int]) -> None:
         """Select these rows (and make the first current and visible)."""
         model = self.model()
+        current = self.selectionModel().currentIndex()
+        if rows and rows == self.selected_rows() and current.isValid() and current.row() == rows[0]:
+            return  # already so: no scrolling, no refresh
         selection = QItemSelection()
         for row in rows:
             selection.select(model.index(row, 0), model.index(row, model.columnCount() - 1))

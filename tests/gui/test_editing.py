@@ -139,7 +139,8 @@ def test_warnings_are_marked(make_ui, qtbot):
     ui.click_row(0)
     assert ui.window.properties.banner.isVisibleTo(ui.window)
     assert "Warning" in ui.window.properties.banner.text()
-    assert ui.window.statusBar().currentMessage().startswith("Warning: c: the last 1 input position")
+    message = ui.window.statusBar().currentMessage()
+    assert message.startswith("Warning: c: the last input") and "never visited" in message
 
 
 def test_inferred_width_can_be_set_and_reset(ui, qtbot):

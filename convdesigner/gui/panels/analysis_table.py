@@ -148,7 +148,7 @@ class PlotHost(QWidget):
         self._layout.addWidget(self._loading)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
-        self._timer.setInterval(0)
+        self._timer.setInterval(30)  # coalesces a burst of edits into one redraw
         self._timer.timeout.connect(self.refresh_now)
 
     @property

@@ -113,8 +113,16 @@ class ParametersPanel(QWidget):
         xs = [r.index + 1 for r in layers]
         heights = [float(metric(r) or 0) for r in layers]
         brushes = [HIGHLIGHT if r.index == self._selected else SERIES[0] for r in layers]
+        shown = (xs, heights, brushes, self.metric.currentText())
+        if shown == getattr(self, "_shown", None):
+            return  # redrawing bars is the costly part: skip when nothing changed
+        self._shown = shown
         self._bars.setOpts(x=xs, height=heights, width=0.8, brushes=brushes, pen=None)
-        self._plot.setLabel("left", self.metric.currentText())
-        if xs:
-            self._plot.setXRange(0.3, len(xs) + 0.7, padding=0)
-            self._plot.setYRange(0, max(heights) * 1.05 if max(heights) > 0 else 1, padding=0)
+        label = self.metric.currentText()
+        ranges = (len(xs), max(heights) if heights else 0.0)
+        if (label, ranges) != getattr(self, "_ranges", None):  # axes repaint on any change: only when needed
+            self._ranges = (label, ranges)
+            self._plot.setLabel("left", label)
+            if xs:
+                self._plot.setXRange(0.3, len(xs) + 0.7, padding=0)
+                self._plot.setYRange(0, ranges[1] * 1.05 if ranges[1] > 0 else 1, padding=0)

@@ -115,7 +115,12 @@ class ReceptiveFieldPanel(QWidget):
 
         from .plot_style import SERIES
 
-        xs, sizes, jumps, ndim = self._series()
+        series = self._series()
+        if series == getattr(self, "_shown", None):
+            self._update_marker(len(series[0]))
+            return  # redrawing is the costly part (axes, symbols): skip when the fields did not change
+        self._shown = series
+        xs, sizes, jumps, ndim = series
         distinct = [a for a in range(ndim) if a == 0 or sizes[a] != sizes[0] or jumps[a] != jumps[0]]
         if len(self._curves) != len(distinct):
             for curve in self._curves:
@@ -136,9 +141,13 @@ class ReceptiveFieldPanel(QWidget):
         for curve, jump_curve, axis in zip(self._curves, self._jump_curves, distinct):
             curve.setData(xs, sizes[axis])
             jump_curve.setData(xs, jumps[axis])
+        self._update_marker(len(xs))
+
+    def _update_marker(self, points: int) -> None:
         selected = self._selected
-        visible = selected is not None and selected < len(xs) - 1
+        visible = selected is not None and selected < points - 1
         for marker in (self._size_marker, self._jump_marker):
-            marker.setVisible(visible)
-            if visible:
+            if marker.isVisible() != visible:
+                marker.setVisible(visible)
+            if visible and marker.value() != selected + 1:
                 marker.setValue(selected + 1)
