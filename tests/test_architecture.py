@@ -7,8 +7,24 @@ import sys
 
 import pytest
 
-PURE_MODULES = ["convdesigner.engine", "convdesigner.io.design_file", "convdesigner.io.report", "convdesigner.cli",
-                "convdesigner.commands.inspect"]
+PURE_MODULES = [
+    "convdesigner.engine",
+    "convdesigner.engine.numeric",
+    "convdesigner.engine.frames",
+    "convdesigner.engine.tools.mirror",
+    "convdesigner.engine.tools.solve",
+    "convdesigner.engine.tools.sizes",
+    "convdesigner.io.design_file",
+    "convdesigner.io.report",
+    "convdesigner.io.torch_export",
+    "convdesigner.figures",
+    "convdesigner.cli",
+    "convdesigner.commands.inspect",
+    "convdesigner.commands.export",
+    "convdesigner.commands.mirror",
+    "convdesigner.commands.solve",
+    "convdesigner.commands.sizes",
+]
 
 
 @pytest.mark.parametrize("module", PURE_MODULES)
