@@ -146,9 +146,10 @@ class CanvasModel:
     analysis: Analysis | None
     index: int | None
     frames: LayerFrames | None = None
-    _overlap: dict | None = field(default=None, repr=False)
+    _overlap: tuple | None = field(default=None, repr=False)
     _matrix: object | None = field(default=None, repr=False)
     _fields: dict = field(default_factory=dict, repr=False)
+    _images: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         if self.analysis is not None and self.index is not None and 0 <= self.index < len(self.analysis.layers):
@@ -185,10 +186,27 @@ class CanvasModel:
             return step
         return f.scatter_step_for(step) if new == SCATTER else f.direct_step_for(step)
 
-    def overlap(self) -> dict:
-        if self._overlap is None and self.frames is not None:
-            self._overlap = self.frames.overlap()
-        return self._overlap or {}
+    def overlap_axes(self) -> tuple[tuple[int, ...], ...]:
+        """Per axis, how many (input, tap) pairs reach each output unit; a cell's overlap is their product
+        (the layer is separable), so the canvas never builds the full table of a large layer."""
+        if self._overlap is None and self.frames is not None and self.frames.scatter_axes is not None:
+            self._overlap = tuple(a.counts() for a in self.frames.scatter_axes)
+        return self._overlap or ()
+
+    def overlap_values(self) -> list[int]:
+        """The distinct overlap counts, smallest first."""
+        values = {1}
+        for counts in self.overlap_axes():
+            values = {v * c for v in values for c in set(counts)}
+        return sorted(values)
+
+    def cached_image(self, key: tuple, build: Callable[[], QImage]) -> QImage:
+        """An image the painter draws often (overlap heat map, matrix), built once per key."""
+        if key not in self._images:
+            if len(self._images) > 8:
+                self._images.clear()
+            self._images[key] = build()
+        return self._images[key]
 
     def matrix(self):
         if self._matrix is None and self.frames is not None:
@@ -737,18 +755,38 @@ def _heat(pal: CanvasPalette, value: int, top: int) -> QColor:
                   round(a.blue() + (b.blue() - a.blue()) * t))
 
 
+def _overlap_image(model: CanvasModel, depth: int, pal: CanvasPalette) -> QImage:
+    """The heat map of one depth slice: a pixel per output cell, coloured by its overlap count."""
+    f = model.frames
+    assert f is not None
+    axes = model.overlap_axes()
+    top = max(model.overlap_values())
+    factor = axes[0][depth] if f.ndim == 3 else 1
+    rows = axes[-2] if f.ndim > 1 else (1,)
+    cols = axes[-1]
+    palette: dict[int, bytes] = {}
+    lines = []
+    for cr in rows:
+        pixels = []
+        for cc in cols:
+            n = factor * cr * cc
+            if n not in palette:
+                color = _heat(pal, n, top)
+                palette[n] = bytes((color.red(), color.green(), color.blue(), color.alpha()))
+            pixels.append(palette[n])
+        lines.append(b"".join(pixels))
+    data = b"".join(lines)
+    image = QImage(data, len(cols), len(rows), 4 * len(cols), QImage.Format.Format_RGBA8888)
+    return image.copy()  # own the pixels (the bytes object goes away)
+
+
 def _paint_overlap(p: QPainter, stage: QRectF, cam: Camera, model: CanvasModel, g: Grid, step: int,
                    state: PaintState, pal: CanvasPalette) -> None:
     f = model.frames
     assert f is not None
-    counts = model.overlap()
-    top = max(counts.values(), default=1)
     output = f.output_of(step)
-    image = QImage(g.width, g.height, QImage.Format.Format_ARGB32)
-    image.fill(pal.background)
-    plane = {display(cell): n for cell, n in counts.items() if f.ndim < 3 or cell[0] == output[0]}
-    for (r, c), n in plane.items():
-        image.setPixelColor(c, r, _heat(pal, n, top))
+    depth = output[0] if f.ndim == 3 else 0
+    image = model.cached_image(("overlap", state.dark, depth), lambda: _overlap_image(model, depth, pal))
     p.drawImage(_cell_rect(cam, g, 0, 0, g.height, g.width), image)
     _paint_grid_lines(p, stage, cam, g, pal.output_line)
     r, c = display(output)
@@ -756,12 +794,16 @@ def _paint_overlap(p: QPainter, stage: QRectF, cam: Camera, model: CanvasModel, 
     _outline(p, current, pal.window, 2.5)
     _locator(p, current, pal.window)
     if cam.scale >= TEXT_CELL_PX and state.cell_text is None:
+        axes = model.overlap_axes()
+        top = max(model.overlap_values())
+        factor = axes[0][depth] if f.ndim == 3 else 1
+        rows = axes[-2] if f.ndim > 1 else (1,)
         r0, r1, c0, c1 = _visible(stage, cam, g)
         if (r1 - r0) * (c1 - c0) <= 4096:
             p.setFont(_font(min(14.0, cam.scale * 0.45), bold=True))
             for rr in range(r0, r1):
                 for cc in range(c0, c1):
-                    n = plane.get((rr, cc), 0)
+                    n = factor * rows[rr] * axes[-1][cc]
                     p.setPen(QColor("#ffffff") if top and n / top > 0.55 else QColor("#15191d"))
                     p.drawText(_cell_rect(cam, g, rr, cc), Qt.AlignmentFlag.AlignCenter, str(n))
     _paint_text_cells(p, stage, cam, g, state, pal)
@@ -792,15 +834,18 @@ def _paint_matrix(p: QPainter, stage: QRectF, cam: Camera, model: CanvasModel, g
     f = model.frames
     m = model.matrix()
     assert f is not None and m is not None
-    image = QImage(g.width, g.height, QImage.Format.Format_ARGB32)
-    image.fill(pal.padding)
-    band_color = QColor(pal.output)
-    for c in range(g.width):
-        image.setPixelColor(c, step, band_color)
-    for (r, c) in m.entries:
-        image.setPixelColor(c, r, pal.tap if r == step else pal.input)
-    p.drawImage(_cell_rect(cam, g, 0, 0, g.height, g.width), image)
+    def build() -> QImage:
+        image = QImage(g.width, g.height, QImage.Format.Format_ARGB32)
+        image.fill(pal.padding)
+        for (r, c) in m.entries:
+            image.setPixelColor(c, r, pal.input)
+        return image
+
+    p.drawImage(_cell_rect(cam, g, 0, 0, g.height, g.width), model.cached_image(("matrix", state.dark), build))
     band = _cell_rect(cam, g, step, 0, 1, g.width)
+    p.fillRect(band, pal.output)
+    for c in m.row(step):
+        p.fillRect(_cell_rect(cam, g, step, c), pal.tap)
     _paint_grid_lines(p, stage, cam, g, pal.padding_line)
     # the flattened input, one input row per group of columns (row-major order)
     width = f.input_size[-1]
@@ -940,8 +985,7 @@ def _legend_items(model: CanvasModel, view: str, pal: CanvasPalette) -> list[tup
                 items.append(("cropped by padding", pal.cropped, True))
         items.append(("hover: outputs using it" if view == DIRECT else "hover", pal.hover, False))
     elif view == OVERLAP:
-        counts = model.overlap()
-        values = sorted(set(counts.values()))
+        values = model.overlap_values()
         items.append((f"taps per output cell: {', '.join(map(str, values[:8]))}", pal.current, False))
         if 0 in values:
             items.append(("never reached", pal.unvisited, False))
