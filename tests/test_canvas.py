@@ -346,3 +346,30 @@ def test_scatter_history_is_what_earlier_units_wrote() -> None:
         replayed = {w.position for earlier in range(step) for w in f.scatter_frame(earlier).writes}
         blocks = _written_before(f, f.input_of(step))
         assert {(r, c) for rows, cols in blocks for r in rows for c in cols} == replayed
+
+
+def test_overlap_and_matrix_views_paint_their_numbers(canvas) -> None:
+    up = Layer.make("ConvTranspose2d", "up", {"out_channels": 1, "kernel_size": 3, "stride": 2})
+    canvas.show_layer(analyze(design(up, size=(2, 2))), 0)  # figure 4.5: overlap 1, 2 or 4
+    canvas.set_view("overlap")
+    assert canvas.model.overlap_values() == [1, 2, 4]
+    image = canvas.view_widget.grab().toImage()
+
+    def at(row: int, col: int, dx: int = -12) -> QColor:  # off the count's digits
+        center = cell_center(canvas, "output", row, col)
+        return image.pixelColor(center.x() + dx, center.y())
+
+    one, two, four = at(0, 1), at(0, 2), at(2, 2)
+    assert one.lightness() > two.lightness() > four.lightness()  # more taps: darker
+    assert at(4, 4) == one and at(1, 2) == two
+    canvas.set_view("matrix")
+    canvas.set_step(6)  # Cᵀ row 6: output (1, 1), written by input (0, 0) only
+    image = canvas.view_widget.grab().toImage()
+    corner = round(canvas.view_widget.current_camera().scale / 2) - 3  # off the tap's label
+
+    def near_corner(c: int) -> QColor:
+        center = cell_center(canvas, "matrix", 6, c)
+        return image.pixelColor(center.x() - corner, center.y() - corner)
+
+    row = [near_corner(c) for c in range(4)]
+    assert row[0] == LIGHT.tap and row[1] == row[2] == row[3] == LIGHT.output
