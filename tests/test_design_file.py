@@ -104,6 +104,13 @@ def test_any_text_and_number_round_trips(name: str, description: str, layer_name
     assert loads(dumps(design)) == design
 
 
+def test_keys_in_any_order_load_as_save_writes_them() -> None:
+    shuffled = loads(HEAD + "layers:\n  - {bias: false, kernel_size: 3, type: Conv2d, out_channels: 4, name: c}\n")
+    assert shuffled.layers[0].args == (("out_channels", 4), ("kernel_size", 3), ("bias", False))
+    assert loads(dumps(shuffled)) == shuffled
+    assert "  - {type: Conv2d, name: c, out_channels: 4, kernel_size: 3, bias: false}" in dumps(shuffled)
+
+
 def test_a_lone_surrogate_is_saved_as_the_replacement_character() -> None:
     design = Design("D\ud800", InputSpec(1, (4,)))
     assert loads(dumps(design)).name == "D\ufffd"
@@ -379,8 +386,8 @@ _VALUES = st.recursive(
 
 @given(type_name=st.sampled_from(sorted(CATALOG)), data=st.data())
 def test_any_argument_values_give_a_design_or_placed_errors(type_name: str, data: st.DataObject) -> None:
-    """Whatever a file holds under a layer, loading gives a design (which the engine then analyses without
-    raising) or errors with their places, never an exception."""
+    """Whatever a file holds under a layer, loading gives a design (which saves and loads back the same, and
+    which the engine analyses without raising) or errors with their places, never an exception."""
     names = list(CATALOG[type_name].argument_names) + ["name", "bogus"]
     arguments = data.draw(st.dictionaries(st.sampled_from(names), _VALUES, max_size=4))
     layers = [{"type": "Conv2d", "name": "c", "out_channels": 2, "kernel_size": 1}, {"type": type_name, **arguments}]
@@ -391,4 +398,5 @@ def test_any_argument_values_give_a_design_or_placed_errors(type_name: str, data
     except DesignFileError as error:
         assert all(PLACED.match(m) for m in error.messages)
         return
+    assert loads(dumps(design)) == design
     analyze(design)

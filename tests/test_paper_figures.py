@@ -5,6 +5,8 @@ canvas and the numbers mode read."""
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import sys
 from fractions import Fraction
 from pathlib import Path
 
@@ -199,3 +201,12 @@ def test_a_broken_index_is_refused_naming_the_entry(tmp_path: Path, monkeypatch:
     index.write_text('- {figure: "2.1", chapter: 2, title: t, file: f.yaml, layer: conv, view: direct, zoom: 2}\n')
     with pytest.raises(ValueError, match="entry 1: unknown key 'zoom'"):
         paper_figures()
+
+
+def test_the_figures_module_needs_no_qt() -> None:
+    code = ("import sys\nfrom convdesigner import figures\nfigures.load_figure(figures.paper_figures()[0])\n"
+            "figures.example_designs()\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'pyqtgraph', 'torch')))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

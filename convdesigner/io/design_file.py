@@ -590,7 +590,10 @@ def _layer(reader: _Reader, item: _Mapping, value: dict[str, Any], ndim: int, na
         reader.problem(f"the name '{name}' is already used by layer {seen[name]}", _child(item, "name"))
         return None
     seen[name] = position
-    args = {k: v for k, v in value.items() if k not in ("type", "name")}
+    order = {key: n for n, key in enumerate(CATALOG[type_name].argument_names)}
+    given = [key for key in value if key not in ("type", "name")]
+    # In the catalog's order, as dumps() writes them, so that a loaded design equals its saved-and-loaded copy.
+    args = {key: value[key] for key in sorted(given, key=lambda key: order.get(key, len(order)))}
     out_of_range = set()
     for key, argument in args.items():
         node = _child(item, key)
