@@ -21,7 +21,8 @@ from PySide6.QtGui import QGuiApplication, QImage, QPainter
 
 from convdesigner.engine.analysis import analyze
 from convdesigner.engine.design import Design, InputSpec, Layer
-from convdesigner.gui.canvas.painter import CanvasModel, PaintState, paint
+from convdesigner.gui.canvas.layout import CanvasModel, PaintState
+from convdesigner.gui.canvas.painter import paint
 
 SIZE = (1000, 640)
 TARGET_MS = {8: 5.0, 32: 5.0, 224: 16.0}

@@ -60,7 +60,7 @@ def test_scatter_view_has_one_frame_per_input_position(design_file: Path, tmp_pa
 
 def test_frames_beyond_the_cap_are_sampled_evenly(tmp_path: Path) -> None:
     from convdesigner.gui.canvas.export import GIF_FRAME_CAP, gif_steps, write_gif
-    from convdesigner.gui.canvas.painter import CanvasModel, PaintState
+    from convdesigner.gui.canvas.layout import CanvasModel, PaintState
 
     steps = gif_steps(1000)
     assert len(steps) == GIF_FRAME_CAP == 400
@@ -76,7 +76,7 @@ def test_frames_beyond_the_cap_are_sampled_evenly(tmp_path: Path) -> None:
 
 def test_cancelling_removes_the_partial_file(tmp_path: Path) -> None:
     from convdesigner.gui.canvas.export import ExportCancelled, write_gif
-    from convdesigner.gui.canvas.painter import CanvasModel, PaintState
+    from convdesigner.gui.canvas.layout import CanvasModel, PaintState
 
     analysis = analyze(Design("d", InputSpec(1, (8, 8)), (Layer.make("Conv2d", "c", {"out_channels": 1,
                                                                                        "kernel_size": 3}),)))
@@ -89,7 +89,7 @@ def test_cancelling_removes_the_partial_file(tmp_path: Path) -> None:
 
 def test_png_and_svg_of_the_current_frame(tmp_path: Path) -> None:
     from convdesigner.gui.canvas.export import write_png, write_svg
-    from convdesigner.gui.canvas.painter import CanvasModel, PaintState
+    from convdesigner.gui.canvas.layout import CanvasModel, PaintState
 
     analysis = analyze(Design("d", InputSpec(1, (5, 5)), (Layer.make("Conv2d", "c", {"out_channels": 1,
                                                                                        "kernel_size": 3}),)))

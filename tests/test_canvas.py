@@ -11,7 +11,8 @@ from PySide6.QtGui import QColor
 from convdesigner.engine.analysis import analyze
 from convdesigner.engine.design import Design, InputSpec, Layer
 from convdesigner.gui.canvas import CanvasWidget
-from convdesigner.gui.canvas.painter import MIN_CELL_PX, CanvasModel, PaintState, stage_rect
+from convdesigner.gui.canvas.layout import CanvasModel, PaintState, stage_rect
+from convdesigner.gui.canvas.painter import MIN_CELL_PX
 from convdesigner.gui.canvas.palette import LIGHT
 
 
@@ -156,7 +157,7 @@ def test_the_view_survives_an_edit(canvas) -> None:
 
 def test_a_layer_without_a_window_shows_a_summary(canvas, qtbot) -> None:
     canvas.show_layer(analyze(design(conv(), Layer.make("ReLU", "relu"))), 1)
-    from convdesigner.gui.canvas.painter import summary_lines
+    from convdesigner.gui.canvas.chrome import summary_lines
 
     lines = summary_lines(canvas.model)
     assert lines[0].startswith("relu") and "1×4×4  →  1×4×4" in lines
@@ -168,7 +169,7 @@ def test_a_layer_without_a_window_shows_a_summary(canvas, qtbot) -> None:
 
 
 def test_a_layer_with_errors_says_so(canvas) -> None:
-    from convdesigner.gui.canvas.painter import summary_lines
+    from convdesigner.gui.canvas.chrome import summary_lines
 
     analysis = analyze(design(conv(kernel_size=9)))
     assert not analysis.ok
@@ -268,7 +269,7 @@ def test_gallery_opens_a_figure_in_its_view(canvas, qtbot) -> None:
 
 
 def test_adaptive_pooling_summary_shows_its_windows(canvas) -> None:
-    from convdesigner.gui.canvas.painter import summary_lines
+    from convdesigner.gui.canvas.chrome import summary_lines
 
     pool = Layer.make("AdaptiveAvgPool2d", "gap", {"output_size": [3, 4]})
     canvas.show_layer(analyze(design(pool, size=(14, 20))), 0)

@@ -85,7 +85,7 @@ def run(options: argparse.Namespace) -> int:
 
     app = QGuiApplication.instance() or QGuiApplication([sys.argv[0]])  # noqa: F841 (keeps Qt alive)
     from ..gui.canvas.export import write_gif
-    from ..gui.canvas.painter import CanvasModel, PaintState
+    from ..gui.canvas.layout import CanvasModel, PaintState
 
     model = CanvasModel(analysis, index)
     if options.view not in model.views():

@@ -15,7 +15,8 @@ from dataclasses import dataclass, replace
 from PySide6.QtCore import QRectF, QSize
 from PySide6.QtGui import QImage, QPainter
 
-from .painter import CanvasModel, PaintState, paint
+from .layout import CanvasModel, PaintState
+from .painter import paint
 
 #: The most frames a GIF holds; longer animations are sampled evenly down to this many.
 GIF_FRAME_CAP = 400

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from ...engine.analysis import analyze
 from .export import render_frame
-from .painter import CanvasModel, PaintState
+from .layout import CanvasModel, PaintState
 
 THUMBNAIL = (160, 96)
 PREVIEW = (560, 340)

@@ -30,7 +30,8 @@ from PySide6.QtWidgets import (
 )
 
 from ...engine.frames import DIRECT, MATRIX, OVERLAP, SCATTER, VIEWS
-from .painter import Camera, CanvasModel, CellText, PaintState, paint, stage_rect
+from .layout import Camera, CanvasModel, CellText, PaintState, stage_rect
+from .painter import paint
 
 #: Frames per second the speed menu offers.
 SPEEDS = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0)

@@ -1,0 +1,269 @@
+"""The canvas's words: the header (layer, view, per-axis numbers and the paper's relationship, step,
+channels), the grid titles, the legend, the caption line, the receptive-field miniature, and the friendly
+summary shown for layers without a sliding window."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFontMetricsF, QPainter
+
+from ...engine.design import axis_name
+from ...engine.frames import (
+    DIRECT,
+    MATRIX,
+    OVERLAP,
+    SCATTER,
+    kernel_shape,
+)
+from ...engine.layers import CATALOG
+from ...engine.receptive_field import Resample
+from .draw import elided, font, locator, outline
+from .layout import CAPTION_PX, FIELD_COLUMN_PX, LEGEND_PX, MARGIN_PX, Camera, CanvasModel, Grid, PaintState
+from .palette import CanvasPalette
+
+VIEW_TITLES = {
+    DIRECT: "direct view",
+    SCATTER: "scatter view: each input unit writes a kernel-sized patch",
+    OVERLAP: "overlap: how many kernel taps reach each output cell",
+    MATRIX: "the convolution as a sparse matrix (section 4.1)",
+}
+
+
+def paint_titles(p: QPainter, stage: QRectF, cam: Camera, grids: list[Grid], pal: CanvasPalette) -> None:
+    p.setFont(font(12))
+    p.setPen(pal.muted)
+    for g in grids:
+        x, y = cam.px(g.x, g.y)
+        size = f"{g.width}" if g.height == 1 else f"{g.height}×{g.width}"
+        text = f"{g.title}  {size}" if g.name != "matrix" else g.title
+        p.drawText(QPointF(x, y - 6), text)
+
+
+def _axis_labels(model: CanvasModel, view: str) -> list[str]:
+    """One label per distinct axis: 'H, W: i=5 k=3 s=2 p=1 d=1 → o=3 · relationship 6 (...)'."""
+    f = model.frames
+    assert f is not None
+    labels: dict[str, list[str]] = {}
+    for axis, g in enumerate(f.geometry):
+        pad = f"p={g.p_low}" if g.p_low == g.p_high else f"p=({g.p_low}, {g.p_high})"
+        if g.transposed:
+            eq = g.equivalent
+            assert eq is not None
+            pad_eq = f"p'={eq.pad_low}" if eq.pad_low == eq.pad_high else f"p'=({eq.pad_low}, {eq.pad_high})"
+            text = (f"i'={g.i} k={g.k} s={g.s} p={g.p_low}" + (f" a={g.a}" if g.a else "")
+                    + (f" d={g.d}" if g.d != 1 else "") + f" → o'={g.o}")
+            if view != SCATTER:
+                text += f"  ·  stretched ĩ'={eq.input_size}, {pad_eq}, stride 1"
+        else:
+            text = f"i={g.i} k={g.k} s={g.s} {pad}" + (f" d={g.d}" if g.d != 1 else "") + f" → o={g.o}"
+            if g.ceil_mode:
+                text += " (ceil mode)"
+        text += f"  ·  {g.relationship}"
+        labels.setdefault(text, []).append(axis_name(axis, f.ndim))
+    return [f"{', '.join(axes)}: {text}" for text, axes in labels.items()]
+
+
+def paint_header(p: QPainter, rect: QRectF, model: CanvasModel, view: str, step: int,
+                  pal: CanvasPalette) -> None:
+    f = model.frames
+    result = model.result
+    assert f is not None and result is not None
+    x = rect.left() + MARGIN_PX
+    y = rect.top() + 17
+    title = f"{result.name}  ·  {result.type}  ·  {f.kind}"
+    if view == DIRECT and f.transposed:
+        title += "  ·  as a direct convolution: stretched input, flipped kernel"
+    elif view != DIRECT:
+        title += f"  ·  {VIEW_TITLES[view]}"
+    k = _text_scale(rect)
+    p.setFont(font(13 * k, bold=True))
+    p.setPen(pal.text)
+    elided(p, title, x, y, rect.width() - 2 * MARGIN_PX)
+    p.setFont(font(12 * k))
+    p.setPen(pal.text)
+    labels = _axis_labels(model, view)
+    elided(p, "    ".join(labels), x, y + 18, rect.width() - 2 * MARGIN_PX)
+    total = model.step_count(view)
+    if view == SCATTER:
+        position = f.scatter_frame(step).source
+        where = f"step {step + 1} / {total}: input {_tuple(position)}"
+    else:
+        where = f"step {step + 1} / {total}: output {_tuple(f.output_of(step))}"
+    channels = f"channels {result.input_shape[0]} → {result.output_shape[0]}"
+    shape = kernel_shape(result)
+    if shape is not None:
+        order = "in × out/groups × k" if f.transposed else "out × in/groups × k"
+        channels += f"  ·  kernel {'×'.join(map(str, shape))}" + (f" ({order})" if f.ndim < 3 else "")
+    else:
+        channels += "  ·  each channel pooled on its own"
+    if f.ndim == 3 and view != SCATTER:
+        z = f.output_of(step)[0]
+        depth = f.tracks[0].window(z)
+        channels += f"  ·  output depth slice {z + 1} / {f.output_size[0]} (window on padded depth {depth[0]}–{depth[-1]})"
+    p.setPen(pal.muted)
+    elided(p, f"{where}    {channels}", x, y + 36, rect.width() - 2 * MARGIN_PX)
+
+
+def _text_scale(rect: QRectF) -> float:
+    """Header and legend text shrink a little in narrow frames (a small GIF), never below 80 %."""
+    return max(0.8, min(1.0, rect.width() / 900))
+
+
+def _tuple(position: tuple[int, ...]) -> str:
+    return "(" + ", ".join(map(str, position)) + ")"
+
+
+def _legend_items(model: CanvasModel, view: str, pal: CanvasPalette) -> list[tuple[str, QColor, bool]]:
+    f = model.frames
+    assert f is not None
+    items: list[tuple[str, QColor, bool]] = []
+    if view in (DIRECT, SCATTER):
+        items.append(("input", pal.input, False))
+        has_padding = any(t.pad_low > 0 or t.pad_high > 0 for t in f.tracks) if view == DIRECT else False
+        if has_padding:
+            items.append(("zero padding", pal.padding, True))
+        if view == DIRECT and f.transposed and any(g.s > 1 for g in f.geometry):
+            items.append(("inserted zeros", pal.zero, False))
+        items.append(("kernel taps" if view == DIRECT else "input unit", pal.tap, False))
+        if view == DIRECT and any(len(t.unvisited_range()) for t in f.tracks):
+            items.append(("never visited", pal.unvisited, False))
+        items.append(("output", pal.output, False))
+        items.append(("being produced" if view == DIRECT else "written patch", pal.current, False))
+        if view == SCATTER:
+            items.insert(-1, ("written by earlier units", pal.output_done, False))
+            if any(a.offset > 0 for a in f.scatter_axes or ()):
+                items.append(("cropped by padding", pal.cropped, True))
+        items.append(("hover: outputs using it" if view == DIRECT else "hover", pal.hover, False))
+    elif view == OVERLAP:
+        values = model.overlap_values()
+        items.append((f"taps per output cell: {', '.join(map(str, values[:8]))}", pal.current, False))
+        if 0 in values:
+            items.append(("never reached", pal.unvisited, False))
+        ks = [(g.k, g.s) for g in f.geometry]
+        if any(k % s for k, s in ks):
+            items.append(("uneven: k is not a multiple of s (checkerboard)", pal.output, False))
+    else:
+        items.append(("entry: the kernel tap joining output row and input column", pal.input, False))
+        items.append(("current output cell's row", pal.tap, False))
+    return items
+
+
+def paint_legend(p: QPainter, rect: QRectF, model: CanvasModel, view: str, state: PaintState,
+                  pal: CanvasPalette) -> None:
+    y = rect.bottom() - LEGEND_PX - (CAPTION_PX if state.caption else 0) + 6
+    x = rect.left() + MARGIN_PX
+    p.setFont(font(11 * _text_scale(rect)))
+    metrics = QFontMetricsF(p.font())
+    for label, color, dashed in _legend_items(model, view, pal):
+        width = 14 + 5 + metrics.horizontalAdvance(label) + 16
+        if x + width > rect.right() - MARGIN_PX:
+            break
+        swatch = QRectF(x, y, 14, 14)
+        p.fillRect(swatch, color)
+        outline(p, swatch, pal.padding_line if dashed else pal.muted, 1, dashed)
+        p.setPen(pal.text)
+        p.drawText(QPointF(x + 19, y + 11.5), label)
+        x += width
+    if state.caption:
+        p.setFont(font(13, mono=True))
+        p.setPen(pal.text)
+        elided(p, state.caption, rect.left() + MARGIN_PX, rect.bottom() - 8, rect.width() - 2 * MARGIN_PX)
+
+
+def paint_field(p: QPainter, stage: QRectF, model: CanvasModel, output: tuple[int, ...],
+                 pal: CanvasPalette) -> None:
+    """A miniature of the network input with the current output cell's exact receptive field."""
+    analysis = model.analysis
+    if analysis is None:
+        return
+    interval = model.field(output)
+    if interval is None:
+        return
+    size = analysis.design.input.size
+    rows, cols = (1, size[0]) if len(size) == 1 else (size[-2], size[-1])
+    (r_lo, r_hi), (c_lo, c_hi) = ((0, 0), interval[0]) if len(size) == 1 else (interval[-2], interval[-1])
+    box = FIELD_COLUMN_PX - 24
+    scale = box / max(rows, cols)
+    w, h = max(2.0, cols * scale), max(2.0, rows * scale)
+    x, y = stage.right() + 18, stage.bottom() - h - 4
+    p.fillRect(QRectF(x, y, w, h), pal.input)
+    field_rect = QRectF(x + c_lo * scale, y + r_lo * scale, max(1.5, (c_hi - c_lo + 1) * scale),
+                        max(1.5, (r_hi - r_lo + 1) * scale))
+    p.fillRect(field_rect, pal.field)
+    outline(p, QRectF(x, y, w, h), pal.input_line, 1)
+    locator(p, field_rect, pal.field.darker(140))
+    p.setFont(font(10))
+    p.setPen(pal.muted)
+    top = y - 20 - (13 if len(size) > 1 else 0)
+    p.drawText(QPointF(x, top - 13), "receptive field on")
+    p.drawText(QPointF(x, top), f"the input {'×'.join(map(str, size))}:")
+    p.setPen(pal.text)
+    if len(size) == 1:
+        p.drawText(QPointF(x, y - 5), f"{c_lo}–{c_hi}")
+    else:
+        p.drawText(QPointF(x, y - 18), f"rows {r_lo}–{r_hi}")
+        p.drawText(QPointF(x, y - 5), f"cols {c_lo}–{c_hi}")
+
+
+SUMMARIES = {
+    "Activation": "applies a function to every value on its own: the shape does not change",
+    "Normalisation": "normalises values with learned scale and shift: the shape does not change",
+    "Dropout": "zeroes random values while training: the shape does not change",
+    "Linear": "mixes features with a dense weight matrix: no sliding window",
+    "Up-sampling": "repeats or interpolates units to a larger size: a fixed resampling, no learned window",
+    "Padding": "adds zeros (or crops) at the borders",
+    "Skip connection": "joins an earlier layer's output back in",
+    "Pooling": "pools each channel over windows that adapt to the input size",
+}
+
+
+def summary_lines(model: CanvasModel) -> list[str]:
+    """The friendly text shown for a layer without a sliding window (or one with errors)."""
+    result = model.result
+    if result is None:
+        return ["Select a layer to see its sliding window."]
+    if not result.computed:
+        problems = [d.text for d in result.errors] or ["an earlier layer has errors, so this one is not computed"]
+        return [f"{result.name}  ·  {result.type}", "Not computed:"] + problems
+    layer_type = CATALOG.get(result.type)
+    shape_in = "×".join(map(str, result.input_shape or ()))
+    shape_out = "×".join(map(str, result.output_shape or ()))
+    lines = [f"{result.name}  ·  {result.type}", f"{shape_in}  →  {shape_out}"]
+    if layer_type is not None:
+        lines.append(layer_type.summary)
+        what = SUMMARIES.get(layer_type.family)
+        if what:
+            lines.append(what)
+    lines += _source_lines(result)
+    if result.params:
+        lines.append(f"{result.params:,} parameters")
+    lines.append("No sliding window to animate here: pick a convolution, pooling or transposed convolution.")
+    return lines
+
+
+def _source_lines(result, shown: int = 6) -> list[str]:
+    """For up-sampling and adaptive pooling: which input units the first output units read, per axis."""
+    sources = result.sources
+    if not isinstance(sources, tuple) or not sources or not all(isinstance(s, Resample) for s in sources):
+        return []
+    ndim = len(sources)
+    lines = []
+    for axis, (src, o) in enumerate(zip(sources, result.output_shape[1:])):
+        spans = []
+        for y in range(min(o, shown)):
+            first, step, count = src.sources(y)
+            last = first + step * (count - 1)
+            spans.append(f"{y}←{first}" if count == 1 else f"{y}←{first}–{last}")
+        more = ", …" if o > shown else ""
+        lines.append(f"axis {axis_name(axis, ndim)}: output ← input  {', '.join(spans)}{more}")
+    return lines
+
+
+def paint_summary(p: QPainter, rect: QRectF, model: CanvasModel, pal: CanvasPalette) -> None:
+    lines = summary_lines(model)
+    y = rect.center().y() - 14 * len(lines)
+    for n, line in enumerate(lines):
+        p.setFont(font(18 if n == 0 else 14, bold=n == 0))
+        p.setPen(pal.text if n < 2 else pal.muted)
+        p.drawText(QRectF(rect.left() + 20, y, rect.width() - 40, 30), Qt.AlignmentFlag.AlignHCenter, line)
+        y += 30 if n == 0 else 26

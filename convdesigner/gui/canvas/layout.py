@@ -1,0 +1,279 @@
+"""What the canvas shows for one layer, laid out: the grids of each view in *cell units* (one cell = 1.0),
+the camera that maps them to pixels (zoom and pan), hit testing, and the paint state (view, step, hover,
+options and the two hooks of the numbers mode). No painting here.
+
+The hooks (issue 9): ``PaintState.cell_text(grid, row, col)`` returns the text of a visible cell (None:
+nothing), and ``PaintState.caption`` is a line written under the canvas. ``grid`` is "input", "output" or
+"matrix"; (row, col) are the cell's place in that grid as drawn: on the direct view's input, padded
+coordinates (the stretched, padded input of a transposed convolution; `engine.frames.AxisTrack.source` maps
+them back to input units); on the scatter view's output, uncropped coordinates (`ScatterAxis.output`); a 1-D
+layer is row 0; a 3-D layer shows its last two axes. Cells get text only when at least
+`painter.TEXT_CELL_PX` wide.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from PySide6.QtCore import QRectF
+from PySide6.QtGui import QImage
+
+from ...engine.analysis import Analysis
+from ...engine.frames import (
+    DIRECT,
+    MATRIX,
+    OVERLAP,
+    SCATTER,
+    AxisTrack,
+    LayerFrames,
+    layer_frames,
+)
+
+#: The most pixels per cell the fitted view uses (small layers do not become giant).
+MAX_FIT_PX = 56.0
+#: The bands around the grids, in pixels: header (three lines), legend, caption, margins.
+HEADER_PX = 64.0
+LEGEND_PX = 26.0
+CAPTION_PX = 22.0
+MARGIN_PX = 10.0
+#: Width of the column that holds the receptive-field miniature.
+FIELD_COLUMN_PX = 128.0
+
+CellText = Callable[[str, int, int], "str | None"]
+
+
+#: A track of one cell: the row axis of a 1-D layer, drawn as one row.
+SINGLE = AxisTrack(1, 0, 0, 1, 1, 1, 1)
+
+
+@dataclass
+class PaintState:
+    """What the frame shows besides the layer: view, step (in the view's own steps), hover, options."""
+
+    view: str = DIRECT
+    step: int = 0
+    hover: tuple[str, int, int] | None = None  # (grid name, row, col) under the mouse
+    stacked: bool = False  # draw a few channel planes behind input and output (figure 1.1 / 1.3)
+    show_field: bool = True  # the receptive field of the current output cell on the network input
+    dark: bool = False
+    cell_text: CellText | None = None
+    caption: str | None = None
+    chrome: bool = True  # header, legend and field miniature (off for thumbnails)
+
+
+@dataclass
+class Camera:
+    """Pixels per cell and the pixel position of cell (0, 0)."""
+
+    scale: float
+    x: float
+    y: float
+
+    def px(self, cx: float, cy: float) -> tuple[float, float]:
+        return self.x + cx * self.scale, self.y + cy * self.scale
+
+    def cell(self, px: float, py: float) -> tuple[float, float]:
+        return (px - self.x) / self.scale, (py - self.y) / self.scale
+
+
+@dataclass
+class Grid:
+    """One grid of a view, in cell units: origin (x, y), its row and column tracks, and its role."""
+
+    name: str
+    x: float
+    y: float
+    rows: AxisTrack
+    cols: AxisTrack
+    role: str  # "input" or "output"
+    title: str = ""
+
+    @property
+    def width(self) -> int:
+        return self.cols.cells
+
+    @property
+    def height(self) -> int:
+        return self.rows.cells
+
+
+def plain_track(n: int) -> AxisTrack:
+    return AxisTrack(n, 0, 0, 1, 1, 1, n)
+
+
+def display(position: tuple[int, ...]) -> tuple[int, int]:
+    """The (row, col) a position shows at: the last two axes (a 1-D position is row 0)."""
+    if len(position) == 1:
+        return 0, position[0]
+    return position[-2], position[-1]
+
+
+@dataclass
+class CanvasModel:
+    """One layer as the canvas shows it: its frames, the grids of each view, labels; no painting state."""
+
+    analysis: Analysis | None
+    index: int | None
+    frames: LayerFrames | None = None
+    _overlap: tuple | None = field(default=None, repr=False)
+    _matrix: object | None = field(default=None, repr=False)
+    _fields: dict = field(default_factory=dict, repr=False)
+    _images: dict = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.analysis is not None and self.index is not None and 0 <= self.index < len(self.analysis.layers):
+            self.frames = layer_frames(self.analysis.layers[self.index])
+
+    @property
+    def result(self):
+        if self.analysis is None or self.index is None or not 0 <= self.index < len(self.analysis.layers):
+            return None
+        return self.analysis.layers[self.index]
+
+    # -- views and steps -------------------------------------------------------------------------
+    def views(self) -> tuple[str, ...]:
+        f = self.frames
+        if f is None:
+            return ()
+        views = [DIRECT]
+        if f.transposed:
+            views += [SCATTER, OVERLAP]
+        if f.matrix_fits():
+            views.append(MATRIX)
+        return tuple(views)
+
+    def step_count(self, view: str) -> int:
+        if self.frames is None:
+            return 0
+        return self.frames.scatter_step_count if view == SCATTER else self.frames.step_count
+
+    def convert_step(self, step: int, old: str, new: str) -> int:
+        """The step of view ``new`` that shows what ``step`` of view ``old`` shows (scatter steps are input
+        positions, every other view's are output positions)."""
+        f = self.frames
+        if f is None or (old == SCATTER) == (new == SCATTER):
+            return step
+        return f.scatter_step_for(step) if new == SCATTER else f.direct_step_for(step)
+
+    def overlap_axes(self) -> tuple[tuple[int, ...], ...]:
+        """Per axis, how many (input, tap) pairs reach each output unit; a cell's overlap is their product
+        (the layer is separable), so the canvas never builds the full table of a large layer."""
+        if self._overlap is None and self.frames is not None and self.frames.scatter_axes is not None:
+            self._overlap = tuple(a.counts() for a in self.frames.scatter_axes)
+        return self._overlap or ()
+
+    def overlap_values(self) -> list[int]:
+        """The distinct overlap counts, smallest first."""
+        values = {1}
+        for counts in self.overlap_axes():
+            values = {v * c for v in values for c in set(counts)}
+        return sorted(values)
+
+    def cached_image(self, key: tuple, build: Callable[[], QImage]) -> QImage:
+        """An image the painter draws often (overlap heat map, matrix), built once per key."""
+        if key not in self._images:
+            if len(self._images) > 8:
+                self._images.clear()
+            self._images[key] = build()
+        return self._images[key]
+
+    def matrix(self):
+        if self._matrix is None and self.frames is not None:
+            self._matrix = self.frames.matrix()
+        return self._matrix
+
+    def field(self, output: tuple[int, ...]):
+        """The exact interval of network-input positions the output cell depends on (cached)."""
+        if self.analysis is None or self.index is None:
+            return None
+        if output not in self._fields:
+            if len(self._fields) > 512:
+                self._fields.clear()
+            self._fields[output] = self.analysis.dependency_interval(self.index, output)
+        return self._fields[output]
+
+    # -- layout ----------------------------------------------------------------------------------
+    def grids(self, view: str) -> list[Grid]:
+        f = self.frames
+        if f is None:
+            return []
+        if view == SCATTER:
+            axes = f.scatter_axes or ()
+            ins = [plain_track(a.i) for a in axes]
+            outs = [AxisTrack(a.o, a.offset, a.full - a.offset - a.o, 1, 1, 1, a.o) for a in axes]
+            g_in = Grid("input", 0, 0, _rows_of(ins), _cols_of(ins), "input", "input")
+            cropped = any(a.offset > 0 or a.full > a.offset + a.o for a in axes)
+            g_out = Grid("output", 0, 0, _rows_of(outs), _cols_of(outs), "output",
+                         "output, with the parts the padding crops" if cropped else "output")
+            return _side_by_side(g_in, g_out)
+        if view == OVERLAP:
+            outs = [plain_track(o) for o in f.output_size]
+            return [Grid("output", 0, 0, _rows_of(outs), _cols_of(outs), "output", "output: taps per cell")]
+        if view == MATRIX:
+            m = self.matrix()
+            if m is None:
+                return []
+            return [Grid("matrix", 0, 0, plain_track(m.rows), plain_track(m.columns), "input",
+                         f"{'Cᵀ' if m.transposed else 'C'}: {m.rows} output cells × {m.columns} input cells")]
+        ins = f.tracks
+        outs = [plain_track(o) for o in f.output_size]
+        title = "input"
+        if f.transposed:
+            crops = any(t.pad_low < 0 or t.pad_high < 0 for t in ins)
+            title = "stretched input, cropped where p' < 0" if crops else "stretched, padded input"
+        g_in = Grid("input", 0, 0, _rows_of(ins), _cols_of(ins), "input", title)
+        g_out = Grid("output", 0, 0, _rows_of(outs), _cols_of(outs), "output", "output")
+        return _side_by_side(g_in, g_out)
+
+    def fit(self, stage: QRectF, view: str) -> Camera:
+        grids = self.grids(view)
+        if not grids:
+            return Camera(1.0, stage.left(), stage.top())
+        x0 = min(g.x for g in grids)
+        y0 = min(g.y for g in grids)
+        x1 = max(g.x + g.width for g in grids)
+        y1 = max(g.y + g.height for g in grids)
+        pad = 1.0 + 0.04 * max(x1 - x0, y1 - y0)  # room for the grid titles and the stacked planes
+        w, h = (x1 - x0) + 2 * pad, (y1 - y0) + 2 * pad
+        scale = max(0.05, min(stage.width() / w, stage.height() / h, MAX_FIT_PX))
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        return Camera(scale, stage.center().x() - cx * scale, stage.center().y() - cy * scale)
+
+    def hit(self, camera: Camera, view: str, px: float, py: float) -> tuple[str, int, int] | None:
+        """The grid cell under pixel (px, py): (grid name, row, col), or None."""
+        cx, cy = camera.cell(px, py)
+        for g in self.grids(view):
+            col, row = math.floor(cx - g.x), math.floor(cy - g.y)
+            if 0 <= col < g.width and 0 <= row < g.height:
+                return g.name, row, col
+        return None
+
+
+def _rows_of(tracks) -> AxisTrack:
+    return SINGLE if len(tracks) == 1 else tracks[-2]
+
+
+def _cols_of(tracks) -> AxisTrack:
+    return tracks[-1]
+
+
+def _side_by_side(left: Grid, right: Grid) -> list[Grid]:
+    gap = max(3.0, 0.25 * max(left.width, right.width))
+    height = max(left.height, right.height)
+    left.x, left.y = 0, (height - left.height) / 2
+    right.x, right.y = left.width + gap, (height - right.height) / 2
+    return [left, right]
+
+
+def stage_rect(rect: QRectF, state: PaintState) -> QRectF:
+    """Where the grids go: under the header, above the legend (and the caption), left of the field
+    miniature's column."""
+    if not state.chrome:
+        return rect.adjusted(4, 4, -4, -4)
+    bottom = LEGEND_PX + (CAPTION_PX if state.caption else 0)
+    right = FIELD_COLUMN_PX if state.show_field and state.view != SCATTER else 0
+    return QRectF(rect.left() + MARGIN_PX, rect.top() + HEADER_PX,
+                  max(10.0, rect.width() - 2 * MARGIN_PX - right),
+                  max(10.0, rect.height() - HEADER_PX - bottom - MARGIN_PX / 2))
