@@ -134,3 +134,14 @@ def test_a_layer_the_engine_cannot_compute_exits_1(tmp_path: Path, capsys) -> No
     broken = tmp_path / "broken.yaml"
     broken.write_text("convdesigner: 1\nname: [\n", encoding="utf-8")
     assert main(["animate", str(broken), "--layer", "conv", "-o", str(tmp_path / "x.gif")]) == 1
+
+
+def test_the_command_module_imports_no_qt() -> None:
+    """The CLI imports every command module to list them: animate must not pull Qt in until it runs."""
+    import subprocess
+    import sys
+
+    code = ("import sys, convdesigner.commands.animate, convdesigner.engine.frames\n"
+            "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'numpy', 'torch'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == ""
