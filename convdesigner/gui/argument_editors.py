@@ -151,7 +151,7 @@ class AxesEditor(ArgumentEditor):
             self.spins[0].setPrefix(f"{self._entry_labels[0]}: " if show_label else "")
 
     def _update_link_icon(self) -> None:
-        self.link.setIcon(icons.icon("link" if self._linked else "unlink"))
+        icons.set_icon(self.link, "link" if self._linked else "unlink")
         self.link.setToolTip("Same value on all axes (click to set each axis)" if self._linked
                              else "One value per axis (click to use the same on all axes)")
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import cache
 
 from PySide6.QtCore import QByteArray, QRectF, QSize, Qt
-from PySide6.QtGui import QGuiApplication, QIcon, QPainter, QPalette, QPixmap
+from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPalette, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 
 from .. import assets
@@ -40,29 +40,47 @@ def _render(renderer: QSvgRenderer, size: int, scale: float) -> QPixmap:
     return pixmap
 
 
-@cache
-def _icon(name: str, colour: str | None) -> QIcon:
+def _renderer(name: str, colour: str | None) -> QSvgRenderer:
     text = _svg_text(name)
     if colour is not None:
         text = text.replace("currentColor", colour)
-    renderer = QSvgRenderer(QByteArray(text.encode("utf-8")))
+    return QSvgRenderer(QByteArray(text.encode("utf-8")))
+
+
+@cache
+def _icon(name: str, colour: str | None, disabled: str | None) -> QIcon:
+    """The icon in ``colour``, with its disabled form drawn in ``disabled`` (the palette's disabled text
+    colour: the style's own greying is hard to tell from enabled on a dark palette)."""
     result = QIcon()
-    for size in SIZES:
-        for scale in SCALES:
-            result.addPixmap(_render(renderer, size, scale))
+    modes = [(QIcon.Mode.Normal, _renderer(name, colour))]
+    if disabled is not None:
+        modes.append((QIcon.Mode.Disabled, _renderer(name, disabled)))
+    for mode, renderer in modes:
+        for size in SIZES:
+            for scale in SCALES:
+                result.addPixmap(_render(renderer, size, scale), mode)
     return result
 
 
-def _text_colour() -> str:
+def _text_colours() -> tuple[str, str]:
+    """The palette's text colour and its disabled text colour."""
     app = QGuiApplication.instance()
     palette = app.palette() if app is not None else QPalette()  # type: ignore[union-attr]
-    return palette.color(QPalette.ColorRole.WindowText).name()
+    role = QPalette.ColorRole.WindowText
+    normal = palette.color(role)
+    disabled = palette.color(QPalette.ColorGroup.Disabled, role)
+    if disabled == normal:  # some palettes do not set it: fade towards the background
+        background = palette.color(QPalette.ColorRole.Window)
+        disabled = QColor((normal.red() + 2 * background.red()) // 3, (normal.green() + 2 * background.green()) // 3,
+                          (normal.blue() + 2 * background.blue()) // 3)
+    return normal.name(), disabled.name()
 
 
 def icon(name: str) -> QIcon:
     """The named icon from resources/icons/actions, tinted to the current palette."""
-    colour = None if name in FIXED_COLOURS else _text_colour()
-    return _icon(name, colour)
+    if name in FIXED_COLOURS:
+        return _icon(name, None, None)
+    return _icon(name, *_text_colours())
 
 
 def application_icon() -> QIcon:
@@ -79,3 +97,22 @@ def application_icon() -> QIcon:
     if result.isNull() and svg.is_file():
         return QIcon(str(svg))
     return result
+
+
+ICON_PROPERTY = "convdesignerIcon"
+
+
+def set_icon(target, name: str) -> None:
+    """Give an action or button the named icon, remembering the name so `retint` can redo it."""
+    target.setIcon(icon(name))
+    target.setProperty(ICON_PROPERTY, name)
+
+
+def retint(root) -> None:
+    """Redo every remembered icon under ``root`` in the current palette's colour (after a scheme change)."""
+    from PySide6.QtCore import QObject
+
+    for child in [root, *root.findChildren(QObject)]:
+        name = child.property(ICON_PROPERTY) if hasattr(child, "property") else None
+        if isinstance(name, str) and hasattr(child, "setIcon"):
+            child.setIcon(icon(name))

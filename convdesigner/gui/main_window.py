@@ -7,7 +7,7 @@ import importlib
 import os
 from collections.abc import Callable
 
-from PySide6.QtCore import QByteArray, QSize, Qt, QTimer
+from PySide6.QtCore import QByteArray, QEvent, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -118,7 +118,7 @@ class MainWindow(QMainWindow):
                 name: str = "") -> QAction:
         action = QAction(text, self)
         if icon:
-            action.setIcon(icons.icon(icon))
+            icons.set_icon(action, icon)
         if shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
         if tip:
@@ -147,11 +147,11 @@ class MainWindow(QMainWindow):
         self.quit_action = self._action("&Quit", self.close, None, keys.Quit, "Quit convdesigner", "quit")
         self.undo_action = self.document.undo_stack.createUndoAction(self, "&Undo")
         self.undo_action.setShortcut(QKeySequence(keys.Undo))
-        self.undo_action.setIcon(icons.icon("undo"))
+        icons.set_icon(self.undo_action, "undo")
         self.undo_action.setObjectName("undo")
         self.redo_action = self.document.undo_stack.createRedoAction(self, "&Redo")
         self.redo_action.setShortcuts([QKeySequence(keys.Redo), QKeySequence("Ctrl+Shift+Z")])
-        self.redo_action.setIcon(icons.icon("redo"))
+        icons.set_icon(self.redo_action, "redo")
         self.redo_action.setObjectName("redo")
         self.delete_action = self._stack_action(self._action("&Delete", self.delete_selected, "delete", keys.Delete,
                                                              "Delete the selected layers", "delete"))
@@ -176,7 +176,8 @@ class MainWindow(QMainWindow):
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
         file_menu.addAction(self.new_action)
-        self.template_menu = file_menu.addMenu(icons.icon("new"), "New from &Template")
+        self.template_menu = file_menu.addMenu("New from &Template")
+        icons.set_icon(self.template_menu.menuAction(), "new")
         self.template_menu.setObjectName("templateMenu")
         self.template_menu.aboutToShow.connect(self._fill_template_menu)
         self._fill_template_menu()
@@ -187,7 +188,8 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(self.save_action)
         file_menu.addAction(self.save_as_action)
-        export_menu = file_menu.addMenu(icons.icon("export"), "&Export")
+        export_menu = file_menu.addMenu("&Export")
+        icons.set_icon(export_menu.menuAction(), "export")
         export_menu.addAction(self.export_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
@@ -198,7 +200,8 @@ class MainWindow(QMainWindow):
             edit_menu.addSeparator() if action is None else edit_menu.addAction(action)
 
         layer_menu = bar.addMenu("&Layer")
-        self.add_menu = layer_menu.addMenu(icons.icon("add"), "&Add")
+        self.add_menu = layer_menu.addMenu("&Add")
+        icons.set_icon(self.add_menu.menuAction(), "add")
         self.add_menu.setObjectName("addMenu")
         self.add_menu.aboutToShow.connect(self._fill_add_menu)
         self._fill_add_menu()
@@ -226,7 +229,7 @@ class MainWindow(QMainWindow):
             toolbar.addSeparator() if action is None else toolbar.addAction(action)
         add_button = QToolButton(self)
         add_button.setObjectName("addButton")
-        add_button.setIcon(icons.icon("add"))
+        icons.set_icon(add_button, "add")
         add_button.setText("Add")
         add_button.setToolTip("Add a layer after the selection")
         add_button.setMenu(self.add_menu)
@@ -560,6 +563,13 @@ class MainWindow(QMainWindow):
             if url.isLocalFile() and url.toLocalFile().lower().endswith(DESIGN_SUFFIXES):
                 return url.toLocalFile()
         return None
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            icons.retint(self)  # the system switched between light and dark
+            self.stack.model.refresh_colours()
+            self.properties.refresh()
 
     def showEvent(self, event) -> None:
         super().showEvent(event)

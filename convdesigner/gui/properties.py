@@ -104,7 +104,7 @@ class ArgumentRow:
         self.stack.addWidget(self.editor)
         self.reset = QToolButton(parent)
         self.reset.setObjectName(f"reset_{argument.name}")
-        self.reset.setIcon(icons.icon("reset"))
+        icons.set_icon(self.reset, "reset")
         self.reset.setAutoRaise(True)
         default = "the inferred value" if argument.inferred else (
             "not set" if argument.default is None else value_text(argument.default))
@@ -198,7 +198,8 @@ class PropertiesPanel(QWidget):
         self.banner.setTextFormat(Qt.TextFormat.RichText)
         self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.banner.setMargin(6)
-        self.solve_button = QPushButton(icons.icon("solve"), "Solve padding…", self)
+        self.solve_button = QPushButton("Solve padding…", self)
+        icons.set_icon(self.solve_button, "solve")
         self.solve_button.setObjectName("solveButton")
         self.solve_button.setToolTip("Find paddings (and output paddings) that give the output size you want")
         self.solve_button.clicked.connect(self.solveRequested)

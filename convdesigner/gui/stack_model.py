@@ -112,6 +112,13 @@ class StackModel(QAbstractTableModel):
         self._links = links
         self._first_error = first_error
 
+    def refresh_colours(self) -> None:
+        """Pick up a new palette's state colours and icons."""
+        self._icons.clear()
+        self._refresh_cache()
+        if self._rows:
+            self.dataChanged.emit(self.index(0, 0), self.index(self._rows - 1, len(HEADERS) - 1))
+
     def result(self, row: int) -> LayerResult | None:
         layers = self._document.analysis.layers
         return layers[row] if 0 <= row < len(layers) else None

@@ -103,6 +103,26 @@ def test_the_app_follows_a_dark_colour_scheme(qapp, monkeypatch):
         qapp.setPalette(original)
 
 
+def _ink_lightness(icon) -> int:
+    image = icon.pixmap(24, 24).toImage()
+    inked = [image.pixelColor(x, y) for x in range(24) for y in range(24) if image.pixelColor(x, y).alpha() > 200]
+    return max(c.lightness() for c in inked)
+
+
+def test_icons_follow_a_switch_to_the_dark_scheme(window, qapp, monkeypatch, qtbot):
+    from convdesigner.gui import theme
+
+    assert _ink_lightness(window.undo_action.icon()) < 100  # dark strokes on the light palette
+    original = qapp.palette()
+    monkeypatch.setattr(theme, "system_prefers_dark", lambda: True)
+    try:
+        theme.apply_theme(qapp)
+        qtbot.waitUntil(lambda: _ink_lightness(window.undo_action.icon()) > 180)  # light strokes on dark
+        assert _ink_lightness(window.properties.solve_button.icon()) > 180
+    finally:
+        qapp.setPalette(original)
+
+
 def test_plots_show_the_selected_layer(make_ui):
     from conftest import small_encoder
 

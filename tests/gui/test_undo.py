@@ -175,3 +175,23 @@ def test_solve_explains_an_unreachable_target(ui, qtbot):
     assert "no padding reaches 1 on axis H (input 28): even without padding the output is 13" in dialog.reason.text()
     assert not dialog.buttons.button(QDialogButtonBox.StandardButton.Apply).isEnabled()
     dialog.reject()
+
+
+def test_mirror_refuses_a_run_it_cannot_invert(make_ui, message_boxes):
+    pytest.importorskip("convdesigner.engine.tools.mirror")
+    from convdesigner.engine.design import Design, InputSpec, Layer
+
+    design = Design("Head", InputSpec(1, (8, 8)), (
+        Layer.make("Conv2d", "c", {"out_channels": 2, "kernel_size": 3}),
+        Layer.make("Flatten", "f"),
+        Layer.make("Linear", "fc", {"out_features": 4}),
+    ))
+    ui = make_ui(design)
+    ui.click_row(0)
+    ui.click_row(2, Qt.KeyboardModifier.ShiftModifier)
+    ui.trigger(ui.window.mirror_action)
+    kind, title, text = message_boxes.calls[-1]
+    assert (kind, title) == ("warning", "Cannot mirror these layers")
+    assert "it ends the spatial layout" in text
+    assert ui.window.document.design == design
+    assert not ui.window.document.undo_stack.canUndo()
