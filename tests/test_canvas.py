@@ -374,3 +374,18 @@ def test_overlap_and_matrix_views_paint_their_numbers(canvas) -> None:
 
     row = [near_corner(c) for c in range(4)]
     assert row[0] == LIGHT.tap and row[1] == row[2] == row[3] == LIGHT.output
+
+
+def test_hover_tooltip_names_the_cell(canvas, qtbot) -> None:
+    up = Layer.make("ConvTranspose2d", "up", {"out_channels": 1, "kernel_size": 3, "stride": 2, "padding": 1})
+    canvas.show_layer(analyze(design(up, size=(3, 3))), 0)  # figure 4.6: stretched 5, padded 1
+    view = canvas.view_widget
+    qtbot.mouseMove(view, cell_center(canvas, "input", 0, 0))
+    qtbot.waitUntil(lambda: canvas.state.hover == ("input", 0, 0))
+    assert view.toolTip() == "zero padding at (0, 0)"
+    qtbot.mouseMove(view, cell_center(canvas, "input", 1, 2))
+    qtbot.waitUntil(lambda: canvas.state.hover == ("input", 1, 2))
+    assert view.toolTip() == "inserted zero at (1, 2)"
+    qtbot.mouseMove(view, cell_center(canvas, "input", 3, 5))
+    qtbot.waitUntil(lambda: canvas.state.hover == ("input", 3, 5))
+    assert view.toolTip() == "input at (3, 5) = input unit (1, 2)"

@@ -297,7 +297,7 @@ class LayerFrames:
         for index in product(*(range(k) for k in self.kernel)):
             position = tuple(w[t] for w, t in zip(per_axis, index))
             kinds = [track.kind(u) for track, u in zip(self.tracks, position)]
-            kind = _combine(kinds)
+            kind = combine_kinds(kinds)
             source = tuple(track.source(u) for track, u in zip(self.tracks, position)) if kind == DATA else None
             weight = tuple(track.weight(t) for track, t in zip(self.tracks, index))
             taps.append(Tap(index, weight, position, kind, source))  # type: ignore[arg-type]
@@ -401,8 +401,8 @@ class LayerFrames:
         return Matrix(prod(self.output_size), prod(self.input_size), entries, self.transposed)
 
 
-def _combine(kinds: Sequence[str]) -> str:
-    """A tap's kind from its per-axis kinds: outside wins, then padding, then inserted zeros."""
+def combine_kinds(kinds: Sequence[str]) -> str:
+    """A cell's kind from its per-axis kinds: outside wins, then padding, then inserted zeros."""
     for kind in (OUTSIDE, PADDING, ZERO):
         if kind in kinds:
             return kind

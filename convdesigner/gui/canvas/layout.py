@@ -22,12 +22,16 @@ from PySide6.QtGui import QImage
 
 from ...engine.analysis import Analysis
 from ...engine.frames import (
+    DATA,
     DIRECT,
     MATRIX,
     OVERLAP,
+    PADDING,
     SCATTER,
+    ZERO,
     AxisTrack,
     LayerFrames,
+    combine_kinds,
     layer_frames,
 )
 
@@ -249,6 +253,31 @@ class CanvasModel:
             if 0 <= col < g.width and 0 <= row < g.height:
                 return g.name, row, col
         return None
+
+
+    def describe(self, view: str, hit: tuple[str, int, int]) -> str:
+        """A short description of a cell under the mouse, for the tooltip."""
+        grid, row, col = hit
+        g = next((g for g in self.grids(view) if g.name == grid), None)
+        if g is None:
+            return ""
+        where = f"({col})" if g.height == 1 else f"({row}, {col})"
+        if grid == "matrix":
+            m = self.matrix()
+            tap = m.entries.get((row, col)) if m is not None else None
+            return f"C row {row} (output cell), column {col} (input cell): " + (
+                f"kernel tap {tap}" if tap is not None else "0")
+        kind = combine_kinds((g.rows.kind(row), g.cols.kind(col)))
+        if grid == "output" and view == SCATTER and kind != DATA:
+            return f"uncropped output {where}: cropped by the padding"
+        if grid == "output":
+            return f"output {where}"
+        names = {DATA: "input", PADDING: "zero padding", ZERO: "inserted zero"}
+        text = f"{names.get(kind, kind)} at {where}"
+        if kind == DATA and (g.rows.stretch > 1 or g.cols.stretch > 1 or g.rows.pad_low or g.cols.pad_low):
+            source = (g.cols.source(col),) if g.height == 1 else (g.rows.source(row), g.cols.source(col))
+            text += f" = input unit ({', '.join(map(str, source))})"
+        return text
 
 
 def _rows_of(tracks) -> AxisTrack:

@@ -145,6 +145,7 @@ class CanvasView(QWidget):
     def set_hover(self, hit: tuple[str, int, int] | None) -> None:
         if hit != self.state.hover:
             self.state.hover = hit
+            self.setToolTip(self.model.describe(self._view(), hit) if hit is not None else "")
             self.update()
 
 
