@@ -55,6 +55,7 @@ class StackModel(QAbstractTableModel):
         self._document = document
         self._rows = len(document.design.layers)
         self._links: dict[int, list[Link]] = {}
+        self._positions: dict[str, int] = {}
         self._first_error: int | None = None
         self._colours = StateColours()
         self._icons: dict[str, QIcon] = {}
@@ -110,6 +111,7 @@ class StackModel(QAbstractTableModel):
             if first_error is None and result.errors:
                 first_error = result.index
         self._links = links
+        self._positions = positions
         self._first_error = first_error
 
     def refresh_colours(self) -> None:
@@ -125,6 +127,10 @@ class StackModel(QAbstractTableModel):
 
     def links(self, row: int) -> list[Link]:
         return self._links.get(row, [])
+
+    def row_of(self, name: str) -> int | None:
+        """The row of the first layer of that name."""
+        return self._positions.get(name)
 
     # -- table ------------------------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from ..engine.arguments import MAX_INT
 from ..engine.design import InputSpec, axis_name
 from .document import Document
+from .link_gutter import LinkGutter
 from .stack_model import ARGUMENTS, INDEX, NAME, OUTPUT, PARAMS, TYPE, StackModel
 from .theme import StateColours
 from .undo_commands import SetInput
@@ -171,6 +172,12 @@ class StackView(QTableView):
         model.modelReset.connect(self.fit_columns)
         model.rowsInserted.connect(self.fit_index_column)
         model.rowsRemoved.connect(self.fit_index_column)
+        self.gutter = LinkGutter(self, model)
+
+    def updateGeometries(self) -> None:
+        super().updateGeometries()
+        if hasattr(self, "gutter"):
+            self.gutter.relayout()
 
     def fit_index_column(self, *_args) -> None:
         """Room for the icon and the largest row number (recomputed when rows come or go, not per edit)."""

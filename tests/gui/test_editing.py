@@ -253,3 +253,17 @@ def test_every_offered_layer_type_is_added_ready_to_compute(make_ui, ndim):
         assert not result.errors, (name, [d.text for d in result.errors])
         assert set(ui.window.properties.rows) == set(CATALOG[name].argument_names)
         ui.trigger(ui.window.undo_action)
+
+
+def test_skip_links_are_drawn_beside_the_stack(make_ui):
+    from convdesigner.gui.link_gutter import lanes
+    from convdesigner.io.design_file import load
+
+    assert lanes([(0, 5), (1, 3), (4, 6), (3, 4)]) == {(3, 4): 0, (1, 3): 1, (4, 6): 1, (0, 5): 2}
+    ui = make_ui(load("resources/examples/unet-small.yaml"))
+    gutter = ui.view.gutter
+    assert sorted(gutter.links()) == [(3, 21, False), (8, 15, False)]  # enc1_relu2 -> skip1, enc2_relu2 -> skip2
+    assert gutter.isVisible() and gutter.width() == ui.view.viewportMargins().left() > 0
+    ui.click_row(15)
+    ui.choose(ui.argument("from").editor.combo, "enc1_relu2")  # 64×64 cannot join the 32×32 tensor
+    assert (3, 15, True) in gutter.links()
