@@ -12,10 +12,6 @@ benchmark); ``widget`` holds the widgets; ``export`` renders GIF, PNG and SVG wi
 
 from __future__ import annotations
 
-from .refcount import protect_none
-
-protect_none()  # before any painting: see refcount.py (PySide6 6.12 on CPython < 3.12)
-
-from .widget import CanvasView, CanvasWidget  # noqa: E402
+from .widget import CanvasView, CanvasWidget
 
 __all__ = ["CanvasView", "CanvasWidget"]

@@ -29,9 +29,6 @@ from .chrome import paint_field, paint_header, paint_legend, paint_summary, pain
 from .draw import at_least, cell_rect, font, locator, outline, visible_range, with_alpha
 from .layout import Camera, CanvasModel, Grid, PaintState, display, stage_rect
 from .palette import CanvasPalette, palette_for
-from .refcount import protect_none
-
-protect_none()  # see refcount.py: Qt's void calls must not free None on CPython < 3.12
 
 #: Below this many pixels per cell, single cells are not outlined; lines mark blocks of cells instead.
 MIN_CELL_PX = 5.0
