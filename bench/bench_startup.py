@@ -1,0 +1,209 @@
+"""Start-up benchmark: cold start of the installed app to its first painted window, and of the CLI.
+
+    python bench/bench_startup.py [--runs 7] [--python PATH] [--importtime]
+
+Each case runs in a fresh process, several times; the table gives the median, min and max wall time, the
+target and the ratio to the baseline measured in the same run:
+
+- ``python -c pass``: the interpreter alone (the floor under every case);
+- ``bare PySide6 window``: a QApplication and an empty QMainWindow to their first painted frame (the floor
+  under the GUI case);
+- ``convdesigner GUI``: what ``convdesigner`` (no arguments) does, ``cli.main([])``, to the first painted
+  frame of the main window on the default example; target 1.5 s;
+- ``convdesigner inspect``: ``python -m convdesigner inspect vgg16.yaml`` to exit; target 0.3 s.
+
+"First painted frame": a probe (the code in PROBES, run with ``-c``; app.py is not changed for it) creates
+the QApplication itself, which ``run_app`` then uses, and watches it with an event filter: at the first
+paint event of a top-level window it lets the paint cycle finish (a zero timer) and then prints the
+monotonic clock and leaves with ``os._exit`` (teardown is not start-up), so its CPU time is the CPU
+time of the start-up. The clock is shared between
+processes, so the time counts from just before the parent spawns the child. Qt runs offscreen where there
+is no display (as here), on the display otherwise.
+
+``--importtime`` also runs the GUI probe under ``python -X importtime`` and lists the slowest imports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "resources" / "examples" / "vgg16.yaml"
+#: The children run outside the checkout so that they import the installed convdesigner, not ./convdesigner.
+WORKDIR = tempfile.gettempdir()
+
+#: Modules worth knowing about when they are loaded before the first paint.
+HEAVY = ("numpy", "pyqtgraph", "PIL", "torch", "yaml", "shiboken6")
+
+_FIRST_PAINT = r"""
+import os, sys, time
+HEAVY = HEAVY_MODULES
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtWidgets import QApplication
+
+app = QApplication(sys.argv[:1])
+
+class FirstPaint(QObject):
+    def eventFilter(self, obj, event):
+        if event.type() == QEvent.Type.Paint and obj.isWidgetType() and obj.isWindow() and WINDOW(obj):
+            QTimer.singleShot(0, self.done)
+        return False
+
+    def done(self):
+        painted = time.monotonic()
+        heavy = sorted(m for m in sys.modules if m in HEAVY or m.startswith("PySide6.Qt"))
+        print(f"painted {painted:.6f}", flush=True)
+        print("loaded " + " ".join(heavy), flush=True)
+        os._exit(0)
+
+probe = FirstPaint()
+app.installEventFilter(probe)
+"""
+
+_FIRST_PAINT = _FIRST_PAINT.replace("HEAVY_MODULES", repr(HEAVY))
+
+PROBES = {
+    "bare": _FIRST_PAINT.replace("WINDOW(obj)", "True") + r"""
+from PySide6.QtWidgets import QMainWindow
+window = QMainWindow()
+window.resize(1200, 800)
+window.show()
+app.exec()
+""",
+    "gui": _FIRST_PAINT.replace("WINDOW(obj)", "type(obj).__name__ == 'MainWindow'") + r"""
+from convdesigner.cli import main
+main([])
+""",
+}
+
+
+@dataclass(frozen=True)
+class Case:
+    """One benchmark case: how to run it and its target (None: a baseline)."""
+
+    name: str
+    command: list[str]
+    painted: bool  # the time is the child's 'painted' line (else the process's exit)
+    target: float | None
+
+
+def _environment() -> dict[str, str]:
+    env = dict(os.environ)
+    if sys.platform.startswith("linux") and not (env.get("DISPLAY") or env.get("WAYLAND_DISPLAY")):
+        env.setdefault("QT_QPA_PLATFORM", "offscreen")
+    env.pop("PYTHONPATH", None)
+    return env
+
+
+#: Case name -> the notable modules its child had loaded at the first paint (last run).
+LOADED: dict[str, str] = {}
+
+
+def _children_cpu() -> float:
+    """CPU seconds (user + system) of the finished children so far; 0 where the platform cannot say."""
+    try:
+        import resource
+    except ImportError:
+        return 0.0
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measure(case: Case, env: dict[str, str]) -> tuple[float, float]:
+    """(wall, CPU) seconds from just before the spawn to the first painted frame (or to the exit). The CPU
+    time is the child's (it leaves right after the paint), so it does not count waiting for a busy CPU."""
+    cpu = _children_cpu()
+    started = time.monotonic()
+    run = subprocess.run(case.command, capture_output=True, text=True, env=env, cwd=WORKDIR, timeout=120)
+    ended = time.monotonic()
+    cpu = _children_cpu() - cpu
+    if case.painted:
+        lines = [line for line in run.stdout.splitlines() if line.startswith("painted ")]
+        if not lines:
+            raise RuntimeError(f"{case.name}: no first paint (exit {run.returncode}): {run.stderr.strip()[-800:]}")
+        LOADED[case.name] = next((line[len("loaded "):] for line in run.stdout.splitlines()
+                                  if line.startswith("loaded ")), "")
+        return float(lines[0].split()[1]) - started, cpu
+    if run.returncode != 0:
+        raise RuntimeError(f"{case.name}: exit {run.returncode}: {run.stderr.strip()[-800:]}")
+    return ended - started, cpu
+
+
+def cases(python: str) -> list[Case]:
+    return [
+        Case("python -c pass", [python, "-c", "pass"], False, None),
+        Case("bare PySide6 window", [python, "-c", PROBES["bare"]], True, None),
+        Case("convdesigner GUI", [python, "-c", PROBES["gui"]], True, 1.5),
+        Case("convdesigner inspect", [python, "-m", "convdesigner", "inspect", str(EXAMPLE)], False, 0.3),
+    ]
+
+
+def slowest_imports(python: str, env: dict[str, str], count: int = 20) -> list[tuple[float, float, str]]:
+    """(cumulative ms, self ms, module) of the GUI start's imports, slowest cumulative first, top-level
+    packages and the app's own modules only."""
+    run = subprocess.run([python, "-X", "importtime", "-c", PROBES["gui"]], capture_output=True, text=True,
+                         env=env, cwd=WORKDIR, timeout=120)
+    rows = []
+    for line in run.stderr.splitlines():
+        if not line.startswith("import time:") or "cumulative" in line:
+            continue
+        own, cumulative, name = (part.strip() for part in line.removeprefix("import time:").split("|"))
+        module = name.strip()
+        depth = len(name) - len(name.lstrip())
+        if depth <= 1 or module.startswith("convdesigner"):
+            rows.append((int(cumulative) / 1000, int(own) / 1000, module))
+    return sorted(rows, reverse=True)[:count]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=7, help="runs per case (default 7); the first is a warm-up")
+    parser.add_argument("--python", default=sys.executable, help="the interpreter with convdesigner installed")
+    parser.add_argument("--importtime", action="store_true", help="list the slowest imports of the GUI start")
+    options = parser.parse_args(argv)
+    env = _environment()
+    print(f"python: {options.python}   platform: {env.get('QT_QPA_PLATFORM', 'default display')}   "
+          f"runs: {options.runs} (+1 warm-up, not counted)")
+    rows = []
+    baselines: dict[str, float] = {}
+    failed = False
+    for case in cases(options.python):
+        measure(case, env)  # warm-up: the OS file cache, .pyc files
+        runs = [measure(case, env) for _ in range(options.runs)]
+        times = [wall for wall, _cpu in runs]
+        median = statistics.median(times)
+        cpu = statistics.median(cpu for _wall, cpu in runs)
+        if case.target is None:
+            baselines[case.name] = median
+        baseline = baselines.get("bare PySide6 window" if case.painted else "python -c pass")
+        ratio = f"{median / baseline:.2f}x" if baseline and case.target is not None else ""
+        verdict = "" if case.target is None else ("ok" if median < case.target else "OVER")
+        failed |= verdict == "OVER"
+        rows.append((case.name, median, min(times), max(times), cpu, case.target, ratio, verdict))
+    print(f"\n{'case':<24}{'median':>9}{'min':>9}{'max':>9}{'CPU':>9}{'target':>9}{'vs base':>10}  verdict")
+    for name, median, low, high, cpu, target, ratio, verdict in rows:
+        target_text = f"{target:.2f} s" if target else "baseline"
+        print(f"{name:<24}{median:>7.3f} s{low:>7.3f} s{high:>7.3f} s{cpu:>7.3f} s{target_text:>9}{ratio:>10}  "
+              f"{verdict}")
+    print("(wall-clock medians, min and max; CPU: the child's median user + system time, which waiting for a busy")
+    print(" CPU does not inflate; vs base: the GUI against the bare PySide6 window, inspect against python -c pass)")
+    for name, loaded in LOADED.items():
+        print(f"loaded at the first paint of the {name}: {loaded or 'nothing notable'}")
+    if options.importtime:
+        print("\nslowest imports of the GUI start (python -X importtime; cumulative includes what they import):")
+        print(f"{'cumulative':>11}{'self':>9}  module")
+        for cumulative, own, module in slowest_imports(options.python, env):
+            print(f"{cumulative:>8.1f} ms{own:>6.1f} ms  {module}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
