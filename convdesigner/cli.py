@@ -12,6 +12,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 
 from . import __version__
 
@@ -36,26 +37,18 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def _available_commands() -> dict[str, object]:
-    modules = {}
-    for name, module in COMMANDS.items():
-        try:
-            modules[name] = importlib.import_module(f"convdesigner.commands.{module}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"convdesigner.commands.{module}":
-                raise
-    return modules
+def _available_commands() -> dict[str, str]:
+    """The command names (each module is imported only when its command runs)."""
+    return dict(COMMANDS)
 
 
-def build_parser(command: str) -> argparse.ArgumentParser:
-    modules = _available_commands()
-    parser = _Parser(prog=f"convdesigner {command}")
-    modules[command].add_parser(parser)  # type: ignore[attr-defined]
-    return parser
+def _command_module(name: str) -> ModuleType:
+    """The module of one command, imported only when that command runs, so start-up stays light."""
+    return importlib.import_module(f"convdesigner.commands.{COMMANDS[name]}")
 
 
 def _app_parser() -> argparse.ArgumentParser:
-    commands = ", ".join(_available_commands())
+    commands = ", ".join(COMMANDS)
     parser = _Parser(
         prog="convdesigner",
         description="Design convolutional encoder/decoder stacks and see their arithmetic live. "
@@ -72,14 +65,12 @@ def _app_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] in COMMANDS:
-        modules = _available_commands()
-        if args[0] not in modules:
-            print(f"convdesigner: the '{args[0]}' command is not available in this version", file=sys.stderr)
-            return 2
-        parser = build_parser(args[0])
+        module = _command_module(args[0])
+        parser = _Parser(prog=f"convdesigner {args[0]}")
+        module.add_parser(parser)
         options = parser.parse_args(args[1:])
         try:
-            return int(modules[args[0]].run(options))  # type: ignore[attr-defined]
+            return int(module.run(options))
         except UsageError as exc:
             print(f"convdesigner {args[0]}: {exc}", file=sys.stderr)
             return 2
