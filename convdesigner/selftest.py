@@ -2,8 +2,9 @@
 
 It opens every bundled design (the examples and the paper figures), recomputes it with the engine, renders
 canvas frames, writes a GIF, renders the main window, exports PyTorch code and compiles it, all into a
-temporary folder (or the folder named by $CONVDESIGNER_SELFTEST_DIR, kept). Each check prints one line, ``PASS``, ``FAIL`` (with what went wrong) or ``SKIP`` (with
-why: a part this build does not have yet); the exit code is 1 when any check failed, else 0.
+temporary folder (or the folder named by $CONVDESIGNER_SELFTEST_DIR, which is kept). Each check prints one
+line, ``PASS``, ``FAIL`` (with what went wrong) or ``SKIP`` (with why: a part this build does not have);
+the exit code is 1 when any check failed, else 0.
 
 The network is switched off for the whole run (Python's sockets refuse to connect), so a check that needed
 it would fail here instead of hanging on a machine that is offline.
@@ -71,7 +72,8 @@ def network_disabled() -> Iterator[None]:
     try:
         yield
     finally:
-        socket.socket.connect, socket.socket.connect_ex, socket.create_connection, socket.getaddrinfo = saved  # type: ignore[method-assign]
+        (socket.socket.connect, socket.socket.connect_ex,  # type: ignore[method-assign]
+         socket.create_connection, socket.getaddrinfo) = saved
 
 
 def _optional_module(name: str) -> Any:
