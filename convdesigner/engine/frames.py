@@ -258,9 +258,9 @@ class LayerFrames:
         self.kind = ("transposed convolution" if self.transposed else "max pooling" if "MaxPool" in type_name
                      else "average pooling" if "AvgPool" in type_name else "convolution")
         self.pooling = "Pool" in type_name
-        self.tracks: tuple[AxisTrack, ...] = tuple(_direct_track(g) for g in geometry)
+        self.tracks: tuple[AxisTrack, ...] = tuple(direct_track(g) for g in geometry)
         self.scatter_axes: tuple[ScatterAxis, ...] | None = (
-            tuple(ScatterAxis(g.i, g.k, g.s, g.d, g.p_low, g.o) for g in geometry) if self.transposed else None
+            tuple(scatter_axis(g) for g in geometry) if self.transposed else None
         )
         self.input_size = tuple(g.i for g in geometry)
         self.output_size = tuple(g.o for g in geometry)
@@ -409,8 +409,14 @@ def combine_kinds(kinds: Sequence[str]) -> str:
     return DATA
 
 
-def _direct_track(g: AxisGeometry) -> AxisTrack:
-    """The grid the direct view slides over on one axis, checked against the engine's output size."""
+def scatter_axis(g: AxisGeometry) -> ScatterAxis:
+    """A transposed convolution's axis as scattering (the padding p crops the low side)."""
+    return ScatterAxis(g.i, g.k, g.s, g.d, g.p_low, g.o)
+
+
+def direct_track(g: AxisGeometry) -> AxisTrack:
+    """The grid the direct view slides over on one axis, checked against the engine's output size (the
+    numbers mode, `numeric`, slides over the same tracks)."""
     if g.transposed:
         eq = g.equivalent
         assert eq is not None

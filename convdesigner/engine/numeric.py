@@ -48,8 +48,8 @@ from itertools import product
 from math import prod
 from typing import TYPE_CHECKING, Any
 
-from .arithmetic import stretched_size
 from .evaluation import AxisGeometry
+from .frames import DATA, OUTSIDE, PADDING, ZERO, AxisTrack, combine_kinds, direct_track, scatter_axis
 
 if TYPE_CHECKING:
     from .analysis import LayerResult
@@ -63,11 +63,7 @@ MAX_POOL = "max pooling"
 AVG_POOL = "average pooling"
 KINDS = (CONVOLUTION, TRANSPOSED, MAX_POOL, AVG_POOL)
 
-# What lies under a kernel tap (the same words as `frames`).
-DATA = "data"
-PADDING = "padding"
-ZERO = "zero"  # a zero inserted between the units of a transposed convolution's stretched input
-OUTSIDE = "outside"  # past the padded input: a ceil-mode pooling window hanging over the end
+# What lies under a kernel tap: DATA, PADDING, ZERO (inserted by stretching) and OUTSIDE, `frames`' words.
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -265,34 +261,24 @@ def channel_note(result: LayerResult) -> str | None:
 
 @dataclass(frozen=True)
 class _Track:
-    """One axis of the grid a window slides over (the padded input; for a transposed convolution the
-    padded stretched input) and how its cells map back to the layer's input."""
+    """One axis of the grid a window slides over: the canvas's own `frames.AxisTrack` (so the numbers sit
+    exactly where the canvas draws the taps), plus what the values need: the layer's input size and the
+    padding mode whose copies fill the padding."""
 
+    axis: AxisTrack
     i: int  # the layer's input size
-    size: int  # data extent of the grid: i, or the stretched size for a transposed convolution
-    pad_low: int
-    pad_high: int
-    k: int
-    s: int  # the window's stride (1 for a transposed convolution's direct view)
-    d: int
-    stretch: int  # s - 1 zeros between input units (transposed convolution), else 1
-    flipped: bool
     mode: str  # padding mode
 
     @property
     def cells(self) -> int:
-        return self.size + self.pad_low + self.pad_high
+        return self.axis.cells
 
     def cell(self, u: int) -> tuple[str, int | None]:
         """What lies at padded position ``u`` and the input unit whose value it holds (None: a zero)."""
-        if u < 0 or u >= self.cells:
-            return OUTSIDE, None
-        z = u - self.pad_low
-        if 0 <= z < self.size:
-            if z % self.stretch:
-                return ZERO, None
-            return DATA, z // self.stretch
-        return PADDING, self._padding_source(z)
+        kind = self.axis.kind(u)
+        if kind == PADDING:
+            return PADDING, self._padding_source(u - self.axis.pad_low)
+        return kind, self.axis.source(u)
 
     def _padding_source(self, z: int) -> int | None:
         """The input unit a non-zero padding mode copies into padded unit ``z`` (PyTorch's F.pad)."""
@@ -306,32 +292,20 @@ class _Track:
 
     def taps(self, y: int) -> tuple[tuple[int, int, int, str, int | None], ...]:
         """Output ``y``'s taps: (tap t, kernel index, padded position, what lies there, input unit)."""
-        out = []
-        for t in range(self.k):
-            u = y * self.s + t * self.d
-            kind, source = self.cell(u)
-            out.append((t, self.k - 1 - t if self.flipped else t, u, kind, source))
-        return tuple(out)
+        return tuple((t, self.axis.weight(t), u, *self.cell(u)) for t, u in enumerate(self.axis.window(y)))
 
 
 def _track(g: AxisGeometry, mode: str) -> _Track:
-    if g.transposed:
-        eq = g.equivalent
-        assert eq is not None and eq.input_size == stretched_size(g.i, g.s) and eq.output_size == g.o
-        return _Track(g.i, eq.input_size, eq.pad_low, eq.pad_high, eq.kernel_size, eq.stride, eq.dilation,
-                      stretch=g.s, flipped=True, mode="zeros")
-    return _Track(g.i, g.i, g.p_low, g.p_high, g.k, g.s, g.d, stretch=1, flipped=False, mode=mode)
+    """A transposed convolution slides over its stretched input, padded by d(k - 1) - p, with unit stride
+    and the kernel flipped (relationships 8-14); `frames.direct_track` builds that grid for both."""
+    return _Track(direct_track(g), g.i, "zeros" if g.transposed else mode)
 
 
 def _scatter_axis(g: AxisGeometry, x: int) -> tuple[tuple[int, int, int | None], ...]:
     """Input unit ``x`` of a transposed convolution scattered on one axis: (tap t, uncropped position
-    x*s + t*d, output unit u - p or None where the padding crops it)."""
-    out = []
-    for t in range(g.k):
-        u = x * g.s + t * g.d
-        y = u - g.p_low
-        out.append((t, u, y if 0 <= y < g.o else None))
-    return tuple(out)
+    x*s + t*d, output unit u - p or None where the padding crops it), as `frames.ScatterAxis` writes it."""
+    axis = scatter_axis(g)
+    return tuple((t, u, axis.output(u)) for t, u in enumerate(axis.writes(x)))
 
 
 @dataclass(frozen=True)
@@ -443,16 +417,7 @@ class NumericLayer:
         """What lies at a padded position of the window's grid: DATA, PADDING, ZERO or OUTSIDE, and the
         input position whose value it holds (None for zeros)."""
         kinds, sources = zip(*(t.cell(u) for t, u in zip(self._tracks, position)))
-        return _combine(kinds), (None if None in sources else tuple(sources))  # type: ignore[arg-type]
-
-
-def _combine(kinds: Iterable[str]) -> str:
-    """A tap's kind from its per-axis kinds: outside wins, then padding, then inserted zeros."""
-    kinds = tuple(kinds)
-    for kind in (OUTSIDE, PADDING, ZERO):
-        if kind in kinds:
-            return kind
-    return DATA
+        return combine_kinds(kinds), (None if None in sources else tuple(sources))  # type: ignore[arg-type]
 
 
 # -- values ----------------------------------------------------------------------------------------------
@@ -636,7 +601,7 @@ def explain(layer: NumericLayer, x: Grid, w: Grid | None, position: Sequence[int
     terms = []
     for combo in product(*(track.taps(y) for track, y in zip(layer._tracks, position))):
         tap, kernel_index, where, kinds, sources = (tuple(c[n] for c in combo) for n in range(5))
-        kind = _combine(kinds)
+        kind = combine_kinds(kinds)
         source = None if kind in (OUTSIDE, ZERO) or None in sources else sources
         if kind == OUTSIDE or (kind == PADDING and layer.kind == MAX_POOL):
             value: Value | None = None
