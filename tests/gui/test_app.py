@@ -138,6 +138,7 @@ def test_plots_show_the_selected_layer(make_ui):
     assert panel.table.model().index(2, 2).data() == "2"  # jump after the stride-2 convolution
     params = ui.window.params_panel
     params.host.refresh_now()
+    assert list(params._highlight.opts["x"]) == [3] and list(params._highlight.opts["height"]) == [1168.0]
     totals = params.table.model().index(4, 1).data()
     assert totals == "1\u2009248"  # (8·1·9 + 8) + (16·8·9 + 16)
 

@@ -70,8 +70,8 @@ class ParametersPanel(QWidget):
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(self.table)
         splitter.addWidget(right)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 1)
         splitter.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -101,7 +101,9 @@ class ParametersPanel(QWidget):
         widget.setLabel("bottom", "layer")
         widget.getAxis("left").tickStrings = lambda values, _scale, _spacing: [compact(int(v)) for v in values]
         self._bars = pg.BarGraphItem(x=[], height=[], width=0.8)
+        self._highlight = pg.BarGraphItem(x=[], height=[], width=0.8)  # the selected layer's bar, on top
         widget.addItem(self._bars)
+        widget.addItem(self._highlight)
         self._plot = widget
         return widget
 
@@ -112,12 +114,15 @@ class ParametersPanel(QWidget):
         layers = self._document.analysis.layers
         xs = [r.index + 1 for r in layers]
         heights = [float(metric(r) or 0) for r in layers]
-        brushes = [HIGHLIGHT if r.index == self._selected else SERIES[0] for r in layers]
-        shown = (xs, heights, brushes, self.metric.currentText())
-        if shown == getattr(self, "_shown", None):
-            return  # redrawing bars is the costly part: skip when nothing changed
-        self._shown = shown
-        self._bars.setOpts(x=xs, height=heights, width=0.8, brushes=brushes, pen=None)
+        shown = (xs, heights, self.metric.currentText())
+        if shown != getattr(self, "_shown", None):  # redrawing every bar is the costly part: only on change
+            self._shown = shown
+            self._bars.setOpts(x=xs, height=heights, width=0.8, brush=SERIES[0], pen=None)
+        selected = self._selected if self._selected is not None and self._selected < len(xs) else None
+        marked = ([xs[selected]], [heights[selected]]) if selected is not None else ([], [])
+        if marked != getattr(self, "_marked", None):
+            self._marked = marked
+            self._highlight.setOpts(x=marked[0], height=marked[1], width=0.8, brush=HIGHLIGHT, pen=None)
         label = self.metric.currentText()
         ranges = (len(xs), max(heights) if heights else 0.0)
         if (label, ranges) != getattr(self, "_ranges", None):  # axes repaint on any change: only when needed
