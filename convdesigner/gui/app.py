@@ -86,6 +86,9 @@ def run_app(file: str | None, screenshot: str | None = None, select: str | None 
             print(problem, file=sys.stderr)
             return 1
         return _save_screenshot(app, window, screenshot)
+    from .crash_dialog import install_excepthook
+
+    install_excepthook()
     window.show()
     QTimer.singleShot(50, window.load_plots)  # pyqtgraph loads after the first paint
     if problem:

@@ -174,3 +174,35 @@ def test_bundled_examples_open_without_errors(make_ui, example):
     assert ui.window.document.analysis.ok
     assert "error" not in ui.column(OUTPUT)
     assert ui.window.totals.text().startswith("Output <b>")
+
+
+def test_an_exception_in_a_slot_shows_a_dialog_and_the_app_keeps_running(tmp_path):
+    code = (
+        "from PySide6.QtCore import QTimer\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "app = QApplication([])\n"
+        "from convdesigner.gui.crash_dialog import install_excepthook\n"
+        "from convdesigner.gui.main_window import MainWindow\n"
+        "from convdesigner.gui.app import default_design\n"
+        "install_excepthook()\n"
+        "window = MainWindow(default_design(), persistent=False)\n"
+        "window.show()\n"
+        "def boom():\n"
+        "    raise RuntimeError('boom in a slot')\n"
+        "def check():\n"
+        "    dialogs = [w for w in QApplication.topLevelWidgets() if w.objectName() == 'crashDialog' and w.isVisible()]\n"
+        "    print('dialogs', len(dialogs), 'RuntimeError: boom in a slot' in dialogs[0].detailedText())\n"
+        "    print('window', window.isVisible(), len(window.document.design.layers))\n"
+        "    app.quit()\n"
+        "QTimer.singleShot(0, boom)\n"
+        "QTimer.singleShot(10, boom)\n"
+        "QTimer.singleShot(400, check)\n"
+        "app.exec()\n"
+        "print('alive')\n"
+    )
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert "dialogs 1 True" in done.stdout  # one dialog, even for two failures
+    assert "window True 14" in done.stdout and "alive" in done.stdout
+    assert done.stderr.count("RuntimeError: boom in a slot") == 2  # both logged
+    assert done.returncode == 0
