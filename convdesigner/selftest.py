@@ -205,8 +205,7 @@ class SelfTest:
     def gif(self) -> str:
         from . import cli, figures
 
-        if "animate" not in cli._available_commands():
-            raise SkipCheck("the animate command is not part of this build")
+        _optional_module("convdesigner.commands.animate")
         figure = figures.paper_figure(GIF_FIGURE)
         source = self.folder / figure.file
         source.write_bytes(figure.resource.read_bytes())
