@@ -93,6 +93,9 @@ def run_app(file: str | None, screenshot: str | None = None, select: str | None 
     QTimer.singleShot(50, window.load_plots)  # pyqtgraph loads after the first paint
     if problem:
         QTimer.singleShot(0, lambda: QMessageBox.critical(window, "Cannot open the design", problem))
+    from .recovery import offer_recovery
+
+    QTimer.singleShot(0, lambda: offer_recovery(window))
     return app.exec()
 
 

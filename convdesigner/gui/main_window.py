@@ -31,6 +31,7 @@ from .palette import PaletteWidget, fill_add_menu, new_layer
 from .panels.parameters import ParametersPanel, total_memory
 from .panels.receptive_field import ReceptiveFieldPanel
 from .properties import PropertiesPanel
+from .recovery import Autosaver
 from .settings import add_recent_file, clear_recent_files, recent_files, settings
 from .stack_view import StackPanel
 from .undo_commands import DeleteLayers, DuplicateLayers, InsertLayers, MirrorRun, MoveLayers
@@ -97,6 +98,7 @@ class MainWindow(QMainWindow):
         self.document.modifiedChanged.connect(self.setWindowModified)
         self.document.pathChanged.connect(lambda _path: self._update_title())
         self._design_replaced()
+        self.autosaver = Autosaver(self.document) if persistent else None
         if persistent:
             self._restore_settings()
         else:
@@ -466,6 +468,16 @@ class MainWindow(QMainWindow):
             self.stack_view.select_rows([0])
         return True
 
+    def restore_design(self, design: Design, path: str | None) -> None:
+        """Show a recovered design as unsaved work (its file, if any, is where Save writes)."""
+        self.document.replace(design, path)
+        self.document.undo_stack.resetClean()  # unsaved: no state of the history matches a file
+        self.setWindowModified(True)
+        if self.autosaver is not None:
+            self.autosaver.write_now()
+        if design.layers:
+            self.stack_view.select_rows([0])
+
     def open_path(self, path: str) -> bool:
         """Open a design file; a file that fails to load shows the loader's message and changes nothing."""
         if not self.maybe_save():
@@ -592,6 +604,8 @@ class MainWindow(QMainWindow):
             return
         if self._persistent:
             self._save_settings()
+        if self.autosaver is not None:
+            self.autosaver.close()
         event.accept()
 
     def load_plots(self) -> None:
