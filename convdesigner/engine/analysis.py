@@ -51,7 +51,10 @@ class ReceptiveField:
     start: tuple[Fraction | None, ...]
 
 
-@dataclass(frozen=True)
+_UNSET: Any = object()
+
+
+@dataclass(frozen=True, init=False)
 class LayerResult:
     """Everything the engine knows about one layer of an analysed design."""
 
@@ -61,12 +64,36 @@ class LayerResult:
     output_shape: tuple[int, ...] | None = None
     params: int | None = None
     macs: int | None = None
-    receptive_field: ReceptiveField | None = None
     geometry: tuple[AxisGeometry, ...] | None = None
     diagnostics: tuple[Diagnostic, ...] = ()
     sources: tuple[AxisSources, ...] | str | None = None
     field_maps: tuple[FieldMap, ...] | None = field(default=None, repr=False)
     joined_index: int | None = None
+
+    def __init__(
+        self, index: int, layer: Layer, input_shape: tuple[int, ...] | None = None,
+        output_shape: tuple[int, ...] | None = None, params: int | None = None, macs: int | None = None,
+        geometry: tuple[AxisGeometry, ...] | None = None, diagnostics: tuple[Diagnostic, ...] = (),
+        sources: tuple[AxisSources, ...] | str | None = None, field_maps: tuple[FieldMap, ...] | None = None,
+        joined_index: int | None = None,
+    ) -> None:
+        # Frozen, filled through __dict__ for speed (see evaluation.AxisGeometry).
+        self.__dict__.update(index=index, layer=layer, input_shape=input_shape, output_shape=output_shape,
+                             params=params, macs=macs, geometry=geometry, diagnostics=diagnostics, sources=sources,
+                             field_maps=field_maps, joined_index=joined_index)
+
+    @property
+    def receptive_field(self) -> ReceptiveField | None:
+        """The output's receptive field on the network input, per axis; None when the layer was not
+        computed or its output is no longer spatial (after Flatten or Linear). Derived from the exact
+        field maps on first use."""
+        cached = self.__dict__.get("_receptive_field", _UNSET)
+        if cached is _UNSET:
+            maps = self.field_maps
+            cached = None if maps is None else ReceptiveField(
+                tuple(m.size for m in maps), tuple(m.jump for m in maps), tuple(m.start for m in maps))
+            object.__setattr__(self, "_receptive_field", cached)
+        return cached
 
     @property
     def name(self) -> str:
@@ -240,6 +267,31 @@ def resolved_arguments(layer_type: LayerType, layer: Layer) -> dict[str, Any]:
     return {a.name: given.get(a.name, a.default) for a in layer_type.arguments}
 
 
+#: How many (layer, rank) argument checks `prepared_arguments` remembers.
+ARGUMENT_MEMO_SIZE = 8192
+_argument_memo: dict[tuple[int, int], tuple[Layer, tuple[tuple[Refusal, ...], dict[str, Any]]]] = {}
+
+
+def prepared_arguments(layer_type: LayerType, layer: Layer, ndim: int
+                       ) -> tuple[tuple[Refusal, ...], dict[str, Any]]:
+    """`check_arguments` and `resolved_arguments` of a layer, remembered per (layer object, rank).
+
+    A Layer is immutable, so its argument problems and resolved arguments never change; an edit makes a
+    new Layer. The memo is keyed on the object's identity, not its value: Python finds 3 == 3.0 and
+    1 == True, which the checks must tell apart. Rules only read the returned dictionary. Everything
+    that depends on the incoming tensor (shapes, counts, fields, diagnostics) is recomputed every time.
+    """
+    key = (id(layer), ndim)
+    found = _argument_memo.get(key)
+    if found is not None and found[0] is layer:
+        return found[1]
+    prepared = tuple(check_arguments(layer_type, layer, ndim)), resolved_arguments(layer_type, layer)
+    if len(_argument_memo) >= ARGUMENT_MEMO_SIZE:
+        _argument_memo.clear()
+    _argument_memo[key] = (layer, prepared)
+    return prepared
+
+
 def _error(layer: Layer, refusal: Refusal) -> Diagnostic:
     return Diagnostic(ERROR, layer.name, refusal.rule, refusal.message, refusal.suggestion, refusal.axis,
                       refusal.argument)
@@ -272,7 +324,7 @@ def _evaluate_layer(
     index: int, layer: Layer, shape: tuple[int, ...], maps: tuple[FieldMap, ...] | None,
     seen: dict[str, int], results: list[LayerResult],
 ) -> LayerResult:
-    def refused(problems: list[Refusal]) -> LayerResult:
+    def refused(problems: list[Refusal] | tuple[Refusal, ...]) -> LayerResult:
         return LayerResult(index, layer, shape, diagnostics=tuple(_error(layer, p) for p in problems))
 
     if layer.name in seen:
@@ -284,10 +336,9 @@ def _evaluate_layer(
         return refused([Refusal("type", f"unknown layer type '{layer.type}'",
                                 f"did you mean '{guess}'?" if guess else None)])
     ndim = layer_type.ndim or max(1, len(shape) - 1)
-    problems = check_arguments(layer_type, layer, ndim)
+    problems, args = prepared_arguments(layer_type, layer, ndim)
     if problems:
         return refused(problems)
-    args = resolved_arguments(layer_type, layer)
     joined_index = joined_shape = None
     if "from" in args:
         source = args["from"]
@@ -306,14 +357,15 @@ def _evaluate_layer(
         _check_tensor_size(evaluation.output_shape, "output")
     except Refusal as refusal:
         return refused([refusal])
-    diagnostics = [Diagnostic(WARNING, layer.name, n.rule, n.message, n.suggestion, n.axis) for n in evaluation.notes]
     new_maps, field_notes = _next_field(layer, evaluation, maps,
                                         results[joined_index].field_maps if joined_index is not None else None)
-    diagnostics += field_notes
+    diagnostics: tuple[Diagnostic, ...] = ()
+    if evaluation.notes or field_notes:
+        diagnostics = tuple([Diagnostic(WARNING, layer.name, n.rule, n.message, n.suggestion, n.axis)
+                             for n in evaluation.notes] + field_notes)
     return LayerResult(
         index, layer, shape, evaluation.output_shape, evaluation.params, evaluation.macs,
-        _receptive_field(new_maps), evaluation.geometry, tuple(diagnostics), evaluation.sources, new_maps,
-        joined_index,
+        evaluation.geometry, diagnostics, evaluation.sources, new_maps, joined_index,
     )
 
 
@@ -322,18 +374,19 @@ def _next_field(
     joined: tuple[FieldMap, ...] | None,
 ) -> tuple[tuple[FieldMap, ...] | None, list[Diagnostic]]:
     notes: list[Diagnostic] = []
-    if maps is None or evaluation.sources is None:
+    sources = evaluation.sources
+    if maps is None or sources is None:
         return None, notes
-    if evaluation.sources == IDENTITY:
+    if sources == IDENTITY:
         new = maps
     else:
-        composed = [compose(m, src) for m, src in zip(maps, evaluation.sources)]  # type: ignore[arg-type]
-        if any(c is None for c in composed):
+        composed = tuple(map(compose, maps, sources))  # type: ignore[arg-type]
+        if None in composed:
             notes.append(Diagnostic(WARNING, layer.name, "field-period",
                                     "the receptive field is not tracked past this layer: its up-sampling "
                                     "pattern repeats too rarely to compute exactly"))
             return None, notes
-        new = tuple(composed)  # type: ignore[arg-type]
+        new = composed  # type: ignore[assignment]
     if joined is None:
         return new, notes
     if len(joined) != len(new):
@@ -359,9 +412,3 @@ def _num(value: Fraction | None) -> str:
     if value is None:
         return "none"
     return str(value.numerator) if value.denominator == 1 else str(float(value))
-
-
-def _receptive_field(maps: tuple[FieldMap, ...] | None) -> ReceptiveField | None:
-    if maps is None:
-        return None
-    return ReceptiveField(tuple(m.size for m in maps), tuple(m.jump for m in maps), tuple(m.start for m in maps))

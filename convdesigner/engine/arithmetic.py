@@ -86,7 +86,7 @@ def output_padding_for(i: int, k: int, s: int, p: int, d: int = 1) -> int:
     return unvisited_size(i, k, s, p, p, d)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class EquivalentConvolution:
     """A transposed convolution as the paper draws it: a unit-stride direct convolution, with the
     kernel flipped, over the input stretched by s - 1 zeros between units and padded by d(k - 1) - p
@@ -98,6 +98,12 @@ class EquivalentConvolution:
     kernel_size: int
     dilation: int
     stride: int = 1
+
+    def __init__(self, input_size: int, pad_low: int, pad_high: int, kernel_size: int, dilation: int,
+                 stride: int = 1) -> None:
+        # Frozen, but filled through __dict__: one is made per axis of every transposed layer analysed.
+        self.__dict__.update(input_size=input_size, pad_low=pad_low, pad_high=pad_high, kernel_size=kernel_size,
+                             dilation=dilation, stride=stride)
 
     @property
     def output_size(self) -> int:

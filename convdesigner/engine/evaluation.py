@@ -36,7 +36,7 @@ class Note:
     axis: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class AxisGeometry:
     """One axis of a sliding-window layer, resolved: what the canvas draws and the arithmetic used.
 
@@ -58,6 +58,17 @@ class AxisGeometry:
     relationship: str = ""
     equivalent: EquivalentConvolution | None = None
 
+    def __init__(
+        self, i: int, k: int, s: int, p_low: int, p_high: int, d: int, o: int, a: int = 0,
+        transposed: bool = False, ceil_mode: bool = False, unvisited: int = 0, relationship: str = "",
+        equivalent: EquivalentConvolution | None = None,
+    ) -> None:
+        # Still frozen (assignment raises), but filled through __dict__: the generated frozen __init__
+        # sets every field through object.__setattr__, which dominated the cost of analysing a layer.
+        self.__dict__.update(i=i, k=k, s=s, p_low=p_low, p_high=p_high, d=d, o=o, a=a, transposed=transposed,
+                             ceil_mode=ceil_mode, unvisited=unvisited, relationship=relationship,
+                             equivalent=equivalent)
+
 
 #: Marks a layer that keeps every unit where it is (activations, normalisation, dropout).
 IDENTITY = "identity"
@@ -75,7 +86,7 @@ class Evaluation:
     notes: list[Note] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class LayerContext:
     """What a layer rule sees: the layer, its arguments with defaults filled in, the incoming shape
     (channels first, no batch axis) and, for a join, the joined layer's name and output shape."""
@@ -85,6 +96,12 @@ class LayerContext:
     input_shape: tuple[int, ...]
     joined_name: str | None = None
     joined_shape: tuple[int, ...] | None = None
+
+    def __init__(self, layer: Layer, args: dict[str, Any], input_shape: tuple[int, ...],
+                 joined_name: str | None = None, joined_shape: tuple[int, ...] | None = None) -> None:
+        # Frozen, filled through __dict__ for speed (see AxisGeometry).
+        self.__dict__.update(layer=layer, args=args, input_shape=input_shape, joined_name=joined_name,
+                             joined_shape=joined_shape)
 
     @property
     def ndim(self) -> int:

@@ -49,7 +49,7 @@ class AxisSources:
         raise NotImplementedError
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Window(AxisSources):
     """A sliding window (convolution, pooling): unit y reads y*s - p_low + t*d for t in 0..k-1."""
 
@@ -57,6 +57,9 @@ class Window(AxisSources):
     s: int
     p_low: int
     d: int = 1
+
+    def __init__(self, k: int, s: int, p_low: int, d: int = 1) -> None:
+        self.__dict__.update(k=k, s=s, p_low=p_low, d=d)  # frozen, filled through __dict__ for speed (see AxisGeometry)
 
     @property
     def period_out(self) -> int:  # type: ignore[override]
@@ -70,7 +73,7 @@ class Window(AxisSources):
         return (y * self.s - self.p_low, self.d, self.k)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Scatter(AxisSources):
     """A transposed convolution: input unit x writes to x*s - p + t*d, so output unit y reads the x
     with x*s = y + p - t*d for some tap t in 0..k-1 (the taps that fall on a stretched input's real
@@ -80,6 +83,14 @@ class Scatter(AxisSources):
     s: int
     p: int
     d: int = 1
+
+    def __init__(self, k: int, s: int, p: int, d: int = 1) -> None:
+        self.__dict__.update(k=k, s=s, p=p, d=d)  # frozen, filled through __dict__ for speed (see AxisGeometry)
+        # Output y reads taps t = t0 + n * (s / g) with t0 = (y + p) / g * inverse(d / g) mod (s / g).
+        g = gcd(d, s)
+        tap_period = s // g
+        inverse = pow((d // g) % tap_period, -1, tap_period) if tap_period > 1 else 0
+        self.__dict__["_taps"] = (g, tap_period, inverse)
 
     @property
     def period_out(self) -> int:  # type: ignore[override]
@@ -91,12 +102,11 @@ class Scatter(AxisSources):
 
     def sources(self, y: int) -> Progression | None:
         s, d, k = self.s, self.d, self.k
-        g = gcd(d, s)
+        g, period, inverse = self.__dict__["_taps"]
         base = y + self.p
         if base % g:
             return None
-        period = s // g
-        t0 = ((base // g) * pow((d // g) % period, -1, period)) % period if period > 1 else 0
+        t0 = ((base // g) * inverse) % period if period > 1 else 0
         if t0 >= k:
             return None
         count = (k - 1 - t0) // period + 1
@@ -104,7 +114,7 @@ class Scatter(AxisSources):
         return ((base - t_last * d) // s, d // g, count)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Resample(AxisSources):
     """Up-sampling and adaptive pooling: unit y reads a run of neighbouring input units whose position
     follows the ratio ``ratio`` = in / out (a fraction).
@@ -117,6 +127,9 @@ class Resample(AxisSources):
 
     ratio: Fraction
     mode: str
+
+    def __init__(self, ratio: Fraction, mode: str) -> None:
+        self.__dict__.update(ratio=ratio, mode=mode)  # frozen, filled through __dict__ for speed
 
     @property
     def period_out(self) -> int:  # type: ignore[override]
@@ -149,7 +162,7 @@ class Resample(AxisSources):
         return (x0, 1, 2)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class FieldMap:
     """The interval [low(y), high(y)] of network-input positions output unit y depends on, ignoring
     borders, stored over one period: low(y + period) = low(y) + shift. An entry is None for a unit that
@@ -159,6 +172,9 @@ class FieldMap:
     shift: int
     low: tuple[int | None, ...]
     high: tuple[int | None, ...]
+
+    def __init__(self, period: int, shift: int, low: tuple[int | None, ...], high: tuple[int | None, ...]) -> None:
+        self.__dict__.update(period=period, shift=shift, low=low, high=high)  # frozen; see AxisGeometry
 
     @classmethod
     def identity(cls) -> FieldMap:
@@ -277,6 +293,15 @@ def compose(field: FieldMap, sources: AxisSources) -> FieldMap | None:
     Returns None when the combined period would exceed PERIOD_LIMIT.
     """
     P, Q = field.period, field.shift
+    if P == 1 and type(sources) is Window:
+        # The common case (every down-sampling stack): Araujo's recurrences, in closed form.
+        lo, hi = field.low[0], field.high[0]
+        if lo is None or hi is None:
+            return field
+        first = -sources.p_low
+        return FieldMap(1, Q * sources.s, (lo + Q * first,), (hi + Q * (first + sources.d * (sources.k - 1)),))
+    if P == 1 and sources.period_out <= PERIOD_LIMIT:
+        return _compose_linear(field, sources)
     repeat = P // gcd(P, sources.shift_in)
     period = sources.period_out * repeat
     if period > PERIOD_LIMIT:
@@ -299,6 +324,30 @@ def compose(field: FieldMap, sources: AxisSources) -> FieldMap | None:
         hi = _extreme_over(field, first, step, count, lowest=False)
         low.append(lo)
         high.append(hi if lo is not None else None)
+    if period == 1:
+        return FieldMap(1, shift, tuple(low), tuple(high))
+    return _reduce(period, shift, low, high)
+
+
+def _compose_linear(field: FieldMap, sources: AxisSources) -> FieldMap:
+    """`compose` for a period-1 map, low(x) = L + Q x and high(x) = H + Q x: each output unit's field
+    runs from its first source's low to its last source's high."""
+    L, H, Q = field.low[0], field.high[0], field.shift
+    period = sources.period_out
+    low: list[int | None] = []
+    high: list[int | None] = []
+    for y in range(period):
+        prog = sources.sources(y)
+        if prog is None or L is None or H is None:
+            low.append(None)
+            high.append(None)
+            continue
+        first, step, count = prog
+        low.append(L + Q * first)
+        high.append(H + Q * (first + step * (count - 1)))
+    shift = Q * sources.shift_in
+    if period == 1:
+        return FieldMap(1, shift, tuple(low), tuple(high))
     return _reduce(period, shift, low, high)
 
 

@@ -5,12 +5,34 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from math import prod
-from typing import Any
+from typing import Any, TypeVar
 
 from ..arguments import Argument, Kind, per_axis
 from ..evaluation import Evaluation, LayerContext, Refusal
 
 Rule = Callable[[LayerContext], Evaluation]
+T = TypeVar("T")
+
+#: How many (layer, rank, plan) entries `layer_plan` remembers before it starts afresh.
+PLAN_MEMO_SIZE = 8192
+_plans: dict[tuple[int, int, Any], tuple[Any, Any, Any]] = {}
+
+
+def layer_plan(ctx: LayerContext, build: Callable[[LayerContext], T]) -> T:
+    """What a rule derives from a layer's arguments alone (per-axis kernel, stride, padding, the field's
+    sources, argument-only refusals), remembered per (layer object, rank): a Layer is immutable, so this
+    never changes, and re-resolving it on every analysis was most of a layer's cost. Keyed on identity,
+    as `analysis.prepared_arguments` is. ``build`` must not look at the incoming tensor's sizes."""
+    layer = ctx.layer
+    key = (id(layer), ctx.ndim, build)
+    found = _plans.get(key)
+    if found is not None and found[0] is layer and found[1] is ctx.args:
+        return found[2]
+    plan = build(ctx)
+    if len(_plans) >= PLAN_MEMO_SIZE:
+        _plans.clear()
+    _plans[key] = (layer, ctx.args, plan)
+    return plan
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ..arguments import Argument, Kind
 from ..arithmetic import (
+    conv_relationship,
     equivalent_convolution,
     full_padding,
     same_padding,
@@ -19,6 +22,7 @@ from .common import (
     check_groups,
     inferred_width,
     int_arg,
+    layer_plan,
     require_rank,
     resolve_axes,
     shape_text,
@@ -97,32 +101,89 @@ def _check_padding_mode(ctx: LayerContext, pads: tuple[tuple[int, int], ...]) ->
             )
 
 
+@dataclass(frozen=True)
+class ConvPlan:
+    """A convolution's per-axis arguments, resolved once per layer (see `layer_plan`)."""
+
+    kernel: tuple[int, ...]
+    stride: tuple[int, ...]
+    dilation: tuple[int, ...]
+    pads: tuple[tuple[int, int], ...]
+    refusal: Refusal | None  # an argument-only problem (padding='same' with a stride)
+    sources: tuple[Window, ...]
+    relationships: tuple[str, ...]
+    kernel_volume: int
+
+
+def _conv_plan(ctx: LayerContext) -> ConvPlan:
+    kernel = resolve_axes(ctx, "kernel_size")
+    stride = resolve_axes(ctx, "stride")
+    dilation = resolve_axes(ctx, "dilation")
+    try:
+        pads = resolve_conv_padding(ctx, kernel, stride, dilation)
+    except Refusal as refusal:
+        return ConvPlan(kernel, stride, dilation, (), refusal, (), (), volume(kernel))
+    return ConvPlan(
+        kernel, stride, dilation, pads, None,
+        tuple(Window(k, s, lo, d) for k, s, (lo, _), d in zip(kernel, stride, pads, dilation)),
+        tuple(conv_relationship(k, s, lo, hi, d) for k, s, (lo, hi), d in zip(kernel, stride, pads, dilation)),
+        volume(kernel),
+    )
+
+
 def conv_rule(ndim: int, type_name: str):
     def evaluate(ctx: LayerContext) -> Evaluation:
         require_rank(ctx, ndim, type_name)
         in_channels = inferred_width(ctx, "in_channels", ctx.channels, "channels")
         out_channels = ctx.args["out_channels"]
         groups = check_groups(ctx, in_channels, out_channels)
-        kernel = resolve_axes(ctx, "kernel_size")
-        stride = resolve_axes(ctx, "stride")
-        dilation = resolve_axes(ctx, "dilation")
-        pads = resolve_conv_padding(ctx, kernel, stride, dilation)
-        _check_padding_mode(ctx, pads)
+        plan = layer_plan(ctx, _conv_plan)
+        if plan.refusal is not None:
+            raise plan.refusal
+        if ctx.args["padding_mode"] != "zeros":
+            _check_padding_mode(ctx, plan.pads)
         geometry = tuple(
-            window_axis(ctx, axis, k, s, lo, hi, d)
-            for axis, (k, s, (lo, hi), d) in enumerate(zip(kernel, stride, pads, dilation))
+            window_axis(ctx, axis, k, s, lo, hi, d, None, rel)
+            for axis, (k, s, (lo, hi), d, rel) in enumerate(
+                zip(plan.kernel, plan.stride, plan.pads, plan.dilation, plan.relationships))
         )
         out_spatial = tuple(g.o for g in geometry)
-        weights = out_channels * (in_channels // groups) * volume(kernel)
+        weights = out_channels * (in_channels // groups) * plan.kernel_volume
         params = weights + (out_channels if ctx.args["bias"] else 0)
         macs = volume(out_spatial) * weights
-        notes = [n for axis, g in enumerate(geometry) if (n := dropped_input_note(ctx, g, axis))]
-        return Evaluation(
-            (out_channels, *out_spatial), params, macs,
-            tuple(Window(g.k, g.s, g.p_low, g.d) for g in geometry), geometry, notes,
-        )
+        notes = [n for axis, g in enumerate(geometry) if g.unvisited and (n := dropped_input_note(ctx, g, axis))]
+        return Evaluation((out_channels, *out_spatial), params, macs, plan.sources, geometry, notes)
 
     return evaluate
+
+
+@dataclass(frozen=True)
+class TransposedPlan:
+    """A transposed convolution's per-axis arguments, resolved once per layer (see `layer_plan`)."""
+
+    kernel: tuple[int, ...]
+    stride: tuple[int, ...]
+    padding: tuple[int, ...]
+    output_padding: tuple[int, ...]
+    dilation: tuple[int, ...]
+    sources: tuple[Scatter, ...]
+    relationships: tuple[str, ...]
+    kernel_volume: int
+
+
+def _transposed_plan(ctx: LayerContext) -> TransposedPlan:
+    kernel = resolve_axes(ctx, "kernel_size")
+    stride = resolve_axes(ctx, "stride")
+    padding = resolve_axes(ctx, "padding")
+    out_pad = resolve_axes(ctx, "output_padding")
+    dilation = resolve_axes(ctx, "dilation")
+    axes = tuple(zip(kernel, stride, padding, out_pad, dilation))
+    return TransposedPlan(
+        kernel, stride, padding, out_pad, dilation,
+        tuple(Scatter(k, s, p, d) for k, s, p, _, d in axes),
+        tuple(transposed_relationship(k, s, p, a, d) for k, s, p, a, d in axes),
+        volume(kernel),
+    )
 
 
 def transposed_rule(ndim: int, type_name: str):
@@ -131,18 +192,16 @@ def transposed_rule(ndim: int, type_name: str):
         in_channels = inferred_width(ctx, "in_channels", ctx.channels, "channels")
         out_channels = ctx.args["out_channels"]
         groups = check_groups(ctx, in_channels, out_channels)
-        kernel = resolve_axes(ctx, "kernel_size")
-        stride = resolve_axes(ctx, "stride")
-        padding = resolve_axes(ctx, "padding")
-        out_pad = resolve_axes(ctx, "output_padding")
-        dilation = resolve_axes(ctx, "dilation")
+        plan = layer_plan(ctx, _transposed_plan)
         geometry = []
-        for axis, (i, k, s, p, a, d) in enumerate(zip(ctx.spatial, kernel, stride, padding, out_pad, dilation)):
-            name = ctx.axis(axis)
+        for axis, (i, k, s, p, a, d, rel) in enumerate(zip(
+                ctx.spatial, plan.kernel, plan.stride, plan.padding, plan.output_padding, plan.dilation,
+                plan.relationships)):
             if a >= max(s, d):
                 raise Refusal(
                     "output-padding",
-                    f"output_padding {a} must be smaller than the stride {s} or the dilation {d} on axis {name}",
+                    f"output_padding {a} must be smaller than the stride {s} or the dilation {d} on axis "
+                    f"{ctx.axis(axis)}",
                     f"use an output_padding of at most {max(s, d) - 1}",
                     axis,
                     "output_padding",
@@ -151,25 +210,19 @@ def transposed_rule(ndim: int, type_name: str):
             if o < 1:
                 raise Refusal(
                     "transposed-size",
-                    f"padding {p} crops the whole output on axis {name}: "
+                    f"padding {p} crops the whole output on axis {ctx.axis(axis)}: "
                     f"(i' - 1)s - 2p + d(k - 1) + a + 1 = {o}",
                     f"use a padding of at most {(transposed_output_size(i, k, s, 0, a, d) - 1) // 2}",
                     axis,
                     "padding",
                 )
-            geometry.append(AxisGeometry(
-                i=i, k=k, s=s, p_low=p, p_high=p, d=d, o=o, a=a, transposed=True,
-                relationship=transposed_relationship(k, s, p, a, d),
-                equivalent=equivalent_convolution(i, k, s, p, a, d),
-            ))
+            geometry.append(AxisGeometry(i, k, s, p, p, d, o, a, True, False, 0, rel,
+                                         equivalent_convolution(i, k, s, p, a, d)))
         out_spatial = tuple(g.o for g in geometry)
-        weights = in_channels * (out_channels // groups) * volume(kernel)
+        weights = in_channels * (out_channels // groups) * plan.kernel_volume
         params = weights + (out_channels if ctx.args["bias"] else 0)
         macs = volume(ctx.spatial) * weights
-        return Evaluation(
-            (out_channels, *out_spatial), params, macs,
-            tuple(Scatter(g.k, g.s, g.p_low, g.d) for g in geometry), tuple(geometry),
-        )
+        return Evaluation((out_channels, *out_spatial), params, macs, plan.sources, tuple(geometry))
 
     return evaluate
 

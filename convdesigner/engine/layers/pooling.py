@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from fractions import Fraction
 
 from ..arguments import Argument, Kind, per_axis
 from ..evaluation import Evaluation, LayerContext, Refusal
 from ..receptive_field import Resample, Window
-from .common import LayerType, axes_arg, bool_arg, require_rank, resolve_axes
-from .windows import dropped_input_note, window_axis
+from .common import LayerType, axes_arg, bool_arg, layer_plan, require_rank, resolve_axes
+from .windows import POOLING_RELATIONSHIP, dropped_input_note, window_axis
 
 
 def _stride_arg() -> Argument:
@@ -38,40 +39,59 @@ def _avg_arguments(ndim: int) -> tuple[Argument, ...]:
     return args
 
 
+@dataclass(frozen=True)
+class PoolPlan:
+    """A pooling layer's per-axis arguments, resolved once per layer (see `layer_plan`)."""
+
+    kernel: tuple[int, ...]
+    stride: tuple[int, ...]
+    padding: tuple[int, ...]
+    dilation: tuple[int, ...]
+    refusal: Refusal | None  # padding more than half the kernel
+    sources: tuple[Window, ...]
+
+
+def _pool_plan(ctx: LayerContext) -> PoolPlan:
+    kernel = resolve_axes(ctx, "kernel_size")
+    stride = resolve_axes(ctx, "stride", fallback="kernel_size")
+    padding = resolve_axes(ctx, "padding")
+    dilation = resolve_axes(ctx, "dilation") if "dilation" in ctx.args else (1,) * ctx.ndim
+    refusal = None
+    for axis, (k, p) in enumerate(zip(kernel, padding)):
+        if p > k // 2:
+            refusal = Refusal(
+                "pool-padding",
+                f"padding {p} is more than half the kernel {k} on axis {ctx.axis(axis)} "
+                "(PyTorch allows at most kernel_size // 2)",
+                f"use a padding of at most {k // 2}",
+                axis,
+                "padding",
+            )
+            break
+    sources = tuple(Window(k, s, p, d) for k, s, p, d in zip(kernel, stride, padding, dilation))
+    return PoolPlan(kernel, stride, padding, dilation, refusal, sources)
+
+
 def pool_rule(ndim: int, type_name: str):
     def evaluate(ctx: LayerContext) -> Evaluation:
         require_rank(ctx, ndim, type_name)
-        kernel = resolve_axes(ctx, "kernel_size")
-        stride = resolve_axes(ctx, "stride", fallback="kernel_size")
-        padding = resolve_axes(ctx, "padding")
-        dilation = resolve_axes(ctx, "dilation") if "dilation" in ctx.args else (1,) * ndim
-        ceil_mode = ctx.args["ceil_mode"]
-        for axis, (k, p) in enumerate(zip(kernel, padding)):
-            if p > k // 2:
-                raise Refusal(
-                    "pool-padding",
-                    f"padding {p} is more than half the kernel {k} on axis {ctx.axis(axis)} "
-                    "(PyTorch allows at most kernel_size // 2)",
-                    f"use a padding of at most {k // 2}",
-                    axis,
-                    "padding",
-                )
+        plan = layer_plan(ctx, _pool_plan)
+        if plan.refusal is not None:
+            raise plan.refusal
         if type_name == "AvgPool3d":
             # PyTorch's avg_pool3d alone compares the unpadded input with the kernel.
-            for axis, (i, k) in enumerate(zip(ctx.spatial, kernel)):
+            for axis, (i, k) in enumerate(zip(ctx.spatial, plan.kernel)):
                 if i < k:
                     raise Refusal("kernel-fits", f"kernel {k} is larger than the unpadded input {i} on axis "
                                   f"{ctx.axis(axis)} (AvgPool3d checks before padding)",
                                   f"feed an input of at least {k} on axis {ctx.axis(axis)}", axis, "kernel_size")
+        ceil_mode = ctx.args["ceil_mode"]
         geometry = tuple(
-            window_axis(ctx, axis, k, s, p, p, d, ceil_mode)
-            for axis, (k, s, p, d) in enumerate(zip(kernel, stride, padding, dilation))
+            window_axis(ctx, axis, k, s, p, p, d, ceil_mode, POOLING_RELATIONSHIP)
+            for axis, (k, s, p, d) in enumerate(zip(plan.kernel, plan.stride, plan.padding, plan.dilation))
         )
-        notes = [n for axis, g in enumerate(geometry) if (n := dropped_input_note(ctx, g, axis))]
-        return Evaluation(
-            (ctx.channels, *(g.o for g in geometry)), 0, 0,
-            tuple(Window(g.k, g.s, g.p_low, g.d) for g in geometry), geometry, notes,
-        )
+        notes = [n for axis, g in enumerate(geometry) if g.unvisited and (n := dropped_input_note(ctx, g, axis))]
+        return Evaluation((ctx.channels, *(g.o for g in geometry)), 0, 0, plan.sources, geometry, notes)
 
     return evaluate
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from fractions import Fraction
 
 from ..arguments import Argument, Kind, per_axis
 from ..arithmetic import upsample_output_size
 from ..evaluation import Evaluation, LayerContext, Refusal
 from ..receptive_field import Resample, Window
-from .common import LayerType, dims_word, require_rank
+from .common import LayerType, dims_word, layer_plan, require_rank
 
 UPSAMPLE_MODES = ("nearest", "linear", "bilinear", "bicubic", "trilinear", "nearest-exact", "area")
 #: The interpolating modes and the one spatial rank each accepts.
@@ -27,40 +28,65 @@ def _upsample_arguments() -> tuple[Argument, ...]:
     )
 
 
-def _upsample(ctx: LayerContext) -> Evaluation:
+@dataclass(frozen=True)
+class UpsamplePlan:
+    """What an Upsample layer derives from its arguments alone (see `layer_plan`)."""
+
+    refusal: Refusal | None
+    sizes: tuple[int | None, ...] = ()
+    scales: tuple[float | None, ...] = ()
+    fixed_sources: tuple[Resample | None, ...] = ()  # per axis, when the ratio does not depend on the size
+
+
+def _upsample_plan(ctx: LayerContext) -> UpsamplePlan:
     args = ctx.args
     size, scale = args["size"], args["scale_factor"]
     mode = args["mode"]
     ndim = ctx.ndim
     if ndim < 1:
-        raise Refusal("rank", "Upsample needs an input with at least one spatial axis")
+        return UpsamplePlan(Refusal("rank", "Upsample needs an input with at least one spatial axis"))
     if (size is None) == (scale is None):
-        raise Refusal("upsample-size", "Upsample needs exactly one of size and scale_factor",
-                      "give size (the output size) or scale_factor, not both" if size is not None
-                      else "give size or scale_factor", argument="size")
+        return UpsamplePlan(Refusal("upsample-size", "Upsample needs exactly one of size and scale_factor",
+                                    "give size (the output size) or scale_factor, not both" if size is not None
+                                    else "give size or scale_factor", argument="size"))
     if size is not None and args["recompute_scale_factor"]:
-        raise Refusal("upsample-size", "recompute_scale_factor has no meaning with an explicit size "
-                      "(PyTorch refuses it)", "remove recompute_scale_factor", argument="recompute_scale_factor")
+        return UpsamplePlan(Refusal("upsample-size", "recompute_scale_factor has no meaning with an explicit "
+                                    "size (PyTorch refuses it)", "remove recompute_scale_factor",
+                                    argument="recompute_scale_factor"))
     if mode in MODE_RANK and MODE_RANK[mode] != ndim:
-        raise Refusal("upsample-mode", f"mode '{mode}' works on {dims_word(MODE_RANK[mode])}, but the "
-                      f"input has {dims_word(ndim)}",
-                      {1: "use mode 'linear'", 2: "use mode 'bilinear'", 3: "use mode 'trilinear'"}[ndim],
-                      argument="mode")
+        return UpsamplePlan(Refusal(
+            "upsample-mode", f"mode '{mode}' works on {dims_word(MODE_RANK[mode])}, but the input has "
+            f"{dims_word(ndim)}", {1: "use mode 'linear'", 2: "use mode 'bilinear'", 3: "use mode 'trilinear'"}[ndim],
+            argument="mode"))
     align = args["align_corners"]
     if align is not None and mode not in MODE_RANK:
-        raise Refusal("align-corners", f"align_corners only applies to the interpolating modes, not '{mode}'",
-                      "remove align_corners", argument="align_corners")
+        return UpsamplePlan(Refusal("align-corners", f"align_corners only applies to the interpolating modes, "
+                                    f"not '{mode}'", "remove align_corners", argument="align_corners"))
     sizes = per_axis(size, ndim)
     scales = per_axis(scale, ndim)
+    fixed = tuple(
+        None if sz is not None or mode == "area" or align or args["recompute_scale_factor"]
+        else _resample_sources(1, 1, None, sf, mode, False, None)
+        for sz, sf in zip(sizes, scales)
+    )
+    return UpsamplePlan(None, sizes, scales, fixed)
+
+
+def _upsample(ctx: LayerContext) -> Evaluation:
+    plan = layer_plan(ctx, _upsample_plan)
+    if plan.refusal is not None:
+        raise plan.refusal
+    args = ctx.args
     out = []
     sources = []
-    for axis, (i, sz, sf) in enumerate(zip(ctx.spatial, sizes, scales)):
+    for axis, (i, sz, sf, fixed) in enumerate(zip(ctx.spatial, plan.sizes, plan.scales, plan.fixed_sources)):
         o = upsample_output_size(i, sz, sf)
         if o < 1:
             raise Refusal("upsample-size", f"the output size on axis {ctx.axis(axis)} would be {o}: "
                           f"floor({i} × {sf}) is zero", "use a larger scale_factor", axis, "scale_factor")
         out.append(o)
-        sources.append(_resample_sources(i, o, sz, sf, mode, bool(align), args["recompute_scale_factor"]))
+        sources.append(fixed or _resample_sources(i, o, sz, sf, args["mode"], bool(args["align_corners"]),
+                                                  args["recompute_scale_factor"]))
     return Evaluation((ctx.channels, *out), 0, 0, tuple(sources))
 
 

@@ -14,23 +14,25 @@ from ..arithmetic import (
 from ..evaluation import AxisGeometry, LayerContext, Note, Refusal
 from .common import axis_unit
 
+POOLING_RELATIONSHIP = "relationship 7 (pooling)"
+
 
 def window_axis(
     ctx: LayerContext, axis: int, k: int, s: int, p_low: int, p_high: int, d: int,
-    ceil_mode: bool | None = None,
+    ceil_mode: bool | None = None, relationship: str | None = None,
 ) -> AxisGeometry:
     """Evaluate one axis of a window layer; refuse it when the dilated kernel does not fit.
 
     ``ceil_mode`` None means a convolution (floor only, relationship 1-6/15); a bool means pooling
     (relationship 7 with PyTorch's ceil rule).
     """
-    i = ctx.spatial[axis]
-    name = ctx.axis(axis)
+    i = ctx.input_shape[axis + 1]
     if ceil_mode is None:
         o = conv_output_size(i, k, s, p_low, p_high, d)
     else:
         o = pool_output_size(i, k, s, p_low, d, ceil_mode)
     if o < 1:
+        name = ctx.axis(axis)
         k_eff = effective_kernel(k, d)
         padded = padded_size(i, p_low, p_high)
         dilated = f" (dilated {k_eff})" if d != 1 else ""
@@ -52,17 +54,14 @@ def window_axis(
             "kernel_size",
         )
     unvisited = 0 if ceil_mode else unvisited_size(i, k, s, p_low, p_high, d)
-    return AxisGeometry(
-        i=i, k=k, s=s, p_low=p_low, p_high=p_high, d=d, o=o,
-        ceil_mode=bool(ceil_mode), unvisited=unvisited,
-        relationship=conv_relationship(k, s, p_low, p_high, d) if ceil_mode is None
-        else "relationship 7 (pooling)",
-    )
+    if relationship is None:
+        relationship = conv_relationship(k, s, p_low, p_high, d) if ceil_mode is None else POOLING_RELATIONSHIP
+    return AxisGeometry(i, k, s, p_low, p_high, d, o, 0, False, bool(ceil_mode), unvisited, relationship)
 
 
 def dropped_input_note(ctx: LayerContext, g: AxisGeometry, axis: int) -> Note | None:
     """The paper's caveat after relationship 6: real input units past the last window are dropped."""
-    if g.ceil_mode:
+    if g.ceil_mode or g.unvisited <= g.p_high:
         return None
     dropped = unvisited_data(g.i, g.k, g.s, g.p_low, g.p_high, g.d)
     if not dropped:
