@@ -33,6 +33,10 @@ def add_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", required=True, metavar="OUT.gif", help="the GIF to write")
     parser.add_argument("--fps", type=float, default=2.0, help="frames per second (default 2)")
     parser.add_argument("--size", default="800x480", metavar="WxH", help="frame size in pixels (default 800x480)")
+    parser.add_argument("--numbers", action="store_true",
+                        help="the numbers mode: the input's values, the kernel's weights and each output value "
+                             "as it is formed, with the sum written under the frame (default values: the paper's "
+                             "input and kernel where they fit, else small seeded integers)")
     parser.add_argument("--view", choices=VIEWS, default="direct",
                         help="direct (default), scatter or overlap (transposed convolutions), matrix (small layers)")
 
@@ -93,12 +97,20 @@ def run(options: argparse.Namespace) -> int:
         why = ("only transposed convolutions have it" if options.view in ("scatter", "overlap")
                else "the layer is too large for its matrix")
         raise UsageError(f"{result.name} has no {options.view} view ({why}); its views: {available}")
+    state = PaintState(view=options.view)
+    if options.numbers:
+        from ..gui.canvas.numbers import NumbersOverlay
+
+        state.numbers = NumbersOverlay.for_frames(model.frames)
     try:
-        gif = write_gif(model, PaintState(view=options.view), options.output, options.fps, size)
+        gif = write_gif(model, state, options.output, options.fps, size)
     except OSError as error:
         print(f"convdesigner animate: cannot write {options.output}: {error.strerror or error}", file=sys.stderr)
         return 1
-    print(f"wrote {options.output}: {gif.note}, {size[0]}x{size[1]} at {options.fps:g} frames per second")
+    numbers = " in numbers" if state.numbers is not None else ""
+    print(f"wrote {options.output}{numbers}: {gif.note}, {size[0]}x{size[1]} at {options.fps:g} frames per second")
+    if state.numbers is not None and state.numbers.note:
+        print(f"note: {state.numbers.note}")
     return 0
 
 

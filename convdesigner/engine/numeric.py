@@ -201,8 +201,8 @@ PAPER_INPUT = Grid.from_nested([
 
 
 def random_input(shape: Sequence[int], seed: int = DEFAULT_SEED) -> Grid:
-    """Small integers 0..3 (as in the paper's figures) from ``random.Random(seed)``, row-major."""
-    rng = random.Random(seed)
+    """Small integers 0..3 (as in the paper's figures) from a generator seeded with ``seed``, row-major."""
+    rng = random.Random(f"input {seed}")
     return Grid(tuple(shape), tuple(rng.choice(INPUT_VALUES) for _ in range(prod(shape))))
 
 

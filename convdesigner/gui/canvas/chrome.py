@@ -5,7 +5,7 @@ summary shown for layers without a sliding window."""
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFontMetricsF, QPainter
+from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QTextOption
 
 from ...engine.design import axis_name
 from ...engine.frames import (
@@ -35,7 +35,7 @@ def paint_titles(p: QPainter, stage: QRectF, cam: Camera, grids: list[Grid], pal
     for g in grids:
         x, y = cam.px(g.x, g.y)
         size = f"{g.width}" if g.height == 1 else f"{g.height}×{g.width}"
-        text = f"{g.title}  {size}" if g.name != "matrix" else g.title
+        text = f"{g.title}  {size}" if g.name not in ("matrix", "x", "y") else g.title
         p.drawText(QPointF(x, y - 6), text)
 
 
@@ -149,8 +149,10 @@ def _legend_items(model: CanvasModel, view: str, pal: CanvasPalette) -> list[tup
 
 
 def paint_legend(p: QPainter, rect: QRectF, model: CanvasModel, view: str, state: PaintState,
-                  pal: CanvasPalette) -> None:
-    y = rect.bottom() - LEGEND_PX - (CAPTION_PX if state.caption else 0) + 6
+                  pal: CanvasPalette, captions: list[str] | None = None) -> None:
+    """The legend, and under it the caption lines (the numbers mode's sum line and its notes)."""
+    captions = captions if captions is not None else (state.caption.splitlines() if state.caption else [])
+    y = rect.bottom() - LEGEND_PX - CAPTION_PX * len(captions) + 6
     x = rect.left() + MARGIN_PX
     p.setFont(font(11 * _text_scale(rect)))
     metrics = QFontMetricsF(p.font())
@@ -164,10 +166,12 @@ def paint_legend(p: QPainter, rect: QRectF, model: CanvasModel, view: str, state
         p.setPen(pal.text)
         p.drawText(QPointF(x + 19, y + 11.5), label)
         x += width
-    if state.caption:
-        p.setFont(font(13, mono=True))
-        p.setPen(pal.text)
-        elided(p, state.caption, rect.left() + MARGIN_PX, rect.bottom() - 8, rect.width() - 2 * MARGIN_PX)
+    for n, line in enumerate(captions):
+        first = n == 0
+        p.setFont(font(13 * _text_scale(rect), mono=first))
+        p.setPen(pal.text if first else pal.muted)
+        elided(p, line, rect.left() + MARGIN_PX, rect.bottom() - 8 - CAPTION_PX * (len(captions) - 1 - n),
+               rect.width() - 2 * MARGIN_PX)
 
 
 def paint_field(p: QPainter, stage: QRectF, model: CanvasModel, output: tuple[int, ...],
@@ -259,11 +263,28 @@ def _source_lines(result, shown: int = 6) -> list[str]:
     return lines
 
 
-def paint_summary(p: QPainter, rect: QRectF, model: CanvasModel, pal: CanvasPalette) -> None:
-    lines = summary_lines(model)
-    y = rect.center().y() - 14 * len(lines)
+def summary_layout(rect: QRectF, lines: list[str]) -> list[tuple[QRectF, str, int]]:
+    """Where each summary line goes: word-wrapped within the width (a long error message takes several
+    rows instead of running off the side), the block centred vertically. (rect, line, pixel size)."""
+    width = max(40.0, rect.width() - 40)
+    flags = Qt.AlignmentFlag.AlignHCenter | Qt.TextFlag.TextWordWrap
+    placed = []
     for n, line in enumerate(lines):
-        p.setFont(font(18 if n == 0 else 14, bold=n == 0))
+        size = 18 if n == 0 else 14
+        metrics = QFontMetricsF(font(size, bold=n == 0))
+        height = metrics.boundingRect(QRectF(0, 0, width, 10_000), int(flags.value), line).height()
+        placed.append((QRectF(rect.left() + 20, 0, width, height + (10 if n == 0 else 8)), line, size))
+    y = rect.center().y() - sum(r.height() for r, _line, _size in placed) / 2
+    for r, _line, _size in placed:
+        r.moveTop(max(rect.top() + 8, y))
+        y = r.bottom()
+    return placed
+
+
+def paint_summary(p: QPainter, rect: QRectF, model: CanvasModel, pal: CanvasPalette) -> None:
+    option = QTextOption(Qt.AlignmentFlag.AlignHCenter)
+    option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)  # words first; a long path anywhere
+    for n, (box, line, size) in enumerate(summary_layout(rect, summary_lines(model))):
+        p.setFont(font(size, bold=n == 0))
         p.setPen(pal.text if n < 2 else pal.muted)
-        p.drawText(QRectF(rect.left() + 20, y, rect.width() - 40, 30), Qt.AlignmentFlag.AlignHCenter, line)
-        y += 30 if n == 0 else 26
+        p.drawText(box, line, option)

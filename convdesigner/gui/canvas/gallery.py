@@ -24,8 +24,10 @@ from PySide6.QtWidgets import (
 )
 
 from ...engine.analysis import analyze
+from ...engine.numeric import Grid, NumericState
 from .export import render_frame
 from .layout import CanvasModel, PaintState
+from .numbers import NumbersOverlay
 
 THUMBNAIL = (160, 96)
 PREVIEW = (560, 340)
@@ -41,10 +43,25 @@ FIGURE_ROLE = Qt.ItemDataRole.UserRole + 1
 OpenDesign = Callable[..., object]
 
 
-def figure_state(figure) -> PaintState:
-    """The canvas state a figure opens in: its view ('transposed' is the direct view) and channel planes."""
+def figure_state(figure, model: CanvasModel | None = None) -> PaintState:
+    """The canvas state a figure opens in: its view ('transposed' is the direct view), channel planes, and
+    for chapter 1's numerical figures the numbers mode with the paper's own input and kernel."""
     view = "direct" if figure.view == "transposed" else figure.view
-    return PaintState(view=view, stacked=bool(figure.channels_stacked), show_field=False)
+    state = PaintState(view=view, stacked=bool(figure.channels_stacked), show_field=False)
+    if figure.numbers and model is not None:
+        state.numbers = figure_numbers(figure, model)
+    return state
+
+
+def figure_numbers(figure, model: CanvasModel) -> NumbersOverlay | None:
+    """The numbers overlay of a numerical figure: its index's input and kernel (the paper's values)."""
+    overlay = NumbersOverlay.for_frames(model.frames)
+    values = figure.values
+    if overlay is None or values is None:
+        return overlay
+    state = overlay.values
+    kernel = Grid.from_nested(values.kernel) if values.kernel is not None else state.kernel
+    return overlay.with_values(NumericState(state.layer, Grid.from_nested(values.input), kernel))
 
 
 def thumbnail_state(figure) -> PaintState:
@@ -140,13 +157,15 @@ class PaperGallery(QDialog):
         self.open_button.setEnabled(figure is not None)
         if figure is None:
             return
-        image = render_frame(figure_model(figure), figure_state(figure), PREVIEW)
+        model = figure_model(figure)
+        image = render_frame(model, figure_state(figure, model), PREVIEW)
         self.preview.setPixmap(QPixmap.fromImage(image))
         view = {"direct": "the sliding window", "transposed": "the equivalent direct convolution",
                 "scatter": "each input unit scattering the kernel"}.get(figure.view, figure.view)
         self.caption.setText(f"<b>{figure.label}</b> (chapter {figure.chapter}): {figure.title}.<br>"
                              f"Opens <tt>{figure.file}</tt> with layer <tt>{figure.layer}</tt> selected, "
-                             f"showing {view}.")
+                             f"showing {view}" + (", in numbers: the paper's input and kernel, each output value "
+                                                  "as it is formed" if figure.numbers else "") + ".")
 
     def open_selected(self) -> None:
         figure = self.selected_figure()
@@ -159,13 +178,18 @@ class PaperGallery(QDialog):
 
 
 def apply_figure(canvas, figure) -> None:
-    """Set the canvas to the view and the channel planes the figure asks for."""
+    """Set the canvas to the view, the channel planes and the numbers mode the figure asks for (with the
+    paper's input and kernel for chapter 1's numerical figures)."""
     if canvas is None:
         return
     state = figure_state(figure)
     canvas.set_view(state.view)
     if hasattr(canvas, "planes_box"):
         canvas.planes_box.setChecked(state.stacked)
+    if hasattr(canvas, "set_numbers"):
+        canvas.set_numbers(bool(figure.numbers))
+        if figure.numbers and figure.values is not None:
+            canvas.set_nested_values(figure.values.input, figure.values.kernel)
 
 
 def show_gallery(open_design: OpenDesign, canvas=None, parent: QWidget | None = None) -> PaperGallery:

@@ -9,6 +9,10 @@ coordinates (the stretched, padded input of a transposed convolution; `engine.fr
 them back to input units); on the scatter view's output, uncropped coordinates (`ScatterAxis.output`); a 1-D
 layer is row 0; a 3-D layer shows its last two axes. Cells get text only when at least
 `painter.TEXT_CELL_PX` wide.
+
+The numbers mode itself (issue 9) is ``PaintState.numbers``, a `numbers.NumbersOverlay`: the painter writes
+the values into the cells (and the matrix view adds the flattened input x and output y = Cx as grids "x" and
+"y"), and two caption lines: the sum and its notes.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from ...engine.frames import (
     combine_kinds,
     layer_frames,
 )
+from .numbers import NumbersOverlay
 
 #: The most pixels per cell the fitted view uses (small layers do not become giant).
 MAX_FIT_PX = 56.0
@@ -65,6 +70,12 @@ class PaintState:
     cell_text: CellText | None = None
     caption: str | None = None
     chrome: bool = True  # header, legend and field miniature (off for thumbnails)
+    numbers: NumbersOverlay | None = None  # the numbers mode (issue 9): values in cells, the sum line
+
+    def caption_lines(self) -> int:
+        """Lines under the canvas: the caption's, and two for the numbers mode (the sum, the notes)."""
+        lines = len(self.caption.splitlines()) if self.caption else 0
+        return lines + (2 if self.numbers is not None and self.chrome else 0)
 
 
 @dataclass
@@ -199,7 +210,9 @@ class CanvasModel:
         return self._fields[output]
 
     # -- layout ----------------------------------------------------------------------------------
-    def grids(self, view: str) -> list[Grid]:
+    def grids(self, view: str, vectors: bool = False) -> list[Grid]:
+        """The grids of ``view``; ``vectors``: the matrix view also shows the flattened input x (a row above
+        C, each value over its column) and the flattened output y (a column beside C), as in numbers mode."""
         f = self.frames
         if f is None:
             return []
@@ -219,8 +232,17 @@ class CanvasModel:
             m = self.matrix()
             if m is None:
                 return []
-            return [Grid("matrix", 0, 0, plain_track(m.rows), plain_track(m.columns), "input",
-                         f"{'Cᵀ' if m.transposed else 'C'}: {m.rows} output cells × {m.columns} input cells")]
+            name = "Cᵀ" if m.transposed else "C"
+            title = f"{name}: {m.rows} output cells × {m.columns} input cells"
+            if vectors:  # short titles: the column y stands close to C
+                title = f"{name}  ({m.rows}×{m.columns})" if m.columns > 12 else name
+            grids = [Grid("matrix", 0, 0, plain_track(m.rows), plain_track(m.columns), "input", title)]
+            if vectors:
+                grids.append(Grid("x", 0, -3, plain_track(1), plain_track(m.columns), "input",
+                                  "x: the input, flattened row by row" if m.columns > 12 else "x"))
+                grids.append(Grid("y", m.columns + 2, 0, plain_track(m.rows), plain_track(1), "output",
+                                  f"y = {name}x"))
+            return grids
         ins = f.tracks
         outs = [plain_track(o) for o in f.output_size]
         title = "input"
@@ -231,8 +253,8 @@ class CanvasModel:
         g_out = Grid("output", 0, 0, _rows_of(outs), _cols_of(outs), "output", "output")
         return _side_by_side(g_in, g_out)
 
-    def fit(self, stage: QRectF, view: str) -> Camera:
-        grids = self.grids(view)
+    def fit(self, stage: QRectF, view: str, vectors: bool = False) -> Camera:
+        grids = self.grids(view, vectors)
         if not grids:
             return Camera(1.0, stage.left(), stage.top())
         x0 = min(g.x for g in grids)
@@ -245,10 +267,11 @@ class CanvasModel:
         cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
         return Camera(scale, stage.center().x() - cx * scale, stage.center().y() - cy * scale)
 
-    def hit(self, camera: Camera, view: str, px: float, py: float) -> tuple[str, int, int] | None:
+    def hit(self, camera: Camera, view: str, px: float, py: float,
+            vectors: bool = False) -> tuple[str, int, int] | None:
         """The grid cell under pixel (px, py): (grid name, row, col), or None."""
         cx, cy = camera.cell(px, py)
-        for g in self.grids(view):
+        for g in self.grids(view, vectors):
             col, row = math.floor(cx - g.x), math.floor(cy - g.y)
             if 0 <= col < g.width and 0 <= row < g.height:
                 return g.name, row, col
@@ -258,6 +281,8 @@ class CanvasModel:
     def describe(self, view: str, hit: tuple[str, int, int]) -> str:
         """A short description of a cell under the mouse, for the tooltip."""
         grid, row, col = hit
+        if grid in ("x", "y"):
+            return f"{grid}[{col if grid == 'x' else row}]: the {'input' if grid == 'x' else 'output'}, flattened"
         g = next((g for g in self.grids(view) if g.name == grid), None)
         if g is None:
             return ""
@@ -301,7 +326,7 @@ def stage_rect(rect: QRectF, state: PaintState) -> QRectF:
     miniature's column."""
     if not state.chrome:
         return rect.adjusted(4, 4, -4, -4)
-    bottom = LEGEND_PX + (CAPTION_PX if state.caption else 0)
+    bottom = LEGEND_PX + CAPTION_PX * state.caption_lines()
     right = FIELD_COLUMN_PX if state.show_field and state.view != SCATTER else 0
     return QRectF(rect.left() + MARGIN_PX, rect.top() + HEADER_PX,
                   max(10.0, rect.width() - 2 * MARGIN_PX - right),

@@ -28,6 +28,7 @@ from ...engine.frames import (
 from .chrome import paint_field, paint_header, paint_legend, paint_summary, paint_titles
 from .draw import at_least, cell_rect, font, locator, outline, visible_range, with_alpha
 from .layout import Camera, CanvasModel, Grid, PaintState, display, stage_rect
+from .numbers import NUMBER_CELL_PX, NumbersOverlay, cell_text
 from .palette import CanvasPalette, palette_for
 
 #: Below this many pixels per cell, single cells are not outlined; lines mark blocks of cells instead.
@@ -49,11 +50,12 @@ def paint(painter: QPainter, rect: QRectF, model: CanvasModel, state: PaintState
         return None
     view = state.view if state.view in model.views() else DIRECT
     stage = stage_rect(rect, state)
-    cam = camera or model.fit(stage, view)
+    vectors = state.numbers is not None
+    cam = camera or model.fit(stage, view, vectors)
     painter.save()
     painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)  # axis-aligned cells: crisp and fast
     painter.setClipRect(stage)
-    grids = model.grids(view)
+    grids = model.grids(view, vectors)
     step = max(0, min(state.step, model.step_count(view) - 1))
     if view == DIRECT:
         _paint_direct(painter, stage, cam, model, grids, step, state, pal)
@@ -62,7 +64,7 @@ def paint(painter: QPainter, rect: QRectF, model: CanvasModel, state: PaintState
     elif view == OVERLAP:
         _paint_overlap(painter, stage, cam, model, grids[0], step, state, pal)
     else:
-        _paint_matrix(painter, stage, cam, model, grids[0], step, state, pal)
+        _paint_matrix(painter, stage, cam, model, grids, step, state, pal)
     if state.chrome:
         if f.ndim == 3 and view == DIRECT:
             depth = f.tracks[0].window(f.output_of(step)[0])
@@ -75,8 +77,125 @@ def paint(painter: QPainter, rect: QRectF, model: CanvasModel, state: PaintState
     if state.show_field and view != SCATTER:
         paint_field(painter, stage, model, output, pal)
     paint_header(painter, rect, model, view, step, pal)
-    paint_legend(painter, rect, model, view, state, pal)
+    captions = state.caption.splitlines() if state.caption else []
+    if state.numbers is not None:
+        captions += [state.numbers.sum_line(view, step), state.numbers.notes(numbers_hidden(state, cam))]
+    paint_legend(painter, rect, model, view, state, pal, captions)
     return cam
+
+
+def numbers_hidden(state: PaintState, cam: Camera) -> bool:
+    """The numbers mode is on but the cells are too small to carry legible numbers."""
+    return state.numbers is not None and state.numbers.cells_drawn and cam.scale < NUMBER_CELL_PX
+
+
+def _numbers(state: PaintState, cam: Camera) -> NumbersOverlay | None:
+    """The overlay whose numbers go into the cells at this zoom (None: none, or hidden)."""
+    numbers = state.numbers
+    if numbers is None or not numbers.cells_drawn or cam.scale < NUMBER_CELL_PX:
+        return None
+    return numbers
+
+
+#: Text on the dark fills (kernel taps, the cell being produced) and on the light ones.
+ON_DARK = QColor("#ffffff")
+ON_LIGHT = QColor("#15191d")
+
+
+def _write(p: QPainter, stage: QRectF, cam: Camera, g: Grid, text_of, weights: dict | None = None) -> None:
+    """Write each visible cell's value (``text_of(row, col)`` -> (text, colour) or None) centred, and the
+    kernel weight of a footprint cell small in its bottom-right corner, as the paper's figures do."""
+    r0, r1, c0, c1 = visible_range(stage, cam, g)
+    if (r1 - r0) * (c1 - c0) > 4096:
+        return
+    s = cam.scale
+    value_font = font(min(18.0, s * 0.4), bold=True)
+    weight_font = font(max(8.0, min(13.0, s * 0.26)))
+    for r in range(r0, r1):
+        for c in range(c0, c1):
+            rect = cell_rect(cam, g, r, c)
+            item = text_of(r, c)
+            weight = weights.get((r, c)) if weights else None
+            if item is not None and item[0]:
+                text, color = item
+                p.setFont(value_font)
+                p.setPen(color)
+                box = rect.adjusted(0, 0, -s * 0.18, -s * 0.14) if weight is not None else rect
+                p.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+            if weight is not None:
+                p.setFont(weight_font)
+                p.setPen(QColor("#d8e6f5") if item is None or item[1] == ON_DARK else QColor("#1d3557"))
+                p.drawText(rect.adjusted(0, 0, -max(2.0, s * 0.07), -max(1.0, s * 0.04)),
+                           Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom, "×" + weight)
+
+
+def _numbers_direct(p: QPainter, stage: QRectF, cam: Camera, numbers: NumbersOverlay, g_in: Grid, g_out: Grid,
+                    frame, pal: CanvasPalette) -> None:
+    """Direct view: the (padded, stretched) input's values, the weights in the footprint, the output's
+    values; the cells already produced and the one being produced in full colour, the rest faint."""
+    taps = {display(t.position): t.kind for t in frame.taps}
+    muted = QColor(pal.muted)
+
+    def input_text(r: int, c: int):
+        text = cell_text(numbers.input_value(r, c))
+        if text is None:
+            return None
+        kind = taps.get((r, c))
+        if kind == DATA:
+            return text, ON_DARK
+        data = g_in.rows.kind(r) == DATA and g_in.cols.kind(c) == DATA
+        return text, ON_LIGHT if data or kind is not None else muted
+
+    out_r, out_c = display(frame.output)
+    current = out_r * g_out.width + out_c
+    faint = QColor(ON_LIGHT)
+    faint.setAlpha(90)
+
+    def output_text(r: int, c: int):
+        flat = r * g_out.width + c
+        color = ON_DARK if flat == current else ON_LIGHT if flat < current else faint
+        return cell_text(numbers.output_value(r, c)), color
+
+    _write(p, stage, cam, g_in, input_text, numbers.weights(frame.step))
+    _write(p, stage, cam, g_out, output_text)
+
+
+def _numbers_scatter(p: QPainter, stage: QRectF, cam: Camera, numbers: NumbersOverlay, g_in: Grid, g_out: Grid,
+                     frame, pal: CanvasPalette) -> None:
+    """Scatter view: the input's values, and the output filling up: each cell the sum of what the input
+    cells scattered so far wrote into it; the current patch carries the kernel's weights."""
+    source = display(frame.source)
+
+    def input_text(r: int, c: int):
+        return cell_text(numbers.source_value(r, c)), ON_DARK if (r, c) == source else ON_LIGHT
+
+    patch = {display(w.position) for w in frame.writes}
+
+    def output_text(r: int, c: int):
+        text = cell_text(numbers.scatter_value(frame.step, r, c))
+        return None if text is None else (text, ON_DARK if (r, c) in patch else ON_LIGHT)
+
+    _write(p, stage, cam, g_in, input_text)
+    _write(p, stage, cam, g_out, output_text, numbers.scatter_weights(frame.step))
+
+
+def _numbers_matrix(p: QPainter, stage: QRectF, cam: Camera, numbers: NumbersOverlay, grids: list[Grid], step: int,
+                    pal: CanvasPalette) -> None:
+    """Matrix view: C's weights (Cᵀ for a transposed convolution), the flattened input x over its columns
+    and the flattened output y = Cx beside its rows."""
+    g, g_x, g_y = grids
+    m = numbers.matrix()
+    row_columns = set(m.row(step)) if m is not None else set()
+
+    def entry(r: int, c: int):
+        value = numbers.matrix_entry(r, c)
+        return None if value is None else (cell_text(value), ON_DARK if r == step else ON_LIGHT)
+
+    _write(p, stage, cam, g, entry)
+    _write(p, stage, cam, g_x, lambda _r, c: (cell_text(numbers.flat_input(c)),
+                                              ON_DARK if c in row_columns else ON_LIGHT))
+    _write(p, stage, cam, g_y, lambda r, _c: (cell_text(numbers.flat_output(r)),
+                                              ON_DARK if r == step else ON_LIGHT))
 
 
 def _data_span(track: AxisTrack) -> tuple[int, int]:
@@ -256,6 +375,9 @@ def _paint_direct(p: QPainter, stage: QRectF, cam: Camera, model: CanvasModel, g
     locator(p, window, pal.window)
     locator(p, current, pal.current)
     _paint_hover_direct(p, cam, model, g_in, g_out, frame.output, state, pal)
+    numbers = _numbers(state, cam)
+    if numbers is not None:
+        _numbers_direct(p, stage, cam, numbers, g_in, g_out, frame, pal)
     _paint_text_cells(p, stage, cam, g_in, state, pal)
     _paint_text_cells(p, stage, cam, g_out, state, pal)
 
@@ -335,6 +457,9 @@ def _paint_scatter(p: QPainter, stage: QRectF, cam: Camera, model: CanvasModel, 
     locator(p, patch, pal.window)
     locator(p, source, pal.window)
     _paint_hover_scatter(p, cam, f, g_in, g_out, frame.source, state, pal)
+    numbers = _numbers(state, cam)
+    if numbers is not None:
+        _numbers_scatter(p, stage, cam, numbers, g_in, g_out, frame, pal)
     _paint_text_cells(p, stage, cam, g_in, state, pal)
     _paint_text_cells(p, stage, cam, g_out, state, pal)
 
@@ -493,13 +618,15 @@ def _paint_grid_lines(p: QPainter, stage: QRectF, cam: Camera, g: Grid, color: Q
     outline(p, cell_rect(cam, g, 0, 0, g.height, g.width), color, 1.5)
 
 
-def _paint_matrix(p: QPainter, stage: QRectF, cam: Camera, model: CanvasModel, g: Grid, step: int,
+def _paint_matrix(p: QPainter, stage: QRectF, cam: Camera, model: CanvasModel, grids: list[Grid], step: int,
                   state: PaintState, pal: CanvasPalette) -> None:
     """C (or Cᵀ): a cell per (output cell, input cell) pair holding the kernel tap that joins them; the row
-    of the current output cell highlighted, its entries the window."""
+    of the current output cell highlighted, its entries the window. In numbers mode the weights, with the
+    flattened input x above C and the flattened output y = Cx beside it."""
     f = model.frames
     m = model.matrix()
     assert f is not None and m is not None
+    g = grids[0]
     def build() -> QImage:
         image = QImage(g.width, g.height, QImage.Format.Format_ARGB32)
         image.fill(pal.padding)
@@ -522,7 +649,12 @@ def _paint_matrix(p: QPainter, stage: QRectF, cam: Camera, model: CanvasModel, g
                      for c in range(width, g.width, width)])
     outline(p, band, pal.window, 2)
     locator(p, band, pal.window)
-    if cam.scale >= TEXT_CELL_PX and state.cell_text is None:
+    if len(grids) == 3:
+        _paint_vectors(p, stage, cam, grids[1], grids[2], m.row(step), step, pal)
+    numbers = _numbers(state, cam)
+    if numbers is not None and len(grids) == 3:
+        _numbers_matrix(p, stage, cam, numbers, grids, step, pal)
+    elif cam.scale >= TEXT_CELL_PX and state.cell_text is None and state.numbers is None:
         p.setFont(font(min(12.0, cam.scale * 0.4)))
         for (r, c), t in m.entries.items():
             index = _unflat(t, f.kernel)
@@ -530,6 +662,22 @@ def _paint_matrix(p: QPainter, stage: QRectF, cam: Camera, model: CanvasModel, g
             p.drawText(cell_rect(cam, g, r, c), Qt.AlignmentFlag.AlignCenter,
                        "w" + "".join(str(v) for v in index) if max(f.kernel) <= 10 else str(t))
     _paint_text_cells(p, stage, cam, g, state, pal)
+
+
+def _paint_vectors(p: QPainter, stage: QRectF, cam: Camera, g_x: Grid, g_y: Grid, columns, step: int,
+                   pal: CanvasPalette) -> None:
+    """The flattened input x (the current row's columns as kernel taps) and output y (its current cell)."""
+    p.fillRect(cell_rect(cam, g_x, 0, 0, 1, g_x.width), pal.input)
+    for c in columns:
+        p.fillRect(cell_rect(cam, g_x, 0, c), pal.tap)
+    p.fillRect(cell_rect(cam, g_y, 0, 0, g_y.height, 1), pal.output)
+    if step > 0:
+        p.fillRect(cell_rect(cam, g_y, 0, 0, step, 1), pal.output_done)
+    current = cell_rect(cam, g_y, step, 0)
+    p.fillRect(current, pal.current)
+    _paint_grid_lines(p, stage, cam, g_x, pal.input_line)
+    _paint_grid_lines(p, stage, cam, g_y, pal.output_line)
+    outline(p, current, pal.window, 2)
 
 
 def _unflat(t: int, shape: tuple[int, ...]) -> tuple[int, ...]:

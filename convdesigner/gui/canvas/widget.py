@@ -15,9 +15,13 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
     QComboBox,
+    QDialog,
+    QDialogButtonBox,
     QFileDialog,
+    QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QMenu,
     QMessageBox,
     QProgressDialog,
@@ -29,9 +33,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...engine.frames import DIRECT, MATRIX, OVERLAP, SCATTER, VIEWS
+from ...engine.frames import DATA, DIRECT, MATRIX, OVERLAP, PADDING, SCATTER, VIEWS, ZERO, combine_kinds
+from ...engine.numeric import Grid as ValueGrid
+from ...engine.numeric import NumericState, format_number, parse_value
 from .layout import Camera, CanvasModel, CellText, PaintState, stage_rect
-from .painter import paint
+from .numbers import NumbersOverlay
+from .painter import numbers_hidden, paint
 
 #: Frames per second the speed menu offers.
 SPEEDS = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
@@ -66,7 +73,7 @@ class CanvasView(QWidget):
     def current_camera(self) -> Camera:
         if self.camera is not None:
             return self.camera
-        return self.model.fit(stage_rect(self._rect(), self.state), self._view())
+        return self.model.fit(stage_rect(self._rect(), self.state), self._view(), self.state.numbers is not None)
 
     def _view(self) -> str:
         return self.state.view if self.state.view in self.model.views() else DIRECT
@@ -125,12 +132,15 @@ class CanvasView(QWidget):
                 self._dragged = True
                 self.update()
                 return
-        self.set_hover(self.model.hit(self.current_camera(), self._view(), pos.x(), pos.y()))
+        self.set_hover(self.hit(pos))
+
+    def hit(self, pos: QPointF) -> tuple[str, int, int] | None:
+        """The cell under a point of the widget: (grid name, row, col), or None."""
+        return self.model.hit(self.current_camera(), self._view(), pos.x(), pos.y(), self.state.numbers is not None)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton and self._drag is not None and not self._dragged:
-            pos = event.position()
-            hit = self.model.hit(self.current_camera(), self._view(), pos.x(), pos.y())
+            hit = self.hit(event.position())
             if hit is not None:
                 self.cellClicked.emit(*hit)
         self._drag = None
@@ -177,6 +187,10 @@ class CanvasWidget(QWidget):
         self._remembered: tuple | None = None
         #: (step before, step after, came from scatter, model) of the last view switch
         self._switch_memo: tuple | None = None
+        #: the numbers mode's values, kept while the same layer is shown (edits keep them where they fit)
+        self._values: NumericState | None = None
+        self._seed = 0
+        self.value_editor: ValueEditor | None = None
 
         # top bar: the views, options, export
         self._view_buttons: dict[str, QToolButton] = {}
@@ -195,6 +209,19 @@ class CanvasWidget(QWidget):
             self._view_group.addButton(button)
             self._view_buttons[view] = button
             top.addWidget(button)
+        top.addSpacing(12)
+        self.numbers_button = _button("Numbers", "Numbers mode: the input's values, the kernel's weights and each "
+                                      "output value as it is formed, with its sum written under the canvas "
+                                      "(click an input or kernel cell to change its value)")
+        self.numbers_button.setCheckable(True)
+        self.numbers_button.toggled.connect(self.set_numbers)
+        top.addWidget(self.numbers_button)
+        self.randomise_button = _button("Randomise", "New small integer values for the input and the kernel")
+        self.randomise_button.clicked.connect(self.randomise_values)
+        self.reset_button = _button("Reset", "Back to the default values (the paper's input and kernel where they fit)")
+        self.reset_button.clicked.connect(self.reset_values)
+        top.addWidget(self.randomise_button)
+        top.addWidget(self.reset_button)
         top.addSpacing(12)
         self.planes_box = QCheckBox("Channel planes")
         self.planes_box.setToolTip("Show a few channel planes stacked, as in the paper's figure 1.1")
@@ -270,7 +297,7 @@ class CanvasWidget(QWidget):
         bottom.addWidget(self.loop_box)
         self._controls = [self.first_button, self.back_button, self.play_button, self.forward_button,
                           self.last_button, self.slider, self.speed_box, self.loop_box, self.export_button,
-                          self.planes_box, self.field_box]
+                          self.planes_box, self.field_box, self.numbers_button]
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -280,6 +307,7 @@ class CanvasWidget(QWidget):
         layout.addLayout(bottom)
         self._speed_changed()
         self.state.dark = self._palette_is_dark()
+        self._update_numbers()
         self._sync()
 
     # -- the contract with the main window ---------------------------------------------------------
@@ -306,8 +334,11 @@ class CanvasWidget(QWidget):
                 old_step = remembered_model.convert_step(old_step, old_view, view)
             position = _unravel(old_step, _step_shape(remembered_model, view))
             step = _ravel_clamped(position, _step_shape(model, view))
+        if not same:
+            self._values = None
         self.view_widget.model = model
-        self.view_widget.state = replace(old_state, view=view, step=step, hover=None)
+        self.view_widget.state = replace(old_state, view=view, step=step, hover=None, numbers=None)
+        self._update_numbers()
         if not same:
             self.view_widget.camera = None
             if model.frames is None:
@@ -431,6 +462,144 @@ class CanvasWidget(QWidget):
         self.state.caption = text
         self.view_widget.update()
 
+    # -- the numbers mode (issue 9) ---------------------------------------------------------------
+    def numbers_on(self) -> bool:
+        return self.numbers_button.isChecked()
+
+    def set_numbers(self, on: bool) -> None:
+        """Turn the numbers mode on or off (the toolbar's Numbers button)."""
+        if self.numbers_button.isChecked() != on:
+            self.numbers_button.setChecked(on)  # comes back here through toggled
+            return
+        self.view_widget.camera = None
+        self._update_numbers()
+        self._sync()
+
+    def numbers(self) -> NumbersOverlay | None:
+        """The overlay on show (None when the mode is off or the layer has no numbers)."""
+        return self.state.numbers
+
+    def values(self) -> NumericState | None:
+        return self.state.numbers.values if self.state.numbers is not None else None
+
+    def numbers_hidden(self) -> bool:
+        """The numbers mode is on but the cells are too small at this zoom: the canvas says so instead."""
+        return numbers_hidden(self.state, self.view_widget.current_camera())
+
+    def sum_line(self) -> str | None:
+        """The line under the canvas: how the current output value is formed."""
+        numbers = self.state.numbers
+        return numbers.sum_line(self._painted_view(), self.state.step) if numbers is not None else None
+
+    def set_values(self, values: NumericState) -> None:
+        self._values = values
+        self._update_numbers()
+        self.view_widget.update()
+
+    def set_nested_values(self, input_values, kernel_values=None) -> bool:
+        """Values from nested lists (a paper figure's input and kernel); False when they do not fit the layer."""
+        values = self.values()
+        if values is None:
+            return False
+        try:
+            kernel = ValueGrid.from_nested(kernel_values) if kernel_values is not None else values.kernel
+            new = NumericState(values.layer, ValueGrid.from_nested(input_values), kernel)
+        except ValueError:
+            return False
+        self.set_values(new)
+        return True
+
+    def randomise_values(self) -> None:
+        values = self.values()
+        if values is not None:
+            self._seed += 1
+            self.set_values(values.randomised(self._seed))
+
+    def reset_values(self) -> None:
+        values = self.values()
+        if values is not None:
+            self.set_values(values.reset())
+
+    def set_input_value(self, position: Sequence[int], text: str) -> str | None:
+        """Set input unit ``position`` to what the user typed; the error message when it is not a number."""
+        values = self.values()
+        if values is None:
+            return "the numbers mode is off"
+        try:
+            self.set_values(values.with_input_value(tuple(position), parse_value(text)))
+        except ValueError as error:
+            return str(error)
+        return None
+
+    def set_kernel_value(self, index: Sequence[int], text: str) -> str | None:
+        """Set kernel weight ``index`` to what the user typed; the error message when it is not a number."""
+        values = self.values()
+        if values is None or values.kernel is None:
+            return "this layer has no kernel weights"
+        try:
+            self.set_values(values.with_kernel_value(tuple(index), parse_value(text)))
+        except ValueError as error:
+            return str(error)
+        return None
+
+    def _update_numbers(self) -> None:
+        on = self.numbers_button.isChecked()
+        overlay = NumbersOverlay.for_frames(self.model.frames, self._values) if on else None
+        self.state.numbers = overlay
+        if overlay is not None:
+            self._values = overlay.values
+        has_values = overlay is not None
+        self.randomise_button.setVisible(on)
+        self.reset_button.setVisible(on)
+        self.randomise_button.setEnabled(has_values)
+        self.reset_button.setEnabled(has_values)
+
+    def _painted_view(self) -> str:
+        return self.state.view if self.state.view in self.model.views() else DIRECT
+
+    def editable_cell(self, grid: str, row: int, col: int) -> tuple[tuple[int, ...] | None, tuple[int, ...] | None, str]:
+        """What a click on a cell can edit in numbers mode: (input position or None, kernel index or None,
+        why nothing when both are None)."""
+        f, values = self.model.frames, self.values()
+        if f is None or values is None:
+            return None, None, ""
+        view = self._painted_view()
+        if f.ndim == 3:
+            return None, None, "values of a 3-D layer are edited through its sum line only"
+        where = (lambda r, c: (c,)) if f.ndim == 1 else (lambda r, c: (r, c))
+        if view == DIRECT and grid == "input":
+            g = self.model.grids(view)[0]
+            kind = combine_kinds((g.rows.kind(row), g.cols.kind(col)))
+            position = where(row, col)
+            frame = f.frame(self.state.step)
+            tap = next((t for t in frame.taps if t.position == position), None)
+            kernel = tap.weight if tap is not None and values.kernel is not None else None
+            source = None
+            if kind == DATA:
+                source = tuple(track.source(u) for track, u in zip(f.tracks, position))
+            why = {PADDING: "zero padding is always 0", ZERO: "an inserted zero is always 0"}.get(kind, "")
+            return source, kernel, why
+        if view == SCATTER and grid == "input":
+            return where(row, col), None, ""
+        if view == MATRIX and grid == "x":
+            return _unravel(col, f.input_size), None, ""
+        return None, None, ""
+
+    def edit_cell(self, grid: str, row: int, col: int) -> ValueEditor | None:
+        """Open the small editor for a clicked cell's input value and (under the kernel) its weight."""
+        source, kernel, why = self.editable_cell(grid, row, col)
+        values = self.values()
+        if values is None or (source is None and kernel is None):
+            if why:
+                self.view_widget.setToolTip(why)
+            return None
+        if self.value_editor is not None:
+            self.value_editor.close()
+        self.pause()
+        self.value_editor = ValueEditor(self, values, source, kernel)
+        self.value_editor.open()
+        return self.value_editor
+
     # -- input -----------------------------------------------------------------------------------
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.key()
@@ -462,7 +631,9 @@ class CanvasWidget(QWidget):
             return
         self.setFocus()
         view = self.state.view
-        if view == MATRIX and grid == "matrix":
+        if self.state.numbers is not None and grid in ("input", "x"):
+            self.edit_cell(grid, row, col)
+        elif view == MATRIX and grid == "matrix":
             self.set_step(row)
         elif view == SCATTER and grid == "input":
             self.set_step(_ravel_display(row, col, f.input_size, f.input_of(self.state.step)))
@@ -609,6 +780,62 @@ class CanvasWidget(QWidget):
             ok = True
         if not ok:
             QMessageBox.warning(self, "Export", f"Cannot write {path}")
+
+
+class ValueEditor(QDialog):
+    """The numbers mode's editor for one clicked cell: its input value and, when the kernel covers it, the
+    weight there. Typed values stay exact (integers, fractions such as 1/3, decimals such as 0.5)."""
+
+    def __init__(self, canvas: CanvasWidget, values: NumericState, source: tuple[int, ...] | None,
+                 kernel: tuple[int, ...] | None) -> None:
+        super().__init__(canvas)
+        self.setWindowTitle("Edit value")
+        self._canvas = canvas
+        self.source, self.kernel = source, kernel
+        form = QFormLayout()
+        self.input_edit: QLineEdit | None = None
+        self.weight_edit: QLineEdit | None = None
+        if source is not None:
+            self.input_edit = QLineEdit(format_number(values.input[source]))
+            form.addRow(f"Input {_where(source)}:", self.input_edit)
+        if kernel is not None and values.kernel is not None:
+            self.weight_edit = QLineEdit(format_number(values.kernel[kernel]))
+            form.addRow(f"Kernel weight {_where(kernel)}:", self.weight_edit)
+        self.error = QLabel()
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color: #b3261e")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+        first = self.input_edit or self.weight_edit
+        if first is not None:
+            first.selectAll()
+            first.setFocus()
+
+    def accept(self) -> None:
+        """Apply both values, or say which one is not a number and stay open."""
+        try:
+            x = parse_value(self.input_edit.text()) if self.input_edit is not None else None
+            w = parse_value(self.weight_edit.text()) if self.weight_edit is not None else None
+        except ValueError as error:
+            self.error.setText(str(error))
+            return
+        values = self._canvas.values()
+        if values is not None:
+            if x is not None and self.source is not None:
+                values = values.with_input_value(self.source, x)
+            if w is not None and self.kernel is not None:
+                values = values.with_kernel_value(self.kernel, w)
+            self._canvas.set_values(values)
+        super().accept()
+
+
+def _where(position: tuple[int, ...]) -> str:
+    return "(" + ", ".join(map(str, position)) + ")"
 
 
 def _step_shape(model: CanvasModel, view: str) -> tuple[int, ...]:

@@ -1,0 +1,210 @@
+"""The numbers mode's overlay (issue 9): which value each visible cell carries, the kernel weights in the
+footprint, and the sum line under the canvas, for one frame of any view. No Qt here: the painter asks, the
+values come from `engine.numeric` (exact), the cells' places from `engine.frames` (the same tracks).
+
+Grids and coordinates are the canvas's (`layout`): the direct view's input in padded coordinates (the
+stretched, padded input of a transposed convolution), the scatter view's output in uncropped coordinates,
+the matrix view's C (rows: output cells, columns: input cells) with the flattened input ``x`` above it and
+the flattened output ``y`` beside it. A 1-D layer is row 0. Cells are written for 1-D and 2-D layers; a 3-D
+layer gets the sum line only (its window is drawn seen along its depth).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ...engine.frames import MATRIX, SCATTER, LayerFrames
+from ...engine.numeric import (
+    AVG_POOL,
+    TRANSPOSED,
+    Grid,
+    NumericLayer,
+    NumericState,
+    Value,
+    channel_note,
+    format_number,
+    supports,
+)
+
+#: Cells narrower than this many pixels carry no numbers (the canvas says so instead).
+NUMBER_CELL_PX = 22.0
+#: Terms of a sum written out before the rest is elided with "...".
+MAX_TERMS = 16
+#: Decimals of an average written in a cell (the paper prints one); the sum line writes it exactly.
+CELL_DECIMALS = 1
+HIDDEN_NOTE = "numbers hidden: the cells are too small to read (zoom in, or pick a smaller layer)"
+
+
+def cell_text(value: Value | None) -> str | None:
+    """A value as a cell writes it: integers as they are, an average rounded to one decimal."""
+    if value is None:
+        return None
+    return format_number(value, CELL_DECIMALS, state_rule=False)
+
+
+def _position(ndim: int, row: int, col: int) -> tuple[int, ...]:
+    return (col,) if ndim == 1 else (row, col)
+
+
+@dataclass
+class NumbersOverlay:
+    """One layer's values laid over its frames: ``values`` is the `NumericState` shown (edited by the canvas)."""
+
+    frames: LayerFrames
+    values: NumericState
+    note: str | None = None  # the channel note: "showing input channel 1 of 2 ..."
+    _scatter: dict[int, Grid] = field(default_factory=dict, repr=False)
+    _matrix: list = field(default_factory=list, repr=False)
+
+    @classmethod
+    def for_frames(cls, frames: LayerFrames | None, values: NumericState | None = None) -> NumbersOverlay | None:
+        """The overlay of a layer with numbers (None otherwise); ``values`` kept when they still fit the layer
+        (an edit that changes the input size starts from the default values)."""
+        if frames is None or not supports(frames.result):
+            return None
+        layer = NumericLayer.from_result(frames.result)
+        state = values.with_layer(layer) if values is not None else NumericState.default(layer)
+        return cls(frames, state, channel_note(frames.result))
+
+    def with_values(self, values: NumericState) -> NumbersOverlay:
+        return NumbersOverlay(self.frames, values, self.note, _matrix=self._matrix)
+
+    @property
+    def cells_drawn(self) -> bool:
+        """Cells carry numbers for 1-D and 2-D layers."""
+        return self.frames.ndim <= 2
+
+    # -- what the cells carry ----------------------------------------------------------------------
+    def input_value(self, row: int, col: int) -> Value | None:
+        """The value in cell (row, col) of the direct view's (padded) input."""
+        return self.values.cell_value(_position(self.frames.ndim, row, col))
+
+    def source_value(self, row: int, col: int) -> Value:
+        """The value of input unit (row, col) (the scatter view's input)."""
+        return self.values.input[_position(self.frames.ndim, row, col)]
+
+    def output_value(self, row: int, col: int) -> Value:
+        return self.values.output[_position(self.frames.ndim, row, col)]
+
+    def weights(self, step: int) -> dict[tuple[int, int], str]:
+        """The direct view's footprint at ``step``: the weight each tap multiplies, by the cell it sits on
+        (a transposed convolution's kernel flipped)."""
+        kernel = self.values.kernel
+        if kernel is None or not self.cells_drawn:
+            return {}
+        out = {}
+        for tap in self.frames.frame(step).taps:
+            r, c = (0, tap.position[0]) if self.frames.ndim == 1 else tap.position
+            out[(r, c)] = format_number(kernel[tap.weight])
+        return out
+
+    def scatter_weights(self, step: int) -> dict[tuple[int, int], str]:
+        """The scatter view's patch at ``step``: the weight each written cell gets (uncropped coordinates)."""
+        kernel = self.values.kernel
+        if kernel is None or not self.cells_drawn:
+            return {}
+        out = {}
+        for write in self.frames.scatter_frame(step).writes:
+            r, c = (0, write.position[0]) if self.frames.ndim == 1 else write.position
+            out[(r, c)] = format_number(kernel[write.weight])
+        return out
+
+    def scatter_partial(self, step: int) -> Grid:
+        """The output after the input cells up to and including ``step`` scattered (cached per step)."""
+        if step not in self._scatter:
+            if len(self._scatter) > 64:
+                self._scatter.clear()
+            self._scatter[step] = self.values.scatter_output(step + 1)
+        return self._scatter[step]
+
+    def scatter_written(self, step: int, row: int, col: int) -> bool:
+        """Whether uncropped output cell (row, col) has been written by the input cells up to ``step``."""
+        position = _position(self.frames.ndim, row, col)
+        shape = self.frames.input_size
+        for writer in self.frames.writers(position):
+            flat = 0
+            for p, n in zip(writer, shape):
+                flat = flat * n + p
+            if flat <= step:
+                return True
+        return False
+
+    def scatter_value(self, step: int, row: int, col: int) -> Value | None:
+        """The partial value of uncropped output cell (row, col) at scatter ``step`` (None: cropped, or not
+        written yet)."""
+        axes = self.frames.scatter_axes or ()
+        uncropped = _position(self.frames.ndim, row, col)
+        kept = tuple(a.output(u) for a, u in zip(axes, uncropped))
+        if None in kept or not self.scatter_written(step, row, col):
+            return None
+        return self.scatter_partial(step)[kept]
+
+    def matrix(self):
+        """The frames' matrix C (or Cᵀ) of kernel taps, built once."""
+        if not self._matrix:
+            self._matrix.append(self.frames.matrix())
+        return self._matrix[0]
+
+    def matrix_entry(self, row: int, col: int) -> Value | None:
+        """C's entry (row: output cell, column: input cell): the weight of the tap joining them (None: a
+        structural zero, or pooling, which has no weights)."""
+        m = self.matrix()
+        kernel = self.values.kernel
+        if m is None or kernel is None:
+            return None
+        tap = m.entries.get((row, col))
+        return None if tap is None else kernel.values[tap]
+
+    def flat_input(self, index: int) -> Value:
+        return self.values.input.values[index]
+
+    def flat_output(self, index: int) -> Value:
+        return self.values.output.values[index]
+
+    # -- the sum line ------------------------------------------------------------------------------
+    def sum_line(self, view: str, step: int) -> str:
+        """The line under the canvas: how the current output value is formed (or, scattering, what the
+        current input cell adds into the output)."""
+        if view == SCATTER:
+            scattered = self.values.explain_scatter(step)
+            where = _tuple(scattered.source)
+            return f"input {where} = {format_number(scattered.value)}: {scattered.line(MAX_TERMS)}"
+        if view == MATRIX and self.values.kernel is not None:
+            return self._matrix_line(step)
+        explanation = self.values.explain(step)
+        decimals = 2 if self.values.layer.kind == AVG_POOL else None
+        return f"output {_tuple(explanation.position)} = {explanation.line(MAX_TERMS, decimals)}"
+
+    def _matrix_line(self, step: int) -> str:
+        m = self.matrix()
+        assert m is not None and self.values.kernel is not None
+        name = "Cᵀ" if self.values.layer.kind == TRANSPOSED else "C"
+        parts = [f"{_factor(self.values.kernel.values[tap])}·{_factor(self.flat_input(c))}"
+                 for c, tap in sorted(m.row(step).items())]
+        if len(parts) > MAX_TERMS:
+            parts = [*parts[:MAX_TERMS], "..."]
+        return (f"y[{step}] = row {step} of {name} · x = {' + '.join(parts) or '0'} = "
+                f"{format_number(self.flat_output(step))}")
+
+    def notes(self, hidden: bool) -> str:
+        """The second line: what the numbers show (channel, rounding, hidden cells)."""
+        notes = []
+        if hidden:
+            notes.append(HIDDEN_NOTE)
+        elif not self.cells_drawn:
+            notes.append("values in cells are drawn for 1-D and 2-D layers; the sum line holds them")
+        if self.note:
+            notes.append(self.note)
+        if self.values.layer.kind == AVG_POOL and not hidden:
+            notes.append(f"averages in cells rounded to {CELL_DECIMALS} decimal")
+        return "  ·  ".join(notes)
+
+
+def _tuple(position: tuple[int, ...]) -> str:
+    return "(" + ", ".join(map(str, position)) + ")"
+
+
+def _factor(value: Value) -> str:
+    text = format_number(value)
+    return f"({text})" if text.startswith("-") or "/" in text else text
+
