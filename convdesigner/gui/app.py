@@ -101,7 +101,9 @@ def run_app(file: str | None, screenshot: str | None = None, select: str | None 
 
 def _save_screenshot(app, window, path: str) -> int:
     """Lay the window out at SCREENSHOT_SIZE with its plots loaded, render it and save the PNG."""
-    window.setAttribute(__import__("PySide6.QtCore", fromlist=["Qt"]).Qt.WidgetAttribute.WA_DontShowOnScreen)
+    from PySide6.QtCore import Qt
+
+    window.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen)
     window.resize(*SCREENSHOT_SIZE)
     window.show()
     for _ in range(3):

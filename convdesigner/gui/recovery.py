@@ -44,7 +44,10 @@ class Autosaver(QObject):
         super().__init__(document)
         self._document = document
         self.folder = folder or recovery_folder()
-        self.folder.mkdir(parents=True, exist_ok=True)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError:  # no writable data folder: the app runs, without a safety net
+            pass
         stem = uuid.uuid4().hex
         self.path = self.folder / f"{stem}.yaml"
         self._lock = QLockFile(str(self.folder / f"{stem}.lock"))
@@ -64,6 +67,8 @@ class Autosaver(QObject):
         if not self._document.modified:
             self.discard()
             return True
+        if not self.folder.is_dir():
+            return False
         origin = self._document.path or "(never saved)"
         text = HEADER + ORIGIN + origin.replace("\n", " ") + "\n" + dumps(self._document.design)
         return write_text_file(str(self.path), text) is None
