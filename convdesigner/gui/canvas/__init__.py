@@ -8,7 +8,8 @@ matrix; the paper gallery's ``transposed`` is the direct view of a transposed co
 Modules: ``painter`` paints one frame with QPainter (QtGui only, used by the widget, the exports and the
 benchmark); ``widget`` holds the widgets; ``export`` renders GIF, PNG and SVG without a window;
 ``gallery`` is Help > Paper figures; ``numbers`` is the numbers mode's overlay (the toolbar's Numbers
-button, `CanvasWidget.set_numbers`, values edited by clicking a cell, Randomise and Reset). The frame geometry itself is pure Python: ``engine.frames``.
+button, `CanvasWidget.set_numbers`, values edited by clicking a cell, Randomise and Reset). The frame
+geometry itself is pure Python: ``engine.frames``.
 """
 
 from __future__ import annotations

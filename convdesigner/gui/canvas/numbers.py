@@ -12,6 +12,7 @@ layer gets the sum line only (its window is drawn seen along its depth).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 from ...engine.frames import MATRIX, SCATTER, LayerFrames
 from ...engine.numeric import (
@@ -36,10 +37,16 @@ HIDDEN_NOTE = "numbers hidden: the cells are too small to read (zoom in, or pick
 
 
 def cell_text(value: Value | None) -> str | None:
-    """A value as a cell writes it: integers as they are, an average rounded to one decimal."""
+    """A value as a cell writes it: integers as they are, fractions (averages) with one decimal, as the
+    paper prints its average pooling (1.7, 1.0); the sum line writes them exactly."""
     if value is None:
         return None
-    return format_number(value, CELL_DECIMALS, state_rule=False)
+    if isinstance(value, Fraction):
+        scaled = abs(value) * 10 ** CELL_DECIMALS
+        rounded = int(scaled + Fraction(1, 2))  # half away from zero, as format_number rounds
+        whole, part = divmod(rounded, 10 ** CELL_DECIMALS)
+        return f"{'-' if value < 0 and rounded else ''}{whole}.{part:0{CELL_DECIMALS}d}"
+    return format_number(value)
 
 
 def _position(ndim: int, row: int, col: int) -> tuple[int, ...]:
@@ -195,8 +202,9 @@ class NumbersOverlay:
             notes.append("values in cells are drawn for 1-D and 2-D layers; the sum line holds them")
         if self.note:
             notes.append(self.note)
-        if self.values.layer.kind == AVG_POOL and not hidden:
-            notes.append(f"averages in cells rounded to {CELL_DECIMALS} decimal")
+        fractions = any(isinstance(v, Fraction) for v in self.values.output.values)
+        if fractions and not hidden:
+            notes.append(f"fractions in cells rounded to {CELL_DECIMALS} decimal; the sum line is exact")
         return "  ·  ".join(notes)
 
 
