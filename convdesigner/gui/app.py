@@ -14,7 +14,7 @@ from ..engine.design import Design
 from ..io.design_file import DesignFileError, load
 
 #: The size the README's screenshots are rendered at.
-SCREENSHOT_SIZE = (1400, 900)
+SCREENSHOT_SIZE = (1600, 960)
 
 
 def default_design() -> Design:

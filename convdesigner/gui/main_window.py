@@ -39,6 +39,8 @@ from .undo_commands import DeleteLayers, DuplicateLayers, InsertLayers, MirrorRu
 DESIGN_FILTER = "convdesigner designs (*.yaml *.yml);;All files (*)"
 DESIGN_SUFFIXES = (".yaml", ".yml")
 WINDOW_STATE_VERSION = 1
+#: The window's size on a first start (at most the screen's available area).
+DEFAULT_SIZE = (1600, 960)
 
 
 class MainWindow(QMainWindow):
@@ -102,7 +104,7 @@ class MainWindow(QMainWindow):
         if persistent:
             self._restore_settings()
         else:
-            self.resize(1400, 900)
+            self.resize(*DEFAULT_SIZE)
 
     # -- construction -------------------------------------------------------------------------------------
 
@@ -618,13 +620,20 @@ class MainWindow(QMainWindow):
         store.setValue("window/geometry", self.saveGeometry())
         store.setValue("window/state", self.saveState(WINDOW_STATE_VERSION))
 
+    def _first_start_size(self) -> None:
+        screen = self.screen().availableGeometry() if self.screen() is not None else None
+        width, height = DEFAULT_SIZE
+        if screen is not None and screen.width() > 0:
+            width, height = min(width, screen.width()), min(height, screen.height())
+        self.resize(width, height)
+
     def _restore_settings(self) -> None:
         store = settings()
         geometry = store.value("window/geometry")
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
         else:
-            self.resize(1400, 900)
+            self._first_start_size()
         state = store.value("window/state")
         if isinstance(state, QByteArray) and self.restoreState(state, WINDOW_STATE_VERSION):
             self._layout_pending = False

@@ -47,7 +47,7 @@ def test_screenshot_of_the_default_example(tmp_path):
     done = run_cli("--screenshot", str(png), settings=tmp_path)
     assert done.returncode == 0, done.stderr
     image = QImage(str(png))
-    assert (image.width(), image.height()) == (1400, 900)
+    assert (image.width(), image.height()) == (1600, 960)
     assert not list(tmp_path.rglob("*.ini")), "a screenshot must not write settings"
 
 
@@ -56,7 +56,7 @@ def test_screenshot_with_a_file_and_a_selected_layer(tmp_path):
     done = run_cli("resources/examples/unet-small.yaml", "--screenshot", str(png), "--select", "up2",
                    settings=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert QImage(str(png)).width() == 1400
+    assert QImage(str(png)).width() == 1600
     missing = run_cli("resources/examples/unet-small.yaml", "--screenshot", str(png), "--select", "nope",
                       settings=tmp_path)
     assert missing.returncode == 2
