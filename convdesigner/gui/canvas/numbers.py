@@ -102,18 +102,18 @@ class NumbersOverlay:
         out = {}
         for tap in self.frames.frame(step).taps:
             r, c = (0, tap.position[0]) if self.frames.ndim == 1 else tap.position
-            out[(r, c)] = format_number(kernel[tap.weight])
+            out[(r, c)] = "×" + format_number(kernel[tap.weight])
         return out
 
-    def scatter_weights(self, step: int) -> dict[tuple[int, int], str]:
-        """The scatter view's patch at ``step``: the weight each written cell gets (uncropped coordinates)."""
-        kernel = self.values.kernel
-        if kernel is None or not self.cells_drawn:
+    def scatter_added(self, step: int) -> dict[tuple[int, int], str]:
+        """The scatter view's patch at ``step``: what the input value times each weight adds into the cell it
+        lands on, "+6" (uncropped coordinates; cropped cells included: the padding drops what they get)."""
+        if not self.cells_drawn:
             return {}
         out = {}
-        for write in self.frames.scatter_frame(step).writes:
-            r, c = (0, write.position[0]) if self.frames.ndim == 1 else write.position
-            out[(r, c)] = format_number(kernel[write.weight])
+        for term in self.values.explain_scatter(step).terms:
+            r, c = (0, term.position[0]) if self.frames.ndim == 1 else term.position
+            out[(r, c)] = "+" + _factor(term.product)
         return out
 
     def scatter_partial(self, step: int) -> Grid:

@@ -104,7 +104,8 @@ ON_LIGHT = QColor("#15191d")
 
 def _write(p: QPainter, stage: QRectF, cam: Camera, g: Grid, text_of, weights: dict | None = None) -> None:
     """Write each visible cell's value (``text_of(row, col)`` -> (text, colour) or None) centred, and the
-    kernel weight of a footprint cell small in its bottom-right corner, as the paper's figures do."""
+    small text of ``weights`` (a footprint cell's "×w", as the paper's figures write the kernel; a scattered
+    patch's "+x·w") in its bottom-right corner."""
     r0, r1, c0, c1 = visible_range(stage, cam, g)
     if (r1 - r0) * (c1 - c0) > 4096:
         return
@@ -126,7 +127,7 @@ def _write(p: QPainter, stage: QRectF, cam: Camera, g: Grid, text_of, weights: d
                 p.setFont(weight_font)
                 p.setPen(QColor("#d8e6f5") if item is None or item[1] == ON_DARK else QColor("#1d3557"))
                 p.drawText(rect.adjusted(0, 0, -max(2.0, s * 0.07), -max(1.0, s * 0.04)),
-                           Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom, "×" + weight)
+                           Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom, weight)
 
 
 def _numbers_direct(p: QPainter, stage: QRectF, cam: Camera, numbers: NumbersOverlay, g_in: Grid, g_out: Grid,
@@ -163,7 +164,7 @@ def _numbers_direct(p: QPainter, stage: QRectF, cam: Camera, numbers: NumbersOve
 def _numbers_scatter(p: QPainter, stage: QRectF, cam: Camera, numbers: NumbersOverlay, g_in: Grid, g_out: Grid,
                      frame, pal: CanvasPalette) -> None:
     """Scatter view: the input's values, and the output filling up: each cell the sum of what the input
-    cells scattered so far wrote into it; the current patch carries the kernel's weights."""
+    cells scattered so far wrote into it; the current patch says what this input cell added (+x·w)."""
     source = display(frame.source)
 
     def input_text(r: int, c: int):
@@ -176,7 +177,7 @@ def _numbers_scatter(p: QPainter, stage: QRectF, cam: Camera, numbers: NumbersOv
         return None if text is None else (text, ON_DARK if (r, c) in patch else ON_LIGHT)
 
     _write(p, stage, cam, g_in, input_text)
-    _write(p, stage, cam, g_out, output_text, numbers.scatter_weights(frame.step))
+    _write(p, stage, cam, g_out, output_text, numbers.scatter_added(frame.step))
 
 
 def _numbers_matrix(p: QPainter, stage: QRectF, cam: Camera, numbers: NumbersOverlay, grids: list[Grid], step: int,
