@@ -211,6 +211,8 @@ MAX_TENSOR_BYTES = 2**63
 
 def _check_tensor_size(shape: tuple[int, ...], what: str) -> None:
     """Refuse a tensor too large for PyTorch to even describe (numel x 4 bytes >= 2^63)."""
+    if max(shape, default=0) < 1 << 15 and len(shape) <= 4:
+        return  # at most 2^60 values: nowhere near the limit
     if prod(shape) * 4 >= MAX_TENSOR_BYTES:
         raise Refusal("tensor-size", f"the {what} {'×'.join(map(str, shape))} would hold {float(prod(shape)):.3g} "
                       "values, more than PyTorch can address (2^63 bytes)", "use smaller sizes")
@@ -380,7 +382,7 @@ def _next_field(
     if sources == IDENTITY:
         new = maps
     else:
-        composed = tuple(map(compose, maps, sources))  # type: ignore[arg-type]
+        composed = _compose_axes(maps, sources)  # type: ignore[arg-type]
         if None in composed:
             notes.append(Diagnostic(WARNING, layer.name, "field-period",
                                     "the receptive field is not tracked past this layer: its up-sampling "
@@ -406,6 +408,20 @@ def _next_field(
                                     f"({_num(a.start)} and {_num(b.start)})", axis=axis))
         merged.append(m)
     return tuple(merged), notes
+
+
+def _compose_axes(maps: tuple[FieldMap, ...], sources: tuple[AxisSources, ...]) -> tuple[FieldMap | None, ...]:
+    """Each axis's field map through the layer; an axis with the same map and the same sources as the
+    one before it (a square kernel on a square field) shares its result instead of recomputing it."""
+    composed: list[FieldMap | None] = []
+    previous: tuple[FieldMap, AxisSources] | None = None
+    for field_map, source in zip(maps, sources):
+        if previous is not None and field_map is previous[0] and source is previous[1]:
+            composed.append(composed[-1])
+        else:
+            composed.append(compose(field_map, source))
+        previous = (field_map, source)
+    return tuple(composed)
 
 
 def _num(value: Fraction | None) -> str:

@@ -313,20 +313,53 @@ def compose(field: FieldMap, sources: AxisSources) -> FieldMap | None:
             return None  # a dilated kernel over a very long period: too costly to follow exactly
     low: list[int | None] = []
     high: list[int | None] = []
-    for y in range(period):
-        prog = sources.sources(y)
-        if prog is None:
-            low.append(None)
-            high.append(None)
-            continue
-        first, step, count = prog
-        lo = _extreme_over(field, first, step, count, lowest=True)
-        hi = _extreme_over(field, first, step, count, lowest=False)
-        low.append(lo)
-        high.append(hi if lo is not None else None)
+    if type(sources) is Window and min(sources.k, P // gcd(sources.d, P)) <= _SCAN_LIMIT:
+        _compose_window(field, sources, period, low, high)
+    else:
+        for y in range(period):
+            prog = sources.sources(y)
+            if prog is None:
+                low.append(None)
+                high.append(None)
+                continue
+            first, step, count = prog
+            lo = _extreme_over(field, first, step, count, lowest=True)
+            hi = _extreme_over(field, first, step, count, lowest=False)
+            low.append(lo)
+            high.append(hi if lo is not None else None)
     if period == 1:
         return FieldMap(1, shift, tuple(low), tuple(high))
     return _reduce(period, shift, low, high)
+
+
+def _compose_window(field: FieldMap, window: Window, period: int, low: list[int | None],
+                    high: list[int | None]) -> None:
+    """`compose`'s loop for a short sliding window over a periodic map (the layers after an up-sampling
+    one), written out: output y reads x = y s - p + t d, and the extremes sit within the first (for low)
+    and last (for high) P / gcd(d, P) taps."""
+    P, Q = field.period, field.shift
+    lows, highs = field.low, field.high
+    k, s, p, d = window.k, window.s, window.p_low, window.d
+    terms = min(k, P // gcd(d, P))
+    reach = d * (k - 1)
+    for y in range(period):
+        first = y * s - p
+        lo = hi = None
+        for n in range(terms):
+            q, r = divmod(first + n * d, P)
+            v = lows[r]
+            if v is not None:
+                v += Q * q
+                if lo is None or v < lo:
+                    lo = v
+            q, r = divmod(first + reach - n * d, P)
+            v = highs[r]
+            if v is not None:
+                v += Q * q
+                if hi is None or v > hi:
+                    hi = v
+        low.append(lo)
+        high.append(hi if lo is not None else None)
 
 
 def _compose_linear(field: FieldMap, sources: AxisSources) -> FieldMap:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from math import prod
 from typing import Any, TypeVar
@@ -102,7 +102,9 @@ def inferred_width(ctx: LayerContext, name: str, incoming: int, what: str) -> in
     """An argument the engine infers from the incoming tensor (in_channels, num_features, ...): when the
     design gives it, it must agree."""
     given = ctx.args.get(name)
-    if given is not None and given != incoming:
+    if given is None:
+        return incoming
+    if given != incoming:
         raise Refusal(
             "width",
             f"{name} is {given} but the incoming tensor has {incoming} {what}",
@@ -114,6 +116,8 @@ def inferred_width(ctx: LayerContext, name: str, incoming: int, what: str) -> in
 
 def check_groups(ctx: LayerContext, in_channels: int, out_channels: int) -> int:
     groups = ctx.args["groups"]
+    if groups == 1:
+        return 1
     for label, count in (("in_channels", in_channels), ("out_channels", out_channels)):
         if count % groups:
             raise Refusal(
@@ -132,6 +136,15 @@ def resolve_axes(ctx: LayerContext, name: str, fallback: str | None = None) -> t
     if value is None and fallback is not None:
         value = ctx.args[fallback]
     return tuple(per_axis(value, ctx.ndim))
+
+
+def shared(values: Iterable[T]) -> tuple[T, ...]:
+    """The values as a tuple in which an entry equal to the one before it is that same object, so that
+    later steps can tell equal axes apart by identity (see analysis._compose_axes)."""
+    out: list[T] = []
+    for value in values:
+        out.append(out[-1] if out and out[-1] == value else value)
+    return tuple(out)
 
 
 def volume(values: tuple[int, ...]) -> int:

@@ -26,9 +26,10 @@ from .common import (
     require_rank,
     resolve_axes,
     shape_text,
+    shared,
     volume,
 )
-from .windows import dropped_input_note, window_axis
+from .windows import dropped_input_note, window_axes
 
 PADDING_MODE_CHOICES = ("zeros", "reflect", "replicate", "circular")
 
@@ -125,7 +126,7 @@ def _conv_plan(ctx: LayerContext) -> ConvPlan:
         return ConvPlan(kernel, stride, dilation, (), refusal, (), (), volume(kernel))
     return ConvPlan(
         kernel, stride, dilation, pads, None,
-        tuple(Window(k, s, lo, d) for k, s, (lo, _), d in zip(kernel, stride, pads, dilation)),
+        shared(Window(k, s, lo, d) for k, s, (lo, _), d in zip(kernel, stride, pads, dilation)),
         tuple(conv_relationship(k, s, lo, hi, d) for k, s, (lo, hi), d in zip(kernel, stride, pads, dilation)),
         volume(kernel),
     )
@@ -142,11 +143,7 @@ def conv_rule(ndim: int, type_name: str):
             raise plan.refusal
         if ctx.args["padding_mode"] != "zeros":
             _check_padding_mode(ctx, plan.pads)
-        geometry = tuple(
-            window_axis(ctx, axis, k, s, lo, hi, d, None, rel)
-            for axis, (k, s, (lo, hi), d, rel) in enumerate(
-                zip(plan.kernel, plan.stride, plan.pads, plan.dilation, plan.relationships))
-        )
+        geometry = window_axes(ctx, plan.kernel, plan.stride, plan.pads, plan.dilation, None, plan.relationships)
         out_spatial = tuple(g.o for g in geometry)
         weights = out_channels * (in_channels // groups) * plan.kernel_volume
         params = weights + (out_channels if ctx.args["bias"] else 0)
@@ -180,7 +177,7 @@ def _transposed_plan(ctx: LayerContext) -> TransposedPlan:
     axes = tuple(zip(kernel, stride, padding, out_pad, dilation))
     return TransposedPlan(
         kernel, stride, padding, out_pad, dilation,
-        tuple(Scatter(k, s, p, d) for k, s, p, _, d in axes),
+        shared(Scatter(k, s, p, d) for k, s, p, _, d in axes),
         tuple(transposed_relationship(k, s, p, a, d) for k, s, p, a, d in axes),
         volume(kernel),
     )

@@ -8,8 +8,8 @@ from fractions import Fraction
 from ..arguments import Argument, Kind, per_axis
 from ..evaluation import Evaluation, LayerContext, Refusal
 from ..receptive_field import Resample, Window
-from .common import LayerType, axes_arg, bool_arg, layer_plan, require_rank, resolve_axes
-from .windows import POOLING_RELATIONSHIP, dropped_input_note, window_axis
+from .common import LayerType, axes_arg, bool_arg, layer_plan, require_rank, resolve_axes, shared
+from .windows import POOLING_RELATIONSHIP, dropped_input_note, window_axes
 
 
 def _stride_arg() -> Argument:
@@ -50,6 +50,10 @@ class PoolPlan:
     refusal: Refusal | None  # padding more than half the kernel
     sources: tuple[Window, ...]
 
+    @property
+    def pads(self) -> tuple[tuple[int, int], ...]:
+        return tuple((p, p) for p in self.padding)
+
 
 def _pool_plan(ctx: LayerContext) -> PoolPlan:
     kernel = resolve_axes(ctx, "kernel_size")
@@ -68,7 +72,7 @@ def _pool_plan(ctx: LayerContext) -> PoolPlan:
                 "padding",
             )
             break
-    sources = tuple(Window(k, s, p, d) for k, s, p, d in zip(kernel, stride, padding, dilation))
+    sources = shared(Window(k, s, p, d) for k, s, p, d in zip(kernel, stride, padding, dilation))
     return PoolPlan(kernel, stride, padding, dilation, refusal, sources)
 
 
@@ -86,10 +90,8 @@ def pool_rule(ndim: int, type_name: str):
                                   f"{ctx.axis(axis)} (AvgPool3d checks before padding)",
                                   f"feed an input of at least {k} on axis {ctx.axis(axis)}", axis, "kernel_size")
         ceil_mode = ctx.args["ceil_mode"]
-        geometry = tuple(
-            window_axis(ctx, axis, k, s, p, p, d, ceil_mode, POOLING_RELATIONSHIP)
-            for axis, (k, s, p, d) in enumerate(zip(plan.kernel, plan.stride, plan.padding, plan.dilation))
-        )
+        geometry = window_axes(ctx, plan.kernel, plan.stride, plan.pads, plan.dilation, ceil_mode,
+                               (POOLING_RELATIONSHIP,) * len(plan.kernel))
         notes = [n for axis, g in enumerate(geometry) if g.unvisited and (n := dropped_input_note(ctx, g, axis))]
         return Evaluation((ctx.channels, *(g.o for g in geometry)), 0, 0, plan.sources, geometry, notes)
 

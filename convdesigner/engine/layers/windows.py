@@ -59,6 +59,25 @@ def window_axis(
     return AxisGeometry(i, k, s, p_low, p_high, d, o, 0, False, bool(ceil_mode), unvisited, relationship)
 
 
+def window_axes(
+    ctx: LayerContext, kernel: tuple[int, ...], stride: tuple[int, ...], pads: tuple[tuple[int, int], ...],
+    dilation: tuple[int, ...], ceil_mode: bool | None, relationships: tuple[str, ...],
+) -> tuple[AxisGeometry, ...]:
+    """`window_axis` for every axis; an axis identical to the one before it (same input size and
+    arguments: a square kernel on a square map) shares its geometry, which is immutable."""
+    geometry: list[AxisGeometry] = []
+    spatial = ctx.input_shape[1:]
+    for axis, k in enumerate(kernel):
+        (lo, hi), s, d = pads[axis], stride[axis], dilation[axis]
+        if axis:
+            g = geometry[-1]
+            if (g.i, g.k, g.s, g.p_low, g.p_high, g.d) == (spatial[axis], k, s, lo, hi, d):
+                geometry.append(g)
+                continue
+        geometry.append(window_axis(ctx, axis, k, s, lo, hi, d, ceil_mode, relationships[axis]))
+    return tuple(geometry)
+
+
 def dropped_input_note(ctx: LayerContext, g: AxisGeometry, axis: int) -> Note | None:
     """The paper's caveat after relationship 6: real input units past the last window are dropped."""
     if g.ceil_mode or g.unvisited <= g.p_high:
