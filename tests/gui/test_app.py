@@ -124,7 +124,7 @@ def test_icons_follow_a_switch_to_the_dark_scheme(window, qapp, monkeypatch, qtb
 
 
 def test_plots_show_the_selected_layer(make_ui):
-    from conftest import small_encoder
+    from gui_helpers import small_encoder
 
     ui = make_ui(small_encoder())
     ui.window.load_plots()

@@ -73,7 +73,7 @@ def test_a_killed_session_is_restored(make_window, temporary_data_folder, messag
 
 
 def test_autosave_writes_after_a_change_and_a_clean_exit_removes_it(make_window, qtbot, monkeypatch, tmp_path):
-    from conftest import Ui
+    from gui_helpers import Ui
 
     window = make_window()
     ui = Ui(window, qtbot)
