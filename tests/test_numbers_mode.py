@@ -306,3 +306,27 @@ def test_a_long_error_message_wraps_within_the_canvas() -> None:
     assert all(box.right() <= rect.right() for box, _line, _size in placed)
     assert placed[2][0].height() > 3 * placed[1][0].height()  # several rows
     assert placed[2][0].top() >= placed[1][0].bottom()
+
+
+def test_1d_3d_and_ceil_mode_layers_paint_in_numbers(canvas) -> None:
+    """A 1-D layer is one row of numbers; a 3-D layer gets the sum line only (and says so); a ceil-mode
+    window hanging over the input's end counts only what it covers."""
+    canvas.set_numbers(True)
+    one_d = Design("t", InputSpec(1, (7,)), (Layer.make("Conv1d", "c", {"out_channels": 1, "kernel_size": 3,
+                                                                         "stride": 2}),))
+    canvas.show_layer(analyze(one_d), 0)
+    numbers = canvas.numbers()
+    assert canvas.sum_line() == f"output (0) = {canvas.values().explain(0).line(16)}"
+    assert numbers.input_value(0, 6) == canvas.values().input[(6,)]
+    canvas.view_widget.grab()
+    three_d = Design("t", InputSpec(1, (4, 4, 4)), (Layer.make("Conv3d", "c", {"out_channels": 1,
+                                                                               "kernel_size": 2}),))
+    canvas.show_layer(analyze(three_d), 0)
+    assert canvas.sum_line().startswith("output (0, 0, 0) = ")
+    assert "1-D and 2-D layers" in canvas.numbers().notes(False)
+    canvas.view_widget.grab()
+    pool = Layer.make("AvgPool2d", "p", {"kernel_size": 2, "stride": 2, "ceil_mode": True})
+    canvas.show_layer(analyze(design(pool)), 0)  # 5x5 -> 3x3, the last window covers one row
+    canvas.set_step(8)
+    assert canvas.sum_line() == "output (2, 2) = (1) / 1 = 1"  # input (4, 4) alone: count_include_pad
+    canvas.view_widget.grab()

@@ -5,6 +5,9 @@ One frame per step (output position; input position in the scatter view) up to t
 400, beyond which the steps are sampled evenly and the command says so. Exit 0 on success, 1 for a
 design that cannot be read or a layer the engine could not compute, 2 for usage errors (unknown layer,
 a layer without a sliding window, a view the layer does not have, a bad size or speed).
+
+``--numbers`` renders the numbers mode (issue 9): every cell's value, the kernel's weights in the footprint
+and, under each frame, the sum that forms the output value of that step.
 """
 
 from __future__ import annotations

@@ -568,7 +568,7 @@ class Explanation:
             return f"max({', '.join(_elide(parts, max_terms))}) = {format_number(self.value)}"
         parts = [_factor(t.value) for t in terms]
         total = sum(t.value for t in terms)  # type: ignore[misc]
-        steps = [f"{format_number(total)}/{self.divisor}" if isinstance(total, int) else None,
+        steps = [f"{format_number(total)}/{self.divisor}" if isinstance(total, int) and self.divisor != 1 else None,
                  format_number(self.value, decimals)]
         shown = " = ".join(dict.fromkeys(s for s in steps if s is not None))
         return f"({' + '.join(_elide(parts, max_terms))}) / {self.divisor} = {shown}"

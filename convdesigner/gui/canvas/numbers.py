@@ -202,9 +202,11 @@ class NumbersOverlay:
             notes.append("values in cells are drawn for 1-D and 2-D layers; the sum line holds them")
         if self.note:
             notes.append(self.note)
-        fractions = any(isinstance(v, Fraction) for v in self.values.output.values)
+        values = self.values
+        fractions = values.layer.kind == AVG_POOL or any(  # without computing the whole output
+            isinstance(v, Fraction) for v in values.input.values + (values.kernel.values if values.kernel else ()))
         if fractions and not hidden:
-            notes.append(f"fractions in cells rounded to {CELL_DECIMALS} decimal; the sum line is exact")
+            notes.append(f"values in cells rounded to {CELL_DECIMALS} decimal (the sum line gives the exact fraction)")
         return "  ·  ".join(notes)
 
 

@@ -135,7 +135,7 @@ def _numbers_direct(p: QPainter, stage: QRectF, cam: Camera, numbers: NumbersOve
     """Direct view: the (padded, stretched) input's values, the weights in the footprint, the output's
     values; the cells already produced and the one being produced in full colour, the rest faint."""
     taps = {display(t.position): t.kind for t in frame.taps}
-    muted = QColor(pal.muted)
+    muted = QColor("#6b7785")  # the zeros of padding and stretching: the cells stay paper-white in dark mode
 
     def input_text(r: int, c: int):
         text = cell_text(numbers.input_value(r, c))
