@@ -330,3 +330,21 @@ def test_1d_3d_and_ceil_mode_layers_paint_in_numbers(canvas) -> None:
     canvas.set_step(8)
     assert canvas.sum_line() == "output (2, 2) = (1) / 1 = 1"  # input (4, 4) alone: count_include_pad
     canvas.view_widget.grab()
+
+
+def test_hover_tooltips_carry_values_and_a_scatter_click_jumps_and_edits(canvas, qtbot) -> None:
+    show_figure(canvas, "1.1")
+    canvas.set_numbers(True)
+    qtbot.mouseMove(canvas.view_widget, cell_center(canvas, "output", 2, 2))
+    assert canvas.view_widget.toolTip() == "output (2, 2): value 14"
+    show_figure(canvas, "4.5")
+    assert canvas.set_view("scatter")
+    qtbot.mouseClick(canvas.view_widget, Qt.MouseButton.LeftButton, pos=cell_center(canvas, "input", 1, 1))
+    assert canvas.step() == 3
+    editor = canvas.value_editor
+    assert editor is not None and editor.source == (1, 1) and editor.weight_edit is None
+    editor.input_edit.setText("1")
+    editor.accept()
+    values = canvas.values()
+    assert values.input[(1, 1)] == 1
+    assert values.scatter_output() == values.output  # both views agree after the edit

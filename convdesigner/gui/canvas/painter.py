@@ -110,7 +110,7 @@ def _write(p: QPainter, stage: QRectF, cam: Camera, g: Grid, text_of, weights: d
     if (r1 - r0) * (c1 - c0) > 4096:
         return
     s = cam.scale
-    value_font = font(min(18.0, s * 0.4), bold=True)
+    value_font = font(min(18.0, s * (0.4 if weights else 0.46)), bold=True)
     weight_font = font(max(8.0, min(13.0, s * 0.26)))
     for r in range(r0, r1):
         for c in range(c0, c1):

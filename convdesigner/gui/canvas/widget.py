@@ -155,8 +155,32 @@ class CanvasView(QWidget):
     def set_hover(self, hit: tuple[str, int, int] | None) -> None:
         if hit != self.state.hover:
             self.state.hover = hit
-            self.setToolTip(self.model.describe(self._view(), hit) if hit is not None else "")
+            self.setToolTip(self._describe(hit) if hit is not None else "")
             self.update()
+
+
+    def _describe(self, hit: tuple[str, int, int]) -> str:
+        """The tooltip of a cell; in numbers mode with its value."""
+        text = self.model.describe(self._view(), hit)
+        numbers = self.state.numbers
+        if numbers is None or not numbers.cells_drawn:
+            return text
+        grid, row, col = hit
+        view = self._view()
+        value = None
+        if grid == "input":
+            value = numbers.input_value(row, col) if view == DIRECT else numbers.source_value(row, col)
+        elif grid == "output" and view == SCATTER:
+            value = numbers.scatter_value(self.state.step, row, col)
+        elif grid == "output":
+            value = numbers.output_value(row, col)
+        elif grid == "x":
+            value = numbers.flat_input(col)
+        elif grid == "y":
+            value = numbers.flat_output(row)
+        elif grid == "matrix":
+            value = numbers.matrix_entry(row, col)
+        return text if value is None else f"{text}: value {format_number(value)}"
 
 
 def _button(text: str, tip: str, icon: QStyle.StandardPixmap | None = None) -> QToolButton:
@@ -632,6 +656,8 @@ class CanvasWidget(QWidget):
         self.setFocus()
         view = self.state.view
         if self.state.numbers is not None and grid in ("input", "x"):
+            if view == SCATTER:  # the scatter view also jumps to the clicked input cell's step
+                self.set_step(_ravel_display(row, col, f.input_size, f.input_of(self.state.step)))
             self.edit_cell(grid, row, col)
         elif view == MATRIX and grid == "matrix":
             self.set_step(row)
