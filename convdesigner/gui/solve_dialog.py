@@ -91,9 +91,17 @@ class SolveDialog(QDialog):
             self.reason.setText(str(exc))
             self._selection_changed(-1)
             return
+        layer = self._document.design.layers[self._index]
         for solution in solved.solutions:
-            text = "; ".join(f"{axis_name(a, len(solution.axes))}: {s.text}" for a, s in enumerate(solution.axes))
-            item = QListWidgetItem(f"{solution.text}    ({text})", self.solutions)
+            texts = [axis.text for axis in solution.axes]
+            if len(set(texts)) == 1:  # the same on every axis: say it once (with any dropped input)
+                label = solution.text + (texts[0][texts[0].index(" (drops"):] if " (drops" in texts[0] else "")
+            else:
+                label = f"{solution.text}    (" + "; ".join(
+                    f"{axis_name(a, len(texts))}: {text}" for a, text in enumerate(texts)) + ")"
+            current = all(_same(layer.get(key), value) for key, value in solution.arguments.items())
+            item = QListWidgetItem(label + ("    — current" if current else ""), self.solutions)
+            item.setToolTip("\n".join(f"{axis_name(a, len(texts))}: {text}" for a, text in enumerate(texts)))
             item.setData(SOLUTION_ROLE, solution.arguments)
         self.reason.setText("" if solved.ok else solved.message)
         if self.solutions.count():
@@ -113,3 +121,13 @@ class SolveDialog(QDialog):
         self._document.push(ApplySolution(self._document, self._index, dict(arguments),
                                           f"Solve padding of {name} for {target}"))
         super().accept()
+
+
+def _same(given, wanted) -> bool:
+    """A layer's argument equals a solution's value (lists and tuples alike; absent counts as 0)."""
+    def plain(value):
+        if isinstance(value, (list, tuple)):
+            return tuple(plain(v) for v in value)
+        return 0 if value is None else value
+
+    return plain(given) == plain(wanted)

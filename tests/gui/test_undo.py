@@ -153,6 +153,10 @@ def test_solve_padding(ui, qtbot):
     ui.trigger(ui.window.solve_action)
     dialog = ui.window.solve_dialog
     qtbot.waitExposed(dialog)
+    ui.type_into(dialog.targets[0], "14")
+    ui.type_into(dialog.targets[1], "14")
+    texts = [dialog.solutions.item(i).text() for i in range(dialog.solutions.count())]
+    assert "padding=1    — current" in texts  # what conv2 has now: floor((28 + 2 - 3) / 2) + 1 = 14
     ui.type_into(dialog.targets[0], "15")
     ui.type_into(dialog.targets[1], "15")
     assert dialog.solutions.count() > 0
