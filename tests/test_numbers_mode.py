@@ -348,3 +348,20 @@ def test_hover_tooltips_carry_values_and_a_scatter_click_jumps_and_edits(canvas,
     values = canvas.values()
     assert values.input[(1, 1)] == 1
     assert values.scatter_output() == values.output  # both views agree after the edit
+
+
+@pytest.mark.parametrize("number", ["1.1", "1.2", "4.5", "4.7"])
+def test_the_matrix_the_canvas_writes_is_the_engines(canvas, number) -> None:
+    """The matrix view's entries (the canvas's tap pattern with the kernel's weights) are numeric's C (Cᵀ
+    for a transposed convolution), and y = Cx is the output."""
+    from convdesigner.engine.numeric import layer_matrix
+
+    show_figure(canvas, number)
+    canvas.set_numbers(True)
+    canvas.randomise_values()
+    numbers, values = canvas.numbers(), canvas.values()
+    matrix = layer_matrix(values.layer, values.kernel)
+    rows, columns = matrix.shape
+    assert [[numbers.matrix_entry(r, c) or 0 for c in range(columns)] for r in range(rows)] == [
+        list(row) for row in matrix.rows]
+    assert matrix.apply(values.input.values) == values.output.values
