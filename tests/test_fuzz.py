@@ -1,0 +1,715 @@
+"""Fuzzing the loader, the engine, the exporter, the report, the tools and the numbers (issue 7).
+
+Two generators feed one pipeline check (`check_text`):
+
+* hypothesis builds YAML documents: arbitrary structures (random keys, types, nesting, huge, negative and
+  NaN numbers) and design-shaped ones (catalog layer types with random arguments of every kind);
+* a seeded mutation loop damages the bundled examples (byte flips, deleted or duplicated lines, swapped
+  tokens, numbers set to 0, -1, 10**9, 10**100, 1e308, .nan, changed types, renamed keys).
+
+The contract checked on every case:
+
+* the loader (`design_file.loads`) returns a Design or raises DesignFileError, nothing else;
+* the engine (`analyze`, `Analysis.dependency_interval`, the receptive field) never raises: errors are
+  diagnostics; every number it reports is a sane one (positive shapes, intervals inside the input);
+* the report is JSON (strict: no NaN) and the table is text;
+* `export_torch` compiles for every design the engine accepts and raises ExportError otherwise;
+* the tools raise only their own errors (MirrorError, SolveError) and their answers hold: every solved
+  padding gives the target size, a mirrored decoder brings the run's output back to its input shape, a
+  size `valid_input_sizes` lists analyses without errors;
+* the numbers engine agrees with itself on small layers (direct = matrix view, direct = scatter view);
+* no case takes longer than CASE_SECONDS (a SIGALRM timer interrupts it and the case is reported).
+
+Case counts: a few hundred by default (seconds); in CI (HYPOTHESIS_PROFILE=ci, or CI set) tens of
+thousands in total. CONVDESIGNER_FUZZ_CASES (mutation cases) and CONVDESIGNER_FUZZ_EXAMPLES (examples per
+hypothesis test) override both.
+
+Known failures, found by this fuzzer and not yet fixed in the modules at fault, are listed in KNOWN_FAILURES
+with a tiny reproducer each. The reproducers are strict xfail tests (they flip to failures once fixed, so
+the entry can go), and the fuzz loops skip cases that fail in exactly that known way, so that they keep
+looking for new failures.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import random
+import re
+import signal
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from math import prod
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from convdesigner.engine.analysis import Analysis, LayerResult, analyze, check_arguments
+from convdesigner.engine.design import Design, InputSpec, Layer
+from convdesigner.engine.layers import CATALOG
+from convdesigner.engine.numeric import (
+    TRANSPOSED,
+    NumericLayer,
+    NumericState,
+    format_number,
+    matrix_forward,
+    supports,
+)
+from convdesigner.engine.tools.mirror import MirrorError, mirror_layers
+from convdesigner.engine.tools.sizes import valid_input_sizes
+from convdesigner.engine.tools.solve import SolveError, solve_padding
+from convdesigner.io.design_file import DesignFileError, loads
+from convdesigner.io.report import report, table
+from convdesigner.io.torch_export import ExportError, export_torch
+
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: the mutants are made quickly
+SAFE_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+EXAMPLES = Path(__file__).resolve().parents[1] / "resources" / "examples"
+EXAMPLE_FILES = sorted(EXAMPLES.glob("*.yaml")) + sorted((EXAMPLES / "paper").glob("*.yaml"))
+
+#: Every case (one document through the whole pipeline) must finish within this many seconds.
+CASE_SECONDS = 2.0
+
+_PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "default")
+IN_CI = _PROFILE == "ci"
+MUTATION_CASES = int(os.environ.get("CONVDESIGNER_FUZZ_CASES") or (24_000 if IN_CI else 300))
+HYPOTHESIS_EXAMPLES = int(os.environ.get("CONVDESIGNER_FUZZ_EXAMPLES") or (2_500 if IN_CI else 0))
+
+# The tools and the numbers are checked on small designs and layers only: they are exact, pure-Python and
+# meant for what a canvas can draw; the bench (bench/bench_huge.py) times them on huge designs.
+TOOL_MAX_LAYERS = 12
+TOOL_MAX_SIZE = 64
+SIZES_SCAN_HIGH = 24
+NUMERIC_MAX_CELLS = 400
+NUMERIC_MAX_MATRIX = 10_000
+NUMERIC_MAX_LAYERS = 2
+
+
+def fuzz_settings(**extra: Any) -> Callable:
+    """The conftest profile's settings, with more examples in CI (or CONVDESIGNER_FUZZ_EXAMPLES)."""
+    kwargs: dict[str, Any] = {"suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large,
+                                                        HealthCheck.filter_too_much], **extra}
+    if HYPOTHESIS_EXAMPLES:
+        kwargs["max_examples"] = HYPOTHESIS_EXAMPLES
+    return settings(**kwargs)
+
+
+# -- the time budget ------------------------------------------------------------------------------------------
+
+class CaseTimeout(Exception):
+    """A case ran past CASE_SECONDS: a hang, or something far too slow for an interactive app."""
+
+
+@contextmanager
+def time_budget(seconds: float = CASE_SECONDS) -> Iterator[None]:
+    """Interrupt the block with CaseTimeout after ``seconds`` (SIGALRM, where there is one); also fail a
+    block that overran while the alarm could not interrupt it (inside a long C call)."""
+    use_alarm = hasattr(signal, "setitimer") and os.name == "posix"
+    if use_alarm:
+        def on_alarm(signum: int, frame: Any) -> None:
+            raise CaseTimeout(f"the case ran longer than {seconds} s")
+        previous = signal.signal(signal.SIGALRM, on_alarm)
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        if use_alarm:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+    elapsed = time.perf_counter() - started
+    if elapsed > seconds * 1.5:
+        raise CaseTimeout(f"the case took {elapsed:.1f} s (budget {seconds} s)")
+
+
+# -- known failures ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class KnownFailure:
+    """A failure the fuzzer found, not yet fixed: the exception type, a pattern its message matches and
+    the function at fault (as it appears in the traceback). ``reproducer`` names the xfail test."""
+
+    exception: type[BaseException]
+    message: str
+    function: str
+    reproducer: str
+
+    def matches(self, exc: BaseException) -> bool:
+        if not isinstance(exc, self.exception) or not re.search(self.message, str(exc)):
+            return False
+        frames = traceback.extract_tb(exc.__traceback__)
+        return any(frame.name == self.function for frame in frames)
+
+
+KNOWN_FAILURES: list[KnownFailure] = []
+
+
+def is_known(exc: BaseException) -> bool:
+    return any(known.matches(exc) for known in KNOWN_FAILURES)
+
+
+class KnownFailureSeen(Exception):
+    """A case that fails in a known way (see KNOWN_FAILURES): skipped by the fuzz loops."""
+
+
+# -- the pipeline check -----------------------------------------------------------------------------------
+
+def check_text(data: str | bytes) -> Design | None:
+    """Load a document and, when it is a design, run everything on it. Returns the design (None when the
+    loader refused it with DesignFileError)."""
+    try:
+        design = loads(data, "<fuzz>")
+    except DesignFileError as exc:
+        assert exc.problems, "a DesignFileError names at least one problem"
+        for message in exc.messages:
+            assert message.startswith("<fuzz>:") and message.strip(), message
+        return None
+    assert isinstance(design, Design)
+    check_design(design)
+    return design
+
+
+def check_design(design: Design) -> Analysis:
+    """The engine, report, exporter, tools and numbers on one design (see the module docstring)."""
+    analysis = analyze(design)
+    check_analysis(analysis)
+    check_report(analysis)
+    check_export(design, analysis)
+    if analysis.ok and len(design.layers) <= TOOL_MAX_LAYERS and max(design.input.size) <= TOOL_MAX_SIZE:
+        check_tools(design, analysis)
+    check_numbers(analysis)
+    return analysis
+
+
+def check_analysis(analysis: Analysis) -> None:
+    """Every layer after the first failure is not computed; a computed layer's numbers are sane; a reached
+    layer's argument errors are exactly what `check_arguments` says of it (the engine may remember checks,
+    but never another layer's)."""
+    design = analysis.design
+    assert len(analysis.layers) == len(design.layers)
+    failed = bool(analysis.input_diagnostics)
+    computed = []
+    for r in analysis.layers:
+        for d in r.diagnostics:
+            assert isinstance(d.text, str) and d.text
+        if failed:
+            assert not r.computed, f"{r.name} is computed after an earlier failure"
+            continue
+        check_argument_errors(r)
+        if not r.computed:
+            assert r.errors, f"{r.name} is not computed but has no error"
+            failed = True
+            continue
+        assert not r.errors
+        assert all(isinstance(n, int) and n >= 1 for n in r.output_shape), (r.name, r.output_shape)
+        assert r.params is not None and r.params >= 0 and r.macs is not None and r.macs >= 0
+        rf = r.receptive_field
+        if rf is not None:
+            assert len(rf.size) == len(rf.jump) == len(rf.start) == len(r.output_shape) - 1
+            assert all(size >= 1 for size in rf.size) and all(jump > 0 for jump in rf.jump), rf
+        computed.append(r.index)
+    assert analysis.ok == (not failed)
+    if analysis.ok:
+        assert analysis.output_shape is not None
+    for index in sorted(set(computed[:1] + computed[len(computed) // 2:][:1] + computed[-1:])):
+        check_dependency(analysis, index)
+
+
+def check_argument_errors(r: LayerResult) -> None:
+    layer_type = CATALOG.get(r.type)
+    if layer_type is None or r.input_shape is None:
+        return
+    expected = check_arguments(layer_type, r.layer, layer_type.ndim or max(1, len(r.input_shape) - 1))
+    got = [d for d in r.errors if d.rule == "argument"]
+    assert [p.message for p in expected] == [d.message for d in got], (r.layer, expected, got)
+
+
+def check_dependency(analysis: Analysis, index: int) -> None:
+    """The dependency interval of a corner, the centre and the far corner: inside the network input."""
+    r = analysis.layers[index]
+    spatial = r.output_shape[1:]
+    size = analysis.design.input.size
+    for position in {tuple(0 for _ in spatial), tuple(n // 2 for n in spatial), tuple(n - 1 for n in spatial)}:
+        interval = analysis.dependency_interval(index, position)
+        if interval is None:
+            continue
+        assert len(interval) == len(size) == len(spatial), (r.name, position, interval)
+        for (low, high), n in zip(interval, size):
+            assert 0 <= low <= high < n, (r.name, position, interval, size)
+
+
+def check_report(analysis: Analysis) -> None:
+    record = report(analysis)
+    text = json.dumps(record, allow_nan=False)
+    assert json.loads(text)["name"] == analysis.design.name
+    assert len(record["layers"]) == len(analysis.layers)
+    assert isinstance(table(analysis), str)
+
+
+def check_export(design: Design, analysis: Analysis) -> None:
+    try:
+        code = export_torch(design)
+    except ExportError as exc:
+        assert not analysis.ok, f"export refused a design the engine accepts: {exc}"
+        assert exc.messages
+        return
+    assert analysis.ok, "export accepted a design with errors"
+    compile(code, "<exported>", "exec")
+
+
+def check_tools(design: Design, analysis: Analysis) -> None:
+    rng = random.Random(len(design.layers) * 7919 + sum(design.input.size))
+    # solve: the layer's own output size is reachable, and every listed solution reaches its target.
+    for r in analysis.layers:
+        layer_type = CATALOG.get(r.type)
+        if layer_type is None or layer_type.family not in ("Convolution", "Transposed convolution"):
+            continue
+        if len(r.input_shape) - 1 != layer_type.ndim:
+            continue
+        own = r.output_shape[1:]
+        for target in (own, tuple(max(1, n + rng.randint(-3, 3)) for n in own)):
+            try:
+                solved = solve_padding(analysis, r.index, target)
+            except SolveError:
+                assert target != own, f"{r.name}: solve refused the layer's own output size {own}"
+                continue
+            assert solved.ok or target != own, f"{r.name}: no padding reaches its own output size {own}"
+            for solution in solved.solutions[:2]:
+                fixed = design.with_layers(design.layers[:r.index] + (r.layer.with_args(**solution.arguments),))
+                got = analyze(fixed).layers[r.index].output_shape
+                assert got is not None and got[1:] == target, (r.name, solution.arguments, target, got)
+        break
+    # mirror: the decoder brings the run's output back to the shape the run's first layer receives.
+    first = rng.randrange(len(design.layers)) if design.layers else 0
+    last = rng.randrange(first, len(design.layers)) if design.layers else 0
+    if design.layers:
+        try:
+            decoder = mirror_layers(design, first, last)
+        except MirrorError:
+            pass
+        else:
+            mirrored = analyze(design.with_layers(design.layers[:last + 1] + tuple(decoder)))
+            assert mirrored.ok, [d.text for d in mirrored.errors]
+            assert mirrored.output_shape == analysis.layers[first].input_shape, (first, last, decoder)
+    # valid input sizes: each listed size analyses without errors.
+    axis = rng.randrange(design.input.ndim)
+    sizes = valid_input_sizes(design, axis, 1, SIZES_SCAN_HIGH)
+    for n in sizes[:2] + sizes[-1:]:
+        size = list(design.input.size)
+        size[axis] = n
+        resized = analyze(design.with_input(InputSpec(design.input.channels, tuple(size))))
+        assert resized.ok, (axis, n, [d.text for d in resized.errors])
+
+
+def check_numbers(analysis: Analysis) -> None:
+    """The numbers mode of every small sliding-window layer: the direct, matrix and scatter views agree."""
+    checked = 0
+    for r in analysis.layers:
+        if not r.computed or not supports(r) or checked == NUMERIC_MAX_LAYERS:
+            continue
+        layer = NumericLayer.from_result(r)
+        if prod(layer.window_shape) > NUMERIC_MAX_CELLS or prod(layer.kernel_shape) > NUMERIC_MAX_CELLS:
+            continue
+        checked += 1
+        state = NumericState.default(layer)
+        output = state.output
+        assert output.shape == layer.output_shape
+        for step in {0, layer.steps // 2, layer.steps - 1}:
+            assert isinstance(state.explain(step).line(max_terms=6), str)
+        for value in output.values[:4]:
+            assert isinstance(format_number(value, 2), str)
+        if layer.has_weights and prod(layer.input_shape) * prod(layer.output_shape) <= NUMERIC_MAX_MATRIX:
+            assert matrix_forward(layer, state.input, state.kernel) == output, r.name
+        if layer.kind == TRANSPOSED:
+            assert state.scatter_output() == output, r.name
+            assert isinstance(state.explain_scatter(0).line(), str)
+
+
+def run_case(data: str | bytes) -> Design | None:
+    """One fuzz case under the time budget; a known failure is turned into KnownFailureSeen."""
+    try:
+        with time_budget():
+            return check_text(data)
+    except CaseTimeout:
+        raise
+    except Exception as exc:
+        if is_known(exc):
+            raise KnownFailureSeen(str(exc)) from exc
+        raise
+
+
+# -- (a) hypothesis documents -------------------------------------------------------------------------------
+
+ALL_KEYS = sorted({"convdesigner", "name", "description", "input", "layers", "channels", "size", "type"}
+                  | {a.name for t in CATALOG.values() for a in t.arguments})
+SPECIAL_NUMBERS = [0, -1, 1, 2, 10**9, 10**100, -(10**100), 2**31, 2**31 - 1, 2**63, 1e308, -1e308, 1e-308,
+                   float("nan"), float("inf"), float("-inf"), 0.5, -0.0, 100_000_000, 100_000_001]
+WORDS = sorted(CATALOG) + ALL_KEYS + ["valid", "same", "full", "zeros", "reflect", "nearest", "bilinear",
+                                      "true", "null", "~", "yes", "1e400", ".nan", "0x10", "0o17", "1_000"]
+
+scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(-10, 10), st.integers(), st.sampled_from(SPECIAL_NUMBERS),
+    st.floats(), st.sampled_from(WORDS), st.text(max_size=12),
+)
+keys = st.one_of(st.sampled_from(ALL_KEYS), st.text(max_size=10), st.integers(-3, 3), st.booleans(), st.none())
+values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=5) | st.dictionaries(keys, inner, max_size=5),
+                      max_leaves=25)
+
+
+def dump(document: Any, flow: bool) -> str:
+    return yaml.dump(document, Dumper=SAFE_DUMPER, default_flow_style=flow, sort_keys=False, allow_unicode=True)
+
+
+small = st.integers(1, 12)
+sizes = st.one_of(st.integers(1, 40), st.sampled_from([1, 2, 3, 4, 5, 7, 8, 16, 32, 64]))
+
+
+def argument_value(kind: str, ndim: int, choices: tuple[str, ...], names: list[str],
+                   hostile: bool) -> st.SearchStrategy:
+    """A value for one argument of a kind: plausible (the engine's rules may still refuse it) or, in a
+    hostile document, now and then anything at all."""
+    per_axis = st.lists(st.integers(0, 6), min_size=ndim, max_size=ndim)
+    plausible = {
+        "int": st.integers(1, 16),
+        "axes": st.one_of(st.integers(1, 5), per_axis.map(lambda v: [max(1, x) for x in v])),
+        "conv_padding": st.one_of(st.integers(0, 3), st.sampled_from(["valid", "same", "full"]),
+                                  per_axis, st.lists(st.lists(st.integers(0, 3), min_size=2, max_size=2),
+                                                     min_size=ndim, max_size=ndim)),
+        "pad_list": st.one_of(st.integers(-2, 3), st.lists(st.integers(-2, 3), min_size=2 * ndim, max_size=2 * ndim)),
+        "bool": st.booleans(),
+        "float": st.floats(0, 1),
+        "choice": st.sampled_from(choices or ("x",)),
+        "optional_axes": st.one_of(st.none(), st.integers(1, 8),
+                                   st.lists(st.one_of(st.none(), st.integers(1, 8)), min_size=ndim, max_size=ndim)),
+        "scale": st.one_of(st.none(), st.integers(1, 4), st.sampled_from([0.5, 1.5, 2.0, 3.0]),
+                           st.lists(st.sampled_from([1, 2, 0.5, 1.5]), min_size=ndim, max_size=ndim)),
+        "optional_int": st.one_of(st.none(), st.integers(1, 9)),
+        "dim": st.integers(-4, 4),
+        "layer_ref": st.sampled_from(names) if names else st.text(max_size=6),
+    }.get(kind, scalars)
+    if not hostile:
+        return plausible
+    return st.one_of(plausible, plausible, plausible, plausible, scalars)
+
+
+@st.composite
+def layer_dicts(draw: st.DrawFn, ndim: int, names: list[str], hostile: bool) -> dict[str, Any]:
+    """One layer: a catalog type (mostly of the input's dimensionality) with some of its arguments."""
+    same_ndim = [n for n, t in CATALOG.items() if t.ndim in (None, ndim)]
+    types = st.sampled_from(same_ndim)
+    if hostile:
+        types = st.one_of(types, types, types, st.sampled_from(sorted(CATALOG)), scalars)
+    type_name = draw(types)
+    layer: dict[str, Any] = {"type": type_name}
+    if draw(st.booleans()):
+        if hostile and draw(st.integers(0, 3)) == 0:
+            layer["name"] = draw(st.one_of(st.sampled_from(names) if names else st.just("a"), st.text(max_size=8),
+                                           scalars))
+        else:
+            layer["name"] = f"n{len(names)}"
+        if isinstance(layer["name"], str):
+            names.append(layer["name"])
+    layer_type = CATALOG.get(type_name) if isinstance(type_name, str) else None
+    if layer_type is not None:
+        for argument in layer_type.arguments:
+            odds = 7 if argument.inferred else 2
+            if argument.required or draw(st.integers(0, odds)) == 0:
+                layer[argument.name] = draw(argument_value(argument.kind, layer_type.ndim or ndim,
+                                                           argument.choices, names, hostile))
+    if hostile and draw(st.integers(0, 5)) == 0:
+        layer[draw(st.sampled_from(ALL_KEYS + ["bogus"]))] = draw(scalars)
+    return layer
+
+
+@st.composite
+def design_documents(draw: st.DrawFn) -> dict[str, Any]:
+    """A design-shaped document. Three in four are clean (valid keys and types; the engine's rules may
+    still refuse them), the others hostile here and there."""
+    hostile = draw(st.integers(0, 3)) == 0
+    ndim = draw(st.integers(1, 3))
+    names: list[str] = []
+    document: dict[str, Any] = {"convdesigner": 1}
+    if hostile and draw(st.integers(0, 4)) == 0:
+        document["convdesigner"] = draw(scalars)
+    if draw(st.booleans()):
+        document["name"] = draw(st.one_of(st.text(max_size=20), scalars) if hostile else st.text(max_size=20))
+    spatial = [draw(sizes) for _ in range(ndim)]
+    document["input"] = {"channels": draw(small), "size": spatial}
+    if hostile and draw(st.integers(0, 4)) == 0:
+        document["input"] = draw(values)
+    document["layers"] = draw(st.lists(layer_dicts(ndim, names, hostile), max_size=10))
+    return document
+
+
+@pytest.mark.parametrize("flow", [False, True], ids=["block", "flow"])
+@fuzz_settings()
+@given(document=values)
+def test_fuzz_arbitrary_documents(document: Any, flow: bool) -> None:
+    """Random structures, serialised as YAML, and with a design's first line in front."""
+    text = dump(document, flow)
+    guard(text)
+    guard("convdesigner: 1\n" + text if not isinstance(document, dict) else dump({"convdesigner": 1, **document}, flow))
+
+
+@fuzz_settings()
+@given(document=design_documents(), flow=st.booleans())
+def test_fuzz_design_documents(document: dict[str, Any], flow: bool) -> None:
+    """Design-shaped documents with catalog layer types and random arguments of every kind."""
+    guard(dump(document, flow))
+
+
+YAML_PIECES = list("{}[]:,-&*!|>'\"#%@` \n\t?.0123456789e") + [": ", "- ", "\n  ", "&a ", "*a", "!!int ", "<<: "] + WORDS
+
+
+@fuzz_settings()
+@given(text=st.lists(st.sampled_from(YAML_PIECES), max_size=40).map("".join))
+def test_fuzz_yaml_syntax(text: str) -> None:
+    """YAML punctuation soup after a valid first line: syntax errors are DesignFileErrors with a place."""
+    guard("convdesigner: 1\n" + text)
+    guard(text)
+
+
+@fuzz_settings()
+@given(document=design_documents())
+def test_fuzz_engine_without_loader(document: dict[str, Any]) -> None:
+    """The engine on designs built directly (as the GUI builds them), whatever the arguments hold: it never
+    raises, and everything downstream holds."""
+    spec = document["input"]
+    if not isinstance(spec, dict):
+        return
+    channels, size = spec.get("channels", 1), spec.get("size", [1])
+    if not isinstance(size, list) or not size:
+        return
+    layers = []
+    for position, item in enumerate(document["layers"]):
+        type_name = item.get("type")
+        name = item.get("name", f"layer{position}")
+        args = {k: v for k, v in item.items() if k not in ("type", "name")}
+        layers.append(Layer.make(type_name if isinstance(type_name, str) else str(type_name),
+                                 name if isinstance(name, str) else str(name), args))
+    design = Design("Fuzzed", InputSpec(channels, tuple(size)), tuple(layers))
+    try:
+        with time_budget():
+            check_design(design)
+    except Exception as exc:
+        if not is_known(exc):
+            raise
+
+
+def guard(text: str) -> None:
+    """run_case, skipping known failures (their reproducers are the xfail tests below)."""
+    try:
+        run_case(text)
+    except KnownFailureSeen:
+        pass
+
+
+# -- (b) mutations of the bundled examples ---------------------------------------------------------------------
+
+MUTANT_NUMBERS = ["0", "-1", "1000000000", "1" + "0" * 100, "1e308", ".nan", "-.inf", "1e400", "2147483648",
+                  "100000001", "-100000000", "0.5", "3", "1", "2"]
+MUTANT_VALUES = MUTANT_NUMBERS + ["true", "null", "~", "''", "x", "[]", "{}", "[1, 2]", "[[0, 1], [1, 0]]", "same",
+                                  "full", "valid", "[1, null]", "{a: 1}", "&a [1]", "*a", "!!binary AAAA",
+                                  "!!python/object:os.system", "Conv2d", "Concat", "'\\x00'"]
+TOKEN = re.compile(rb"[A-Za-z_][A-Za-z0-9_.\-]*|-?\d+(?:\.\d+)?(?:e[+-]?\d+)?|[{}\[\]:,]")
+NUMBER = re.compile(rb"(?<![A-Za-z_\d.])-?\d+(?:\.\d+)?(?![A-Za-z_\d])")
+KEY = re.compile(rb"([A-Za-z_]+):")
+
+
+def mutate(data: bytes, rng: random.Random) -> bytes:
+    """One random mutation of a YAML file's bytes."""
+    kind = rng.randrange(10)
+    lines = data.split(b"\n")
+    if kind == 0 and data:  # flip a byte
+        at = rng.randrange(len(data))
+        return data[:at] + bytes([data[at] ^ (1 << rng.randrange(8))]) + data[at + 1:]
+    if kind == 1 and data:  # a random byte inserted or replaced
+        at = rng.randrange(len(data))
+        return data[:at] + bytes([rng.randrange(256)]) + data[at + rng.randrange(2):]
+    if kind == 2 and len(lines) > 1:  # delete a line
+        del lines[rng.randrange(len(lines))]
+        return b"\n".join(lines)
+    if kind == 3:  # duplicate a line (duplicate keys and names)
+        at = rng.randrange(len(lines))
+        lines.insert(at, lines[at])
+        return b"\n".join(lines)
+    tokens = list(TOKEN.finditer(data))
+    if kind == 4 and len(tokens) > 1:  # swap two tokens
+        a, b = sorted(rng.sample(tokens, 2), key=lambda m: m.start())
+        if a.end() <= b.start():
+            return data[:a.start()] + b.group() + data[a.end():b.start()] + a.group() + data[b.end():]
+    numbers = list(NUMBER.finditer(data))
+    if kind in (5, 6) and numbers:  # a number changed (to an edge value or a neighbour)
+        m = rng.choice(numbers)
+        if kind == 5:
+            new = rng.choice(MUTANT_NUMBERS).encode()
+        else:
+            new = str(int(float(m.group())) + rng.choice([-2, -1, 1, 2])).encode()
+        return data[:m.start()] + new + data[m.end():]
+    if kind == 7 and tokens:  # a value's type changed
+        m = rng.choice(tokens)
+        return data[:m.start()] + rng.choice(MUTANT_VALUES).encode() + data[m.end():]
+    keys_found = list(KEY.finditer(data))
+    if kind == 8 and keys_found:  # a key renamed (to another real key, or a near miss)
+        m = rng.choice(keys_found)
+        key = m.group(1).decode()
+        new = rng.choice(ALL_KEYS + [key[:-1] or "x", key + "s", key.upper()])
+        return data[:m.start(1)] + new.encode() + data[m.end(1):]
+    if kind == 9 and len(lines) > 2:  # a block of lines moved
+        a = rng.randrange(len(lines))
+        b = rng.randrange(a, min(len(lines), a + 4)) + 1
+        block, rest = lines[a:b], lines[:a] + lines[b:]
+        at = rng.randrange(len(rest) + 1)
+        return b"\n".join(rest[:at] + block + rest[at:])
+    return data + rng.choice([b"\n  - {type: ReLU}", b"\n- x", b"\n  - {type: Conv2d, out_channels: 2, kernel_size: 99}",
+                              b"\n  - {type: Add, from: nothing}", b"]", b"\n\t"])
+
+
+MUTANT_PY_VALUES: list[Any] = [0, -1, 1, 2, 3, 5, 10**9, 10**100, 1e308, float("nan"), float("-inf"), 2**31, 0.5,
+                               True, None, "", "x", [], {}, [1, 2], [[0, 1], [1, 0]], [1, 2, 3], [0, 0, 0, 0],
+                               "same", "full", "valid", [1, None], {"a": 1}, "Conv2d", [2.5], -0.0]
+
+
+def mutate_structure(document: dict[str, Any], rng: random.Random) -> None:
+    """One random change, in place, to an example's design structure (its layers, arguments and input):
+    the mutations that reach the engine rather than the YAML parser."""
+    layers: list[Any] = document["layers"]
+    if not layers:
+        layers.append({"type": rng.choice(sorted(CATALOG))})
+        return
+    at = rng.randrange(len(layers))
+    layer = layers[at] if isinstance(layers[at], dict) else {}
+    kind = rng.randrange(12)
+    if kind == 0:  # a layer deleted
+        del layers[at]
+    elif kind == 1:  # a layer duplicated (with its name)
+        layers.insert(at, dict(layer))
+    elif kind == 2:  # a layer moved
+        layers.insert(rng.randrange(len(layers) + 1), layers.pop(at))
+    elif kind == 3:  # a layer's type changed
+        layer["type"] = rng.choice(sorted(CATALOG))
+    elif kind == 4 and layer:  # an argument set to an edge value
+        layer[rng.choice(sorted(layer))] = rng.choice(MUTANT_PY_VALUES)
+    elif kind == 5:  # an argument of the type added, with some value
+        type_name = layer.get("type")
+        layer_type = CATALOG.get(type_name) if isinstance(type_name, str) else None
+        if layer_type is not None and layer_type.arguments:
+            argument = rng.choice(layer_type.arguments)
+            other = rng.choice(layers)
+            layer[argument.name] = (other.get(argument.name, rng.choice(MUTANT_PY_VALUES))
+                                    if isinstance(other, dict) and rng.random() < 0.5 else rng.choice(MUTANT_PY_VALUES))
+    elif kind == 6 and len(layer) > 1:  # an argument removed
+        del layer[rng.choice([k for k in layer if k != "type"] or ["type"])]
+    elif kind == 7:  # a number nudged
+        numeric = [k for k, v in layer.items() if isinstance(v, int) and not isinstance(v, bool)]
+        if numeric:
+            key = rng.choice(numeric)
+            layer[key] = rng.choice([layer[key] + 1, layer[key] - 1, layer[key] * 2, layer[key] // 2, -layer[key]])
+    elif kind == 8:  # the input changed
+        spec = document.get("input")
+        if isinstance(spec, dict) and isinstance(spec.get("size"), list):
+            size = spec["size"]
+            choice = rng.randrange(4)
+            if choice == 0:
+                spec["size"] = [rng.choice([1, 2, 3, 5, 7, 17, 1000, 100_000_000]) for _ in size]
+            elif choice == 1:
+                spec["size"] = size + [size[-1]] if len(size) < 3 else size[:-1]
+            elif choice == 2:
+                spec["channels"] = rng.choice([1, 2, 3, 7, 1000, 100_000_000])
+            else:
+                spec["size"] = [max(1, n + rng.choice([-2, -1, 1, 2])) for n in size]
+    elif kind == 9:  # a join pointed elsewhere, or added
+        names = [x.get("name") for x in layers[:at] if isinstance(x, dict) and x.get("name")]
+        if names:
+            layers.insert(at + 1, {"type": rng.choice(["Concat", "Add"]), "from": rng.choice(names)})
+    elif kind == 10:  # two layers swapped
+        other = rng.randrange(len(layers))
+        layers[at], layers[other] = layers[other], layers[at]
+    else:  # a layer renamed (possibly to another's name)
+        names = [x.get("name") for x in layers if isinstance(x, dict) and x.get("name")]
+        layer["name"] = rng.choice(names + ["x", ""]) if names else "x"
+
+
+def mutants(count: int, seed: int) -> Iterator[tuple[int, Path, bytes]]:
+    """``count`` mutants of the bundled examples (1 to 3 mutations each, of the structure or of the bytes),
+    reproducible from the seed."""
+    sources = [(path, path.read_bytes()) for path in EXAMPLE_FILES]
+    designs = [(path, yaml.load(data, Loader=SAFE_LOADER)) for path, data in sources]
+    designs = [(path, document) for path, document in designs if isinstance(document, dict) and document.get("layers")]
+    for case in range(count):
+        rng = random.Random(seed * 1_000_003 + case)
+        mutations = rng.choice((1, 1, 1, 2, 3))
+        if rng.random() < 0.6:
+            path, document = designs[case % len(designs)]
+            document = copy.deepcopy(document)
+            for _ in range(mutations):
+                mutate_structure(document, rng)
+            data = yaml.dump(document, Dumper=SAFE_DUMPER, sort_keys=False, allow_unicode=True, width=200).encode()
+        else:
+            path, data = sources[case % len(sources)]
+            for _ in range(mutations):
+                data = mutate(data, rng)
+        yield case, path, data
+
+
+def test_bundled_examples_pass_the_pipeline() -> None:
+    """The unmutated examples load (except the gallery's index, which is not a design) and pass every check."""
+    loaded = 0
+    for path in EXAMPLE_FILES:
+        with time_budget():
+            design = check_text(path.read_bytes())
+        if path.name == "index.yaml":
+            assert design is None
+        else:
+            assert design is not None and analyze(design).ok, path
+            loaded += 1
+    assert loaded >= 25
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_fuzz_mutated_examples(seed: int) -> None:
+    """MUTATION_CASES // 2 mutants per seed; a failure names the case, the source file and the exact bytes."""
+    known = 0
+    designs = 0
+    for case, path, data in mutants(MUTATION_CASES // 2, seed):
+        try:
+            design = run_case(data)
+        except KnownFailureSeen:
+            known += 1
+        except Exception as exc:
+            raise AssertionError(f"mutation case {case} (seed {seed}) of {path.name} fails with "
+                                 f"{type(exc).__name__}: {exc}\ninput: {data!r}") from exc
+        else:
+            designs += design is not None
+    assert designs > MUTATION_CASES // 20, "the mutants should often still be designs"
+
+
+# -- targeted cases -----------------------------------------------------------------------------------------
+
+#: Values that Python finds equal (and hashes alike) but the engine must tell apart: an int where a float
+#: is allowed is fine, a float or a boolean where an integer is needed is not.
+TWINS = [("kernel_size", 3, 3.0), ("kernel_size", 1, True), ("padding", 0, False), ("bias", True, 1),
+         ("stride", [1, 2], [1.0, 2])]
+
+
+@pytest.mark.parametrize(("argument", "first", "second"), TWINS)
+def test_analysis_does_not_depend_on_what_was_analysed_before(argument: str, first: Any, second: Any) -> None:
+    """Analysing a layer, then the same layer with an equal-comparing value of another type, gives each
+    the argument errors `check_arguments` gives it: no check result leaks from one layer to the other."""
+    def design(value: Any) -> Design:
+        conv = Layer.make("Conv2d", "conv", {"out_channels": 2, "kernel_size": 3, argument: value})
+        return Design("Twins", InputSpec(1, (8, 8)), (conv,))
+
+    for a, b in ((first, second), (second, first)):
+        for value in (a, b):
+            r = analyze(design(value)).layers[0]
+            check_argument_errors(r)
+
