@@ -5,13 +5,15 @@
 The stack is a realistic mix that keeps a 64x64 map: convolutions with batch norm and ReLU, max pooling,
 strided and transposed convolutions, nearest up-sampling. The engine's numbers:
 
-* cold: the first analyze() of the process, on layers it has never seen;
+* cold: the first analyze() of the process (first-call costs included), on layers it has never seen;
 * fresh (median): analyze() of a design whose every layer is new (renamed), so no per-layer memo helps;
 * warm (median): analyze() of the same design again, as the GUI does after an edit elsewhere (the per-layer
   memo of argument checks hits; shapes, counts, fields and diagnostics are all recomputed).
 
-The torch column builds the same stack on the meta device and runs one forward pass (batch 1).
-Benchmarks are not tests: nothing here asserts a time.
+The torch rows build the same stack on the meta device and run one forward pass (batch 1), which is what a
+user would otherwise do to get the shapes; its first run is shown apart (one-time set-up of the meta
+kernels), the ratios use the median of the others. Times are the CPU time of this process (steady on a
+shared machine) and the wall time. Benchmarks are not tests: nothing here asserts a time.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import argparse
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -46,27 +49,33 @@ def stack(n: int, tag: str = "") -> Design:
     return Design("bench", InputSpec(32, (64, 64)), tuple(layers))
 
 
-def time_engine(n: int, runs: int) -> dict[str, float]:
+Timing = tuple[float, float]  # (CPU seconds of this process, wall seconds)
+
+
+def timed(work: Callable[[], object]) -> Timing:
+    cpu, wall = time.process_time(), time.perf_counter()
+    work()
+    return time.process_time() - cpu, time.perf_counter() - wall
+
+
+def median(timings: list[Timing]) -> Timing:
+    return statistics.median(t[0] for t in timings), statistics.median(t[1] for t in timings)
+
+
+def time_engine(n: int, runs: int) -> dict[str, Timing]:
     design = stack(n)
-    start = time.perf_counter()
-    analysis = analyze(design)
-    cold = time.perf_counter() - start
+    analysis = analyze(design)  # not timed: makes sure the design is valid
     assert analysis.ok, analysis.errors[:1]
-    warm = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        analyze(design)
-        warm.append(time.perf_counter() - start)
+    cold = timed(lambda: analyze(stack(n, tag="cold_")))
+    warm = [timed(lambda: analyze(design)) for _ in range(runs)]
     fresh = []
     for r in range(runs):
         renamed = stack(n, tag=f"r{r}_")
-        start = time.perf_counter()
-        analyze(renamed)
-        fresh.append(time.perf_counter() - start)
-    return {"cold": cold, "fresh": statistics.median(fresh), "warm": statistics.median(warm)}
+        fresh.append(timed(lambda renamed=renamed: analyze(renamed)))
+    return {"cold": cold, "fresh": median(fresh), "warm": median(warm)}
 
 
-def time_torch(n: int, runs: int) -> dict[str, float] | None:
+def time_torch(n: int, runs: int) -> dict[str, Timing] | None:
     try:
         import torch
     except ImportError:
@@ -89,35 +98,35 @@ def time_torch(n: int, runs: int) -> dict[str, float] | None:
             with torch.no_grad():
                 return tuple(model(x).shape)
 
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        build_and_run()
-        times.append(time.perf_counter() - start)
-    return {"cold": times[0], "median": statistics.median(times)}
+    times = [timed(build_and_run) for _ in range(runs)]
+    return {"first": times[0], "median": median(times[1:] or times)}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--layers", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=20)
-    parser.add_argument("--torch-runs", type=int, default=3)
+    parser.add_argument("--torch-runs", type=int, default=4, help="the first run is shown apart")
     parser.add_argument("--no-torch", action="store_true")
     options = parser.parse_args(argv)
     engine = time_engine(options.layers, options.runs)
     torch_times = None if options.no_torch else time_torch(options.layers, options.torch_runs)
-    ms = 1000
     print(f"{options.layers}-layer stack (conv/bn/relu/pool/transposed/upsample), full recompute")
-    print(f"{'':34}{'time (ms)':>12}{'torch / this':>14}")
-    rows = [("engine, cold (first run)", engine["cold"]), ("engine, fresh layers (median)", engine["fresh"]),
-            ("engine, warm (median)", engine["warm"])]
-    reference = torch_times["median"] if torch_times else None
-    for label, seconds in rows:
-        ratio = f"{reference / seconds:13.0f}x" if reference else f"{'-':>14}"
-        print(f"{label:34}{seconds * ms:12.2f}{ratio}")
+    print(f"{'':36}{'CPU ms':>9}{'wall ms':>9}   torch's median / this   torch's first / this")
+    print(f"{'':54}{'CPU':>7}{'wall':>7}{'CPU':>12}{'wall':>7}")
+    for label, (cpu, wall) in [("engine, cold (first analysis)", engine["cold"]),
+                               ("engine, fresh layers (median)", engine["fresh"]),
+                               ("engine, warm (median)", engine["warm"])]:
+        ratios = ""
+        if torch_times:
+            (m_cpu, m_wall), (f_cpu, f_wall) = torch_times["median"], torch_times["first"]
+            ratios = f"{m_cpu / cpu:6.0f}x{m_wall / wall:6.0f}x{f_cpu / cpu:11.0f}x{f_wall / wall:6.0f}x"
+        print(f"{label:36}{cpu * 1000:9.2f}{wall * 1000:9.2f}   {ratios}")
     if torch_times:
-        print(f"{'torch meta build + forward (first)':34}{torch_times['cold'] * ms:12.1f}")
-        print(f"{'torch meta build + forward (median)':34}{torch_times['median'] * ms:12.1f}")
+        for label, (cpu, wall) in [("torch meta build + forward, first", torch_times["first"]),
+                                   ("torch meta build + forward, median", torch_times["median"])]:
+            print(f"{label:36}{cpu * 1000:9.1f}{wall * 1000:9.1f}")
+        print("(torch's first run in a process also sets up its meta kernels; `import torch` itself is not timed)")
     else:
         print("torch is not installed: no comparison")
     return 0

@@ -382,7 +382,11 @@ def _next_field(
     if sources == IDENTITY:
         new = maps
     else:
-        composed = _compose_axes(maps, sources)  # type: ignore[arg-type]
+        if len(sources) == 2 and maps[0] is maps[1] and sources[0] is sources[1]:  # type: ignore[index]
+            shared_map = compose(maps[0], sources[0])  # type: ignore[index,arg-type]
+            composed = (shared_map, shared_map)
+        else:
+            composed = _compose_axes(maps, sources)  # type: ignore[arg-type]
         if None in composed:
             notes.append(Diagnostic(WARNING, layer.name, "field-period",
                                     "the receptive field is not tracked past this layer: its up-sampling "
