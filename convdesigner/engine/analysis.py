@@ -211,7 +211,7 @@ MAX_TENSOR_BYTES = 2**63
 
 def _check_tensor_size(shape: tuple[int, ...], what: str) -> None:
     """Refuse a tensor too large for PyTorch to even describe (numel x 4 bytes >= 2^63)."""
-    if max(shape, default=0) < 1 << 15 and len(shape) <= 4:
+    if len(shape) <= 4 and max(shape) < 1 << 15:
         return  # at most 2^60 values: nowhere near the limit
     if prod(shape) * 4 >= MAX_TENSOR_BYTES:
         raise Refusal("tensor-size", f"the {what} {'×'.join(map(str, shape))} would hold {float(prod(shape)):.3g} "

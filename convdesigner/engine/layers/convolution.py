@@ -190,10 +190,15 @@ def transposed_rule(ndim: int, type_name: str):
         out_channels = ctx.args["out_channels"]
         groups = check_groups(ctx, in_channels, out_channels)
         plan = layer_plan(ctx, _transposed_plan)
-        geometry = []
+        geometry: list[AxisGeometry] = []
         for axis, (i, k, s, p, a, d, rel) in enumerate(zip(
                 ctx.spatial, plan.kernel, plan.stride, plan.padding, plan.output_padding, plan.dilation,
                 plan.relationships)):
+            if geometry:
+                g = geometry[-1]
+                if (g.i, g.k, g.s, g.p_low, g.a, g.d) == (i, k, s, p, a, d):
+                    geometry.append(g)  # an axis like the one before it shares its (immutable) geometry
+                    continue
             if a >= max(s, d):
                 raise Refusal(
                     "output-padding",

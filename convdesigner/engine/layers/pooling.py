@@ -49,10 +49,7 @@ class PoolPlan:
     dilation: tuple[int, ...]
     refusal: Refusal | None  # padding more than half the kernel
     sources: tuple[Window, ...]
-
-    @property
-    def pads(self) -> tuple[tuple[int, int], ...]:
-        return tuple((p, p) for p in self.padding)
+    pads: tuple[tuple[int, int], ...]
 
 
 def _pool_plan(ctx: LayerContext) -> PoolPlan:
@@ -73,7 +70,7 @@ def _pool_plan(ctx: LayerContext) -> PoolPlan:
             )
             break
     sources = shared(Window(k, s, p, d) for k, s, p, d in zip(kernel, stride, padding, dilation))
-    return PoolPlan(kernel, stride, padding, dilation, refusal, sources)
+    return PoolPlan(kernel, stride, padding, dilation, refusal, sources, tuple((p, p) for p in padding))
 
 
 def pool_rule(ndim: int, type_name: str):
