@@ -294,6 +294,11 @@ def prepared_arguments(layer_type: LayerType, layer: Layer, ndim: int
     return prepared
 
 
+def _refused(index: int, layer: Layer, shape: tuple[int, ...], problems: list[Refusal] | tuple[Refusal, ...]
+             ) -> LayerResult:
+    return LayerResult(index, layer, shape, diagnostics=tuple(_error(layer, p) for p in problems))
+
+
 def _error(layer: Layer, refusal: Refusal) -> Diagnostic:
     return Diagnostic(ERROR, layer.name, refusal.rule, refusal.message, refusal.suggestion, refusal.axis,
                       refusal.argument)
@@ -314,7 +319,7 @@ def analyze(design: Design) -> Analysis:
         result = _evaluate_layer(index, layer, shape, maps, seen, results)
         seen.setdefault(layer.name, index)
         results.append(result)
-        if not result.computed:
+        if result.output_shape is None:
             failed = True
             continue
         shape = result.output_shape
@@ -326,21 +331,19 @@ def _evaluate_layer(
     index: int, layer: Layer, shape: tuple[int, ...], maps: tuple[FieldMap, ...] | None,
     seen: dict[str, int], results: list[LayerResult],
 ) -> LayerResult:
-    def refused(problems: list[Refusal] | tuple[Refusal, ...]) -> LayerResult:
-        return LayerResult(index, layer, shape, diagnostics=tuple(_error(layer, p) for p in problems))
-
     if layer.name in seen:
-        return refused([Refusal("name", f"the name '{layer.name}' is already used by layer {seen[layer.name] + 1}",
-                                "give every layer its own name")])
+        return _refused(index, layer, shape, [Refusal(
+            "name", f"the name '{layer.name}' is already used by layer {seen[layer.name] + 1}",
+            "give every layer its own name")])
     layer_type = CATALOG.get(layer.type)
     if layer_type is None:
         guess = did_you_mean(layer.type, list(CATALOG))
-        return refused([Refusal("type", f"unknown layer type '{layer.type}'",
-                                f"did you mean '{guess}'?" if guess else None)])
+        return _refused(index, layer, shape, [Refusal(
+            "type", f"unknown layer type '{layer.type}'", f"did you mean '{guess}'?" if guess else None)])
     ndim = layer_type.ndim or max(1, len(shape) - 1)
     problems, args = prepared_arguments(layer_type, layer, ndim)
     if problems:
-        return refused(problems)
+        return _refused(index, layer, shape, problems)
     joined_index = joined_shape = None
     if "from" in args:
         source = args["from"]
@@ -348,9 +351,9 @@ def _evaluate_layer(
         if joined_index is None:
             earlier = list(seen)
             guess = did_you_mean(source, earlier) if earlier else None
-            return refused([Refusal("from", f"there is no earlier layer named '{source}' to join",
-                                    f"did you mean '{guess}'?" if guess else "name a layer above this one",
-                                    argument="from")])
+            return _refused(index, layer, shape, [Refusal(
+                "from", f"there is no earlier layer named '{source}' to join",
+                f"did you mean '{guess}'?" if guess else "name a layer above this one", argument="from")])
         joined_shape = results[joined_index].output_shape
     ctx = LayerContext(layer, args, shape, results[joined_index].name if joined_index is not None else None,
                        joined_shape)
@@ -358,7 +361,7 @@ def _evaluate_layer(
         evaluation = layer_type.rule(ctx)
         _check_tensor_size(evaluation.output_shape, "output")
     except Refusal as refusal:
-        return refused([refusal])
+        return _refused(index, layer, shape, (refusal,))
     new_maps, field_notes = _next_field(layer, evaluation, maps,
                                         results[joined_index].field_maps if joined_index is not None else None)
     diagnostics: tuple[Diagnostic, ...] = ()

@@ -96,25 +96,17 @@ class LayerContext:
     input_shape: tuple[int, ...]
     joined_name: str | None = None
     joined_shape: tuple[int, ...] | None = None
+    ndim: int = field(init=False, repr=False, compare=False)  # spatial axes of the incoming tensor
+    channels: int = field(init=False, repr=False, compare=False)
+    spatial: tuple[int, ...] = field(init=False, repr=False, compare=False)
 
     def __init__(self, layer: Layer, args: dict[str, Any], input_shape: tuple[int, ...],
                  joined_name: str | None = None, joined_shape: tuple[int, ...] | None = None) -> None:
-        # Frozen, filled through __dict__ for speed (see AxisGeometry).
+        # Frozen, filled through __dict__ for speed (see AxisGeometry); ndim, channels and spatial are
+        # derived from input_shape once, as every rule reads them.
         self.__dict__.update(layer=layer, args=args, input_shape=input_shape, joined_name=joined_name,
-                             joined_shape=joined_shape)
-
-    @property
-    def ndim(self) -> int:
-        """Spatial axes of the incoming tensor."""
-        return len(self.input_shape) - 1
-
-    @property
-    def channels(self) -> int:
-        return self.input_shape[0]
-
-    @property
-    def spatial(self) -> tuple[int, ...]:
-        return self.input_shape[1:]
+                             joined_shape=joined_shape, ndim=len(input_shape) - 1, channels=input_shape[0],
+                             spatial=input_shape[1:])
 
     def axis(self, axis: int) -> str:
         return axis_name(axis, self.ndim)

@@ -144,7 +144,7 @@ def conv_rule(ndim: int, type_name: str):
         if ctx.args["padding_mode"] != "zeros":
             _check_padding_mode(ctx, plan.pads)
         geometry = window_axes(ctx, plan.kernel, plan.stride, plan.pads, plan.dilation, None, plan.relationships)
-        out_spatial = tuple(g.o for g in geometry)
+        out_spatial = tuple([g.o for g in geometry])
         weights = out_channels * (in_channels // groups) * plan.kernel_volume
         params = weights + (out_channels if ctx.args["bias"] else 0)
         macs = volume(out_spatial) * weights
@@ -220,7 +220,7 @@ def transposed_rule(ndim: int, type_name: str):
                 )
             geometry.append(AxisGeometry(i, k, s, p, p, d, o, a, True, False, 0, rel,
                                          equivalent_convolution(i, k, s, p, a, d)))
-        out_spatial = tuple(g.o for g in geometry)
+        out_spatial = tuple([g.o for g in geometry])
         weights = in_channels * (out_channels // groups) * plan.kernel_volume
         params = weights + (out_channels if ctx.args["bias"] else 0)
         macs = volume(ctx.spatial) * weights
