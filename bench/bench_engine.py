@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{label:36}{cpu * 1000:9.1f}{wall * 1000:9.1f}")
         print("(torch's first run in a process also sets up its meta kernels; `import torch` itself is not timed)")
     else:
-        print("torch is not installed: no comparison")
+        print("torch not timed (--no-torch, or torch is not installed)")
     return 0
 
 

@@ -12,6 +12,7 @@ from ..evaluation import Evaluation, LayerContext, Refusal
 
 Rule = Callable[[LayerContext], Evaluation]
 T = TypeVar("T")
+K = TypeVar("K")
 
 #: How many (layer, rank, plan) entries `layer_plan` remembers before it starts afresh.
 PLAN_MEMO_SIZE = 8192
@@ -138,12 +139,16 @@ def resolve_axes(ctx: LayerContext, name: str, fallback: str | None = None) -> t
     return tuple(per_axis(value, ctx.ndim))
 
 
-def shared(values: Iterable[T]) -> tuple[T, ...]:
-    """The values as a tuple in which an entry equal to the one before it is that same object, so that
-    later steps can tell equal axes apart by identity (see analysis._compose_axes)."""
-    out: list[T] = []
-    for value in values:
-        out.append(out[-1] if out and out[-1] == value else value)
+def per_distinct(axes: Iterable[K], make: Callable[[K], T]) -> tuple[T, ...]:
+    """``make(arguments)`` for each axis's arguments, called once per distinct value: axes with equal
+    arguments (a square kernel) share the same immutable object, which later steps recognise by identity
+    (see analysis._compose_axes) instead of computing it again."""
+    made: dict[K, T] = {}
+    out = []
+    for arguments in axes:
+        if arguments not in made:
+            made[arguments] = make(arguments)
+        out.append(made[arguments])
     return tuple(out)
 
 

@@ -23,10 +23,10 @@ from .common import (
     inferred_width,
     int_arg,
     layer_plan,
+    per_distinct,
     require_rank,
     resolve_axes,
     shape_text,
-    shared,
     volume,
 )
 from .windows import dropped_input_note, window_axes
@@ -124,10 +124,11 @@ def _conv_plan(ctx: LayerContext) -> ConvPlan:
         pads = resolve_conv_padding(ctx, kernel, stride, dilation)
     except Refusal as refusal:
         return ConvPlan(kernel, stride, dilation, (), refusal, (), (), volume(kernel))
+    axes = tuple(zip(kernel, stride, pads, dilation))
     return ConvPlan(
         kernel, stride, dilation, pads, None,
-        shared(Window(k, s, lo, d) for k, s, (lo, _), d in zip(kernel, stride, pads, dilation)),
-        tuple(conv_relationship(k, s, lo, hi, d) for k, s, (lo, hi), d in zip(kernel, stride, pads, dilation)),
+        per_distinct(axes, lambda a: Window(a[0], a[1], a[2][0], a[3])),
+        per_distinct(axes, lambda a: conv_relationship(a[0], a[1], a[2][0], a[2][1], a[3])),
         volume(kernel),
     )
 
@@ -177,8 +178,8 @@ def _transposed_plan(ctx: LayerContext) -> TransposedPlan:
     axes = tuple(zip(kernel, stride, padding, out_pad, dilation))
     return TransposedPlan(
         kernel, stride, padding, out_pad, dilation,
-        shared(Scatter(k, s, p, d) for k, s, p, _, d in axes),
-        tuple(transposed_relationship(k, s, p, a, d) for k, s, p, a, d in axes),
+        per_distinct(axes, lambda a: Scatter(a[0], a[1], a[2], a[4])),
+        per_distinct(axes, lambda a: transposed_relationship(*a)),
         volume(kernel),
     )
 

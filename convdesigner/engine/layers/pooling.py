@@ -8,7 +8,7 @@ from fractions import Fraction
 from ..arguments import Argument, Kind, per_axis
 from ..evaluation import Evaluation, LayerContext, Refusal
 from ..receptive_field import Resample, Window
-from .common import LayerType, axes_arg, bool_arg, layer_plan, require_rank, resolve_axes, shared
+from .common import LayerType, axes_arg, bool_arg, layer_plan, per_distinct, require_rank, resolve_axes
 from .windows import POOLING_RELATIONSHIP, dropped_input_note, window_axes
 
 
@@ -69,7 +69,7 @@ def _pool_plan(ctx: LayerContext) -> PoolPlan:
                 "padding",
             )
             break
-    sources = shared(Window(k, s, p, d) for k, s, p, d in zip(kernel, stride, padding, dilation))
+    sources = per_distinct(zip(kernel, stride, padding, dilation), lambda a: Window(*a))
     return PoolPlan(kernel, stride, padding, dilation, refusal, sources, tuple((p, p) for p in padding))
 
 

@@ -9,7 +9,7 @@ from ..arguments import Argument, Kind, per_axis
 from ..arithmetic import upsample_output_size
 from ..evaluation import Evaluation, LayerContext, Refusal
 from ..receptive_field import Resample, Window
-from .common import LayerType, dims_word, layer_plan, require_rank, shared
+from .common import LayerType, dims_word, layer_plan, per_distinct, require_rank
 
 UPSAMPLE_MODES = ("nearest", "linear", "bilinear", "bicubic", "trilinear", "nearest-exact", "area")
 #: The interpolating modes and the one spatial rank each accepts.
@@ -64,11 +64,9 @@ def _upsample_plan(ctx: LayerContext) -> UpsamplePlan:
                                     f"not '{mode}'", "remove align_corners", argument="align_corners"))
     sizes = per_axis(size, ndim)
     scales = per_axis(scale, ndim)
-    fixed = shared(
-        None if sz is not None or mode == "area" or align or args["recompute_scale_factor"]
-        else _resample_sources(1, 1, None, sf, mode, False, None)
-        for sz, sf in zip(sizes, scales)
-    )
+    fixed = per_distinct(zip(sizes, scales), lambda size_scale: (
+        None if size_scale[0] is not None or mode == "area" or align or args["recompute_scale_factor"]
+        else _resample_sources(1, 1, None, size_scale[1], mode, False, None)))
     return UpsamplePlan(None, sizes, scales, fixed)
 
 
