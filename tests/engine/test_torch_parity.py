@@ -38,9 +38,14 @@ FIXED_RANK = ("Conv", "ConvTranspose", "MaxPool", "AvgPool", "AdaptiveAvgPool", 
 
 # --------------------------------------------------------------------------------------------- generation
 
+def _rarely(draw: st.DrawFn, one_in: int) -> bool:
+    """True about once in ``one_in`` draws. (The middle value: hypothesis favours the ends of a range.)"""
+    return draw(st.integers(0, one_in - 1)) == one_in // 2
+
+
 def _pick(draw: st.DrawFn, bad_one_in: int, good: st.SearchStrategy, bad: st.SearchStrategy) -> Any:
-    """Usually a plausible value, sometimes (one in ``bad_one_in``) one from the invalid range."""
-    return draw(bad) if draw(st.integers(1, bad_one_in)) == 1 else draw(good)
+    """Usually a plausible value, sometimes (about one in ``bad_one_in``) one from the invalid range."""
+    return draw(bad) if _rarely(draw, bad_one_in) else draw(good)
 
 
 def _axes(draw: st.DrawFn, ndim: int, lo: int, hi: int, bad_lo: int | None = None) -> int | list[int]:
@@ -49,6 +54,13 @@ def _axes(draw: st.DrawFn, ndim: int, lo: int, hi: int, bad_lo: int | None = Non
     if draw(st.booleans()):
         return draw(values)
     return draw(st.lists(values, min_size=ndim, max_size=ndim))
+
+
+def _dilation(draw: st.DrawFn, ndim: int, bad: bool = True) -> int | list[int]:
+    """Mostly 1, so that most kernels fit the small inputs; sometimes larger, rarely 0."""
+    if bad and _rarely(draw, 10):
+        return _axes(draw, ndim, 1, 3, bad_lo=0)
+    return _axes(draw, ndim, 1, 3) if _rarely(draw, 3) else 1
 
 
 def _conv_padding(draw: st.DrawFn, ndim: int) -> Any:
@@ -66,80 +78,84 @@ def _conv_padding(draw: st.DrawFn, ndim: int) -> Any:
 
 
 def _conv(draw: st.DrawFn, n: int, channels: int) -> dict[str, Any]:
-    groups = _pick(draw, 10, st.sampled_from([1, 1, 1, 2]), st.integers(0, 3))
+    groups = _pick(draw, 10, st.sampled_from([1, 1, 1] + ([2] if channels % 2 == 0 else [])), st.integers(0, 3))
     args: dict[str, Any] = {
         "out_channels": _pick(draw, 15, st.integers(1, 4).map(lambda c: c * max(groups, 1)), st.integers(0, 5)),
-        "kernel_size": _axes(draw, n, 1, 5, bad_lo=0) if draw(st.integers(0, 9)) == 0 else _axes(draw, n, 1, 5),
-        "stride": _axes(draw, n, 1, 3, bad_lo=0) if draw(st.integers(0, 9)) == 0 else _axes(draw, n, 1, 3),
+        "kernel_size": _axes(draw, n, 1, 5, bad_lo=0) if _rarely(draw, 10) else _axes(draw, n, 1, 5),
+        "stride": _axes(draw, n, 1, 3, bad_lo=0) if _rarely(draw, 10) else _axes(draw, n, 1, 3),
         "padding": _conv_padding(draw, n),
-        "dilation": _axes(draw, n, 1, 3, bad_lo=0) if draw(st.integers(0, 9)) == 0 else _axes(draw, n, 1, 3),
+        "dilation": _dilation(draw, n),
         "groups": groups,
         "bias": draw(st.booleans()),
     }
-    if draw(st.integers(0, 4)) == 0:
+    if _rarely(draw, 5):
         args["padding_mode"] = draw(st.sampled_from(["reflect", "replicate", "circular"]))
-    if draw(st.integers(0, 6)) == 0:
+    if _rarely(draw, 7):
         args["in_channels"] = draw(st.sampled_from([channels, channels + 1]))
     return args
 
 
 def _transposed(draw: st.DrawFn, n: int, channels: int) -> dict[str, Any]:
-    groups = _pick(draw, 10, st.sampled_from([1, 1, 1, 2]), st.integers(0, 3))
+    groups = _pick(draw, 10, st.sampled_from([1, 1, 1] + ([2] if channels % 2 == 0 else [])), st.integers(0, 3))
     args: dict[str, Any] = {
         "out_channels": _pick(draw, 15, st.integers(1, 4).map(lambda c: c * max(groups, 1)), st.integers(0, 5)),
-        "kernel_size": _axes(draw, n, 1, 5, bad_lo=0) if draw(st.integers(0, 9)) == 0 else _axes(draw, n, 1, 5),
-        "stride": _axes(draw, n, 1, 3, bad_lo=0) if draw(st.integers(0, 9)) == 0 else _axes(draw, n, 1, 3),
-        "padding": _axes(draw, n, 0, 3, bad_lo=-1) if draw(st.integers(0, 9)) == 0 else _axes(draw, n, 0, 3),
-        "output_padding": _axes(draw, n, 0, 2, bad_lo=-1) if draw(st.integers(0, 9)) == 0 else _axes(draw, n, 0, 2),
-        "dilation": _axes(draw, n, 1, 3),
+        "kernel_size": _axes(draw, n, 1, 5, bad_lo=0) if _rarely(draw, 10) else _axes(draw, n, 1, 5),
+        "stride": _axes(draw, n, 1, 3, bad_lo=0) if _rarely(draw, 10) else _axes(draw, n, 1, 3),
+        "padding": _axes(draw, n, 0, 3, bad_lo=-1) if _rarely(draw, 10) else _axes(draw, n, 0, 3),
+        "output_padding": _axes(draw, n, 0, 2, bad_lo=-1) if _rarely(draw, 10) else _axes(draw, n, 0, 2),
+        "dilation": _dilation(draw, n, bad=False),
         "groups": groups,
         "bias": draw(st.booleans()),
     }
-    if draw(st.integers(0, 6)) == 0:
+    if _rarely(draw, 7):
         args["in_channels"] = draw(st.sampled_from([channels, channels + 1]))
-    if draw(st.integers(0, 15)) == 0:
+    if _rarely(draw, 16):
         args["padding_mode"] = "reflect"
     return args
 
 
 def _pool(draw: st.DrawFn, n: int, kind: str) -> dict[str, Any]:
-    args: dict[str, Any] = {
-        "kernel_size": _axes(draw, n, 1, 5, bad_lo=0) if draw(st.integers(0, 9)) == 0 else _axes(draw, n, 1, 5),
-        "padding": _axes(draw, n, 0, 2, bad_lo=-1) if draw(st.integers(0, 9)) == 0 else _axes(draw, n, 0, 2),
-        "ceil_mode": draw(st.booleans()),
-    }
+    kernel = _axes(draw, n, 1, 5, bad_lo=0) if _rarely(draw, 10) else _axes(draw, n, 1, 5)
+    if _rarely(draw, 5):
+        padding = _axes(draw, n, 0, 2, bad_lo=-1)  # often more than half the kernel: refused
+    else:  # at most half the (smallest) kernel
+        half = max(0, min(kernel if isinstance(kernel, list) else [kernel])) // 2
+        padding = _axes(draw, n, 0, half)
+    args: dict[str, Any] = {"kernel_size": kernel, "padding": padding, "ceil_mode": draw(st.booleans())}
     if draw(st.booleans()):
-        args["stride"] = _axes(draw, n, 1, 3, bad_lo=0) if draw(st.integers(0, 9)) == 0 else _axes(draw, n, 1, 3)
+        args["stride"] = _axes(draw, n, 1, 3, bad_lo=0) if _rarely(draw, 10) else _axes(draw, n, 1, 3)
     if kind == "Max":
-        args["dilation"] = _axes(draw, n, 1, 3)
+        args["dilation"] = _dilation(draw, n, bad=False)
     else:
         args["count_include_pad"] = draw(st.booleans())
-        if draw(st.integers(0, 3)) == 0:
+        if (n > 1 and _rarely(draw, 4)) or _rarely(draw, 20):  # AvgPool1d has no divisor_override
             args["divisor_override"] = draw(st.integers(0, 3))
     return args
 
 
 def _adaptive(draw: st.DrawFn, n: int) -> dict[str, Any]:
-    size = st.integers(0, 6) if draw(st.integers(0, 9)) == 0 else st.integers(1, 6)
+    size = st.integers(0, 6) if _rarely(draw, 10) else st.integers(1, 6)
     if draw(st.booleans()):
         return {"output_size": draw(size)}
-    entry = st.one_of(size, st.none()) if n > 1 or draw(st.integers(0, 9)) == 0 else size
+    entry = st.one_of(size, st.none()) if n > 1 or _rarely(draw, 10) else size
     return {"output_size": draw(st.lists(entry, min_size=n, max_size=n))}
 
 
 def _upsample(draw: st.DrawFn, n: int) -> dict[str, Any]:
     args: dict[str, Any] = {}
-    choice = draw(st.sampled_from(["size", "scale", "scale", "both", "neither"]))
+    choice = draw(st.sampled_from(["size", "size", "scale", "scale", "scale", "both", "neither"]))
     if choice in ("size", "both"):
-        entry = st.integers(1, 8) if draw(st.integers(0, 9)) else st.integers(-1, 8)
+        entry = st.integers(-1, 8) if _rarely(draw, 10) else st.integers(1, 8)
         args["size"] = draw(entry) if draw(st.booleans()) else draw(st.lists(entry, min_size=n, max_size=n))
     if choice in ("scale", "both"):
-        entry = st.sampled_from(SCALES) if draw(st.integers(0, 9)) else st.sampled_from([0, -1.5, 0.1])
+        entry = st.sampled_from([0, -1.5, 0.1]) if _rarely(draw, 10) else st.sampled_from(SCALES)
         args["scale_factor"] = draw(entry) if draw(st.booleans()) else draw(st.lists(entry, min_size=n, max_size=n))
-    args["mode"] = draw(st.sampled_from(UPSAMPLE_MODES))
-    if draw(st.integers(0, 2)) == 0:
+    fitting = ["nearest", "nearest-exact", "area", {1: "linear", 2: "bilinear", 3: "trilinear"}[n]] + (
+        ["bicubic"] if n == 2 else [])
+    args["mode"] = draw(st.sampled_from(UPSAMPLE_MODES if _rarely(draw, 4) else fitting))
+    if args["mode"] in ("linear", "bilinear", "bicubic", "trilinear") and draw(st.booleans()) or _rarely(draw, 8):
         args["align_corners"] = draw(st.booleans())
-    if draw(st.integers(0, 3)) == 0:
+    if _rarely(draw, 4):
         args["recompute_scale_factor"] = draw(st.booleans())
     return args
 
@@ -152,14 +168,16 @@ def _zeropad(draw: st.DrawFn, n: int) -> dict[str, Any]:
 
 def _norm(draw: st.DrawFn, channels: int, name: str) -> dict[str, Any]:
     args: dict[str, Any] = {"affine": draw(st.booleans()), "track_running_stats": draw(st.booleans())}
-    if draw(st.integers(0, 4)) == 0:
+    if _rarely(draw, 5):
         args["num_features"] = draw(st.sampled_from([channels, channels + 1]))
     return args
 
 
 def _groupnorm(draw: st.DrawFn, channels: int) -> dict[str, Any]:
-    args: dict[str, Any] = {"num_groups": draw(st.integers(0, 4)), "affine": draw(st.booleans())}
-    if draw(st.integers(0, 4)) == 0:
+    divisors = [g for g in range(1, channels + 1) if channels % g == 0]
+    groups = draw(st.integers(0, 4)) if _rarely(draw, 4) else draw(st.sampled_from(divisors))
+    args: dict[str, Any] = {"num_groups": groups, "affine": draw(st.booleans())}
+    if _rarely(draw, 5):
         args["num_channels"] = draw(st.sampled_from([channels, channels + 1]))
     return args
 
@@ -170,7 +188,7 @@ def layer_spec(draw: st.DrawFn, shape: tuple[int, ...]) -> tuple[str, dict[str, 
     spatial = len(shape) - 1
     channels = shape[0]
     n = spatial if 1 <= spatial <= 3 else 1
-    if spatial >= 1 and draw(st.integers(0, 29)) == 0:
+    if spatial >= 1 and _rarely(draw, 30):
         n = draw(st.sampled_from([m for m in (1, 2, 3) if m != spatial]))  # a layer of the wrong rank
     families = ["Conv", "Conv", "ConvTranspose", "MaxPool", "AvgPool", "Adaptive", "Upsample", "ZeroPad",
                 "BatchNorm", "InstanceNorm", "GroupNorm", "Flatten", "Linear", "Activation", "Dropout"]
@@ -200,7 +218,7 @@ def layer_spec(draw: st.DrawFn, shape: tuple[int, ...]) -> tuple[str, dict[str, 
     if family == "Linear":
         args: dict[str, Any] = {"out_features": _pick(draw, 15, st.integers(1, 6), st.just(0)),
                                 "bias": draw(st.booleans())}
-        if draw(st.integers(0, 4)) == 0:
+        if _rarely(draw, 5):
             args["in_features"] = draw(st.sampled_from([shape[-1], shape[-1] + 1]))
         return "Linear", args
     if family == "Activation":
@@ -215,7 +233,7 @@ def layer_spec(draw: st.DrawFn, shape: tuple[int, ...]) -> tuple[str, dict[str, 
 @st.composite
 def input_shape(draw: st.DrawFn) -> tuple[int, ...]:
     ndim = draw(st.integers(1, 3))
-    top = {1: 12, 2: 9, 3: 5}[ndim]
+    top = {1: 16, 2: 11, 3: 6}[ndim]
     return (draw(st.integers(1, 4)), *draw(st.lists(st.integers(1, top), min_size=ndim, max_size=ndim)))
 
 
