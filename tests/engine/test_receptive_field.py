@@ -94,6 +94,17 @@ def test_transposed_after_conv_takes_the_widest_residue() -> None:
     assert [maps.bounds(y) for y in range(4)] == [(0, 2), (0, 3), (1, 3), (1, 4)]
 
 
+def test_transposed_2d_after_conv_2d() -> None:
+    """The same stack in 2-D, per axis: ConvTranspose2d(k=3, s=2, p=1) after a 3x3 conv."""
+    analysis = analyze(Design("2d", InputSpec(3, (16, 16)), (
+        Layer.make("Conv2d", "conv", out_channels=8, kernel_size=3),
+        Layer.make("ConvTranspose2d", "up", out_channels=4, kernel_size=3, stride=2, padding=1))))
+    field = analysis.result("up").receptive_field
+    assert field.size == (4, 4)
+    assert field.jump == (Fraction(1, 2), Fraction(1, 2))
+    assert field.start == (Fraction(1), Fraction(1))
+
+
 def test_upsample_fields() -> None:
     nearest = one_d(8, Layer.make("Upsample", "up", scale_factor=2)).result("up").receptive_field
     assert (nearest.size, nearest.jump, nearest.start) == ((1,), (Fraction(1, 2),), (Fraction(0),))
@@ -326,3 +337,38 @@ def test_dependency_interval_matches_torch_autograd(size: int, specs: list[tuple
     assert found == brute_force(specs, sizes, index, position, clip=True)
     expected = ((min(found), max(found)),) if found else None
     assert analysis.dependency_interval(index, (position,)) == expected
+
+
+def test_dependency_interval_2d_matches_torch_autograd() -> None:
+    """A 2-D stack with different arguments per axis: the nonzero gradient of each output unit spans
+    exactly the engine's interval on both axes (all-ones weights and input, so nothing cancels)."""
+    torch = pytest.importorskip("torch")
+    nn = torch.nn
+    layers = (
+        Layer.make("Conv2d", "c1", out_channels=1, kernel_size=[3, 2], stride=[2, 1], padding=[1, 0], bias=False),
+        Layer.make("ConvTranspose2d", "t", out_channels=1, kernel_size=[3, 4], stride=[2, 3], padding=[1, 0],
+                   output_padding=[1, 2], bias=False),
+        Layer.make("Upsample", "u", size=[13, 11], mode="bilinear"),
+        Layer.make("AvgPool2d", "p", kernel_size=[2, 3], stride=[1, 2], padding=[1, 0]),
+    )
+    analysis = analyze(Design("2d", InputSpec(1, (9, 7)), layers))
+    assert analysis.ok
+    model = nn.Sequential(
+        nn.Conv2d(1, 1, (3, 2), stride=(2, 1), padding=(1, 0), bias=False),
+        nn.ConvTranspose2d(1, 1, (3, 4), stride=(2, 3), padding=(1, 0), output_padding=(1, 2), bias=False),
+        nn.Upsample(size=(13, 11), mode="bilinear"),
+        nn.AvgPool2d((2, 3), stride=(1, 2), padding=(1, 0)),
+    ).double()
+    for p in model.parameters():
+        nn.init.ones_(p)
+    x = torch.ones(1, 1, 9, 7, dtype=torch.float64, requires_grad=True)
+    y = model(x)
+    assert tuple(y.shape[1:]) == analysis.output_shape
+    for row in range(y.shape[2]):
+        for col in range(y.shape[3]):
+            x.grad = None
+            y[0, 0, row, col].backward(retain_graph=True)
+            rows, cols = torch.nonzero(x.grad[0, 0], as_tuple=True)
+            expected = ((int(rows.min()), int(rows.max())), (int(cols.min()), int(cols.max())))
+            assert analysis.dependency_interval(3, (row, col)) == expected, (row, col)
+
