@@ -125,7 +125,7 @@ def test_solve_on_an_unreached_layer_exits_1(tmp_path: Path, capsys: pytest.Capt
 
 
 @pytest.mark.parametrize(("argv", "message"), [
-    (["--layer", "upp2", "--target", "3"], "there is no layer named 'upp2' (did you mean 'up2'?)"),
+    (["--layer", "upp2", "--target", "3"], "has no layer named 'upp2'; did you mean 'up2'?"),
     (["--layer", "r1", "--target", "3"], "r1 is a ReLU"),
     (["--layer", "enc1", "--target", "3", "3", "3"], "the target needs 2 sizes"),
 ])

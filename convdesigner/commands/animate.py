@@ -20,9 +20,8 @@ import sys
 from ..cli import UsageError
 from ..engine.analysis import analyze
 from ..engine.frames import VIEWS, layer_frames
-from ..engine.layers import did_you_mean
 from ..io.design_file import DesignFileError
-from .common import print_file_error, read_design
+from .common import layer_index, print_file_error, read_design
 
 SIZE_LIMITS = (64, 4096)
 FPS_LIMITS = (0.1, 50.0)
@@ -68,13 +67,8 @@ def run(options: argparse.Namespace) -> int:
     except DesignFileError as error:
         print_file_error(error)
         return 1
-    names = [layer.name for layer in design.layers]
-    if options.layer not in names:
-        guess = did_you_mean(options.layer, names) if names else None
-        hint = f"; did you mean '{guess}'?" if guess else f"; its layers are {', '.join(names) or 'none'}"
-        raise UsageError(f"{options.file} has no layer named '{options.layer}'{hint}")
+    index = layer_index(design, options.layer, options.file)
     analysis = analyze(design)
-    index = names.index(options.layer)
     result = analysis.layers[index]
     if not result.computed:
         problems = [d.text for d in result.errors] or [f"{result.name}: an earlier layer has errors"]

@@ -7,6 +7,7 @@ import sys
 
 from ..cli import UsageError
 from ..engine.design import Design
+from ..engine.layers import did_you_mean
 from ..io.design_file import DesignFileError, load
 
 
@@ -21,3 +22,19 @@ def read_design(path: str) -> Design:
 
 def print_file_error(error: DesignFileError) -> None:
     print(error.text, file=sys.stderr)
+
+
+def check_output_path(output: str | None) -> None:
+    """Refuse ``-o`` naming a folder (a usage error) before any work is done."""
+    if output is not None and os.path.isdir(output):
+        raise UsageError(f"{output} is a folder: -o takes the file to write")
+
+
+def layer_index(design: Design, name: str, source: str) -> int:
+    """The index of the layer called ``name``; a usage error with a "did you mean" when there is none."""
+    names = [layer.name for layer in design.layers]
+    if name in names:
+        return names.index(name)
+    guess = did_you_mean(name, names) if names else None
+    hint = f"; did you mean '{guess}'?" if guess else f"; its layers are {', '.join(names) or 'none'}"
+    raise UsageError(f"{source} has no layer named '{name}'{hint}")

@@ -11,14 +11,12 @@ written, 2 for usage errors (a missing input file, an output path that is a fold
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
-from ..cli import UsageError
 from ..engine.analysis import analyze
 from ..io.design_file import DesignFileError, dumps, write_atomically
 from ..io.torch_export import ExportError, export_torch
-from .common import print_file_error, read_design
+from .common import check_output_path, print_file_error, read_design
 
 FORMATS = ("torch", "yaml")
 
@@ -50,8 +48,7 @@ def _write_stdout(text: str) -> None:
 
 
 def run(options: argparse.Namespace) -> int:
-    if options.output is not None and os.path.isdir(options.output):
-        raise UsageError(f"{options.output} is a folder: -o takes the file to write")
+    check_output_path(options.output)
     try:
         design = read_design(options.file)
     except DesignFileError as error:

@@ -11,14 +11,12 @@ output that cannot be written, 2 for usage errors (a missing input file, an outp
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
-from ..cli import UsageError
 from ..engine.analysis import analyze
 from ..engine.tools.mirror import MirrorError, mirror_design, spatial_encoder_end
 from ..io.design_file import DesignFileError, dumps, write_atomically
-from .common import print_file_error, read_design
+from .common import check_output_path, print_file_error, read_design
 
 
 def add_parser(parser: argparse.ArgumentParser) -> None:
@@ -29,8 +27,7 @@ def add_parser(parser: argparse.ArgumentParser) -> None:
 
 
 def run(options: argparse.Namespace) -> int:
-    if options.output is not None and os.path.isdir(options.output):
-        raise UsageError(f"{options.output} is a folder: -o takes the file to write")
+    check_output_path(options.output)
     try:
         design = read_design(options.file)
     except DesignFileError as error:

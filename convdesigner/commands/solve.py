@@ -16,10 +16,9 @@ import sys
 
 from ..cli import UsageError
 from ..engine.analysis import analyze
-from ..engine.layers import did_you_mean
 from ..engine.tools.solve import SolveError, SolveResult, solve_padding
 from ..io.design_file import DesignFileError
-from .common import print_file_error, read_design
+from .common import layer_index, print_file_error, read_design
 
 #: Whole-layer choices printed at most.
 SHOWN = 6
@@ -54,11 +53,7 @@ def run(options: argparse.Namespace) -> int:
     except DesignFileError as error:
         print_file_error(error)
         return 1
-    names = [layer.name for layer in design.layers]
-    if options.layer not in names:
-        guess = did_you_mean(options.layer, names) if names else None
-        hint = f" (did you mean '{guess}'?)" if guess else ""
-        raise UsageError(f"there is no layer named '{options.layer}'{hint}")
+    layer_index(design, options.layer, options.file)
     analysis = analyze(design)
     index = design.index_of(options.layer)
     result = analysis.layers[index]
