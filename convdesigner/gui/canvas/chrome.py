@@ -175,32 +175,44 @@ def paint_legend(p: QPainter, rect: QRectF, model: CanvasModel, view: str, state
 
 
 def paint_field(p: QPainter, stage: QRectF, model: CanvasModel, output: tuple[int, ...],
-                 pal: CanvasPalette) -> None:
-    """A miniature of the network input with the current output cell's exact receptive field."""
+                pal: CanvasPalette, wait: bool = True) -> None:
+    """A miniature of the network input with the current output cell's exact receptive field. Without
+    ``wait``, a field that is slow to compute (a deep layer) is painted as pending and left in
+    ``model.pending_field`` for the widget to compute after the frame."""
     analysis = model.analysis
+    model.pending_field = None
     if analysis is None:
         return
-    interval = model.field(output)
-    if interval is None:
-        return
+    if not wait and model.field_is_slow(output):
+        model.pending_field = output
+        interval = None
+    else:
+        interval = model.field(output)
+        if interval is None:
+            return
     size = analysis.design.input.size
     rows, cols = (1, size[0]) if len(size) == 1 else (size[-2], size[-1])
-    (r_lo, r_hi), (c_lo, c_hi) = ((0, 0), interval[0]) if len(size) == 1 else (interval[-2], interval[-1])
     box = FIELD_COLUMN_PX - 24
     scale = box / max(rows, cols)
     w, h = max(2.0, cols * scale), max(2.0, rows * scale)
     x, y = stage.right() + 18, stage.bottom() - h - 4
     p.fillRect(QRectF(x, y, w, h), pal.input)
+    outline(p, QRectF(x, y, w, h), pal.input_line, 1)
+    p.setFont(font(10))
+    p.setPen(pal.muted)
+    top = y - 20 - (13 if len(size) > 1 else 0)
+    p.drawText(QPointF(x, top - 13), "receptive field on")
+    p.drawText(QPointF(x, top), f"the input {'×'.join(map(str, size))}:")
+    if interval is None:
+        p.drawText(QPointF(x, y - 5), "computing…")
+        return
+    (r_lo, r_hi), (c_lo, c_hi) = ((0, 0), interval[0]) if len(size) == 1 else (interval[-2], interval[-1])
     field_rect = QRectF(x + c_lo * scale, y + r_lo * scale, max(1.5, (c_hi - c_lo + 1) * scale),
                         max(1.5, (r_hi - r_lo + 1) * scale))
     p.fillRect(field_rect, pal.field)
     outline(p, QRectF(x, y, w, h), pal.input_line, 1)
     locator(p, field_rect, pal.field.darker(140))
     p.setFont(font(10))
-    p.setPen(pal.muted)
-    top = y - 20 - (13 if len(size) > 1 else 0)
-    p.drawText(QPointF(x, top - 13), "receptive field on")
-    p.drawText(QPointF(x, top), f"the input {'×'.join(map(str, size))}:")
     p.setPen(pal.text)
     if len(size) == 1:
         p.drawText(QPointF(x, y - 5), f"{c_lo}–{c_hi}")

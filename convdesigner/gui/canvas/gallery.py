@@ -184,8 +184,8 @@ def apply_figure(canvas, figure) -> None:
         return
     state = figure_state(figure)
     canvas.set_view(state.view)
-    if hasattr(canvas, "planes_box"):
-        canvas.planes_box.setChecked(state.stacked)
+    if hasattr(canvas, "set_planes"):
+        canvas.set_planes(state.stacked)
     if hasattr(canvas, "set_numbers"):
         canvas.set_numbers(bool(figure.numbers))
         if figure.numbers and figure.values is not None:

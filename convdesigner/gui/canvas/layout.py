@@ -18,6 +18,8 @@ the values into the cells (and the matrix view adds the flattened input x and ou
 from __future__ import annotations
 
 import math
+import weakref
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -49,6 +51,9 @@ CAPTION_PX = 22.0
 MARGIN_PX = 10.0
 #: Width of the column that holds the receptive-field miniature.
 FIELD_COLUMN_PX = 128.0
+#: From this many layers deep, a receptive field on the network input (a walk back through every layer before,
+#: about 50 µs a layer) is computed after the frame is painted rather than before (`PaintState.field_wait`).
+DEFER_FIELD_DEPTH = 100
 
 CellText = Callable[[str, int, int], "str | None"]
 
@@ -70,6 +75,9 @@ class PaintState:
     cell_text: CellText | None = None
     caption: str | None = None
     chrome: bool = True  # header, legend and field miniature (off for thumbnails)
+    #: compute a deep layer's receptive field before painting (exports); False: the widget paints the
+    #: miniature as pending and computes it after the frame (`CanvasModel.pending_field`)
+    field_wait: bool = True
     numbers: NumbersOverlay | None = None  # the numbers mode (issue 9): values in cells, the sum line
 
     def caption_lines(self) -> int:
@@ -125,6 +133,59 @@ def display(position: tuple[int, ...]) -> tuple[int, int]:
     return position[-2], position[-1]
 
 
+class FieldCache:
+    """Receptive fields on the network input, kept per (analysis object, layer index, axis, coordinate).
+
+    `Analysis.dependency_interval` walks back through every layer before the selected one, so a layer
+    10,000 deep costs about half a second; a step of the animation or a return to a layer must not pay it
+    again. The engine computes each axis's interval from that axis's coordinate alone (its runs never mix
+    axes), so the cache keeps axes apart: after one row of steps, a new row needs one call, not one a cell.
+    Only the few most recent analyses are kept (each edit makes a new one); an analysis is held weakly."""
+
+    ANALYSES = 4
+    ENTRIES = 200_000
+
+    def __init__(self) -> None:
+        self._tables: OrderedDict[int, tuple[weakref.ref, dict]] = OrderedDict()
+        self.computed = 0  # calls to the engine (tests and the benchmark read it)
+
+    def _table(self, analysis: Analysis) -> dict:
+        key = id(analysis)
+        entry = self._tables.get(key)
+        if entry is None or entry[0]() is not analysis:
+            entry = (weakref.ref(analysis), {})
+            self._tables[key] = entry
+            while len(self._tables) > self.ANALYSES:
+                self._tables.popitem(last=False)
+        self._tables.move_to_end(key)
+        return entry[1]
+
+    def cached(self, analysis: Analysis, index: int, position: tuple[int, ...]) -> bool:
+        table = self._table(analysis)
+        return all((index, axis, p) in table for axis, p in enumerate(position))
+
+    def get(self, analysis: Analysis, index: int, position: tuple[int, ...]):
+        """The interval per axis of ``position``'s field (None when it has none), computed at most once."""
+        table = self._table(analysis)
+        keys = [(index, axis, p) for axis, p in enumerate(position)]
+        if not all(k in table for k in keys):
+            interval = analysis.dependency_interval(index, position)
+            self.computed += 1
+            if len(table) > self.ENTRIES:
+                table.clear()
+            for axis, k in enumerate(keys):
+                table[k] = interval[axis] if interval is not None else None
+        axes = [table[k] for k in keys]
+        return None if any(a is None for a in axes) else tuple(axes)
+
+    def clear(self) -> None:
+        self._tables.clear()
+
+
+#: The canvas's receptive fields, shared by every model (a layer selected again finds its fields).
+FIELDS = FieldCache()
+
+
 @dataclass
 class CanvasModel:
     """One layer as the canvas shows it: its frames, the grids of each view, labels; no painting state."""
@@ -134,8 +195,9 @@ class CanvasModel:
     frames: LayerFrames | None = None
     _overlap: tuple | None = field(default=None, repr=False)
     _matrix: object | None = field(default=None, repr=False)
-    _fields: dict = field(default_factory=dict, repr=False)
     _images: dict = field(default_factory=dict, repr=False)
+    #: the output cell whose field the last frame painted as pending (`PaintState.field_wait` False)
+    pending_field: tuple[int, ...] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.analysis is not None and self.index is not None and 0 <= self.index < len(self.analysis.layers):
@@ -200,14 +262,17 @@ class CanvasModel:
         return self._matrix
 
     def field(self, output: tuple[int, ...]):
-        """The exact interval of network-input positions the output cell depends on (cached)."""
+        """The exact interval of network-input positions the output cell depends on (`FIELDS` caches it)."""
         if self.analysis is None or self.index is None:
             return None
-        if output not in self._fields:
-            if len(self._fields) > 512:
-                self._fields.clear()
-            self._fields[output] = self.analysis.dependency_interval(self.index, output)
-        return self._fields[output]
+        return FIELDS.get(self.analysis, self.index, output)
+
+    def field_is_slow(self, output: tuple[int, ...]) -> bool:
+        """True when the field of ``output`` is not cached yet and the layer is deep enough for computing it
+        to delay a frame (`DEFER_FIELD_DEPTH`)."""
+        if self.analysis is None or self.index is None or self.index < DEFER_FIELD_DEPTH:
+            return False
+        return not FIELDS.cached(self.analysis, self.index, output)
 
     # -- layout ----------------------------------------------------------------------------------
     def grids(self, view: str, vectors: bool = False) -> list[Grid]:

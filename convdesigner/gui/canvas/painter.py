@@ -44,6 +44,7 @@ def paint(painter: QPainter, rect: QRectF, model: CanvasModel, state: PaintState
     """Paint one frame of ``model`` into ``rect``; returns the camera used (the fitted one when None)."""
     pal = palette_for(state.dark)
     painter.fillRect(rect, pal.background)
+    model.pending_field = None
     f = model.frames
     if f is None:
         paint_summary(painter, rect, model, pal)
@@ -73,9 +74,8 @@ def paint(painter: QPainter, rect: QRectF, model: CanvasModel, state: PaintState
     painter.restore()
     if not state.chrome:
         return cam
-    output = f.output_of(step) if view != SCATTER else f.output_of(model.convert_step(step, SCATTER, DIRECT))
     if state.show_field and view != SCATTER:
-        paint_field(painter, stage, model, output, pal)
+        paint_field(painter, stage, model, f.output_of(step), pal, state.field_wait)
     paint_header(painter, rect, model, view, step, pal)
     captions = state.caption.splitlines() if state.caption else []
     if state.numbers is not None:

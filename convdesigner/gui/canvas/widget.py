@@ -10,9 +10,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QWheelEvent
+from PySide6.QtGui import QAction, QActionGroup, QKeyEvent, QMouseEvent, QPainter, QWheelEvent
 from PySide6.QtWidgets import (
-    QButtonGroup,
     QCheckBox,
     QComboBox,
     QDialog,
@@ -25,9 +24,11 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QProgressDialog,
+    QSizePolicy,
     QSlider,
     QSpinBox,
     QStyle,
+    QToolBar,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -53,11 +54,12 @@ class CanvasView(QWidget):
     """The painted area: the model's current frame, zoomed and panned; reports hover and clicks."""
 
     cellClicked = Signal(str, int, int)  # grid name, row, col
+    painted = Signal()  # after each paint (the widget computes a pending receptive field then)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = CanvasModel(None, None)
-        self.state = PaintState()
+        self.state = PaintState(field_wait=False)
         self.camera: Camera | None = None  # None: fitted to the widget
         self._drag: QPointF | None = None
         self._dragged = False
@@ -83,6 +85,7 @@ class CanvasView(QWidget):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         paint(painter, self._rect(), self.model, self.state, self.camera)
         painter.end()
+        self.painted.emit()
 
     # -- zoom and pan ------------------------------------------------------------------------------
     def zoom(self, factor: float, at: QPointF | None = None) -> None:
@@ -216,76 +219,12 @@ class CanvasWidget(QWidget):
         self._seed = 0
         self.value_editor: ValueEditor | None = None
 
-        # top bar: the views, options, export
-        self._view_buttons: dict[str, QToolButton] = {}
-        self._view_group = QButtonGroup(self)
-        self._view_group.setExclusive(True)
-        top = QHBoxLayout()
-        top.setContentsMargins(6, 4, 6, 0)
-        tips = {DIRECT: "The sliding window (a transposed convolution as its equivalent direct convolution)",
-                SCATTER: "A transposed convolution as each input unit scattering a kernel-sized patch",
-                OVERLAP: "How many kernel taps reach each output cell (uneven: checkerboard artefacts)",
-                MATRIX: "The layer as the sparse matrix C (section 4.1); Cᵀ for a transposed convolution"}
-        for view in VIEWS:
-            button = _button(VIEW_LABELS[view], tips[view])
-            button.setCheckable(True)
-            button.clicked.connect(lambda _checked=False, v=view: self.set_view(v))
-            self._view_group.addButton(button)
-            self._view_buttons[view] = button
-            top.addWidget(button)
-        top.addSpacing(12)
-        self.numbers_button = _button("Numbers", "Numbers mode: the input's values, the kernel's weights and each "
-                                      "output value as it is formed, with its sum written under the canvas "
-                                      "(click an input or kernel cell to change its value)")
-        self.numbers_button.setCheckable(True)
-        self.numbers_button.toggled.connect(self.set_numbers)
-        top.addWidget(self.numbers_button)
-        self.randomise_button = _button("Randomise", "New small integer values for the input and the kernel")
-        self.randomise_button.clicked.connect(self.randomise_values)
-        self.reset_button = _button("Reset", "Back to the default values (the paper's input and kernel where they fit)")
-        self.reset_button.clicked.connect(self.reset_values)
-        top.addWidget(self.randomise_button)
-        top.addWidget(self.reset_button)
-        top.addSpacing(12)
-        self.planes_box = QCheckBox("Channel planes")
-        self.planes_box.setToolTip("Show a few channel planes stacked, as in the paper's figure 1.1")
-        self.planes_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.planes_box.toggled.connect(self._set_planes)
-        top.addWidget(self.planes_box)
-        self.field_box = QCheckBox("Receptive field")
-        self.field_box.setToolTip("Show the current output cell's exact receptive field on the network input")
-        self.field_box.setChecked(True)
-        self.field_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.field_box.toggled.connect(self._set_field)
-        top.addWidget(self.field_box)
-        self.depth_label = QLabel("Depth")
-        self.depth_spin = QSpinBox()
-        self.depth_spin.setToolTip("The output depth slice shown (3-D layers)")
-        self.depth_spin.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
-        self.depth_spin.valueChanged.connect(self._set_depth)
-        top.addWidget(self.depth_label)
-        top.addWidget(self.depth_spin)
-        top.addStretch(1)
-        zoom_out = _button("−", "Zoom out (-)")
-        zoom_out.clicked.connect(lambda: self.view_widget.zoom(1 / ZOOM_STEP))
-        zoom_in = _button("+", "Zoom in (+)")
-        zoom_in.clicked.connect(lambda: self.view_widget.zoom(ZOOM_STEP))
-        fit = _button("Fit", "Fit the layer into the view (0, or double-click)")
-        fit.clicked.connect(self.view_widget.fit)
-        for b in (zoom_out, zoom_in, fit):
-            top.addWidget(b)
-        self.export_button = _button("Export", "Export the animation (GIF) or the current frame (PNG, SVG)")
-        self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        menu = QMenu(self.export_button)
-        menu.addAction("Animation as GIF…", self.export_gif_dialog)
-        menu.addAction("Frame as PNG…", lambda: self.export_frame_dialog("png"))
-        menu.addAction("Frame as SVG…", lambda: self.export_frame_dialog("svg"))
-        self.export_button.setMenu(menu)
-        top.addWidget(self.export_button)
+        self.toolbar = self._create_toolbar()
 
-        # bottom bar: playback
+        # bottom bar: playback, and the depth slice of a 3-D layer
         bottom = QHBoxLayout()
         bottom.setContentsMargins(6, 0, 6, 4)
+        bottom.setSpacing(4)
         icons = QStyle.StandardPixmap
         self.first_button = _button("First", "First step (Home)", icons.SP_MediaSkipBackward)
         self.back_button = _button("Back", "Step back (Left)", icons.SP_MediaSeekBackward)
@@ -300,9 +239,16 @@ class CanvasWidget(QWidget):
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.slider.setToolTip("Scrub through every step (one per output position)")
+        self.slider.setMinimumWidth(40)
         self.slider.valueChanged.connect(self.set_step)
         self.step_label = QLabel()
-        self.step_label.setMinimumWidth(90)
+        self.step_label.setMinimumWidth(48)
+        self.step_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.depth_label = QLabel("Depth")
+        self.depth_spin = QSpinBox()
+        self.depth_spin.setToolTip("The output depth slice shown (3-D layers)")
+        self.depth_spin.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.depth_spin.valueChanged.connect(self._set_depth)
         self.speed_box = QComboBox()
         self.speed_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.speed_box.setToolTip("Steps per second")
@@ -311,28 +257,117 @@ class CanvasWidget(QWidget):
         self.speed_box.setCurrentIndex(SPEEDS.index(DEFAULT_SPEED))
         self.speed_box.currentIndexChanged.connect(self._speed_changed)
         self.loop_box = QCheckBox("Loop")
+        self.loop_box.setToolTip("Start again after the last step")
         self.loop_box.setChecked(True)
         self.loop_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         for w in (self.first_button, self.back_button, self.play_button, self.forward_button, self.last_button):
             bottom.addWidget(w)
         bottom.addWidget(self.slider, 1)
-        bottom.addWidget(self.step_label)
-        bottom.addWidget(self.speed_box)
-        bottom.addWidget(self.loop_box)
+        for w in (self.step_label, self.depth_label, self.depth_spin, self.speed_box, self.loop_box):
+            bottom.addWidget(w)
         self._controls = [self.first_button, self.back_button, self.play_button, self.forward_button,
-                          self.last_button, self.slider, self.speed_box, self.loop_box, self.export_button,
-                          self.planes_box, self.field_box, self.numbers_button]
+                          self.last_button, self.slider, self.speed_box, self.loop_box, self.export_action,
+                          self.planes_action, self.field_action, self.numbers_action]
+
+        #: computes a deep layer's receptive field after the frame that shows it as pending is painted
+        self._field_timer = QTimer(self)
+        self._field_timer.setSingleShot(True)
+        self._field_timer.setInterval(0)
+        self._field_timer.timeout.connect(self._compute_pending_field)
+        self.view_widget.painted.connect(self._after_paint)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
-        layout.addLayout(top)
+        layout.addWidget(self.toolbar)
         layout.addWidget(self.view_widget, 1)
         layout.addLayout(bottom)
         self._speed_changed()
         self.state.dark = self._palette_is_dark()
         self._update_numbers()
         self._sync()
+
+    def _create_toolbar(self) -> QToolBar:
+        """The top row: the views, the numbers mode, the options, zoom and export. A QToolBar, so that in a
+        narrow canvas what does not fit moves into its overflow menu (») instead of widening the canvas."""
+        bar = QToolBar("Canvas", self)
+        bar.setObjectName("canvasToolBar")
+        bar.setMovable(False)
+        bar.setFloatable(False)
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        bar.setContentsMargins(2, 0, 2, 0)
+        bar.setStyleSheet("QToolBar { border: none; spacing: 1px; }")
+
+        def add(text: str, tip: str, slot=None, checkable: bool = False, name: str = "") -> QAction:
+            action = QAction(text, self)
+            action.setToolTip(tip)
+            action.setStatusTip(tip)
+            action.setCheckable(checkable)
+            action.setObjectName(name)
+            if slot is not None:
+                action.triggered.connect(slot)
+            bar.addAction(action)
+            bar.widgetForAction(action).setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys stay with the canvas
+            return action
+
+        tips = {DIRECT: "The sliding window (a transposed convolution as its equivalent direct convolution)",
+                SCATTER: "A transposed convolution as each input unit scattering a kernel-sized patch",
+                OVERLAP: "How many kernel taps reach each output cell (uneven: checkerboard artefacts)",
+                MATRIX: "The layer as the sparse matrix C (section 4.1); Cᵀ for a transposed convolution"}
+        self._view_group = QActionGroup(self)
+        self._view_group.setExclusive(True)
+        self.view_actions: dict[str, QAction] = {}
+        for view in VIEWS:
+            action = add(VIEW_LABELS[view], tips[view], lambda _checked=False, v=view: self.set_view(v), True,
+                         f"view-{view}")
+            self._view_group.addAction(action)
+            self.view_actions[view] = action
+        #: the views' tool buttons (hidden when the layer has no such view)
+        self._view_buttons = {view: bar.widgetForAction(a) for view, a in self.view_actions.items()}
+        bar.addSeparator()
+        self.numbers_action = add("Numbers", "Numbers mode: the input's values, the kernel's weights and each "
+                                  "output value as it is formed, with its sum written under the canvas (click an "
+                                  "input or kernel cell to change its value)", None, True, "numbers")
+        self.numbers_action.toggled.connect(self.set_numbers)
+        self.randomise_action = add("Randomise", "New small integer values for the input and the kernel",
+                                    self.randomise_values, name="randomise")
+        self.reset_action = add("Reset", "Back to the default values (the paper's input and kernel where they fit)",
+                                self.reset_values, name="reset")
+        self.numbers_button = bar.widgetForAction(self.numbers_action)
+        self.randomise_button = bar.widgetForAction(self.randomise_action)
+        self.reset_button = bar.widgetForAction(self.reset_action)
+        bar.addSeparator()
+        self.planes_action = add("Channel planes", "Show a few channel planes stacked, as in the paper's figure 1.1",
+                                 None, True, "planes")
+        self.planes_action.toggled.connect(self._set_planes)
+        self.field_action = add("Receptive field", "Show the current output cell's exact receptive field on the "
+                                "network input", None, True, "field")
+        self.field_action.setChecked(True)
+        self.field_action.toggled.connect(self._set_field)
+        spacer = QWidget(bar)  # pushes zoom and export to the right while there is room
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        spacer.setMinimumWidth(0)
+        bar.addWidget(spacer)
+        self.zoom_out_action = add("−", "Zoom out (-)", lambda: self.view_widget.zoom(1 / ZOOM_STEP), name="zoom-out")
+        self.zoom_in_action = add("+", "Zoom in (+)", lambda: self.view_widget.zoom(ZOOM_STEP), name="zoom-in")
+        self.fit_action = add("Fit", "Fit the layer into the view (0, or double-click)", self.view_widget.fit,
+                              name="fit")
+        menu = QMenu("Export", self)
+        menu.addAction("Animation as GIF…", self.export_gif_dialog)
+        menu.addAction("Frame as PNG…", lambda: self.export_frame_dialog("png"))
+        menu.addAction("Frame as SVG…", lambda: self.export_frame_dialog("svg"))
+        self.export_action = add("Export", "Export the animation (GIF) or the current frame (PNG, SVG)",
+                                 name="export")
+        self.export_action.setMenu(menu)
+        self.export_button = bar.widgetForAction(self.export_action)
+        self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        for button in bar.findChildren(QToolButton):
+            button.setAutoRaise(True)
+        return bar
+
+    def control_actions(self) -> list[QAction]:
+        """Every action of the top row, in order: each a button, or an entry of the overflow menu (»)."""
+        return [a for a in self.toolbar.actions() if isinstance(self.toolbar.widgetForAction(a), QToolButton)]
 
     # -- the contract with the main window ---------------------------------------------------------
     def show_layer(self, analysis, index) -> None:
@@ -488,12 +523,12 @@ class CanvasWidget(QWidget):
 
     # -- the numbers mode (issue 9) ---------------------------------------------------------------
     def numbers_on(self) -> bool:
-        return self.numbers_button.isChecked()
+        return self.numbers_action.isChecked()
 
     def set_numbers(self, on: bool) -> None:
         """Turn the numbers mode on or off (the toolbar's Numbers button)."""
-        if self.numbers_button.isChecked() != on:
-            self.numbers_button.setChecked(on)  # comes back here through toggled
+        if self.numbers_action.isChecked() != on:
+            self.numbers_action.setChecked(on)  # comes back here through toggled
             return
         self.view_widget.camera = None
         self._update_numbers()
@@ -567,16 +602,17 @@ class CanvasWidget(QWidget):
         return None
 
     def _update_numbers(self) -> None:
-        on = self.numbers_button.isChecked()
+        on = self.numbers_action.isChecked()
         overlay = NumbersOverlay.for_frames(self.model.frames, self._values) if on else None
         self.state.numbers = overlay
         if overlay is not None:
             self._values = overlay.values
         has_values = overlay is not None
-        self.randomise_button.setVisible(on)
-        self.reset_button.setVisible(on)
-        self.randomise_button.setEnabled(has_values)
-        self.reset_button.setEnabled(has_values)
+        self.randomise_action.setVisible(on)
+        self.reset_action.setVisible(on)
+        self.randomise_action.setEnabled(has_values)
+        self.reset_action.setEnabled(has_values)
+        self.toolbar.layout().activate()  # buttons shown or hidden now, not at the next layout pass
 
     def _painted_view(self) -> str:
         return self.state.view if self.state.view in self.model.views() else DIRECT
@@ -670,9 +706,10 @@ class CanvasWidget(QWidget):
     def _sync(self) -> None:
         model, state = self.model, self.state
         views = model.views()
-        for view, button in self._view_buttons.items():
-            button.setVisible(view in views and len(views) > 1)
-            button.setChecked(view == state.view)
+        for view, action in self.view_actions.items():
+            action.setVisible(view in views and len(views) > 1)
+            action.setChecked(view == state.view)
+        self.toolbar.layout().activate()
         has_frames = model.frames is not None
         for w in self._controls:
             w.setEnabled(has_frames)
@@ -700,6 +737,27 @@ class CanvasWidget(QWidget):
         self.play_button.setText("Pause" if playing else "Play")
         pixmap = QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay
         self.play_button.setIcon(self.style().standardIcon(pixmap))
+
+    def _after_paint(self) -> None:
+        """A frame showed a deep layer's receptive field as pending: compute it once the event loop is free
+        (a single-shot timer, so a burst of steps computes only the last step's field)."""
+        if self.view_widget.model.pending_field is not None:
+            self._field_timer.start()
+
+    def _compute_pending_field(self) -> None:
+        model = self.view_widget.model
+        output = model.pending_field
+        if output is not None:
+            model.field(output)
+            self.view_widget.update()
+
+    def set_planes(self, on: bool) -> None:
+        """Show a few channel planes stacked behind the grids (the toolbar's Channel planes)."""
+        self.planes_action.setChecked(on)
+
+    def set_field_shown(self, on: bool) -> None:
+        """Show the receptive-field miniature (the toolbar's Receptive field)."""
+        self.field_action.setChecked(on)
 
     def _set_planes(self, on: bool) -> None:
         self.state.stacked = on
@@ -731,12 +789,16 @@ class CanvasWidget(QWidget):
         super().changeEvent(event)
 
     # -- export ----------------------------------------------------------------------------------
+    def export_state(self) -> PaintState:
+        """The state an exported frame is painted with: no hover, and every field computed before painting."""
+        return replace(self.state, hover=None, field_wait=True)
+
     def render_image(self, size: tuple[int, int] | None = None):
         """The current frame as a QImage (the widget's size by default)."""
         from .export import render_frame
 
         size = size or (max(320, self.view_widget.width()), max(240, self.view_widget.height()))
-        return render_frame(self.model, replace(self.state, hover=None), size)
+        return render_frame(self.model, self.export_state(), size)
 
     def _export_size(self) -> tuple[int, int]:
         return max(480, self.view_widget.width()), max(320, self.view_widget.height())
@@ -764,7 +826,7 @@ class CanvasWidget(QWidget):
             return not dialog.wasCanceled()
 
         try:
-            return write_gif(self.model, replace(self.state, hover=None), path, fps or self.fps(),
+            return write_gif(self.model, self.export_state(), path, fps or self.fps(),
                              size or self._export_size(), progress=progress)
         except ExportCancelled:
             return None
@@ -798,7 +860,7 @@ class CanvasWidget(QWidget):
         path, _ = QFileDialog.getSaveFileName(self, "Export the frame", f"{name}.{kind}", filters[kind])
         if not path:
             return
-        state = replace(self.state, hover=None)
+        state = self.export_state()
         if kind == "png":
             ok = write_png(self.model, state, path, self._export_size())
         else:
