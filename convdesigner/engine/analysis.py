@@ -6,7 +6,7 @@ layer and the rule it breaks; every layer after the first error is marked as not
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from math import prod
 from typing import Any
@@ -231,7 +231,7 @@ def check_input(design: Design) -> list[Diagnostic]:
         elif value < 1:
             problems.append(f"{label} must be at least 1, not {value}")
         elif value > MAX_INT:
-            problems.append(f"{label} is out of range: {describe(value)} is larger than {MAX_INT}")
+            problems.append(f"{label} is out of range: {describe(value)} is larger than {MAX_INT:,}")
     if not problems:
         try:
             _check_tensor_size(spec.shape, "input")
@@ -324,7 +324,27 @@ def analyze(design: Design) -> Analysis:
             continue
         shape = result.output_shape
         maps = result.field_maps
+    if failed and any(d.rule == "join-size" for r in results for d in r.diagnostics):
+        results = _with_input_size_hint(design, results)
     return Analysis(design, tuple(results), tuple(input_problems))
+
+
+def _with_input_size_hint(design: Design, results: list[LayerResult]) -> list[LayerResult]:
+    """A skip connection whose sizes differ usually means an input size the down-sampling does not divide
+    (the U-Net case): name the nearest input sizes that work in the join error's suggestion. Only computed
+    when that error is present (it walks the design's shapes for a range of input sizes)."""
+    from .tools.sizes import input_size_suggestion  # the tool builds on this module
+
+    hint = input_size_suggestion(design)
+    if hint is None:
+        return results
+    return [
+        replace(r, diagnostics=tuple(
+            replace(d, suggestion=f"{hint}; or {d.suggestion}" if d.suggestion else hint)
+            if d.rule == "join-size" else d for d in r.diagnostics))
+        if any(d.rule == "join-size" for d in r.diagnostics) else r
+        for r in results
+    ]
 
 
 def _evaluate_layer(

@@ -11,8 +11,10 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-#: The largest integer any size or argument may hold: beyond it a value is refused as out of range.
-MAX_INT = 2**31 - 1
+#: The largest number any size or argument may hold: beyond it a value is refused as out of range. Far beyond
+#: any real layer (10^8 channels or units per axis) and below PyTorch's int32 limits; the design file uses the
+#: same bound, so whatever the editor accepts saves and reopens.
+MAX_INT = 100_000_000
 
 PADDING_MODES = ("valid", "same", "full")
 
@@ -66,7 +68,7 @@ def _check_int(value: Any, minimum: float | None, what: str) -> str | None:
     if not _is_int(value):
         return f"{what} must be an integer, not {describe(value)}"
     if value > MAX_INT:
-        return f"{what} is out of range: {describe(value)} is larger than {MAX_INT}"
+        return f"{what} is out of range: {describe(value)} is larger than {MAX_INT:,}"
     if minimum is not None and value < minimum:
         return f"{what} must be at least {int(minimum)}, not {value}"
     return None

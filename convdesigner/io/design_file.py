@@ -52,7 +52,7 @@ MAX_LAYERS = 100_000
 MAX_ERRORS = 20
 #: The largest size, width or other number a design file may hold (absolute value). Larger ones are
 #: typing slips (a few zeros too many): no tensor that large could be built.
-MAX_VALUE = 100_000_000
+MAX_VALUE = MAX_INT  # the engine's bound on every size and argument
 MAX_DIGITS = 400
 
 _SEQUENCE_TAG = "tag:yaml.org,2002:seq"

@@ -9,6 +9,7 @@ import pytest
 
 from convdesigner.engine import CATALOG, Design, InputSpec, Layer, analyze
 from convdesigner.engine.analysis import ERROR, WARNING
+from convdesigner.engine.arguments import MAX_INT
 
 
 def run(shape: tuple[int, ...], *layers: Layer):
@@ -43,13 +44,13 @@ def test_kernel_suggestion_without_dilation() -> None:
 @pytest.mark.parametrize("shape,layer,text", [
     ((3, 8), Layer.make("Conv1d", "c", out_channels=4, kernel_size=3, stride=3),
      "c: the last 2 input positions on axis L are never visited: (i + p_low + p_high - d(k - 1) - 1) mod s = 2 "
-     "with stride 3; feed 6 or 9 on axis L, or pad by 1 more"),
+     "with stride 3; give this layer an input of 6 or 9 on axis L, or pad by 1 more"),
     ((3, 9, 8), Layer.make("MaxPool2d", "pool", kernel_size=2),
      "pool: the last input row on axis H is never visited: (i + p_low + p_high - d(k - 1) - 1) mod s = 1 "
-     "with stride 2; feed 8 or 10 on axis H, or pad by 1 more"),
+     "with stride 2; give this layer an input of 8 or 10 on axis H, or pad by 1 more"),
     ((3, 8, 7, 10), Layer.make("Conv3d", "c", out_channels=1, kernel_size=3, stride=[1, 2, 4]),
      "c: the last 3 input columns on axis W are never visited: (i + p_low + p_high - d(k - 1) - 1) mod s = 3 "
-     "with stride 4; feed 7 or 11 on axis W, or pad by 1 more"),
+     "with stride 4; give this layer an input of 7 or 11 on axis W, or pad by 1 more"),
 ])
 def test_stride_drops_input_warning_counts_units(shape: tuple[int, ...], layer: Layer, text: str) -> None:
     analysis = run(shape, layer)
@@ -91,7 +92,7 @@ def test_no_warning_when_only_padding_is_unvisited() -> None:
     (Layer.make("Conv2d", "c", out_channels=4, kernel_size=True), "argument",
      "c: kernel_size must be an integer or a list of 2 integers, not the boolean true"),
     (Layer.make("Conv2d", "c", out_channels=4, kernel_size=10**100), "argument",
-     "c: kernel_size is out of range: a 101-digit number is larger than 2147483647"),
+     "c: kernel_size is out of range: a 101-digit number is larger than 100,000,000"),
     (Layer.make("Upsample", "u", scale_factor=float("nan")), "argument",
      "u: scale_factor must be a positive number, not the number nan"),
     (Layer.make("Upsample", "u", size=4, recompute_scale_factor=True), "upsample-size",
@@ -124,12 +125,12 @@ def test_input_problems() -> None:
     assert [d.text for d in analysis.errors] == ["input: channels must be at least 1, not 0",
                                                  "input: size on axis W must be at least 1, not -1"]
     assert not analysis.layers[0].computed
-    huge = analyze(Design("d", InputSpec(1, (2**31 - 1,) * 3), ()))
+    huge = analyze(Design("d", InputSpec(1, (MAX_INT,) * 3), ()))
     assert huge.errors[0].rule == "input" and "more than PyTorch can address" in huge.errors[0].message
 
 
 def test_outputs_beyond_int64_are_refused() -> None:
-    (error,) = run((1, 2**31 - 1, 2**20), Layer.make("Upsample", "u", scale_factor=2**20)).errors
+    (error,) = run((1, MAX_INT, 2**20), Layer.make("Upsample", "u", scale_factor=2**20)).errors
     assert error.rule == "tensor-size" and error.layer == "u"
     assert "more than PyTorch can address (2^63 bytes)" in error.message
 
@@ -175,8 +176,27 @@ def test_long_periods_stay_fast_and_say_when_the_field_is_dropped() -> None:
 
 
 def test_huge_kernels_keep_dependency_intervals_cheap() -> None:
-    analysis = run((1, 2**31 - 1), Layer.make("Conv1d", "c", out_channels=1, kernel_size=10**9, stride=3),
-                   Layer.make("ConvTranspose1d", "t", out_channels=1, kernel_size=10**8, stride=7))
+    analysis = run((1, MAX_INT), Layer.make("Conv1d", "c", out_channels=1, kernel_size=9 * 10**7, stride=3),
+                   Layer.make("ConvTranspose1d", "t", out_channels=1, kernel_size=10**7, stride=7))
     assert analysis.ok
-    assert analysis.dependency_interval(1, (12_345_678,)) == ((0, 1_005_291_003),)
-    assert analysis.result("c").receptive_field.size == (10**9,)
+    # t's unit Y reads c's units x with 7x = Y - tap: x from ceil((Y - 10^7 + 1) / 7) = 335,097 to
+    # floor(Y / 7) = 1,763,668; c's unit x reads the input from 3x to 3x + 9*10^7 - 1.
+    assert analysis.dependency_interval(1, (12_345_678,)) == ((1_005_291, 95_291_003),)
+    assert analysis.result("c").receptive_field.size == (9 * 10**7,)
+
+
+def test_a_join_size_mismatch_names_the_nearest_input_sizes_that_work() -> None:
+    """The U-Net case: two 2x poolings need an input that is a multiple of 4; 62 is not, 60 and 64 are."""
+    layers = (
+        Layer.make("Conv1d", "enc1", out_channels=4, kernel_size=3, padding=1),
+        Layer.make("MaxPool1d", "down1", kernel_size=2),
+        Layer.make("Conv1d", "enc2", out_channels=4, kernel_size=3, padding=1),
+        Layer.make("MaxPool1d", "down2", kernel_size=2),
+        Layer.make("ConvTranspose1d", "up2", out_channels=4, kernel_size=2, stride=2),
+        Layer.make("Concat", "skip2", **{"from": "enc2"}),
+    )
+    (error,) = analyze(Design("unet", InputSpec(1, (62,)), layers)).errors
+    assert error.rule == "join-size" and error.layer == "skip2"
+    assert error.suggestion.startswith("the nearest input sizes that work are 60 or 64; or ")
+    assert analyze(Design("unet", InputSpec(1, (64,)), layers)).ok
+    assert analyze(Design("unet", InputSpec(1, (60,)), layers)).ok

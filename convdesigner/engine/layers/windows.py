@@ -93,6 +93,6 @@ def dropped_input_note(ctx: LayerContext, g: AxisGeometry, axis: int) -> Note | 
         "stride-drops-input",
         f"the last {what} on axis {name} {'is' if dropped == 1 else 'are'} never visited: "
         f"(i + p_low + p_high - d(k - 1) - 1) mod s = {remainder} with stride {g.s}",
-        f"feed {g.i - dropped} or {g.i - dropped + g.s} on axis {name}, or pad by {g.s - remainder} more",
+        f"give this layer an input of {g.i - dropped} or {g.i - dropped + g.s} on axis {name}, or pad by {g.s - remainder} more",
         axis,
     )
