@@ -7,6 +7,7 @@ import time
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QToolButton
 
 from convdesigner.engine.analysis import analyze
 from convdesigner.engine.design import Design, InputSpec, Layer
@@ -389,3 +390,108 @@ def test_hover_tooltip_names_the_cell(canvas, qtbot) -> None:
     qtbot.mouseMove(view, cell_center(canvas, "input", 3, 5))
     qtbot.waitUntil(lambda: canvas.state.hover == ("input", 3, 5))
     assert view.toolTip() == "input at (3, 5) = input unit (1, 2)"
+
+
+def test_the_canvas_shrinks_and_every_control_stays_reachable(canvas, qtbot) -> None:
+    up = Layer.make("ConvTranspose2d", "up", {"out_channels": 1, "kernel_size": 3, "stride": 2})
+    canvas.show_layer(analyze(design(up, size=(3, 3))), 0)  # all four views
+    canvas.set_numbers(True)  # Randomise and Reset shown too
+    assert canvas.minimumSizeHint().width() <= 420
+    names = [a.text() for a in canvas.control_actions() if a.isVisible()]
+    assert names == ["Direct", "Scatter", "Overlap", "Matrix", "Numbers", "Randomise", "Reset", "Channel planes",
+                     "Receptive field", "−", "+", "Fit", "Export"]
+    canvas.resize(canvas.minimumSizeHint().width(), 640)
+    qtbot.waitUntil(lambda: canvas.toolbar.width() <= 420)
+    canvas.toolbar.layout().activate()
+    shown = {a.text() for a in canvas.control_actions() if canvas.toolbar.widgetForAction(a).isVisible()}
+    extension = canvas.toolbar.findChild(QToolButton, "qt_toolbar_ext_button")
+    assert extension is not None and extension.isVisible()
+    overflow = {a.text() for a in extension.menu().actions() if a.isVisible() and not a.isSeparator()}
+    assert "Export" in overflow and "Direct" in shown
+    assert shown | overflow == set(names)  # each control either a button or an entry of the » menu
+    entry = next(a for a in extension.menu().actions() if a.text() == "Receptive field")
+    entry.trigger()  # the menu entry is the same action: it toggles the miniature
+    assert not canvas.state.show_field
+    export = next(a for a in extension.menu().actions() if a.text() == "Export")
+    assert [a.text() for a in export.menu().actions()] == ["Animation as GIF…", "Frame as PNG…", "Frame as SVG…"]
+
+
+def test_the_depth_control_sits_in_the_playback_row(canvas) -> None:
+    layer = Layer.make("Conv3d", "c3", {"out_channels": 2, "kernel_size": 3})
+    canvas.show_layer(analyze(design(layer, size=(5, 5, 5))), 0)
+    assert canvas.depth_spin.isVisibleTo(canvas)
+    assert canvas.depth_spin.parentWidget() is canvas  # not in the toolbar: never lost in its overflow
+    canvas.show_layer(analyze(design(conv())), 0)
+    assert not canvas.depth_spin.isVisibleTo(canvas)
+
+
+def deep_design(blocks: int, size=(12, 12)) -> Design:
+    layers = []
+    for n in range(blocks):
+        layers += [conv(f"c{n}", padding=1), Layer.make("ReLU", f"r{n}")]
+    return design(*layers, size=size)
+
+
+def test_a_deep_layer_paints_first_and_computes_its_receptive_field_after(canvas, qtbot, monkeypatch) -> None:
+    from convdesigner.gui.canvas.layout import DEFER_FIELD_DEPTH, FIELDS
+
+    analysis = analyze(deep_design(DEFER_FIELD_DEPTH))
+    deep = 2 * DEFER_FIELD_DEPTH - 2  # the last convolution: its field grows by 2 per convolution
+    calls = []
+    original = type(analysis).dependency_interval
+
+    def counted(self, index, position):
+        calls.append((index, position))
+        return original(self, index, position)
+
+    monkeypatch.setattr(type(analysis), "dependency_interval", counted)
+    canvas.show_layer(analysis, deep)
+    canvas.view_widget.repaint()  # the frame: the miniature says "computing…", nothing computed yet
+    assert calls == [] and canvas.model.pending_field == (0, 0)
+    qtbot.waitUntil(lambda: calls == [(deep, (0, 0))])  # then, once the event loop is free
+    assert canvas.model.field((0, 0)) == ((0, 11), (0, 11))
+    canvas.set_step(1)
+    canvas.view_widget.repaint()
+    qtbot.waitUntil(lambda: len(calls) == 2)
+    canvas.set_step(canvas.model.frames.step_of((1, 0)))  # row 1 is new, column 0 known: one more call
+    canvas.view_widget.repaint()
+    qtbot.waitUntil(lambda: len(calls) == 3)
+    canvas.set_step(canvas.model.frames.step_of((1, 1)))  # both coordinates known: no call, no wait
+    canvas.view_widget.repaint()
+    assert len(calls) == 3 and canvas.model.pending_field is None
+    canvas.show_layer(analysis, 0)
+    canvas.show_layer(analysis, deep)  # selected again: its fields are still known
+    canvas.view_widget.repaint()
+    assert len(calls) == 3 and canvas.model.pending_field is None
+    FIELDS.clear()
+    canvas.set_field_shown(False)  # hidden miniature: nothing computed at all
+    canvas.set_step(5)
+    canvas.view_widget.repaint()
+    qtbot.wait(20)
+    assert len(calls) == 3 and canvas.model.pending_field is None
+
+
+def test_exports_compute_a_deep_layers_field_before_painting(canvas) -> None:
+    from convdesigner.gui.canvas.layout import DEFER_FIELD_DEPTH, FIELDS
+
+    FIELDS.clear()
+    analysis = analyze(deep_design(DEFER_FIELD_DEPTH // 2 + 1))
+    canvas.show_layer(analysis, DEFER_FIELD_DEPTH)
+    assert canvas.model.field_is_slow((0, 0))
+    canvas.render_image((640, 400))
+    assert not canvas.model.field_is_slow((0, 0)) and canvas.model.pending_field is None
+
+
+def test_field_cache_matches_the_engine_on_every_position() -> None:
+    from convdesigner.gui.canvas.layout import FieldCache
+
+    pool = Layer.make("MaxPool2d", "pool", {"kernel_size": 2, "stride": 2})
+    up = Layer.make("ConvTranspose2d", "up", {"out_channels": 1, "kernel_size": 3, "stride": 2, "padding": 1})
+    analysis = analyze(design(conv(padding=1, dilation=2), pool, up, conv("last", stride=2), size=(17, 21)))
+    cache = FieldCache()
+    last = len(analysis.layers) - 1
+    rows, cols = analysis.layers[last].output_shape[1:]
+    for r in range(rows):
+        for c in range(cols):
+            assert cache.get(analysis, last, (r, c)) == analysis.dependency_interval(last, (r, c))
+    assert rows > 2 and cache.computed == cols + rows - 1  # the first row, then one call per row
