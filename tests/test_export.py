@@ -215,8 +215,8 @@ def test_the_main_block_checks_the_engine_numbers() -> None:
     design = load(EXAMPLES / "dcgan-generator.yaml")
     analysis = analyze(design)
     text = export_torch(design)
-    assert "        output = model(torch.zeros(1, 100, 1, 1))\n" in text
-    assert "    assert tuple(output.shape) == (1, 3, 64, 64), " in text
+    assert "        output = model(torch.zeros(2, 100, 1, 1))\n" in text
+    assert "    assert tuple(output.shape) == (2, 3, 64, 64), " in text
     assert f"    assert parameters == {analysis.total_params}, " in text
 
 

@@ -365,15 +365,29 @@ def hostile_design() -> Design:
     return Design("x'\"\n# -*- coding: latin-1 -*-", InputSpec(3, (6, 7)), tuple(layers), "desc\r\nmore\x0c")
 
 
-@pytest.mark.parametrize("source", ["dcgan-generator", "hostile"])
+def single_value_norms_design() -> Design:
+    """Normalisation over a 1x1 map: PyTorch refuses it for a batch of one (nothing to average), which is
+    why the self-check runs a batch of two."""
+    layers = (
+        Layer.make("Conv2d", "squeeze", {"out_channels": 4, "kernel_size": 4}),
+        Layer.make("BatchNorm2d", "batch_stats", {"track_running_stats": False}),
+        Layer.make("GroupNorm", "groups", {"num_groups": 4}),
+    )
+    return Design("SingleValueNorms", InputSpec(2, (4, 4)), layers)
+
+
+DESIGNS_FOR_MAIN = {"hostile": hostile_design, "single-value-norms": single_value_norms_design}
+
+
+@pytest.mark.parametrize("source", ["dcgan-generator", "hostile", "single-value-norms"])
 def test_the_exported_main_block_checks_shape_and_parameters(source: str, tmp_path: Path) -> None:
-    design = hostile_design() if source == "hostile" else load(EXAMPLES / f"{source}.yaml")
+    design = DESIGNS_FOR_MAIN[source]() if source in DESIGNS_FOR_MAIN else load(EXAMPLES / f"{source}.yaml")
     path = tmp_path / "model.py"
     path.write_text(export_torch(design), encoding="utf-8")
     done = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     analysis = analyze(design)
-    assert done.stdout.strip() == (f"OK: output {(1, *analysis.output_shape)}, {analysis.total_params:,} "
+    assert done.stdout.strip() == (f"OK: output {(2, *analysis.output_shape)}, {analysis.total_params:,} "
                                    "parameters")
 
 

@@ -567,16 +567,22 @@ def _body(plan: TorchPlan) -> tuple[list[str], list[str]]:
     return _aligned(init_lines, indent, plan.heading), _aligned(forward_lines + [(f"return {current}", "")], indent)
 
 
+#: The self-check's batch: two samples, because with one PyTorch refuses normalisation that has a single
+#: value to average (BatchNorm without running statistics, or GroupNorm, on a 1x1 map), which is a property of
+#: the batch, not of the design.
+CHECK_BATCH = 2
+
+
 def _main_block(plan: TorchPlan) -> list[str]:
     analysis = plan.analysis
     design = analysis.design
-    expected = literal((1, *(analysis.output_shape or design.input.shape)))
+    expected = literal((CHECK_BATCH, *(analysis.output_shape or design.input.shape)))
     params = analysis.total_params
     return [
         'if __name__ == "__main__":',
         f"    model = {plan.class_name}().eval()",
         "    with torch.no_grad():",
-        f"        output = model(torch.zeros({_dims((1, *design.input.shape))}))",
+        f"        output = model(torch.zeros({_dims((CHECK_BATCH, *design.input.shape))}))",
         "    parameters = sum(p.numel() for p in model.parameters())",
         f'    assert tuple(output.shape) == {expected}, f"output shape {{tuple(output.shape)}}, expected {expected}"',
         f'    assert parameters == {params}, f"{{parameters:,}} parameters, expected {params:,}"',

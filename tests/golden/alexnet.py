@@ -55,8 +55,8 @@ class AlexNet(nn.Module):
 if __name__ == "__main__":
     model = AlexNet().eval()
     with torch.no_grad():
-        output = model(torch.zeros(1, 3, 224, 224))
+        output = model(torch.zeros(2, 3, 224, 224))
     parameters = sum(p.numel() for p in model.parameters())
-    assert tuple(output.shape) == (1, 1000), f"output shape {tuple(output.shape)}, expected (1, 1000)"
+    assert tuple(output.shape) == (2, 1000), f"output shape {tuple(output.shape)}, expected (2, 1000)"
     assert parameters == 61100840, f"{parameters:,} parameters, expected 61,100,840"
     print(f"OK: output {tuple(output.shape)}, {parameters:,} parameters")

@@ -40,8 +40,8 @@ class ConvAutoencoder(nn.Module):
 if __name__ == "__main__":
     model = ConvAutoencoder().eval()
     with torch.no_grad():
-        output = model(torch.zeros(1, 1, 28, 28))
+        output = model(torch.zeros(2, 1, 28, 28))
     parameters = sum(p.numel() for p in model.parameters())
-    assert tuple(output.shape) == (1, 1, 28, 28), f"output shape {tuple(output.shape)}, expected (1, 1, 28, 28)"
+    assert tuple(output.shape) == (2, 1, 28, 28), f"output shape {tuple(output.shape)}, expected (2, 1, 28, 28)"
     assert parameters == 210369, f"{parameters:,} parameters, expected 210,369"
     print(f"OK: output {tuple(output.shape)}, {parameters:,} parameters")

@@ -42,8 +42,8 @@ class Discriminator(nn.Module):
 if __name__ == "__main__":
     model = Discriminator().eval()
     with torch.no_grad():
-        output = model(torch.zeros(1, 3, 64, 64))
+        output = model(torch.zeros(2, 3, 64, 64))
     parameters = sum(p.numel() for p in model.parameters())
-    assert tuple(output.shape) == (1, 1, 1, 1), f"output shape {tuple(output.shape)}, expected (1, 1, 1, 1)"
+    assert tuple(output.shape) == (2, 1, 1, 1), f"output shape {tuple(output.shape)}, expected (2, 1, 1, 1)"
     assert parameters == 2765568, f"{parameters:,} parameters, expected 2,765,568"
     print(f"OK: output {tuple(output.shape)}, {parameters:,} parameters")

@@ -43,8 +43,8 @@ class Generator(nn.Module):
 if __name__ == "__main__":
     model = Generator().eval()
     with torch.no_grad():
-        output = model(torch.zeros(1, 100, 1, 1))
+        output = model(torch.zeros(2, 100, 1, 1))
     parameters = sum(p.numel() for p in model.parameters())
-    assert tuple(output.shape) == (1, 3, 64, 64), f"output shape {tuple(output.shape)}, expected (1, 3, 64, 64)"
+    assert tuple(output.shape) == (2, 3, 64, 64), f"output shape {tuple(output.shape)}, expected (2, 3, 64, 64)"
     assert parameters == 3576704, f"{parameters:,} parameters, expected 3,576,704"
     print(f"OK: output {tuple(output.shape)}, {parameters:,} parameters")

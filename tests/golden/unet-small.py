@@ -87,8 +87,8 @@ class UNetSmall(nn.Module):
 if __name__ == "__main__":
     model = UNetSmall().eval()
     with torch.no_grad():
-        output = model(torch.zeros(1, 1, 64, 64))
+        output = model(torch.zeros(2, 1, 64, 64))
     parameters = sum(p.numel() for p in model.parameters())
-    assert tuple(output.shape) == (1, 1, 64, 64), f"output shape {tuple(output.shape)}, expected (1, 1, 64, 64)"
+    assert tuple(output.shape) == (2, 1, 64, 64), f"output shape {tuple(output.shape)}, expected (2, 1, 64, 64)"
     assert parameters == 116753, f"{parameters:,} parameters, expected 116,753"
     print(f"OK: output {tuple(output.shape)}, {parameters:,} parameters")

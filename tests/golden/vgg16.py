@@ -74,8 +74,8 @@ class VGG16(nn.Module):
 if __name__ == "__main__":
     model = VGG16().eval()
     with torch.no_grad():
-        output = model(torch.zeros(1, 3, 224, 224))
+        output = model(torch.zeros(2, 3, 224, 224))
     parameters = sum(p.numel() for p in model.parameters())
-    assert tuple(output.shape) == (1, 1000), f"output shape {tuple(output.shape)}, expected (1, 1000)"
+    assert tuple(output.shape) == (2, 1000), f"output shape {tuple(output.shape)}, expected (2, 1000)"
     assert parameters == 138357544, f"{parameters:,} parameters, expected 138,357,544"
     print(f"OK: output {tuple(output.shape)}, {parameters:,} parameters")
