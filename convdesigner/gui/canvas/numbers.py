@@ -62,6 +62,7 @@ class NumbersOverlay:
     note: str | None = None  # the channel note: "showing input channel 1 of 2 ..."
     _scatter: dict[int, Grid] = field(default_factory=dict, repr=False)
     _matrix: list = field(default_factory=list, repr=False)
+    _fractions: bool | None = field(default=None, repr=False)
 
     @classmethod
     def for_frames(cls, frames: LayerFrames | None, values: NumericState | None = None) -> NumbersOverlay | None:
@@ -193,6 +194,16 @@ class NumbersOverlay:
         return (f"y[{step}] = row {step} of {name} · x = {' + '.join(parts) or '0'} = "
                 f"{format_number(self.flat_output(step))}")
 
+    def _has_fractions(self) -> bool:
+        """Whether some value shown can be a fraction: an average, or a fraction typed in (found once per
+        overlay without computing the whole output: a scan of a million-unit input is not for every frame)."""
+        if self._fractions is None:
+            values = self.values
+            self._fractions = values.layer.kind == AVG_POOL or any(
+                isinstance(v, Fraction) for grid in (values.input, values.kernel) if grid is not None
+                for v in grid.values)
+        return self._fractions
+
     def notes(self, hidden: bool) -> str:
         """The second line: what the numbers show (channel, rounding, hidden cells)."""
         notes = []
@@ -202,10 +213,7 @@ class NumbersOverlay:
             notes.append("values in cells are drawn for 1-D and 2-D layers; the sum line holds them")
         if self.note:
             notes.append(self.note)
-        values = self.values
-        fractions = values.layer.kind == AVG_POOL or any(  # without computing the whole output
-            isinstance(v, Fraction) for v in values.input.values + (values.kernel.values if values.kernel else ()))
-        if fractions and not hidden:
+        if self._has_fractions() and not hidden:
             notes.append(f"values in cells rounded to {CELL_DECIMALS} decimal (the sum line gives the exact fraction)")
         return "  ·  ".join(notes)
 
