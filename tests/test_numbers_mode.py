@@ -125,6 +125,8 @@ def test_clicking_a_cell_under_the_kernel_edits_its_value_and_weight(canvas, qtb
 def test_a_cell_outside_the_kernel_edits_its_value_only_and_fractions_stay_exact(canvas, qtbot) -> None:
     show_figure(canvas, "1.1")
     canvas.set_numbers(True)
+    canvas.view_widget.repaint()
+    assert "rounded" not in canvas.numbers().notes(False)  # integers only (the answer is kept per overlay)
     qtbot.mouseClick(canvas.view_widget, Qt.MouseButton.LeftButton, pos=cell_center(canvas, "input", 4, 4))
     editor = canvas.value_editor
     assert editor.weight_edit is None
