@@ -20,7 +20,8 @@ corner and centre pixel (and of a layer in the middle), the receptive field of t
 size, ``mirror_design``) and the numbers mode of the largest convolution (``NumericState.default`` and the
 explanation of its centre output). Each operation runs under a SIGALRM limit (``--limit``, 60 s) and is
 reported as ``>limit`` when it trips. Peak Python memory (tracemalloc) is measured in a second run of each
-operation (``--no-memory`` skips it; tracemalloc slows Python down, so the times are from the first run).
+operation that took under 2 s (``--no-memory`` skips it; tracemalloc slows Python down, so the times are from
+the first run).
 
 ``--profile OPERATION`` prints the 25 costliest functions (cProfile, cumulative) of that operation on the
 designs selected with ``--only``. Benchmarks are not tests: nothing here asserts a time.
@@ -207,6 +208,10 @@ OPERATIONS: list[tuple[str, Callable[[Context], Any]]] = [
 ]
 
 
+#: Operations slower than this (CPU seconds) get no memory run: tracemalloc would make it ten times slower.
+MEMORY_RUN_LIMIT = 2.0
+
+
 class Overrun(Exception):
     pass
 
@@ -231,7 +236,7 @@ def run(operation: Callable[[Context], Any], ctx: Context, limit: float, memory:
         signal.setitimer(signal.ITIMER_REAL, 0)
     result = {"wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu, "outcome": outcome,
               "value": value, "peak": None}
-    if memory and outcome == "ok" and result["wall"] < limit / 4:
+    if memory and outcome == "ok" and result["cpu"] < MEMORY_RUN_LIMIT:
         tracemalloc.start()
         try:
             operation(ctx)

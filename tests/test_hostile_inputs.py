@@ -156,7 +156,8 @@ def encoded(text: str, codec: str, errors: str = "strict") -> Callable[[], bytes
     return lambda: text.encode(codec, errors)
 
 
-DESIGN = HEAD + "description: Übergrößenträger «naïve» café\nlayers:\n  - {type: Conv2d, out_channels: 2, kernel_size: 3}\n"
+DESIGN = (HEAD + "description: Übergrößenträger «naïve» café\n"
+          "layers:\n  - {type: Conv2d, out_channels: 2, kernel_size: 3}\n")
 
 
 def layer(arguments: str) -> Callable[[], str]:
