@@ -495,3 +495,23 @@ def test_field_cache_matches_the_engine_on_every_position() -> None:
         for c in range(cols):
             assert cache.get(analysis, last, (r, c)) == analysis.dependency_interval(last, (r, c))
     assert rows > 2 and cache.computed == cols + rows - 1  # the first row, then one call per row
+
+
+def test_a_narrow_canvas_wraps_its_legend_instead_of_dropping_items(canvas) -> None:
+    from PySide6.QtCore import QRectF
+
+    from convdesigner.gui.canvas.chrome import _legend_items, legend_rows
+    from convdesigner.gui.canvas.painter import stage_for
+
+    up = Layer.make("ConvTranspose2d", "up", {"out_channels": 1, "kernel_size": 3, "stride": 2, "padding": 1})
+    canvas.show_layer(analyze(design(up, size=(3, 3))), 0)  # figure 4.6: padding, inserted zeros
+    labels = [label for label, _color, _dashed in _legend_items(canvas.model, "direct", LIGHT)]
+    assert {"taps on zeros", "being produced", "hover: outputs using it"} <= set(labels)
+    wide, narrow = QRectF(0, 0, 1200, 500), QRectF(0, 0, 420, 500)
+    assert len(legend_rows(wide, canvas.model, "direct", LIGHT)) == 1
+    rows = legend_rows(narrow, canvas.model, "direct", LIGHT)
+    assert len(rows) == 2 and [label for row in rows for _x, label, _c, _d in row] == labels
+    assert all(x + 19 < narrow.right() for row in rows for x, _label, _c, _d in row)
+    # the grids make room for the second row
+    assert stage_for(narrow, canvas.model, canvas.state).bottom() == pytest.approx(
+        stage_for(wide, canvas.model, canvas.state).bottom() - 20)

@@ -18,7 +18,17 @@ from ...engine.frames import (
 from ...engine.layers import CATALOG
 from ...engine.receptive_field import Resample
 from .draw import elided, font, locator, outline
-from .layout import CAPTION_PX, FIELD_COLUMN_PX, LEGEND_PX, MARGIN_PX, Camera, CanvasModel, Grid, PaintState
+from .layout import (
+    CAPTION_PX,
+    FIELD_COLUMN_PX,
+    LEGEND_PX,
+    LEGEND_ROW_PX,
+    MARGIN_PX,
+    Camera,
+    CanvasModel,
+    Grid,
+    PaintState,
+)
 from .palette import CanvasPalette
 
 VIEW_TITLES = {
@@ -125,6 +135,9 @@ def _legend_items(model: CanvasModel, view: str, pal: CanvasPalette) -> list[tup
         if view == DIRECT and f.transposed and any(g.s > 1 for g in f.geometry):
             items.append(("inserted zeros", pal.zero, False))
         items.append(("kernel taps" if view == DIRECT else "input unit", pal.tap, False))
+        stretched = f.transposed and any(g.s > 1 for g in f.geometry)
+        if view == DIRECT and (has_padding or stretched):
+            items.append(("taps on zeros", pal.tap_padding, False))
         if view == DIRECT and any(len(t.unvisited_range()) for t in f.tracks):
             items.append(("never visited", pal.unvisited, False))
         items.append(("output", pal.output, False))
@@ -133,6 +146,7 @@ def _legend_items(model: CanvasModel, view: str, pal: CanvasPalette) -> list[tup
             items.insert(-1, ("written by earlier units", pal.output_done, False))
             if any(a.offset > 0 for a in f.scatter_axes or ()):
                 items.append(("cropped by padding", pal.cropped, True))
+                items.append(("patch cells cropped", pal.tap_padding, False))
         items.append(("hover: outputs using it" if view == DIRECT else "hover", pal.hover, False))
     elif view == OVERLAP:
         values = model.overlap_values()
@@ -148,24 +162,47 @@ def _legend_items(model: CanvasModel, view: str, pal: CanvasPalette) -> list[tup
     return items
 
 
-def paint_legend(p: QPainter, rect: QRectF, model: CanvasModel, view: str, state: PaintState,
-                  pal: CanvasPalette, captions: list[str] | None = None) -> None:
-    """The legend, and under it the caption lines (the numbers mode's sum line and its notes)."""
-    captions = captions if captions is not None else (state.caption.splitlines() if state.caption else [])
-    y = rect.bottom() - LEGEND_PX - CAPTION_PX * len(captions) + 6
-    x = rect.left() + MARGIN_PX
-    p.setFont(font(11 * _text_scale(rect)))
-    metrics = QFontMetricsF(p.font())
+#: A legend wraps onto at most this many rows; what does not fit then is left out.
+MAX_LEGEND_ROWS = 3
+
+
+def legend_rows(rect: QRectF, model: CanvasModel, view: str, pal: CanvasPalette
+                ) -> list[list[tuple[float, str, QColor, bool]]]:
+    """The legend's items laid out in rows within the width, each (x, label, colour, dashed): a narrow canvas
+    wraps the legend instead of dropping its last items."""
+    p_font = font(11 * _text_scale(rect))
+    metrics = QFontMetricsF(p_font)
+    left, right = rect.left() + MARGIN_PX, rect.right() - MARGIN_PX
+    rows: list[list[tuple[float, str, QColor, bool]]] = [[]]
+    x = left
     for label, color, dashed in _legend_items(model, view, pal):
         width = 14 + 5 + metrics.horizontalAdvance(label) + 16
-        if x + width > rect.right() - MARGIN_PX:
-            break
-        swatch = QRectF(x, y, 14, 14)
-        p.fillRect(swatch, color)
-        outline(p, swatch, pal.padding_line if dashed else pal.muted, 1, dashed)
-        p.setPen(pal.text)
-        p.drawText(QPointF(x + 19, y + 11.5), label)
+        if x + width - 16 > right and rows[-1]:
+            if len(rows) == MAX_LEGEND_ROWS:
+                break
+            rows.append([])
+            x = left
+        rows[-1].append((x, label, color, dashed))
         x += width
+    return rows
+
+
+def paint_legend(p: QPainter, rect: QRectF, model: CanvasModel, view: str, state: PaintState,
+                 pal: CanvasPalette, captions: list[str] | None = None) -> None:
+    """The legend (wrapped onto rows when narrow), and under it the caption lines (the numbers mode's sum line
+    and its notes)."""
+    captions = captions if captions is not None else (state.caption.splitlines() if state.caption else [])
+    rows = legend_rows(rect, model, view, pal)
+    top = rect.bottom() - LEGEND_PX - LEGEND_ROW_PX * (len(rows) - 1) - CAPTION_PX * len(captions) + 6
+    p.setFont(font(11 * _text_scale(rect)))
+    for n, row in enumerate(rows):
+        y = top + n * LEGEND_ROW_PX
+        for x, label, color, dashed in row:
+            swatch = QRectF(x, y, 14, 14)
+            p.fillRect(swatch, color)
+            outline(p, swatch, pal.padding_line if dashed else pal.muted, 1, dashed)
+            p.setPen(pal.text)
+            elided(p, label, x + 19, y + 11.5, rect.right() - MARGIN_PX - x - 19)
     for n, line in enumerate(captions):
         first = n == 0
         p.setFont(font(13 * _text_scale(rect), mono=first))

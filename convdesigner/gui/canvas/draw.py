@@ -56,8 +56,9 @@ def outline(p: QPainter, rect: QRectF, color: QColor, width: float, dashed: bool
 
 
 def locator(p: QPainter, rect: QRectF, color: QColor) -> None:
-    """A ring around something too small to see at this zoom."""
-    if rect.width() >= 12 and rect.height() >= 12:
+    """A ring around something too small to see at this zoom (not around a long thin band, such as the
+    matrix view's current row: that is plain to see, and a ring in its middle would point at nothing)."""
+    if min(rect.width(), rect.height()) >= 6 and max(rect.width(), rect.height()) >= 12:
         return
     radius = 14.0
     p.save()

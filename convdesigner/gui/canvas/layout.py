@@ -47,6 +47,8 @@ MAX_FIT_PX = 56.0
 #: The bands around the grids, in pixels: header (three lines), legend, caption, margins.
 HEADER_PX = 64.0
 LEGEND_PX = 26.0
+#: Each further row of a legend that wraps (a narrow canvas).
+LEGEND_ROW_PX = 20.0
 CAPTION_PX = 22.0
 MARGIN_PX = 10.0
 #: Width of the column that holds the receptive-field miniature.
@@ -386,12 +388,12 @@ def _side_by_side(left: Grid, right: Grid) -> list[Grid]:
     return [left, right]
 
 
-def stage_rect(rect: QRectF, state: PaintState) -> QRectF:
-    """Where the grids go: under the header, above the legend (and the caption), left of the field
-    miniature's column."""
+def stage_rect(rect: QRectF, state: PaintState, legend_rows: int = 1) -> QRectF:
+    """Where the grids go: under the header, above the legend (``legend_rows`` rows: it wraps in a narrow
+    canvas; `painter.stage_for` counts them) and the caption, left of the field miniature's column."""
     if not state.chrome:
         return rect.adjusted(4, 4, -4, -4)
-    bottom = LEGEND_PX + CAPTION_PX * state.caption_lines()
+    bottom = LEGEND_PX + LEGEND_ROW_PX * max(0, legend_rows - 1) + CAPTION_PX * state.caption_lines()
     right = FIELD_COLUMN_PX if state.show_field and state.view != SCATTER else 0
     return QRectF(rect.left() + MARGIN_PX, rect.top() + HEADER_PX,
                   max(10.0, rect.width() - 2 * MARGIN_PX - right),

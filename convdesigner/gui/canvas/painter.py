@@ -25,7 +25,7 @@ from ...engine.frames import (
     AxisTrack,
     LayerFrames,
 )
-from .chrome import paint_field, paint_header, paint_legend, paint_summary, paint_titles
+from .chrome import legend_rows, paint_field, paint_header, paint_legend, paint_summary, paint_titles
 from .draw import at_least, cell_rect, font, locator, outline, visible_range, with_alpha
 from .layout import Camera, CanvasModel, Grid, PaintState, display, stage_rect
 from .numbers import NUMBER_CELL_PX, NumbersOverlay, cell_text
@@ -50,7 +50,7 @@ def paint(painter: QPainter, rect: QRectF, model: CanvasModel, state: PaintState
         paint_summary(painter, rect, model, pal)
         return None
     view = state.view if state.view in model.views() else DIRECT
-    stage = stage_rect(rect, state)
+    stage = stage_for(rect, model, state)
     vectors = state.numbers is not None
     cam = camera or model.fit(stage, view, vectors)
     painter.save()
@@ -82,6 +82,15 @@ def paint(painter: QPainter, rect: QRectF, model: CanvasModel, state: PaintState
         captions += [state.numbers.sum_line(view, step), state.numbers.notes(numbers_hidden(state, cam))]
     paint_legend(painter, rect, model, view, state, pal, captions)
     return cam
+
+
+def stage_for(rect: QRectF, model: CanvasModel, state: PaintState) -> QRectF:
+    """Where the grids of ``model`` go in ``rect``: `stage_rect`, with room for as many legend rows as the
+    legend needs at this width."""
+    if not state.chrome or model.frames is None:
+        return stage_rect(rect, state)
+    view = state.view if state.view in model.views() else DIRECT
+    return stage_rect(rect, state, len(legend_rows(rect, model, view, palette_for(state.dark))))
 
 
 def numbers_hidden(state: PaintState, cam: Camera) -> bool:

@@ -37,9 +37,9 @@ from PySide6.QtWidgets import (
 from ...engine.frames import DATA, DIRECT, MATRIX, OVERLAP, PADDING, SCATTER, VIEWS, ZERO, combine_kinds
 from ...engine.numeric import Grid as ValueGrid
 from ...engine.numeric import NumericState, format_number, parse_value
-from .layout import Camera, CanvasModel, CellText, PaintState, stage_rect
+from .layout import Camera, CanvasModel, CellText, PaintState
 from .numbers import NumbersOverlay
-from .painter import numbers_hidden, paint
+from .painter import numbers_hidden, paint, stage_for
 
 #: Frames per second the speed menu offers.
 SPEEDS = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
@@ -75,7 +75,7 @@ class CanvasView(QWidget):
     def current_camera(self) -> Camera:
         if self.camera is not None:
             return self.camera
-        return self.model.fit(stage_rect(self._rect(), self.state), self._view(), self.state.numbers is not None)
+        return self.model.fit(stage_for(self._rect(), self.model, self.state), self._view(), self.state.numbers is not None)
 
     def _view(self) -> str:
         return self.state.view if self.state.view in self.model.views() else DIRECT
@@ -92,7 +92,7 @@ class CanvasView(QWidget):
         if self.model.frames is None:
             return
         cam = self.current_camera()
-        at = at or stage_rect(self._rect(), self.state).center()
+        at = at or stage_for(self._rect(), self.model, self.state).center()
         scale = min(400.0, max(0.02, cam.scale * factor))
         ratio = scale / cam.scale
         self.camera = Camera(scale, at.x() - (at.x() - cam.x) * ratio, at.y() - (at.y() - cam.y) * ratio)
