@@ -515,3 +515,30 @@ def test_a_narrow_canvas_wraps_its_legend_instead_of_dropping_items(canvas) -> N
     # the grids make room for the second row
     assert stage_for(narrow, canvas.model, canvas.state).bottom() == pytest.approx(
         stage_for(wide, canvas.model, canvas.state).bottom() - 20)
+
+
+@pytest.mark.parametrize("size", [(900, 537), (901, 540), (877, 523), (1000, 640)])
+def test_a_grids_border_lies_on_its_cell_lines(qapp, size) -> None:
+    """The border of a grid and its cell lines round to the same pixels: each border is two pixels thick
+    on every side (a line rounded apart from it made a 3-pixel bottom edge in figure 4.7)."""
+    from PySide6.QtCore import QRectF
+
+    from convdesigner.gui.canvas.export import render_frame
+    from convdesigner.gui.canvas.painter import stage_for
+
+    up = Layer.make("ConvTranspose2d", "up", {"out_channels": 1, "kernel_size": 3, "stride": 2, "padding": 1,
+                                               "output_padding": 1})
+    model = CanvasModel(analyze(design(up, size=(3, 3))), 0)  # figure 4.7: a 6x6 output
+    state = PaintState(step=0, show_field=False)
+    image = render_frame(model, state, size)
+    cam = model.fit(stage_for(QRectF(0, 0, *size), model, state), "direct")
+    out = next(g for g in model.grids("direct") if g.name == "output")
+    x, _ = cam.px(out.x + 3.5, 0)
+    _, top = cam.px(0, out.y)
+    _, bottom = cam.px(0, out.y + out.height)
+    line = LIGHT.output_line
+
+    def thickness(y0: float) -> int:
+        return sum(image.pixelColor(round(x), y) == line for y in range(round(y0) - 4, round(y0) + 5))
+
+    assert thickness(top) == thickness(bottom) == 2

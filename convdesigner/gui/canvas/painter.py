@@ -252,7 +252,6 @@ def _paint_grid(p: QPainter, stage: QRectF, cam: Camera, g: Grid, pal: CanvasPal
                 p.fillRect(cell_rect(cam, g, r_lo, u, r_hi - r_lo, 1), pal.zero)
     block = _block(s)
     gx, gy = cam.px(g.x, g.y)
-    gx, gy = round(gx), round(gy)
     if has_padding and block == 1:
         pen = QPen(pal.padding_line, 1, Qt.PenStyle.DashLine)
         p.setPen(pen)
@@ -615,7 +614,6 @@ def _paint_grid_lines(p: QPainter, stage: QRectF, cam: Camera, g: Grid, color: Q
     block = _block(s)
     r0, r1, c0, c1 = visible_range(stage, cam, g)
     gx, gy = cam.px(g.x, g.y)
-    gx, gy = round(gx), round(gy)
     pen_color = QColor(color)
     if block > 1:
         pen_color.setAlpha(110)
