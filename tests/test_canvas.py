@@ -542,3 +542,13 @@ def test_a_grids_border_lies_on_its_cell_lines(qapp, size) -> None:
         return sum(image.pixelColor(round(x), y) == line for y in range(round(y0) - 4, round(y0) + 5))
 
     assert thickness(top) == thickness(bottom) == 2
+
+
+def test_the_step_label_is_as_wide_as_the_widest_step(canvas) -> None:
+    canvas.show_layer(analyze(design(conv(out_channels=4, padding=1), size=(224, 224), channels=3)), 0)
+    canvas.set_step(canvas.step_count() - 1)
+    label = canvas.step_label
+    assert label.text() == "50176 / 50176"
+    assert label.minimumWidth() >= label.fontMetrics().horizontalAdvance(label.text())
+    canvas.set_step(0)  # "1 / 50176": the same width, so the slider does not move as digits change
+    assert label.minimumWidth() >= label.fontMetrics().horizontalAdvance("50176 / 50176")

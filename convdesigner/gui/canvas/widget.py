@@ -719,6 +719,10 @@ class CanvasWidget(QWidget):
         self.slider.setValue(state.step)
         self.slider.blockSignals(False)
         self.step_label.setText(f"{state.step + 1} / {count}" if count else "")
+        # wide enough for the widest step of this layer: the row does not jump as the digits change
+        widest = self.step_label.fontMetrics().horizontalAdvance(f"{count} / {count}") + 4
+        if self.step_label.minimumWidth() != widest:
+            self.step_label.setMinimumWidth(widest)
         is_3d = has_frames and model.frames.ndim == 3 and state.view != SCATTER
         self.depth_label.setVisible(is_3d)
         self.depth_spin.setVisible(is_3d)
