@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QProgressDialog,
-    QSizePolicy,
     QSlider,
     QSpinBox,
     QStyle,
@@ -219,7 +218,7 @@ class CanvasWidget(QWidget):
         self._seed = 0
         self.value_editor: ValueEditor | None = None
 
-        self.toolbar = self._create_toolbar()
+        self.top_row = self._create_toolbar()
 
         # bottom bar: playback, and the depth slice of a 3-D layer
         bottom = QHBoxLayout()
@@ -279,7 +278,7 @@ class CanvasWidget(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
-        layout.addWidget(self.toolbar)
+        layout.addWidget(self.top_row)
         layout.addWidget(self.view_widget, 1)
         layout.addLayout(bottom)
         self._speed_changed()
@@ -287,18 +286,25 @@ class CanvasWidget(QWidget):
         self._update_numbers()
         self._sync()
 
-    def _create_toolbar(self) -> QToolBar:
-        """The top row: the views, the numbers mode, the options, zoom and export. A QToolBar, so that in a
-        narrow canvas what does not fit moves into its overflow menu (») instead of widening the canvas."""
-        bar = QToolBar("Canvas", self)
-        bar.setObjectName("canvasToolBar")
-        bar.setMovable(False)
-        bar.setFloatable(False)
-        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        bar.setContentsMargins(2, 0, 2, 0)
-        bar.setStyleSheet("QToolBar { border: none; spacing: 1px; }")
+    def _create_toolbar(self) -> QWidget:
+        """The top row: on the left a QToolBar with the views, the numbers mode and the options, which in a
+        narrow canvas moves what does not fit into its overflow menu (») instead of widening the canvas; on
+        the right a small fixed bar with zoom, fit and export, always at hand (never split by the overflow)."""
 
-        def add(text: str, tip: str, slot=None, checkable: bool = False, name: str = "") -> QAction:
+        def toolbar(name: str) -> QToolBar:
+            bar = QToolBar(name, self)
+            bar.setObjectName(name)
+            bar.setMovable(False)
+            bar.setFloatable(False)
+            bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+            bar.setStyleSheet("QToolBar { border: none; spacing: 1px; }")
+            return bar
+
+        self.toolbar = bar = toolbar("canvasToolBar")
+        self.zoom_bar = toolbar("canvasZoomBar")
+
+        def add(text: str, tip: str, slot=None, checkable: bool = False, name: str = "",
+                bar: QToolBar = bar) -> QAction:
             action = QAction(text, self)
             action.setToolTip(tip)
             action.setStatusTip(tip)
@@ -337,37 +343,44 @@ class CanvasWidget(QWidget):
         self.randomise_button = bar.widgetForAction(self.randomise_action)
         self.reset_button = bar.widgetForAction(self.reset_action)
         bar.addSeparator()
-        self.planes_action = add("Channel planes", "Show a few channel planes stacked, as in the paper's figure 1.1",
-                                 None, True, "planes")
-        self.planes_action.toggled.connect(self._set_planes)
         self.field_action = add("Receptive field", "Show the current output cell's exact receptive field on the "
                                 "network input", None, True, "field")
         self.field_action.setChecked(True)
         self.field_action.toggled.connect(self._set_field)
-        spacer = QWidget(bar)  # pushes zoom and export to the right while there is room
-        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        spacer.setMinimumWidth(0)
-        bar.addWidget(spacer)
-        self.zoom_out_action = add("−", "Zoom out (-)", lambda: self.view_widget.zoom(1 / ZOOM_STEP), name="zoom-out")
-        self.zoom_in_action = add("+", "Zoom in (+)", lambda: self.view_widget.zoom(ZOOM_STEP), name="zoom-in")
+        self.planes_action = add(  # the least used: the first into the overflow menu
+            "Channel planes", "Show a few channel planes stacked, as in the paper's figure 1.1", None, True, "planes")
+        self.planes_action.toggled.connect(self._set_planes)
+        zoom = self.zoom_bar
+        self.zoom_out_action = add("−", "Zoom out (-)", lambda: self.view_widget.zoom(1 / ZOOM_STEP), name="zoom-out",
+                                   bar=zoom)
+        self.zoom_in_action = add("+", "Zoom in (+)", lambda: self.view_widget.zoom(ZOOM_STEP), name="zoom-in",
+                                  bar=zoom)
         self.fit_action = add("Fit", "Fit the layer into the view (0, or double-click)", self.view_widget.fit,
-                              name="fit")
+                              name="fit", bar=zoom)
         menu = QMenu("Export", self)
         menu.addAction("Animation as GIF…", self.export_gif_dialog)
         menu.addAction("Frame as PNG…", lambda: self.export_frame_dialog("png"))
         menu.addAction("Frame as SVG…", lambda: self.export_frame_dialog("svg"))
         self.export_action = add("Export", "Export the animation (GIF) or the current frame (PNG, SVG)",
-                                 name="export")
+                                 name="export", bar=zoom)
         self.export_action.setMenu(menu)
-        self.export_button = bar.widgetForAction(self.export_action)
+        self.export_button = zoom.widgetForAction(self.export_action)
         self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        for button in bar.findChildren(QToolButton):
+        for button in bar.findChildren(QToolButton) + zoom.findChildren(QToolButton):
             button.setAutoRaise(True)
-        return bar
+        zoom.setMinimumWidth(zoom.sizeHint().width())  # this bar never overflows
+        row = QWidget(self)
+        box = QHBoxLayout(row)
+        box.setContentsMargins(2, 0, 2, 0)
+        box.setSpacing(0)
+        box.addWidget(bar, 1)
+        box.addWidget(zoom)
+        return row
 
     def control_actions(self) -> list[QAction]:
         """Every action of the top row, in order: each a button, or an entry of the overflow menu (»)."""
-        return [a for a in self.toolbar.actions() if isinstance(self.toolbar.widgetForAction(a), QToolButton)]
+        return [a for b in (self.toolbar, self.zoom_bar) for a in b.actions()
+                if isinstance(b.widgetForAction(a), QToolButton)]
 
     # -- the contract with the main window ---------------------------------------------------------
     def show_layer(self, analysis, index) -> None:
