@@ -554,3 +554,25 @@ def test_the_step_label_is_as_wide_as_the_widest_step(canvas) -> None:
     assert label.minimumWidth() >= label.fontMetrics().horizontalAdvance(label.text())
     canvas.set_step(0)  # "1 / 50176": the same width, so the slider does not move as digits change
     assert label.minimumWidth() >= label.fontMetrics().horizontalAdvance("50176 / 50176")
+
+
+def test_a_burst_of_steps_computes_only_the_last_steps_field(canvas, qtbot, monkeypatch) -> None:
+    from convdesigner.gui.canvas.layout import DEFER_FIELD_DEPTH, FIELDS
+    from convdesigner.gui.canvas.widget import FIELD_DELAY_MS
+
+    FIELDS.clear()
+    analysis = analyze(deep_design(DEFER_FIELD_DEPTH // 2 + 1))
+    calls = []
+    original = type(analysis).dependency_interval
+    monkeypatch.setattr(type(analysis), "dependency_interval",
+                        lambda self, index, position: calls.append(position) or original(self, index, position))
+    assert canvas._field_timer.interval() == FIELD_DELAY_MS
+    canvas._field_timer.setInterval(1000)  # a wide margin against a loaded machine's late timers
+    canvas.show_layer(analysis, DEFER_FIELD_DEPTH)
+    canvas.view_widget.repaint()
+    for row in range(1, 5):  # held arrow keys: a frame every 30 ms, the event loop free in between
+        qtbot.wait(30)
+        canvas.set_step(canvas.model.frames.step_of((row, row)))
+        canvas.view_widget.repaint()
+    assert calls == []
+    qtbot.waitUntil(lambda: calls == [(4, 4)])

@@ -43,6 +43,8 @@ from .painter import numbers_hidden, paint, stage_for
 #: Frames per second the speed menu offers.
 SPEEDS = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
 DEFAULT_SPEED = 2.0
+#: How long after the last frame a deep layer's pending receptive field is computed (`CanvasWidget._after_paint`).
+FIELD_DELAY_MS = 120
 ZOOM_STEP = 1.25
 VIEW_LABELS = {DIRECT: "Direct", SCATTER: "Scatter", OVERLAP: "Overlap", MATRIX: "Matrix"}
 #: Names the paper gallery's index uses for a view, mapped to the canvas's views.
@@ -268,10 +270,12 @@ class CanvasWidget(QWidget):
                           self.last_button, self.slider, self.speed_box, self.loop_box, self.export_action,
                           self.planes_action, self.field_action, self.numbers_action]
 
-        #: computes a deep layer's receptive field after the frame that shows it as pending is painted
+        #: computes a deep layer's receptive field once the frame that shows it as pending is painted and the
+        #: user pauses: every paint restarts it, so held arrow keys or a quick run down the layer list never
+        #: wait for fields they have already left
         self._field_timer = QTimer(self)
         self._field_timer.setSingleShot(True)
-        self._field_timer.setInterval(0)
+        self._field_timer.setInterval(FIELD_DELAY_MS)
         self._field_timer.timeout.connect(self._compute_pending_field)
         self.view_widget.painted.connect(self._after_paint)
 
@@ -756,10 +760,12 @@ class CanvasWidget(QWidget):
         self.play_button.setIcon(self.style().standardIcon(pixmap))
 
     def _after_paint(self) -> None:
-        """A frame showed a deep layer's receptive field as pending: compute it once the event loop is free
-        (a single-shot timer, so a burst of steps computes only the last step's field)."""
+        """A frame showed a deep layer's receptive field as pending: compute it shortly after (a single-shot
+        timer that each frame restarts, so a burst of steps computes only the last step's field)."""
         if self.view_widget.model.pending_field is not None:
             self._field_timer.start()
+        else:
+            self._field_timer.stop()
 
     def _compute_pending_field(self) -> None:
         model = self.view_widget.model
