@@ -203,13 +203,13 @@ PAPER_INPUT = Grid.from_nested([
 def random_input(shape: Sequence[int], seed: int = DEFAULT_SEED) -> Grid:
     """Small integers 0..3 (as in the paper's figures) from a generator seeded with ``seed``, row-major."""
     rng = random.Random(f"input {seed}")
-    return Grid(tuple(shape), tuple(rng.choice(INPUT_VALUES) for _ in range(prod(shape))))
+    return Grid(tuple(shape), tuple(rng.choices(INPUT_VALUES, k=prod(shape))))
 
 
 def random_kernel(shape: Sequence[int], seed: int = DEFAULT_SEED) -> Grid:
     """Small integer weights 0..2 (as the paper's kernel) from a seeded generator; never all zero."""
     rng = random.Random(f"kernel {seed}")
-    values = [rng.choice(KERNEL_VALUES) for _ in range(prod(shape))]
+    values = rng.choices(KERNEL_VALUES, k=prod(shape))
     if not any(values):
         values[len(values) // 2] = 1
     return Grid(tuple(shape), tuple(values))
