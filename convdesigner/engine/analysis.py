@@ -304,15 +304,26 @@ def _error(layer: Layer, refusal: Refusal) -> Diagnostic:
                       refusal.argument)
 
 
-def analyze(design: Design) -> Analysis:
-    """Evaluate every layer of a design in order."""
+def analyze(design: Design, previous: Analysis | None = None) -> Analysis:
+    """Evaluate every layer of a design in order.
+
+    ``previous``, the analysis of an earlier version of the design (the editor passes the one before an
+    edit), lets the unchanged leading layers keep their results: a layer's result depends only on the input
+    and the layers up to it, so with the same input and the very same Layer objects it cannot differ.
+    """
     input_problems = check_input(design)
-    results: list[LayerResult] = []
+    results: list[LayerResult] = list(previous.layers[:_reusable_prefix(design, previous)]) if previous else []
     failed = bool(input_problems)
     shape: tuple[int, ...] | None = None if failed else design.input.shape
     maps: tuple[FieldMap, ...] | None = None if failed else (FieldMap.identity(),) * design.input.ndim
     seen: dict[str, int] = {}
-    for index, layer in enumerate(design.layers):
+    for result in results:
+        seen.setdefault(result.layer.name, result.index)
+    if results:
+        shape, maps = results[-1].output_shape, results[-1].field_maps
+        failed = failed or shape is None
+    for index in range(len(results), len(design.layers)):
+        layer = design.layers[index]
         if failed or shape is None:
             results.append(LayerResult(index, layer))
             continue
@@ -327,6 +338,21 @@ def analyze(design: Design) -> Analysis:
     if failed and any(d.rule == "join-size" for r in results for d in r.diagnostics):
         results = _with_input_size_hint(design, results)
     return Analysis(design, tuple(results), tuple(input_problems))
+
+
+def _reusable_prefix(design: Design, previous: Analysis) -> int:
+    """How many leading results of ``previous`` stand unchanged for ``design``: the same input and the same
+    Layer objects (identity, not equality: 3 and 3.0 are equal but not the same argument). None when the
+    previous analysis carries a join-size hint, which depends on the whole design."""
+    if previous.design.input != design.input or any(
+            d.rule == "join-size" for r in previous.layers for d in r.diagnostics):
+        return 0
+    count = 0
+    for new, old in zip(design.layers, previous.design.layers):
+        if new is not old:
+            break
+        count += 1
+    return count
 
 
 def _with_input_size_hint(design: Design, results: list[LayerResult]) -> list[LayerResult]:

@@ -87,7 +87,7 @@ class Document(QObject):
         layers to select afterwards (None: keep the selection)."""
         before = self._design
         self._design = design
-        self._analysis = analyze(design)
+        self._analysis = analyze(design, previous=self._analysis)
         self.changed.emit(before)
         if select is not None:
             self.selectionRequested.emit(list(select))
