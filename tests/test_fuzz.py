@@ -211,6 +211,9 @@ SPARSE_DEPENDENCY = ("convdesigner: 1\ninput: {channels: 1, size: [100000000]}\n
                      "  - {type: Conv1d, out_channels: 1, kernel_size: 3, dilation: 2}\n"
                      "  - {type: ConvTranspose1d, out_channels: 1, kernel_size: 1000, dilation: 65536}\n"
                      "  - {type: MaxPool1d, kernel_size: 1000}\n")
+HUGE_FRACTIONAL_JUMP = ("convdesigner: 1\ninput: {channels: 1, size: [1]}\nlayers:\n"
+                        + "  - {type: Conv1d, out_channels: 1, kernel_size: 1, stride: 100000000}\n" * 39
+                        + "  - {type: Upsample, scale_factor: 3}\n")
 
 KNOWN_FAILURES: list[KnownFailure] = [
     # engine/layers/resampling.py _resample_sources: 1 / Fraction(scale).limit_denominator(1000) divides by
@@ -236,6 +239,10 @@ KNOWN_FAILURES: list[KnownFailure] = [
     # every separate input run; a pooling window over a sparse (dilated transposed) field makes one
     # dependency query take seconds.
     KnownFailure(CaseTimeout, "", "dependency_runs", "test_known_failure_dependency_interval_on_a_sparse_field"),
+    # io/report.py number: float(Fraction) overflows for a fractional jump or start beyond 1.8e308, so
+    # report() (inspect --json) raises.
+    KnownFailure(OverflowError, "too large for a float", "number",
+                 "test_known_failure_report_of_a_huge_fractional_jump"),
     # engine/tools/sizes.py ShapeWalk: the scan lacks analyze's tensor-size check (2^63 bytes), so it lists
     # sizes that analyze refuses.
     KnownFailure(AssertionError, r"^sizes: .*more than PyTorch can address", "check_tools",
@@ -319,8 +326,8 @@ def check_analysis(analysis: Analysis) -> None:
 
 def check_argument_errors(r: LayerResult) -> None:
     layer_type = CATALOG.get(r.type)
-    if layer_type is None or r.input_shape is None:
-        return
+    if layer_type is None or r.input_shape is None or any(d.rule == "name" for d in r.errors):
+        return  # not a catalog type, not reached, or refused for its name before its arguments are checked
     expected = check_arguments(layer_type, r.layer, layer_type.ndim or max(1, len(r.input_shape) - 1))
     got = [d for d in r.errors if d.rule == "argument"]
     assert [p.message for p in expected] == [d.message for d in got], (r.layer, expected, got)
@@ -921,4 +928,14 @@ def test_known_failure_dependency_interval_on_a_sparse_field() -> None:
     with time_budget(0.5):
         interval = analysis.dependency_interval(2, (centre,))
     assert interval == ((17264536, 82736003),)
+
+
+@pytest.mark.xfail(strict=True, raises=OverflowError,
+                   reason="io/report.py number() turns a Fraction into a float, which overflows for the jump "
+                          "(10^312)/3 of 39 convolutions of stride 10^8 and an up-sampling by 3")
+def test_known_failure_report_of_a_huge_fractional_jump() -> None:
+    """The engine accepts the design (every size stays 1 or 3); inspect --json must print it too."""
+    analysis = analyze(loads(HUGE_FRACTIONAL_JUMP))
+    assert analysis.ok
+    assert json.loads(json.dumps(report(analysis), allow_nan=False))["output"] == [1, 3]
 
