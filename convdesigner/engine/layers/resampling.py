@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -97,7 +98,9 @@ def _resample_sources(i: int, o: int, size, scale, mode: str, align: bool, recom
     if size is not None or recompute:
         ratio = Fraction(i, o)
     else:
-        ratio = 1 / Fraction(scale).limit_denominator(RATIO_DENOMINATOR_LIMIT)
+        # The nearest short fraction (the float 0.3 means 3/10), with room for factors far below 1.
+        factor = Fraction(scale)
+        ratio = 1 / factor.limit_denominator(RATIO_DENOMINATOR_LIMIT * max(1, math.ceil(1 / factor)))
     if mode in MODE_RANK:
         kind = "cubic" if mode == "bicubic" else "linear"
         if align:
