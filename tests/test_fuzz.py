@@ -235,10 +235,6 @@ KNOWN_FAILURES: list[KnownFailure] = [
     # every separate input run; a pooling window over a sparse (dilated transposed) field makes one
     # dependency query take seconds.
     KnownFailure(CaseTimeout, "", "dependency_runs", "test_known_failure_dependency_interval_on_a_sparse_field"),
-    # io/report.py number: float(Fraction) overflows for a fractional jump or start beyond 1.8e308, so
-    # report() (inspect --json) raises.
-    KnownFailure(OverflowError, "too large for a float", "number",
-                 "test_known_failure_report_of_a_huge_fractional_jump"),
     # engine/tools/sizes.py ShapeWalk: the scan lacks analyze's tensor-size check (2^63 bytes), so it lists
     # sizes that analyze refuses.
     KnownFailure(AssertionError, r"^sizes: .*more than PyTorch can address", "check_tools",
@@ -925,10 +921,7 @@ def test_known_failure_dependency_interval_on_a_sparse_field() -> None:
     assert interval == ((17264536, 82736003),)
 
 
-@pytest.mark.xfail(strict=True, raises=OverflowError,
-                   reason="io/report.py number() turns a Fraction into a float, which overflows for the jump "
-                          "(10^312)/3 of 39 convolutions of stride 10^8 and an up-sampling by 3")
-def test_known_failure_report_of_a_huge_fractional_jump() -> None:
+def test_report_of_a_huge_fractional_jump() -> None:
     """The engine accepts the design (every size stays 1 or 3); inspect --json must print it too."""
     analysis = analyze(loads(HUGE_FRACTIONAL_JUMP))
     assert analysis.ok

@@ -21,11 +21,17 @@ from ..engine.analysis import Analysis, LayerResult
 
 
 def number(value: Fraction | int | None) -> int | float | None:
-    """A whole number as int, a fraction as float (JSON has no fractions)."""
+    """A whole number as int, a fraction as float (JSON has no fractions); a fraction beyond a float's
+    range (a jump of 10^312/3 after absurd strides) as the nearest int, which JSON holds exactly."""
     if value is None:
         return None
     if isinstance(value, Fraction):
-        return value.numerator if value.denominator == 1 else float(value)
+        if value.denominator == 1:
+            return value.numerator
+        try:
+            return float(value)
+        except OverflowError:
+            return round(value)
     return value
 
 
