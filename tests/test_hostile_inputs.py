@@ -39,7 +39,7 @@ from typing import Any
 
 import pytest
 
-from convdesigner.io.design_file import MAX_FILE_BYTES, MAX_NODES, DesignFileError, loads
+from convdesigner.io.design_file import MAX_FILE_BYTES, DesignFileError, loads
 
 SOURCE = "<hostile>"
 HEAD = "convdesigner: 1\nname: Hostile\ninput: {channels: 1, size: [8, 8]}\n"
@@ -168,14 +168,6 @@ def top(text: str) -> Callable[[], str]:
     return lambda: text
 
 
-ALIASES_BLAMED = (f"a file of {MAX_NODES:,}+ values without a single alias is refused with 'the file expands to "
-                  "more than 200,000 values (through YAML aliases)': io/design_file.py _Composer._document uses one "
-                  "message for every value count")
-LONG_TEXT_ECHOED = ("an unknown type or key is echoed whole in its message (and did_you_mean runs difflib over it, "
-                    "once per layer): io/design_file.py _layer/_unknown_keys and engine/analysis.py check_arguments")
-BOM_OFFSET = ("a bad byte after a UTF-8 byte-order mark is reported 3 bytes early (b'\\xef\\xbb\\xbfconvdesigner: "
-              "1\\n\\xff' says byte 16, not 19): io/design_file.py _decode takes UnicodeDecodeError.start of the "
-              "utf-8-sig codec, which counts after the mark")
 NESTING = r"nested more than \d+ levels|exceeded maximum nesting depth"  # ours, or libyaml's own flow limit
 
 CASES = [
@@ -185,18 +177,17 @@ CASES = [
     Hostile("laughs-under-the-input", laughs_under_the_input, r"more than 200,000 values"),
     Hostile("laughs-of-mappings", laughs_of_mappings, r"more than 200,000 values"),
     Hostile("wide-fan-out", wide_fan_out, r"more than 200,000 values"),
-    Hostile("long-type-through-aliases", long_type_through_aliases, r"unknown layer type", known=LONG_TEXT_ECHOED),
-    Hostile("long-key-through-aliases", long_key_through_aliases, r"has no argument|unknown key",
-            known=LONG_TEXT_ECHOED),
-    Hostile("long-unknown-type", long_unknown_type, r"unknown layer type", known=LONG_TEXT_ECHOED),
-    Hostile("long-unknown-key", long_unknown_key, r"unknown key", known=LONG_TEXT_ECHOED),
+    Hostile("long-type-through-aliases", long_type_through_aliases, r"unknown layer type"),
+    Hostile("long-key-through-aliases", long_key_through_aliases, r"has no argument|unknown key"),
+    Hostile("long-unknown-type", long_unknown_type, r"unknown layer type"),
+    Hostile("long-unknown-key", long_unknown_key, r"unknown key"),
     # Huge files.
     Hostile("50-MB-of-bytes", fifty_megabytes_of_bytes, r"larger than a design file may be"),
     Hostile("50-MB-of-text", fifty_megabytes_of_text, r"longer than a design file may be"),
     Hostile("tiny-layers-up-to-the-limit", tiny_layers_up_to_the_limit, r"more than 200,000 values",
-            forbid="alias", known=ALIASES_BLAMED),
+            forbid="alias"),
     Hostile("tiny-numbers-up-to-the-limit", tiny_numbers_up_to_the_limit, r"more than 200,000 values",
-            forbid="alias", known=ALIASES_BLAMED),
+            forbid="alias"),
     # Deep nesting.
     Hostile("10000-mappings-in-layers", top(HEAD + "layers: " + nested("{a: ", "}")), r"nested more than"),
     Hostile("10000-mixed-in-layers", top(HEAD + "layers: " + nested("[{a: ", "}]", 5_000)), r"nested more than"),
@@ -231,8 +222,7 @@ CASES = [
             r"not UTF-8 text \(byte 0xed\)"),
     Hostile("utf-8-bom-then-utf-16-bom", lambda: b"\xef\xbb\xbf\xff\xfe" + DESIGN.encode("utf-16-le"),
             r"not UTF-8|binary|UTF-16"),
-    Hostile("utf-8-bom-then-a-bad-byte", lambda: b"\xef\xbb\xbfconvdesigner: 1\n\xff", r"byte 19 is not UTF-8",
-            known=BOM_OFFSET),
+    Hostile("utf-8-bom-then-a-bad-byte", lambda: b"\xef\xbb\xbfconvdesigner: 1\n\xff", r"byte 19 is not UTF-8"),
     # Numbers: too large, not finite, not numbers at all, negative or zero sizes.
     Hostile("1.0e+400-kernel", layer("type: Conv2d, out_channels: 2, kernel_size: 1.0e+400"), r"kernel_size"),
     Hostile("1.0e+400-input-size", top("convdesigner: 1\ninput: {channels: 1, size: [8, 1.0e+400]}\n"),

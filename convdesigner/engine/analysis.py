@@ -11,7 +11,7 @@ from fractions import Fraction
 from math import prod
 from typing import Any
 
-from .arguments import MAX_INT, check_value, describe
+from .arguments import MAX_INT, check_value, describe, quoted
 from .design import Design, Layer, axis_name
 from .evaluation import IDENTITY, AxisGeometry, Evaluation, LayerContext, Refusal
 from .layers import CATALOG, did_you_mean
@@ -248,7 +248,7 @@ def check_arguments(layer_type: LayerType, layer: Layer, ndim: int) -> list[Refu
     for key, _value in layer.args:
         if key not in known:
             guess = did_you_mean(key, known)
-            problems.append(Refusal("argument", f"{layer.type} has no argument '{key}'",
+            problems.append(Refusal("argument", f"{layer.type} has no argument {quoted(key)}",
                                     f"did you mean '{guess}'?" if guess else
                                     f"its arguments are {', '.join(known)}", argument=key))
     given = layer.arguments
@@ -385,7 +385,7 @@ def _evaluate_layer(
     if layer_type is None:
         guess = did_you_mean(layer.type, list(CATALOG))
         return _refused(index, layer, shape, [Refusal(
-            "type", f"unknown layer type '{layer.type}'", f"did you mean '{guess}'?" if guess else None)])
+            "type", f"unknown layer type {quoted(layer.type)}", f"did you mean '{guess}'?" if guess else None)])
     ndim = layer_type.ndim or max(1, len(shape) - 1)
     problems, args = prepared_arguments(layer_type, layer, ndim)
     if problems:

@@ -95,6 +95,14 @@ def describe(value: Any) -> str:
     return f"a value of type {type(value).__name__}"
 
 
+def quoted(text: str, limit: int = 40) -> str:
+    """User text inside a message, quoted and cut to ``limit`` characters (a 10,000-character name must not
+    make a 10,000-character message)."""
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit - 3]!r}... ({len(text):,} characters)"
+
+
 def check_value(arg: Argument, value: Any, ndim: int) -> str | None:
     """Check a typed value against its argument's kind; return a plain-words problem or None.
 

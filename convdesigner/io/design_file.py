@@ -33,7 +33,7 @@ from typing import Any
 import yaml
 
 from ..engine.analysis import check_arguments
-from ..engine.arguments import MAX_INT, describe
+from ..engine.arguments import MAX_INT, describe, quoted
 from ..engine.design import Design, InputSpec, Layer
 from ..engine.layers import CATALOG, did_you_mean
 from ..engine.naming import name_prefix
@@ -147,6 +147,7 @@ class _Composer:
         loader_class = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML has it
         self.loader = loader_class(text)
         self.anchors: dict[str, _Node] = {}
+        self.aliased = False  # whether an alias was followed (for the message of a file with too many values)
         self.problems: list[Problem] = []  # found while composing, not fatal: duplicate keys
 
     def compose(self) -> _Node | None:
@@ -187,6 +188,7 @@ class _Composer:
                                    line, column)
                 if len(stack) + target.height > MAX_DEPTH:
                     raise _Refused(f"values are nested more than {MAX_DEPTH} levels deep", line, column)
+                self.aliased = True
                 total += target.size
                 done = target
             elif isinstance(event, yaml.ScalarEvent):
@@ -207,8 +209,8 @@ class _Composer:
                 stack.append((kind(tag, None, line, column), [], event.anchor))
                 continue
             if total > MAX_NODES:
-                raise _Refused(f"the file expands to more than {MAX_NODES:,} values (through YAML aliases)",
-                               line, column)
+                through = " once its YAML aliases are followed" if self.aliased else ""
+                raise _Refused(f"the file holds more than {MAX_NODES:,} values{through}", line, column)
             if not stack:
                 return done
             stack[-1][1].append(done)
@@ -356,8 +358,12 @@ def _decode(data: bytes, source: str) -> str:
             try:
                 return data.decode(codec)
             except UnicodeDecodeError as exc:
+                # utf-8-sig counts from after the mark; the other codecs decode the mark itself
+                offset = exc.start + (len(bom) if codec == "utf-8-sig" else 0)
+                line, column = _bytes_place(data, offset)
                 raise DesignFileError(source, [Problem(f"the file starts as {label} text but byte "
-                                                       f"{exc.start} is not {label}: save it as UTF-8")]) from None
+                                                       f"{offset} is not {label}: save it as UTF-8",
+                                                       line, column)]) from None
     if data[:2].count(b"\x00") == 1 and data.count(b"\x00") * 3 >= len(data):
         raise DesignFileError(source, [Problem("the file looks like UTF-16 text without a byte-order mark: save it "
                                                "as UTF-8")])
@@ -420,7 +426,7 @@ def _unknown_keys(reader: _Reader, node: _Mapping, known: tuple[str, ...], what:
         if key not in known:
             guess = did_you_mean(str(key), known) if key is not None else None
             hint = f" (did you mean '{guess}'?)" if guess else f"; the keys are {', '.join(known)}"
-            reader.problem(f"unknown {what}key '{key}'{hint}" if key is not None else
+            reader.problem(f"unknown {what}key {quoted(key)}{hint}" if key is not None else
                            f"{what}keys must be text{hint}", key_node)
 
 
@@ -577,7 +583,7 @@ def _layer(reader: _Reader, item: _Mapping, value: dict[str, Any], ndim: int, na
         return None
     if type_name not in CATALOG:
         guess = did_you_mean(type_name, list(CATALOG))
-        reader.problem(f"unknown layer type {type_name!r}" + (f" (did you mean '{guess}'?)" if guess else ""),
+        reader.problem(f"unknown layer type {quoted(type_name)}" + (f" (did you mean '{guess}'?)" if guess else ""),
                        _child(item, "type"))
         return None
     name = value.get("name")

@@ -26,7 +26,10 @@ def layer_type(name: str) -> LayerType:
 
 
 def did_you_mean(word: str, options: list[str] | tuple[str, ...]) -> str | None:
-    """The closest known spelling, for error messages ("did you mean 'Conv2d'?")."""
+    """The closest known spelling, for error messages ("did you mean 'Conv2d'?"). A word more than twice as
+    long as every option cannot be close to one, so it is not compared (difflib is quadratic in length)."""
+    if not options or len(word) > 2 * max(map(len, options)):
+        return None
     lowered = {o.lower(): o for o in options}
     if word.lower() in lowered:
         return lowered[word.lower()]
