@@ -220,17 +220,6 @@ KNOWN_FAILURES: list[KnownFailure] = [
     # engine then refuses ("padding is out of range").
     KnownFailure(AssertionError, r"^solve: .* is refused: .*out of range", "check_tools",
                  "test_known_failure_solve_lists_a_padding_out_of_range"),
-    # engine/tools/mirror.py: a run after Flatten (a Concat of flat tensors) is mirrored as a 'Conv0d'
-    # instead of being refused with MirrorError.
-    KnownFailure(AssertionError, r"^mirror: .*unknown layer type 'Conv0d'", "check_tools",
-                 "test_known_failure_mirror_after_flatten"),
-    # engine/tools/mirror.py transposed_inverse: for asymmetric padding it tries every output padding
-    # a < max(stride, dilation), one by one: a stride of 10^8 takes minutes (a hang).
-    KnownFailure(CaseTimeout, "", "transposed_inverse", "test_known_failure_mirror_hangs_on_a_huge_stride"),
-    # engine/tools/mirror.py _mirror_resampling: the decoder's Upsample gets a size beyond the arguments'
-    # range (a tensor grown past 100,000,000 by padding), which the engine refuses.
-    KnownFailure(AssertionError, r"^mirror: .*is out of range", "check_tools",
-                 "test_known_failure_mirror_writes_a_size_out_of_range"),
     # engine/receptive_field.py dependency_runs: visits every output position of a run one by one and keeps
     # every separate input run; a pooling window over a sparse (dilated transposed) field makes one
     # dependency query take seconds.
@@ -864,9 +853,6 @@ def test_known_failure_solve_lists_a_padding_out_of_range() -> None:
         assert fixed.ok, [d.text for d in fixed.errors]
 
 
-@pytest.mark.xfail(strict=True, raises=pytest.fail.Exception,
-                   reason="engine/tools/mirror.py mirrors a Concat after Flatten as a 'Conv0d' instead of raising "
-                          "MirrorError")
 def test_known_failure_mirror_after_flatten() -> None:
     design = loads(MIRROR_AFTER_FLATTEN)
     assert analyze(design).ok
@@ -883,9 +869,6 @@ def test_known_failure_sizes_past_the_tensor_limit() -> None:
     assert not analyze(design.with_input(InputSpec(1, (1024,)))).ok
 
 
-@pytest.mark.xfail(strict=True, raises=CaseTimeout,
-                   reason="engine/tools/mirror.py transposed_inverse tries every output padding below "
-                          "max(stride, dilation) one by one: minutes for a stride of 10^8")
 def test_known_failure_mirror_hangs_on_a_huge_stride() -> None:
     """Mirroring a convolution with asymmetric padding and a stride of 10^8 must take moments."""
     design = loads(MIRROR_HUGE_STRIDE)
@@ -894,9 +877,6 @@ def test_known_failure_mirror_hangs_on_a_huge_stride() -> None:
         mirror_layers(design, 0, 0)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="engine/tools/mirror.py gives the decoder an Upsample size of 200,000,001, beyond the "
-                          "arguments' range, instead of raising MirrorError")
 def test_known_failure_mirror_writes_a_size_out_of_range() -> None:
     design = loads(MIRROR_BEYOND_RANGE)
     assert analyze(design).ok

@@ -3,6 +3,7 @@ PyTorch (modules built directly with torch.nn and run on zeros)."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -11,9 +12,10 @@ from hypothesis import strategies as st
 
 from convdesigner.engine import Design, InputSpec, Layer, analyze
 from convdesigner.engine.analysis import Analysis
-from convdesigner.engine.arithmetic import conv_output_size, output_padding_for, transposed_output_size
+from convdesigner.engine.arithmetic import conv_output_size, output_padding_for, transposed_output_size, unvisited_size
 from convdesigner.engine.tools.mirror import (
     MirrorError,
+    TransposedInverse,
     mirror_design,
     mirror_layers,
     spatial_encoder_end,
@@ -232,6 +234,55 @@ def test_transposed_inverse_restores_the_size(i: int, k: int, s: int, lo: int, h
     if lo == hi:  # relationship 14, no crop
         assert (inverse.padding, inverse.output_padding) == (lo, output_padding_for(i, k, s, lo, d))
         assert inverse.crop_low == inverse.crop_high == 0
+
+
+
+def _smallest_crop_by_trying_every_output_padding(i: int, k: int, s: int, lo: int, hi: int,
+                                                  d: int) -> tuple[int, int, int, int]:
+    """The former search, kept as an oracle: every output padding a < max(s, d), smallest crop first,
+    then the smallest a."""
+    unvisited = unvisited_size(i, k, s, lo, hi, d)
+    candidates = []
+    for a in range(max(s, d)):
+        q = min(lo, hi - unvisited + a)
+        if q >= 0:
+            candidates.append((lo - q + hi - unvisited + a - q, a, q, lo - q, hi - unvisited + a - q))
+    _, a, q, crop_low, crop_high = min(candidates)
+    return q, a, crop_low, crop_high
+
+
+@given(i=st.integers(1, 60), k=st.integers(1, 6), s=st.integers(1, 9), lo=st.integers(0, 12), hi=st.integers(0, 12),
+       d=st.integers(1, 9))
+def test_transposed_inverse_leaves_the_smallest_crop(i: int, k: int, s: int, lo: int, hi: int, d: int) -> None:
+    if conv_output_size(i, k, s, lo, hi, d) < 1:
+        return
+    inverse = transposed_inverse(i, k, s, lo, hi, d)
+    assert (inverse.padding, inverse.output_padding, inverse.crop_low, inverse.crop_high) == \
+        _smallest_crop_by_trying_every_output_padding(i, k, s, lo, hi, d)
+
+
+def test_transposed_inverse_of_a_huge_stride_is_immediate() -> None:
+    """Stride 10^8, padding (2, 1), i = 3: o = 1 and a = 6 restores 3 with padding 2 and no crop,
+    computed directly (trying every a < 10^8 took minutes)."""
+    started = time.perf_counter()
+    assert transposed_inverse(3, 1, 10**8, 2, 1) == TransposedInverse(2, 6)
+    # dilation 10^8 - 1, padding (3, 1), i = 10^8: o = 5, nothing unvisited, a = 3 - 1 = 2 (an output padding
+    # below the dilation, as PyTorch allows) restores 10^8 with padding 3 and no crop.
+    assert transposed_inverse(10**8, 2, 1, 3, 1, 10**8 - 1) == TransposedInverse(3, 2)
+    assert time.perf_counter() - started < 0.1
+
+
+def test_mirror_refuses_what_the_engine_would_refuse() -> None:
+    """A decoder argument beyond the arguments' range, or a run without spatial axes, is a MirrorError."""
+    padded = Design("p", InputSpec(1, (1,)), (Layer.make("ZeroPad1d", "z", {"padding": 100_000_000}),
+                                              Layer.make("MaxPool1d", "m", {"kernel_size": 2})))
+    with pytest.raises(MirrorError, match=r"cannot mirror m \(MaxPool1d\): its mirror \(Upsample\) would be "
+                                          r"refused: size is out of range: 200000001"):
+        mirror_layers(padded, 1, 1)
+    flat = Design("f", InputSpec(3, (2,)), (Layer.make("Flatten", "f"), Layer.make("Concat", "j", {"from": "f"})))
+    assert analyze(flat).ok
+    with pytest.raises(MirrorError, match=r"cannot mirror j \(Concat\): its input has no spatial axes"):
+        mirror_layers(flat, 1, 1)
 
 
 def test_new_names_are_unique_in_the_design() -> None:

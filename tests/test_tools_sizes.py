@@ -3,6 +3,8 @@ over the range; the compact descriptions; what happens when no size works or the
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -105,7 +107,7 @@ def test_no_valid_size_says_why() -> None:
 def test_a_design_error_independent_of_size_is_the_reason() -> None:
     design = Design("typo", InputSpec(1, (16,)), (Layer.make("Conv1d", "c", {"out_channels": 1, "kernel": 3}),))
     sizes = axis_sizes(design, 0, 1, 32)
-    assert sizes.sizes == () and "Conv1d has no argument 'kernel'" in (sizes.reason or "")
+    assert sizes.sizes == () and re.search(r"Conv1d'? has no argument 'kernel'", sizes.reason or "")
 
 
 def test_bad_axis_or_range_is_refused() -> None:

@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from math import gcd
 from typing import Any
 
-from ..analysis import Analysis, LayerResult, analyze
+from ..analysis import Analysis, LayerResult, analyze, check_arguments
 from ..arithmetic import conv_output_size, output_padding_for, transposed_output_size, unvisited_size
 from ..design import Design, Layer
 from ..layers import CATALOG
@@ -78,34 +78,47 @@ def transposed_inverse(i: int, k: int, s: int, p_low: int, p_high: int, d: int =
     if p_low == p_high:
         answer = TransposedInverse(p_low, output_padding_for(i, k, s, p_low, d))
     else:
-        unvisited = unvisited_size(i, k, s, p_low, p_high, d)
-        best = None
-        for a in range(max(s, d)):
-            q = min(p_low, p_high - unvisited + a)
-            if q < 0:
-                continue
-            crop_low, crop_high = p_low - q, p_high - unvisited + a - q
-            candidate = (crop_low + crop_high, a, TransposedInverse(q, a, crop_low, crop_high))
-            if best is None or candidate[:2] < best[:2]:
-                best = candidate
-        assert best is not None  # a = unvisited - p_high (< s) always gives q >= 0
-        answer = best[2]
+        answer = _asymmetric_inverse(i, k, s, p_low, p_high, d, o)
     restored = transposed_output_size(o, k, s, answer.padding, answer.output_padding, d)
     assert restored - answer.crop_low - answer.crop_high == i, (i, k, s, p_low, p_high, d, answer)
     return answer
 
 
+def _asymmetric_inverse(i: int, k: int, s: int, p_low: int, p_high: int, d: int, o: int) -> TransposedInverse:
+    """The smallest crop for asymmetric padding, in O(1). With output padding a (PyTorch allows
+    0 <= a < max(s, d)) the padding is q = min(p_low, p_high - u + a) (u: the unvisited units, so q >= 0
+    needs a >= u - p_high) and the crop totals |p_low - p_high + u - a|: it is smallest, ties going to
+    the smaller a, for the a that makes the transposed convolution with padding p_low return exactly to i
+    (no crop), clamped to the allowed range."""
+    unvisited = unvisited_size(i, k, s, p_low, p_high, d)
+    exact = i - transposed_output_size(o, k, s, p_low, 0, d)  # = p_low - p_high + unvisited
+    a = min(max(exact, unvisited - p_high, 0), max(s, d) - 1)
+    q = min(p_low, p_high - unvisited + a)
+    return TransposedInverse(q, a, p_low - q, p_high - unvisited + a - q)
+
+
 @dataclass
 class _Decoder:
-    """The decoder being built: its layers and the names already taken in the design."""
+    """The decoder being built: its layers, the names already taken in the design, the run's spatial
+    rank and the encoder layer being mirrored (named when a mirror cannot be written)."""
 
     taken: set[str]
+    ndim: int
+    source: LayerResult | None = None
     layers: list[Layer] = field(default_factory=list)
 
     def add(self, type_name: str, args: dict[str, Any]) -> None:
+        """Append a layer, checked like the engine checks it (`check_arguments`: kinds and ranges, such as
+        ``MAX_INT``), so the decoder never holds an argument the engine refuses."""
         name = generated_name(type_name, self.taken)
+        layer = Layer.make(type_name, name, {k: v for k, v in args.items() if v is not None})
+        problems = check_arguments(CATALOG[type_name], layer, self.ndim)
+        if problems:
+            where = f"{self.source.name} ({self.source.type})" if self.source is not None else "the run"
+            raise MirrorError(f"cannot mirror {where}: its mirror ({type_name}) would be refused: "
+                              f"{problems[0].message}")
         self.taken.add(name)
-        self.layers.append(Layer.make(type_name, name, {k: v for k, v in args.items() if v is not None}))
+        self.layers.append(layer)
 
     def crop(self, ndim: int, crops: list[tuple[int, int]]) -> None:
         """A ZeroPadNd with negative padding, PyTorch's order (last axis first)."""
@@ -218,6 +231,9 @@ def _check_run(analysis: Analysis, first: int, last: int) -> list[LayerResult]:
         if _family(r.layer) == "Linear" or len(r.output_shape) != len(r.input_shape):  # type: ignore[arg-type]
             raise MirrorError(f"cannot mirror {r.name} ({r.type}): it ends the spatial layout; mirror the "
                               "layers before it")
+        if len(r.input_shape) < 2:  # type: ignore[arg-type]
+            raise MirrorError(f"cannot mirror {r.name} ({r.type}): its input has no spatial axes (it comes "
+                              "after a Flatten or Linear); mirror the layers before those")
     return run
 
 
@@ -239,10 +255,11 @@ def mirror_layers(design: Design, first: int, last: int) -> list[Layer]:
     run's output shape back to the shape its first layer receives, step by step in reverse. New names are
     unique in the design. Raises MirrorError when the run cannot be mirrored or changes no shape."""
     run = _check_run(analyze(design), first, last)
-    decoder = _Decoder({layer.name for layer in design.layers})
+    decoder = _Decoder({layer.name for layer in design.layers}, len(run[0].input_shape) - 1)  # type: ignore[arg-type]
     blocks = _blocks(run)
     for b in range(len(blocks) - 1, -1, -1):
         r = blocks[b][0]
+        decoder.source = r
         family = _family(r.layer)
         if family == CONVOLUTION:
             _mirror_convolution(decoder, r, final=b == 0)
