@@ -216,10 +216,6 @@ HUGE_FRACTIONAL_JUMP = ("convdesigner: 1\ninput: {channels: 1, size: [1]}\nlayer
                         + "  - {type: Upsample, scale_factor: 3}\n")
 
 KNOWN_FAILURES: list[KnownFailure] = [
-    # engine/tools/solve.py conv_padding_options: lists paddings beyond the arguments' range, which the
-    # engine then refuses ("padding is out of range").
-    KnownFailure(AssertionError, r"^solve: .* is refused: .*out of range", "check_tools",
-                 "test_known_failure_solve_lists_a_padding_out_of_range"),
     # engine/receptive_field.py dependency_runs: visits every output position of a run one by one and keeps
     # every separate input run; a pooling window over a sparse (dilated transposed) field makes one
     # dependency query take seconds.
@@ -838,9 +834,6 @@ def test_upsample_with_a_tiny_scale_factor() -> None:
     check_design(design)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="engine/tools/solve.py conv_padding_options lists paddings beyond the arguments' range "
-                          "(200,000,000 here), which the engine refuses")
 def test_known_failure_solve_lists_a_padding_out_of_range() -> None:
     """A dilated kernel reaching 400,000,000 units with padding 'same': every padding solve lists must be
     one the engine accepts (or solve must say no padding in range reaches the target)."""

@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from convdesigner.engine import Design, InputSpec, Layer, analyze
+from convdesigner.engine.arguments import MAX_INT
 from convdesigner.engine.arithmetic import conv_output_size, transposed_output_size
 from convdesigner.engine.tools.solve import (
     MAX_SOLUTIONS,
@@ -161,3 +162,46 @@ def test_solve_refuses_layers_it_cannot_solve() -> None:
         solve_padding(analysis, 1, (4,))
     with pytest.raises(SolveError, match="after is not reached"):
         solve_padding(analysis, 2, (4, 4))
+
+
+def _refusals(design: Design, result_arguments: list[dict]) -> list[list[str]]:
+    """The engine's errors for each listed solution set on the design's only layer (all empty: accepted)."""
+    layer = design.layers[0]
+    return [[d.text for d in analyze(design.with_layers((layer.with_args(**args),))).errors]
+            for args in result_arguments]
+
+
+def test_no_padding_beyond_the_arguments_range_is_listed() -> None:
+    """Dilation 10^8, kernel 5, input 1: reaching 1 needs 4 * 10^8 of padding, 2 * 10^8 on a side, beyond
+    MAX_INT; at dilation MAX_INT / 2 and stride 2 the symmetric 10^8 is listed but not [10^8, 10^8 + 1]."""
+    design = _design(1, 1, Layer.make("Conv1d", "c", {"out_channels": 1, "kernel_size": 5, "dilation": MAX_INT}))
+    result = solve_padding(analyze(design), 0, (1,))
+    assert result.solutions == ()
+    assert result.message == ("c: no padding reaches 1 on axis L (input 1): it needs a padding of at least "
+                              "200000000 on a side, but the engine accepts at most 100,000,000 on a side")
+    edge = _design(1, 1, Layer.make("Conv1d", "c", {"out_channels": 1, "kernel_size": 5, "stride": 2,
+                                                    "dilation": MAX_INT // 2}))
+    result = solve_padding(analyze(edge), 0, (1,))
+    assert [x.arguments for x in result.solutions] == [{"padding": MAX_INT}]
+    assert _refusals(edge, [x.arguments for x in result.solutions]) == [[]]
+
+
+def test_no_transposed_padding_beyond_the_arguments_range_is_listed() -> None:
+    """Stride 10^8 on 4 units: the unpadded output is 3 * 10^8 + 1 (+ a up to 10^8 - 1); reaching 1 needs
+    a padding of 1.5 * 10^8 at least; reaching 10^8 + 1 needs exactly 10^8."""
+    design = _design(1, 4, Layer.make("ConvTranspose1d", "t", {"out_channels": 1, "kernel_size": 1,
+                                                               "stride": MAX_INT}))
+    result = solve_padding(analyze(design), 0, (1,))
+    assert result.solutions == () and "at least 150000000, but the engine accepts at most 100,000,000" in \
+        result.message
+    result = solve_padding(analyze(design), 0, (MAX_INT + 1,))
+    assert result.solutions[0].arguments == {"padding": MAX_INT, "output_padding": 0}
+    assert all(x.axes[0].p_low <= MAX_INT for x in result.solutions)
+    assert _refusals(design, [x.arguments for x in result.solutions]) == [[]] * len(result.solutions)
+
+
+def test_a_target_whose_tensor_the_engine_refuses_is_a_solve_error() -> None:
+    design = _design(1, 8, Layer.make("Conv1d", "c", {"out_channels": MAX_INT, "kernel_size": 1, "stride": 1}))
+    with pytest.raises(SolveError, match=r"c: the output 100000000×100000000000 would hold 1e\+19 values, more than "
+                                         r"PyTorch can address"):
+        solve_padding(analyze(design), 0, (10**11,))

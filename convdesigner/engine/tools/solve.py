@@ -11,7 +11,9 @@ dilation): each unit of padding removes two units of output and the output paddi
 max(s, d) - 1 (PyTorch's rule a < max(s, d)), so a target is reachable only when it is at most the
 output at p = 0 with the largest a, and with the right parity when a must be 0.
 
-Every candidate is checked by recomputing its output size with `arithmetic` before it is listed.
+Every candidate is checked by recomputing its output size with `arithmetic` before it is listed, and
+none beyond the arguments' range (``MAX_INT`` on a side) or a padding mode's limit is listed: the tools
+never suggest what the engine refuses.
 """
 
 from __future__ import annotations
@@ -19,11 +21,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..analysis import Analysis, check_arguments, resolved_arguments
-from ..arguments import per_axis
+from ..analysis import Analysis, _check_tensor_size, check_arguments, resolved_arguments
+from ..arguments import MAX_INT, per_axis
 from ..arithmetic import conv_output_size, transposed_output_size, unvisited_data
 from ..design import axis_name
+from ..evaluation import Refusal
 from ..layers import CATALOG
+
+#: Why no padding beyond MAX_INT is listed.
+RANGE_TEXT = f"the engine accepts at most {MAX_INT:,} on a side"
 
 #: At most this many solutions of each kind (symmetric, asymmetric) per axis are listed: a huge stride
 #: has as many solutions as its size, and the smallest are the useful ones.
@@ -110,9 +116,10 @@ def conv_padding_options(
     return AxisOptions(found)
 
 
-def transposed_padding_options(i: int, k: int, s: int, d: int, target: int) -> AxisOptions:
+def transposed_padding_options(i: int, k: int, s: int, d: int, target: int, limit: int = MAX_INT) -> AxisOptions:
     """Padding and output padding of a transposed convolution (input ``i``, kernel ``k``, stride ``s``,
-    dilation ``d``) whose output is ``target``, by increasing padding then output padding."""
+    dilation ``d``) whose output is ``target``, by increasing padding then output padding; ``limit``: the
+    largest padding (the arguments' range)."""
     if target < 1:
         return AxisOptions((), f"the target {target} is not a size: it must be at least 1")
     largest_a = max(s, d) - 1
@@ -133,6 +140,9 @@ def transposed_padding_options(i: int, k: int, s: int, d: int, target: int) -> A
         if transposed_output_size(i, k, s, p, a, d) == target:
             found.append(AxisSolution(p, p, a))
     found.sort(key=lambda x: (x.p_low, x.output_padding))
+    if found and found[0].p_low > limit:
+        return AxisOptions((), f"it needs a padding of at least {found[0].p_low}, but {RANGE_TEXT}")
+    found = [x for x in found if x.p_low <= limit]
     if not found:
         near = " or ".join(str(n) for n in (target - 1, target + 1) if n >= 1)
         return AxisOptions((), f"each unit of padding removes 2 from the output ({unpadded} with padding 0) and "
@@ -256,8 +266,14 @@ def solve_padding(analysis: Analysis, index: int, target: tuple[int, ...]) -> So
             options = transposed_padding_options(i, k, s, d, t)
         else:
             limit, limit_text = _mode_limit(args["padding_mode"], i)
+            if limit is None or limit > MAX_INT:
+                limit, limit_text = MAX_INT, RANGE_TEXT
             options = conv_padding_options(i, k, s, d, t, limit, limit_text)
         axes.append(AxisSolve(axis, axis_name(axis, ndim), i, t, options))
+    try:
+        _check_tensor_size((args["out_channels"], *target), "output")
+    except Refusal as refusal:
+        raise SolveError(f"{layer.name}: {refusal.message}") from None
     return SolveResult(layer.name, layer.type, transposed, tuple(axes))
 
 
