@@ -220,10 +220,6 @@ KNOWN_FAILURES: list[KnownFailure] = [
     # every separate input run; a pooling window over a sparse (dilated transposed) field makes one
     # dependency query take seconds.
     KnownFailure(CaseTimeout, "", "dependency_runs", "test_known_failure_dependency_interval_on_a_sparse_field"),
-    # engine/tools/sizes.py ShapeWalk: the scan lacks analyze's tensor-size check (2^63 bytes), so it lists
-    # sizes that analyze refuses.
-    KnownFailure(AssertionError, r"^sizes: .*more than PyTorch can address", "check_tools",
-                 "test_known_failure_sizes_past_the_tensor_limit"),
 ]
 
 
@@ -853,9 +849,6 @@ def test_known_failure_mirror_after_flatten() -> None:
         mirror_layers(design, 1, 1)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="engine/tools/sizes.py ShapeWalk lacks analyze's 2^63-byte tensor check, so "
-                          "valid_input_sizes lists 1024 where analyze refuses the 10^19-value output")
 def test_known_failure_sizes_past_the_tensor_limit() -> None:
     design = loads(SIZES_PAST_TENSOR_LIMIT)
     assert 1024 not in valid_input_sizes(design, 0, 1000, 1024)

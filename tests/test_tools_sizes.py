@@ -196,3 +196,27 @@ def test_input_size_suggestion_for_a_join_mismatch() -> None:
                                                           "56 or 64 on W")
     assert input_size_suggestion(unet((30,), 2)) == "the nearest input sizes that work are 28 or 32"
     assert input_size_suggestion(unet((64, 64), 3)) is None
+
+
+def test_sizes_whose_tensors_the_engine_refuses_are_not_listed() -> None:
+    """A transposed convolution of stride 10^8 to 10^8 channels: its output holds 10^8 (10^8 (n - 1) + 1)
+    values, 2^63 bytes or more (analyze's "tensor-size" rule) from n = 232 on."""
+    design = Design("huge", InputSpec(1, (2,)), (Layer.make("ConvTranspose1d", "t", {
+        "out_channels": 100_000_000, "kernel_size": 1, "stride": 100_000_000}),))
+    sizes = axis_sizes(design, 0, 200, 1024)
+    assert sizes.sizes == tuple(range(200, 232))
+    assert analyze(design.with_input(InputSpec(1, (231,)))).ok
+    assert [d.rule for d in analyze(design.with_input(InputSpec(1, (232,)))).errors] == ["tensor-size"]
+    assert axis_sizes(design, 0, 1000, 1024).reason == (
+        "at 1000, t: the output 100000000×99900000001 would hold 9.99e+18 values, more than PyTorch can "
+        "address (2^63 bytes)")
+
+
+def test_input_sizes_the_engine_refuses_are_not_listed() -> None:
+    """Sizes beyond MAX_INT, or an input tensor of 2^63 bytes, fail like analyze's input check."""
+    design = Design("wide", InputSpec(1, (8,)), (Layer.make("ReLU", "r"),))
+    assert valid_input_sizes(design, 0, 99_999_998, 100_000_002) == [99_999_998, 99_999_999, 100_000_000]
+    deep = Design("deep", InputSpec(100_000_000, (100_000_000, 8)), (Layer.make("ReLU", "r"),))
+    assert valid_input_sizes(deep, 1, 228, 240) == [228, 229, 230]  # 10^16 x 231 x 4 bytes >= 2^63
+    assert analyze(deep.with_input(InputSpec(100_000_000, (100_000_000, 230)))).ok
+    assert not analyze(deep.with_input(InputSpec(100_000_000, (100_000_000, 231)))).ok
