@@ -367,3 +367,22 @@ def test_the_matrix_the_canvas_writes_is_the_engines(canvas, number) -> None:
     assert [[numbers.matrix_entry(r, c) or 0 for c in range(columns)] for r in range(rows)] == [
         list(row) for row in matrix.rows]
     assert matrix.apply(values.input.values) == values.output.values
+
+
+def test_numbers_are_refused_for_a_layer_too_large_to_compute_at_once(canvas) -> None:
+    """A 1000x1000 input would take the pure-Python values engine minutes: the toggle says why instead."""
+    from convdesigner.engine import Design, InputSpec, Layer, analyze
+    from convdesigner.engine.numeric import NUMBERS_MAX_CELLS, numbers_unavailable
+
+    big = analyze(Design("big", InputSpec(1, (1000, 1000)), (Layer.make("Conv2d", "conv", out_channels=1,
+                                                                          kernel_size=3),)))
+    canvas.show_layer(big, 0)
+    canvas.set_numbers(True)
+    assert canvas.values() is None
+    reason = numbers_unavailable(big.layers[0])
+    assert reason is not None and f"{NUMBERS_MAX_CELLS:,} input cells" in reason and "1,000,000" in reason
+    assert canvas.numbers_action.toolTip() == reason
+    small = analyze(Design("small", InputSpec(1, (128, 128)), (Layer.make("Conv2d", "conv", out_channels=1,
+                                                                            kernel_size=3),)))
+    canvas.show_layer(small, 0)
+    assert canvas.values() is not None and numbers_unavailable(small.layers[0]) is None

@@ -241,9 +241,28 @@ def kind_of(type_name: str) -> str | None:
     return None
 
 
+#: The most input cells, and multiply-accumulates for the whole output, the numbers mode computes: the
+#: values are exact pure-Python numbers computed at once (a 128x128 input with a 3x3 kernel takes a fraction
+#: of a second), and cells beyond that are too small to read anyway.
+NUMBERS_MAX_CELLS = 16_384
+NUMBERS_MAX_WORK = 250_000
+
+
+def numbers_unavailable(result: LayerResult) -> str | None:
+    """Why the numbers mode cannot show this analysed layer, or None when it can."""
+    if kind_of(result.type) is None or result.geometry is None:
+        return f"{result.type} has no sliding window to fill with numbers"
+    cells = prod(g.i for g in result.geometry)
+    work = prod(g.o for g in result.geometry) * prod(g.k for g in result.geometry)
+    if cells > NUMBERS_MAX_CELLS or work > NUMBERS_MAX_WORK:
+        return (f"numbers are shown for layers of up to {NUMBERS_MAX_CELLS:,} input cells "
+                f"(128x128 with a 3x3 kernel); {result.name} has {cells:,}")
+    return None
+
+
 def supports(result: LayerResult) -> bool:
     """Whether the numbers mode can show this analysed layer."""
-    return kind_of(result.type) is not None and result.geometry is not None
+    return numbers_unavailable(result) is None
 
 
 def channel_note(result: LayerResult) -> str | None:

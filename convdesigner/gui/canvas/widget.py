@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 
 from ...engine.frames import DATA, DIRECT, MATRIX, OVERLAP, PADDING, SCATTER, VIEWS, ZERO, combine_kinds
 from ...engine.numeric import Grid as ValueGrid
-from ...engine.numeric import NumericState, format_number, parse_value
+from ...engine.numeric import NumericState, format_number, numbers_unavailable, parse_value
 from .layout import Camera, CanvasModel, CellText, PaintState
 from .numbers import NumbersOverlay
 from .painter import numbers_hidden, paint, stage_for
@@ -50,6 +50,9 @@ VIEW_LABELS = {DIRECT: "Direct", SCATTER: "Scatter", OVERLAP: "Overlap", MATRIX:
 #: Names the paper gallery's index uses for a view, mapped to the canvas's views.
 VIEW_ALIASES = {"transposed": DIRECT, "equivalent": DIRECT}
 
+
+NUMBERS_TIP = ("Numbers mode: the input's values, the kernel's weights and each output value as it is formed, "
+               "with its sum written under the canvas (click an input or kernel cell to change its value)")
 
 class CanvasView(QWidget):
     """The painted area: the model's current frame, zoomed and panned; reports hover and clicks."""
@@ -335,9 +338,7 @@ class CanvasWidget(QWidget):
         #: the views' tool buttons (hidden when the layer has no such view)
         self._view_buttons = {view: bar.widgetForAction(a) for view, a in self.view_actions.items()}
         bar.addSeparator()
-        self.numbers_action = add("Numbers", "Numbers mode: the input's values, the kernel's weights and each "
-                                  "output value as it is formed, with its sum written under the canvas (click an "
-                                  "input or kernel cell to change its value)", None, True, "numbers")
+        self.numbers_action = add("Numbers", NUMBERS_TIP, None, True, "numbers")
         self.numbers_action.toggled.connect(self.set_numbers)
         self.randomise_action = add("Randomise", "New small integer values for the input and the kernel",
                                     self.randomise_values, name="randomise")
@@ -625,6 +626,9 @@ class CanvasWidget(QWidget):
         if overlay is not None:
             self._values = overlay.values
         has_values = overlay is not None
+        result = self.model.frames.result if self.model.frames is not None else None
+        why = numbers_unavailable(result) if on and not has_values and result is not None else None
+        self.numbers_action.setToolTip(why or NUMBERS_TIP)
         self.randomise_action.setVisible(on)
         self.reset_action.setVisible(on)
         self.randomise_action.setEnabled(has_values)
