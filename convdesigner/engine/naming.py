@@ -31,3 +31,30 @@ def copy_name(name: str, taken: Iterable[str]) -> str:
     """A unique name for a duplicate of layer ``name`` (conv3 -> conv4 or the next free one)."""
     stem = re.sub(r"\d+$", "", name) or name
     return unique_name(stem, taken)
+
+
+class NameAllocator:
+    """Unique names for many new layers at once (a loaded file's unnamed layers, a mirrored decoder): the
+    same names `unique_name` gives one at a time, in constant time per name (a counter per stem), where
+    calling `unique_name` in a loop would cost time quadratic in the number of layers."""
+
+    def __init__(self, taken: Iterable[str] = ()) -> None:
+        self.taken = set(taken)
+        self.next: dict[str, int] = {}
+
+    def unique(self, stem: str) -> str:
+        """``stem`` and the smallest free number, now taken."""
+        n = self.next.get(stem, 1)
+        while f"{stem}{n}" in self.taken:
+            n += 1
+        self.next[stem] = n + 1
+        self.taken.add(f"{stem}{n}")
+        return f"{stem}{n}"
+
+    def generated(self, type_name: str) -> str:
+        """A fresh name for a new layer of that type (conv1, relu2, ...)."""
+        return self.unique(name_prefix(type_name))
+
+    def copy(self, name: str) -> str:
+        """A fresh name for a copy of layer ``name`` (conv3 -> conv4 or the next free one)."""
+        return self.unique(re.sub(r"\d+$", "", name) or name)

@@ -36,7 +36,7 @@ from ..engine.analysis import check_arguments
 from ..engine.arguments import MAX_INT, describe, quoted
 from ..engine.design import Design, InputSpec, Layer
 from ..engine.layers import CATALOG, did_you_mean
-from ..engine.naming import name_prefix
+from ..engine.naming import NameAllocator
 
 FORMAT_KEY = "convdesigner"
 FORMAT_VERSION = 1
@@ -543,7 +543,7 @@ def _layers(reader: _Reader, root: _Mapping, ndim: int) -> list[Layer] | None:
             reader.problem(f"each layer must be a mapping with a 'type', not {describe(value)}", item)
             continue
         raw.append((item, value))
-    names = _GeneratedNames({v["name"] for _, v in raw if isinstance(v.get("name"), str)})
+    names = NameAllocator(v["name"] for _, v in raw if isinstance(v.get("name"), str))
     layers: list[Layer] = []
     seen: dict[str, int] = {}
     for position, (item, value) in enumerate(raw, start=1):
@@ -553,25 +553,7 @@ def _layers(reader: _Reader, root: _Mapping, ndim: int) -> list[Layer] | None:
     return layers
 
 
-class _GeneratedNames:
-    """Names for the layers the file leaves unnamed: the type's stem and the smallest free number, as
-    engine.naming.generated_name gives, in constant time per layer (a counter per stem)."""
-
-    def __init__(self, taken: set[str]) -> None:
-        self.taken = set(taken)
-        self.next: dict[str, int] = {}
-
-    def fresh(self, type_name: str) -> str:
-        stem = name_prefix(type_name)
-        n = self.next.get(stem, 1)
-        while f"{stem}{n}" in self.taken:
-            n += 1
-        self.next[stem] = n + 1
-        self.taken.add(f"{stem}{n}")
-        return f"{stem}{n}"
-
-
-def _layer(reader: _Reader, item: _Mapping, value: dict[str, Any], ndim: int, names: _GeneratedNames,
+def _layer(reader: _Reader, item: _Mapping, value: dict[str, Any], ndim: int, names: NameAllocator,
            seen: dict[str, int], position: int) -> Layer | None:
     type_name = value.get("type")
     if type_name is None:
@@ -588,7 +570,7 @@ def _layer(reader: _Reader, item: _Mapping, value: dict[str, Any], ndim: int, na
         return None
     name = value.get("name")
     if name is None:
-        name = names.fresh(type_name)
+        name = names.generated(type_name)
     elif not isinstance(name, str) or not name.strip():
         reader.problem(f"a layer name must be non-empty text, not {describe(name)}", _child(item, "name"))
         return None

@@ -200,3 +200,20 @@ def test_a_join_size_mismatch_names_the_nearest_input_sizes_that_work() -> None:
     assert error.suggestion.startswith("the nearest input sizes that work are 60 or 64; or ")
     assert analyze(Design("unet", InputSpec(1, (64,)), layers)).ok
     assert analyze(Design("unet", InputSpec(1, (60,)), layers)).ok
+
+
+def test_the_name_allocator_gives_the_names_unique_name_gives_one_at_a_time() -> None:
+    from convdesigner.engine.naming import NameAllocator, copy_name, generated_name
+
+    taken = ["conv1", "conv3", "relu1", "up2"]
+    allocator = NameAllocator(taken)
+    one_at_a_time = list(taken)
+    for kind, value in [("generated", "Conv2d"), ("generated", "Conv2d"), ("generated", "ReLU"),
+                        ("copy", "up2"), ("copy", "up2"), ("generated", "ConvTranspose2d")]:
+        if kind == "generated":
+            expected, got = generated_name(value, one_at_a_time), allocator.generated(value)
+        else:
+            expected, got = copy_name(value, one_at_a_time), allocator.copy(value)
+        assert got == expected
+        one_at_a_time.append(expected)
+    assert one_at_a_time[4:] == ["conv2", "conv4", "relu2", "up1", "up3", "convtranspose1"]
