@@ -355,12 +355,19 @@ def _reusable_prefix(design: Design, previous: Analysis) -> int:
     return count
 
 
+#: The largest design whose join-size errors get the nearest working input sizes (a scan of the design
+#: over a range of input sizes: about 257 walks of its shapes).
+HINT_MAX_LAYERS = 300
+
+
 def _with_input_size_hint(design: Design, results: list[LayerResult]) -> list[LayerResult]:
     """A skip connection whose sizes differ usually means an input size the down-sampling does not divide
     (the U-Net case): name the nearest input sizes that work in the join error's suggestion. Only computed
     when that error is present (it walks the design's shapes for a range of input sizes)."""
     from .tools.sizes import input_size_suggestion  # the tool builds on this module
 
+    if len(design.layers) > HINT_MAX_LAYERS:
+        return results  # the scan over ~257 input sizes would hold up every edit of a huge design
     hint = input_size_suggestion(design)
     if hint is None:
         return results

@@ -217,3 +217,18 @@ def test_the_name_allocator_gives_the_names_unique_name_gives_one_at_a_time() ->
         assert got == expected
         one_at_a_time.append(expected)
     assert one_at_a_time[4:] == ["conv2", "conv4", "relu2", "up1", "up3", "convtranspose1"]
+
+
+def test_a_huge_design_gets_its_join_error_without_the_input_size_scan() -> None:
+    """The nearest-input-sizes hint scans the design for a range of input sizes: past HINT_MAX_LAYERS it
+    would hold up every edit, so the error keeps only its own suggestion."""
+    from convdesigner.engine.analysis import HINT_MAX_LAYERS
+
+    body = [Layer.make("ReLU", f"r{i}") for i in range(HINT_MAX_LAYERS)]
+    layers = (Layer.make("Conv1d", "enc", out_channels=2, kernel_size=3, padding=1), *body,
+              Layer.make("MaxPool1d", "down", kernel_size=2), Layer.make("Upsample", "up", scale_factor=2),
+              Layer.make("Concat", "join", **{"from": "enc"}))
+    (error,) = analyze(Design("d", InputSpec(1, (63,)), layers)).errors
+    assert error.rule == "join-size" and "nearest input sizes" not in error.suggestion
+    (small,) = analyze(Design("d", InputSpec(1, (63,)), (layers[0], *layers[-3:]))).errors
+    assert small.suggestion.startswith("the nearest input sizes that work are 62 or 64")
