@@ -20,8 +20,7 @@ import sys
 from ..cli import UsageError
 from ..engine.analysis import analyze
 from ..engine.frames import VIEWS, layer_frames
-from ..io.design_file import DesignFileError
-from .common import layer_index, print_file_error, read_design
+from .common import layer_index, read_design_or_report
 
 SIZE_LIMITS = (64, 4096)
 FPS_LIMITS = (0.1, 50.0)
@@ -62,10 +61,8 @@ def run(options: argparse.Namespace) -> int:
         raise UsageError(f"--fps {options.fps:g} is out of range: use {FPS_LIMITS[0]:g} to {FPS_LIMITS[1]:g}")
     if not options.output.lower().endswith(".gif"):
         raise UsageError(f"the output must be a .gif file, not {options.output}")
-    try:
-        design = read_design(options.file)
-    except DesignFileError as error:
-        print_file_error(error)
+    design = read_design_or_report(options.file)
+    if design is None:
         return 1
     index = layer_index(design, options.layer, options.file)
     analysis = analyze(design)

@@ -24,6 +24,15 @@ def print_file_error(error: DesignFileError) -> None:
     print(error.text, file=sys.stderr)
 
 
+def read_design_or_report(path: str) -> Design | None:
+    """The design, or None after printing the loader's file:line:column messages (the command exits 1)."""
+    try:
+        return read_design(path)
+    except DesignFileError as error:
+        print_file_error(error)
+        return None
+
+
 def check_output_path(output: str | None) -> None:
     """Refuse ``-o`` naming a folder (a usage error) before any work is done."""
     if output is not None and os.path.isdir(output):

@@ -14,9 +14,9 @@ import argparse
 import sys
 
 from ..engine.analysis import analyze
-from ..io.design_file import DesignFileError, dumps, write_atomically
+from ..io.design_file import dumps, write_atomically
 from ..io.torch_export import ExportError, export_torch
-from .common import check_output_path, print_file_error, read_design
+from .common import check_output_path, read_design_or_report
 
 FORMATS = ("torch", "yaml")
 
@@ -49,10 +49,8 @@ def _write_stdout(text: str) -> None:
 
 def run(options: argparse.Namespace) -> int:
     check_output_path(options.output)
-    try:
-        design = read_design(options.file)
-    except DesignFileError as error:
-        print_file_error(error)
+    design = read_design_or_report(options.file)
+    if design is None:
         return 1
     if options.to == "torch":
         try:

@@ -15,8 +15,8 @@ import sys
 
 from ..engine.analysis import analyze
 from ..engine.tools.mirror import MirrorError, mirror_design, spatial_encoder_end
-from ..io.design_file import DesignFileError, dumps, write_atomically
-from .common import check_output_path, print_file_error, read_design
+from ..io.design_file import dumps, write_atomically
+from .common import check_output_path, read_design_or_report
 
 
 def add_parser(parser: argparse.ArgumentParser) -> None:
@@ -28,10 +28,8 @@ def add_parser(parser: argparse.ArgumentParser) -> None:
 
 def run(options: argparse.Namespace) -> int:
     check_output_path(options.output)
-    try:
-        design = read_design(options.file)
-    except DesignFileError as error:
-        print_file_error(error)
+    design = read_design_or_report(options.file)
+    if design is None:
         return 1
     try:
         mirrored = mirror_design(design)

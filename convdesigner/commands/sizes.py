@@ -13,8 +13,7 @@ import argparse
 from ..cli import UsageError
 from ..engine.design import axis_name
 from ..engine.tools.sizes import DEFAULT_HIGH, DEFAULT_LOW, input_size_suggestion, input_sizes
-from ..io.design_file import DesignFileError
-from .common import print_file_error, read_design
+from .common import read_design_or_report
 
 
 def add_parser(parser: argparse.ArgumentParser) -> None:
@@ -29,10 +28,8 @@ def run(options: argparse.Namespace) -> int:
     low, high = options.range
     if low < 1 or high < low:
         raise UsageError(f"--range needs 1 <= LOW <= HIGH, not {low} {high}")
-    try:
-        design = read_design(options.file)
-    except DesignFileError as error:
-        print_file_error(error)
+    design = read_design_or_report(options.file)
+    if design is None:
         return 1
     report = input_sizes(design, low, high)
     ndim = design.input.ndim

@@ -17,8 +17,7 @@ import sys
 from ..cli import UsageError
 from ..engine.analysis import analyze
 from ..engine.tools.solve import SolveError, SolveResult, solve_padding
-from ..io.design_file import DesignFileError
-from .common import layer_index, print_file_error, read_design
+from .common import layer_index, read_design_or_report
 
 #: Whole-layer choices printed at most.
 SHOWN = 6
@@ -48,10 +47,8 @@ def format_result(result: SolveResult) -> str:
 
 
 def run(options: argparse.Namespace) -> int:
-    try:
-        design = read_design(options.file)
-    except DesignFileError as error:
-        print_file_error(error)
+    design = read_design_or_report(options.file)
+    if design is None:
         return 1
     layer_index(design, options.layer, options.file)
     analysis = analyze(design)
