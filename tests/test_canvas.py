@@ -5,42 +5,17 @@ from __future__ import annotations
 import time
 
 import pytest
+from canvas_support import cell_center, conv, design
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QToolButton
 
 from convdesigner.engine.analysis import analyze
-from convdesigner.engine.design import Design, InputSpec, Layer
+from convdesigner.engine.design import Design, Layer
 from convdesigner.gui.canvas import CanvasWidget
 from convdesigner.gui.canvas.layout import CanvasModel, PaintState, stage_rect
 from convdesigner.gui.canvas.painter import MIN_CELL_PX
 from convdesigner.gui.canvas.palette import LIGHT
-
-
-def design(*layers: Layer, size=(6, 6), channels: int = 1) -> Design:
-    return Design("test", InputSpec(channels, size), tuple(layers))
-
-
-def conv(name: str = "conv", **args) -> Layer:
-    return Layer.make("Conv2d", name, {"out_channels": 1, "kernel_size": 3, **args})
-
-
-@pytest.fixture
-def canvas(qtbot):
-    widget = CanvasWidget()
-    widget.resize(1000, 640)
-    qtbot.addWidget(widget)
-    widget.show()
-    qtbot.waitExposed(widget)
-    return widget
-
-
-def cell_center(widget: CanvasWidget, grid_name: str, row: int, col: int) -> QPoint:
-    view = widget.view_widget
-    cam = view.current_camera()
-    grid = next(g for g in widget.model.grids(widget.view()) if g.name == grid_name)
-    x, y = cam.px(grid.x + col + 0.5, grid.y + row + 0.5)
-    return QPoint(round(x), round(y))
 
 
 def pixel(widget: CanvasWidget, point: QPoint) -> QColor:

@@ -11,7 +11,9 @@ from __future__ import annotations
 from fractions import Fraction
 from pathlib import Path
 
+import canvas_support
 import pytest
+from canvas_support import conv
 from PySide6.QtCore import QPoint, QRectF, Qt
 
 from convdesigner import figures
@@ -25,24 +27,6 @@ from convdesigner.gui.canvas.numbers import HIDDEN_NOTE, NUMBER_CELL_PX
 FIGURE_1_1 = [[12, 12, 17], [10, 17, 19], [9, 6, 14]]
 
 
-def design(*layers: Layer, size=(5, 5), channels: int = 1) -> Design:
-    return Design("test", InputSpec(channels, size), tuple(layers))
-
-
-def conv(name: str = "conv", **args) -> Layer:
-    return Layer.make("Conv2d", name, {"out_channels": 1, "kernel_size": 3, **args})
-
-
-@pytest.fixture
-def canvas(qtbot):
-    widget = CanvasWidget()
-    widget.resize(1000, 640)
-    qtbot.addWidget(widget)
-    widget.show()
-    qtbot.waitExposed(widget)
-    return widget
-
-
 def show_figure(canvas: CanvasWidget, number: str):
     figure = figures.paper_figure(number)
     analysis = analyze(figures.load_figure(figure))
@@ -51,10 +35,11 @@ def show_figure(canvas: CanvasWidget, number: str):
 
 
 def cell_center(canvas: CanvasWidget, grid_name: str, row: int, col: int) -> QPoint:
-    cam = canvas.view_widget.current_camera()
-    grid = next(g for g in canvas.model.grids(canvas.view(), True) if g.name == grid_name)
-    x, y = cam.px(grid.x + col + 0.5, grid.y + row + 0.5)
-    return QPoint(round(x), round(y))
+    return canvas_support.cell_center(canvas, grid_name, row, col, vectors=True)
+
+
+def design(*layers: Layer, size: tuple[int, ...] = (5, 5), channels: int = 1) -> Design:
+    return canvas_support.design(*layers, size=size, channels=channels)
 
 
 def cell_box(canvas: CanvasWidget, grid_name: str, row: int, col: int) -> QRectF:
