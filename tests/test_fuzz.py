@@ -216,10 +216,6 @@ HUGE_FRACTIONAL_JUMP = ("convdesigner: 1\ninput: {channels: 1, size: [1]}\nlayer
                         + "  - {type: Upsample, scale_factor: 3}\n")
 
 KNOWN_FAILURES: list[KnownFailure] = [
-    # engine/receptive_field.py dependency_runs: visits every output position of a run one by one and keeps
-    # every separate input run; a pooling window over a sparse (dilated transposed) field makes one
-    # dependency query take seconds.
-    KnownFailure(CaseTimeout, "", "dependency_runs", "test_known_failure_dependency_interval_on_a_sparse_field"),
 ]
 
 
@@ -874,9 +870,6 @@ def test_known_failure_mirror_writes_a_size_out_of_range() -> None:
     assert mirrored.ok, [d.text for d in mirrored.errors]
 
 
-@pytest.mark.xfail(strict=True, raises=CaseTimeout,
-                   reason="engine/receptive_field.py dependency_runs walks ~10^6 single positions (about 2 s) for "
-                          "one output of a pooling over a dilated transposed convolution")
 def test_known_failure_dependency_interval_on_a_sparse_field() -> None:
     """One dependency query (what hovering a unit on the canvas asks) must take well under half a second."""
     analysis = analyze(loads(SPARSE_DEPENDENCY))

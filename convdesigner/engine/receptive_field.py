@@ -448,14 +448,25 @@ def dependency_runs(sources: AxisSources, outputs: Runs, input_size: int) -> Run
     Exact for every realistic layer; two safeguards keep absurd sizes fast, at the price of widening a
     set to its hull: an output run longer than RUN_LIMIT is taken from its ends' sources (exact whenever
     neighbouring windows overlap or touch, as they do when the kernel covers the stride), and a set of
-    more than RUN_LIMIT separate runs is replaced by its hull.
+    more than RUN_LIMIT separate runs is replaced by its hull. Output unit y reads the clipped progression
+    sources(y) (its hull when it has more than RUN_LIMIT separate positions).
+
+    The cost is proportional to the runs read, not to the output positions: a shorter run is walked one
+    period at a time (see `_periodic_reads`), and a position is visited alone only at a border.
     """
     out: Runs = []
     period = sources.period_out
     for a, b in outputs:
         if b - a < RUN_LIMIT:
-            for y in range(a, b + 1):
+            y = a
+            while y <= b:
+                if b - y + 1 >= 2 * period:
+                    done = _periodic_reads(sources, y, (b - y + 1) // period, input_size, out)
+                    if done:
+                        y += done
+                        continue
                 _add_positions(out, clipped(sources.sources(y), input_size))
+                y += 1
         else:
             ends = [clipped(sources.sources(y), input_size)
                     for y in (*range(a, a + period), *range(b - period + 1, b + 1))]
@@ -469,6 +480,47 @@ def dependency_runs(sources: AxisSources, outputs: Runs, input_size: int) -> Run
     if len(out) > RUN_LIMIT:
         out = [(out[0][0], out[-1][1])]
     return out
+
+
+def _periodic_reads(sources: AxisSources, y: int, periods: int, input_size: int, out: Runs) -> int:
+    """Add to ``out`` what the outputs y .. y + n P - 1 read, for up to ``periods`` whole periods P, and
+    return how many outputs that covers (0: none, visit y alone).
+
+    sources(y + m P) = sources(y) + m Q (Q = shift_in), so the period's reads A, repeated m = 0 .. n - 1
+    times, give the Minkowski sum A + {0, Q, ..., (n - 1) Q}: a run of A at least Q long becomes one run,
+    a shorter one n runs. Clipping to the input commutes with the union, except where a unit's clipped
+    progression has more than RUN_LIMIT separate positions and is widened to its hull: such units must lie
+    wholly inside the input for all n periods (else 0 is returned, or n is cut short)."""
+    P, Q = sources.period_out, sources.shift_in
+    last_inside = input_size - 1
+    period_reads: Runs = []
+    for r in range(P):
+        prog = sources.sources(y + r)
+        if prog is None:
+            continue
+        first, step, count = prog
+        if count < 1:
+            continue
+        if step == 0 or count == 1:
+            period_reads.append((first, first))
+            continue
+        last = first + step * (count - 1)
+        if step == 1 or count > RUN_LIMIT:
+            if step != 1:  # widened to its hull: exact only while wholly inside the input
+                if first < 0 or last > last_inside:
+                    return 0
+                periods = min(periods, (last_inside - last) // Q + 1)
+            period_reads.append((first, last))
+        else:
+            period_reads.extend((x, x) for x in range(first, last + 1, step))
+    reads: Runs = []
+    for lo, hi in coalesce(period_reads):
+        if hi - lo + 1 >= Q:
+            reads.append((lo, hi + (periods - 1) * Q))
+        else:
+            reads.extend((lo + m * Q, hi + m * Q) for m in range(periods))
+    out.extend((max(lo, 0), min(hi, last_inside)) for lo, hi in reads if hi >= 0 and lo <= last_inside)
+    return periods * P
 
 
 def dependency_positions(sources: AxisSources, outputs: Iterable[int], input_size: int) -> set[int]:

@@ -10,15 +10,18 @@ so unit 0 covers [-P, -P + r - 1] and start = -P + (r - 1) / 2.
 
 from __future__ import annotations
 
+import time
 from fractions import Fraction
 from math import floor
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from convdesigner.engine import Analysis, Design, InputSpec, Layer, analyze
+from convdesigner.engine import receptive_field as rf
 
 
 def conv(name: str, out: int, k: int, s: int = 1, p: int = 0, **kw: Any) -> Layer:
@@ -372,3 +375,78 @@ def test_dependency_interval_2d_matches_torch_autograd() -> None:
             expected = ((int(rows.min()), int(rows.max())), (int(cols.min()), int(cols.max())))
             assert analysis.dependency_interval(3, (row, col)) == expected, (row, col)
 
+
+
+# ------------------------------------------------- dependency_runs against the per-position algorithm
+
+
+def dependency_runs_per_position(sources: rf.AxisSources, outputs: rf.Runs, input_size: int) -> rf.Runs:
+    """The former `dependency_runs`, kept as an oracle: every output position of a run shorter than
+    RUN_LIMIT visited one by one (the module's RUN_LIMIT read at call time, so a test may lower it)."""
+    limit = rf.RUN_LIMIT
+    out: rf.Runs = []
+    period = sources.period_out
+    for a, b in outputs:
+        if b - a < limit:
+            for y in range(a, b + 1):
+                positions = rf.clipped(sources.sources(y), input_size)
+                if not positions:
+                    continue
+                if positions.step == 1 or len(positions) > limit:
+                    out.append((positions[0], positions[-1]))
+                else:
+                    out.extend((x, x) for x in positions)
+        else:
+            ends = [rf.clipped(sources.sources(y), input_size)
+                    for y in (*range(a, a + period), *range(b - period + 1, b + 1))]
+            ends = [r for r in ends if r]
+            if ends:
+                out.append((min(r[0] for r in ends), max(r[-1] for r in ends)))
+    out = rf.coalesce(out)
+    if len(out) > limit:
+        out = [(out[0][0], out[-1][1])]
+    return out
+
+
+RESAMPLE_MODES = ("nearest", "nearest-exact", "linear", "cubic", "aligned-linear", "aligned-cubic", "adaptive")
+
+
+@st.composite
+def axis_sources(draw: st.DrawFn) -> rf.AxisSources:
+    kind = draw(st.sampled_from(["window", "scatter", "resample"]))
+    if kind == "window":
+        return rf.Window(draw(st.integers(1, 9)), draw(st.integers(1, 6)), draw(st.integers(0, 12)),
+                         draw(st.integers(1, 7)))
+    if kind == "scatter":
+        return rf.Scatter(draw(st.integers(1, 9)), draw(st.integers(1, 6)), draw(st.integers(0, 12)),
+                          draw(st.integers(1, 7)))
+    return rf.Resample(Fraction(draw(st.integers(1, 7)), draw(st.integers(1, 7))), draw(st.sampled_from(RESAMPLE_MODES)))
+
+
+@st.composite
+def output_runs(draw: st.DrawFn) -> rf.Runs:
+    starts = draw(st.lists(st.integers(-3, 80), min_size=1, max_size=4))
+    return [(a, a + draw(st.integers(0, 60))) for a in starts]
+
+
+@given(sources=axis_sources(), outputs=output_runs(), input_size=st.integers(1, 90), limit=st.sampled_from([2, 3, 5, 8, 4096]))
+def test_dependency_runs_equal_the_per_position_algorithm(sources: rf.AxisSources, outputs: rf.Runs, input_size: int,
+                                                          limit: int) -> None:
+    """On random small layers, output runs and input sizes (outputs beyond the layer's own output
+    included: the runs must agree wherever the per-position walk is defined), with RUN_LIMIT lowered so
+    that the widening safeguards are exercised too."""
+    with patch.object(rf, "RUN_LIMIT", limit):
+        assert rf.dependency_runs(sources, list(outputs), input_size) == \
+            dependency_runs_per_position(sources, list(outputs), input_size)
+
+
+def test_dependency_runs_of_a_sparse_field_are_counted_by_runs() -> None:
+    """1,000 outputs of a transposed convolution with kernel 1,000 and dilation 65,536 each read 1,000 single
+    positions: 1,000 runs of 1,000, found from one period (not 10^6 singletons); then a convolution with
+    k = 3, d = 2 widens each run by 4."""
+    scatter = rf.Scatter(1000, 1, 0, 65536)
+    started = time.perf_counter()
+    runs = rf.dependency_runs(scatter, [(70_000_000, 70_000_999)], 100_000_000)
+    assert runs == [(70_000_000 - 65536 * j, 70_000_999 - 65536 * j) for j in range(999, -1, -1)]
+    assert rf.dependency_runs(rf.Window(3, 1, 0, 2), runs, 100_000_000) == [(lo, hi + 4) for lo, hi in runs]
+    assert time.perf_counter() - started < 0.2
