@@ -452,7 +452,8 @@ def dependency_runs(sources: AxisSources, outputs: Runs, input_size: int) -> Run
     sources(y) (its hull when it has more than RUN_LIMIT separate positions).
 
     The cost is proportional to the runs read, not to the output positions: a shorter run is walked one
-    period at a time (see `_periodic_reads`), and a position is visited alone only at a border.
+    period at a time (see `_periodic_reads`); positions are visited one by one only in a run shorter than
+    two periods, or for one period at a border.
     """
     out: Runs = []
     period = sources.period_out
@@ -460,13 +461,14 @@ def dependency_runs(sources: AxisSources, outputs: Runs, input_size: int) -> Run
         if b - a < RUN_LIMIT:
             y = a
             while y <= b:
+                done = 0
                 if b - y + 1 >= 2 * period:
                     done = _periodic_reads(sources, y, (b - y + 1) // period, input_size, out)
-                    if done:
-                        y += done
-                        continue
-                _add_positions(out, clipped(sources.sources(y), input_size))
-                y += 1
+                if not done:  # a short run, or a border: one period, position by position
+                    done = min(period, b - y + 1)
+                    for z in range(y, y + done):
+                        _add_positions(out, clipped(sources.sources(z), input_size))
+                y += done
         else:
             ends = [clipped(sources.sources(y), input_size)
                     for y in (*range(a, a + period), *range(b - period + 1, b + 1))]
