@@ -209,7 +209,7 @@ def _union_into(needed: dict[int, list[Runs]], key: int, runs: list[Runs]) -> No
 MAX_TENSOR_BYTES = 2**63
 
 
-def _check_tensor_size(shape: tuple[int, ...], what: str) -> None:
+def check_tensor_size(shape: tuple[int, ...], what: str) -> None:
     """Refuse a tensor too large for PyTorch to even describe (numel x 4 bytes >= 2^63)."""
     if len(shape) <= 4 and max(shape) < 1 << 15:
         return  # at most 2^60 values: nowhere near the limit
@@ -234,7 +234,7 @@ def check_input(design: Design) -> list[Diagnostic]:
             problems.append(f"{label} is out of range: {describe(value)} is larger than {MAX_INT:,}")
     if not problems:
         try:
-            _check_tensor_size(spec.shape, "input")
+            check_tensor_size(spec.shape, "input")
         except Refusal as refusal:
             problems.append(refusal.message)
     return [Diagnostic(ERROR, None, "input", p) for p in problems]
@@ -412,7 +412,7 @@ def _evaluate_layer(
                        joined_shape)
     try:
         evaluation = layer_type.rule(ctx)
-        _check_tensor_size(evaluation.output_shape, "output")
+        check_tensor_size(evaluation.output_shape, "output")
     except Refusal as refusal:
         return _refused(index, layer, shape, (refusal,))
     new_maps, field_notes = _next_field(layer, evaluation, maps,

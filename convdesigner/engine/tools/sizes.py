@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..analysis import _check_tensor_size, check_arguments, check_input, resolved_arguments
+from ..analysis import check_tensor_size, check_arguments, check_input, resolved_arguments
 from ..arguments import per_axis
 from ..arithmetic import (
     conv_output_size,
@@ -154,7 +154,7 @@ class ShapeWalk:
         ctx = LayerContext(layer, args, shape, joined_name, joined_shape)
         try:
             evaluation = layer_type.rule(ctx)
-            _check_tensor_size(evaluation.output_shape, "output")  # analyze's "tensor-size" rule
+            check_tensor_size(evaluation.output_shape, "output")  # analyze's "tensor-size" rule
         except Refusal as refusal:
             return _Step(None, refusal)
         drops = [n for n in evaluation.notes if n.rule == DROPS_INPUT and n.axis is not None]

@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..analysis import Analysis, _check_tensor_size, check_arguments, resolved_arguments
+from ..analysis import Analysis, check_tensor_size, check_arguments, resolved_arguments
 from ..arguments import MAX_INT, per_axis
 from ..arithmetic import conv_output_size, transposed_output_size, unvisited_data
 from ..design import axis_name
@@ -271,7 +271,7 @@ def solve_padding(analysis: Analysis, index: int, target: tuple[int, ...]) -> So
             options = conv_padding_options(i, k, s, d, t, limit, limit_text)
         axes.append(AxisSolve(axis, axis_name(axis, ndim), i, t, options))
     try:
-        _check_tensor_size((args["out_channels"], *target), "output")
+        check_tensor_size((args["out_channels"], *target), "output")
     except Refusal as refusal:
         raise SolveError(f"{layer.name}: {refusal.message}") from None
     return SolveResult(layer.name, layer.type, transposed, tuple(axes))
