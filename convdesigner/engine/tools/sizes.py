@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..analysis import check_tensor_size, check_arguments, check_input, resolved_arguments
+from ..analysis import check_arguments, check_input, check_tensor_size, resolved_arguments
 from ..arguments import per_axis
 from ..arithmetic import (
     conv_output_size,

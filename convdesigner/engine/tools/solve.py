@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..analysis import Analysis, check_tensor_size, check_arguments, resolved_arguments
+from ..analysis import Analysis, check_arguments, check_tensor_size, resolved_arguments
 from ..arguments import MAX_INT, per_axis
 from ..arithmetic import conv_output_size, transposed_output_size, unvisited_data
 from ..design import axis_name
