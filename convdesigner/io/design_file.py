@@ -169,6 +169,7 @@ class _Composer:
     def _document(self) -> _Node:
         loader = self.loader
         stack: list[tuple[_Node, list[_Node], str | None]] = []  # open collections, their children, anchors
+        resolved: dict[tuple[str, Any], str] = {}  # a plain scalar's tag, by its text
         total = 0
         while True:
             event = loader.get_event()
@@ -195,7 +196,12 @@ class _Composer:
                 total += 1
                 tag = event.tag
                 if tag is None or tag == "!":
-                    tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+                    key = (event.value, event.implicit)
+                    tag = resolved.get(key) if len(event.value) <= 64 else None
+                    if tag is None:
+                        tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+                        if len(event.value) <= 64:
+                            resolved[key] = tag  # layer lines repeat the same few words
                 done = _Scalar(tag, event.value, line, column)
                 if event.anchor is not None:
                     self.anchors[event.anchor] = done
