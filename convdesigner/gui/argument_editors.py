@@ -35,6 +35,13 @@ from .theme import StateColours
 KEEP_TEXT = "keep"
 
 
+
+def row_layout(widget: QWidget) -> QHBoxLayout:
+    """An editor's single row of controls, flush with the form (no margins of its own)."""
+    layout = QHBoxLayout(widget)
+    layout.setContentsMargins(0, 0, 0, 0)
+    return layout
+
 class ArgumentEditor(QWidget):
     """Base: ``set_value`` shows a value without emitting; ``edited`` carries a user's change."""
 
@@ -74,8 +81,7 @@ class IntEditor(ArgumentEditor):
     def __init__(self, argument: Argument, parent: QWidget | None = None) -> None:
         super().__init__(argument, parent)
         self.spin = wide_spin_box(self)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        layout = row_layout(self)
         layout.addWidget(self.spin)
         self.spin.valueChanged.connect(self._emit)
 
@@ -105,8 +111,7 @@ class AxesEditor(ArgumentEditor):
         self._grid.setContentsMargins(0, 0, 0, 0)
         self._grid.setHorizontalSpacing(4)
         self._grid.setVerticalSpacing(2)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        layout = row_layout(self)
         layout.setSpacing(2)
         layout.addLayout(self._grid, 1)
         layout.addWidget(self.link, 0, Qt.AlignmentFlag.AlignTop)
@@ -328,8 +333,7 @@ class BoolEditor(ArgumentEditor):
     def __init__(self, argument: Argument, parent: QWidget | None = None) -> None:
         super().__init__(argument, parent)
         self.check = QCheckBox(self)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        layout = row_layout(self)
         layout.addWidget(self.check)
         layout.addStretch(1)
         self.check.toggled.connect(self._emit)
@@ -350,8 +354,7 @@ class ChoiceEditor(ArgumentEditor):
         else:
             for choice in argument.choices:
                 self.combo.addItem(choice, choice)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        layout = row_layout(self)
         layout.addWidget(self.combo)
         self.combo.currentIndexChanged.connect(lambda _i: self._emit(self.combo.currentData()))
 
@@ -370,8 +373,7 @@ class LayerRefEditor(ArgumentEditor):
         super().__init__(argument, parent)
         self.combo = QComboBox(self)
         self.combo.setObjectName("joinSource")
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        layout = row_layout(self)
         layout.addWidget(self.combo)
         self.combo.currentIndexChanged.connect(lambda _i: self._emit(self.combo.currentData()))
         self._earlier: list[str] = []
@@ -413,8 +415,7 @@ class NumberEditor(ArgumentEditor):
     def __init__(self, argument: Argument, parent: QWidget | None = None) -> None:
         super().__init__(argument, parent)
         self.line = QLineEdit(self)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        layout = row_layout(self)
         layout.addWidget(self.line)
         self.line.textEdited.connect(self._typed)
         self.line.setPlaceholderText("a number" if argument.kind == Kind.FLOAT else "a number, or one per axis")

@@ -279,6 +279,15 @@ def _paint_grid(p: QPainter, stage: QRectF, cam: Camera, g: Grid, pal: CanvasPal
         p.drawRect(full)
 
 
+def _lines_around(p: QPainter, stage: QRectF, cam: Camera, g: Grid, positions: list[tuple[int, ...]],
+                  color: QColor) -> None:
+    """Cell borders over the block of cells that holds ``positions`` (a step's kernel taps or patch)."""
+    cells = [display(position) for position in positions]
+    rows = [r for r, _ in cells]
+    cols = [c for _, c in cells]
+    _cell_lines(p, stage, cam, g, min(rows), max(rows) + 1, min(cols), max(cols) + 1, color)
+
+
 def _cell_lines(p: QPainter, stage: QRectF, cam: Camera, g: Grid, r0: int, r1: int, c0: int, c1: int,
                 color: QColor, blocks: bool = False) -> None:
     """Cell borders over rows r0..r1-1 and columns c0..c1-1 (after opaque fills covered them). When cells
@@ -377,9 +386,7 @@ def _paint_direct(p: QPainter, stage: QRectF, cam: Camera, model: CanvasModel, g
             continue
         p.fillRect(rect, pal.tap if kind == DATA else pal.tap_padding)
     window = _window_rect(cam, g_in, frame.taps)
-    rows = [display(t.position)[0] for t in frame.taps]
-    cols = [display(t.position)[1] for t in frame.taps]
-    _cell_lines(p, stage, cam, g_in, min(rows), max(rows) + 1, min(cols), max(cols) + 1, pal.input_line)
+    _lines_around(p, stage, cam, g_in, [t.position for t in frame.taps], pal.input_line)
     outline(p, window, pal.window, 2)
     locator(p, window, pal.window)
     locator(p, current, pal.current)
@@ -459,9 +466,7 @@ def _paint_scatter(p: QPainter, stage: QRectF, cam: Camera, model: CanvasModel, 
         rect = at_least(cell_rect(cam, g_out, rr, cc), 3.0)
         p.fillRect(rect, pal.current if write.output is not None else pal.tap_padding)
     patch = _patch_rect(cam, g_out, frame.writes)
-    rows = [display(w.position)[0] for w in frame.writes]
-    cols = [display(w.position)[1] for w in frame.writes]
-    _cell_lines(p, stage, cam, g_out, min(rows), max(rows) + 1, min(cols), max(cols) + 1, pal.output_line)
+    _lines_around(p, stage, cam, g_out, [w.position for w in frame.writes], pal.output_line)
     outline(p, patch, pal.window, 2)
     locator(p, patch, pal.window)
     locator(p, source, pal.window)
