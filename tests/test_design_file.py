@@ -187,7 +187,7 @@ def test_wrong_types() -> None:
     [message] = refusal(HEAD + "description: 2001-12-14\n")
     assert place(message) == (4, 14) and "date is not allowed" in message
     [message] = refusal("convdesigner: '1'\ninput: {channels: 1, size: [8]}\n")
-    assert place(message) == (1, 15) and "format version 1, not the text '1'" in message
+    assert place(message) == (1, 15) and "format version (1 or 2), not the text '1'" in message
 
 
 def test_unknown_keys_and_types_say_did_you_mean() -> None:
@@ -240,8 +240,8 @@ def test_negative_sizes() -> None:
 
 
 def test_a_newer_format_version_is_refused_clearly() -> None:
-    [message] = refusal("convdesigner: 2\ninput: {channels: 1, size: [8]}\nlayers: [{type: Future3000}]\n")
-    assert message.startswith("bad.yaml:1:15: this design uses format version 2, written by a newer convdesigner")
+    [message] = refusal("convdesigner: 3\ninput: {channels: 1, size: [8]}\nlayers: [{type: Future3000}]\n")
+    assert message.startswith("bad.yaml:1:15: this design uses format version 3, written by a newer convdesigner")
     assert "please update convdesigner" in message
 
 
@@ -260,8 +260,8 @@ def test_missing_input_and_missing_header() -> None:
     [message] = refusal("convdesigner: 1\ninput: {channels: 1}\n")
     assert place(message) == (2, 8) and "size is missing" in message
     [message] = refusal("name: x\ninput: {channels: 1, size: [8]}\n")
-    assert "'convdesigner: 1' line is missing" in message
-    assert refusal("")[0] == "bad.yaml:1:1: the file is empty: a design starts with 'convdesigner: 1'"
+    assert "'convdesigner: 2' line is missing" in message
+    assert refusal("")[0] == "bad.yaml:1:1: the file is empty: a design starts with 'convdesigner: 2'"
     assert "is a mapping" in refusal("- 1\n- 2\n")[0]
 
 

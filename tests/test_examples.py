@@ -96,7 +96,7 @@ def test_autoencoder_returns_to_its_input_size_through_output_padding() -> None:
 def test_unet_joins_the_encoder_outputs_of_the_same_size() -> None:
     analysis = analysed("unet-small")
     joins = [r for r in analysis.layers if r.type == "Concat"]
-    assert [(r.name, r.layer.get("from"), r.output_shape) for r in joins] == [
+    assert [(r.name, r.layer.inputs[0], r.output_shape) for r in joins] == [
         ("skip2", "enc2_relu2", (64, 32, 32)),
         ("skip1", "enc1_relu2", (32, 64, 64)),
     ]
@@ -154,7 +154,7 @@ def torch_model(design: Design):
             outputs = {}
             for layer in design.layers:
                 if layer.type == "Concat":
-                    x = torch.cat((x, outputs[layer.get("from")]), dim=1)
+                    x = torch.cat((x, outputs[layer.inputs[0]]), dim=1)
                 else:
                     x = self.layers[layer.name](x)
                 outputs[layer.name] = x

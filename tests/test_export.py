@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from convdesigner.cli import main
 from convdesigner.engine.analysis import analyze
 from convdesigner.engine.design import Design, InputSpec, Layer
+from convdesigner.engine.graph import is_module_path
 from convdesigner.io.design_file import dumps, load, save
 from convdesigner.io.report import field_text, shape_text
 from convdesigner.io.torch_export import (
@@ -269,6 +270,11 @@ HOSTILE = ["forward", "training", "to", "cuda", "eval", "parameters", "__init__"
            "Conv1", "conv1", "über", "名前", "l" * 300, "\u202eevil", "# -*- coding: latin-1 -*-", "\\", '"""']
 
 
+def _plain_text_name(name: str) -> bool:
+    """Any text is a name, except the reserved 'input' and dotted module paths, which are hierarchical."""
+    return bool(name.strip()) and name != "input" and not is_module_path(name)
+
+
 def hostile_and_plain(names: list[str], design_name: str, description: str) -> tuple[Design, Design]:
     """One design (convolutions with asymmetric padding, in-place ReLUs, Concat and Add) named with the
     given names, and the same design with plain names."""
@@ -287,7 +293,7 @@ def hostile_and_plain(names: list[str], design_name: str, description: str) -> t
                 layers.append(conv(layer_name, padding="same", out_channels=3))
         return Design(name, InputSpec(3, (9, 9)), tuple(layers), text)
 
-    unique = list(dict.fromkeys(n for n in names if n.strip()))
+    unique = list(dict.fromkeys(n for n in names if _plain_text_name(n)))
     return build(unique, design_name, description), build([f"n{i}" for i in range(len(unique))], "plain", "")
 
 
@@ -359,7 +365,7 @@ def test_any_names_give_the_same_code_as_plain_names(names: list[str], design_na
 
 @given(st.lists(st.text(min_size=1, max_size=20), min_size=1, max_size=6, unique=True))
 def test_any_names_in_a_sequential_are_only_comments(names: list[str]) -> None:
-    names = [n for n in names if n.strip()]
+    names = [n for n in names if _plain_text_name(n)]
     design = design_of(*[Layer.make("ReLU", n) for n in names], name="".join(names))
     text = export_torch(design)
     assert_safe(text, design)

@@ -70,8 +70,13 @@ def check_against_engine(design: Design) -> None:
         elif node.op in ("call_function", "call_method"):
             function_shapes.append(tuple(node.meta["tensor_meta"].shape))
     function_steps = [s for s in plan.steps if s.kind == "function"]
-    assert len(function_shapes) == len(function_steps)
-    function_shape = dict(zip((s.layer_index for s in function_steps), function_shapes))
+    function_shape = {}
+    remaining = iter(function_shapes)
+    for s in function_steps:  # a + b + c is two additions: the layer's output is the last
+        operations = len(analysis.layers[s.layer_index].inputs) - 1 if s.code in ("Add", "Mul") else 1
+        for _ in range(operations):
+            function_shape[s.layer_index] = next(remaining)
+    assert next(remaining, None) is None
     for step in plan.layer_steps():
         result = analysis.layers[step.layer_index]
         expected = (1, *result.output_shape)
@@ -84,7 +89,9 @@ def check_against_engine(design: Design) -> None:
     for step in plan.steps:
         if step.role == "pad":
             assert not list(model.get_submodule(step.path).parameters())
-    assert tuple(output.shape) == (1, *analysis.output_shape)
+    outputs = output if isinstance(output, tuple) else (output,)
+    expected_outputs = [shape for _, shape in analysis.outputs] or [design.input.shape]  # no layers: the input
+    assert [tuple(o.shape) for o in outputs] == [(1, *shape) for shape in expected_outputs]
     assert sum(p.numel() for p in model.parameters()) == analysis.total_params
 
 
@@ -210,8 +217,11 @@ def layer_args(draw, type_name: str, shape: tuple[int, ...], earlier: list[str])
         maybe(draw, args, "bias", st.booleans())
         if draw(st.booleans()):
             args["in_features"] = shape[-1]
-    elif type_name in ("Concat", "Add"):
-        args["from"] = draw(st.sampled_from(earlier))
+    elif CATALOG[type_name].join:
+        if draw(st.booleans()):
+            args["from"] = draw(st.sampled_from(earlier))  # format version 1: the layer above, then this one
+        else:
+            args["from"] = draw(st.lists(st.sampled_from([*earlier, "input"]), min_size=2, max_size=3))
     elif type_name not in ("Sigmoid", "Tanh"):
         raise AssertionError(f"no generator for {type_name}: add one")
     return args
@@ -221,7 +231,7 @@ def compatible_types(shape: tuple[int, ...], has_earlier: bool) -> list[str]:
     ndim = len(shape) - 1
     return [t.name for t in CATALOG.values()
             if (t.ndim is None or t.ndim == ndim or (t.name == "BatchNorm1d" and ndim == 0))
-            and (has_earlier or t.name not in ("Concat", "Add"))]
+            and (has_earlier or not t.join)]
 
 
 def torch_refuses_batch_of_one(result) -> bool:
@@ -244,29 +254,40 @@ def valid_designs(draw, max_layers: int = 7, joins: bool = False, asymmetric: bo
     spec = InputSpec(draw(st.integers(1, 4)), tuple(draw(st.integers(1, size_limit)) for _ in range(ndim)))
     design = Design(draw(st.sampled_from(["net", "My Net", "class", "日本", ""])), spec)
     wanted = draw(st.integers(1, max_layers))
+    shapes = {"input": spec.shape}  # every layer's output, for layers that read an earlier one
     shape = spec.shape
     for attempt in range(wanted * 4):
         if len(design.layers) >= wanted:
             break
+        source = None
+        if joins and design.layers and draw(st.integers(0, 3)) == 0:  # a branch: read an earlier layer or the input
+            source = draw(st.sampled_from(sorted(shapes)))
+        incoming = shapes[source] if source is not None else shape
         if joins and design.layers and draw(st.booleans()):
-            type_name = draw(st.sampled_from(["Concat", "Add"]))
-        elif len(shape) > 1 and (asymmetric or draw(st.integers(0, 3)) == 0):  # convolutions are what the export is for
-            type_name = draw(st.sampled_from([f"Conv{len(shape) - 1}d", f"ConvTranspose{len(shape) - 1}d"]))
+            type_name = draw(st.sampled_from([t.name for t in CATALOG.values() if t.join]))
+        elif len(incoming) > 1 and (asymmetric or draw(st.integers(0, 3)) == 0):  # convolutions are what the export is for
+            type_name = draw(st.sampled_from([f"Conv{len(incoming) - 1}d", f"ConvTranspose{len(incoming) - 1}d"]))
         else:
-            type_name = draw(st.sampled_from(compatible_types(shape, bool(design.layers))))
+            type_name = draw(st.sampled_from(compatible_types(incoming, bool(design.layers))))
         name = draw(st.one_of(st.none(), st.sampled_from(HOSTILE_NAMES)))
         taken = {layer.name for layer in design.layers}
-        if name is None or name in taken or not name.strip():
+        if name is None or name in taken or not name.strip() or name == "input":
             name = f"layer{attempt}"
-        args = layer_args(draw, type_name, shape, [layer.name for layer in design.layers])
+        args = layer_args(draw, type_name, incoming, [layer.name for layer in design.layers])
+        if source is not None and not CATALOG[type_name].join:
+            args["from"] = source
         if asymmetric and type_name.startswith("Conv") and not type_name.startswith("ConvTranspose"):
-            args["padding"] = asymmetric_padding(draw, len(shape) - 1)
+            args["padding"] = asymmetric_padding(draw, len(incoming) - 1)
         candidate = design.with_layers((*design.layers, Layer.make(type_name, name, args)))
         analysis = analyze(candidate)
         last = analysis.layers[-1]
         # the activations must stay small enough for a quick forward
         if analysis.ok and prod(last.output_shape) <= 4096 and not torch_refuses_batch_of_one(last):
             design, shape = candidate, last.output_shape
+            shapes[name] = shape
+    if joins and len(design.layers) > 1 and draw(st.booleans()):  # several outputs, in any order
+        design = design.with_outputs(draw(st.lists(st.sampled_from([layer.name for layer in design.layers]),
+                                                   min_size=1, max_size=3, unique=True)))
     return design
 
 

@@ -14,7 +14,7 @@ def _insert_fix(design: Design, join: str) -> Design:
     analysis = analyze(design)
     index = design.index_of(join)
     result = analysis.layers[index]
-    joined = analysis.layers[design.index_of(result.layer.get("from"))]
+    joined = analysis.layers[design.index_of(result.layer.inputs[-1])]
     ndim = len(result.input_shape) - 1
     pad = Layer.make(f"ZeroPad{ndim}d", "fix", {"padding": zero_pad_fix(result.input_shape, joined.output_shape)})
     layers = list(design.layers)
@@ -34,7 +34,7 @@ def test_unet_mismatch_names_both_layers_the_axis_and_the_difference() -> None:
     assert (error.layer, error.rule, error.axis, error.argument) == ("cat", "join-size", 0, "from")
     assert error.message == ("Concat cannot join enc: the incoming tensor is 8×10 but enc's output is 9×10; "
                              "they differ on axis H by 1 (8 here, 9 in enc)")
-    assert "`convdesigner sizes FILE`" in error.suggestion
+    assert "the valid input sizes list them" in error.suggestion
     assert error.suggestion.endswith("insert {type: ZeroPad2d, padding: [0, 0, 0, 1]} just before cat to pad the "
                                      "incoming tensor to 9×10")
     fixed = analyze(_insert_fix(design, "cat"))
@@ -116,9 +116,10 @@ def test_misaligned_join_takes_the_union_and_warns() -> None:
     cat = analysis.result("cat")
     assert analysis.ok
     assert cat.receptive_field.size == (5,) and cat.receptive_field.start == (-1,)
-    (warning,) = cat.warnings
-    assert warning.rule == "field-misaligned"
-    assert warning.message == "the joined fields are centred differently on axis L (-1 and 0)"
+    assert not cat.warnings  # true of the layout, not a problem: information for the receptive-field panel
+    (note,) = cat.infos
+    assert note.rule == "field-offset"
+    assert note.message == "the joined fields are centred differently on axis L (-1 and 0 in c1)"
     assert analysis.dependency_interval(2, (8,)) == ((5, 9),)
 
 
@@ -133,8 +134,8 @@ def test_joined_fields_with_different_jumps_warn_and_keep_the_larger() -> None:
     cat = analysis.result("cat")
     assert analysis.ok
     (warning,) = cat.warnings
-    assert warning.message == ("the joined fields step differently on axis L (jumps 2 and 1): the larger field is "
-                               "kept")
+    assert warning.message == ("the joined fields step differently on axis L (jumps 2 and 1 in wide): the larger field "
+                               "is kept")
     assert cat.receptive_field.size == (5,) and cat.receptive_field.jump == (2,)
 
 

@@ -1,7 +1,9 @@
 """Analyse a design: every layer's shapes, counts, receptive field and diagnostics, in one pass.
 
-Diagnostics, never exceptions: whatever a user typed, `analyze` returns an `Analysis`. An error names the
-layer and the rule it breaks; every layer after the first error is marked as not computed.
+The design is a graph written in computation order (see `graph`): each layer is evaluated on the outputs of
+the layers it reads. Diagnostics, never exceptions: whatever a user typed, `analyze` returns an `Analysis`.
+An error names the layer and the rule it breaks; every layer that reads a failed layer, directly or through
+others, is marked as not computed.
 """
 
 from __future__ import annotations
@@ -12,19 +14,21 @@ from math import prod
 from typing import Any
 
 from .arguments import MAX_INT, check_value, describe, quoted
-from .design import Design, Layer, axis_name
+from .design import NETWORK_INPUT, Design, Layer, axis_name
 from .evaluation import IDENTITY, AxisGeometry, Evaluation, LayerContext, Refusal
+from .graph import INPUT_INDEX, add_prefixes, name_problem, operand_indices, readers
 from .layers import CATALOG, did_you_mean
 from .layers.common import LayerType
 from .receptive_field import AxisSources, FieldMap, Runs, coalesce, compose, dependency_runs, merge
 
 ERROR = "error"
 WARNING = "warning"
+INFO = "info"  # true of the layout and worth knowing, not a problem (a join's fields centred apart)
 
 
 @dataclass(frozen=True)
 class Diagnostic:
-    """An error or warning about one layer (``layer`` None: about the design's input)."""
+    """An error, warning or information about one layer (``layer`` None: about the design's input)."""
 
     severity: str
     layer: str | None
@@ -37,7 +41,7 @@ class Diagnostic:
     @property
     def text(self) -> str:
         """The message as users read it: 'conv3: kernel 7 ... on axis H; pad by 2 more ...'."""
-        where = self.layer if self.layer is not None else "input"
+        where = self.layer if self.layer is not None else ("outputs" if self.rule == "outputs" else "input")
         hint = f"; {self.suggestion}" if self.suggestion else ""
         return f"{where}: {self.message}{hint}"
 
@@ -68,19 +72,21 @@ class LayerResult:
     diagnostics: tuple[Diagnostic, ...] = ()
     sources: tuple[AxisSources, ...] | str | None = None
     field_maps: tuple[FieldMap, ...] | None = field(default=None, repr=False)
-    joined_index: int | None = None
+    inputs: tuple[int, ...] = ()
 
     def __init__(
         self, index: int, layer: Layer, input_shape: tuple[int, ...] | None = None,
         output_shape: tuple[int, ...] | None = None, params: int | None = None, macs: int | None = None,
         geometry: tuple[AxisGeometry, ...] | None = None, diagnostics: tuple[Diagnostic, ...] = (),
         sources: tuple[AxisSources, ...] | str | None = None, field_maps: tuple[FieldMap, ...] | None = None,
-        joined_index: int | None = None,
+        inputs: tuple[int, ...] = (),
     ) -> None:
-        # Frozen, filled through __dict__ for speed (see evaluation.AxisGeometry).
+        # Frozen, filled through __dict__ for speed (see evaluation.AxisGeometry). ``inputs``: the indices
+        # of the tensors the layer reads, in order (graph.INPUT_INDEX: the network input); empty when its
+        # wiring could not be resolved.
         self.__dict__.update(index=index, layer=layer, input_shape=input_shape, output_shape=output_shape,
                              params=params, macs=macs, geometry=geometry, diagnostics=diagnostics, sources=sources,
-                             field_maps=field_maps, joined_index=joined_index)
+                             field_maps=field_maps, inputs=inputs)
 
     @property
     def receptive_field(self) -> ReceptiveField | None:
@@ -120,6 +126,10 @@ class LayerResult:
     def warnings(self) -> tuple[Diagnostic, ...]:
         return tuple(d for d in self.diagnostics if d.severity == WARNING)
 
+    @property
+    def infos(self) -> tuple[Diagnostic, ...]:
+        return tuple(d for d in self.diagnostics if d.severity == INFO)
+
 
 @dataclass(frozen=True)
 class Analysis:
@@ -147,9 +157,22 @@ class Analysis:
 
     @property
     def output_shape(self) -> tuple[int, ...] | None:
+        """The first output's shape; None when the design has errors."""
         if not self.ok:
             return None
-        return self.layers[-1].output_shape if self.layers else self.design.input.shape
+        outputs = self.outputs
+        return outputs[0][1] if outputs else self.design.input.shape
+
+    @property
+    def outputs(self) -> tuple[tuple[str, tuple[int, ...] | None], ...]:
+        """Each of the design's outputs, in order, with its shape (None when it was not computed)."""
+        found = []
+        for name in self.design.output_names:
+            try:
+                found.append((name, self.result(name).output_shape))
+            except KeyError:
+                found.append((name, None))
+        return tuple(found)
 
     @property
     def total_params(self) -> int:
@@ -164,10 +187,13 @@ class Analysis:
         return sum(r.activations or 0 for r in self.layers)
 
     def result(self, name: str) -> LayerResult:
-        for r in self.layers:
-            if r.name == name:
-                return r
-        raise KeyError(name)
+        index = self.__dict__.get("_by_name")
+        if index is None:
+            index = {}
+            for r in self.layers:
+                index.setdefault(r.name, r)
+            object.__setattr__(self, "_by_name", index)
+        return index[name]
 
     def dependency_interval(self, index: int, position: tuple[int, ...]) -> tuple[tuple[int, int], ...] | None:
         """The exact interval of network-input positions, per axis, that output ``position`` of layer
@@ -178,21 +204,20 @@ class Analysis:
             return None
         ndim = len(target.output_shape) - 1  # type: ignore[arg-type]
         needed: dict[int, list[Runs]] = {index: [[(p, p)] for p in position]}
-        for j in range(index, -1, -1):
+        for j in range(index, -1, -1):  # operands always come before their readers
             runs = needed.pop(j, None)
             if runs is None:
                 continue
             r = self.layers[j]
             assert r.input_shape is not None
             if r.sources == IDENTITY or r.sources is None:
-                prev = runs
+                for source in r.inputs:  # a join reads the same positions of every operand
+                    _union_into(needed, source, runs)
             else:
-                prev = [dependency_runs(src, axis_runs, size)
-                        for src, axis_runs, size in zip(r.sources, runs, r.input_shape[1:])]
-            _union_into(needed, j - 1, prev)
-            if r.joined_index is not None:
-                _union_into(needed, r.joined_index, runs)
-        found = needed.get(-1, [[]] * ndim)
+                _union_into(needed, r.inputs[0], [
+                    dependency_runs(src, axis_runs, size)
+                    for src, axis_runs, size in zip(r.sources, runs, r.input_shape[1:])])
+        found = needed.get(INPUT_INDEX, [[]] * ndim)
         if any(not axis_runs for axis_runs in found):
             return None
         return tuple((axis_runs[0][0], axis_runs[-1][1]) for axis_runs in found)
@@ -294,65 +319,86 @@ def prepared_arguments(layer_type: LayerType, layer: Layer, ndim: int
     return prepared
 
 
-def _refused(index: int, layer: Layer, shape: tuple[int, ...], problems: list[Refusal] | tuple[Refusal, ...]
-             ) -> LayerResult:
-    return LayerResult(index, layer, shape, diagnostics=tuple(_error(layer, p) for p in problems))
-
-
 def _error(layer: Layer, refusal: Refusal) -> Diagnostic:
     return Diagnostic(ERROR, layer.name, refusal.rule, refusal.message, refusal.suggestion, refusal.axis,
                       refusal.argument)
 
 
 def analyze(design: Design, previous: Analysis | None = None) -> Analysis:
-    """Evaluate every layer of a design in order.
+    """Evaluate every layer of a design in computation order.
 
     ``previous``, the analysis of an earlier version of the design (the editor passes the one before an
     edit), lets the unchanged leading layers keep their results: a layer's result depends only on the input
     and the layers up to it, so with the same input and the very same Layer objects it cannot differ.
     """
     input_problems = check_input(design)
-    results: list[LayerResult] = list(previous.layers[:_reusable_prefix(design, previous)]) if previous else []
-    failed = bool(input_problems)
-    shape: tuple[int, ...] | None = None if failed else design.input.shape
-    maps: tuple[FieldMap, ...] | None = None if failed else (FieldMap.identity(),) * design.input.ndim
+    results: list[LayerResult] = _reusable(design, previous) if previous else []
+    input_result = None if input_problems else LayerResult(
+        INPUT_INDEX, Layer("Input", NETWORK_INPUT), design.input.shape, design.input.shape,
+        field_maps=(FieldMap.identity(),) * design.input.ndim)
     seen: dict[str, int] = {}
+    prefixes: set[str] = set()
     for result in results:
         seen.setdefault(result.layer.name, result.index)
-    if results:
-        shape, maps = results[-1].output_shape, results[-1].field_maps
-        failed = failed or shape is None
+        add_prefixes(result.layer.name, prefixes)
     for index in range(len(results), len(design.layers)):
         layer = design.layers[index]
-        if failed or shape is None:
-            results.append(LayerResult(index, layer))
-            continue
-        result = _evaluate_layer(index, layer, shape, maps, seen, results)
+        results.append(_evaluate_layer(index, layer, input_result, seen, prefixes, results))
         seen.setdefault(layer.name, index)
-        results.append(result)
-        if result.output_shape is None:
-            failed = True
-            continue
-        shape = result.output_shape
-        maps = result.field_maps
-    if failed and any(d.rule == "join-size" for r in results for d in r.diagnostics):
+        add_prefixes(layer.name, prefixes)
+    results = _with_unread_warnings(design, results)
+    if any(d.rule == "join-size" for r in results for d in r.diagnostics):
         results = _with_input_size_hint(design, results)
-    return Analysis(design, tuple(results), tuple(input_problems))
+    return Analysis(design, tuple(results), tuple(input_problems) + _output_problems(design, seen))
 
 
-def _reusable_prefix(design: Design, previous: Analysis) -> int:
-    """How many leading results of ``previous`` stand unchanged for ``design``: the same input and the same
+def _reusable(design: Design, previous: Analysis) -> list[LayerResult]:
+    """The leading results of ``previous`` that stand unchanged for ``design``: the same input and the same
     Layer objects (identity, not equality: 3 and 3.0 are equal but not the same argument). None when the
-    previous analysis carries a join-size hint, which depends on the whole design."""
+    previous analysis carries a join-size hint, which depends on the whole design. The unread-layer warnings
+    depend on the layers below, so they are dropped and found again."""
     if previous.design.input != design.input or any(
             d.rule == "join-size" for r in previous.layers for d in r.diagnostics):
-        return 0
-    count = 0
-    for new, old in zip(design.layers, previous.design.layers):
-        if new is not old:
+        return []
+    kept = []
+    for new, result in zip(design.layers, previous.layers):
+        if new is not result.layer:
             break
-        count += 1
-    return count
+        if any(d.rule == UNREAD for d in result.diagnostics):
+            result = replace(result, diagnostics=tuple(d for d in result.diagnostics if d.rule != UNREAD))
+        kept.append(result)
+    return kept
+
+
+UNREAD = "unread"
+
+
+def _with_unread_warnings(design: Design, results: list[LayerResult]) -> list[LayerResult]:
+    """Warn about each computed layer whose result nobody reads and that is not one of the design's outputs:
+    its work is thrown away (usually a wiring mistake)."""
+    outputs = set(design.output_names)
+    read_by = readers(design, [r.inputs for r in results])
+    for index, result in enumerate(results):
+        if read_by[index] or result.name in outputs or not result.computed:
+            continue
+        results[index] = replace(result, diagnostics=result.diagnostics + (Diagnostic(
+            WARNING, result.name, UNREAD, "no layer reads this layer's result and it is not an output",
+            "read it from a later layer, list it in the design's outputs, or delete it"),))
+    return results
+
+
+def _output_problems(design: Design, seen: dict[str, int]) -> tuple[Diagnostic, ...]:
+    problems = []
+    for name in dict.fromkeys(design.outputs):
+        if name not in seen:
+            guess = did_you_mean(name, list(seen)) if seen else None
+            shown = name if len(name) <= 40 else name[:40] + "…"
+            problems.append(Diagnostic(ERROR, None, "outputs", f"there is no layer named '{shown}' to output",
+                                       f"did you mean '{guess}'?" if guess else "name a layer of the design"))
+    if len(set(design.outputs)) != len(design.outputs):
+        problems.append(Diagnostic(ERROR, None, "outputs", "a layer is listed twice among the outputs",
+                                   "list each output once"))
+    return tuple(problems)
 
 
 #: The largest design whose join-size errors get the nearest working input sizes (a scan of the design
@@ -381,58 +427,64 @@ def _with_input_size_hint(design: Design, results: list[LayerResult]) -> list[La
 
 
 def _evaluate_layer(
-    index: int, layer: Layer, shape: tuple[int, ...], maps: tuple[FieldMap, ...] | None,
-    seen: dict[str, int], results: list[LayerResult],
+    index: int, layer: Layer, input_result: LayerResult | None, seen: dict[str, int], prefixes: set[str],
+    results: list[LayerResult],
 ) -> LayerResult:
-    if layer.name in seen:
-        return _refused(index, layer, shape, [Refusal(
-            "name", f"the name '{layer.name}' is already used by layer {seen[layer.name] + 1}",
-            "give every layer its own name")])
     layer_type = CATALOG.get(layer.type)
-    if layer_type is None:
+    try:
+        inputs = operand_indices(layer, index, layer_type is not None and layer_type.join, seen)
+    except Refusal as refusal:
+        return LayerResult(index, layer, diagnostics=(_error(layer, refusal),))
+    operands = [input_result if i == INPUT_INDEX else results[i] for i in inputs]
+    if any(r is None or r.output_shape is None for r in operands):
+        return LayerResult(index, layer, inputs=inputs)  # not computed: it reads a layer that failed
+    shape: tuple[int, ...] = operands[0].output_shape  # type: ignore[union-attr,assignment]
+    problem = _name_refusal(layer.name, seen, prefixes)
+    if problem is None and layer_type is None:
         guess = did_you_mean(layer.type, list(CATALOG))
-        return _refused(index, layer, shape, [Refusal(
-            "type", f"unknown layer type {quoted(layer.type)}", f"did you mean '{guess}'?" if guess else None)])
+        problem = Refusal("type", f"unknown layer type {quoted(layer.type)}",
+                          f"did you mean '{guess}'?" if guess else None)
+    if problem is not None:
+        return LayerResult(index, layer, shape, diagnostics=(_error(layer, problem),), inputs=inputs)
+    assert layer_type is not None
     ndim = layer_type.ndim or max(1, len(shape) - 1)
     problems, args = prepared_arguments(layer_type, layer, ndim)
     if problems:
-        return _refused(index, layer, shape, problems)
-    joined_index = joined_shape = None
-    if "from" in args:
-        source = args["from"]
-        joined_index = seen.get(source)
-        if joined_index is None:
-            earlier = list(seen)
-            guess = did_you_mean(source, earlier) if earlier else None
-            return _refused(index, layer, shape, [Refusal(
-                "from", f"there is no earlier layer named '{source}' to join",
-                f"did you mean '{guess}'?" if guess else "name a layer above this one", argument="from")])
-        joined_shape = results[joined_index].output_shape
-    ctx = LayerContext(layer, args, shape, results[joined_index].name if joined_index is not None else None,
-                       joined_shape)
+        return LayerResult(index, layer, shape, diagnostics=tuple(_error(layer, p) for p in problems), inputs=inputs)
+    joined = tuple((r.name, r.output_shape) for r in operands) if layer_type.join else ()
+    ctx = LayerContext(layer, args, shape, joined)  # type: ignore[arg-type]
     try:
         evaluation = layer_type.rule(ctx)
         check_tensor_size(evaluation.output_shape, "output")
     except Refusal as refusal:
-        return _refused(index, layer, shape, (refusal,))
-    new_maps, field_notes = _next_field(layer, evaluation, maps,
-                                        results[joined_index].field_maps if joined_index is not None else None)
+        return LayerResult(index, layer, shape, diagnostics=(_error(layer, refusal),), inputs=inputs)
+    new_maps, field_notes = _next_field(layer, evaluation, [r.field_maps for r in operands],  # type: ignore[misc]
+                                        [r.name for r in operands])
     diagnostics: tuple[Diagnostic, ...] = ()
     if evaluation.notes or field_notes:
         diagnostics = tuple([Diagnostic(WARNING, layer.name, n.rule, n.message, n.suggestion, n.axis)
                              for n in evaluation.notes] + field_notes)
     return LayerResult(
         index, layer, shape, evaluation.output_shape, evaluation.params, evaluation.macs,
-        evaluation.geometry, diagnostics, evaluation.sources, new_maps, joined_index,
+        evaluation.geometry, diagnostics, evaluation.sources, new_maps, inputs,
     )
 
 
+def _name_refusal(name: str, seen: dict[str, int], prefixes: set[str]) -> Refusal | None:
+    if name in seen:
+        return Refusal("name", f"the name '{name}' is already used by layer {seen[name] + 1}",
+                       "give every layer its own name")
+    return name_problem(name, prefixes, seen)
+
+
 def _next_field(
-    layer: Layer, evaluation: Evaluation, maps: tuple[FieldMap, ...] | None,
-    joined: tuple[FieldMap, ...] | None,
+    layer: Layer, evaluation: Evaluation, operand_maps: list[tuple[FieldMap, ...] | None], names: list[str],
 ) -> tuple[tuple[FieldMap, ...] | None, list[Diagnostic]]:
+    """The layer's field maps from its operands' (a join's field is the union over every operand: each
+    output unit depends on what the same unit of every operand depends on)."""
     notes: list[Diagnostic] = []
     sources = evaluation.sources
+    maps = operand_maps[0]
     if maps is None or sources is None:
         return None, notes
     if sources == IDENTITY:
@@ -449,25 +501,25 @@ def _next_field(
                                     "pattern repeats too rarely to compute exactly"))
             return None, notes
         new = composed  # type: ignore[assignment]
-    if joined is None:
-        return new, notes
-    if len(joined) != len(new):
-        return None, notes
-    merged = []
-    for axis, (a, b) in enumerate(zip(new, joined)):
-        m = merge(a, b)
-        name = axis_name(axis, len(new))
-        if m is None:
-            notes.append(Diagnostic(WARNING, layer.name, "field-misaligned",
-                                    f"the joined fields step differently on axis {name} (jumps {a.jump} and "
-                                    f"{b.jump}): the larger field is kept", axis=axis))
-            m = a if a.size >= b.size else b
-        elif a.start != b.start:
-            notes.append(Diagnostic(WARNING, layer.name, "field-misaligned",
-                                    f"the joined fields are centred differently on axis {name} "
-                                    f"({_num(a.start)} and {_num(b.start)})", axis=axis))
-        merged.append(m)
-    return tuple(merged), notes
+    for joined, joined_name in zip(operand_maps[1:], names[1:]):
+        if joined is None or len(joined) != len(new):
+            return None, notes
+        merged = []
+        for axis, (a, b) in enumerate(zip(new, joined)):
+            m = merge(a, b) if a is not b else a
+            name = axis_name(axis, len(new))
+            if m is None:
+                notes.append(Diagnostic(WARNING, layer.name, "field-misaligned",
+                                        f"the joined fields step differently on axis {name} (jumps {a.jump} and "
+                                        f"{b.jump} in {joined_name}): the larger field is kept", axis=axis))
+                m = a if a.size >= b.size else b
+            elif a.start != b.start:
+                notes.append(Diagnostic(INFO, layer.name, "field-offset",
+                                        f"the joined fields are centred differently on axis {name} "
+                                        f"({_num(a.start)} and {_num(b.start)} in {joined_name})", axis=axis))
+            merged.append(m)
+        new = tuple(merged)
+    return new, notes
 
 
 def _compose_axes(maps: tuple[FieldMap, ...], sources: tuple[AxisSources, ...]) -> tuple[FieldMap | None, ...]:

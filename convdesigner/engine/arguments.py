@@ -33,7 +33,6 @@ class Kind:
     SCALE = "scale"  # None | number | one number per axis
     OPTIONAL_INT = "optional_int"
     DIM = "dim"  # a tensor dimension index, may be negative
-    LAYER_REF = "layer_ref"  # the name of an earlier layer
 
 
 @dataclass(frozen=True)
@@ -138,10 +137,6 @@ def check_value(arg: Argument, value: Any, ndim: int) -> str | None:
     if kind == Kind.CHOICE:
         if value not in arg.choices:
             return f"{what} must be one of {', '.join(map(repr, arg.choices))}, not {describe(value)}"
-        return None
-    if kind == Kind.LAYER_REF:
-        if not isinstance(value, str) or not value:
-            return f"{what} must name an earlier layer, not {describe(value)}"
         return None
     if kind in (Kind.AXES, Kind.OPTIONAL_AXES):
         if value is None:

@@ -1,8 +1,11 @@
-"""The design: an input shape and a stack of layers, as immutable values.
+"""The design: an input shape and a list of layers in computation order, as immutable values.
 
 A `Layer` keeps its arguments exactly as the user wrote them (an int or one value per axis, a padding
 mode string, ...), so that saving writes back what was typed; the engine resolves them per axis when it
 analyses the design. Every edit makes a new value, which is what undo and caching rely on.
+
+A design is a graph written as a list: each layer reads the layer just above it, unless its ``inputs``
+name other layers above it (or ``input``, the network input). `engine.graph` resolves that wiring.
 """
 
 from __future__ import annotations
@@ -10,6 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
+
+#: The reserved name that ``inputs`` use for the network input.
+NETWORK_INPUT = "input"
 
 AXIS_NAMES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 
@@ -28,17 +34,26 @@ def _freeze(value: Any) -> Any:
 
 @dataclass(frozen=True)
 class Layer:
-    """One layer: its PyTorch class name (or ``Concat``/``Add``), a unique name, and its arguments."""
+    """One layer: its PyTorch class name (or a join: ``Concat``, ``Add``, ``Mul``), a unique name, its
+    arguments, and its wiring: ``inputs`` names the layers it reads, as written in the design file's
+    ``from`` (empty: the layer just above). A join given a single name reads the layer above, then that
+    one (format version 1's meaning)."""
 
     type: str
     name: str
     args: tuple[tuple[str, Any], ...] = ()
+    inputs: tuple[str, ...] = ()
 
     @classmethod
-    def make(cls, type: str, name: str, args: Mapping[str, Any] | None = None, **kwargs: Any) -> Layer:
-        """Build a layer from a mapping of arguments (lists become tuples so the value stays hashable)."""
+    def make(cls, type: str, name: str, args: Mapping[str, Any] | None = None, *,
+             inputs: Iterable[str] = (), **kwargs: Any) -> Layer:
+        """Build a layer from a mapping of arguments (lists become tuples so the value stays hashable). A
+        ``from`` among them, as the design file spells the wiring, sets ``inputs`` (a name or a list)."""
         merged = dict(args or {}, **kwargs)
-        return cls(type, name, tuple((k, _freeze(v)) for k, v in merged.items()))
+        wiring = merged.pop("from", None)
+        if wiring is not None:
+            inputs = (wiring,) if isinstance(wiring, str) else wiring
+        return cls(type, name, tuple((k, _freeze(v)) for k, v in merged.items()), tuple(inputs))
 
     @property
     def arguments(self) -> dict[str, Any]:
@@ -63,6 +78,9 @@ class Layer:
     def renamed(self, name: str) -> Layer:
         return replace(self, name=name)
 
+    def with_inputs(self, inputs: Iterable[str]) -> Layer:
+        return replace(self, inputs=tuple(inputs))
+
 
 @dataclass(frozen=True)
 class InputSpec:
@@ -82,12 +100,21 @@ class InputSpec:
 
 @dataclass(frozen=True)
 class Design:
-    """A named stack of layers applied to one input."""
+    """A named list of layers applied to one input. ``outputs`` names the design's outputs in order
+    (empty: the last layer)."""
 
     name: str
     input: InputSpec
     layers: tuple[Layer, ...] = field(default_factory=tuple)
     description: str = ""
+    outputs: tuple[str, ...] = ()
+
+    @property
+    def output_names(self) -> tuple[str, ...]:
+        """The design's outputs: the ones it names, else its last layer (none for an empty design)."""
+        if self.outputs:
+            return self.outputs
+        return (self.layers[-1].name,) if self.layers else ()
 
     def index_of(self, name: str) -> int:
         for index, layer in enumerate(self.layers):
@@ -100,3 +127,6 @@ class Design:
 
     def with_input(self, input: InputSpec) -> Design:
         return replace(self, input=input)
+
+    def with_outputs(self, outputs: Iterable[str]) -> Design:
+        return replace(self, outputs=tuple(outputs))

@@ -89,24 +89,23 @@ class Evaluation:
 @dataclass(frozen=True, init=False)
 class LayerContext:
     """What a layer rule sees: the layer, its arguments with defaults filled in, the incoming shape
-    (channels first, no batch axis) and, for a join, the joined layer's name and output shape."""
+    (channels first, no batch axis) and, for a join, every operand's name and output shape in order (the
+    first operand's shape is ``input_shape``)."""
 
     layer: Layer
     args: dict[str, Any]
     input_shape: tuple[int, ...]
-    joined_name: str | None = None
-    joined_shape: tuple[int, ...] | None = None
+    operands: tuple[tuple[str, tuple[int, ...]], ...] = ()
     ndim: int = field(init=False, repr=False, compare=False)  # spatial axes of the incoming tensor
     channels: int = field(init=False, repr=False, compare=False)
     spatial: tuple[int, ...] = field(init=False, repr=False, compare=False)
 
     def __init__(self, layer: Layer, args: dict[str, Any], input_shape: tuple[int, ...],
-                 joined_name: str | None = None, joined_shape: tuple[int, ...] | None = None) -> None:
+                 operands: tuple[tuple[str, tuple[int, ...]], ...] = ()) -> None:
         # Frozen, filled through __dict__ for speed (see AxisGeometry); ndim, channels and spatial are
         # derived from input_shape once, as every rule reads them.
-        self.__dict__.update(layer=layer, args=args, input_shape=input_shape, joined_name=joined_name,
-                             joined_shape=joined_shape, ndim=len(input_shape) - 1, channels=input_shape[0],
-                             spatial=input_shape[1:])
+        self.__dict__.update(layer=layer, args=args, input_shape=input_shape, operands=operands,
+                             ndim=len(input_shape) - 1, channels=input_shape[0], spatial=input_shape[1:])
 
     def axis(self, axis: int) -> str:
         return axis_name(axis, self.ndim)

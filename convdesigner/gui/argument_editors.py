@@ -366,31 +366,6 @@ class ChoiceEditor(ArgumentEditor):
         self.combo.setCurrentIndex(index)
 
 
-class LayerRefEditor(ArgumentEditor):
-    """A join's source: one of the layers above."""
-
-    def __init__(self, argument: Argument, parent: QWidget | None = None) -> None:
-        super().__init__(argument, parent)
-        self.combo = QComboBox(self)
-        self.combo.setObjectName("joinSource")
-        layout = row_layout(self)
-        layout.addWidget(self.combo)
-        self.combo.currentIndexChanged.connect(lambda _i: self._emit(self.combo.currentData()))
-        self._earlier: list[str] = []
-
-    def set_earlier(self, names: list[str]) -> None:
-        self._earlier = names
-
-    def _show(self, value: Any, ndim: int, geometry) -> None:
-        self.combo.clear()
-        for name in reversed(self._earlier):  # nearest first
-            self.combo.addItem(name, name)
-        if value is not None and value not in self._earlier:
-            self.combo.insertItem(0, f"{value} (not above)", value)
-        index = self.combo.findData(value)
-        self.combo.setCurrentIndex(index)
-
-
 def _parse_numbers(text: str) -> list[float | int] | None:
     parts = [p for p in text.replace("×", ",").replace(" ", ",").split(",") if p]
     values: list[float | int] = []
@@ -465,8 +440,6 @@ def editor_for(argument: Argument, parent: QWidget | None = None) -> ArgumentEdi
         return ChoiceEditor(argument, parent) if argument.default is None else BoolEditor(argument, parent)
     if kind == Kind.CHOICE:
         return ChoiceEditor(argument, parent)
-    if kind == Kind.LAYER_REF:
-        return LayerRefEditor(argument, parent)
     if kind in (Kind.FLOAT, Kind.SCALE):
         return NumberEditor(argument, parent)
     raise ValueError(f"no editor for arguments of kind {kind}")

@@ -32,6 +32,8 @@ class Document(QObject):
     modifiedChanged = Signal(bool)
     #: After an edit: the names of the layers to select (a list, possibly empty).
     selectionRequested = Signal(list)
+    #: What an edit did besides the obvious, or why it was refused (for the status bar).
+    notice = Signal(str)
 
     def __init__(self, design: Design | None = None, path: str | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -61,8 +63,16 @@ class Document(QObject):
         return not self.undo_stack.isClean()
 
     def push(self, command: QUndoCommand) -> None:
-        """Do an edit (undoably)."""
+        """Do an edit (undoably). A command that carries a ``refusal`` is not done, and the reason is
+        announced; one that carries ``notes`` (what else it changed) is done and they are announced."""
+        refusal = getattr(command, "refusal", None)
+        if refusal:
+            self.notice.emit(f"Cannot {command.text()[:1].lower()}{command.text()[1:]}: {refusal}")
+            return
         self.undo_stack.push(command)
+        notes = getattr(command, "notes", None)
+        if notes:
+            self.notice.emit(f"{command.text()}: {'; '.join(notes)}")
 
     def replace(self, design: Design, path: str | None = None) -> None:
         """Open another design: forget the history; the new design is unmodified."""

@@ -91,16 +91,16 @@ def value_text(value: Any) -> str:
     return str(value)
 
 
-def arguments_text(layer_type_name: str, args: tuple[tuple[str, Any], ...]) -> str:
+def arguments_text(layer_type_name: str, args: tuple[tuple[str, Any], ...], inputs: tuple[str, ...] = ()) -> str:
     """The arguments a layer sets, briefly, in the paper's letters: '512 ch, k4 s2 p1, bias false';
-    a join's source first: '← conv2'."""
+    the layers it reads first, where it names them: '← conv2' or '← a, b'."""
     layer_type = CATALOG.get(layer_type_name)
     order = {n: i for i, n in enumerate(layer_type.argument_names)} if layer_type else {}
     head, letters, rest = [], [], []
+    if inputs:
+        head.append(f"← {', '.join(inputs)}")
     for key, value in sorted(args, key=lambda kv: order.get(kv[0], len(order))):
-        if key == "from":
-            head.append(f"← {value}")
-        elif key == "inplace":
+        if key == "inplace":
             continue
         elif key == "out_channels":
             head.append(f"{value_text(value)} ch")

@@ -95,6 +95,7 @@ class MainWindow(QMainWindow):
         self.palette_widget.addRequested.connect(self.add_layer)
         self.properties.solveRequested.connect(self.solve_padding)
         self.document.changed.connect(self._design_changed)
+        self.document.notice.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.document.replaced.connect(self._design_replaced)
         self.document.selectionRequested.connect(self.select_layers)
         self.document.modifiedChanged.connect(self.setWindowModified)

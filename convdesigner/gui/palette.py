@@ -74,10 +74,10 @@ def new_layer(type_name: str, analysis: Analysis, position: int) -> Layer:
             args[name] = 1
         elif name == "num_groups":
             args[name] = 1
-        elif name == "from":
-            source = _join_source(analysis, position, type_name)
-            if source is not None:
-                args[name] = source
+    if layer_type.join:
+        source = _join_source(analysis, position, type_name)
+        if source is not None:
+            args["from"] = source  # the layer above, then this one
     if type_name == "Upsample":
         args["scale_factor"] = 2
     name = generated_name(type_name, [layer.name for layer in analysis.design.layers])

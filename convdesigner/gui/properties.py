@@ -12,6 +12,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QComboBox,
     QFrame,
     QGridLayout,
     QLabel,
@@ -25,14 +26,18 @@ from PySide6.QtWidgets import (
 
 from ..engine.analysis import Diagnostic, LayerResult
 from ..engine.arguments import Argument, Kind
+from ..engine.design import NETWORK_INPUT
 from ..engine.layers import CATALOG
 from ..engine.layers.common import LayerType
 from . import icons
-from .argument_editors import ArgumentEditor, LayerRefEditor, NumberEditor, editor_for
+from .argument_editors import ArgumentEditor, NumberEditor, editor_for
 from .document import Document
 from .formatting import shape_text, value_text
 from .theme import StateColours
-from .undo_commands import SetArguments
+from .undo_commands import SetArguments, SetWiring
+
+#: The ``argument`` of the engine's diagnostics about a layer's wiring.
+WIRING = "from"
 
 #: Arguments whose inferred value is the incoming tensor's last axis rather than its channels.
 _INFERRED_FROM_LAST_AXIS = {"in_features"}
@@ -62,7 +67,7 @@ def starting_value(argument: Argument, result: LayerResult, earlier: list[str]) 
         return result.layer.get("kernel_size")
     return {
         Kind.SCALE: 2, Kind.BOOL: False, Kind.FLOAT: 0.0, Kind.PAD_LIST: 0, Kind.DIM: 1,
-        Kind.LAYER_REF: earlier[-1] if earlier else None, Kind.CHOICE: argument.choices[0] if argument.choices else None,
+        Kind.CHOICE: argument.choices[0] if argument.choices else None,
     }.get(argument.kind, 1)
 
 
@@ -127,8 +132,6 @@ class ArgumentRow:
         argument = self.argument
         given = argument.name in result.layer.arguments
         value = result.layer.get(argument.name)
-        if isinstance(self.editor, LayerRefEditor):
-            self.editor.set_earlier(earlier)
         if given or argument.default is not None:
             self.editor.set_value(value if given else argument.default, ndim, result.geometry)
             self.stack.setCurrentWidget(self.editor)
@@ -170,6 +173,69 @@ class ArgumentRow:
             self.form.set_argument(self.argument.name, starting_value(self.argument, result, self.form.earlier_names()))
 
 
+ABOVE = "the layer above"
+
+
+class WiringRow:
+    """The "From" field: which earlier layers the shown layer reads. A layer reads the layer above, an
+    earlier layer or the network input; a join reads the layer above and the one chosen, or the names typed
+    as a list ("a, b, c"), in order."""
+
+    def __init__(self, panel: PropertiesPanel, parent: QWidget) -> None:
+        self.panel = panel
+        self.widget = QWidget(parent)
+        grid = QGridLayout(self.widget)
+        grid.setContentsMargins(0, 4, 0, 0)
+        grid.setHorizontalSpacing(8)
+        grid.setColumnStretch(1, 1)
+        self.label = QLabel("From", self.widget)
+        self.combo = QComboBox(self.widget)
+        self.combo.setObjectName("fromSource")
+        self.combo.setEditable(True)
+        self.combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.combo.setToolTip("What this layer reads: the layer above, an earlier layer, or the network input. "
+                              "A join reads the layer above and the layer chosen here, or the layers typed as a "
+                              "list (a, b, c) in order.")
+        self.label.setBuddy(self.combo)
+        self.message = QLabel(self.widget)
+        self.message.setObjectName("problem_from")
+        self.message.setWordWrap(True)
+        self.message.hide()
+        grid.addWidget(self.label, 0, 0)
+        grid.addWidget(self.combo, 0, 1)
+        grid.addWidget(self.message, 1, 1)
+        self.combo.activated.connect(lambda index: self._chosen(self.combo.itemData(index)))
+        self.combo.lineEdit().editingFinished.connect(self._typed)
+
+    def show(self, result: LayerResult, earlier: list[str], is_join: bool, problems: list[Diagnostic]) -> None:
+        self.combo.blockSignals(True)
+        self.combo.clear()
+        if not is_join:
+            self.combo.addItem(ABOVE, ())
+        for name in [*reversed(earlier), NETWORK_INPUT]:  # nearest first
+            self.combo.addItem(name, (name,))
+        current = tuple(result.layer.inputs)
+        index = next((i for i in range(self.combo.count()) if tuple(self.combo.itemData(i)) == current), -1)
+        if index < 0:
+            self.combo.insertItem(0, ", ".join(current), tuple(current))
+            index = 0
+        self.combo.setCurrentIndex(index)
+        self.combo.blockSignals(False)
+        text = "\n".join(d.message + (f"; {d.suggestion}" if d.suggestion else "") for d in problems)
+        self.message.setText(text)
+        self.message.setStyleSheet(f"color: {StateColours().error.name()};")
+        self.message.setVisible(bool(text))
+
+    def _typed(self) -> None:
+        text = self.combo.currentText().strip()
+        names = () if text in ("", ABOVE) else tuple(n.strip() for n in text.split(",") if n.strip())
+        self._chosen(names)
+
+    def _chosen(self, names: tuple[str, ...] | None) -> None:
+        if names is not None:
+            self.panel.set_inputs(names)
+
+
 class PropertiesPanel(QWidget):
     """The properties dock's content: the selected layer's header, diagnostics and argument form."""
 
@@ -206,6 +272,7 @@ class PropertiesPanel(QWidget):
         self.forms_area = QWidget(self)
         self._forms_layout = QVBoxLayout(self.forms_area)
         self._forms_layout.setContentsMargins(0, 0, 0, 0)
+        self.wiring = WiringRow(self, self)
         self.form_widget = QWidget(self.forms_area)
         self.empty = QLabel("Select a layer to edit its arguments.\n\nAdd layers from the Layer menu or the "
                             "palette; the input shape is edited above the stack.", self)
@@ -220,6 +287,7 @@ class PropertiesPanel(QWidget):
         layout.addWidget(self.title)
         layout.addWidget(self.shapes)
         layout.addWidget(self.banner)
+        layout.addWidget(self.wiring.widget)
         layout.addWidget(self.forms_area)
         layout.addWidget(self.solve_button, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(self.empty)
@@ -274,7 +342,7 @@ class PropertiesPanel(QWidget):
     def refresh(self) -> None:
         result = self.result
         has_layer = result is not None
-        for widget in (self.title, self.shapes):
+        for widget in (self.title, self.shapes, self.wiring.widget):
             widget.setVisible(has_layer)
         self.empty.setVisible(not has_layer)
         if result is None:
@@ -298,11 +366,12 @@ class PropertiesPanel(QWidget):
         by_argument: dict[str, list[Diagnostic]] = {}
         general: list[Diagnostic] = []
         for diagnostic in result.diagnostics:
-            if diagnostic.argument in self.rows and diagnostic.severity == "error":
+            if (diagnostic.argument in self.rows or diagnostic.argument == WIRING) and diagnostic.severity == "error":
                 by_argument.setdefault(diagnostic.argument, []).append(diagnostic)
             else:
                 general.append(diagnostic)
         earlier = self.earlier_names()
+        self.wiring.show(result, earlier, layer_type is not None and layer_type.join, by_argument.get(WIRING, []))
         for name, row in self.rows.items():
             row.show(result, ndim, earlier, by_argument.get(name, []))
         self._show_banner(result, general)
@@ -347,6 +416,13 @@ class PropertiesPanel(QWidget):
         if layer.get(name) == value and (value is not None or name not in layer.arguments):
             return
         self._document.push(SetArguments(self._document, self._index, {name: value}))
+
+    def set_inputs(self, names: tuple[str, ...]) -> None:
+        """Set which layers the shown layer reads, as one undoable edit."""
+        if self._index is None or self._index >= len(self._document.design.layers):
+            return
+        if self._document.design.layers[self._index].inputs != names:
+            self._document.push(SetWiring(self._document, self._index, names))
 
 
 def _escape(text: str) -> str:

@@ -103,10 +103,10 @@ class StackModel(QAbstractTableModel):
         links: dict[int, list[Link]] = {}
         first_error = None
         for result in analysis.layers:
-            source = result.layer.get("from")
-            if isinstance(source, str) and source in positions:
-                problem = next((d.text for d in result.errors if d.argument == "from"), None)
-                links.setdefault(positions[source], []).append(Link(result.name, problem))
+            for source in dict.fromkeys(result.layer.inputs):  # every layer a 'from' names, not the one above
+                if source in positions:
+                    problem = next((d.text for d in result.errors if d.argument == "from"), None)
+                    links.setdefault(positions[source], []).append(Link(result.name, problem))
             positions.setdefault(result.name, result.index)
             if first_error is None and result.errors:
                 first_error = result.index
@@ -216,7 +216,7 @@ class StackModel(QAbstractTableModel):
         if column == TYPE:
             return result.type
         if column == ARGUMENTS:
-            text = arguments_text(result.type, result.layer.args)
+            text = arguments_text(result.type, result.layer.args, result.layer.inputs)
             joins = ", ".join(link.join for link in self.links(result.index))
             if joins:
                 text = (text + " " if text else "") + f"→ {joins}"

@@ -13,6 +13,7 @@ from typing import Any
 from PySide6.QtGui import QUndoCommand
 
 from ..engine.design import Design, InputSpec, Layer
+from ..engine.graph import order_problem, with_reference_renamed, without_layers
 from ..engine.naming import copy_name
 from .document import Document
 from .formatting import shape_text, value_text
@@ -48,11 +49,6 @@ def _names(layers: Sequence[Layer]) -> str:
     return f"{len(layers)} layers"
 
 
-def _renamed_references(layers: Sequence[Layer], old: str, new: str) -> list[Layer]:
-    """The layers with every join ``from: old`` pointing at ``new`` instead."""
-    return [layer.with_args(**{"from": new}) if layer.get("from") == old else layer for layer in layers]
-
-
 class InsertLayers(DesignCommand):
     """Insert layers at a position (0 = before the first)."""
 
@@ -66,15 +62,17 @@ class InsertLayers(DesignCommand):
 
 
 class DeleteLayers(DesignCommand):
+    """Delete layers; the layers that read them read what they read instead (``notes`` says which)."""
+
     def __init__(self, document: Document, indexes: Sequence[int]) -> None:
         design = document.design
         doomed = sorted(set(indexes))
         removed = [design.layers[i] for i in doomed]
-        kept = [layer for i, layer in enumerate(design.layers) if i not in set(doomed)]
+        after, self.notes = without_layers(design, doomed)
+        kept = after.layers
         after_index = min(doomed[0], len(kept) - 1)
         select = [kept[after_index].name] if kept else []
-        super().__init__(document, design.with_layers(kept), f"Delete {_names(removed)}", select,
-                         [layer.name for layer in removed])
+        super().__init__(document, after, f"Delete {_names(removed)}", select, [layer.name for layer in removed])
 
 
 class DuplicateLayers(DesignCommand):
@@ -107,7 +105,10 @@ class MoveLayers(DesignCommand):
         at = destination - sum(1 for i in chosen if i < destination)
         new = rest[:at] + moving + rest[at:]
         names = [layer.name for layer in moving]
-        super().__init__(document, design.with_layers(new), text or f"Move {_names(moving)}", names, names)
+        after = design.with_layers(new)
+        #: Why the move would break the wiring (a layer above the one it reads); push only when None.
+        self.refusal = order_problem(after)
+        super().__init__(document, after, text or f"Move {_names(moving)}", names, names)
 
     @classmethod
     def by_step(cls, document: Document, indexes: Sequence[int], step: int) -> MoveLayers | None:
@@ -129,8 +130,8 @@ class RenameLayer(DesignCommand):
         old = design.layers[index].name
         new = list(design.layers)
         new[index] = new[index].renamed(name)
-        new = _renamed_references(new, old, name)
-        super().__init__(document, design.with_layers(new), f"Rename {old} to {name}", [name], [old])
+        after = with_reference_renamed(design.with_layers(new), old, name)
+        super().__init__(document, after, f"Rename {old} to {name}", [name], [old])
 
 
 class SetArguments(DesignCommand):
@@ -168,6 +169,18 @@ class SetArguments(DesignCommand):
         self.time = other.time
         self.setText(other.text())
         return True
+
+
+class SetWiring(DesignCommand):
+    """Set which layers one layer reads (its ``from``; empty: the layer above)."""
+
+    def __init__(self, document: Document, index: int, inputs: Sequence[str]) -> None:
+        design = document.design
+        layer = design.layers[index]
+        new = list(design.layers)
+        new[index] = layer.with_inputs(inputs)
+        reads = ", ".join(inputs) if inputs else "the layer above"
+        super().__init__(document, design.with_layers(new), f"Make {layer.name} read {reads}", [layer.name])
 
 
 class SetInput(DesignCommand):

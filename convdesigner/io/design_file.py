@@ -1,13 +1,21 @@
-"""The design file: YAML, format version 1.
+"""The design file: YAML, format version 2 (version 1 files load unchanged and mean what they meant).
 
 ```yaml
-convdesigner: 1            # format and version
+convdesigner: 2            # format and version
 name: Generator            # the design's name (the exported class name, sanitised)
 description: ...           # optional free text
 input: {channels: 100, size: [1, 1]}
+outputs: [up1]             # optional: the design's outputs in order (default: the last layer)
 layers:
   - {type: ConvTranspose2d, name: up1, out_channels: 512, kernel_size: 4, bias: false}
+  - {type: Conv2d, name: side, from: input, out_channels: 8, kernel_size: 1}
+  - {type: Add, name: sum, from: [up1, side]}
 ```
+
+``from`` names a layer's input: one layer above it, or ``input``; absent, the layer just above. A join
+(Concat, Add, Mul) takes its operands in order, ``from: [a, b, ...]``, or one name, meaning the layer above
+and then that one (version 1's only form). Version 2 adds ``from`` on any layer, join lists, ``outputs``
+and ``Mul``; saving writes version 1 when a design uses none of them, so older readers still open it.
 
 Loading uses PyYAML's safe parser only (libyaml's when available) and builds the node tree from its events
 itself, without recursion, so a hostile file is refused while it is read: deeper nesting than MAX_DEPTH,
@@ -39,8 +47,11 @@ from ..engine.layers import CATALOG, did_you_mean
 from ..engine.naming import NameAllocator
 
 FORMAT_KEY = "convdesigner"
-FORMAT_VERSION = 1
-TOP_KEYS = ("convdesigner", "name", "description", "input", "layers")
+FORMAT_VERSION = 2
+TOP_KEYS = ("convdesigner", "name", "description", "input", "outputs", "layers")
+WIRING_KEY = "from"
+#: Layer types a version 1 reader does not know.
+VERSION_2_TYPES = ("Mul",)
 INPUT_KEYS = ("channels", "size")
 
 #: Limits that keep a hostile file from exhausting time or memory. A design of 10,000 layers in the
@@ -438,20 +449,20 @@ def _unknown_keys(reader: _Reader, node: _Mapping, known: tuple[str, ...], what:
 
 def _design(reader: _Reader, root: _Node | None, source: str) -> Design | None:
     if root is None:
-        reader.problem("the file is empty: a design starts with 'convdesigner: 1'", None)
+        reader.problem("the file is empty: a design starts with 'convdesigner: 2'", None)
         return None
     if not isinstance(root, _Mapping):
-        reader.problem("a design file is a mapping that starts with 'convdesigner: 1'", root)
+        reader.problem("a design file is a mapping that starts with 'convdesigner: 2'", root)
         return None
     version_node = _child(root, FORMAT_KEY)
     if version_node is None:
-        reader.problem("not a convdesigner design: the 'convdesigner: 1' line is missing", root)
+        reader.problem("not a convdesigner design: the 'convdesigner: 2' line is missing", root)
         return None
     version = reader.value(version_node)
     if version is _INVALID:
         return None
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        reader.problem(f"'convdesigner' must be the format version 1, not {describe(version)}", version_node)
+        reader.problem(f"'convdesigner' must be the format version (1 or {FORMAT_VERSION}), not {describe(version)}", version_node)
         return None
     if version > FORMAT_VERSION:
         shown = version if version < 10**6 else describe(version)
@@ -463,10 +474,30 @@ def _design(reader: _Reader, root: _Node | None, source: str) -> Design | None:
     name = _text(reader, root, "name", default=fallback)
     description = _text(reader, root, "description", default="")
     spec = _input(reader, root)
+    outputs = _outputs(reader, root)
     layers = _layers(reader, root, spec.ndim if spec else 2)
     if spec is None or layers is None:
         return None
-    return Design(name, spec, tuple(layers), description)
+    return Design(name, spec, tuple(layers), description, outputs)
+
+
+def _names(reader: _Reader, node: _Node, what: str, example: str) -> tuple[str, ...] | None:
+    """A layer name or a list of them (``from``, ``outputs``); None after reporting a problem."""
+    value = reader.value(node)
+    if value is _INVALID or _contains_invalid(value):
+        return None
+    names = value if isinstance(value, list) else [value]
+    if not names or not all(isinstance(n, str) and n.strip() for n in names):
+        reader.problem(f"{what} names layers: {example}, not {describe(value)}", node)
+        return None
+    return tuple(names)
+
+
+def _outputs(reader: _Reader, root: _Mapping) -> tuple[str, ...]:
+    node = _child(root, "outputs")
+    if node is None:
+        return ()
+    return _names(reader, node, "'outputs'", "outputs: [mu, logvar]") or ()
 
 
 def _text(reader: _Reader, root: _Mapping, key: str, default: str) -> str:
@@ -584,8 +615,9 @@ def _layer(reader: _Reader, item: _Mapping, value: dict[str, Any], ndim: int, na
         reader.problem(f"the name '{name}' is already used by layer {seen[name]}", _child(item, "name"))
         return None
     seen[name] = position
+    inputs = _wiring(reader, item, name, CATALOG[type_name].join)
     order = {key: n for n, key in enumerate(CATALOG[type_name].argument_names)}
-    given = [key for key in value if key not in ("type", "name")]
+    given = [key for key in value if key not in ("type", "name", WIRING_KEY)]
     # In the catalog's order, as dumps() writes them, so that a loaded design equals its saved-and-loaded copy.
     args = {key: value[key] for key in sorted(given, key=lambda key: order.get(key, len(order)))}
     out_of_range = set()
@@ -594,7 +626,7 @@ def _layer(reader: _Reader, item: _Mapping, value: dict[str, Any], ndim: int, na
         for number, place in _numbers_out_of_range(argument, node) if node is not None else []:
             reader.problem(f"{name}: {key}: {_out_of_range_text(number)}", place)
             out_of_range.add(key)
-    layer = Layer.make(type_name, name, args)
+    layer = Layer.make(type_name, name, args, inputs=inputs)
     layer_type = CATALOG[type_name]
     for refusal in check_arguments(layer_type, layer, layer_type.ndim or ndim):
         key = refusal.argument
@@ -605,6 +637,26 @@ def _layer(reader: _Reader, item: _Mapping, value: dict[str, Any], ndim: int, na
         hint = f" ({refusal.suggestion})" if refusal.suggestion else ""
         reader.problem(f"{name}: {refusal.message}{hint}", node or item)
     return layer
+
+
+def _wiring(reader: _Reader, item: _Mapping, name: str, is_join: bool) -> tuple[str, ...]:
+    """A layer's ``from``: one name, or for a join a list of two or more (a one-name list is refused: it
+    would read as version 1's "the layer above, then this one")."""
+    node = _child(item, WIRING_KEY)
+    if node is None:
+        return ()
+    names = _names(reader, node, f"{name}: 'from'", "from: conv1" + (" or from: [a, b]" if is_join else ""))
+    if names is None:
+        return ()
+    if isinstance(node, _Sequence):
+        if not is_join:
+            reader.problem(f"{name}: only a join (Concat, Add, Mul) reads several layers; write from: NAME", node)
+            return ()
+        if len(names) < 2:
+            reader.problem(f"{name}: a join's list names two or more layers in order (from: [a, b]); "
+                           f"from: {names[0] if names else 'NAME'} joins the layer above with it", node)
+            return ()
+    return names
 
 
 def load(path: str | os.PathLike[str]) -> Design:
@@ -672,12 +724,27 @@ def _scalar(value: Any) -> str:
     return _quoted(text)
 
 
+def format_version(design: Design) -> int:
+    """The oldest format that holds the design: 1 unless it uses ``outputs``, ``from`` on a layer that is
+    not a join, a join's list form, or a type only version 2 knows."""
+    if design.outputs:
+        return 2
+    for layer in design.layers:
+        layer_type = CATALOG.get(layer.type)
+        is_join = layer_type is not None and layer_type.join
+        if layer.type in VERSION_2_TYPES or (layer.inputs and not is_join) or len(layer.inputs) > 1:
+            return 2
+    return 1
+
+
 def dumps(design: Design) -> str:
     """The canonical design file: what Save writes. One layer per line, keys in the catalog's order."""
-    lines = [f"{FORMAT_KEY}: {FORMAT_VERSION}", f"name: {_scalar(design.name)}"]
+    lines = [f"{FORMAT_KEY}: {format_version(design)}", f"name: {_scalar(design.name)}"]
     if design.description:
         lines.append(f"description: {_scalar(design.description)}")
     lines.append(f"input: {{channels: {design.input.channels}, size: {_scalar(list(design.input.size))}}}")
+    if design.outputs:
+        lines.append(f"outputs: {_scalar(list(design.outputs))}")
     if not design.layers:
         lines.append("layers: []")
         return "\n".join(lines) + "\n"
@@ -687,6 +754,9 @@ def dumps(design: Design) -> str:
         order = {n: i for i, n in enumerate(layer_type.argument_names)} if layer_type else {}
         items = sorted(layer.args, key=lambda kv: order.get(kv[0], len(order)))
         fields = [f"type: {_scalar(layer.type)}", f"name: {_scalar(layer.name)}"]
+        if layer.inputs:
+            wiring = layer.inputs[0] if len(layer.inputs) == 1 else list(layer.inputs)
+            fields.append(f"{WIRING_KEY}: {_scalar(wiring)}")
         fields += [f"{_scalar(k)}: {_scalar(v)}" for k, v in items]
         lines.append("  - {" + ", ".join(fields) + "}")
     return "\n".join(lines) + "\n"

@@ -1,10 +1,16 @@
 """Export a design as one self-contained PyTorch module: the code a PyTorch user would have written by hand.
 
 `export_torch(design)` returns the text of a Python module that imports only torch: a ``torch.nn.Module``
-subclass named after the design, its layers as an ``nn.Sequential`` (a straight stack) or as named
-attributes with a ``forward`` that keeps the outputs that ``Concat``/``Add`` join back in, a comment on
-every layer with the output shape, receptive field and parameter count the engine computed, and a
-``__main__`` block that runs a zeros input and checks the output shape and parameter count.
+subclass named after the design, its layers as an ``nn.Sequential`` (a straight chain of plain names) or as
+named attributes with a ``forward`` that keeps each tensor a later layer reads in a named variable (a graph:
+branches, joins, several outputs), a comment on every layer with the output shape, receptive field and
+parameter count the engine computed, and a ``__main__`` block that runs a zeros input and checks every
+output's shape and the parameter count.
+
+Dotted layer names (``layer1.0.conv1``) become nested ``nn.ModuleDict`` blocks, so the module's state_dict
+keys are the layer names plus the parameter names (``layer1.0.conv1.weight``), as in the PyTorch model the
+names come from; a plain name that is a Python identifier is kept as it is. Modules the export adds (an
+explicit pad before a convolution) sit beside the layer and never change its parameters' keys.
 
 Choices:
 
@@ -16,8 +22,8 @@ Choices:
   Asymmetric ``[low, high]`` padding, which a PyTorch convolution cannot express, becomes an explicit
   ``nn.ZeroPad{n}d`` (``ReflectionPad``/``ReplicationPad``/``CircularPad`` for the other padding modes,
   which pad exactly as the convolution's own ``padding_mode`` does) before the convolution, with padding 0.
-- Where a join needs an earlier output later, layers in between do not run ``inplace`` (an in-place
-  activation would change the kept tensor: it may be the same storage).
+- A layer does not run ``inplace`` when its input may share storage with a tensor that is read again later
+  or is an output (an in-place activation would change it).
 
 Safety: nothing the user typed is emitted as code. Layer and design names become ASCII identifiers that are
 not keywords, builtins, dunders or ``nn.Module`` attributes, made unique; the names themselves, the
@@ -34,12 +40,13 @@ import re
 import textwrap
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..engine.analysis import Analysis, LayerResult, analyze
 from ..engine.arguments import Kind, is_uniform, per_axis
-from ..engine.design import Design, axis_name
+from ..engine.design import NETWORK_INPUT, Design, axis_name
+from ..engine.graph import INPUT_INDEX, is_module_path
 from ..engine.layers import CATALOG
 from ..engine.naming import name_prefix
 from .report import field_text, shape_text
@@ -67,7 +74,10 @@ MODULE_ATTRIBUTES = frozenset("""
 """.split())
 
 #: Names the generated code itself uses as variables: never a layer's attribute or variable.
-CODE_NAMES = frozenset({"x", "self", "torch", "nn", "F", "super", "model", "output", "parameters", "p"})
+CODE_NAMES = frozenset({"x", "x_input", "self", "torch", "nn", "F", "super", "model", "output", "outputs",
+                        "parameters", "p"})
+#: Attributes of ``nn.ModuleDict``: a block key of one of these names cannot be registered.
+MODULE_DICT_ATTRIBUTES = frozenset("clear copy fromkeys get items keys pop popitem setdefault update values".split())
 RESERVED = (frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | MODULE_ATTRIBUTES | CODE_NAMES
             | frozenset(dir(builtins)))
 
@@ -100,8 +110,6 @@ POSITIONAL = {
 #: with that mode), by mode.
 PAD_MODULES = {"zeros": "ZeroPad", "reflect": "ReflectionPad", "replicate": "ReplicationPad",
                "circular": "CircularPad"}
-
-JOIN_TYPES = ("Concat", "Add")
 
 #: Layers whose output may share storage with their input (measured with torch 2.13 in eval mode; the
 #: padding layers are included to be safe).
@@ -147,6 +155,13 @@ def string_literal(value: str) -> str:
 def _ascii_words(text: str) -> list[str]:
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     return re.findall(r"[A-Za-z0-9]+", ascii_text)
+
+
+def _usable_key(part: str, reserved: frozenset[str]) -> bool:
+    """Whether a name (or a dotted name's part) can be used as it is: an ASCII identifier of sensible
+    length that is not reserved and does not start with '_'."""
+    return (part.isascii() and part.isidentifier() and not part.startswith("_") and len(part) <= MAX_IDENTIFIER
+            and part not in reserved)
 
 
 def attribute_name(name: str, type_name: str, taken: set[str]) -> str:
@@ -226,11 +241,12 @@ class Step:
     """One piece of the generated model.
 
     ``kind`` is "module" (a constructor in ``__init__``, called in ``forward``) or "function" (a tensor
-    operation written in ``forward``: ``torch.cat``, ``+`` or ``torch.flatten``). ``role`` is "layer" for
-    the design layer ``layer_index`` itself and "pad" for the explicit padding written before it. ``path``
-    is the module's name in the model (``layers.3``, ``enc1``): what ``model.get_submodule`` takes;
-    ``variable`` names the layer's output in ``forward`` when a join needs it later. ``comment`` is the
-    comment text, already made safe.
+    operation written in ``forward``: ``torch.cat``, ``+``, ``*`` or ``torch.flatten``). ``role`` is "layer"
+    for the design layer ``layer_index`` itself and "pad" for the explicit padding written before it.
+    ``path`` is the module's name in the model (``layers.3``, ``enc1``, ``layer1.0.conv1``): what
+    ``model.get_submodule`` takes; ``access`` the expression that reaches it in the code; ``variable``
+    names the layer's output in ``forward``. ``comment`` is the comment text, already made safe;
+    ``new_blocks`` the lines creating the ``nn.ModuleDict`` blocks the module needs first.
     """
 
     layer_index: int
@@ -240,6 +256,8 @@ class Step:
     comment: str
     path: str | None = None
     variable: str | None = None
+    access: str | None = None
+    new_blocks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -247,7 +265,7 @@ class TorchPlan:
     """The generated model's structure: how it is laid out and what each design layer became."""
 
     class_name: str
-    layout: str  # "sequential", "features-classifier" or "attributes"
+    layout: str  # "sequential", "features-classifier" or "attributes" (a graph)
     steps: tuple[Step, ...]
     analysis: Analysis
     notes: tuple[str, ...]
@@ -298,32 +316,43 @@ def _labelled(r: LayerResult) -> str:
     return f"{_shown(r.name)}: {shape_text(r.output_shape)}, field {field_text(r)}, {r.params or 0:,} params"
 
 
-def _kept_outputs(analysis: Analysis) -> dict[int, int]:
-    """Layer index -> index of the last join that needs its output."""
-    last_use: dict[int, int] = {}
+def _last_reads(analysis: Analysis) -> dict[int, float]:
+    """Layer index (INPUT_INDEX: the network input) -> the index of the last layer that reads its output;
+    infinity for the design's outputs, which the caller reads after the model."""
+    last: dict[int, float] = {}
     for r in analysis.layers:
-        if r.joined_index is not None:
-            last_use[r.joined_index] = r.index
-    return last_use
+        for source in r.inputs:
+            last[source] = max(last.get(source, -1), r.index)
+    for name in analysis.design.output_names:
+        last[analysis.result(name).index] = float("inf")
+    return last
 
 
 def _unsafe_inplace(analysis: Analysis) -> dict[int, str]:
-    """Layers that must not run in place because their input may share storage with an earlier output a
-    join still needs (it is that output, or reached it only through layers that hand their input on:
-    dropout in eval mode, Flatten's view, an in-place activation). Maps the layer index to the name of
-    that earlier layer."""
-    last_use = _kept_outputs(analysis)
+    """Layers that must not run in place because their input may share storage with a tensor that is read
+    again later or is an output (it is that tensor, or reached it only through layers that hand their input
+    on: dropout in eval mode, Flatten's view, an in-place activation). Maps the layer index to the name of
+    that tensor's layer."""
+    last = _last_reads(analysis)
     unsafe: dict[int, str] = {}
-    aliases: set[int] = set()  # kept layers whose output the running tensor may share storage with
+    root: dict[int, int] = {INPUT_INDEX: INPUT_INDEX}  # layer -> the first tensor its output may share storage with
+    members: dict[int, list[int]] = {INPUT_INDEX: [INPUT_INDEX]}
     for r in analysis.layers:
-        live = sorted(j for j in aliases if last_use[j] > r.index)
+        if not r.inputs:
+            continue
+        source = r.inputs[0]
         inplace = bool(r.layer.get("inplace"))
-        if inplace and live:
-            unsafe[r.index] = analysis.layers[live[0]].name
-            inplace = False
-        aliases = set(aliases) if inplace or r.type in HANDS_ON_INPUT else set()
-        if r.index in last_use:
-            aliases.add(r.index)
+        if inplace:
+            live = [k for k in members[root[source]] if last.get(k, -1) > r.index]
+            if live:
+                unsafe[r.index] = analysis.layers[live[0]].name if live[0] != INPUT_INDEX else NETWORK_INPUT
+                inplace = False
+        if (inplace or r.type in HANDS_ON_INPUT) and not CATALOG[r.type].join:
+            root[r.index] = root[source]
+            members[root[source]].append(r.index)
+        else:
+            root[r.index] = r.index
+            members[r.index] = [r.index]
     return unsafe
 
 
@@ -392,6 +421,17 @@ def _constructor(result: LayerResult, inplace_allowed: bool) -> tuple[str | None
     return pad_code, f"{torch_name}({', '.join(parts)})", pad_note
 
 
+def _is_chain(analysis: Analysis) -> bool:
+    """A straight chain of plain names: every layer reads the one above, no join, the last layer the only
+    output. Written as an ``nn.Sequential``."""
+    design = analysis.design
+    if design.outputs and design.outputs != design.output_names[-1:] or design.output_names != (
+            (design.layers[-1].name,) if design.layers else ()):
+        return False
+    return all(r.inputs == (r.index - 1 if r.index else INPUT_INDEX,) and not CATALOG[r.type].join
+               and not is_module_path(r.name) for r in analysis.layers)
+
+
 def _split_at_flatten(analysis: Analysis) -> int | None:
     """The index of the one Flatten that divides a straight stack into features and classifier, written
     ``torch.flatten(x, 1)`` as torchvision does; None when the stack has no such single Flatten."""
@@ -406,26 +446,99 @@ def _split_at_flatten(analysis: Analysis) -> int | None:
     return r.index
 
 
+@dataclass(frozen=True)
+class _Place:
+    """Where a module lives: its path (what ``get_submodule`` takes), the expression that reaches it in
+    the generated code, and the lines that create the blocks it needs first."""
+
+    path: str
+    access: str
+    new_blocks: tuple[str, ...] = ()
+
+
+class _Blocks:
+    """Places each layer's module in the model: a plain attribute, or a key in nested ``nn.ModuleDict``
+    blocks for a dotted name (so that the state_dict keys are the name). A part that cannot be a key as it
+    is (an ``nn.Module`` or ``nn.ModuleDict`` attribute) gets a safe variant, and then its key differs."""
+
+    def __init__(self, taken: set[str]) -> None:
+        self.taken = taken  # the model's attribute names
+        self.blocks: dict[str, tuple[str, set[str]]] = {}  # block path -> (access, keys used inside)
+        self.top: dict[str, str] = {}  # a dotted name's first part -> its attribute
+        self.named: dict[tuple[str, str], str] = {}  # (block path, part as named) -> the inner block's path
+
+    def layer(self, name: str, type_name: str) -> _Place:
+        if not is_module_path(name):
+            attribute = attribute_name(name, type_name, self.taken)
+            return _Place(attribute, f"self.{attribute}")
+        *block_parts, leaf = name.split(".")
+        lines: list[str] = []
+        path, access = self._top_block(block_parts[0], lines)
+        for part in block_parts[1:]:
+            path, access = self._inner(path, access, part, lines, block=True)
+        path, access = self._inner(path, access, leaf, lines, block=False)
+        return _Place(path, access, tuple(lines))
+
+    def beside(self, place: _Place, suffix: str, type_name: str) -> _Place:
+        """A place next to a layer's module for a module the export adds (its explicit pad)."""
+        if "." not in place.path:  # a plain attribute
+            attribute = _unique(f"{place.path}{suffix}", self.taken)
+            return _Place(attribute, f"self.{attribute}")
+        block, leaf = place.path.rsplit(".", 1)
+        return _Place(*self._inner(block, self.blocks[block][0], f"{leaf}{suffix}", [], block=False))
+
+    def _top_block(self, part: str, lines: list[str]) -> tuple[str, str]:
+        key = self.top.get(part)
+        if key is None:
+            usable = (_usable_key(part, RESERVED) or part.isdigit()) and part not in self.taken
+            key = part if usable else attribute_name(part, "block", self.taken)
+            self.taken.add(key)
+            self.top[part] = key
+            access = f"self.{key}" if key.isidentifier() else f"getattr(self, {string_literal(key)})"
+            lines.append(f"self.{key} = nn.ModuleDict()" if key.isidentifier() else
+                         f"self.add_module({string_literal(key)}, nn.ModuleDict())")
+            self.blocks[key] = (access, set())
+        return key, self.blocks[key][0]
+
+    def _inner(self, parent: str, parent_access: str, part: str, lines: list[str], *, block: bool
+               ) -> tuple[str, str]:
+        """The path and access of ``part`` inside block ``parent``, creating it as a block when asked."""
+        found = self.named.get((parent, part)) if block else None
+        if found is not None:
+            return found, self.blocks[found][0]
+        keys = self.blocks[parent][1]
+        key = part if part not in MODULE_ATTRIBUTES | MODULE_DICT_ATTRIBUTES else f"{part}_"
+        key = _unique(key, keys)
+        path = f"{parent}.{key}"
+        access = f"{parent_access}[{string_literal(key)}]"
+        if block:
+            lines.append(f"{access} = nn.ModuleDict()")
+            self.blocks[path] = (access, set())
+            self.named[(parent, part)] = path
+        return path, access
+
+
 def torch_plan(design: Design) -> TorchPlan:
     """Analyse a design and lay out its PyTorch model; raise ExportError when the engine refuses it."""
     analysis = analyze(design)
     if not analysis.ok:
         raise ExportError([d.text for d in analysis.errors])
     results = analysis.layers
-    has_joins = any(r.type in JOIN_TYPES for r in results)
-    split = None if has_joins else _split_at_flatten(analysis)
-    layout = "attributes" if has_joins else "features-classifier" if split is not None else "sequential"
-    unsafe = _unsafe_inplace(analysis) if has_joins else {}
+    chain = _is_chain(analysis)
+    split = _split_at_flatten(analysis) if chain else None
+    layout = "attributes" if not chain else "features-classifier" if split is not None else "sequential"
+    unsafe = _unsafe_inplace(analysis)
     columns = _Columns.of(results)
 
     taken: set[str] = set()
-    variables = {r.index: attribute_name(r.name, r.type, taken) for r in results} if has_joins else {}
+    blocks = _Blocks(taken)
     steps: list[Step] = []
     counters = {"layers": 0, "features": 0, "classifier": 0}
     notes: list[str] = []
     for r in results:
-        if r.type in JOIN_TYPES:
-            steps.append(Step(r.index, "layer", "function", r.type, _labelled(r), variable=variables[r.index]))
+        if CATALOG[r.type].join:
+            steps.append(Step(r.index, "layer", "function", r.type, _labelled(r),
+                              variable=None if chain else attribute_name(r.name, r.type, taken)))
             continue
         if r.index == split:
             steps.append(Step(r.index, "layer", "function", "flatten", _labelled(r)))
@@ -436,13 +549,17 @@ def torch_plan(design: Design) -> TorchPlan:
             notes.append("inplace")
         pad_code, code, pad_note = _constructor(r, r.index not in unsafe)
         pad_comment = columns.pad_row(r, f"pads {pad_note} (low+high)")
-        if has_joins:
-            attribute = variables[r.index]
+        if not chain:
+            place = blocks.layer(r.name, r.type)
+            new_blocks = place.new_blocks
             if pad_code is not None:
-                steps.append(Step(r.index, "pad", "module", pad_code, pad_comment,
-                                  path=_unique(f"{attribute}_pad", taken)))
-            steps.append(Step(r.index, "layer", "module", code, columns.row(r, extra), path=attribute,
-                              variable=attribute))
+                pad = blocks.beside(place, "_pad", r.type)
+                steps.append(Step(r.index, "pad", "module", pad_code, pad_comment, path=pad.path, access=pad.access,
+                                  new_blocks=new_blocks))
+                new_blocks = ()
+            variable = place.path if "." not in place.path else _unique(place.path.replace(".", "_"), taken)
+            steps.append(Step(r.index, "layer", "module", code, columns.row(r, extra), path=place.path,
+                              access=place.access, new_blocks=new_blocks, variable=variable))
             continue
         container = "layers" if split is None else "features" if r.index < split else "classifier"
         if pad_code is not None:
@@ -452,12 +569,27 @@ def torch_plan(design: Design) -> TorchPlan:
         steps.append(Step(r.index, "layer", "module", code, columns.row(r, extra),
                           path=f"{container}.{counters[container]}"))
         counters[container] += 1
+    if not chain:
+        steps = _with_variables(analysis, steps)
     if any(s.role == "pad" for s in steps):
         notes.append("asymmetric")
     if any(r.layer.get("padding") == "full" for r in results):
         notes.append("full")
     return TorchPlan(class_name(design.name), layout, tuple(steps), analysis, tuple(dict.fromkeys(notes)),
                      columns.heading())
+
+
+def _with_variables(analysis: Analysis, steps: list[Step]) -> list[Step]:
+    """Name each layer's output in ``forward``: ``x`` where only the next layer reads it (and it is not an
+    output), else the variable named as its module (``conv1 = self.conv1(x)``), kept for the layers that
+    read it later."""
+    last = _last_reads(analysis)
+    read_count: dict[int, int] = {}
+    for r in analysis.layers:
+        for source in r.inputs:
+            read_count[source] = read_count.get(source, 0) + 1
+    passed_on = {r.index for r in analysis.layers if last.get(r.index) == r.index + 1 and read_count[r.index] == 1}
+    return [replace(s, variable="x") if s.role == "layer" and s.layer_index in passed_on else s for s in steps]
 
 
 # -- writing the module ---------------------------------------------------------------------------------
@@ -469,8 +601,8 @@ NOTE_TEXT = {
     "asymmetric": ["Asymmetric padding ([low, high] per axis) is written as an explicit pad layer before the",
                    "convolution, which then has padding 0: PyTorch's padding argument pads both sides equally."],
     "full": ["'full' padding is written as padding=d*(k-1), the same zeros on both sides."],
-    "inplace": ["A layer whose input may share storage with an output that a later join needs does not run in",
-                "place (inplace is left out), so that output stays intact."],
+    "inplace": ["A layer whose input may share storage with a tensor that is read again later does not run in",
+                "place (inplace is left out), so that tensor stays intact."],
 }
 
 
@@ -492,7 +624,7 @@ def _dims(shape: tuple[int, ...]) -> str:
 def _header(plan: TorchPlan) -> list[str]:
     analysis = plan.analysis
     design = analysis.design
-    output = analysis.output_shape or design.input.shape
+    output = ", ".join(shape_text(shape) for shape in _output_shapes(analysis))
     lines = [
         f'"""{plan.class_name}: a PyTorch model exported by convdesigner."""',
         "",
@@ -501,7 +633,7 @@ def _header(plan: TorchPlan) -> list[str]:
     lines += [f"# {line}".rstrip() for line in comment_lines(design.description, DESCRIPTION_WIDTH)]
     lines += [
         "#",
-        f"# Input {shape_text(design.input.shape)}, output {shape_text(output)}, "
+        f"# Input {shape_text(design.input.shape)}, output {output}, "
         f"{analysis.total_params:,} parameters, {analysis.total_macs:,} multiply-accumulates.",
         "# The comments give each layer's output shape (batch left out), its receptive field on the input",
         "# and its parameter count, as convdesigner computed them.",
@@ -536,35 +668,53 @@ def _body(plan: TorchPlan) -> tuple[list[str], list[str]]:
         forward = _aligned([("x = self.features(x)", ""), ("x = torch.flatten(x, 1)", flatten.comment),
                             ("return self.classifier(x)", "")], indent)
         return init, forward
+    return _graph_body(plan)
+
+
+JOIN_CODE = {"Concat": "torch.cat(({}), dim=1)", "Add": " + ", "Mul": " * "}
+
+
+def _join_expression(type_name: str, operands: list[str]) -> str:
+    if type_name == "Concat":
+        return JOIN_CODE["Concat"].format(", ".join(operands))
+    return JOIN_CODE[type_name].join(operands)
+
+
+def _graph_body(plan: TorchPlan) -> tuple[list[str], list[str]]:
+    """A graph's ``__init__`` and ``forward``: each layer's output in ``x`` or its named variable (see
+    `_with_variables`), joins written as tensor operations, the outputs returned in order."""
     analysis = plan.analysis
-    kept = _kept_outputs(analysis)
-    by_layer = {s.layer_index: s for s in steps if s.role == "layer"}
+    indent = " " * 8
+    variables = {s.layer_index: s.variable for s in plan.steps if s.role == "layer"}
+    input_readers = [r.index for r in analysis.layers if INPUT_INDEX in r.inputs]
+    variables[INPUT_INDEX] = "x" if input_readers in ([], [0]) and analysis.layers[0].inputs.count(INPUT_INDEX) <= 1 \
+        else "x_input"
     init_lines: list[tuple[str, str]] = []
-    forward_lines: list[tuple[str, str]] = []
-    current = "x"
-    last = len(steps) - 1
-    for position, s in enumerate(steps):
+    forward_lines: list[tuple[str, str]] = [("x_input = x", "")] if variables[INPUT_INDEX] == "x_input" else []
+    outputs = [analysis.result(name).index for name in analysis.design.output_names]
+    padded = False
+    for s in plan.steps:
+        r = analysis.layers[s.layer_index]
+        init_lines += [(line, "") for line in s.new_blocks]
         if s.kind == "module":
-            init_lines.append((f"self.{s.path} = {s.code}", s.comment))
+            init_lines.append((f"{s.access} = {s.code}", s.comment))
+        operands = [variables[i] for i in r.inputs]
         if s.role == "pad":
-            forward_lines.append((f"x = self.{s.path}({current})", ""))
-            current = "x"
+            forward_lines.append((f"x = {s.access}({operands[0]})", ""))
+            padded = True
             continue
         if s.kind == "module":
-            expression = f"self.{s.path}({current})"
+            expression = f"{s.access}({'x' if padded else operands[0]})"
         else:
-            joined = by_layer[analysis.layers[s.layer_index].joined_index].variable  # type: ignore[index]
-            expression = (f"torch.cat(({current}, {joined}), dim=1)" if s.code == "Concat"
-                          else f"{current} + {joined}")
+            expression = _join_expression(r.type, operands)
+        padded = False
         comment = s.comment if s.kind == "function" else ""
-        if position == last:
+        if outputs == [r.index] and r.index == len(analysis.layers) - 1:
             forward_lines.append((f"return {expression}", comment))
             return _aligned(init_lines, indent, plan.heading), _aligned(forward_lines, indent)
-        target = s.variable if s.layer_index in kept else "x"
-        assert target is not None
-        forward_lines.append((f"{target} = {expression}", comment))
-        current = target
-    return _aligned(init_lines, indent, plan.heading), _aligned(forward_lines + [(f"return {current}", "")], indent)
+        forward_lines.append((f"{variables[r.index]} = {expression}", comment))
+    returned = ", ".join(variables[i] for i in outputs)
+    return _aligned(init_lines, indent, plan.heading), _aligned(forward_lines + [(f"return {returned}", "")], indent)
 
 
 #: The self-check's batch: two samples, because with one PyTorch refuses normalisation that has a single
@@ -573,20 +723,40 @@ def _body(plan: TorchPlan) -> tuple[list[str], list[str]]:
 CHECK_BATCH = 2
 
 
+def _output_shapes(analysis: Analysis) -> list[tuple[int, ...]]:
+    return [shape or analysis.design.input.shape for _, shape in analysis.outputs] or [analysis.design.input.shape]
+
+
 def _main_block(plan: TorchPlan) -> list[str]:
     analysis = plan.analysis
     design = analysis.design
-    expected = literal((CHECK_BATCH, *(analysis.output_shape or design.input.shape)))
+    shapes = _output_shapes(analysis)
     params = analysis.total_params
-    return [
+    lines = [
         'if __name__ == "__main__":',
         f"    model = {plan.class_name}().eval()",
         "    with torch.no_grad():",
-        f"        output = model(torch.zeros({_dims((CHECK_BATCH, *design.input.shape))}))",
-        "    parameters = sum(p.numel() for p in model.parameters())",
-        f'    assert tuple(output.shape) == {expected}, f"output shape {{tuple(output.shape)}}, expected {expected}"',
+    ]
+    if len(shapes) == 1:
+        expected = literal((CHECK_BATCH, *shapes[0]))
+        lines += [
+            f"        output = model(torch.zeros({_dims((CHECK_BATCH, *design.input.shape))}))",
+            "    parameters = sum(p.numel() for p in model.parameters())",
+            f'    assert tuple(output.shape) == {expected}, f"output shape {{tuple(output.shape)}}, expected {expected}"',
+        ]
+        shown = " {tuple(output.shape)}"
+    else:
+        expected = literal(tuple((CHECK_BATCH, *shape) for shape in shapes))
+        lines += [
+            f"        outputs = model(torch.zeros({_dims((CHECK_BATCH, *design.input.shape))}))",
+            "    parameters = sum(p.numel() for p in model.parameters())",
+            "    shapes = tuple(tuple(output.shape) for output in outputs)",
+            f'    assert shapes == {expected}, f"output shapes {{shapes}}, expected {expected}"',
+        ]
+        shown = "s {shapes}"
+    return lines + [
         f'    assert parameters == {params}, f"{{parameters:,}} parameters, expected {params:,}"',
-        '    print(f"OK: output {tuple(output.shape)}, {parameters:,} parameters")',
+        f'    print(f"OK: output{shown}, {{parameters:,}} parameters")',
     ]
 
 
@@ -594,19 +764,21 @@ def render(plan: TorchPlan) -> str:
     """The module text of a plan."""
     analysis = plan.analysis
     design = analysis.design
-    output = analysis.output_shape or design.input.shape
+    shapes = _output_shapes(analysis)
+    outputs = ", ".join(f"(N, {_dims(shape)})" for shape in shapes)
+    returns = "torch.Tensor" if len(shapes) == 1 else f"tuple[{', '.join(['torch.Tensor'] * len(shapes))}]"
     init, forward = _body(plan)
     lines = _header(plan)
     lines += [
         f"class {plan.class_name}(nn.Module):",
-        f'    """Input (N, {_dims(design.input.shape)}) -> output (N, {_dims(output)}); '
+        f'    """Input (N, {_dims(design.input.shape)}) -> output{"s" if len(shapes) > 1 else ""} {outputs}; '
         f'{analysis.total_params:,} parameters."""',
         "",
         "    def __init__(self) -> None:",
         "        super().__init__()",
         *init,
         "",
-        "    def forward(self, x: torch.Tensor) -> torch.Tensor:",
+        f"    def forward(self, x: torch.Tensor) -> {returns}:",
         *forward,
         "",
         "",

@@ -10,11 +10,6 @@
 # Input 1×64×64, output 1×64×64, 116,753 parameters, 99,221,504 multiply-accumulates.
 # The comments give each layer's output shape (batch left out), its receptive field on the input
 # and its parameter count, as convdesigner computed them.
-# convdesigner's warnings:
-#   skip2: the joined fields are centred differently on axis H (1.5 and 0.5)
-#   skip2: the joined fields are centred differently on axis W (1.5 and 0.5)
-#   skip1: the joined fields are centred differently on axis H (1.5 and 0)
-#   skip1: the joined fields are centred differently on axis W (1.5 and 0)
 
 import torch
 from torch import nn

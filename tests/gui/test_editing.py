@@ -196,7 +196,7 @@ def test_rename_in_place_updates_joins(make_ui, qtbot):
     qtbot.keyClicks(editor, "stem")
     qtbot.keyClick(editor, Qt.Key.Key_Return)  # the delegate commits on the next event loop turn
     qtbot.waitUntil(lambda: [layer.name for layer in ui.window.document.design.layers] == ["stem", "r", "join"])
-    assert ui.window.document.design.layers[2].get("from") == "stem"
+    assert ui.window.document.design.layers[2].inputs == ("stem",)
     assert ui.cell(2, ARGUMENTS) == "← stem"
     assert ui.window.undo_action.text().replace("&", "") == "Undo Rename a to stem"
     # a name already used is refused with a message, nothing changes
@@ -221,10 +221,11 @@ def test_join_source_and_mismatch_marked_on_both_ends(make_ui, qtbot):
     ui.click_row(2)
     ui.trigger(ui.menu_action(ui.window.add_menu, "Skip connection", "Concat"))
     # the join's starting source is the nearest earlier layer whose size fits (pool, 4×4), not a (8×8)
-    assert ui.window.document.design.layers[3].get("from") == "pool"
+    assert ui.window.document.design.layers[3].inputs == ("pool",)
     assert ui.cell(3, OUTPUT) == "8×4×4"
-    source = ui.argument("from").editor.combo
-    assert [source.itemText(i) for i in range(source.count())] == ["b", "pool", "a"]
+    source = ui.window.properties.wiring.combo
+    assert [source.itemText(i) for i in range(source.count())] == ["b", "pool", "a", "input"]
+    assert source.currentText() == "pool"
     ui.choose(source, "a")
     assert ui.cell(3, OUTPUT) == "error"
     message = "Concat cannot join a: the incoming tensor is 4×4 but a's output is 8×8"
@@ -232,7 +233,7 @@ def test_join_source_and_mismatch_marked_on_both_ends(make_ui, qtbot):
     assert message in ui.cell(0, ARGUMENTS, Qt.ItemDataRole.ToolTipRole)  # the source end is marked too
     assert ui.cell(0, ARGUMENTS, Qt.ItemDataRole.ForegroundRole) is not None
     assert ui.cell(0, ARGUMENTS).endswith("→ concat1")
-    assert message in ui.argument("from").message.text()
+    assert message in ui.window.properties.wiring.message.text()
 
 
 @pytest.mark.parametrize("ndim", [1, 2, 3])
@@ -265,5 +266,5 @@ def test_skip_links_are_drawn_beside_the_stack(make_ui):
     assert sorted(gutter.links()) == [(3, 21, False), (8, 15, False)]  # enc1_relu2 -> skip1, enc2_relu2 -> skip2
     assert gutter.isVisible() and gutter.width() == ui.view.viewportMargins().left() > 0
     ui.click_row(15)
-    ui.choose(ui.argument("from").editor.combo, "enc1_relu2")  # 64×64 cannot join the 32×32 tensor
+    ui.choose(ui.window.properties.wiring.combo, "enc1_relu2")  # 64×64 cannot join the 32×32 tensor
     assert (3, 15, True) in gutter.links()

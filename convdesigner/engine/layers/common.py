@@ -39,7 +39,8 @@ def layer_plan(ctx: LayerContext, build: Callable[[LayerContext], T]) -> T:
 @dataclass(frozen=True)
 class LayerType:
     """A layer type: its PyTorch class name, the kind it belongs to in menus, the spatial rank it needs
-    (None: any), its constructor arguments and the rule that evaluates it."""
+    (None: any), its constructor arguments and the rule that evaluates it. A join reads two or more
+    tensors (its rule sees them all in ``LayerContext.operands``); every other type reads one."""
 
     name: str
     family: str
@@ -48,6 +49,7 @@ class LayerType:
     rule: Rule
     summary: str = ""
     torch_name: str | None = None  # the torch.nn class; None for convdesigner's own joins
+    join: bool = False
 
     def argument(self, name: str) -> Argument:
         for arg in self.arguments:

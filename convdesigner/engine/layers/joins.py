@@ -1,11 +1,11 @@
-"""Skip connections: Concat and Add join an earlier layer's output back into the stack.
+"""Joins: Concat, Add and Mul combine two or more tensors, in the order the layer's ``from`` names them.
 
-``Concat`` is ``torch.cat((x, joined), dim=1)``: the running tensor first, then the joined layer's output,
-so channels add up and every spatial size must match. ``Add`` is ``x + joined``: shapes must be equal
-(convdesigner does not broadcast).
+``Concat`` is ``torch.cat((a, b, ...), dim=1)``: channels add up and every spatial size must match. ``Add``
+is ``a + b + ...`` and ``Mul`` the elementwise product ``a * b * ...`` (WaveNet's gate): shapes must be equal
+(convdesigner does not broadcast). A join given one name reads the layer above, then that layer.
 
 A size mismatch is refused with both ends named: the join (the diagnostic's layer, with ``argument`` set to
-``from``) and the joined layer (in the message). The usual cause is a down-sampling whose floor division
+``from``) and the disagreeing operand (in the message). The usual cause is a down-sampling whose floor division
 lost units (relationship 6: o = floor((i + 2p - k) / s) + 1) that the up-sampling path cannot restore, as
 in a U-Net whose input size is not a multiple of 2^depth; the suggestion names the sizes tool and the exact
 zero padding (negative values crop) that would make the incoming tensor fit. The lost units are at the high
@@ -14,7 +14,6 @@ end (the paper's caveat after relationship 6), so the padding goes on the high s
 
 from __future__ import annotations
 
-from ..arguments import Argument, Kind
 from ..design import axis_name
 from ..evaluation import Evaluation, LayerContext, Refusal
 from .common import LayerType, shape_text
@@ -36,61 +35,80 @@ def zero_pad_fix(here: tuple[int, ...], there: tuple[int, ...]) -> list[int]:
     return padding
 
 
-def _size_mismatch(ctx: LayerContext, joined: str, here: tuple[int, ...], there: tuple[int, ...]) -> Refusal:
+def _size_mismatch(ctx: LayerContext, first: str, joined: str, here: tuple[int, ...], there: tuple[int, ...],
+                   others: list[str]) -> Refusal:
     ndim = len(here) - 1
     differences = _axis_differences(here, there)
     parts = []
     for axis, a, b in differences:
         parts.append(f"axis {axis_name(axis, ndim)} by {abs(a - b)} ({a} here, {b} in {joined})")
     kind = ctx.layer.type
-    message = (f"{kind} cannot join {joined}: the incoming tensor is {shape_text(here[1:])} but {joined}'s output "
+    also = f" (and {', '.join(others)} also differ{'s' if len(others) == 1 else ''})" if others else ""
+    message = (f"{kind} cannot join {joined}{also}: {first} is {shape_text(here[1:])} but {joined}'s output "
                f"is {shape_text(there[1:])}; they differ on " + " and on ".join(parts))
     pad = zero_pad_fix(here, there)
     action = "pad" if all(v >= 0 for v in pad) else "crop" if all(v <= 0 for v in pad) else "pad or crop"
+    pad_layer = f"{{type: ZeroPad{ndim}d, padding: [{', '.join(map(str, pad))}]"
+    if len(ctx.layer.inputs) == 1:  # the layer above is the first operand: a pad just before the join reads it
+        where = f"{pad_layer}}} just before {ctx.layer.name} to {action} the incoming tensor"
+    else:
+        where = f"{pad_layer}, from: {ctx.operands[0][0]}}} and join it in place of {ctx.operands[0][0]}, to {action} it"
     suggestion = (
-        "feed an input size that every down-sampling divides exactly (`convdesigner sizes FILE` lists them), "
-        f"or insert {{type: ZeroPad{ndim}d, padding: [{', '.join(map(str, pad))}]}} just before "
-        f"{ctx.layer.name} to {action} the incoming tensor to {shape_text(there[1:])}"
+        "feed an input size that every down-sampling divides exactly (the valid input sizes list them), "
+        f"or insert {where} to {shape_text(there[1:])}"
     )
     return Refusal("join-size", message, suggestion, differences[0][0], "from")
 
 
+def _first_description(ctx: LayerContext) -> str:
+    """How messages name the first operand: the incoming tensor (the layer above, format version 1's
+    meaning of a one-name join), else that layer's output."""
+    name = ctx.operands[0][0]
+    return "the incoming tensor" if len(ctx.layer.inputs) == 1 else f"{name}'s output"
+
+
 def _check_join(ctx: LayerContext, compare_channels: bool) -> None:
-    here, there = ctx.input_shape, ctx.joined_shape
-    assert there is not None
-    joined = ctx.joined_name or "the joined layer"
-    if len(here) != len(there):
-        raise Refusal("join-rank", f"cannot join {shape_text(here)} with {joined}'s {shape_text(there)}: "
-                      "they have different numbers of axes", f"join a layer whose output has {len(here) - 1} "
-                      "spatial axes", argument="from")
-    if compare_channels and here[0] != there[0]:
-        raise Refusal("join-channels", f"Add needs equal channels, but the incoming tensor has {here[0]} and "
-                      f"{joined}'s output has {there[0]}",
-                      f"use Concat (giving {here[0] + there[0]} channels), or give the layer before "
-                      f"{ctx.layer.name} out_channels {there[0]}", argument="from")
-    if _axis_differences(here, there):
-        raise _size_mismatch(ctx, joined, here, there)
+    here = ctx.input_shape
+    first = _first_description(ctx)
+    rest = ctx.operands[1:]
+    for joined, there in rest:
+        if len(here) != len(there):
+            raise Refusal("join-rank", f"cannot join {shape_text(here)} with {joined}'s {shape_text(there)}: "
+                          "they have different numbers of axes", f"join a layer whose output has {len(here) - 1} "
+                          "spatial axes", argument="from")
+    if compare_channels:
+        differing = [(joined, there) for joined, there in rest if there[0] != here[0]]
+        if differing:
+            joined, there = differing[0]
+            also = f" (and {', '.join(n for n, _ in differing[1:])} too)" if differing[1:] else ""
+            raise Refusal("join-channels", f"{ctx.layer.type} needs equal channels, but {first} has {here[0]} and "
+                          f"{joined}'s output has {there[0]}{also}",
+                          f"use Concat (giving {sum(s[0] for _, s in ctx.operands)} channels), or give the layer "
+                          f"before {ctx.layer.name} out_channels {there[0]}", argument="from")
+    mismatched = [(joined, there) for joined, there in rest if _axis_differences(here, there)]
+    if mismatched:
+        joined, there = mismatched[0]
+        raise _size_mismatch(ctx, first, joined, here, there, [n for n, _ in mismatched[1:]])
 
 
 def _concat(ctx: LayerContext) -> Evaluation:
+    """torch.cat((a, b, ...), dim=1): channels add up, every spatial size must match."""
     _check_join(ctx, compare_channels=False)
-    assert ctx.joined_shape is not None
-    return Evaluation((ctx.channels + ctx.joined_shape[0], *ctx.spatial))
+    return Evaluation((sum(shape[0] for _, shape in ctx.operands), *ctx.spatial))
 
 
-def _add(ctx: LayerContext) -> Evaluation:
+def _elementwise(ctx: LayerContext) -> Evaluation:
+    """a + b + ... and a * b * ...: equal shapes (convdesigner does not broadcast)."""
     _check_join(ctx, compare_channels=True)
     return Evaluation(ctx.input_shape)
 
 
-def _from_arg() -> Argument:
-    return Argument("from", Kind.LAYER_REF, None, required=True, help="the earlier layer to join")
-
-
 def layer_types() -> list[LayerType]:
     return [
-        LayerType("Concat", "Skip connection", None, (_from_arg(),), _concat,
-                  "concatenates an earlier layer's output along the channels", None),
-        LayerType("Add", "Skip connection", None, (_from_arg(),), _add,
-                  "adds an earlier layer's output (shapes must be equal)", None),
+        LayerType("Concat", "Skip connection", None, (), _concat,
+                  "concatenates its inputs along the channels, in order", None, join=True),
+        LayerType("Add", "Skip connection", None, (), _elementwise,
+                  "adds its inputs (shapes must be equal)", None, join=True),
+        LayerType("Mul", "Skip connection", None, (), _elementwise,
+                  "multiplies its inputs elementwise (a gate; shapes must be equal)", None, join=True),
     ]

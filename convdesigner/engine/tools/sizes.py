@@ -32,8 +32,9 @@ from ..arithmetic import (
     unvisited_data,
     upsample_output_size,
 )
-from ..design import Design, InputSpec, Layer, axis_name
+from ..design import NETWORK_INPUT, Design, InputSpec, Layer, axis_name
 from ..evaluation import LayerContext, Refusal
+from ..graph import INPUT_INDEX, add_prefixes, name_problem, operand_indices
 from ..layers import CATALOG
 from ..layers.common import LayerType
 from ..layers.convolution import resolve_conv_padding
@@ -81,40 +82,46 @@ class ShapeWalk:
     _arguments: dict[int, dict] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.static: list[tuple[Layer, LayerType | None, int | None, Refusal | None]] = []
+        self.static: list[tuple[Layer, LayerType | None, tuple[int, ...], Refusal | None]] = []
         self._filters: dict[int, AxisFilter] = {}
         seen: dict[str, int] = {}
+        prefixes: set[str] = set()
         for index, layer in enumerate(self.design.layers):
             problem = None
-            joined = None
+            operands: tuple[int, ...] = ()
             layer_type = CATALOG.get(layer.type)
-            if layer.name in seen:
-                problem = Refusal("name", f"the name '{layer.name}' is already used by layer {seen[layer.name] + 1}")
-            elif layer_type is None:
-                problem = Refusal("type", f"unknown layer type '{layer.type}'")
-            elif layer.get("from") is not None:
-                joined = seen.get(layer.get("from"))
-                if joined is None:
-                    problem = Refusal("from", f"there is no earlier layer named '{layer.get('from')}' to join")
+            try:
+                operands = operand_indices(layer, index, layer_type is not None and layer_type.join, seen)
+            except Refusal as refusal:
+                problem = refusal
+            if problem is None:
+                if layer.name in seen:
+                    problem = Refusal("name", f"the name '{layer.name}' is already used by layer {seen[layer.name] + 1}")
+                elif layer_type is None:
+                    problem = Refusal("type", f"unknown layer type '{layer.type}'")
+                else:
+                    problem = name_problem(layer.name, prefixes, seen)
             seen.setdefault(layer.name, index)
-            self.static.append((layer, layer_type, joined, problem))
+            add_prefixes(layer.name, prefixes)
+            self.static.append((layer, layer_type, operands, problem))
 
     def run(self, size: tuple[int, ...], stop_on_drop: int | None = None) -> tuple[Failure | None, dict[int, str]]:
         """Walk the design with this input size: the first failure (None when every layer works) and,
         per spatial axis of the input, the first dropped-input warning on it. With ``stop_on_drop`` the
         walk ends at the first warning on that axis (the size is invalid there anyway)."""
-        shape = (self.design.input.channels, *size)
-        rank = len(shape)
-        outputs: list[tuple[int, ...]] = []
+        rank = len(size) + 1
+        outputs: dict[int, tuple[int, ...]] = {INPUT_INDEX: (self.design.input.channels, *size)}
         drops: dict[int, str] = {}
         refused = check_input(self.design.with_input(InputSpec(self.design.input.channels, size)))
         if refused:
             return Failure("input", refused[0].rule, refused[0].message, None), drops
-        for index, (layer, layer_type, joined, problem) in enumerate(self.static):
+        for index, (layer, layer_type, operands, problem) in enumerate(self.static):
+            shape = outputs[operands[0]] if operands else outputs[INPUT_INDEX]
             if problem is None:
                 assert layer_type is not None
-                joined_shape = outputs[joined] if joined is not None else None
-                step = self._step(index, layer, layer_type, shape, joined_shape)
+                joined = tuple((self.static[i][0].name if i != INPUT_INDEX else NETWORK_INPUT, outputs[i])
+                               for i in operands) if layer_type.join else ()
+                step = self._step(index, layer, layer_type, shape, joined)
                 problem = step.refusal
             if problem is not None:
                 aligned = len(shape) == rank
@@ -125,21 +132,20 @@ class ShapeWalk:
                 if stop_on_drop is not None and stop_on_drop in drops:
                     return None, drops
             assert step.output is not None
-            shape = step.output
-            outputs.append(shape)
+            outputs[index] = step.output
         return None, drops
 
     def _step(self, index: int, layer: Layer, layer_type: LayerType, shape: tuple[int, ...],
-              joined_shape: tuple[int, ...] | None) -> _Step:
-        key = (index, shape, joined_shape)
+              joined: tuple[tuple[str, tuple[int, ...]], ...]) -> _Step:
+        key = (index, shape, joined)
         step = self._memo.get(key)
         if step is None:
-            step = self._evaluate(index, layer, layer_type, shape, joined_shape)
+            step = self._evaluate(index, layer, layer_type, shape, joined)
             self._memo[key] = step
         return step
 
     def _evaluate(self, index: int, layer: Layer, layer_type: LayerType, shape: tuple[int, ...],
-                  joined_shape: tuple[int, ...] | None) -> _Step:
+                  joined: tuple[tuple[str, tuple[int, ...]], ...]) -> _Step:
         ndim = layer_type.ndim or max(1, len(shape) - 1)
         if (index, ndim) not in self._checked:
             problems = check_arguments(layer_type, layer, ndim)
@@ -147,11 +153,10 @@ class ShapeWalk:
         problem = self._checked[(index, ndim)]
         if problem is not None:
             return _Step(None, problem)
-        joined_name = layer.get("from") if joined_shape is not None else None
         args = self._arguments.get(index)
         if args is None:
             args = self._arguments[index] = resolved_arguments(layer_type, layer)
-        ctx = LayerContext(layer, args, shape, joined_name, joined_shape)
+        ctx = LayerContext(layer, args, shape, joined)
         try:
             evaluation = layer_type.rule(ctx)
             check_tensor_size(evaluation.output_shape, "output")  # analyze's "tensor-size" rule
@@ -175,21 +180,21 @@ class ShapeWalk:
         return not drops if axis is None else axis not in drops
 
 
-#: One layer's effect on one axis: (size in, the sizes so far) -> (size out, or None when the engine
+#: One layer's effect on one axis: (size in, every operand's size) -> (size out, or None when the engine
 #: refuses it; whether a stride drops input).
 AxisRule = Callable[[int, list[int]], tuple[int | None, bool]]
 POINTWISE_FAMILIES = ("Normalisation", "Activation", "Dropout")
 
 
-def _axis_rule(layer: Layer, layer_type: LayerType, ndim: int, axis: int, joined: int | None) -> AxisRule | None:
+def _axis_rule(layer: Layer, layer_type: LayerType, ndim: int, axis: int) -> AxisRule | None:
     """The arithmetic of one layer on one axis, from its resolved arguments; None for a layer the filter
     does not model (from there on it judges nothing)."""
     args = resolved_arguments(layer_type, layer)
     family, name = layer_type.family, layer_type.name
     if family in POINTWISE_FAMILIES:
         return lambda n, sizes: (n, False)
-    if name in ("Concat", "Add") and joined is not None:
-        return lambda n, sizes: (n if sizes[joined] == n else None, False)
+    if layer_type.join:
+        return lambda n, sizes: (n if all(m == n for m in sizes) else None, False)
     if layer_type.ndim is not None and layer_type.ndim != ndim:
         return None
     if family == "Convolution":
@@ -247,26 +252,26 @@ class AxisFilter:
 
     def __init__(self, walk: ShapeWalk, axis: int) -> None:
         ndim = walk.design.input.ndim
-        self.rules: list[AxisRule] = []
-        for layer, layer_type, joined, problem in walk.static:
+        self.rules: list[tuple[AxisRule, tuple[int, ...]]] = []
+        for layer, layer_type, operands, problem in walk.static:
             if problem is not None or layer_type is None or check_arguments(layer_type, layer, ndim):
                 break
             try:
-                rule = _axis_rule(layer, layer_type, ndim, axis, joined)
+                rule = _axis_rule(layer, layer_type, ndim, axis)
             except (Refusal, TypeError, IndexError, KeyError):
                 rule = None
             if rule is None:
                 break
-            self.rules.append(rule)
+            self.rules.append((rule, operands))
 
     def may_work(self, n: int) -> bool:
-        sizes: list[int] = []
-        for rule in self.rules:
-            out, drops = rule(n, sizes)
+        sizes: list[int] = []  # per layer
+        for rule, operands in self.rules:
+            given = [n if i == INPUT_INDEX else sizes[i] for i in operands]
+            out, drops = rule(given[0], given)
             if out is None or drops:
                 return False
             sizes.append(out)
-            n = out
         return True
 
 

@@ -1,0 +1,172 @@
+"""A design's wiring: which earlier layers each layer reads, and the rules its names follow.
+
+A design is a graph written as a list in computation order. Layer i reads the layer just above it unless its
+``inputs`` (the file's ``from``) name other layers above it, or ``input``, the network input. A join reads two
+or more tensors in order; given a single name it reads the layer above and then that one (format version 1).
+Operands are indices into the design's layers, with ``INPUT_INDEX`` for the network input.
+
+A name that is a dotted module path (``layer1.0.conv1``: parts of letters, digits and ``_`` between dots) is
+hierarchical, as PyTorch's module paths are: the app groups such layers by their blocks and the export nests
+them. No name is the block of another (``layer1`` cannot be both a layer and a block). Any other text is a
+plain name, as in format version 1.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+
+from .design import NETWORK_INPUT, Design, Layer
+from .evaluation import Refusal
+from .layers import CATALOG, did_you_mean
+
+#: The operand index that stands for the network input.
+INPUT_INDEX = -1
+
+_MODULE_PATH = re.compile(r"[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)+")
+
+
+def is_module_path(name: str) -> bool:
+    """Whether a name is hierarchical: a dotted module path such as ``layer1.0.conv1``."""
+    return "." in name and _MODULE_PATH.fullmatch(name) is not None
+
+
+def operand_indices(layer: Layer, index: int, is_join: bool, seen: Mapping[str, int]) -> tuple[int, ...]:
+    """The indices of the tensors layer ``index`` reads, in order, given the names of the layers above it
+    (``seen``: name -> index). Raises a Refusal naming the rule when the wiring is impossible."""
+    above = index - 1 if index > 0 else INPUT_INDEX
+    names = layer.inputs
+    if is_join:
+        if not names:
+            raise Refusal("from", f"{layer.type} needs the layers it joins: 'from' names them",
+                          "write from: [a, b] (in order), or from: NAME to join NAME to the layer above",
+                          argument="from")
+        operands = (above,) + tuple(_lookup(layer, n, seen) for n in names) if len(names) == 1 else \
+            tuple(_lookup(layer, n, seen) for n in names)
+        return operands
+    if not names:
+        return (above,)
+    if len(names) > 1:
+        raise Refusal("from", f"{layer.type} reads one tensor, but 'from' names {len(names)}",
+                      "name one earlier layer, or use a join (Concat, Add, Mul) to combine several",
+                      argument="from")
+    return (_lookup(layer, names[0], seen),)
+
+
+def _lookup(layer: Layer, name: str, seen: Mapping[str, int]) -> int:
+    found = seen.get(name)
+    if found is not None:
+        return found
+    if name == NETWORK_INPUT:
+        return INPUT_INDEX
+    shown = name if len(name) <= 40 else name[:40] + "…"
+    if name == layer.name:
+        raise Refusal("from", f"'{shown}' cannot read itself", "name a layer above this one", argument="from")
+    earlier = list(seen)
+    guess = did_you_mean(name, earlier) if earlier else None
+    raise Refusal("from", f"there is no layer named '{shown}' above {layer.name} to read",
+                  f"did you mean '{guess}'?" if guess else "name a layer above this one, or 'input'",
+                  argument="from")
+
+
+def name_problem(name: str, prefixes: set[str], seen: Mapping[str, int]) -> Refusal | None:
+    """What is wrong with a layer's name given the names above it (``seen``) and their blocks: the reserved
+    ``input``, or a name that is also another's block."""
+    if name == NETWORK_INPUT:
+        return Refusal("name", "'input' is reserved for the network input", "rename the layer")
+    if name in prefixes:
+        return Refusal("name", f"'{name}' is also the block of dotted names above it ({name}.…)",
+                       "rename the layer, or its block")
+    if not is_module_path(name):
+        return None
+    parts = name.split(".")
+    for end in range(1, len(parts)):
+        block = ".".join(parts[:end])
+        if block in seen:
+            return Refusal("name", f"'{block}' above is a layer, so it cannot also be the block of '{name}'",
+                           "rename one of them")
+    return None
+
+
+def add_prefixes(name: str, prefixes: set[str]) -> None:
+    """Record a dotted module path's blocks (``a.b.c``: ``a`` and ``a.b``) for `name_problem`."""
+    if not is_module_path(name):
+        return
+    parts = name.split(".")
+    for end in range(1, len(parts)):
+        prefixes.add(".".join(parts[:end]))
+
+
+def readers(design: Design, operands: Sequence[tuple[int, ...] | None]) -> list[list[int]]:
+    """For each layer, the indices of the layers that read it (from resolved operands; None: unresolved)."""
+    read_by: list[list[int]] = [[] for _ in design.layers]
+    for index, found in enumerate(operands):
+        for source in found or ():
+            if source != INPUT_INDEX:
+                read_by[source].append(index)
+    return read_by
+
+
+# -- edits that keep the wiring valid (the GUI's commands build on these) -----------------------------------
+
+def with_reference_renamed(design: Design, old: str, new: str) -> Design:
+    """The design with every ``from`` and output that names ``old`` naming ``new`` instead."""
+    layers = tuple(layer.with_inputs(new if n == old else n for n in layer.inputs) if old in layer.inputs else layer
+                   for layer in design.layers)
+    outputs = tuple(new if n == old else n for n in design.outputs)
+    return replace(design, layers=layers, outputs=outputs)
+
+
+def _source_name(design: Design, index: int) -> str:
+    """The name of the tensor layer ``index`` reads first (the layer above, ``input``, or its ``from``)."""
+    layer = design.layers[index]
+    if layer.inputs and not (_is_join(layer) and len(layer.inputs) == 1):
+        return layer.inputs[0]
+    return design.layers[index - 1].name if index > 0 else NETWORK_INPUT
+
+
+def _is_join(layer: Layer) -> bool:
+    layer_type = CATALOG.get(layer.type)
+    return layer_type is not None and layer_type.join
+
+
+def without_layers(design: Design, indexes: Sequence[int]) -> tuple[Design, list[str]]:
+    """The design without those layers; every layer that read a deleted one reads what it read instead
+    (its first input), so the graph stays wired. Also returns what was rewired, in words."""
+    doomed = set(indexes)
+    replacement: dict[str, str] = {}
+    for index in sorted(doomed):
+        source = _source_name(design, index)
+        replacement[design.layers[index].name] = replacement.get(source, source)
+    kept: list[Layer] = []
+    notes: list[str] = []
+    for index, layer in enumerate(design.layers):
+        if index in doomed:
+            continue
+        above_deleted = index > 0 and index - 1 in doomed
+        inputs = layer.inputs
+        if above_deleted and (not inputs or (_is_join(layer) and len(inputs) == 1)):
+            # it read the layer above: keep reading what that layer read, unless that is now the layer above
+            source = replacement[design.layers[index - 1].name]
+            new_above = kept[-1].name if kept else NETWORK_INPUT
+            if source != new_above:
+                inputs = (source,) if not inputs else (source, inputs[0])
+        inputs = tuple(replacement.get(n, n) for n in inputs)
+        if inputs != layer.inputs:
+            notes.append(f"{layer.name} now reads {', '.join(inputs) or 'the layer above'}")
+            layer = layer.with_inputs(inputs)
+        kept.append(layer)
+    outputs = tuple(dict.fromkeys(replacement.get(n, n) for n in design.outputs if replacement.get(n, n) != NETWORK_INPUT))
+    return replace(design, layers=tuple(kept), outputs=outputs), notes
+
+
+def order_problem(design: Design) -> str | None:
+    """Why a new order of the layers breaks the wiring (a layer would read one below it), or None."""
+    position = {layer.name: index for index, layer in enumerate(design.layers)}
+    for index, layer in enumerate(design.layers):
+        for name in layer.inputs:
+            found = position.get(name)
+            if found is not None and found >= index:
+                return f"{layer.name} reads {name}, which would then come after it: a layer reads only layers above it"
+    return None
