@@ -23,7 +23,8 @@ from .io.design_file import loads
 VIEWS = ("direct", "transposed", "scatter")
 
 #: The examples in the order File > New from template lists them; the first opens by default.
-EXAMPLE_ORDER = ("dcgan-generator", "dcgan-discriminator", "conv-autoencoder", "unet-small", "alexnet", "vgg16")
+EXAMPLE_ORDER = ("dcgan-generator", "dcgan-discriminator", "conv-autoencoder", "unet-small", "residual-unet",
+                 "resnet18", "alexnet", "vgg16")
 
 Grid = tuple[tuple[Any, ...], ...]
 

@@ -25,6 +25,8 @@ EXPECTED = {
     "vgg16": ((3, 224, 224), (1000,), 138_357_544),
     "alexnet": ((3, 224, 224), (1000,), 61_100_840),
     "unet-small": ((1, 64, 64), (1, 64, 64), 116_753),
+    "residual-unet": ((1, 64, 64), (1, 64, 64), 119_777),
+    "resnet18": ((3, 224, 224), (1000,), 11_689_512),  # torchvision's published count
 }
 
 
@@ -109,6 +111,7 @@ def test_unet_joins_the_encoder_outputs_of_the_same_size() -> None:
     ("vgg16", "conv5_3", 196, 16),
     ("alexnet", "pool5", 195, 32),
     ("alexnet", "conv1", 11, 4),
+    ("resnet18", "layer4.1.relu_1", 435, 32),  # real-networks.md: ResNet-18's field at layer4
 ])
 def test_receptive_fields_match_the_published_ones(key: str, layer: str, size: int, jump: int) -> None:
     field = analysed(key).result(layer).receptive_field
@@ -128,7 +131,7 @@ def test_classifier_fields_end_at_flatten() -> None:
 
 def torch_model(design: Design):
     """The design as a torch module: each layer built from its arguments with the widths the engine inferred;
-    Concat as torch.cat of the named earlier output."""
+    joins as torch.cat or the sum of their operands, in the design's wiring."""
     torch = pytest.importorskip("torch")
     nn = torch.nn
     analysis = analyze(design)
@@ -137,13 +140,13 @@ def torch_model(design: Design):
     modules = {}
     for result in analysis.layers:
         layer = result.layer
-        if layer.type == "Concat":
+        if layer.type in ("Concat", "Add"):
             continue
         args = {key: list(value) if isinstance(value, tuple) else value for key, value in layer.args}
         width = inferred.get(layer.type)
         if width and width not in args:
             args[width] = result.input_shape[0]
-        modules[layer.name] = getattr(nn, layer.type)(**args)
+        modules[str(result.index)] = getattr(nn, layer.type)(**args)
 
     class Model(nn.Module):
         def __init__(self) -> None:
@@ -151,14 +154,16 @@ def torch_model(design: Design):
             self.layers = nn.ModuleDict(modules)
 
         def forward(self, x):
-            outputs = {}
-            for layer in design.layers:
-                if layer.type == "Concat":
-                    x = torch.cat((x, outputs[layer.inputs[0]]), dim=1)
+            values = {-1: x}  # by layer index; -1 is the network input
+            for result in analysis.layers:
+                operands = [values[i] for i in result.inputs]
+                if result.type == "Concat":
+                    values[result.index] = torch.cat(operands, dim=1)
+                elif result.type == "Add":
+                    values[result.index] = sum(operands[1:], operands[0])
                 else:
-                    x = self.layers[layer.name](x)
-                outputs[layer.name] = x
-            return x
+                    values[result.index] = self.layers[str(result.index)](operands[0])
+            return values[len(analysis.layers) - 1]
 
     return Model()
 
