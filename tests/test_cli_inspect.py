@@ -17,9 +17,11 @@ from convdesigner.figures import example_designs, paper_figures
 EXAMPLES = Path(str(assets.resource("examples")))
 GENERATOR = EXAMPLES / "dcgan-generator.yaml"
 
-TOP_KEYS = {"name", "input", "output", "total_params", "total_macs", "total_activations", "errors", "layers"}
-LAYER_KEYS = {"name", "type", "input", "output", "params", "macs", "activations", "receptive_field",
-              "equivalent_convolution", "errors", "warnings"}
+#: The contract: version 1's keys, and the graph's "outputs" (top) and "inputs", "notes" (layers) since format 2.
+TOP_KEYS = {"name", "input", "output", "outputs", "total_params", "total_macs", "total_activations", "errors",
+            "layers"}
+LAYER_KEYS = {"name", "type", "inputs", "input", "output", "params", "macs", "activations", "receptive_field",
+              "equivalent_convolution", "errors", "warnings", "notes"}
 
 
 def inspect(*args: str | Path) -> subprocess.CompletedProcess[str]:
@@ -56,6 +58,10 @@ def test_json_has_the_contract_keys(generator_json: dict) -> None:
     assert generator_json["input"] == [100, 1, 1] and generator_json["output"] == [3, 64, 64]
     assert generator_json["total_params"] == 3_576_704
     assert generator_json["errors"] == []
+    assert generator_json["outputs"] == [{"name": generator_json["layers"][-1]["name"], "output": [3, 64, 64]}]
+    assert generator_json["layers"][0]["inputs"] == ["input"]
+    assert [layer["inputs"] for layer in generator_json["layers"][1:]] == [
+        [before["name"]] for before in generator_json["layers"][:-1]]
 
 
 def test_json_values_for_the_dcgan_generator(generator_json: dict) -> None:
@@ -173,3 +179,22 @@ def test_inspect_does_not_import_qt() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stderr.strip().splitlines()[-1] == "HEAVY:"
+
+
+def test_json_names_every_layers_inputs_and_the_designs_outputs(tmp_path: Path) -> None:
+    path = tmp_path / "heads.yaml"
+    path.write_text("convdesigner: 2\nname: Heads\ninput: {channels: 2, size: [8]}\noutputs: [mu, logvar]\n"
+                    "layers:\n  - {type: Conv1d, name: body, out_channels: 4, kernel_size: 3}\n"
+                    "  - {type: Conv1d, name: mu, out_channels: 2, kernel_size: 1}\n"
+                    "  - {type: Conv1d, name: logvar, from: body, out_channels: 3, kernel_size: 1}\n"
+                    "  - {type: Concat, name: both, from: [input, input]}\n", encoding="utf-8")
+    result = inspect(path, "--json")
+    report = json.loads(result.stdout)
+    assert [layer["inputs"] for layer in report["layers"]] == [["input"], ["body"], ["body"], ["input", "input"]]
+    assert report["outputs"] == [{"name": "mu", "output": [2, 6]}, {"name": "logvar", "output": [3, 6]}]
+    assert report["output"] == [2, 6]
+    both = report["layers"][3]
+    assert both["output"] == [4, 8] and both["warnings"] == [
+        "both: no layer reads this layer's result and it is not an output; read it from a later layer, list it in "
+        "the design's outputs, or delete it"]
+    assert result.returncode == 0

@@ -1,10 +1,13 @@
 """The analysis as plain data: the JSON of ``convdesigner inspect --json`` (a public contract) and the
 rows of its table.
 
-JSON, one object: ``{"name", "input": [C, *spatial], "output", "total_params", "total_macs",
-"total_activations", "errors": [...], "layers": [...]}``; each layer ``{"name", "type", "input",
-"output", "params", "macs", "activations", "receptive_field": {"size", "jump", "start"} | null,
-"equivalent_convolution": {...} | null, "errors": [...], "warnings": [...]}``. Shapes leave out the batch
+JSON, one object: ``{"name", "input": [C, *spatial], "output", "outputs": [{"name", "output"}, ...],
+"total_params", "total_macs", "total_activations", "errors": [...], "layers": [...]}``; each layer
+``{"name", "type", "inputs": [names], "input", "output", "params", "macs", "activations",
+"receptive_field": {"size", "jump", "start"} | null, "equivalent_convolution": {...} | null, "errors": [...],
+"warnings": [...], "notes": [...]}``. ``inputs`` names the tensors the layer reads in order (``input``: the
+network input); ``output`` is the first of the design's ``outputs``; ``notes`` is information that is not a
+problem (a join's fields centred differently). Shapes leave out the batch
 axis; per-axis lists hold one value per spatial axis; a fraction (a jump or start after up-sampling) is a
 float, a whole number an int; a layer that was not computed has nulls. ``equivalent_convolution`` is given
 for transposed convolutions only: ``{"input", "padding": [[low, high], ...], "kernel_size", "dilation",
@@ -18,6 +21,7 @@ from fractions import Fraction
 from typing import Any
 
 from ..engine.analysis import Analysis, LayerResult
+from ..engine.design import NETWORK_INPUT
 
 
 def number(value: Fraction | int | None) -> int | float | None:
@@ -39,7 +43,15 @@ def _shape(shape: tuple[int, ...] | None) -> list[int] | None:
     return list(shape) if shape is not None else None
 
 
-def layer_record(result: LayerResult) -> dict[str, Any]:
+def _input_names(analysis: Analysis, result: LayerResult) -> list[str]:
+    """The names of the tensors a layer reads; as written when its wiring could not be resolved."""
+    if not result.inputs:
+        return list(result.layer.inputs)
+    return [analysis.layers[i].name if i >= 0 else NETWORK_INPUT for i in result.inputs]
+
+
+def layer_record(analysis: Analysis, result: LayerResult) -> dict[str, Any]:
+    """One layer's JSON record."""
     rf = result.receptive_field
     equivalent = None
     if result.geometry and result.geometry[0].transposed:
@@ -54,6 +66,7 @@ def layer_record(result: LayerResult) -> dict[str, Any]:
     return {
         "name": result.name,
         "type": result.type,
+        "inputs": _input_names(analysis, result),
         "input": _shape(result.input_shape) if result.computed else None,
         "output": _shape(result.output_shape),
         "params": result.params,
@@ -67,6 +80,7 @@ def layer_record(result: LayerResult) -> dict[str, Any]:
         "equivalent_convolution": equivalent,
         "errors": [d.text for d in result.errors],
         "warnings": [d.text for d in result.warnings],
+        "notes": [d.text for d in result.infos],
     }
 
 
@@ -77,18 +91,19 @@ def report(analysis: Analysis) -> dict[str, Any]:
         "name": design.name,
         "input": list(design.input.shape),
         "output": _shape(analysis.output_shape),
+        "outputs": [{"name": name, "output": _shape(shape)} for name, shape in analysis.outputs],
         "total_params": analysis.total_params,
         "total_macs": analysis.total_macs,
         "total_activations": analysis.total_activations,
         "errors": [d.text for d in analysis.input_diagnostics],
-        "layers": [layer_record(r) for r in analysis.layers],
+        "layers": [layer_record(analysis, r) for r in analysis.layers],
     }
 
 
 def file_error_report(messages: list[str]) -> dict[str, Any]:
     """The JSON ``inspect --json`` prints for a file that cannot be read: the same keys, nulls, and the
     problems (each 'file:line:column: message') in ``errors``."""
-    return {"name": None, "input": None, "output": None, "total_params": None, "total_macs": None,
+    return {"name": None, "input": None, "output": None, "outputs": [], "total_params": None, "total_macs": None,
             "total_activations": None, "errors": list(messages), "layers": []}
 
 
