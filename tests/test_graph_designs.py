@@ -77,7 +77,7 @@ def test_wiring_mistakes_in_the_file_are_placed_and_explained() -> None:
     [not_a_join] = messages(HEAD + "layers:\n  - {type: ReLU, name: a}\n  - {type: ReLU, name: b, from: [a, a]}\n")
     assert not_a_join.startswith("g.yaml:6:33: b: only a join (Concat, Add, Mul) reads several layers")
     [not_names] = messages(HEAD + "layers:\n  - {type: ReLU, name: a, from: 3}\n")
-    assert "a: 'from' names layers: from: conv1, not the number 3" in not_names
+    assert not_names == "g.yaml:5:33: a: 'from' names layers: from: conv1, not 3"
     [outputs] = messages(HEAD + "outputs: [1]\nlayers: []\n")
     assert "'outputs' names layers" in outputs
 
