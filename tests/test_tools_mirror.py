@@ -356,3 +356,37 @@ def test_mirrored_encoder_runs_in_torch_with_the_engine_shapes(design: Design) -
             x = _torch_layer(torch, analysis, index)(x)
             assert tuple(x.shape[1:]) == r.output_shape, r.layer
     assert tuple(x.shape[1:]) == design.input.shape
+
+
+# -- graphs ---------------------------------------------------------------------------------------------------
+
+def test_mirror_of_a_graph_follows_the_main_path_and_names_the_branches_it_leaves_out() -> None:
+    from pathlib import Path
+
+    from convdesigner.engine.tools.mirror import branches_left_out
+    from convdesigner.io.design_file import load
+
+    design = load(Path(__file__).resolve().parent.parent / "resources" / "examples" / "resnet18.yaml")
+    analysis = analyze(design)
+    end = spatial_encoder_end(analysis)
+    assert design.layers[end - 1].name == "avgpool"  # flatten and fc end the spatial layout
+    assert branches_left_out(analysis, 0, end - 1) == [f"layer{n}.0.downsample.{m}" for n in (2, 3, 4) for m in (0, 1)]
+    mirrored = analyze(mirror_design(design))
+    assert mirrored.ok and mirrored.output_shape == design.input.shape
+    decoder = mirrored.layers[end:]
+    assert not any(r.type in ("Add", "Mul") for r in decoder)
+    # every convolution on the main path and none of the shortcuts' is mirrored as a transposed one
+    main_convolutions = [r for r in analysis.layers[:end] if r.type == "Conv2d" and "downsample" not in r.name]
+    assert sum(r.type == "ConvTranspose2d" for r in decoder) == len(main_convolutions)
+
+
+def test_mirror_reads_the_end_of_the_main_path_even_when_a_branch_is_listed_last() -> None:
+    design = Design("branchy", InputSpec(1, (16,)), (
+        Layer.make("Conv1d", "enc", {"out_channels": 4, "kernel_size": 3, "stride": 2, "padding": 1}),
+        Layer.make("Conv1d", "side", {"from": "input", "out_channels": 4, "kernel_size": 1, "stride": 2}),
+        Layer.make("Add", "sum", {"from": ["enc", "side"]}),
+        Layer.make("ReLU", "out"),
+    ))
+    mirrored = analyze(mirror_design(design))
+    assert mirrored.ok and mirrored.output_shape == (1, 16)
+    assert [r.type for r in mirrored.layers[4:]] == ["ConvTranspose1d"]

@@ -220,3 +220,17 @@ def test_input_sizes_the_engine_refuses_are_not_listed() -> None:
     assert valid_input_sizes(deep, 1, 228, 240) == [228, 229, 230]  # 10^16 x 231 x 4 bytes >= 2^63
     assert analyze(deep.with_input(InputSpec(100_000_000, (100_000_000, 230)))).ok
     assert not analyze(deep.with_input(InputSpec(100_000_000, (100_000_000, 231)))).ok
+
+
+def test_every_branch_of_a_graph_counts() -> None:
+    """The main path keeps any size; the branch pools by 4 (ceil_mode: nothing dropped) and up-samples by 4,
+    so the Add only matches for multiples of 4: a scan that followed the main path alone would list all."""
+    from convdesigner.engine.tools.sizes import valid_input_sizes
+
+    design = Design("branch", InputSpec(1, (16,)), (
+        Layer.make("Conv1d", "main", {"out_channels": 1, "kernel_size": 3, "padding": 1}),
+        Layer.make("MaxPool1d", "pool", {"from": "input", "kernel_size": 4, "ceil_mode": True}),
+        Layer.make("Upsample", "up", {"scale_factor": 4}),
+        Layer.make("Add", "sum", {"from": ["main", "up"]}),
+    ))
+    assert valid_input_sizes(design, 0, 1, 40) == [4, 8, 12, 16, 20, 24, 28, 32, 36, 40]

@@ -1,4 +1,5 @@
-"""``convdesigner mirror FILE [-o OUT]``: append the mirrored decoder of the design's spatial encoder.
+"""``convdesigner mirror FILE [-o OUT]``: append the mirrored decoder of the design's spatial encoder (on a
+graph, of its main path: the branches off it are named on standard error).
 
 The result (see `convdesigner.engine.tools.mirror`) is written as a canonical design file to standard
 output, or atomically to OUT with ``-o``. Layers after the spatial encoder (Flatten, Linear, ...) are
@@ -14,7 +15,7 @@ import argparse
 import sys
 
 from ..engine.analysis import analyze
-from ..engine.tools.mirror import MirrorError, mirror_design, spatial_encoder_end
+from ..engine.tools.mirror import MirrorError, branches_left_out, mirror_design, spatial_encoder_end
 from ..io.design_file import dumps, write_atomically
 from .common import check_output_path, read_design_or_report
 
@@ -36,10 +37,16 @@ def run(options: argparse.Namespace) -> int:
     except MirrorError as error:
         print(f"{options.file}: cannot mirror: {error}", file=sys.stderr)
         return 1
-    dropped = design.layers[spatial_encoder_end(analyze(design)):]
+    analysis = analyze(design)
+    end = spatial_encoder_end(analysis)
+    dropped = design.layers[end:]
     if dropped:
         names = ", ".join(f"{layer.name} ({layer.type})" for layer in dropped)
         print(f"{options.file}: the decoder replaces the layers after the spatial encoder: {names}", file=sys.stderr)
+    branches = branches_left_out(analysis, 0, end - 1)
+    if branches:
+        print(f"{options.file}: the decoder mirrors the main path; it leaves out the branches off it: "
+              f"{', '.join(branches)}", file=sys.stderr)
     text = dumps(mirrored)
     if options.output is None:
         sys.stdout.write(text)

@@ -35,6 +35,11 @@ mirror of layer j the tensor has exactly the shape layer j received:
   keeps PyTorch's default bias. Pointwise layers at the start of the run are not repeated.
 
 ``Flatten`` and ``Linear`` end the spatial layout, so a run containing them is refused.
+
+On a graph the mirror follows the main path: from the run's last layer back along each layer's first input
+(the running tensor; for the whole design, from its first output back to the input). Branches off that path
+(a ResNet's projection shortcut, a U-Net's skip source) are left where they are and not mirrored:
+`branches_left_out` names them. ``Mul`` keeps the shape like ``Add`` and is left out too.
 """
 
 from __future__ import annotations
@@ -219,11 +224,29 @@ def _mirror_resampling(decoder: _Decoder, r: LayerResult) -> None:
         raise MirrorError(f"{layer.name}: a {layer.type} cannot be mirrored")
 
 
+def main_path(analysis: Analysis, last: int, first: int = 0) -> list[LayerResult]:
+    """The layers from ``last`` back along each layer's first input, down to index ``first``, in computation
+    order: the path the mirror follows through a graph (layers whose wiring is unresolved read the one above)."""
+    path = []
+    index = last
+    while index >= first:
+        r = analysis.layers[index]
+        path.append(r)
+        index = r.inputs[0] if r.inputs else index - 1
+    return path[::-1]
+
+
+def branches_left_out(analysis: Analysis, first: int, last: int) -> list[str]:
+    """The layers of the run first..last that are off its main path: the mirror leaves them out."""
+    on_path = {r.index for r in main_path(analysis, last, first)}
+    return [r.name for r in analysis.layers[first:last + 1] if r.index not in on_path]
+
+
 def _check_run(analysis: Analysis, first: int, last: int) -> list[LayerResult]:
     count = len(analysis.layers)
     if not 0 <= first <= last < count:
         raise MirrorError(f"the run {first + 1}..{last + 1} is not within the design's {count} layers")
-    run = list(analysis.layers[first:last + 1])
+    run = main_path(analysis, last, first)
     for r in run:
         if not r.computed:
             problem = next((d.text for d in analysis.errors), f"{r.name} is not computed")
@@ -239,11 +262,13 @@ def _check_run(analysis: Analysis, first: int, last: int) -> list[LayerResult]:
 
 def _blocks(run: list[LayerResult]) -> list[tuple[LayerResult, list[LayerResult]]]:
     """The run as blocks: a layer that may change the shape, and the pointwise layers right after it.
-    Pointwise layers before the first such layer, and ``Add`` (which keeps the shape), start no block."""
+    Pointwise layers before the first such layer, and joins that keep the shape (``Add``, ``Mul``), start no
+    block."""
     blocks: list[tuple[LayerResult, list[LayerResult]]] = []
     for r in run:
-        if _family(r.layer) in POINTWISE_FAMILIES or r.type == "Add":
-            if blocks and r.type != "Add":
+        shape_keeping_join = CATALOG[r.type].join and r.output_shape == r.input_shape
+        if _family(r.layer) in POINTWISE_FAMILIES or shape_keeping_join:
+            if blocks and not shape_keeping_join:
                 blocks[-1][1].append(r)
         else:
             blocks.append((r, []))
@@ -278,13 +303,17 @@ def mirror_layers(design: Design, first: int, last: int) -> list[Layer]:
 
 
 def spatial_encoder_end(analysis: Analysis) -> int:
-    """How many leading layers keep a spatial layout (up to the first Flatten or Linear)."""
-    for r in analysis.layers:
-        if _family(r.layer) == "Linear":
-            return r.index
-        if r.computed and len(r.output_shape) != len(r.input_shape):  # type: ignore[arg-type]
-            return r.index
-    return len(analysis.layers)
+    """How many leading layers the mirror keeps: up to the main path's last layer before its first Flatten or
+    Linear (the path from the design's first output back to the input)."""
+    outputs = analysis.design.output_names
+    if not outputs:
+        return 0
+    end = 0
+    for r in main_path(analysis, analysis.result(outputs[0]).index):
+        if _family(r.layer) == "Linear" or (r.computed and len(r.output_shape) != len(r.input_shape)):  # type: ignore[arg-type]
+            break
+        end = r.index + 1
+    return end
 
 
 def mirror_design(design: Design) -> Design:
@@ -301,4 +330,4 @@ def mirror_design(design: Design) -> Design:
             "it has no layers"
         raise MirrorError(f"nothing to mirror: {what}")
     decoder = mirror_layers(design, 0, end - 1)
-    return design.with_layers(design.layers[:end] + tuple(decoder))
+    return design.with_layers(design.layers[:end] + tuple(decoder)).with_outputs(())
