@@ -12,6 +12,7 @@ it would fail here instead of hanging on a machine that is offline.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import importlib
 import os
@@ -203,15 +204,17 @@ class SelfTest:
         return f"{len(shown)} frames ({type(widget).__module__}.{type(widget).__name__})"
 
     def gif(self) -> str:
-        from . import cli, figures
+        from . import figures
 
-        _optional_module("convdesigner.commands.animate")
+        animate = _optional_module("convdesigner.commands.animate")
         figure = figures.paper_figure(GIF_FIGURE)
         source = self.folder / figure.file
         source.write_bytes(figure.resource.read_bytes())
         target = self.folder / "figure-2.1.gif"
+        parser = argparse.ArgumentParser(prog="convdesigner animate")
+        animate.add_parser(parser)
         with contextlib.redirect_stdout(_Discard()):
-            code = cli.main(["animate", str(source), "--layer", figure.layer, "-o", str(target)])
+            code = animate.run(parser.parse_args([str(source), "--layer", figure.layer, "-o", str(target)]))
         if code != 0:
             raise AssertionError(f"'convdesigner animate' exited with {code}")
         from PIL import Image

@@ -48,3 +48,51 @@ def test_engine_source_has_no_qt_or_torch_imports() -> None:
         text = path.read_text(encoding="utf-8")
         for banned in ("PySide6", "pyqtgraph", "import torch", "from torch"):
             assert banned not in text, f"{path} mentions {banned}"
+
+
+def _imports(path, package: str) -> set[str]:
+    """The convdesigner modules a source file imports (also inside functions), as dotted names."""
+    import ast
+
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            base = package.split(".")[: len(package.split(".")) - node.level + 1] if node.level else []
+            target = ".".join(base + ([node.module] if node.module else []))
+            found.add(target)
+            found.update(f"{target}.{alias.name}" for alias in node.names)  # `from . import cli` names a module
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return {name for name in found if name.startswith("convdesigner")}
+
+
+def test_no_import_cycles() -> None:
+    """Dependencies point one way (gui -> io -> engine, commands -> io -> engine): no module imports, even
+    lazily inside a function, a module that imports it back, directly or through others."""
+    from pathlib import Path
+
+    import convdesigner
+
+    root = Path(convdesigner.__file__).parent
+    graph: dict[str, set[str]] = {}
+    for path in root.rglob("*.py"):
+        parts = path.relative_to(root.parent).with_suffix("").parts
+        module = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+        graph[module] = _imports(path, package)
+    graph = {m: {d for d in deps if d in graph and d != m and not m.startswith(d + ".")} for m, deps in graph.items()}
+    visiting: list[str] = []
+    done: set[str] = set()
+
+    def visit(module: str) -> None:
+        if module in done:
+            return
+        assert module not in visiting, "import cycle: " + " -> ".join(visiting[visiting.index(module):] + [module])
+        visiting.append(module)
+        for dependency in sorted(graph[module]):
+            visit(dependency)
+        visiting.pop()
+        done.add(module)
+
+    for module in sorted(graph):
+        visit(module)

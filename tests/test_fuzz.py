@@ -52,7 +52,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from convdesigner.engine.analysis import Analysis, LayerResult, analyze, check_arguments
+from convdesigner.engine.analysis import Analysis, LayerResult, analyze
+from convdesigner.engine.checks import check_arguments
 from convdesigner.engine.design import Design, InputSpec, Layer
 from convdesigner.engine.layers import CATALOG
 from convdesigner.engine.numeric import (
@@ -257,23 +258,24 @@ def check_design(design: Design) -> Analysis:
 
 
 def check_analysis(analysis: Analysis) -> None:
-    """Every layer after the first failure is not computed; a computed layer's numbers are sane; a reached
-    layer's argument errors are exactly what `check_arguments` says of it (the engine may remember checks,
-    but never another layer's)."""
+    """A layer that reads a failed layer (or the input, when the input is refused) is not computed, one whose
+    inputs were computed either is or has an error; a computed layer's numbers are sane; a reached layer's
+    argument errors are exactly what `check_arguments` says of it (the engine may remember checks, but never
+    another layer's)."""
     design = analysis.design
     assert len(analysis.layers) == len(design.layers)
-    failed = bool(analysis.input_diagnostics)
+    done = {-1: not analysis.input_diagnostics}  # by index: was it computed
     computed = []
     for r in analysis.layers:
         for d in r.diagnostics:
             assert isinstance(d.text, str) and d.text
-        if failed:
-            assert not r.computed, f"{r.name} is computed after an earlier failure"
+        done[r.index] = r.computed
+        if r.inputs and not all(done[i] for i in r.inputs):
+            assert not r.computed and not r.errors, f"{r.name} reads a failed layer but is computed or refused"
             continue
         check_argument_errors(r)
         if not r.computed:
             assert r.errors, f"{r.name} is not computed but has no error"
-            failed = True
             continue
         assert not r.errors
         assert all(isinstance(n, int) and n >= 1 for n in r.output_shape), (r.name, r.output_shape)
@@ -286,8 +288,8 @@ def check_analysis(analysis: Analysis) -> None:
             assert all(jump > 0 for jump in rf.jump), rf
             assert all(size >= 0 and (size > 0 or start is None) for size, start in zip(rf.size, rf.start)), rf
         computed.append(r.index)
-    assert analysis.ok == (not failed)
     if analysis.ok:
+        assert all(r.computed for r in analysis.layers)
         assert analysis.output_shape is not None
     for index in sorted(set(computed[:1] + computed[len(computed) // 2:][:1] + computed[-1:])):
         check_dependency(analysis, index)

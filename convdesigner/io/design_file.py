@@ -40,8 +40,8 @@ from typing import Any
 
 import yaml
 
-from ..engine.analysis import check_arguments
 from ..engine.arguments import MAX_INT, describe, quoted
+from ..engine.checks import check_arguments
 from ..engine.design import Design, InputSpec, Layer
 from ..engine.layers import CATALOG, did_you_mean
 from ..engine.naming import NameAllocator

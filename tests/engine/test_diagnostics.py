@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from convdesigner.engine import CATALOG, Design, InputSpec, Layer, analyze
-from convdesigner.engine.analysis import ERROR, WARNING
 from convdesigner.engine.arguments import MAX_INT
+from convdesigner.engine.checks import ERROR, WARNING
 
 
 def run(shape: tuple[int, ...], *layers: Layer):

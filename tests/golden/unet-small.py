@@ -4,8 +4,8 @@
 # A small U-Net (Ronneberger et al. 2015) with two levels for 1x64x64 images: each level two 3x3
 # convolutions, 2x2 max pooling down (64 -> 32 -> 16), 2x2 stride-2 transposed convolutions up, and
 # Concat joining the encoder's output of the same size (skip1, skip2); a 1x1 convolution makes the
-# 1x64x64 mask. The warnings that the joined fields are centred differently are true of this layout:
-# 2x2 pooling then 2x2 up-sampling shifts the decoder's field centres against the encoder's.
+# 1x64x64 mask. The joined fields are centred differently (the receptive-field panel shows by how
+# much): 2x2 pooling then 2x2 up-sampling shifts the decoder's field centres against the encoder's.
 #
 # Input 1×64×64, output 1×64×64, 116,753 parameters, 99,221,504 multiply-accumulates.
 # The comments give each layer's output shape (batch left out), its receptive field on the input

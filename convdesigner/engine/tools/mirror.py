@@ -49,8 +49,9 @@ from dataclasses import dataclass, field
 from math import gcd
 from typing import Any
 
-from ..analysis import Analysis, LayerResult, analyze, check_arguments
+from ..analysis import Analysis, LayerResult, analyze
 from ..arithmetic import conv_output_size, output_padding_for, transposed_output_size, unvisited_size
+from ..checks import check_arguments
 from ..design import Design, Layer
 from ..layers import CATALOG
 from ..naming import generated_name

@@ -23,7 +23,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..analysis import check_arguments, check_input, check_tensor_size, resolved_arguments
 from ..arguments import per_axis
 from ..arithmetic import (
     conv_output_size,
@@ -32,6 +31,7 @@ from ..arithmetic import (
     unvisited_data,
     upsample_output_size,
 )
+from ..checks import check_arguments, check_input, check_tensor_size, resolved_arguments
 from ..design import NETWORK_INPUT, Design, InputSpec, Layer, axis_name
 from ..evaluation import LayerContext, Refusal
 from ..graph import INPUT_INDEX, add_prefixes, name_problem, operand_indices

@@ -21,9 +21,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..analysis import Analysis, check_arguments, check_tensor_size, resolved_arguments
+from ..analysis import Analysis
 from ..arguments import MAX_INT, per_axis
 from ..arithmetic import conv_output_size, transposed_output_size, unvisited_data
+from ..checks import check_arguments, check_tensor_size, resolved_arguments
 from ..design import axis_name
 from ..evaluation import Refusal
 from ..layers import CATALOG
