@@ -82,7 +82,7 @@ def run(options: argparse.Namespace) -> int:
     from PySide6.QtGui import QGuiApplication
 
     app = QGuiApplication.instance() or QGuiApplication([sys.argv[0]])  # noqa: F841 (keeps Qt alive)
-    from ..gui.canvas.export import write_gif
+    from ..gui.canvas.export import gif_coarse_note, write_gif
     from ..gui.canvas.layout import CanvasModel, PaintState
 
     model = CanvasModel(analysis, index)
@@ -105,6 +105,9 @@ def run(options: argparse.Namespace) -> int:
     print(f"wrote {options.output}{numbers}: {gif.note}, {size[0]}x{size[1]} at {options.fps:g} frames per second")
     if state.numbers is not None and state.numbers.note:
         print(f"note: {state.numbers.note}")
+    coarse = gif_coarse_note(model, state, size)
+    if coarse is not None:
+        print(f"note: {coarse}")
     return 0
 
 

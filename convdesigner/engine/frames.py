@@ -382,8 +382,8 @@ class LayerFrames:
             yield self.frame(step)
 
     def users(self, position: Sequence[int]) -> tuple[tuple[int, ...], ...]:
-        """Every output cell whose window covers padded ``position`` (the canvas's hover asks per axis,
-        `AxisTrack.readers`, and draws the visible ones)."""
+        """Every output cell whose window covers padded ``position``, listed (for small layers: the canvas's
+        hover asks per axis, `AxisTrack.readers`, and draws the visible ones)."""
         return tuple(product(*(track.readers(u) for track, u in zip(self.tracks, position))))
 
     # -- the scatter view (transposed convolutions) ------------------------------------------------
@@ -402,8 +402,8 @@ class LayerFrames:
         return ScatterFrame(step, source, tuple(axis.writes(x) for axis, x in zip(axes, source)), axes)
 
     def writers(self, position: Sequence[int]) -> tuple[tuple[int, ...], ...]:
-        """Every input unit whose patch reaches uncropped output ``position`` (the scatter view's hover
-        asks per axis, `ScatterAxis.sources`, and draws the visible ones)."""
+        """Every input unit whose patch reaches uncropped output ``position``, listed (for small layers: the
+        scatter view's hover asks per axis, `ScatterAxis.sources`, and draws the visible ones)."""
         return tuple(product(*(a.sources(u) for a, u in zip(self._scatter_axes(), position))))
 
     def scatter_step_for(self, step: int) -> int:

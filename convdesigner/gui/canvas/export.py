@@ -17,8 +17,8 @@ from PySide6.QtCore import QRectF, QSize
 from PySide6.QtGui import QImage, QPainter
 
 from .gifstream import write_gif_frames
-from .layout import CanvasModel, PaintState
-from .painter import paint
+from .layout import CanvasModel, PaintState, coarse_note
+from .painter import paint, stage_for
 
 #: The most frames a GIF holds; longer animations are sampled evenly down to this many.
 GIF_FRAME_CAP = 400
@@ -114,6 +114,15 @@ def write_gif(model: CanvasModel, state: PaintState, path: str, fps: float = DEF
     if progress is not None:
         progress(len(steps), len(steps))
     return GifResult(len(steps), total, len(steps) < total)
+
+
+def gif_coarse_note(model: CanvasModel, state: PaintState, size: tuple[int, int]) -> str | None:
+    """Whether the frames of ``size`` draw grids in blocks, too large to draw cell by cell (`layout.coarse_note`),
+    said for the command line."""
+    rect = QRectF(0, 0, size[0], size[1])
+    vectors = state.numbers is not None
+    camera = model.fit(stage_for(rect, model, state), state.view, vectors)
+    return coarse_note(model, state.view, camera, vectors, zoom_hint=False)
 
 
 def write_png(model: CanvasModel, state: PaintState, path: str, size: tuple[int, int]) -> bool:

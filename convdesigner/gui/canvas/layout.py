@@ -406,9 +406,10 @@ def stage_rect(rect: QRectF, state: PaintState, legend_rows: int = 1) -> QRectF:
                   max(10.0, rect.height() - HEADER_PX - bottom - MARGIN_PX / 2))
 
 
-def coarse_note(model: CanvasModel, view: str, camera: Camera, vectors: bool = False) -> str | None:
+def coarse_note(model: CanvasModel, view: str, camera: Camera, vectors: bool = False,
+                zoom_hint: bool = True) -> str | None:
     """What the canvas writes over grids too large to draw cell by cell at this zoom (None when they are not):
-    the largest grid's size and how many cells a pixel holds."""
+    the largest grid's size and how many cells a pixel holds; ``zoom_hint``: and that zooming in shows them."""
     if camera.scale >= COARSE_SCALE:
         return None
     grids = model.grids(view, vectors)
@@ -416,5 +417,6 @@ def coarse_note(model: CanvasModel, view: str, camera: Camera, vectors: bool = F
         return None
     g = max(grids, key=lambda g: max(g.width, g.height))
     size = f"{g.width:,}" if g.height == 1 else f"{g.height:,} × {g.width:,}"
-    return (f"{g.name} {size}: too large to draw cell by cell (about {1 / camera.scale:,.0f} cells a pixel on "
-            f"each side, drawn in blocks); zoom in to see single cells")
+    text = (f"{g.name} {size}: too large to draw cell by cell (about {1 / camera.scale:,.0f} cells a pixel on "
+            f"each side, drawn in blocks)")
+    return text + "; zoom in to see single cells" if zoom_hint else text

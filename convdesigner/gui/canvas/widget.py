@@ -233,7 +233,7 @@ def _button(text: str, tip: str, icon: QStyle.StandardPixmap | None = None) -> Q
 class CanvasWidget(QWidget):
     """The sliding-window canvas: view switch, painted view, playback controls and export."""
 
-    stepChanged = Signal(int)
+    stepChanged = Signal(object)  # a Python int: a layer may have more steps than a C int holds
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
