@@ -96,6 +96,10 @@ def run(options: argparse.Namespace) -> int:
         from ..gui.canvas.numbers import NumbersOverlay
 
         state.numbers = NumbersOverlay.for_frames(model.frames)
+        if state.numbers is None:
+            from ..engine.numeric import numbers_unavailable
+
+            raise UsageError(f"--numbers: {numbers_unavailable(result)}")
     try:
         gif = write_gif(model, state, options.output, options.fps, size)
     except OSError as error:
