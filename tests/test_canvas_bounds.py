@@ -74,6 +74,20 @@ def test_scatter_sources_and_counts_match_brute_force(i: int, k: int, s: int, d:
     assert exact and values == tuple(sorted({axis.count(u) for u in axis.kept_range()}))
 
 
+@pytest.mark.parametrize("layer", [
+    Layer.make("Conv2d", "c", {"out_channels": 1, "kernel_size": 3, "stride": 2, "padding": 1, "dilation": 2}),
+    Layer.make("ConvTranspose2d", "c", {"out_channels": 1, "kernel_size": 3, "stride": 2, "padding": 1}),
+    Layer.make("MaxPool2d", "c", {"kernel_size": 2, "stride": 2, "ceil_mode": True}),
+], ids=lambda layer: layer.type)
+def test_tap_at_is_the_listed_tap_there(layer: Layer) -> None:
+    f = CanvasModel(analyze(design(layer, size=(5, 5))), 0).frames
+    for step in range(f.step_count):
+        frame = f.frame(step)
+        listed = {t.position: t for t in frame.taps}
+        for position in itertools.product(range(-1, 12), repeat=2):
+            assert frame.tap_at(position) == listed.get(position)
+
+
 # -- a frame is O(axes) ----------------------------------------------------------------------------------
 
 def test_a_frame_of_the_huge_layer_allocates_kilobytes() -> None:

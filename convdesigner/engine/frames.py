@@ -256,6 +256,16 @@ class Frame:
     def data_taps(self) -> tuple[Tap, ...]:
         return tuple(t for t in self.taps if t.kind == DATA)
 
+    def tap_at(self, position: Sequence[int]) -> Tap | None:
+        """The tap at padded ``position`` (None where the window does not reach): O(axes)."""
+        if not all(u in w for u, w in zip(position, self.windows)):
+            return None
+        index = tuple((u - w.start) // w.step for u, w in zip(position, self.windows))
+        kind = combine_kinds([track.kind(u) for track, u in zip(self.tracks, position)])
+        source = tuple(track.source(u) for track, u in zip(self.tracks, position)) if kind == DATA else None
+        weight = tuple(track.weight(t) for track, t in zip(self.tracks, index))
+        return Tap(index, weight, tuple(position), kind, source)  # type: ignore[arg-type]
+
 
 @dataclass(frozen=True)
 class Write:

@@ -130,9 +130,10 @@ ON_DARK = QColor("#ffffff")
 ON_LIGHT = QColor("#15191d")
 
 
-def _write(p: QPainter, stage: QRectF, cam: Camera, g: Grid, text_of, weights: dict | None = None) -> None:
+def _write(p: QPainter, stage: QRectF, cam: Camera, g: Grid, text_of,
+           weights: Callable[[int, int], str | None] | None = None) -> None:
     """Write each visible cell's value (``text_of(row, col)`` -> (text, colour) or None) centred, and the
-    small text of ``weights`` (a footprint cell's "×w", as the paper's figures write the kernel; a scattered
+    small text ``weights(row, col)`` (a footprint cell's "×w", as the paper's figures write the kernel; a scattered
     patch's "+x·w") in its bottom-right corner."""
     r0, r1, c0, c1 = visible_range(stage, cam, g)
     if (r1 - r0) * (c1 - c0) > 4096:
@@ -144,7 +145,7 @@ def _write(p: QPainter, stage: QRectF, cam: Camera, g: Grid, text_of, weights: d
         for c in range(c0, c1):
             rect = cell_rect(cam, g, r, c)
             item = text_of(r, c)
-            weight = weights.get((r, c)) if weights else None
+            weight = weights(r, c) if weights else None
             if item is not None and item[0]:
                 text, color = item
                 p.setFont(value_font)
@@ -162,14 +163,14 @@ def _numbers_direct(p: QPainter, stage: QRectF, cam: Camera, numbers: NumbersOve
                     frame, pal: CanvasPalette) -> None:
     """Direct view: the (padded, stretched) input's values, the weights in the footprint, the output's
     values; the cells already produced and the one being produced in full colour, the rest faint."""
-    taps = {display(t.position): t.kind for t in frame.taps}
     muted = QColor("#6b7785")  # the zeros of padding and stretching: the cells stay paper-white in dark mode
 
     def input_text(r: int, c: int):
         text = cell_text(numbers.input_value(r, c))
         if text is None:
             return None
-        kind = taps.get((r, c))
+        tap = frame.tap_at((c,) if len(frame.windows) == 1 else (r, c))
+        kind = tap.kind if tap is not None else None
         if kind == DATA:
             return text, ON_DARK
         data = g_in.rows.kind(r) == DATA and g_in.cols.kind(c) == DATA
@@ -185,7 +186,7 @@ def _numbers_direct(p: QPainter, stage: QRectF, cam: Camera, numbers: NumbersOve
         color = ON_DARK if flat == current else ON_LIGHT if flat < current else faint
         return cell_text(numbers.output_value(r, c)), color
 
-    _write(p, stage, cam, g_in, input_text, numbers.weights(frame.step))
+    _write(p, stage, cam, g_in, input_text, lambda r, c: numbers.weight_at(frame.step, r, c))
     _write(p, stage, cam, g_out, output_text)
 
 
@@ -205,7 +206,8 @@ def _numbers_scatter(p: QPainter, stage: QRectF, cam: Camera, numbers: NumbersOv
         return None if text is None else (text, ON_DARK if (r, c) in patch else ON_LIGHT)
 
     _write(p, stage, cam, g_in, input_text)
-    _write(p, stage, cam, g_out, output_text, numbers.scatter_added(frame.step))
+    added = numbers.scatter_added(frame.step)
+    _write(p, stage, cam, g_out, output_text, lambda r, c: added.get((r, c)))
 
 
 def _numbers_matrix(p: QPainter, stage: QRectF, cam: Camera, numbers: NumbersOverlay, grids: list[Grid], step: int,

@@ -684,8 +684,7 @@ class CanvasWidget(QWidget):
             g = self.model.grids(view)[0]
             kind = combine_kinds((g.rows.kind(row), g.cols.kind(col)))
             position = where(row, col)
-            frame = f.frame(self.state.step)
-            tap = next((t for t in frame.taps if t.position == position), None)
+            tap = f.frame(self.state.step).tap_at(position)
             kernel = tap.weight if tap is not None and values.kernel is not None else None
             source = None
             if kind == DATA:
