@@ -243,14 +243,8 @@ class Frame:
 
     @cached_property
     def taps(self) -> tuple[Tap, ...]:
-        taps = []
-        for index in product(*(range(len(w)) for w in self.windows)):
-            position = tuple(w[t] for w, t in zip(self.windows, index))
-            kind = combine_kinds([track.kind(u) for track, u in zip(self.tracks, position)])
-            source = tuple(track.source(u) for track, u in zip(self.tracks, position)) if kind == DATA else None
-            weight = tuple(track.weight(t) for track, t in zip(self.tracks, index))
-            taps.append(Tap(index, weight, position, kind, source))  # type: ignore[arg-type]
-        return tuple(taps)
+        """Every tap, in the kernel's row-major order."""
+        return tuple(self.tap_at(position) for position in product(*self.windows))  # type: ignore[misc]
 
     @property
     def data_taps(self) -> tuple[Tap, ...]:
