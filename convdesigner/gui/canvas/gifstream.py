@@ -8,7 +8,9 @@ one frame of look-ahead and writes each frame as soon as the next one differs, w
 writers, so the file is byte for byte what Pillow writes (tests/test_canvas_bounds.py compares them) for the
 options the canvas uses: one palette for every frame, a fixed duration, ``loop``, ``disposal`` 1 and no
 ``optimize``. It needs Pillow's GIF plugin helpers (``_normalize_mode``, ``_normalize_palette``,
-``_getbbox``, ``_get_global_header``, ``_write_frame_data``, ``_write_single_frame``: Pillow 10 to 13).
+``_getbbox``, ``_get_global_header``, ``_write_frame_data``, ``_write_single_frame``, as in Pillow 13; the
+byte-for-byte test checks the installed Pillow); with a Pillow that lacks them it falls back to Pillow's own
+writer.
 """
 
 from __future__ import annotations
@@ -17,13 +19,22 @@ import os
 from collections.abc import Iterator
 from typing import IO, Any
 
+#: The GIF plugin's helpers the stream writes with.
+HELPERS = ("_normalize_mode", "_normalize_palette", "_getbbox", "_get_global_header", "_write_frame_data",
+           "_write_single_frame")
+
 
 def write_gif_frames(target: str | os.PathLike | IO[bytes], first: Any, rest: Iterator[Any], duration: int,
                      loop: int = 0, disposal: int = 1) -> None:
     """Write ``first`` and then the frames of ``rest`` (PIL images of one size, in "P" mode with one palette)
     to ``target`` (a path or a binary file) as a GIF; an exception from ``rest`` propagates (the caller
     removes the partial file)."""
-    if isinstance(target, (str, os.PathLike)):
+    from PIL import GifImagePlugin as gif
+
+    if not all(hasattr(gif, name) for name in HELPERS):  # another Pillow: its own writer (every frame kept)
+        first.save(target, format="GIF", save_all=True, append_images=rest, duration=duration, loop=loop,
+                   optimize=False, disposal=disposal)
+    elif isinstance(target, (str, os.PathLike)):
         with open(target, "wb") as fp:
             _write(fp, first, rest, duration, loop, disposal)
     else:
@@ -50,7 +61,8 @@ def _write(fp: IO[bytes], first: Any, rest: Iterator[Any], duration: int, loop: 
         frame = gif._normalize_palette(frame, None, info)
         bbox = None
         if previous is not None:
-            bbox = gif._getbbox(previous, frame)[1]
+            found = gif._getbbox(previous, frame)
+            bbox = found[1] if isinstance(found, tuple) and len(found) == 2 else found  # (delta, bbox) or bbox
             if not bbox:  # the same picture again: the frame before stays on screen longer
                 assert pending is not None
                 pending[2]["duration"] = pending[2].get("duration", 0) + info["duration"]
