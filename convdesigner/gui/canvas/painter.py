@@ -37,6 +37,8 @@ from .palette import CanvasPalette, palette_for
 MIN_CELL_PX = 5.0
 #: Cells at least this large carry text from the cell_text hook.
 TEXT_CELL_PX = 16.0
+#: The most data units of a stretched input drawn as dots when its cells are too small to see.
+SPARSE_DOTS = 1024
 #: Which kind a projected 3-D tap shows: the lowest rank among its depth taps.
 KIND_RANK = {DATA: 0, ZERO: 1, PADDING: 2, OUTSIDE: 3}
 
@@ -311,6 +313,13 @@ def _paint_grid(p: QPainter, stage: QRectF, cam: Camera, g: Grid, pal: CanvasPal
             for u, n in _zero_runs(track, lo, hi, block):
                 p.fillRect(cell_rect(cam, g, u, c_lo, n, c_hi - c_lo) if is_row
                            else cell_rect(cam, g, r_lo, u, r_hi - r_lo, n), pal.zero)
+    if max(g.rows.stretch, g.cols.stretch) > 1 and s < 3.0:  # data units lost among the zeros: a dot for each
+        rows, cols = (within(range(t.pad_low, t.pad_low + t.size, t.stretch), lo, hi)
+                      for t, lo, hi in ((g.rows, r0, r1), (g.cols, c0, c1)))
+        if len(rows) * len(cols) <= SPARSE_DOTS:
+            for r in rows:
+                for c in cols:
+                    p.fillRect(at_least(cell_rect(cam, g, r, c), 3.0), fill)
     gx, gy = cam.px(g.x, g.y)
     if has_padding and block == 1:
         pen = QPen(pal.padding_line, 1, Qt.PenStyle.DashLine)
