@@ -455,6 +455,22 @@ def test_animate_of_a_huge_layer_finishes_small_and_says_what_it_draws_in_blocks
 
 
 @posix_only
+def test_animate_of_400_steps_peaks_as_low_as_one_step(tmp_path: Path) -> None:
+    """The GIF's frames are streamed (issue 15): 400 frames of 800x480 add next to nothing to the peak of a
+    one-frame animation, where Pillow's save_all held them all (~150 MiB more; bench/bench_animate.py)."""
+    peaks, outs = {}, {}
+    for size in (22, 3):  # 20x20 = 400 output positions, then 1
+        path = tmp_path / f"conv-{size}.yaml"
+        path.write_text(f"convdesigner: 1\nname: Steps\ninput: {{channels: 1, size: [{size}, {size}]}}\nlayers:\n"
+                        "  - {type: Conv2d, name: up, out_channels: 1, kernel_size: 3}\n")
+        code, outs[size], err, peaks[size] = _run_measured(["animate", str(path), "--layer", "up", "-o",
+                                                            str(tmp_path / "out.gif")], tmp_path)
+        assert code == 0 and "Traceback" not in err, err
+    assert "400 frames, one per step" in outs[22] and "1 frames, one per step" in outs[3]
+    assert peaks[22] < peaks[3] + 20_000_000, f"{peaks[22] / 1e6:.0f} MB for 400 steps, {peaks[3] / 1e6:.0f} for 1"
+
+
+@posix_only
 def test_animate_numbers_of_a_huge_layer_is_refused_clearly(tmp_path: Path) -> None:
     path = _huge_file(tmp_path, "transposed-2d-k1e8")
     code, out, err, rss = _run_measured(["animate", str(path), "--layer", "up", "--numbers", "-o",
