@@ -4,7 +4,11 @@ QImage for the GIF export and the benchmark, or an SVG generator).
 Cost per frame grows with the grid's side, not its area: the data region is one rectangle, inserted zeros
 are stripes, grid lines are one ``drawLines`` call over the visible range, the grids are drawn without
 antialiasing on whole pixels, and when cells get smaller than `MIN_CELL_PX` the lines merge into blocks of
-2, 4, 8, ... cells (the level of detail). The layout is `layout`'s; the words are `chrome`'s.
+2, 4, 8, ... cells (the level of detail). Nothing is drawn per kernel tap or per output cell: a window, a
+patch and a hover's cells come per axis as progressions (`engine.frames`), cut to the visible range and
+merged into runs where they lie closer than a block (`_cells_of`), so a frame of a 10^8-tap kernel costs what
+a 3x3 one does at the same zoom (tests/test_canvas_bounds.py counts the calls). The layout is `layout`'s; the
+words are `chrome`'s.
 """
 
 from __future__ import annotations
