@@ -319,10 +319,14 @@ def test_scatter_history_is_what_earlier_units_wrote() -> None:
 
     up = Layer.make("ConvTranspose2d", "up", {"out_channels": 1, "kernel_size": 3, "stride": 2, "padding": 1})
     f = CanvasModel(analyze(design(up, size=(3, 3))), 0).frames
+    rows, cols = f.scatter_axes
+    visible = (0, rows.full, 0, cols.full)
     for step in range(f.scatter_step_count):
-        replayed = {w.position for earlier in range(step) for w in f.scatter_frame(earlier).writes}
-        blocks = _written_before(f, f.input_of(step))
-        assert {(r, c) for rows, cols in blocks for r in rows for c in cols} == replayed
+        replayed = {w.position for earlier in range(step) for w in f.scatter_frame(earlier).writes
+                    if w.output is not None}
+        blocks = _written_before(f.scatter_axes, f.input_of(step), visible, 1)
+        assert {(r, c) for row_runs, col_runs in blocks for r0, nr in row_runs for c0, nc in col_runs
+                for r in range(r0, r0 + nr) for c in range(c0, c0 + nc)} == replayed
 
 
 def test_overlap_and_matrix_views_paint_their_numbers(canvas) -> None:

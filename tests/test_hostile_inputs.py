@@ -383,5 +383,114 @@ def test_every_case_is_hostile_and_unique() -> None:
     assert MAX_FILE_BYTES - 64 < len(tiny_layers_up_to_the_limit().encode()) <= MAX_FILE_BYTES
 
 
+# -- huge layers through the canvas and animate (issue 17) ------------------------------------------------
+#
+# These load (every number is within the loader's limits), and their arithmetic is enormous: 10^8 kernel taps
+# per axis, outputs 4*10^8 wide, up to 10^17 steps. Opening one in the app reached 7.7 GB and segfaulted; a
+# k=1000 convolution took 47 s and 1.1 GB for 4 frames of `animate`. Each now runs in a child process of its
+# own, measured by wait4: it finishes, says what it cannot draw, and its peak resident memory stays small.
+
+HUGE_LAYERS = {
+    "transposed-2d-k1e8": ("{channels: 1, size: [4, 4]}",
+                           "{type: ConvTranspose2d, name: up, out_channels: 1, kernel_size: 100000000, "
+                           "stride: 100000000}"),
+    "transposed-3d-k1e5": ("{channels: 1, size: [2, 2, 2]}",
+                           "{type: ConvTranspose3d, name: up, out_channels: 1, kernel_size: 100000, "
+                           "stride: 100000}"),
+    "transposed-1d-dilated": ("{channels: 1, size: [1000]}",
+                              "{type: ConvTranspose1d, name: up, out_channels: 1, kernel_size: 1000000, "
+                              "stride: 3, dilation: 7}"),
+    "conv-2d-k1000": ("{channels: 1, size: [1000, 1000]}",
+                      "{type: Conv2d, name: up, out_channels: 1, kernel_size: 1000, padding: 1}"),
+}
+#: (case, view, frame size, whether its grids are too large to draw cell by cell at that size: more than
+#: 16 cells a pixel)
+ANIMATIONS = [("transposed-2d-k1e8", "direct", "320x200", True), ("transposed-2d-k1e8", "scatter", "320x200", True),
+              ("transposed-2d-k1e8", "overlap", "320x200", True), ("transposed-3d-k1e5", "direct", "320x200", True),
+              ("transposed-1d-dilated", "overlap", "320x200", True), ("conv-2d-k1000", "direct", "320x200", True),
+              ("conv-2d-k1000", "direct", "800x480", False)]
+#: The peak resident memory of a child: the interpreter, Qt and Pillow are 70-80 MB of it (the app ~150 MB).
+ANIMATE_RSS_BYTES = 200_000_000
+APP_RSS_BYTES = 400_000_000
+
+
+def _huge_file(tmp_path: Path, case: str) -> Path:
+    source, layer = HUGE_LAYERS[case]
+    path = tmp_path / f"{case}.yaml"
+    path.write_text(f"convdesigner: 1\nname: Huge\ninput: {source}\nlayers:\n  - {layer}\n")
+    return path
+
+
+#: Runs a command and reports its peak resident memory: a process of its own has that one child, so
+#: RUSAGE_CHILDREN is the command's own (not the test runner's, nor an earlier child's).
+MEASURE = ("import resource, subprocess, sys; code = subprocess.run(sys.argv[1:]).returncode; "
+           "print('maxrss', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); "
+           "sys.exit(code)")
+
+
+def _run_measured(args: list[str], cwd: Path) -> tuple[int, str, str, int]:
+    """Run a convdesigner command in a child process: exit status, stdout, stderr and its peak resident
+    memory in bytes."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    done = subprocess.run([sys.executable, "-c", MEASURE, sys.executable, "-m", "convdesigner", *args], cwd=cwd,
+                          env=env, text=True, capture_output=True, timeout=300, check=False)  # a guard, no measure
+    err, _, last = done.stderr.rstrip("\n").rpartition("\n")
+    if not last.startswith("maxrss "):
+        err, last = done.stderr, "maxrss 0"
+    rss = int(last.split()[1]) * (1 if sys.platform == "darwin" else 1024)
+    return done.returncode, done.stdout, err, rss
+
+
+@posix_only
+@pytest.mark.parametrize("case, view, size, coarse", ANIMATIONS, ids=[f"{c}-{v}-{s}" for c, v, s, _ in ANIMATIONS])
+def test_animate_of_a_huge_layer_finishes_small_and_says_what_it_draws_in_blocks(tmp_path: Path, case: str, view: str,
+                                                                                 size: str, coarse: bool) -> None:
+    path = _huge_file(tmp_path, case)
+    code, out, err, rss = _run_measured(["animate", str(path), "--layer", "up", "--view", view, "--size", size,
+                                         "-o", str(tmp_path / "out.gif")], tmp_path)
+    assert code == 0 and not err, err
+    assert out.startswith(f"wrote {tmp_path / 'out.gif'}") and (tmp_path / "out.gif").stat().st_size > 0
+    assert ("too large to draw cell by cell" in out) == coarse, out
+    assert rss < ANIMATE_RSS_BYTES, f"{rss / 1e6:.0f} MB resident at the peak"
+
+
+@posix_only
+def test_animate_of_400_steps_peaks_as_low_as_one_step(tmp_path: Path) -> None:
+    """The GIF's frames are streamed (issue 15): 400 frames of 800x480 add next to nothing to the peak of a
+    one-frame animation, where Pillow's save_all held them all (~150 MiB more; bench/bench_animate.py)."""
+    peaks, outs = {}, {}
+    for size in (22, 3):  # 20x20 = 400 output positions, then 1
+        path = tmp_path / f"conv-{size}.yaml"
+        path.write_text(f"convdesigner: 1\nname: Steps\ninput: {{channels: 1, size: [{size}, {size}]}}\nlayers:\n"
+                        "  - {type: Conv2d, name: up, out_channels: 1, kernel_size: 3}\n")
+        code, outs[size], err, peaks[size] = _run_measured(["animate", str(path), "--layer", "up", "-o",
+                                                            str(tmp_path / "out.gif")], tmp_path)
+        assert code == 0 and "Traceback" not in err, err
+    assert "400 frames, one per step" in outs[22] and "1 frames, one per step" in outs[3]
+    assert peaks[22] < peaks[3] + 20_000_000, f"{peaks[22] / 1e6:.0f} MB for 400 steps, {peaks[3] / 1e6:.0f} for 1"
+
+
+@posix_only
+def test_animate_numbers_of_a_huge_layer_is_refused_clearly(tmp_path: Path) -> None:
+    path = _huge_file(tmp_path, "transposed-2d-k1e8")
+    code, out, err, rss = _run_measured(["animate", str(path), "--layer", "up", "--numbers", "-o",
+                                         str(tmp_path / "out.gif")], tmp_path)
+    assert code == 2 and not out and "Traceback" not in err
+    assert "--numbers: numbers are shown for layers of up to 250,000 output cells times kernel taps" in err
+    assert not (tmp_path / "out.gif").exists() and rss < ANIMATE_RSS_BYTES
+
+
+@posix_only
+@pytest.mark.parametrize("case", ["transposed-2d-k1e8", "transposed-3d-k1e5"])
+def test_the_app_opens_a_huge_layer_and_paints_it(tmp_path: Path, case: str) -> None:
+    """The app on the file, the layer selected, the window painted (7.7 GB and a segfault before)."""
+    path = _huge_file(tmp_path, case)
+    code, _out, err, rss = _run_measured([str(path), "--screenshot", str(tmp_path / "app.png"), "--select", "up"],
+                                         tmp_path)
+    assert code == 0 and "Traceback" not in err, err
+    assert (tmp_path / "app.png").stat().st_size > 10_000
+    assert rss < APP_RSS_BYTES, f"{rss / 1e6:.0f} MB resident at the peak"
+
+
 if __name__ == "__main__" and sys.argv[1:2] == ["--measure"]:
     _child_main()

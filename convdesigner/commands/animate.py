@@ -82,7 +82,7 @@ def run(options: argparse.Namespace) -> int:
     from PySide6.QtGui import QGuiApplication
 
     app = QGuiApplication.instance() or QGuiApplication([sys.argv[0]])  # noqa: F841 (keeps Qt alive)
-    from ..gui.canvas.export import write_gif
+    from ..gui.canvas.export import gif_coarse_note, write_gif
     from ..gui.canvas.layout import CanvasModel, PaintState
 
     model = CanvasModel(analysis, index)
@@ -96,6 +96,10 @@ def run(options: argparse.Namespace) -> int:
         from ..gui.canvas.numbers import NumbersOverlay
 
         state.numbers = NumbersOverlay.for_frames(model.frames)
+        if state.numbers is None:
+            from ..engine.numeric import numbers_unavailable
+
+            raise UsageError(f"--numbers: {numbers_unavailable(result)}")
     try:
         gif = write_gif(model, state, options.output, options.fps, size)
     except OSError as error:
@@ -105,6 +109,9 @@ def run(options: argparse.Namespace) -> int:
     print(f"wrote {options.output}{numbers}: {gif.note}, {size[0]}x{size[1]} at {options.fps:g} frames per second")
     if state.numbers is not None and state.numbers.note:
         print(f"note: {state.numbers.note}")
+    coarse = gif_coarse_note(model, state, size)
+    if coarse is not None:
+        print(f"note: {coarse}")
     return 0
 
 

@@ -11,14 +11,22 @@ through `arithmetic`) or from `arithmetic` itself; this module only enumerates p
   convolution's scatter view, one per input position.
 
 The frames are the same for 1-, 2- and 3-D layers; the canvas draws the last two axes and a depth control.
+
+Bounded by what is drawn (issue 17): a window's taps on one axis are an arithmetic progression, kept as a
+``range`` (``AxisTrack.window``, ``ScatterAxis.writes``), so a frame costs O(axes) however large the kernel
+(10^8 taps per axis load fine); the questions the canvas asks of one cell (who reads it, who writes it, how
+many taps reach it) are answered in O(1) by solving a linear congruence (`congruent`). Only ``Frame.taps``,
+``ScatterFrame.writes``, `LayerFrames.overlap` and `LayerFrames.matrix` list taps or cells one by one: for
+small layers (tests, the numbers mode, the matrix view).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import product
-from math import prod
+from math import gcd, prod
 
 from .analysis import LayerResult
 from .arithmetic import conv_output_size, effective_kernel, pool_output_size, stretched_size, transposed_output_size
@@ -37,6 +45,33 @@ SCATTER = "scatter"
 OVERLAP = "overlap"
 MATRIX = "matrix"
 VIEWS = (DIRECT, SCATTER, OVERLAP, MATRIX)
+
+
+def congruent(a: int, c: int, m: int, lo: int, hi: int) -> range:
+    """The integers v in [lo, hi) with a*v = c (mod m), as a range (empty when there are none): the taps,
+    readers and writers of one cell, found without walking the kernel."""
+    if hi <= lo:
+        return range(0)
+    g = gcd(a, m)
+    if c % g:
+        return range(0)
+    period = m // g
+    if period == 1:
+        return range(lo, hi)
+    first = (c // g) * pow(a // g, -1, period) % period
+    return range(lo + (first - lo) % period, hi, period)
+
+
+def within(positions: range, lo: int, hi: int) -> range:
+    """The part of an increasing progression that lies in [lo, hi) (a range slice: O(1))."""
+    step = positions.step
+    start = max(0, -((positions.start - lo) // step))
+    stop = max(0, -((positions.start - hi) // step))
+    return positions[start:stop]
+
+
+def _ceil_div(a: int, b: int) -> int:
+    return -(-a // b)
 
 
 @dataclass(frozen=True)
@@ -88,22 +123,42 @@ class AxisTrack:
         """Padded position of input unit ``x``."""
         return x * self.stretch + self.pad_low
 
-    def window(self, y: int) -> tuple[int, ...]:
+    def window(self, y: int) -> range:
         """Padded positions of output ``y``'s taps, t = 0..k-1: y*s + t*d."""
-        return tuple(y * self.s + t * self.d for t in range(self.k))
+        return range(y * self.s, y * self.s + self.k * self.d, self.d)
+
+    def spans(self, positions: range) -> list[tuple[range, str]]:
+        """``positions`` (increasing) split by what lies there: at most five (progression, kind) pairs, the
+        inserted zeros' span listed before the DATA units inside it (so a painter drawing in order leaves
+        the data on top)."""
+        lo, hi = self.pad_low, self.pad_low + self.size
+        out = [(within(positions, min(positions.start, 0), 0), OUTSIDE),
+               (within(positions, 0, max(0, min(lo, self.cells))), PADDING)]
+        data = within(positions, max(0, lo), min(hi, self.cells))
+        if self.stretch > 1 and data:
+            out.append((data, ZERO))
+            found = congruent(data.step, self.pad_low - data.start, self.stretch, 0, len(data))
+            data = range(data.start + found.start * data.step, data.start + found.stop * data.step,
+                          found.step * data.step) if found else range(0)
+        out += [(data, DATA), (within(positions, max(0, hi), self.cells), PADDING),
+                (within(positions, self.cells, max(self.cells, positions.stop)), OUTSIDE)]
+        return [(r, kind) for r, kind in out if r]
+
+    def best_kind(self, positions: range) -> str:
+        """The kind of a tap among ``positions`` that ranks first (DATA, then ZERO, PADDING, OUTSIDE): a 3-D
+        window's depth seen from above shows a cell as data when any of its depth taps is."""
+        kinds = {kind for _r, kind in self.spans(positions)}
+        return next((k for k in (DATA, ZERO, PADDING, OUTSIDE) if k in kinds), OUTSIDE)
+
+    def readers(self, u: int) -> range:
+        """The outputs y whose window covers padded position ``u`` (u = y*s + t*d, 0 <= t < k)."""
+        lo = max(0, _ceil_div(u - (self.k - 1) * self.d, self.s))
+        hi = min(self.o, u // self.s + 1) if u >= 0 else 0
+        return congruent(self.s, u, self.d, lo, hi)
 
     def weight(self, t: int) -> int:
         """The kernel index tap ``t`` multiplies (reversed when the kernel is applied flipped)."""
         return self.k - 1 - t if self.flipped else t
-
-    def users(self, u: int) -> tuple[tuple[int, int], ...]:
-        """(output y, tap t) pairs whose window covers padded position ``u``."""
-        pairs = []
-        for t in range(self.k):
-            rest = u - t * self.d
-            if rest >= 0 and rest % self.s == 0 and rest // self.s < self.o:
-                pairs.append((rest // self.s, t))
-        return tuple(pairs)
 
     def unvisited_range(self) -> range:
         """Padded positions no window reaches (the paper's caveat after relationship 6, figure 2.7)."""
@@ -129,18 +184,23 @@ class ScatterAxis:
         written = transposed_output_size(self.i, self.k, self.s, 0, 0, self.d)
         return max(written, self.offset + self.o)
 
-    def writes(self, x: int) -> tuple[int, ...]:
+    def writes(self, x: int) -> range:
         """Uncropped positions input ``x`` writes, one per tap."""
-        return tuple(x * self.s + t * self.d for t in range(self.k))
+        return range(x * self.s, x * self.s + self.k * self.d, self.d)
 
-    def writers(self, u: int) -> tuple[tuple[int, int], ...]:
-        """(input x, tap t) pairs that write uncropped position ``u``."""
-        pairs = []
-        for t in range(self.k):
-            rest = u - t * self.d
-            if rest >= 0 and rest % self.s == 0 and rest // self.s < self.i:
-                pairs.append((rest // self.s, t))
-        return tuple(pairs)
+    def sources(self, u: int) -> range:
+        """The inputs x that write uncropped position ``u`` (u = x*s + t*d, 0 <= t < k)."""
+        lo = max(0, _ceil_div(u - (self.k - 1) * self.d, self.s))
+        hi = min(self.i, u // self.s + 1) if u >= 0 else 0
+        return congruent(self.s, u, self.d, lo, hi)
+
+    def count(self, u: int) -> int:
+        """How many (input, tap) pairs write uncropped position ``u``."""
+        return len(self.sources(u))
+
+    def kept_range(self) -> range:
+        """The uncropped positions the layer keeps."""
+        return range(self.offset, self.offset + self.o)
 
     def kept(self, u: int) -> bool:
         return self.offset <= u < self.offset + self.o
@@ -149,15 +209,14 @@ class ScatterAxis:
         """The layer's output index of uncropped position ``u`` (None where cropped)."""
         return u - self.offset if self.kept(u) else None
 
-    def counts(self) -> tuple[int, ...]:
-        """How many (input, tap) pairs reach each output unit on this axis."""
-        counts = [0] * self.o
-        for x in range(self.i):
-            for u in self.writes(x):
-                y = self.output(u)
-                if y is not None:
-                    counts[y] += 1
-        return tuple(counts)
+    def count_values(self, limit: int = 1 << 16) -> tuple[tuple[int, ...], bool]:
+        """The distinct counts over the kept output units, smallest first, and whether every unit was
+        counted: an axis longer than ``limit`` is sampled (its ends and ``limit`` units spread evenly)."""
+        if self.o <= limit:
+            return tuple(sorted({self.count(u) for u in self.kept_range()})), True
+        ends = min(self.o, limit // 4)
+        picks = [*range(ends), *range(self.o - ends, self.o), *(n * (self.o - 1) // limit for n in range(limit))]
+        return tuple(sorted({self.count(self.offset + y) for y in picks})), False
 
 
 @dataclass(frozen=True)
@@ -174,15 +233,32 @@ class Tap:
 
 @dataclass(frozen=True)
 class Frame:
-    """One step of the direct view: the output cell being produced and the window's taps."""
+    """One step of the direct view: the output cell being produced and, per axis, the padded positions of
+    the window's taps (O(axes) to build; ``taps`` lists them one by one, for small layers)."""
 
     step: int
     output: tuple[int, ...]
-    taps: tuple[Tap, ...]
+    windows: tuple[range, ...]
+    tracks: tuple[AxisTrack, ...] = field(repr=False, compare=False)
+
+    @cached_property
+    def taps(self) -> tuple[Tap, ...]:
+        """Every tap, in the kernel's row-major order."""
+        return tuple(self.tap_at(position) for position in product(*self.windows))  # type: ignore[misc]
 
     @property
     def data_taps(self) -> tuple[Tap, ...]:
         return tuple(t for t in self.taps if t.kind == DATA)
+
+    def tap_at(self, position: Sequence[int]) -> Tap | None:
+        """The tap at padded ``position`` (None where the window does not reach): O(axes)."""
+        if not all(u in w for u, w in zip(position, self.windows)):
+            return None
+        index = tuple((u - w.start) // w.step for u, w in zip(position, self.windows))
+        kind = combine_kinds([track.kind(u) for track, u in zip(self.tracks, position)])
+        source = tuple(track.source(u) for track, u in zip(self.tracks, position)) if kind == DATA else None
+        weight = tuple(track.weight(t) for track, t in zip(self.tracks, index))
+        return Tap(index, weight, tuple(position), kind, source)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -197,11 +273,22 @@ class Write:
 
 @dataclass(frozen=True)
 class ScatterFrame:
-    """One step of the scatter view: input unit ``source`` writes a kernel-sized patch."""
+    """One step of the scatter view: input unit ``source`` writes a kernel-sized patch, per axis the
+    uncropped positions ``patch`` (O(axes) to build; ``writes`` lists them one by one, for small layers)."""
 
     step: int
     source: tuple[int, ...]
-    writes: tuple[Write, ...]
+    patch: tuple[range, ...]
+    axes: tuple[ScatterAxis, ...] = field(repr=False, compare=False)
+
+    @cached_property
+    def writes(self) -> tuple[Write, ...]:
+        writes = []
+        for index in product(*(range(len(w)) for w in self.patch)):
+            position = tuple(w[t] for w, t in zip(self.patch, index))
+            outs = tuple(axis.output(u) for axis, u in zip(self.axes, position))
+            writes.append(Write(index, position, None if any(y is None for y in outs) else outs))  # type: ignore
+        return tuple(writes)
 
 
 @dataclass(frozen=True)
@@ -292,25 +379,16 @@ class LayerFrames:
     def frame(self, step: int) -> Frame:
         """The direct view's frame ``step``: output cell and taps in padded coordinates."""
         output = self.output_of(step)
-        per_axis = [track.window(y) for track, y in zip(self.tracks, output)]
-        taps = []
-        for index in product(*(range(k) for k in self.kernel)):
-            position = tuple(w[t] for w, t in zip(per_axis, index))
-            kinds = [track.kind(u) for track, u in zip(self.tracks, position)]
-            kind = combine_kinds(kinds)
-            source = tuple(track.source(u) for track, u in zip(self.tracks, position)) if kind == DATA else None
-            weight = tuple(track.weight(t) for track, t in zip(self.tracks, index))
-            taps.append(Tap(index, weight, position, kind, source))  # type: ignore[arg-type]
-        return Frame(step, output, tuple(taps))
+        return Frame(step, output, tuple(track.window(y) for track, y in zip(self.tracks, output)), self.tracks)
 
     def frames(self) -> Iterator[Frame]:
         for step in range(self.step_count):
             yield self.frame(step)
 
     def users(self, position: Sequence[int]) -> tuple[tuple[int, ...], ...]:
-        """Every output cell whose window covers padded ``position`` (the canvas's hover)."""
-        per_axis = [sorted({y for y, _t in track.users(u)}) for track, u in zip(self.tracks, position)]
-        return tuple(product(*per_axis))
+        """Every output cell whose window covers padded ``position``, listed (for small layers: the canvas's
+        hover asks per axis, `AxisTrack.readers`, and draws the visible ones)."""
+        return tuple(product(*(track.readers(u) for track, u in zip(self.tracks, position))))
 
     # -- the scatter view (transposed convolutions) ------------------------------------------------
     @property
@@ -325,26 +403,21 @@ class LayerFrames:
         """Scatter step ``step`` (input position, row-major): the output cells its patch writes."""
         axes = self._scatter_axes()
         source = _unravel(step, self.input_size)
-        per_axis = [axis.writes(x) for axis, x in zip(axes, source)]
-        writes = []
-        for index in product(*(range(k) for k in self.kernel)):
-            position = tuple(w[t] for w, t in zip(per_axis, index))
-            outs = tuple(axis.output(u) for axis, u in zip(axes, position))
-            writes.append(Write(index, position, None if any(y is None for y in outs) else outs))  # type: ignore
-        return ScatterFrame(step, source, tuple(writes))
+        return ScatterFrame(step, source, tuple(axis.writes(x) for axis, x in zip(axes, source)), axes)
 
     def writers(self, position: Sequence[int]) -> tuple[tuple[int, ...], ...]:
-        """Every input unit whose patch reaches uncropped output ``position`` (scatter view's hover)."""
-        per_axis = [sorted({x for x, _t in a.writers(u)}) for a, u in zip(self._scatter_axes(), position)]
-        return tuple(product(*per_axis))
+        """Every input unit whose patch reaches uncropped output ``position``, listed (for small layers: the
+        scatter view's hover asks per axis, `ScatterAxis.sources`, and draws the visible ones)."""
+        return tuple(product(*(a.sources(u) for a, u in zip(self._scatter_axes(), position))))
 
     def scatter_step_for(self, step: int) -> int:
         """The scatter step that corresponds to direct ``step``: an input unit the output cell reads
         (its first data tap), so switching views keeps the step."""
         frame = self.frame(step)
-        data = frame.data_taps
-        if data:
-            return _ravel(data[0].source, self.input_size)  # type: ignore[arg-type]
+        firsts = [next((r[0] for r, kind in track.spans(w) if kind == DATA), None)
+                  for track, w in zip(self.tracks, frame.windows)]
+        if all(u is not None for u in firsts):
+            return _ravel([track.source(u) for track, u in zip(self.tracks, firsts)], self.input_size)  # type: ignore
         axes = self._scatter_axes()
         nearest = tuple(min(a.i - 1, max(0, (y + a.offset) // a.s)) for a, y in zip(axes, frame.output))
         return _ravel(nearest, self.input_size)
@@ -353,17 +426,19 @@ class LayerFrames:
         """The direct step that corresponds to scatter ``scatter_step``: the first output cell its patch
         writes (or the nearest output cell when every write is cropped)."""
         frame = self.scatter_frame(scatter_step)
-        for write in frame.writes:
-            if write.output is not None:
-                return self.step_of(write.output)
         axes = self._scatter_axes()
+        kept = [within(w, a.offset, a.offset + a.o) for a, w in zip(axes, frame.patch)]
+        if all(kept):
+            return self.step_of([r[0] - a.offset for a, r in zip(axes, kept)])
         nearest = tuple(min(a.o - 1, max(0, x * a.s - a.offset)) for a, x in zip(axes, frame.source))
         return self.step_of(nearest)
 
     def overlap(self) -> dict[tuple[int, ...], int]:
-        """How many kernel taps reach each output cell of a transposed convolution: uneven (a
-        checkerboard) when k is not a multiple of s; 0 marks output cells no input reaches."""
-        per_axis = [a.counts() for a in self._scatter_axes()]
+        """How many kernel taps reach each output cell of a transposed convolution (every cell: for small
+        layers; the canvas asks `ScatterAxis.count` of the cells it draws): uneven (a checkerboard) when k
+        is not a multiple of s; 0 marks output cells no input reaches."""
+        axes = self._scatter_axes()
+        per_axis = [[a.count(a.offset + y) for y in range(a.o)] for a in axes]
         return {cell: prod(c[y] for c, y in zip(per_axis, cell)) for cell in product(*(range(o) for o in
                                                                                          self.output_size))}
 

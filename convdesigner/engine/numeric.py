@@ -254,9 +254,12 @@ def numbers_unavailable(result: LayerResult) -> str | None:
         return f"{result.type} has no sliding window to fill with numbers"
     cells = prod(g.i for g in result.geometry)
     work = prod(g.o for g in result.geometry) * prod(g.k for g in result.geometry)
-    if cells > NUMBERS_MAX_CELLS or work > NUMBERS_MAX_WORK:
+    if cells > NUMBERS_MAX_CELLS:
         return (f"numbers are shown for layers of up to {NUMBERS_MAX_CELLS:,} input cells "
                 f"(128x128 with a 3x3 kernel); {result.name} has {cells:,}")
+    if work > NUMBERS_MAX_WORK:
+        return (f"numbers are shown for layers of up to {NUMBERS_MAX_WORK:,} output cells times kernel taps; "
+                f"{result.name} has {work:,}")
     return None
 
 

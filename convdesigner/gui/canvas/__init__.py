@@ -14,6 +14,15 @@ geometry itself is pure Python: ``engine.frames``.
 
 from __future__ import annotations
 
-from .widget import CanvasView, CanvasWidget
+from typing import Any
 
 __all__ = ["CanvasView", "CanvasWidget"]
+
+
+def __getattr__(name: str) -> Any:
+    """The widgets, imported on first use: ``animate`` renders with QtGui alone (QtWidgets costs 4 MB)."""
+    if name in __all__:
+        from . import widget
+
+        return getattr(widget, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -150,7 +150,8 @@ def _legend_items(model: CanvasModel, view: str, pal: CanvasPalette) -> list[tup
         items.append(("hover: outputs using it" if view == DIRECT else "hover", pal.hover, False))
     elif view == OVERLAP:
         values = model.overlap_values()
-        items.append((f"taps per output cell: {', '.join(map(str, values[:8]))}", pal.current, False))
+        sampled = " (sampled)" if model.overlap_sampled() else ""
+        items.append((f"taps per output cell{sampled}: {', '.join(map(str, values[:8]))}", pal.current, False))
         if 0 in values:
             items.append(("never reached", pal.unvisited, False))
         ks = [(g.k, g.s) for g in f.geometry]

@@ -21,23 +21,35 @@ def font(size: float, bold: bool = False, mono: bool = False) -> QFont:
     return result
 
 
-def visible_range(stage: QRectF, cam: Camera, g: Grid) -> tuple[int, int, int, int]:
-    """The range of rows and columns of ``g`` inside the stage: r0, r1, c0, c1 (end exclusive)."""
+def visible_range(stage: QRectF, cam: Camera, g: Grid, clamp: bool = True) -> tuple[int, int, int, int]:
+    """The range of rows and columns of ``g`` inside the stage: r0, r1, c0, c1 (end exclusive); not clamped
+    to the grid when ``clamp`` is False (a pooling window may reach past it)."""
     gx, gy = cam.px(g.x, g.y)
     s = cam.scale
-    c0 = max(0, math.floor((stage.left() - gx) / s))
-    c1 = min(g.width, math.ceil((stage.right() - gx) / s))
-    r0 = max(0, math.floor((stage.top() - gy) / s))
-    r1 = min(g.height, math.ceil((stage.bottom() - gy) / s))
+    c0, c1 = math.floor((stage.left() - gx) / s), math.ceil((stage.right() - gx) / s)
+    r0, r1 = math.floor((stage.top() - gy) / s), math.ceil((stage.bottom() - gy) / s)
+    if clamp:
+        c0, c1, r0, r1 = max(0, c0), min(g.width, c1), max(0, r0), min(g.height, r1)
     return r0, max(r0, r1), c0, max(c0, c1)
+
+
+def aligned(lo: int, hi: int, block: int, origin: int = 0) -> range:
+    """The lines of a grid drawn in blocks of ``block`` cells from ``origin``: positions lo..hi that are a
+    whole number of blocks from it (as many as the visible blocks, never one per cell)."""
+    return range(lo + (origin - lo) % block, hi + 1, block)
+
+
+#: Pixel coordinates are clamped to +-this: a cell of a huge grid zoomed in lies 10^10 pixels away, and the
+#: raster engine's fixed-point coordinates must not overflow (whatever is this far off is clipped anyway).
+FAR_PX = 1 << 20
 
 
 def cell_rect(cam: Camera, g: Grid, row: float, col: float, rows: float = 1, cols: float = 1) -> QRectF:
     """Cells' rectangle snapped to whole pixels, so neighbours share edges and fills stay crisp (and
-    fast: the grids are painted without antialiasing)."""
+    fast: the grids are painted without antialiasing); clamped to `FAR_PX`."""
     x0, y0 = cam.px(g.x + col, g.y + row)
     x1, y1 = cam.px(g.x + col + cols, g.y + row + rows)
-    x0, y0, x1, y1 = round(x0), round(y0), round(x1), round(y1)
+    x0, y0, x1, y1 = (round(max(-FAR_PX, min(FAR_PX, v))) for v in (x0, y0, x1, y1))
     return QRectF(x0, y0, max(1, x1 - x0), max(1, y1 - y0))
 
 

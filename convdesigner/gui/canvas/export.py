@@ -1,9 +1,9 @@
 """Rendering the canvas without a window: one frame as a QImage, PNG or SVG, the animation as a GIF.
 
 Qt has no GIF writer, so frames go through Pillow: each QImage becomes a PIL image, quantised to a
-palette, and Pillow's writer streams them (a generator, so a long animation never holds every frame in
-memory). A GIF has one frame per step up to `GIF_FRAME_CAP`; beyond that the steps are sampled evenly
-(first and last included) and `GifResult.sampled` says so. The GIF loops forever and plays in browsers.
+palette, and `gifstream.write_gif_frames` writes each one as soon as the next is rendered (Pillow's own
+``save_all`` keeps every frame until the end: 230 MiB for 400 frames). A GIF has one frame per step up to
+`GIF_FRAME_CAP`; beyond that the steps are sampled evenly (first and last included) and `GifResult.sampled` says so. The GIF loops forever and plays in browsers.
 """
 
 from __future__ import annotations
@@ -11,12 +11,14 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from fractions import Fraction
 
 from PySide6.QtCore import QRectF, QSize
 from PySide6.QtGui import QImage, QPainter
 
-from .layout import CanvasModel, PaintState
-from .painter import paint
+from .gifstream import write_gif_frames
+from .layout import CanvasModel, PaintState, coarse_note
+from .painter import paint, stage_for
 
 #: The most frames a GIF holds; longer animations are sampled evenly down to this many.
 GIF_FRAME_CAP = 400
@@ -61,17 +63,15 @@ def gif_steps(count: int, cap: int = GIF_FRAME_CAP) -> list[int]:
         return list(range(count))
     if cap == 1:
         return [0]
-    return [round(n * (count - 1) / (cap - 1)) for n in range(cap)]
+    return [round(Fraction(n * (count - 1), cap - 1)) for n in range(cap)]  # exact for 10^17 steps too
 
 
 def to_pil(image: QImage):
     """A QImage as an RGB PIL image."""
     from PIL import Image
 
-    rgba = image.convertToFormat(QImage.Format.Format_RGBA8888)
-    data = bytes(rgba.constBits())[: rgba.sizeInBytes()]
-    pil = Image.frombuffer("RGBA", (rgba.width(), rgba.height()), data, "raw", "RGBA", rgba.bytesPerLine(), 1)
-    return pil.convert("RGB")
+    rgb = image.convertToFormat(QImage.Format.Format_RGB888)  # the frames are opaque: RGB straight away
+    return Image.frombytes("RGB", (rgb.width(), rgb.height()), rgb.constBits(), "raw", "RGB", rgb.bytesPerLine(), 1)
 
 
 def write_gif(model: CanvasModel, state: PaintState, path: str, fps: float = DEFAULT_FPS,
@@ -95,6 +95,7 @@ def write_gif(model: CanvasModel, state: PaintState, path: str, fps: float = DEF
         both.paste(first, (0, 0))
         both.paste(last, (size[0], 0))
         palette = both.quantize(colors=255, method=Image.Quantize.MEDIANCUT)
+        del both  # not kept for the whole animation
         for done, step in enumerate(steps):
             if progress is not None and not progress(done, len(steps)):
                 raise ExportCancelled()
@@ -105,8 +106,7 @@ def write_gif(model: CanvasModel, state: PaintState, path: str, fps: float = DEF
     first = next(sequence)
     duration = max(20, round(1000 / max(0.1, fps)))
     try:
-        first.save(path, format="GIF", save_all=True, append_images=sequence, duration=duration, loop=0,
-                   optimize=False, disposal=1)
+        write_gif_frames(path, first, sequence, duration)
     except ExportCancelled:
         if os.path.exists(path):
             os.remove(path)
@@ -114,6 +114,15 @@ def write_gif(model: CanvasModel, state: PaintState, path: str, fps: float = DEF
     if progress is not None:
         progress(len(steps), len(steps))
     return GifResult(len(steps), total, len(steps) < total)
+
+
+def gif_coarse_note(model: CanvasModel, state: PaintState, size: tuple[int, int]) -> str | None:
+    """Whether the frames of ``size`` draw grids in blocks, too large to draw cell by cell (`layout.coarse_note`),
+    said for the command line."""
+    rect = QRectF(0, 0, size[0], size[1])
+    vectors = state.numbers is not None
+    camera = model.fit(stage_for(rect, model, state), state.view, vectors)
+    return coarse_note(model, state.view, camera, vectors, zoom_hint=False)
 
 
 def write_png(model: CanvasModel, state: PaintState, path: str, size: tuple[int, int]) -> bool:

@@ -53,6 +53,9 @@ CAPTION_PX = 22.0
 MARGIN_PX = 10.0
 #: Width of the column that holds the receptive-field miniature.
 FIELD_COLUMN_PX = 128.0
+#: Below this many pixels per cell (16 cells a pixel on each axis) the canvas says that the grids are too large
+#: to draw cell by cell (`coarse_note`): what it shows are blocks of cells.
+COARSE_SCALE = 1 / 16
 #: From this many layers deep, a receptive field on the network input (a walk back through every layer before,
 #: about 50 µs a layer) is computed after the frame is painted rather than before (`PaintState.field_wait`).
 DEFER_FIELD_DEPTH = 100
@@ -236,24 +239,27 @@ class CanvasModel:
             return step
         return f.scatter_step_for(step) if new == SCATTER else f.direct_step_for(step)
 
-    def overlap_axes(self) -> tuple[tuple[int, ...], ...]:
-        """Per axis, how many (input, tap) pairs reach each output unit; a cell's overlap is their product
-        (the layer is separable), so the canvas never builds the full table of a large layer."""
-        if self._overlap is None and self.frames is not None and self.frames.scatter_axes is not None:
-            self._overlap = tuple(a.counts() for a in self.frames.scatter_axes)
-        return self._overlap or ()
-
     def overlap_values(self) -> list[int]:
-        """The distinct overlap counts, smallest first."""
-        values = {1}
-        for counts in self.overlap_axes():
-            values = {v * c for v in values for c in set(counts)}
-        return sorted(values)
+        """The distinct overlap counts, smallest first: a cell's overlap is the product of its axes' counts
+        (the layer is separable), so the canvas never builds the full table of a large layer; an axis longer
+        than 65,536 units is sampled (`ScatterAxis.count_values`, `overlap_sampled`)."""
+        if self._overlap is None and self.frames is not None and self.frames.scatter_axes is not None:
+            per_axis = [a.count_values() for a in self.frames.scatter_axes]
+            values = {1}
+            for counts, _exact in per_axis:
+                values = {v * c for v in values for c in counts}
+            self._overlap = (sorted(values), not all(exact for _counts, exact in per_axis))
+        return list(self._overlap[0]) if self._overlap else [1]
+
+    def overlap_sampled(self) -> bool:
+        """Whether `overlap_values` comes from a sample of a long axis (the legend says so)."""
+        self.overlap_values()
+        return bool(self._overlap and self._overlap[1])
 
     def cached_image(self, key: tuple, build: Callable[[], QImage]) -> QImage:
         """An image the painter draws often (overlap heat map, matrix), built once per key."""
         if key not in self._images:
-            if len(self._images) > 8:
+            if len(self._images) > 8:  # a few zooms and depths (an overlap image is of the visible cells)
                 self._images.clear()
             self._images[key] = build()
         return self._images[key]
@@ -330,7 +336,7 @@ class CanvasModel:
         y1 = max(g.y + g.height for g in grids)
         pad = 1.0 + 0.04 * max(x1 - x0, y1 - y0)  # room for the grid titles and the stacked planes
         w, h = (x1 - x0) + 2 * pad, (y1 - y0) + 2 * pad
-        scale = max(0.05, min(stage.width() / w, stage.height() / h, MAX_FIT_PX))
+        scale = min(stage.width() / w, stage.height() / h, MAX_FIT_PX)  # a huge grid: far below a pixel
         cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
         return Camera(scale, stage.center().x() - cx * scale, stage.center().y() - cy * scale)
 
@@ -398,3 +404,19 @@ def stage_rect(rect: QRectF, state: PaintState, legend_rows: int = 1) -> QRectF:
     return QRectF(rect.left() + MARGIN_PX, rect.top() + HEADER_PX,
                   max(10.0, rect.width() - 2 * MARGIN_PX - right),
                   max(10.0, rect.height() - HEADER_PX - bottom - MARGIN_PX / 2))
+
+
+def coarse_note(model: CanvasModel, view: str, camera: Camera, vectors: bool = False,
+                zoom_hint: bool = True) -> str | None:
+    """What the canvas writes over grids too large to draw cell by cell at this zoom (None when they are not):
+    the largest grid's size and how many cells a pixel holds; ``zoom_hint``: and that zooming in shows them."""
+    if camera.scale >= COARSE_SCALE:
+        return None
+    grids = model.grids(view, vectors)
+    if not grids:
+        return None
+    g = max(grids, key=lambda g: max(g.width, g.height))
+    size = f"{g.width:,}" if g.height == 1 else f"{g.height:,} × {g.width:,}"
+    text = (f"{g.name} {size}: too large to draw cell by cell (about {1 / camera.scale:,.0f} cells a pixel on "
+            f"each side, drawn in blocks)")
+    return text + "; zoom in to see single cells" if zoom_hint else text

@@ -94,17 +94,14 @@ class NumbersOverlay:
     def output_value(self, row: int, col: int) -> Value:
         return self.values.output[_position(self.frames.ndim, row, col)]
 
-    def weights(self, step: int) -> dict[tuple[int, int], str]:
-        """The direct view's footprint at ``step``: the weight each tap multiplies, by the cell it sits on
-        (a transposed convolution's kernel flipped)."""
+    def weight_at(self, step: int, row: int, col: int) -> str | None:
+        """The direct view's footprint at ``step``: the weight the tap on cell (row, col) multiplies, "×2"
+        (a transposed convolution's kernel flipped; None off the footprint)."""
         kernel = self.values.kernel
         if kernel is None or not self.cells_drawn:
-            return {}
-        out = {}
-        for tap in self.frames.frame(step).taps:
-            r, c = (0, tap.position[0]) if self.frames.ndim == 1 else tap.position
-            out[(r, c)] = "×" + format_number(kernel[tap.weight])
-        return out
+            return None
+        tap = self.frames.frame(step).tap_at(_position(self.frames.ndim, row, col))
+        return None if tap is None else "×" + format_number(kernel[tap.weight])
 
     def scatter_added(self, step: int) -> dict[tuple[int, int], str]:
         """The scatter view's patch at ``step``: what the input value times each weight adds into the cell it

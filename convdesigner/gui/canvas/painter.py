@@ -4,15 +4,19 @@ QImage for the GIF export and the benchmark, or an SVG generator).
 Cost per frame grows with the grid's side, not its area: the data region is one rectangle, inserted zeros
 are stripes, grid lines are one ``drawLines`` call over the visible range, the grids are drawn without
 antialiasing on whole pixels, and when cells get smaller than `MIN_CELL_PX` the lines merge into blocks of
-2, 4, 8, ... cells (the level of detail). The layout is `layout`'s; the words are `chrome`'s.
+2, 4, 8, ... cells (the level of detail). Nothing is drawn per kernel tap or per output cell: a window, a
+patch and a hover's cells come per axis as progressions (`engine.frames`), cut to the visible range and
+merged into runs where they lie closer than a block (`_cells_of`), so a frame of a 10^8-tap kernel costs what
+a 3x3 one does at the same zoom (tests/test_canvas_bounds.py counts the calls). The layout is `layout`'s; the
+words are `chrome`'s.
 """
 
 from __future__ import annotations
 
-from itertools import product
+from collections.abc import Callable
 
 from PySide6.QtCore import QLineF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPen
+from PySide6.QtGui import QBrush, QColor, QFontMetricsF, QImage, QPainter, QPen
 
 from ...engine.frames import (
     DATA,
@@ -24,10 +28,12 @@ from ...engine.frames import (
     ZERO,
     AxisTrack,
     LayerFrames,
+    ScatterAxis,
+    within,
 )
 from .chrome import legend_rows, paint_field, paint_header, paint_legend, paint_summary, paint_titles
-from .draw import at_least, cell_rect, font, locator, outline, visible_range, with_alpha
-from .layout import Camera, CanvasModel, Grid, PaintState, display, stage_rect
+from .draw import aligned, at_least, cell_rect, font, locator, outline, visible_range, with_alpha
+from .layout import Camera, CanvasModel, Grid, PaintState, coarse_note, display, stage_rect
 from .numbers import NUMBER_CELL_PX, NumbersOverlay, cell_text
 from .palette import CanvasPalette, palette_for
 
@@ -35,6 +41,8 @@ from .palette import CanvasPalette, palette_for
 MIN_CELL_PX = 5.0
 #: Cells at least this large carry text from the cell_text hook.
 TEXT_CELL_PX = 16.0
+#: The most data units of a stretched input drawn as dots when its cells are too small to see.
+SPARSE_DOTS = 1024
 #: Which kind a projected 3-D tap shows: the lowest rank among its depth taps.
 KIND_RANK = {DATA: 0, ZERO: 1, PADDING: 2, OUTSIDE: 3}
 
@@ -71,6 +79,9 @@ def paint(painter: QPainter, rect: QRectF, model: CanvasModel, state: PaintState
             depth = f.tracks[0].window(f.output_of(step)[0])
             grids[0].title += f" (depth {depth[0]}–{depth[-1]} seen from above)"
         paint_titles(painter, stage, cam, grids, pal)
+    note = coarse_note(model, view, cam, vectors)
+    if note is not None:
+        _paint_note(painter, stage, note, pal)
     painter.restore()
     if not state.chrome:
         return cam
@@ -82,6 +93,20 @@ def paint(painter: QPainter, rect: QRectF, model: CanvasModel, state: PaintState
         captions += [state.numbers.sum_line(view, step), state.numbers.notes(numbers_hidden(state, cam))]
     paint_legend(painter, rect, model, view, state, pal, captions)
     return cam
+
+
+def _paint_note(p: QPainter, stage: QRectF, text: str, pal: CanvasPalette) -> None:
+    """A note at the bottom of the stage, wrapped to its width, on a plate of the background colour."""
+    p.setFont(font(12))
+    flags = int(Qt.AlignmentFlag.AlignLeft) | int(Qt.TextFlag.TextWordWrap)
+    width = stage.width() - 20
+    bounds = QFontMetricsF(p.font()).boundingRect(QRectF(0, 0, width, 10_000), flags, text)
+    box = QRectF(stage.left() + 10, stage.bottom() - bounds.height() - 8, width, bounds.height())
+    plate = QRectF(box.left() - 6, box.top() - 3, bounds.width() + 12, bounds.height() + 6)
+    p.fillRect(plate, with_alpha(pal.background, 235))
+    outline(p, plate, pal.muted, 1)
+    p.setPen(pal.text)
+    p.drawText(box, flags, text)
 
 
 def stage_for(rect: QRectF, model: CanvasModel, state: PaintState) -> QRectF:
@@ -111,9 +136,10 @@ ON_DARK = QColor("#ffffff")
 ON_LIGHT = QColor("#15191d")
 
 
-def _write(p: QPainter, stage: QRectF, cam: Camera, g: Grid, text_of, weights: dict | None = None) -> None:
+def _write(p: QPainter, stage: QRectF, cam: Camera, g: Grid, text_of,
+           weights: Callable[[int, int], str | None] | None = None) -> None:
     """Write each visible cell's value (``text_of(row, col)`` -> (text, colour) or None) centred, and the
-    small text of ``weights`` (a footprint cell's "×w", as the paper's figures write the kernel; a scattered
+    small text ``weights(row, col)`` (a footprint cell's "×w", as the paper's figures write the kernel; a scattered
     patch's "+x·w") in its bottom-right corner."""
     r0, r1, c0, c1 = visible_range(stage, cam, g)
     if (r1 - r0) * (c1 - c0) > 4096:
@@ -125,7 +151,7 @@ def _write(p: QPainter, stage: QRectF, cam: Camera, g: Grid, text_of, weights: d
         for c in range(c0, c1):
             rect = cell_rect(cam, g, r, c)
             item = text_of(r, c)
-            weight = weights.get((r, c)) if weights else None
+            weight = weights(r, c) if weights else None
             if item is not None and item[0]:
                 text, color = item
                 p.setFont(value_font)
@@ -143,14 +169,14 @@ def _numbers_direct(p: QPainter, stage: QRectF, cam: Camera, numbers: NumbersOve
                     frame, pal: CanvasPalette) -> None:
     """Direct view: the (padded, stretched) input's values, the weights in the footprint, the output's
     values; the cells already produced and the one being produced in full colour, the rest faint."""
-    taps = {display(t.position): t.kind for t in frame.taps}
     muted = QColor("#6b7785")  # the zeros of padding and stretching: the cells stay paper-white in dark mode
 
     def input_text(r: int, c: int):
         text = cell_text(numbers.input_value(r, c))
         if text is None:
             return None
-        kind = taps.get((r, c))
+        tap = frame.tap_at((c,) if len(frame.windows) == 1 else (r, c))
+        kind = tap.kind if tap is not None else None
         if kind == DATA:
             return text, ON_DARK
         data = g_in.rows.kind(r) == DATA and g_in.cols.kind(c) == DATA
@@ -166,7 +192,7 @@ def _numbers_direct(p: QPainter, stage: QRectF, cam: Camera, numbers: NumbersOve
         color = ON_DARK if flat == current else ON_LIGHT if flat < current else faint
         return cell_text(numbers.output_value(r, c)), color
 
-    _write(p, stage, cam, g_in, input_text, numbers.weights(frame.step))
+    _write(p, stage, cam, g_in, input_text, lambda r, c: numbers.weight_at(frame.step, r, c))
     _write(p, stage, cam, g_out, output_text)
 
 
@@ -186,7 +212,8 @@ def _numbers_scatter(p: QPainter, stage: QRectF, cam: Camera, numbers: NumbersOv
         return None if text is None else (text, ON_DARK if (r, c) in patch else ON_LIGHT)
 
     _write(p, stage, cam, g_in, input_text)
-    _write(p, stage, cam, g_out, output_text, numbers.scatter_added(frame.step))
+    added = numbers.scatter_added(frame.step)
+    _write(p, stage, cam, g_out, output_text, lambda r, c: added.get((r, c)))
 
 
 def _numbers_matrix(p: QPainter, stage: QRectF, cam: Camera, numbers: NumbersOverlay, grids: list[Grid], step: int,
@@ -212,6 +239,47 @@ def _data_span(track: AxisTrack) -> tuple[int, int]:
     lo = min(max(track.pad_low, 0), track.cells)
     hi = min(max(track.pad_low + track.size, 0), track.cells)
     return lo, hi
+
+
+def _cells_of(positions: range, lo: int, hi: int, block: int) -> list[tuple[int, int]]:
+    """The cells of ``positions`` inside [lo, hi) as (first, count) runs to fill: one run when they lie at
+    most a level-of-detail block apart (they merge on screen), else one per position, which is at most
+    (hi - lo) / block + 1: the cost follows the visible blocks, never the kernel."""
+    shown = within(positions, lo, hi)
+    if not shown:
+        return []
+    if shown.step <= block:
+        return [(shown[0], shown[-1] - shown[0] + 1)]
+    return [(u, 1) for u in shown]
+
+
+def _zero_runs(track: AxisTrack, lo: int, hi: int, block: int) -> list[tuple[int, int]]:
+    """The inserted zeros of a stretched axis inside [lo, hi), as runs between its data units: one per
+    visible data unit; when the data units lie closer than a block, the whole span (it reads as zeros)."""
+    start = max(lo, track.pad_low, 0)
+    stop = min(hi, track.pad_low + track.size, track.cells)
+    if stop <= start:
+        return []
+    if track.stretch <= block:
+        return [(start, stop - start)]
+    data = within(range(track.pad_low, track.pad_low + track.size, track.stretch), start, stop)
+    edges = [start - 1, *data, stop]
+    return [(a + 1, b - a - 1) for a, b in zip(edges, edges[1:]) if b - a > 1]
+
+
+def _runs_where(test: Callable[[int], bool], lo: int, hi: int, block: int) -> list[tuple[int, int]]:
+    """The cells u in [lo, hi) for which ``test(u)``, as (first, count) runs, asked once per level-of-detail
+    block (its first cell speaks for it): as many questions as visible blocks."""
+    runs: list[tuple[int, int]] = []
+    for u in range(lo - lo % block, hi, block):
+        if test(u):
+            first = max(u, lo)
+            end = min(u + block, hi)
+            if runs and runs[-1][0] + runs[-1][1] == first:
+                runs[-1] = (runs[-1][0], end - runs[-1][0])
+            else:
+                runs.append((first, end - first))
+    return runs
 
 
 def _block(scale: float) -> int:
@@ -243,14 +311,19 @@ def _paint_grid(p: QPainter, stage: QRectF, cam: Camera, g: Grid, pal: CanvasPal
     data = cell_rect(cam, g, r_lo, c_lo, r_hi - r_lo, c_hi - c_lo)
     p.fillRect(data, fill)
     r0, r1, c0, c1 = visible_range(stage, cam, g)
-    if g.rows.stretch > 1 or g.cols.stretch > 1:  # the stretched input's inserted zeros, as stripes
-        for u in range(max(r0, r_lo), min(r1, r_hi)):
-            if g.rows.kind(u) == ZERO:
-                p.fillRect(cell_rect(cam, g, u, c_lo, 1, c_hi - c_lo), pal.zero)
-        for u in range(max(c0, c_lo), min(c1, c_hi)):
-            if g.cols.kind(u) == ZERO:
-                p.fillRect(cell_rect(cam, g, r_lo, u, r_hi - r_lo, 1), pal.zero)
     block = _block(s)
+    for track, lo, hi, is_row in ((g.rows, r0, r1, True), (g.cols, c0, c1, False)):
+        if track.stretch > 1:  # the stretched input's inserted zeros, as stripes
+            for u, n in _zero_runs(track, lo, hi, block):
+                p.fillRect(cell_rect(cam, g, u, c_lo, n, c_hi - c_lo) if is_row
+                           else cell_rect(cam, g, r_lo, u, r_hi - r_lo, n), pal.zero)
+    if max(g.rows.stretch, g.cols.stretch) > 1 and s < 3.0:  # data units lost among the zeros: a dot for each
+        rows, cols = (within(range(t.pad_low, t.pad_low + t.size, t.stretch), lo, hi)
+                      for t, lo, hi in ((g.rows, r0, r1), (g.cols, c0, c1)))
+        if len(rows) * len(cols) <= SPARSE_DOTS:
+            for r in rows:
+                for c in cols:
+                    p.fillRect(at_least(cell_rect(cam, g, r, c), 3.0), fill)
     gx, gy = cam.px(g.x, g.y)
     if has_padding and block == 1:
         pen = QPen(pal.padding_line, 1, Qt.PenStyle.DashLine)
@@ -265,10 +338,10 @@ def _paint_grid(p: QPainter, stage: QRectF, cam: Camera, g: Grid, pal: CanvasPal
         p.setPen(QPen(pen_color, 1))
         vr0, vr1 = max(r0, r_lo), min(r1, r_hi)
         vc0, vc1 = max(c0, c_lo), min(c1, c_hi)
-        cols = [c for c in range(vc0, vc1 + 1) if (c - c_lo) % block == 0]
-        rows = [r for r in range(vr0, vr1 + 1) if (r - r_lo) % block == 0]
-        lines = [QLineF(round(gx + c * s), gy + vr0 * s, round(gx + c * s), gy + vr1 * s) for c in cols]
-        lines += [QLineF(gx + vc0 * s, round(gy + r * s), gx + vc1 * s, round(gy + r * s)) for r in rows]
+        lines = [QLineF(round(gx + c * s), gy + vr0 * s, round(gx + c * s), gy + vr1 * s)
+                 for c in aligned(vc0, vc1, block, c_lo)]
+        lines += [QLineF(gx + vc0 * s, round(gy + r * s), gx + vc1 * s, round(gy + r * s))
+                  for r in aligned(vr0, vr1, block, r_lo)]
         p.drawLines(lines)
         p.setPen(QPen(line, 1.5 if s >= MIN_CELL_PX else 1))
         p.setBrush(Qt.BrushStyle.NoBrush)
@@ -277,15 +350,6 @@ def _paint_grid(p: QPainter, stage: QRectF, cam: Camera, g: Grid, pal: CanvasPal
         p.setPen(QPen(pal.padding_line, 1, Qt.PenStyle.DashLine))
         p.setBrush(Qt.BrushStyle.NoBrush)
         p.drawRect(full)
-
-
-def _lines_around(p: QPainter, stage: QRectF, cam: Camera, g: Grid, positions: list[tuple[int, ...]],
-                  color: QColor) -> None:
-    """Cell borders over the block of cells that holds ``positions`` (a step's kernel taps or patch)."""
-    cells = [display(position) for position in positions]
-    rows = [r for r, _ in cells]
-    cols = [c for _, c in cells]
-    _cell_lines(p, stage, cam, g, min(rows), max(rows) + 1, min(cols), max(cols) + 1, color)
 
 
 def _cell_lines(p: QPainter, stage: QRectF, cam: Camera, g: Grid, r0: int, r1: int, c0: int, c1: int,
@@ -307,8 +371,8 @@ def _cell_lines(p: QPainter, stage: QRectF, cam: Camera, g: Grid, r0: int, r1: i
     if block > 1:
         pen_color.setAlpha(110)
     p.setPen(QPen(pen_color, 1))
-    lines = [QLineF(round(gx + c * s), top, round(gx + c * s), bottom) for c in range(c0, c1 + 1) if c % block == 0]
-    lines += [QLineF(left, round(gy + r * s), right, round(gy + r * s)) for r in range(r0, r1 + 1) if r % block == 0]
+    lines = [QLineF(round(gx + c * s), top, round(gx + c * s), bottom) for c in aligned(c0, c1, block)]
+    lines += [QLineF(left, round(gy + r * s), right, round(gy + r * s)) for r in aligned(r0, r1, block)]
     p.drawLines(lines)
 
 
@@ -370,27 +434,33 @@ def _paint_direct(p: QPainter, stage: QRectF, cam: Camera, model: CanvasModel, g
     _cell_lines(p, stage, cam, g_out, 0, out_r + 1, 0, ncols, pal.output_line, blocks=True)
     # the previous window, thin: the stride between steps
     if step > 0 and frame.output[-1] > 0:  # along the row: the stride between steps
-        previous = f.frame(step - 1)
-        outline(p, _window_rect(cam, g_in, previous.taps), pal.previous, 1)
+        outline(p, _box_rect(cam, g_in, f.frame(step - 1).windows), pal.previous, 1)
     # the kernel's taps at this step, spaced by the dilation (a 3-D window seen along its depth: a cell
-    # counts as data when any of its depth taps is)
-    shown: dict[tuple[int, int], str] = {}
-    for tap in frame.taps:
-        cell = display(tap.position)
-        if KIND_RANK[tap.kind] < KIND_RANK[shown.get(cell, OUTSIDE)] or cell not in shown:
-            shown[cell] = tap.kind
-    for (r, c), kind in shown.items():
-        rect = at_least(cell_rect(cam, g_in, r, c), 3.0)
-        if kind == OUTSIDE:
+    # counts as data when any of its depth taps is), the visible ones in level-of-detail runs
+    r0, r1, c0, c1 = visible_range(stage, cam, g_in, clamp=False)
+    block = _block(cam.scale)
+    depth = KIND_RANK[f.tracks[0].best_kind(frame.windows[0])] if f.ndim == 3 else 0
+
+    def runs(axis: int, lo: int, hi: int) -> list[tuple[int, int, int]]:
+        track, window = f.tracks[axis], frame.windows[axis]
+        return [(u, n, KIND_RANK[kind]) for r, kind in track.spans(window) for u, n in _cells_of(r, lo, hi, block)]
+
+    rows = [(0, 1, 0)] if f.ndim == 1 else runs(f.ndim - 2, r0, r1)
+    cols = runs(f.ndim - 1, c0, c1)
+    cells = sorted(((max(depth, rr, cr), fr, nr, fc, nc) for fr, nr, rr in rows for fc, nc, cr in cols),
+                   key=lambda cell: -cell[0])  # data last, on top of the zeros around it
+    for rank, fr, nr, fc, nc in cells:
+        rect = at_least(cell_rect(cam, g_in, fr, fc, nr, nc), 3.0)
+        if rank == KIND_RANK[OUTSIDE]:
             outline(p, rect, pal.window, 1, dashed=True)
-            continue
-        p.fillRect(rect, pal.tap if kind == DATA else pal.tap_padding)
-    window = _window_rect(cam, g_in, frame.taps)
-    _lines_around(p, stage, cam, g_in, [t.position for t in frame.taps], pal.input_line)
+        else:
+            p.fillRect(rect, pal.tap if rank == KIND_RANK[DATA] else pal.tap_padding)
+    window = _box_rect(cam, g_in, frame.windows)
+    _cell_lines(p, stage, cam, g_in, *_box(frame.windows), pal.input_line)
     outline(p, window, pal.window, 2)
     locator(p, window, pal.window)
     locator(p, current, pal.current)
-    _paint_hover_direct(p, cam, model, g_in, g_out, frame.output, state, pal)
+    _paint_hover_direct(p, stage, cam, model, g_in, g_out, frame.output, state, pal)
     numbers = _numbers(state, cam)
     if numbers is not None:
         _numbers_direct(p, stage, cam, numbers, g_in, g_out, frame, pal)
@@ -398,20 +468,33 @@ def _paint_direct(p: QPainter, stage: QRectF, cam: Camera, model: CanvasModel, g
     _paint_text_cells(p, stage, cam, g_out, state, pal)
 
 
-def _paint_hover_direct(p: QPainter, cam: Camera, model: CanvasModel, g_in: Grid, g_out: Grid,
+def _paint_hover_direct(p: QPainter, stage: QRectF, cam: Camera, model: CanvasModel, g_in: Grid, g_out: Grid,
                         output: tuple[int, ...], state: PaintState, pal: CanvasPalette) -> None:
-    """Hovering an input cell: every output cell whose window uses it."""
+    """Hovering an input cell: every output cell whose window uses it (the visible ones)."""
     if state.hover is None or state.hover[0] != "input" or model.frames is None:
         return
     _, row, col = state.hover
     f = model.frames
     position = _full_position(f.ndim, row, col, output, f, on_input=True)
     outline(p, cell_rect(cam, g_in, row, col), pal.hover, 3)
-    for cell in f.users(position):
-        r, c = display(cell)
-        rect = at_least(cell_rect(cam, g_out, r, c))
-        p.fillRect(rect, with_alpha(pal.hover, 120))
-        outline(p, rect, pal.hover, 2)
+    readers = [track.readers(u) for track, u in zip(f.tracks, position)]
+    _fill_product(p, stage, cam, g_out, readers, with_alpha(pal.hover, 120), pal.hover)
+
+
+def _fill_product(p: QPainter, stage: QRectF, cam: Camera, g: Grid, per_axis: list[range], fill: QColor,
+                  edge: QColor) -> None:
+    """Fill and outline the visible cells of the product of per-axis positions (the last two axes drawn;
+    nothing when an axis has none), in level-of-detail runs."""
+    if not all(per_axis):
+        return
+    r0, r1, c0, c1 = visible_range(stage, cam, g)
+    block = _block(cam.scale)
+    rows = [(0, 1)] if len(per_axis) == 1 else _cells_of(per_axis[-2], r0, r1, block)
+    for fc, nc in _cells_of(per_axis[-1], c0, c1, block):
+        for fr, nr in rows:
+            rect = at_least(cell_rect(cam, g, fr, fc, nr, nc))
+            p.fillRect(rect, fill)
+            outline(p, rect, edge, 2)
 
 
 def _full_position(ndim: int, row: int, col: int, output: tuple[int, ...], f: LayerFrames,
@@ -426,10 +509,16 @@ def _full_position(ndim: int, row: int, col: int, output: tuple[int, ...], f: La
     return (depth, row, col)
 
 
-def _window_rect(cam: Camera, g: Grid, taps) -> QRectF:
-    rows = [display(t.position)[0] for t in taps]
-    cols = [display(t.position)[1] for t in taps]
-    return cell_rect(cam, g, min(rows), min(cols), max(rows) - min(rows) + 1, max(cols) - min(cols) + 1)
+def _box(windows: tuple[range, ...]) -> tuple[int, int, int, int]:
+    """The rows and columns (r0, r1, c0, c1, end exclusive) of the block of cells that holds a window or a
+    patch, from its per-axis positions (a 1-D one is row 0)."""
+    rows = windows[-2] if len(windows) > 1 else range(1)
+    return rows[0], rows[-1] + 1, windows[-1][0], windows[-1][-1] + 1
+
+
+def _box_rect(cam: Camera, g: Grid, windows: tuple[range, ...]) -> QRectF:
+    r0, r1, c0, c1 = _box(windows)
+    return cell_rect(cam, g, r0, c0, r1 - r0, c1 - c0)
 
 
 def _paint_scatter(p: QPainter, stage: QRectF, cam: Camera, model: CanvasModel, grids: list[Grid], step: int,
@@ -440,9 +529,14 @@ def _paint_scatter(p: QPainter, stage: QRectF, cam: Camera, model: CanvasModel, 
     _paint_grid(p, stage, cam, g_in, pal, pal.input, pal.input_line)
     _paint_grid(p, stage, cam, g_out, pal, pal.output, pal.output_line)
     frame = f.scatter_frame(step)
-    written = _written_before(f, frame.source)
-    if written is not None:  # what the earlier input units wrote (kept cells; cropped ones stay white)
-        _paint_written(p, cam, g_out, written, pal.output_done)
+    axes = f.scatter_axes or ()
+    r0, r1, c0, c1 = visible_range(stage, cam, g_out)
+    block = _block(cam.scale)
+    if f.ndim < 3:  # what the earlier input units wrote (kept cells; cropped ones stay white)
+        for rows, cols in _written_before(axes, frame.source, (r0, r1, c0, c1), block):
+            for fr, nr in rows:
+                for fc, nc in cols:
+                    p.fillRect(cell_rect(cam, g_out, fr, fc, nr, nc), pal.output_done)
         _cell_lines(p, stage, cam, g_out, 0, g_out.height, 0, g_out.width, pal.output_line, blocks=True)
     for track, is_row in ((g_out.rows, True), (g_out.cols, False)):  # what the padding crops
         for lo, n in ((0, track.pad_low), (track.pad_low + track.size, track.pad_high)):
@@ -455,22 +549,28 @@ def _paint_scatter(p: QPainter, stage: QRectF, cam: Camera, model: CanvasModel, 
     p.fillRect(source, pal.tap)
     outline(p, source, pal.window, 2)
     if step > 0:
-        prev = f.scatter_frame(step - 1)
-        outline(p, _patch_rect(cam, g_out, prev.writes), pal.previous, 1)
-    seen = set()
-    for write in frame.writes:
-        rr, cc = display(write.position)
-        if (rr, cc) in seen:
-            continue
-        seen.add((rr, cc))
-        rect = at_least(cell_rect(cam, g_out, rr, cc), 3.0)
-        p.fillRect(rect, pal.current if write.output is not None else pal.tap_padding)
-    patch = _patch_rect(cam, g_out, frame.writes)
-    _lines_around(p, stage, cam, g_out, [w.position for w in frame.writes], pal.output_line)
+        outline(p, _box_rect(cam, g_out, f.scatter_frame(step - 1).patch), pal.previous, 1)
+
+    def runs(axis: int, lo: int, hi: int) -> list[tuple[int, int, int]]:
+        """The patch's visible cells on one axis: (first, count, 1 where the padding crops them)."""
+        kept = axes[axis].kept_range()
+        patch = frame.patch[axis]
+        return [*((u, n, 1) for u, n in _cells_of(within(patch, patch.start, kept.start), lo, hi, block)),
+                *((u, n, 1) for u, n in _cells_of(within(patch, kept.stop, max(kept.stop, patch.stop)), lo, hi,
+                                                  block)),
+                *((u, n, 0) for u, n in _cells_of(within(patch, kept.start, kept.stop), lo, hi, block))]
+
+    rows = [(0, 1, 0)] if f.ndim == 1 else runs(f.ndim - 2, r0, r1)
+    for fc, nc, cropped_col in runs(f.ndim - 1, c0, c1):
+        for fr, nr, cropped_row in rows:
+            rect = at_least(cell_rect(cam, g_out, fr, fc, nr, nc), 3.0)
+            p.fillRect(rect, pal.tap_padding if cropped_row or cropped_col else pal.current)
+    patch = _box_rect(cam, g_out, frame.patch)
+    _cell_lines(p, stage, cam, g_out, *_box(frame.patch), pal.output_line)
     outline(p, patch, pal.window, 2)
     locator(p, patch, pal.window)
     locator(p, source, pal.window)
-    _paint_hover_scatter(p, cam, f, g_in, g_out, frame.source, state, pal)
+    _paint_hover_scatter(p, stage, cam, f, g_in, g_out, frame.source, state, pal)
     numbers = _numbers(state, cam)
     if numbers is not None:
         _numbers_scatter(p, stage, cam, numbers, g_in, g_out, frame, pal)
@@ -478,77 +578,53 @@ def _paint_scatter(p: QPainter, stage: QRectF, cam: Camera, model: CanvasModel, 
     _paint_text_cells(p, stage, cam, g_out, state, pal)
 
 
-def _written_before(f: LayerFrames, source: tuple[int, ...]) -> list[tuple[set[int], set[int]]] | None:
-    """The uncropped output cells that the input units before ``source`` (row-major) write, as a union of
-    (rows, cols) products: the full input rows above it, then its own row up to it. Separable per axis, so
-    the cost follows the output's side, not the steps before. None for 3-D layers."""
-    axes = f.scatter_axes
-    if axes is None or f.ndim == 3:
-        return None
+Runs = list[tuple[int, int]]
 
-    def span(axis, count: int) -> set[int]:
-        return {u for x in range(count) for u in axis.writes(x)}
 
-    if f.ndim == 1:
-        return [({0}, span(axes[0], source[0]))]
+def _written_before(axes: tuple[ScatterAxis, ...], source: tuple[int, ...], visible: tuple[int, int, int, int],
+                    block: int) -> list[tuple[Runs, Runs]]:
+    """The visible kept output cells that the input units before ``source`` (row-major) write, as blocks of
+    (row runs, column runs): the full input rows above it, then its own row up to it. Separable per axis,
+    and each axis asked once per visible level-of-detail block (`ScatterAxis.sources`): the cost follows
+    what is drawn, not the steps before. 1-D and 2-D layers."""
+    r0, r1, c0, c1 = visible
+
+    def before(axis: ScatterAxis, count: int, lo: int, hi: int) -> Runs:
+        def written(u: int) -> bool:
+            sources = axis.sources(u)
+            return bool(sources) and sources[0] < count
+
+        kept = axis.kept_range()
+        return _runs_where(written, max(lo, kept.start), min(hi, kept.stop), block)
+
+    if len(axes) == 1:
+        return [([(0, 1)], before(axes[0], source[0], c0, c1))]
     (rows, cols), (x0, x1) = axes, source
-    return [(span(rows, x0), span(cols, cols.i)), (set(rows.writes(x0)), span(cols, x1))]
+    kept = rows.kept_range()
+    return [(before(rows, x0, r0, r1), before(cols, cols.i, c0, c1)),
+            (_cells_of(within(rows.writes(x0), kept.start, kept.stop), r0, r1, block), before(cols, x1, c0, c1))]
 
 
-def _runs(values: set[int]) -> list[tuple[int, int]]:
-    """Sorted integers as [start, end) runs of consecutive values."""
-    runs: list[tuple[int, int]] = []
-    for v in sorted(values):
-        if runs and runs[-1][1] == v:
-            runs[-1] = (runs[-1][0], v + 1)
-        else:
-            runs.append((v, v + 1))
-    return runs
-
-
-def _paint_written(p: QPainter, cam: Camera, g: Grid, blocks: list[tuple[set[int], set[int]]],
-                   color: QColor) -> None:
-    """Fill the kept cells of each (rows x cols) block with one rectangle per pair of runs."""
-    keep_r = set(range(max(0, g.rows.pad_low), g.rows.pad_low + g.rows.size))
-    keep_c = set(range(max(0, g.cols.pad_low), g.cols.pad_low + g.cols.size))
-    for rows, cols in blocks:
-        for r0, r1 in _runs(rows & keep_r):
-            for c0, c1 in _runs(cols & keep_c):
-                p.fillRect(cell_rect(cam, g, r0, c0, r1 - r0, c1 - c0), color)
-
-
-def _paint_hover_scatter(p: QPainter, cam: Camera, f: LayerFrames, g_in: Grid, g_out: Grid,
+def _paint_hover_scatter(p: QPainter, stage: QRectF, cam: Camera, f: LayerFrames, g_in: Grid, g_out: Grid,
                          source: tuple[int, ...], state: PaintState, pal: CanvasPalette) -> None:
     """Hovering an input unit: the patch it writes; hovering an output cell: every input unit whose patch
-    reaches it (the units the equivalent convolution gathers)."""
+    reaches it (the units the equivalent convolution gathers); the visible cells of either."""
     if state.hover is None:
         return
     grid, row, col = state.hover
+    axes = f.scatter_axes or ()
     if grid == "input":
         position = _full_position(f.ndim, row, col, source, f, on_input=False)
         outline(p, cell_rect(cam, g_in, row, col), pal.hover, 3)
-        patch = [display(tuple(x * a.s + t * a.d for x, t, a in zip(position, index, f.scatter_axes or ())))
-                 for index in product(*(range(k) for k in f.kernel))]
-        for r, c in set(patch):
-            rect = at_least(cell_rect(cam, g_out, r, c))
-            p.fillRect(rect, with_alpha(pal.hover, 110))
-            outline(p, rect, pal.hover, 2)
+        patch = [axis.writes(x) for axis, x in zip(axes, position)]
+        _fill_product(p, stage, cam, g_out, patch, with_alpha(pal.hover, 110), pal.hover)
     elif grid == "output":
         position = _full_position(f.ndim, row, col, source, f, on_input=False)
-        if f.ndim == 3 and f.scatter_axes:  # the depth the current unit's patch starts at
-            position = (source[0] * f.scatter_axes[0].s, row, col)
+        if f.ndim == 3 and axes:  # the depth the current unit's patch starts at
+            position = (source[0] * axes[0].s, row, col)
         outline(p, cell_rect(cam, g_out, row, col), pal.hover, 3)
-        for cell in f.writers(position):
-            r, c = display(cell)
-            rect = at_least(cell_rect(cam, g_in, r, c))
-            p.fillRect(rect, with_alpha(pal.hover, 120))
-            outline(p, rect, pal.hover, 2)
-
-
-def _patch_rect(cam: Camera, g: Grid, writes) -> QRectF:
-    rows = [display(w.position)[0] for w in writes]
-    cols = [display(w.position)[1] for w in writes]
-    return cell_rect(cam, g, min(rows), min(cols), max(rows) - min(rows) + 1, max(cols) - min(cols) + 1)
+        writers = [axis.sources(u) for axis, u in zip(axes, position)]
+        _fill_product(p, stage, cam, g_in, writers, with_alpha(pal.hover, 120), pal.hover)
 
 
 def _heat(pal: CanvasPalette, value: int, top: int) -> QColor:
@@ -560,57 +636,67 @@ def _heat(pal: CanvasPalette, value: int, top: int) -> QColor:
                   round(a.blue() + (b.blue() - a.blue()) * t))
 
 
-def _overlap_image(model: CanvasModel, depth: int, pal: CanvasPalette) -> QImage:
-    """The heat map of one depth slice: a pixel per output cell, coloured by its overlap count."""
+def _samples(lo: int, hi: int, pixels: float) -> list[int]:
+    """The cells lo..hi-1 one by one, or, when there are more than ``pixels``, one per pixel, evenly."""
+    n = hi - lo
+    count = max(1, min(n, int(pixels) + 1))
+    return [lo + j * n // count for j in range(count)]
+
+
+def _overlap_image(model: CanvasModel, depth: int, rows: list[int], cols: list[int], pal: CanvasPalette) -> QImage:
+    """The heat map of the sampled cells of one depth slice: a pixel per (row, col) sample, coloured by its
+    overlap count (`ScatterAxis.count` per sampled unit: the cost follows the pixels, not the output)."""
     f = model.frames
-    assert f is not None
-    axes = model.overlap_axes()
+    assert f is not None and f.scatter_axes is not None
+    axes = f.scatter_axes
     top = max(model.overlap_values())
-    factor = axes[0][depth] if f.ndim == 3 else 1
-    rows = axes[-2] if f.ndim > 1 else (1,)
-    cols = axes[-1]
+    factor = axes[0].count(axes[0].offset + depth) if f.ndim == 3 else 1
+    row_counts = [axes[-2].count(axes[-2].offset + r) for r in rows] if f.ndim > 1 else [1]
+    col_counts = [axes[-1].count(axes[-1].offset + c) for c in cols]
     palette: dict[int, bytes] = {}
-    lines = []
-    for cr in rows:
+    lines: dict[int, bytes] = {}
+    for cr in set(row_counts):
         pixels = []
-        for cc in cols:
+        for cc in col_counts:
             n = factor * cr * cc
             if n not in palette:
                 color = _heat(pal, n, top)
                 palette[n] = bytes((color.red(), color.green(), color.blue(), color.alpha()))
             pixels.append(palette[n])
-        lines.append(b"".join(pixels))
-    data = b"".join(lines)
-    image = QImage(data, len(cols), len(rows), 4 * len(cols), QImage.Format.Format_RGBA8888)
+        lines[cr] = b"".join(pixels)
+    data = b"".join(lines[cr] for cr in row_counts)
+    image = QImage(data, len(cols), len(row_counts), 4 * len(cols), QImage.Format.Format_RGBA8888)
     return image.copy()  # own the pixels (the bytes object goes away)
 
 
 def _paint_overlap(p: QPainter, stage: QRectF, cam: Camera, model: CanvasModel, g: Grid, step: int,
                    state: PaintState, pal: CanvasPalette) -> None:
     f = model.frames
-    assert f is not None
+    assert f is not None and f.scatter_axes is not None
     output = f.output_of(step)
     depth = output[0] if f.ndim == 3 else 0
-    image = model.cached_image(("overlap", state.dark, depth), lambda: _overlap_image(model, depth, pal))
-    p.drawImage(cell_rect(cam, g, 0, 0, g.height, g.width), image)
+    r0, r1, c0, c1 = visible_range(stage, cam, g)
+    if r1 > r0 and c1 > c0:
+        rows, cols = _samples(r0, r1, stage.height()), _samples(c0, c1, stage.width())
+        key = ("overlap", state.dark, depth, r0, r1, c0, c1, len(rows), len(cols))
+        image = model.cached_image(key, lambda: _overlap_image(model, depth, rows, cols, pal))
+        p.drawImage(cell_rect(cam, g, r0, c0, r1 - r0, c1 - c0), image)
     _paint_grid_lines(p, stage, cam, g, pal.output_line)
     r, c = display(output)
     current = cell_rect(cam, g, r, c)
     outline(p, current, pal.window, 2.5)
     locator(p, current, pal.window)
-    if cam.scale >= TEXT_CELL_PX and state.cell_text is None:
-        axes = model.overlap_axes()
+    if cam.scale >= TEXT_CELL_PX and state.cell_text is None and (r1 - r0) * (c1 - c0) <= 4096:
+        axes = f.scatter_axes
         top = max(model.overlap_values())
-        factor = axes[0][depth] if f.ndim == 3 else 1
-        rows = axes[-2] if f.ndim > 1 else (1,)
-        r0, r1, c0, c1 = visible_range(stage, cam, g)
-        if (r1 - r0) * (c1 - c0) <= 4096:
-            p.setFont(font(min(14.0, cam.scale * 0.45), bold=True))
-            for rr in range(r0, r1):
-                for cc in range(c0, c1):
-                    n = factor * rows[rr] * axes[-1][cc]
-                    p.setPen(QColor("#ffffff") if top and n / top > 0.55 else QColor("#15191d"))
-                    p.drawText(cell_rect(cam, g, rr, cc), Qt.AlignmentFlag.AlignCenter, str(n))
+        factor = axes[0].count(axes[0].offset + depth) if f.ndim == 3 else 1
+        p.setFont(font(min(14.0, cam.scale * 0.45), bold=True))
+        for rr in range(r0, r1):
+            row_count = axes[-2].count(axes[-2].offset + rr) if f.ndim > 1 else 1
+            for cc in range(c0, c1):
+                n = factor * row_count * axes[-1].count(axes[-1].offset + cc)
+                p.setPen(QColor("#ffffff") if top and n / top > 0.55 else QColor("#15191d"))
+                p.drawText(cell_rect(cam, g, rr, cc), Qt.AlignmentFlag.AlignCenter, str(n))
     _paint_text_cells(p, stage, cam, g, state, pal)
 
 
@@ -623,10 +709,8 @@ def _paint_grid_lines(p: QPainter, stage: QRectF, cam: Camera, g: Grid, color: Q
     if block > 1:
         pen_color.setAlpha(110)
     p.setPen(QPen(pen_color, 1))
-    lines = [QLineF(round(gx + c * s), gy + r0 * s, round(gx + c * s), gy + r1 * s)
-             for c in range(c0, c1 + 1) if c % block == 0]
-    lines += [QLineF(gx + c0 * s, round(gy + r * s), gx + c1 * s, round(gy + r * s))
-              for r in range(r0, r1 + 1) if r % block == 0]
+    lines = [QLineF(round(gx + c * s), gy + r0 * s, round(gx + c * s), gy + r1 * s) for c in aligned(c0, c1, block)]
+    lines += [QLineF(gx + c0 * s, round(gy + r * s), gx + c1 * s, round(gy + r * s)) for r in aligned(r0, r1, block)]
     p.drawLines(lines)
     outline(p, cell_rect(cam, g, 0, 0, g.height, g.width), color, 1.5)
 

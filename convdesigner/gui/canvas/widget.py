@@ -51,6 +51,33 @@ VIEW_LABELS = {DIRECT: "Direct", SCATTER: "Scatter", OVERLAP: "Overlap", MATRIX:
 VIEW_ALIASES = {"transposed": DIRECT, "equivalent": DIRECT}
 
 
+#: The most positions the step slider has (a Qt int); a layer with more steps (over 2^31 - 1 output positions)
+#: gets a slider over a scaled range, the exact step kept in the state (`slider_step`, `slider_value`).
+SLIDER_MAX = 2**31 - 1
+
+
+def slider_positions(count: int) -> int:
+    """The slider's last position for ``count`` steps: one position per step while they fit."""
+    return max(0, min(count - 1, SLIDER_MAX))
+
+
+def slider_step(value: int, count: int) -> int:
+    """The step at slider position ``value`` (exact while every step has a position; else the last position
+    is the last step and the rest are spread evenly)."""
+    positions = slider_positions(count)
+    if positions == count - 1 or positions == 0:
+        return value
+    return -(-value * (count - 1) // positions)  # rounded up: `slider_value` maps it back to ``value``
+
+
+def slider_value(step: int, count: int) -> int:
+    """The slider position that shows ``step`` (the inverse of `slider_step`, rounded down)."""
+    positions = slider_positions(count)
+    if positions == count - 1 or positions == 0:
+        return step
+    return step * positions // (count - 1)
+
+
 NUMBERS_TIP = ("Numbers mode: the input's values, the kernel's weights and each output value as it is formed, "
                "with its sum written under the canvas (click an input or kernel cell to change its value)")
 
@@ -97,7 +124,9 @@ class CanvasView(QWidget):
             return
         cam = self.current_camera()
         at = at or stage_for(self._rect(), self.model, self.state).center()
-        scale = min(400.0, max(0.02, cam.scale * factor))
+        fitted = self.model.fit(stage_for(self._rect(), self.model, self.state), self._view(),
+                                self.state.numbers is not None).scale
+        scale = min(400.0, max(min(0.02, fitted), cam.scale * factor))  # out as far as the fitted view
         ratio = scale / cam.scale
         self.camera = Camera(scale, at.x() - (at.x() - cam.x) * ratio, at.y() - (at.y() - cam.y) * ratio)
         self.update()
@@ -204,7 +233,7 @@ def _button(text: str, tip: str, icon: QStyle.StandardPixmap | None = None) -> Q
 class CanvasWidget(QWidget):
     """The sliding-window canvas: view switch, painted view, playback controls and export."""
 
-    stepChanged = Signal(int)
+    stepChanged = Signal(object)  # a Python int: a layer may have more steps than a C int holds
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -244,7 +273,7 @@ class CanvasWidget(QWidget):
         self.slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.slider.setToolTip("Scrub through every step (one per output position)")
         self.slider.setMinimumWidth(40)
-        self.slider.valueChanged.connect(self.set_step)
+        self.slider.valueChanged.connect(self._slider_moved)
         self.step_label = QLabel()
         self.step_label.setMinimumWidth(48)
         self.step_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -472,6 +501,9 @@ class CanvasWidget(QWidget):
             self._sync()
             self.stepChanged.emit(step)
 
+    def _slider_moved(self, value: int) -> None:
+        self.set_step(slider_step(value, self.step_count()))
+
     def step_by(self, delta: int) -> None:
         count = self.step_count()
         if not count:
@@ -652,8 +684,7 @@ class CanvasWidget(QWidget):
             g = self.model.grids(view)[0]
             kind = combine_kinds((g.rows.kind(row), g.cols.kind(col)))
             position = where(row, col)
-            frame = f.frame(self.state.step)
-            tap = next((t for t in frame.taps if t.position == position), None)
+            tap = f.frame(self.state.step).tap_at(position)
             kernel = tap.weight if tap is not None and values.kernel is not None else None
             source = None
             if kind == DATA:
@@ -736,8 +767,8 @@ class CanvasWidget(QWidget):
             w.setEnabled(has_frames)
         count = self.step_count()
         self.slider.blockSignals(True)
-        self.slider.setRange(0, max(0, count - 1))
-        self.slider.setValue(state.step)
+        self.slider.setRange(0, slider_positions(count))
+        self.slider.setValue(slider_value(state.step, count))
         self.slider.blockSignals(False)
         self.step_label.setText(f"{state.step + 1} / {count}" if count else "")
         # wide enough for the widest step of this layer: the row does not jump as the digits change
@@ -749,7 +780,7 @@ class CanvasWidget(QWidget):
         self.depth_spin.setVisible(is_3d)
         if is_3d:
             self.depth_spin.blockSignals(True)
-            self.depth_spin.setRange(1, model.frames.output_size[0])
+            self.depth_spin.setRange(1, min(SLIDER_MAX, model.frames.output_size[0]))
             self.depth_spin.setValue(model.frames.output_of(state.step)[0] + 1)
             self.depth_spin.blockSignals(False)
         if not count:
