@@ -266,7 +266,7 @@ SUMMARIES = {
     "Linear": "mixes features with a dense weight matrix: no sliding window",
     "Up-sampling": "repeats or interpolates units to a larger size: a fixed resampling, no learned window",
     "Padding": "adds zeros (or crops) at the borders",
-    "Skip connection": "joins an earlier layer's output back in",
+    "Skip connection": "combines the outputs of earlier layers (see From)",
     "Pooling": "pools each channel over windows that adapt to the input size",
 }
 
