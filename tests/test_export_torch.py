@@ -25,7 +25,7 @@ from convdesigner.engine.analysis import analyze  # noqa: E402
 from convdesigner.engine.design import Design, InputSpec, Layer  # noqa: E402
 from convdesigner.engine.layers import CATALOG  # noqa: E402
 from convdesigner.io.design_file import load  # noqa: E402
-from convdesigner.io.torch_export import MODULE_ATTRIBUTES, POSITIONAL, export_torch, torch_plan  # noqa: E402
+from convdesigner.io.torch_export import MODULE_ATTRIBUTES, export_torch, torch_plan  # noqa: E402
 
 pytestmark = [pytest.mark.torch, pytest.mark.filterwarnings("ignore:Implicit dimension choice for softmax"),
               pytest.mark.filterwarnings("ignore:Using padding=.same. with even kernel")]
@@ -455,5 +455,5 @@ def test_catalog_arguments_are_torch_constructor_arguments(type_name: str) -> No
         default = parameters[names.index(arg.name)].default
         if default is not inspect.Parameter.empty and arg.name != "stride":
             assert default == arg.default, (type_name, arg.name, default, arg.default)
-    positional = POSITIONAL.get(type_name, ())
+    positional = layer_type.torch.positional
     assert names[: len(positional)] == list(positional)

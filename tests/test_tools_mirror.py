@@ -12,14 +12,19 @@ from hypothesis import strategies as st
 
 from convdesigner.engine import Design, InputSpec, Layer, analyze
 from convdesigner.engine.analysis import Analysis
-from convdesigner.engine.arithmetic import conv_output_size, output_padding_for, transposed_output_size, unvisited_size
+from convdesigner.engine.arithmetic import (
+    TransposedInverse,
+    conv_output_size,
+    output_padding_for,
+    transposed_inverse,
+    transposed_output_size,
+    unvisited_size,
+)
 from convdesigner.engine.tools.mirror import (
     MirrorError,
-    TransposedInverse,
     mirror_design,
     mirror_layers,
     spatial_encoder_end,
-    transposed_inverse,
 )
 
 # ------------------------------------------------------------------------------------------ generation

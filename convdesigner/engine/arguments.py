@@ -49,6 +49,7 @@ class Argument:
     required: bool = False
     none_entries: bool = False  # OPTIONAL_AXES: an entry may be None (adaptive pooling keeps that axis)
     help: str = ""
+    follows: str | None = None  # the argument whose value this one takes when unset (pooling's stride)
 
 
 def _is_int(value: Any) -> bool:

@@ -184,3 +184,43 @@ def transposed_relationship(k: int, s: int, p: int, a: int, d: int = 1) -> str:
     if p == 0:
         return "relationship 12 (transpose of stride)"
     return "relationship 13 (transpose of padding and stride)"
+
+
+# -- undoing a convolution's shape (the mirror tool) ------------------------------------------------------
+
+@dataclass(frozen=True)
+class TransposedInverse:
+    """How a transposed convolution returns exactly to the size i its direct convolution saw, on one
+    axis: its padding and output padding, then a crop of ``crop_low``/``crop_high`` units."""
+
+    padding: int
+    output_padding: int
+    crop_low: int = 0
+    crop_high: int = 0
+
+
+def transposed_inverse(i: int, k: int, s: int, p_low: int, p_high: int, d: int = 1) -> TransposedInverse:
+    """The transposed convolution that undoes, shape for shape, the direct convolution (i, k, s,
+    p_low, p_high, d). Symmetric padding: relationship 14 exactly. Asymmetric: the smallest crop (see
+    the mirror tool's docstring); the result is checked against `transposed_output_size`."""
+    o = conv_output_size(i, k, s, p_low, p_high, d)
+    if p_low == p_high:
+        answer = TransposedInverse(p_low, output_padding_for(i, k, s, p_low, d))
+    else:
+        answer = _asymmetric_inverse(i, k, s, p_low, p_high, d, o)
+    restored = transposed_output_size(o, k, s, answer.padding, answer.output_padding, d)
+    assert restored - answer.crop_low - answer.crop_high == i, (i, k, s, p_low, p_high, d, answer)
+    return answer
+
+
+def _asymmetric_inverse(i: int, k: int, s: int, p_low: int, p_high: int, d: int, o: int) -> TransposedInverse:
+    """The smallest crop for asymmetric padding, in O(1). With output padding a (PyTorch allows
+    0 <= a < max(s, d)) the padding is q = min(p_low, p_high - u + a) (u: the unvisited units, so q >= 0
+    needs a >= u - p_high) and the crop totals |p_low - p_high + u - a|: it is smallest, ties going to
+    the smaller a, for the a that makes the transposed convolution with padding p_low return exactly to i
+    (no crop), clamped to the allowed range."""
+    unvisited = unvisited_size(i, k, s, p_low, p_high, d)
+    exact = i - transposed_output_size(o, k, s, p_low, 0, d)  # = p_low - p_high + unvisited
+    a = min(max(exact, unvisited - p_high, 0), max(s, d) - 1)
+    q = min(p_low, p_high - unvisited + a)
+    return TransposedInverse(q, a, p_low - q, p_high - unvisited + a - q)

@@ -31,6 +31,8 @@ from math import gcd, prod
 from .analysis import LayerResult
 from .arithmetic import conv_output_size, effective_kernel, pool_output_size, stretched_size, transposed_output_size
 from .evaluation import AxisGeometry
+from .layers import CATALOG
+from .layers.common import AVG_POOL, CONVOLUTION, MAX_POOL, TRANSPOSED
 
 DATA = "data"
 PADDING = "padding"
@@ -341,10 +343,9 @@ class LayerFrames:
         self.result = result
         self.geometry: tuple[AxisGeometry, ...] = geometry
         self.transposed = any(g.transposed for g in geometry)
-        type_name = result.type
-        self.kind = ("transposed convolution" if self.transposed else "max pooling" if "MaxPool" in type_name
-                     else "average pooling" if "AvgPool" in type_name else "convolution")
-        self.pooling = "Pool" in type_name
+        layer_type = CATALOG.get(result.type)
+        self.kind = layer_type.window if layer_type is not None and layer_type.window else CONVOLUTION
+        self.pooling = self.kind in (MAX_POOL, AVG_POOL)
         self.tracks: tuple[AxisTrack, ...] = tuple(direct_track(g) for g in geometry)
         self.scatter_axes: tuple[ScatterAxis, ...] | None = (
             tuple(scatter_axis(g) for g in geometry) if self.transposed else None
@@ -518,7 +519,9 @@ def layer_frames(result: LayerResult) -> LayerFrames | None:
 def kernel_shape(result: LayerResult) -> tuple[int, ...] | None:
     """The weight tensor's shape as PyTorch stores it: out x in/groups x k... for a convolution,
     in x out/groups x k... for a transposed one; None for pooling and window-less layers."""
-    if result.geometry is None or result.input_shape is None or result.output_shape is None or "Pool" in result.type:
+    layer_type = CATALOG.get(result.type)
+    if (result.geometry is None or result.input_shape is None or result.output_shape is None or layer_type is None
+            or layer_type.window not in (CONVOLUTION, TRANSPOSED)):
         return None
     groups = result.layer.get("groups", 1) or 1
     kernel = tuple(g.k for g in result.geometry)

@@ -50,6 +50,8 @@ from typing import TYPE_CHECKING, Any
 
 from .evaluation import AxisGeometry
 from .frames import DATA, OUTSIDE, PADDING, ZERO, AxisTrack, combine_kinds, direct_track, scatter_axis
+from .layers import CATALOG
+from .layers.common import AVG_POOL, CONVOLUTION, MAX_POOL, TRANSPOSED
 
 if TYPE_CHECKING:
     from .analysis import LayerResult
@@ -57,10 +59,6 @@ if TYPE_CHECKING:
 Value = int | Fraction | float  # float only for max pooling's -inf over a window of padding alone
 Position = tuple[int, ...]
 
-CONVOLUTION = "convolution"
-TRANSPOSED = "transposed convolution"
-MAX_POOL = "max pooling"
-AVG_POOL = "average pooling"
 KINDS = (CONVOLUTION, TRANSPOSED, MAX_POOL, AVG_POOL)
 
 # What lies under a kernel tap: DATA, PADDING, ZERO (inserted by stretching) and OUTSIDE, `frames`' words.
@@ -229,16 +227,9 @@ def default_kernel(shape: Sequence[int]) -> Grid:
 # -- the layer -------------------------------------------------------------------------------------------
 
 def kind_of(type_name: str) -> str | None:
-    """The numbers-mode kind of a catalog layer type, or None when it has no sliding window."""
-    if type_name.startswith("ConvTranspose"):
-        return TRANSPOSED
-    if type_name.startswith("Conv"):
-        return CONVOLUTION
-    if type_name.startswith("MaxPool"):
-        return MAX_POOL
-    if type_name.startswith("AvgPool"):
-        return AVG_POOL
-    return None
+    """The numbers-mode kind of a catalog layer type (its sliding window), or None when it has none."""
+    layer_type = CATALOG.get(type_name)
+    return layer_type.window if layer_type is not None else None
 
 
 #: The most input cells, and multiply-accumulates for the whole output, the numbers mode computes: the

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from .. import __version__
 from ..engine.design import Design
+from ..engine.tools.solve import solvable
 from ..io.design_file import DesignFileError, dumps, load
 from . import icons
 from .canvas import CanvasWidget
@@ -369,8 +370,7 @@ class MainWindow(QMainWindow):
         self.rename_action.setEnabled(len(rows) == 1)
         self.mirror_action.setEnabled(contiguous)
         result = self.document.analysis.layers[rows[0]] if len(rows) == 1 else None
-        self.solve_action.setEnabled(result is not None and result.type.startswith("Conv")
-                                     and result.input_shape is not None)
+        self.solve_action.setEnabled(result is not None and solvable(result.type) and result.input_shape is not None)
 
     def _update_title(self) -> None:
         path = self.document.path
@@ -429,7 +429,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Select one convolution to solve its padding.", 6000)
             return
         result = self.document.analysis.layers[self._selected[0]]
-        if not result.type.startswith("Conv") or result.input_shape is None:
+        if not solvable(result.type) or result.input_shape is None:
             self.statusBar().showMessage(f"{result.name}: padding can be solved for a computed convolution only.",
                                          6000)
             return

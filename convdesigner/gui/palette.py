@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QLineEdit, QMenu, QTreeWidget, QTreeWidgetItem, QV
 
 from ..engine.analysis import Analysis
 from ..engine.design import Layer
+from ..engine.evaluation import LayerContext, Refusal
 from ..engine.layers import CATALOG, FAMILIES
 from ..engine.layers.common import LayerType
 from ..engine.naming import generated_name
@@ -40,15 +41,23 @@ def _incoming_shape(analysis: Analysis, position: int) -> tuple[int, ...] | None
 
 
 def _join_source(analysis: Analysis, position: int, type_name: str) -> str | None:
-    """A join's starting source: the nearest earlier layer (not the one right above) whose output fits."""
+    """A join's starting source: the nearest earlier layer (not the one right above) whose output the join
+    accepts beside the incoming tensor (the engine's rule decides)."""
     incoming = _incoming_shape(analysis, position)
+    if incoming is None:
+        return analysis.layers[position - 1].name if position > 0 else None
+    layer_type = CATALOG[type_name]
     earlier = analysis.layers[:max(0, position - 1)]
     for result in reversed(earlier):
-        shape = result.output_shape
-        if incoming is None or shape is None or len(shape) != len(incoming):
+        if result.output_shape is None:
             continue
-        if shape[1:] == incoming[1:] and (type_name == "Concat" or shape[0] == incoming[0]):
-            return result.name
+        context = LayerContext(Layer(type_name, "join"), {}, incoming,
+                               (("above", incoming), (result.name, result.output_shape)))
+        try:
+            layer_type.rule(context)
+        except Refusal:
+            continue
+        return result.name
     if position > 0:
         return analysis.layers[position - 1].name
     return None
@@ -57,29 +66,11 @@ def _join_source(analysis: Analysis, position: int, type_name: str) -> str | Non
 def new_layer(type_name: str, analysis: Analysis, position: int) -> Layer:
     """A layer of that type to insert at ``position``, uniquely named, with starting required arguments."""
     layer_type = CATALOG[type_name]
-    incoming = _incoming_shape(analysis, position)
-    channels = incoming[0] if incoming else 1
-    args: dict[str, Any] = {}
-    for argument in layer_type.arguments:
-        if not argument.required:
-            continue
-        name = argument.name
-        if name in ("out_channels", "out_features"):
-            args[name] = channels if name == "out_channels" else (incoming[-1] if incoming else 1)
-        elif name == "kernel_size":
-            args[name] = 2 if layer_type.family == "Pooling" else 3
-        elif name == "output_size":
-            args[name] = 1
-        elif name == "padding":
-            args[name] = 1
-        elif name == "num_groups":
-            args[name] = 1
+    args: dict[str, Any] = layer_type.starting(_incoming_shape(analysis, position))
     if layer_type.join:
         source = _join_source(analysis, position, type_name)
         if source is not None:
             args["from"] = source  # the layer above, then this one
-    if type_name == "Upsample":
-        args["scale_factor"] = 2
     name = generated_name(type_name, [layer.name for layer in analysis.design.layers])
     return Layer.make(type_name, name, args)
 

@@ -29,6 +29,7 @@ from ..engine.arguments import Argument, Kind
 from ..engine.design import NETWORK_INPUT
 from ..engine.layers import CATALOG
 from ..engine.layers.common import LayerType
+from ..engine.tools.solve import solvable
 from . import icons
 from .argument_editors import ArgumentEditor, NumberEditor, editor_for
 from .document import Document
@@ -63,8 +64,8 @@ def starting_value(argument: Argument, result: LayerResult, earlier: list[str]) 
     """The value an unset argument takes when the user clicks to set it."""
     if argument.inferred:
         return inferred_value(argument, result) or 1
-    if "kernel_size" in argument.help and result.layer.get("kernel_size") is not None:
-        return result.layer.get("kernel_size")
+    if argument.follows is not None and result.layer.get(argument.follows) is not None:
+        return result.layer.get(argument.follows)
     return {
         Kind.SCALE: 2, Kind.BOOL: False, Kind.FLOAT: 0.0, Kind.PAD_LIST: 0, Kind.DIM: 1,
         Kind.CHOICE: argument.choices[0] if argument.choices else None,
@@ -75,8 +76,8 @@ def placeholder_text(argument: Argument, result: LayerResult) -> str:
     if argument.inferred:
         value = inferred_value(argument, result)
         return f"inferred: {value}" if value is not None else "inferred"
-    if "defaults to kernel_size" in argument.help:
-        return "same as kernel_size"
+    if argument.follows is not None:
+        return f"same as {argument.follows}"
     if argument.required:
         return "not set (required)"
     return "not set"
@@ -375,8 +376,7 @@ class PropertiesPanel(QWidget):
         for name, row in self.rows.items():
             row.show(result, ndim, earlier, by_argument.get(name, []))
         self._show_banner(result, general)
-        self.solve_button.setVisible(result.type.startswith(("Conv", "ConvTranspose")) and layer_type is not None
-                                     and layer_type.family in ("Convolution", "Transposed convolution"))
+        self.solve_button.setVisible(solvable(result.type))
 
     def _shapes_text(self, result: LayerResult) -> str:
         if result.input_shape is None:

@@ -50,8 +50,6 @@ FORMAT_KEY = "convdesigner"
 FORMAT_VERSION = 2
 TOP_KEYS = ("convdesigner", "name", "description", "input", "outputs", "layers")
 WIRING_KEY = "from"
-#: Layer types a version 1 reader does not know.
-VERSION_2_TYPES = ("Mul",)
 INPUT_KEYS = ("channels", "size")
 
 #: Limits that keep a hostile file from exhausting time or memory. A design of 10,000 layers in the
@@ -726,15 +724,16 @@ def _scalar(value: Any) -> str:
 
 def format_version(design: Design) -> int:
     """The oldest format that holds the design: 1 unless it uses ``outputs``, ``from`` on a layer that is
-    not a join, a join's list form, or a type only version 2 knows."""
-    if design.outputs:
-        return 2
+    not a join, a join's list form, or a type a newer version introduced (`LayerType.version`)."""
+    version = 2 if design.outputs else 1
     for layer in design.layers:
         layer_type = CATALOG.get(layer.type)
         is_join = layer_type is not None and layer_type.join
-        if layer.type in VERSION_2_TYPES or (layer.inputs and not is_join) or len(layer.inputs) > 1:
-            return 2
-    return 1
+        if (layer.inputs and not is_join) or len(layer.inputs) > 1:
+            version = 2
+        if layer_type is not None:
+            version = max(version, layer_type.version)
+    return version
 
 
 def dumps(design: Design) -> str:

@@ -86,36 +86,10 @@ MAX_CLASS_NAME = 60
 MAX_SHOWN_NAME = 60
 DESCRIPTION_WIDTH = 100
 
-#: Leading arguments written positionally, as PyTorch users write them (``nn.Conv2d(3, 64, kernel_size=3)``).
-POSITIONAL = {
-    **{f"{family}{n}d": names for n in (1, 2, 3) for family, names in (
-        ("Conv", ("in_channels", "out_channels")),
-        ("ConvTranspose", ("in_channels", "out_channels")),
-        ("BatchNorm", ("num_features",)),
-        ("InstanceNorm", ("num_features",)),
-        ("MaxPool", ("kernel_size",)),
-        ("AvgPool", ("kernel_size",)),
-        ("AdaptiveAvgPool", ("output_size",)),
-        ("AdaptiveMaxPool", ("output_size",)),
-        ("ZeroPad", ("padding",)),
-        ("Dropout", ("p",)),
-    )},
-    "GroupNorm": ("num_groups", "num_channels"),
-    "Linear": ("in_features", "out_features"),
-    "LeakyReLU": ("negative_slope",),
-    "Dropout": ("p",),
-}
-
 #: The pad layer that pads as a convolution's ``padding_mode`` does (PyTorch's convolution calls F.pad
 #: with that mode), by mode.
 PAD_MODULES = {"zeros": "ZeroPad", "reflect": "ReflectionPad", "replicate": "ReplicationPad",
                "circular": "CircularPad"}
-
-#: Layers whose output may share storage with their input (measured with torch 2.13 in eval mode; the
-#: padding layers are included to be safe).
-HANDS_ON_INPUT = frozenset({"Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "Flatten", "ZeroPad1d", "ZeroPad2d",
-                            "ZeroPad3d"})
-
 
 # -- safe text ------------------------------------------------------------------------------------------
 
@@ -347,7 +321,7 @@ def _unsafe_inplace(analysis: Analysis) -> dict[int, str]:
             if live:
                 unsafe[r.index] = analysis.layers[live[0]].name if live[0] != INPUT_INDEX else NETWORK_INPUT
                 inplace = False
-        if (inplace or r.type in HANDS_ON_INPUT) and not CATALOG[r.type].join:
+        if (inplace or CATALOG[r.type].torch.aliases_input) and not CATALOG[r.type].join:
             root[r.index] = root[source]
             members[root[source]].append(r.index)
         else:
@@ -404,7 +378,7 @@ def _constructor(result: LayerResult, inplace_allowed: bool) -> tuple[str | None
             continue
         values[name] = value
     parts = []
-    positional = POSITIONAL.get(layer.type, ())
+    positional = layer_type.torch.positional
     keyword_only = False
     for arg in layer_type.arguments:
         if arg.name not in values:
@@ -435,7 +409,7 @@ def _is_chain(analysis: Analysis) -> bool:
 def _split_at_flatten(analysis: Analysis) -> int | None:
     """The index of the one Flatten that divides a straight stack into features and classifier, written
     ``torch.flatten(x, 1)`` as torchvision does; None when the stack has no such single Flatten."""
-    flattens = [r for r in analysis.layers if r.type == "Flatten"]
+    flattens = [r for r in analysis.layers if CATALOG[r.type].torch.flattens]
     if len(flattens) != 1:
         return None
     r = flattens[0]
@@ -671,13 +645,12 @@ def _body(plan: TorchPlan) -> tuple[list[str], list[str]]:
     return _graph_body(plan)
 
 
-JOIN_CODE = {"Concat": "torch.cat(({}), dim=1)", "Add": " + ", "Mul": " * "}
-
-
 def _join_expression(type_name: str, operands: list[str]) -> str:
-    if type_name == "Concat":
-        return JOIN_CODE["Concat"].format(", ".join(operands))
-    return JOIN_CODE[type_name].join(operands)
+    """A join as the tensor operation its type names (`TorchSpec.operator`)."""
+    operator = CATALOG[type_name].torch.operator
+    if operator == "cat":
+        return f"torch.cat(({', '.join(operands)}), dim=1)"
+    return f" {operator} ".join(operands)
 
 
 def _graph_body(plan: TorchPlan) -> tuple[list[str], list[str]]:

@@ -36,11 +36,65 @@ def layer_plan(ctx: LayerContext, build: Callable[[LayerContext], T]) -> T:
     return plan
 
 
+#: The sliding-window kinds the canvas animates and the numbers mode computes (`LayerType.window`).
+CONVOLUTION = "convolution"
+TRANSPOSED = "transposed convolution"
+MAX_POOL = "max pooling"
+AVG_POOL = "average pooling"
+
+#: One layer's effect on one axis, for the sizes scan's quick filter: (size in, every operand's size) ->
+#: (size out, or None when the engine refuses it; whether a stride drops input).
+AxisRule = Callable[[int, list[int]], tuple[int | None, bool]]
+#: Builds a type's AxisRule from (the layer's context at rank ndim with its resolved arguments, axis); None
+#: where the type is not modelled (the filter then judges nothing from there on).
+AxisRuleBuilder = Callable[[LayerContext, int], AxisRule | None]
+#: How the mirror tool undoes a layer: (the decoder being built, the layer's analysed result, whether it is
+#: the run's first layer, so the decoder's last) -> None; the decoder offers ``add(type, args)`` and
+#: ``crop(ndim, [(low, high), ...])``.
+MirrorRule = Callable[[Any, Any, bool], None]
+#: A decoder's copy of a pointwise layer: (its arguments without the inferred widths, the channels where the
+#: copy runs) -> the copy's arguments.
+CopyArguments = Callable[[dict[str, Any], int], dict[str, Any]]
+#: The arguments a layer of this type starts with in the app, given the incoming shape (None: unknown).
+Starting = Callable[[tuple[int, ...] | None], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class TorchSpec:
+    """How the PyTorch export writes a type: its leading constructor arguments written positionally (as
+    PyTorch users write ``nn.Conv2d(3, 64, kernel_size=3)``), whether its output may share storage with its
+    input in eval mode (dropout, Flatten's view, padding: an in-place layer after it would change the input),
+    for a join the operator that combines the operands (``cat``, ``+``, ``*``), and whether it is the
+    flattening that splits a straight stack into ``features`` and ``classifier`` (``torch.flatten(x, 1)``, as
+    torchvision writes it)."""
+
+    positional: tuple[str, ...] = ()
+    aliases_input: bool = False
+    operator: str | None = None
+    flattens: bool = False
+
+
+def _no_starting_arguments(incoming: tuple[int, ...] | None) -> dict[str, Any]:
+    return {}
+
+
 @dataclass(frozen=True)
 class LayerType:
-    """A layer type: its PyTorch class name, the kind it belongs to in menus, the spatial rank it needs
-    (None: any), its constructor arguments and the rule that evaluates it. A join reads two or more
-    tensors (its rule sees them all in ``LayerContext.operands``); every other type reads one."""
+    """A layer type: everything convdesigner knows about it, in one record that its module builds.
+
+    ``name`` is the PyTorch class name, ``family`` the kind it belongs to in menus, ``ndim`` the spatial rank
+    it needs (None: any), ``arguments`` its constructor arguments and ``rule`` the rule that evaluates it
+    (shapes, counts, receptive-field sources, geometry). A join reads two or more tensors (its rule sees them
+    all in ``LayerContext.operands``); every other type reads one. The rest serves the tools and views:
+
+    - ``window``: the sliding-window kind the canvas animates and the numbers mode computes (None: none);
+    - ``pointwise``: keeps the shape unit for unit (normalisation, activations, dropout);
+    - ``axis_rule``: its per-axis size rule for the sizes scan's filter (None: not modelled);
+    - ``mirror``: how the mirror tool undoes it (None: it keeps the shape, or cannot be mirrored);
+      ``copy_arguments``: how a decoder's copy of a pointwise layer adapts its arguments (None: unchanged);
+    - ``torch``: how the export writes it; ``starting``: the app's starting arguments; ``version``: the
+      design-file format version that introduced it (a file using it is written in that version at least).
+    """
 
     name: str
     family: str
@@ -50,6 +104,14 @@ class LayerType:
     summary: str = ""
     torch_name: str | None = None  # the torch.nn class; None for convdesigner's own joins
     join: bool = False
+    window: str | None = None
+    pointwise: bool = False
+    axis_rule: AxisRuleBuilder | None = None
+    mirror: MirrorRule | None = None
+    copy_arguments: CopyArguments | None = None
+    torch: TorchSpec = TorchSpec()
+    starting: Starting = _no_starting_arguments
+    version: int = 1
 
     def argument(self, name: str) -> Argument:
         for arg in self.arguments:
@@ -152,6 +214,23 @@ def per_distinct(axes: Iterable[K], make: Callable[[K], T]) -> tuple[T, ...]:
             made[arguments] = make(arguments)
         out.append(made[arguments])
     return tuple(out)
+
+
+def compact(values: Iterable[Any]) -> Any:
+    """One value when every axis has the same, else the list (as a design file writes per-axis values)."""
+    values = list(values)
+    return values[0] if len(set(values)) == 1 else values
+
+
+def nonzero(values: Iterable[int]) -> Any:
+    """`compact`, or None (the default) when every value is 0."""
+    values = list(values)
+    return compact(values) if any(values) else None
+
+
+def identity_axis(ctx: LayerContext, axis: int) -> AxisRule:
+    """The axis rule of a layer that keeps every size."""
+    return lambda n, sizes: (n, False)
 
 
 def volume(values: tuple[int, ...]) -> int:

@@ -3,26 +3,35 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from ..arguments import Argument, Kind
+from ..arguments import Argument, Kind, per_axis
 from ..arithmetic import (
+    conv_output_size,
     conv_relationship,
     equivalent_convolution,
     full_padding,
     same_padding,
+    transposed_inverse,
     transposed_output_size,
     transposed_relationship,
+    unvisited_data,
 )
 from ..evaluation import AxisGeometry, Evaluation, LayerContext, Refusal
 from ..receptive_field import Scatter, Window
 from .common import (
+    CONVOLUTION,
+    TRANSPOSED,
+    AxisRule,
     LayerType,
+    TorchSpec,
     axes_arg,
     bool_arg,
     check_groups,
     inferred_width,
     int_arg,
     layer_plan,
+    nonzero,
     per_distinct,
     require_rank,
     resolve_axes,
@@ -230,16 +239,92 @@ def transposed_rule(ndim: int, type_name: str):
     return evaluate
 
 
+# -- the sizes scan, the mirror, the export and the app --------------------------------------------------------
+
+def _conv_axis(ctx: LayerContext, axis: int) -> AxisRule:
+    """Relationship 6 in PyTorch's form on one axis, with the stride's dropped units (the sizes filter)."""
+    kernel, stride, dilation = (per_axis(ctx.args[key], ctx.ndim) for key in ("kernel_size", "stride", "dilation"))
+    lo, hi = resolve_conv_padding(ctx, kernel, stride, dilation)[axis]
+    k, s, d = kernel[axis], stride[axis], dilation[axis]
+
+    def conv(n: int, sizes: list[int]) -> tuple[int | None, bool]:
+        o = conv_output_size(n, k, s, lo, hi, d)
+        return (o, unvisited_data(n, k, s, lo, hi, d) > 0) if o >= 1 else (None, False)
+    return conv
+
+
+def _transposed_axis(ctx: LayerContext, axis: int) -> AxisRule:
+    """Relationship 14 in PyTorch's form on one axis (the sizes filter)."""
+    k, s, p, a, d = (per_axis(ctx.args[key], ctx.ndim)[axis]
+                     for key in ("kernel_size", "stride", "padding", "output_padding", "dilation"))
+
+    def transposed(n: int, sizes: list[int]) -> tuple[int | None, bool]:
+        o = transposed_output_size(n, k, s, p, a, d)
+        return (o if o >= 1 else None), False
+    return transposed
+
+
+def _mirror_convolution(decoder, r, final: bool) -> None:  # type: ignore[no-untyped-def]
+    """A convolution comes back as the transposed convolution with the same kernel, stride, dilation and groups
+    and the output padding of relationship 14 for the exact size it saw (asymmetric padding: a crop after)."""
+    ndim = len(r.input_shape) - 1
+    layer = r.layer
+    inverses = [transposed_inverse(g.i, g.k, g.s, g.p_low, g.p_high, g.d) for g in r.geometry]
+    decoder.add(f"ConvTranspose{ndim}d", {
+        "out_channels": r.input_shape[0],
+        "kernel_size": layer.get("kernel_size"),
+        "stride": layer.get("stride"),
+        "padding": nonzero(x.padding for x in inverses),
+        "output_padding": nonzero(x.output_padding for x in inverses),
+        "groups": layer.get("groups"),
+        "bias": None if final else layer.get("bias"),
+        "dilation": layer.get("dilation"),
+    })
+    decoder.crop(ndim, [(x.crop_low, x.crop_high) for x in inverses])
+
+
+def _mirror_transposed(decoder, r, final: bool) -> None:  # type: ignore[no-untyped-def]
+    """A transposed convolution comes back as the convolution with the same arguments (and a crop of what a
+    large output padding added beyond what the convolution returns)."""
+    ndim = len(r.input_shape) - 1
+    layer = r.layer
+    decoder.add(f"Conv{ndim}d", {
+        "out_channels": r.input_shape[0],
+        "kernel_size": layer.get("kernel_size"),
+        "stride": layer.get("stride"),
+        "padding": layer.get("padding"),
+        "dilation": layer.get("dilation"),
+        "groups": layer.get("groups"),
+        "bias": None if final else layer.get("bias"),
+    })
+    crops = []
+    for g, o in zip(r.geometry, r.output_shape[1:]):
+        back = conv_output_size(o, g.k, g.s, g.p_low, g.p_low, g.d)
+        crops.append((0, back - g.i))
+    decoder.crop(ndim, crops)
+
+
+def _starting(incoming: tuple[int, ...] | None) -> dict[str, Any]:
+    return {"out_channels": incoming[0] if incoming else 1, "kernel_size": 3}
+
+
+TORCH = TorchSpec(positional=("in_channels", "out_channels"))
+
+
 def layer_types() -> list[LayerType]:
     types = []
     for n in (1, 2, 3):
         name = f"Conv{n}d"
         types.append(LayerType(name, "Convolution", n, _conv_arguments(), conv_rule(n, name),
-                               f"{n}-D convolution (set dilation for a dilated convolution)", f"nn.{name}"))
+                               f"{n}-D convolution (set dilation for a dilated convolution)", f"nn.{name}",
+                               window=CONVOLUTION, axis_rule=_conv_axis, mirror=_mirror_convolution, torch=TORCH,
+                               starting=_starting))
     for n in (1, 2, 3):
         name = f"ConvTranspose{n}d"
         types.append(LayerType(name, "Transposed convolution", n, _transposed_arguments(),
-                               transposed_rule(n, name), f"{n}-D transposed convolution", f"nn.{name}"))
+                               transposed_rule(n, name), f"{n}-D transposed convolution", f"nn.{name}",
+                               window=TRANSPOSED, axis_rule=_transposed_axis, mirror=_mirror_transposed,
+                               torch=TORCH, starting=_starting))
     return types
 
 

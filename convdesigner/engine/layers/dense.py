@@ -6,7 +6,7 @@ from math import prod
 
 from ..arguments import Argument, Kind
 from ..evaluation import Evaluation, LayerContext, Refusal
-from .common import LayerType, bool_arg, inferred_width, int_arg
+from .common import LayerType, TorchSpec, bool_arg, inferred_width, int_arg
 
 
 def _flatten(ctx: LayerContext) -> Evaluation:
@@ -44,10 +44,12 @@ def layer_types() -> list[LayerType]:
     return [
         LayerType("Flatten", "Linear", None, (
             Argument("start_dim", Kind.DIM, 1), Argument("end_dim", Kind.DIM, -1),
-        ), _flatten, "flattens dimensions into one", "nn.Flatten"),
+        ), _flatten, "flattens dimensions into one", "nn.Flatten", torch=TorchSpec(aliases_input=True, flattens=True)),
         LayerType("Linear", "Linear", None, (
             int_arg("in_features", inferred=True, help="taken from the previous layer"),
             int_arg("out_features", required=True),
             bool_arg("bias", True),
-        ), _linear, "fully connected layer on the last axis", "nn.Linear"),
+        ), _linear, "fully connected layer on the last axis", "nn.Linear",
+            torch=TorchSpec(positional=("in_features", "out_features")),
+            starting=lambda incoming: {"out_features": incoming[-1] if incoming else 1}),
     ]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from ..design import axis_name
 from ..evaluation import Evaluation, LayerContext, Refusal
-from .common import LayerType, shape_text
+from .common import AxisRule, LayerType, TorchSpec, shape_text
 
 
 def _axis_differences(here: tuple[int, ...], there: tuple[int, ...]) -> list[tuple[int, int, int]]:
@@ -103,12 +103,25 @@ def _elementwise(ctx: LayerContext) -> Evaluation:
     return Evaluation(ctx.input_shape)
 
 
+def _joined_sizes(ctx: LayerContext, axis: int) -> AxisRule:
+    """Every operand must have the same size on a spatial axis (the sizes filter)."""
+    return lambda n, sizes: (n if all(m == n for m in sizes) else None, False)
+
+
+def _mirror_concat(decoder, r, final: bool) -> None:  # type: ignore[no-untyped-def]
+    """A Concat comes back as a 1x1 convolution to the channels it received from its first operand."""
+    decoder.add(f"Conv{len(r.input_shape) - 1}d", {"out_channels": r.input_shape[0], "kernel_size": 1})
+
+
 def layer_types() -> list[LayerType]:
     return [
         LayerType("Concat", "Skip connection", None, (), _concat,
-                  "concatenates its inputs along the channels, in order", None, join=True),
+                  "concatenates its inputs along the channels, in order", None, join=True,
+                  axis_rule=_joined_sizes, mirror=_mirror_concat, torch=TorchSpec(operator="cat")),
         LayerType("Add", "Skip connection", None, (), _elementwise,
-                  "adds its inputs (shapes must be equal)", None, join=True),
+                  "adds its inputs (shapes must be equal)", None, join=True,
+                  axis_rule=_joined_sizes, torch=TorchSpec(operator="+")),
         LayerType("Mul", "Skip connection", None, (), _elementwise,
-                  "multiplies its inputs elementwise (a gate; shapes must be equal)", None, join=True),
+                  "multiplies its inputs elementwise (a gate; shapes must be equal)", None, join=True,
+                  axis_rule=_joined_sizes, torch=TorchSpec(operator="*"), version=2),
     ]

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
-from math import prod
+from math import gcd, prod
+from typing import Any
 
 from ..arguments import Argument, Kind
 from ..evaluation import Evaluation, LayerContext, Note, Refusal
-from .common import LayerType, bool_arg, dims_word, float_arg, inferred_width, int_arg, shape_text
+from .common import (
+    LayerType,
+    TorchSpec,
+    bool_arg,
+    dims_word,
+    float_arg,
+    identity_axis,
+    inferred_width,
+    int_arg,
+    shape_text,
+)
 
 
 def _norm_arguments(affine: bool, track: bool) -> tuple[Argument, ...]:
@@ -121,29 +132,44 @@ ACTIVATIONS: tuple[tuple[str, tuple[Argument, ...], str], ...] = (
 )
 
 
+def _groups_for(args: dict[str, Any], channels: int) -> dict[str, Any]:
+    """A decoder's GroupNorm runs where the channels may differ: groups that divide them."""
+    return {**args, "num_groups": gcd(args["num_groups"], channels)}
+
+
+POINTWISE = {"pointwise": True, "axis_rule": identity_axis}
+
+
 def layer_types() -> list[LayerType]:
     types = []
     for n in (1, 2, 3):
         name = f"BatchNorm{n}d"
         types.append(LayerType(name, "Normalisation", n, _norm_arguments(True, True), _norm_rule(n, name),
-                               f"batch normalisation over {dims_word(n)}", f"nn.{name}"))
+                               f"batch normalisation over {dims_word(n)}", f"nn.{name}", **POINTWISE,
+                               torch=TorchSpec(positional=("num_features",))))
     for n in (1, 2, 3):
         name = f"InstanceNorm{n}d"
         types.append(LayerType(name, "Normalisation", n, _norm_arguments(False, False), _norm_rule(n, name),
-                               f"instance normalisation over {dims_word(n)}", f"nn.{name}"))
+                               f"instance normalisation over {dims_word(n)}", f"nn.{name}", **POINTWISE,
+                               torch=TorchSpec(positional=("num_features",))))
     types.append(LayerType("GroupNorm", "Normalisation", None, (
         int_arg("num_groups", required=True),
         int_arg("num_channels", inferred=True, help="taken from the previous layer"),
         float_arg("eps", 1e-5, minimum=0.0),
         bool_arg("affine", True),
-    ), _groupnorm, "group normalisation", "nn.GroupNorm"))
+    ), _groupnorm, "group normalisation", "nn.GroupNorm", **POINTWISE, copy_arguments=_groups_for,
+        torch=TorchSpec(positional=("num_groups", "num_channels")), starting=lambda incoming: {"num_groups": 1}))
     for name, args, summary in ACTIVATIONS:
         rule = _softmax if name == "Softmax" else _same_shape
-        types.append(LayerType(name, "Activation", None, args, rule, summary, f"nn.{name}"))
+        positional = ("negative_slope",) if name == "LeakyReLU" else ()
+        types.append(LayerType(name, "Activation", None, args, rule, summary, f"nn.{name}", **POINTWISE,
+                               torch=TorchSpec(positional=positional)))
+    dropout = TorchSpec(positional=("p",), aliases_input=True)
     types.append(LayerType("Dropout", "Dropout", None, (PROBABILITY, INPLACE), _same_shape,
-                           "zeroes random units while training", "nn.Dropout"))
+                           "zeroes random units while training", "nn.Dropout", **POINTWISE, torch=dropout))
     for n in (1, 2, 3):
         name = f"Dropout{n}d"
         types.append(LayerType(name, "Dropout", n, (PROBABILITY, INPLACE), _dropout_rule(n, name),
-                               "zeroes random whole channels while training", f"nn.{name}"))
+                               "zeroes random whole channels while training", f"nn.{name}", **POINTWISE,
+                               torch=dropout))
     return types

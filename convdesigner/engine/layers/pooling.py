@@ -6,14 +6,29 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from ..arguments import Argument, Kind, per_axis
+from ..arithmetic import pool_output_size, unvisited_data
 from ..evaluation import Evaluation, LayerContext, Refusal
 from ..receptive_field import Resample, Window
-from .common import LayerType, axes_arg, bool_arg, layer_plan, per_distinct, require_rank, resolve_axes
+from .common import (
+    AVG_POOL,
+    MAX_POOL,
+    AxisRule,
+    LayerType,
+    TorchSpec,
+    axes_arg,
+    bool_arg,
+    compact,
+    layer_plan,
+    per_distinct,
+    require_rank,
+    resolve_axes,
+)
 from .windows import POOLING_RELATIONSHIP, dropped_input_note, window_axes
 
 
 def _stride_arg() -> Argument:
-    return Argument("stride", Kind.OPTIONAL_AXES, None, minimum=1, help="defaults to kernel_size")
+    return Argument("stride", Kind.OPTIONAL_AXES, None, minimum=1, help="defaults to kernel_size",
+                    follows="kernel_size")
 
 
 def _max_arguments() -> tuple[Argument, ...]:
@@ -106,18 +121,61 @@ def adaptive_rule(ndim: int, type_name: str):
     return evaluate
 
 
+# -- the sizes scan, the mirror, the export and the app --------------------------------------------------------
+
+def _pool_axis(ctx: LayerContext, axis: int) -> AxisRule:
+    """Relationships 7-8 with PyTorch's ceil_mode and dilation on one axis (the sizes filter)."""
+    args, ndim = ctx.args, ctx.ndim
+    k = per_axis(args["kernel_size"], ndim)[axis]
+    s = per_axis(args["stride"] if args["stride"] is not None else args["kernel_size"], ndim)[axis]
+    p = per_axis(args["padding"], ndim)[axis]
+    d = per_axis(args.get("dilation", 1), ndim)[axis]
+    ceil = args["ceil_mode"]
+
+    def pool(n: int, sizes: list[int]) -> tuple[int | None, bool]:
+        o = pool_output_size(n, k, s, p, d, ceil)
+        return (o, not ceil and unvisited_data(n, k, s, p, p, d) > 0) if o >= 1 else (None, False)
+    return pool
+
+
+def _adaptive_axis(ctx: LayerContext, axis: int) -> AxisRule:
+    wanted = per_axis(ctx.args["output_size"], ctx.ndim)[axis]
+    return lambda n, sizes: (n if wanted is None else wanted, False)
+
+
+def mirror_size_change(decoder, r, final: bool) -> None:  # type: ignore[no-untyped-def]
+    """A pooling (or any down-sizing) comes back as a nearest ``Upsample``: by ``scale_factor`` when the size
+    it saw is a whole multiple of its output on every axis (the decoder then follows a change of input
+    size), else to that exact ``size``."""
+    seen, made = r.input_shape[1:], r.output_shape[1:]
+    if seen == made:
+        return  # it kept the size: nothing to undo
+    if all(i % o == 0 for i, o in zip(seen, made)):
+        decoder.add("Upsample", {"scale_factor": compact(i // o for i, o in zip(seen, made))})
+    else:
+        decoder.add("Upsample", {"size": compact(seen)})
+
+
+TORCH = TorchSpec(positional=("kernel_size",))
+
+
 def layer_types() -> list[LayerType]:
     types = []
     for n in (1, 2, 3):
-        types.append(LayerType(f"MaxPool{n}d", "Pooling", n, _max_arguments(), pool_rule(n, f"MaxPool{n}d"),
-                               f"{n}-D max pooling", f"nn.MaxPool{n}d"))
-        types.append(LayerType(f"AvgPool{n}d", "Pooling", n, _avg_arguments(n), pool_rule(n, f"AvgPool{n}d"),
-                               f"{n}-D average pooling", f"nn.AvgPool{n}d"))
+        for kind, window, arguments in (("Max", MAX_POOL, _max_arguments()), ("Avg", AVG_POOL, _avg_arguments(n))):
+            name = f"{kind}Pool{n}d"
+            types.append(LayerType(name, "Pooling", n, arguments, pool_rule(n, name),
+                                   f"{n}-D {window}", f"nn.{name}", window=window, axis_rule=_pool_axis,
+                                   mirror=mirror_size_change, torch=TORCH,
+                                   starting=lambda incoming: {"kernel_size": 2}))
     for kind in ("Avg", "Max"):
         for n in (1, 2, 3):
             name = f"Adaptive{kind}Pool{n}d"
             output_size = Argument("output_size", Kind.OPTIONAL_AXES, None, minimum=1, required=True,
                                    none_entries=n > 1, help="one size per axis; null keeps that axis")
             types.append(LayerType(name, "Pooling", n, (output_size,), adaptive_rule(n, name),
-                                   f"{n}-D adaptive {kind.lower()} pooling to a fixed size", f"nn.{name}"))
+                                   f"{n}-D adaptive {kind.lower()} pooling to a fixed size", f"nn.{name}",
+                                   axis_rule=_adaptive_axis, mirror=mirror_size_change,
+                                   torch=TorchSpec(positional=("output_size",)),
+                                   starting=lambda incoming: {"output_size": 1}))
     return types

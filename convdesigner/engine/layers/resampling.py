@@ -10,7 +10,7 @@ from ..arguments import Argument, Kind, per_axis
 from ..arithmetic import upsample_output_size
 from ..evaluation import Evaluation, LayerContext, Refusal
 from ..receptive_field import Resample, Window
-from .common import LayerType, dims_word, layer_plan, per_distinct, require_rank
+from .common import AxisRule, LayerType, TorchSpec, compact, dims_word, layer_plan, per_distinct, require_rank
 
 UPSAMPLE_MODES = ("nearest", "linear", "bilinear", "bicubic", "trilinear", "nearest-exact", "area")
 #: The interpolating modes and the one spatial rank each accepts.
@@ -131,13 +131,62 @@ def _zeropad_rule(ndim: int, type_name: str):
     return evaluate
 
 
+# -- the sizes scan, the mirror, the export and the app --------------------------------------------------------
+
+def _upsample_axis(ctx: LayerContext, axis: int) -> AxisRule | None:
+    args = ctx.args
+    if (args["size"] is None) == (args["scale_factor"] is None):
+        return None  # refused by the rule: not modelled here
+    size, scale = per_axis(args["size"], ctx.ndim)[axis], per_axis(args["scale_factor"], ctx.ndim)[axis]
+
+    def upsample(n: int, sizes: list[int]) -> tuple[int | None, bool]:
+        o = upsample_output_size(n, size, scale)
+        return (o if o >= 1 else None), False
+    return upsample
+
+
+def _zeropad_axis(ctx: LayerContext, axis: int) -> AxisRule:
+    ndim = ctx.ndim
+    flat = per_axis(ctx.args["padding"], 2 * ndim)
+    lo, hi = flat[2 * (ndim - 1 - axis)], flat[2 * (ndim - 1 - axis) + 1]  # last axis first
+
+    def zeropad(n: int, sizes: list[int]) -> tuple[int | None, bool]:
+        o = n + lo + hi
+        return (o if o >= 1 and n + min(lo, 0) + min(hi, 0) >= 0 else None), False
+    return zeropad
+
+
+def _mirror_upsample(decoder, r, final: bool) -> None:  # type: ignore[no-untyped-def]
+    """An up-sampling comes back as average pooling by the factor when its output is a whole multiple of its
+    input on every axis, else as adaptive average pooling to the exact size it saw."""
+    seen, made = r.input_shape[1:], r.output_shape[1:]
+    ndim = len(seen)
+    if seen == made:
+        return
+    if all(o % i == 0 for i, o in zip(seen, made)):
+        decoder.add(f"AvgPool{ndim}d", {"kernel_size": compact(o // i for i, o in zip(seen, made))})
+    else:
+        decoder.add(f"AdaptiveAvgPool{ndim}d", {"output_size": compact(seen)})
+
+
+def _mirror_zeropad(decoder, r, final: bool) -> None:  # type: ignore[no-untyped-def]
+    """A pad comes back as the crop of the same amounts (ZeroPad with the padding negated), and vice versa."""
+    padding = r.layer.get("padding")
+    decoder.add(r.layer.type, {"padding": -padding if isinstance(padding, int) else [-v for v in padding]})
+
+
 def layer_types() -> list[LayerType]:
     types = [LayerType("Upsample", "Up-sampling", None, _upsample_arguments(), _upsample,
-                       "up-sampling by size or factor (nearest, linear modes)", "nn.Upsample")]
+                       "up-sampling by size or factor (nearest, linear modes)", "nn.Upsample",
+                       axis_rule=_upsample_axis, mirror=_mirror_upsample,
+                       starting=lambda incoming: {"scale_factor": 2})]
     for n in (1, 2, 3):
         name = f"ZeroPad{n}d"
         types.append(LayerType(name, "Padding", n,
                                (Argument("padding", Kind.PAD_LIST, None, required=True,
                                          help="int, or (left, right[, top, bottom[, front, back]])"),),
-                               _zeropad_rule(n, name), f"{n}-D zero padding (negative values crop)", f"nn.{name}"))
+                               _zeropad_rule(n, name), f"{n}-D zero padding (negative values crop)", f"nn.{name}",
+                               axis_rule=_zeropad_axis, mirror=_mirror_zeropad,
+                               torch=TorchSpec(positional=("padding",), aliases_input=True),
+                               starting=lambda incoming: {"padding": 1}))
     return types

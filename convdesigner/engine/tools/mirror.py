@@ -44,63 +44,18 @@ On a graph the mirror follows the main path: from the run's last layer back alon
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from math import gcd
 from typing import Any
 
 from ..analysis import Analysis, LayerResult, analyze
-from ..arithmetic import conv_output_size, output_padding_for, transposed_output_size, unvisited_size
 from ..checks import check_arguments
 from ..design import Design, Layer
 from ..layers import CATALOG
 from ..naming import generated_name
 
-POINTWISE_FAMILIES = ("Normalisation", "Activation", "Dropout")
-CONVOLUTION = "Convolution"
-TRANSPOSED = "Transposed convolution"
-
 
 class MirrorError(ValueError):
     """The run cannot be mirrored; the message says why, naming the layer."""
-
-
-@dataclass(frozen=True)
-class TransposedInverse:
-    """How a transposed convolution returns exactly to the size i its direct convolution saw, on one
-    axis: its padding and output padding, then a crop of ``crop_low``/``crop_high`` units."""
-
-    padding: int
-    output_padding: int
-    crop_low: int = 0
-    crop_high: int = 0
-
-
-def transposed_inverse(i: int, k: int, s: int, p_low: int, p_high: int, d: int = 1) -> TransposedInverse:
-    """The transposed convolution that undoes, shape for shape, the direct convolution (i, k, s,
-    p_low, p_high, d). Symmetric padding: relationship 14 exactly. Asymmetric: the smallest crop (see
-    the module docstring); the result is checked against `transposed_output_size`."""
-    o = conv_output_size(i, k, s, p_low, p_high, d)
-    if p_low == p_high:
-        answer = TransposedInverse(p_low, output_padding_for(i, k, s, p_low, d))
-    else:
-        answer = _asymmetric_inverse(i, k, s, p_low, p_high, d, o)
-    restored = transposed_output_size(o, k, s, answer.padding, answer.output_padding, d)
-    assert restored - answer.crop_low - answer.crop_high == i, (i, k, s, p_low, p_high, d, answer)
-    return answer
-
-
-def _asymmetric_inverse(i: int, k: int, s: int, p_low: int, p_high: int, d: int, o: int) -> TransposedInverse:
-    """The smallest crop for asymmetric padding, in O(1). With output padding a (PyTorch allows
-    0 <= a < max(s, d)) the padding is q = min(p_low, p_high - u + a) (u: the unvisited units, so q >= 0
-    needs a >= u - p_high) and the crop totals |p_low - p_high + u - a|: it is smallest, ties going to
-    the smaller a, for the a that makes the transposed convolution with padding p_low return exactly to i
-    (no crop), clamped to the allowed range."""
-    unvisited = unvisited_size(i, k, s, p_low, p_high, d)
-    exact = i - transposed_output_size(o, k, s, p_low, 0, d)  # = p_low - p_high + unvisited
-    a = min(max(exact, unvisited - p_high, 0), max(s, d) - 1)
-    q = min(p_low, p_high - unvisited + a)
-    return TransposedInverse(q, a, p_low - q, p_high - unvisited + a - q)
 
 
 @dataclass
@@ -133,96 +88,23 @@ class _Decoder:
             self.add(f"ZeroPad{ndim}d", {"padding": padding})
 
 
-def _compact(values: Iterable[Any]) -> Any:
-    """One value when every axis has the same, else the list."""
-    values = list(values)
-    return values[0] if len(set(values)) == 1 else values
-
-
-def _nonzero(values: Iterable[int]) -> Any:
-    values = list(values)
-    return _compact(values) if any(values) else None
-
-
-def _family(layer: Layer) -> str:
-    layer_type = CATALOG.get(layer.type)
-    return layer_type.family if layer_type else ""
-
-
 def _copied(layer: Layer, channels: int) -> tuple[str, dict[str, Any]]:
-    """A pointwise layer for the decoder: same type and arguments, widths left to inference."""
+    """A pointwise layer for the decoder: same type and arguments, widths left to inference, adapted to the
+    channels where it runs (`LayerType.copy_arguments`)."""
     layer_type = CATALOG[layer.type]
     inferred = {a.name for a in layer_type.arguments if a.inferred}
     args = {k: v for k, v in layer.args if k not in inferred}
-    if layer.type == "GroupNorm":
-        args["num_groups"] = gcd(args["num_groups"], channels)
+    if layer_type.copy_arguments is not None:
+        args = layer_type.copy_arguments(args, channels)
     return layer.type, args
 
 
-def _mirror_convolution(decoder: _Decoder, r: LayerResult, final: bool) -> None:
-    assert r.input_shape is not None and r.geometry is not None
-    layer = r.layer
-    ndim = len(r.input_shape) - 1
-    inverses = [transposed_inverse(g.i, g.k, g.s, g.p_low, g.p_high, g.d) for g in r.geometry]
-    decoder.add(f"ConvTranspose{ndim}d", {
-        "out_channels": r.input_shape[0],
-        "kernel_size": layer.get("kernel_size"),
-        "stride": layer.get("stride"),
-        "padding": _nonzero(x.padding for x in inverses),
-        "output_padding": _nonzero(x.output_padding for x in inverses),
-        "groups": layer.get("groups"),
-        "bias": None if final else layer.get("bias"),
-        "dilation": layer.get("dilation"),
-    })
-    decoder.crop(ndim, [(x.crop_low, x.crop_high) for x in inverses])
-
-
-def _mirror_transposed(decoder: _Decoder, r: LayerResult, final: bool) -> None:
-    assert r.input_shape is not None and r.output_shape is not None and r.geometry is not None
-    layer = r.layer
-    ndim = len(r.input_shape) - 1
-    decoder.add(f"Conv{ndim}d", {
-        "out_channels": r.input_shape[0],
-        "kernel_size": layer.get("kernel_size"),
-        "stride": layer.get("stride"),
-        "padding": layer.get("padding"),
-        "dilation": layer.get("dilation"),
-        "groups": layer.get("groups"),
-        "bias": None if final else layer.get("bias"),
-    })
-    crops = []
-    for g, o in zip(r.geometry, r.output_shape[1:]):
-        back = conv_output_size(o, g.k, g.s, g.p_low, g.p_low, g.d)
-        crops.append((0, back - g.i))
-    decoder.crop(ndim, crops)
-
-
-def _mirror_resampling(decoder: _Decoder, r: LayerResult) -> None:
-    """Pooling, up-sampling, zero padding and joins: shape-only layers."""
-    assert r.input_shape is not None and r.output_shape is not None
-    layer = r.layer
-    ndim = len(r.input_shape) - 1
-    seen, made = r.input_shape[1:], r.output_shape[1:]
-    family = _family(layer)
-    if layer.type == "Concat":
-        decoder.add(f"Conv{ndim}d", {"out_channels": r.input_shape[0], "kernel_size": 1})
-    elif family == "Padding":
-        padding = layer.get("padding")
-        decoder.add(layer.type, {"padding": -padding if isinstance(padding, int) else [-v for v in padding]})
-    elif seen == made:
-        return  # a pooling or up-sampling that kept the size: nothing to undo
-    elif family == "Pooling":
-        if all(i % o == 0 for i, o in zip(seen, made)):
-            decoder.add("Upsample", {"scale_factor": _compact(i // o for i, o in zip(seen, made))})
-        else:
-            decoder.add("Upsample", {"size": _compact(seen)})
-    elif layer.type == "Upsample":
-        if all(o % i == 0 for i, o in zip(seen, made)):
-            decoder.add(f"AvgPool{ndim}d", {"kernel_size": _compact(o // i for i, o in zip(seen, made))})
-        else:
-            decoder.add(f"AdaptiveAvgPool{ndim}d", {"output_size": _compact(seen)})
-    else:
-        raise MirrorError(f"{layer.name}: a {layer.type} cannot be mirrored")
+def _ends_spatial_layout(r: LayerResult) -> bool:
+    """Whether the spatial layout ends at this layer: it changes the rank (Flatten) or its receptive field
+    ends there (Linear mixes the last axis): nothing to mirror from there on."""
+    if r.output_shape is None or r.input_shape is None:
+        return False
+    return len(r.output_shape) != len(r.input_shape) or r.sources is None
 
 
 def main_path(analysis: Analysis, last: int, first: int = 0) -> list[LayerResult]:
@@ -252,7 +134,7 @@ def _check_run(analysis: Analysis, first: int, last: int) -> list[LayerResult]:
         if not r.computed:
             problem = next((d.text for d in analysis.errors), f"{r.name} is not computed")
             raise MirrorError(f"cannot mirror {r.name}: the design has an error there or above it ({problem})")
-        if _family(r.layer) == "Linear" or len(r.output_shape) != len(r.input_shape):  # type: ignore[arg-type]
+        if _ends_spatial_layout(r):
             raise MirrorError(f"cannot mirror {r.name} ({r.type}): it ends the spatial layout; mirror the "
                               "layers before it")
         if len(r.input_shape) < 2:  # type: ignore[arg-type]
@@ -267,8 +149,9 @@ def _blocks(run: list[LayerResult]) -> list[tuple[LayerResult, list[LayerResult]
     block."""
     blocks: list[tuple[LayerResult, list[LayerResult]]] = []
     for r in run:
-        shape_keeping_join = CATALOG[r.type].join and r.output_shape == r.input_shape
-        if _family(r.layer) in POINTWISE_FAMILIES or shape_keeping_join:
+        layer_type = CATALOG[r.type]
+        shape_keeping_join = layer_type.join and r.output_shape == r.input_shape
+        if layer_type.pointwise or shape_keeping_join:
             if blocks and not shape_keeping_join:
                 blocks[-1][1].append(r)
         else:
@@ -286,13 +169,10 @@ def mirror_layers(design: Design, first: int, last: int) -> list[Layer]:
     for b in range(len(blocks) - 1, -1, -1):
         r = blocks[b][0]
         decoder.source = r
-        family = _family(r.layer)
-        if family == CONVOLUTION:
-            _mirror_convolution(decoder, r, final=b == 0)
-        elif family == TRANSPOSED:
-            _mirror_transposed(decoder, r, final=b == 0)
-        else:
-            _mirror_resampling(decoder, r)
+        rule = CATALOG[r.type].mirror
+        if rule is None:
+            raise MirrorError(f"{r.name}: a {r.type} cannot be mirrored")
+        rule(decoder, r, b == 0)
         if b > 0:
             assert r.input_shape is not None
             for follower in blocks[b - 1][1]:
@@ -311,7 +191,7 @@ def spatial_encoder_end(analysis: Analysis) -> int:
         return 0
     end = 0
     for r in main_path(analysis, analysis.result(outputs[0]).index):
-        if _family(r.layer) == "Linear" or (r.computed and len(r.output_shape) != len(r.input_shape)):  # type: ignore[arg-type]
+        if _ends_spatial_layout(r):
             break
         end = r.index + 1
     return end

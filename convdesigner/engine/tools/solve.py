@@ -28,6 +28,7 @@ from ..checks import check_arguments, check_tensor_size, resolved_arguments
 from ..design import axis_name
 from ..evaluation import Refusal
 from ..layers import CATALOG
+from ..layers.common import CONVOLUTION, TRANSPOSED
 
 #: Why no padding beyond MAX_INT is listed.
 RANGE_TEXT = f"the engine accepts at most {MAX_INT:,} on a side"
@@ -36,8 +37,6 @@ RANGE_TEXT = f"the engine accepts at most {MAX_INT:,} on a side"
 #: has as many solutions as its size, and the smallest are the useful ones.
 MAX_SOLUTIONS = 12
 
-CONVOLUTION = "Convolution"
-TRANSPOSED = "Transposed convolution"
 
 
 class SolveError(ValueError):
@@ -234,6 +233,12 @@ class SolveResult:
         return f"{self.layer}: {self.solutions[0].text} gives {target}"
 
 
+def solvable(type_name: str) -> bool:
+    """Whether padding can be solved for layers of this type: convolutions and transposed convolutions."""
+    layer_type = CATALOG.get(type_name)
+    return layer_type is not None and layer_type.window in (CONVOLUTION, TRANSPOSED)
+
+
 def solve_padding(analysis: Analysis, index: int, target: tuple[int, ...]) -> SolveResult:
     """The paddings with which layer ``index`` of an analysed design reaches the spatial size ``target``
     (one value per axis). Raises SolveError when the layer is not a (transposed) convolution, was not
@@ -243,7 +248,7 @@ def solve_padding(analysis: Analysis, index: int, target: tuple[int, ...]) -> So
     result = analysis.layers[index]
     layer = result.layer
     layer_type = CATALOG.get(layer.type)
-    if layer_type is None or layer_type.family not in (CONVOLUTION, TRANSPOSED):
+    if layer_type is None or not solvable(layer.type):
         raise SolveError(f"{layer.name} is a {layer.type}: padding can be solved for convolutions and transposed "
                          "convolutions only")
     if result.input_shape is None:
@@ -260,7 +265,7 @@ def solve_padding(analysis: Analysis, index: int, target: tuple[int, ...]) -> So
         raise SolveError(f"{layer.name}: {problems[0].message}")
     args = resolved_arguments(layer_type, layer)
     kernel, stride, dilation = (per_axis(args[name], ndim) for name in ("kernel_size", "stride", "dilation"))
-    transposed = layer_type.family == TRANSPOSED
+    transposed = layer_type.window == TRANSPOSED
     axes = []
     for axis, (i, k, s, d, t) in enumerate(zip(result.input_shape[1:], kernel, stride, dilation, target)):
         if transposed:
