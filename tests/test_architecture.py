@@ -96,3 +96,47 @@ def test_no_import_cycles() -> None:
 
     for module in sorted(graph):
         visit(module)
+
+
+def _type_name_tests(path, names: set[str]) -> list[str]:
+    """Places in a source file that compare something with a layer type's name (or the start of one):
+    ``x.type == "Conv2d"``, ``t in ("Concat", "Add")``, ``name.startswith("MaxPool")``, ``"Pool" in name``."""
+    import ast
+
+    def strings(node: ast.AST) -> list[str]:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return [node.value]
+        if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+            return [s for element in node.elts for s in strings(element)]
+        return []
+
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        candidates: list[str] = []
+        partial = False
+        if isinstance(node, ast.Compare):
+            for operand in [node.left, *node.comparators]:
+                candidates += strings(operand)
+            partial = any(isinstance(op, (ast.In, ast.NotIn)) for op in node.ops)
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+              and node.func.attr in ("startswith", "endswith") and node.args):
+            candidates, partial = strings(node.args[0]), True
+        for text in candidates:
+            if text in names or (partial and len(text) >= 3 and any(text in name for name in names)):
+                found.append(f"{path.name}:{node.lineno}: {text!r}")
+    return found
+
+
+def test_no_module_outside_the_layer_types_tests_a_type_by_name() -> None:
+    """One home per layer type: what a type is (its window, mirror, export, sizes and app rules) is declared
+    by its module in engine/layers; every other module asks the type's record, never its name."""
+    from pathlib import Path
+
+    import convdesigner
+    from convdesigner.engine.layers import CATALOG
+
+    root = Path(convdesigner.__file__).parent
+    names = set(CATALOG)
+    found = [place for path in sorted(root.rglob("*.py")) if "layers" not in path.relative_to(root).parts
+             for place in _type_name_tests(path, names)]
+    assert found == []
