@@ -46,7 +46,8 @@ def test_table_lists_every_layer_and_the_totals() -> None:
     assert lines[1].split() == ["#", "name", "type", "output", "field", "params", "MACs", "notes"]
     rows = {line.split()[1]: line.split() for line in lines[3:17]}
     assert list(rows)[:3] == ["up1", "bn1", "relu1"] and len(rows) == 14
-    assert rows["up1"][:6] == ["1", "up1", "ConvTranspose2d", "512×4×4", "4×4", "819,200"]
+    # a 1x1 input: every unit of every layer reads all of it, whatever the field's size
+    assert rows["up1"][:8] == ["1", "up1", "ConvTranspose2d", "512×4×4", "4×4", "(whole", "input)", "819,200"]
     assert rows["tanh"][3] == "3×64×64"
     assert "output 3×64×64   parameters 3,576,704   MACs 104,628,224" in result.stdout
 
@@ -95,8 +96,10 @@ def test_json_fields_of_a_down_sampling_stack_and_null_after_flatten() -> None:
     result = inspect(EXAMPLES / "vgg16.yaml", "--json")
     assert result.returncode == 0
     layers = {layer["name"]: layer for layer in json.loads(result.stdout)["layers"]}
-    assert layers["conv1_1"]["receptive_field"] == {"size": [3, 3], "jump": [1, 1], "start": [0, 0]}
-    assert layers["pool1"]["receptive_field"] == {"size": [6, 6], "jump": [2, 2], "start": [0.5, 0.5]}
+    assert layers["conv1_1"]["receptive_field"] == {"size": [3, 3], "jump": [1, 1], "start": [0, 0],
+                                                    "whole_input": [False, False]}
+    assert layers["pool1"]["receptive_field"] == {"size": [6, 6], "jump": [2, 2], "start": [0.5, 0.5],
+                                                  "whole_input": [False, False]}
     assert layers["pool5"]["receptive_field"]["size"] == [212, 212]
     assert layers["flatten"]["receptive_field"] is None and layers["fc8"]["receptive_field"] is None
     assert layers["flatten"]["output"] == [25088] and layers["fc8"]["output"] == [1000]

@@ -173,3 +173,21 @@ def test_renaming_follows_every_reference_and_moves_check_the_order() -> None:
     swapped = base.with_layers(reversed(base.layers))
     assert order_problem(swapped) == "r reads a, which would then come after it: a layer reads only layers above it"
     assert order_problem(base) is None
+
+
+def test_a_unit_that_reads_the_whole_input_says_so() -> None:
+    """After global pooling every unit reads the whole input: the field is the whole input, whatever its size
+    (ResNet-18's avgpool: 627 on a 224 input, the size of one corner unit's field grown through the stack)."""
+    from pathlib import Path
+
+    from convdesigner.io.design_file import load
+    from convdesigner.io.report import field_text
+
+    analysis = analyze(load(Path(__file__).resolve().parent.parent / "resources" / "examples" / "resnet18.yaml"))
+    pooled = analysis.result("avgpool")
+    assert pooled.receptive_field.size == (627, 627) and pooled.receptive_field.whole == (True, True)
+    assert field_text(pooled) == "627×627 (whole input)"
+    assert analysis.result("layer4.1.relu_1").receptive_field.whole == (False, False)  # 435 > 224, but a corner
+    wide = analyze(design(conv("wide", k=17)))  # 8 inputs: every unit's 17-wide window covers them all
+    assert wide.layers[0].receptive_field.whole == (True,)
+    assert analyze(design(conv("narrow", k=3))).layers[0].receptive_field.whole == (False,)

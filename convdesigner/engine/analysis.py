@@ -30,6 +30,9 @@ class ReceptiveField:
     size: tuple[int, ...]
     jump: tuple[Fraction, ...]
     start: tuple[Fraction | None, ...]
+    #: Per axis, whether every output unit depends on the whole network input along it (after global pooling,
+    #: or a field wider than the input on both sides): the field is then the whole input, whatever its size.
+    whole: tuple[bool, ...] = ()
 
 
 _UNSET: Any = object()
@@ -50,20 +53,21 @@ class LayerResult:
     sources: tuple[AxisSources, ...] | str | None = None
     field_maps: tuple[FieldMap, ...] | None = field(default=None, repr=False)
     inputs: tuple[int, ...] = ()
+    whole_input: tuple[bool, ...] = field(default=(), repr=False)
 
     def __init__(
         self, index: int, layer: Layer, input_shape: tuple[int, ...] | None = None,
         output_shape: tuple[int, ...] | None = None, params: int | None = None, macs: int | None = None,
         geometry: tuple[AxisGeometry, ...] | None = None, diagnostics: tuple[Diagnostic, ...] = (),
         sources: tuple[AxisSources, ...] | str | None = None, field_maps: tuple[FieldMap, ...] | None = None,
-        inputs: tuple[int, ...] = (),
+        inputs: tuple[int, ...] = (), whole_input: tuple[bool, ...] = (),
     ) -> None:
         # Frozen, filled through __dict__ for speed (see evaluation.AxisGeometry). ``inputs``: the indices
         # of the tensors the layer reads, in order (graph.INPUT_INDEX: the network input); empty when its
-        # wiring could not be resolved.
+        # wiring could not be resolved. ``whole_input``: see ReceptiveField.whole.
         self.__dict__.update(index=index, layer=layer, input_shape=input_shape, output_shape=output_shape,
                              params=params, macs=macs, geometry=geometry, diagnostics=diagnostics, sources=sources,
-                             field_maps=field_maps, inputs=inputs)
+                             field_maps=field_maps, inputs=inputs, whole_input=whole_input)
 
     @property
     def receptive_field(self) -> ReceptiveField | None:
@@ -74,7 +78,8 @@ class LayerResult:
         if cached is _UNSET:
             maps = self.field_maps
             cached = None if maps is None else ReceptiveField(
-                tuple(m.size for m in maps), tuple(m.jump for m in maps), tuple(m.start for m in maps))
+                tuple(m.size for m in maps), tuple(m.jump for m in maps), tuple(m.start for m in maps),
+                self.whole_input)
             object.__setattr__(self, "_receptive_field", cached)
         return cached
 
@@ -350,10 +355,23 @@ def _evaluate_layer(
     if evaluation.notes or field_notes:
         diagnostics = tuple([Diagnostic(WARNING, layer.name, n.rule, n.message, n.suggestion, n.axis)
                              for n in evaluation.notes] + field_notes)
+    whole = () if new_maps is None else _whole_input(new_maps, evaluation.output_shape,
+                                                     input_result.output_shape)  # type: ignore[union-attr,arg-type]
     return LayerResult(
         index, layer, shape, evaluation.output_shape, evaluation.params, evaluation.macs,
-        evaluation.geometry, diagnostics, evaluation.sources, new_maps, inputs,
+        evaluation.geometry, diagnostics, evaluation.sources, new_maps, inputs, whole,
     )
+
+
+def _whole_input(maps: tuple[FieldMap, ...], output_shape: tuple[int, ...], network_input: tuple[int, ...]
+                 ) -> tuple[bool, ...]:
+    """`ReceptiveField.whole`: the field maps are periodic and move with the unit, so the first and the last
+    output unit decide whether every unit reads the whole input along an axis."""
+    whole = []
+    for field_map, outputs, inputs in zip(maps, output_shape[1:], network_input[1:]):
+        first, last = field_map.bounds(0), field_map.bounds(outputs - 1)
+        whole.append(first is not None and last is not None and last[0] <= 0 and first[1] >= inputs - 1)
+    return tuple(whole)
 
 
 def _name_refusal(name: str, seen: dict[str, int], prefixes: set[str]) -> Refusal | None:

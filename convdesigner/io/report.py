@@ -4,7 +4,7 @@ rows of its table.
 JSON, one object: ``{"name", "input": [C, *spatial], "output", "outputs": [{"name", "output"}, ...],
 "total_params", "total_macs", "total_activations", "errors": [...], "layers": [...]}``; each layer
 ``{"name", "type", "inputs": [names], "input", "output", "params", "macs", "activations",
-"receptive_field": {"size", "jump", "start"} | null, "equivalent_convolution": {...} | null, "errors": [...],
+"receptive_field": {"size", "jump", "start", "whole_input"} | null, "equivalent_convolution": {...} | null, "errors": [...],
 "warnings": [...], "notes": [...]}``. ``inputs`` names the tensors the layer reads in order (``input``: the
 network input); ``output`` is the first of the design's ``outputs``; ``notes`` is information that is not a
 problem (a join's fields centred differently). Shapes leave out the batch
@@ -76,6 +76,7 @@ def layer_record(analysis: Analysis, result: LayerResult) -> dict[str, Any]:
             "size": list(rf.size),
             "jump": [number(j) for j in rf.jump],
             "start": [number(s) for s in rf.start],
+            "whole_input": list(rf.whole),
         },
         "equivalent_convolution": equivalent,
         "errors": [d.text for d in result.errors],
@@ -112,10 +113,12 @@ def shape_text(shape: tuple[int, ...] | None) -> str:
 
 
 def field_text(result: LayerResult) -> str:
+    """The field's size per axis, and "(whole input)" where every unit reads the whole input."""
     rf = result.receptive_field
     if rf is None:
         return "—"
-    return "×".join(map(str, rf.size))
+    size = "×".join(map(str, rf.size))
+    return f"{size} (whole input)" if rf.whole and all(rf.whole) else size
 
 
 def count_text(value: int | None) -> str:

@@ -22,7 +22,10 @@ def _field(result: LayerResult, attribute: str, joiner: str) -> str:
     field = result.receptive_field
     if field is None:
         return "—" if result.computed else ""
-    return per_axis(getattr(field, attribute), joiner)
+    text = per_axis(getattr(field, attribute), joiner)
+    if attribute == "size" and field.whole and all(field.whole):
+        return f"{text} (whole input)"
+    return text
 
 
 COLUMNS = [
