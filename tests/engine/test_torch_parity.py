@@ -431,3 +431,57 @@ def test_window_layers_in_every_rank(family: str, data: st.DataObject) -> None:
     else:
         spec = ("Upsample", draw(st.composite(lambda d: _upsample(d, n))()))
     check_against_torch(shape, [spec])
+
+
+# ------------------------------------------------------------------------------------------------ graphs
+
+def torch_join(type_name: str, operands: list) -> Any:
+    """PyTorch's result of a join (None when it refuses), and whether it only worked by broadcasting, which
+    the engine refuses on purpose (docs/torch-rules.md: joins need equal shapes)."""
+    try:
+        if type_name == "Concat":
+            return torch.cat(operands, dim=1), False
+        y = operands[0]
+        for other in operands[1:]:
+            y = y + other if type_name == "Add" else y * other
+    except RuntimeError:
+        return None, False
+    return y, any(o.shape != y.shape for o in operands)
+
+
+@given(st.data())
+def test_random_graphs_match_torch(data: st.DataObject) -> None:
+    """Branches that read any earlier tensor (or the input) and joins over two or three of them, valid or not:
+    the engine's verdict and shapes equal PyTorch's wherever PyTorch does not broadcast."""
+    shape = data.draw(input_shape(), "input")
+    tensors = {"input": torch.randn(1, *shape)}
+    layers: list[Layer] = []
+    for j in range(data.draw(st.integers(1, 5), "layers")):
+        name = f"layer{j}"
+        if len(tensors) > 1 and data.draw(st.booleans(), f"{name} joins"):
+            join = data.draw(st.sampled_from(["Concat", "Add", "Mul"]), f"{name} type")
+            operands = data.draw(st.lists(st.sampled_from(sorted(tensors)), min_size=2, max_size=3), f"{name} from")
+            layers.append(Layer.make(join, name, {"from": operands}))
+            expected, broadcast = torch_join(join, [tensors[o] for o in operands])
+            deviation_reason = "broadcasting" if broadcast else None
+        else:
+            source = data.draw(st.sampled_from(sorted(tensors)), f"{name} from")
+            x = tensors[source]
+            type_name, args = data.draw(layer_spec(tuple(x.shape[1:])), name)
+            layers.append(Layer.make(type_name, name, {**args, "from": source}))
+            deviation_reason = deviation(type_name, args, tuple(x.shape[1:]))
+            outcome = None if deviation_reason else torch_outcome(type_name, args, x)
+            expected = outcome[0] if outcome is not None else None
+        result = analyze(Design("graph", InputSpec(shape[0], shape[1:]), tuple(layers))).layers[-1]
+        detail = f"{layers[-1]}: torch {None if expected is None else tuple(expected.shape)}, engine " + (
+            str(result.output_shape) if result.computed else "; ".join(d.text for d in result.errors))
+        if deviation_reason is not None:
+            assert not result.computed and result.errors, detail
+        else:
+            assert result.computed == (expected is not None), detail
+        if not result.computed:
+            break  # a failed layer: what reads it is not computed, nothing more to compare
+        assert result.output_shape == tuple(expected.shape[1:]), detail
+        if prod(expected.shape) > 20000:
+            break
+        tensors[layers[-1].name] = expected
