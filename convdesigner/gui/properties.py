@@ -395,14 +395,19 @@ class PropertiesPanel(QWidget):
             self.banner.hide()
             return
         errors = [d for d in diagnostics if d.severity == "error"]
+        warnings = [d for d in diagnostics if d.severity == "warning"]
         lines = []
+        marks = {"error": ("Error", colours.error), "warning": ("Warning", colours.warning)}
         for d in diagnostics:
-            colour = colours.error if d.severity == "error" else colours.warning
-            mark = "Error" if d.severity == "error" else "Warning"
+            mark, colour = marks.get(d.severity, ("Note", colours.muted))  # information: true, not a problem
             hint = f"<br><i>{_escape(d.suggestion)}</i>" if d.suggestion else ""
             lines.append(f"<b style='color:{colour.name()}'>{mark}:</b> {_escape(d.message)}{hint}")
-        background = colours.error_background if errors else colours.warning_background
-        border = colours.error if errors else colours.warning
+        if errors or warnings:
+            background = colours.error_background if errors else colours.warning_background
+            border = colours.error if errors else colours.warning
+        else:
+            background = self.palette().window().color()
+            border = colours.muted
         self.banner.setStyleSheet(f"QLabel#propertiesBanner {{ background: {background.name()}; "
                                   f"border: 1px solid {border.name()}; border-radius: 4px; }}")
         self.banner.setText("<br>".join(lines))

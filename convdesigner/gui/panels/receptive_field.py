@@ -35,6 +35,8 @@ COLUMNS = [
            tooltip="Distance in input units between neighbouring output units (a fraction after up-sampling)"),
     Column("Start", lambda r: _field(r, "start", ", "),
            tooltip="Centre of output unit 0's field, per axis, in input coordinates"),
+    Column("Notes", lambda r: "; ".join(d.message for d in r.infos), numeric=False,
+           tooltip="What is true of the field by the layout: a join whose operands' fields are centred apart"),
 ]
 
 
