@@ -3,6 +3,10 @@
 Rows show the layer's name, type, the arguments it sets, its output shape and parameter count, with errors,
 warnings and not-computed rows marked. Names are edited in place (a rename command) and rows move by
 drag and drop (a move command): the model never changes the design itself, it asks the document.
+
+Layers whose names are dotted module paths (``layer1.0.conv1``) form blocks by their first part (``layer1``):
+the block's first row carries a disclosure mark, and a collapsed block shows only that row, as
+"▸ layer1 (14 layers)" (the view hides the others).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from PySide6.QtGui import QFont, QIcon
 
 from ..engine.analysis import LayerResult
 from ..engine.design import Design
+from ..engine.graph import is_module_path
 from . import icons
 from .document import Document
 from .formatting import arguments_text, compact, grouped, shape_text
@@ -49,6 +54,8 @@ class StackModel(QAbstractTableModel):
 
     #: A rename the engine would refuse before analysing (empty or taken name): the message to show.
     renameRefused = Signal(str)
+    #: Blocks were collapsed or expanded, or their rows changed: the view shows and hides rows again.
+    blocksChanged = Signal()
 
     def __init__(self, document: Document, parent=None) -> None:
         super().__init__(parent)
@@ -57,6 +64,9 @@ class StackModel(QAbstractTableModel):
         self._links: dict[int, list[Link]] = {}
         self._positions: dict[str, int] = {}
         self._first_error: int | None = None
+        self._blocks: dict[str, list[int]] = {}  # block -> its rows, for blocks of two or more layers
+        self._block_of: dict[int, str] = {}
+        self.collapsed: set[str] = set()
         self._colours = StateColours()
         self._icons: dict[str, QIcon] = {}
         self._refresh_cache()
@@ -113,6 +123,39 @@ class StackModel(QAbstractTableModel):
         self._links = links
         self._positions = positions
         self._first_error = first_error
+        blocks: dict[str, list[int]] = {}
+        for result in analysis.layers:
+            if is_module_path(result.name):
+                blocks.setdefault(result.name.partition(".")[0], []).append(result.index)
+        self._blocks = {block: rows for block, rows in blocks.items() if len(rows) > 1}
+        self._block_of = {row: block for block, rows in self._blocks.items() for row in rows}
+        self.collapsed &= set(self._blocks)
+        self.blocksChanged.emit()
+
+    # -- blocks of dotted names ----------------------------------------------------------------------------
+
+    def block_head(self, row: int) -> str | None:
+        """The block whose first row this is, or None."""
+        block = self._block_of.get(row)
+        return block if block is not None and self._blocks[block][0] == row else None
+
+    def block_of(self, row: int) -> str | None:
+        return self._block_of.get(row)
+
+    def block_rows(self, block: str) -> list[int]:
+        return self._blocks[block]
+
+    def hidden_rows(self) -> set[int]:
+        """The rows a collapsed block hides (all but its first)."""
+        return {row for block in self.collapsed for row in self._blocks[block][1:]}
+
+    def set_collapsed(self, block: str, collapsed: bool) -> None:
+        if block not in self._blocks or (block in self.collapsed) == collapsed:
+            return
+        (self.collapsed.add if collapsed else self.collapsed.discard)(block)
+        head = self.index(self._blocks[block][0], NAME)
+        self.dataChanged.emit(head, head)
+        self.blocksChanged.emit()
 
     def refresh_colours(self) -> None:
         """Pick up a new palette's state colours and icons."""
@@ -209,10 +252,22 @@ class StackModel(QAbstractTableModel):
         return None
 
     def _text(self, result: LayerResult, column: int, editing: bool) -> str:
+        block = self.block_head(result.index)
+        if block in self.collapsed and column in (TYPE, ARGUMENTS, OUTPUT, PARAMS) and not editing:
+            return self._block_text(block, column)
         if column == INDEX:
             return str(result.index + 1)
         if column == NAME:
-            return result.name
+            if editing:
+                return result.name
+            block = self._block_of.get(result.index)
+            if block is None:
+                return result.name
+            if self.block_head(result.index) is None:
+                return f"   {result.name}"
+            if block in self.collapsed:
+                return f"▸ {block} ({len(self._blocks[block])} layers)"
+            return f"▾ {result.name}"
         if column == TYPE:
             return result.type
         if column == ARGUMENTS:
@@ -227,6 +282,19 @@ class StackModel(QAbstractTableModel):
             return shape_text(result.output_shape) if result.computed else "not computed"
         if column == PARAMS:
             return compact(result.params) if result.computed else ""
+        return ""
+
+    def _block_text(self, block: str, column: int) -> str:
+        """A collapsed block's row: the block as a whole (what comes out of its last layer, its parameters)."""
+        layers = self._document.analysis.layers
+        rows = [layers[row] for row in self._blocks[block]]
+        if column == TYPE:
+            return "block"
+        if column == OUTPUT:
+            last = rows[-1]
+            return shape_text(last.output_shape) if last.computed else "not computed"
+        if column == PARAMS:
+            return compact(sum(r.params or 0 for r in rows))
         return ""
 
     def _tooltip(self, result: LayerResult, column: int) -> str | None:

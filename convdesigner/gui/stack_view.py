@@ -172,7 +172,52 @@ class StackView(QTableView):
         model.modelReset.connect(self.fit_columns)
         model.rowsInserted.connect(self.fit_index_column)
         model.rowsRemoved.connect(self.fit_index_column)
+        model.blocksChanged.connect(self.show_blocks)
         self.gutter = LinkGutter(self, model)
+        self.show_blocks()
+
+    # -- blocks of dotted names (see StackModel) ----------------------------------------------------------
+
+    def show_blocks(self) -> None:
+        """Hide the rows of collapsed blocks, show the others."""
+        model = self.model()
+        hidden = model.hidden_rows()
+        for row in range(model.rowCount()):
+            if self.isRowHidden(row) != (row in hidden):
+                self.setRowHidden(row, row in hidden)
+
+    def toggle_block(self, row: int) -> bool:
+        """Collapse or expand the block whose first row this is; False when it is no block's first row."""
+        model = self.model()
+        block = model.block_head(row)
+        if block is None:
+            return False
+        model.set_collapsed(block, block not in model.collapsed)
+        return True
+
+    def mousePressEvent(self, event) -> None:
+        """A click on a block's disclosure mark (the start of its first row's name) collapses or expands it."""
+        index = self.indexAt(event.position().toPoint())
+        if index.isValid() and index.column() == NAME and self.model().block_head(index.row()) is not None:
+            rect = self.visualRect(index)
+            if event.position().x() < rect.left() + self.fontMetrics().horizontalAdvance("▾ ") + 6:
+                self.toggle_block(index.row())
+                return
+        super().mousePressEvent(event)
+
+    def keyPressEvent(self, event) -> None:
+        """Left collapses the current row's block, Right expands it (as in a tree)."""
+        current = self.currentIndex()
+        key = event.key()
+        if current.isValid() and key in (Qt.Key.Key_Left, Qt.Key.Key_Right) and not event.modifiers():
+            model = self.model()
+            block = model.block_of(current.row())
+            if block is not None and (key == Qt.Key.Key_Left) != (block in model.collapsed):
+                model.set_collapsed(block, key == Qt.Key.Key_Left)
+                if key == Qt.Key.Key_Left:
+                    self.select_rows([model.block_rows(block)[0]])
+                return
+        super().keyPressEvent(event)
 
     def updateGeometries(self) -> None:
         super().updateGeometries()
@@ -204,8 +249,12 @@ class StackView(QTableView):
         return sorted({index.row() for index in self.selectionModel().selectedRows()})
 
     def select_rows(self, rows: list[int]) -> None:
-        """Select these rows (and make the first current and visible)."""
+        """Select these rows (and make the first current and visible: a collapsed block holding it opens)."""
         model = self.model()
+        hidden = model.hidden_rows()
+        for row in rows:
+            if row in hidden:
+                model.set_collapsed(model.block_of(row), False)
         current = self.selectionModel().currentIndex()
         if rows and rows == self.selected_rows() and current.isValid() and current.row() == rows[0]:
             return  # already so: no scrolling, no refresh
