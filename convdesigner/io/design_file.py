@@ -23,6 +23,7 @@ Saving writes the canonical form (one layer per line, keys in the catalog's orde
 from __future__ import annotations
 
 import errno
+import hashlib
 import math
 import os
 import re
@@ -41,7 +42,7 @@ from ..engine.analysis import check_arguments
 from ..engine.arguments import MAX_INT, describe, quoted
 from ..engine.design import Design, InputSpec, Layer
 from ..engine.layers import CATALOG, did_you_mean
-from ..engine.naming import NameAllocator
+from ..engine.naming import MAX_NAME_LENGTH, NameAllocator
 
 FORMAT_KEY = "convdesigner"
 FORMAT_VERSION = 1
@@ -59,9 +60,7 @@ MAX_ERRORS = 20
 #: typing slips (a few zeros too many): no tensor that large could be built.
 MAX_VALUE = MAX_INT  # the engine's bound on every size and argument
 MAX_DIGITS = 400
-#: The longest layer name (characters): a PyTorch attribute name, which no one types longer. The limit keeps
-#: every table and message that repeats names bounded.
-MAX_NAME_LENGTH = 200
+#: MAX_NAME_LENGTH (200): the longest layer name; it keeps every table and message that repeats names bounded.
 
 _SEQUENCE_TAG = "tag:yaml.org,2002:seq"
 _MAPPING_TAG = "tag:yaml.org,2002:map"
@@ -814,6 +813,41 @@ def _open_regular(path: str | os.PathLike[str], source: str) -> BinaryIO:
     if hasattr(os, "set_blocking"):
         os.set_blocking(descriptor, True)
     return os.fdopen(descriptor, "rb")
+
+
+@dataclass(frozen=True)
+class FileStamp:
+    """A file as the app last read or wrote it (modification time, size, SHA-256 of its content): Save
+    compares it with the file on disk, so a change made by another program is never overwritten unasked."""
+
+    mtime_ns: int
+    size: int
+    sha256: str
+
+    @staticmethod
+    def of(path: str | os.PathLike[str]) -> FileStamp | None:
+        """The stamp of a regular file; None when there is none (or it cannot be read)."""
+        try:
+            with _open_regular(path, str(path)) as handle:
+                status = os.fstat(handle.fileno())
+                digest = hashlib.sha256()
+                for chunk in iter(lambda: handle.read(1 << 16), b""):
+                    digest.update(chunk)
+        except (OSError, DesignFileError):
+            return None
+        return FileStamp(status.st_mtime_ns, status.st_size, digest.hexdigest())
+
+    def changed_on_disk(self, path: str | os.PathLike[str]) -> bool:
+        """Whether the file at ``path`` now holds something else: its time or size moved and its content
+        differs (a file that is gone has not changed: saving creates it again)."""
+        try:
+            status = os.stat(path)
+        except OSError:
+            return False
+        if (status.st_mtime_ns, status.st_size) == (self.mtime_ns, self.size):
+            return False
+        now = FileStamp.of(path)
+        return now is None or now.sha256 != self.sha256
 
 
 def _process_alive(pid: int) -> bool:
