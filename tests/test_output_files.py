@@ -16,13 +16,7 @@ from convdesigner.io.design_file import MAX_FILE_BYTES, load
 
 needs_fifo = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs")
 
-CONV = """\
-convdesigner: 1
-name: Small
-input: {channels: 1, size: [8, 8]}
-layers:
-  - {type: Conv2d, name: conv, out_channels: 2, kernel_size: 3}
-"""
+CONV = "convdesigner: 1\ninput: {channels: 1, size: [8, 8]}\nlayers: [{type: Conv2d, name: conv, out_channels: 2, kernel_size: 3}]\n"
 
 
 def _listing(folder: Path) -> list[str]:

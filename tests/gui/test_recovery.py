@@ -45,15 +45,21 @@ sys.exit(run_app(sys.argv[1]))
 """
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
-def test_a_killed_session_is_restored(make_window, temporary_data_folder, message_boxes, tmp_path):
+def run_killed_session(script: str, tmp_path: Path, data_folder: Path) -> tuple[Path, subprocess.CompletedProcess]:
+    """Run the app on a copy of the DCGAN generator in a process that ``script`` drives and kills (SIGKILL)."""
     design_file = tmp_path / "generator.yaml"
     design_file.write_bytes((ROOT / "resources" / "examples" / "dcgan-generator.yaml").read_bytes())
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_DATA_HOME=str(temporary_data_folder),
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_DATA_HOME=str(data_folder),
                XDG_CONFIG_HOME=str(tmp_path / "config"))
-    done = subprocess.run([sys.executable, "-c", KILLED_SESSION, str(design_file)], capture_output=True,
-                          text=True, env=env, timeout=120)
+    done = subprocess.run([sys.executable, "-c", script, str(design_file)], capture_output=True, text=True, env=env,
+                          timeout=180)
     assert done.returncode == -signal.SIGKILL, done.stderr
+    return design_file, done
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
+def test_a_killed_session_is_restored(make_window, temporary_data_folder, message_boxes, tmp_path):
+    design_file, done = run_killed_session(KILLED_SESSION, tmp_path, temporary_data_folder)
     assert "edited" in done.stdout
     left = find_recoverable()
     assert len(left) == 1 and left[0].origin == str(design_file)
@@ -153,13 +159,7 @@ sys.exit(run_app(sys.argv[1]))
 def test_a_session_killed_while_edits_keep_coming_is_restored(make_window, message_boxes, tmp_path,
                                                                temporary_data_folder):
     """Before issue 17 every edit restarted the 2 s timer: with edits every 100 ms nothing was ever written."""
-    design_file = tmp_path / "generator.yaml"
-    design_file.write_bytes((ROOT / "resources" / "examples" / "dcgan-generator.yaml").read_bytes())
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_DATA_HOME=str(temporary_data_folder),
-               XDG_CONFIG_HOME=str(tmp_path / "config"))
-    done = subprocess.run([sys.executable, "-c", KILLED_WHILE_EDITING, str(design_file)], capture_output=True,
-                          text=True, env=env, timeout=180)
-    assert done.returncode == -signal.SIGKILL, done.stderr
+    _design_file, done = run_killed_session(KILLED_WHILE_EDITING, tmp_path, temporary_data_folder)
     edits = [int(line.split()[1]) for line in done.stdout.splitlines() if line.startswith("edit ")]
     assert edits and edits[-1] < 400, "the recovery file never appeared while edits kept coming"
     [left] = find_recoverable()
