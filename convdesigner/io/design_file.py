@@ -60,7 +60,8 @@ MAX_ERRORS = 20
 #: typing slips (a few zeros too many): no tensor that large could be built.
 MAX_VALUE = MAX_INT  # the engine's bound on every size and argument
 MAX_DIGITS = 400
-#: MAX_NAME_LENGTH (200): the longest layer name; it keeps every table and message that repeats names bounded.
+# MAX_NAME_LENGTH (engine/naming.py, 200 characters): the longest layer name; it keeps every table and message
+# that repeats names bounded.
 
 _SEQUENCE_TAG = "tag:yaml.org,2002:seq"
 _MAPPING_TAG = "tag:yaml.org,2002:map"
@@ -566,7 +567,7 @@ def _layers(reader: _Reader, root: _Mapping, ndim: int) -> list[Layer] | None:
     return layers
 
 
-def name_too_long(name: str, position: int) -> str:
+def _name_too_long(name: str, position: int) -> str:
     """The message for a layer name over MAX_NAME_LENGTH, echoing only its start."""
     return (f"layer {position}: a layer name may be at most {MAX_NAME_LENGTH} characters, but this one has "
             f"{len(name):,} (it starts {name[:24]!r})")
@@ -594,7 +595,7 @@ def _layer(reader: _Reader, item: _Mapping, value: dict[str, Any], ndim: int, na
         reader.problem(f"a layer name must be non-empty text, not {describe(name)}", _child(item, "name"))
         return None
     elif len(name) > MAX_NAME_LENGTH:
-        reader.problem(name_too_long(name, position), _child(item, "name"))
+        reader.problem(_name_too_long(name, position), _child(item, "name"))
         return None
     elif name in seen:
         reader.problem(f"the name '{name}' is already used by layer {seen[name]}", _child(item, "name"))
@@ -780,7 +781,7 @@ def check_design_size(text: str) -> None:
 def _kind_of(mode: int) -> str:
     kinds = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
              (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a folder"))
-    return next((kind for test, kind in kinds if test(mode)), "not a regular file")
+    return next((kind for test, kind in kinds if test(mode)), "a special file")
 
 
 def not_a_regular_file(path: str | os.PathLike[str]) -> str | None:
@@ -810,9 +811,7 @@ def _open_regular(path: str | os.PathLike[str], source: str) -> BinaryIO:
         os.close(descriptor)
         raise DesignFileError(source, [Problem(f"cannot read the file: it is {_kind_of(mode)}, not a regular "
                                                "file")])
-    if hasattr(os, "set_blocking"):
-        os.set_blocking(descriptor, True)
-    return os.fdopen(descriptor, "rb")
+    return os.fdopen(descriptor, "rb")  # O_NONBLOCK means nothing to a regular file's reads
 
 
 @dataclass(frozen=True)
