@@ -107,3 +107,29 @@ def test_animate_on_a_full_disk_keeps_the_previous_gif(small: Path, tmp_path: Pa
     assert main(["animate", str(small), "--layer", "conv", "-o", str(out), "--size", "200x120"]) == 1
     assert f"cannot write {out}: No space left on device" in capsys.readouterr().err
     assert out.read_bytes() == previous and _listing(tmp_path) == ["conv.gif", "small.yaml"]
+
+
+KILLED_WRITER = """
+import os, signal, sys
+os.fsync = lambda descriptor: os.kill(os.getpid(), signal.SIGKILL)  # killed after writing, before the rename
+from convdesigner.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
+@pytest.mark.parametrize("command", [["export", "--to", "yaml"], ["mirror"]])
+def test_a_writer_killed_mid_write_leaves_nothing_the_next_write_keeps(small: Path, tmp_path: Path,
+                                                                      command: list[str]) -> None:
+    out = tmp_path / "out.yaml"
+    out.write_text("the previous file\n", encoding="utf-8")
+    name, *rest = command
+    killed = subprocess.run([sys.executable, "-c", KILLED_WRITER, name, str(small), *rest, "-o", str(out)],
+                            capture_output=True, text=True, timeout=60)
+    assert killed.returncode == -9, killed.stderr
+    [left] = [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    assert left.name.startswith(".out.yaml.") and out.read_text(encoding="utf-8") == "the previous file\n"
+    done = _run(name, str(small), *rest, "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    assert _listing(tmp_path) == ["out.yaml", "small.yaml"]
+    load(out)
