@@ -299,8 +299,8 @@ def test_repeated_pictures_lengthen_a_frame_as_pillow_does(tmp_path: Path) -> No
 
 
 def test_frames_reach_the_file_while_the_animation_renders(qapp, tmp_path: Path) -> None:
-    """Streamed: half way through the frames, half of them are on disk (Pillow's save_all wrote nothing
-    before its last frame, holding all 400 in memory)."""
+    """Streamed: half way through the frames, half of them are on disk, in the temporary file the atomic write
+    renames at the end (Pillow's save_all wrote nothing before its last frame, holding all 400 in memory)."""
     from convdesigner.gui.canvas.export import write_gif
 
     conv = Layer.make("Conv2d", "c", {"out_channels": 1, "kernel_size": 3})
@@ -309,7 +309,7 @@ def test_frames_reach_the_file_while_the_animation_renders(qapp, tmp_path: Path)
     sizes: dict[int, int] = {}
 
     def progress(done: int, total: int) -> bool:
-        sizes[done] = path.stat().st_size if path.exists() else 0
+        sizes[done] = sum(f.stat().st_size for f in tmp_path.iterdir())  # the temporary file, then the GIF
         return True
 
     write_gif(model, PaintState(), str(path), 4.0, (320, 200), progress=progress)

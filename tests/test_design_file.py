@@ -400,3 +400,141 @@ def test_any_argument_values_give_a_design_or_placed_errors(type_name: str, data
         return
     assert loads(dumps(design)) == design
     analyze(design)
+
+
+# -- what every reader and writer checks (issue 17) ---------------------------------------------------------
+
+def _relus(count: int) -> Design:
+    return Design("Big", InputSpec(1, (8, 8)), tuple(Layer.make("ReLU", f"r{i}", {}) for i in range(count)))
+
+
+def _folder_listing(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+def test_save_refuses_a_design_over_the_load_limit_before_writing(tmp_path: Path) -> None:
+    """60,000 ReLUs take about 2 MB: saving it would write a file no one can open."""
+    design = _relus(60_000)
+    path = tmp_path / "big.yaml"
+    path.write_text("old\n", encoding="utf-8")
+    with pytest.raises(design_file.DesignTooLarge) as caught:
+        save(design, path)
+    assert f"over the {MAX_FILE_BYTES:,}-byte limit" in str(caught.value)
+    assert caught.value.size == len(dumps(design).encode())
+    assert path.read_text(encoding="utf-8") == "old\n" and _folder_listing(tmp_path) == ["big.yaml"]
+    design_file.check_design_size(dumps(_relus(10_000)))  # a design under the limit passes
+
+
+def test_everything_under_the_write_limit_loads_back() -> None:
+    """Writers and the loader agree: the largest text the writers accept is the largest the loader reads."""
+    text = dumps(_relus(0)) + "#" * (MAX_FILE_BYTES - len(dumps(_relus(0))))
+    design_file.check_design_size(text)
+    loads(text.encode())
+    with pytest.raises(design_file.DesignTooLarge):
+        design_file.check_design_size(text + "#")
+    with pytest.raises(DesignFileError):
+        loads((text + "#").encode())
+
+
+def _release_fifo(path: Path) -> None:
+    """Open the FIFO's other end, so a reader blocked on it returns (the test then fails, without a hang)."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+    except OSError:
+        pass
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs")
+def test_a_fifo_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    import threading
+
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)
+    outcome: list[BaseException | Design] = []
+
+    def read() -> None:
+        try:
+            outcome.append(load(fifo))
+        except BaseException as exc:  # the outcome is asserted below
+            outcome.append(exc)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(20)
+    blocked = reader.is_alive()
+    if blocked:
+        _release_fifo(fifo)
+        reader.join(5)
+    assert not blocked, "load() blocked on a FIFO"
+    [error] = outcome
+    assert isinstance(error, DesignFileError)
+    assert error.messages == [f"{fifo}:1:1: cannot read the file: it is a FIFO (named pipe), not a regular file"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs")
+def test_writing_refuses_to_replace_a_fifo_or_a_device(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)
+    with pytest.raises(OSError) as caught:
+        save(_relus(1), fifo)
+    assert caught.value.strerror == "it is a FIFO (named pipe), not a regular file"
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode) and _folder_listing(tmp_path) == ["pipe.yaml"]
+    device = tmp_path / "null"
+    try:
+        os.mknod(device, stat.S_IFCHR | 0o666, os.makedev(1, 3))  # a /dev/null of our own (needs root)
+    except (PermissionError, AttributeError):
+        return
+    with pytest.raises(OSError) as caught:
+        design_file.write_atomically(device, b"GIF89a")
+    assert caught.value.strerror == "it is a character device, not a regular file"
+    assert stat.S_ISCHR(os.stat(device).st_mode)
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path: Path) -> None:
+    path = tmp_path / "out.gif"
+    path.write_bytes(b"the previous file")
+
+    def write_then_fill_the_disk(stream) -> None:
+        stream.write(b"GIF89a half")
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError):
+        design_file.write_atomically(path, write_then_fill_the_disk)
+    assert path.read_bytes() == b"the previous file" and _folder_listing(tmp_path) == ["out.gif"]
+    design_file.write_atomically(path, lambda stream: stream.write(b"new"))
+    assert path.read_bytes() == b"new"
+
+
+def _dead_process_id() -> int:
+    import subprocess
+    import sys
+
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+def test_temporary_files_of_killed_writers_are_removed(tmp_path: Path) -> None:
+    """A writer killed between its temporary file and the rename leaves `.NAME.PID.XXXX.tmp`: the next write of
+    NAME removes those whose process is gone (and older versions' `.NAME.XXXX.tmp` over an hour old)."""
+    path = tmp_path / "out.yaml"
+    dead = tmp_path / f".out.yaml.{_dead_process_id()}.k1ll3d_x.tmp"
+    alive = tmp_path / f".out.yaml.{os.getppid()}.wr1t1ng_.tmp"  # a running writer's file stays
+    old = tmp_path / ".out.yaml.0ld3r_v3.tmp"
+    recent = tmp_path / ".out.yaml.r3c3nt_v.tmp"
+    other = tmp_path / f".other.yaml.{_dead_process_id()}.abcdefgh.tmp"  # another target's: not ours to clean
+    for leftover in (dead, alive, old, recent, other):
+        leftover.write_text("half a design", encoding="utf-8")
+    os.utime(old, (time.time() - 7200, time.time() - 7200))
+    save(_relus(1), path)
+    assert _folder_listing(tmp_path) == sorted(p.name for p in (path, alive, recent, other))
+    assert loads(path.read_bytes()) == _relus(1)
+
+
+def test_a_layer_name_has_a_length_limit() -> None:
+    name = "n" * design_file.MAX_NAME_LENGTH
+    assert loads(HEAD + f"layers:\n  - {{type: ReLU, name: {name}}}\n").layers[0].name == name
+    long_name = "x" * 100_000
+    [message] = refusal(HEAD + "layers:\n  - {type: ReLU, name: a}\n" + f"  - {{type: ReLU, name: {long_name}}}\n")
+    assert message == ("bad.yaml:6:24: layer 2: a layer name may be at most 200 characters, but this one has "
+                       "100,000 (it starts 'xxxxxxxxxxxxxxxxxxxxxxxx')")

@@ -160,6 +160,14 @@ DESIGN = (HEAD + "description: Übergrößenträger «naïve» café\n"
           "layers:\n  - {type: Conv2d, out_channels: 2, kernel_size: 3}\n")
 
 
+def long_name_in_from_keys() -> str:
+    """A 100,000-character name that 20,000 ``from`` keys repeat through an alias: with 30,000 (880 KB),
+    ``inspect`` passed 5.9 GB before the name limit (issue 17). 20,000 keep the parse itself (about 0.03 ms of
+    CPU per layer line) well inside CPU_SECONDS."""
+    return (HEAD + f"layers:\n  - {{type: Conv2d, name: &n {'n' * 100_000}, out_channels: 2, kernel_size: 1}}\n"
+            + "  - {type: Add, from: *n}\n" * 20_000)
+
+
 def layer(arguments: str) -> Callable[[], str]:
     return lambda: HEAD + "layers:\n  - {" + arguments + "}\n"
 
@@ -181,6 +189,11 @@ CASES = [
     Hostile("long-key-through-aliases", long_key_through_aliases, r"has no argument|unknown key"),
     Hostile("long-unknown-type", long_unknown_type, r"unknown layer type"),
     Hostile("long-unknown-key", long_unknown_key, r"unknown key"),
+    # Names too long to serve anyone (issue 17): every table and message that repeats them stays bounded.
+    Hostile("100000-character-name-in-20000-from-keys", long_name_in_from_keys,
+            r"layer 1: a layer name may be at most 200 characters, but this one has 100,000"),
+    Hostile("500000-character-name", layer("type: ReLU, name: " + "x" * 500_000),
+            r"layer 1: a layer name may be at most 200 characters, but this one has 500,000"),
     # Huge files.
     Hostile("50-MB-of-bytes", fifty_megabytes_of_bytes, r"larger than a design file may be"),
     Hostile("50-MB-of-text", fifty_megabytes_of_text, r"longer than a design file may be"),

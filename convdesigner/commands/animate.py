@@ -4,7 +4,9 @@ rendered offscreen (no window, no display needed).
 One frame per step (output position; input position in the scatter view) up to the canvas's cap of
 400, beyond which the steps are sampled evenly and the command says so. Exit 0 on success, 1 for a
 design that cannot be read or a layer the engine could not compute, 2 for usage errors (unknown layer,
-a layer without a sliding window, a view the layer does not have, a bad size or speed).
+a layer without a sliding window, a view the layer does not have, a bad size or speed, an output that is
+a folder, a FIFO or a device). The GIF is written atomically: a failure (a full disk) leaves the previous
+file as it was.
 
 ``--numbers`` renders the numbers mode (issue 9): every cell's value, the kernel's weights in the footprint
 and, under each frame, the sum that forms the output value of that step.
@@ -20,7 +22,7 @@ import sys
 from ..cli import UsageError
 from ..engine.analysis import analyze
 from ..engine.frames import VIEWS, layer_frames
-from .common import layer_index, read_design_or_report
+from .common import check_output_path, layer_index, read_design_or_report
 
 SIZE_LIMITS = (64, 4096)
 FPS_LIMITS = (0.1, 50.0)
@@ -61,6 +63,7 @@ def run(options: argparse.Namespace) -> int:
         raise UsageError(f"--fps {options.fps:g} is out of range: use {FPS_LIMITS[0]:g} to {FPS_LIMITS[1]:g}")
     if not options.output.lower().endswith(".gif"):
         raise UsageError(f"the output must be a .gif file, not {options.output}")
+    check_output_path(options.output)
     design = read_design_or_report(options.file)
     if design is None:
         return 1

@@ -8,7 +8,7 @@ import sys
 from ..cli import UsageError
 from ..engine.design import Design
 from ..engine.layers import did_you_mean
-from ..io.design_file import DesignFileError, load
+from ..io.design_file import DesignFileError, DesignTooLarge, check_design_size, load, not_a_regular_file
 
 
 def read_design(path: str) -> Design:
@@ -34,9 +34,24 @@ def read_design_or_report(path: str) -> Design | None:
 
 
 def check_output_path(output: str | None) -> None:
-    """Refuse ``-o`` naming a folder (a usage error) before any work is done."""
+    """Refuse ``-o`` naming a folder, a FIFO or a device (a usage error) before any work is done: such a
+    target is never replaced."""
     if output is not None and os.path.isdir(output):
         raise UsageError(f"{output} is a folder: -o takes the file to write")
+    why = not_a_regular_file(output) if output is not None else None
+    if why is not None:
+        raise UsageError(f"{output}: {why}: -o takes the file to write")
+
+
+def design_text_fits(text: str, command: str) -> bool:
+    """Whether a design file's text can be opened again (under the load limit); False after saying so on
+    standard error, before anything is written."""
+    try:
+        check_design_size(text)
+    except DesignTooLarge as error:
+        print(f"convdesigner {command}: {error}", file=sys.stderr)
+        return False
+    return True
 
 
 def layer_index(design: Design, name: str, source: str) -> int:

@@ -4,8 +4,9 @@
 writes the canonical design file, what Save writes. The result goes to standard output, or atomically to
 OUT with ``-o``. A design the engine refuses is not exported in either form.
 
-Exit 0 when written, 1 for a file that cannot be read, a design with errors or an output that cannot be
-written, 2 for usage errors (a missing input file, an output path that is a folder).
+Exit 0 when written, 1 for a file that cannot be read, a design with errors, a design file over the load
+limit (`design_file.MAX_FILE_BYTES`; nothing is written) or an output that cannot be written, 2 for usage
+errors (a missing input file, an output path that is a folder, a FIFO or a device).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import sys
 from ..engine.analysis import analyze
 from ..io.design_file import dumps, write_atomically
 from ..io.torch_export import ExportError, export_torch
-from .common import check_output_path, read_design_or_report
+from .common import check_output_path, design_text_fits, read_design_or_report
 
 FORMATS = ("torch", "yaml")
 
@@ -62,6 +63,8 @@ def run(options: argparse.Namespace) -> int:
         if not analysis.ok:
             return _errors(options.file, [d.text for d in analysis.errors])
         text = dumps(design)
+        if not design_text_fits(text, "export"):
+            return 1
     if options.output is None:
         _write_stdout(text)
         return 0

@@ -5,8 +5,9 @@ The result (see `convdesigner.engine.tools.mirror`) is written as a canonical de
 output, or atomically to OUT with ``-o``. Layers after the spatial encoder (Flatten, Linear, ...) are
 replaced by the decoder, and a note on standard error names them.
 
-Exit 0 when written, 1 for a file that cannot be read, a design with errors, nothing to mirror or an
-output that cannot be written, 2 for usage errors (a missing input file, an output path that is a folder).
+Exit 0 when written, 1 for a file that cannot be read, a design with errors, nothing to mirror, a result
+over the load limit (`design_file.MAX_FILE_BYTES`; nothing is written) or an output that cannot be written,
+2 for usage errors (a missing input file, an output path that is a folder, a FIFO or a device).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import sys
 from ..engine.analysis import analyze
 from ..engine.tools.mirror import MirrorError, branches_left_out, mirror_design, spatial_encoder_end
 from ..io.design_file import dumps, write_atomically
-from .common import check_output_path, read_design_or_report
+from .common import check_output_path, design_text_fits, read_design_or_report
 
 
 def add_parser(parser: argparse.ArgumentParser) -> None:
@@ -48,6 +49,8 @@ def run(options: argparse.Namespace) -> int:
         print(f"{options.file}: the decoder mirrors the main path; it leaves out the branches off it: "
               f"{', '.join(branches)}", file=sys.stderr)
     text = dumps(mirrored)
+    if not design_text_fits(text, "mirror"):
+        return 1
     if options.output is None:
         sys.stdout.write(text)
         sys.stdout.flush()

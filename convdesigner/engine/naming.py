@@ -6,6 +6,15 @@ import re
 from collections.abc import Iterable
 
 _SUFFIX = re.compile(r"[123]d$")
+#: The longest layer name (characters): a PyTorch attribute name, which no one types longer. Design files
+#: refuse longer names; generated names and copies stay within it.
+MAX_NAME_LENGTH = 200
+
+
+def _numbered(stem: str, n: int) -> str:
+    """``stem`` and ``n``, the stem shortened so the name stays within MAX_NAME_LENGTH."""
+    number = str(n)
+    return stem[:MAX_NAME_LENGTH - len(number)] + number
 
 
 def name_prefix(type_name: str) -> str:
@@ -17,9 +26,9 @@ def unique_name(stem: str, taken: Iterable[str]) -> str:
     """``stem`` followed by the smallest number >= 1 that no name in ``taken`` uses."""
     used = set(taken)
     n = 1
-    while f"{stem}{n}" in used:
+    while _numbered(stem, n) in used:
         n += 1
-    return f"{stem}{n}"
+    return _numbered(stem, n)
 
 
 def generated_name(type_name: str, taken: Iterable[str]) -> str:
@@ -45,11 +54,12 @@ class NameAllocator:
     def unique(self, stem: str) -> str:
         """``stem`` and the smallest free number, now taken."""
         n = self.next.get(stem, 1)
-        while f"{stem}{n}" in self.taken:
+        while _numbered(stem, n) in self.taken:
             n += 1
         self.next[stem] = n + 1
-        self.taken.add(f"{stem}{n}")
-        return f"{stem}{n}"
+        name = _numbered(stem, n)
+        self.taken.add(name)
+        return name
 
     def generated(self, type_name: str) -> str:
         """A fresh name for a new layer of that type (conv1, relu2, ...)."""

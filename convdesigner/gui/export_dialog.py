@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 
-from PySide6.QtCore import QSaveFile, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..engine.design import Design
+from ..io.design_file import write_atomically
 from . import icons
 from .python_highlighter import PythonHighlighter
 
@@ -36,17 +37,12 @@ def module_file_name(design: Design) -> str:
 
 
 def write_text_file(path: str, text: str) -> str | None:
-    """Write text atomically with QSaveFile; the error text, or None when saved."""
-    file = QSaveFile(path)
-    if not file.open(QSaveFile.OpenModeFlag.WriteOnly):
-        return file.errorString()
-    data = text.encode("utf-8")
-    if file.write(data) != len(data):
-        error = file.errorString()
-        file.cancelWriting()
-        return error
-    if not file.commit():
-        return file.errorString()
+    """Write text atomically (`design_file.write_atomically`: never half a file, never over a FIFO or a
+    device, any name the file system allows); the error text, or None when saved."""
+    try:
+        write_atomically(path, text)
+    except OSError as error:
+        return error.strerror or str(error)
     return None
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 from collections.abc import Callable
 
 from PySide6.QtCore import QByteArray, QEvent, QSize, Qt, QTimer
@@ -22,7 +23,7 @@ from PySide6.QtWidgets import (
 from .. import __version__
 from ..engine.design import Design
 from ..engine.tools.solve import solvable
-from ..io.design_file import DesignFileError, dumps, load
+from ..io.design_file import DesignFileError, DesignTooLarge, FileStamp, check_design_size, dumps, load
 from . import icons
 from .canvas import CanvasWidget
 from .document import Document, empty_design
@@ -40,8 +41,15 @@ from .undo_commands import DeleteLayers, DuplicateLayers, InsertLayers, MirrorRu
 DESIGN_FILTER = "convdesigner designs (*.yaml *.yml);;All files (*)"
 DESIGN_SUFFIXES = (".yaml", ".yml")
 WINDOW_STATE_VERSION = 1
+_SURROGATES = re.compile("[\ud800-\udfff]")
 #: The window's size on a first start (at most the screen's available area).
 DEFAULT_SIZE = (1600, 960)
+
+
+def shown_path(text: str) -> str:
+    """Text naming a file, for Qt to show: bytes of a name that are not UTF-8 (kept by Python as lone
+    surrogates, which Qt drops) shown as U+FFFD. The path itself is kept exact for every file operation."""
+    return _SURROGATES.sub("\ufffd", text)
 
 
 class MainWindow(QMainWindow):
@@ -102,7 +110,10 @@ class MainWindow(QMainWindow):
         self.document.modifiedChanged.connect(self.setWindowModified)
         self.document.pathChanged.connect(lambda _path: self._update_title())
         self._design_replaced()
+        self._file_stamp = FileStamp.of(path) if path else None  # the file as this window last read or wrote it
         self.autosaver = Autosaver(self.document) if persistent else None
+        if self.autosaver is not None:
+            self.autosaver.problemChanged.connect(lambda problem: self.statusBar().showMessage(problem))
         if persistent:
             self._restore_settings()
         else:
@@ -374,7 +385,7 @@ class MainWindow(QMainWindow):
 
     def _update_title(self) -> None:
         path = self.document.path
-        name = os.path.basename(path) if path else f"{self.document.design.name} (unsaved)"
+        name = shown_path(os.path.basename(path)) if path else f"{self.document.design.name} (unsaved)"
         self.setWindowTitle(f"{name}[*] — convdesigner")
         self.setWindowFilePath(path or "")
 
@@ -463,6 +474,7 @@ class MainWindow(QMainWindow):
         if not self.maybe_save():
             return False
         self.document.replace(design, path)
+        self._file_stamp = FileStamp.of(path) if path else None
         if path:
             add_recent_file(path)
         if select:
@@ -474,6 +486,7 @@ class MainWindow(QMainWindow):
     def restore_design(self, design: Design, path: str | None) -> None:
         """Show a recovered design as unsaved work (its file, if any, is where Save writes)."""
         self.document.replace(design, path)
+        self._file_stamp = None  # what the file held when the lost session read it is not known
         self.document.undo_stack.resetClean()  # unsaved: no state of the history matches a file
         self.setWindowModified(True)
         if self.autosaver is not None:
@@ -488,9 +501,10 @@ class MainWindow(QMainWindow):
         try:
             design = load(path)
         except DesignFileError as error:
-            QMessageBox.critical(self, "Cannot open the design", error.text)
+            QMessageBox.critical(self, "Cannot open the design", shown_path(error.text))
             return False
         self.document.replace(design, os.path.abspath(path))
+        self._file_stamp = FileStamp.of(path)
         add_recent_file(path)
         if design.layers:
             self.stack_view.select_rows([0])
@@ -514,19 +528,67 @@ class MainWindow(QMainWindow):
         if not path:
             return False
         if not path.lower().endswith(DESIGN_SUFFIXES):
-            path += ".yaml"
+            path += ".yaml"  # the dialog confirmed the name as typed, not this one: ask here
+            if os.path.lexists(path) and not self._confirm_replace(path):
+                return False
         return self.save_to(path)
 
+    def _confirm_replace(self, path: str) -> bool:
+        buttons = QMessageBox.StandardButton
+        answer = QMessageBox.question(self, "Replace the file?",
+                                      f"{shown_path(os.path.basename(path))} already exists in "
+                                      f"{shown_path(os.path.dirname(path))}. Replace it?",
+                                      buttons.Yes | buttons.No, buttons.No)
+        return answer == buttons.Yes
+
     def save_to(self, path: str) -> bool:
-        """Write the canonical design file atomically (QSaveFile); on failure say why and stay unsaved."""
-        error = write_text_file(path, dumps(self.document.design))
+        """Write the canonical design file atomically (`write_text_file`); on failure say why and stay unsaved.
+        A design whose file would be too large to open again is not written; a file another program changed
+        since this window read or wrote it is not overwritten unasked."""
+        text = dumps(self.document.design)
+        try:
+            check_design_size(text)
+        except DesignTooLarge as error:
+            QMessageBox.critical(self, "Cannot save the design", f"{shown_path(path)} was not saved: {error}")
+            return False
+        if not self._may_overwrite(path):
+            return False
+        error = write_text_file(path, text)
         if error is not None:
-            QMessageBox.critical(self, "Cannot save the design", f"{path} was not saved: {error}")
+            QMessageBox.critical(self, "Cannot save the design", f"{shown_path(path)} was not saved: {error}")
             return False
         self.document.mark_saved(os.path.abspath(path))
+        self._file_stamp = FileStamp.of(path)
         add_recent_file(path)
-        self.statusBar().showMessage(f"Saved {path}", 4000)
+        self.statusBar().showMessage(f"Saved {shown_path(path)}", 4000)
         return True
+
+    def _may_overwrite(self, path: str) -> bool:
+        """False unless the file is as this window last read or wrote it, or the user says to overwrite it
+        (Save), or reloads it (Reset: the unsaved changes are dropped and nothing is written)."""
+        stamp = self._file_stamp
+        same_file = self.document.path is not None and os.path.abspath(path) == self.document.path
+        if stamp is None or not same_file or not stamp.changed_on_disk(path):
+            return True
+        buttons = QMessageBox.StandardButton
+        answer = QMessageBox.question(
+            self, "The file changed on disk",
+            f"{shown_path(os.path.basename(path))} was changed by another program since convdesigner read or "
+            "saved it.\n\nSave replaces it with this design; Reset reloads it from the disk (dropping the "
+            "changes made here); Cancel does neither.", buttons.Save | buttons.Reset | buttons.Cancel,
+            buttons.Cancel)
+        if answer == buttons.Reset:
+            self._reload(path)
+        return answer == buttons.Save
+
+    def _reload(self, path: str) -> None:
+        try:
+            design = load(path)
+        except DesignFileError as error:
+            QMessageBox.critical(self, "Cannot open the design", shown_path(error.text))
+            return
+        self.document.replace(design, os.path.abspath(path))
+        self._file_stamp = FileStamp.of(path)
 
     def export_pytorch(self) -> None:
         folder = os.path.dirname(self.document.path) if self.document.path else None

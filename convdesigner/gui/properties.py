@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
 )
 
 from ..engine.analysis import Diagnostic, LayerResult
-from ..engine.arguments import Argument, Kind
-from ..engine.design import NETWORK_INPUT
+from ..engine.arguments import Argument, Kind, check_value
+from ..engine.design import NETWORK_INPUT, Layer
 from ..engine.layers import CATALOG
 from ..engine.layers.common import LayerType
 from ..engine.tools.solve import solvable
@@ -146,6 +146,7 @@ class ArgumentRow:
         if self.reset.isHidden() == resettable:
             self.reset.setVisible(resettable)
         self._problems = problems
+        self._local = ""  # the editor shows the design's value again
         self._show_problems()
 
     def _show_problems(self) -> None:
@@ -164,6 +165,11 @@ class ArgumentRow:
     def _local_problem(self, text: str) -> None:
         self._local = text
         self._show_problems()
+
+    def refuse(self, text: str) -> None:
+        """Show why a typed value was not applied ("" once a value is)."""
+        if text != self._local:
+            self._local_problem(text)
 
     def _edited(self, value: Any) -> None:
         self.form.set_argument(self.argument.name, value)
@@ -414,10 +420,21 @@ class PropertiesPanel(QWidget):
         self.banner.show()
 
     def set_argument(self, name: str, value: Any) -> None:
-        """Set one argument of the shown layer (None: back to its default), as one undoable edit."""
-        if self._index is None or self._index >= len(self._document.design.layers):
+        """Set one argument of the shown layer (None: back to its default), as one undoable edit.
+
+        A value the design file would refuse (kernel_size 0, stride 0, a negative padding: the catalog's
+        type and range rules, the ones the loader applies) never reaches the design: its row says why, in
+        red, and the design keeps its value. So whatever the app saves or autosaves opens again."""
+        design = self._document.design
+        if self._index is None or self._index >= len(design.layers):
             return
-        layer = self._document.design.layers[self._index]
+        layer = design.layers[self._index]
+        row = self.rows.get(name)
+        refusal = _refusal(layer, name, value, design.input.ndim)
+        if row is not None:
+            row.refuse(refusal)
+        if refusal:
+            return
         if layer.get(name) == value and (value is not None or name not in layer.arguments):
             return
         self._document.push(SetArguments(self._document, self._index, {name: value}))
@@ -428,6 +445,17 @@ class PropertiesPanel(QWidget):
             return
         if self._document.design.layers[self._index].inputs != names:
             self._document.push(SetWiring(self._document, self._index, names))
+
+
+def _refusal(layer: Layer, name: str, value: Any, input_ndim: int) -> str:
+    """Why the design file would refuse ``value`` for argument ``name`` of ``layer`` ("" when it would not):
+    the loader's check (`check_value`, on the layer type's rank or the input's)."""
+    layer_type = CATALOG.get(layer.type)
+    argument = next((a for a in layer_type.arguments if a.name == name), None) if layer_type else None
+    if argument is None or value is None:
+        return ""
+    problem = check_value(argument, value, layer_type.ndim or input_ndim)
+    return f"{problem}: not applied (the design keeps {value_text(layer.get(name))})" if problem else ""
 
 
 def _escape(text: str) -> str:

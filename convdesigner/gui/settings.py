@@ -28,7 +28,12 @@ def recent_files() -> list[str]:
 
 
 def add_recent_file(path: str) -> None:
+    """Put a file first in Open Recent; not a name that is not UTF-8 (Qt would store another name)."""
     path = os.path.abspath(path)
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return
     files = [path] + [p for p in recent_files() if os.path.abspath(p) != path]
     settings().setValue("recent", files[:MAX_RECENT])
 

@@ -19,6 +19,7 @@ from PySide6.QtGui import QFont, QIcon
 from ..engine.analysis import LayerResult
 from ..engine.design import Design
 from ..engine.graph import is_module_path
+from ..engine.naming import MAX_NAME_LENGTH
 from . import icons
 from .document import Document
 from .formatting import arguments_text, compact, grouped, shape_text
@@ -320,6 +321,9 @@ class StackModel(QAbstractTableModel):
             return False
         if not name:
             self.renameRefused.emit("A layer name cannot be empty.")
+            return False
+        if len(name) > MAX_NAME_LENGTH:
+            self.renameRefused.emit(f"A layer name may be at most {MAX_NAME_LENGTH} characters.")
             return False
         if any(layer.name == name for layer in design.layers):
             self.renameRefused.emit(f"The name '{name}' is already used by layer {design.index_of(name) + 1}.")

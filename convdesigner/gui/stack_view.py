@@ -20,7 +20,9 @@ from PySide6.QtWidgets import (
 )
 
 from ..engine.arguments import MAX_INT
-from ..engine.design import InputSpec, axis_name
+from ..engine.checks import check_arguments
+from ..engine.design import Design, InputSpec, axis_name
+from ..engine.layers import CATALOG
 from .document import Document
 from .link_gutter import LinkGutter
 from .stack_model import ARGUMENTS, INDEX, NAME, OUTPUT, PARAMS, TYPE, StackModel
@@ -108,7 +110,9 @@ class InputEditor(QWidget):
             self.rank.setCurrentIndex(max(0, min(2, spec.ndim - 1)))
         finally:
             self._updating = False
-        problems = [d.text for d in self._document.analysis.input_diagnostics]
+        self._show_problems([d.text for d in self._document.analysis.input_diagnostics])
+
+    def _show_problems(self, problems: list[str]) -> None:
         colours = StateColours()
         self.problem.setText("\n".join(problems))
         self.problem.setStyleSheet(f"color: {colours.error.name()};")
@@ -121,16 +125,43 @@ class InputEditor(QWidget):
         if self._updating:
             return
         spec = InputSpec(self.channels.value(), tuple(s.value() for s in self.sizes))
-        if spec != self._document.design.input:
+        current = self._document.design.input
+        # The design file needs positive sizes: a value below 1 never reaches the design (it could not be
+        # opened again); the editor shows it, in red, with why.
+        refused = [f"input {what} must be at least 1, not {new}: not applied (the design keeps {old})"
+                   for what, new, old in (("channels", spec.channels, current.channels),
+                                          *(("size", n, o) for n, o in zip(spec.size, current.size))) if new < 1]
+        if refused:
+            self._show_problems(refused)
+        elif spec != current:
             self._document.push(SetInput(self._document, spec))
+        else:
+            self.refresh()
 
     def _rank_edited(self, index: int) -> None:
         if self._updating:
             return
-        sizes = list(self._document.design.input.size)
+        design = self._document.design
         ndim = index + 1
+        refused = _rank_refusals(design, ndim)
+        if refused:  # the design file would refuse these layers' per-axis values at the new rank
+            self.refresh()
+            self._show_problems([f"the input cannot become {ndim}-D: {text}: not applied" for text in refused])
+            return
+        sizes = list(design.input.size)
         sizes = sizes[:ndim] + [sizes[-1]] * (ndim - len(sizes))
-        self._document.push(SetInput(self._document, InputSpec(self._document.design.input.channels, tuple(sizes))))
+        self._document.push(SetInput(self._document, InputSpec(design.input.channels, tuple(sizes))))
+
+
+def _rank_refusals(design: Design, ndim: int) -> list[str]:
+    """What the design file would refuse in the layers that take the input's rank (Upsample's per-axis size,
+    ...) were the input ``ndim``-D: the loader's check (`check_arguments`)."""
+    refused = []
+    for layer in design.layers:
+        layer_type = CATALOG.get(layer.type)
+        if layer_type is not None and layer_type.ndim is None:
+            refused += [f"{layer.name}: {refusal.message}" for refusal in check_arguments(layer_type, layer, ndim)]
+    return refused
 
 
 class StackView(QTableView):

@@ -30,13 +30,19 @@ Saving writes the canonical form (one layer per line, keys in the catalog's orde
 
 from __future__ import annotations
 
+import errno
+import hashlib
 import math
 import os
 import re
+import stat
+import sys
 import tempfile
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import yaml
 
@@ -44,7 +50,7 @@ from ..engine.arguments import MAX_INT, describe, quoted
 from ..engine.checks import check_arguments
 from ..engine.design import Design, InputSpec, Layer
 from ..engine.layers import CATALOG, did_you_mean
-from ..engine.naming import NameAllocator
+from ..engine.naming import MAX_NAME_LENGTH, NameAllocator
 
 FORMAT_KEY = "convdesigner"
 FORMAT_VERSION = 2
@@ -63,6 +69,8 @@ MAX_ERRORS = 20
 #: typing slips (a few zeros too many): no tensor that large could be built.
 MAX_VALUE = MAX_INT  # the engine's bound on every size and argument
 MAX_DIGITS = 400
+# MAX_NAME_LENGTH (engine/naming.py, 200 characters): the longest layer name; it keeps every table and message
+# that repeats names bounded.
 
 _SEQUENCE_TAG = "tag:yaml.org,2002:seq"
 _MAPPING_TAG = "tag:yaml.org,2002:map"
@@ -588,6 +596,12 @@ def _layers(reader: _Reader, root: _Mapping, ndim: int) -> list[Layer] | None:
     return layers
 
 
+def _name_too_long(name: str, position: int) -> str:
+    """The message for a layer name over MAX_NAME_LENGTH, echoing only its start."""
+    return (f"layer {position}: a layer name may be at most {MAX_NAME_LENGTH} characters, but this one has "
+            f"{len(name):,} (it starts {name[:24]!r})")
+
+
 def _layer(reader: _Reader, item: _Mapping, value: dict[str, Any], ndim: int, names: NameAllocator,
            seen: dict[str, int], position: int) -> Layer | None:
     type_name = value.get("type")
@@ -608,6 +622,9 @@ def _layer(reader: _Reader, item: _Mapping, value: dict[str, Any], ndim: int, na
         name = names.generated(type_name)
     elif not isinstance(name, str) or not name.strip():
         reader.problem(f"a layer name must be non-empty text, not {describe(name)}", _child(item, "name"))
+        return None
+    elif len(name) > MAX_NAME_LENGTH:
+        reader.problem(_name_too_long(name, position), _child(item, "name"))
         return None
     elif name in seen:
         reader.problem(f"the name '{name}' is already used by layer {seen[name]}", _child(item, "name"))
@@ -661,7 +678,7 @@ def load(path: str | os.PathLike[str]) -> Design:
     """Read a design file; raise DesignFileError (also for a file that cannot be read)."""
     source = str(path)
     try:
-        with open(path, "rb") as handle:
+        with _open_regular(path, source) as handle:
             size = os.fstat(handle.fileno()).st_size
             if size > MAX_FILE_BYTES:
                 raise DesignFileError(source, [Problem(f"the file is {size:,} bytes; a design file may be at most "
@@ -761,14 +778,25 @@ def dumps(design: Design) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_atomically(path: str | os.PathLike[str], text: str) -> None:
-    """Write text to path through a temporary file in the same folder and a rename, so the file on disk
-    is either the old one or the new one, never half-written."""
+def write_atomically(path: str | os.PathLike[str], data: str | bytes | Callable[[BinaryIO], None]) -> None:
+    """Write ``data`` (text as UTF-8, bytes, or a function writing to a binary stream) to path through a
+    temporary file in the same folder and a rename, so the file on disk is either the old one or the new
+    one, never half-written. Every output file of the app and the commands is written through here.
+
+    Raises OSError (the target untouched): also for a target that is not a regular file (a FIFO, a device),
+    which is refused before anything is written. Temporary files that killed writers left for this target
+    are removed (`remove_stale_temporaries`)."""
     target = Path(os.path.realpath(path))  # through a symbolic link, so the link stays a link
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    check_output_file(target)
+    remove_stale_temporaries(target)
+    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=_TEMPORARY_SUFFIX,
+                                         dir=target.parent)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
+        with os.fdopen(handle, "wb") as stream:
+            if callable(data):
+                data(stream)
+            else:
+                stream.write(data.encode("utf-8") if isinstance(data, str) else data)
             stream.flush()
             os.fsync(stream.fileno())
         if target.exists():
@@ -788,5 +816,144 @@ def write_atomically(path: str | os.PathLike[str], text: str) -> None:
 
 
 def save(design: Design, path: str | os.PathLike[str]) -> None:
-    """Save a design atomically in the canonical format."""
-    write_atomically(path, dumps(design))
+    """Save a design atomically in the canonical format; DesignTooLarge (nothing written) when the file
+    would be over the load limit."""
+    text = dumps(design)
+    check_design_size(text)
+    write_atomically(path, text)
+
+
+# -- what every reader and writer of files checks -----------------------------------------------------------
+
+_TEMPORARY_SUFFIX = ".tmp"
+#: A temporary file of an older version (no process id in its name) is stale once it is this old.
+_UNOWNED_TEMPORARY_AGE_S = 3600
+
+
+class DesignTooLarge(ValueError):
+    """A design whose file would be over MAX_FILE_BYTES: it could not be opened again, so it is not written."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        super().__init__(f"the design file would be {size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit for "
+                         "opening a design file, so it was not written (remove layers or split the design)")
+
+
+def check_design_size(text: str) -> None:
+    """Raise DesignTooLarge when ``text`` (a design file, as written) is over the load limit: every writer of
+    design files calls this before writing, so whatever is written can be opened."""
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_FILE_BYTES:
+        raise DesignTooLarge(size)
+
+
+def _kind_of(mode: int) -> str:
+    kinds = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
+             (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a folder"))
+    return next((kind for test, kind in kinds if test(mode)), "a special file")
+
+
+def not_a_regular_file(path: str | os.PathLike[str]) -> str | None:
+    """Why an existing ``path`` may not be read or replaced as a design or output file (a FIFO, a device,
+    a folder, ...), or None for a regular file or nothing there. Reading a FIFO would block for ever;
+    replacing a device node (as root) would break the system."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return None
+    return None if stat.S_ISREG(mode) else f"it is {_kind_of(mode)}, not a regular file"
+
+
+def check_output_file(path: str | os.PathLike[str]) -> None:
+    """Raise OSError when ``path`` exists and is not a regular file (nothing is written to it)."""
+    why = not_a_regular_file(path)
+    if why is not None:
+        raise OSError(errno.EINVAL, why, str(path))
+
+
+def _open_regular(path: str | os.PathLike[str], source: str) -> BinaryIO:
+    """Open a regular file for reading without blocking on a FIFO (O_NONBLOCK), then refuse anything that is
+    not a regular file: the check and the read concern the same file."""
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    mode = os.fstat(descriptor).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(descriptor)
+        raise DesignFileError(source, [Problem(f"cannot read the file: it is {_kind_of(mode)}, not a regular "
+                                               "file")])
+    return os.fdopen(descriptor, "rb")  # O_NONBLOCK means nothing to a regular file's reads
+
+
+@dataclass(frozen=True)
+class FileStamp:
+    """A file as the app last read or wrote it (modification time, size, SHA-256 of its content): Save
+    compares it with the file on disk, so a change made by another program is never overwritten unasked."""
+
+    mtime_ns: int
+    size: int
+    sha256: str
+
+    @staticmethod
+    def of(path: str | os.PathLike[str]) -> FileStamp | None:
+        """The stamp of a regular file; None when there is none (or it cannot be read)."""
+        try:
+            with _open_regular(path, str(path)) as handle:
+                status = os.fstat(handle.fileno())
+                digest = hashlib.sha256()
+                for chunk in iter(lambda: handle.read(1 << 16), b""):
+                    digest.update(chunk)
+        except (OSError, DesignFileError):
+            return None
+        return FileStamp(status.st_mtime_ns, status.st_size, digest.hexdigest())
+
+    def changed_on_disk(self, path: str | os.PathLike[str]) -> bool:
+        """Whether the file at ``path`` now holds something else: its time or size moved and its content
+        differs (a file that is gone has not changed: saving creates it again)."""
+        try:
+            status = os.stat(path)
+        except OSError:
+            return False
+        if (status.st_mtime_ns, status.st_size) == (self.mtime_ns, self.size):
+            return False
+        now = FileStamp.of(path)
+        return now is None or now.sha256 != self.sha256
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    if sys.platform == "win32":  # os.kill(pid, 0) would end the process there: assume it is running
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process, or no permission to ask: alive
+        return True
+    return True
+
+
+def remove_stale_temporaries(target: Path) -> list[Path]:
+    """Remove the temporary files a killed writer left for ``target`` (``.NAME.PID.XXXX.tmp`` whose process
+    is gone, and older versions' ``.NAME.XXXX.tmp`` over an hour old); the paths removed."""
+    prefix = f".{target.name}."
+    removed = []
+    try:
+        entries = [e for e in os.scandir(target.parent)
+                   if e.name.startswith(prefix) and e.name.endswith(_TEMPORARY_SUFFIX)]
+    except OSError:
+        return removed
+    now = time.time()
+    for entry in entries:
+        middle = entry.name[len(prefix):-len(_TEMPORARY_SUFFIX)]
+        owner, _, random_part = middle.partition(".")
+        try:
+            if random_part and owner.isdigit():
+                stale = not _process_alive(int(owner))
+            else:
+                stale = entry.is_file(follow_symlinks=False) and now - entry.stat().st_mtime > _UNOWNED_TEMPORARY_AGE_S
+            if stale:
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+        except OSError:
+            continue
+    return removed

@@ -104,11 +104,13 @@ def test_same_on_all_axes_link(ui, qtbot):
 def test_refused_values_are_shown_not_clamped(ui, qtbot):
     ui.click_row(0)
     kernel = ui.argument("kernel_size")
+    before = ui.window.document.design.layers[0].get("kernel_size")
     ui.type_into(kernel.editor.spins[0], "0")
     assert kernel.editor.spins[0].value() == 0  # not clamped to 1
-    assert ui.window.document.design.layers[0].get("kernel_size") == 0
+    # a value the design file would refuse never reaches the design (issue 17: it could not be opened again)
+    assert ui.window.document.design.layers[0].get("kernel_size") == before
     assert kernel.editor.property("refused") is True
-    assert "kernel_size must be at least 1, not 0" in kernel.message.text()
+    assert f"kernel_size must be at least 1, not 0: not applied (the design keeps {before})" in kernel.message.text()
     ui.type_into(kernel.editor.spins[0], "40")  # larger than the padded input 30
     assert "kernel 40 is larger than the padded input 30 on axis H" in kernel.message.text()
     # the row is marked: colour, icon and the engine's message as tooltip; later rows are not computed
@@ -161,9 +163,10 @@ def test_input_shape_is_editable(ui, qtbot):
     ui.type_into(editor.sizes[0], "32")
     assert ui.window.document.design.input.size == (32, 28)
     assert ui.cell(2, OUTPUT) == "16×16×14"
-    ui.type_into(editor.channels, "0")
-    assert editor.problem.isVisibleTo(ui.window) and "channels must be at least 1" in editor.problem.text()
-    assert ui.column(OUTPUT) == ["not computed"] * 4
+    ui.type_into(editor.channels, "0")  # the design file would refuse it: shown, not applied (issue 17)
+    assert editor.problem.isVisibleTo(ui.window)
+    assert editor.problem.text() == "input channels must be at least 1, not 0: not applied (the design keeps 1)"
+    assert ui.window.document.design.input.channels == 1
     ui.type_into(editor.channels, "3")
     ui.choose(editor.rank, "1-D")
     assert ui.window.document.design.input.size == (32,)

@@ -202,3 +202,230 @@ def test_paper_figures_open_through_the_window(ui, qtbot, message_boxes):
     selected = ui.view.selected_rows()
     assert len(selected) == 1
     assert not message_boxes.calls  # the encoder was unmodified: nothing to ask
+
+
+# -- nothing lost, nothing hangs (issue 17) -------------------------------------------------------------------
+
+def test_whatever_the_app_saves_opens_again(ui, tmp_path, monkeypatch):
+    """kernel_size 0 or stride 0 typed in the form (and input channels 0) never reach the design: the row says
+    why, the design keeps its value, and Save and autosave write files that load as the same design."""
+    path = tmp_path / "typed.yaml"
+    answer_file_dialogs(monkeypatch, path)
+    ui.click_row(2)
+    ui.type_into(ui.argument("out_channels").editor.spin, "12")  # a valid edit: applied
+    for name in ("kernel_size", "stride"):
+        row = ui.argument(name)
+        before = ui.window.document.design.layers[2].get(name)
+        ui.type_into(row.editor.spins[0], "0")
+        assert row.editor.spins[0].value() == 0 and row.editor.property("refused") is True
+        assert row.message.text() == f"{name} must be at least 1, not 0: not applied (the design keeps {before})"
+        assert ui.window.document.design.layers[2].get(name) == before
+    channels = ui.window.stack.input_editor.channels
+    ui.type_into(channels, "0")
+    assert ui.window.document.design.input.channels == 1
+    ui.trigger(ui.window.save_action)
+    assert ui.window.statusBar().currentMessage() == f"Saved {path}"
+    assert load(path) == ui.window.document.design
+    assert ui.window.document.design.layers[2].get("out_channels") == 12
+    ui.window.add_layer("ReLU")
+    assert ui.window.autosaver.write_now()
+    from convdesigner.io.design_file import loads
+
+    assert loads(ui.window.autosaver.path.read_bytes()) == ui.window.document.design
+    # a valid value typed next is applied and clears the message
+    ui.click_row(2)
+    kernel = ui.argument("kernel_size")
+    ui.type_into(kernel.editor.spins[0], "0")
+    assert kernel.editor.property("refused") is True
+    ui.type_into(kernel.editor.spins[0], "5")
+    assert ui.window.document.design.layers[2].get("kernel_size") == 5
+    assert kernel.message.isHidden() and kernel.editor.property("refused") is False
+
+
+def test_a_design_too_large_to_open_again_is_not_saved(make_window, tmp_path, message_boxes):
+    from convdesigner.engine.design import Design, InputSpec, Layer
+    from convdesigner.io.design_file import MAX_FILE_BYTES
+
+    design = Design("Big", InputSpec(1, (8, 8)), tuple(Layer.make("ReLU", f"r{i}") for i in range(60_000)))
+    window = make_window(design)
+    window.add_layer("Tanh")
+    path = tmp_path / "big.yaml"
+    assert not window.save_to(str(path))
+    kind, title, text = message_boxes.calls[-1]
+    assert (kind, title) == ("critical", "Cannot save the design")
+    size = len(dumps(window.document.design).encode())
+    assert text.startswith(f"{path} was not saved: the design file would be {size:,} bytes")
+    assert f"over the {MAX_FILE_BYTES:,}-byte limit for opening a design file" in text
+    assert not path.exists() and window.isWindowModified()
+    assert not window.autosaver.write_now()  # autosave says so too (in the status bar), and writes nothing
+    assert window.statusBar().currentMessage().startswith("Autosave is off: the design file would be 1,8")
+    assert not window.autosaver.path.exists()
+
+
+def test_save_as_asks_before_replacing_the_file_the_name_typed_without_yaml_names(ui, tmp_path, monkeypatch,
+                                                                                  message_boxes):
+    existing = tmp_path / "model.yaml"
+    existing.write_text("precious\n", encoding="utf-8")
+    answer_file_dialogs(monkeypatch, tmp_path / "model")  # typed without .yaml: the dialog asked about "model"
+    message_boxes.answer = Buttons.No
+    ui.window.add_layer("Tanh")
+    assert not ui.window.save_as()
+    assert message_boxes.calls[-1][:2] == ("question", "Replace the file?")
+    assert f"model.yaml already exists in {tmp_path}. Replace it?" == message_boxes.calls[-1][2]
+    assert existing.read_text(encoding="utf-8") == "precious\n" and ui.window.isWindowModified()
+    message_boxes.answer = Buttons.Yes
+    assert ui.window.save_as()
+    assert load(existing) == ui.window.document.design
+
+
+def test_save_does_not_overwrite_a_file_another_program_changed(ui, tmp_path, monkeypatch, message_boxes):
+    path = tmp_path / "shared.yaml"
+    answer_file_dialogs(monkeypatch, path)
+    ui.window.add_layer("Tanh")
+    ui.trigger(ui.window.save_action)
+    other = ui.window.document.design
+    elsewhere = dumps(other).replace("name: Encoder", "name: EditedElsewhere")
+    path.write_text(elsewhere, encoding="utf-8")  # another program (or a second window) saves it
+    ui.window.add_layer("Sigmoid")
+    mine = ui.window.document.design
+    message_boxes.answer = Buttons.Cancel
+    assert not ui.window.save()
+    kind, title, text = message_boxes.calls[-1]
+    assert (kind, title) == ("question", "The file changed on disk")
+    assert text.startswith("shared.yaml was changed by another program since convdesigner read or saved it.")
+    assert path.read_text(encoding="utf-8") == elsewhere and ui.window.document.design == mine
+    message_boxes.answer = Buttons.Reset  # reload: the file's design, nothing written
+    assert not ui.window.save()
+    assert ui.window.document.design.name == "EditedElsewhere" and not ui.window.isWindowModified()
+    assert path.read_text(encoding="utf-8") == elsewhere
+    ui.window.add_layer("Sigmoid")
+    path.write_text(elsewhere + "# touched\n", encoding="utf-8")
+    message_boxes.answer = Buttons.Save  # overwrite
+    assert ui.window.save()
+    assert load(path) == ui.window.document.design
+    calls = len(message_boxes.calls)
+    ui.window.add_layer("ReLU")
+    assert ui.window.save() and len(message_boxes.calls) == calls  # unchanged since our save: no question
+    import os
+
+    os.utime(path, ns=(0, 0))  # touched, same content: no question either
+    ui.window.add_layer("ReLU")
+    assert ui.window.save() and len(message_boxes.calls) == calls
+
+
+def test_a_file_name_that_is_not_utf8_is_saved_under_its_own_name(make_window, tmp_path):
+    import os
+
+    name = os.fsdecode(b"caf\xe9.yaml")  # Latin-1 bytes: a surrogate-escaped str in Python, lost by Qt
+    path = tmp_path / name
+    path.write_text(dumps(small_encoder()), encoding="utf-8")
+    window = make_window()
+    assert window.open_path(str(path))
+    window.add_layer("Tanh")
+    assert window.save()
+    assert os.listdir(os.fsencode(tmp_path)) == [b"caf\xe9.yaml"]
+    assert load(path) == window.document.design
+    assert window.windowTitle() == "caf\ufffd.yaml[*] — convdesigner"
+    window.add_layer("Sigmoid")
+    assert window.autosaver.write_now()
+    from convdesigner.gui.recovery import scan_recovery_folder
+
+    window.autosaver._lock.unlock()  # as after a crash
+    [left], unreadable = scan_recovery_folder()
+    assert unreadable == [] and left.origin == str(path) and left.design == window.document.design
+
+
+def _release_fifo_later(fifo: Path):
+    """A timer opening both ends of the FIFO after 20 s, so an app blocked on it returns (and the test fails)
+    instead of hanging the test run."""
+    import os
+    import threading
+
+    def release() -> None:
+        try:
+            os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # left open: a blocked writer writes into the pipe
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))  # a blocked reader reads an empty file
+        except OSError:
+            pass
+
+    timer = threading.Timer(20, release)
+    timer.start()
+    return timer
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="FIFOs")
+def test_a_fifo_is_neither_opened_nor_saved_to(ui, tmp_path, monkeypatch, message_boxes):
+    import os
+    import stat
+
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)
+    answer_file_dialogs(monkeypatch, fifo)
+    release = _release_fifo_later(fifo)
+    try:
+        ui.trigger(ui.window.open_action)  # File > Open: refused at once, no hang
+        assert message_boxes.calls[-1][:2] == ("critical", "Cannot open the design")
+        assert "it is a FIFO (named pipe), not a regular file" in message_boxes.calls[-1][2]
+        ui.window.add_layer("Tanh")
+        assert not ui.window.save_to(str(fifo))
+    finally:
+        release.cancel()
+    assert message_boxes.calls[-1] == ("critical", "Cannot save the design",
+                                       f"{fifo} was not saved: it is a FIFO (named pipe), not a regular file")
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode) and ui.window.isWindowModified()
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="FIFOs")
+def test_the_app_started_on_a_fifo_does_not_hang(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)
+    done = subprocess.run([sys.executable, "-m", "convdesigner", str(fifo), "--screenshot", str(tmp_path / "s.png")],
+                          capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path)))
+    assert done.returncode == 1
+    assert f"{fifo}:1:1: cannot read the file: it is a FIFO (named pipe), not a regular file" in done.stderr
+
+
+def test_names_the_app_makes_stay_within_the_loaders_limit(ui, qtbot, tmp_path):
+    """A rename past 200 characters is refused; a copy of a 200-character name stays at 200: the file loads."""
+    from PySide6.QtWidgets import QLineEdit
+
+    from convdesigner.engine.naming import MAX_NAME_LENGTH
+
+    def rename(row: int, text: str) -> None:
+        ui.view.edit(ui.model.index(row, NAME))
+        [editor] = [e for e in ui.view.viewport().findChildren(QLineEdit) if e.isVisible()]
+        qtbot.keyClick(editor, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+        qtbot.keyClicks(editor, text)
+        qtbot.keyClick(editor, Qt.Key.Key_Return)
+
+    rename(1, "r" * (MAX_NAME_LENGTH + 1))
+    qtbot.waitUntil(lambda: "at most 200 characters" in ui.window.statusBar().currentMessage())
+    assert ui.window.document.design.layers[1].name == "relu1"
+    rename(1, "r" * MAX_NAME_LENGTH)
+    qtbot.waitUntil(lambda: ui.window.document.design.layers[1].name == "r" * MAX_NAME_LENGTH)
+    ui.click_row(1)
+    ui.trigger(ui.window.duplicate_action)
+    names = [layer.name for layer in ui.window.document.design.layers]
+    assert len(names) == 5 and max(len(n) for n in names) == MAX_NAME_LENGTH
+    assert ui.window.save_to(str(tmp_path / "long.yaml"))
+    assert load(tmp_path / "long.yaml") == ui.window.document.design
+
+
+def test_a_rank_change_the_file_would_refuse_is_not_applied(make_ui, tmp_path):
+    """An Upsample with one size per axis cannot follow a 1-D input: the file would not load again."""
+    from convdesigner.engine.design import Design, InputSpec, Layer
+
+    design = Design("Up", InputSpec(1, (8, 8)), (Layer.make("Upsample", "up", {"size": (16, 16)}),))
+    ui = make_ui(design)
+    editor = ui.window.stack.input_editor
+    ui.choose(editor.rank, "1-D")
+    assert ui.window.document.design == design and editor.rank.currentText() == "2-D"
+    assert editor.problem.text().startswith("the input cannot become 1-D: up: size must be one integer or 1")
+    ui.choose(editor.rank, "3-D")
+    assert ui.window.document.design == design
+    assert ui.window.save_to(str(tmp_path / "up.yaml")) and load(tmp_path / "up.yaml") == design

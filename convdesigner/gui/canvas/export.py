@@ -8,14 +8,14 @@ palette, and `gifstream.write_gif_frames` writes each one as soon as the next is
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from fractions import Fraction
 
-from PySide6.QtCore import QRectF, QSize
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRectF, QSize
 from PySide6.QtGui import QImage, QPainter
 
+from ...io.design_file import write_atomically
 from .gifstream import write_gif_frames
 from .layout import CanvasModel, PaintState, coarse_note
 from .painter import paint, stage_for
@@ -29,7 +29,7 @@ Progress = Callable[[int, int], bool]  # (done, total) -> keep going?
 
 
 class ExportCancelled(Exception):
-    """The user cancelled an export; the partial file is removed."""
+    """The user cancelled an export; nothing is written (a previous file stays)."""
 
 
 @dataclass(frozen=True)
@@ -77,8 +77,8 @@ def to_pil(image: QImage):
 def write_gif(model: CanvasModel, state: PaintState, path: str, fps: float = DEFAULT_FPS,
               size: tuple[int, int] = DEFAULT_SIZE, cap: int = GIF_FRAME_CAP,
               progress: Progress | None = None) -> GifResult:
-    """Write the animation of ``state.view`` as a looping GIF; raises ExportCancelled when ``progress``
-    returns False (the partial file is removed)."""
+    """Write the animation of ``state.view`` as a looping GIF, atomically; raises ExportCancelled when
+    ``progress`` returns False, OSError when it cannot be written (either way the previous file stays)."""
     from PIL import Image
 
     total = model.step_count(state.view)
@@ -105,12 +105,7 @@ def write_gif(model: CanvasModel, state: PaintState, path: str, fps: float = DEF
     sequence = frames()
     first = next(sequence)
     duration = max(20, round(1000 / max(0.1, fps)))
-    try:
-        write_gif_frames(path, first, sequence, duration)
-    except ExportCancelled:
-        if os.path.exists(path):
-            os.remove(path)
-        raise
+    write_atomically(path, lambda stream: write_gif_frames(stream, first, sequence, duration))
     if progress is not None:
         progress(len(steps), len(steps))
     return GifResult(len(steps), total, len(steps) < total)
@@ -125,19 +120,35 @@ def gif_coarse_note(model: CanvasModel, state: PaintState, size: tuple[int, int]
     return coarse_note(model, state.view, camera, vectors, zoom_hint=False)
 
 
-def write_png(model: CanvasModel, state: PaintState, path: str, size: tuple[int, int]) -> bool:
-    return render_frame(model, state, size).save(path, "PNG")
+def _image_bytes(image: QImage, format_name: str) -> bytes:
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    if not image.save(buffer, format_name):
+        raise OSError(f"cannot encode the frame as {format_name}")
+    buffer.close()
+    return bytes(data)
+
+
+def write_png(model: CanvasModel, state: PaintState, path: str, size: tuple[int, int]) -> None:
+    """The current frame as PNG, written atomically (OSError when it cannot be written)."""
+    write_atomically(path, _image_bytes(render_frame(model, state, size), "PNG"))
 
 
 def write_svg(model: CanvasModel, state: PaintState, path: str, size: tuple[int, int]) -> None:
-    """The current frame as SVG (vector shapes and text)."""
+    """The current frame as SVG (vector shapes and text), written atomically (OSError when it cannot be)."""
     from PySide6.QtSvg import QSvgGenerator
 
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
     generator = QSvgGenerator()
-    generator.setFileName(path)
+    generator.setOutputDevice(buffer)
     generator.setSize(QSize(*size))
     generator.setViewBox(QRectF(0, 0, size[0], size[1]))
     generator.setTitle("convdesigner canvas")
     painter = QPainter(generator)
     paint(painter, QRectF(0, 0, size[0], size[1]), model, state)
     painter.end()
+    buffer.close()
+    write_atomically(path, bytes(data))

@@ -918,14 +918,11 @@ class CanvasWidget(QWidget):
         path, _ = QFileDialog.getSaveFileName(self, "Export the frame", f"{name}.{kind}", filters[kind])
         if not path:
             return
-        state = self.export_state()
-        if kind == "png":
-            ok = write_png(self.model, state, path, self._export_size())
-        else:
-            write_svg(self.model, state, path, self._export_size())
-            ok = True
-        if not ok:
-            QMessageBox.warning(self, "Export", f"Cannot write {path}")
+        write = write_png if kind == "png" else write_svg
+        try:
+            write(self.model, self.export_state(), path, self._export_size())
+        except OSError as error:
+            QMessageBox.warning(self, "Export", f"Cannot write {path}: {error.strerror or error}")
 
 
 class ValueEditor(QDialog):
