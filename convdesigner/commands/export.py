@@ -11,12 +11,11 @@ written, 2 for usage errors (a missing input file, an output path that is a fold
 from __future__ import annotations
 
 import argparse
-import sys
 
 from ..engine.analysis import analyze
 from ..io.design_file import dumps, write_atomically
 from ..io.torch_export import ExportError, export_torch
-from .common import check_output_path, read_design_or_report
+from .common import check_output_path, echo, read_design_or_report, write_utf8
 
 FORMATS = ("torch", "yaml")
 
@@ -30,21 +29,8 @@ def add_parser(parser: argparse.ArgumentParser) -> None:
 
 
 def _errors(path: str, messages: list[str]) -> int:
-    print(f"{path}: the design has errors and was not exported:", file=sys.stderr)
-    for message in messages:
-        print(f"{path}: {message}", file=sys.stderr)
+    echo(f"{path}: the design has errors and was not exported:", *(f"{path}: {m}" for m in messages), err=True)
     return 1
-
-
-def _write_stdout(text: str) -> None:
-    """Standard output gets UTF-8 whatever the locale says: the text is a UTF-8 source or design file."""
-    sys.stdout.flush()
-    buffer = getattr(sys.stdout, "buffer", None)
-    if buffer is None:
-        sys.stdout.write(text)
-    else:
-        buffer.write(text.encode("utf-8"))
-        buffer.flush()
 
 
 def run(options: argparse.Namespace) -> int:
@@ -63,11 +49,11 @@ def run(options: argparse.Namespace) -> int:
             return _errors(options.file, [d.text for d in analysis.errors])
         text = dumps(design)
     if options.output is None:
-        _write_stdout(text)
+        write_utf8(text)
         return 0
     try:
         write_atomically(options.output, text)
     except OSError as error:
-        print(f"convdesigner export: cannot write {options.output}: {error.strerror or error}", file=sys.stderr)
+        echo(f"convdesigner export: cannot write {options.output}: {error.strerror or error}", err=True)
         return 1
     return 0

@@ -11,12 +11,11 @@ output that cannot be written, 2 for usage errors (a missing input file, an outp
 from __future__ import annotations
 
 import argparse
-import sys
 
 from ..engine.analysis import analyze
 from ..engine.tools.mirror import MirrorError, mirror_design, spatial_encoder_end
 from ..io.design_file import dumps, write_atomically
-from .common import check_output_path, read_design_or_report
+from .common import check_output_path, echo, read_design_or_report, shown, write_utf8
 
 
 def add_parser(parser: argparse.ArgumentParser) -> None:
@@ -34,20 +33,19 @@ def run(options: argparse.Namespace) -> int:
     try:
         mirrored = mirror_design(design)
     except MirrorError as error:
-        print(f"{options.file}: cannot mirror: {error}", file=sys.stderr)
+        echo(f"{options.file}: cannot mirror: {error}", err=True)
         return 1
     dropped = design.layers[spatial_encoder_end(analyze(design)):]
     if dropped:
-        names = ", ".join(f"{layer.name} ({layer.type})" for layer in dropped)
-        print(f"{options.file}: the decoder replaces the layers after the spatial encoder: {names}", file=sys.stderr)
+        names = ", ".join(f"{shown(layer.name)} ({layer.type})" for layer in dropped)
+        echo(f"{options.file}: the decoder replaces the layers after the spatial encoder: {names}", err=True)
     text = dumps(mirrored)
     if options.output is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        write_utf8(text)
         return 0
     try:
         write_atomically(options.output, text)
     except OSError as error:
-        print(f"convdesigner mirror: cannot write {options.output}: {error.strerror or error}", file=sys.stderr)
+        echo(f"convdesigner mirror: cannot write {options.output}: {error.strerror or error}", err=True)
         return 1
     return 0

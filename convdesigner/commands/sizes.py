@@ -13,7 +13,7 @@ import argparse
 from ..cli import UsageError
 from ..engine.design import axis_name
 from ..engine.tools.sizes import DEFAULT_HIGH, DEFAULT_LOW, input_size_suggestion, input_sizes
-from .common import read_design_or_report
+from .common import echo, read_design_or_report
 
 
 def add_parser(parser: argparse.ArgumentParser) -> None:
@@ -38,8 +38,8 @@ def run(options: argparse.Namespace) -> int:
         if ndim > 1 and axis.others != tuple(design.input.size):
             others = ", ".join(f"{axis_name(a, ndim)} = {v}" for a, v in enumerate(axis.others) if a != axis.axis)
             line += f" (with {others})"
-        print(line)
+        echo(line)
     hint = input_size_suggestion(design)
     if hint:
-        print(f"the design's input {'×'.join(map(str, design.input.size))} does not work: {hint}")
+        echo(f"the design's input {'×'.join(map(str, design.input.size))} does not work: {hint}")
     return 0 if all(axis.sizes for axis in report) else 1

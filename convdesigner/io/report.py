@@ -14,10 +14,12 @@ read, every problem as 'file:line:column: message', with nulls and no layers.
 
 from __future__ import annotations
 
+import json
 from fractions import Fraction
 from typing import Any
 
 from ..engine.analysis import Analysis, LayerResult
+from .safe_text import MESSAGE_WIDTH, NAME_WIDTH, one_line
 
 
 def number(value: Fraction | int | None) -> int | float | None:
@@ -92,6 +94,25 @@ def file_error_report(messages: list[str]) -> dict[str, Any]:
             "total_activations": None, "errors": list(messages), "layers": []}
 
 
+def json_text(record: dict[str, Any], ascii_only: bool = False) -> str:
+    """``record`` as the indented JSON ``inspect --json`` prints, safe for a terminal: the characters JSON
+    leaves raw that a terminal would act on (DEL, C1 controls, bidirectional overrides, U+2028) are written
+    as \\u escapes, and with ``ascii_only`` (an output that is not UTF-8) everything beyond ASCII too. The
+    data is the same."""
+    text = json.dumps(record, indent=2, ensure_ascii=ascii_only)
+    if text.replace("\n", "").isprintable():
+        return text
+    return "".join(char if char == "\n" or char.isprintable() else _json_escape(char) for char in text)
+
+
+def _json_escape(char: str) -> str:
+    code = ord(char)
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
 def shape_text(shape: tuple[int, ...] | None) -> str:
     return "×".join(map(str, shape)) if shape is not None else "—"
 
@@ -108,17 +129,18 @@ def count_text(value: int | None) -> str:
 
 
 def table(analysis: Analysis) -> str:
-    """The plain-text table ``inspect`` prints: one row per layer, then totals and the diagnostics."""
+    """The plain-text table ``inspect`` prints: one row per layer, then totals and the diagnostics. User
+    text is escaped and shortened (`one_line`), so each layer is one line of bounded width."""
     header = ("#", "name", "type", "output", "field", "params", "MACs", "notes")
     rows = [header]
     for r in analysis.layers:
         notes = "ERROR" if r.errors else (f"{len(r.warnings)} warning" + ("s" if len(r.warnings) > 1 else "")
                                           if r.warnings else ("not computed" if not r.computed else ""))
-        rows.append((str(r.index + 1), r.name, r.type, shape_text(r.output_shape), field_text(r),
+        rows.append((str(r.index + 1), one_line(r.name, NAME_WIDTH), one_line(r.type, NAME_WIDTH), shape_text(r.output_shape), field_text(r),
                      count_text(r.params), count_text(r.macs), notes))
     widths = [max(len(row[c]) for row in rows) for c in range(len(header))]
     right = {0, 5, 6}
-    lines = [f"{analysis.design.name}: input {shape_text(analysis.design.input.shape)}"]
+    lines = [f"{one_line(analysis.design.name, NAME_WIDTH)}: input {shape_text(analysis.design.input.shape)}"]
     for n, row in enumerate(rows):
         cells = [cell.rjust(w) if c in right else cell.ljust(w) for c, (cell, w) in enumerate(zip(row, widths))]
         lines.append("  ".join(cells).rstrip())
@@ -128,5 +150,5 @@ def table(analysis: Analysis) -> str:
     lines.append(f"output {shape_text(analysis.output_shape)}   parameters {analysis.total_params:,}   "
                  f"MACs {analysis.total_macs:,}   activations {analysis.total_activations:,}")
     for d in analysis.diagnostics:
-        lines.append(f"{d.severity}: {d.text}")
+        lines.append(f"{d.severity}: {one_line(d.text, MESSAGE_WIDTH)}")
     return "\n".join(lines)

@@ -43,6 +43,7 @@ from ..engine.design import Design, axis_name
 from ..engine.layers import CATALOG
 from ..engine.naming import name_prefix
 from .report import field_text, shape_text
+from .safe_text import one_line as comment_text
 
 
 class ExportError(Exception):
@@ -110,22 +111,6 @@ HANDS_ON_INPUT = frozenset({"Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "F
 
 
 # -- safe text ------------------------------------------------------------------------------------------
-
-def comment_text(text: str, limit: int | None = None) -> str:
-    """User text made safe for one comment line: every line break and other non-printable character
-    (controls, format characters such as bidirectional overrides, separators) is escaped as in a Python
-    string, so the comment can neither end early nor display differently from what it holds."""
-    if limit is not None and len(text) > limit:
-        text = text[: limit - 3] + "..."
-    out = []
-    for char in text:
-        if char.isprintable() or char == " ":
-            out.append(char)
-        else:
-            code = ord(char)
-            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
-    return "".join(out)
-
 
 def comment_lines(text: str, width: int) -> list[str]:
     """Multi-line user text as safe comment lines: split at every kind of line break, then wrapped."""
