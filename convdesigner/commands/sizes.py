@@ -2,8 +2,9 @@
 cleanly (every layer valid, no input dropped by a stride, every skip connection matching), compactly;
 then, when the design's own input size does not work, the nearest sizes that do.
 
-Exit 0 when every axis has valid sizes in the range, 1 when some axis has none or the file cannot be read,
-2 for usage errors (a missing file, a bad range).
+Exit 0 when every axis has valid sizes in the range and the design works at its own input size, 1 when
+some axis has none, the design has errors at its own input size (the first is named on standard error) or
+the file cannot be read, 2 for usage errors (a missing file, a bad range).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import argparse
 
 from ..cli import UsageError
+from ..engine.analysis import analyze
 from ..engine.design import axis_name
 from ..engine.tools.sizes import DEFAULT_HIGH, DEFAULT_LOW, input_size_suggestion, input_sizes
 from .common import echo, read_design_or_report
@@ -42,4 +44,8 @@ def run(options: argparse.Namespace) -> int:
     hint = input_size_suggestion(design)
     if hint:
         echo(f"the design's input {'×'.join(map(str, design.input.size))} does not work: {hint}")
-    return 0 if all(axis.sizes for axis in report) else 1
+    errors = analyze(design).errors
+    if errors:
+        echo(f"{options.file}: the design has errors at its input {'×'.join(map(str, design.input.size))}: "
+             f"{errors[0].text}", err=True)
+    return 0 if all(axis.sizes for axis in report) and not errors else 1

@@ -75,11 +75,13 @@ class Problem:
 
 
 class DesignFileError(Exception):
-    """A design file that cannot be read: every problem with its place."""
+    """A design file that cannot be read: every problem with its place (at most MAX_ERRORS; ``hidden``
+    counts the ones found beyond)."""
 
-    def __init__(self, source: str, problems: list[Problem]) -> None:
+    def __init__(self, source: str, problems: list[Problem], hidden: int = 0) -> None:
         self.source = source
         self.problems = problems
+        self.hidden = hidden
         super().__init__(self.text)
 
     @property
@@ -88,8 +90,11 @@ class DesignFileError(Exception):
 
     @property
     def messages(self) -> list[str]:
-        """Every problem as 'file:line:column: message'."""
-        return [self.format(p) for p in self.problems]
+        """Every problem as 'file:line:column: message', then 'file: N more problems ...' when some were
+        not listed."""
+        more = [f"{self.source}: {self.hidden} more problem{'s were' if self.hidden > 1 else ' was'} found and "
+                f"{'are' if self.hidden > 1 else 'is'} not listed (at most {MAX_ERRORS} are)"] if self.hidden else []
+        return [self.format(p) for p in self.problems] + more
 
     def format(self, problem: Problem) -> str:
         where = self.source
@@ -408,7 +413,8 @@ def loads(text: str | bytes, source: str = "<design>") -> Design:
     reader.problems.extend(problems)
     design = _design(reader, root, source)
     if reader.problems or design is None:
-        raise DesignFileError(source, reader.problems or [Problem("not a design file")])
+        hidden = reader.reported - (len(reader.problems) - len(problems))
+        raise DesignFileError(source, reader.problems or [Problem("not a design file")], hidden)
     return design
 
 

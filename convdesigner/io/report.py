@@ -8,8 +8,9 @@ JSON, one object: ``{"name", "input": [C, *spatial], "output", "total_params", "
 axis; per-axis lists hold one value per spatial axis; a fraction (a jump or start after up-sampling) is a
 float, a whole number an int; a layer that was not computed has nulls. ``equivalent_convolution`` is given
 for transposed convolutions only: ``{"input", "padding": [[low, high], ...], "kernel_size", "dilation",
-"stride"}``. The top-level ``errors`` holds the problems with the design's input; for a file that cannot be
-read, every problem as 'file:line:column: message', with nulls and no layers.
+"stride"}``. The top-level ``errors`` holds every error of the design (the input's, then each layer's, as in
+the layers' own ``errors``); for a file that cannot be read, every problem as 'file:line:column: message'
+(and, past the loader's MAX_ERRORS, one last 'file: N more problems ...'), with nulls and no layers.
 """
 
 from __future__ import annotations
@@ -82,7 +83,7 @@ def report(analysis: Analysis) -> dict[str, Any]:
         "total_params": analysis.total_params,
         "total_macs": analysis.total_macs,
         "total_activations": analysis.total_activations,
-        "errors": [d.text for d in analysis.input_diagnostics],
+        "errors": [d.text for d in analysis.errors],
         "layers": [layer_record(r) for r in analysis.layers],
     }
 
