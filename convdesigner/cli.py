@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import io
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -85,6 +86,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args and args[0] in COMMANDS:
         with _tolerant_output():
             return _run_command(args[0], args[1:])
+    if args and _is_a_word(args[0]):
+        print(f"convdesigner: {_not_a_command(args[0])}", file=sys.stderr)
+        return 2
     options = _app_parser().parse_args(args)
     if options.self_test:
         from .selftest import run_self_test
@@ -93,6 +97,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .gui.app import run_app
 
     return run_app(options.file, screenshot=options.screenshot, select=options.select)
+
+
+def _is_a_word(arg: str) -> bool:
+    """An argument the app would take for a file, but that names none and looks like no file (no extension,
+    no folder): a misspelt command, most likely."""
+    return not arg.startswith("-") and not os.path.exists(arg) and not any(c in arg for c in "./\\")
+
+
+def _not_a_command(word: str) -> str:
+    from .engine.layers import did_you_mean
+
+    guess = did_you_mean(word, list(COMMANDS))
+    shown = one_line(word, MESSAGE_WIDTH)
+    listed = ", ".join(COMMANDS)
+    if guess:
+        return f"'{shown}' is not a command; did you mean '{guess}'? (commands: {listed})"
+    return f"'{shown}' is neither a command nor a file (commands: {listed}; a design file to open ends in .yaml)"
 
 
 def _run_command(name: str, args: list[str]) -> int:
