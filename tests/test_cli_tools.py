@@ -80,7 +80,7 @@ def test_sizes_none_exits_1_with_the_reason(tmp_path: Path, capsys: pytest.Captu
 
 
 @pytest.mark.parametrize("argv", [["sizes", "missing.yaml"], ["sizes", "PATH", "--range", "5", "2"],
-                                  ["sizes", "PATH", "--range", "0", "2"]])
+                                  ["sizes", "PATH", "--range", "0", "2"], ["sizes", "PATH", "--range", "1", "100000000"]])
 def test_sizes_usage_errors_exit_2(tmp_path: Path, argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     path = _write(tmp_path, UNET.replace("SIZE", "64"))
     argv = [path if a == "PATH" else str(tmp_path / a) if a.endswith(".yaml") else a for a in argv]

@@ -14,7 +14,14 @@ import argparse
 from ..cli import UsageError
 from ..engine.analysis import analyze
 from ..engine.design import axis_name
-from ..engine.tools.sizes import DEFAULT_HIGH, DEFAULT_LOW, input_size_suggestion, input_sizes
+from ..engine.tools.sizes import (
+    DEFAULT_HIGH,
+    DEFAULT_LOW,
+    MAX_SIZES,
+    check_range,
+    input_size_suggestion,
+    input_sizes,
+)
 from .common import echo, read_design_or_report
 
 
@@ -23,13 +30,15 @@ def add_parser(parser: argparse.ArgumentParser) -> None:
                           "input and every skip connection matches.")
     parser.add_argument("file", help="the design file (.yaml)")
     parser.add_argument("--range", nargs=2, type=int, default=(DEFAULT_LOW, DEFAULT_HIGH), metavar=("LOW", "HIGH"),
-                        help=f"the sizes to try (default {DEFAULT_LOW} {DEFAULT_HIGH})")
+                        help=f"the sizes to try (default {DEFAULT_LOW} {DEFAULT_HIGH}; at most {MAX_SIZES:,} sizes)")
 
 
 def run(options: argparse.Namespace) -> int:
     low, high = options.range
-    if low < 1 or high < low:
-        raise UsageError(f"--range needs 1 <= LOW <= HIGH, not {low} {high}")
+    try:
+        check_range(low, high)
+    except ValueError as error:
+        raise UsageError(f"--range {low} {high}: {error}") from None
     design = read_design_or_report(options.file)
     if design is None:
         return 1
