@@ -135,3 +135,21 @@ def test_display_problem_reads_the_environment() -> None:
     assert display_problem({"QT_QPA_PLATFORM": "offscreen"}) is None
     assert display_problem({"QT_QPA_PLATFORM": "xcb", "WAYLAND_DISPLAY": "wayland-0"}).startswith("no display")
     assert display_problem({"WAYLAND_DISPLAY": "wayland-0"}) is None
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="abstract unix sockets are Linux's")
+def test_a_local_display_needs_a_listening_x_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the plugin's libraries in place (here: no plugin to check), DISPLAY=:96 works only while
+    something listens on that display's socket."""
+    import socket
+
+    from convdesigner.gui import display
+
+    monkeypatch.setattr(display, "xcb_plugin", lambda: None)
+    assert display_problem({"DISPLAY": ":96"}).startswith("no X server answers at DISPLAY=:96")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as server:
+        server.bind("\0/tmp/.X11-unix/X96")
+        server.listen(1)
+        assert display_problem({"DISPLAY": ":96"}) is None
+        assert display_problem({"DISPLAY": "unix:96.0"}) is None
+    assert display_problem({"DISPLAY": "remote.example:10"}) is None  # not tried

@@ -127,7 +127,7 @@ def _save_screenshot(app, window, path: str) -> int:
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     if not image.save(path, "PNG"):
-        print(f"convdesigner: cannot write the screenshot {path}", file=sys.stderr)
+        print(f"convdesigner: cannot write the screenshot {one_line(path, MESSAGE_WIDTH)}", file=sys.stderr)
         return 1
     window.document.undo_stack.setClean()
     window.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -69,13 +70,19 @@ def missing_libraries(library: Path) -> list[str]:
 
 
 def _x_server_listens(display: str) -> bool:
-    """False only when DISPLAY names a local display (":0", "unix:0") whose socket no process listens on
-    (read from /proc/net/unix, which lists filesystem and abstract sockets); True when it cannot tell."""
+    """False only when DISPLAY names a local display (":0", "unix:0") and nothing accepts a connection on
+    its socket (the abstract one Linux X servers open, or the file in /tmp/.X11-unix); True otherwise,
+    also for a remote or forwarded display (host:10), which this does not try."""
     match = _LOCAL_DISPLAY.match(display)
     if match is None:
-        return True  # a remote or forwarded display (host:10): only connecting could tell
-    try:
-        sockets = Path("/proc/net/unix").read_text(errors="replace")
-    except OSError:
         return True
-    return re.search(rf"/tmp/\.X11-unix/X{match.group(1)}$", sockets, re.MULTILINE) is not None
+    path = f"/tmp/.X11-unix/X{match.group(1)}"
+    for address in ("\0" + path, path):
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+            probe.settimeout(2)
+            try:
+                probe.connect(address)
+            except OSError:
+                continue
+            return True
+    return False
