@@ -211,3 +211,15 @@ def test_commands_bound_what_they_print_of_a_long_name(tmp_path: Path) -> None:
         assert result.returncode in (0, 1, 2), (args[0], result)
         for line in (result.stdout + result.stderr).decode("utf-8").splitlines():
             assert len(line) <= MESSAGE_WIDTH + 100, (args[0], line[:200])
+
+
+@pytest.mark.parametrize("args", [("mirror",), ("export", "--to", "yaml"), ("export", "--to", "torch")])
+def test_files_written_to_the_terminal_hold_no_control_characters(tmp_path: Path, args: tuple[str, ...]) -> None:
+    """mirror and export print a file: its names are escaped in it (YAML escapes, Python comments), so it shows
+    as it is, and the YAML loads back with the names as they were."""
+    path = hostile_design(tmp_path)
+    result = run(args[0], path, *args[1:])
+    assert result.returncode == 0, result
+    assert unsafe_characters(result.stdout) == [], result.stdout
+    if args[-1] != "torch":
+        assert loads(result.stdout).layers[0].name == "conv" + HOSTILE

@@ -976,7 +976,7 @@ def check_cli_run(command: tuple[str, ...], result: subprocess.CompletedProcess,
     ok = analysis is not None and analysis.ok
     if command[0] in ("inspect", "export"):
         assert (result.returncode == 0) == ok, (ok, err[:2000])
-    elif result.returncode == 0:
+    elif result.returncode == 0 and command[0] != "solve":  # solve answers for the failing layer itself
         assert ok, out[:2000]
     if "--json" in command:
         record = json.loads(out)

@@ -639,15 +639,17 @@ _BREAKS = {"\x85", "\u2028", "\u2029", "\ufeff"}  # line breaks to YAML 1.1 (and
 
 
 def _quoted(text: str) -> str:
-    """A YAML double-quoted string: everything outside YAML's printable set, and the characters YAML folds as
-    line breaks, escaped, so any text loads back. A lone surrogate (no UTF-8 for it) becomes U+FFFD."""
+    """A YAML double-quoted string: everything outside YAML's printable set, the characters YAML folds as
+    line breaks, and what a terminal or an editor would act on rather than show (bidirectional overrides and
+    other format characters) escaped, so any text loads back and the file shows what it holds. A lone
+    surrogate (no UTF-8 for it) becomes U+FFFD."""
     out = []
     for ch in text:
         if "\ud800" <= ch <= "\udfff":
             out.append("\ufffd")
         elif ch in _ESCAPES:
             out.append(_ESCAPES[ch])
-        elif ch in _BREAKS or _NON_PRINTABLE.match(ch):
+        elif ch in _BREAKS or _NON_PRINTABLE.match(ch) or not ch.isprintable():
             code = ord(ch)
             out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
         else:
