@@ -935,7 +935,7 @@ def test_report_of_a_huge_fractional_jump() -> None:
 # -- the command line on fuzzed files (issue 17) ------------------------------------------------------------
 
 #: Mutated files run through the commands as real processes (each command a process, about 0.15 s).
-CLI_CASES = int(os.environ.get("CONVDESIGNER_FUZZ_CLI_CASES") or (80 if IN_CI else 5))
+CLI_CASES = int(os.environ.get("CONVDESIGNER_FUZZ_CLI_CASES") or (60 if IN_CI else 5))
 CLI_COMMANDS = (("inspect",), ("inspect", "--json"), ("sizes", "--range", "1", "32"), ("mirror",),
                 ("export", "--to", "torch"), ("solve", "--layer", "LAYER", "--target", "5"))
 #: No line of a table or a message is longer (names are shortened, messages bounded).
@@ -1059,7 +1059,7 @@ def test_cli_memory_stays_bounded_on_huge_names(tmp_path: Path) -> None:
 
 # -- the tools on large designs ----------------------------------------------------------------------------
 
-LARGE_CASES = 12 if IN_CI else 2
+LARGE_CASES = 8 if IN_CI else 2
 #: tracemalloc's peak while the tools run on one large design.
 LARGE_TOOLS_MEMORY = 5_000_000
 
