@@ -139,8 +139,8 @@ def test_display_problem_reads_the_environment() -> None:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="abstract unix sockets are Linux's")
 def test_a_local_display_needs_a_listening_x_server(monkeypatch: pytest.MonkeyPatch) -> None:
-    """With the plugin's libraries in place (here: no plugin to check), DISPLAY=:96 works only while
-    something listens on that display's socket."""
+    """With the plugin's libraries in place (here: no plugin to check), DISPLAY=:96 works only while that
+    display's socket exists (an abstract one here, as X servers on Linux open)."""
     import socket
 
     from convdesigner.gui import display

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -70,19 +69,18 @@ def missing_libraries(library: Path) -> list[str]:
 
 
 def _x_server_listens(display: str) -> bool:
-    """False only when DISPLAY names a local display (":0", "unix:0") and nothing accepts a connection on
-    its socket (the abstract one Linux X servers open, or the file in /tmp/.X11-unix); True otherwise,
-    also for a remote or forwarded display (host:10), which this does not try."""
+    """False only when DISPLAY names a local display (":0", "unix:0") that has neither its socket file in
+    /tmp/.X11-unix (also one bind-mounted into a container) nor an abstract socket of that name (listed in
+    /proc/net/unix); True otherwise, also for a remote or forwarded display (host:10), which this cannot
+    tell without connecting (nothing here opens a socket)."""
     match = _LOCAL_DISPLAY.match(display)
     if match is None:
         return True
     path = f"/tmp/.X11-unix/X{match.group(1)}"
-    for address in ("\0" + path, path):
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
-            probe.settimeout(2)
-            try:
-                probe.connect(address)
-            except OSError:
-                continue
-            return True
-    return False
+    if os.path.exists(path):
+        return True
+    try:
+        sockets = Path("/proc/net/unix").read_text(errors="replace")
+    except OSError:
+        return True
+    return re.search(rf"@{re.escape(path)}$", sockets, re.MULTILINE) is not None
