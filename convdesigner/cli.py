@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import io
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from types import ModuleType
 
 from . import __version__
+from .io.safe_text import MESSAGE_WIDTH, one_line
 
 #: Subcommand name -> module under convdesigner.commands.
 COMMANDS = {
@@ -34,7 +38,7 @@ class UsageError(Exception):
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # argparse exits with 2 itself; keep its message short
         self.print_usage(sys.stderr)
-        self.exit(2, f"{self.prog}: error: {message}\n")
+        self.exit(2, f"{self.prog}: error: {one_line(message, MESSAGE_WIDTH)}\n")
 
 
 def _available_commands() -> dict[str, str]:
@@ -62,20 +66,29 @@ def _app_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@contextmanager
+def _tolerant_output() -> Iterator[None]:
+    """While a command runs, a character the terminal's encoding lacks (a CJK name on a cp1252 output, as on
+    Windows when output is redirected) is written as a backslash escape instead of ending in a traceback."""
+    strict = [stream for stream in (sys.stdout, sys.stderr)
+              if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict"]
+    for stream in strict:
+        stream.reconfigure(errors="backslashreplace")
+    try:
+        yield
+    finally:
+        for stream in strict:
+            stream.reconfigure(errors="strict")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] in COMMANDS:
-        module = _command_module(args[0])
-        parser = _Parser(prog=f"convdesigner {args[0]}")
-        module.add_parser(parser)
-        options = parser.parse_args(args[1:])
-        try:
-            return int(module.run(options))
-        except UsageError as exc:
-            print(f"convdesigner {args[0]}: {exc}", file=sys.stderr)
-            return 2
-        except BrokenPipeError:
-            return 0
+        with _tolerant_output():
+            return _run_command(args[0], args[1:])
+    if args and _is_a_word(args[0]):
+        print(f"convdesigner: {_not_a_command(args[0])}", file=sys.stderr)
+        return 2
     options = _app_parser().parse_args(args)
     if options.self_test:
         from .selftest import run_self_test
@@ -84,6 +97,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .gui.app import run_app
 
     return run_app(options.file, screenshot=options.screenshot, select=options.select)
+
+
+def _is_a_word(arg: str) -> bool:
+    """An argument the app would take for a file, but that names none and looks like no file (no extension,
+    no folder): a misspelt command, most likely."""
+    return not arg.startswith("-") and not os.path.exists(arg) and not any(c in arg for c in "./\\")
+
+
+def _not_a_command(word: str) -> str:
+    from .engine.layers import did_you_mean
+
+    guess = did_you_mean(word, list(COMMANDS))
+    shown = one_line(word, MESSAGE_WIDTH)
+    listed = ", ".join(COMMANDS)
+    if guess:
+        return f"'{shown}' is not a command; did you mean '{guess}'? (commands: {listed})"
+    return f"'{shown}' is neither a command nor a file (commands: {listed}; a design file to open ends in .yaml)"
+
+
+def _run_command(name: str, args: list[str]) -> int:
+    module = _command_module(name)
+    parser = _Parser(prog=f"convdesigner {name}")
+    module.add_parser(parser)
+    options = parser.parse_args(args)
+    try:
+        return int(module.run(options))
+    except UsageError as exc:
+        print(f"convdesigner {name}: {one_line(str(exc), MESSAGE_WIDTH)}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
 
 
 def gui_main() -> int:

@@ -201,3 +201,29 @@ def test_json_names_every_layers_inputs_and_the_designs_outputs(tmp_path: Path) 
         "both: no layer reads this layer's result and it is not an output; read it from a later layer, list it in "
         "the design's outputs, or delete it"]
     assert result.returncode == 0
+
+
+def test_problems_past_the_listed_twenty_are_counted(tmp_path: Path) -> None:
+    """A file with 25 problems lists 20 and says that 5 more were not listed (issue 17), in the table's
+    messages and in the JSON's errors."""
+    path = tmp_path / "many.yaml"
+    path.write_text("convdesigner: 1\ninput: {channels: 1, size: [4, 4]}\nlayers:\n"
+                    + "".join(f"  - {{type: Bogus{n}}}\n" for n in range(25)))
+    result = inspect(path)
+    assert result.returncode == 1
+    lines = result.stderr.splitlines()
+    assert len(lines) == 21 and all("unknown layer type 'Bogus" in line for line in lines[:20])
+    assert lines[20] == f"{path}: 5 more problems were found and are not listed (at most 20 are)"
+    report = json.loads(inspect(path, "--json").stdout)
+    assert len(report["errors"]) == 21 and report["errors"][20] == lines[20]
+
+
+def test_json_top_level_errors_list_every_layer_error(tmp_path: Path) -> None:
+    """The top-level ``errors`` once stayed [] while a layer had an error: it lists every error of the
+    design (the input's and each layer's), and each layer's record keeps its own."""
+    path = tmp_path / "broken.yaml"
+    path.write_text("convdesigner: 1\nname: Broken\ninput: {channels: 1, size: [4, 4]}\nlayers:\n"
+                    "  - {type: Conv2d, name: big, out_channels: 2, kernel_size: 7}\n")
+    report = json.loads(inspect(path, "--json").stdout)
+    assert set(report) == TOP_KEYS
+    assert report["errors"] == report["layers"][0]["errors"] and report["errors"][0].startswith("big: kernel 7")

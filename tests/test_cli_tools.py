@@ -62,11 +62,15 @@ def test_sizes_prints_multiples_per_axis(tmp_path: Path, capsys: pytest.CaptureF
 
 def test_sizes_of_a_mismatched_design_says_which_other_sizes_it_used(tmp_path: Path,
                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """A design with errors at its own input size exits 1 (issue 17: it exited 0), after the sizes that work
+    and the error at its own size."""
     path = _write(tmp_path, UNET.replace("SIZE", "50"))
-    assert main(["sizes", path, "--range", "1", "20"]) == 0
-    out = capsys.readouterr().out
-    assert out == ("H: 4, 8, 12, 16, 20 (with W = 4)\nW: 4, 8, 12, 16, 20 (with H = 4)\n"
-                   "the design's input 50×50 does not work: the nearest input sizes that work are 48 or 52 on H and W\n")
+    assert main(["sizes", path, "--range", "1", "20"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ("H: 4, 8, 12, 16, 20 (with W = 4)\nW: 4, 8, 12, 16, 20 (with H = 4)\n"
+                            "the design's input 50×50 does not work: the nearest input sizes that work are 48 or 52 "
+                            "on H and W\n")
+    assert captured.err.startswith(f"{path}: the design has errors at its input 50×50: cat2: Concat cannot join r2")
 
 
 def test_sizes_none_exits_1_with_the_reason(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -76,7 +80,7 @@ def test_sizes_none_exits_1_with_the_reason(tmp_path: Path, capsys: pytest.Captu
 
 
 @pytest.mark.parametrize("argv", [["sizes", "missing.yaml"], ["sizes", "PATH", "--range", "5", "2"],
-                                  ["sizes", "PATH", "--range", "0", "2"]])
+                                  ["sizes", "PATH", "--range", "0", "2"], ["sizes", "PATH", "--range", "1", "100000000"]])
 def test_sizes_usage_errors_exit_2(tmp_path: Path, argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     path = _write(tmp_path, UNET.replace("SIZE", "64"))
     argv = [path if a == "PATH" else str(tmp_path / a) if a.endswith(".yaml") else a for a in argv]

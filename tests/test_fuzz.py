@@ -13,17 +13,23 @@ The contract checked on every case:
 * the engine (`analyze`, `Analysis.dependency_interval`, the receptive field) never raises: errors are
   diagnostics; every number it reports is a sane one (positive shapes, intervals inside the input);
 * the report is JSON (strict: no NaN) and the table is text;
-* `export_torch` compiles for every design the engine accepts and raises ExportError otherwise;
+* `export_torch` compiles for every design the engine accepts and raises ExportError otherwise; a sample of
+  the small ones (TORCH_RUNS) runs under PyTorch, checking its output shape and parameter count;
 * the tools raise only their own errors (MirrorError, SolveError) and their answers hold: every solved
   padding gives the target size, a mirrored decoder brings the run's output back to its input shape, a
-  size `valid_input_sizes` lists analyses without errors;
+  size `valid_input_sizes` lists analyses without errors; also on designs of hundreds of layers, in bounded
+  memory (tracemalloc);
+* the commands, run as processes on mutated files with hostile names (CLI_CASES; issue 17): no traceback,
+  the documented exit code, nothing a terminal would act on, no line beyond a fixed width, also with a
+  cp1252 output; their peak memory (getrusage) on huge names stays bounded;
+* a saved design loads back as itself;
 * the numbers engine agrees with itself on small layers (direct = matrix view, direct = scatter view);
 * no call into convdesigner takes longer than CASE_SECONDS of CPU (a SIGALRM timer interrupts it and the
   case is reported).
 
 Case counts: a few hundred by default (seconds); in CI (HYPOTHESIS_PROFILE=ci, or CI set) tens of
 thousands in total. CONVDESIGNER_FUZZ_CASES (mutation cases) and CONVDESIGNER_FUZZ_EXAMPLES (examples per
-hypothesis test) override both.
+hypothesis test), CONVDESIGNER_FUZZ_CLI_CASES and CONVDESIGNER_FUZZ_TORCH_RUNS override them.
 
 Known failures, found by this fuzzer and not yet fixed in the modules at fault, are listed in KNOWN_FAILURES
 with a tiny reproducer each. The reproducers are strict xfail tests (they flip to failures once fixed, so
@@ -34,14 +40,20 @@ looking for new failures.
 from __future__ import annotations
 
 import copy
+import importlib.util
+import io
 import json
 import os
 import random
 import re
 import signal
+import subprocess
+import sys
 import time
+import tracemalloc
+import unicodedata
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass
 from math import prod
 from pathlib import Path
@@ -64,11 +76,12 @@ from convdesigner.engine.numeric import (
     matrix_forward,
     supports,
 )
-from convdesigner.engine.tools.mirror import MirrorError, mirror_layers
-from convdesigner.engine.tools.sizes import valid_input_sizes
+from convdesigner.engine.tools.mirror import MirrorError, main_path, mirror_layers
+from convdesigner.engine.tools.sizes import input_sizes, valid_input_sizes
 from convdesigner.engine.tools.solve import SolveError, solve_padding
-from convdesigner.io.design_file import DesignFileError, loads
+from convdesigner.io.design_file import DesignFileError, dumps, loads
 from convdesigner.io.report import report, table
+from convdesigner.io.safe_text import MESSAGE_WIDTH
 from convdesigner.io.torch_export import ExportError, export_torch
 
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: the mutants are made quickly
@@ -87,10 +100,12 @@ IN_CI = _PROFILE == "ci"
 MUTATION_CASES = int(os.environ.get("CONVDESIGNER_FUZZ_CASES") or (24_000 if IN_CI else 300))
 HYPOTHESIS_EXAMPLES = int(os.environ.get("CONVDESIGNER_FUZZ_EXAMPLES") or (2_500 if IN_CI else 0))
 
-# The tools and the numbers are checked on small designs and layers only: they are exact, pure-Python and
-# meant for what a canvas can draw; the bench (bench/bench_huge.py) times them on huge designs.
-TOOL_MAX_LAYERS = 12
-TOOL_MAX_SIZE = 64
+# The tools are checked on every design of up to TOOL_MAX_LAYERS layers (and, in
+# test_fuzz_tools_on_large_designs, on designs of hundreds of layers); the numbers on small layers only: they
+# are exact, pure-Python and meant for what a canvas can draw; the bench (bench/bench_huge.py) times them on
+# huge designs.
+TOOL_MAX_LAYERS = 64
+TOOL_MAX_SIZE = 256
 SIZES_SCAN_HIGH = 24
 NUMERIC_MAX_CELLS = 400
 NUMERIC_MAX_MATRIX = 10_000
@@ -132,27 +147,28 @@ _budget_depth = 0
 
 @contextmanager
 def time_budget(seconds: float = CASE_SECONDS) -> Iterator[None]:
-    """Interrupt the block with CaseTimeout once it has run ``seconds`` (a SIGALRM timer, where there is
-    one), and fail a block that overran while the alarm could not interrupt it (inside a long C call).
+    """Interrupt the block with CaseTimeout once it has spent ``seconds`` of CPU time (a SIGPROF timer, which
+    counts this process's CPU only, where there is one), and fail a block that overran while the timer could
+    not interrupt it (inside a long C call).
 
-    The budget is CPU time, so a loaded CI machine does not fail a case that merely waited for a core: when
-    the alarm rings after ``seconds`` of wall time with less than half of them spent on the CPU, it is set
-    again (up to WAIT_LIMIT of wall time in all)."""
+    The budget is CPU time only, so a loaded CI machine never fails a case that merely waited for a core; a
+    wall-clock timer of WAIT_LIMIT still ends a block that waits for ever without using the CPU."""
     global _budget_depth
     if _budget_depth:  # inside another budget: that one governs
         yield
         return
     use_alarm = hasattr(signal, "setitimer") and os.name == "posix"
-    started_wall, started_cpu = time.perf_counter(), time.process_time()
+    started_cpu = time.process_time()
     if use_alarm:
-        def on_alarm(signum: int, frame: Any) -> None:
+        def on_cpu(signum: int, frame: Any) -> None:
+            raise CaseTimeout(f"the case ran longer than {seconds} s of CPU")
+
+        def on_wall(signum: int, frame: Any) -> None:
             cpu = time.process_time() - started_cpu
-            if cpu < seconds / 2 and time.perf_counter() - started_wall < WAIT_LIMIT:
-                signal.setitimer(signal.ITIMER_REAL, seconds)
-                return
-            raise CaseTimeout(f"the case ran longer than {seconds} s ({cpu:.1f} s of CPU)")
-        previous = signal.signal(signal.SIGALRM, on_alarm)
-        signal.setitimer(signal.ITIMER_REAL, seconds)
+            raise CaseTimeout(f"the case waited {WAIT_LIMIT} s ({cpu:.1f} s of CPU)")
+        previous = signal.signal(signal.SIGPROF, on_cpu), signal.signal(signal.SIGALRM, on_wall)
+        signal.setitimer(signal.ITIMER_PROF, seconds)
+        signal.setitimer(signal.ITIMER_REAL, WAIT_LIMIT)
     _budget_depth += 1
     try:
         yield
@@ -162,8 +178,10 @@ def time_budget(seconds: float = CASE_SECONDS) -> Iterator[None]:
     finally:
         _budget_depth -= 1
         if use_alarm:
+            signal.setitimer(signal.ITIMER_PROF, 0)
             signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, previous)
+            signal.signal(signal.SIGPROF, previous[0])
+            signal.signal(signal.SIGALRM, previous[1])
     cpu = time.process_time() - started_cpu
     if cpu > seconds * 1.5:
         raise CaseTimeout(f"the case took {cpu:.1f} s of CPU (budget {seconds} s)")
@@ -334,7 +352,33 @@ def check_export(design: Design, analysis: Analysis) -> None:
         assert exc.messages
         return
     assert analysis.ok, "export accepted a design with errors"
-    compile(code, "<exported>", "exec")
+    compiled = compile(code, "<exported>", "exec")
+    if _torch_runs_left and HAS_TORCH and _small_enough_to_run(analysis):
+        run_exported(compiled)
+
+
+#: Exported modules run under PyTorch, at most this many per test process (the first run imports torch).
+TORCH_RUNS = int(os.environ.get("CONVDESIGNER_FUZZ_TORCH_RUNS") or (400 if IN_CI else 12))
+HAS_TORCH = importlib.util.find_spec("torch") is not None
+_torch_runs_left = TORCH_RUNS
+
+
+def _small_enough_to_run(analysis: Analysis) -> bool:
+    """A design whose forward pass on a batch of 2 takes moments: few values, weights and MACs."""
+    design = analysis.design
+    inputs = design.input.channels * prod(design.input.size)
+    return (inputs <= 200_000 and (analysis.total_activations or 0) <= 500_000
+            and (analysis.total_params or 0) <= 500_000 and (analysis.total_macs or 0) <= 20_000_000)
+
+
+def run_exported(compiled: Any) -> None:
+    """Run the exported module as a script: it builds the model, runs zeros through it and checks the
+    output shape and the parameter count the engine computed (its own asserts)."""
+    global _torch_runs_left
+    _torch_runs_left -= 1
+    with redirect_stdout(io.StringIO()) as out:
+        exec(compiled, {"__name__": "__main__"})
+    assert out.getvalue().startswith("OK: output ("), out.getvalue()
 
 
 def check_tools(design: Design, analysis: Analysis) -> None:
@@ -362,7 +406,8 @@ def check_tools(design: Design, analysis: Analysis) -> None:
                                       f"{[d.text for d in got.errors]}")
                 assert got.output_shape[1:] == target, f"solve: {r.name}: {solution.arguments} gives {got.output_shape}"
         break
-    # mirror: the decoder brings the run's output back to the shape the run's first layer receives.
+    # mirror: the decoder brings the run's output back to the shape its main path starts from (the run's first
+    # layer on a chain; on a graph, the first layer reached back along first inputs without leaving the run).
     first = rng.randrange(len(design.layers)) if design.layers else 0
     last = rng.randrange(first, len(design.layers)) if design.layers else 0
     if design.layers:
@@ -373,7 +418,8 @@ def check_tools(design: Design, analysis: Analysis) -> None:
         else:
             mirrored = timed(analyze, design.with_layers(design.layers[:last + 1] + tuple(decoder)))
             assert mirrored.ok, f"mirror: layers {first}..{last}: {[d.text for d in mirrored.errors]}"
-            assert mirrored.output_shape == analysis.layers[first].input_shape, \
+            start = main_path(analysis, last, first)[0]
+            assert mirrored.output_shape == start.input_shape, \
                 f"mirror: layers {first}..{last} end at {mirrored.output_shape}: {decoder}"
     # valid input sizes: each listed size analyses without errors.
     axis = rng.randrange(design.input.ndim)
@@ -663,6 +709,9 @@ def mutate(data: bytes, rng: random.Random) -> bytes:
                               b"\n  - {type: Add, from: nothing}", b"]", b"\n\t"])
 
 
+#: Names that once reached the terminal raw, broke a non-UTF-8 output or padded every table row (issue 17).
+HOSTILE_NAMES = ["\x1b[2J\x1b]0;title\x07", "名前", "line\nbreak", "\u202eevil", "cr\rlf", "\x9b31m", "n" * 5000]
+
 MUTANT_PY_VALUES: list[Any] = [0, -1, 1, 2, 3, 5, 10**9, 10**100, 1e308, float("nan"), float("-inf"), 2**31, 0.5,
                                100_000_000, 65_536, 1e-4, 1e-8, 0.25,
                                True, None, "", "x", [], {}, [1, 2], [[0, 1], [1, 0]], [1, 2, 3], [0, 0, 0, 0],
@@ -726,7 +775,7 @@ def mutate_structure(document: dict[str, Any], rng: random.Random) -> None:
         layers[at], layers[other] = layers[other], layers[at]
     else:  # a layer renamed (possibly to another's name)
         names = [x.get("name") for x in layers if isinstance(x, dict) and x.get("name")]
-        layer["name"] = rng.choice(names + ["x", ""]) if names else "x"
+        layer["name"] = rng.choice(names + ["x", ""] + HOSTILE_NAMES) if names else "x"
 
 
 def mutants(count: int, seed: int) -> Iterator[tuple[int, Path, bytes]]:
@@ -888,3 +937,211 @@ def test_report_of_a_huge_fractional_jump() -> None:
     assert analysis.ok
     assert json.loads(json.dumps(report(analysis), allow_nan=False))["output"] == [1, 3]
 
+
+
+# -- the command line on fuzzed files (issue 17) ------------------------------------------------------------
+
+#: Mutated files run through the commands as real processes (each command a process, about 0.15 s).
+CLI_CASES = int(os.environ.get("CONVDESIGNER_FUZZ_CLI_CASES") or (60 if IN_CI else 5))
+CLI_COMMANDS = (("inspect",), ("inspect", "--json"), ("sizes", "--range", "1", "32"), ("mirror",),
+                ("export", "--to", "torch"), ("solve", "--layer", "LAYER", "--target", "5"))
+#: No line of a table or a message is longer (names are shortened, messages bounded).
+CLI_LINE_LIMIT = MESSAGE_WIDTH + 100
+
+
+def with_hostile_names(data: bytes, rng: random.Random) -> bytes:
+    """The file with its design and one layer renamed to hostile names (unchanged when it is no design)."""
+    try:
+        document = yaml.load(data, Loader=SAFE_LOADER)
+    except yaml.YAMLError:
+        return data
+    if not isinstance(document, dict) or not isinstance(document.get("layers"), list) or not document["layers"]:
+        return data
+    document["name"] = rng.choice(HOSTILE_NAMES)
+    layer = rng.choice(document["layers"])
+    if isinstance(layer, dict):
+        layer["name"] = rng.choice(HOSTILE_NAMES)
+    return yaml.dump(document, Dumper=SAFE_DUMPER, sort_keys=False, allow_unicode=True, width=200).encode()
+
+
+def unsafe_characters(text: str) -> list[str]:
+    """Characters a terminal acts on rather than shows: controls but the line break, format characters,
+    line and paragraph separators."""
+    return [c for c in text if c != "\n" and unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp")]
+
+
+def check_cli_run(command: tuple[str, ...], result: subprocess.CompletedProcess, encoding: str,
+                  analysis: Analysis | None) -> None:
+    """One command's process: no traceback, the documented exit code, output a terminal shows as it is."""
+    out, err = result.stdout.decode(encoding), result.stderr.decode(encoding, "replace")
+    assert "Traceback" not in err and "Traceback" not in out, err
+    assert result.returncode in ((0, 1, 2) if command[0] == "solve" else (0, 1)), err
+    assert unsafe_characters(out) == [] and unsafe_characters(err) == [], (out + err)[:2000]
+    tables = command[0] in ("inspect", "sizes", "solve") and "--json" not in command
+    for line in err.splitlines() + (out.splitlines() if tables else []):
+        assert len(line) <= CLI_LINE_LIMIT, line[:300]
+    ok = analysis is not None and analysis.ok
+    if command[0] in ("inspect", "export"):
+        assert (result.returncode == 0) == ok, (ok, err[:2000])
+    elif result.returncode == 0 and command[0] != "solve":  # solve answers for the failing layer itself
+        assert ok, out[:2000]
+    if "--json" in command:
+        record = json.loads(out)
+        assert (record["errors"] == []) == ok
+
+
+def test_fuzz_cli_on_mutated_files(tmp_path: Path) -> None:
+    """CLI_CASES mutants (every other one with hostile names) through every command, as processes; half with
+    a cp1252 standard output (Windows, redirected)."""
+    for case, source, data in mutants(CLI_CASES, seed=3):
+        rng = random.Random(case)
+        if case % 2 == 0:
+            data = with_hostile_names(data, rng)
+        path = tmp_path / f"case{case}.yaml"
+        path.write_bytes(data)
+        try:
+            design: Design | None = loads(data, str(path))
+        except DesignFileError:
+            design = None
+        analysis = analyze(design) if design is not None else None
+        layer = design.layers[0].name if design is not None and design.layers else "x"
+        for n, command in enumerate(CLI_COMMANDS):
+            encoding = "cp1252" if (case + n) % 2 else "utf-8"
+            args = [layer if word == "LAYER" else word for word in command]
+            result = subprocess.run([sys.executable, "-m", "convdesigner", args[0], str(path), *args[1:]],
+                                    capture_output=True, timeout=120, cwd=tmp_path,
+                                    env={**os.environ, "PYTHONIOENCODING": encoding})
+            try:
+                check_cli_run(command, result, "utf-8" if command[0] in ("mirror", "export") else encoding,
+                              analysis)
+            except AssertionError as exc:
+                raise AssertionError(f"CLI case {case} ({source.name}), {' '.join(args)} with {encoding} output: "
+                                     f"{exc}\ninput: {data[:3000]!r}") from exc
+
+
+#: The peak resident memory allowed for one command on the large files below (a Python process with the
+#: engine loaded takes about 50 MB; the findings of issue 17 took gigabytes).
+CLI_MEMORY_LIMIT_MB = 400
+#: The layers of those files (the finding had 30,000; 3,000 already took 600 MB before the fix).
+MEMORY_CASE_LAYERS = 10_000 if IN_CI else 3_000
+
+
+def memory_cases(folder: Path) -> list[Path]:
+    """A 100,000-character name that every layer joins (`from`), and a 500,000-character name above rows
+    of short ones: each once took gigabytes in `inspect`."""
+    joined = folder / "joined.yaml"
+    lines = ["convdesigner: 1", "input: {channels: 1, size: [4]}", "layers:",
+             f"  - {{type: ReLU, name: &n {'a' * 100_000}}}"]
+    joined.write_text("\n".join(lines + ["  - {type: Add, from: *n}"] * MEMORY_CASE_LAYERS) + "\n")
+    wide = folder / "wide.yaml"
+    lines = ["convdesigner: 1", "input: {channels: 1, size: [4]}", "layers:", f"  - {{type: ReLU, name: {'w' * 500_000}}}"]
+    wide.write_text("\n".join(lines + ["  - {type: ReLU}"] * MEMORY_CASE_LAYERS) + "\n")
+    return [joined, wide]
+
+
+def peak_memory_mb(args: list[str]) -> tuple[int, float]:
+    """Run ``convdesigner ARGS`` as a child process: its exit code and peak resident memory in MB
+    (``resource.getrusage`` of the children, measured by a parent made for it)."""
+    code = ("import resource, subprocess, sys\n"
+            "r = subprocess.run([sys.executable, '-m', 'convdesigner', *sys.argv[1:]], stdout=subprocess.DEVNULL,"
+            " stderr=subprocess.DEVNULL)\n"
+            "print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n")
+    out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=600,
+                         check=True).stdout.split()
+    scale = 1024 * 1024 if sys.platform == "darwin" else 1024  # bytes on macOS, KB on Linux
+    return int(out[0]), int(out[1]) / scale
+
+
+@pytest.mark.skipif(not sys.platform.startswith(("linux", "darwin")), reason="resource.getrusage of children")
+def test_cli_memory_stays_bounded_on_huge_names(tmp_path: Path) -> None:
+    commands = [["inspect"], ["inspect", "--json"], ["export", "--to", "torch"]]
+    if IN_CI:
+        commands += [["mirror"]]  # sizes' memory: test_fuzz_tools_on_large_designs, tests/test_tools_sizes.py
+    for path in memory_cases(tmp_path):
+        for command in commands:
+            code, megabytes = peak_memory_mb([command[0], str(path), *command[1:]])
+            assert code in (0, 1), (path.name, command, code)
+            assert megabytes < CLI_MEMORY_LIMIT_MB, (path.name, command, f"{megabytes:.0f} MB")
+
+
+# -- the tools on large designs ----------------------------------------------------------------------------
+
+LARGE_CASES = 8 if IN_CI else 2
+#: tracemalloc's peak while the tools run on one large design.
+LARGE_TOOLS_MEMORY = 5_000_000
+
+
+def large_design(rng: random.Random, layers: int) -> Design:
+    """A 2-D design of ``layers`` layers that mostly computes: convolutions (padded or not), normalisation,
+    activations, poolings followed by up-sampling, and Add joins of an earlier layer of the same shape."""
+    size = rng.choice([16, 24, 32, 48, 64])
+    out: list[Layer] = []
+    shapes: list[int] = []
+    current = size
+    while len(out) < layers:
+        n = len(out)
+        kind = rng.randrange(8)
+        if kind == 0 and current >= 8:
+            out += [Layer.make("MaxPool2d", f"p{n}", {"kernel_size": 2, "ceil_mode": rng.random() < 0.5}),
+                    Layer.make("Upsample", f"u{n}", {"scale_factor": 2})]
+            current = -(-current // 2) * 2 if out[-2].get("ceil_mode") else current // 2 * 2
+            shapes += [0, current]
+            continue
+        if kind == 1 and current >= 6:
+            out.append(Layer.make("Conv2d", f"c{n}", {"out_channels": 4, "kernel_size": 3}))
+            current -= 2
+        elif kind == 2 and current in shapes[:-1]:
+            source = max(i for i, s in enumerate(shapes[:-1]) if s == current)
+            out.append(Layer.make("Add", f"a{n}", {"from": out[source].name}))
+        elif kind == 3:
+            out.append(Layer.make("BatchNorm2d", f"b{n}"))
+        elif kind in (4, 5):
+            out.append(Layer.make(rng.choice(["ReLU", "LeakyReLU", "Tanh"]), f"r{n}"))
+        else:
+            out.append(Layer.make("Conv2d", f"c{n}", {"out_channels": 4, "kernel_size": 3, "padding": 1}))
+        shapes.append(current)
+    return Design("Large", InputSpec(4, (size, size)), tuple(out[:layers]))
+
+
+@pytest.mark.parametrize("seed", range(LARGE_CASES))
+def test_fuzz_tools_on_large_designs(seed: int) -> None:
+    """solve, mirror and sizes (with their checks of check_tools) on designs of hundreds of layers, and a
+    scan of 256 sizes on every axis, in bounded memory (the scan once kept every layer's result per size)."""
+    rng = random.Random(seed)
+    design = large_design(rng, rng.randrange(150, 600) if IN_CI else rng.randrange(100, 250))
+    analysis = analyze(design)
+    tracemalloc.start()
+    try:
+        with time_budget(CASE_SECONDS * 10):
+            check_tools(design, analysis)
+            input_sizes(design, 1, 256)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < LARGE_TOOLS_MEMORY, f"{peak:,} bytes"
+
+
+def test_a_saved_design_loads_back(tmp_path: Path) -> None:
+    """Every fuzzed design that loads is saved in the canonical form, which loads back as the same design."""
+    for case, _, data in mutants(60, seed=4):
+        try:
+            design = loads(data, "<fuzz>")
+        except DesignFileError:
+            continue
+        assert loads(dumps(design), "<saved>") == design, f"mutation case {case}: {data!r}"
+
+
+def test_a_saved_design_fits_the_load_limit(tmp_path: Path) -> None:
+    """60,000 ReLUs fit in 1 MiB written in flow style, but their canonical form is 2 MB: saving must refuse
+    (saying so, before writing) or write what loads."""
+    from convdesigner.io.design_file import save
+
+    text = "convdesigner: 1\ninput: {channels: 1, size: [4]}\nlayers: [" + ", ".join(["{type: ReLU}"] * 60_000) + "]\n"
+    design = loads(text, "<flow>")
+    path = tmp_path / "saved.yaml"
+    try:
+        save(design, str(path))
+    except Exception:  # refused: nothing may be written
+        assert not path.exists()
+        return
+    assert loads(path.read_bytes(), str(path)) == design

@@ -4,6 +4,8 @@ over the range; the compact descriptions; what happens when no size works or the
 from __future__ import annotations
 
 import re
+import tracemalloc
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given
@@ -11,6 +13,7 @@ from hypothesis import strategies as st
 
 from convdesigner.engine import Design, InputSpec, Layer, analyze
 from convdesigner.engine.tools.sizes import (
+    MAX_SIZES,
     axis_sizes,
     describe_sizes,
     input_size_suggestion,
@@ -234,3 +237,39 @@ def test_every_branch_of_a_graph_counts() -> None:
         Layer.make("Add", "sum", {"from": ["main", "up"]}),
     ))
     assert valid_input_sizes(design, 0, 1, 40) == [4, 8, 12, 16, 20, 24, 28, 32, 36, 40]
+
+
+def _deep_stack(layers: int) -> Design:
+    """Blocks of conv 3x3 (padding 1) and ReLU, with a max pooling every 20 layers: every size works."""
+    kinds = [("Conv2d", {"out_channels": 4, "kernel_size": 3, "padding": 1}), ("ReLU", {})]
+    stack = [Layer.make(kinds[n % 2][0], f"l{n}", kinds[n % 2][1]) if n % 20 != 19
+             else Layer.make("MaxPool2d", f"l{n}", {"kernel_size": 2, "ceil_mode": True}) for n in range(layers)]
+    return Design("deep", InputSpec(1, (64, 64)), tuple(stack))
+
+
+def _peak_bytes(call: Callable[[], object]) -> int:
+    tracemalloc.start()
+    try:
+        call()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_the_scan_memory_does_not_grow_with_the_range() -> None:
+    """Issue 17: sizes kept every layer's result for every size tried (0.5 KB per layer and size: 4.8 GB
+    for 10,000 layers over 1..1024). It keeps a few results per layer now, so the peak is the same over 512
+    sizes as over 64."""
+    design = _deep_stack(200)
+    assert analyze(design).ok
+    small = _peak_bytes(lambda: input_sizes(design, 1, 64))
+    large = _peak_bytes(lambda: input_sizes(design, 1, 512))
+    assert large < 1.5 * small + 100_000, (small, large)
+    assert large < 3_000_000, large
+
+
+def test_the_range_is_bounded() -> None:
+    design = _deep_stack(3)
+    with pytest.raises(ValueError, match="at most 100,000 sizes"):
+        axis_sizes(design, 0, 1, 100_000_000)
+    assert len(axis_sizes(design, 0, 1, MAX_SIZES).sizes) == MAX_SIZES

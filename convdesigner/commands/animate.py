@@ -22,7 +22,7 @@ import sys
 from ..cli import UsageError
 from ..engine.analysis import analyze
 from ..engine.frames import VIEWS, layer_frames
-from .common import check_output_path, layer_index, read_design_or_report
+from .common import check_output_path, echo, layer_index, read_design_or_report, shown
 
 SIZE_LIMITS = (64, 4096)
 FPS_LIMITS = (0.1, 50.0)
@@ -72,14 +72,12 @@ def run(options: argparse.Namespace) -> int:
     result = analysis.layers[index]
     if not result.computed:
         problems = [d.text for d in result.errors] or [f"{result.name}: an earlier layer has errors"]
-        print(f"convdesigner animate: cannot animate {result.name}, the engine could not compute it:",
-              file=sys.stderr)
-        for text in problems:
-            print(f"  {text}", file=sys.stderr)
+        echo(f"convdesigner animate: cannot animate {shown(result.name)}, the engine could not compute it:",
+             *(f"  {text}" for text in problems), err=True)
         return 1
     frames = layer_frames(result)
     if frames is None:
-        raise UsageError(f"{result.name} ({result.type}) has no sliding window to animate: pick a convolution, "
+        raise UsageError(f"{shown(result.name)} ({result.type}) has no sliding window to animate: pick a convolution, "
                          "pooling or transposed convolution layer")
     _ensure_qt_platform()
     from PySide6.QtGui import QGuiApplication
@@ -93,7 +91,7 @@ def run(options: argparse.Namespace) -> int:
         available = ", ".join(model.views())
         why = ("only transposed convolutions have it" if options.view in ("scatter", "overlap")
                else "the layer is too large for its matrix")
-        raise UsageError(f"{result.name} has no {options.view} view ({why}); its views: {available}")
+        raise UsageError(f"{shown(result.name)} has no {options.view} view ({why}); its views: {available}")
     state = PaintState(view=options.view)
     if options.numbers:
         from ..gui.canvas.numbers import NumbersOverlay
@@ -106,15 +104,15 @@ def run(options: argparse.Namespace) -> int:
     try:
         gif = write_gif(model, state, options.output, options.fps, size)
     except OSError as error:
-        print(f"convdesigner animate: cannot write {options.output}: {error.strerror or error}", file=sys.stderr)
+        echo(f"convdesigner animate: cannot write {options.output}: {error.strerror or error}", err=True)
         return 1
     numbers = " in numbers" if state.numbers is not None else ""
-    print(f"wrote {options.output}{numbers}: {gif.note}, {size[0]}x{size[1]} at {options.fps:g} frames per second")
+    echo(f"wrote {options.output}{numbers}: {gif.note}, {size[0]}x{size[1]} at {options.fps:g} frames per second")
     if state.numbers is not None and state.numbers.note:
-        print(f"note: {state.numbers.note}")
+        echo(f"note: {state.numbers.note}")
     coarse = gif_coarse_note(model, state, size)
     if coarse is not None:
-        print(f"note: {coarse}")
+        echo(f"note: {coarse}")
     return 0
 
 

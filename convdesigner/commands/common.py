@@ -1,7 +1,9 @@
-"""Helpers the commands share: reading a design file with the right exit code on failure."""
+"""Helpers the commands share: reading a design file with the right exit code on failure, and writing to
+the terminal (`echo`: every line escaped and bounded) or a file's text to standard output (`write_utf8`)."""
 
 from __future__ import annotations
 
+import codecs
 import os
 import sys
 
@@ -9,6 +11,40 @@ from ..cli import UsageError
 from ..engine.design import Design
 from ..engine.layers import did_you_mean
 from ..io.design_file import DesignFileError, DesignTooLarge, check_design_size, load, not_a_regular_file
+from ..io.safe_text import MESSAGE_WIDTH, NAME_WIDTH, one_line
+
+
+def echo(*lines: str, err: bool = False) -> None:
+    """Print each line to standard output (standard error with ``err``), made safe for a terminal: user text
+    in it (names, paths) can neither move the cursor, nor start a line, nor run on without bound."""
+    stream = sys.stderr if err else sys.stdout
+    for line in lines:
+        print(one_line(line, MESSAGE_WIDTH), file=stream)
+
+
+def shown(name: str) -> str:
+    """A name as messages and tables show it: escaped, and shortened to NAME_WIDTH."""
+    return one_line(name, NAME_WIDTH)
+
+
+def stdout_is_utf8() -> bool:
+    """Whether standard output encodes UTF-8 (on Windows a redirected output is often cp1252)."""
+    try:
+        return codecs.lookup(getattr(sys.stdout, "encoding", None) or "ascii").name == "utf-8"
+    except LookupError:
+        return False
+
+
+def write_utf8(text: str) -> None:
+    """A file's text (a design file, a Python module) to standard output as UTF-8 whatever the locale says,
+    so that what a pipe or a redirection receives is the file itself."""
+    sys.stdout.flush()
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:
+        sys.stdout.write(text)
+    else:
+        buffer.write(text.encode("utf-8"))
+        buffer.flush()
 
 
 def read_design(path: str) -> Design:
@@ -21,7 +57,7 @@ def read_design(path: str) -> Design:
 
 
 def print_file_error(error: DesignFileError) -> None:
-    print(error.text, file=sys.stderr)
+    echo(*error.messages, err=True)
 
 
 def read_design_or_report(path: str) -> Design | None:
@@ -60,5 +96,6 @@ def layer_index(design: Design, name: str, source: str) -> int:
     if name in names:
         return names.index(name)
     guess = did_you_mean(name, names) if names else None
-    hint = f"; did you mean '{guess}'?" if guess else f"; its layers are {', '.join(names) or 'none'}"
-    raise UsageError(f"{source} has no layer named '{name}'{hint}")
+    listed = ", ".join(map(shown, names)) or "none"
+    hint = f"; did you mean '{shown(guess)}'?" if guess else f"; its layers are {listed}"
+    raise UsageError(f"{source} has no layer named '{shown(name)}'{hint}")

@@ -12,12 +12,11 @@ errors (a missing input file, an output path that is a folder, a FIFO or a devic
 from __future__ import annotations
 
 import argparse
-import sys
 
 from ..engine.analysis import analyze
 from ..io.design_file import dumps, write_atomically
 from ..io.torch_export import ExportError, export_torch
-from .common import check_output_path, design_text_fits, read_design_or_report
+from .common import check_output_path, design_text_fits, echo, read_design_or_report, write_utf8
 
 FORMATS = ("torch", "yaml")
 
@@ -31,21 +30,8 @@ def add_parser(parser: argparse.ArgumentParser) -> None:
 
 
 def _errors(path: str, messages: list[str]) -> int:
-    print(f"{path}: the design has errors and was not exported:", file=sys.stderr)
-    for message in messages:
-        print(f"{path}: {message}", file=sys.stderr)
+    echo(f"{path}: the design has errors and was not exported:", *(f"{path}: {m}" for m in messages), err=True)
     return 1
-
-
-def _write_stdout(text: str) -> None:
-    """Standard output gets UTF-8 whatever the locale says: the text is a UTF-8 source or design file."""
-    sys.stdout.flush()
-    buffer = getattr(sys.stdout, "buffer", None)
-    if buffer is None:
-        sys.stdout.write(text)
-    else:
-        buffer.write(text.encode("utf-8"))
-        buffer.flush()
 
 
 def run(options: argparse.Namespace) -> int:
@@ -66,11 +52,11 @@ def run(options: argparse.Namespace) -> int:
         if not design_text_fits(text, "export"):
             return 1
     if options.output is None:
-        _write_stdout(text)
+        write_utf8(text)
         return 0
     try:
         write_atomically(options.output, text)
     except OSError as error:
-        print(f"convdesigner export: cannot write {options.output}: {error.strerror or error}", file=sys.stderr)
+        echo(f"convdesigner export: cannot write {options.output}: {error.strerror or error}", err=True)
         return 1
     return 0

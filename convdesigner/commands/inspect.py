@@ -8,13 +8,11 @@ Never a traceback: an unexpected failure is reported in one line and exits 1.
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 
 from ..engine.analysis import analyze
 from ..io.design_file import DesignFileError
-from ..io.report import file_error_report, report, table
-from .common import print_file_error, read_design
+from ..io.report import file_error_report, json_text, report, table
+from .common import echo, print_file_error, read_design, stdout_is_utf8
 
 
 def add_parser(parser: argparse.ArgumentParser) -> None:
@@ -28,16 +26,16 @@ def run(options: argparse.Namespace) -> int:
         design = read_design(options.file)
     except DesignFileError as error:
         if options.json:
-            print(json.dumps(file_error_report(error.messages), indent=2, ensure_ascii=False))
+            print(json_text(file_error_report(error.messages), ascii_only=not stdout_is_utf8()))
         else:
             print_file_error(error)
         return 1
     try:
         analysis = analyze(design)
-        text = json.dumps(report(analysis), indent=2, ensure_ascii=False) if options.json else table(analysis)
+        text = json_text(report(analysis), ascii_only=not stdout_is_utf8()) if options.json else table(analysis)
     except Exception as exc:  # a bug in convdesigner, not in the user's file: one clear line, no traceback
-        print(f"convdesigner inspect: internal error while analysing {options.file}: {type(exc).__name__}: {exc} "
-              "(please report this)", file=sys.stderr)
+        echo(f"convdesigner inspect: internal error while analysing {options.file}: {type(exc).__name__}: {exc} "
+             "(please report this)", err=True)
         return 1
     print(text)
     return 0 if analysis.ok else 1

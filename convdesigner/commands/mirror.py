@@ -13,12 +13,11 @@ over the load limit (`design_file.MAX_FILE_BYTES`; nothing is written) or an out
 from __future__ import annotations
 
 import argparse
-import sys
 
 from ..engine.analysis import analyze
 from ..engine.tools.mirror import MirrorError, branches_left_out, mirror_design, spatial_encoder_end
 from ..io.design_file import dumps, write_atomically
-from .common import check_output_path, design_text_fits, read_design_or_report
+from .common import check_output_path, design_text_fits, echo, read_design_or_report, shown, write_utf8
 
 
 def add_parser(parser: argparse.ArgumentParser) -> None:
@@ -36,28 +35,27 @@ def run(options: argparse.Namespace) -> int:
     try:
         mirrored = mirror_design(design)
     except MirrorError as error:
-        print(f"{options.file}: cannot mirror: {error}", file=sys.stderr)
+        echo(f"{options.file}: cannot mirror: {error}", err=True)
         return 1
     analysis = analyze(design)
     end = spatial_encoder_end(analysis)
     dropped = design.layers[end:]
     if dropped:
-        names = ", ".join(f"{layer.name} ({layer.type})" for layer in dropped)
-        print(f"{options.file}: the decoder replaces the layers after the spatial encoder: {names}", file=sys.stderr)
+        names = ", ".join(f"{shown(layer.name)} ({layer.type})" for layer in dropped)
+        echo(f"{options.file}: the decoder replaces the layers after the spatial encoder: {names}", err=True)
     branches = branches_left_out(analysis, 0, end - 1)
     if branches:
-        print(f"{options.file}: the decoder mirrors the main path; it leaves out the branches off it: "
-              f"{', '.join(branches)}", file=sys.stderr)
+        echo(f"{options.file}: the decoder mirrors the main path; it leaves out the branches off it: "
+             f"{', '.join(shown(name) for name in branches)}", err=True)
     text = dumps(mirrored)
     if not design_text_fits(text, "mirror"):
         return 1
     if options.output is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        write_utf8(text)
         return 0
     try:
         write_atomically(options.output, text)
     except OSError as error:
-        print(f"convdesigner mirror: cannot write {options.output}: {error.strerror or error}", file=sys.stderr)
+        echo(f"convdesigner mirror: cannot write {options.output}: {error.strerror or error}", err=True)
         return 1
     return 0

@@ -12,12 +12,11 @@ is not a convolution, a wrong number of target sizes).
 from __future__ import annotations
 
 import argparse
-import sys
 
 from ..cli import UsageError
 from ..engine.analysis import analyze
 from ..engine.tools.solve import SolveError, SolveResult, solve_padding
-from .common import layer_index, read_design_or_report
+from .common import echo, layer_index, read_design_or_report, shown
 
 #: Whole-layer choices printed at most.
 SHOWN = 6
@@ -31,9 +30,9 @@ def add_parser(parser: argparse.ArgumentParser) -> None:
                         help="the output size: one for every axis, or one per axis")
 
 
-def format_result(result: SolveResult) -> str:
-    """The solve as text: per axis, then the whole-layer choices."""
-    lines = [f"{result.layer} ({result.type}):"]
+def format_result(result: SolveResult) -> list[str]:
+    """The solve as lines of text: per axis, then the whole-layer choices."""
+    lines = [f"{shown(result.layer)} ({result.type}):"]
     for axis in result.axes:
         head = f"  axis {axis.name}: input {axis.input_size} -> {axis.target}:"
         if not axis.solutions:
@@ -43,7 +42,7 @@ def format_result(result: SolveResult) -> str:
     if result.ok:
         lines.append("set:")
         lines += [f"  {choice.text}" for choice in result.solutions[:SHOWN]]
-    return "\n".join(lines)
+    return lines
 
 
 def run(options: argparse.Namespace) -> int:
@@ -61,8 +60,8 @@ def run(options: argparse.Namespace) -> int:
         solved = solve_padding(analysis, index, target)
     except SolveError as error:
         if result.input_shape is None:
-            print(f"{options.file}: {error}", file=sys.stderr)
+            echo(f"{options.file}: {error}", err=True)
             return 1
         raise UsageError(str(error)) from None
-    print(format_result(solved))
+    echo(*format_result(solved))
     return 0 if solved.ok else 1

@@ -12,6 +12,7 @@ import sys
 
 from ..engine.design import Design
 from ..io.design_file import DesignFileError, load
+from ..io.safe_text import MESSAGE_WIDTH, NAME_WIDTH, one_line
 
 #: The size the README's screenshots are rendered at.
 SCREENSHOT_SIZE = (1600, 960)
@@ -51,7 +52,24 @@ def _application(offscreen: bool):
 
 def run_app(file: str | None, screenshot: str | None = None, select: str | None = None) -> int:
     """Open the main window on FILE (or the default example); with ``screenshot``, save a PNG of the window
-    and return 0 instead of running the event loop. ``select`` names a layer to select first."""
+    and return 0 instead of running the event loop. ``select`` names a layer to select first. Returns 1
+    (after saying why) for a file that cannot be read with ``screenshot``, or no display to open a window on."""
+    design, path, problem = None, None, None
+    if file is not None:
+        try:
+            design, path = load(file), os.path.abspath(file)
+        except DesignFileError as error:
+            if screenshot is not None:
+                print("\n".join(one_line(m, MESSAGE_WIDTH) for m in error.messages), file=sys.stderr)
+                return 1
+            problem = error.text
+    if screenshot is None:
+        from .display import display_problem
+
+        no_window = display_problem()
+        if no_window:
+            print(f"convdesigner: {no_window}", file=sys.stderr)
+            return 1
     app = _application(offscreen=screenshot is not None)
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QMessageBox
@@ -60,12 +78,6 @@ def run_app(file: str | None, screenshot: str | None = None, select: str | None 
     from .main_window import MainWindow
 
     app.setWindowIcon(application_icon())
-    design, path, problem = None, None, None
-    if file is not None:
-        try:
-            design, path = load(file), os.path.abspath(file)
-        except DesignFileError as error:
-            problem = error.text
     if design is None:
         design = default_design()
     window = MainWindow(design, path, persistent=screenshot is None)
@@ -73,8 +85,8 @@ def run_app(file: str | None, screenshot: str | None = None, select: str | None 
         from .settings import add_recent_file
 
         add_recent_file(path)
-    if select is not None and not window.select_layer(select):
-        message = f"convdesigner: there is no layer named {select!r} in {design.name}"
+    if select is not None and problem is None and not window.select_layer(select):
+        message = f"convdesigner: there is no layer named '{one_line(select, NAME_WIDTH)}' in {one_line(design.name, NAME_WIDTH)}"
         if screenshot is not None:
             print(message, file=sys.stderr)
             return 2
@@ -82,9 +94,6 @@ def run_app(file: str | None, screenshot: str | None = None, select: str | None 
     elif select is None and design.layers:
         window.stack_view.select_rows([0])
     if screenshot is not None:
-        if problem:
-            print(problem, file=sys.stderr)
-            return 1
         return _save_screenshot(app, window, screenshot)
     from .crash_dialog import install_excepthook
 
@@ -118,7 +127,7 @@ def _save_screenshot(app, window, path: str) -> int:
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     if not image.save(path, "PNG"):
-        print(f"convdesigner: cannot write the screenshot {path}", file=sys.stderr)
+        print(f"convdesigner: cannot write the screenshot {one_line(path, MESSAGE_WIDTH)}", file=sys.stderr)
         return 1
     window.document.undo_stack.setClean()
     window.close()

@@ -92,11 +92,13 @@ class Problem:
 
 
 class DesignFileError(Exception):
-    """A design file that cannot be read: every problem with its place."""
+    """A design file that cannot be read: every problem with its place (at most MAX_ERRORS; ``hidden``
+    counts the ones found beyond)."""
 
-    def __init__(self, source: str, problems: list[Problem]) -> None:
+    def __init__(self, source: str, problems: list[Problem], hidden: int = 0) -> None:
         self.source = source
         self.problems = problems
+        self.hidden = hidden
         super().__init__(self.text)
 
     @property
@@ -105,8 +107,11 @@ class DesignFileError(Exception):
 
     @property
     def messages(self) -> list[str]:
-        """Every problem as 'file:line:column: message'."""
-        return [self.format(p) for p in self.problems]
+        """Every problem as 'file:line:column: message', then 'file: N more problems ...' when some were
+        not listed."""
+        more = [f"{self.source}: {self.hidden} more problem{'s were' if self.hidden > 1 else ' was'} found and "
+                f"{'are' if self.hidden > 1 else 'is'} not listed (at most {MAX_ERRORS} are)"] if self.hidden else []
+        return [self.format(p) for p in self.problems] + more
 
     def format(self, problem: Problem) -> str:
         where = self.source
@@ -425,7 +430,8 @@ def loads(text: str | bytes, source: str = "<design>") -> Design:
     reader.problems.extend(problems)
     design = _design(reader, root, source)
     if reader.problems or design is None:
-        raise DesignFileError(source, reader.problems or [Problem("not a design file")])
+        hidden = reader.reported - (len(reader.problems) - len(problems))
+        raise DesignFileError(source, reader.problems or [Problem("not a design file")], hidden)
     return design
 
 
@@ -700,15 +706,17 @@ _BREAKS = {"\x85", "\u2028", "\u2029", "\ufeff"}  # line breaks to YAML 1.1 (and
 
 
 def _quoted(text: str) -> str:
-    """A YAML double-quoted string: everything outside YAML's printable set, and the characters YAML folds as
-    line breaks, escaped, so any text loads back. A lone surrogate (no UTF-8 for it) becomes U+FFFD."""
+    """A YAML double-quoted string: everything outside YAML's printable set, the characters YAML folds as
+    line breaks, and what a terminal or an editor would act on rather than show (bidirectional overrides and
+    other format characters) escaped, so any text loads back and the file shows what it holds. A lone
+    surrogate (no UTF-8 for it) becomes U+FFFD."""
     out = []
     for ch in text:
         if "\ud800" <= ch <= "\udfff":
             out.append("\ufffd")
         elif ch in _ESCAPES:
             out.append(_ESCAPES[ch])
-        elif ch in _BREAKS or _NON_PRINTABLE.match(ch):
+        elif ch in _BREAKS or _NON_PRINTABLE.match(ch) or not ch.isprintable():
             code = ord(ch)
             out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
         else:

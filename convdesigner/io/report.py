@@ -11,17 +11,20 @@ problem (a join's fields centred differently). Shapes leave out the batch
 axis; per-axis lists hold one value per spatial axis; a fraction (a jump or start after up-sampling) is a
 float, a whole number an int; a layer that was not computed has nulls. ``equivalent_convolution`` is given
 for transposed convolutions only: ``{"input", "padding": [[low, high], ...], "kernel_size", "dilation",
-"stride"}``. The top-level ``errors`` holds the problems with the design's input; for a file that cannot be
-read, every problem as 'file:line:column: message', with nulls and no layers.
+"stride"}``. The top-level ``errors`` holds every error of the design (the input's, then each layer's, as in
+the layers' own ``errors``); for a file that cannot be read, every problem as 'file:line:column: message'
+(and, past the loader's MAX_ERRORS, one last 'file: N more problems ...'), with nulls and no layers.
 """
 
 from __future__ import annotations
 
+import json
 from fractions import Fraction
 from typing import Any
 
 from ..engine.analysis import Analysis, LayerResult
 from ..engine.design import NETWORK_INPUT
+from .safe_text import MESSAGE_WIDTH, NAME_WIDTH, one_line
 
 
 def number(value: Fraction | int | None) -> int | float | None:
@@ -96,7 +99,7 @@ def report(analysis: Analysis) -> dict[str, Any]:
         "total_params": analysis.total_params,
         "total_macs": analysis.total_macs,
         "total_activations": analysis.total_activations,
-        "errors": [d.text for d in analysis.input_diagnostics],
+        "errors": [d.text for d in analysis.errors],
         "layers": [layer_record(analysis, r) for r in analysis.layers],
     }
 
@@ -106,6 +109,25 @@ def file_error_report(messages: list[str]) -> dict[str, Any]:
     problems (each 'file:line:column: message') in ``errors``."""
     return {"name": None, "input": None, "output": None, "outputs": [], "total_params": None, "total_macs": None,
             "total_activations": None, "errors": list(messages), "layers": []}
+
+
+def json_text(record: dict[str, Any], ascii_only: bool = False) -> str:
+    """``record`` as the indented JSON ``inspect --json`` prints, safe for a terminal: the characters JSON
+    leaves raw that a terminal would act on (DEL, C1 controls, bidirectional overrides, U+2028) are written
+    as \\u escapes, and with ``ascii_only`` (an output that is not UTF-8) everything beyond ASCII too. The
+    data is the same."""
+    text = json.dumps(record, indent=2, ensure_ascii=ascii_only)
+    if text.replace("\n", "").isprintable():
+        return text
+    return "".join(char if char == "\n" or char.isprintable() else _json_escape(char) for char in text)
+
+
+def _json_escape(char: str) -> str:
+    code = ord(char)
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
 
 
 def shape_text(shape: tuple[int, ...] | None) -> str:
@@ -126,17 +148,18 @@ def count_text(value: int | None) -> str:
 
 
 def table(analysis: Analysis) -> str:
-    """The plain-text table ``inspect`` prints: one row per layer, then totals and the diagnostics."""
+    """The plain-text table ``inspect`` prints: one row per layer, then totals and the diagnostics. User
+    text is escaped and shortened (`one_line`), so each layer is one line of bounded width."""
     header = ("#", "name", "type", "output", "field", "params", "MACs", "notes")
     rows = [header]
     for r in analysis.layers:
         notes = "ERROR" if r.errors else (f"{len(r.warnings)} warning" + ("s" if len(r.warnings) > 1 else "")
                                           if r.warnings else ("not computed" if not r.computed else ""))
-        rows.append((str(r.index + 1), r.name, r.type, shape_text(r.output_shape), field_text(r),
+        rows.append((str(r.index + 1), one_line(r.name, NAME_WIDTH), one_line(r.type, NAME_WIDTH), shape_text(r.output_shape), field_text(r),
                      count_text(r.params), count_text(r.macs), notes))
     widths = [max(len(row[c]) for row in rows) for c in range(len(header))]
     right = {0, 5, 6}
-    lines = [f"{analysis.design.name}: input {shape_text(analysis.design.input.shape)}"]
+    lines = [f"{one_line(analysis.design.name, NAME_WIDTH)}: input {shape_text(analysis.design.input.shape)}"]
     for n, row in enumerate(rows):
         cells = [cell.rjust(w) if c in right else cell.ljust(w) for c, (cell, w) in enumerate(zip(row, widths))]
         lines.append("  ".join(cells).rstrip())
@@ -146,5 +169,5 @@ def table(analysis: Analysis) -> str:
     lines.append(f"output {shape_text(analysis.output_shape)}   parameters {analysis.total_params:,}   "
                  f"MACs {analysis.total_macs:,}   activations {analysis.total_activations:,}")
     for d in analysis.diagnostics:
-        lines.append(f"{d.severity}: {d.text}")
+        lines.append(f"{d.severity}: {one_line(d.text, MESSAGE_WIDTH)}")
     return "\n".join(lines)

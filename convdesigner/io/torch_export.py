@@ -50,6 +50,7 @@ from ..engine.graph import INPUT_INDEX, is_module_path
 from ..engine.layers import CATALOG
 from ..engine.naming import name_prefix
 from .report import field_text, shape_text
+from .safe_text import one_line as comment_text
 
 
 class ExportError(Exception):
@@ -92,22 +93,6 @@ PAD_MODULES = {"zeros": "ZeroPad", "reflect": "ReflectionPad", "replicate": "Rep
                "circular": "CircularPad"}
 
 # -- safe text ------------------------------------------------------------------------------------------
-
-def comment_text(text: str, limit: int | None = None) -> str:
-    """User text made safe for one comment line: every line break and other non-printable character
-    (controls, format characters such as bidirectional overrides, separators) is escaped as in a Python
-    string, so the comment can neither end early nor display differently from what it holds."""
-    if limit is not None and len(text) > limit:
-        text = text[: limit - 3] + "..."
-    out = []
-    for char in text:
-        if char.isprintable() or char == " ":
-            out.append(char)
-        else:
-            code = ord(char)
-            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
-    return "".join(out)
-
 
 def comment_lines(text: str, width: int) -> list[str]:
     """Multi-line user text as safe comment lines: split at every kind of line break, then wrapped."""

@@ -11,9 +11,10 @@ sizes that certainly fail: an output below 1, input dropped by a stride, a join 
 only ever rejects what the engine rejects, and stops judging at the first layer whose type has no axis rule.
 The sizes left are then confirmed by a size-only pass of the engine's own layer rules (the same ones
 `analyze` runs, on the same graph wiring, with its input and tensor-size checks, so the same refusals),
-without receptive fields, remembering each layer's result per input shape. Measured on a 33-layer 2-D U-Net
-of depth 4 (on 2 busy cores): a 1..1024 scan takes about 0.05 s per axis, where 1024 full analyses take
-about 1.5 s.
+without receptive fields, remembering each layer's results for its last few input shapes (RECENT_STEPS: the
+memory is bounded by the layers, whatever the range; a range holds at most MAX_SIZES sizes). Measured on a
+33-layer 2-D U-Net of depth 4 (on 2 busy cores): a 1..1024 scan takes about 0.05 s per axis, where 1024 full
+analyses take about 1.5 s.
 
 When the other axes' own sizes make the design fail whatever this axis is (a square input that no size
 fits on either axis, say), they are set for the scan to the smallest size at which every axis works, and
@@ -33,11 +34,17 @@ from ..layers.common import AxisRule, LayerType
 
 DEFAULT_LOW = 1
 DEFAULT_HIGH = 1024
+#: The most sizes one scan tries (HIGH - LOW + 1): each walks the design, so the time grows with the range
+#: (the memory does not).
+MAX_SIZES = 100_000
 #: Sizes listed one by one when there are at most this many.
 SHORT_LIST = 6
 #: Runs shown before "..." when the sizes follow no pattern.
 MAX_RUNS = 8
 DROPS_INPUT = "stride-drops-input"
+#: Results remembered per layer: neighbouring sizes meet again after a stride (64 and 65 both pool to 32),
+#: so the last few input shapes catch nearly every repeat.
+RECENT_STEPS = 4
 
 
 @dataclass(frozen=True)
@@ -66,10 +73,11 @@ class _Step:
 
 @dataclass
 class ShapeWalk:
-    """The design's layer rules run on shapes only, with each layer's result remembered per input shape."""
+    """The design's layer rules run on shapes only, with each layer's results for its RECENT_STEPS most
+    recent input shapes remembered (memory bounded by the layers, never by the sizes tried)."""
 
     design: Design
-    _memo: dict[tuple, _Step] = field(default_factory=dict)
+    _recent: dict[int, dict[tuple, _Step]] = field(default_factory=dict)
     _checked: dict[tuple[int, int], Refusal | None] = field(default_factory=dict)
     _arguments: dict[int, dict] = field(default_factory=dict)
 
@@ -129,11 +137,14 @@ class ShapeWalk:
 
     def _step(self, index: int, layer: Layer, layer_type: LayerType, shape: tuple[int, ...],
               joined: tuple[tuple[str, tuple[int, ...]], ...]) -> _Step:
-        key = (index, shape, joined)
-        step = self._memo.get(key)
+        key = (shape, joined)
+        recent = self._recent.setdefault(index, {})
+        step = recent.get(key)
         if step is None:
             step = self._evaluate(index, layer, layer_type, shape, joined)
-            self._memo[key] = step
+            if len(recent) >= RECENT_STEPS:
+                del recent[next(iter(recent))]  # the oldest
+            recent[key] = step
         return step
 
     def _evaluate(self, index: int, layer: Layer, layer_type: LayerType, shape: tuple[int, ...],
@@ -264,8 +275,7 @@ def axis_sizes(design: Design, axis: int, low: int = DEFAULT_LOW, high: int = DE
     ndim = design.input.ndim
     if not 0 <= axis < ndim:
         raise ValueError(f"the design's input has {ndim} spatial axes: there is no axis {axis}")
-    if low < 1 or high < low:
-        raise ValueError(f"the range must be 1 <= low <= high, not {low}..{high}")
+    check_range(low, high)
     walk = walk or ShapeWalk(design)
     others = tuple(design.input.size)
     valid, blocked = _scan(walk, axis, low, high, others)
@@ -282,6 +292,15 @@ def axis_sizes(design: Design, axis: int, low: int = DEFAULT_LOW, high: int = DE
         if reason:
             reason = f"at {own}, {reason}"
     return AxisSizes(axis, axis_name(axis, ndim), low, high, tuple(valid), others, reason)
+
+
+def check_range(low: int, high: int) -> None:
+    """ValueError unless 1 <= low <= high and the range holds at most MAX_SIZES sizes."""
+    if low < 1 or high < low:
+        raise ValueError(f"the range must be 1 <= low <= high, not {low}..{high}")
+    if high - low + 1 > MAX_SIZES:
+        raise ValueError(f"the range {low}..{high} holds {high - low + 1:,} sizes; at most {MAX_SIZES:,} sizes are "
+                         "tried at once (each walks the whole design)")
 
 
 def valid_input_sizes(design: Design, axis: int, low: int = DEFAULT_LOW, high: int = DEFAULT_HIGH) -> list[int]:
