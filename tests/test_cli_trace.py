@@ -98,3 +98,12 @@ def test_trace_imports_neither_qt_nor_torch() -> None:
             "('PySide6', 'pyqtgraph', 'torch', 'numpy'))))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == ""
+
+
+def test_trace_of_a_unit_that_reads_only_zero_padding(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _write(tmp_path, "convdesigner: 2\nname: z\ninput: {channels: 1, size: [4, 4]}\nlayers:\n"
+                            "  - {type: ZeroPad2d, name: pad, padding: 2}\n")
+    assert main(["trace", path, "--layer", "pad", "--unit", "0", "3"]) == 0
+    assert capsys.readouterr().out.splitlines()[1:] == ["  axis H: none  (0 of 4)", "  axis W: none  (0 of 4)"]
+    assert main(["trace", path, "--layer", "pad", "--unit", "0", "3", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["inputs"] == [[], []]

@@ -556,10 +556,10 @@ def _periodic_reads(sources: AxisSources, y: int, periods: int, input_size: int,
 
     sources(y + m P) = sources(y) + m Q (Q = shift_in), so the period's reads A, repeated m = 0 .. n - 1
     times, give the Minkowski sum A + {0, Q, ..., (n - 1) Q}: a run of A at least Q long becomes one run,
-    a shorter one n runs. Clipping to the input (and copying a border, `reads`: both act position by
-    position) commutes with the union, except where a unit's clipped
-    progression has more than RUN_LIMIT separate positions and is widened to its hull: such units must lie
-    wholly inside the input for all n periods (else 0 is returned, or n is cut short)."""
+    a shorter one n runs. Clipping to the input and copying a border (`reads`, position by position)
+    commute with the union, except where a unit's clipped progression has more than RUN_LIMIT separate
+    positions and is widened to its hull: such units must lie wholly inside the input for all n periods
+    (else 0 is returned, or n is cut short)."""
     P, Q = sources.period_out, sources.shift_in
     last_inside = input_size - 1
     period_reads: Runs = []
