@@ -194,7 +194,7 @@ def random_single_layer(draw: st.DrawFn) -> Design:
     return design
 
 
-@settings(max_examples=200)
+@settings(max_examples=100)
 @given(design=random_single_layer())
 def test_single_layer_dependencies_match_torch_forward(design: Design) -> None:
     """Every padding mode, Upsample mode, size and factor, one layer at a time."""
@@ -222,7 +222,7 @@ def test_the_reported_rules_against_torch_forward(design: Design) -> None:
     check_against_torch(design)
 
 
-@settings(max_examples=120)
+@settings(max_examples=80)
 @given(design=random_design())
 def test_dependencies_match_torch_forward(design: Design) -> None:
     """The same through chains and residual blocks (Add, Concat) in 1-D, 2-D and 3-D."""
