@@ -39,7 +39,8 @@ RUN_LIMIT = 4096
 Progression = tuple[int, int, int]  # first, step, count: the positions first, first + step, ...
 
 #: What the padded cells around an input hold, as PyTorch's ``padding_mode`` (and F.pad's modes) fill them:
-#: zeros, or a copy of an input unit (see `border_source`).
+#: zeros (any constant alike: such a cell reads no input), or a copy of an input unit (see `border_source`).
+#: A padding layer is ``Window(1, 1, low, 1, border)``.
 BORDERS = ("zeros", "reflect", "replicate", "circular")
 
 
