@@ -28,6 +28,7 @@ COMMANDS = {
     "solve": "solve",
     "sizes": "sizes",
     "animate": "animate",
+    "trace": "trace",
 }
 
 

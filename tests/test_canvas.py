@@ -419,13 +419,13 @@ def test_a_deep_layer_paints_first_and_computes_its_receptive_field_after(canvas
     analysis = analyze(deep_design(DEFER_FIELD_DEPTH))
     deep = 2 * DEFER_FIELD_DEPTH - 2  # the last convolution: its field grows by 2 per convolution
     calls = []
-    original = type(analysis).dependency_interval
+    original = type(analysis).dependencies
 
     def counted(self, index, position):
         calls.append((index, position))
         return original(self, index, position)
 
-    monkeypatch.setattr(type(analysis), "dependency_interval", counted)
+    monkeypatch.setattr(type(analysis), "dependencies", counted)
     canvas.show_layer(analysis, deep)
     canvas.view_widget.repaint()  # the frame: the miniature says "computing…", nothing computed yet
     assert calls == [] and canvas.model.pending_field == (0, 0)
@@ -542,8 +542,8 @@ def test_a_burst_of_steps_computes_only_the_last_steps_field(canvas, qtbot, monk
     FIELDS.clear()
     analysis = analyze(deep_design(DEFER_FIELD_DEPTH // 2 + 1))
     calls = []
-    original = type(analysis).dependency_interval
-    monkeypatch.setattr(type(analysis), "dependency_interval",
+    original = type(analysis).dependencies
+    monkeypatch.setattr(type(analysis), "dependencies",
                         lambda self, index, position: calls.append(position) or original(self, index, position))
     assert canvas._field_timer.interval() == FIELD_DELAY_MS
     canvas._field_timer.setInterval(1000)  # a wide margin against a loaded machine's late timers

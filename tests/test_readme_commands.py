@@ -20,6 +20,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from convdesigner.cli import COMMANDS
+
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 #: What a command starts with -> why it is not run here.
@@ -63,8 +65,7 @@ def argv(command: Command, folder: Path) -> list[str]:
     if program == "python":
         return [sys.executable, *args]
     assert program == "convdesigner", f"README runs an unknown program: {command.line}"
-    opens_app = not args or not (args[0] in ("inspect", "export", "mirror", "solve", "sizes", "animate")
-                                 or args[0].startswith("--") or "--screenshot" in args)
+    opens_app = not args or not (args[0] in COMMANDS or args[0].startswith("--") or "--screenshot" in args)
     if opens_app:  # the app, rendered offscreen instead of opening a window
         args += ["--screenshot", str(folder / "app.png")]
     return [sys.executable, "-m", "convdesigner", *args]

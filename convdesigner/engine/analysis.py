@@ -19,7 +19,7 @@ from .design import NETWORK_INPUT, Design, Layer, axis_name
 from .evaluation import IDENTITY, AxisGeometry, Evaluation, LayerContext, Refusal
 from .graph import INPUT_INDEX, add_prefixes, name_problem, operand_indices, readers
 from .layers import CATALOG, did_you_mean
-from .receptive_field import AxisSources, FieldMap, Runs, coalesce, compose, dependency_runs, merge
+from .receptive_field import AxisSources, FieldMap, Runs, coalesce, compose, dependency_runs, hull, merge
 from .tools.sizes import input_size_suggestion
 
 
@@ -177,39 +177,86 @@ class Analysis:
             object.__setattr__(self, "_by_name", index)
         return index[name]
 
-    def dependency_interval(self, index: int, position: tuple[int, ...]) -> tuple[tuple[int, int], ...] | None:
-        """The exact interval of network-input positions, per axis, that output ``position`` of layer
-        ``index`` depends on, borders included (padding excluded). None when the layer's field is not
-        spatial (after Flatten or Linear) or the layer was not computed."""
+    def dependencies(self, index: int, position: tuple[int, ...]) -> tuple[Runs, ...] | None:
+        """The exact network-input positions that output ``position`` of layer ``index`` depends on, per
+        axis, as sorted disjoint runs: the borders included, zero padding excluded, and a padded cell that
+        copies an input unit (reflect, replicate, circular) counted as that unit, so a circular border gives
+        a wrapped set such as [(0, 1), (7, 7)]. Every axis is empty when the unit reads no input at all.
+        None when the layer's field is not spatial (after Flatten or Linear) or it was not computed.
+
+        Each layer reads per axis, so what a layer needs of its operand is a box (one set of runs per axis)
+        for each box it must provide; a join hands its boxes to every operand, and boxes reaching a layer
+        along different paths are kept apart (a box that another contains, or that differs from it on one
+        axis only, merges with it exactly), so that a later layer reading only zero padding for one of them
+        on some axis drops that box on every axis. The result is each axis's projection of the boxes reaching
+        the input: exact, unless more than BOX_LIMIT separate boxes meet at one layer (then they are joined
+        into one, which can only add positions)."""
         target = self.layers[index]
         if not target.computed or target.field_maps is None:
             return None
         ndim = len(target.output_shape) - 1  # type: ignore[arg-type]
-        needed: dict[int, list[Runs]] = {index: [[(p, p)] for p in position]}
+        needed: dict[int, list[Box]] = {index: [tuple([(p, p)] for p in position)]}
         for j in range(index, -1, -1):  # operands always come before their readers
-            runs = needed.pop(j, None)
-            if runs is None:
+            boxes = needed.pop(j, None)
+            if boxes is None:
                 continue
             r = self.layers[j]
             assert r.input_shape is not None
-            if r.sources == IDENTITY or r.sources is None:
-                for source in r.inputs:  # a join reads the same positions of every operand
-                    _union_into(needed, source, runs)
-            else:
-                _union_into(needed, r.inputs[0], [
-                    dependency_runs(src, axis_runs, size)
-                    for src, axis_runs, size in zip(r.sources, runs, r.input_shape[1:])])
-        found = needed.get(INPUT_INDEX, [[]] * ndim)
-        if any(not axis_runs for axis_runs in found):
-            return None
-        return tuple((axis_runs[0][0], axis_runs[-1][1]) for axis_runs in found)
+            for box in boxes:
+                if r.sources == IDENTITY or r.sources is None:
+                    for source in r.inputs:  # a join reads the same positions of every operand
+                        _add_box(needed, source, box)
+                else:
+                    _add_box(needed, r.inputs[0], tuple(
+                        dependency_runs(src, axis_runs, size)
+                        for src, axis_runs, size in zip(r.sources, box, r.input_shape[1:])))
+        boxes = needed.get(INPUT_INDEX, [])
+        return tuple(coalesce([run for box in boxes for run in box[axis]]) for axis in range(ndim))
+
+    def dependency_interval(self, index: int, position: tuple[int, ...]) -> tuple[tuple[int, int], ...] | None:
+        """The hull of `dependencies` per axis: the interval from the first to the last input position
+        the unit depends on (with a circular border, it spans the wrapped units too). None also when the
+        unit reads no input at all."""
+        found = self.dependencies(index, position)
+        hulls = tuple(hull(axis_runs) for axis_runs in found or ())
+        return None if not hulls or None in hulls else hulls  # type: ignore[return-value]
 
 
-def _union_into(needed: dict[int, list[Runs]], key: int, runs: list[Runs]) -> None:
-    if key in needed:
-        needed[key] = [coalesce(mine + more) for mine, more in zip(needed[key], runs)]
-    else:
-        needed[key] = [list(axis_runs) for axis_runs in runs]
+Box = tuple[Runs, ...]  # positions of a layer's output: the product of one set of runs per axis
+#: The separate boxes a dependency walk keeps at one layer before joining them into one (see
+#: `Analysis.dependencies`); real designs need one or two (a residual block's boxes nest).
+BOX_LIMIT = 64
+
+
+def _add_box(needed: dict[int, list[Box]], key: int, box: Box) -> None:
+    """Add a box of positions that layer ``key`` must provide to what it must provide already: nothing when
+    the box is empty on some axis; merged with a box that contains it, that it contains, or that differs
+    from it on one axis only (each exact); otherwise kept apart."""
+    if any(not axis_runs for axis_runs in box):
+        return
+    boxes = needed.setdefault(key, [])
+    for n, other in enumerate(boxes):
+        differing = [axis for axis, (mine, theirs) in enumerate(zip(box, other)) if mine != theirs]
+        if all(_covers(other[axis], box[axis]) for axis in differing):
+            return
+        if len(differing) == 1 or all(_covers(box[axis], other[axis]) for axis in differing):
+            boxes[n] = tuple(coalesce(mine + theirs) if axis in differing else mine
+                             for axis, (mine, theirs) in enumerate(zip(box, other)))
+            return
+    boxes.append(box)
+    if len(boxes) > BOX_LIMIT:
+        needed[key] = [tuple(coalesce([run for b in boxes for run in b[axis]]) for axis in range(len(box)))]
+
+
+def _covers(big: Runs, small: Runs) -> bool:
+    """Whether every position of the sorted runs ``small`` lies in the sorted runs ``big``."""
+    n = 0
+    for lo, hi in small:
+        while n < len(big) and big[n][1] < lo:
+            n += 1
+        if n == len(big) or big[n][0] > lo or big[n][1] < hi:
+            return False
+    return True
 
 
 def _error(layer: Layer, refusal: Refusal) -> Diagnostic:

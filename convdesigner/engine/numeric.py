@@ -52,6 +52,7 @@ from .evaluation import AxisGeometry
 from .frames import DATA, OUTSIDE, PADDING, ZERO, AxisTrack, combine_kinds, direct_track, scatter_axis
 from .layers import CATALOG
 from .layers.common import AVG_POOL, CONVOLUTION, MAX_POOL, TRANSPOSED
+from .receptive_field import BORDERS, border_source
 
 if TYPE_CHECKING:
     from .analysis import LayerResult
@@ -63,7 +64,7 @@ KINDS = (CONVOLUTION, TRANSPOSED, MAX_POOL, AVG_POOL)
 
 # What lies under a kernel tap: DATA, PADDING, ZERO (inserted by stretching) and OUTSIDE, `frames`' words.
 
-PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+PADDING_MODES = BORDERS
 
 #: Seed of the default values (the paper's figures were drawn with numpy seed 1234).
 DEFAULT_SEED = 1234
@@ -295,13 +296,7 @@ class _Track:
 
     def _padding_source(self, z: int) -> int | None:
         """The input unit a non-zero padding mode copies into padded unit ``z`` (PyTorch's F.pad)."""
-        if self.mode == "reflect":
-            return -z if z < 0 else 2 * (self.i - 1) - z
-        if self.mode == "replicate":
-            return min(max(z, 0), self.i - 1)
-        if self.mode == "circular":
-            return z % self.i
-        return None
+        return border_source(z, self.i, self.mode)
 
     def taps(self, y: int) -> tuple[tuple[int, int, int, str, int | None], ...]:
         """Output ``y``'s taps: (tap t, kernel index, padded position, what lies there, input unit)."""

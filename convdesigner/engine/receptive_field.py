@@ -17,8 +17,9 @@ period P and shift Q, so it is stored as P values of low and high. Definitions u
   up-sampling).
 * **start**: (low(0) + high(0)) / 2, the centre of output unit 0's field in input coordinates.
 
-`dependency_runs` gives, for output positions, the exact input positions they depend on *with* the borders
-(padding excluded), as runs; `Analysis.dependency_interval` uses it for the GUI's highlight.
+`dependency_runs` gives, for output positions, the exact input positions they depend on *with* the borders,
+as runs: zero padding is excluded, and a padded cell that copies an input unit (a reflect, replicate or
+circular border, `border_source`) counts as that unit. `Analysis.dependencies` walks a design back with it.
 """
 
 from __future__ import annotations
@@ -37,13 +38,20 @@ RUN_LIMIT = 4096
 
 Progression = tuple[int, int, int]  # first, step, count: the positions first, first + step, ...
 
+#: What the padded cells around an input hold, as PyTorch's ``padding_mode`` (and F.pad's modes) fill them:
+#: zeros (any constant alike: such a cell reads no input), or a copy of an input unit (see `border_source`).
+#: A padding layer is ``Window(1, 1, low, 1, border)``.
+BORDERS = ("zeros", "reflect", "replicate", "circular")
+
 
 class AxisSources:
     """Which input units output unit y reads on one axis, ignoring borders, as an arithmetic
-    progression; periodic: sources(y + period_out) = sources(y) + shift_in."""
+    progression; periodic: sources(y + period_out) = sources(y) + shift_in. ``border`` (one of BORDERS)
+    says what the positions outside the input hold."""
 
     period_out: int = 1
     shift_in: int = 1
+    border: str = "zeros"
 
     def sources(self, y: int) -> Progression | None:
         raise NotImplementedError
@@ -51,15 +59,18 @@ class AxisSources:
 
 @dataclass(frozen=True, init=False)
 class Window(AxisSources):
-    """A sliding window (convolution, pooling): unit y reads y*s - p_low + t*d for t in 0..k-1."""
+    """A sliding window (convolution, pooling, padding): unit y reads y*s - p_low + t*d for t in 0..k-1,
+    over an input whose padded cells hold what ``border`` says (a padding layer is a window of one)."""
 
     k: int
     s: int
     p_low: int
     d: int = 1
+    border: str = "zeros"
 
-    def __init__(self, k: int, s: int, p_low: int, d: int = 1) -> None:
-        self.__dict__.update(k=k, s=s, p_low=p_low, d=d)  # frozen, filled through __dict__ for speed (see AxisGeometry)
+    def __init__(self, k: int, s: int, p_low: int, d: int = 1, border: str = "zeros") -> None:
+        # frozen, filled through __dict__ for speed (see AxisGeometry)
+        self.__dict__.update(k=k, s=s, p_low=p_low, d=d, border=border)
 
     @property
     def period_out(self) -> int:  # type: ignore[override]
@@ -420,6 +431,53 @@ def clipped(prog: Progression | None, size: int) -> range:
     return range(first + lo_n * step, first + hi_n * step + 1, step)
 
 
+def border_source(z: int, size: int, border: str) -> int | None:
+    """The input unit that padded position ``z`` (below 0 or beyond size - 1) holds a copy of, as PyTorch's
+    F.pad fills it; None for zero padding, and beyond one fold (PyTorch refuses reflect padding of ``size``
+    or more and circular padding of more than ``size``)."""
+    if border == "replicate":
+        return 0 if z < 0 else size - 1
+    if border == "reflect":
+        x = -z if z < 0 else 2 * (size - 1) - z
+    elif border == "circular":
+        x = z + size if z < 0 else z - size
+    else:
+        return None
+    return x if 0 <= x < size else None
+
+
+def _between(positions: range, lo: int, hi: int) -> range:
+    """The positions (an increasing range) with lo <= x <= hi."""
+    if not positions:
+        return positions
+    first, step = positions[0], positions.step
+    start = 0 if first >= lo else -((first - lo) // step)
+    stop = len(positions) if positions[-1] <= hi else (hi - first) // step + 1
+    return positions[start:max(start, stop)]
+
+
+def reads(prog: Progression | None, size: int, border: str = "zeros") -> list[range]:
+    """The input positions a progression of padded positions reads: those inside 0..size-1 and, with a
+    border that copies the input, the units its padded positions on each side copy (each side an
+    arithmetic progression again: the copies are affine on a side)."""
+    found = [clipped(prog, size)]
+    if border == "zeros" or prog is None:
+        return found
+    first, step, count = prog
+    every = range(first, first + step * count, step) if step > 0 else range(first, first + min(count, 1))
+    for side in (_between(every, first, -1), _between(every, size, first + step * count)):
+        if side and border == "replicate":
+            found.append(range(0, 1) if side[0] < 0 else range(size - 1, size))
+        elif side:
+            reach = size if border == "circular" else size - 1  # the farthest padded position copied
+            side = _between(side, -reach, size - 1 + reach)
+            if side:
+                a, b = border_source(side[0], size, border), border_source(side[-1], size, border)
+                assert a is not None and b is not None
+                found.append(range(min(a, b), max(a, b) + 1, side.step))
+    return found
+
+
 def coalesce(runs: Runs) -> Runs:
     """Sort runs and merge those that overlap or touch."""
     runs.sort()
@@ -433,6 +491,12 @@ def coalesce(runs: Runs) -> Runs:
     return merged
 
 
+def hull(runs: Runs) -> tuple[int, int] | None:
+    """The interval from the first to the last position of sorted runs (None for no positions): what a
+    rectangle can show of a set that wraps around a circular border."""
+    return (runs[0][0], runs[-1][1]) if runs else None
+
+
 def _add_positions(out: Runs, positions: range) -> None:
     if not positions:
         return
@@ -443,13 +507,14 @@ def _add_positions(out: Runs, positions: range) -> None:
 
 
 def dependency_runs(sources: AxisSources, outputs: Runs, input_size: int) -> Runs:
-    """The input positions (borders included, padding excluded) the given output runs read, as runs.
+    """The input positions (borders included, zero padding excluded, a copying border's cells counted as
+    the units they copy: `reads`) the given output runs read, as runs.
 
     Exact for every realistic layer; two safeguards keep absurd sizes fast, at the price of widening a
     set to its hull: an output run longer than RUN_LIMIT is taken from its ends' sources (exact whenever
     neighbouring windows overlap or touch, as they do when the kernel covers the stride), and a set of
-    more than RUN_LIMIT separate runs is replaced by its hull. Output unit y reads the clipped progression
-    sources(y) (its hull when it has more than RUN_LIMIT separate positions).
+    more than RUN_LIMIT separate runs is replaced by its hull. Output unit y reads `reads` of the progression
+    sources(y) (each part's hull when it has more than RUN_LIMIT separate positions).
 
     The cost is proportional to the runs read, not to the output positions: a shorter run is walked one
     period at a time (see `_periodic_reads`); positions are visited one by one only in a run shorter than
@@ -457,6 +522,7 @@ def dependency_runs(sources: AxisSources, outputs: Runs, input_size: int) -> Run
     """
     out: Runs = []
     period = sources.period_out
+    border = sources.border
     for a, b in outputs:
         if b - a < RUN_LIMIT:
             y = a
@@ -467,15 +533,16 @@ def dependency_runs(sources: AxisSources, outputs: Runs, input_size: int) -> Run
                 if not done:  # a short run, or a border: one period, position by position
                     done = min(period, b - y + 1)
                     for z in range(y, y + done):
-                        _add_positions(out, clipped(sources.sources(z), input_size))
+                        for part in reads(sources.sources(z), input_size, border):
+                            _add_positions(out, part)
                 y += done
-        else:
-            ends = [clipped(sources.sources(y), input_size)
-                    for y in (*range(a, a + period), *range(b - period + 1, b + 1))]
-            ends = [r for r in ends if r]
+        else:  # the padded positions from the first end's first read to the last end's last one
+            ends = [p for y in (*range(a, a + period), *range(b - period + 1, b + 1))
+                    if (p := sources.sources(y)) is not None]
             if ends:
-                lo, hi = min(r[0] for r in ends), max(r[-1] for r in ends)
-                out.append((lo, hi))
+                lo, hi = min(p[0] for p in ends), max(p[0] + p[1] * (p[2] - 1) for p in ends)
+                for part in reads((lo, 1, hi - lo + 1), input_size, border):
+                    _add_positions(out, part)
         if len(out) > 4 * RUN_LIMIT:
             out = coalesce(out)
     out = coalesce(out)
@@ -490,9 +557,10 @@ def _periodic_reads(sources: AxisSources, y: int, periods: int, input_size: int,
 
     sources(y + m P) = sources(y) + m Q (Q = shift_in), so the period's reads A, repeated m = 0 .. n - 1
     times, give the Minkowski sum A + {0, Q, ..., (n - 1) Q}: a run of A at least Q long becomes one run,
-    a shorter one n runs. Clipping to the input commutes with the union, except where a unit's clipped
-    progression has more than RUN_LIMIT separate positions and is widened to its hull: such units must lie
-    wholly inside the input for all n periods (else 0 is returned, or n is cut short)."""
+    a shorter one n runs. Clipping to the input and copying a border (`reads`, position by position)
+    commute with the union, except where a unit's clipped progression has more than RUN_LIMIT separate
+    positions and is widened to its hull: such units must lie wholly inside the input for all n periods
+    (else 0 is returned, or n is cut short)."""
     P, Q = sources.period_out, sources.shift_in
     last_inside = input_size - 1
     period_reads: Runs = []
@@ -515,21 +583,23 @@ def _periodic_reads(sources: AxisSources, y: int, periods: int, input_size: int,
             period_reads.append((first, last))
         else:
             period_reads.extend((x, x) for x in range(first, last + 1, step))
-    reads: Runs = []
+    padded: Runs = []
     for lo, hi in coalesce(period_reads):
         if hi - lo + 1 >= Q:
-            reads.append((lo, hi + (periods - 1) * Q))
+            padded.append((lo, hi + (periods - 1) * Q))
         else:
-            reads.extend((lo + m * Q, hi + m * Q) for m in range(periods))
-    out.extend((max(lo, 0), min(hi, last_inside)) for lo, hi in reads if hi >= 0 and lo <= last_inside)
+            padded.extend((lo + m * Q, hi + m * Q) for m in range(periods))
+    for lo, hi in padded:
+        out.extend((part[0], part[-1]) for part in reads((lo, 1, hi - lo + 1), input_size, sources.border) if part)
     return periods * P
 
 
 def dependency_positions(sources: AxisSources, outputs: Iterable[int], input_size: int) -> set[int]:
-    """Every input position (borders included, padding excluded) that the given output positions read."""
+    """Every input position (as `dependency_runs` counts them) that the given output positions read."""
     needed: set[int] = set()
     for y in outputs:
-        needed.update(clipped(sources.sources(y), input_size))
+        for part in reads(sources.sources(y), input_size, sources.border):
+            needed.update(part)
     return needed
 
 

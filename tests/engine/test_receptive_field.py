@@ -386,22 +386,27 @@ def dependency_runs_per_position(sources: rf.AxisSources, outputs: rf.Runs, inpu
     limit = rf.RUN_LIMIT
     out: rf.Runs = []
     period = sources.period_out
+
+    def add(positions: range) -> None:
+        if positions.step == 1 or len(positions) > limit:
+            out.append((positions[0], positions[-1]))
+        else:
+            out.extend((x, x) for x in positions)
+
     for a, b in outputs:
         if b - a < limit:
             for y in range(a, b + 1):
-                positions = rf.clipped(sources.sources(y), input_size)
-                if not positions:
-                    continue
-                if positions.step == 1 or len(positions) > limit:
-                    out.append((positions[0], positions[-1]))
-                else:
-                    out.extend((x, x) for x in positions)
+                for positions in rf.reads(sources.sources(y), input_size, sources.border):
+                    if positions:
+                        add(positions)
         else:
-            ends = [rf.clipped(sources.sources(y), input_size)
-                    for y in (*range(a, a + period), *range(b - period + 1, b + 1))]
-            ends = [r for r in ends if r]
+            ends = [p for y in (*range(a, a + period), *range(b - period + 1, b + 1))
+                    if (p := sources.sources(y)) is not None]
             if ends:
-                out.append((min(r[0] for r in ends), max(r[-1] for r in ends)))
+                lo, hi = min(p[0] for p in ends), max(p[0] + p[1] * (p[2] - 1) for p in ends)
+                for positions in rf.reads((lo, 1, hi - lo + 1), input_size, sources.border):
+                    if positions:
+                        add(positions)
     out = rf.coalesce(out)
     if len(out) > limit:
         out = [(out[0][0], out[-1][1])]
@@ -416,7 +421,7 @@ def axis_sources(draw: st.DrawFn) -> rf.AxisSources:
     kind = draw(st.sampled_from(["window", "scatter", "resample"]))
     if kind == "window":
         return rf.Window(draw(st.integers(1, 9)), draw(st.integers(1, 6)), draw(st.integers(0, 12)),
-                         draw(st.integers(1, 7)))
+                         draw(st.integers(1, 7)), draw(st.sampled_from(rf.BORDERS)))
     if kind == "scatter":
         return rf.Scatter(draw(st.integers(1, 9)), draw(st.integers(1, 6)), draw(st.integers(0, 12)),
                           draw(st.integers(1, 7)))

@@ -134,9 +134,10 @@ def _conv_plan(ctx: LayerContext) -> ConvPlan:
     except Refusal as refusal:
         return ConvPlan(kernel, stride, dilation, (), refusal, (), (), volume(kernel))
     axes = tuple(zip(kernel, stride, pads, dilation))
+    border = ctx.args["padding_mode"]  # reflect, replicate and circular padding copy input units
     return ConvPlan(
         kernel, stride, dilation, pads, None,
-        per_distinct(axes, lambda a: Window(a[0], a[1], a[2][0], a[3])),
+        per_distinct(axes, lambda a: Window(a[0], a[1], a[2][0], a[3], border)),
         per_distinct(axes, lambda a: conv_relationship(a[0], a[1], a[2][0], a[2][1], a[3])),
         volume(kernel),
     )

@@ -84,9 +84,27 @@ def _upsample(ctx: LayerContext) -> Evaluation:
             raise Refusal("upsample-size", f"the output size on axis {ctx.axis(axis)} would be {o}: "
                           f"floor({i} × {sf}) is zero", "use a larger scale_factor", axis, "scale_factor")
         out.append(o)
-        sources.append(fixed or _resample_sources(i, o, sz, sf, args["mode"], bool(args["align_corners"]),
-                                                  args["recompute_scale_factor"]))
+        sources.append(_kernel_shortcut(i, o, args["mode"], ctx.ndim, bool(args["align_corners"])) or fixed
+                       or _resample_sources(i, o, sz, sf, args["mode"], bool(args["align_corners"]),
+                                            args["recompute_scale_factor"]))
     return Evaluation((ctx.channels, *out), 0, 0, tuple(sources))
+
+
+#: Output unit u reads input unit u (ratio 1), or u >> 1 (ratio 1/2, nearest).
+_COPY = Resample(Fraction(1), "nearest")
+_HALVE = Resample(Fraction(1, 2), "nearest")
+
+
+def _kernel_shortcut(i: int, o: int, mode: str, ndim: int, align: bool) -> Resample | None:
+    """Where PyTorch's kernels skip the scale factor on an axis (measured on torch 2.13, docs/torch-rules.md
+    §12): the linear modes copy an axis whose output size equals its input size (bicubic does not), and
+    the 2-D nearest kernel maps u to u at exactly 1x and to u >> 1 at exactly 2x (the 1-D and 3-D ones do
+    not). With the size given the ratio is already 1 or 1/2; with a scale factor it may not be (1.1, 2.04)."""
+    if o == i and mode in MODE_RANK and mode != "bicubic" and not align:
+        return _COPY
+    if mode == "nearest" and ndim == 2 and o in (i, 2 * i):
+        return _COPY if o == i else _HALVE
+    return None
 
 
 def _resample_sources(i: int, o: int, size, scale, mode: str, align: bool, recompute) -> Resample:

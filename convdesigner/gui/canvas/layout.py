@@ -40,6 +40,7 @@ from ...engine.frames import (
     combine_kinds,
     layer_frames,
 )
+from ...engine.receptive_field import hull
 from .numbers import NumbersOverlay
 
 #: The most pixels per cell the fitted view uses (small layers do not become giant).
@@ -141,10 +142,13 @@ def display(position: tuple[int, ...]) -> tuple[int, int]:
 class FieldCache:
     """Receptive fields on the network input, kept per (analysis object, layer index, axis, coordinate).
 
-    `Analysis.dependency_interval` walks back through every layer before the selected one, so a layer
+    `Analysis.dependencies` walks back through every layer before the selected one, so a layer
     10,000 deep costs about half a second; a step of the animation or a return to a layer must not pay it
     again. The engine computes each axis's interval from that axis's coordinate alone (its runs never mix
     axes), so the cache keeps axes apart: after one row of steps, a new row needs one call, not one a cell.
+    (The one exception: a join operand whose path reads only zero padding on one axis drops out on every
+    axis; the cache keeps the other axes as first computed.) The miniature shows each axis's hull: a set
+    that wraps around a circular border spans the input there.
     Only the few most recent analyses are kept (each edit makes a new one); an analysis is held weakly."""
 
     ANALYSES = 4
@@ -174,12 +178,12 @@ class FieldCache:
         table = self._table(analysis)
         keys = [(index, axis, p) for axis, p in enumerate(position)]
         if not all(k in table for k in keys):
-            interval = analysis.dependency_interval(index, position)
+            found = analysis.dependencies(index, position)  # what `convdesigner trace` prints
             self.computed += 1
             if len(table) > self.ENTRIES:
                 table.clear()
             for axis, k in enumerate(keys):
-                table[k] = interval[axis] if interval is not None else None
+                table[k] = hull(found[axis]) if found is not None else None
         axes = [table[k] for k in keys]
         return None if any(a is None for a in axes) else tuple(axes)
 
