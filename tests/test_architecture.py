@@ -17,6 +17,7 @@ PURE_MODULES = [
     "convdesigner.io.design_file",
     "convdesigner.io.report",
     "convdesigner.io.torch_export",
+    "convdesigner.io.model_import",
     "convdesigner.figures",
     "convdesigner.cli",
     "convdesigner.commands.inspect",
