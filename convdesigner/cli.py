@@ -24,6 +24,7 @@ COMMANDS = {
     "solve": "solve",
     "sizes": "sizes",
     "animate": "animate",
+    "import": "import_",
 }
 
 

@@ -25,6 +25,7 @@ PURE_MODULES = [
     "convdesigner.commands.mirror",
     "convdesigner.commands.solve",
     "convdesigner.commands.sizes",
+    "convdesigner.commands.import_",
 ]
 
 

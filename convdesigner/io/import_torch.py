@@ -15,12 +15,15 @@ nothing ends in a traceback. This module imports torch; the rest of convdesigner
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import inspect
 import math
 import operator
+import os
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import torch
@@ -534,4 +537,78 @@ def from_torch(module: nn.Module, input_shape: Sequence[int], name: str | None =
     return result
 
 
-__all__ = ["from_torch", "module_arguments"]
+class SourceError(Exception):
+    """A model source that gives no module: a missing file, a name it lacks, a constructor that raises, ...
+    ``source`` is the ``file:line`` of the user's code where one is known."""
+
+    def __init__(self, message: str, source: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.source = source
+
+
+def _load_file(path: str) -> Any:
+    """The Python file as a module, its folder importable while it runs (for its own imports)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    name = f"convdesigner_import_{os.path.splitext(os.path.basename(path))[0]}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise SourceError(f"{path} cannot be loaded as Python code")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    sys.path.insert(0, folder)
+    try:
+        spec.loader.exec_module(module)
+    except (Exception, SystemExit) as error:
+        raise SourceError(f"running {path} raised {type(error).__name__}: {error}", _user_frame(error)) from None
+    finally:
+        sys.path.remove(folder)
+    return module
+
+
+def _candidates(module: Any) -> list[str]:
+    """The module classes and functions a Python module defines itself (for "it defines ..." hints)."""
+    return sorted(name for name, value in vars(module).items() if getattr(value, "__module__", None) == module.__name__
+                  and (inspect.isfunction(value) or (isinstance(value, type) and issubclass(value, nn.Module))))
+
+
+def load_model(source: str, kwargs: Mapping[str, Any]) -> nn.Module:
+    """The model a source names: ``path/to/file.py:Name`` or ``package.module:Name``, a ``torch.nn.Module``
+    subclass or a function returning one, called with ``kwargs``. Raises SourceError saying what is wrong."""
+    target, _, name = source.rpartition(":")
+    if not target or not name.isidentifier():
+        raise SourceError(f"{source}: give FILE.py:Name or package.module:Name (a class or function name after ':')")
+    if target.endswith(".py") or "/" in target or os.sep in target:
+        if not os.path.isfile(target):
+            raise SourceError(f"no such file: {target}")
+        module = _load_file(target)
+    else:
+        try:
+            module = importlib.import_module(target)
+        except ModuleNotFoundError as error:
+            raise SourceError(f"no module named {error.name!r} (importing {target})") from None
+        except (Exception, SystemExit) as error:
+            raise SourceError(f"importing {target} raised {type(error).__name__}: {error}", _user_frame(error)) from None
+    if not hasattr(module, name):
+        defined = _candidates(module)
+        hint = f"; it defines {', '.join(defined)}" if defined else ""
+        raise SourceError(f"{target} has no {name}{hint}")
+    found = getattr(module, name)
+    if isinstance(found, nn.Module):
+        return found
+    if isinstance(found, type) and not issubclass(found, nn.Module):
+        raise SourceError(f"{name} is a class but not a torch.nn.Module subclass")
+    if not callable(found):
+        raise SourceError(f"{name} is a {type(found).__name__}, not a torch.nn.Module subclass or a function "
+                          "returning one")
+    arguments = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+    try:
+        model = found(**kwargs)
+    except Exception as error:  # the user's constructor: any exception is a message, not a traceback
+        raise SourceError(f"{name}({arguments}) raised {type(error).__name__}: {error}", _user_frame(error)) from None
+    if not isinstance(model, nn.Module):
+        raise SourceError(f"{name}({arguments}) returned a {type(model).__name__}, not a torch.nn.Module")
+    return model
+
+
+__all__ = ["SourceError", "from_torch", "load_model", "module_arguments"]
