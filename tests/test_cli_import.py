@@ -179,3 +179,44 @@ def test_without_torch_it_names_the_extra(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert 'pip install "convdesigner[torch]"' in result.stderr
     assert_clean(result)
+
+
+def test_malformed_onnx_exits_2(tmp_path: Path) -> None:
+    pytest.importorskip("onnx")
+    path = tmp_path / "broken.onnx"
+    path.write_bytes(b"not a model")
+    result = run(str(path))
+    assert result.returncode == 2 and "is not a readable ONNX model" in result.stderr
+    assert_clean(result)
+    missing = run(str(tmp_path / "absent.onnx"))
+    assert missing.returncode == 2 and "no such file" in missing.stderr
+
+
+def test_onnx_with_weights_writes_the_state_dict_the_export_loads(tmp_path: Path) -> None:
+    pytest.importorskip("onnx")
+    import torch
+    from onnx import TensorProto, helper, numpy_helper, save
+
+    weight = torch.randn(5, 4)
+    graph = helper.make_graph(
+        [helper.make_node("Flatten", ["x"], ["f"]), helper.make_node("Gemm", ["f", "w"], ["y"], transB=1)], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 4, 1, 1])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 5])], [numpy_helper.from_array(weight.numpy(), "w")])
+    path = tmp_path / "dense.onnx"
+    save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)]), str(path))
+    weights = tmp_path / "weights.pt"
+    result = run(str(path), "--input", "4", "1", "1", "--weights", str(weights), "-o", str(tmp_path / "d.yaml"))
+    assert result.returncode == 0, result.stderr
+    state = torch.load(weights)
+    assert set(state) == {"layers.1.weight"}  # a plain chain exports as an nn.Sequential
+    assert torch.equal(state["layers.1.weight"], weight)
+    assert [layer.type for layer in load(tmp_path / "d.yaml").layers] == ["Flatten", "Linear"]
+
+
+def test_without_onnx_it_names_the_extra(tmp_path: Path) -> None:
+    path = tmp_path / "model.onnx"
+    path.write_bytes(b"")
+    result = run_child(str(path), prelude="import sys; sys.modules['onnx'] = None; ")
+    assert result.returncode == 2
+    assert 'pip install "convdesigner[onnx]"' in result.stderr
+    assert_clean(result)

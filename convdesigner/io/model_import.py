@@ -41,11 +41,13 @@ class ImportProblem:
 @dataclass(frozen=True)
 class ImportResult:
     """An imported design (None when nothing could be imported) and the problems met on the way. ``weights``
-    maps the source's weight names to the exported module's state_dict keys where they differ (ONNX)."""
+    maps the source's weight names to the exported module's state_dict keys (ONNX: the initializers), and
+    ``transposed`` names the weights stored transposed (a Gemm without transB, a MatMul)."""
 
     design: Design | None
     problems: tuple[ImportProblem, ...] = ()
     weights: Mapping[str, str] = field(default_factory=dict)
+    transposed: frozenset[str] = frozenset()
 
     @property
     def ok(self) -> bool:
