@@ -122,7 +122,7 @@ def test_package_module_source() -> None:
 @pytest.mark.parametrize(("source", "message"), [
     ("{path}.missing.py:Model", "no such file: {path}.missing.py"),
     ("{path}:NotAModule", "NotAModule is a class but not a torch.nn.Module subclass"),
-    ("{path}:Raises", "Raises() raised ValueError: no weights here ({path}:"),
+    ("{path}:Raises", "Raises() raised ValueError: no weights here"),
     ("{path}:not_a_model", "not_a_model() returned a int, not a torch.nn.Module"),
     ("{path}:Nothing", "has no Nothing; it defines Branches, Raises, Shuffles, Small, not_a_model, small"),
     ("no_such_package.models:Model", "no module named 'no_such_package'"),

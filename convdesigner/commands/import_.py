@@ -20,7 +20,7 @@ from typing import Any
 
 from ..cli import UsageError
 from ..io.design_file import dumps, write_atomically
-from ..io.model_import import ImportResult, MissingDependency
+from ..io.model_import import MissingDependency, import_source, is_onnx_source
 from ..io.torch_export import ExportError
 from .common import check_output_path
 from .export import _write_stdout
@@ -61,42 +61,10 @@ def _input_shape(values: list[int] | None) -> tuple[int, ...]:
     return tuple(values)
 
 
-def _module(name: str, package: str, extra: str) -> Any:
-    """``convdesigner.io.NAME``, or MissingDependency when the package it needs is not installed."""
-    try:
-        return __import__(f"convdesigner.io.{name}", fromlist=[name])
-    except ModuleNotFoundError as error:
-        if (error.name or "").split(".")[0] not in (package, "numpy"):
-            raise
-        raise MissingDependency(package, extra) from None
-
-
-def _import_python(options: argparse.Namespace) -> tuple[ImportResult, Any] | None:
-    """The import of a Python source and the state_dict to write; None after printing why nothing could be
-    imported."""
-    import_torch = _module("import_torch", "torch", "torch")
-    try:
-        model = import_torch.load_model(options.source, _kwargs(options.kwargs))
-    except import_torch.SourceError as error:
-        where = f" ({error.source})" if error.source else ""
-        print(f"convdesigner import: {error.message}{where}", file=sys.stderr)
-        return None
-    result = import_torch.from_torch(model, _input_shape(options.input))
-    return result, (lambda: model.state_dict())
-
-
-def _import_onnx(options: argparse.Namespace) -> tuple[ImportResult, Any]:
-    import_onnx = _module("import_onnx", "onnx", "onnx")
-    if not os.path.isfile(options.source):
-        raise UsageError(f"no such file: {options.source}")
-    shape = None if options.input is None else _input_shape(options.input)
-    result = import_onnx.from_onnx(options.source, shape)
-    return result, (lambda: import_onnx.state_dict(options.source, result))
-
-
 def _save_weights(path: str, state: Any) -> None:
     """torch.save, atomically (a temporary file beside the target, then renamed)."""
-    torch = _module("import_torch", "torch", "torch").torch
+    import torch  # present: the state_dict is made of its tensors
+
     folder = os.path.dirname(os.path.abspath(path))
     handle, temporary = tempfile.mkstemp(dir=folder, suffix=".tmp")
     os.close(handle)
@@ -111,18 +79,13 @@ def _save_weights(path: str, state: Any) -> None:
 def run(options: argparse.Namespace) -> int:
     check_output_path(options.output)
     check_output_path(options.weights)
-    onnx_source = options.source.lower().endswith(".onnx")
-    if not onnx_source:
-        _input_shape(options.input)
-    _kwargs(options.kwargs)
+    onnx_source = is_onnx_source(options.source)
+    shape = _input_shape(options.input) if options.input is not None or not onnx_source else None
     try:
-        imported = _import_onnx(options) if onnx_source else _import_python(options)
+        result, weights = import_source(options.source, shape, _kwargs(options.kwargs))
     except MissingDependency as error:
         print(f"convdesigner import: {error}", file=sys.stderr)
         return 2
-    if imported is None:
-        return 2
-    result, weights = imported
     for problem in result.problems:
         print(f"convdesigner import: {problem.text}", file=sys.stderr)
     if result.design is None:
@@ -137,7 +100,7 @@ def run(options: argparse.Namespace) -> int:
         except OSError as error:
             print(f"convdesigner import: cannot write {options.output}: {error.strerror or error}", file=sys.stderr)
             return 1
-    if options.weights is not None:
+    if options.weights is not None and weights is not None:
         try:
             _save_weights(options.weights, weights())
         except (ExportError, MissingDependency, OSError) as error:

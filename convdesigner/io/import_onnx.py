@@ -21,7 +21,7 @@ import onnx
 from onnx import numpy_helper
 
 from ..engine.design import InputSpec
-from .model_import import DesignBuilder, ImportProblem, ImportResult
+from .model_import import DesignBuilder, ImportProblem, ImportResult, MissingDependency
 
 _NAME = re.compile(r"[^A-Za-z0-9_.]+")
 
@@ -474,7 +474,10 @@ def state_dict(path: str | os.PathLike[str], result: ImportResult) -> dict[str, 
     """The state_dict of the module `export_torch` writes for the imported design, from the ONNX file's
     initializers (torch tensors), with the batch counters PyTorch's BatchNorm keeps. Keys follow the export's
     module paths (``layers.3.weight`` where the design is a plain chain written as an ``nn.Sequential``)."""
-    import torch
+    try:
+        import torch
+    except ModuleNotFoundError:
+        raise MissingDependency("PyTorch", "torch") from None
 
     from .torch_export import torch_plan
 

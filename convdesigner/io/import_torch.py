@@ -32,7 +32,7 @@ from torch import fx, nn
 
 from ..engine.design import InputSpec
 from ..engine.layers import CATALOG
-from .model_import import INPUT_TENSOR, DesignBuilder, ImportProblem, ImportResult
+from .model_import import INPUT_TENSOR, DesignBuilder, ImportProblem, ImportResult, SourceError
 
 #: Attributes of a tensor that say it lives on an accelerator: False while tracing, as on a CPU.
 DEVICE_FLAGS = frozenset({"is_cuda", "is_mps", "is_xpu", "is_xla", "is_ipu", "is_hpu", "is_mtia", "is_meta"})
@@ -537,16 +537,6 @@ def from_torch(module: nn.Module, input_shape: Sequence[int], name: str | None =
     return result
 
 
-class SourceError(Exception):
-    """A model source that gives no module: a missing file, a name it lacks, a constructor that raises, ...
-    ``source`` is the ``file:line`` of the user's code where one is known."""
-
-    def __init__(self, message: str, source: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.source = source
-
-
 def _load_file(path: str) -> Any:
     """The Python file as a module, its folder importable while it runs (for its own imports)."""
     folder = os.path.dirname(os.path.abspath(path))
@@ -611,4 +601,4 @@ def load_model(source: str, kwargs: Mapping[str, Any]) -> nn.Module:
     return model
 
 
-__all__ = ["SourceError", "from_torch", "load_model", "module_arguments"]
+__all__ = ["from_torch", "load_model", "module_arguments"]

@@ -10,7 +10,9 @@ in an `ImportResult`, so that an import never ends in a traceback.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import importlib
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,6 +67,54 @@ class MissingDependency(Exception):
     def __init__(self, package: str, extra: str) -> None:
         super().__init__(f"importing this model needs {package}, which is not installed: "
                          f'pip install "convdesigner[{extra}]"')
+
+
+class SourceError(Exception):
+    """A model source that gives no module: a missing file, a name it lacks, a constructor that raises, ...
+    ``source`` is the ``file:line`` of the user's code where one is known."""
+
+    def __init__(self, message: str, source: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.source = source
+
+
+def _io_module(name: str, package: str) -> Any:
+    """``convdesigner.io.NAME``, or MissingDependency when the package it needs is not installed."""
+    try:
+        return importlib.import_module(f"convdesigner.io.{name}")
+    except ModuleNotFoundError as error:
+        if (error.name or "").split(".")[0] not in (package, "numpy"):
+            raise
+        raise MissingDependency("PyTorch" if package == "torch" else package, package) from None
+
+
+def is_onnx_source(source: str) -> bool:
+    return source.lower().endswith(".onnx")
+
+
+def import_source(source: str, input_shape: Sequence[int] | None = None, kwargs: Mapping[str, Any] | None = None
+                  ) -> tuple[ImportResult, Callable[[], dict[str, Any]] | None]:
+    """Import ``model.onnx``, ``path/to/file.py:Name`` or ``package.module:Name`` (a module class or a function
+    returning one, called with ``kwargs``; ``input_shape`` required). Also returns what builds the state_dict
+    that the design's PyTorch export loads (None when nothing was imported). A source that gives no model is a
+    result without a design; MissingDependency when torch or onnx is missing."""
+    if is_onnx_source(source):
+        import_onnx = _io_module("import_onnx", "onnx")
+        if not os.path.isfile(source):
+            return ImportResult(None, (ImportProblem(source, "file", f"no such file: {source}"),)), None
+        result = import_onnx.from_onnx(source, input_shape)
+        return result, (lambda: import_onnx.state_dict(source, result)) if result.design is not None else None
+    import_torch = _io_module("import_torch", "torch")
+    if input_shape is None:
+        return ImportResult(None, (ImportProblem(source, "input", "a Python model needs the input shape",
+                                                 "give channels, then 1 to 3 spatial sizes"),)), None
+    try:
+        model = import_torch.load_model(source, dict(kwargs or {}))
+    except SourceError as error:
+        return ImportResult(None, (ImportProblem(source, "source", error.message, "", error.source),)), None
+    result = import_torch.from_torch(model, input_shape)
+    return result, (lambda: model.state_dict()) if result.design is not None else None
 
 
 #: The tensor id of the network input in a `DesignBuilder`.
@@ -209,4 +259,5 @@ def shape_problems(design: Design, tensor_of_layer: Mapping[str, str], shapes: M
     return problems
 
 
-__all__ = ["DesignBuilder", "ImportProblem", "ImportResult", "MissingDependency"]
+__all__ = ["DesignBuilder", "ImportProblem", "ImportResult", "MissingDependency", "SourceError", "import_source",
+           "is_onnx_source"]
