@@ -507,8 +507,9 @@ def from_torch(module: nn.Module, input_shape: Sequence[int], name: str | None =
         with torch.no_grad():
             recorder.run(sample)
     except Exception as error:  # the model's own forward failed on this input
+        reason = str(error).split("\n\n")[0].strip()  # fx appends the node and its traceback after a blank line
         return _failed(title, "forward", f"the model fails on an input of shape {shape}: "
-                       f"{type(error).__name__}: {error}", "check --input (channels, then the spatial sizes)",
+                       f"{type(error).__name__}: {reason}", "check the input shape (channels, then the spatial sizes)",
                        _user_frame(error))
     values = recorder.recorded
     placeholders = [n for n in graph.nodes if n.op == "placeholder"]
