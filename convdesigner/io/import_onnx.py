@@ -21,7 +21,7 @@ import onnx
 from onnx import numpy_helper
 
 from ..engine.design import InputSpec
-from .model_import import DesignBuilder, ImportProblem, ImportResult, MissingDependency
+from .model_import import DesignBuilder, ImportProblem, ImportResult, MissingDependency, Unsupported
 
 _NAME = re.compile(r"[^A-Za-z0-9_.]+")
 
@@ -42,13 +42,6 @@ def _float(value: float) -> float:
 def _collapse(values: Sequence[int]) -> Any:
     values = tuple(int(v) for v in values)
     return values[0] if values and len(set(values)) == 1 else values
-
-
-class _Unsupported(Exception):
-    def __init__(self, message: str, action: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.action = action
 
 
 class _Importer:
@@ -77,7 +70,7 @@ class _Importer:
     def rank(self, name: str) -> int:
         shape = self.shapes.get(name)
         if shape is None:
-            raise _Unsupported(f"the shape of {name} is unknown to ONNX shape inference", "give --input")
+            raise Unsupported(f"the shape of {name} is unknown to ONNX shape inference", "give --input")
         return len(shape) - 2
 
     def layer_name(self, node: onnx.NodeProto) -> str:
@@ -101,7 +94,7 @@ class _Importer:
     def run(self, node: onnx.NodeProto) -> None:
         handler = getattr(self, f"_{node.op_type}", None)
         if handler is None or node.domain not in ("", "ai.onnx"):
-            raise _Unsupported("convdesigner has no layer type for this operator",
+            raise Unsupported("convdesigner has no layer type for this operator",
                                "a later convdesigner may add it; until then edit the design around it")
         handler(node, _attributes(node))
 
@@ -127,7 +120,7 @@ class _Importer:
 
     def _Conv(self, node: onnx.NodeProto, attrs: dict[str, Any]) -> None:
         if not self.constant(node.input[1]):
-            raise _Unsupported("its weight is computed, not stored", "only convolutions with stored weights import")
+            raise Unsupported("its weight is computed, not stored", "only convolutions with stored weights import")
         weight = self.constants[node.input[1]]
         kernel = list(attrs.get("kernel_shape", weight.dims[2:]))
         n = len(kernel)
@@ -146,7 +139,7 @@ class _Importer:
             args["groups"] = int(attrs["group"])
         bias = len(node.input) > 2 and node.input[2]
         if bias and not self.constant(node.input[2]):
-            raise _Unsupported("its bias is computed, not stored")
+            raise Unsupported("its bias is computed, not stored")
         if not bias:
             args["bias"] = False
         weights = {"weight": node.input[1], **({"bias": node.input[2]} if bias else {})}
@@ -154,16 +147,16 @@ class _Importer:
 
     def _ConvTranspose(self, node: onnx.NodeProto, attrs: dict[str, Any]) -> None:
         if not self.constant(node.input[1]):
-            raise _Unsupported("its weight is computed, not stored")
+            raise Unsupported("its weight is computed, not stored")
         if "output_shape" in attrs or attrs.get("auto_pad", "NOTSET") not in ("NOTSET", ""):
-            raise _Unsupported("sets output_shape or auto_pad", "export it with explicit pads")
+            raise Unsupported("sets output_shape or auto_pad", "export it with explicit pads")
         weight = self.constants[node.input[1]]
         group = int(attrs.get("group", 1))
         kernel = list(attrs.get("kernel_shape", weight.dims[2:]))
         n = len(kernel)
         pads = list(attrs.get("pads", [0] * 2 * n))
         if pads[:n] != pads[n:]:
-            raise _Unsupported(f"pads {pads} differ at the two ends; PyTorch's ConvTranspose pads both equally")
+            raise Unsupported(f"pads {pads} differ at the two ends; PyTorch's ConvTranspose pads both equally")
         args: dict[str, Any] = {"out_channels": int(weight.dims[1]) * group, "kernel_size": _collapse(kernel)}
         for key, onnx_key, default in (("stride", "strides", 1), ("padding", "pads", 0),
                                        ("output_padding", "output_padding", 0), ("dilation", "dilations", 1)):
@@ -199,7 +192,7 @@ class _Importer:
         operands = list(node.input[:1])
         if any(lo != hi for lo, hi in pads):
             if family == "MaxPool" or not include:
-                raise _Unsupported(f"pads {[p for pair in zip(*pads) for p in pair]} unequally at the two ends, "
+                raise Unsupported(f"pads {[p for pair in zip(*pads) for p in pair]} unequally at the two ends, "
                                    "which needs a pad layer of -inf (max) or uncounted pads (average) before it",
                                    "a later convdesigner may add a pad value")
             pad = self.builder.add(f"{node.output[0]}#pad", f"ZeroPad{n}d", f"{self.layer_name(node)}_pad",
@@ -214,7 +207,7 @@ class _Importer:
 
     def _MaxPool(self, node: onnx.NodeProto, attrs: dict[str, Any]) -> None:
         if len(node.output) > 1 and node.output[1]:
-            raise _Unsupported("returns the pooling indices, which a design cannot hold")
+            raise Unsupported("returns the pooling indices, which a design cannot hold")
         self._pool(node, attrs, "MaxPool")
 
     def _AveragePool(self, node: onnx.NodeProto, attrs: dict[str, Any]) -> None:
@@ -233,7 +226,7 @@ class _Importer:
             axes = self.array(node.input[1]).tolist()
         full = n + 2
         if sorted(a % full for a in axes or ()) != list(range(2, full)):
-            raise _Unsupported(f"averages over axes {axes}; only the mean over all spatial axes is a layer")
+            raise Unsupported(f"averages over axes {axes}; only the mean over all spatial axes is a layer")
         if attrs.get("keepdims", 1):
             self.add(node, f"AdaptiveAvgPool{n}d", {"output_size": 1})
             return
@@ -244,7 +237,7 @@ class _Importer:
 
     def _BatchNormalization(self, node: onnx.NodeProto, attrs: dict[str, Any]) -> None:
         if not all(self.constant(name) for name in node.input[1:5]):
-            raise _Unsupported("its statistics are computed, not stored")
+            raise Unsupported("its statistics are computed, not stored")
         n = self.rank(node.input[0])
         eps = _float(attrs.get("epsilon", 1e-5))
         args = {} if eps == 1e-5 else {"eps": eps}
@@ -285,7 +278,7 @@ class _Importer:
         elif bounds == [0.0, None]:
             self.add(node, "ReLU", {})
         else:
-            raise _Unsupported(f"clips to {bounds}; only [0, 6] (ReLU6) and [0, inf) (ReLU) are layers")
+            raise Unsupported(f"clips to {bounds}; only [0, 6] (ReLU6) and [0, inf) (ReLU) are layers")
 
     def _Identity(self, node, attrs):
         self.builder.alias(node.output[0], node.input[0])
@@ -297,10 +290,10 @@ class _Importer:
 
     def _join(self, node: onnx.NodeProto, type_name: str) -> None:
         if any(self.constant(name) for name in node.input):
-            raise _Unsupported("combines a tensor with a stored constant", "a join combines the outputs of layers")
+            raise Unsupported("combines a tensor with a stored constant", "a join combines the outputs of layers")
         shapes = {self.shapes.get(name) for name in node.input}
         if type_name != "Concat" and len(shapes) > 1:
-            raise _Unsupported(f"broadcasts {sorted(map(str, shapes))}; joins need equal shapes")
+            raise Unsupported(f"broadcasts {sorted(map(str, shapes))}; joins need equal shapes")
         self.add(node, type_name, {}, list(node.input))
 
     def _Add(self, node, attrs):
@@ -312,7 +305,7 @@ class _Importer:
     def _Concat(self, node, attrs):
         rank = len(self.shapes.get(node.output[0], ())) or None
         if attrs.get("axis") not in (1, None if rank is None else 1 - rank):
-            raise _Unsupported(f"concatenates along axis {attrs.get('axis')}; a Concat joins the channels (axis 1)")
+            raise Unsupported(f"concatenates along axis {attrs.get('axis')}; a Concat joins the channels (axis 1)")
         if len(node.input) == 1:
             self.builder.alias(node.output[0], node.input[0])
         else:
@@ -327,7 +320,7 @@ class _Importer:
         args: dict[str, Any] = {}
         if mode == "nearest":
             if transform != "asymmetric" or attrs.get("nearest_mode", "round_prefer_floor") != "floor":
-                raise _Unsupported(f"nearest resizing with {transform} coordinates; PyTorch's nearest is "
+                raise Unsupported(f"nearest resizing with {transform} coordinates; PyTorch's nearest is "
                                    "asymmetric with floor")
         elif mode in ("linear", "cubic"):
             args["mode"] = {1: "linear", 2: "bilinear", 3: "trilinear"}[n] if mode == "linear" else "bicubic"
@@ -336,7 +329,7 @@ class _Importer:
             elif transform in ("half_pixel", "pytorch_half_pixel"):
                 args["align_corners"] = False
             else:
-                raise _Unsupported(f"{mode} resizing with {transform} coordinates")
+                raise Unsupported(f"{mode} resizing with {transform} coordinates")
         inputs = list(node.input) + [""] * 4
         scales_name, sizes_name = (inputs[2], inputs[3]) if node.op_type == "Resize" else (inputs[1], "")
         if sizes_name and self.constant(sizes_name):
@@ -345,23 +338,23 @@ class _Importer:
             scales = [_float(v) for v in self.array(scales_name).tolist()[2:]]
             args["scale_factor"] = scales[0] if len(set(scales)) == 1 else scales
         else:
-            raise _Unsupported("its sizes or scales are computed, not stored")
+            raise Unsupported("its sizes or scales are computed, not stored")
         self.add(node, "Upsample", args)
 
     _Upsample = _Resize
 
     def _Pad(self, node, attrs):
         if attrs.get("mode", "constant") != "constant":
-            raise _Unsupported(f"pads with mode {attrs['mode']}; the engine pads with zeros",
+            raise Unsupported(f"pads with mode {attrs['mode']}; the engine pads with zeros",
                                "a later convdesigner may add this padding")
         pads = self.array(node.input[1]).tolist() if len(node.input) > 1 and node.input[1] else attrs.get("pads")
         value = float(self.array(node.input[2])) if len(node.input) > 2 and node.input[2] else 0.0
         if pads is None or value != 0.0 or len(node.input) > 3 and node.input[3]:
-            raise _Unsupported("pads with a value other than zero, or over chosen axes")
+            raise Unsupported("pads with a value other than zero, or over chosen axes")
         full = len(pads) // 2
         begin, end = pads[:full], pads[full:]
         if begin[:2] != [0, 0] or end[:2] != [0, 0]:
-            raise _Unsupported("pads the batch or channel axis")
+            raise Unsupported("pads the batch or channel axis")
         flat = [v for axis in reversed(range(2, full)) for v in (begin[axis], end[axis])]
         self.add(node, f"ZeroPad{full - 2}d", {"padding": _collapse(flat)})
 
@@ -369,26 +362,26 @@ class _Importer:
 
     def _Flatten(self, node, attrs):
         if attrs.get("axis", 1) != 1:
-            raise _Unsupported(f"flattens from axis {attrs.get('axis')}; a Flatten layer keeps the batch axis")
+            raise Unsupported(f"flattens from axis {attrs.get('axis')}; a Flatten layer keeps the batch axis")
         self.add(node, "Flatten", {})
 
     def _Reshape(self, node, attrs):
         before, after = self.shapes.get(node.input[0]), self.shapes.get(node.output[0])
         if before is None or after is None or len(after) != 2 or after[1] != math.prod(before[1:]):
-            raise _Unsupported(f"reshapes {before} to {after}; only a flattening to one vector per sample is a layer")
+            raise Unsupported(f"reshapes {before} to {after}; only a flattening to one vector per sample is a layer")
         self.add(node, "Flatten", {})
 
     def _Gemm(self, node, attrs):
         if attrs.get("transA", 0) or _float(attrs.get("alpha", 1.0)) != 1.0 or _float(attrs.get("beta", 1.0)) != 1.0:
-            raise _Unsupported("transposes its input or scales (alpha, beta); a Linear layer does neither")
+            raise Unsupported("transposes its input or scales (alpha, beta); a Linear layer does neither")
         if not self.constant(node.input[1]):
-            raise _Unsupported("its weight is computed, not stored")
+            raise Unsupported("its weight is computed, not stored")
         weight = self.constants[node.input[1]]
         transposed = not attrs.get("transB", 0)
         out_features = int(weight.dims[1] if transposed else weight.dims[0])
         bias = len(node.input) > 2 and node.input[2]
         if bias and (not self.constant(node.input[2]) or list(self.constants[node.input[2]].dims) != [out_features]):
-            raise _Unsupported("its bias is computed or broadcast")
+            raise Unsupported("its bias is computed or broadcast")
         name = self.add(node, "Linear", {"out_features": out_features, **({} if bias else {"bias": False})},
                         weights={"weight": node.input[1], **({"bias": node.input[2]} if bias else {})})
         if name is not None and transposed:
@@ -396,7 +389,7 @@ class _Importer:
 
     def _MatMul(self, node, attrs):
         if not self.constant(node.input[1]) or len(self.constants[node.input[1]].dims) != 2:
-            raise _Unsupported("multiplies by something other than a stored matrix")
+            raise Unsupported("multiplies by something other than a stored matrix")
         name = self.add(node, "Linear", {"out_features": int(self.constants[node.input[1]].dims[1]), "bias": False},
                         weights={"weight": node.input[1]})
         if name is not None:
@@ -460,7 +453,7 @@ def from_onnx(path: str | os.PathLike[str], input_shape: Sequence[int] | None = 
             continue
         try:
             importer.run(node)
-        except _Unsupported as why:
+        except Unsupported as why:
             operands = [name for name in node.input if name and name not in importer.constants]
             same = bool(operands) and shapes.get(operands[0]) is not None and \
                 shapes.get(operands[0]) == shapes.get(node.output[0] if node.output else "")

@@ -32,7 +32,7 @@ from torch import fx, nn
 
 from ..engine.design import InputSpec
 from ..engine.layers import CATALOG
-from .model_import import INPUT_TENSOR, DesignBuilder, ImportProblem, ImportResult, SourceError
+from .model_import import INPUT_TENSOR, DesignBuilder, ImportProblem, ImportResult, SourceError, Unsupported
 
 #: Attributes of a tensor that say it lives on an accelerator: False while tracing, as on a CPU.
 DEVICE_FLAGS = frozenset({"is_cuda", "is_mps", "is_xpu", "is_xla", "is_ipu", "is_hpu", "is_mtia", "is_meta"})
@@ -224,15 +224,6 @@ for _targets, _methods, _entry in (
 IDENTITY_METHODS = frozenset({"contiguous", "clone", "detach"})
 
 
-class _Unsupported(Exception):
-    """The node's operation cannot be a layer: why and what to do."""
-
-    def __init__(self, message: str, action: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.action = action
-
-
 class _Walker:
     """Turns the traced graph's nodes into layers, in order."""
 
@@ -262,7 +253,7 @@ class _Walker:
             return  # arithmetic on sizes
         try:
             if node.op == "get_attr":
-                raise _Unsupported(f"reads the tensor {node.target} of the model directly",
+                raise Unsupported(f"reads the tensor {node.target} of the model directly",
                                    "only layers' own parameters can be imported")
             if module is not None:
                 self.module_call(node, module)
@@ -270,7 +261,7 @@ class _Walker:
                 builder.alias(node.name, node.args[0].name)
             else:
                 self.function(node)
-        except _Unsupported as why:
+        except Unsupported as why:
             same = self.tensor(node) and bool(operands) and self.tensor(operands[0]) and \
                 self.shape(node) == self.shape(operands[0])
             builder.left_out(node.name, [n.name for n in operands], same,
@@ -283,7 +274,7 @@ class _Walker:
         type_name = type(module).__name__
         tensors = [a for a in node.args if self.tensor(a) or a in builder.unavailable]
         if node.kwargs or len(tensors) != 1 or len(node.args) != 1:
-            raise _Unsupported(f"calls {type_name} with {len(node.args)} arguments", "a layer reads one tensor")
+            raise Unsupported(f"calls {type_name} with {len(node.args)} arguments", "a layer reads one tensor")
         source = tensors[0].name
         if isinstance(module, nn.Identity):
             builder.alias(node.name, source)
@@ -294,9 +285,9 @@ class _Walker:
         if type_name not in CATALOG or type(module) is not getattr(nn, type_name, None):
             missing = "convdesigner has no layer type for it" if type(module).__module__.startswith("torch.nn") \
                 else "a module convdesigner does not know and fx does not trace into"
-            raise _Unsupported(missing, "a later convdesigner may add this type; until then edit the design around it")
+            raise Unsupported(missing, "a later convdesigner may add this type; until then edit the design around it")
         if getattr(module, "return_indices", False):
-            raise _Unsupported("returns the pooling indices, which a design cannot hold", "use return_indices=False")
+            raise Unsupported("returns the pooling indices, which a design cannot hold", "use return_indices=False")
         count = self.calls.get(path, 0)
         self.calls[path] = count + 1
         state = module.state_dict()
@@ -326,7 +317,7 @@ class _Walker:
         try:
             bound = inspect.signature(spec).bind(*node.args, **node.kwargs)
         except TypeError as error:
-            raise _Unsupported(f"is called in a way convdesigner does not read ({error})") from None
+            raise Unsupported(f"is called in a way convdesigner does not read ({error})") from None
         bound.apply_defaults()
         return dict(bound.arguments)
 
@@ -337,7 +328,7 @@ class _Walker:
         except TypeError:  # an unhashable target
             entry = None
         if entry is None:
-            raise _Unsupported("convdesigner has no layer type for this operation",
+            raise Unsupported("convdesigner has no layer type for this operation",
                                "write it with supported layers, or edit the design around it")
         kind = entry[0]
         args = self.bind(entry[2], node)
@@ -346,7 +337,7 @@ class _Walker:
 
     def _first(self, node: fx.Node, value: Any) -> str:
         if not (self.tensor(value) or value in self.builder.unavailable):
-            raise _Unsupported("reads something other than one tensor")
+            raise Unsupported("reads something other than one tensor")
         return value.name
 
     def _activation(self, node: fx.Node, entry: tuple, args: dict[str, Any]) -> None:
@@ -357,7 +348,7 @@ class _Walker:
         layer_args = {k: v for k, v in layer_args.items()
                       if not _is_default(v, CATALOG[type_name].argument(k).default)}
         if args.get("dtype") is not None:
-            raise _Unsupported("changes the dtype", "remove dtype")
+            raise Unsupported("changes the dtype", "remove dtype")
         in_place = inplace or bool(args.get("inplace"))
         if in_place:
             layer_args["inplace"] = True
@@ -367,7 +358,7 @@ class _Walker:
 
     def _dropout(self, node: fx.Node, entry: tuple, args: dict[str, Any]) -> None:
         if args["training"]:
-            raise _Unsupported("drops units even in eval mode (training=True)", "pass training=self.training")
+            raise Unsupported("drops units even in eval mode (training=True)", "pass training=self.training")
         source = self._first(node, args["input"])
         p = self.concrete(args["p"])
         self.builder.add(node.name, "Dropout", node.name, {} if p == 0.5 else {"p": p}, [source])
@@ -376,7 +367,7 @@ class _Walker:
         source = self._first(node, args["input"])
         start, end = self.concrete(args["start_dim"]), self.concrete(args["end_dim"])
         if start == 0 or start == -len(self.shape(node.args[0])):
-            raise _Unsupported("flattens the batch axis too", "use torch.flatten(x, 1)")
+            raise Unsupported("flattens the batch axis too", "use torch.flatten(x, 1)")
         layer_args = {k: v for k, v in (("start_dim", start), ("end_dim", end)) if v != {"start_dim": 1, "end_dim": -1}[k]}
         self.builder.add(node.name, "Flatten", node.name, layer_args, [source])
 
@@ -384,7 +375,7 @@ class _Walker:
         source = self._first(node, args["input"])
         before, after = self.shape(args["input"]), self.shape(node)
         if after != (before[0], math.prod(before[1:])):
-            raise _Unsupported(f"reshapes {before} to {after}; only a flattening to one vector per sample "
+            raise Unsupported(f"reshapes {before} to {after}; only a flattening to one vector per sample "
                                "is a layer", "use torch.flatten(x, 1), or edit the design around it")
         self.builder.add(node.name, "Flatten", node.name, {}, [source])
 
@@ -392,11 +383,11 @@ class _Walker:
         tensors = args["tensors"]
         if not isinstance(tensors, (list, tuple)) or not all(self.tensor(t) or t in self.builder.unavailable
                                                              for t in tensors):
-            raise _Unsupported("joins something other than a list of tensors")
+            raise Unsupported("joins something other than a list of tensors")
         dim = self.concrete(args["dim"])
         rank = len(self.shape(node))
         if dim not in (1, 1 - rank):
-            raise _Unsupported(f"concatenates along dim {dim}; a Concat joins the channels (dim 1)",
+            raise Unsupported(f"concatenates along dim {dim}; a Concat joins the channels (dim 1)",
                                "concatenate along the channels, or edit the design around it")
         self.join(node, "Concat", [t.name for t in tensors])
 
@@ -410,13 +401,13 @@ class _Walker:
         type_name = entry[1]
         a, b = args["input"], args["other"]
         if self.concrete(args.get("alpha", 1)) != 1:
-            raise _Unsupported("scales its second operand (alpha)", "scale with a layer instead")
+            raise Unsupported("scales its second operand (alpha)", "scale with a layer instead")
         for operand in (a, b):
             if not (self.tensor(operand) or operand in self.builder.unavailable):
-                raise _Unsupported(f"combines a tensor with the constant {self.concrete(operand)!r}",
+                raise Unsupported(f"combines a tensor with the constant {self.concrete(operand)!r}",
                                    "a join combines the outputs of layers; edit the design around it")
         if self.tensor(a) and self.tensor(b) and self.shape(a) != self.shape(b):
-            raise _Unsupported(f"broadcasts {self.shape(a)} with {self.shape(b)}; joins need equal shapes")
+            raise Unsupported(f"broadcasts {self.shape(a)} with {self.shape(b)}; joins need equal shapes")
         self.join(node, type_name, [a.name, b.name])
 
     def _binary_(self, node: fx.Node, entry: tuple, args: dict[str, Any]) -> None:
@@ -426,7 +417,7 @@ class _Walker:
     def _interpolate(self, node: fx.Node, entry: tuple, args: dict[str, Any]) -> None:
         source = self._first(node, args["input"])
         if args["antialias"]:
-            raise _Unsupported("resizes with antialias", "remove antialias")
+            raise Unsupported("resizes with antialias", "remove antialias")
         layer_args = {}
         for key in ("size", "scale_factor", "mode", "align_corners", "recompute_scale_factor"):
             value = _plain(self.concrete(args[key]))
@@ -439,17 +430,17 @@ class _Walker:
         pad = tuple(self.concrete(args["pad"]))
         ndim = len(self.shape(args["input"])) - 2
         if args["mode"] != "constant" or self.concrete(args["value"]) not in (None, 0, 0.0):
-            raise _Unsupported(f"pads with mode '{args['mode']}' (value {args['value']}); the engine pads with zeros",
+            raise Unsupported(f"pads with mode '{args['mode']}' (value {args['value']}); the engine pads with zeros",
                                "a later convdesigner may add this padding")
         if len(pad) != 2 * ndim:
-            raise _Unsupported(f"pads {len(pad) // 2} of the {ndim} spatial axes", "give a pair for every spatial axis")
+            raise Unsupported(f"pads {len(pad) // 2} of the {ndim} spatial axes", "give a pair for every spatial axis")
         self.builder.add(node.name, f"ZeroPad{ndim}d", node.name, {"padding": _plain(pad)}, [source])
 
     def _pool(self, node: fx.Node, entry: tuple, args: dict[str, Any]) -> None:
         type_name = entry[1]
         source = self._first(node, args["input"])
         if args.get("return_indices"):
-            raise _Unsupported("returns the pooling indices, which a design cannot hold")
+            raise Unsupported("returns the pooling indices, which a design cannot hold")
         layer_type = CATALOG[type_name]
         layer_args = {}
         for key, value in args.items():

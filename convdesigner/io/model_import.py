@@ -69,6 +69,15 @@ class MissingDependency(Exception):
                          f'pip install "convdesigner[{extra}]"')
 
 
+class Unsupported(Exception):
+    """Raised by an importer for a node the design cannot hold: why (``message``) and what to do (``action``)."""
+
+    def __init__(self, message: str, action: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.action = action
+
+
 class SourceError(Exception):
     """A model source that gives no module: a missing file, a name it lacks, a constructor that raises, ...
     ``source`` is the ``file:line`` of the user's code where one is known."""
@@ -259,5 +268,5 @@ def shape_problems(design: Design, tensor_of_layer: Mapping[str, str], shapes: M
     return problems
 
 
-__all__ = ["DesignBuilder", "ImportProblem", "ImportResult", "MissingDependency", "SourceError", "import_source",
-           "is_onnx_source"]
+__all__ = ["DesignBuilder", "ImportProblem", "ImportResult", "MissingDependency", "SourceError", "Unsupported",
+           "import_source", "is_onnx_source"]
