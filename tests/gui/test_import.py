@@ -115,3 +115,15 @@ def test_dropped_onnx_file_opens_the_import_dialog_on_it(ui: Ui, tmp_path: Path)
     ui.qtbot.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
     assert ui.column(NAME) == ["y"] and ui.window.document.design.input.shape == (2, 6, 6)
     assert ui.window.isWindowModified()
+
+
+def test_imported_resnet18_canvas_animates_its_layers(ui: Ui, tmp_path: Path) -> None:
+    """Issue 14's last promise: an imported network is a design like any other on the canvas."""
+    reference = Path(__file__).resolve().parent.parent / "reference_models" / "resnet.py"
+    fill_and_import(ui, str(reference), "resnet18", "3 64 64")
+    canvas = ui.window.canvas
+    for layer, steps in (("layer2.0.conv1", 8 * 8), ("layer3.0.downsample.0", 4 * 4), ("maxpool", 16 * 16)):
+        assert ui.window.select_layer(layer)
+        assert canvas.step_count() == steps  # one step per output position
+        canvas.step_by(3)
+        assert canvas.step() == 3 and canvas.output_position() == (0, 3)
