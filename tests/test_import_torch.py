@@ -259,6 +259,13 @@ def test_module_called_twice_gives_suffixed_layers_and_shared_weights_are_report
     assert "2 times with the same weights" in result.problems[0].message
 
 
+def test_the_models_training_mode_is_left_as_it_was() -> None:
+    model = MobileNetV2().train()
+    model.classifier.eval()
+    assert from_torch(model, (3, 32, 32)).problems == ()  # traced in eval mode: dropout is no problem
+    assert model.training and model.features.training and not model.classifier.training
+
+
 def test_wrong_input_shape_is_reported() -> None:
     result = from_torch(resnet18(), (1, 64, 64))
     assert result.design is None and "fails on an input of shape (1, 64, 64)" in result.problems[0].message

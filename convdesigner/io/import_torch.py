@@ -24,6 +24,7 @@ import os
 import sys
 import traceback
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -154,10 +155,20 @@ def _describe(node: fx.Node, module: nn.Module | None) -> str:
 
 # -- functions and methods -------------------------------------------------------------------------------------
 
-def _activation(type_name: str, spec: Callable[..., Any], inplace: bool = False, **fixed: Any):
-    """A function/method that is one of the catalog's activations; ``spec``'s parameter names give its
-    arguments (those the catalog type has)."""
-    return ("activation", type_name, spec, inplace, fixed)
+@dataclass(frozen=True)
+class _Op:
+    """How a supported function or method becomes a layer: the handler (``_Walker._<kind>``), the layer type,
+    a stand-in whose signature binds the call's arguments by name, and whether it writes in place."""
+
+    kind: str
+    type_name: str
+    spec: Callable[..., Any]
+    inplace: bool = False
+
+
+def _activation(type_name: str, spec: Callable[..., Any], inplace: bool = False) -> _Op:
+    """One of the catalog's activations; ``spec``'s parameter names that the type has are its arguments."""
+    return _Op("activation", type_name, spec, inplace)
 
 
 def _s_input(input): ...
@@ -181,8 +192,8 @@ def _s_pad(input, pad, mode="constant", value=None): ...
 def _s_reshape(input, *shape): ...
 
 
-FUNCTIONS: dict[Any, tuple] = {}
-METHODS: dict[str, tuple] = {}
+FUNCTIONS: dict[Any, _Op] = {}
+METHODS: dict[str, _Op] = {}
 for _targets, _methods, _entry in (
     ((F.relu, torch.relu), ("relu",), _activation("ReLU", _s_inplace)),
     ((F.relu_, torch.relu_), ("relu_",), _activation("ReLU", _s_input, inplace=True)),
@@ -195,31 +206,32 @@ for _targets, _methods, _entry in (
     ((torch.sigmoid, F.sigmoid), ("sigmoid",), _activation("Sigmoid", _s_input)),
     ((torch.tanh, F.tanh), ("tanh",), _activation("Tanh", _s_input)),
     ((F.softmax, torch.softmax), ("softmax",), _activation("Softmax", _s_softmax)),
-    ((F.dropout,), (), ("dropout", "Dropout", _s_dropout)),
-    ((torch.flatten,), ("flatten",), ("flatten", "Flatten", _s_flatten)),
-    ((torch.reshape,), ("view", "reshape"), ("reshape", "Flatten", _s_reshape)),
-    ((torch.cat, torch.concat, torch.concatenate), (), ("cat", "Concat", _s_cat)),
-    ((operator.add, torch.add), ("add",), ("binary", "Add", _s_binary)),
-    ((operator.iadd,), ("add_",), ("binary_", "Add", _s_binary)),
-    ((operator.mul, torch.mul), ("mul",), ("binary", "Mul", _s_binary)),
-    ((operator.imul,), ("mul_",), ("binary_", "Mul", _s_binary)),
-    ((F.interpolate, getattr(F, "upsample", F.interpolate)), (), ("interpolate", "Upsample", _s_interpolate)),
-    ((F.pad,), (), ("pad", "ZeroPad", _s_pad)),
-    ((F.max_pool1d, torch.max_pool1d), (), ("pool", "MaxPool1d", _s_max_pool)),
-    ((F.max_pool2d, torch.max_pool2d), (), ("pool", "MaxPool2d", _s_max_pool)),
-    ((F.max_pool3d, torch.max_pool3d), (), ("pool", "MaxPool3d", _s_max_pool)),
-    ((F.avg_pool1d, torch.avg_pool1d), (), ("pool", "AvgPool1d", _s_avg_pool)),
-    ((F.avg_pool2d,), (), ("pool", "AvgPool2d", _s_avg_pool)),
-    ((F.avg_pool3d,), (), ("pool", "AvgPool3d", _s_avg_pool)),
-    ((F.adaptive_avg_pool1d, torch.adaptive_avg_pool1d), (), ("pool", "AdaptiveAvgPool1d", _s_adaptive)),
-    ((F.adaptive_avg_pool2d,), (), ("pool", "AdaptiveAvgPool2d", _s_adaptive)),
-    ((F.adaptive_avg_pool3d,), (), ("pool", "AdaptiveAvgPool3d", _s_adaptive)),
-    ((F.adaptive_max_pool2d,), (), ("pool", "AdaptiveMaxPool2d", _s_adaptive)),
+    ((F.dropout,), (), _Op("dropout", "Dropout", _s_dropout)),
+    ((torch.flatten,), ("flatten",), _Op("flatten", "Flatten", _s_flatten)),
+    ((torch.reshape,), ("view", "reshape"), _Op("reshape", "Flatten", _s_reshape)),
+    ((torch.cat, torch.concat, torch.concatenate), (), _Op("cat", "Concat", _s_cat)),
+    ((operator.add, torch.add), ("add",), _Op("binary", "Add", _s_binary)),
+    ((operator.iadd,), ("add_",), _Op("binary_", "Add", _s_binary)),
+    ((operator.mul, torch.mul), ("mul",), _Op("binary", "Mul", _s_binary)),
+    ((operator.imul,), ("mul_",), _Op("binary_", "Mul", _s_binary)),
+    ((F.interpolate, getattr(F, "upsample", F.interpolate)), (), _Op("interpolate", "Upsample", _s_interpolate)),
+    ((F.pad,), (), _Op("pad", "ZeroPad", _s_pad)),
+    ((F.max_pool1d, torch.max_pool1d), (), _Op("pool", "MaxPool1d", _s_max_pool)),
+    ((F.max_pool2d, torch.max_pool2d), (), _Op("pool", "MaxPool2d", _s_max_pool)),
+    ((F.max_pool3d, torch.max_pool3d), (), _Op("pool", "MaxPool3d", _s_max_pool)),
+    ((F.avg_pool1d, torch.avg_pool1d), (), _Op("pool", "AvgPool1d", _s_avg_pool)),
+    ((F.avg_pool2d,), (), _Op("pool", "AvgPool2d", _s_avg_pool)),
+    ((F.avg_pool3d,), (), _Op("pool", "AvgPool3d", _s_avg_pool)),
+    ((F.adaptive_avg_pool1d, torch.adaptive_avg_pool1d), (), _Op("pool", "AdaptiveAvgPool1d", _s_adaptive)),
+    ((F.adaptive_avg_pool2d,), (), _Op("pool", "AdaptiveAvgPool2d", _s_adaptive)),
+    ((F.adaptive_avg_pool3d,), (), _Op("pool", "AdaptiveAvgPool3d", _s_adaptive)),
+    ((F.adaptive_max_pool2d,), (), _Op("pool", "AdaptiveMaxPool2d", _s_adaptive)),
 ):
     for _target in _targets:
         FUNCTIONS[_target] = _entry
     for _method in _methods:
         METHODS[_method] = _entry
+
 #: Tensor methods that hand their input on unchanged (for the design).
 IDENTITY_METHODS = frozenset({"contiguous", "clone", "detach"})
 
@@ -330,19 +342,16 @@ class _Walker:
         if entry is None:
             raise Unsupported("convdesigner has no layer type for this operation",
                                "write it with supported layers, or edit the design around it")
-        kind = entry[0]
-        args = self.bind(entry[2], node)
-        handler = getattr(self, f"_{kind}")
-        handler(node, entry, args)
+        getattr(self, f"_{entry.kind}")(node, entry, self.bind(entry.spec, node))
 
-    def _first(self, node: fx.Node, value: Any) -> str:
+    def _first(self, value: Any) -> str:
         if not (self.tensor(value) or value in self.builder.unavailable):
             raise Unsupported("reads something other than one tensor")
         return value.name
 
-    def _activation(self, node: fx.Node, entry: tuple, args: dict[str, Any]) -> None:
-        _, type_name, _, inplace, _ = entry
-        source = self._first(node, args["input"])
+    def _activation(self, node: fx.Node, entry: _Op, args: dict[str, Any]) -> None:
+        type_name, inplace = entry.type_name, entry.inplace
+        source = self._first(args["input"])
         known = CATALOG[type_name].argument_names
         layer_args = {k: self.concrete(v) for k, v in args.items() if k in known and k != "inplace"}
         layer_args = {k: v for k, v in layer_args.items()
@@ -356,30 +365,30 @@ class _Walker:
         if in_place:
             self.builder.overwrite(source, node.name)
 
-    def _dropout(self, node: fx.Node, entry: tuple, args: dict[str, Any]) -> None:
+    def _dropout(self, node: fx.Node, entry: _Op, args: dict[str, Any]) -> None:
         if args["training"]:
             raise Unsupported("drops units even in eval mode (training=True)", "pass training=self.training")
-        source = self._first(node, args["input"])
+        source = self._first(args["input"])
         p = self.concrete(args["p"])
         self.builder.add(node.name, "Dropout", node.name, {} if p == 0.5 else {"p": p}, [source])
 
-    def _flatten(self, node: fx.Node, entry: tuple, args: dict[str, Any]) -> None:
-        source = self._first(node, args["input"])
+    def _flatten(self, node: fx.Node, entry: _Op, args: dict[str, Any]) -> None:
+        source = self._first(args["input"])
         start, end = self.concrete(args["start_dim"]), self.concrete(args["end_dim"])
         if start == 0 or start == -len(self.shape(node.args[0])):
             raise Unsupported("flattens the batch axis too", "use torch.flatten(x, 1)")
         layer_args = {k: v for k, v in (("start_dim", start), ("end_dim", end)) if v != {"start_dim": 1, "end_dim": -1}[k]}
         self.builder.add(node.name, "Flatten", node.name, layer_args, [source])
 
-    def _reshape(self, node: fx.Node, entry: tuple, args: dict[str, Any]) -> None:
-        source = self._first(node, args["input"])
+    def _reshape(self, node: fx.Node, entry: _Op, args: dict[str, Any]) -> None:
+        source = self._first(args["input"])
         before, after = self.shape(args["input"]), self.shape(node)
         if after != (before[0], math.prod(before[1:])):
             raise Unsupported(f"reshapes {before} to {after}; only a flattening to one vector per sample "
                                "is a layer", "use torch.flatten(x, 1), or edit the design around it")
         self.builder.add(node.name, "Flatten", node.name, {}, [source])
 
-    def _cat(self, node: fx.Node, entry: tuple, args: dict[str, Any]) -> None:
+    def _cat(self, node: fx.Node, entry: _Op, args: dict[str, Any]) -> None:
         tensors = args["tensors"]
         if not isinstance(tensors, (list, tuple)) or not all(self.tensor(t) or t in self.builder.unavailable
                                                              for t in tensors):
@@ -397,8 +406,8 @@ class _Walker:
         else:
             self.builder.add(node.name, type_name, node.name, {}, operands)
 
-    def _binary(self, node: fx.Node, entry: tuple, args: dict[str, Any]) -> None:
-        type_name = entry[1]
+    def _binary(self, node: fx.Node, entry: _Op, args: dict[str, Any]) -> None:
+        type_name = entry.type_name
         a, b = args["input"], args["other"]
         if self.concrete(args.get("alpha", 1)) != 1:
             raise Unsupported("scales its second operand (alpha)", "scale with a layer instead")
@@ -410,12 +419,12 @@ class _Walker:
             raise Unsupported(f"broadcasts {self.shape(a)} with {self.shape(b)}; joins need equal shapes")
         self.join(node, type_name, [a.name, b.name])
 
-    def _binary_(self, node: fx.Node, entry: tuple, args: dict[str, Any]) -> None:
+    def _binary_(self, node: fx.Node, entry: _Op, args: dict[str, Any]) -> None:
         self._binary(node, entry, args)
         self.builder.overwrite(args["input"].name, node.name)
 
-    def _interpolate(self, node: fx.Node, entry: tuple, args: dict[str, Any]) -> None:
-        source = self._first(node, args["input"])
+    def _interpolate(self, node: fx.Node, entry: _Op, args: dict[str, Any]) -> None:
+        source = self._first(args["input"])
         if args["antialias"]:
             raise Unsupported("resizes with antialias", "remove antialias")
         layer_args = {}
@@ -425,8 +434,8 @@ class _Walker:
                 layer_args[key] = float(value) if key == "scale_factor" and isinstance(value, int) else value
         self.builder.add(node.name, "Upsample", node.name, layer_args, [source])
 
-    def _pad(self, node: fx.Node, entry: tuple, args: dict[str, Any]) -> None:
-        source = self._first(node, args["input"])
+    def _pad(self, node: fx.Node, entry: _Op, args: dict[str, Any]) -> None:
+        source = self._first(args["input"])
         pad = tuple(self.concrete(args["pad"]))
         ndim = len(self.shape(args["input"])) - 2
         if args["mode"] != "constant" or self.concrete(args["value"]) not in (None, 0, 0.0):
@@ -436,9 +445,9 @@ class _Walker:
             raise Unsupported(f"pads {len(pad) // 2} of the {ndim} spatial axes", "give a pair for every spatial axis")
         self.builder.add(node.name, f"ZeroPad{ndim}d", node.name, {"padding": _plain(pad)}, [source])
 
-    def _pool(self, node: fx.Node, entry: tuple, args: dict[str, Any]) -> None:
-        type_name = entry[1]
-        source = self._first(node, args["input"])
+    def _pool(self, node: fx.Node, entry: _Op, args: dict[str, Any]) -> None:
+        type_name = entry.type_name
+        source = self._first(args["input"])
         if args.get("return_indices"):
             raise Unsupported("returns the pooling indices, which a design cannot hold")
         layer_type = CATALOG[type_name]
@@ -485,7 +494,17 @@ def from_torch(module: nn.Module, input_shape: Sequence[int], name: str | None =
         return _failed("input", "input", f"the input shape {shape} needs channels and 1 to 3 spatial sizes, all "
                        "positive", "give e.g. 3 224 224")
     title = name or type(module).__name__
+    modes = [(m, m.training) for m in module.modules()]
     module.eval()
+    try:
+        return _import(module, shape, title)
+    finally:
+        for submodule, training in modes:  # the caller's model is left as it was
+            submodule.training = training
+
+
+def _import(module: nn.Module, shape: tuple[int, ...], title: str) -> ImportResult:
+    """`from_torch` on a module in eval mode."""
     try:
         graph = _Tracer().trace(module)
     except Exception as error:  # fx raises many kinds (TraceError, TypeError, ...) for untraceable code
