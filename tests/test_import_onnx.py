@@ -17,7 +17,8 @@ F = torch.nn.functional
 
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 from reference_models.mobilenetv2 import MobileNetV2  # noqa: E402
-from reference_models.pytorch_examples import Generator  # noqa: E402
+from reference_models.pix2pix_cyclegan import ResnetGenerator, UnetGenerator  # noqa: E402
+from reference_models.pytorch_examples import ESPCN, Generator  # noqa: E402
 from reference_models.resnet import resnet18  # noqa: E402
 from test_import_torch import Chain, exported_module, one_thread  # noqa: E402,F401
 from test_real_networks import randomised  # noqa: E402
@@ -44,6 +45,7 @@ def assert_close(expected: torch.Tensor, got: torch.Tensor) -> None:
     (resnet18, (3, 64, 64)),
     (MobileNetV2, (3, 32, 32)),
     (Generator, (100, 1, 1)),
+    (lambda: UnetGenerator(3, 3, 5, ngf=8, use_dropout=True), (3, 32, 32)),  # pix2pix's code, narrower
 ])
 def test_torch_onnx_export_round_trip(tmp_path: Path, factory, shape: tuple[int, ...]) -> None:
     original = randomised(factory(), 5).eval()
@@ -55,6 +57,17 @@ def test_torch_onnx_export_round_trip(tmp_path: Path, factory, shape: tuple[int,
     x = torch.randn(2, *shape, generator=torch.Generator().manual_seed(2))
     with torch.no_grad():
         assert_close(original(x), model(x))
+
+
+@pytest.mark.parametrize(("factory", "shape", "op"), [
+    (ESPCN, (1, 16, 16), "DepthToSpace"),  # PixelShuffle
+    (lambda: ResnetGenerator(3, 3, ngf=8, n_blocks=1), (3, 32, 32), "Pad"),  # ReflectionPad2d
+])
+def test_exported_models_with_missing_types_are_reported(tmp_path: Path, factory, shape, op: str) -> None:
+    result = from_onnx(onnx_file(factory().eval(), shape, tmp_path / "model.onnx"))
+    assert result.problems and {p.op for p in result.problems} == {op}
+    assert all("imported as ZeroPad2d" in p.message or "no layer type" in p.message for p in result.problems)
+    assert result.design is not None
 
 
 def test_external_data_and_weight_names(tmp_path: Path) -> None:

@@ -344,9 +344,7 @@ class _Importer:
     _Upsample = _Resize
 
     def _Pad(self, node, attrs):
-        if attrs.get("mode", "constant") != "constant":
-            raise Unsupported(f"pads with mode {attrs['mode']}; the engine pads with zeros",
-                               "a later convdesigner may add this padding")
+        mode = attrs.get("mode", "constant")
         pads = self.array(node.input[1]).tolist() if len(node.input) > 1 and node.input[1] else attrs.get("pads")
         value = float(self.array(node.input[2])) if len(node.input) > 2 and node.input[2] else 0.0
         if pads is None or value != 0.0 or len(node.input) > 3 and node.input[3]:
@@ -356,7 +354,12 @@ class _Importer:
         if begin[:2] != [0, 0] or end[:2] != [0, 0]:
             raise Unsupported("pads the batch or channel axis")
         flat = [v for axis in reversed(range(2, full)) for v in (begin[axis], end[axis])]
-        self.add(node, f"ZeroPad{full - 2}d", {"padding": _collapse(flat)})
+        name = self.add(node, f"ZeroPad{full - 2}d", {"padding": _collapse(flat)})
+        if name is not None and mode != "constant":  # reflect, edge, wrap: same shapes, other border values
+            self.builder.problem(ImportProblem(
+                name, "Pad", f"convdesigner has no '{mode}' padding: imported as ZeroPad{full - 2}d with the same "
+                "padding (equal shapes and fields, but zeros at the border, so the outputs differ)",
+                "a later convdesigner may add this padding"))
 
     # -- the dense end ------------------------------------------------------------------------------------------
 
