@@ -266,6 +266,21 @@ def test_the_models_training_mode_is_left_as_it_was() -> None:
     assert model.training and model.features.training and not model.classifier.training
 
 
+class TwoInputs(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3)
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor, scale: float = 1.0) -> torch.Tensor:
+        return self.conv(x) + self.conv(y) * scale
+
+
+def test_a_forward_with_two_inputs_is_reported() -> None:
+    result = from_torch(TwoInputs(), (3, 8, 8))
+    assert result.design is None
+    assert "forward takes 2 tensors (x, y); a design has one input" in result.problems[0].message
+
+
 def test_wrong_input_shape_is_reported() -> None:
     result = from_torch(resnet18(), (1, 64, 64))
     assert result.design is None and "fails on an input of shape (1, 64, 64)" in result.problems[0].message

@@ -510,6 +510,10 @@ def _import(module: nn.Module, shape: tuple[int, ...], title: str) -> ImportResu
     except Exception as error:  # fx raises many kinds (TraceError, TypeError, ...) for untraceable code
         return _failed(title, "torch.fx", f"torch.fx cannot trace the model: {type(error).__name__}: {error}",
                        UNTRACEABLE_ACTION, _user_frame(error))
+    required = [n.name for n in graph.nodes if n.op == "placeholder" and not n.args]  # no default value
+    if len(required) != 1:
+        return _failed(title, "forward", f"forward takes {len(required)} tensors ({', '.join(required)}); a design "
+                       "has one input", "wrap the model in a module whose forward takes one tensor")
     root = fx.GraphModule(module, graph)
     recorder = _Recorder(root)
     sample = torch.randn(2, *shape, generator=torch.Generator().manual_seed(0))
