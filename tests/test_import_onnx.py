@@ -151,3 +151,20 @@ def test_malformed_file_is_reported(tmp_path: Path) -> None:
     path.write_bytes(b"\x08\x07garbage")
     result = from_onnx(path)
     assert result.design is None and "not a readable ONNX model" in result.problems[0].message
+
+
+def test_spatial_mean_without_keepdims_and_matmul_with_a_stored_matrix(tmp_path: Path) -> None:
+    matrix = torch.randn(3, 5)  # MatMul's [in, out]: the Linear weight is its transpose
+    nodes = [helper.make_node("ReduceMean", ["x", "axes"], ["m"], keepdims=0),
+             helper.make_node("MatMul", ["m", "w"], ["y"])]
+    path = hand_made(tmp_path, nodes, [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 4, 6])], [1, 5],
+                     [numpy_helper.from_array(matrix.numpy(), "w"),
+                      numpy_helper.from_array(torch.tensor([2, 3]).numpy(), "axes")])
+    result = from_onnx(path)
+    assert result.problems == ()
+    assert [layer.type for layer in result.design.layers] == ["AdaptiveAvgPool2d", "Flatten", "Linear"]
+    model = exported_module(result.design).eval()
+    model.load_state_dict(state_dict(path, result), strict=True)
+    x = torch.randn(2, 3, 4, 6)
+    with torch.no_grad():
+        assert_close(x.mean(dim=(2, 3)) @ matrix, model(x))
