@@ -29,6 +29,7 @@ COMMANDS = {
     "sizes": "sizes",
     "animate": "animate",
     "trace": "trace",
+    "import": "import_",
 }
 
 

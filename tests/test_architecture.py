@@ -17,6 +17,7 @@ PURE_MODULES = [
     "convdesigner.io.design_file",
     "convdesigner.io.report",
     "convdesigner.io.torch_export",
+    "convdesigner.io.model_import",
     "convdesigner.figures",
     "convdesigner.cli",
     "convdesigner.commands.inspect",
@@ -24,6 +25,7 @@ PURE_MODULES = [
     "convdesigner.commands.mirror",
     "convdesigner.commands.solve",
     "convdesigner.commands.sizes",
+    "convdesigner.commands.import_",
 ]
 
 
@@ -117,7 +119,8 @@ def _type_name_tests(path, names: set[str]) -> list[str]:
         if isinstance(node, ast.Compare):
             for operand in [node.left, *node.comparators]:
                 candidates += strings(operand)
-            partial = any(isinstance(op, (ast.In, ast.NotIn)) for op in node.ops)
+            # "Pool" in name looks for part of a name; name in ("a", "b") compares whole names
+            partial = isinstance(node.left, ast.Constant) and any(isinstance(op, (ast.In, ast.NotIn)) for op in node.ops)
         elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
               and node.func.attr in ("startswith", "endswith") and node.args):
             candidates, partial = strings(node.args[0]), True

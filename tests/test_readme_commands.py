@@ -3,8 +3,8 @@ do not exist, an example's output was not what the module prints, a solve had no
 
 The commands are read from the README's ``console`` blocks (the lines after ``$ ``; the lines under a
 command are its expected output, compared exactly) and ``bash`` blocks (every line), and run in order in a
-temporary folder holding a copy of the repository's resources, as ``python -m convdesigner`` from this
-checkout. A line that opens the app is run with ``--screenshot`` (offscreen) instead; the lines that install
+temporary folder holding a copy of the repository's resources and reference models, as ``python -m
+convdesigner`` from this checkout (``text`` blocks show commands on the user's own files and are not run). A line that opens the app is run with ``--screenshot`` (offscreen) instead; the lines that install
 software or run the test suite are skipped for the reasons in SKIPPED.
 """
 
@@ -86,6 +86,7 @@ def test_the_readme_commands_are_found() -> None:
 def test_every_readme_command_runs_as_written(tmp_path: Path) -> None:
     """Run in order (the export writes the module the next line runs); every failure is listed at once."""
     shutil.copytree(ROOT / "resources", tmp_path / "resources")
+    shutil.copytree(ROOT / "tests" / "reference_models", tmp_path / "tests" / "reference_models")
     (tmp_path / "docs" / "screenshots").mkdir(parents=True)
     for design in (ROOT / "docs" / "screenshots").glob("*.yaml"):
         shutil.copy(design, tmp_path / "docs" / "screenshots")
@@ -94,7 +95,8 @@ def test_every_readme_command_runs_as_written(tmp_path: Path) -> None:
     failures = []
     ran = 0
     for command in readme_commands():
-        if skip_reason(command) or (command.line.startswith("python ") and not has_torch):
+        needs_torch = command.line.startswith(("python ", "convdesigner import "))
+        if skip_reason(command) or (needs_torch and not has_torch):
             continue
         result = subprocess.run(argv(command, tmp_path), cwd=tmp_path, capture_output=True, text=True, timeout=300,
                                 env=env)

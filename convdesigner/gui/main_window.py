@@ -29,6 +29,7 @@ from .canvas import CanvasWidget
 from .document import Document, empty_design
 from .export_dialog import ExportDialog, write_text_file
 from .formatting import bytes_text, compact, shape_text
+from .import_dialog import ImportDialog, show_import_report
 from .palette import PaletteWidget, fill_add_menu, new_layer
 from .panels.parameters import ParametersPanel, total_memory
 from .panels.receptive_field import ReceptiveFieldPanel
@@ -156,6 +157,8 @@ class MainWindow(QMainWindow):
         keys = QKeySequence.StandardKey
         self.new_action = self._action("&New", self.new_design, "new", keys.New, "Start an empty design", "new")
         self.open_action = self._action("&Open…", self.open_file, "open", keys.Open, "Open a design file", "open")
+        self.import_action = self._action("&Import Model…", self.import_model, "open", None,
+                                          "Open a PyTorch model (.py) or an ONNX file as a new design", "import_model")
         self.save_action = self._action("&Save", self.save, "save", keys.Save, "Save the design", "save")
         self.save_as_action = self._action("Save &As…", self.save_as, None, keys.SaveAs,
                                            "Save the design under a new name", "save_as")
@@ -202,6 +205,7 @@ class MainWindow(QMainWindow):
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self.recent_menu.setObjectName("recentMenu")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        file_menu.addAction(self.import_action)
         file_menu.addSeparator()
         file_menu.addAction(self.save_action)
         file_menu.addAction(self.save_as_action)
@@ -516,6 +520,24 @@ class MainWindow(QMainWindow):
         if path:
             self.open_path(path)
 
+    def import_model(self, path: str = "") -> None:
+        """File > Import Model (and a dropped .onnx file): the import dialog; the imported design opens unsaved,
+        and what could not be imported shows in a report."""
+        dialog = ImportDialog(path, self)
+
+        def opened() -> None:
+            result = dialog.result_
+            if result is None or result.design is None or not self.open_design(result.design):
+                return
+            self.document.undo_stack.resetClean()  # unsaved: it exists in no design file yet
+            self.setWindowModified(True)
+            if result.problems:
+                self.import_report = show_import_report(result, self)
+
+        dialog.accepted.connect(opened)
+        self.import_dialog = dialog
+        dialog.open()
+
     def save(self) -> bool:
         if not self.document.path:
             return self.save_as()
@@ -629,7 +651,8 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         event.acceptProposedAction()
-        QTimer.singleShot(0, lambda: self.open_path(path))  # leave the drag before any dialog opens
+        opening = self.import_model if path.lower().endswith(".onnx") else self.open_path
+        QTimer.singleShot(0, lambda: opening(path))  # leave the drag before any dialog opens
 
     @staticmethod
     def _dropped_design(event) -> str | None:
@@ -637,7 +660,7 @@ class MainWindow(QMainWindow):
         if not mime.hasUrls():
             return None
         for url in mime.urls():
-            if url.isLocalFile() and url.toLocalFile().lower().endswith(DESIGN_SUFFIXES):
+            if url.isLocalFile() and url.toLocalFile().lower().endswith((*DESIGN_SUFFIXES, ".onnx")):
                 return url.toLocalFile()
         return None
 

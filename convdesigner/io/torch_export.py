@@ -81,6 +81,9 @@ CODE_NAMES = frozenset({"x", "x_input", "self", "torch", "nn", "F", "super", "mo
 MODULE_DICT_ATTRIBUTES = frozenset("clear copy fromkeys get items keys pop popitem setdefault update values".split())
 RESERVED = (frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | MODULE_ATTRIBUTES | CODE_NAMES
             | frozenset(dir(builtins)))
+#: What a dotted name's first part (a block: an attribute, never a variable) cannot be, so that ``self.model``
+#: of pix2pix or CycleGAN keeps its key: keywords and ``nn.Module`` attributes only.
+BLOCK_RESERVED = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | MODULE_ATTRIBUTES
 
 MAX_IDENTIFIER = 40
 MAX_CLASS_NAME = 60
@@ -449,7 +452,7 @@ class _Blocks:
     def _top_block(self, part: str, lines: list[str]) -> tuple[str, str]:
         key = self.top.get(part)
         if key is None:
-            usable = (_usable_key(part, RESERVED) or part.isdigit()) and part not in self.taken
+            usable = (_usable_key(part, BLOCK_RESERVED) or part.isdigit()) and part not in self.taken
             key = part if usable else attribute_name(part, "block", self.taken)
             self.taken.add(key)
             self.top[part] = key

@@ -1,0 +1,501 @@
+"""Open an ONNX file as a design: `from_onnx(path, input_shape=None)`, with the ``onnx`` package.
+
+Each node of a supported operator becomes a layer, named after its weight (``layer1.0.conv1`` for a Conv whose
+weight initializer is ``layer1.0.conv1.weight``, as PyTorch's exporter names them) or else after its output.
+Weights stay in the file: `ImportResult.weights` maps each initializer to the exported module's state_dict
+key, and `state_dict(path, result)` (torch) builds that state_dict. Rules PyTorch lacks become what it has:
+``auto_pad`` as explicit (possibly asymmetric) padding, asymmetric average-pooling pads as a pad layer before
+the pool. Every layer's shape is compared with ONNX shape inference; what the engine cannot hold is reported.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import onnx
+from onnx import numpy_helper
+
+from ..engine.design import InputSpec
+from ..engine.layers import CATALOG
+from .model_import import DesignBuilder, ImportProblem, ImportResult, MissingDependency, Unsupported
+
+_NAME = re.compile(r"[^A-Za-z0-9_.]+")
+
+
+def _attributes(node: onnx.NodeProto) -> dict[str, Any]:
+    values = {}
+    for attribute in node.attribute:
+        value = onnx.helper.get_attribute_value(attribute)
+        values[attribute.name] = value.decode() if isinstance(value, bytes) else value
+    return values
+
+
+def _float(value: float) -> float:
+    """A float32 attribute as the decimal it was written as (0.2, not 0.20000000298023224)."""
+    return float(f"{value:.7g}")
+
+
+def _collapse(values: Sequence[int]) -> Any:
+    values = tuple(int(v) for v in values)
+    return values[0] if values and len(set(values)) == 1 else values
+
+
+class _Importer:
+    def __init__(self, model: onnx.ModelProto, builder: DesignBuilder, shapes: dict[str, tuple[int, ...]]) -> None:
+        self.graph = model.graph
+        self.builder = builder
+        self.shapes = shapes  # value name -> full shape (batch included) from shape inference
+        self.constants = {i.name: i for i in self.graph.initializer}
+        for node in self.graph.node:
+            if node.op_type == "Constant" and node.output:
+                attrs = {a.name: a for a in node.attribute}
+                if "value" in attrs:
+                    tensor = onnx.TensorProto()
+                    tensor.CopyFrom(attrs["value"].t)
+                    tensor.name = node.output[0]
+                    self.constants[node.output[0]] = tensor
+        self.weights: dict[str, str] = {}
+        self.transposed: set[str] = set()
+
+    def array(self, name: str) -> np.ndarray:
+        return numpy_helper.to_array(self.constants[name])
+
+    def constant(self, name: str) -> bool:
+        return name in self.constants
+
+    def rank(self, name: str) -> int:
+        shape = self.shapes.get(name)
+        if shape is None:
+            raise Unsupported(f"the shape of {name} is unknown to ONNX shape inference", "give --input")
+        return len(shape) - 2
+
+    def layer_name(self, node: onnx.NodeProto) -> str:
+        weight = node.input[1] if len(node.input) > 1 and self.constant(node.input[1]) else ""
+        if node.op_type in ("Conv", "ConvTranspose", "Gemm", "MatMul", "BatchNormalization") and weight:
+            base = weight[:-len(".weight")] if weight.endswith(".weight") else weight
+        else:
+            base = node.output[0] if node.output and node.output[0] else node.name
+        name = _NAME.sub("_", base).strip("._") or node.op_type.lower()
+        return re.sub(r"\.{2,}", ".", name)
+
+    def add(self, node: onnx.NodeProto, type_name: str, args: dict[str, Any], operands: Sequence[str] | None = None,
+            weights: dict[str, str] | None = None) -> str | None:
+        name = self.builder.add(node.output[0], type_name, self.layer_name(node), args,
+                                list(operands if operands is not None else node.input[:1]))
+        if name is not None:
+            for parameter, initializer in (weights or {}).items():
+                self.weights[initializer] = f"{name}.{parameter}"
+        return name
+
+    def run(self, node: onnx.NodeProto) -> None:
+        handler = getattr(self, f"_{node.op_type}", None)
+        if handler is None or node.domain not in ("", "ai.onnx"):
+            raise Unsupported("convdesigner has no layer type for this operator",
+                               "a later convdesigner may add it; until then edit the design around it")
+        handler(node, _attributes(node))
+
+    # -- convolutions -------------------------------------------------------------------------------------------
+
+    def _pads(self, node: onnx.NodeProto, attrs: dict[str, Any], kernel: Sequence[int], strides: Sequence[int],
+              dilations: Sequence[int]) -> list[tuple[int, int]]:
+        """(low, high) per spatial axis, ``auto_pad`` resolved against the input size."""
+        n = len(kernel)
+        auto = attrs.get("auto_pad", "NOTSET")
+        if auto in ("NOTSET", ""):
+            pads = list(attrs.get("pads", [0] * 2 * n))
+            return [(pads[a], pads[a + n]) for a in range(n)]
+        if auto == "VALID":
+            return [(0, 0)] * n
+        sizes = self.shapes[node.input[0]][2:]
+        out = []
+        for i, k, s, d in zip(sizes, kernel, strides, dilations):
+            total = max((math.ceil(i / s) - 1) * s + (k - 1) * d + 1 - i, 0)
+            small, large = total // 2, total - total // 2
+            out.append((small, large) if auto == "SAME_UPPER" else (large, small))
+        return out
+
+    def _Conv(self, node: onnx.NodeProto, attrs: dict[str, Any]) -> None:
+        if not self.constant(node.input[1]):
+            raise Unsupported("its weight is computed, not stored", "only convolutions with stored weights import")
+        weight = self.constants[node.input[1]]
+        kernel = list(attrs.get("kernel_shape", weight.dims[2:]))
+        n = len(kernel)
+        strides = list(attrs.get("strides", [1] * n))
+        dilations = list(attrs.get("dilations", [1] * n))
+        pads = self._pads(node, attrs, kernel, strides, dilations)
+        args: dict[str, Any] = {"out_channels": int(weight.dims[0]), "kernel_size": _collapse(kernel)}
+        if any(s != 1 for s in strides):
+            args["stride"] = _collapse(strides)
+        if any(lo or hi for lo, hi in pads):
+            args["padding"] = _collapse([lo for lo, _ in pads]) if all(lo == hi for lo, hi in pads) else \
+                [[lo, hi] for lo, hi in pads]
+        if any(d != 1 for d in dilations):
+            args["dilation"] = _collapse(dilations)
+        if attrs.get("group", 1) != 1:
+            args["groups"] = int(attrs["group"])
+        bias = len(node.input) > 2 and node.input[2]
+        if bias and not self.constant(node.input[2]):
+            raise Unsupported("its bias is computed, not stored")
+        if not bias:
+            args["bias"] = False
+        weights = {"weight": node.input[1], **({"bias": node.input[2]} if bias else {})}
+        self.add(node, f"Conv{n}d", args, weights=weights)
+
+    def _ConvTranspose(self, node: onnx.NodeProto, attrs: dict[str, Any]) -> None:
+        if not self.constant(node.input[1]):
+            raise Unsupported("its weight is computed, not stored")
+        if "output_shape" in attrs or attrs.get("auto_pad", "NOTSET") not in ("NOTSET", ""):
+            raise Unsupported("sets output_shape or auto_pad", "export it with explicit pads")
+        weight = self.constants[node.input[1]]
+        group = int(attrs.get("group", 1))
+        kernel = list(attrs.get("kernel_shape", weight.dims[2:]))
+        n = len(kernel)
+        pads = list(attrs.get("pads", [0] * 2 * n))
+        if pads[:n] != pads[n:]:
+            raise Unsupported(f"pads {pads} differ at the two ends; PyTorch's ConvTranspose pads both equally")
+        args: dict[str, Any] = {"out_channels": int(weight.dims[1]) * group, "kernel_size": _collapse(kernel)}
+        for key, onnx_key, default in (("stride", "strides", 1), ("padding", "pads", 0),
+                                       ("output_padding", "output_padding", 0), ("dilation", "dilations", 1)):
+            values = list(attrs.get(onnx_key, [default] * n))[:n]
+            if any(v != default for v in values):
+                args[key] = _collapse(values)
+        if group != 1:
+            args["groups"] = group
+        bias = len(node.input) > 2 and node.input[2]
+        if not bias:
+            args["bias"] = False
+        self.add(node, f"ConvTranspose{n}d", args,
+                 weights={"weight": node.input[1], **({"bias": node.input[2]} if bias else {})})
+
+    # -- pooling --------------------------------------------------------------------------------------------
+
+    def _pool(self, node: onnx.NodeProto, attrs: dict[str, Any], family: str) -> None:
+        kernel = list(attrs["kernel_shape"])
+        n = len(kernel)
+        strides = list(attrs.get("strides", [1] * n))
+        dilations = list(attrs.get("dilations", [1] * n))
+        pads = self._pads(node, attrs, kernel, strides, dilations)
+        args: dict[str, Any] = {"kernel_size": _collapse(kernel)}
+        if strides != kernel:
+            args["stride"] = _collapse(strides)
+        if family == "MaxPool" and any(d != 1 for d in dilations):
+            args["dilation"] = _collapse(dilations)
+        if attrs.get("ceil_mode", 0):
+            args["ceil_mode"] = True
+        include = bool(attrs.get("count_include_pad", 0))
+        if family == "AvgPool" and not include:
+            args["count_include_pad"] = False
+        operands = list(node.input[:1])
+        if any(lo != hi for lo, hi in pads):
+            if family == "MaxPool" or not include:
+                raise Unsupported(f"pads {[p for pair in zip(*pads) for p in pair]} unequally at the two ends, "
+                                   "which needs a pad layer of -inf (max) or uncounted pads (average) before it",
+                                   "a later convdesigner may add a pad value")
+            pad = self.builder.add(f"{node.output[0]}#pad", f"ZeroPad{n}d", f"{self.layer_name(node)}_pad",
+                                   {"padding": _collapse([v for lo, hi in reversed(pads) for v in (lo, hi)])},
+                                   operands)
+            if pad is None:
+                return
+            operands = [f"{node.output[0]}#pad"]
+        elif any(lo for lo, _ in pads):
+            args["padding"] = _collapse([lo for lo, _ in pads])
+        self.add(node, f"{family}{n}d", args, operands)
+
+    def _MaxPool(self, node: onnx.NodeProto, attrs: dict[str, Any]) -> None:
+        if len(node.output) > 1 and node.output[1]:
+            raise Unsupported("returns the pooling indices, which a design cannot hold")
+        self._pool(node, attrs, "MaxPool")
+
+    def _AveragePool(self, node: onnx.NodeProto, attrs: dict[str, Any]) -> None:
+        self._pool(node, attrs, "AvgPool")
+
+    def _GlobalAveragePool(self, node: onnx.NodeProto, attrs: dict[str, Any]) -> None:
+        self.add(node, f"AdaptiveAvgPool{self.rank(node.input[0])}d", {"output_size": 1})
+
+    def _GlobalMaxPool(self, node: onnx.NodeProto, attrs: dict[str, Any]) -> None:
+        self.add(node, f"AdaptiveMaxPool{self.rank(node.input[0])}d", {"output_size": 1})
+
+    def _ReduceMean(self, node: onnx.NodeProto, attrs: dict[str, Any]) -> None:
+        n = self.rank(node.input[0])
+        axes = attrs.get("axes")
+        if axes is None and len(node.input) > 1 and node.input[1]:
+            axes = self.array(node.input[1]).tolist()
+        full = n + 2
+        if sorted(a % full for a in axes or ()) != list(range(2, full)):
+            raise Unsupported(f"averages over axes {axes}; only the mean over all spatial axes is a layer")
+        if attrs.get("keepdims", 1):
+            self.add(node, f"AdaptiveAvgPool{n}d", {"output_size": 1})
+            return
+        pooled = self.builder.add(f"{node.output[0]}#pool", f"AdaptiveAvgPool{n}d", f"{self.layer_name(node)}_pool",
+                                  {"output_size": 1}, list(node.input[:1]))
+        if pooled is not None:
+            self.add(node, "Flatten", {}, [f"{node.output[0]}#pool"])
+
+    def _BatchNormalization(self, node: onnx.NodeProto, attrs: dict[str, Any]) -> None:
+        if not all(self.constant(name) for name in node.input[1:5]):
+            raise Unsupported("its statistics are computed, not stored")
+        n = self.rank(node.input[0])
+        eps = _float(attrs.get("epsilon", 1e-5))
+        args = {} if eps == 1e-5 else {"eps": eps}
+        self.add(node, f"BatchNorm{max(n, 1)}d", args, weights=dict(zip(
+            ("weight", "bias", "running_mean", "running_var"), node.input[1:5])))
+
+    # -- shape-keeping ------------------------------------------------------------------------------------------
+
+    def _Relu(self, node, attrs):
+        self.add(node, "ReLU", {})
+
+    def _LeakyRelu(self, node, attrs):
+        alpha = _float(attrs.get("alpha", 0.01))
+        self.add(node, "LeakyReLU", {} if alpha == 0.01 else {"negative_slope": alpha})
+
+    def _Elu(self, node, attrs):
+        alpha = _float(attrs.get("alpha", 1.0))
+        self.add(node, "ELU", {} if alpha == 1.0 else {"alpha": alpha})
+
+    def _Sigmoid(self, node, attrs):
+        self.add(node, "Sigmoid", {})
+
+    def _Tanh(self, node, attrs):
+        self.add(node, "Tanh", {})
+
+    def _Gelu(self, node, attrs):
+        approximate = attrs.get("approximate", "none")
+        self.add(node, "GELU", {} if approximate == "none" else {"approximate": approximate})
+
+    def _Softmax(self, node, attrs):
+        self.add(node, "Softmax", {"dim": int(attrs.get("axis", -1))})
+
+    def _Clip(self, node, attrs):
+        bounds = [float(self.array(name)) if name and self.constant(name) else None for name in node.input[1:3]]
+        bounds += [None] * (2 - len(bounds))
+        if bounds == [0.0, 6.0]:
+            self.add(node, "ReLU6", {})
+        elif bounds == [0.0, None]:
+            self.add(node, "ReLU", {})
+        else:
+            raise Unsupported(f"clips to {bounds}; only [0, 6] (ReLU6) and [0, inf) (ReLU) are layers")
+
+    def _Identity(self, node, attrs):
+        self.builder.alias(node.output[0], node.input[0])
+
+    def _Dropout(self, node, attrs):
+        self.builder.alias(node.output[0], node.input[0])
+
+    # -- joins ----------------------------------------------------------------------------------------------
+
+    def _join(self, node: onnx.NodeProto, type_name: str) -> None:
+        if any(self.constant(name) for name in node.input):
+            raise Unsupported("combines a tensor with a stored constant", "a join combines the outputs of layers")
+        shapes = {self.shapes.get(name) for name in node.input}
+        if CATALOG[type_name].torch.operator != "cat" and len(shapes) > 1:
+            raise Unsupported(f"broadcasts {sorted(map(str, shapes))}; joins need equal shapes")
+        self.add(node, type_name, {}, list(node.input))
+
+    def _Add(self, node, attrs):
+        self._join(node, "Add")
+
+    def _Mul(self, node, attrs):
+        self._join(node, "Mul")
+
+    def _Concat(self, node, attrs):
+        rank = len(self.shapes.get(node.output[0], ())) or None
+        if attrs.get("axis") not in (1, None if rank is None else 1 - rank):
+            raise Unsupported(f"concatenates along axis {attrs.get('axis')}; a Concat joins the channels (axis 1)")
+        if len(node.input) == 1:
+            self.builder.alias(node.output[0], node.input[0])
+        else:
+            self._join(node, "Concat")
+
+    # -- resampling and padding -----------------------------------------------------------------------------------
+
+    def _Resize(self, node, attrs):
+        n = self.rank(node.input[0])
+        mode = attrs.get("mode", "nearest")
+        transform = attrs.get("coordinate_transformation_mode", "half_pixel")
+        args: dict[str, Any] = {}
+        if mode == "nearest":
+            if transform != "asymmetric" or attrs.get("nearest_mode", "round_prefer_floor") != "floor":
+                raise Unsupported(f"nearest resizing with {transform} coordinates; PyTorch's nearest is "
+                                   "asymmetric with floor")
+        elif mode in ("linear", "cubic"):
+            args["mode"] = {1: "linear", 2: "bilinear", 3: "trilinear"}[n] if mode == "linear" else "bicubic"
+            if transform == "align_corners":
+                args["align_corners"] = True
+            elif transform in ("half_pixel", "pytorch_half_pixel"):
+                args["align_corners"] = False
+            else:
+                raise Unsupported(f"{mode} resizing with {transform} coordinates")
+        inputs = list(node.input) + [""] * 4
+        scales_name, sizes_name = (inputs[2], inputs[3]) if node.op_type == "Resize" else (inputs[1], "")
+        if sizes_name and self.constant(sizes_name):
+            args["size"] = _collapse(self.array(sizes_name).tolist()[2:])
+        elif scales_name and self.constant(scales_name):
+            scales = [_float(v) for v in self.array(scales_name).tolist()[2:]]
+            args["scale_factor"] = scales[0] if len(set(scales)) == 1 else scales
+        else:
+            raise Unsupported("its sizes or scales are computed, not stored")
+        self.add(node, "Upsample", args)
+
+    _Upsample = _Resize
+
+    def _Pad(self, node, attrs):
+        mode = attrs.get("mode", "constant")
+        pads = self.array(node.input[1]).tolist() if len(node.input) > 1 and node.input[1] else attrs.get("pads")
+        value = float(self.array(node.input[2])) if len(node.input) > 2 and node.input[2] else 0.0
+        if pads is None or value != 0.0 or len(node.input) > 3 and node.input[3]:
+            raise Unsupported("pads with a value other than zero, or over chosen axes")
+        full = len(pads) // 2
+        begin, end = pads[:full], pads[full:]
+        if begin[:2] != [0, 0] or end[:2] != [0, 0]:
+            raise Unsupported("pads the batch or channel axis")
+        flat = [v for axis in reversed(range(2, full)) for v in (begin[axis], end[axis])]
+        name = self.add(node, f"ZeroPad{full - 2}d", {"padding": _collapse(flat)})
+        if name is not None and mode != "constant":  # reflect, edge, wrap: same shapes, other border values
+            self.builder.problem(ImportProblem(
+                name, "Pad", f"convdesigner has no '{mode}' padding: imported as ZeroPad{full - 2}d with the same "
+                "padding (equal shapes and fields, but zeros at the border, so the outputs differ)",
+                "a later convdesigner may add this padding"))
+
+    # -- the dense end ------------------------------------------------------------------------------------------
+
+    def _Flatten(self, node, attrs):
+        if attrs.get("axis", 1) != 1:
+            raise Unsupported(f"flattens from axis {attrs.get('axis')}; a Flatten layer keeps the batch axis")
+        self.add(node, "Flatten", {})
+
+    def _Reshape(self, node, attrs):
+        before, after = self.shapes.get(node.input[0]), self.shapes.get(node.output[0])
+        if before is None or after is None or len(after) != 2 or after[1] != math.prod(before[1:]):
+            raise Unsupported(f"reshapes {before} to {after}; only a flattening to one vector per sample is a layer")
+        self.add(node, "Flatten", {})
+
+    def _Gemm(self, node, attrs):
+        if attrs.get("transA", 0) or _float(attrs.get("alpha", 1.0)) != 1.0 or _float(attrs.get("beta", 1.0)) != 1.0:
+            raise Unsupported("transposes its input or scales (alpha, beta); a Linear layer does neither")
+        if not self.constant(node.input[1]):
+            raise Unsupported("its weight is computed, not stored")
+        weight = self.constants[node.input[1]]
+        transposed = not attrs.get("transB", 0)
+        out_features = int(weight.dims[1] if transposed else weight.dims[0])
+        bias = len(node.input) > 2 and node.input[2]
+        if bias and (not self.constant(node.input[2]) or list(self.constants[node.input[2]].dims) != [out_features]):
+            raise Unsupported("its bias is computed or broadcast")
+        name = self.add(node, "Linear", {"out_features": out_features, **({} if bias else {"bias": False})},
+                        weights={"weight": node.input[1], **({"bias": node.input[2]} if bias else {})})
+        if name is not None and transposed:
+            self.transposed.add(node.input[1])
+
+    def _MatMul(self, node, attrs):
+        if not self.constant(node.input[1]) or len(self.constants[node.input[1]].dims) != 2:
+            raise Unsupported("multiplies by something other than a stored matrix")
+        name = self.add(node, "Linear", {"out_features": int(self.constants[node.input[1]].dims[1]), "bias": False},
+                        weights={"weight": node.input[1]})
+        if name is not None:
+            self.transposed.add(node.input[1])
+
+
+def _shape_of(value: onnx.ValueInfoProto) -> tuple[int | str, ...] | None:
+    if not value.type.HasField("tensor_type") or not value.type.tensor_type.HasField("shape"):
+        return None
+    return tuple(d.dim_value if d.HasField("dim_value") else (d.dim_param or "?") for d in value.type.tensor_type.shape.dim)
+
+
+def _failed(name: str, op: str, message: str, action: str = "") -> ImportResult:
+    return ImportResult(None, (ImportProblem(name, op, message, action),))
+
+
+def from_onnx(path: str | os.PathLike[str], input_shape: Sequence[int] | None = None) -> ImportResult:
+    """Import an ONNX file (its external data read from beside it) as a design. ``input_shape`` (channels,
+    then the spatial sizes) replaces the file's input shape, which it must where that is dynamic."""
+    path = os.fspath(path)
+    title = os.path.splitext(os.path.basename(path))[0] or "model"
+    try:
+        model = onnx.load(path)
+    except FileNotFoundError as error:
+        return _failed(title, "file", f"cannot read {path}: {error.strerror or error}")
+    except Exception as error:  # protobuf's DecodeError and others: a file that is not ONNX
+        return _failed(title, "file", f"{path} is not a readable ONNX model: {type(error).__name__}: {error}",
+                       "export it again with torch.onnx.export, or check the file")
+    stored = {i.name for i in model.graph.initializer}
+    inputs = [i for i in model.graph.input if i.name not in stored]
+    if len(inputs) != 1:
+        return _failed(title, "input", f"the model has {len(inputs)} inputs; a design has one")
+    graph_input = inputs[0]
+    shape = _shape_of(graph_input)
+    if input_shape is not None:
+        dims = graph_input.type.tensor_type.shape.dim
+        wanted = (1, *input_shape)
+        if shape is not None and len(shape) != len(wanted):
+            return _failed(title, "input", f"--input gives {len(input_shape)} values but the model's input {shape} "
+                           f"needs {len(shape) - 1}")
+        del dims[:]
+        for value in wanted:
+            dims.add().dim_value = int(value)
+        shape = wanted
+    if shape is None or not 3 <= len(shape) <= 5 or not all(isinstance(v, int) and v > 0 for v in shape[1:]):
+        return _failed(title, "input", f"the model's input shape {shape} is dynamic or not (N, C, spatial...)",
+                       "give --input C SIZE [SIZE ...]")
+    try:
+        inferred = onnx.shape_inference.infer_shapes(model)
+    except Exception as error:  # inference refuses inconsistent graphs
+        return _failed(title, "shape inference", f"ONNX shape inference fails: {error}")
+    shapes: dict[str, tuple[int, ...]] = {}
+    for value in [*inferred.graph.value_info, *inferred.graph.output, *inferred.graph.input]:
+        found = _shape_of(value)
+        if found is not None and all(isinstance(v, int) for v in found[1:]):
+            shapes[value.name] = (1, *found[1:])
+    builder = DesignBuilder(title, InputSpec(int(shape[1]), tuple(int(v) for v in shape[2:])), graph_input.name)
+    importer = _Importer(model, builder, shapes)
+    for node in model.graph.node:
+        if node.op_type == "Constant":
+            continue
+        try:
+            importer.run(node)
+        except Unsupported as why:
+            operands = [name for name in node.input if name and name not in importer.constants]
+            same = bool(operands) and shapes.get(operands[0]) is not None and \
+                shapes.get(operands[0]) == shapes.get(node.output[0] if node.output else "")
+            builder.left_out(node.output[0] if node.output else node.name, operands, same,
+                             ImportProblem(node.name or node.output[0], node.op_type, why.message, why.action))
+    result = builder.build([o.name for o in model.graph.output], {k: v[1:] for k, v in shapes.items()})
+    return ImportResult(result.design, result.problems, dict(importer.weights), frozenset(importer.transposed))
+
+
+def state_dict(path: str | os.PathLike[str], result: ImportResult) -> dict[str, Any]:
+    """The state_dict of the module `export_torch` writes for the imported design, from the ONNX file's
+    initializers (torch tensors), with the batch counters PyTorch's BatchNorm keeps. Keys follow the export's
+    module paths (``layers.3.weight`` where the design is a plain chain written as an ``nn.Sequential``)."""
+    try:
+        import torch
+    except ModuleNotFoundError:
+        raise MissingDependency("PyTorch", "torch") from None
+
+    from .torch_export import torch_plan
+
+    assert result.design is not None, "nothing was imported"
+    plan = torch_plan(result.design)
+    layers = plan.analysis.layers
+    paths = {layers[s.layer_index].name: s.path for s in plan.steps if s.role == "layer" and s.path}
+    model = onnx.load(os.fspath(path))
+    arrays = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
+    state = {}
+    for initializer, key in result.weights.items():
+        layer, parameter = key.rsplit(".", 1)
+        array = arrays[initializer]
+        array = array.T if initializer in result.transposed else array
+        state[f"{paths[layer]}.{parameter}"] = torch.from_numpy(np.array(array, copy=True, order="C"))
+    for layer in result.design.layers:  # modules that keep running statistics also count their batches
+        layer_type = CATALOG[layer.type]
+        if "track_running_stats" in layer_type.argument_names and layer.get(
+                "track_running_stats", layer_type.argument("track_running_stats").default):
+            state[f"{paths[layer.name]}.num_batches_tracked"] = torch.tensor(0)
+    return state
+
+
+__all__ = ["from_onnx", "state_dict"]

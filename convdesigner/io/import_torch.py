@@ -1,0 +1,619 @@
+"""Open a PyTorch model as a design: `from_torch(module, input_shape)`.
+
+The model is traced with ``torch.fx`` in eval mode as on a CPU (a forward that asks ``input.is_cuda`` sees
+False), then run once on a random input of the given shape, which gives every node's real shape. Each call of a
+module of a catalog type becomes a layer named by its module path (a module called again: ``relu_1``,
+``relu_2``), its constructor arguments read back from the module's attributes (only those that differ from
+PyTorch's defaults); supported functions and tensor methods (``torch.cat``, ``+``, ``*``, ``flatten``,
+``view``/``reshape`` to a vector, ``F.relu`` and the other activations, ``F.interpolate``, ``F.pad``,
+``F.max_pool2d``, ...) become layers named after their fx node. In-place operations are followed: a tensor
+an in-place activation overwrote is read afterwards as that activation's result, as in the original.
+
+Everything else is reported with its node, operation, source line and what to do (`ImportResult.problems`);
+nothing ends in a traceback. This module imports torch; the rest of convdesigner reaches it lazily.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import inspect
+import math
+import operator
+import os
+import sys
+import traceback
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import fx, nn
+
+from ..engine.design import InputSpec
+from ..engine.layers import CATALOG
+from .model_import import INPUT_TENSOR, DesignBuilder, ImportProblem, ImportResult, SourceError, Unsupported
+
+#: Attributes of a tensor that say it lives on an accelerator: False while tracing, as on a CPU.
+DEVICE_FLAGS = frozenset({"is_cuda", "is_mps", "is_xpu", "is_xla", "is_ipu", "is_hpu", "is_mtia", "is_meta"})
+
+#: Padding modules the engine has no type for, imported as a ZeroPad of the same padding (equal shapes,
+#: different border values), reported.
+PAD_STAND_INS = {f"{family}{n}d": n for family in ("ReflectionPad", "ReplicationPad", "CircularPad", "ConstantPad")
+                 for n in (1, 2, 3)}
+
+UNTRACEABLE_ACTION = ("make forward free of Python control flow on tensor values (if/for/while on a tensor, "
+                      "its shape used as a bool), or export the model to ONNX and import that file")
+
+
+class _CpuProxy(fx.Proxy):
+    """A traced tensor that answers the device questions as a CPU tensor would, so that a forward branching
+    on ``input.is_cuda`` (pytorch/examples' DCGAN) takes its CPU path."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name in DEVICE_FLAGS:
+            return False
+        if name == "device":
+            return torch.device("cpu")
+        return super().__getattr__(name)
+
+
+def _outside_torch(filename: str) -> bool:
+    path = filename.replace("\\", "/")
+    return "/torch/" not in path and not path.endswith("convdesigner/io/import_torch.py")
+
+
+class _Tracer(fx.Tracer):
+    """fx's tracer with CPU answers to device questions, and each node's source line (the innermost frame
+    outside torch, found by walking the frames: fx's own stack traces cost seconds on a large model)."""
+
+    def proxy(self, node: fx.Node) -> fx.Proxy:
+        frame = sys._getframe(1)
+        while frame is not None and not _outside_torch(frame.f_code.co_filename):
+            frame = frame.f_back
+        if frame is not None:
+            node.meta["convdesigner_source"] = f"{frame.f_code.co_filename}:{frame.f_lineno}"
+        return _CpuProxy(node, self)
+
+
+class _Recorder(fx.Interpreter):
+    """Runs the traced graph once, keeping every node's value (its shape is what the engine must agree with)."""
+
+    def __init__(self, module: fx.GraphModule) -> None:
+        super().__init__(module)
+        self.recorded: dict[fx.Node, Any] = {}
+
+    def run_node(self, n: fx.Node) -> Any:
+        value = super().run_node(n)
+        self.recorded[n] = value
+        return value
+
+
+# -- reading values -------------------------------------------------------------------------------------------
+
+def _plain(value: Any) -> Any:
+    """A module attribute as a design value: tuples of equal ints collapse to one int, torch.Size to a tuple."""
+    if isinstance(value, (tuple, list, torch.Size)):
+        items = tuple(_plain(v) for v in value)
+        if items and all(isinstance(v, int) and not isinstance(v, bool) for v in items) and len(set(items)) == 1:
+            return items[0]
+        return items
+    return value
+
+
+def _is_default(value: Any, default: Any) -> bool:
+    if value is None or default is None:
+        return value is default
+    if isinstance(value, bool) or isinstance(default, bool):
+        return isinstance(value, bool) and isinstance(default, bool) and value == default
+    return value == default
+
+
+def module_arguments(module: nn.Module, type_name: str) -> dict[str, Any]:
+    """The constructor arguments of a catalog-type module, read from its attributes, without the defaults and
+    the widths the engine infers."""
+    layer_type = CATALOG[type_name]
+    args: dict[str, Any] = {}
+    for arg in layer_type.arguments:
+        if arg.inferred:
+            continue
+        if arg.name == "bias":
+            value: Any = getattr(module, "bias", None) is not None
+        elif hasattr(module, arg.name):
+            value = _plain(getattr(module, arg.name))
+        else:
+            continue
+        if arg.follows is not None and value == args.get(
+                arg.follows, _plain(getattr(module, arg.follows, None))):
+            continue  # PyTorch stores a default pooling stride as the kernel size
+        if not _is_default(value, arg.default):
+            args[arg.name] = value
+    return args
+
+
+def _source(node: fx.Node) -> str:
+    """``file:line`` of the model code that made the node, where the tracer found one."""
+    return node.meta.get("convdesigner_source", "")
+
+
+def _describe(node: fx.Node, module: nn.Module | None) -> str:
+    if node.op == "call_module" and module is not None:
+        in_torch = type(module).__module__.startswith("torch.nn")
+        return f"nn.{type(module).__name__}" if in_torch else type(module).__qualname__
+    if node.op == "call_method":
+        return f"Tensor.{node.target}"
+    if node.op == "call_function":
+        target = node.target
+        owner = getattr(target, "__module__", None) or ""
+        name = getattr(target, "__name__", str(target))
+        owner = {"_operator": "operator", "torch._C._nn": "torch.nn.functional",
+                 "torch._C._VariableFunctions": "torch"}.get(owner, owner)
+        return f"{owner}.{name}" if owner else name
+    return node.op
+
+
+# -- functions and methods -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Op:
+    """How a supported function or method becomes a layer: the handler (``_Walker._<kind>``), the layer type,
+    a stand-in whose signature binds the call's arguments by name, and whether it writes in place."""
+
+    kind: str
+    type_name: str
+    spec: Callable[..., Any]
+    inplace: bool = False
+
+
+def _activation(type_name: str, spec: Callable[..., Any], inplace: bool = False) -> _Op:
+    """One of the catalog's activations; ``spec``'s parameter names that the type has are its arguments."""
+    return _Op("activation", type_name, spec, inplace)
+
+
+def _s_input(input): ...
+def _s_inplace(input, inplace=False): ...
+def _s_leaky(input, negative_slope=0.01, inplace=False): ...
+def _s_elu(input, alpha=1.0, inplace=False): ...
+def _s_gelu(input, approximate="none"): ...
+def _s_softmax(input, dim=None, _stacklevel=3, dtype=None): ...
+def _s_dropout(input, p=0.5, training=True, inplace=False): ...
+def _s_flatten(input, start_dim=0, end_dim=-1): ...
+def _s_cat(tensors, dim=0, *, out=None): ...
+def _s_binary(input, other, alpha=1): ...
+def _s_max_pool(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                return_indices=False): ...
+def _s_avg_pool(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+                count_include_pad=True, divisor_override=None): ...
+def _s_adaptive(input, output_size, return_indices=False): ...
+def _s_interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                   recompute_scale_factor=None, antialias=False): ...
+def _s_pad(input, pad, mode="constant", value=None): ...
+def _s_reshape(input, *shape): ...
+
+
+FUNCTIONS: dict[Any, _Op] = {}
+METHODS: dict[str, _Op] = {}
+for _targets, _methods, _entry in (
+    ((F.relu, torch.relu), ("relu",), _activation("ReLU", _s_inplace)),
+    ((F.relu_, torch.relu_), ("relu_",), _activation("ReLU", _s_input, inplace=True)),
+    ((F.relu6,), (), _activation("ReLU6", _s_inplace)),
+    ((F.leaky_relu,), (), _activation("LeakyReLU", _s_leaky)),
+    ((F.leaky_relu_,), (), _activation("LeakyReLU", _s_leaky, inplace=True)),
+    ((F.elu,), (), _activation("ELU", _s_elu)),
+    ((F.gelu,), (), _activation("GELU", _s_gelu)),
+    ((F.silu,), (), _activation("SiLU", _s_inplace)),
+    ((torch.sigmoid, F.sigmoid), ("sigmoid",), _activation("Sigmoid", _s_input)),
+    ((torch.tanh, F.tanh), ("tanh",), _activation("Tanh", _s_input)),
+    ((F.softmax, torch.softmax), ("softmax",), _activation("Softmax", _s_softmax)),
+    ((F.dropout,), (), _Op("dropout", "Dropout", _s_dropout)),
+    ((torch.flatten,), ("flatten",), _Op("flatten", "Flatten", _s_flatten)),
+    ((torch.reshape,), ("view", "reshape"), _Op("reshape", "Flatten", _s_reshape)),
+    ((torch.cat, torch.concat, torch.concatenate), (), _Op("cat", "Concat", _s_cat)),
+    ((operator.add, torch.add), ("add",), _Op("binary", "Add", _s_binary)),
+    ((operator.iadd,), ("add_",), _Op("binary_", "Add", _s_binary)),
+    ((operator.mul, torch.mul), ("mul",), _Op("binary", "Mul", _s_binary)),
+    ((operator.imul,), ("mul_",), _Op("binary_", "Mul", _s_binary)),
+    ((F.interpolate, getattr(F, "upsample", F.interpolate)), (), _Op("interpolate", "Upsample", _s_interpolate)),
+    ((F.pad,), (), _Op("pad", "ZeroPad", _s_pad)),
+    ((F.max_pool1d, torch.max_pool1d), (), _Op("pool", "MaxPool1d", _s_max_pool)),
+    ((F.max_pool2d, torch.max_pool2d), (), _Op("pool", "MaxPool2d", _s_max_pool)),
+    ((F.max_pool3d, torch.max_pool3d), (), _Op("pool", "MaxPool3d", _s_max_pool)),
+    ((F.avg_pool1d, torch.avg_pool1d), (), _Op("pool", "AvgPool1d", _s_avg_pool)),
+    ((F.avg_pool2d,), (), _Op("pool", "AvgPool2d", _s_avg_pool)),
+    ((F.avg_pool3d,), (), _Op("pool", "AvgPool3d", _s_avg_pool)),
+    ((F.adaptive_avg_pool1d, torch.adaptive_avg_pool1d), (), _Op("pool", "AdaptiveAvgPool1d", _s_adaptive)),
+    ((F.adaptive_avg_pool2d,), (), _Op("pool", "AdaptiveAvgPool2d", _s_adaptive)),
+    ((F.adaptive_avg_pool3d,), (), _Op("pool", "AdaptiveAvgPool3d", _s_adaptive)),
+    ((F.adaptive_max_pool2d,), (), _Op("pool", "AdaptiveMaxPool2d", _s_adaptive)),
+):
+    for _target in _targets:
+        FUNCTIONS[_target] = _entry
+    for _method in _methods:
+        METHODS[_method] = _entry
+
+#: Tensor methods that hand their input on unchanged (for the design).
+IDENTITY_METHODS = frozenset({"contiguous", "clone", "detach"})
+
+
+class _Walker:
+    """Turns the traced graph's nodes into layers, in order."""
+
+    def __init__(self, root: fx.GraphModule, values: dict[fx.Node, Any], builder: DesignBuilder) -> None:
+        self.root = root
+        self.values = values
+        self.builder = builder
+        self.calls: dict[str, int] = {}  # module path -> calls so far
+        self.covered: set[str] = set()  # state_dict keys of the imported modules
+
+    def tensor(self, node: Any) -> bool:
+        return isinstance(node, fx.Node) and isinstance(self.values.get(node), torch.Tensor)
+
+    def concrete(self, value: Any) -> Any:
+        return fx.node.map_arg(value, lambda n: self.values.get(n))
+
+    def shape(self, node: fx.Node) -> tuple[int, ...]:
+        return tuple(self.values[node].shape)
+
+    def walk(self, node: fx.Node) -> None:
+        builder = self.builder
+        if node.op in ("placeholder", "output"):
+            return
+        module = self.root.get_submodule(node.target) if node.op == "call_module" else None
+        operands = [n for n in node.all_input_nodes if self.tensor(n) or n in builder.unavailable]
+        if not self.tensor(node) and not operands:
+            return  # arithmetic on sizes
+        try:
+            if node.op == "get_attr":
+                raise Unsupported(f"reads the tensor {node.target} of the model directly",
+                                   "only layers' own parameters can be imported")
+            if module is not None:
+                self.module_call(node, module)
+            elif node.op == "call_method" and node.target in IDENTITY_METHODS:
+                builder.alias(node.name, node.args[0].name)
+            else:
+                self.function(node)
+        except Unsupported as why:
+            same = self.tensor(node) and bool(operands) and self.tensor(operands[0]) and \
+                self.shape(node) == self.shape(operands[0])
+            builder.left_out(node.name, [n.name for n in operands], same,
+                             ImportProblem(node.name, _describe(node, module), why.message, why.action,
+                                           _source(node)))
+
+    def module_call(self, node: fx.Node, module: nn.Module) -> None:
+        builder = self.builder
+        path = str(node.target)
+        type_name = type(module).__name__
+        tensors = [a for a in node.args if self.tensor(a) or a in builder.unavailable]
+        if node.kwargs or len(tensors) != 1 or len(node.args) != 1:
+            raise Unsupported(f"calls {type_name} with {len(node.args)} arguments", "a layer reads one tensor")
+        source = tensors[0].name
+        if isinstance(module, nn.Identity):
+            builder.alias(node.name, source)
+            return
+        if type_name in PAD_STAND_INS and type(module) is getattr(nn, type_name):
+            self.pad_stand_in(node, module, type_name, source)
+            return
+        if type_name not in CATALOG or type(module) is not getattr(nn, type_name, None):
+            missing = "convdesigner has no layer type for it" if type(module).__module__.startswith("torch.nn") \
+                else "a module convdesigner does not know and fx does not trace into"
+            raise Unsupported(missing, "a later convdesigner may add this type; until then edit the design around it")
+        if getattr(module, "return_indices", False):
+            raise Unsupported("returns the pooling indices, which a design cannot hold", "use return_indices=False")
+        count = self.calls.get(path, 0)
+        self.calls[path] = count + 1
+        state = module.state_dict()
+        if count and state:
+            builder.problem(ImportProblem(node.name, type_name, f"{path} is called {count + 1} times with the same "
+                                          "weights; the design gives this call its own copy", "", _source(node)))
+        name = builder.add(node.name, type_name, path if not count else f"{path}_{count}",
+                           module_arguments(module, type_name), [source])
+        if name is None:
+            return
+        if name == path:
+            self.covered.update(f"{path}.{key}" for key in state)
+        if getattr(module, "inplace", False):
+            builder.overwrite(source, node.name)
+
+    def pad_stand_in(self, node: fx.Node, module: nn.Module, type_name: str, source: str) -> None:
+        ndim = PAD_STAND_INS[type_name]
+        name = self.builder.add(node.name, f"ZeroPad{ndim}d", str(node.target), {"padding": _plain(module.padding)},
+                                [source])
+        if name is not None:
+            self.builder.problem(ImportProblem(
+                name, f"nn.{type_name}", f"convdesigner has no {type_name}: imported as ZeroPad{ndim}d with the same "
+                "padding (equal shapes and fields, but zeros at the border, so the outputs differ)",
+                "a later convdesigner may add this type", _source(node)))
+
+    def bind(self, spec: Callable[..., Any], node: fx.Node) -> dict[str, Any]:
+        try:
+            bound = inspect.signature(spec).bind(*node.args, **node.kwargs)
+        except TypeError as error:
+            raise Unsupported(f"is called in a way convdesigner does not read ({error})") from None
+        bound.apply_defaults()
+        return dict(bound.arguments)
+
+    def function(self, node: fx.Node) -> None:
+        table = METHODS if node.op == "call_method" else FUNCTIONS
+        try:
+            entry = table.get(node.target)
+        except TypeError:  # an unhashable target
+            entry = None
+        if entry is None:
+            raise Unsupported("convdesigner has no layer type for this operation",
+                               "write it with supported layers, or edit the design around it")
+        getattr(self, f"_{entry.kind}")(node, entry, self.bind(entry.spec, node))
+
+    def _first(self, value: Any) -> str:
+        if not (self.tensor(value) or value in self.builder.unavailable):
+            raise Unsupported("reads something other than one tensor")
+        return value.name
+
+    def _activation(self, node: fx.Node, entry: _Op, args: dict[str, Any]) -> None:
+        type_name, inplace = entry.type_name, entry.inplace
+        source = self._first(args["input"])
+        known = CATALOG[type_name].argument_names
+        layer_args = {k: self.concrete(v) for k, v in args.items() if k in known and k != "inplace"}
+        layer_args = {k: v for k, v in layer_args.items()
+                      if not _is_default(v, CATALOG[type_name].argument(k).default)}
+        if args.get("dtype") is not None:
+            raise Unsupported("changes the dtype", "remove dtype")
+        in_place = inplace or bool(args.get("inplace"))
+        if in_place:
+            layer_args["inplace"] = True
+        self.builder.add(node.name, type_name, node.name, layer_args, [source])
+        if in_place:
+            self.builder.overwrite(source, node.name)
+
+    def _dropout(self, node: fx.Node, entry: _Op, args: dict[str, Any]) -> None:
+        if args["training"]:
+            raise Unsupported("drops units even in eval mode (training=True)", "pass training=self.training")
+        source = self._first(args["input"])
+        p = self.concrete(args["p"])
+        self.builder.add(node.name, "Dropout", node.name, {} if p == 0.5 else {"p": p}, [source])
+
+    def _flatten(self, node: fx.Node, entry: _Op, args: dict[str, Any]) -> None:
+        source = self._first(args["input"])
+        start, end = self.concrete(args["start_dim"]), self.concrete(args["end_dim"])
+        if start == 0 or start == -len(self.shape(node.args[0])):
+            raise Unsupported("flattens the batch axis too", "use torch.flatten(x, 1)")
+        layer_args = {k: v for k, v in (("start_dim", start), ("end_dim", end)) if v != {"start_dim": 1, "end_dim": -1}[k]}
+        self.builder.add(node.name, "Flatten", node.name, layer_args, [source])
+
+    def _reshape(self, node: fx.Node, entry: _Op, args: dict[str, Any]) -> None:
+        source = self._first(args["input"])
+        before, after = self.shape(args["input"]), self.shape(node)
+        if after != (before[0], math.prod(before[1:])):
+            raise Unsupported(f"reshapes {before} to {after}; only a flattening to one vector per sample "
+                               "is a layer", "use torch.flatten(x, 1), or edit the design around it")
+        self.builder.add(node.name, "Flatten", node.name, {}, [source])
+
+    def _cat(self, node: fx.Node, entry: _Op, args: dict[str, Any]) -> None:
+        tensors = args["tensors"]
+        if not isinstance(tensors, (list, tuple)) or not all(self.tensor(t) or t in self.builder.unavailable
+                                                             for t in tensors):
+            raise Unsupported("joins something other than a list of tensors")
+        dim = self.concrete(args["dim"])
+        rank = len(self.shape(node))
+        if dim not in (1, 1 - rank):
+            raise Unsupported(f"concatenates along dim {dim}; a Concat joins the channels (dim 1)",
+                               "concatenate along the channels, or edit the design around it")
+        self.join(node, "Concat", [t.name for t in tensors])
+
+    def join(self, node: fx.Node, type_name: str, operands: list[str]) -> None:
+        if len(operands) == 1:
+            self.builder.alias(node.name, operands[0])
+        else:
+            self.builder.add(node.name, type_name, node.name, {}, operands)
+
+    def _binary(self, node: fx.Node, entry: _Op, args: dict[str, Any]) -> None:
+        type_name = entry.type_name
+        a, b = args["input"], args["other"]
+        if self.concrete(args.get("alpha", 1)) != 1:
+            raise Unsupported("scales its second operand (alpha)", "scale with a layer instead")
+        for operand in (a, b):
+            if not (self.tensor(operand) or operand in self.builder.unavailable):
+                raise Unsupported(f"combines a tensor with the constant {self.concrete(operand)!r}",
+                                   "a join combines the outputs of layers; edit the design around it")
+        if self.tensor(a) and self.tensor(b) and self.shape(a) != self.shape(b):
+            raise Unsupported(f"broadcasts {self.shape(a)} with {self.shape(b)}; joins need equal shapes")
+        self.join(node, type_name, [a.name, b.name])
+
+    def _binary_(self, node: fx.Node, entry: _Op, args: dict[str, Any]) -> None:
+        self._binary(node, entry, args)
+        self.builder.overwrite(args["input"].name, node.name)
+
+    def _interpolate(self, node: fx.Node, entry: _Op, args: dict[str, Any]) -> None:
+        source = self._first(args["input"])
+        if args["antialias"]:
+            raise Unsupported("resizes with antialias", "remove antialias")
+        layer_args = {}
+        for key in ("size", "scale_factor", "mode", "align_corners", "recompute_scale_factor"):
+            value = _plain(self.concrete(args[key]))
+            if not _is_default(value, CATALOG["Upsample"].argument(key).default):
+                layer_args[key] = float(value) if key == "scale_factor" and isinstance(value, int) else value
+        self.builder.add(node.name, "Upsample", node.name, layer_args, [source])
+
+    def _pad(self, node: fx.Node, entry: _Op, args: dict[str, Any]) -> None:
+        source = self._first(args["input"])
+        pad = tuple(self.concrete(args["pad"]))
+        ndim = len(self.shape(args["input"])) - 2
+        if args["mode"] != "constant" or self.concrete(args["value"]) not in (None, 0, 0.0):
+            raise Unsupported(f"pads with mode '{args['mode']}' (value {args['value']}); the engine pads with zeros",
+                               "a later convdesigner may add this padding")
+        if len(pad) != 2 * ndim:
+            raise Unsupported(f"pads {len(pad) // 2} of the {ndim} spatial axes", "give a pair for every spatial axis")
+        self.builder.add(node.name, f"ZeroPad{ndim}d", node.name, {"padding": _plain(pad)}, [source])
+
+    def _pool(self, node: fx.Node, entry: _Op, args: dict[str, Any]) -> None:
+        type_name = entry.type_name
+        source = self._first(args["input"])
+        if args.get("return_indices"):
+            raise Unsupported("returns the pooling indices, which a design cannot hold")
+        layer_type = CATALOG[type_name]
+        layer_args = {}
+        for key, value in args.items():
+            if key in layer_type.argument_names:
+                value = _plain(self.concrete(value))
+                if key == "stride" and value in ((), None):
+                    continue
+                if not _is_default(value, layer_type.argument(key).default):
+                    layer_args[key] = value
+        if layer_args.get("stride") == layer_args.get("kernel_size"):
+            layer_args.pop("stride", None)
+        self.builder.add(node.name, type_name, node.name, layer_args, [source])
+
+
+def _output_tensors(node: fx.Node) -> list[fx.Node] | None:
+    result = node.args[0]
+    if isinstance(result, fx.Node):
+        return [result]
+    if isinstance(result, (list, tuple)) and all(isinstance(r, fx.Node) for r in result):
+        return list(result)
+    return None
+
+
+def _user_frame(error: BaseException) -> str:
+    """``file:line`` of the innermost frame of an exception outside torch (the model's own code)."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if _outside_torch(f.filename)]
+    return f"{frames[-1].filename}:{frames[-1].lineno}" if frames else ""
+
+
+def _failed(name: str, op: str, message: str, action: str, source: str = "") -> ImportResult:
+    return ImportResult(None, (ImportProblem(name, op, message, action, source),))
+
+
+def from_torch(module: nn.Module, input_shape: Sequence[int], name: str | None = None) -> ImportResult:
+    """Import a PyTorch module as a design. ``input_shape`` is one sample's shape: channels, then one size per
+    spatial axis. The result holds the design (None when nothing could be imported) and every problem."""
+    if not isinstance(module, nn.Module):
+        return _failed(type(module).__name__, "model", f"a {type(module).__name__} is not a torch.nn.Module",
+                       "pass a torch.nn.Module instance")
+    shape = tuple(int(v) for v in input_shape)
+    if not 2 <= len(shape) <= 4 or min(shape) < 1:
+        return _failed("input", "input", f"the input shape {shape} needs channels and 1 to 3 spatial sizes, all "
+                       "positive", "give e.g. 3 224 224")
+    title = name or type(module).__name__
+    modes = [(m, m.training) for m in module.modules()]
+    module.eval()
+    try:
+        return _import(module, shape, title)
+    finally:
+        for submodule, training in modes:  # the caller's model is left as it was
+            submodule.training = training
+
+
+def _import(module: nn.Module, shape: tuple[int, ...], title: str) -> ImportResult:
+    """`from_torch` on a module in eval mode."""
+    try:
+        graph = _Tracer().trace(module)
+    except Exception as error:  # fx raises many kinds (TraceError, TypeError, ...) for untraceable code
+        return _failed(title, "torch.fx", f"torch.fx cannot trace the model: {type(error).__name__}: {error}",
+                       UNTRACEABLE_ACTION, _user_frame(error))
+    required = [n.name for n in graph.nodes if n.op == "placeholder" and not n.args]  # no default value
+    if len(required) != 1:
+        return _failed(title, "forward", f"forward takes {len(required)} tensors ({', '.join(required)}); a design "
+                       "has one input", "wrap the model in a module whose forward takes one tensor")
+    root = fx.GraphModule(module, graph)
+    recorder = _Recorder(root)
+    sample = torch.randn(2, *shape, generator=torch.Generator().manual_seed(0))
+    try:
+        with torch.no_grad():
+            recorder.run(sample)
+    except Exception as error:  # the model's own forward failed on this input
+        reason = str(error).split("\n\n")[0].strip()  # fx appends the node and its traceback after a blank line
+        return _failed(title, "forward", f"the model fails on an input of shape {shape}: "
+                       f"{type(error).__name__}: {reason}", "check the input shape (channels, then the spatial sizes)",
+                       _user_frame(error))
+    values = recorder.recorded
+    placeholders = [n for n in graph.nodes if n.op == "placeholder"]
+    builder = DesignBuilder(title, InputSpec(shape[0], shape[1:]))
+    builder.values[placeholders[0].name] = builder.values[INPUT_TENSOR]
+    walker = _Walker(root, values, builder)
+    outputs: list[str] = []
+    for node in graph.nodes:
+        if node.op == "output":
+            found = _output_tensors(node)
+            if found is None:
+                builder.problem(ImportProblem("output", "output", "the model returns something other than a tensor "
+                                              "or a tuple of tensors", "return the tensors", _source(node)))
+            outputs = [n.name for n in found or ()]
+            continue
+        walker.walk(node)
+    shapes = {n.name: tuple(v.shape[1:]) for n, v in values.items() if isinstance(v, torch.Tensor)}
+    result = builder.build(outputs, shapes)
+    missing = sorted(set(module.state_dict()) - walker.covered)
+    if result.design is not None and missing:
+        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        problems = (*result.problems, ImportProblem(
+            title, "state_dict", f"{len(missing)} of the model's parameters and buffers are not in the design ({shown})",
+            "the export will not load the original state_dict strictly"))
+        result = ImportResult(result.design, problems)
+    return result
+
+
+def _load_file(path: str) -> Any:
+    """The Python file as a module, its folder importable while it runs (for its own imports)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    name = f"convdesigner_import_{os.path.splitext(os.path.basename(path))[0]}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise SourceError(f"{path} cannot be loaded as Python code")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    sys.path.insert(0, folder)
+    try:
+        spec.loader.exec_module(module)
+    except (Exception, SystemExit) as error:
+        raise SourceError(f"running {path} raised {type(error).__name__}: {error}", _user_frame(error)) from None
+    finally:
+        sys.path.remove(folder)
+    return module
+
+
+def _candidates(module: Any) -> list[str]:
+    """The module classes and functions a Python module defines itself (for "it defines ..." hints)."""
+    return sorted(name for name, value in vars(module).items() if getattr(value, "__module__", None) == module.__name__
+                  and (inspect.isfunction(value) or (isinstance(value, type) and issubclass(value, nn.Module))))
+
+
+def load_model(source: str, kwargs: Mapping[str, Any]) -> nn.Module:
+    """The model a source names: ``path/to/file.py:Name`` or ``package.module:Name``, a ``torch.nn.Module``
+    subclass or a function returning one, called with ``kwargs``. Raises SourceError saying what is wrong."""
+    target, _, name = source.rpartition(":")
+    if not target or not name.isidentifier():
+        raise SourceError(f"{source}: give FILE.py:Name or package.module:Name (a class or function name after ':')")
+    if target.endswith(".py") or "/" in target or os.sep in target:
+        if not os.path.isfile(target):
+            raise SourceError(f"no such file: {target}")
+        module = _load_file(target)
+    else:
+        try:
+            module = importlib.import_module(target)
+        except ModuleNotFoundError as error:
+            raise SourceError(f"no module named {error.name!r} (importing {target})") from None
+        except (Exception, SystemExit) as error:
+            raise SourceError(f"importing {target} raised {type(error).__name__}: {error}", _user_frame(error)) from None
+    if not hasattr(module, name):
+        defined = _candidates(module)
+        hint = f"; it defines {', '.join(defined)}" if defined else ""
+        raise SourceError(f"{target} has no {name}{hint}")
+    found = getattr(module, name)
+    if isinstance(found, nn.Module):
+        return found
+    if isinstance(found, type) and not issubclass(found, nn.Module):
+        raise SourceError(f"{name} is a class but not a torch.nn.Module subclass")
+    if not callable(found):
+        raise SourceError(f"{name} is a {type(found).__name__}, not a torch.nn.Module subclass or a function "
+                          "returning one")
+    arguments = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+    try:
+        model = found(**kwargs)
+    except Exception as error:  # the user's constructor: any exception is a message, not a traceback
+        raise SourceError(f"{name}({arguments}) raised {type(error).__name__}: {error}", _user_frame(error)) from None
+    if not isinstance(model, nn.Module):
+        raise SourceError(f"{name}({arguments}) returned a {type(model).__name__}, not a torch.nn.Module")
+    return model
+
+
+__all__ = ["from_torch", "load_model", "module_arguments"]
