@@ -28,6 +28,7 @@ from convdesigner.io.design_file import load  # noqa: E402
 from convdesigner.io.torch_export import MODULE_ATTRIBUTES, export_torch, torch_plan  # noqa: E402
 
 pytestmark = [pytest.mark.torch, pytest.mark.filterwarnings("ignore:Implicit dimension choice for softmax"),
+              pytest.mark.filterwarnings("ignore:Implicit dimension choice for log_softmax"),
               pytest.mark.filterwarnings("ignore:Using padding=.same. with even kernel")]
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "resources" / "examples"
@@ -180,9 +181,11 @@ def layer_args(draw, type_name: str, shape: tuple[int, ...], earlier: list[str])
         args["mode"] = mode
         if mode == interpolating:
             maybe(draw, args, "align_corners", st.booleans())
-    elif family == "ZeroPad":
+    elif family in ("ZeroPad", "ConstantPad", "ReflectionPad", "ReplicationPad", "CircularPad"):
         args["padding"] = (draw(st.integers(-1, 2)) if draw(st.booleans())
                            else draw(st.lists(st.integers(-1, 2), min_size=2 * ndim, max_size=2 * ndim)))
+        if family == "ConstantPad":
+            args["value"] = draw(st.sampled_from([0.0, 1.5, -1]))
     elif family in ("BatchNorm", "InstanceNorm"):
         maybe(draw, args, "eps", st.sampled_from([1e-5, 1e-3]))
         maybe(draw, args, "momentum", st.sampled_from([0.1, 0.01]))
@@ -202,9 +205,12 @@ def layer_args(draw, type_name: str, shape: tuple[int, ...], earlier: list[str])
         maybe(draw, args, "inplace", st.booleans())
     elif type_name == "GELU":
         maybe(draw, args, "approximate", st.sampled_from(["none", "tanh"]))
-    elif type_name == "Softmax":
+    elif type_name in ("Softmax", "LogSoftmax"):
         maybe(draw, args, "dim", st.integers(-(ndim + 2), ndim + 1))
-    elif type_name in ("ReLU", "ReLU6", "SiLU"):
+    elif type_name == "PReLU":
+        maybe(draw, args, "num_parameters", st.sampled_from([1, channels]))
+        maybe(draw, args, "init", st.sampled_from([0.25, 0.1]))
+    elif type_name in ("ReLU", "ReLU6", "SiLU", "Hardswish", "Mish"):
         maybe(draw, args, "inplace", st.booleans())
     elif family == "Dropout":
         maybe(draw, args, "p", st.sampled_from([0.5, 0.1, 0.0]))
@@ -222,7 +228,7 @@ def layer_args(draw, type_name: str, shape: tuple[int, ...], earlier: list[str])
             args["from"] = draw(st.sampled_from(earlier))  # format version 1: the layer above, then this one
         else:
             args["from"] = draw(st.lists(st.sampled_from([*earlier, "input"]), min_size=2, max_size=3))
-    elif type_name not in ("Sigmoid", "Tanh"):
+    elif type_name not in ("Sigmoid", "Tanh", "Softmax2d", "Identity"):
         raise AssertionError(f"no generator for {type_name}: add one")
     return args
 

@@ -29,10 +29,12 @@ torch = pytest.importorskip("torch")
 nn = torch.nn
 F = torch.nn.functional
 
-ACTIVATIONS = ("ReLU", "ReLU6", "LeakyReLU", "ELU", "GELU", "SiLU", "Sigmoid", "Tanh", "Softmax")
+ACTIVATIONS = ("ReLU", "ReLU6", "LeakyReLU", "ELU", "GELU", "SiLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax",
+               "Softmax2d", "Hardswish", "Mish", "PReLU", "Identity")
 UPSAMPLE_MODES = ("nearest", "linear", "bilinear", "bicubic", "trilinear", "nearest-exact", "area")
 SCALES = (0.3, 0.5, 0.58, 0.7, 1.0, 1.05, 1.3, 1.5, 2, 2.5, 3)
-FIXED_RANK = ("Conv", "ConvTranspose", "MaxPool", "AvgPool", "AdaptiveAvgPool", "AdaptiveMaxPool", "ZeroPad",
+PADS = ("ZeroPad", "ConstantPad", "ReflectionPad", "ReplicationPad", "CircularPad")
+FIXED_RANK = ("Conv", "ConvTranspose", "MaxPool", "AvgPool", "AdaptiveAvgPool", "AdaptiveMaxPool", *PADS,
               "BatchNorm", "InstanceNorm", "Dropout")
 
 
@@ -160,10 +162,14 @@ def _upsample(draw: st.DrawFn, n: int) -> dict[str, Any]:
     return args
 
 
-def _zeropad(draw: st.DrawFn, n: int) -> dict[str, Any]:
+def _pad(draw: st.DrawFn, n: int, kind: str) -> dict[str, Any]:
     if draw(st.booleans()):
-        return {"padding": draw(st.integers(-2, 3))}
-    return {"padding": draw(st.lists(st.integers(-4, 3), min_size=2 * n, max_size=2 * n))}
+        args: dict[str, Any] = {"padding": draw(st.integers(-2, 3))}
+    else:
+        args = {"padding": draw(st.lists(st.integers(-4, 3), min_size=2 * n, max_size=2 * n))}
+    if kind == "ConstantPad":
+        args["value"] = draw(st.sampled_from([0.0, 1.5, -2]))
+    return args
 
 
 def _norm(draw: st.DrawFn, channels: int, name: str) -> dict[str, Any]:
@@ -190,7 +196,7 @@ def layer_spec(draw: st.DrawFn, shape: tuple[int, ...]) -> tuple[str, dict[str, 
     n = spatial if 1 <= spatial <= 3 else 1
     if spatial >= 1 and _rarely(draw, 30):
         n = draw(st.sampled_from([m for m in (1, 2, 3) if m != spatial]))  # a layer of the wrong rank
-    families = ["Conv", "Conv", "ConvTranspose", "MaxPool", "AvgPool", "Adaptive", "Upsample", "ZeroPad",
+    families = ["Conv", "Conv", "ConvTranspose", "MaxPool", "AvgPool", "Adaptive", "Upsample", "Pad", "Pad",
                 "BatchNorm", "InstanceNorm", "GroupNorm", "Flatten", "Linear", "Activation", "Dropout"]
     if spatial == 0:
         families = ["BatchNorm", "GroupNorm", "Linear", "Linear", "Activation", "Dropout", "Flatten"]
@@ -205,8 +211,9 @@ def layer_spec(draw: st.DrawFn, shape: tuple[int, ...]) -> tuple[str, dict[str, 
         return f"Adaptive{draw(st.sampled_from(['Avg', 'Max']))}Pool{n}d", _adaptive(draw, n)
     if family == "Upsample":
         return "Upsample", _upsample(draw, max(spatial, 1))
-    if family == "ZeroPad":
-        return f"ZeroPad{n}d", _zeropad(draw, n)
+    if family == "Pad":
+        kind = draw(st.sampled_from(PADS))
+        return f"{kind}{n}d", _pad(draw, n, kind)
     if family in ("BatchNorm", "InstanceNorm"):
         return f"{family}{n}d", _norm(draw, channels, family)
     if family == "GroupNorm":
@@ -223,8 +230,10 @@ def layer_spec(draw: st.DrawFn, shape: tuple[int, ...]) -> tuple[str, dict[str, 
         return "Linear", args
     if family == "Activation":
         name = draw(st.sampled_from(ACTIVATIONS))
-        if name == "Softmax":
+        if name in ("Softmax", "LogSoftmax"):
             return name, {"dim": draw(st.integers(-len(shape) - 2, len(shape) + 1))} if draw(st.booleans()) else {}
+        if name == "PReLU":
+            return name, {"num_parameters": draw(st.sampled_from([1, 1, channels, channels + 1]))}
         return name, {}
     name = draw(st.sampled_from(["Dropout", f"Dropout{n}d"]))
     return name, {"p": draw(st.sampled_from([0.0, 0.5]))}
@@ -340,13 +349,16 @@ def deviation(type_name: str, args: dict[str, Any], shape: tuple[int, ...]) -> s
         size = args["output_size"]
         if 0 in (size if isinstance(size, list) else [size]):
             return "size-0 output of adaptive pooling"
-    if type_name.startswith("ZeroPad") and spatial == int(type_name[-2]):
+    if base in PADS and spatial == int(type_name[-2]):
         padding = args["padding"]
         flat = padding if isinstance(padding, list) else [padding] * (2 * spatial)
         pairs = [(flat[2 * j], flat[2 * j + 1]) for j in range(spatial)][::-1]
         for i, (lo, hi) in zip(shape[1:], pairs):
-            if i + min(lo, 0) + min(hi, 0) >= 0 and i + lo + hi == 0:
-                return "size-0 output of ZeroPad"
+            cropped = i + min(lo, 0) + min(hi, 0)
+            if cropped >= 0 and i + lo + hi == 0:
+                return "size-0 output of a pad layer"
+            if base == "CircularPad" and max(lo, hi) <= i and (cropped < 0 or max(lo, hi) > cropped):
+                return "circular padding wider than what is left after cropping (PyTorch copies memory it never wrote)"
     if type_name == "Linear" and args["out_features"] == 0:
         return "size-0 output of Linear"
     if type_name == "Flatten":
@@ -414,7 +426,7 @@ def test_short_stack_matches_torch(data: st.DataObject) -> None:
     check_against_torch(shape, specs)
 
 
-@pytest.mark.parametrize("family", ["Conv", "ConvTranspose", "MaxPool", "AvgPool", "Upsample"])
+@pytest.mark.parametrize("family", ["Conv", "ConvTranspose", "MaxPool", "AvgPool", "Upsample", *PADS])
 @given(data=st.data())
 def test_window_layers_in_every_rank(family: str, data: st.DataObject) -> None:
     """The sliding-window and resampling layers alone, so every rank sees many of each."""
@@ -428,6 +440,8 @@ def test_window_layers_in_every_rank(family: str, data: st.DataObject) -> None:
         spec = (f"ConvTranspose{n}d", draw(st.composite(lambda d: _transposed(d, n, channels))()))
     elif family in ("MaxPool", "AvgPool"):
         spec = (f"{family}{n}d", draw(st.composite(lambda d: _pool(d, n, family[:3]))()))
+    elif family in PADS:
+        spec = (f"{family}{n}d", draw(st.composite(lambda d: _pad(d, n, family))()))
     else:
         spec = ("Upsample", draw(st.composite(lambda d: _upsample(d, n))()))
     check_against_torch(shape, [spec])

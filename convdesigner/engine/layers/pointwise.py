@@ -116,6 +116,30 @@ def _softmax(ctx: LayerContext) -> Evaluation:
     return evaluation
 
 
+def _softmax2d(ctx: LayerContext) -> Evaluation:
+    """nn.Softmax2d takes a 3-D or 4-D tensor (batch included) and normalises over dim -3: the channels of an
+    image, but the batch axis of a 1-D signal."""
+    if ctx.ndim not in (1, 2):
+        raise Refusal("rank", f"Softmax2d needs an input of 3 or 4 dimensions (batch included), but it receives "
+                      f"{shape_text(ctx.input_shape)} ({len(ctx.input_shape) + 1} dimensions)",
+                      "use Softmax with dim=1")
+    evaluation = Evaluation(ctx.input_shape)
+    if ctx.ndim == 1:
+        evaluation.notes.append(Note("softmax-dim", "Softmax2d normalises over dim -3, which for a 1-D signal "
+                                     "is the batch axis, not the channels", "use Softmax with dim=1"))
+    return evaluation
+
+
+def _prelu(ctx: LayerContext) -> Evaluation:
+    """nn.PReLU learns num_parameters slopes: one shared, or one per channel (dim 1, batch included)."""
+    count = ctx.args["num_parameters"]
+    if count not in (1, ctx.channels):
+        raise Refusal("width", f"num_parameters is {count} but the incoming tensor has {ctx.channels} channels "
+                      "(PReLU takes 1 shared slope or one per channel)",
+                      f"set num_parameters to 1 or {ctx.channels}", argument="num_parameters")
+    return Evaluation(ctx.input_shape, count)
+
+
 INPLACE = bool_arg("inplace", False)
 PROBABILITY = float_arg("p", 0.5, minimum=0.0, maximum=1.0)
 
@@ -129,7 +153,21 @@ ACTIVATIONS: tuple[tuple[str, tuple[Argument, ...], str], ...] = (
     ("Sigmoid", (), "logistic function"),
     ("Tanh", (), "hyperbolic tangent"),
     ("Softmax", (Argument("dim", Kind.DIM, None),), "softmax along one dimension"),
+    ("LogSoftmax", (Argument("dim", Kind.DIM, None),), "log of the softmax along one dimension"),
+    ("Softmax2d", (), "softmax over the channels at every position"),
+    ("Hardswish", (INPLACE,), "x times relu6(x + 3) / 6"),
+    ("Mish", (INPLACE,), "x times tanh(softplus(x))"),
+    ("PReLU", (int_arg("num_parameters", 1), float_arg("init", 0.25)),
+     "x, or a learnt slope times x below zero (one slope, or one per channel)"),
+    ("Identity", (), "passes its input on unchanged"),
 )
+#: The rules of the activations that check more than the shape.
+ACTIVATION_RULES = {"Softmax": _softmax, "LogSoftmax": _softmax, "Softmax2d": _softmax2d, "PReLU": _prelu}
+
+
+def _slopes_for(args: dict[str, Any], channels: int) -> dict[str, Any]:
+    """A decoder's PReLU with one slope per channel has as many slopes as its channels."""
+    return args if args.get("num_parameters", 1) == 1 else {**args, "num_parameters": channels}
 
 
 def _groups_for(args: dict[str, Any], channels: int) -> dict[str, Any]:
@@ -160,10 +198,12 @@ def layer_types() -> list[LayerType]:
     ), _groupnorm, "group normalisation", "nn.GroupNorm", **POINTWISE, copy_arguments=_groups_for,
         torch=TorchSpec(positional=("num_groups", "num_channels")), starting=lambda incoming: {"num_groups": 1}))
     for name, args, summary in ACTIVATIONS:
-        rule = _softmax if name == "Softmax" else _same_shape
-        positional = ("negative_slope",) if name == "LeakyReLU" else ()
-        types.append(LayerType(name, "Activation", None, args, rule, summary, f"nn.{name}", **POINTWISE,
-                               torch=TorchSpec(positional=positional)))
+        positional = {"LeakyReLU": ("negative_slope",), "PReLU": ("num_parameters",)}.get(name, ())
+        # Softmax2d is offered for images: on a 1-D signal PyTorch normalises over the batch (a warning).
+        types.append(LayerType(name, "Activation", 2 if name == "Softmax2d" else None, args, ACTIVATION_RULES.get(name, _same_shape), summary,
+                               f"nn.{name}", **POINTWISE,
+                               torch=TorchSpec(positional=positional, aliases_input=name == "Identity"),
+                               copy_arguments=_slopes_for if name == "PReLU" else None))
     dropout = TorchSpec(positional=("p",), aliases_input=True)
     types.append(LayerType("Dropout", "Dropout", None, (PROBABILITY, INPLACE), _same_shape,
                            "zeroes random units while training", "nn.Dropout", **POINTWISE, torch=dropout))

@@ -1,0 +1,107 @@
+"""The layer types of issue 13, on cases measured on torch 2.13 (docs/torch-rules.md, section 13).
+
+The property tests in test_torch_parity.py and test_export_torch.py draw these types at random; these cases
+pin the exact rules, counts, messages and receptive fields."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from convdesigner.engine import Design, InputSpec, Layer, analyze
+from convdesigner.engine.layers import CATALOG
+from convdesigner.engine.tools.mirror import mirror_layers
+
+
+def run(shape: tuple[int, ...], type_name: str, args: dict[str, Any] | None = None):  # type: ignore[no-untyped-def]
+    design = Design("t", InputSpec(shape[0], shape[1:]), (Layer.make(type_name, "layer", args or {}),))
+    return analyze(design).layers[0]
+
+
+@pytest.mark.parametrize("type_name", ["Identity", "LogSoftmax", "Softmax2d", "Hardswish", "Mish", "PReLU",
+                                       "ReLU6"])
+def test_activations_keep_the_shape_and_the_field(type_name: str) -> None:
+    result = run((3, 5, 4), type_name)
+    assert result.output_shape == (3, 5, 4)
+    assert result.receptive_field is not None and result.receptive_field.size == (1, 1)
+    assert CATALOG[type_name].family == "Activation" and CATALOG[type_name].version == 1
+
+
+def test_prelu_counts_one_slope_or_one_per_channel() -> None:
+    assert run((3, 8), "PReLU").params == 1
+    assert run((3, 8), "PReLU", {"num_parameters": 3}).params == 3
+    refused = run((3, 8), "PReLU", {"num_parameters": 2})
+    assert not refused.computed
+    assert refused.errors[0].argument == "num_parameters"
+    assert "num_parameters is 2 but the incoming tensor has 3 channels" in refused.errors[0].text
+
+
+def test_softmax2d_takes_images_and_signals_only() -> None:
+    assert run((3, 4, 4), "Softmax2d").computed
+    signal = run((3, 4), "Softmax2d")
+    assert signal.computed and "batch axis" in signal.warnings[0].text
+    assert not run((3, 4, 4, 4), "Softmax2d").computed
+
+
+def test_log_softmax_checks_its_dim() -> None:
+    assert run((3, 4, 5), "LogSoftmax", {"dim": -4}).computed
+    refused = run((3, 4, 5), "LogSoftmax", {"dim": 4})
+    assert not refused.computed and "dim 4 is out of range" in refused.errors[0].text
+
+
+# -- the pad layers -----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("type_name", "size", "padding", "expected"), [
+    ("ReflectionPad1d", 3, [2, 0], 5), ("ReflectionPad1d", 3, [3, 0], None), ("ReflectionPad1d", 3, [2, -1], 4),
+    ("ReflectionPad1d", 2, [-3, 5], None), ("ReflectionPad1d", 2, [-2, 0], None),
+    ("ReplicationPad1d", 1, [-2, 4], 3), ("ReplicationPad1d", 3, [4, 0], 7), ("ReplicationPad1d", 2, [-2, 0], None),
+    ("CircularPad1d", 3, [3, 0], 6), ("CircularPad1d", 3, [4, 0], None), ("CircularPad1d", 4, [1, -2], 3),
+    ("CircularPad1d", 4, [2, -3], None), ("CircularPad1d", 3, [1, -4], None),
+    ("ConstantPad1d", 1, [-2, 4], None), ("ConstantPad1d", 3, [3, -3], 3),
+])
+def test_pad_layers_follow_torch(type_name: str, size: int, padding: list[int], expected: int | None) -> None:
+    args: dict[str, Any] = {"padding": padding}
+    if type_name.startswith("Constant"):
+        args["value"] = 1.5
+    result = run((2, size), type_name, args)
+    assert (result.output_shape[1] if result.computed else None) == expected, result.errors
+    if expected is None:
+        assert result.errors[0].argument == "padding"
+
+
+def test_reflection_padding_names_its_limit() -> None:
+    refused = run((1, 3, 3), "ReflectionPad2d", {"padding": [0, 0, 3, 0]})
+    assert "reflect padding of 3 must be smaller than the input size 3 on axis H" in refused.errors[0].text
+    wrapped = run((1, 4), "CircularPad1d", {"padding": [2, -3]})
+    assert "wraps around more than once: at most the 1 units left after cropping on axis L" in wrapped.errors[0].text
+
+
+def test_a_pad_layer_is_a_window_of_one_and_mirrors_as_a_crop() -> None:
+    design = Design("p", InputSpec(2, (6, 6)), (
+        Layer.make("ReflectionPad2d", "pad", {"padding": 3}),
+        Layer.make("Conv2d", "conv", {"out_channels": 2, "kernel_size": 7}),
+    ))
+    analysis = analyze(design)
+    assert analysis.ok and analysis.layers[1].output_shape == (2, 6, 6)
+    assert analysis.layers[1].receptive_field.size == (7, 7)  # ignoring the borders, as every field
+    decoder = mirror_layers(design, 0, 0)
+    assert [(layer.type, layer.get("padding")) for layer in decoder] == [("ZeroPad2d", -3)]
+    assert analyze(design.with_layers((*design.layers[:1], *decoder))).layers[-1].output_shape == (2, 6, 6)
+
+
+def test_constant_pad_needs_its_value() -> None:
+    result = run((1, 4), "ConstantPad1d", {"padding": 1})
+    assert not result.computed and "value" in result.errors[0].text
+
+
+def test_the_readme_names_every_layer_type() -> None:
+    """README.md's layer list names each type of the catalog ({1,2,3}d written once for the three ranks)."""
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("### Layer types"):text.index("## Examples and paper figures")]
+    named = set(re.findall(r"`(\w+)`", section))
+    for stem in re.findall(r"`(\w+)\{1,2,3\}d`", section):
+        named |= {f"{stem}{n}d" for n in (1, 2, 3)}
+    assert set(CATALOG) <= named, sorted(set(CATALOG) - named)
