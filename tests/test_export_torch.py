@@ -193,6 +193,10 @@ def layer_args(draw, type_name: str, shape: tuple[int, ...], earlier: list[str])
         maybe(draw, args, "track_running_stats", st.booleans())
         if draw(st.booleans()):
             args["num_features"] = channels
+    elif type_name == "PixelShuffle":
+        args["upscale_factor"] = draw(st.sampled_from([r for r in (1, 2, 3) if channels % (r * r) == 0]))
+    elif type_name == "PixelUnshuffle":
+        args["downscale_factor"] = draw(st.sampled_from([r for r in (1, 2, 3) if all(n % r == 0 for n in shape[1:])]))
     elif type_name == "GroupNorm":
         args["num_groups"] = draw(st.sampled_from([g for g in range(1, channels + 1) if channels % g == 0]))
         maybe(draw, args, "affine", st.booleans())

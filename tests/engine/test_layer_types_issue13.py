@@ -105,3 +105,48 @@ def test_the_readme_names_every_layer_type() -> None:
     for stem in re.findall(r"`(\w+)\{1,2,3\}d`", section):
         named |= {f"{stem}{n}d" for n in (1, 2, 3)}
     assert set(CATALOG) <= named, sorted(set(CATALOG) - named)
+
+
+# -- PixelShuffle and PixelUnshuffle ------------------------------------------------------------------------
+
+def test_pixel_shuffle_moves_channels_to_space_and_back() -> None:
+    shuffled = run((12, 3, 5), "PixelShuffle", {"upscale_factor": 2})
+    assert shuffled.output_shape == (3, 6, 10) and shuffled.params == 0
+    assert run((3, 6, 10), "PixelUnshuffle", {"downscale_factor": 2}).output_shape == (12, 3, 5)
+    refused = run((18, 2, 2), "PixelShuffle", {"upscale_factor": 2})
+    assert "channels divisible by upscale_factor² = 4, but the incoming tensor has 18" in refused.errors[0].text
+    assert refused.errors[0].argument == "upscale_factor"
+    odd = run((2, 4, 3), "PixelUnshuffle", {"downscale_factor": 2})
+    assert "width divisible by downscale_factor 2" in odd.errors[0].text and odd.errors[0].axis == 1
+    assert not run((4, 4), "PixelShuffle", {"upscale_factor": 1}).computed  # images only (docs: rank)
+
+
+@pytest.mark.parametrize(("type_name", "factor"), [("PixelShuffle", 2), ("PixelShuffle", 3), ("PixelUnshuffle", 2)])
+def test_pixel_shuffle_dependencies_equal_torch(type_name: str, factor: int) -> None:
+    """Every output unit's dependency interval (over all channels) is what torch's forward pass reads."""
+    torch = pytest.importorskip("torch")
+    shape = (factor * factor, 3, 2) if type_name == "PixelShuffle" else (2, 2 * factor, factor)
+    key = "upscale_factor" if type_name == "PixelShuffle" else "downscale_factor"
+    design = Design("t", InputSpec(shape[0], shape[1:]), (Layer.make(type_name, "layer", {key: factor}),))
+    analysis = analyze(design)
+    module = getattr(torch.nn, type_name)(factor)
+    base = torch.randn(1, *shape)
+    reference = module(base)
+    _, rows, cols = analysis.layers[0].output_shape
+    for y in range(rows):
+        for x in range(cols):
+            read = set()
+            for h in range(shape[1]):
+                for w in range(shape[2]):
+                    changed = base.clone()
+                    changed[0, :, h, w] += 1.0
+                    if not torch.equal(module(changed)[0, :, y, x], reference[0, :, y, x]):
+                        read.add((h, w))
+            (h_lo, h_hi), (w_lo, w_hi) = analysis.dependency_interval(0, (y, x))
+            assert read == {(h, w) for h in range(h_lo, h_hi + 1) for w in range(w_lo, w_hi + 1)}, (y, x)
+
+
+def test_pixel_shuffle_mirrors_as_unshuffle() -> None:
+    design = Design("p", InputSpec(12, (3, 5)), (Layer.make("PixelShuffle", "up", {"upscale_factor": 2}),))
+    decoder = mirror_layers(design, 0, 0)
+    assert [(layer.type, layer.get("downscale_factor")) for layer in decoder] == [("PixelUnshuffle", 2)]

@@ -196,7 +196,7 @@ def layer_spec(draw: st.DrawFn, shape: tuple[int, ...]) -> tuple[str, dict[str, 
     n = spatial if 1 <= spatial <= 3 else 1
     if spatial >= 1 and _rarely(draw, 30):
         n = draw(st.sampled_from([m for m in (1, 2, 3) if m != spatial]))  # a layer of the wrong rank
-    families = ["Conv", "Conv", "ConvTranspose", "MaxPool", "AvgPool", "Adaptive", "Upsample", "Pad", "Pad",
+    families = ["Conv", "Conv", "ConvTranspose", "MaxPool", "AvgPool", "Adaptive", "Upsample", "Pad", "Pad", "Shuffle",
                 "BatchNorm", "InstanceNorm", "GroupNorm", "Flatten", "Linear", "Activation", "Dropout"]
     if spatial == 0:
         families = ["BatchNorm", "GroupNorm", "Linear", "Linear", "Activation", "Dropout", "Flatten"]
@@ -211,6 +211,10 @@ def layer_spec(draw: st.DrawFn, shape: tuple[int, ...]) -> tuple[str, dict[str, 
         return f"Adaptive{draw(st.sampled_from(['Avg', 'Max']))}Pool{n}d", _adaptive(draw, n)
     if family == "Upsample":
         return "Upsample", _upsample(draw, max(spatial, 1))
+    if family == "Shuffle":
+        name = draw(st.sampled_from(["PixelShuffle", "PixelUnshuffle"]))
+        factor = "upscale_factor" if name == "PixelShuffle" else "downscale_factor"
+        return name, {factor: draw(st.sampled_from([1, 2, 2, 3]))}
     if family == "Pad":
         kind = draw(st.sampled_from(PADS))
         return f"{kind}{n}d", _pad(draw, n, kind)
@@ -322,6 +326,8 @@ def deviation(type_name: str, args: dict[str, Any], shape: tuple[int, ...]) -> s
         ranks = (0, 1) if type_name == "BatchNorm1d" else (n,)
         if spatial not in ranks:
             return "rank: an N-d layer on a tensor of another rank (PyTorch may read the batch as channels)"
+    if type_name in ("PixelShuffle", "PixelUnshuffle") and spatial != 2:
+        return "rank: PyTorch shuffles the last three dimensions, whatever they are (the batch as channels)"
     if type_name.startswith(("Conv1d", "Conv2d", "Conv3d")):
         padding = args.get("padding", 0)
         flat = padding if isinstance(padding, list) else [padding]
@@ -355,7 +361,7 @@ def deviation(type_name: str, args: dict[str, Any], shape: tuple[int, ...]) -> s
         pairs = [(flat[2 * j], flat[2 * j + 1]) for j in range(spatial)][::-1]
         for i, (lo, hi) in zip(shape[1:], pairs):
             cropped = i + min(lo, 0) + min(hi, 0)
-            if cropped >= 0 and i + lo + hi == 0:
+            if i + lo + hi == 0:
                 return "size-0 output of a pad layer"
             if base == "CircularPad" and max(lo, hi) <= i and (cropped < 0 or max(lo, hi) > cropped):
                 return "circular padding wider than what is left after cropping (PyTorch copies memory it never wrote)"
