@@ -68,7 +68,7 @@ def check_against_engine(design: Design) -> None:
     for node in traced.graph.nodes:
         if node.op == "call_module":
             shapes_by_path[node.target] = tuple(node.meta["tensor_meta"].shape)
-        elif node.op in ("call_function", "call_method"):
+        elif node.op in ("call_function", "call_method") and "tensor_meta" in node.meta:  # not x.size(0)
             function_shapes.append(tuple(node.meta["tensor_meta"].shape))
     function_steps = [s for s in plan.steps if s.kind == "function"]
     function_shape = {}
@@ -227,6 +227,16 @@ def layer_args(draw, type_name: str, shape: tuple[int, ...], earlier: list[str])
         maybe(draw, args, "bias", st.booleans())
         if draw(st.booleans()):
             args["in_features"] = shape[-1]
+    elif type_name == "Unflatten":
+        args["dim"] = draw(st.integers(1, len(shape)))
+        n = shape[args["dim"] - 1]
+        first = draw(st.sampled_from([d for d in range(1, n + 1) if n % d == 0]))
+        args["unflattened_size"] = (draw(st.sampled_from([[first, -1], [first, n // first]])) if len(shape) < 4
+                                    else [n])
+    elif type_name == "Reshape":
+        count = prod(shape)
+        first = draw(st.sampled_from([d for d in range(1, count + 1) if count % d == 0]))
+        args["shape"] = draw(st.sampled_from([[first, -1], [-1], [count // first, first]]))
     elif CATALOG[type_name].join:
         if draw(st.booleans()):
             args["from"] = draw(st.sampled_from(earlier))  # format version 1: the layer above, then this one

@@ -33,6 +33,7 @@ class Kind:
     SCALE = "scale"  # None | number | one number per axis
     OPTIONAL_INT = "optional_int"
     DIM = "dim"  # a tensor dimension index, may be negative
+    SHAPE = "shape"  # a list of sizes, each at least 1 or -1 (at most one: inferred), as view/unflatten take
 
 
 @dataclass(frozen=True)
@@ -174,7 +175,23 @@ def check_value(arg: Argument, value: Any, ndim: int) -> str | None:
             if v > MAX_INT:
                 return f"{what} is out of range: {describe(v)}"
         return None
+    if kind == Kind.SHAPE:
+        return _check_shape(value, what)
     raise AssertionError(f"unknown argument kind {kind}")
+
+
+def _check_shape(value: Any, what: str) -> str | None:
+    if not isinstance(value, (list, tuple)) or not value:
+        return f"{what} must be a list of sizes (one may be -1), not {describe(value)}"
+    for v in value:
+        if _is_int(v) and v == -1:
+            continue
+        problem = _check_int(v, 1, what)
+        if problem:
+            return f"{problem} (a size is at least 1, or -1 to infer it)"
+    if list(value).count(-1) > 1:
+        return f"{what} may infer only one size (-1), not {describe(value)}"
+    return None
 
 
 def _check_axes(arg: Argument, value: Any, ndim: int) -> str | None:

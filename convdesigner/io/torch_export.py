@@ -215,7 +215,7 @@ class Step:
     """One piece of the generated model.
 
     ``kind`` is "module" (a constructor in ``__init__``, called in ``forward``) or "function" (a tensor
-    operation written in ``forward``: ``torch.cat``, ``+``, ``*`` or ``torch.flatten``). ``role`` is "layer"
+    operation written in ``forward``: ``torch.cat``, ``+``, ``*``, ``torch.flatten`` or Reshape's ``view``). ``role`` is "layer"
     for the design layer ``layer_index`` itself and "pad" for the explicit padding written before it.
     ``path`` is the module's name in the model (``layers.3``, ``enc1``, ``layer1.0.conv1``): what
     ``model.get_submodule`` takes; ``access`` the expression that reaches it in the code; ``variable``
@@ -373,7 +373,7 @@ def _constructor(result: LayerResult, inplace_allowed: bool) -> tuple[str | None
         if name == "stride" and arg.kind == Kind.OPTIONAL_AXES:  # pooling: the default is the kernel size
             if per_axis(value, ndim) == per_axis(given["kernel_size"], ndim):
                 continue
-        value = _collapsed(value)
+        value = tuple(value) if arg.kind == Kind.SHAPE else _collapsed(value)  # sizes, never one per axis
         if _same_value(value, _collapsed(arg.default)):
             continue
         values[name] = value
@@ -402,8 +402,14 @@ def _is_chain(analysis: Analysis) -> bool:
     if design.outputs and design.outputs != design.output_names[-1:] or design.output_names != (
             (design.layers[-1].name,) if design.layers else ()):
         return False
-    return all(r.inputs == (r.index - 1 if r.index else INPUT_INDEX,) and not CATALOG[r.type].join
+    return all(r.inputs == (r.index - 1 if r.index else INPUT_INDEX,) and not _in_forward(r.type)
                and not is_module_path(r.name) for r in analysis.layers)
+
+
+def _in_forward(type_name: str) -> bool:
+    """Whether a type is written as a tensor operation in ``forward`` (a join, Reshape's view), not a module."""
+    layer_type = CATALOG[type_name]
+    return layer_type.join or layer_type.torch.expression is not None
 
 
 def _split_at_flatten(analysis: Analysis) -> int | None:
@@ -510,7 +516,7 @@ def torch_plan(design: Design) -> TorchPlan:
     counters = {"layers": 0, "features": 0, "classifier": 0}
     notes: list[str] = []
     for r in results:
-        if CATALOG[r.type].join:
+        if _in_forward(r.type):
             steps.append(Step(r.index, "layer", "function", r.type, _labelled(r),
                               variable=None if chain else attribute_name(r.name, r.type, taken)))
             continue
@@ -678,8 +684,10 @@ def _graph_body(plan: TorchPlan) -> tuple[list[str], list[str]]:
             continue
         if s.kind == "module":
             expression = f"{s.access}({'x' if padded else operands[0]})"
-        else:
+        elif CATALOG[r.type].join:
             expression = _join_expression(r.type, operands)
+        else:
+            expression = CATALOG[r.type].torch.expression(operands[0], r.layer.arguments)  # type: ignore[misc]
         padded = False
         comment = s.comment if s.kind == "function" else ""
         if outputs == [r.index] and r.index == len(analysis.layers) - 1:

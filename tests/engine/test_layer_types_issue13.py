@@ -150,3 +150,40 @@ def test_pixel_shuffle_mirrors_as_unshuffle() -> None:
     design = Design("p", InputSpec(12, (3, 5)), (Layer.make("PixelShuffle", "up", {"upscale_factor": 2}),))
     decoder = mirror_layers(design, 0, 0)
     assert [(layer.type, layer.get("downscale_factor")) for layer in decoder] == [("PixelUnshuffle", 2)]
+
+
+# -- Unflatten and Reshape ----------------------------------------------------------------------------------
+
+def test_reshape_refuses_other_element_counts_naming_both() -> None:
+    assert run((1, 64), "Reshape", {"shape": [4, 4, 4]}).output_shape == (4, 4, 4)
+    assert run((1, 64), "Reshape", {"shape": [-1, 2, 2]}).output_shape == (16, 2, 2)
+    refused = run((3, 8, 8), "Reshape", {"shape": [5, 5]})
+    assert "shape 5×5 holds 25 elements but the incoming tensor 3×8×8 has 192" in refused.errors[0].text
+    assert refused.errors[0].argument == "shape"
+    assert "not a multiple of 5" in run((3, 8, 8), "Reshape", {"shape": [5, -1]}).errors[0].text
+    assert "only one size" in run((1, 64), "Reshape", {"shape": [-1, -1]}).errors[0].text
+
+
+def test_unflatten_splits_one_dimension() -> None:
+    assert run((12, 5), "Unflatten", {"dim": 1, "unflattened_size": [3, -1]}).output_shape == (3, 4, 5)
+    assert run((12, 5), "Unflatten", {"dim": -1, "unflattened_size": [5, 1]}).output_shape == (12, 5, 1)
+    refused = run((12, 5), "Unflatten", {"dim": 1, "unflattened_size": [5, 2]})
+    assert "unflattened_size 5×2 holds 10 elements but dim 1 of 12 units has 12" in refused.errors[0].text
+    assert "batch" in run((12, 5), "Unflatten", {"dim": 0, "unflattened_size": [1, 1]}).errors[0].text
+    assert "out of range" in run((12, 5), "Unflatten", {"dim": 3, "unflattened_size": [1]}).errors[0].text
+
+
+def test_reshape_exports_as_a_view_and_saves_its_shape(tmp_path: Path) -> None:
+    from convdesigner.io.design_file import load, save
+    from convdesigner.io.torch_export import export_torch
+
+    design = Design("vae", InputSpec(3, (8, 8)), (
+        Layer.make("Flatten", "flatten"), Layer.make("Linear", "fc", {"out_features": 64}),
+        Layer.make("Reshape", "to_map", {"shape": [4, 4, -1]}),
+        Layer.make("Unflatten", "split", {"dim": 1, "unflattened_size": [2, 2]}),
+    ))
+    assert analyze(design).layers[-1].output_shape == (2, 2, 4, 4)
+    assert "x = x.view(x.size(0), 4, 4, -1)" in export_torch(design)
+    assert "nn.Unflatten(1, (2, 2))" in export_torch(design)
+    save(design, tmp_path / "vae.yaml")
+    assert load(tmp_path / "vae.yaml").layers == design.layers

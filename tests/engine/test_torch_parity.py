@@ -197,9 +197,11 @@ def layer_spec(draw: st.DrawFn, shape: tuple[int, ...]) -> tuple[str, dict[str, 
     if spatial >= 1 and _rarely(draw, 30):
         n = draw(st.sampled_from([m for m in (1, 2, 3) if m != spatial]))  # a layer of the wrong rank
     families = ["Conv", "Conv", "ConvTranspose", "MaxPool", "AvgPool", "Adaptive", "Upsample", "Pad", "Pad", "Shuffle",
+                "Unflatten", "Reshape",
                 "BatchNorm", "InstanceNorm", "GroupNorm", "Flatten", "Linear", "Activation", "Dropout"]
     if spatial == 0:
-        families = ["BatchNorm", "GroupNorm", "Linear", "Linear", "Activation", "Dropout", "Flatten"]
+        families = ["BatchNorm", "GroupNorm", "Linear", "Linear", "Activation", "Dropout", "Flatten", "Unflatten",
+                    "Reshape"]
     family = draw(st.sampled_from(families))
     if family == "Conv":
         return f"Conv{n}d", _conv(draw, n, channels)
@@ -211,6 +213,12 @@ def layer_spec(draw: st.DrawFn, shape: tuple[int, ...]) -> tuple[str, dict[str, 
         return f"Adaptive{draw(st.sampled_from(['Avg', 'Max']))}Pool{n}d", _adaptive(draw, n)
     if family == "Upsample":
         return "Upsample", _upsample(draw, max(spatial, 1))
+    if family in ("Unflatten", "Reshape"):
+        sizes = st.lists(st.sampled_from([-1, 1, 2, 3, 4, 6, 0, -2] if _rarely(draw, 6) else [-1, 1, 2, 3, 4, 6]),
+                         min_size=1, max_size=4)
+        if family == "Reshape":
+            return "Reshape", {"shape": draw(sizes)}
+        return "Unflatten", {"dim": draw(st.integers(-len(shape) - 2, len(shape) + 1)), "unflattened_size": draw(sizes)}
     if family == "Shuffle":
         name = draw(st.sampled_from(["PixelShuffle", "PixelUnshuffle"]))
         factor = "upscale_factor" if name == "PixelShuffle" else "downscale_factor"
@@ -252,6 +260,17 @@ def input_shape(draw: st.DrawFn) -> tuple[int, ...]:
 
 # ------------------------------------------------------------------------------------ the PyTorch reference
 
+class View(nn.Module):
+    """Reshape as the export writes it: ``x.view(x.size(0), *shape)``."""
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        super().__init__()
+        self.shape = shape
+
+    def forward(self, x: Any) -> Any:
+        return x.view(x.size(0), *self.shape)
+
+
 class PadThen(nn.Module):
     """Asymmetric or full padding in PyTorch: F.pad first, then the layer with no padding of its own."""
 
@@ -270,6 +289,8 @@ def _tuple(value: Any) -> Any:
 def torch_module(type_name: str, args: dict[str, Any], x: Any) -> Any:
     """The PyTorch module for a layer, with the widths the engine infers taken from the real tensor."""
     kwargs = {k: _tuple(v) for k, v in args.items()}
+    if type_name == "Reshape":
+        return View(kwargs["shape"])
     if type_name.startswith(("Conv1d", "Conv2d", "Conv3d")):
         kwargs.setdefault("in_channels", x.shape[1])
         padding = kwargs.get("padding", 0)
@@ -367,6 +388,16 @@ def deviation(type_name: str, args: dict[str, Any], shape: tuple[int, ...]) -> s
                 return "circular padding wider than what is left after cropping (PyTorch copies memory it never wrote)"
     if type_name == "Linear" and args["out_features"] == 0:
         return "size-0 output of Linear"
+    if type_name in ("Unflatten", "Reshape"):
+        sizes = args["unflattened_size" if type_name == "Unflatten" else "shape"]
+        if any(v == 0 or v < -1 for v in sizes) or sizes.count(-1) > 1:
+            return None  # refused by the argument check, as by PyTorch
+        rank = len(shape) + 1
+        dim = args.get("dim", 1)
+        if type_name == "Unflatten" and (dim == 0 or dim == -rank):
+            return "Unflatten over the batch axis"
+        if (len(shape) + len(sizes) - 1 if type_name == "Unflatten" else len(sizes)) > 4:
+            return "rank: a design holds at most channels and 3 spatial axes"
     if type_name == "Flatten":
         rank = len(shape) + 1
         start = args.get("start_dim", 1)
