@@ -227,6 +227,13 @@ def layer_args(draw, type_name: str, shape: tuple[int, ...], earlier: list[str])
         maybe(draw, args, "bias", st.booleans())
         if draw(st.booleans()):
             args["in_features"] = shape[-1]
+    elif type_name == "LayerNorm":
+        if len(shape) > 1 or draw(st.booleans()):
+            trailing = list(shape[draw(st.integers(0, len(shape) - 1)):])
+            args["normalized_shape"] = trailing[0] if len(trailing) == 1 and draw(st.booleans()) else trailing
+        maybe(draw, args, "elementwise_affine", st.booleans())
+        maybe(draw, args, "bias", st.booleans())
+        maybe(draw, args, "eps", st.sampled_from([1e-5, 1e-6]))
     elif type_name == "Unflatten":
         args["dim"] = draw(st.integers(1, len(shape)))
         n = shape[args["dim"] - 1]

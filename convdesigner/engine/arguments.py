@@ -33,7 +33,7 @@ class Kind:
     SCALE = "scale"  # None | number | one number per axis
     OPTIONAL_INT = "optional_int"
     DIM = "dim"  # a tensor dimension index, may be negative
-    SHAPE = "shape"  # a list of sizes, each at least 1 or -1 (at most one: inferred), as view/unflatten take
+    SHAPE = "shape"  # a size or a list of sizes, each at least 1 or -1 (at most one: inferred), as view takes
 
 
 @dataclass(frozen=True)
@@ -180,16 +180,21 @@ def check_value(arg: Argument, value: Any, ndim: int) -> str | None:
     raise AssertionError(f"unknown argument kind {kind}")
 
 
+def sizes_of(value: Any) -> tuple[Any, ...]:
+    """A SHAPE argument's sizes: one size, or the list's."""
+    return tuple(value) if isinstance(value, (list, tuple)) else (value,)
+
+
 def _check_shape(value: Any, what: str) -> str | None:
-    if not isinstance(value, (list, tuple)) or not value:
-        return f"{what} must be a list of sizes (one may be -1), not {describe(value)}"
-    for v in value:
+    if not _is_int(value) and (not isinstance(value, (list, tuple)) or not value):
+        return f"{what} must be a size or a list of sizes (one may be -1), not {describe(value)}"
+    for v in sizes_of(value):
         if _is_int(v) and v == -1:
             continue
         problem = _check_int(v, 1, what)
         if problem:
             return f"{problem} (a size is at least 1, or -1 to infer it)"
-    if list(value).count(-1) > 1:
+    if sizes_of(value).count(-1) > 1:
         return f"{what} may infer only one size (-1), not {describe(value)}"
     return None
 

@@ -346,7 +346,7 @@ def _constructor(result: LayerResult, inplace_allowed: bool) -> tuple[str | None
     pad_note = ""
     for arg in layer_type.arguments:
         name = arg.name
-        if arg.inferred:
+        if arg.inferred and (name not in given or arg.kind != Kind.SHAPE):  # LayerNorm's given shape is kept
             values[name] = _inferred_width(result, name)
             continue
         if name not in given:
@@ -373,7 +373,10 @@ def _constructor(result: LayerResult, inplace_allowed: bool) -> tuple[str | None
         if name == "stride" and arg.kind == Kind.OPTIONAL_AXES:  # pooling: the default is the kernel size
             if per_axis(value, ndim) == per_axis(given["kernel_size"], ndim):
                 continue
-        value = tuple(value) if arg.kind == Kind.SHAPE else _collapsed(value)  # sizes, never one per axis
+        if arg.kind == Kind.SHAPE:  # sizes, never one per axis
+            value = value if isinstance(value, int) else tuple(value)
+        else:
+            value = _collapsed(value)
         if _same_value(value, _collapsed(arg.default)):
             continue
         values[name] = value

@@ -187,3 +187,38 @@ def test_reshape_exports_as_a_view_and_saves_its_shape(tmp_path: Path) -> None:
     assert "nn.Unflatten(1, (2, 2))" in export_torch(design)
     save(design, tmp_path / "vae.yaml")
     assert load(tmp_path / "vae.yaml").layers == design.layers
+
+
+# -- LayerNorm ----------------------------------------------------------------------------------------------
+
+def test_layer_norm_counts_and_refuses_as_torch() -> None:
+    assert run((4, 3, 5), "LayerNorm", {"normalized_shape": [4, 3, 5]}).params == 120
+    assert run((4, 3, 5), "LayerNorm", {"normalized_shape": 5}).params == 10
+    assert run((4, 3, 5), "LayerNorm", {"normalized_shape": [3, 5], "bias": False}).params == 15
+    assert run((4, 3, 5), "LayerNorm", {"normalized_shape": [3, 5], "elementwise_affine": False}).params == 0
+    refused = run((4, 3, 5), "LayerNorm", {"normalized_shape": [3]})
+    assert "normalized_shape 3 must be the last dimensions of the incoming tensor 4×3×5" in refused.errors[0].text
+    assert "needs normalized_shape" in run((4, 3, 5), "LayerNorm").errors[0].text
+
+
+def test_layer_norm_after_linear_takes_the_feature_width_and_exports_it() -> None:
+    from convdesigner.io.torch_export import export_torch
+
+    design = Design("head", InputSpec(2, (4, 4)), (
+        Layer.make("Flatten", "flatten"), Layer.make("Linear", "fc", {"out_features": 16}),
+        Layer.make("LayerNorm", "norm"),
+    ))
+    assert analyze(design).layers[-1].params == 32
+    assert "nn.LayerNorm(16)" in export_torch(design)
+
+
+def test_layer_norm_over_the_map_makes_every_unit_read_the_whole_input() -> None:
+    design = Design("ln", InputSpec(2, (6, 6)), (
+        Layer.make("LayerNorm", "norm", {"normalized_shape": [2, 6, 6]}),
+        Layer.make("LayerNorm", "rows", {"normalized_shape": 6}),
+    ))
+    analysis = analyze(design)
+    assert analysis.layers[0].receptive_field.whole == (True, True)
+    assert analysis.dependency_interval(0, (0, 0)) == ((0, 5), (0, 5))
+    only_rows = analyze(design.with_layers(design.layers[1:]))
+    assert only_rows.dependency_interval(0, (2, 3)) == ((2, 2), (0, 5))  # W normalised, H kept

@@ -197,11 +197,11 @@ def layer_spec(draw: st.DrawFn, shape: tuple[int, ...]) -> tuple[str, dict[str, 
     if spatial >= 1 and _rarely(draw, 30):
         n = draw(st.sampled_from([m for m in (1, 2, 3) if m != spatial]))  # a layer of the wrong rank
     families = ["Conv", "Conv", "ConvTranspose", "MaxPool", "AvgPool", "Adaptive", "Upsample", "Pad", "Pad", "Shuffle",
-                "Unflatten", "Reshape",
+                "Unflatten", "Reshape", "LayerNorm",
                 "BatchNorm", "InstanceNorm", "GroupNorm", "Flatten", "Linear", "Activation", "Dropout"]
     if spatial == 0:
         families = ["BatchNorm", "GroupNorm", "Linear", "Linear", "Activation", "Dropout", "Flatten", "Unflatten",
-                    "Reshape"]
+                    "Reshape", "LayerNorm"]
     family = draw(st.sampled_from(families))
     if family == "Conv":
         return f"Conv{n}d", _conv(draw, n, channels)
@@ -213,6 +213,16 @@ def layer_spec(draw: st.DrawFn, shape: tuple[int, ...]) -> tuple[str, dict[str, 
         return f"Adaptive{draw(st.sampled_from(['Avg', 'Max']))}Pool{n}d", _adaptive(draw, n)
     if family == "Upsample":
         return "Upsample", _upsample(draw, max(spatial, 1))
+    if family == "LayerNorm":
+        args = {"elementwise_affine": draw(st.booleans()), "bias": draw(st.booleans())}
+        if spatial == 0 and draw(st.booleans()):
+            return "LayerNorm", args  # the feature width
+        full = (1, *shape)
+        trailing = list(full[draw(st.integers(0, len(full) - 1)):])
+        if _rarely(draw, 5):
+            trailing[0] += 1
+        args["normalized_shape"] = trailing[0] if len(trailing) == 1 and draw(st.booleans()) else trailing
+        return "LayerNorm", args
     if family in ("Unflatten", "Reshape"):
         sizes = st.lists(st.sampled_from([-1, 1, 2, 3, 4, 6, 0, -2] if _rarely(draw, 6) else [-1, 1, 2, 3, 4, 6]),
                          min_size=1, max_size=4)
@@ -317,6 +327,8 @@ def torch_module(type_name: str, args: dict[str, Any], x: Any) -> Any:
         kwargs.setdefault("num_channels", x.shape[1])
     elif type_name == "Linear":
         kwargs.setdefault("in_features", x.shape[-1])
+    elif type_name == "LayerNorm" and x.dim() == 2:
+        kwargs.setdefault("normalized_shape", x.shape[-1])
     return getattr(nn, type_name)(**kwargs)
 
 
@@ -388,6 +400,10 @@ def deviation(type_name: str, args: dict[str, Any], shape: tuple[int, ...]) -> s
                 return "circular padding wider than what is left after cropping (PyTorch copies memory it never wrote)"
     if type_name == "Linear" and args["out_features"] == 0:
         return "size-0 output of Linear"
+    if type_name == "LayerNorm":
+        sizes = args.get("normalized_shape", [])
+        if len(sizes if isinstance(sizes, list) else [sizes]) > len(shape):
+            return "LayerNorm over the batch axis (the result would depend on the batch)"
     if type_name in ("Unflatten", "Reshape"):
         sizes = args["unflattened_size" if type_name == "Unflatten" else "shape"]
         if any(v == 0 or v < -1 for v in sizes) or sizes.count(-1) > 1:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from math import gcd, prod
 from typing import Any
 
-from ..arguments import Argument, Kind
-from ..evaluation import Evaluation, LayerContext, Note, Refusal
+from ..arguments import Argument, Kind, sizes_of
+from ..evaluation import IDENTITY, Evaluation, LayerContext, Note, Refusal
+from ..receptive_field import Window
 from .common import (
     LayerType,
     TorchSpec,
@@ -85,6 +86,34 @@ def _groupnorm(ctx: LayerContext) -> Evaluation:
                                      "normalised output is all zeros (PyTorch refuses a batch of one sample)",
                                      "use fewer groups, or normalise where the tensor is larger"))
     return evaluation
+
+
+def _layernorm(ctx: LayerContext) -> Evaluation:
+    """nn.LayerNorm(normalized_shape): normalises over the trailing dimensions that normalized_shape names
+    (the input must end with them). Left out, it is the feature width of a tensor without spatial axes
+    (after Flatten or Linear). Each output unit reads every unit of the normalised spatial axes."""
+    given = ctx.args["normalized_shape"]
+    if given is None:
+        if ctx.ndim:
+            raise Refusal("layer-norm", f"LayerNorm needs normalized_shape on a tensor with spatial axes "
+                          f"({shape_text(ctx.input_shape)})", f"give normalized_shape, e.g. {list(ctx.input_shape)} "
+                          "for the whole sample", argument="normalized_shape")
+        given = ctx.input_shape
+    sizes = sizes_of(given)
+    if -1 in sizes:
+        raise Refusal("layer-norm", "normalized_shape cannot infer a size (-1)", "give every size",
+                      argument="normalized_shape")
+    if len(sizes) > len(ctx.input_shape) or ctx.input_shape[len(ctx.input_shape) - len(sizes):] != sizes:
+        raise Refusal("layer-norm", f"normalized_shape {shape_text(sizes)} must be the last dimensions of the "
+                      f"incoming tensor {shape_text(ctx.input_shape)} (the batch left out)",
+                      f"use {list(ctx.input_shape[-len(sizes):]) if len(sizes) <= len(ctx.input_shape) else list(ctx.input_shape)}",
+                      argument="normalized_shape")
+    count = prod(sizes)
+    params = (count * (2 if ctx.args["bias"] else 1)) if ctx.args["elementwise_affine"] else 0
+    first = len(ctx.input_shape) - len(sizes)  # the first normalised dimension (0: the channels)
+    sources = tuple(Window(n, 0, 0) if axis + 1 >= first else Window(1, 1, 0)
+                    for axis, n in enumerate(ctx.spatial))
+    return Evaluation(ctx.input_shape, params, sources=sources if first <= ctx.ndim and ctx.ndim else IDENTITY)
 
 
 def _same_shape(ctx: LayerContext) -> Evaluation:
@@ -197,6 +226,15 @@ def layer_types() -> list[LayerType]:
         bool_arg("affine", True),
     ), _groupnorm, "group normalisation", "nn.GroupNorm", **POINTWISE, copy_arguments=_groups_for,
         torch=TorchSpec(positional=("num_groups", "num_channels")), starting=lambda incoming: {"num_groups": 1}))
+    types.append(LayerType("LayerNorm", "Normalisation", None, (
+        Argument("normalized_shape", Kind.SHAPE, None, inferred=True,
+                 help="the trailing sizes to normalise over; after Flatten or Linear, the feature width"),
+        float_arg("eps", 1e-5, minimum=0.0),
+        bool_arg("elementwise_affine", True),
+        bool_arg("bias", True),
+    ), _layernorm, "layer normalisation over the trailing dimensions", "nn.LayerNorm", **POINTWISE,
+        torch=TorchSpec(positional=("normalized_shape",)),
+        starting=lambda incoming: {"normalized_shape": list(incoming)} if incoming and len(incoming) > 1 else {}))
     for name, args, summary in ACTIVATIONS:
         positional = {"LeakyReLU": ("negative_slope",), "PReLU": ("num_parameters",)}.get(name, ())
         # Softmax2d is offered for images: on a 1-D signal PyTorch normalises over the batch (a warning).

@@ -10,7 +10,7 @@ from fractions import Fraction
 from math import prod
 from typing import Any
 
-from ..arguments import Argument, Kind
+from ..arguments import Argument, Kind, sizes_of
 from ..evaluation import IDENTITY, Evaluation, LayerContext, Refusal
 from ..receptive_field import Resample, Window
 from .common import AxisRule, LayerType, TorchSpec, int_arg, require_rank, shape_text
@@ -87,7 +87,7 @@ def _unflatten(ctx: LayerContext) -> Evaluation:
                       f"use a dim from {-rank} to {rank - 1}", argument="dim")
     if resolved == 0:
         raise Refusal("dim", "Unflatten with dim 0 would split the batch axis", "use dim 1 or later", argument="dim")
-    sizes = _filled(tuple(ctx.args["unflattened_size"]), full[resolved], f"dim {dim} of {full[resolved]} units",
+    sizes = _filled(sizes_of(ctx.args["unflattened_size"]), full[resolved], f"dim {dim} of {full[resolved]} units",
                     "unflattened_size")
     return _rearranged(ctx, (*full[1:resolved], *sizes, *full[resolved + 1:]))
 
@@ -95,13 +95,13 @@ def _unflatten(ctx: LayerContext) -> Evaluation:
 def _reshape(ctx: LayerContext) -> Evaluation:
     """x.view(x.size(0), *shape): the sample's elements in a new shape."""
     count = prod(ctx.input_shape)
-    return _rearranged(ctx, _filled(tuple(ctx.args["shape"]), count,
+    return _rearranged(ctx, _filled(sizes_of(ctx.args["shape"]), count,
                                     f"the incoming tensor {shape_text(ctx.input_shape)}", "shape"))
 
 
 def _view(operand: str, args: dict[str, Any]) -> str:
     """Reshape as PyTorch users write it."""
-    return f"{operand}.view({operand}.size(0), {', '.join(str(v) for v in args['shape'])})"
+    return f"{operand}.view({operand}.size(0), {', '.join(str(v) for v in sizes_of(args['shape']))})"
 
 
 # -- the sizes scan, the mirror and the app --------------------------------------------------------------------
