@@ -51,6 +51,7 @@ class Argument:
     none_entries: bool = False  # OPTIONAL_AXES: an entry may be None (adaptive pooling keeps that axis)
     help: str = ""
     follows: str | None = None  # the argument whose value this one takes when unset (pooling's stride)
+    constructor: bool = True  # False: not the module's (a parametrization's, which the export writes around it)
 
 
 def _is_int(value: Any) -> bool:
@@ -113,7 +114,7 @@ def check_value(arg: Argument, value: Any, ndim: int) -> str | None:
     what = arg.name
     kind = arg.kind
     if value is None:
-        if arg.default is None and not arg.required:
+        if (arg.default is None or kind == Kind.OPTIONAL_INT) and not arg.required:  # null is a value of its own
             return None
         return f"{what} must be given"
     if kind == Kind.INT:

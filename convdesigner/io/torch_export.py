@@ -346,6 +346,8 @@ def _constructor(result: LayerResult, inplace_allowed: bool) -> tuple[str | None
     pad_note = ""
     for arg in layer_type.arguments:
         name = arg.name
+        if not arg.constructor:  # a parametrization's: written around the module below
+            continue
         if arg.inferred and (name not in given or arg.kind != Kind.SHAPE):  # LayerNorm's given shape is kept
             values[name] = _inferred_width(result, name)
             continue
@@ -395,7 +397,17 @@ def _constructor(result: LayerResult, inplace_allowed: bool) -> tuple[str | None
             keyword_only = True
             parts.append(f"{arg.name}={text}")
     torch_name = layer_type.torch_name or f"nn.{layer.type}"
-    return pad_code, f"{torch_name}({', '.join(parts)})", pad_note
+    return pad_code, _parametrized(f"{torch_name}({', '.join(parts)})", given), pad_note
+
+
+def _parametrized(code: str, given: dict[str, Any]) -> str:
+    """A module with its weight parametrized, as ``torch.nn.utils.parametrizations`` writes it (dim only when
+    the design gives it: PyTorch's default otherwise)."""
+    kind = given.get("parametrization", "none")
+    if kind == "none":
+        return code
+    dim = f", dim={literal(given['dim'])}" if "dim" in given else ""
+    return f"nn.utils.parametrizations.{kind}({code}{dim})"
 
 
 def _is_chain(analysis: Analysis) -> bool:

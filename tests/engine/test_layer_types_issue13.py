@@ -222,3 +222,46 @@ def test_layer_norm_over_the_map_makes_every_unit_read_the_whole_input() -> None
     assert analysis.dependency_interval(0, (0, 0)) == ((0, 5), (0, 5))
     only_rows = analyze(design.with_layers(design.layers[1:]))
     assert only_rows.dependency_interval(0, (2, 3)) == ((2, 2), (0, 5))  # W normalised, H kept
+
+
+# -- weight_norm and spectral_norm --------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("type_name", "args", "expected"), [
+    ("Conv2d", {"out_channels": 8, "kernel_size": 3}, 224 + 8),  # torch 2.13: g is (8, 1, 1, 1)
+    ("Conv2d", {"out_channels": 8, "kernel_size": 3, "dim": 1}, 224 + 3),
+    ("Conv2d", {"out_channels": 8, "kernel_size": 3, "dim": -1}, 224 + 1),
+    ("Conv2d", {"out_channels": 8, "kernel_size": 3, "dim": None}, 224 + 1),
+    ("Conv2d", {"out_channels": 8, "kernel_size": [3, 2], "dim": -2}, 152 + 3),
+    ("ConvTranspose2d", {"out_channels": 8, "kernel_size": 3}, 224 + 3),  # dim 0 is the input channel
+    ("ConvTranspose2d", {"out_channels": 8, "kernel_size": 3, "dim": 1}, 224 + 8),
+    ("Linear", {"out_features": 7}, 42 + 7),
+])
+def test_weight_norm_counts_g_and_v_as_torch(type_name: str, args: dict[str, Any], expected: int) -> None:
+    shape = (5,) if type_name == "Linear" else (3, 6, 6)
+    result = run((1, *shape) if type_name == "Linear" else shape, type_name, {**args, "parametrization": "weight_norm"})
+    assert result.params == expected, result.errors
+
+
+def test_spectral_norm_adds_no_parameters_and_dims_are_checked() -> None:
+    assert run((3, 6, 6), "Conv2d", {"out_channels": 8, "kernel_size": 3, "parametrization": "spectral_norm"}).params == 224
+    out_of_range = run((3, 6, 6), "Conv2d", {"out_channels": 8, "kernel_size": 3, "parametrization": "weight_norm",
+                                             "dim": 4})
+    assert "weight_norm's dim 4 is out of range for the weight of shape 8×3×3×3" in out_of_range.errors[0].text
+    alone = run((3, 6, 6), "Conv2d", {"out_channels": 8, "kernel_size": 3, "dim": 1})
+    assert "dim belongs to a parametrization" in alone.errors[0].text
+
+
+def test_weight_norm_exports_with_parametrizations_and_saves_a_null_dim(tmp_path: Path) -> None:
+    from convdesigner.io.design_file import load, save
+    from convdesigner.io.torch_export import export_torch
+
+    design = Design("tcn", InputSpec(2, (16,)), (
+        Layer.make("Conv1d", "conv", {"out_channels": 4, "kernel_size": 3, "parametrization": "weight_norm"}),
+        Layer.make("Conv1d", "whole", {"out_channels": 4, "kernel_size": 3, "parametrization": "weight_norm",
+                                       "dim": None}),
+    ))
+    code = export_torch(design)
+    assert "nn.utils.parametrizations.weight_norm(nn.Conv1d(2, 4, kernel_size=3))" in code
+    assert "nn.utils.parametrizations.weight_norm(nn.Conv1d(4, 4, kernel_size=3), dim=None)" in code
+    save(design, tmp_path / "tcn.yaml")
+    assert load(tmp_path / "tcn.yaml").layers == design.layers

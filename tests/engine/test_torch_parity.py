@@ -92,6 +92,7 @@ def _conv(draw: st.DrawFn, n: int, channels: int) -> dict[str, Any]:
     }
     if _rarely(draw, 5):
         args["padding_mode"] = draw(st.sampled_from(["reflect", "replicate", "circular"]))
+    _parametrization(draw, args, n + 2)
     if _rarely(draw, 7):
         args["in_channels"] = draw(st.sampled_from([channels, channels + 1]))
     return args
@@ -113,7 +114,16 @@ def _transposed(draw: st.DrawFn, n: int, channels: int) -> dict[str, Any]:
         args["in_channels"] = draw(st.sampled_from([channels, channels + 1]))
     if _rarely(draw, 16):
         args["padding_mode"] = "reflect"
+    _parametrization(draw, args, n + 2)
     return args
+
+
+def _parametrization(draw: st.DrawFn, args: dict[str, Any], rank: int) -> None:
+    """Sometimes weight_norm or spectral_norm with a dim (rarely out of range, or a dim alone)."""
+    if _rarely(draw, 4):
+        args["parametrization"] = draw(st.sampled_from(["weight_norm", "spectral_norm"]))
+    if ("parametrization" in args and draw(st.booleans())) or _rarely(draw, 30):
+        args["dim"] = draw(st.one_of(st.none(), st.integers(-rank - 1, rank)))
 
 
 def _pool(draw: st.DrawFn, n: int, kind: str) -> dict[str, Any]:
@@ -247,6 +257,7 @@ def layer_spec(draw: st.DrawFn, shape: tuple[int, ...]) -> tuple[str, dict[str, 
     if family == "Linear":
         args: dict[str, Any] = {"out_features": _pick(draw, 15, st.integers(1, 6), st.just(0)),
                                 "bias": draw(st.booleans())}
+        _parametrization(draw, args, 2)
         if _rarely(draw, 5):
             args["in_features"] = draw(st.sampled_from([shape[-1], shape[-1] + 1]))
         return "Linear", args
@@ -297,8 +308,16 @@ def _tuple(value: Any) -> Any:
 
 
 def torch_module(type_name: str, args: dict[str, Any], x: Any) -> Any:
-    """The PyTorch module for a layer, with the widths the engine infers taken from the real tensor."""
+    """The PyTorch module for a layer, with the widths the engine infers taken from the real tensor (and its
+    weight parametrized as the design says)."""
     kwargs = {k: _tuple(v) for k, v in args.items()}
+    kind = kwargs.pop("parametrization", "none")
+    if kind != "none" or "dim" in kwargs and type_name.startswith(("Conv", "Linear")):
+        dim = {"dim": kwargs.pop("dim")} if "dim" in kwargs else {}
+        if kind == "none":
+            raise ValueError("dim without a parametrization")
+        module = torch_module(type_name, kwargs, x)
+        return getattr(torch.nn.utils.parametrizations, kind)(module, **dim)
     if type_name == "Reshape":
         return View(kwargs["shape"])
     if type_name.startswith(("Conv1d", "Conv2d", "Conv3d")):
