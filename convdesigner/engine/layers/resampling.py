@@ -229,7 +229,7 @@ def layer_types() -> list[LayerType]:
             if mode == "constant":
                 arguments += (float_arg("value", None, required=True, help="what the padded cells hold"),)
             types.append(LayerType(name, "Padding", n, arguments, _pad_rule(n, name, mode),
-                                   f"{n}-D {PAD_SUMMARY[mode]} (negative values crop)", f"nn.{name}",
+                                   f"{n}-D {PAD_SUMMARY[mode]}; negative values crop", f"nn.{name}",
                                    axis_rule=_pad_axis(mode), mirror=_mirror_pad,
                                    torch=TorchSpec(positional=("padding", "value")[:len(arguments)],
                                                    aliases_input=True),
@@ -237,9 +237,9 @@ def layer_types() -> list[LayerType]:
     return types
 
 
-PAD_SUMMARY = {"zeros": "zero padding", "constant": "constant padding", "reflect": "reflection padding (a mirror "
-               "without the edge)", "replicate": "replication padding (the edge repeated)",
-               "circular": "circular padding (wraps around)"}
+PAD_SUMMARY = {"zeros": "zero padding", "constant": "constant padding", "reflect": "reflection padding, a mirror "
+               "without the edge", "replicate": "replication padding, the edge repeated",
+               "circular": "circular padding, wrapping around"}
 
 
 def _pad_starting(mode: str) -> Starting:
