@@ -265,3 +265,25 @@ def test_weight_norm_exports_with_parametrizations_and_saves_a_null_dim(tmp_path
     assert "nn.utils.parametrizations.weight_norm(nn.Conv1d(4, 4, kernel_size=3), dim=None)" in code
     save(design, tmp_path / "tcn.yaml")
     assert load(tmp_path / "tcn.yaml").layers == design.layers
+
+
+@pytest.mark.parametrize("padding", [[2, 1], [-1, 2], [3, -2], [0, 0]])
+def test_constant_pad_dependencies_equal_torch(padding: list[int]) -> None:
+    """A constant pad, then a convolution: each output unit's interval is what torch's forward pass reads
+    (the constant cells read nothing)."""
+    torch = pytest.importorskip("torch")
+    design = Design("t", InputSpec(1, (6,)), (
+        Layer.make("ConstantPad1d", "pad", {"padding": padding, "value": 2.5}),
+        Layer.make("Conv1d", "conv", {"out_channels": 1, "kernel_size": 3, "bias": False}),
+    ))
+    analysis = analyze(design)
+    model = torch.nn.Sequential(torch.nn.ConstantPad1d(tuple(padding), 2.5), torch.nn.Conv1d(1, 1, 3, bias=False))
+    torch.nn.init.ones_(model[1].weight)
+    base = torch.zeros(1, 1, 6)
+    with torch.no_grad():
+        reference = model(base)
+        for y in range(analysis.layers[1].output_shape[1]):
+            read = [x for x in range(6) if model(base.index_add(2, torch.tensor([x]), torch.ones(1, 1, 1)))[0, 0, y]
+                    != reference[0, 0, y]]
+            interval = analysis.dependency_interval(1, (y,))
+            assert (None if not read else ((min(read), max(read)),)) == interval, y
