@@ -28,6 +28,7 @@ from convdesigner.io.design_file import load  # noqa: E402
 from convdesigner.io.torch_export import MODULE_ATTRIBUTES, export_torch, torch_plan  # noqa: E402
 
 pytestmark = [pytest.mark.torch, pytest.mark.filterwarnings("ignore:Implicit dimension choice for softmax"),
+              pytest.mark.filterwarnings("ignore:Implicit dimension choice for log_softmax"),
               pytest.mark.filterwarnings("ignore:Using padding=.same. with even kernel")]
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "resources" / "examples"
@@ -67,7 +68,7 @@ def check_against_engine(design: Design) -> None:
     for node in traced.graph.nodes:
         if node.op == "call_module":
             shapes_by_path[node.target] = tuple(node.meta["tensor_meta"].shape)
-        elif node.op in ("call_function", "call_method"):
+        elif node.op in ("call_function", "call_method") and "tensor_meta" in node.meta:  # not x.size(0)
             function_shapes.append(tuple(node.meta["tensor_meta"].shape))
     function_steps = [s for s in plan.steps if s.kind == "function"]
     function_shape = {}
@@ -135,6 +136,10 @@ def layer_args(draw, type_name: str, shape: tuple[int, ...], earlier: list[str])
     channels = shape[0]
     family = type_name[:-2] if type_name[-2:] in ("1d", "2d", "3d") else type_name
     args: dict = {}
+    if family in ("Conv", "ConvTranspose", "Linear") and draw(st.integers(0, 3)) == 0:
+        args["parametrization"] = draw(st.sampled_from(["weight_norm", "spectral_norm"]))
+        rank = 2 if family == "Linear" else ndim + 2
+        maybe(draw, args, "dim", st.one_of(st.none(), st.integers(-rank, rank - 1)))
     if family in ("Conv", "ConvTranspose"):
         args["out_channels"] = draw(st.integers(1, 6))
         args["kernel_size"] = per_axis_int(draw, ndim, 1, 4)
@@ -180,9 +185,11 @@ def layer_args(draw, type_name: str, shape: tuple[int, ...], earlier: list[str])
         args["mode"] = mode
         if mode == interpolating:
             maybe(draw, args, "align_corners", st.booleans())
-    elif family == "ZeroPad":
+    elif family in ("ZeroPad", "ConstantPad", "ReflectionPad", "ReplicationPad", "CircularPad"):
         args["padding"] = (draw(st.integers(-1, 2)) if draw(st.booleans())
                            else draw(st.lists(st.integers(-1, 2), min_size=2 * ndim, max_size=2 * ndim)))
+        if family == "ConstantPad":
+            args["value"] = draw(st.sampled_from([0.0, 1.5, -1]))
     elif family in ("BatchNorm", "InstanceNorm"):
         maybe(draw, args, "eps", st.sampled_from([1e-5, 1e-3]))
         maybe(draw, args, "momentum", st.sampled_from([0.1, 0.01]))
@@ -190,6 +197,10 @@ def layer_args(draw, type_name: str, shape: tuple[int, ...], earlier: list[str])
         maybe(draw, args, "track_running_stats", st.booleans())
         if draw(st.booleans()):
             args["num_features"] = channels
+    elif type_name == "PixelShuffle":
+        args["upscale_factor"] = draw(st.sampled_from([r for r in (1, 2, 3) if channels % (r * r) == 0]))
+    elif type_name == "PixelUnshuffle":
+        args["downscale_factor"] = draw(st.sampled_from([r for r in (1, 2, 3) if all(n % r == 0 for n in shape[1:])]))
     elif type_name == "GroupNorm":
         args["num_groups"] = draw(st.sampled_from([g for g in range(1, channels + 1) if channels % g == 0]))
         maybe(draw, args, "affine", st.booleans())
@@ -202,9 +213,12 @@ def layer_args(draw, type_name: str, shape: tuple[int, ...], earlier: list[str])
         maybe(draw, args, "inplace", st.booleans())
     elif type_name == "GELU":
         maybe(draw, args, "approximate", st.sampled_from(["none", "tanh"]))
-    elif type_name == "Softmax":
+    elif type_name in ("Softmax", "LogSoftmax"):
         maybe(draw, args, "dim", st.integers(-(ndim + 2), ndim + 1))
-    elif type_name in ("ReLU", "ReLU6", "SiLU"):
+    elif type_name == "PReLU":
+        maybe(draw, args, "num_parameters", st.sampled_from([1, channels]))
+        maybe(draw, args, "init", st.sampled_from([0.25, 0.1]))
+    elif type_name in ("ReLU", "ReLU6", "SiLU", "Hardswish", "Mish"):
         maybe(draw, args, "inplace", st.booleans())
     elif family == "Dropout":
         maybe(draw, args, "p", st.sampled_from([0.5, 0.1, 0.0]))
@@ -217,12 +231,29 @@ def layer_args(draw, type_name: str, shape: tuple[int, ...], earlier: list[str])
         maybe(draw, args, "bias", st.booleans())
         if draw(st.booleans()):
             args["in_features"] = shape[-1]
+    elif type_name == "LayerNorm":
+        if len(shape) > 1 or draw(st.booleans()):
+            trailing = list(shape[draw(st.integers(0, len(shape) - 1)):])
+            args["normalized_shape"] = trailing[0] if len(trailing) == 1 and draw(st.booleans()) else trailing
+        maybe(draw, args, "elementwise_affine", st.booleans())
+        maybe(draw, args, "bias", st.booleans())
+        maybe(draw, args, "eps", st.sampled_from([1e-5, 1e-6]))
+    elif type_name == "Unflatten":
+        args["dim"] = draw(st.integers(1, len(shape)))
+        n = shape[args["dim"] - 1]
+        first = draw(st.sampled_from([d for d in range(1, n + 1) if n % d == 0]))
+        args["unflattened_size"] = (draw(st.sampled_from([[first, -1], [first, n // first]])) if len(shape) < 4
+                                    else [n])
+    elif type_name == "Reshape":
+        count = prod(shape)
+        first = draw(st.sampled_from([d for d in range(1, count + 1) if count % d == 0]))
+        args["shape"] = draw(st.sampled_from([[first, -1], [-1], [count // first, first]]))
     elif CATALOG[type_name].join:
         if draw(st.booleans()):
             args["from"] = draw(st.sampled_from(earlier))  # format version 1: the layer above, then this one
         else:
             args["from"] = draw(st.lists(st.sampled_from([*earlier, "input"]), min_size=2, max_size=3))
-    elif type_name not in ("Sigmoid", "Tanh"):
+    elif type_name not in ("Sigmoid", "Tanh", "Softmax2d", "Identity"):
         raise AssertionError(f"no generator for {type_name}: add one")
     return args
 
@@ -451,6 +482,8 @@ def test_catalog_arguments_are_torch_constructor_arguments(type_name: str) -> No
         assert not layer_type.arguments
         return
     for arg in layer_type.arguments:
+        if not arg.constructor:  # a parametrization's (weight_norm's dim)
+            continue
         assert arg.name in names, (type_name, arg.name)
         default = parameters[names.index(arg.name)].default
         if default is not inspect.Parameter.empty and arg.name != "stride":

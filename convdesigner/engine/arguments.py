@@ -33,6 +33,7 @@ class Kind:
     SCALE = "scale"  # None | number | one number per axis
     OPTIONAL_INT = "optional_int"
     DIM = "dim"  # a tensor dimension index, may be negative
+    SHAPE = "shape"  # a size or a list of sizes, each at least 1 or -1 (at most one: inferred), as view takes
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class Argument:
     none_entries: bool = False  # OPTIONAL_AXES: an entry may be None (adaptive pooling keeps that axis)
     help: str = ""
     follows: str | None = None  # the argument whose value this one takes when unset (pooling's stride)
+    constructor: bool = True  # False: not the module's (a parametrization's, which the export writes around it)
 
 
 def _is_int(value: Any) -> bool:
@@ -112,7 +114,7 @@ def check_value(arg: Argument, value: Any, ndim: int) -> str | None:
     what = arg.name
     kind = arg.kind
     if value is None:
-        if arg.default is None and not arg.required:
+        if (arg.default is None or kind == Kind.OPTIONAL_INT) and not arg.required:  # null is a value of its own
             return None
         return f"{what} must be given"
     if kind == Kind.INT:
@@ -174,7 +176,28 @@ def check_value(arg: Argument, value: Any, ndim: int) -> str | None:
             if v > MAX_INT:
                 return f"{what} is out of range: {describe(v)}"
         return None
+    if kind == Kind.SHAPE:
+        return _check_shape(value, what)
     raise AssertionError(f"unknown argument kind {kind}")
+
+
+def sizes_of(value: Any) -> tuple[Any, ...]:
+    """A SHAPE argument's sizes: one size, or the list's."""
+    return tuple(value) if isinstance(value, (list, tuple)) else (value,)
+
+
+def _check_shape(value: Any, what: str) -> str | None:
+    if not _is_int(value) and (not isinstance(value, (list, tuple)) or not value):
+        return f"{what} must be a size or a list of sizes (one may be -1), not {describe(value)}"
+    for v in sizes_of(value):
+        if _is_int(v) and v == -1:
+            continue
+        problem = _check_int(v, 1, what)
+        if problem:
+            return f"{problem} (a size is at least 1, or -1 to infer it)"
+    if sizes_of(value).count(-1) > 1:
+        return f"{what} may infer only one size (-1), not {describe(value)}"
+    return None
 
 
 def _check_axes(arg: Argument, value: Any, ndim: int) -> str | None:

@@ -381,7 +381,8 @@ def _parse_numbers(text: str) -> list[float | int] | None:
 
 
 class NumberEditor(ArgumentEditor):
-    """A number typed as text (Kind.FLOAT), or a scale factor: one number or one per axis (Kind.SCALE).
+    """A number typed as text (Kind.FLOAT), a scale factor: one number or one per axis (Kind.SCALE), or a list of
+    sizes (Kind.SHAPE).
 
     Text that is not a number is refused here, with a message, and not sent to the design."""
 
@@ -393,7 +394,8 @@ class NumberEditor(ArgumentEditor):
         layout = row_layout(self)
         layout.addWidget(self.line)
         self.line.textEdited.connect(self._typed)
-        self.line.setPlaceholderText("a number" if argument.kind == Kind.FLOAT else "a number, or one per axis")
+        self.line.setPlaceholderText({Kind.FLOAT: "a number", Kind.SHAPE: "sizes, e.g. 64, 4, 4 (one may be -1)"}.get(
+            argument.kind, "a number, or one per axis"))
 
     @staticmethod
     def _text(value: Any) -> str:
@@ -414,6 +416,8 @@ class NumberEditor(ArgumentEditor):
             return None
         if self.argument.kind == Kind.FLOAT:
             return float(values[0]) if len(values) == 1 else None
+        if self.argument.kind == Kind.SHAPE:  # sizes: always a list, checked by the engine
+            return tuple(values)
         return values[0] if len(values) == 1 else tuple(values)
 
     def _typed(self, text: str) -> None:
@@ -440,6 +444,6 @@ def editor_for(argument: Argument, parent: QWidget | None = None) -> ArgumentEdi
         return ChoiceEditor(argument, parent) if argument.default is None else BoolEditor(argument, parent)
     if kind == Kind.CHOICE:
         return ChoiceEditor(argument, parent)
-    if kind in (Kind.FLOAT, Kind.SCALE):
+    if kind in (Kind.FLOAT, Kind.SCALE, Kind.SHAPE):
         return NumberEditor(argument, parent)
     raise ValueError(f"no editor for arguments of kind {kind}")

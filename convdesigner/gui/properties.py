@@ -67,7 +67,7 @@ def starting_value(argument: Argument, result: LayerResult, earlier: list[str]) 
     if argument.follows is not None and result.layer.get(argument.follows) is not None:
         return result.layer.get(argument.follows)
     return {
-        Kind.SCALE: 2, Kind.BOOL: False, Kind.FLOAT: 0.0, Kind.PAD_LIST: 0, Kind.DIM: 1,
+        Kind.SCALE: 2, Kind.BOOL: False, Kind.FLOAT: 0.0, Kind.PAD_LIST: 0, Kind.DIM: 1, Kind.SHAPE: (-1,),
         Kind.CHOICE: argument.choices[0] if argument.choices else None,
     }.get(argument.kind, 1)
 

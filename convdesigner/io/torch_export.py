@@ -203,7 +203,7 @@ class Step:
     """One piece of the generated model.
 
     ``kind`` is "module" (a constructor in ``__init__``, called in ``forward``) or "function" (a tensor
-    operation written in ``forward``: ``torch.cat``, ``+``, ``*`` or ``torch.flatten``). ``role`` is "layer"
+    operation written in ``forward``: ``torch.cat``, ``+``, ``*``, ``torch.flatten`` or Reshape's ``view``). ``role`` is "layer"
     for the design layer ``layer_index`` itself and "pad" for the explicit padding written before it.
     ``path`` is the module's name in the model (``layers.3``, ``enc1``, ``layer1.0.conv1``): what
     ``model.get_submodule`` takes; ``access`` the expression that reaches it in the code; ``variable``
@@ -334,7 +334,9 @@ def _constructor(result: LayerResult, inplace_allowed: bool) -> tuple[str | None
     pad_note = ""
     for arg in layer_type.arguments:
         name = arg.name
-        if arg.inferred:
+        if not arg.constructor:  # a parametrization's: written around the module below
+            continue
+        if arg.inferred and (name not in given or arg.kind != Kind.SHAPE):  # LayerNorm's given shape is kept
             values[name] = _inferred_width(result, name)
             continue
         if name not in given:
@@ -361,7 +363,10 @@ def _constructor(result: LayerResult, inplace_allowed: bool) -> tuple[str | None
         if name == "stride" and arg.kind == Kind.OPTIONAL_AXES:  # pooling: the default is the kernel size
             if per_axis(value, ndim) == per_axis(given["kernel_size"], ndim):
                 continue
-        value = _collapsed(value)
+        if arg.kind == Kind.SHAPE:  # sizes, never one per axis
+            value = value if isinstance(value, int) else tuple(value)
+        else:
+            value = _collapsed(value)
         if _same_value(value, _collapsed(arg.default)):
             continue
         values[name] = value
@@ -380,7 +385,17 @@ def _constructor(result: LayerResult, inplace_allowed: bool) -> tuple[str | None
             keyword_only = True
             parts.append(f"{arg.name}={text}")
     torch_name = layer_type.torch_name or f"nn.{layer.type}"
-    return pad_code, f"{torch_name}({', '.join(parts)})", pad_note
+    return pad_code, _parametrized(f"{torch_name}({', '.join(parts)})", given), pad_note
+
+
+def _parametrized(code: str, given: dict[str, Any]) -> str:
+    """A module with its weight parametrized, as ``torch.nn.utils.parametrizations`` writes it (dim only when
+    the design gives it: PyTorch's default otherwise)."""
+    kind = given.get("parametrization", "none")
+    if kind == "none":
+        return code
+    dim = f", dim={literal(given['dim'])}" if "dim" in given else ""
+    return f"nn.utils.parametrizations.{kind}({code}{dim})"
 
 
 def _is_chain(analysis: Analysis) -> bool:
@@ -390,8 +405,14 @@ def _is_chain(analysis: Analysis) -> bool:
     if design.outputs and design.outputs != design.output_names[-1:] or design.output_names != (
             (design.layers[-1].name,) if design.layers else ()):
         return False
-    return all(r.inputs == (r.index - 1 if r.index else INPUT_INDEX,) and not CATALOG[r.type].join
+    return all(r.inputs == (r.index - 1 if r.index else INPUT_INDEX,) and not _in_forward(r.type)
                and not is_module_path(r.name) for r in analysis.layers)
+
+
+def _in_forward(type_name: str) -> bool:
+    """Whether a type is written as a tensor operation in ``forward`` (a join, Reshape's view), not a module."""
+    layer_type = CATALOG[type_name]
+    return layer_type.join or layer_type.torch.expression is not None
 
 
 def _split_at_flatten(analysis: Analysis) -> int | None:
@@ -498,7 +519,7 @@ def torch_plan(design: Design) -> TorchPlan:
     counters = {"layers": 0, "features": 0, "classifier": 0}
     notes: list[str] = []
     for r in results:
-        if CATALOG[r.type].join:
+        if _in_forward(r.type):
             steps.append(Step(r.index, "layer", "function", r.type, _labelled(r),
                               variable=None if chain else attribute_name(r.name, r.type, taken)))
             continue
@@ -666,8 +687,10 @@ def _graph_body(plan: TorchPlan) -> tuple[list[str], list[str]]:
             continue
         if s.kind == "module":
             expression = f"{s.access}({'x' if padded else operands[0]})"
-        else:
+        elif CATALOG[r.type].join:
             expression = _join_expression(r.type, operands)
+        else:
+            expression = CATALOG[r.type].torch.expression(operands[0], r.layer.arguments)  # type: ignore[misc]
         padded = False
         comment = s.comment if s.kind == "function" else ""
         if outputs == [r.index] and r.index == len(analysis.layers) - 1:

@@ -29,10 +29,12 @@ torch = pytest.importorskip("torch")
 nn = torch.nn
 F = torch.nn.functional
 
-ACTIVATIONS = ("ReLU", "ReLU6", "LeakyReLU", "ELU", "GELU", "SiLU", "Sigmoid", "Tanh", "Softmax")
+ACTIVATIONS = ("ReLU", "ReLU6", "LeakyReLU", "ELU", "GELU", "SiLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax",
+               "Softmax2d", "Hardswish", "Mish", "PReLU", "Identity")
 UPSAMPLE_MODES = ("nearest", "linear", "bilinear", "bicubic", "trilinear", "nearest-exact", "area")
 SCALES = (0.3, 0.5, 0.58, 0.7, 1.0, 1.05, 1.3, 1.5, 2, 2.5, 3)
-FIXED_RANK = ("Conv", "ConvTranspose", "MaxPool", "AvgPool", "AdaptiveAvgPool", "AdaptiveMaxPool", "ZeroPad",
+PADS = ("ZeroPad", "ConstantPad", "ReflectionPad", "ReplicationPad", "CircularPad")
+FIXED_RANK = ("Conv", "ConvTranspose", "MaxPool", "AvgPool", "AdaptiveAvgPool", "AdaptiveMaxPool", *PADS,
               "BatchNorm", "InstanceNorm", "Dropout")
 
 
@@ -90,6 +92,7 @@ def _conv(draw: st.DrawFn, n: int, channels: int) -> dict[str, Any]:
     }
     if _rarely(draw, 5):
         args["padding_mode"] = draw(st.sampled_from(["reflect", "replicate", "circular"]))
+    _parametrization(draw, args, n + 2)
     if _rarely(draw, 7):
         args["in_channels"] = draw(st.sampled_from([channels, channels + 1]))
     return args
@@ -111,7 +114,16 @@ def _transposed(draw: st.DrawFn, n: int, channels: int) -> dict[str, Any]:
         args["in_channels"] = draw(st.sampled_from([channels, channels + 1]))
     if _rarely(draw, 16):
         args["padding_mode"] = "reflect"
+    _parametrization(draw, args, n + 2)
     return args
+
+
+def _parametrization(draw: st.DrawFn, args: dict[str, Any], rank: int) -> None:
+    """Sometimes weight_norm or spectral_norm with a dim (rarely out of range, or a dim alone)."""
+    if _rarely(draw, 4):
+        args["parametrization"] = draw(st.sampled_from(["weight_norm", "spectral_norm"]))
+    if ("parametrization" in args and draw(st.booleans())) or _rarely(draw, 30):
+        args["dim"] = draw(st.one_of(st.none(), st.integers(-rank - 1, rank)))
 
 
 def _pool(draw: st.DrawFn, n: int, kind: str) -> dict[str, Any]:
@@ -160,10 +172,14 @@ def _upsample(draw: st.DrawFn, n: int) -> dict[str, Any]:
     return args
 
 
-def _zeropad(draw: st.DrawFn, n: int) -> dict[str, Any]:
+def _pad(draw: st.DrawFn, n: int, kind: str) -> dict[str, Any]:
     if draw(st.booleans()):
-        return {"padding": draw(st.integers(-2, 3))}
-    return {"padding": draw(st.lists(st.integers(-4, 3), min_size=2 * n, max_size=2 * n))}
+        args: dict[str, Any] = {"padding": draw(st.integers(-2, 3))}
+    else:
+        args = {"padding": draw(st.lists(st.integers(-4, 3), min_size=2 * n, max_size=2 * n))}
+    if kind == "ConstantPad":
+        args["value"] = draw(st.sampled_from([0.0, 1.5, -2]))
+    return args
 
 
 def _norm(draw: st.DrawFn, channels: int, name: str) -> dict[str, Any]:
@@ -190,10 +206,12 @@ def layer_spec(draw: st.DrawFn, shape: tuple[int, ...]) -> tuple[str, dict[str, 
     n = spatial if 1 <= spatial <= 3 else 1
     if spatial >= 1 and _rarely(draw, 30):
         n = draw(st.sampled_from([m for m in (1, 2, 3) if m != spatial]))  # a layer of the wrong rank
-    families = ["Conv", "Conv", "ConvTranspose", "MaxPool", "AvgPool", "Adaptive", "Upsample", "ZeroPad",
+    families = ["Conv", "Conv", "ConvTranspose", "MaxPool", "AvgPool", "Adaptive", "Upsample", "Pad", "Pad", "Shuffle",
+                "Unflatten", "Reshape", "LayerNorm",
                 "BatchNorm", "InstanceNorm", "GroupNorm", "Flatten", "Linear", "Activation", "Dropout"]
     if spatial == 0:
-        families = ["BatchNorm", "GroupNorm", "Linear", "Linear", "Activation", "Dropout", "Flatten"]
+        families = ["BatchNorm", "GroupNorm", "Linear", "Linear", "Activation", "Dropout", "Flatten", "Unflatten",
+                    "Reshape", "LayerNorm"]
     family = draw(st.sampled_from(families))
     if family == "Conv":
         return f"Conv{n}d", _conv(draw, n, channels)
@@ -205,8 +223,29 @@ def layer_spec(draw: st.DrawFn, shape: tuple[int, ...]) -> tuple[str, dict[str, 
         return f"Adaptive{draw(st.sampled_from(['Avg', 'Max']))}Pool{n}d", _adaptive(draw, n)
     if family == "Upsample":
         return "Upsample", _upsample(draw, max(spatial, 1))
-    if family == "ZeroPad":
-        return f"ZeroPad{n}d", _zeropad(draw, n)
+    if family == "LayerNorm":
+        args = {"elementwise_affine": draw(st.booleans()), "bias": draw(st.booleans())}
+        if spatial == 0 and draw(st.booleans()):
+            return "LayerNorm", args  # the feature width
+        full = (1, *shape)
+        trailing = list(full[draw(st.integers(0, len(full) - 1)):])
+        if _rarely(draw, 5):
+            trailing[0] += 1
+        args["normalized_shape"] = trailing[0] if len(trailing) == 1 and draw(st.booleans()) else trailing
+        return "LayerNorm", args
+    if family in ("Unflatten", "Reshape"):
+        sizes = st.lists(st.sampled_from([-1, 1, 2, 3, 4, 6, 0, -2] if _rarely(draw, 6) else [-1, 1, 2, 3, 4, 6]),
+                         min_size=1, max_size=4)
+        if family == "Reshape":
+            return "Reshape", {"shape": draw(sizes)}
+        return "Unflatten", {"dim": draw(st.integers(-len(shape) - 2, len(shape) + 1)), "unflattened_size": draw(sizes)}
+    if family == "Shuffle":
+        name = draw(st.sampled_from(["PixelShuffle", "PixelUnshuffle"]))
+        factor = "upscale_factor" if name == "PixelShuffle" else "downscale_factor"
+        return name, {factor: draw(st.sampled_from([1, 2, 2, 3]))}
+    if family == "Pad":
+        kind = draw(st.sampled_from(PADS))
+        return f"{kind}{n}d", _pad(draw, n, kind)
     if family in ("BatchNorm", "InstanceNorm"):
         return f"{family}{n}d", _norm(draw, channels, family)
     if family == "GroupNorm":
@@ -218,13 +257,16 @@ def layer_spec(draw: st.DrawFn, shape: tuple[int, ...]) -> tuple[str, dict[str, 
     if family == "Linear":
         args: dict[str, Any] = {"out_features": _pick(draw, 15, st.integers(1, 6), st.just(0)),
                                 "bias": draw(st.booleans())}
+        _parametrization(draw, args, 2)
         if _rarely(draw, 5):
             args["in_features"] = draw(st.sampled_from([shape[-1], shape[-1] + 1]))
         return "Linear", args
     if family == "Activation":
         name = draw(st.sampled_from(ACTIVATIONS))
-        if name == "Softmax":
+        if name in ("Softmax", "LogSoftmax"):
             return name, {"dim": draw(st.integers(-len(shape) - 2, len(shape) + 1))} if draw(st.booleans()) else {}
+        if name == "PReLU":
+            return name, {"num_parameters": draw(st.sampled_from([1, 1, channels, channels + 1]))}
         return name, {}
     name = draw(st.sampled_from(["Dropout", f"Dropout{n}d"]))
     return name, {"p": draw(st.sampled_from([0.0, 0.5]))}
@@ -238,6 +280,17 @@ def input_shape(draw: st.DrawFn) -> tuple[int, ...]:
 
 
 # ------------------------------------------------------------------------------------ the PyTorch reference
+
+class View(nn.Module):
+    """Reshape as the export writes it: ``x.view(x.size(0), *shape)``."""
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        super().__init__()
+        self.shape = shape
+
+    def forward(self, x: Any) -> Any:
+        return x.view(x.size(0), *self.shape)
+
 
 class PadThen(nn.Module):
     """Asymmetric or full padding in PyTorch: F.pad first, then the layer with no padding of its own."""
@@ -255,8 +308,18 @@ def _tuple(value: Any) -> Any:
 
 
 def torch_module(type_name: str, args: dict[str, Any], x: Any) -> Any:
-    """The PyTorch module for a layer, with the widths the engine infers taken from the real tensor."""
+    """The PyTorch module for a layer, with the widths the engine infers taken from the real tensor (and its
+    weight parametrized as the design says)."""
     kwargs = {k: _tuple(v) for k, v in args.items()}
+    kind = kwargs.pop("parametrization", "none")
+    if kind != "none" or "dim" in kwargs and type_name.startswith(("Conv", "Linear")):
+        dim = {"dim": kwargs.pop("dim")} if "dim" in kwargs else {}
+        if kind == "none":
+            raise ValueError("dim without a parametrization")
+        module = torch_module(type_name, kwargs, x)
+        return getattr(torch.nn.utils.parametrizations, kind)(module, **dim)
+    if type_name == "Reshape":
+        return View(kwargs["shape"])
     if type_name.startswith(("Conv1d", "Conv2d", "Conv3d")):
         kwargs.setdefault("in_channels", x.shape[1])
         padding = kwargs.get("padding", 0)
@@ -283,6 +346,8 @@ def torch_module(type_name: str, args: dict[str, Any], x: Any) -> Any:
         kwargs.setdefault("num_channels", x.shape[1])
     elif type_name == "Linear":
         kwargs.setdefault("in_features", x.shape[-1])
+    elif type_name == "LayerNorm" and x.dim() == 2:
+        kwargs.setdefault("normalized_shape", x.shape[-1])
     return getattr(nn, type_name)(**kwargs)
 
 
@@ -313,6 +378,8 @@ def deviation(type_name: str, args: dict[str, Any], shape: tuple[int, ...]) -> s
         ranks = (0, 1) if type_name == "BatchNorm1d" else (n,)
         if spatial not in ranks:
             return "rank: an N-d layer on a tensor of another rank (PyTorch may read the batch as channels)"
+    if type_name in ("PixelShuffle", "PixelUnshuffle") and spatial != 2:
+        return "rank: PyTorch shuffles the last three dimensions, whatever they are (the batch as channels)"
     if type_name.startswith(("Conv1d", "Conv2d", "Conv3d")):
         padding = args.get("padding", 0)
         flat = padding if isinstance(padding, list) else [padding]
@@ -340,15 +407,32 @@ def deviation(type_name: str, args: dict[str, Any], shape: tuple[int, ...]) -> s
         size = args["output_size"]
         if 0 in (size if isinstance(size, list) else [size]):
             return "size-0 output of adaptive pooling"
-    if type_name.startswith("ZeroPad") and spatial == int(type_name[-2]):
+    if base in PADS and spatial == int(type_name[-2]):
         padding = args["padding"]
         flat = padding if isinstance(padding, list) else [padding] * (2 * spatial)
         pairs = [(flat[2 * j], flat[2 * j + 1]) for j in range(spatial)][::-1]
         for i, (lo, hi) in zip(shape[1:], pairs):
-            if i + min(lo, 0) + min(hi, 0) >= 0 and i + lo + hi == 0:
-                return "size-0 output of ZeroPad"
+            cropped = i + min(lo, 0) + min(hi, 0)
+            if i + lo + hi == 0:
+                return "size-0 output of a pad layer"
+            if base == "CircularPad" and max(lo, hi) <= i and (cropped < 0 or max(lo, hi) > cropped):
+                return "circular padding wider than what is left after cropping (PyTorch copies memory it never wrote)"
     if type_name == "Linear" and args["out_features"] == 0:
         return "size-0 output of Linear"
+    if type_name == "LayerNorm":
+        sizes = args.get("normalized_shape", [])
+        if len(sizes if isinstance(sizes, list) else [sizes]) > len(shape):
+            return "LayerNorm over the batch axis (the result would depend on the batch)"
+    if type_name in ("Unflatten", "Reshape"):
+        sizes = args["unflattened_size" if type_name == "Unflatten" else "shape"]
+        if any(v == 0 or v < -1 for v in sizes) or sizes.count(-1) > 1:
+            return None  # refused by the argument check, as by PyTorch
+        rank = len(shape) + 1
+        dim = args.get("dim", 1)
+        if type_name == "Unflatten" and (dim == 0 or dim == -rank):
+            return "Unflatten over the batch axis"
+        if (len(shape) + len(sizes) - 1 if type_name == "Unflatten" else len(sizes)) > 4:
+            return "rank: a design holds at most channels and 3 spatial axes"
     if type_name == "Flatten":
         rank = len(shape) + 1
         start = args.get("start_dim", 1)
@@ -414,7 +498,7 @@ def test_short_stack_matches_torch(data: st.DataObject) -> None:
     check_against_torch(shape, specs)
 
 
-@pytest.mark.parametrize("family", ["Conv", "ConvTranspose", "MaxPool", "AvgPool", "Upsample"])
+@pytest.mark.parametrize("family", ["Conv", "ConvTranspose", "MaxPool", "AvgPool", "Upsample", *PADS])
 @given(data=st.data())
 def test_window_layers_in_every_rank(family: str, data: st.DataObject) -> None:
     """The sliding-window and resampling layers alone, so every rank sees many of each."""
@@ -428,6 +512,8 @@ def test_window_layers_in_every_rank(family: str, data: st.DataObject) -> None:
         spec = (f"ConvTranspose{n}d", draw(st.composite(lambda d: _transposed(d, n, channels))()))
     elif family in ("MaxPool", "AvgPool"):
         spec = (f"{family}{n}d", draw(st.composite(lambda d: _pool(d, n, family[:3]))()))
+    elif family in PADS:
+        spec = (f"{family}{n}d", draw(st.composite(lambda d: _pad(d, n, family))()))
     else:
         spec = ("Upsample", draw(st.composite(lambda d: _upsample(d, n))()))
     check_against_torch(shape, [spec])

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import difflib
 
-from . import convolution, dense, joins, pointwise, pooling, resampling
+from . import convolution, dense, joins, pointwise, pooling, rearranging, resampling
 from .common import LayerType
 
 CATALOG: dict[str, LayerType] = {
     t.name: t
-    for module in (convolution, pooling, resampling, pointwise, dense, joins)
+    for module in (convolution, pooling, resampling, rearranging, pointwise, dense, joins)
     for t in module.layer_types()
 }
 
 #: Menu order of the families.
 FAMILIES = (
-    "Convolution", "Transposed convolution", "Pooling", "Up-sampling", "Padding", "Normalisation",
+    "Convolution", "Transposed convolution", "Pooling", "Up-sampling", "Padding", "Rearranging", "Normalisation",
     "Activation", "Dropout", "Linear", "Skip connection",
 )
 

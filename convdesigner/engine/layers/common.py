@@ -64,14 +64,16 @@ class TorchSpec:
     """How the PyTorch export writes a type: its leading constructor arguments written positionally (as
     PyTorch users write ``nn.Conv2d(3, 64, kernel_size=3)``), whether its output may share storage with its
     input in eval mode (dropout, Flatten's view, padding: an in-place layer after it would change the input),
-    for a join the operator that combines the operands (``cat``, ``+``, ``*``), and whether it is the
+    for a join the operator that combines the operands (``cat``, ``+``, ``*``), whether it is the
     flattening that splits a straight stack into ``features`` and ``classifier`` (``torch.flatten(x, 1)``, as
-    torchvision writes it)."""
+    torchvision writes it), and for a type that is no ``torch.nn`` module the tensor expression ``forward``
+    writes instead: (the operand's variable, the layer's arguments) -> code (Reshape's ``x.view(...)``)."""
 
     positional: tuple[str, ...] = ()
     aliases_input: bool = False
     operator: str | None = None
     flattens: bool = False
+    expression: Callable[[str, dict[str, Any]], str] | None = None
 
 
 def _no_starting_arguments(incoming: tuple[int, ...] | None) -> dict[str, Any]:
@@ -102,7 +104,7 @@ class LayerType:
     arguments: tuple[Argument, ...]
     rule: Rule
     summary: str = ""
-    torch_name: str | None = None  # the torch.nn class; None for convdesigner's own joins
+    torch_name: str | None = None  # the torch.nn class; None for convdesigner's own joins and Reshape
     join: bool = False
     window: str | None = None
     pointwise: bool = False
@@ -138,6 +140,40 @@ def bool_arg(name: str, default: Any, **kw: Any) -> Argument:
 
 def float_arg(name: str, default: Any, **kw: Any) -> Argument:
     return Argument(name, Kind.FLOAT, default, **kw)
+
+
+#: What ``parametrization`` may name: torch.nn.utils.parametrizations applied to the weight (or nothing).
+PARAMETRIZATIONS = ("none", "weight_norm", "spectral_norm")
+
+
+def parametrization_arguments() -> tuple[Argument, ...]:
+    """``parametrization`` and its ``dim`` (PyTorch's, default 0), for the layers with a weight: convolutions,
+    transposed convolutions and Linear. Not constructor arguments: the export wraps the module."""
+    return (
+        Argument("parametrization", Kind.CHOICE, "none", choices=PARAMETRIZATIONS, constructor=False,
+                 help="weight_norm (g and v) or spectral_norm of the weight"),
+        Argument("dim", Kind.OPTIONAL_INT, 0, constructor=False,
+                 help="the parametrization's dim of the weight; -1 or null: one g for the whole weight"),
+    )
+
+
+def parametrization_params(ctx: LayerContext, weight: tuple[int, ...]) -> int:
+    """The parameters a parametrization adds to a weight of that shape, as PyTorch counts them: weight_norm
+    keeps v (the weight's size) and adds g, one per index of dim (one in all for dim -1 or null); spectral_norm
+    adds none (its u and v are buffers)."""
+    kind, dim = ctx.args["parametrization"], ctx.args["dim"]
+    if kind == "none":
+        if "dim" in ctx.layer.arguments:
+            raise Refusal("parametrization", "dim belongs to a parametrization, but parametrization is 'none'",
+                          "set parametrization to weight_norm or spectral_norm, or remove dim", argument="dim")
+        return 0
+    rank = len(weight)
+    if dim is not None and not -rank <= dim < rank:
+        raise Refusal("parametrization", f"{kind}'s dim {dim} is out of range for the weight of shape "
+                      f"{shape_text(weight)}", f"use a dim from {-rank} to {rank - 1}, or null", argument="dim")
+    if kind == "spectral_norm" or dim is None or dim == -1:
+        return 1 if kind == "weight_norm" else 0
+    return weight[dim]
 
 
 def dims_word(n: int) -> str:

@@ -32,6 +32,8 @@ from .common import (
     int_arg,
     layer_plan,
     nonzero,
+    parametrization_arguments,
+    parametrization_params,
     per_distinct,
     require_rank,
     resolve_axes,
@@ -55,6 +57,7 @@ def _conv_arguments() -> tuple[Argument, ...]:
         int_arg("groups", 1),
         bool_arg("bias", True),
         Argument("padding_mode", Kind.CHOICE, "zeros", choices=PADDING_MODE_CHOICES),
+        *parametrization_arguments(),
     )
 
 
@@ -70,6 +73,7 @@ def _transposed_arguments() -> tuple[Argument, ...]:
         bool_arg("bias", True),
         axes_arg("dilation", 1),
         Argument("padding_mode", Kind.CHOICE, "zeros", choices=("zeros",)),
+        *parametrization_arguments(),
     )
 
 
@@ -157,7 +161,8 @@ def conv_rule(ndim: int, type_name: str):
         geometry = window_axes(ctx, plan.kernel, plan.stride, plan.pads, plan.dilation, None, plan.relationships)
         out_spatial = tuple([g.o for g in geometry])
         weights = out_channels * (in_channels // groups) * plan.kernel_volume
-        params = weights + (out_channels if ctx.args["bias"] else 0)
+        params = weights + (out_channels if ctx.args["bias"] else 0) + parametrization_params(
+            ctx, (out_channels, in_channels // groups, *plan.kernel))
         macs = volume(out_spatial) * weights
         notes = [n for axis, g in enumerate(geometry) if g.unvisited and (n := dropped_input_note(ctx, g, axis))]
         return Evaluation((out_channels, *out_spatial), params, macs, plan.sources, geometry, notes)
@@ -233,7 +238,9 @@ def transposed_rule(ndim: int, type_name: str):
                                          equivalent_convolution(i, k, s, p, a, d)))
         out_spatial = tuple([g.o for g in geometry])
         weights = in_channels * (out_channels // groups) * plan.kernel_volume
-        params = weights + (out_channels if ctx.args["bias"] else 0)
+        # The weight is (in, out / groups, *kernel): weight_norm's dim 0 is the input channel.
+        params = weights + (out_channels if ctx.args["bias"] else 0) + parametrization_params(
+            ctx, (in_channels, out_channels // groups, *plan.kernel))
         macs = volume(ctx.spatial) * weights
         return Evaluation((out_channels, *out_spatial), params, macs, plan.sources, tuple(geometry))
 

@@ -6,7 +6,15 @@ from math import prod
 
 from ..arguments import Argument, Kind
 from ..evaluation import Evaluation, LayerContext, Refusal
-from .common import LayerType, TorchSpec, bool_arg, inferred_width, int_arg
+from .common import (
+    LayerType,
+    TorchSpec,
+    bool_arg,
+    inferred_width,
+    int_arg,
+    parametrization_arguments,
+    parametrization_params,
+)
 
 
 def _flatten(ctx: LayerContext) -> Evaluation:
@@ -35,7 +43,8 @@ def _linear(ctx: LayerContext) -> Evaluation:
     in_features = inferred_width(ctx, "in_features", features, "features on its last axis")
     out_features = ctx.args["out_features"]
     leading = prod(ctx.input_shape[:-1])
-    params = in_features * out_features + (out_features if ctx.args["bias"] else 0)
+    params = in_features * out_features + (out_features if ctx.args["bias"] else 0) + parametrization_params(
+        ctx, (out_features, in_features))
     return Evaluation((*ctx.input_shape[:-1], out_features), params, leading * in_features * out_features,
                       sources=None)
 
@@ -49,6 +58,7 @@ def layer_types() -> list[LayerType]:
             int_arg("in_features", inferred=True, help="taken from the previous layer"),
             int_arg("out_features", required=True),
             bool_arg("bias", True),
+            *parametrization_arguments(),
         ), _linear, "fully connected layer on the last axis", "nn.Linear",
             torch=TorchSpec(positional=("in_features", "out_features")),
             starting=lambda incoming: {"out_features": incoming[-1] if incoming else 1}),

@@ -5,8 +5,9 @@ from __future__ import annotations
 from math import gcd, prod
 from typing import Any
 
-from ..arguments import Argument, Kind
-from ..evaluation import Evaluation, LayerContext, Note, Refusal
+from ..arguments import Argument, Kind, sizes_of
+from ..evaluation import IDENTITY, Evaluation, LayerContext, Note, Refusal
+from ..receptive_field import Window
 from .common import (
     LayerType,
     TorchSpec,
@@ -87,6 +88,34 @@ def _groupnorm(ctx: LayerContext) -> Evaluation:
     return evaluation
 
 
+def _layernorm(ctx: LayerContext) -> Evaluation:
+    """nn.LayerNorm(normalized_shape): normalises over the trailing dimensions that normalized_shape names
+    (the input must end with them). Left out, it is the feature width of a tensor without spatial axes
+    (after Flatten or Linear). Each output unit reads every unit of the normalised spatial axes."""
+    given = ctx.args["normalized_shape"]
+    if given is None:
+        if ctx.ndim:
+            raise Refusal("layer-norm", f"LayerNorm needs normalized_shape on a tensor with spatial axes "
+                          f"({shape_text(ctx.input_shape)})", f"give normalized_shape, e.g. {list(ctx.input_shape)} "
+                          "for the whole sample", argument="normalized_shape")
+        given = ctx.input_shape
+    sizes = sizes_of(given)
+    if -1 in sizes:
+        raise Refusal("layer-norm", "normalized_shape cannot infer a size (-1)", "give every size",
+                      argument="normalized_shape")
+    if len(sizes) > len(ctx.input_shape) or ctx.input_shape[len(ctx.input_shape) - len(sizes):] != sizes:
+        raise Refusal("layer-norm", f"normalized_shape {shape_text(sizes)} must be the last dimensions of the "
+                      f"incoming tensor {shape_text(ctx.input_shape)} (the batch left out)",
+                      f"use {list(ctx.input_shape[-len(sizes):]) if len(sizes) <= len(ctx.input_shape) else list(ctx.input_shape)}",
+                      argument="normalized_shape")
+    count = prod(sizes)
+    params = (count * (2 if ctx.args["bias"] else 1)) if ctx.args["elementwise_affine"] else 0
+    first = len(ctx.input_shape) - len(sizes)  # the first normalised dimension (0: the channels)
+    sources = tuple(Window(n, 0, 0) if axis + 1 >= first else Window(1, 1, 0)
+                    for axis, n in enumerate(ctx.spatial))
+    return Evaluation(ctx.input_shape, params, sources=sources if first <= ctx.ndim and ctx.ndim else IDENTITY)
+
+
 def _same_shape(ctx: LayerContext) -> Evaluation:
     return Evaluation(ctx.input_shape)
 
@@ -116,6 +145,30 @@ def _softmax(ctx: LayerContext) -> Evaluation:
     return evaluation
 
 
+def _softmax2d(ctx: LayerContext) -> Evaluation:
+    """nn.Softmax2d takes a 3-D or 4-D tensor (batch included) and normalises over dim -3: the channels of an
+    image, but the batch axis of a 1-D signal."""
+    if ctx.ndim not in (1, 2):
+        raise Refusal("rank", f"Softmax2d needs an input of 3 or 4 dimensions (batch included), but it receives "
+                      f"{shape_text(ctx.input_shape)} ({len(ctx.input_shape) + 1} dimensions)",
+                      "use Softmax with dim=1")
+    evaluation = Evaluation(ctx.input_shape)
+    if ctx.ndim == 1:
+        evaluation.notes.append(Note("softmax-dim", "Softmax2d normalises over dim -3, which for a 1-D signal "
+                                     "is the batch axis, not the channels", "use Softmax with dim=1"))
+    return evaluation
+
+
+def _prelu(ctx: LayerContext) -> Evaluation:
+    """nn.PReLU learns num_parameters slopes: one shared, or one per channel (dim 1, batch included)."""
+    count = ctx.args["num_parameters"]
+    if count not in (1, ctx.channels):
+        raise Refusal("width", f"num_parameters is {count} but the incoming tensor has {ctx.channels} channels "
+                      "(PReLU takes 1 shared slope or one per channel)",
+                      f"set num_parameters to 1 or {ctx.channels}", argument="num_parameters")
+    return Evaluation(ctx.input_shape, count)
+
+
 INPLACE = bool_arg("inplace", False)
 PROBABILITY = float_arg("p", 0.5, minimum=0.0, maximum=1.0)
 
@@ -129,7 +182,21 @@ ACTIVATIONS: tuple[tuple[str, tuple[Argument, ...], str], ...] = (
     ("Sigmoid", (), "logistic function"),
     ("Tanh", (), "hyperbolic tangent"),
     ("Softmax", (Argument("dim", Kind.DIM, None),), "softmax along one dimension"),
+    ("LogSoftmax", (Argument("dim", Kind.DIM, None),), "log of the softmax along one dimension"),
+    ("Softmax2d", (), "softmax over the channels at every position"),
+    ("Hardswish", (INPLACE,), "x times relu6(x + 3) / 6"),
+    ("Mish", (INPLACE,), "x times tanh(softplus(x))"),
+    ("PReLU", (int_arg("num_parameters", 1), float_arg("init", 0.25)),
+     "x, or a learnt slope times x below zero (one slope, or one per channel)"),
+    ("Identity", (), "passes its input on unchanged"),
 )
+#: The rules of the activations that check more than the shape.
+ACTIVATION_RULES = {"Softmax": _softmax, "LogSoftmax": _softmax, "Softmax2d": _softmax2d, "PReLU": _prelu}
+
+
+def _slopes_for(args: dict[str, Any], channels: int) -> dict[str, Any]:
+    """A decoder's PReLU with one slope per channel has as many slopes as its channels."""
+    return args if args.get("num_parameters", 1) == 1 else {**args, "num_parameters": channels}
 
 
 def _groups_for(args: dict[str, Any], channels: int) -> dict[str, Any]:
@@ -159,11 +226,22 @@ def layer_types() -> list[LayerType]:
         bool_arg("affine", True),
     ), _groupnorm, "group normalisation", "nn.GroupNorm", **POINTWISE, copy_arguments=_groups_for,
         torch=TorchSpec(positional=("num_groups", "num_channels")), starting=lambda incoming: {"num_groups": 1}))
+    types.append(LayerType("LayerNorm", "Normalisation", None, (
+        Argument("normalized_shape", Kind.SHAPE, None, inferred=True,
+                 help="the trailing sizes to normalise over; after Flatten or Linear, the feature width"),
+        float_arg("eps", 1e-5, minimum=0.0),
+        bool_arg("elementwise_affine", True),
+        bool_arg("bias", True),
+    ), _layernorm, "layer normalisation over the trailing dimensions", "nn.LayerNorm", **POINTWISE,
+        torch=TorchSpec(positional=("normalized_shape",)),
+        starting=lambda incoming: {"normalized_shape": list(incoming)} if incoming and len(incoming) > 1 else {}))
     for name, args, summary in ACTIVATIONS:
-        rule = _softmax if name == "Softmax" else _same_shape
-        positional = ("negative_slope",) if name == "LeakyReLU" else ()
-        types.append(LayerType(name, "Activation", None, args, rule, summary, f"nn.{name}", **POINTWISE,
-                               torch=TorchSpec(positional=positional)))
+        positional = {"LeakyReLU": ("negative_slope",), "PReLU": ("num_parameters",)}.get(name, ())
+        # Softmax2d is offered for images: on a 1-D signal PyTorch normalises over the batch (a warning).
+        types.append(LayerType(name, "Activation", 2 if name == "Softmax2d" else None, args, ACTIVATION_RULES.get(name, _same_shape), summary,
+                               f"nn.{name}", **POINTWISE,
+                               torch=TorchSpec(positional=positional, aliases_input=name == "Identity"),
+                               copy_arguments=_slopes_for if name == "PReLU" else None))
     dropout = TorchSpec(positional=("p",), aliases_input=True)
     types.append(LayerType("Dropout", "Dropout", None, (PROBABILITY, INPLACE), _same_shape,
                            "zeroes random units while training", "nn.Dropout", **POINTWISE, torch=dropout))

@@ -1,4 +1,5 @@
-"""Upsample (size or scale factor, nearest and the interpolating modes) and ZeroPad1d/2d/3d."""
+"""Upsample (size or scale factor, nearest and the interpolating modes) and the pad layers: ZeroPad, ConstantPad,
+ReflectionPad, ReplicationPad and CircularPad, 1-D to 3-D."""
 
 from __future__ import annotations
 
@@ -9,8 +10,19 @@ from fractions import Fraction
 from ..arguments import Argument, Kind, per_axis
 from ..arithmetic import upsample_output_size
 from ..evaluation import Evaluation, LayerContext, Refusal
-from ..receptive_field import Resample, Window
-from .common import AxisRule, LayerType, TorchSpec, compact, dims_word, layer_plan, per_distinct, require_rank
+from ..receptive_field import BORDERS, Resample, Window
+from .common import (
+    AxisRule,
+    LayerType,
+    Starting,
+    TorchSpec,
+    compact,
+    dims_word,
+    float_arg,
+    layer_plan,
+    per_distinct,
+    require_rank,
+)
 
 UPSAMPLE_MODES = ("nearest", "linear", "bilinear", "bicubic", "trilinear", "nearest-exact", "area")
 #: The interpolating modes and the one spatial rank each accepts.
@@ -127,24 +139,63 @@ def _resample_sources(i: int, o: int, size, scale, mode: str, align: bool, recom
     return Resample(ratio, mode)
 
 
-def _zeropad_rule(ndim: int, type_name: str):
+#: The pad layers by what their padded cells hold (F.pad's mode): ZeroPad and ConstantPad fill a value,
+#: the others copy an input unit (mirrored without the edge, the edge repeated, or wrapped around).
+PAD_TYPES = {"ZeroPad": "zeros", "ConstantPad": "constant", "ReflectionPad": "reflect",
+             "ReplicationPad": "replicate", "CircularPad": "circular"}
+
+
+def pad_problem(mode: str, i: int, lo: int, hi: int, where: str = "") -> tuple[str, str, str] | None:
+    """Why PyTorch (or the engine, for an empty output) refuses padding (lo, hi) of an axis of i units in
+    that mode, as (rule, message, suggestion), the axis named by ``where``; None when it pads. Negative values
+    crop first (docs/torch-rules.md, section 13)."""
+    cropped = i + min(lo, 0) + min(hi, 0)
+    if mode == "reflect" and max(lo, hi) >= i:
+        return ("padding-mode", f"reflect padding of {max(lo, hi)} must be smaller than the input size {i}{where} "
+                "(it mirrors without repeating the edge unit)", f"pad by at most {i - 1}")
+    if mode in ("zeros", "constant", "circular") and cropped < 0:
+        return ("pad-size", f"padding ({lo}, {hi}) crops more than the {i} units{where} "
+                "(PyTorch crops before it pads)",
+                "crop less")
+    if mode == "circular" and max(lo, hi) > cropped:
+        left = "" if cropped == i else " left after cropping"
+        return ("padding-mode", f"circular padding of {max(lo, hi)} wraps around more than once: at most the "
+                f"{cropped} units{left}{where}", f"pad by at most {cropped}")
+    if i + lo + hi < 1:
+        return ("pad-size", f"padding ({lo}, {hi}) crops all of the {i} units{where}", "crop less")
+    return None
+
+
+def pad_pairs(padding, ndim: int) -> list[tuple[int, int]]:  # type: ignore[no-untyped-def]
+    """A pad layer's (low, high) per axis, first axis first, from PyTorch's order (the last axis first)."""
+    flat = per_axis(padding, 2 * ndim)
+    return [(flat[2 * j], flat[2 * j + 1]) for j in range(ndim)][::-1]
+
+
+def _border(mode: str, lo: int, hi: int) -> str:
+    """What a pad layer's padded cells hold, for the dependencies (see `_pad_rule`)."""
+    if mode not in BORDERS or (mode == "circular" and min(lo, hi) < 0):
+        return "zeros"
+    return mode
+
+
+def _pad_rule(ndim: int, type_name: str, mode: str):
     def evaluate(ctx: LayerContext) -> Evaluation:
         require_rank(ctx, ndim, type_name)
-        value = ctx.args["padding"]
-        flat = per_axis(value, 2 * ndim)
-        # PyTorch's order: (left, right) of the last axis first, then the axis before it, ...
-        pairs = [(flat[2 * j], flat[2 * j + 1]) for j in range(ndim)][::-1]
+        pairs = pad_pairs(ctx.args["padding"], ndim)
         out = []
         for axis, (i, (lo, hi)) in enumerate(zip(ctx.spatial, pairs)):
-            o = i + lo + hi
-            if i + min(lo, 0) + min(hi, 0) < 0:
-                raise Refusal("zeropad-size", f"padding ({lo}, {hi}) crops more than the {i} units on axis "
-                              f"{ctx.axis(axis)} (PyTorch crops before it pads)", "crop less", axis, "padding")
-            if o < 1:
-                raise Refusal("zeropad-size", f"padding ({lo}, {hi}) crops all of the {i} units on axis "
-                              f"{ctx.axis(axis)}", "crop less", axis, "padding")
-            out.append(o)
-        return Evaluation((ctx.channels, *out), 0, 0, tuple(Window(1, 1, lo, 1) for lo, _ in pairs))
+            problem = pad_problem(mode, i, lo, hi, f" on axis {ctx.axis(axis)}")
+            if problem is not None:
+                rule, message, suggestion = problem
+                raise Refusal("zeropad-size" if mode == "zeros" else rule, message, suggestion, axis, "padding")
+            out.append(i + lo + hi)
+        # Each output unit reads one input unit, shifted by the low padding; a padded cell reads the input unit
+        # it copies (reflect, replicate, circular: receptive_field.border_source). Circular padding with a crop
+        # on the other side wraps the cropped tensor, which a window over the input cannot say: its copies are
+        # then left out of the dependencies (docs/torch-rules.md, section 13).
+        return Evaluation((ctx.channels, *out), 0, 0, tuple(
+            Window(1, 1, lo, 1, _border(mode, lo, hi)) for lo, hi in pairs))
 
     return evaluate
 
@@ -163,15 +214,14 @@ def _upsample_axis(ctx: LayerContext, axis: int) -> AxisRule | None:
     return upsample
 
 
-def _zeropad_axis(ctx: LayerContext, axis: int) -> AxisRule:
-    ndim = ctx.ndim
-    flat = per_axis(ctx.args["padding"], 2 * ndim)
-    lo, hi = flat[2 * (ndim - 1 - axis)], flat[2 * (ndim - 1 - axis) + 1]  # last axis first
+def _pad_axis(mode: str):
+    def build(ctx: LayerContext, axis: int) -> AxisRule:
+        lo, hi = pad_pairs(ctx.args["padding"], ctx.ndim)[axis]
 
-    def zeropad(n: int, sizes: list[int]) -> tuple[int | None, bool]:
-        o = n + lo + hi
-        return (o if o >= 1 and n + min(lo, 0) + min(hi, 0) >= 0 else None), False
-    return zeropad
+        def pad(n: int, sizes: list[int]) -> tuple[int | None, bool]:
+            return (None if pad_problem(mode, n, lo, hi) else n + lo + hi), False
+        return pad
+    return build
 
 
 def _mirror_upsample(decoder, r, final: bool) -> None:  # type: ignore[no-untyped-def]
@@ -187,10 +237,12 @@ def _mirror_upsample(decoder, r, final: bool) -> None:  # type: ignore[no-untype
         decoder.add(f"AdaptiveAvgPool{ndim}d", {"output_size": compact(seen)})
 
 
-def _mirror_zeropad(decoder, r, final: bool) -> None:  # type: ignore[no-untyped-def]
-    """A pad comes back as the crop of the same amounts (ZeroPad with the padding negated), and vice versa."""
+def _mirror_pad(decoder, r, final: bool) -> None:  # type: ignore[no-untyped-def]
+    """A pad (of any mode) comes back as the crop of the same amounts (ZeroPad with the padding negated), and a
+    crop as zero padding."""
     padding = r.layer.get("padding")
-    decoder.add(r.layer.type, {"padding": -padding if isinstance(padding, int) else [-v for v in padding]})
+    decoder.add(f"ZeroPad{len(r.input_shape) - 1}d",
+                {"padding": -padding if isinstance(padding, int) else [-v for v in padding]})
 
 
 def layer_types() -> list[LayerType]:
@@ -198,13 +250,27 @@ def layer_types() -> list[LayerType]:
                        "up-sampling by size or factor (nearest, linear modes)", "nn.Upsample",
                        axis_rule=_upsample_axis, mirror=_mirror_upsample,
                        starting=lambda incoming: {"scale_factor": 2})]
-    for n in (1, 2, 3):
-        name = f"ZeroPad{n}d"
-        types.append(LayerType(name, "Padding", n,
-                               (Argument("padding", Kind.PAD_LIST, None, required=True,
-                                         help="int, or (left, right[, top, bottom[, front, back]])"),),
-                               _zeropad_rule(n, name), f"{n}-D zero padding (negative values crop)", f"nn.{name}",
-                               axis_rule=_zeropad_axis, mirror=_mirror_zeropad,
-                               torch=TorchSpec(positional=("padding",), aliases_input=True),
-                               starting=lambda incoming: {"padding": 1}))
+    for prefix, mode in PAD_TYPES.items():
+        for n in (1, 2, 3):
+            name = f"{prefix}{n}d"
+            arguments = (Argument("padding", Kind.PAD_LIST, None, required=True,
+                                  help="int, or (left, right[, top, bottom[, front, back]])"),)
+            if mode == "constant":
+                arguments += (float_arg("value", None, required=True, help="what the padded cells hold"),)
+            types.append(LayerType(name, "Padding", n, arguments, _pad_rule(n, name, mode),
+                                   f"{n}-D {PAD_SUMMARY[mode]}; negative values crop", f"nn.{name}",
+                                   axis_rule=_pad_axis(mode), mirror=_mirror_pad,
+                                   torch=TorchSpec(positional=("padding", "value")[:len(arguments)],
+                                                   aliases_input=True),
+                                   starting=_pad_starting(mode)))
     return types
+
+
+PAD_SUMMARY = {"zeros": "zero padding", "constant": "constant padding", "reflect": "reflection padding, a mirror "
+               "without the edge", "replicate": "replication padding, the edge repeated",
+               "circular": "circular padding, wrapping around"}
+
+
+def _pad_starting(mode: str) -> Starting:
+    """One unit on every side (and the value 0 for ConstantPad)."""
+    return lambda incoming: {"padding": 1, "value": 0.0} if mode == "constant" else {"padding": 1}

@@ -48,6 +48,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..analysis import Analysis, LayerResult, analyze
+from ..arguments import Kind
 from ..checks import check_arguments
 from ..design import Design, Layer
 from ..layers import CATALOG
@@ -89,10 +90,10 @@ class _Decoder:
 
 
 def _copied(layer: Layer, channels: int) -> tuple[str, dict[str, Any]]:
-    """A pointwise layer for the decoder: same type and arguments, widths left to inference, adapted to the
-    channels where it runs (`LayerType.copy_arguments`)."""
+    """A pointwise layer for the decoder: same type and arguments, widths left to inference (a given shape, such
+    as LayerNorm's normalized_shape, is kept), adapted to the channels where it runs (`LayerType.copy_arguments`)."""
     layer_type = CATALOG[layer.type]
-    inferred = {a.name for a in layer_type.arguments if a.inferred}
+    inferred = {a.name for a in layer_type.arguments if a.inferred and a.kind != Kind.SHAPE}
     args = {k: v for k, v in layer.args if k not in inferred}
     if layer_type.copy_arguments is not None:
         args = layer_type.copy_arguments(args, channels)
