@@ -10,6 +10,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QByteArray, QEvent, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QDockWidget,
     QFileDialog,
     QLabel,
@@ -27,6 +28,7 @@ from .canvas import CanvasWidget
 from .document import Document, empty_design
 from .export_dialog import ExportDialog, write_text_file
 from .formatting import bytes_text, compact, shape_text
+from .keyboard import DesignUndoKeys, ShortcutsDialog, menu_actions, next_in_chain, tab_chain, unique_sequences
 from .palette import PaletteWidget, fill_add_menu, new_layer
 from .panels.parameters import ParametersPanel, total_memory
 from .panels.receptive_field import ReceptiveFieldPanel
@@ -54,7 +56,6 @@ class MainWindow(QMainWindow):
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks)
         self.document = Document(design or empty_design(), path, self)
         self.export_dialog: ExportDialog | None = None
-        self._selected: list[int] = []
 
         self.canvas = CanvasWidget(self)
         self.setCentralWidget(self.canvas)
@@ -89,14 +90,17 @@ class MainWindow(QMainWindow):
         self._create_actions()
         self._create_menus()
         self._create_toolbar()
+        self._undo_keys = DesignUndoKeys([self.properties, self.stack.input_editor], self.undo_action,
+                                         self.redo_action, self)
+        QApplication.instance().installEventFilter(self._undo_keys)
 
-        self.stack_view.rowsSelected.connect(self._rows_selected)
+        self.stack_view.rowsSelected.connect(self.document.select)
         self.stack.model.renameRefused.connect(lambda text: self.statusBar().showMessage(text, 6000))
         self.palette_widget.addRequested.connect(self.add_layer)
         self.properties.solveRequested.connect(self.solve_padding)
         self.document.changed.connect(self._design_changed)
         self.document.replaced.connect(self._design_replaced)
-        self.document.selectionRequested.connect(self.select_layers)
+        self.document.selectionChanged.connect(self._selection_changed)
         self.document.modifiedChanged.connect(self.setWindowModified)
         self.document.pathChanged.connect(lambda _path: self._update_title())
         self._design_replaced()
@@ -150,11 +154,13 @@ class MainWindow(QMainWindow):
                                           "Preview and save the design as a PyTorch module", "export_pytorch")
         self.quit_action = self._action("&Quit", self.close, None, keys.Quit, "Quit convdesigner", "quit")
         self.undo_action = self.document.undo_stack.createUndoAction(self, "&Undo")
-        self.undo_action.setShortcut(QKeySequence(keys.Undo))
+        self.undo_action.setShortcuts(unique_sequences([keys.Undo]))
         icons.set_icon(self.undo_action, "undo")
         self.undo_action.setObjectName("undo")
         self.redo_action = self.document.undo_stack.createRedoAction(self, "&Redo")
-        self.redo_action.setShortcuts([QKeySequence(keys.Redo), QKeySequence("Ctrl+Shift+Z")])
+        # every platform binding of Redo plus Ctrl+Shift+Z and Ctrl+Y, each once (a key registered twice fires
+        # neither)
+        self.redo_action.setShortcuts(unique_sequences([keys.Redo, "Ctrl+Shift+Z", "Ctrl+Y"]))
         icons.set_icon(self.redo_action, "redo")
         self.redo_action.setObjectName("redo")
         self.delete_action = self._stack_action(self._action("&Delete", self.delete_selected, "delete", keys.Delete,
@@ -175,6 +181,8 @@ class MainWindow(QMainWindow):
         self.figures_action = self._action("&Paper Figures…", self.show_paper_figures, "figures", None,
                                            "Open a figure of Dumoulin & Visin's guide as a design", "paper_figures")
         self.about_action = self._action("&About convdesigner", self.about, "about", None, "", "about")
+        self.shortcuts_action = self._action("&Keyboard Shortcuts", self.show_shortcuts, None, keys.HelpContents,
+                                             "Every keyboard shortcut of the window", "keyboard_shortcuts")
 
     def _create_menus(self) -> None:
         bar = self.menuBar()
@@ -216,9 +224,17 @@ class MainWindow(QMainWindow):
         self.view_menu = bar.addMenu("&View")
         for dock in (self.layers_dock, self.properties_dock, self.palette_dock, self.rf_dock, self.params_dock):
             self.view_menu.addAction(dock.toggleViewAction())
+        self.view_menu.addSeparator()
+        self.view_menu.addSection("Canvas")
+        for action in self.canvas.shortcut_actions():
+            self.view_menu.addAction(action)
+        playback = self.view_menu.addMenu("&Playback")
+        playback.setObjectName("playbackMenu")
+        playback.addActions(self.canvas.playback_actions)
 
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.figures_action)
+        help_menu.addAction(self.shortcuts_action)
         help_menu.addSeparator()
         help_menu.addAction(self.about_action)
 
@@ -283,12 +299,11 @@ class MainWindow(QMainWindow):
 
     @property
     def current_index(self) -> int | None:
-        return self._selected[0] if self._selected else None
+        return self.document.current
 
     def select_layers(self, names: list[str]) -> None:
-        design = self.document.design
-        positions = {layer.name: i for i, layer in enumerate(design.layers)}
-        self.stack_view.select_rows(sorted(positions[n] for n in names if n in positions))
+        positions = {layer.name: i for i, layer in enumerate(self.document.design.layers)}
+        self.document.select([positions[n] for n in names if n in positions])
 
     def select_layer(self, name: str) -> bool:
         """Select the layer of that name; False when there is none."""
@@ -297,12 +312,12 @@ class MainWindow(QMainWindow):
         self.select_layers([name])
         return True
 
-    def _rows_selected(self, rows: list[int]) -> None:
-        self._selected = [r for r in rows if r < len(self.document.design.layers)]
+    def _selection_changed(self, rows: list[int]) -> None:
+        """The document's selection changed (from any view): the stack, properties and canvas follow (the
+        analysis panels follow the document themselves)."""
+        self.stack_view.select_rows(rows)
         index = self.current_index
         self.properties.show_layer(index)
-        self.rf_panel.set_selected(index)
-        self.params_panel.set_selected(index)
         self.canvas.show_layer(self.document.analysis, index)
         self._update_actions()
         self._show_selection_status()
@@ -325,8 +340,6 @@ class MainWindow(QMainWindow):
                                          f"{shape_text(result.output_shape)}")
 
     def _design_changed(self, _before: Design) -> None:
-        count = len(self.document.design.layers)
-        self._selected = [r for r in self._selected if r < count]
         self.canvas.show_layer(self.document.analysis, self.current_index)
         self.palette_widget.set_rank(self.document.design.input.ndim)
         self._update_totals()
@@ -334,10 +347,7 @@ class MainWindow(QMainWindow):
         self._show_selection_status()
 
     def _design_replaced(self) -> None:
-        self._selected = []
-        self.stack_view.clearSelection()
         self._design_changed(self.document.design)
-        self._rows_selected([])
         self._update_title()
         self.setWindowModified(self.document.modified)
 
@@ -357,7 +367,7 @@ class MainWindow(QMainWindow):
                                "Totals for one sample (activation memory in float32)")
 
     def _update_actions(self) -> None:
-        rows = self._selected
+        rows = self.document.selection
         count = len(self.document.design.layers)
         has = bool(rows)
         contiguous = has and rows == list(range(rows[0], rows[-1] + 1))
@@ -381,30 +391,31 @@ class MainWindow(QMainWindow):
 
     def add_layer(self, type_name: str) -> None:
         """Insert a new layer of that type after the selection (at the end when nothing is selected)."""
-        position = self._selected[-1] + 1 if self._selected else len(self.document.design.layers)
+        rows = self.document.selection
+        position = rows[-1] + 1 if rows else len(self.document.design.layers)
         layer = new_layer(type_name, self.document.analysis, position)
         self.document.push(InsertLayers(self.document, position, [layer]))
 
     def delete_selected(self) -> None:
-        if self._selected:
-            self.document.push(DeleteLayers(self.document, self._selected))
+        if self.document.selection:
+            self.document.push(DeleteLayers(self.document, self.document.selection))
 
     def duplicate_selected(self) -> None:
-        if self._selected:
-            self.document.push(DuplicateLayers(self.document, self._selected))
+        if self.document.selection:
+            self.document.push(DuplicateLayers(self.document, self.document.selection))
 
     def move_selected(self, step: int) -> None:
-        command = MoveLayers.by_step(self.document, self._selected, step)
+        command = MoveLayers.by_step(self.document, self.document.selection, step)
         if command is not None:
             self.document.push(command)
 
     def rename_selected(self) -> None:
-        if len(self._selected) == 1:
+        if len(self.document.selection) == 1:
             self.stack_view.setFocus()
-            self.stack_view.edit(self.stack.model.index(self._selected[0], 1))
+            self.stack_view.edit(self.stack.model.index(self.document.selection[0], 1))
 
     def mirror_selected(self) -> None:
-        rows = self._selected
+        rows = self.document.selection
         if not rows or rows != list(range(rows[0], rows[-1] + 1)):
             self.statusBar().showMessage("Select a run of adjacent layers to mirror.", 6000)
             return
@@ -424,17 +435,17 @@ class MainWindow(QMainWindow):
         self.document.push(MirrorRun(self.document, rows[0], rows[-1], list(decoder)))
 
     def solve_padding(self) -> None:
-        if len(self._selected) != 1:
+        if len(self.document.selection) != 1:
             self.statusBar().showMessage("Select one convolution to solve its padding.", 6000)
             return
-        result = self.document.analysis.layers[self._selected[0]]
+        result = self.document.analysis.layers[self.document.selection[0]]
         if not result.type.startswith("Conv") or result.input_shape is None:
             self.statusBar().showMessage(f"{result.name}: padding can be solved for a computed convolution only.",
                                          6000)
             return
         from .solve_dialog import SolveDialog
 
-        dialog = SolveDialog(self.document, self._selected[0], self)
+        dialog = SolveDialog(self.document, self.document.selection[0], self)
         self.solve_dialog = dialog
         dialog.open()
 
@@ -541,6 +552,10 @@ class MainWindow(QMainWindow):
             return
         self.gallery = gallery.show_gallery(self.open_design, self.canvas, self)
 
+    def show_shortcuts(self) -> None:
+        self.shortcuts_dialog = ShortcutsDialog(menu_actions(self), self)
+        self.shortcuts_dialog.show()
+
     def about(self) -> None:
         QMessageBox.about(self, "About convdesigner",
                           f"<h3>convdesigner {__version__}</h3>"
@@ -577,6 +592,22 @@ class MainWindow(QMainWindow):
             if url.isLocalFile() and url.toLocalFile().lower().endswith(DESIGN_SUFFIXES):
                 return url.toLocalFile()
         return None
+
+    def tab_sections(self) -> list[QWidget]:
+        """The Tab order's parts: the input, the layer table, the properties, the canvas's controls, the
+        analysis tables."""
+        return [self.stack.input_editor, self.stack_view, self.properties, self.canvas, self.rf_panel,
+                self.params_panel]
+
+    def focusNextPrevChild(self, next: bool) -> bool:
+        """Tab and Shift+Tab follow `tab_sections`, whatever order the widgets were built in (the properties
+        form is built when a layer type is first shown)."""
+        sections = self.tab_sections()
+        target = next_in_chain(tab_chain(sections, self), sections, QApplication.focusWidget(), next)
+        if target is None:
+            return super().focusNextPrevChild(next)
+        target.setFocus(Qt.FocusReason.TabFocusReason if next else Qt.FocusReason.BacktabFocusReason)
+        return True
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)

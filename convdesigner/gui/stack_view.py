@@ -1,7 +1,7 @@
 """The layer-stack editor: the network input (editable) above a table of the layers.
 
-Selecting rows tells the window which layers the properties, panels and canvas show; rows are renamed in
-place and reordered by dragging.
+Selecting rows selects those layers in the document (which the properties, panels and canvas follow); rows
+are renamed in place and reordered by dragging.
 """
 
 from __future__ import annotations
@@ -154,6 +154,7 @@ class StackView(QTableView):
         self.setDragDropOverwriteMode(False)
         self.setDropIndicatorShown(True)
         self.setAlternatingRowColors(True)
+        self.setTabKeyNavigation(False)  # Tab leaves the table (arrows move between rows)
         self.setShowGrid(False)
         self.setWordWrap(False)
         self.setTextElideMode(Qt.TextElideMode.ElideRight)
@@ -207,8 +208,8 @@ class StackView(QTableView):
         """Select these rows (and make the first current and visible)."""
         model = self.model()
         current = self.selectionModel().currentIndex()
-        if rows and rows == self.selected_rows() and current.isValid() and current.row() == rows[0]:
-            return  # already so: no scrolling, no refresh
+        if rows == self.selected_rows() and (not rows or current.isValid()):
+            return  # already so (the document echoing the user's own click): no scrolling, no refresh
         selection = QItemSelection()
         for row in rows:
             selection.select(model.index(row, 0), model.index(row, model.columnCount() - 1))

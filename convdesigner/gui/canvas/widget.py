@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QKeyEvent, QMouseEvent, QPainter, QWheelEvent
+from PySide6.QtGui import QAction, QActionGroup, QKeyEvent, QKeySequence, QMouseEvent, QPainter, QWheelEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 from ...engine.frames import DATA, DIRECT, MATRIX, OVERLAP, PADDING, SCATTER, VIEWS, ZERO, combine_kinds
 from ...engine.numeric import Grid as ValueGrid
 from ...engine.numeric import NumericState, format_number, numbers_unavailable, parse_value
+from ..keyboard import unique_sequences
 from .layout import Camera, CanvasModel, CellText, PaintState
 from .numbers import NumbersOverlay
 from .painter import numbers_hidden, paint, stage_for
@@ -196,7 +197,7 @@ def _button(text: str, tip: str, icon: QStyle.StandardPixmap | None = None) -> Q
     if icon is not None:
         button.setIcon(button.style().standardIcon(icon))
     button.setToolTip(tip)
-    button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    button.setFocusPolicy(Qt.FocusPolicy.TabFocus)  # Tab reaches it; a click leaves the keys with the canvas
     button.setAutoRaise(True)
     return button
 
@@ -230,18 +231,29 @@ class CanvasWidget(QWidget):
         bottom.setContentsMargins(6, 0, 6, 4)
         bottom.setSpacing(4)
         icons = QStyle.StandardPixmap
-        self.first_button = _button("First", "First step (Home)", icons.SP_MediaSkipBackward)
-        self.back_button = _button("Back", "Step back (Left)", icons.SP_MediaSeekBackward)
-        self.play_button = _button("Play", "Play / pause (Space)", icons.SP_MediaPlay)
-        self.forward_button = _button("Forward", "Step forward (Right)", icons.SP_MediaSeekForward)
-        self.last_button = _button("Last", "Last step (End)", icons.SP_MediaSkipForward)
-        self.first_button.clicked.connect(lambda: self.set_step(0))
-        self.back_button.clicked.connect(lambda: self.step_by(-1))
-        self.play_button.clicked.connect(self.toggle_play)
-        self.forward_button.clicked.connect(lambda: self.step_by(1))
-        self.last_button.clicked.connect(lambda: self.set_step(self.step_count() - 1))
+        #: playback, each an action with a window-wide shortcut (View > Playback) and a button
+        self.playback_actions: list[QAction] = []
+        buttons = []
+        for label, text, canvas_key, shortcut, icon, slot in (
+                ("First", "First step", "Home", "Ctrl+Home", icons.SP_MediaSkipBackward, lambda: self.set_step(0)),
+                ("Back", "Step back", "Left", "Ctrl+Left", icons.SP_MediaSeekBackward, lambda: self.step_by(-1)),
+                ("Play", "Play / pause", "Space", "Ctrl+Space", icons.SP_MediaPlay, self.toggle_play),
+                ("Forward", "Step forward", "Right", "Ctrl+Right", icons.SP_MediaSeekForward,
+                 lambda: self.step_by(1)),
+                ("Last", "Last step", "End", "Ctrl+End", icons.SP_MediaSkipForward,
+                 lambda: self.set_step(self.step_count() - 1))):
+            action = QAction(text, self)
+            action.setObjectName(f"playback-{label.lower()}")
+            action.setShortcut(QKeySequence(shortcut))
+            action.triggered.connect(slot)
+            self.addAction(action)
+            self.playback_actions.append(action)
+            button = _button(label, f"{text} ({canvas_key} in the canvas, {shortcut} anywhere)", icon)
+            button.clicked.connect(action.trigger)
+            buttons.append(button)
+        self.first_button, self.back_button, self.play_button, self.forward_button, self.last_button = buttons
         self.slider = QSlider(Qt.Orientation.Horizontal)
-        self.slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.slider.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         self.slider.setToolTip("Scrub through every step (one per output position)")
         self.slider.setMinimumWidth(40)
         self.slider.valueChanged.connect(self.set_step)
@@ -254,7 +266,7 @@ class CanvasWidget(QWidget):
         self.depth_spin.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.depth_spin.valueChanged.connect(self._set_depth)
         self.speed_box = QComboBox()
-        self.speed_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.speed_box.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         self.speed_box.setToolTip("Steps per second")
         for fps in SPEEDS:
             self.speed_box.addItem(f"{fps:g} / s", fps)
@@ -263,7 +275,7 @@ class CanvasWidget(QWidget):
         self.loop_box = QCheckBox("Loop")
         self.loop_box.setToolTip("Start again after the last step")
         self.loop_box.setChecked(True)
-        self.loop_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.loop_box.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         for w in (self.first_button, self.back_button, self.play_button, self.forward_button, self.last_button):
             bottom.addWidget(w)
         bottom.addWidget(self.slider, 1)
@@ -271,7 +283,8 @@ class CanvasWidget(QWidget):
             bottom.addWidget(w)
         self._controls = [self.first_button, self.back_button, self.play_button, self.forward_button,
                           self.last_button, self.slider, self.speed_box, self.loop_box, self.export_action,
-                          self.planes_action, self.field_action, self.numbers_action]
+                          self.planes_action, self.field_action, self.numbers_action, *self.playback_actions,
+                          self.zoom_in_action, self.zoom_out_action, self.fit_action]
 
         #: computes a deep layer's receptive field once the frame that shows it as pending is painted and the
         #: user pauses: every paint restarts it, so held arrow keys or a quick run down the layer list never
@@ -311,8 +324,12 @@ class CanvasWidget(QWidget):
         self.zoom_bar = toolbar("canvasZoomBar")
 
         def add(text: str, tip: str, slot=None, checkable: bool = False, name: str = "",
-                bar: QToolBar = bar) -> QAction:
+                bar: QToolBar = bar, keys: tuple = ()) -> QAction:
             action = QAction(text, self)
+            shortcuts = unique_sequences(keys)
+            action.setShortcuts(shortcuts)
+            if shortcuts:
+                tip += f" ({shortcuts[0].toString(QKeySequence.SequenceFormat.NativeText)})"
             action.setToolTip(tip)
             action.setStatusTip(tip)
             action.setCheckable(checkable)
@@ -320,7 +337,8 @@ class CanvasWidget(QWidget):
             if slot is not None:
                 action.triggered.connect(slot)
             bar.addAction(action)
-            bar.widgetForAction(action).setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys stay with the canvas
+            # Tab reaches it; a click leaves the keys (Space, arrows) with the canvas
+            bar.widgetForAction(action).setFocusPolicy(Qt.FocusPolicy.TabFocus)
             return action
 
         tips = {DIRECT: "The sliding window (a transposed convolution as its equivalent direct convolution)",
@@ -330,15 +348,15 @@ class CanvasWidget(QWidget):
         self._view_group = QActionGroup(self)
         self._view_group.setExclusive(True)
         self.view_actions: dict[str, QAction] = {}
-        for view in VIEWS:
+        for number, view in enumerate(VIEWS, 1):
             action = add(VIEW_LABELS[view], tips[view], lambda _checked=False, v=view: self.set_view(v), True,
-                         f"view-{view}")
+                         f"view-{view}", keys=(f"Ctrl+{number}",))
             self._view_group.addAction(action)
             self.view_actions[view] = action
         #: the views' tool buttons (hidden when the layer has no such view)
         self._view_buttons = {view: bar.widgetForAction(a) for view, a in self.view_actions.items()}
         bar.addSeparator()
-        self.numbers_action = add("Numbers", NUMBERS_TIP, None, True, "numbers")
+        self.numbers_action = add("Numbers", NUMBERS_TIP, None, True, "numbers", keys=("Ctrl+Shift+N",))
         self.numbers_action.toggled.connect(self.set_numbers)
         self.randomise_action = add("Randomise", "New small integer values for the input and the kernel",
                                     self.randomise_values, name="randomise")
@@ -349,19 +367,20 @@ class CanvasWidget(QWidget):
         self.reset_button = bar.widgetForAction(self.reset_action)
         bar.addSeparator()
         self.field_action = add("Receptive field", "Show the current output cell's exact receptive field on the "
-                                "network input", None, True, "field")
+                                "network input", None, True, "field", keys=("Ctrl+Shift+F",))
         self.field_action.setChecked(True)
         self.field_action.toggled.connect(self._set_field)
         self.planes_action = add(  # the least used: the first into the overflow menu
-            "Channel planes", "Show a few channel planes stacked, as in the paper's figure 1.1", None, True, "planes")
+            "Channel planes", "Show a few channel planes stacked, as in the paper's figure 1.1", None, True, "planes",
+            keys=("Ctrl+Shift+L",))
         self.planes_action.toggled.connect(self._set_planes)
         zoom = self.zoom_bar
-        self.zoom_out_action = add("−", "Zoom out (-)", lambda: self.view_widget.zoom(1 / ZOOM_STEP), name="zoom-out",
-                                   bar=zoom)
-        self.zoom_in_action = add("+", "Zoom in (+)", lambda: self.view_widget.zoom(ZOOM_STEP), name="zoom-in",
-                                  bar=zoom)
-        self.fit_action = add("Fit", "Fit the layer into the view (0, or double-click)", self.view_widget.fit,
-                              name="fit", bar=zoom)
+        self.zoom_out_action = add("−", "Zoom out (- in the canvas)", lambda: self.view_widget.zoom(1 / ZOOM_STEP),
+                                   name="zoom-out", bar=zoom, keys=(QKeySequence.StandardKey.ZoomOut,))
+        self.zoom_in_action = add("+", "Zoom in (+ in the canvas)", lambda: self.view_widget.zoom(ZOOM_STEP),
+                                  name="zoom-in", bar=zoom, keys=(QKeySequence.StandardKey.ZoomIn, "Ctrl+="))
+        self.fit_action = add("Fit", "Fit the layer into the view (0 in the canvas, or double-click)",
+                              self.view_widget.fit, name="fit", bar=zoom, keys=("Ctrl+0",))
         menu = QMenu("Export", self)
         menu.addAction("Animation as GIF…", self.export_gif_dialog)
         menu.addAction("Frame as PNG…", lambda: self.export_frame_dialog("png"))
@@ -381,6 +400,11 @@ class CanvasWidget(QWidget):
         box.addWidget(bar, 1)
         box.addWidget(zoom)
         return row
+
+    def shortcut_actions(self) -> list[QAction]:
+        """The canvas's actions for the window's View menu (each with its shortcut): views, options, zoom."""
+        return [*self.view_actions.values(), self.numbers_action, self.field_action, self.planes_action,
+                self.zoom_in_action, self.zoom_out_action, self.fit_action]
 
     def control_actions(self) -> list[QAction]:
         """Every action of the top row, in order: each a button, or an entry of the overflow menu (»)."""

@@ -11,9 +11,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, QPoint, Qt, QTimer
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QTableView,
+    QToolTip,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ...engine.analysis import Analysis, LayerResult
 from ..document import Document
@@ -118,6 +126,7 @@ def analysis_table(model: AnalysisTableModel, parent: QWidget, object_name: str)
     view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     view.setAlternatingRowColors(True)
+    view.setTabKeyNavigation(False)  # Tab leaves the table (arrows move between rows)
     view.setShowGrid(False)
     view.setWordWrap(False)
     header = view.horizontalHeader()
@@ -129,6 +138,57 @@ def analysis_table(model: AnalysisTableModel, parent: QWidget, object_name: str)
         sample = "enc1_conv1" if number == 0 else "12 345 678" if column.total and "Params" in column.header else "123.4 M"
         view.setColumnWidth(number, max(metrics.horizontalAdvance(column.header), metrics.horizontalAdvance(sample)) + 24)
     return view
+
+
+class TableSelection(QObject):
+    """Keeps an analysis table's selected row and the document's selection one: a click on a layer's row
+    selects that layer everywhere, and the table shows whatever the document selects."""
+
+    def __init__(self, table: QTableView, document: Document) -> None:
+        super().__init__(table)
+        self._table = table
+        self._document = document
+        self._showing = False
+        table.selectionModel().selectionChanged.connect(self._clicked)
+        document.selectionChanged.connect(self.show)
+        table.model().modelReset.connect(lambda: self.show(document.selection))
+
+    def _clicked(self, *_args) -> None:
+        if self._showing:
+            return
+        rows = [i.row() for i in self._table.selectionModel().selectedRows()
+                if i.row() < len(self._document.design.layers)]  # the totals row selects nothing
+        if rows:
+            self._document.select(rows)
+
+    def show(self, rows: list[int]) -> None:
+        self._showing = True
+        try:
+            if rows:
+                self._table.selectRow(rows[0])
+            else:
+                self._table.clearSelection()
+        finally:
+            self._showing = False
+
+
+def layer_under(view_box, scene_pos, count: int) -> int | None:
+    """The layer whose bar or point is under a scene position of a plot with one x per layer (x = position
+    + 1, x = 0 the input), None away from every layer."""
+    if not view_box.sceneBoundingRect().contains(scene_pos):
+        return None
+    x = view_box.mapSceneToView(scene_pos).x()
+    index = round(x) - 1
+    return index if abs(x - round(x)) <= 0.45 and 0 <= index < count else None
+
+
+def show_plot_tip(plot_widget, scene_pos, text: str | None) -> None:
+    """A tooltip at a scene position of a pyqtgraph view (hidden for None)."""
+    if not text:
+        QToolTip.hideText()
+        return
+    point: QPoint = plot_widget.mapFromScene(scene_pos)
+    QToolTip.showText(plot_widget.viewport().mapToGlobal(point), text, plot_widget.viewport())
 
 
 class PlotHost(QWidget):

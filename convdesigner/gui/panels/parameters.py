@@ -12,7 +12,15 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSplitter, QVBoxLa
 from ...engine.analysis import Analysis, LayerResult
 from ..document import Document
 from ..formatting import BYTES_PER_ACTIVATION, bytes_text, compact, grouped
-from .analysis_table import AnalysisTableModel, Column, PlotHost, analysis_table
+from .analysis_table import (
+    AnalysisTableModel,
+    Column,
+    PlotHost,
+    TableSelection,
+    analysis_table,
+    layer_under,
+    show_plot_tip,
+)
 
 
 def memory(result: LayerResult) -> int | None:
@@ -50,9 +58,9 @@ class ParametersPanel(QWidget):
     def __init__(self, document: Document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._document = document
-        self._selected: int | None = None
         self.model = AnalysisTableModel(document, COLUMNS, self)
         self.table = analysis_table(self.model, self, "parametersTable")
+        self.selection = TableSelection(self.table, document)
         self.metric = QComboBox(self)
         self.metric.setObjectName("parametersMetric")
         self.metric.addItems(list(METRICS))
@@ -78,14 +86,7 @@ class ParametersPanel(QWidget):
         layout.addWidget(splitter)
         document.changed.connect(lambda _before: self.host.refresh())
         document.replaced.connect(self.host.refresh)
-
-    def set_selected(self, index: int | None) -> None:
-        self._selected = index
-        if index is not None and index < len(self._document.analysis.layers):
-            self.table.selectRow(index)
-        else:
-            self.table.clearSelection()
-        self.host.refresh()
+        document.selectionChanged.connect(lambda _rows: self.host.refresh())
 
     def _build_plot(self, parent: QWidget) -> QWidget:
         import pyqtgraph as pg
@@ -104,8 +105,31 @@ class ParametersPanel(QWidget):
         self._highlight = pg.BarGraphItem(x=[], height=[], width=0.8)  # the selected layer's bar, on top
         widget.addItem(self._bars)
         widget.addItem(self._highlight)
+        widget.scene().sigMouseClicked.connect(self._plot_clicked)
+        widget.scene().sigMouseMoved.connect(self._plot_hovered)
         self._plot = widget
         return widget
+
+    def _layer_at(self, scene_pos) -> int | None:
+        return layer_under(self._plot.getPlotItem().vb, scene_pos, len(self._document.analysis.layers))
+
+    def _plot_clicked(self, event) -> None:
+        """A click on a bar selects its layer everywhere."""
+        index = self._layer_at(event.scenePos())
+        if index is not None:
+            self._document.select([index])
+
+    def _plot_hovered(self, scene_pos) -> None:
+        """Hovering a bar names its layer and its value."""
+        index = self._layer_at(scene_pos)
+        text = None
+        if index is not None:
+            result = self._document.analysis.layers[index]
+            label = self.metric.currentText()
+            value = METRICS[label](result)
+            shown = "not computed" if value is None else bytes_text(value) if "memory" in label else grouped(value)
+            text = f"{result.name} ({result.type}): {shown} {label.split(' (')[0].lower()}"
+        show_plot_tip(self._plot, scene_pos, text)
 
     def _update_plot(self) -> None:
         from .plot_style import HIGHLIGHT, SERIES
@@ -118,7 +142,8 @@ class ParametersPanel(QWidget):
         if shown != getattr(self, "_shown", None):  # redrawing every bar is the costly part: only on change
             self._shown = shown
             self._bars.setOpts(x=xs, height=heights, width=0.8, brush=SERIES[0], pen=None)
-        selected = self._selected if self._selected is not None and self._selected < len(xs) else None
+        current = self._document.current
+        selected = current if current is not None and current < len(xs) else None
         marked = ([xs[selected]], [heights[selected]]) if selected is not None else ([], [])
         if marked != getattr(self, "_marked", None):
             self._marked = marked

@@ -15,7 +15,15 @@ from ...engine.analysis import LayerResult
 from ...engine.design import axis_name
 from ..document import Document
 from ..formatting import per_axis
-from .analysis_table import AnalysisTableModel, Column, PlotHost, analysis_table
+from .analysis_table import (
+    AnalysisTableModel,
+    Column,
+    PlotHost,
+    TableSelection,
+    analysis_table,
+    layer_under,
+    show_plot_tip,
+)
 
 
 def _field(result: LayerResult, attribute: str, joiner: str) -> str:
@@ -39,9 +47,9 @@ class ReceptiveFieldPanel(QWidget):
     def __init__(self, document: Document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._document = document
-        self._selected: int | None = None
         self.model = AnalysisTableModel(document, COLUMNS, self)
         self.table = analysis_table(self.model, self, "receptiveFieldTable")
+        self.selection = TableSelection(self.table, document)
         self.host = PlotHost(self._build_plot, self._update_plot, self)
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(self.table)
@@ -54,16 +62,9 @@ class ReceptiveFieldPanel(QWidget):
         layout.addWidget(splitter)
         document.changed.connect(lambda _before: self.host.refresh())
         document.replaced.connect(self.host.refresh)
+        document.selectionChanged.connect(lambda _rows: self.host.refresh())
         self._curves: list = []
         self._jump_curves: list = []
-
-    def set_selected(self, index: int | None) -> None:
-        self._selected = index
-        if index is not None and index < self.model.rowCount():
-            self.table.selectRow(index)
-        else:
-            self.table.clearSelection()
-        self.host.refresh()
 
     # -- plot (pyqtgraph imported here, on demand) ------------------------------------------------------
 
@@ -90,7 +91,33 @@ class ReceptiveFieldPanel(QWidget):
         self._jump_marker = pg.InfiniteLine(angle=90, pen=pg.mkPen("#d64545", width=1.5, style=Qt.PenStyle.DashLine))
         self._size_plot.addItem(self._size_marker)
         self._jump_plot.addItem(self._jump_marker)
+        widget.scene().sigMouseClicked.connect(self._plot_clicked)
+        widget.scene().sigMouseMoved.connect(self._plot_hovered)
+        self._widget = widget
         return widget
+
+    def _layer_at(self, scene_pos) -> int | None:
+        count = len(self._document.analysis.layers)
+        for plot in (self._size_plot, self._jump_plot):
+            index = layer_under(plot.vb, scene_pos, count)
+            if index is not None:
+                return index
+        return None
+
+    def _plot_clicked(self, event) -> None:
+        """A click on a layer's points selects that layer everywhere."""
+        index = self._layer_at(event.scenePos())
+        if index is not None:
+            self._document.select([index])
+
+    def _plot_hovered(self, scene_pos) -> None:
+        """Hovering a layer's points names the layer and its field (the table's own cells)."""
+        index = self._layer_at(scene_pos)
+        text = None
+        if index is not None:
+            result = self._document.analysis.layers[index]
+            text = f"{result.name}: " + ", ".join(f"{c.header.lower()} {c.cell(result) or '—'}" for c in COLUMNS[1:])
+        show_plot_tip(self._widget, scene_pos, text)
 
     def _series(self) -> tuple[list[int], list[list[float]], list[list[float]], int]:
         analysis = self._document.analysis
@@ -144,7 +171,7 @@ class ReceptiveFieldPanel(QWidget):
         self._update_marker(len(xs))
 
     def _update_marker(self, points: int) -> None:
-        selected = self._selected
+        selected = self._document.current
         visible = selected is not None and selected < points - 1
         for marker in (self._size_marker, self._jump_marker):
             if marker.isVisible() != visible:
