@@ -69,13 +69,22 @@ def number(value: Fraction | int | float | None) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def per_axis(values: tuple[Any, ...] | None, joiner: str = "×") -> str:
+def fraction(value: Any) -> str:
+    """An exact number always as a fraction when it is not whole: 3, 1/2, -3/4, 1/3 (the receptive-field
+    jumps and starts are written one way, never 0.5 beside 1/3)."""
+    if value is None:
+        return "—"
+    value = Fraction(value)
+    return str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
+
+
+def per_axis(values: tuple[Any, ...] | None, joiner: str = "×", text=number) -> str:
     """One value per spatial axis, joined ("3×5"), or written once when every axis has the same ("3")."""
     if values is None:
         return "—"
     if len(set(values)) == 1:
-        return number(values[0])
-    return joiner.join(number(v) for v in values)
+        return text(values[0])
+    return joiner.join(text(v) for v in values)
 
 
 def value_text(value: Any) -> str:

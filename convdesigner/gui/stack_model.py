@@ -236,6 +236,8 @@ class StackModel(QAbstractTableModel):
             lines.append(f"Not computed: {culprit} above has an error")
         for link in self.links(result.index):
             lines.append(f"{link.join} joins this output" + (f" — {link.problem}" if link.problem else ""))
+        if column in (NAME, TYPE, ARGUMENTS):  # the whole text, however narrow the column
+            lines.insert(0, self._text(result, column, False))
         if column == PARAMS and result.params is not None:
             lines.insert(0, f"{grouped(result.params)} parameters")
         if column == OUTPUT and result.input_shape is not None:

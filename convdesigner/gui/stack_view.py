@@ -6,7 +6,7 @@ are renamed in place and reordered by dragging.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt, Signal
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -157,7 +157,7 @@ class StackView(QTableView):
         self.setTabKeyNavigation(False)  # Tab leaves the table (arrows move between rows)
         self.setShowGrid(False)
         self.setWordWrap(False)
-        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # "convt…e2d_up1": both ends of a name stay
         self.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked | QAbstractItemView.EditTrigger.EditKeyPressed)
         self.verticalHeader().hide()
         self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
@@ -167,10 +167,13 @@ class StackView(QTableView):
         header.setSectionResizeMode(INDEX, QHeaderView.ResizeMode.Fixed)  # sized by fit_index_column, not per row
         for column in (NAME, TYPE, OUTPUT, PARAMS):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(ARGUMENTS, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(ARGUMENTS, QHeaderView.ResizeMode.Interactive)  # sized by fit_columns
+        self._fit_pending = False
         self.fit_columns()
         self.selectionModel().selectionChanged.connect(self._selection_changed)
         model.modelReset.connect(self.fit_columns)
+        model.rowsInserted.connect(self.fit_columns)  # a longer name or type: its column grows
+        model.dataChanged.connect(self._fit_later)
         model.rowsInserted.connect(self.fit_index_column)
         model.rowsRemoved.connect(self.fit_index_column)
         self.gutter = LinkGutter(self, model)
@@ -193,12 +196,32 @@ class StackView(QTableView):
         minimum = {NAME: width("conv10__"), TYPE: width("Conv2d____"), OUTPUT: width("64×32×32__"),
                    PARAMS: width("Params__")}
         self.fit_index_column()
-        most = width("ConvTranspose2d____")
+        most = max(width("ConvTranspose2d____"), width("n" * 30), self.viewport().width() // 3)
         for column, least in minimum.items():
             self.setColumnWidth(column, min(max(least, self.sizeHintForColumn(column) + 6), max(least, most)))
+        # the arguments take the room left, but never less than a short argument list (a narrow dock
+        # scrolls sideways instead of cutting the column to "ume")
+        rest = self.viewport().width() - sum(self.columnWidth(c) for c in (INDEX, *minimum))
+        wanted = min(self.sizeHintForColumn(ARGUMENTS) + 6, width("512 ch, k4 s2 p1, no bias__"))
+        self.setColumnWidth(ARGUMENTS, max(rest, wanted))
+
+    def _fit_later(self, *_args) -> None:
+        """After an edit (a rename, a type change): refit once the event loop turns, however many rows changed."""
+        if not self._fit_pending:
+            self._fit_pending = True
+
+            def fit() -> None:
+                self._fit_pending = False
+                self.fit_columns()
+
+            QTimer.singleShot(0, fit)
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
+        self.fit_columns()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
         self.fit_columns()
 
     def selected_rows(self) -> list[int]:

@@ -85,6 +85,10 @@ class AnalysisTableModel(QAbstractTableModel):
                        | Qt.AlignmentFlag.AlignVCenter)
         return None
 
+    def uncounted(self) -> list[str]:
+        """The layers the totals leave out (not computed: an error at or above them)."""
+        return [r.name for r in self._document.analysis.layers if not r.computed]
+
     def is_totals(self, row: int) -> bool:
         return self._totals and row == len(self._document.analysis.layers)
 
@@ -97,11 +101,23 @@ class AnalysisTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             if totals:
                 if index.column() == 0:
-                    return "Total"
+                    return "Total (partial)" if self.uncounted() else "Total"
                 return column.total(analysis) if column.total else ""
             if index.row() >= len(analysis.layers):
                 return None
             return column.cell(analysis.layers[index.row()])
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if totals:
+                missing = self.uncounted()
+                if not missing:
+                    return "Totals over every layer"
+                return (f"Totals over the computed layers only: {len(missing)} not computed "
+                        f"({', '.join(missing[:6])}{', …' if len(missing) > 6 else ''}); fix the first error to "
+                        "count them")
+            if index.row() >= len(analysis.layers):
+                return None
+            text = column.cell(analysis.layers[index.row()])  # the whole value, however narrow the column
+            return "\n".join(t for t in (text, column.tooltip) if t) or None
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return int((Qt.AlignmentFlag.AlignRight if column.numeric else Qt.AlignmentFlag.AlignLeft)
                        | Qt.AlignmentFlag.AlignVCenter)
@@ -133,11 +149,25 @@ def analysis_table(model: AnalysisTableModel, parent: QWidget, object_name: str)
     header.setHighlightSections(False)
     header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
     header.setStretchLastSection(True)
-    metrics = view.fontMetrics()
-    for number, column in enumerate(model.columns):
-        sample = "enc1_conv1" if number == 0 else "12 345 678" if column.total and "Params" in column.header else "123.4 M"
-        view.setColumnWidth(number, max(metrics.horizontalAdvance(column.header), metrics.horizontalAdvance(sample)) + 24)
+    view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+    fit_columns(view)
+    model.modelReset.connect(lambda: fit_columns(view))
+    model.dataChanged.connect(lambda *_args: fit_columns(view))
     return view
+
+
+#: An analysis column is at most this many pixels wide when sized to its content (wider text is elided in
+#: the middle, whole in its tooltip).
+MAX_COLUMN_PX = 260
+
+
+def fit_columns(view: QTableView) -> None:
+    """Every column as wide as its header and its content (visible rows), within MAX_COLUMN_PX."""
+    metrics = view.fontMetrics()
+    model = view.model()
+    for number in range(model.columnCount()):
+        header = metrics.horizontalAdvance(str(model.headerData(number, Qt.Orientation.Horizontal))) + 24
+        view.setColumnWidth(number, min(MAX_COLUMN_PX, max(header, view.sizeHintForColumn(number) + 12, 48)))
 
 
 class TableSelection(QObject):

@@ -91,7 +91,7 @@ class ParametersPanel(QWidget):
     def _build_plot(self, parent: QWidget) -> QWidget:
         import pyqtgraph as pg
 
-        from .plot_style import style_plot
+        from .plot_style import integer_ticks, style_plot
 
         widget = pg.PlotWidget(parent)
         widget.setObjectName("parametersPlot")
@@ -100,7 +100,9 @@ class ParametersPanel(QWidget):
         widget.hideButtons()
         widget.setMouseEnabled(x=False, y=False)
         widget.setLabel("bottom", "layer")
-        widget.getAxis("left").tickStrings = lambda values, _scale, _spacing: [compact(int(v)) for v in values]
+        integer_ticks(widget.getAxis("left"), compact)
+        for signal in (widget.getPlotItem().vb.sigResized, widget.getPlotItem().vb.sigXRangeChanged):
+            signal.connect(lambda *_args: self._set_layer_ticks())  # spaced for the room there is
         self._bars = pg.BarGraphItem(x=[], height=[], width=0.8)
         self._highlight = pg.BarGraphItem(x=[], height=[], width=0.8)  # the selected layer's bar, on top
         widget.addItem(self._bars)
@@ -152,7 +154,13 @@ class ParametersPanel(QWidget):
         ranges = (len(xs), max(heights) if heights else 0.0)
         if (label, ranges) != getattr(self, "_ranges", None):  # axes repaint on any change: only when needed
             self._ranges = (label, ranges)
-            self._plot.setLabel("left", label)
-            if xs:
-                self._plot.setXRange(0.3, len(xs) + 0.7, padding=0)
-                self._plot.setYRange(0, ranges[1] * 1.05 if ranges[1] > 0 else 1, padding=0)
+            self._plot.setLabel("left", label if xs else "")
+            self._plot.getAxis("left").setStyle(showValues=bool(xs))  # File > New: empty axes
+            self._plot.setXRange(0.3, max(1, len(xs)) + 0.7, padding=0)
+            self._plot.setYRange(0, ranges[1] * 1.05 if ranges[1] > 0 else 1, padding=0)
+            self._set_layer_ticks()
+
+    def _set_layer_ticks(self) -> None:
+        from .plot_style import layer_ticks
+
+        layer_ticks(self._plot.getAxis("bottom"), 1, len(self._document.analysis.layers))

@@ -7,6 +7,7 @@ axis against the layer's position (0 = the network input), the selected layer ma
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
@@ -14,7 +15,7 @@ from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 from ...engine.analysis import LayerResult
 from ...engine.design import axis_name
 from ..document import Document
-from ..formatting import per_axis
+from ..formatting import fraction, per_axis
 from .analysis_table import (
     AnalysisTableModel,
     Column,
@@ -30,7 +31,7 @@ def _field(result: LayerResult, attribute: str, joiner: str) -> str:
     field = result.receptive_field
     if field is None:
         return "—" if result.computed else ""
-    return per_axis(getattr(field, attribute), joiner)
+    return per_axis(getattr(field, attribute), joiner, fraction)
 
 
 COLUMNS = [
@@ -71,7 +72,7 @@ class ReceptiveFieldPanel(QWidget):
     def _build_plot(self, parent: QWidget) -> QWidget:
         import pyqtgraph as pg
 
-        from .plot_style import style_plot
+        from .plot_style import integer_ticks, style_plot
 
         widget = pg.GraphicsLayoutWidget(parent)
         widget.setObjectName("receptiveFieldPlot")
@@ -86,6 +87,12 @@ class ReceptiveFieldPanel(QWidget):
             plot.hideButtons()
             plot.setMouseEnabled(x=False, y=False)
         self._jump_plot.setLabel("bottom", "layer (0 = input)")
+        self._size_plot.getAxis("bottom").setStyle(showValues=False)  # the jump plot below numbers the layers
+        integer_ticks(self._size_plot.getAxis("left"), str)
+        self._jump_plot.getAxis("left").tickStrings = lambda values, _scale, _spacing: [
+            fraction(Fraction(v).limit_denominator(4096)) for v in values]
+        for signal in (self._jump_plot.vb.sigResized, self._jump_plot.vb.sigXRangeChanged):
+            signal.connect(lambda *_args: self._set_layer_ticks())  # spaced for the room there is
         self._size_plot.addLegend(offset=(8, 4), labelTextSize="8pt")
         self._size_marker = pg.InfiniteLine(angle=90, pen=pg.mkPen("#d64545", width=1.5, style=Qt.PenStyle.DashLine))
         self._jump_marker = pg.InfiniteLine(angle=90, pen=pg.mkPen("#d64545", width=1.5, style=Qt.PenStyle.DashLine))
@@ -168,7 +175,13 @@ class ReceptiveFieldPanel(QWidget):
         for curve, jump_curve, axis in zip(self._curves, self._jump_curves, distinct):
             curve.setData(xs, sizes[axis])
             jump_curve.setData(xs, jumps[axis])
+        self._set_layer_ticks()
         self._update_marker(len(xs))
+
+    def _set_layer_ticks(self) -> None:
+        from .plot_style import layer_ticks
+
+        layer_ticks(self._jump_plot.getAxis("bottom"), 0, len(self._document.analysis.layers))
 
     def _update_marker(self, points: int) -> None:
         selected = self._document.current
