@@ -5,6 +5,7 @@ Display only: every number shown here was computed by the engine; this module on
 
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 from typing import Any
 
@@ -16,6 +17,19 @@ BYTES_PER_ACTIVATION = 4
 #: The paper's letters for the window arguments in the stack's "Arguments" column (a: output padding).
 _LETTERS = {"kernel_size": "k", "stride": "s", "padding": "p", "dilation": "d", "output_padding": "a",
             "scale_factor": "×"}
+
+
+#: Where the app offers what a command of the command line does (the engine's messages name the command).
+COMMANDS_IN_APP = {"sizes": "Layer > Valid Input Sizes", "solve": "Layer > Solve Padding",
+                   "mirror": "Layer > Mirror as Decoder", "inspect": "the analysis docks",
+                   "export": "File > Export"}
+_COMMAND = re.compile(r"`convdesigner (\w+)[^`]*`")
+
+
+def app_text(text: str) -> str:
+    """An engine message as the app says it: a pointer to a command ("`convdesigner sizes FILE` lists them")
+    becomes the menu that does the same ("Layer > Valid Input Sizes lists them")."""
+    return _COMMAND.sub(lambda m: COMMANDS_IN_APP.get(m.group(1), "the app"), text)
 
 
 def shape_text(shape: tuple[int, ...] | None) -> str:

@@ -27,7 +27,7 @@ from . import icons
 from .canvas import CanvasWidget
 from .document import Document, empty_design
 from .export_dialog import ExportDialog, write_text_file
-from .formatting import bytes_text, compact, shape_text
+from .formatting import app_text, bytes_text, compact, shape_text
 from .keyboard import DesignUndoKeys, ShortcutsDialog, menu_actions, next_in_chain, tab_chain, unique_sequences
 from .palette import PaletteWidget, fill_add_menu, new_layer
 from .panels.parameters import ParametersPanel, total_memory
@@ -56,6 +56,7 @@ class MainWindow(QMainWindow):
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks)
         self.document = Document(design or empty_design(), path, self)
         self.export_dialog: ExportDialog | None = None
+        self.sizes_dialog = None  # built on first use (Layer > Valid Input Sizes)
 
         self.canvas = CanvasWidget(self)
         self.setCentralWidget(self.canvas)
@@ -178,6 +179,8 @@ class MainWindow(QMainWindow):
                                           "Append the decoder that undoes the selected run of layers", "mirror")
         self.solve_action = self._action("&Solve Padding…", self.solve_padding, "solve", "Ctrl+Shift+P",
                                          "Find paddings that give a convolution the output size you want", "solve")
+        self.sizes_action = self._action("&Valid Input Sizes…", self.show_sizes, None, "Ctrl+Shift+I",
+                                         "The input sizes for which the whole design works", "valid_sizes")
         self.figures_action = self._action("&Paper Figures…", self.show_paper_figures, "figures", None,
                                            "Open a figure of Dumoulin & Visin's guide as a design", "paper_figures")
         self.about_action = self._action("&About convdesigner", self.about, "about", None, "", "about")
@@ -220,6 +223,7 @@ class MainWindow(QMainWindow):
         layer_menu.addSeparator()
         layer_menu.addAction(self.mirror_action)
         layer_menu.addAction(self.solve_action)
+        layer_menu.addAction(self.sizes_action)
 
         self.view_menu = bar.addMenu("&View")
         for dock in (self.layers_dock, self.properties_dock, self.palette_dock, self.rf_dock, self.params_dock):
@@ -329,12 +333,12 @@ class MainWindow(QMainWindow):
             return
         result = self.document.analysis.layers[index]
         if result.errors:
-            self.statusBar().showMessage(result.errors[0].text)
+            self.statusBar().showMessage(app_text(result.errors[0].text))
         elif not result.computed:
-            first = next((d.text for d in self.document.analysis.errors), "")
+            first = next((app_text(d.text) for d in self.document.analysis.errors), "")
             self.statusBar().showMessage(f"{result.name} is not computed: {first}")
         elif result.warnings:
-            self.statusBar().showMessage(f"Warning: {result.warnings[0].text}")
+            self.statusBar().showMessage(f"Warning: {app_text(result.warnings[0].text)}")
         else:
             self.statusBar().showMessage(f"{result.name}: {shape_text(result.input_shape)} → "
                                          f"{shape_text(result.output_shape)}")
@@ -357,13 +361,13 @@ class MainWindow(QMainWindow):
             errors = analysis.errors
             self.totals.setText(f"<span style='color:#d64545'><b>{len(errors)} error{'s' if len(errors) > 1 else ''}"
                                 f"</b></span> · first in {errors[0].layer or 'the input'}")
-            self.totals.setToolTip("\n".join(d.text for d in errors))
+            self.totals.setToolTip("\n".join(app_text(d.text) for d in errors))
             return
         self.totals.setText(f"Output <b>{shape_text(analysis.output_shape)}</b> · {compact(analysis.total_params)} "
                             f"params · {compact(analysis.total_macs)} MACs · {bytes_text(total_memory(analysis))} "
                             "activations")
         warnings = analysis.warnings
-        self.totals.setToolTip("\n".join(f"Warning: {d.text}" for d in warnings) if warnings else
+        self.totals.setToolTip("\n".join(f"Warning: {app_text(d.text)}" for d in warnings) if warnings else
                                "Totals for one sample (activation memory in float32)")
 
     def _update_actions(self) -> None:
@@ -551,6 +555,14 @@ class MainWindow(QMainWindow):
                                     "version.")
             return
         self.gallery = gallery.show_gallery(self.open_design, self.canvas, self)
+
+    def show_sizes(self) -> None:
+        from .sizes_dialog import SizesDialog
+
+        if self.sizes_dialog is None:
+            self.sizes_dialog = SizesDialog(self.document, self)
+        self.sizes_dialog.show()
+        self.sizes_dialog.raise_()
 
     def show_shortcuts(self) -> None:
         self.shortcuts_dialog = ShortcutsDialog(menu_actions(self), self)

@@ -30,7 +30,8 @@ from ..engine.layers.common import LayerType
 from . import icons
 from .argument_editors import ArgumentEditor, LayerRefEditor, NumberEditor, editor_for
 from .document import Document
-from .formatting import shape_text, value_text
+from .fixes import fixes_for
+from .formatting import app_text, shape_text, value_text
 from .theme import StateColours
 from .undo_commands import SetArguments
 
@@ -145,7 +146,7 @@ class ArgumentRow:
         self._show_problems()
 
     def _show_problems(self) -> None:
-        texts = [d.message + (f"; {d.suggestion}" if d.suggestion else "") for d in self._problems]
+        texts = [app_text(d.message + (f"; {d.suggestion}" if d.suggestion else "")) for d in self._problems]
         if self._local:
             texts.insert(0, self._local)
         refused = bool(texts)
@@ -198,6 +199,14 @@ class PropertiesPanel(QWidget):
         self.banner.setTextFormat(Qt.TextFormat.RichText)
         self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.banner.setMargin(6)
+        #: one button per suggested fix of the shown layer (fixes.py): one click, one undo step
+        self.fix_buttons: list[QPushButton] = []
+        self._fixes: list = []
+        self.fixes_row = QWidget(self)
+        self.fixes_row.setObjectName("fixesRow")
+        self._fixes_layout = QVBoxLayout(self.fixes_row)
+        self._fixes_layout.setContentsMargins(0, 0, 0, 0)
+        self._fixes_layout.setSpacing(4)
         self.solve_button = QPushButton("Solve padding…", self)
         icons.set_icon(self.solve_button, "solve")
         self.solve_button.setObjectName("solveButton")
@@ -220,6 +229,7 @@ class PropertiesPanel(QWidget):
         layout.addWidget(self.title)
         layout.addWidget(self.shapes)
         layout.addWidget(self.banner)
+        layout.addWidget(self.fixes_row)
         layout.addWidget(self.forms_area)
         layout.addWidget(self.solve_button, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(self.empty)
@@ -277,6 +287,7 @@ class PropertiesPanel(QWidget):
         for widget in (self.title, self.shapes):
             widget.setVisible(has_layer)
         self.empty.setVisible(not has_layer)
+        self._show_fixes()
         if result is None:
             self.banner.hide()
             self.solve_button.hide()
@@ -309,6 +320,28 @@ class PropertiesPanel(QWidget):
         self.solve_button.setVisible(result.type.startswith(("Conv", "ConvTranspose")) and layer_type is not None
                                      and layer_type.family in ("Convolution", "Transposed convolution"))
 
+    def _show_fixes(self) -> None:
+        self._fixes = fixes_for(self._document, self._index) if self.result is not None else []
+        labels = [fix.label for fix in self._fixes]
+        if labels != [b.text() for b in self.fix_buttons]:
+            for button in self.fix_buttons:
+                self._fixes_layout.removeWidget(button)
+                button.deleteLater()
+            self.fix_buttons = []
+            for n, label in enumerate(labels):
+                button = QPushButton(label, self.fixes_row)
+                button.setObjectName("fixButton")
+                button.setToolTip(f"{label} (one undo step)")
+                button.clicked.connect(lambda _checked=False, n=n: self._apply_fix(n))
+                self._fixes_layout.addWidget(button, 0, Qt.AlignmentFlag.AlignLeft)
+                self.fix_buttons.append(button)
+        self.fixes_row.setVisible(bool(self._fixes))
+
+    def _apply_fix(self, n: int) -> None:
+        """The fix as built for the design shown now (the buttons are rebuilt after every change)."""
+        if n < len(self._fixes):
+            self._document.push(self._fixes[n].command(self._document))
+
     def _shapes_text(self, result: LayerResult) -> str:
         if result.input_shape is None:
             return "Not computed: a layer above has an error."
@@ -330,8 +363,8 @@ class PropertiesPanel(QWidget):
         for d in diagnostics:
             colour = colours.error if d.severity == "error" else colours.warning
             mark = "Error" if d.severity == "error" else "Warning"
-            hint = f"<br><i>{_escape(d.suggestion)}</i>" if d.suggestion else ""
-            lines.append(f"<b style='color:{colour.name()}'>{mark}:</b> {_escape(d.message)}{hint}")
+            hint = f"<br><i>{_escape(app_text(d.suggestion))}</i>" if d.suggestion else ""
+            lines.append(f"<b style='color:{colour.name()}'>{mark}:</b> {_escape(app_text(d.message))}{hint}")
         background = colours.error_background if errors else colours.warning_background
         border = colours.error if errors else colours.warning
         self.banner.setStyleSheet(f"QLabel#propertiesBanner {{ background: {background.name()}; "

@@ -16,7 +16,7 @@ from ..engine.analysis import LayerResult
 from ..engine.design import Design
 from . import icons
 from .document import Document
-from .formatting import arguments_text, compact, grouped, shape_text
+from .formatting import app_text, arguments_text, compact, grouped, shape_text
 from .theme import StateColours
 from .undo_commands import MoveLayers, RenameLayer
 
@@ -105,7 +105,7 @@ class StackModel(QAbstractTableModel):
         for result in analysis.layers:
             source = result.layer.get("from")
             if isinstance(source, str) and source in positions:
-                problem = next((d.text for d in result.errors if d.argument == "from"), None)
+                problem = next((app_text(d.text) for d in result.errors if d.argument == "from"), None)
                 links.setdefault(positions[source], []).append(Link(result.name, problem))
             positions.setdefault(result.name, result.index)
             if first_error is None and result.errors:
@@ -230,7 +230,7 @@ class StackModel(QAbstractTableModel):
         return ""
 
     def _tooltip(self, result: LayerResult, column: int) -> str | None:
-        lines = [d.text for d in result.errors] + [f"Warning: {d.text}" for d in result.warnings]
+        lines = [app_text(d.text) for d in result.errors] + [f"Warning: {app_text(d.text)}" for d in result.warnings]
         if not result.computed and not result.errors and self._first_error is not None:
             culprit = self._document.analysis.layers[self._first_error].name
             lines.append(f"Not computed: {culprit} above has an error")

@@ -17,6 +17,7 @@ from ...engine.frames import (
 )
 from ...engine.layers import CATALOG
 from ...engine.receptive_field import Resample
+from ..formatting import app_text
 from .draw import elided, font, locator, outline
 from .layout import (
     CAPTION_PX,
@@ -276,7 +277,7 @@ def summary_lines(model: CanvasModel) -> list[str]:
     if result is None:
         return ["Select a layer to see its sliding window."]
     if not result.computed:
-        problems = [d.text for d in result.errors] or ["an earlier layer has errors, so this one is not computed"]
+        problems = [app_text(d.text) for d in result.errors] or ["an earlier layer has errors, so this one is not computed"]
         return [f"{result.name}  ·  {result.type}", "Not computed:"] + problems
     layer_type = CATALOG.get(result.type)
     shape_in = "×".join(map(str, result.input_shape or ()))

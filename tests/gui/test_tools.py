@@ -1,0 +1,79 @@
+"""Tools inside the app: valid input sizes (the engine's `input_sizes`), messages that point at the app's
+menus (never at a command), and suggested fixes as one-click, one-undo-step buttons."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+
+from convdesigner.engine.design import InputSpec
+from convdesigner.engine.tools.sizes import input_sizes
+from convdesigner.io.design_file import load
+
+ROOT = Path(__file__).resolve().parents[2]
+LEFT = Qt.MouseButton.LeftButton
+
+
+def unet(size: int = 64):
+    design = load(ROOT / "resources" / "examples" / "unet-small.yaml")
+    return design.with_input(InputSpec(design.input.channels, (size, size)))
+
+
+def test_the_valid_sizes_dialog_shows_the_engines_sizes_and_sets_one(make_ui, qtbot):
+    ui = make_ui(unet(66))
+    window = ui.window
+    ui.trigger(ui.menu_action(window.menuBar().actions()[2].menu(), "Valid Input Sizes…"))
+    dialog = window.sizes_dialog
+    qtbot.waitExposed(dialog)
+    expected = input_sizes(window.document.design)
+    assert [text.text() for text, _button in dialog.rows] == [axis.description for axis in expected]
+    assert "does not work" in dialog.note.text() and "64" in dialog.note.text()
+    button = dialog.rows[0][1]
+    assert button is not None and button.text() == "Use 64"
+    qtbot.mouseClick(button, LEFT)
+    assert window.document.design.input.size == (64, 66)
+    assert window.undo_action.text().replace("&", "") == "Undo Set the input to 1×64×66"
+    qtbot.waitUntil(lambda: dialog.rows[0][1] is None)  # the dialog follows the design
+    dialog.close()
+
+
+def test_no_message_of_the_app_tells_a_user_to_run_a_command(make_ui):
+    ui = make_ui(unet(66))
+    window = ui.window
+    window.select_layer("skip2")
+    texts = [window.properties.banner.text(), window.statusBar().currentMessage(), window.totals.toolTip(),
+             ui.cell(window.document.design.index_of("skip2"), 0, Qt.ItemDataRole.ToolTipRole)]
+    texts += [row.message.text() for row in window.properties.rows.values()]
+    assert any("Layer &gt; Valid Input Sizes" in t or "Layer > Valid Input Sizes" in t for t in texts)
+    for text in texts:
+        assert "convdesigner " not in text and "`" not in text
+
+
+def test_a_join_fix_inserts_the_zero_padding_in_one_undo_step(make_ui, qtbot):
+    ui = make_ui(unet(66))
+    window = ui.window
+    window.select_layer("skip2")
+    buttons = {b.text(): b for b in window.properties.fix_buttons}
+    label = "Insert ZeroPad2d [0, 1, 0, 1] before skip2"
+    assert label in buttons, list(buttons)
+    before = window.document.design
+    qtbot.mouseClick(buttons[label], LEFT)
+    design = window.document.design
+    position = design.index_of("skip2")
+    assert design.layers[position - 1].type == "ZeroPad2d"
+    assert design.layers[position - 1].get("padding") == (0, 1, 0, 1)
+    assert not any(d.layer == "skip2" for d in window.document.analysis.errors)
+    ui.trigger(window.undo_action)
+    assert window.document.design == before
+
+
+def test_a_pooling_that_drops_input_gets_a_ceil_mode_button(make_ui, qtbot):
+    ui = make_ui(unet(66))
+    window = ui.window
+    window.select_layer("down2")
+    buttons = {b.text(): b for b in window.properties.fix_buttons}
+    assert "Set ceil_mode" in buttons
+    qtbot.mouseClick(buttons["Set ceil_mode"], LEFT)
+    assert window.document.design.layers[window.document.design.index_of("down2")].get("ceil_mode") is True
+    assert window.undo_action.text().replace("&", "") == "Undo Set ceil_mode of down2"
