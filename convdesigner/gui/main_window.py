@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from .. import __version__
 from ..engine.design import Design
+from ..engine.layers import CATALOG
 from ..io.design_file import DesignFileError, dumps, load
 from . import icons
 from .canvas import CanvasWidget
@@ -36,8 +37,10 @@ from .properties import PropertiesPanel
 from .recovery import Autosaver
 from .settings import add_recent_file, clear_recent_files, recent_files, settings
 from .stack_view import StackPanel
-from .undo_commands import DeleteLayers, DuplicateLayers, InsertLayers, MirrorRun, MoveLayers
+from .undo_commands import ChangeType, DeleteLayers, DuplicateLayers, InsertLayers, MirrorRun, MoveLayers
 
+MIRROR_TIP = ("Append to the end of the design the decoder that takes the selected run's output back to the shape "
+              "its first layer receives (nothing selected: the whole design's output back to its input)")
 DESIGN_FILTER = "convdesigner designs (*.yaml *.yml);;All files (*)"
 DESIGN_SUFFIXES = (".yaml", ".yml")
 WINDOW_STATE_VERSION = 1
@@ -175,8 +178,11 @@ class MainWindow(QMainWindow):
                                                                 "move_down"))
         self.rename_action = self._action("Re&name", self.rename_selected, "rename", "F2",
                                           "Rename the selected layer", "rename")
+        self.design_action = self._action("Design &Name and Description…", self.edit_design_info, None, None,
+                                          "Rename the design (the exported class's name) or describe it",
+                                          "design_info")
         self.mirror_action = self._action("&Mirror as Decoder", self.mirror_selected, "mirror", "Ctrl+M",
-                                          "Append the decoder that undoes the selected run of layers", "mirror")
+                                          MIRROR_TIP, "mirror")
         self.solve_action = self._action("&Solve Padding…", self.solve_padding, "solve", "Ctrl+Shift+P",
                                          "Find paddings that give a convolution the output size you want", "solve")
         self.sizes_action = self._action("&Valid Input Sizes…", self.show_sizes, None, "Ctrl+Shift+I",
@@ -211,7 +217,8 @@ class MainWindow(QMainWindow):
 
         edit_menu = bar.addMenu("&Edit")
         for action in (self.undo_action, self.redo_action, None, self.delete_action, self.duplicate_action,
-                       self.move_up_action, self.move_down_action, self.rename_action):
+                       self.move_up_action, self.move_down_action, self.rename_action, None,
+                       self.design_action):
             edit_menu.addSeparator() if action is None else edit_menu.addAction(action)
 
         layer_menu = bar.addMenu("&Layer")
@@ -220,6 +227,9 @@ class MainWindow(QMainWindow):
         self.add_menu.setObjectName("addMenu")
         self.add_menu.aboutToShow.connect(self._fill_add_menu)
         self._fill_add_menu()
+        self.type_menu = layer_menu.addMenu("Change &Type")
+        self.type_menu.setObjectName("typeMenu")
+        self.type_menu.aboutToShow.connect(self._fill_type_menu)
         layer_menu.addSeparator()
         layer_menu.addAction(self.mirror_action)
         layer_menu.addAction(self.solve_action)
@@ -266,6 +276,34 @@ class MainWindow(QMainWindow):
 
     def _fill_add_menu(self) -> None:
         fill_add_menu(self.add_menu, self.document.design.input.ndim, self.add_layer)
+
+    def _fill_type_menu(self) -> None:
+        """The types the selected layer can become in place: its family's and, for a convolution, the
+        transposed one's (every rank), keeping the arguments that still apply."""
+        self.type_menu.clear()
+        index = self.current_index
+        if index is None or len(self.document.selection) != 1:
+            self.type_menu.addAction("(select one layer)").setEnabled(False)
+            return
+        layer = self.document.design.layers[index]
+        current = CATALOG.get(layer.type)
+        families = {current.family} if current is not None else set()
+        if families & {"Convolution", "Transposed convolution"}:
+            families = {"Convolution", "Transposed convolution"}
+        for name, layer_type in CATALOG.items():
+            if layer_type.family in families and name != layer.type:
+                action = self.type_menu.addAction(name)
+                action.setObjectName(f"retype_{name}")
+                action.triggered.connect(lambda _checked=False, i=index, n=name:
+                                         self.document.push(ChangeType(self.document, i, n)))
+        if not self.type_menu.actions():
+            self.type_menu.addAction("(no related type)").setEnabled(False)
+
+    def edit_design_info(self) -> None:
+        from .design_dialog import DesignDialog
+
+        self.design_dialog = DesignDialog(self.document, self)
+        self.design_dialog.open()
 
     def _fill_template_menu(self) -> None:
         self.template_menu.clear()
@@ -344,6 +382,8 @@ class MainWindow(QMainWindow):
                                          f"{shape_text(result.output_shape)}")
 
     def _design_changed(self, _before: Design) -> None:
+        if _before.name != self.document.design.name:
+            self._update_title()
         self.canvas.show_layer(self.document.analysis, self.current_index)
         self.palette_widget.set_rank(self.document.design.input.ndim)
         self._update_totals()
@@ -380,7 +420,7 @@ class MainWindow(QMainWindow):
         self.move_up_action.setEnabled(has and rows[0] > 0)
         self.move_down_action.setEnabled(has and rows[-1] < count - 1)
         self.rename_action.setEnabled(len(rows) == 1)
-        self.mirror_action.setEnabled(contiguous)
+        self.mirror_action.setEnabled((contiguous or not has) and count > 0)
         result = self.document.analysis.layers[rows[0]] if len(rows) == 1 else None
         self.solve_action.setEnabled(result is not None and result.type.startswith("Conv")
                                      and result.input_shape is not None)
@@ -419,9 +459,10 @@ class MainWindow(QMainWindow):
             self.stack_view.edit(self.stack.model.index(self.document.selection[0], 1))
 
     def mirror_selected(self) -> None:
-        rows = self.document.selection
+        rows = self.document.selection or list(range(len(self.document.design.layers)))
         if not rows or rows != list(range(rows[0], rows[-1] + 1)):
-            self.statusBar().showMessage("Select a run of adjacent layers to mirror.", 6000)
+            self.statusBar().showMessage("Select a run of adjacent layers to mirror (or none: the whole design).",
+                                         6000)
             return
         try:
             mirror = importlib.import_module("convdesigner.engine.tools.mirror")

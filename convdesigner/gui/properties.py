@@ -35,6 +35,26 @@ from .formatting import app_text, shape_text, value_text
 from .theme import StateColours
 from .undo_commands import SetArguments
 
+#: Each window argument in Dumoulin & Visin's terms, one line: what it is, its symbol, its effect.
+PAPER_TERMS = {
+    "kernel_size": "kernel size k: the window's extent per axis; a larger k sees more input and gives a smaller "
+                   "output (o = ⌊(i + 2p − k)/s⌋ + 1)",
+    "stride": "stride s: the distance between consecutive windows; s > 1 down-samples (about i/s outputs) and "
+              "multiplies the jump by s",
+    "padding": "padding p: zeros added at each border; p = (k − 1)/2 with s = 1 keeps the size (half padding), "
+               "p = k − 1 grows it (full padding)",
+    "dilation": "dilation d: spacing between the kernel's taps; the window spans d(k − 1) + 1 units (k̂), "
+                "widening the receptive field without more weights",
+    "output_padding": "output padding a: extra units on the high side of a transposed convolution's output, "
+                      "choosing among the input sizes a stride-s convolution maps to the same output",
+    "in_channels": "input channels: the feature maps each output unit reads (inferred from the layer before)",
+    "out_channels": "output channels: how many kernels, one output feature map each",
+    "groups": "groups: channels split into this many independent groups (out/groups kernels each)",
+    "ceil_mode": "ceil mode: round the output size up, so a last partial window covers the input rows a stride "
+                 "would otherwise drop",
+    "scale_factor": "scale factor: each output axis is this many times the input's (the jump is divided by it)",
+}
+
 #: Arguments whose inferred value is the incoming tensor's last axis rather than its channels.
 _INFERRED_FROM_LAST_AXIS = {"in_features"}
 
@@ -86,7 +106,9 @@ class ArgumentRow:
         self.form = form
         parent = grid.parentWidget()
         self.label = QLabel(argument.name, parent)
-        self.label.setToolTip(argument.help or argument.name)
+        tip = PAPER_TERMS.get(argument.name, argument.help or argument.name)
+        self.label.setToolTip(tip[0].upper() + tip[1:] + (f" ({argument.help})" if argument.name in PAPER_TERMS
+                                                          and argument.help else ""))
         self.label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
         self.label.setContentsMargins(0, 4, 0, 0)
         self.stack = QStackedWidget(parent)
@@ -98,6 +120,7 @@ class ArgumentRow:
         self.placeholder.clicked.connect(self._set_explicitly)
         self.editor: ArgumentEditor = editor_for(argument, parent)
         self.editor.setObjectName(f"edit_{argument.name}")
+        self.editor.setToolTip(self.label.toolTip())
         self.editor.edited.connect(self._edited)
         if isinstance(self.editor, NumberEditor):
             self.editor.problem.connect(self._local_problem)

@@ -36,11 +36,18 @@ def _field(result: LayerResult, attribute: str, joiner: str) -> str:
 
 COLUMNS = [
     Column("Layer", lambda r: r.name, numeric=False),
-    Column("Size", lambda r: _field(r, "size", "×"), tooltip="Receptive field size per axis, in input units (one value: the same on every axis)"),
+    Column("Size", lambda r: _field(r, "size", "×"),
+           tooltip="Receptive field size r: how many network-input units one output unit sees, per axis (one "
+                   "value: the same on every axis). Each layer adds d(k − 1)·j, its dilated kernel span times the "
+                   "jump before it, so after up-sampling (j < 1) a 3×3 convolution can add less than one input "
+                   "unit and the size can stay the same (44, say, through two 3×3 convolutions)."),
     Column("Jump", lambda r: _field(r, "jump", "×"),
-           tooltip="Distance in input units between neighbouring output units (a fraction after up-sampling)"),
+           tooltip="Jump j: the distance in network-input units between neighbouring output units. Each layer "
+                   "multiplies it by its stride s; up-sampling and transposed convolutions divide it (a "
+                   "fraction: 1/2 is half an input unit)."),
     Column("Start", lambda r: _field(r, "start", ", "),
-           tooltip="Centre of output unit 0's field, per axis, in input coordinates"),
+           tooltip="Start: where output unit 0's field is centred, in network-input coordinates, per axis. Each "
+                   "layer moves it by ((k − 1)/2 − p)·j: padding p shifts it towards negative coordinates."),
 ]
 
 
