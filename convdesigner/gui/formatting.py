@@ -32,6 +32,27 @@ def app_text(text: str) -> str:
     return _COMMAND.sub(lambda m: COMMANDS_IN_APP.get(m.group(1), "the app"), text)
 
 
+#: Engine warnings that are true of a layout by design, not a mistake: the app shows them as notes (no warning
+#: mark) with why they are expected.
+EXPECTED = {
+    "field-misaligned": "expected where an encoder pools (or strides) down and a decoder up-samples back, as in a "
+                        "U-Net: the decoder's receptive fields sit half a stride away from the encoder's it joins, "
+                        "which the following convolutions absorb; not a mistake",
+}
+
+
+def warnings_of(diagnostics) -> list:
+    """The warnings that need attention (not the EXPECTED notes)."""
+    return [d for d in diagnostics if d.severity != "error" and d.rule not in EXPECTED]
+
+
+def note_text(diagnostic) -> str:
+    """How a diagnostic reads in a list: "Warning: ..." or, for an expected one, "Note: ... (why)"."""
+    if diagnostic.rule in EXPECTED:
+        return f"Note: {app_text(diagnostic.text)} ({EXPECTED[diagnostic.rule]})"
+    return ("" if diagnostic.severity == "error" else "Warning: ") + app_text(diagnostic.text)
+
+
 def shape_text(shape: tuple[int, ...] | None) -> str:
     """64×56×56 (channels first); an em dash when there is none."""
     if shape is None:

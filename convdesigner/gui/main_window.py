@@ -28,7 +28,7 @@ from . import icons
 from .canvas import CanvasWidget
 from .document import Document, empty_design
 from .export_dialog import ExportDialog, write_text_file
-from .formatting import app_text, bytes_text, compact, shape_text
+from .formatting import app_text, bytes_text, compact, note_text, shape_text, warnings_of
 from .keyboard import DesignUndoKeys, ShortcutsDialog, menu_actions, next_in_chain, tab_chain, unique_sequences
 from .palette import PaletteWidget, fill_add_menu, new_layer
 from .panels.parameters import ParametersPanel, total_memory
@@ -375,8 +375,8 @@ class MainWindow(QMainWindow):
         elif not result.computed:
             first = next((app_text(d.text) for d in self.document.analysis.errors), "")
             self.statusBar().showMessage(f"{result.name} is not computed: {first}")
-        elif result.warnings:
-            self.statusBar().showMessage(f"Warning: {app_text(result.warnings[0].text)}")
+        elif warnings_of(result.warnings):
+            self.statusBar().showMessage(note_text(warnings_of(result.warnings)[0]))
         else:
             self.statusBar().showMessage(f"{result.name}: {shape_text(result.input_shape)} → "
                                          f"{shape_text(result.output_shape)}")
@@ -407,7 +407,7 @@ class MainWindow(QMainWindow):
                             f"params · {compact(analysis.total_macs)} MACs · {bytes_text(total_memory(analysis))} "
                             "activations")
         warnings = analysis.warnings
-        self.totals.setToolTip("\n".join(f"Warning: {app_text(d.text)}" for d in warnings) if warnings else
+        self.totals.setToolTip("\n".join(note_text(d) for d in warnings) if warnings else
                                "Totals for one sample (activation memory in float32)")
 
     def _update_actions(self) -> None:

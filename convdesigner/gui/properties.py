@@ -31,7 +31,7 @@ from . import icons
 from .argument_editors import ArgumentEditor, LayerRefEditor, NumberEditor, editor_for
 from .document import Document
 from .fixes import fixes_for
-from .formatting import app_text, shape_text, value_text
+from .formatting import EXPECTED, app_text, shape_text, value_text, warnings_of
 from .theme import StateColours
 from .undo_commands import SetArguments
 
@@ -383,13 +383,19 @@ class PropertiesPanel(QWidget):
             return
         errors = [d for d in diagnostics if d.severity == "error"]
         lines = []
+        explained: set[str] = set()
         for d in diagnostics:
-            colour = colours.error if d.severity == "error" else colours.warning
-            mark = "Error" if d.severity == "error" else "Warning"
-            hint = f"<br><i>{_escape(app_text(d.suggestion))}</i>" if d.suggestion else ""
+            expected = EXPECTED.get(d.rule)
+            colour = colours.error if d.severity == "error" else colours.muted if expected else colours.warning
+            mark = "Error" if d.severity == "error" else "Note" if expected else "Warning"
+            hint = d.suggestion if not expected else expected if d.rule not in explained else None
+            explained.add(d.rule)
+            hint = f"<br><i>{_escape(app_text(hint))}</i>" if hint else ""
             lines.append(f"<b style='color:{colour.name()}'>{mark}:</b> {_escape(app_text(d.message))}{hint}")
-        background = colours.error_background if errors else colours.warning_background
-        border = colours.error if errors else colours.warning
+        attention = errors or warnings_of(diagnostics)
+        background = (colours.error_background if errors else colours.warning_background if attention
+                      else self.palette().alternateBase().color())
+        border = colours.error if errors else colours.warning if attention else colours.muted
         self.banner.setStyleSheet(f"QLabel#propertiesBanner {{ background: {background.name()}; "
                                   f"border: 1px solid {border.name()}; border-radius: 4px; }}")
         self.banner.setText("<br>".join(lines))

@@ -16,7 +16,7 @@ from ..engine.analysis import LayerResult
 from ..engine.design import Design
 from . import icons
 from .document import Document
-from .formatting import app_text, arguments_text, compact, grouped, shape_text
+from .formatting import app_text, arguments_text, compact, grouped, note_text, shape_text, warnings_of
 from .theme import StateColours
 from .undo_commands import MoveLayers, RenameLayer
 
@@ -177,7 +177,7 @@ class StackModel(QAbstractTableModel):
                 return self._icon("error")
             if not result.computed:
                 return self._icon("pending")
-            if result.warnings:
+            if warnings_of(result.warnings):
                 return self._icon("warning")
             return None
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -195,7 +195,7 @@ class StackModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.BackgroundRole:
             if result.errors:
                 return self._colours.error_background
-            if result.warnings:
+            if warnings_of(result.warnings):
                 return self._colours.warning_background
             return None
         if role == Qt.ItemDataRole.FontRole:
@@ -230,7 +230,7 @@ class StackModel(QAbstractTableModel):
         return ""
 
     def _tooltip(self, result: LayerResult, column: int) -> str | None:
-        lines = [app_text(d.text) for d in result.errors] + [f"Warning: {app_text(d.text)}" for d in result.warnings]
+        lines = [note_text(d) for d in (*result.errors, *result.warnings)]
         if not result.computed and not result.errors and self._first_error is not None:
             culprit = self._document.analysis.layers[self._first_error].name
             lines.append(f"Not computed: {culprit} above has an error")

@@ -77,3 +77,22 @@ def test_a_pooling_that_drops_input_gets_a_ceil_mode_button(make_ui, qtbot):
     qtbot.mouseClick(buttons["Set ceil_mode"], LEFT)
     assert window.document.design.layers[window.document.design.index_of("down2")].get("ceil_mode") is True
     assert window.undo_action.text().replace("&", "") == "Undo Set ceil_mode of down2"
+
+
+def test_bundled_examples_open_without_a_warning_a_newcomer_would_misread(make_ui):
+    from convdesigner.gui.formatting import warnings_of
+
+    for path in sorted((ROOT / "resources" / "examples").glob("*.yaml")):
+        ui = make_ui(load(path))
+        window = ui.window
+        for row in range(ui.model.rowCount()):
+            assert ui.cell(row, 0, Qt.ItemDataRole.DecorationRole) is None, (path.name, row)
+            assert ui.cell(row, 0, Qt.ItemDataRole.BackgroundRole) is None, (path.name, row)
+        assert not warnings_of(window.document.analysis.warnings), path.name
+        window.close()
+    # the U-Net's misaligned fields are true of its layout, and say so where they are shown
+    ui = make_ui(load(ROOT / "resources" / "examples" / "unet-small.yaml"))
+    ui.window.select_layer("skip2")
+    banner = ui.window.properties.banner.text()
+    assert "Note:" in banner and "Warning" not in banner and "not a mistake" in banner
+    assert "Note:" in ui.cell(ui.window.document.design.index_of("skip2"), 0, Qt.ItemDataRole.ToolTipRole)
