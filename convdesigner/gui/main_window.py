@@ -107,6 +107,8 @@ class MainWindow(QMainWindow):
         self.document.selectionChanged.connect(self._selection_changed)
         self.document.modifiedChanged.connect(self.setWindowModified)
         self.document.pathChanged.connect(lambda _path: self._update_title())
+        self.document.pathChanged.connect(self._path_changed)
+        self._path_changed(path or "")
         self._design_replaced()
         self.autosaver = Autosaver(self.document) if persistent else None
         if persistent:
@@ -424,6 +426,10 @@ class MainWindow(QMainWindow):
         result = self.document.analysis.layers[rows[0]] if len(rows) == 1 else None
         self.solve_action.setEnabled(result is not None and result.type.startswith("Conv")
                                      and result.input_shape is not None)
+
+    def _path_changed(self, path: str) -> None:
+        """Exports are offered in the design's folder."""
+        self.canvas.default_folder = os.path.dirname(os.path.abspath(path)) if path else None
 
     def _update_title(self) -> None:
         path = self.document.path

@@ -6,6 +6,7 @@ export) is the canvas's own. The animation runs on a QTimer, so editing never wa
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -223,6 +224,8 @@ class CanvasWidget(QWidget):
         self._values: NumericState | None = None
         self._seed = 0
         self.value_editor: ValueEditor | None = None
+        #: where exports are offered first: the open design's folder (set by the window), else the working one
+        self.default_folder: str | None = None
 
         self.top_row = self._create_toolbar()
 
@@ -855,12 +858,22 @@ class CanvasWidget(QWidget):
         return max(480, self.view_widget.width()), max(320, self.view_widget.height())
 
     def export_gif(self, path: str, fps: float | None = None, size: tuple[int, int] | None = None,
-                   parent_dialog: bool = True):
+                   parent_dialog: bool = True, view: str | None = None, step_range: tuple[int, int] | None = None,
+                   numbers: bool | None = None):
         """Write the animation as a GIF, with a progress dialog that can cancel; returns the GifResult
-        (None when cancelled)."""
+        (None when cancelled). ``view``, ``step_range`` (first and last step) and ``numbers`` default to what
+        the canvas shows."""
         from .export import ExportCancelled, gif_steps, write_gif
 
-        total = len(gif_steps(self.step_count()))
+        state = self.export_state()
+        if view is not None and view in self.model.views():
+            state = replace(state, view=view)
+        if numbers is not None:
+            overlay = NumbersOverlay.for_frames(self.model.frames, self._values) if numbers else None
+            state = replace(state, numbers=overlay)
+        count = self.model.step_count(state.view)
+        low, high = step_range if step_range is not None else (0, count - 1)
+        total = len(gif_steps(max(1, min(high, count - 1) - max(0, low) + 1)))
         dialog = QProgressDialog("Rendering the animation…", "Cancel", 0, total, self) if parent_dialog else None
         if dialog is not None:
             dialog.setWindowTitle("Export GIF")
@@ -877,8 +890,8 @@ class CanvasWidget(QWidget):
             return not dialog.wasCanceled()
 
         try:
-            return write_gif(self.model, self.export_state(), path, fps or self.fps(),
-                             size or self._export_size(), progress=progress)
+            return write_gif(self.model, state, path, fps or self.fps(), size or self._export_size(),
+                             progress=progress, step_range=(low, high))
         except ExportCancelled:
             return None
         finally:
@@ -888,13 +901,21 @@ class CanvasWidget(QWidget):
     def export_gif_dialog(self) -> None:
         if self.model.frames is None:
             return
+        from .animation_dialog import AnimationDialog, default_gif_path
+
         name = self.model.result.name if self.model.result is not None else "layer"
-        path, _ = QFileDialog.getSaveFileName(self, "Export the animation", f"{name}-{self.state.view}.gif",
-                                              "Animated GIF (*.gif)")
-        if not path:
+        views = {v: VIEW_LABELS[v] for v in self.model.views()}
+        self.animation_dialog = dialog = AnimationDialog(
+            views, self._painted_view(), {v: self.model.step_count(v) for v in views}, self._export_size(),
+            self.fps(), self.numbers_on(), NumbersOverlay.for_frames(self.model.frames, self._values) is not None,
+            default_gif_path(self.default_folder, name, self._painted_view()), self)
+        if dialog.exec() != QDialog.DialogCode.Accepted or not dialog.choice().path:
             return
+        choice = dialog.choice()
+        path = choice.path
         try:
-            result = self.export_gif(path)
+            result = self.export_gif(path, choice.fps, choice.size, view=choice.view, step_range=choice.steps,
+                                     numbers=choice.numbers)
         except OSError as error:
             QMessageBox.warning(self, "Export GIF", f"Cannot write {path}: {error}")
             return
@@ -908,7 +929,8 @@ class CanvasWidget(QWidget):
             return
         name = self.model.result.name if self.model.result is not None else "layer"
         filters = {"png": "PNG image (*.png)", "svg": "SVG drawing (*.svg)"}
-        path, _ = QFileDialog.getSaveFileName(self, "Export the frame", f"{name}.{kind}", filters[kind])
+        suggested = os.path.join(self.default_folder or os.getcwd(), f"{name}.{kind}")
+        path, _ = QFileDialog.getSaveFileName(self, "Export the frame", suggested, filters[kind])
         if not path:
             return
         state = self.export_state()
