@@ -60,6 +60,9 @@ class MainWindow(QMainWindow):
         self.document = Document(design or empty_design(), path, self)
         self.export_dialog: ExportDialog | None = None
         self.sizes_dialog = None  # built on first use (Layer > Valid Input Sizes)
+        #: after Mirror: (the mirrored run's first layer, the decoder's last layer), watched after every edit:
+        #: the decoder should end at the shape the run's first layer receives
+        self._mirrored: tuple[str, str] | None = None
 
         self.canvas = CanvasWidget(self)
         self.setCentralWidget(self.canvas)
@@ -393,6 +396,7 @@ class MainWindow(QMainWindow):
         self._show_selection_status()
 
     def _design_replaced(self) -> None:
+        self._mirrored = None
         self._design_changed(self.document.design)
         self._update_title()
         self.setWindowModified(self.document.modified)
@@ -408,9 +412,28 @@ class MainWindow(QMainWindow):
         self.totals.setText(f"Output <b>{shape_text(analysis.output_shape)}</b> · {compact(analysis.total_params)} "
                             f"params · {compact(analysis.total_macs)} MACs · {bytes_text(total_memory(analysis))} "
                             "activations")
+        missed = self.mirror_missed()
+        if missed:
+            self.totals.setText(self.totals.text() + f" · <span style='color:#c77700'>{missed}</span>")
         warnings = analysis.warnings
         self.totals.setToolTip("\n".join(note_text(d) for d in warnings) if warnings else
                                "Totals for one sample (activation memory in float32)")
+
+    def mirror_missed(self) -> str | None:
+        """After Mirror: when an edit since makes the decoder miss the shape it was made to return to, what
+        to say (None while it still returns there, or when there is no decoder to watch)."""
+        if self._mirrored is None:
+            return None
+        design, layers = self.document.design, self.document.analysis.layers
+        try:
+            target = layers[design.index_of(self._mirrored[0])].input_shape
+            result = layers[design.index_of(self._mirrored[1])]
+        except KeyError:
+            return None  # the encoder's first or the decoder's last layer is gone: nothing to watch
+        if not result.computed or result.output_shape == target:
+            return None
+        return (f"the mirrored decoder now ends at {shape_text(result.output_shape)}, not "
+                f"{shape_text(target)}: mirror again")
 
     def _update_actions(self) -> None:
         rows = self.document.selection
@@ -483,7 +506,9 @@ class MainWindow(QMainWindow):
         if not decoder:
             self.statusBar().showMessage("Nothing to mirror: these layers do not change the shape.", 6000)
             return
+        first = self.document.design.layers[rows[0]].name
         self.document.push(MirrorRun(self.document, rows[0], rows[-1], list(decoder)))
+        self._mirrored = (first, decoder[-1].name)
 
     def solve_padding(self) -> None:
         if len(self.document.selection) != 1:

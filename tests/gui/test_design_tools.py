@@ -90,3 +90,14 @@ def test_argument_and_field_tooltips_speak_the_papers_terms(ui):
     assert "d(k − 1)·j" in size and "stay the same" in size
     assert "stride s" in jump and "fraction" in jump
     assert "((k − 1)/2 − p)·j" in start
+
+
+def test_the_app_says_when_an_encoder_edit_makes_the_mirrored_decoder_miss(ui):
+    window = ui.window
+    window.document.select([])
+    ui.trigger(window.mirror_action)
+    assert "mirror again" not in window.totals.text()
+    ui.type_into(window.stack.input_editor.sizes[0], "27")  # the encoder now sees 27 rows
+    assert window.document.analysis.ok
+    assert window.document.analysis.output_shape != (1, 27, 28)
+    assert "the mirrored decoder now ends at" in window.totals.text() and "not 1×27×28" in window.totals.text()

@@ -96,3 +96,22 @@ def test_bundled_examples_open_without_a_warning_a_newcomer_would_misread(make_u
     banner = ui.window.properties.banner.text()
     assert "Note:" in banner and "Warning" not in banner and "not a mistake" in banner
     assert "Note:" in ui.cell(ui.window.document.design.index_of("skip2"), 0, Qt.ItemDataRole.ToolTipRole)
+
+
+def test_a_shrinking_stride_1_convolution_before_a_mismatched_join_offers_same_padding(make_ui, qtbot):
+    from convdesigner.engine.design import Design, Layer
+
+    design = Design("Skip", InputSpec(1, (8, 8)), (
+        Layer.make("Conv2d", "a", {"out_channels": 4, "kernel_size": 3, "padding": 1}),
+        Layer.make("Conv2d", "b", {"out_channels": 4, "kernel_size": 3}),
+        Layer.make("Add", "join", {"from": "a"}),
+    ))
+    ui = make_ui(design)
+    window = ui.window
+    ui.click_row(1)
+    buttons = {b.text(): b for b in window.properties.fix_buttons}
+    assert "Use padding 'same'" in buttons
+    qtbot.mouseClick(buttons["Use padding 'same'"], LEFT)
+    assert window.document.design.layers[1].get("padding") == "same"
+    assert window.document.analysis.ok
+    assert window.properties.fixes_row.isHidden()
