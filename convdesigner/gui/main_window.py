@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QToolBar,
     QToolButton,
     QWidget,
 )
@@ -46,6 +47,9 @@ DESIGN_SUFFIXES = (".yaml", ".yml")
 WINDOW_STATE_VERSION = 1
 #: The window's size on a first start (at most the screen's available area).
 DEFAULT_SIZE = (1600, 960)
+#: A restored layout leaving the canvas smaller than this, or a docked panel thinner than MIN_DOCK_PX, is reset.
+MIN_CANVAS = (320, 200)
+MIN_DOCK_PX = 40
 
 
 class MainWindow(QMainWindow):
@@ -60,6 +64,8 @@ class MainWindow(QMainWindow):
         self.document = Document(design or empty_design(), path, self)
         self.export_dialog: ExportDialog | None = None
         self.sizes_dialog = None  # built on first use (Layer > Valid Input Sizes)
+        #: while presenting: (the window state, maximised, geometry) to go back to
+        self._presentation: tuple | None = None
         #: after Mirror: (the mirrored run's first layer, the decoder's last layer), watched after every edit:
         #: the decoder should end at the shape the run's first layer receives
         self._mirrored: tuple[str, str] | None = None
@@ -195,6 +201,16 @@ class MainWindow(QMainWindow):
         self.figures_action = self._action("&Paper Figures…", self.show_paper_figures, "figures", None,
                                            "Open a figure of Dumoulin & Visin's guide as a design", "paper_figures")
         self.about_action = self._action("&About convdesigner", self.about, "about", None, "", "about")
+        self.present_action = self._action("&Present", self.toggle_presentation, None, keys.FullScreen,
+                                           "The canvas alone, full screen, with big controls, for teaching "
+                                           "(F11 or Esc to leave)", "present")
+        self.present_action.setCheckable(True)
+        self.leave_present_action = self._action("Leave the Presentation", self.toggle_presentation, None,
+                                                 "Esc", "", "leave_presentation")
+        self.leave_present_action.setEnabled(False)  # Esc belongs to the fields and dialogs otherwise
+        self.addAction(self.leave_present_action)
+        self.reset_layout_action = self._action("&Reset Layout", self.reset_layout, None, None,
+                                                "Put every panel back where it starts", "reset_layout")
         self.shortcuts_action = self._action("&Keyboard Shortcuts", self.show_shortcuts, None, keys.HelpContents,
                                              "Every keyboard shortcut of the window", "keyboard_shortcuts")
 
@@ -243,6 +259,8 @@ class MainWindow(QMainWindow):
         self.view_menu = bar.addMenu("&View")
         for dock in (self.layers_dock, self.properties_dock, self.palette_dock, self.rf_dock, self.params_dock):
             self.view_menu.addAction(dock.toggleViewAction())
+        self.view_menu.addAction(self.reset_layout_action)
+        self.view_menu.addAction(self.present_action)
         self.view_menu.addSeparator()
         self.view_menu.addSection("Canvas")
         for action in self.canvas.shortcut_actions():
@@ -706,6 +724,88 @@ class MainWindow(QMainWindow):
             self._layout_pending = False
             self.default_dock_sizes()
             QTimer.singleShot(0, self.default_dock_sizes)
+        elif self._persistent:
+            QTimer.singleShot(0, self._check_restored_layout)
+
+    # -- layout: reset, validation, presentation ------------------------------------------------------
+
+    def docks(self) -> list[QDockWidget]:
+        return [self.layers_dock, self.properties_dock, self.palette_dock, self.rf_dock, self.params_dock]
+
+    def reset_layout(self) -> None:
+        """View > Reset Layout: every dock shown, docked where a first start puts it, at the first start's
+        sizes."""
+        if self.present_action.isChecked():
+            self.toggle_presentation()
+        areas = {self.layers_dock: Qt.DockWidgetArea.LeftDockWidgetArea,
+                 self.properties_dock: Qt.DockWidgetArea.RightDockWidgetArea,
+                 self.palette_dock: Qt.DockWidgetArea.RightDockWidgetArea,
+                 self.rf_dock: Qt.DockWidgetArea.BottomDockWidgetArea,
+                 self.params_dock: Qt.DockWidgetArea.BottomDockWidgetArea}
+        for dock, area in areas.items():
+            dock.setFloating(False)
+            self.addDockWidget(area, dock)
+            dock.show()
+        self.tabifyDockWidget(self.properties_dock, self.palette_dock)
+        self.properties_dock.raise_()
+        self.splitDockWidget(self.rf_dock, self.params_dock, Qt.Orientation.Horizontal)
+        self.default_dock_sizes()
+        QTimer.singleShot(0, self.default_dock_sizes)
+
+    def layout_problems(self) -> list[str]:
+        """What is wrong with the window's layout as restored from the settings (empty: nothing): a window
+        off or larger than its screen, a canvas squeezed below a usable size, a docked panel squeezed flat."""
+        problems = []
+        screen = self.screen().availableGeometry() if self.screen() is not None else None
+        if screen is not None and screen.width() > 0 and not self.isFullScreen():
+            frame = self.frameGeometry()
+            if frame.width() > screen.width() + 8 or frame.height() > screen.height() + 8:
+                problems.append("the window is larger than the screen")
+            if not screen.intersects(frame):
+                problems.append("the window is off the screen")
+        canvas = self.canvas.view_widget
+        if canvas.width() < MIN_CANVAS[0] or canvas.height() < MIN_CANVAS[1]:
+            problems.append(f"the canvas is {canvas.width()}×{canvas.height()}")
+        for dock in self.docks():
+            if dock.isVisible() and not dock.isFloating() and min(dock.width(), dock.height()) < MIN_DOCK_PX:
+                problems.append(f"the {dock.windowTitle()} panel is {dock.width()}×{dock.height()}")
+        return problems
+
+    def _check_restored_layout(self) -> None:
+        """A restored layout that does not fit this screen (another monitor, a changed scale) starts over."""
+        if self.layout_problems():
+            self._first_start_size()
+            self.reset_layout()
+
+    def _toolbars(self) -> list[QToolBar]:
+        return self.findChildren(QToolBar, options=Qt.FindChildOption.FindDirectChildrenOnly)
+
+    def toggle_presentation(self) -> None:
+        """View > Present (F11): the canvas alone, full screen, its controls and text large; again (or Esc)
+        brings the window back as it was."""
+        presenting = self._presentation is None
+        if presenting:
+            self._presentation = (self.saveState(WINDOW_STATE_VERSION), self.isMaximized(), self.geometry())
+            for bar in (self.menuBar(), self.statusBar(), *self._toolbars()):
+                bar.hide()
+            for dock in self.docks():
+                dock.hide()
+            self.canvas.set_presenting(True)
+            self.showFullScreen()
+        else:
+            state, maximised, geometry = self._presentation
+            self._presentation = None
+            self.canvas.set_presenting(False)
+            self.menuBar().show()
+            self.statusBar().show()
+            for bar in self._toolbars():
+                bar.show()
+            self.showMaximized() if maximised else self.showNormal()
+            self.setGeometry(geometry)
+            self.restoreState(state, WINDOW_STATE_VERSION)
+        self.present_action.setChecked(presenting)
+        self.leave_present_action.setEnabled(presenting)
+
 
     def default_dock_sizes(self) -> None:
         """The layout a first start shows: a wide stack on the left, the analysis docks along the bottom."""

@@ -38,7 +38,8 @@ def wide_spin_box(parent: QWidget | None = None) -> QSpinBox:
     spin.setAccelerated(True)
     spin.setKeyboardTracking(True)
     spin.setButtonSymbols(QSpinBox.ButtonSymbols.UpDownArrows)
-    spin.setMinimumWidth(spin.fontMetrics().horizontalAdvance("0000000") + 28)  # not the width of MAX_INT
+    spin.setMinimumWidth(spin.fontMetrics().horizontalAdvance("0000") + 28)  # not the width of MAX_INT: a
+    # window must fit an 800-pixel-wide screen (1600 at a scale factor of 2)
     return spin
 
 

@@ -224,6 +224,7 @@ class CanvasWidget(QWidget):
         self._values: NumericState | None = None
         self._seed = 0
         self.value_editor: ValueEditor | None = None
+        self.presenting = False
         #: where exports are offered first: the open design's folder (set by the window), else the working one
         self.default_folder: str | None = None
 
@@ -258,7 +259,7 @@ class CanvasWidget(QWidget):
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         self.slider.setToolTip("Scrub through every step (one per output position)")
-        self.slider.setMinimumWidth(40)
+        self.slider.setMinimumWidth(24)  # the window fits an 800-pixel-wide screen
         self.slider.valueChanged.connect(self.set_step)
         self.step_label = QLabel()
         self.step_label.setMinimumWidth(48)
@@ -403,6 +404,13 @@ class CanvasWidget(QWidget):
         box.addWidget(bar, 1)
         box.addWidget(zoom)
         return row
+
+    def set_presenting(self, on: bool) -> None:
+        """Presentation mode (View > Present): the controls' text and icons large enough to read across a
+        room."""
+        self.setStyleSheet("QToolButton, QLabel, QComboBox, QCheckBox { font-size: 18pt; }"
+                           "QToolButton { qproperty-iconSize: 32px 32px; }" if on else "")
+        self.presenting = on
 
     def shortcut_actions(self) -> list[QAction]:
         """The canvas's actions for the window's View menu (each with its shortcut): views, options, zoom."""
