@@ -487,11 +487,11 @@ def test_a_narrow_canvas_wraps_its_legend_instead_of_dropping_items(canvas) -> N
     wide, narrow = QRectF(0, 0, 1200, 500), QRectF(0, 0, 420, 500)
     assert len(legend_rows(wide, canvas.model, "direct", LIGHT)) == 1
     rows = legend_rows(narrow, canvas.model, "direct", LIGHT)
-    assert len(rows) == 2 and [label for row in rows for _x, label, _c, _d in row] == labels
+    assert len(rows) >= 2 and [label for row in rows for _x, label, _c, _d in row] == labels
     assert all(x + 19 < narrow.right() for row in rows for x, _label, _c, _d in row)
-    # the grids make room for the second row
+    # the grids make room for the extra rows
     assert stage_for(narrow, canvas.model, canvas.state).bottom() == pytest.approx(
-        stage_for(wide, canvas.model, canvas.state).bottom() - 20)
+        stage_for(wide, canvas.model, canvas.state).bottom() - 20 * (len(rows) - 1))
 
 
 @pytest.mark.parametrize("size", [(900, 537), (901, 540), (877, 523), (1000, 640)])
@@ -551,3 +551,55 @@ def test_a_burst_of_steps_computes_only_the_last_steps_field(canvas, qtbot, monk
         canvas.view_widget.repaint()
     assert calls == []
     qtbot.waitUntil(lambda: calls == [(4, 4)])
+
+
+def test_a_padded_or_stretched_input_is_captioned_with_the_layers_own_input(canvas) -> None:
+    canvas.show_layer(analyze(design(conv(padding=1), size=(5, 5))), 0)
+    grid = canvas.model.grids("direct")[0]
+    assert (grid.title, grid.note) == ("padded input", "(input 5×5)")
+    canvas.show_layer(analyze(design(conv(), size=(5, 5))), 0)
+    grid = canvas.model.grids("direct")[0]
+    assert (grid.title, grid.note) == ("input", "")
+    one = Layer.make("ConvTranspose2d", "up", {"out_channels": 1, "kernel_size": 3})  # stride 1: not stretched
+    canvas.show_layer(analyze(design(one, size=(4, 4))), 0)
+    grid = canvas.model.grids("direct")[0]
+    assert grid.title == "padded input" and grid.note == "(input 4×4)"
+    from convdesigner.gui.canvas.chrome import _axis_labels
+
+    assert "stretched" not in " ".join(_axis_labels(canvas.model, "direct"))
+    two = Layer.make("ConvTranspose2d", "up", {"out_channels": 1, "kernel_size": 3, "stride": 2})
+    canvas.show_layer(analyze(design(two, size=(3, 3))), 0)
+    assert canvas.model.grids("direct")[0].title == "stretched, padded input"
+
+
+def test_the_conv_subtitle_stops_suggesting_dilation_once_it_is_set() -> None:
+    from convdesigner.gui.formatting import subtitle
+
+    assert "set dilation" in subtitle("Conv2d", {})
+    assert subtitle("Conv2d", {"dilation": 2}) == "2-D convolution, dilated (d = 2)"
+    assert "set dilation" in subtitle("Conv2d", {"dilation": 1})
+
+
+def test_the_overlap_view_has_a_colour_scale_and_the_legend_names_the_previous_window(canvas) -> None:
+    from convdesigner.gui.canvas.chrome import _legend_items
+    from convdesigner.gui.canvas.painter import heat
+
+    up = Layer.make("ConvTranspose2d", "up", {"out_channels": 1, "kernel_size": 3, "stride": 2})
+    canvas.show_layer(analyze(design(up, size=(3, 3))), 0)
+    items = _legend_items(canvas.model, "overlap", LIGHT)
+    values = canvas.model.overlap_values()
+    assert [label for label, _c, _d in items[:len(values)]] == [f"{v} tap{'s' if v != 1 else ''}" for v in values]
+    assert [c.name() for _l, c, _d in items[:len(values)]] == [heat(LIGHT, v, max(values)).name() for v in values]
+    assert "previous window" in [label for label, _c, _d in _legend_items(canvas.model, "direct", LIGHT)]
+    pool = Layer.make("MaxPool2d", "pool", {"kernel_size": 2})
+    canvas.show_layer(analyze(design(pool, size=(5, 5))), 0)
+    assert "never visited (ceil_mode visits them)" in [label for label, _c, _d in
+                                                       _legend_items(canvas.model, "direct", LIGHT)]
+
+
+def test_the_field_miniature_says_when_the_field_is_the_whole_input() -> None:
+    from convdesigner.gui.canvas.chrome import field_lines
+
+    assert field_lines((1, 1), 1, 1, (0, 0), (0, 0)) == ["the input is one unit:", "every output sees it"]
+    assert field_lines((5, 5), 5, 5, (0, 4), (0, 4)) == ["the whole input"]
+    assert field_lines((5, 5), 5, 5, (0, 2), (1, 3)) == ["rows 0–2", "cols 1–3"]

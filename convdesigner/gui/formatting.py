@@ -53,6 +53,20 @@ def note_text(diagnostic) -> str:
     return ("" if diagnostic.severity == "error" else "Warning: ") + app_text(diagnostic.text)
 
 
+def subtitle(type_name: str, layer_args: dict[str, Any]) -> str:
+    """A layer type's one-line summary for this layer: "2-D convolution (set dilation for a dilated
+    convolution)" becomes "2-D convolution, dilated (d = 2)" once the layer sets a dilation."""
+    layer_type = CATALOG.get(type_name)
+    if layer_type is None:
+        return "unknown layer type"
+    summary = layer_type.summary
+    dilation = layer_args.get("dilation")
+    dilated = dilation is not None and any(v != 1 for v in (dilation if isinstance(dilation, tuple) else (dilation,)))
+    if dilated and "(set dilation" in summary:
+        summary = f"{summary.split(' (set dilation')[0]}, dilated (d = {value_text(dilation)})"
+    return summary
+
+
 def shape_text(shape: tuple[int, ...] | None) -> str:
     """64×56×56 (channels first); an em dash when there is none."""
     if shape is None:

@@ -31,7 +31,7 @@ from . import icons
 from .argument_editors import ArgumentEditor, LayerRefEditor, NumberEditor, editor_for
 from .document import Document
 from .fixes import fixes_for
-from .formatting import EXPECTED, app_text, shape_text, value_text, warnings_of
+from .formatting import EXPECTED, app_text, shape_text, subtitle, value_text, warnings_of
 from .theme import StateColours
 from .undo_commands import SetArguments
 
@@ -324,7 +324,7 @@ class PropertiesPanel(QWidget):
             self._key = key
             self._use_form(key, layer_type)
         self.form_widget.show()
-        summary = layer_type.summary if layer_type else "unknown layer type"
+        summary = subtitle(result.type, result.layer.arguments)
         self.title.setText(f"<span style='font-size:13pt; font-weight:600'>{result.name}</span>"
                            f"&nbsp;&nbsp;<span>{result.type}</span><br><span style='color:"
                            f"{StateColours().muted.name()}'>{summary}</span>")

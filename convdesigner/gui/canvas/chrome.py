@@ -46,7 +46,9 @@ def paint_titles(p: QPainter, stage: QRectF, cam: Camera, grids: list[Grid], pal
     for g in grids:
         x, y = cam.px(g.x, g.y)
         size = f"{g.width}" if g.height == 1 else f"{g.height}×{g.width}"
-        text = f"{g.title}  {size}" if g.name not in ("matrix", "x", "y") else g.title
+        text = f"{g.title} {size}" if g.name not in ("matrix", "x", "y") else g.title
+        if g.note:
+            text += f" {g.note}"  # "padded input 7×7 (input 5×5)": the drawn grid is not the layer's input
         p.drawText(QPointF(x, y - 6), text)
 
 
@@ -63,8 +65,10 @@ def _axis_labels(model: CanvasModel, view: str) -> list[str]:
             pad_eq = f"p'={eq.pad_low}" if eq.pad_low == eq.pad_high else f"p'=({eq.pad_low}, {eq.pad_high})"
             text = (f"i'={g.i} k={g.k} s={g.s} p={g.p_low}" + (f" a={g.a}" if g.a else "")
                     + (f" d={g.d}" if g.d != 1 else "") + f" → o'={g.o}")
-            if view != SCATTER:
+            if view != SCATTER and g.s > 1:
                 text += f"  ·  stretched ĩ'={eq.input_size}, {pad_eq}, stride 1"
+            elif view != SCATTER:
+                text += f"  ·  as a convolution with {pad_eq}, stride 1"
         else:
             text = f"i={g.i} k={g.k} s={g.s} {pad}" + (f" d={g.d}" if g.d != 1 else "") + f" → o={g.o}"
             if g.ceil_mode:
@@ -83,7 +87,8 @@ def paint_header(p: QPainter, rect: QRectF, model: CanvasModel, view: str, step:
     y = rect.top() + 17
     title = f"{result.name}  ·  {result.type}  ·  {f.kind}"
     if view == DIRECT and f.transposed:
-        title += "  ·  as a direct convolution: stretched input, flipped kernel"
+        stretched = any(g.s > 1 for g in f.geometry)
+        title += f"  ·  as a direct convolution: {'stretched' if stretched else 'padded'} input, flipped kernel"
     elif view != DIRECT:
         title += f"  ·  {VIEW_TITLES[view]}"
     k = _text_scale(rect)
@@ -140,7 +145,12 @@ def _legend_items(model: CanvasModel, view: str, pal: CanvasPalette) -> list[tup
         if view == DIRECT and (has_padding or stretched):
             items.append(("taps on zeros", pal.tap_padding, False))
         if view == DIRECT and any(len(t.unvisited_range()) for t in f.tracks):
-            items.append(("never visited", pal.unvisited, False))
+            pooling = f.result is not None and "ceil_mode" in getattr(CATALOG.get(f.result.type), "argument_names", ())
+            items.append(("never visited (ceil_mode visits them)" if pooling else "never visited", pal.unvisited,
+                          False))
+        if model.step_count(view) > 1:
+            items.append(("previous window" if view == DIRECT else "previous patch",
+                          pal.previous, False))
         items.append(("output", pal.output, False))
         items.append(("being produced" if view == DIRECT else "written patch", pal.current, False))
         if view == SCATTER:
@@ -150,10 +160,14 @@ def _legend_items(model: CanvasModel, view: str, pal: CanvasPalette) -> list[tup
                 items.append(("patch cells cropped", pal.tap_padding, False))
         items.append(("hover: outputs using it" if view == DIRECT else "hover", pal.hover, False))
     elif view == OVERLAP:
+        from .painter import heat  # the heat map's own colours (painter imports this module)
+
         values = model.overlap_values()
-        items.append((f"taps per output cell: {', '.join(map(str, values[:8]))}", pal.current, False))
-        if 0 in values:
-            items.append(("never reached", pal.unvisited, False))
+        top = max(values)
+        shown = values if len(values) <= 8 else [values[round(n * (len(values) - 1) / 7)] for n in range(8)]
+        for value in shown:  # the colour scale: a swatch per tap count
+            label = "never reached" if value == 0 else f"{value} tap{'s' if value != 1 else ''}"
+            items.append((label, heat(pal, value, top), False))
         ks = [(g.k, g.s) for g in f.geometry]
         if any(k % s for k, s in ks):
             items.append(("uneven: k is not a multiple of s (checkerboard)", pal.output, False))
@@ -252,11 +266,20 @@ def paint_field(p: QPainter, stage: QRectF, model: CanvasModel, output: tuple[in
     locator(p, field_rect, pal.field.darker(140))
     p.setFont(font(10))
     p.setPen(pal.text)
+    for n, line in enumerate(reversed(field_lines(size, rows, cols, (r_lo, r_hi), (c_lo, c_hi)))):
+        p.drawText(QPointF(x, y - 5 - 13 * n), line)
+
+
+def field_lines(size: tuple[int, ...], rows: int, cols: int, r: tuple[int, int], c: tuple[int, int]) -> list[str]:
+    """What the receptive-field miniature says under its title: the rows and columns the field covers, or,
+    when it covers the whole input (a 1×1 input always), that it does."""
+    if r == (0, rows - 1) and c == (0, cols - 1):
+        if rows * cols == 1:
+            return ["the input is one unit:", "every output sees it"]
+        return ["the whole input"]
     if len(size) == 1:
-        p.drawText(QPointF(x, y - 5), f"{c_lo}–{c_hi}")
-    else:
-        p.drawText(QPointF(x, y - 18), f"rows {r_lo}–{r_hi}")
-        p.drawText(QPointF(x, y - 5), f"cols {c_lo}–{c_hi}")
+        return [f"{c[0]}–{c[1]}"]
+    return [f"rows {r[0]}–{r[1]}", f"cols {c[0]}–{c[1]}"]
 
 
 SUMMARIES = {

@@ -114,6 +114,7 @@ class Grid:
     cols: AxisTrack
     role: str  # "input" or "output"
     title: str = ""
+    note: str = ""  # written after the size: "(input 5×5)" under a padded or stretched grid
 
     @property
     def width(self) -> int:
@@ -312,11 +313,16 @@ class CanvasModel:
             return grids
         ins = f.tracks
         outs = [plain_track(o) for o in f.output_size]
-        title = "input"
-        if f.transposed:
-            crops = any(t.pad_low < 0 or t.pad_high < 0 for t in ins)
-            title = "stretched input, cropped where p' < 0" if crops else "stretched, padded input"
-        g_in = Grid("input", 0, 0, _rows_of(ins), _cols_of(ins), "input", title)
+        crops = any(t.pad_low < 0 or t.pad_high < 0 for t in ins)
+        padded = any(t.pad_low > 0 or t.pad_high > 0 for t in ins)
+        stretched = any(t.stretch > 1 for t in ins)  # a stride-1 transposed convolution is not stretched
+        title = ", ".join(w for w, on in (("stretched", stretched), ("padded", padded and not crops)) if on)
+        title = f"{title} input" if title else "input"
+        if crops:
+            title += ", cropped where p' < 0"
+        real = "×".join(map(str, f.input_size[-2:]))
+        note = f"(input {real})" if padded or stretched or crops else ""
+        g_in = Grid("input", 0, 0, _rows_of(ins), _cols_of(ins), "input", title, note)
         g_out = Grid("output", 0, 0, _rows_of(outs), _cols_of(outs), "output", "output")
         return _side_by_side(g_in, g_out)
 

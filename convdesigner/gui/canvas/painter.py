@@ -551,7 +551,8 @@ def _patch_rect(cam: Camera, g: Grid, writes) -> QRectF:
     return cell_rect(cam, g, min(rows), min(cols), max(rows) - min(rows) + 1, max(cols) - min(cols) + 1)
 
 
-def _heat(pal: CanvasPalette, value: int, top: int) -> QColor:
+def heat(pal: CanvasPalette, value: int, top: int) -> QColor:
+    """The overlap heat map's colour for a tap count (the legend's scale uses it too)."""
     if value == 0:
         return QColor(pal.unvisited.red(), pal.unvisited.green(), pal.unvisited.blue(), 160)
     t = value / top if top else 1.0
@@ -576,7 +577,7 @@ def _overlap_image(model: CanvasModel, depth: int, pal: CanvasPalette) -> QImage
         for cc in cols:
             n = factor * cr * cc
             if n not in palette:
-                color = _heat(pal, n, top)
+                color = heat(pal, n, top)
                 palette[n] = bytes((color.red(), color.green(), color.blue(), color.alpha()))
             pixels.append(palette[n])
         lines.append(b"".join(pixels))
