@@ -78,3 +78,22 @@ def test_the_window_fits_a_1600_by_1000_screen_at_scale_factor_2(make_window):
     window = make_window()
     hint = window.minimumSizeHint()
     assert hint.width() <= 790 and hint.height() <= 470, hint
+
+
+def test_the_first_screen_teaches(tmp_path):
+    from convdesigner.engine.analysis import analyze
+    from convdesigner.gui.app import default_design, last_design, teaching_layer
+    from convdesigner.gui.settings import add_recent_file
+    from convdesigner.io.design_file import dumps
+
+    design = default_design()
+    index = teaching_layer(analyze(design))
+    layer = analyze(design).layers[index]
+    assert any(g.s > 1 for g in layer.geometry) and layer.input_shape[1] > 1  # not the 1x1 -> 4x4 layer
+    assert last_design() is None
+    missing, saved = tmp_path / "gone.yaml", tmp_path / "mine.yaml"
+    saved.write_text(dumps(design.with_layers(design.layers[:2])), encoding="utf-8")
+    add_recent_file(str(saved))
+    add_recent_file(str(missing))  # the newest no longer exists: the one before it opens
+    found = last_design()
+    assert found is not None and found[1] == str(saved) and len(found[0].layers) == 2
