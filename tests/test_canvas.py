@@ -603,3 +603,38 @@ def test_the_field_miniature_says_when_the_field_is_the_whole_input() -> None:
     assert field_lines((1, 1), 1, 1, (0, 0), (0, 0)) == ["the input is one unit:", "every output sees it"]
     assert field_lines((5, 5), 5, 5, (0, 4), (0, 4)) == ["the whole input"]
     assert field_lines((5, 5), 5, 5, (0, 2), (1, 3)) == ["rows 0–2", "cols 1–3"]
+
+
+def test_merged_cells_are_never_silent_and_zoom_reaches_single_cells(canvas, qtbot) -> None:
+    from convdesigner.gui.canvas.painter import merge_note
+
+    canvas.resize(700, 480)
+    canvas.show_layer(analyze(design(conv(kernel_size=3), size=(66, 66))), 0)
+    qtbot.waitUntil(lambda: canvas.view_widget.current_camera().scale < MIN_CELL_PX)
+    scale = canvas.view_widget.current_camera().scale
+    assert merge_note(scale, False).startswith("1 square = ") and "×" in merge_note(scale, False)
+    image = canvas.render_image((700, 480))  # an export states the merge in the image too
+    assert not image.isNull()
+    for _ in range(12):
+        qtbot.keyClick(canvas, Qt.Key.Key_Plus)
+    assert canvas.view_widget.current_camera().scale >= MIN_CELL_PX and merge_note(
+        canvas.view_widget.current_camera().scale, False) == ""
+
+
+def test_fit_fills_and_the_matrix_numbers_of_figure_2_6_are_readable(qtbot) -> None:
+    """Figure 2.6 (5x5, k3 s2 p1) in the matrix view with numbers, in the default window: Fit leaves the
+    cells large enough for their numbers."""
+    from pathlib import Path
+
+    from convdesigner.gui.main_window import MainWindow
+    from convdesigner.io.design_file import load
+
+    root = Path(__file__).resolve().parents[1]
+    window = MainWindow(load(root / "resources" / "examples" / "paper" / "figure-2.6.yaml"), persistent=False)
+    qtbot.addWidget(window, before_close_func=lambda w: w.document.undo_stack.setClean())
+    window.show()
+    qtbot.waitExposed(window)
+    window.document.select([0])
+    window.canvas.set_view("matrix")
+    window.canvas.set_numbers(True)
+    qtbot.waitUntil(lambda: not window.canvas.numbers_hidden())

@@ -810,8 +810,8 @@ class MainWindow(QMainWindow):
     def default_dock_sizes(self) -> None:
         """The layout a first start shows: a wide stack on the left, the analysis docks along the bottom."""
         width = self.width()
-        self.resizeDocks([self.layers_dock, self.properties_dock], [int(width * 0.3), int(width * 0.25)],
-                         Qt.Orientation.Horizontal)
+        self.resizeDocks([self.layers_dock, self.properties_dock], [int(width * 0.26), int(width * 0.21)],
+                         Qt.Orientation.Horizontal)  # the canvas keeps over half the width
         self.resizeDocks([self.rf_dock], [int(self.height() * 0.33)], Qt.Orientation.Vertical)
         self.resizeDocks([self.rf_dock, self.params_dock], [width // 2, width // 2], Qt.Orientation.Horizontal)
 

@@ -44,6 +44,9 @@ from .numbers import NumbersOverlay
 
 #: The most pixels per cell the fitted view uses (small layers do not become giant).
 MAX_FIT_PX = 56.0
+#: Fit's room around the grids: cells (the stacked planes reach 0.7 cell out) and pixels (titles above).
+FIT_PAD_CELLS = 0.8
+FIT_MARGIN_PX = (8.0, 22.0)
 #: The bands around the grids, in pixels: header (three lines), legend, caption, margins.
 HEADER_PX = 64.0
 LEGEND_PX = 26.0
@@ -334,9 +337,11 @@ class CanvasModel:
         y0 = min(g.y for g in grids)
         x1 = max(g.x + g.width for g in grids)
         y1 = max(g.y + g.height for g in grids)
-        pad = 1.0 + 0.04 * max(x1 - x0, y1 - y0)  # room for the grid titles and the stacked planes
-        w, h = (x1 - x0) + 2 * pad, (y1 - y0) + 2 * pad
-        scale = max(0.05, min(stage.width() / w, stage.height() / h, MAX_FIT_PX))
+        # Fit fills the stage: a little room in cells for the stacked channel planes, and in pixels for the
+        # grid titles above the grids
+        w, h = (x1 - x0) + 2 * FIT_PAD_CELLS, (y1 - y0) + 2 * FIT_PAD_CELLS
+        scale = max(0.05, min((stage.width() - 2 * FIT_MARGIN_PX[0]) / w,
+                              (stage.height() - 2 * FIT_MARGIN_PX[1]) / h, MAX_FIT_PX))
         cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
         return Camera(scale, stage.center().x() - cx * scale, stage.center().y() - cy * scale)
 

@@ -70,6 +70,10 @@ def paint(painter: QPainter, rect: QRectF, model: CanvasModel, state: PaintState
         if f.ndim == 3 and view == DIRECT:
             depth = f.tracks[0].window(f.output_of(step)[0])
             grids[0].title += f" (depth {depth[0]}–{depth[-1]} seen from above)"
+        merged = merge_note(cam.scale, grids[0].height == 1)
+        if merged:  # never silent: the image says what a square is (exports too)
+            note = grids[0].note  # "(input 66×66)" or ""
+            grids[0].note = f"{note[:-1]}; {merged})" if note.endswith(")") else f"({merged})"
         paint_titles(painter, stage, cam, grids, pal)
     painter.restore()
     if not state.chrome:
@@ -212,6 +216,14 @@ def _data_span(track: AxisTrack) -> tuple[int, int]:
     lo = min(max(track.pad_low, 0), track.cells)
     hi = min(max(track.pad_low + track.size, 0), track.cells)
     return lo, hi
+
+
+def merge_note(scale: float, one_row: bool) -> str:
+    """What a square is when cells are merged into blocks at this zoom ("1 square = 4×4 cells"), else ""."""
+    block = _block(scale)
+    if block == 1:
+        return ""
+    return f"1 square = {block} cells" if one_row else f"1 square = {block}×{block} cells"
 
 
 def _block(scale: float) -> int:
