@@ -12,7 +12,7 @@ from __future__ import annotations
 from itertools import product
 
 from PySide6.QtCore import QLineF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPen
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QImage, QPainter, QPen
 
 from ...engine.frames import (
     DATA,
@@ -132,15 +132,31 @@ def _write(p: QPainter, stage: QRectF, cam: Camera, g: Grid, text_of, weights: d
             weight = weights.get((r, c)) if weights else None
             if item is not None and item[0]:
                 text, color = item
-                p.setFont(value_font)
-                p.setPen(color)
                 box = rect.adjusted(0, 0, -s * 0.18, -s * 0.14) if weight is not None else rect
+                p.setFont(fitted_font(value_font, text, box.width()))
+                p.setPen(color)
                 p.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
             if weight is not None:
                 p.setFont(weight_font)
                 p.setPen(QColor("#d8e6f5") if item is None or item[1] == ON_DARK else QColor("#1d3557"))
                 p.drawText(rect.adjusted(0, 0, -max(2.0, s * 0.07), -max(1.0, s * 0.04)),
                            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom, weight)
+
+
+#: A value's text never takes more than this share of its cell's width (neighbours never run together).
+TEXT_WIDTH_SHARE = 0.86
+
+
+def fitted_font(base: QFont, text: str, width: float) -> QFont:
+    """``base``, shrunk as far as needed for ``text`` to fit TEXT_WIDTH_SHARE of ``width`` ("-12.5" in a small
+    cell is written smaller, never across its neighbours)."""
+    advance = QFontMetricsF(base).horizontalAdvance(text)
+    room = width * TEXT_WIDTH_SHARE
+    if advance <= room:
+        return base
+    smaller = QFont(base)
+    smaller.setPixelSize(max(1, int(base.pixelSize() * room / advance)))
+    return smaller
 
 
 def _numbers_direct(p: QPainter, stage: QRectF, cam: Camera, numbers: NumbersOverlay, g_in: Grid, g_out: Grid,
