@@ -64,6 +64,7 @@ class MainWindow(QMainWindow):
         self.document = Document(design or empty_design(), path, self)
         self.export_dialog: ExportDialog | None = None
         self.sizes_dialog = None  # built on first use (Layer > Valid Input Sizes)
+        self.playground = None  # built on first use (View > Playground)
         #: while presenting: (the window state, maximised, geometry) to go back to
         self._presentation: tuple | None = None
         #: after Mirror: (the mirrored run's first layer, the decoder's last layer), watched after every edit:
@@ -209,6 +210,9 @@ class MainWindow(QMainWindow):
                                                  "Esc", "", "leave_presentation")
         self.leave_present_action.setEnabled(False)  # Esc belongs to the fields and dialogs otherwise
         self.addAction(self.leave_present_action)
+        self.playground_action = self._action("P&layground…", self.show_playground, None, "Ctrl+Shift+G",
+                                              "One layer on sliders (i, k, s, p, d, a per axis), to try before "
+                                              "adding it", "playground")
         self.reset_layout_action = self._action("&Reset Layout", self.reset_layout, None, None,
                                                 "Put every panel back where it starts", "reset_layout")
         self.shortcuts_action = self._action("&Keyboard Shortcuts", self.show_shortcuts, None, keys.HelpContents,
@@ -259,6 +263,7 @@ class MainWindow(QMainWindow):
         self.view_menu = bar.addMenu("&View")
         for dock in (self.layers_dock, self.properties_dock, self.palette_dock, self.rf_dock, self.params_dock):
             self.view_menu.addAction(dock.toggleViewAction())
+        self.view_menu.addAction(self.playground_action)
         self.view_menu.addAction(self.reset_layout_action)
         self.view_menu.addAction(self.present_action)
         self.view_menu.addSeparator()
@@ -645,6 +650,14 @@ class MainWindow(QMainWindow):
                                     "version.")
             return
         self.gallery = gallery.show_gallery(self.open_design, self.canvas, self)
+
+    def show_playground(self) -> None:
+        from .playground import Playground
+
+        if self.playground is None:
+            self.playground = Playground(self.document, self)
+        self.playground.show()
+        self.playground.raise_()
 
     def show_sizes(self) -> None:
         from .sizes_dialog import SizesDialog
