@@ -823,8 +823,9 @@ class MainWindow(QMainWindow):
     def default_dock_sizes(self) -> None:
         """The layout a first start shows: a wide stack on the left, the analysis docks along the bottom."""
         width = self.width()
-        self.resizeDocks([self.layers_dock, self.properties_dock], [int(width * 0.26), int(width * 0.21)],
-                         Qt.Orientation.Horizontal)  # the canvas keeps over half the width
+        properties = int(max(width * 0.21, min(290, width * 0.28)))  # its fields need about 290 pixels
+        self.resizeDocks([self.layers_dock, self.properties_dock], [int(width * 0.26), properties],
+                         Qt.Orientation.Horizontal)  # the canvas keeps about half the width
         self.resizeDocks([self.rf_dock], [int(self.height() * 0.33)], Qt.Orientation.Vertical)
         self.resizeDocks([self.rf_dock, self.params_dock], [width // 2, width // 2], Qt.Orientation.Horizontal)
 

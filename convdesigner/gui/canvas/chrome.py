@@ -43,12 +43,17 @@ VIEW_TITLES = {
 def paint_titles(p: QPainter, stage: QRectF, cam: Camera, grids: list[Grid], pal: CanvasPalette) -> None:
     p.setFont(font(12))
     p.setPen(pal.muted)
+    metrics = QFontMetricsF(p.font())
     for g in grids:
         x, y = cam.px(g.x, g.y)
         size = f"{g.width}" if g.height == 1 else f"{g.height}×{g.width}"
         text = f"{g.title} {size}" if g.name not in ("matrix", "x", "y") else g.title
-        if g.note:
-            text += f" {g.note}"  # "padded input 7×7 (input 5×5)": the drawn grid is not the layer's input
+        if g.note:  # "padded input 7×7 (input 5×5)": the drawn grid is not the layer's input
+            if metrics.horizontalAdvance(f"{text} {g.note}") <= max(g.width * cam.scale, 160):
+                text += f" {g.note}"
+            else:  # too wide for its grid: the note goes on a line of its own, never over the next grid
+                p.drawText(QPointF(x, y - 6 - metrics.height()), text)
+                text = g.note
         p.drawText(QPointF(x, y - 6), text)
 
 
@@ -252,7 +257,7 @@ def paint_field(p: QPainter, stage: QRectF, model: CanvasModel, output: tuple[in
     outline(p, QRectF(x, y, w, h), pal.input_line, 1)
     p.setFont(font(10))
     p.setPen(pal.muted)
-    top = y - 20 - (13 if len(size) > 1 else 0)
+    top = y - 20 - (13 if len(size) > 1 else 0) - FIELD_TEXT_LIFT
     p.drawText(QPointF(x, top - 13), "receptive field on")
     p.drawText(QPointF(x, top), f"the input {'×'.join(map(str, size))}:")
     if interval is None:
@@ -267,7 +272,11 @@ def paint_field(p: QPainter, stage: QRectF, model: CanvasModel, output: tuple[in
     p.setFont(font(10))
     p.setPen(pal.text)
     for n, line in enumerate(reversed(field_lines(size, rows, cols, (r_lo, r_hi), (c_lo, c_hi)))):
-        p.drawText(QPointF(x, y - 5 - 13 * n), line)
+        p.drawText(QPointF(x, y - 5 - FIELD_TEXT_LIFT - 13 * n), line)
+
+
+#: The miniature's text stands this far above it: clear of the locator ring around a field at its top edge.
+FIELD_TEXT_LIFT = 12
 
 
 def field_lines(size: tuple[int, ...], rows: int, cols: int, r: tuple[int, int], c: tuple[int, int]) -> list[str]:

@@ -44,9 +44,10 @@ from .numbers import NumbersOverlay
 
 #: The most pixels per cell the fitted view uses (small layers do not become giant).
 MAX_FIT_PX = 56.0
-#: Fit's room around the grids: cells (the stacked planes reach 0.7 cell out) and pixels (titles above).
+#: Fit's room around the grids: cells (the stacked planes reach 0.7 cell out) and pixels at the sides, above
+#: (two lines of grid titles) and below.
 FIT_PAD_CELLS = 0.8
-FIT_MARGIN_PX = (8.0, 22.0)
+FIT_MARGIN_PX = (8.0, 36.0, 8.0)
 #: The bands around the grids, in pixels: header (three lines), legend, caption, margins.
 HEADER_PX = 64.0
 LEGEND_PX = 26.0
@@ -340,10 +341,11 @@ class CanvasModel:
         # Fit fills the stage: a little room in cells for the stacked channel planes, and in pixels for the
         # grid titles above the grids
         w, h = (x1 - x0) + 2 * FIT_PAD_CELLS, (y1 - y0) + 2 * FIT_PAD_CELLS
-        scale = max(0.05, min((stage.width() - 2 * FIT_MARGIN_PX[0]) / w,
-                              (stage.height() - 2 * FIT_MARGIN_PX[1]) / h, MAX_FIT_PX))
+        side, top, bottom = FIT_MARGIN_PX
+        scale = max(0.05, min((stage.width() - 2 * side) / w, (stage.height() - top - bottom) / h, MAX_FIT_PX))
         cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-        return Camera(scale, stage.center().x() - cx * scale, stage.center().y() - cy * scale)
+        middle = stage.center().y() + (top - bottom) / 2  # the grids sit below their titles
+        return Camera(scale, stage.center().x() - cx * scale, middle - cy * scale)
 
     def hit(self, camera: Camera, view: str, px: float, py: float,
             vectors: bool = False) -> tuple[str, int, int] | None:
