@@ -221,6 +221,27 @@ def show_plot_tip(plot_widget, scene_pos, text: str | None) -> None:
     QToolTip.showText(plot_widget.viewport().mapToGlobal(point), text, plot_widget.viewport())
 
 
+def link_plot(plot_widget, view_boxes: list, document: Document, describe: Callable[[int], str]) -> None:
+    """A plot with one x per layer joins the selection: a click on a layer's bar or points selects that
+    layer everywhere, and hovering them shows ``describe(index)``."""
+
+    def layer_at(scene_pos) -> int | None:
+        count = len(document.analysis.layers)
+        return next((i for vb in view_boxes if (i := layer_under(vb, scene_pos, count)) is not None), None)
+
+    def clicked(event) -> None:
+        index = layer_at(event.scenePos())
+        if index is not None:
+            document.select([index])
+
+    def hovered(scene_pos) -> None:
+        index = layer_at(scene_pos)
+        show_plot_tip(plot_widget, scene_pos, describe(index) if index is not None else None)
+
+    plot_widget.scene().sigMouseClicked.connect(clicked)
+    plot_widget.scene().sigMouseMoved.connect(hovered)
+
+
 class PlotHost(QWidget):
     """Holds a plot that is built on demand (importing pyqtgraph then) and refreshed at most once per event
     loop turn, however many edits arrive."""

@@ -12,15 +12,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSplitter, QVBoxLa
 from ...engine.analysis import Analysis, LayerResult
 from ..document import Document
 from ..formatting import BYTES_PER_ACTIVATION, bytes_text, compact, grouped
-from .analysis_table import (
-    AnalysisTableModel,
-    Column,
-    PlotHost,
-    TableSelection,
-    analysis_table,
-    layer_under,
-    show_plot_tip,
-)
+from .analysis_table import AnalysisTableModel, Column, PlotHost, TableSelection, analysis_table, link_plot
 
 
 def memory(result: LayerResult) -> int | None:
@@ -107,31 +99,17 @@ class ParametersPanel(QWidget):
         self._highlight = pg.BarGraphItem(x=[], height=[], width=0.8)  # the selected layer's bar, on top
         widget.addItem(self._bars)
         widget.addItem(self._highlight)
-        widget.scene().sigMouseClicked.connect(self._plot_clicked)
-        widget.scene().sigMouseMoved.connect(self._plot_hovered)
+        link_plot(widget, [widget.getPlotItem().vb], self._document, self._describe)
         self._plot = widget
         return widget
 
-    def _layer_at(self, scene_pos) -> int | None:
-        return layer_under(self._plot.getPlotItem().vb, scene_pos, len(self._document.analysis.layers))
-
-    def _plot_clicked(self, event) -> None:
-        """A click on a bar selects its layer everywhere."""
-        index = self._layer_at(event.scenePos())
-        if index is not None:
-            self._document.select([index])
-
-    def _plot_hovered(self, scene_pos) -> None:
-        """Hovering a bar names its layer and its value."""
-        index = self._layer_at(scene_pos)
-        text = None
-        if index is not None:
-            result = self._document.analysis.layers[index]
-            label = self.metric.currentText()
-            value = METRICS[label](result)
-            shown = "not computed" if value is None else bytes_text(value) if "memory" in label else grouped(value)
-            text = f"{result.name} ({result.type}): {shown} {label.split(' (')[0].lower()}"
-        show_plot_tip(self._plot, scene_pos, text)
+    def _describe(self, index: int) -> str:
+        """A bar's tooltip: its layer and its value."""
+        result = self._document.analysis.layers[index]
+        label = self.metric.currentText()
+        value = METRICS[label](result)
+        shown = "not computed" if value is None else bytes_text(value) if "memory" in label else grouped(value)
+        return f"{result.name} ({result.type}): {shown} {label.split(' (')[0].lower()}"
 
     def _update_plot(self) -> None:
         from .plot_style import HIGHLIGHT, SERIES

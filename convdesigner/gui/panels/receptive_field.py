@@ -16,15 +16,7 @@ from ...engine.analysis import LayerResult
 from ...engine.design import axis_name
 from ..document import Document
 from ..formatting import fraction, per_axis
-from .analysis_table import (
-    AnalysisTableModel,
-    Column,
-    PlotHost,
-    TableSelection,
-    analysis_table,
-    layer_under,
-    show_plot_tip,
-)
+from .analysis_table import AnalysisTableModel, Column, PlotHost, TableSelection, analysis_table, link_plot
 
 
 def _field(result: LayerResult, attribute: str, joiner: str) -> str:
@@ -105,33 +97,14 @@ class ReceptiveFieldPanel(QWidget):
         self._jump_marker = pg.InfiniteLine(angle=90, pen=pg.mkPen("#d64545", width=1.5, style=Qt.PenStyle.DashLine))
         self._size_plot.addItem(self._size_marker)
         self._jump_plot.addItem(self._jump_marker)
-        widget.scene().sigMouseClicked.connect(self._plot_clicked)
-        widget.scene().sigMouseMoved.connect(self._plot_hovered)
+        link_plot(widget, [self._size_plot.vb, self._jump_plot.vb], self._document, self._describe)
         self._widget = widget
         return widget
 
-    def _layer_at(self, scene_pos) -> int | None:
-        count = len(self._document.analysis.layers)
-        for plot in (self._size_plot, self._jump_plot):
-            index = layer_under(plot.vb, scene_pos, count)
-            if index is not None:
-                return index
-        return None
-
-    def _plot_clicked(self, event) -> None:
-        """A click on a layer's points selects that layer everywhere."""
-        index = self._layer_at(event.scenePos())
-        if index is not None:
-            self._document.select([index])
-
-    def _plot_hovered(self, scene_pos) -> None:
-        """Hovering a layer's points names the layer and its field (the table's own cells)."""
-        index = self._layer_at(scene_pos)
-        text = None
-        if index is not None:
-            result = self._document.analysis.layers[index]
-            text = f"{result.name}: " + ", ".join(f"{c.header.lower()} {c.cell(result) or '—'}" for c in COLUMNS[1:])
-        show_plot_tip(self._widget, scene_pos, text)
+    def _describe(self, index: int) -> str:
+        """A layer's points' tooltip: its field, as the table writes it."""
+        result = self._document.analysis.layers[index]
+        return f"{result.name}: " + ", ".join(f"{c.header.lower()} {c.cell(result) or '—'}" for c in COLUMNS[1:])
 
     def _series(self) -> tuple[list[int], list[list[float]], list[list[float]], int]:
         analysis = self._document.analysis
