@@ -638,3 +638,15 @@ def test_fit_fills_and_the_matrix_numbers_of_figure_2_6_are_readable(qtbot) -> N
     window.canvas.set_view("matrix")
     window.canvas.set_numbers(True)
     qtbot.waitUntil(lambda: not window.canvas.numbers_hidden())
+
+
+def test_ceil_modes_overhanging_window_is_in_the_legend(canvas) -> None:
+    from convdesigner.gui.canvas.chrome import _legend_items
+
+    pool = Layer.make("MaxPool2d", "pool", {"kernel_size": 2, "ceil_mode": True})
+    canvas.show_layer(analyze(design(pool, size=(5, 5))), 0)  # the last window hangs one unit past the border
+    labels = [label for label, _c, _d in _legend_items(canvas.model, "direct", LIGHT)]
+    assert "window past the border (ceil_mode)" in labels
+    canvas.show_layer(analyze(design(Layer.make("MaxPool2d", "pool", {"kernel_size": 2}), size=(4, 4))), 0)
+    assert "window past the border (ceil_mode)" not in [label for label, _c, _d in
+                                                        _legend_items(canvas.model, "direct", LIGHT)]

@@ -11,6 +11,7 @@ from ...engine.design import axis_name
 from ...engine.frames import (
     DIRECT,
     MATRIX,
+    OUTSIDE,
     OVERLAP,
     SCATTER,
     kernel_shape,
@@ -153,6 +154,8 @@ def _legend_items(model: CanvasModel, view: str, pal: CanvasPalette) -> list[tup
             pooling = f.result is not None and "ceil_mode" in getattr(CATALOG.get(f.result.type), "argument_names", ())
             items.append(("never visited (ceil_mode visits them)" if pooling else "never visited", pal.unvisited,
                           False))
+        if view == DIRECT and any(t.kind(u) == OUTSIDE for t in f.tracks for u in t.window(t.o - 1)):
+            items.append(("window past the border (ceil_mode)", pal.window, True))
         if model.step_count(view) > 1:
             items.append(("previous window" if view == DIRECT else "previous patch",
                           pal.previous, False))
