@@ -650,3 +650,12 @@ def test_ceil_modes_overhanging_window_is_in_the_legend(canvas) -> None:
     canvas.show_layer(analyze(design(Layer.make("MaxPool2d", "pool", {"kernel_size": 2}), size=(4, 4))), 0)
     assert "window past the border (ceil_mode)" not in [label for label, _c, _d in
                                                         _legend_items(canvas.model, "direct", LIGHT)]
+
+
+def test_a_zoomed_up_canvas_still_hits_the_cell_under_the_pointer(canvas, qtbot) -> None:
+    """Presentation mode draws everything larger: clicks and hover still land on the cell drawn there."""
+    canvas.set_presenting(True)
+    canvas.show_layer(analyze(design(conv(stride=2, padding=1))), 0)
+    qtbot.mouseClick(canvas.view_widget, Qt.MouseButton.LeftButton, pos=cell_center(canvas, "output", 2, 1))
+    assert canvas.output_position() == (2, 1)
+    canvas.set_presenting(False)

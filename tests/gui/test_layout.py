@@ -19,11 +19,13 @@ def test_present_shows_the_canvas_alone_and_f11_or_esc_brings_the_window_back(ui
     assert not any(dock.isVisible() for dock in window.docks())
     assert not window.menuBar().isVisible() and window.canvas.isVisible()
     assert window.canvas.presenting and "18pt" in window.canvas.styleSheet()
+    assert window.canvas.view_widget.text_zoom > 1  # captions, legend and cells drawn larger too
     qtbot.keyClick(window.canvas, Qt.Key.Key_Escape)
     assert not window.present_action.isChecked()
     qtbot.waitUntil(lambda: not window.isFullScreen())
     assert all(dock.isVisible() for dock in (window.layers_dock, window.rf_dock, window.params_dock))
     assert window.menuBar().isVisible() and not window.canvas.presenting
+    assert window.canvas.view_widget.text_zoom == 1
 
 
 FITS = (780, 760)  # inside the offscreen platform's 800×800 screen

@@ -48,6 +48,8 @@ DEFAULT_SPEED = 2.0
 #: How long after the last frame a deep layer's pending receptive field is computed (`CanvasWidget._after_paint`).
 FIELD_DELAY_MS = 120
 ZOOM_STEP = 1.25
+#: Presentation mode draws the canvas this much larger (its text too).
+PRESENT_ZOOM = 1.6
 VIEW_LABELS = {DIRECT: "Direct", SCATTER: "Scatter", OVERLAP: "Overlap", MATRIX: "Matrix"}
 #: Names the paper gallery's index uses for a view, mapped to the canvas's views.
 VIEW_ALIASES = {"transposed": DIRECT, "equivalent": DIRECT}
@@ -67,6 +69,8 @@ class CanvasView(QWidget):
         self.model = CanvasModel(None, None)
         self.state = PaintState(field_wait=False)
         self.camera: Camera | None = None  # None: fitted to the widget
+        #: how much larger everything is drawn (presentation mode: text readable across a room)
+        self.text_zoom = 1.0
         self._drag: QPointF | None = None
         self._dragged = False
         self.setMouseTracking(True)
@@ -76,7 +80,13 @@ class CanvasView(QWidget):
         self.grabGesture(Qt.GestureType.PinchGesture)
 
     def _rect(self) -> QRectF:
-        return QRectF(self.rect())
+        """The painted area in the painter's units: the widget, shrunk by ``text_zoom`` (which the painter
+        scales back up, so text, lines and cells all grow together)."""
+        return QRectF(0, 0, self.width() / self.text_zoom, self.height() / self.text_zoom)
+
+    def _logical(self, pos: QPointF) -> QPointF:
+        """A widget position in the painter's units."""
+        return pos / self.text_zoom
 
     def current_camera(self) -> Camera:
         if self.camera is not None:
@@ -89,6 +99,7 @@ class CanvasView(QWidget):
     def paintEvent(self, event) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.scale(self.text_zoom, self.text_zoom)
         paint(painter, self._rect(), self.model, self.state, self.camera)
         painter.end()
         self.painted.emit()
@@ -111,27 +122,28 @@ class CanvasView(QWidget):
     def wheelEvent(self, event: QWheelEvent) -> None:
         steps = event.angleDelta().y() / 120
         if steps:
-            self.zoom(ZOOM_STEP ** steps, event.position())
+            self.zoom(ZOOM_STEP ** steps, self._logical(event.position()))
         event.accept()
 
     def event(self, event: QEvent) -> bool:
         if event.type() == QEvent.Type.NativeGesture and event.gestureType() == Qt.NativeGestureType.ZoomNativeGesture:
-            self.zoom(1.0 + event.value(), event.position())
+            self.zoom(1.0 + event.value(), self._logical(event.position()))
             return True
         if event.type() == QEvent.Type.Gesture:
             pinch = event.gesture(Qt.GestureType.PinchGesture)
             if pinch is not None:
-                self.zoom(pinch.scaleFactor(), self.mapFromGlobal(pinch.centerPoint().toPoint()).toPointF())
+                self.zoom(pinch.scaleFactor(),
+                          self._logical(self.mapFromGlobal(pinch.centerPoint().toPoint()).toPointF()))
                 return True
         return super().event(event)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton:
-            self._drag = event.position()
+            self._drag = self._logical(event.position())
             self._dragged = False
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
-        pos = event.position()
+        pos = self._logical(event.position())
         if self._drag is not None and event.buttons() & Qt.MouseButton.LeftButton:
             delta = pos - self._drag
             if self._dragged or abs(delta.x()) + abs(delta.y()) > 4:
@@ -141,11 +153,13 @@ class CanvasView(QWidget):
                 self._dragged = True
                 self.update()
                 return
-        self.set_hover(self.hit(pos))
+        self.set_hover(self.hit(event.position()))
 
     def hit(self, pos: QPointF) -> tuple[str, int, int] | None:
         """The cell under a point of the widget: (grid name, row, col), or None."""
-        return self.model.hit(self.current_camera(), self._view(), pos.x(), pos.y(), self.state.numbers is not None)
+        logical = self._logical(pos)
+        return self.model.hit(self.current_camera(), self._view(), logical.x(), logical.y(),
+                              self.state.numbers is not None)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton and self._drag is not None and not self._dragged:
@@ -411,6 +425,9 @@ class CanvasWidget(QWidget):
         self.setStyleSheet("QToolButton, QLabel, QComboBox, QCheckBox { font-size: 18pt; }"
                            "QToolButton { qproperty-iconSize: 32px 32px; }" if on else "")
         self.presenting = on
+        self.view_widget.text_zoom = PRESENT_ZOOM if on else 1.0  # captions, legend and cells grow too
+        self.view_widget.camera = None
+        self.view_widget.update()
 
     def shortcut_actions(self) -> list[QAction]:
         """The canvas's actions for the window's View menu (each with its shortcut): views, options, zoom."""
