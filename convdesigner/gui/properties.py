@@ -346,7 +346,7 @@ class PropertiesPanel(QWidget):
     def _show_fixes(self) -> None:
         self._fixes = fixes_for(self._document, self._index) if self.result is not None else []
         labels = [fix.label for fix in self._fixes]
-        if labels != [b.text() for b in self.fix_buttons]:
+        if labels != [b.accessibleName() for b in self.fix_buttons]:
             for button in self.fix_buttons:
                 self._fixes_layout.removeWidget(button)
                 button.deleteLater()
@@ -354,11 +354,27 @@ class PropertiesPanel(QWidget):
             for n, label in enumerate(labels):
                 button = QPushButton(label, self.fixes_row)
                 button.setObjectName("fixButton")
+                button.setAccessibleName(label)  # the whole label; the text is elided to the dock's width
                 button.setToolTip(f"{label} (one undo step)")
+                button.setMinimumWidth(40)
                 button.clicked.connect(lambda _checked=False, n=n: self._apply_fix(n))
                 self._fixes_layout.addWidget(button, 0, Qt.AlignmentFlag.AlignLeft)
                 self.fix_buttons.append(button)
         self.fixes_row.setVisible(bool(self._fixes))
+        self._elide_fixes()
+
+    def _elide_fixes(self) -> None:
+        """Each fix button's label within the panel's width (elided in the middle, whole in its tooltip)."""
+        room = max(80, self.width() - 40)
+        for button in self.fix_buttons:
+            metrics = button.fontMetrics()
+            text = metrics.elidedText(button.accessibleName(), Qt.TextElideMode.ElideMiddle, room - 24)
+            if text != button.text():
+                button.setText(text)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._elide_fixes()
 
     def _apply_fix(self, n: int) -> None:
         """The fix as built for the design shown now (the buttons are rebuilt after every change)."""

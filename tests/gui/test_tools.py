@@ -54,7 +54,7 @@ def test_a_join_fix_inserts_the_zero_padding_in_one_undo_step(make_ui, qtbot):
     ui = make_ui(unet(66))
     window = ui.window
     window.select_layer("skip2")
-    buttons = {b.text(): b for b in window.properties.fix_buttons}
+    buttons = {b.accessibleName(): b for b in window.properties.fix_buttons}
     label = "Insert ZeroPad2d [0, 1, 0, 1] before skip2"
     assert label in buttons, list(buttons)
     before = window.document.design
@@ -72,7 +72,7 @@ def test_a_pooling_that_drops_input_gets_a_ceil_mode_button(make_ui, qtbot):
     ui = make_ui(unet(66))
     window = ui.window
     window.select_layer("down2")
-    buttons = {b.text(): b for b in window.properties.fix_buttons}
+    buttons = {b.accessibleName(): b for b in window.properties.fix_buttons}
     assert "Set ceil_mode" in buttons
     qtbot.mouseClick(buttons["Set ceil_mode"], LEFT)
     assert window.document.design.layers[window.document.design.index_of("down2")].get("ceil_mode") is True
@@ -109,9 +109,20 @@ def test_a_shrinking_stride_1_convolution_before_a_mismatched_join_offers_same_p
     ui = make_ui(design)
     window = ui.window
     ui.click_row(1)
-    buttons = {b.text(): b for b in window.properties.fix_buttons}
+    buttons = {b.accessibleName(): b for b in window.properties.fix_buttons}
     assert "Use padding 'same'" in buttons
     qtbot.mouseClick(buttons["Use padding 'same'"], LEFT)
     assert window.document.design.layers[1].get("padding") == "same"
     assert window.document.analysis.ok
     assert window.properties.fixes_row.isHidden()
+
+
+def test_a_fix_button_fits_a_narrow_properties_panel(make_ui, qtbot):
+    ui = make_ui(unet(66))
+    window = ui.window
+    window.select_layer("skip2")
+    window.resizeDocks([window.properties_dock], [240], Qt.Orientation.Horizontal)
+    button = window.properties.fix_buttons[0]
+    qtbot.waitUntil(lambda: button.text() != button.accessibleName())
+    assert "…" in button.text() and button.width() <= window.properties.width()
+    assert button.accessibleName() == "Insert ZeroPad2d [0, 1, 0, 1] before skip2"
