@@ -659,3 +659,17 @@ def test_a_zoomed_up_canvas_still_hits_the_cell_under_the_pointer(canvas, qtbot)
     qtbot.mouseClick(canvas.view_widget, Qt.MouseButton.LeftButton, pos=cell_center(canvas, "output", 2, 1))
     assert canvas.output_position() == (2, 1)
     canvas.set_presenting(False)
+
+
+def test_a_grid_title_near_the_stages_edge_is_moved_inside_it(qapp) -> None:
+    from PySide6.QtCore import QRectF
+    from PySide6.QtGui import QFontMetricsF
+
+    from convdesigner.gui.canvas.chrome import _inside
+    from convdesigner.gui.canvas.draw import font
+
+    metrics = QFontMetricsF(font(12))
+    stage = QRectF(0, 0, 290, 300)
+    x = _inside(250, "output 16×16", stage, metrics)
+    assert x + metrics.horizontalAdvance("output 16×16") <= stage.right() and x >= stage.left()
+    assert _inside(20, "output", stage, metrics) == 20  # a title that fits stays where its grid starts

@@ -41,21 +41,33 @@ VIEW_TITLES = {
 }
 
 
+#: How far a grid title starts right of its grid when the locator ring may circle the grid's corner cell.
+LOCATOR_CLEARANCE = 16.0
+
+
 def paint_titles(p: QPainter, stage: QRectF, cam: Camera, grids: list[Grid], pal: CanvasPalette) -> None:
     p.setFont(font(12))
     p.setPen(pal.muted)
     metrics = QFontMetricsF(p.font())
+    # cells this small get a locator ring around the current one (up to 14 px out): titles start past it
+    indent = LOCATOR_CLEARANCE if cam.scale < 6 else 0.0
     for g in grids:
         x, y = cam.px(g.x, g.y)
+        x += indent
         size = f"{g.width}" if g.height == 1 else f"{g.height}×{g.width}"
         text = f"{g.title} {size}" if g.name not in ("matrix", "x", "y") else g.title
         if g.note:  # "padded input 7×7 (input 5×5)": the drawn grid is not the layer's input
             if metrics.horizontalAdvance(f"{text} {g.note}") <= max(g.width * cam.scale, 160):
                 text += f" {g.note}"
             else:  # too wide for its grid: the note goes on a line of its own, never over the next grid
-                p.drawText(QPointF(x, y - 6 - metrics.height()), text)
+                p.drawText(QPointF(_inside(x, text, stage, metrics), y - 6 - metrics.height()), text)
                 text = g.note
-        p.drawText(QPointF(x, y - 6), text)
+        p.drawText(QPointF(_inside(x, text, stage, metrics), y - 6), text)
+
+
+def _inside(x: float, text: str, stage: QRectF, metrics: QFontMetricsF) -> float:
+    """Where a title starting at ``x`` starts so that it ends inside the stage (it is clipped there)."""
+    return max(stage.left() + 2, min(x, stage.right() - metrics.horizontalAdvance(text) - 2))
 
 
 def _axis_labels(model: CanvasModel, view: str) -> list[str]:
