@@ -160,6 +160,12 @@ class StackModel(QAbstractTableModel):
             flags |= Qt.ItemFlag.ItemIsEditable
         return flags
 
+    def widest_texts(self) -> tuple[int, int]:
+        """The longest layer name and type (characters): the stack refits its columns when they change."""
+        layers = self._document.design.layers
+        return (max((len(layer.name) for layer in layers), default=0),
+                max((len(layer.type) for layer in layers), default=0))
+
     def _icon(self, name: str) -> QIcon:
         if name not in self._icons:
             self._icons[name] = icons.icon(name)

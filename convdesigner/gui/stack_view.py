@@ -170,6 +170,7 @@ class StackView(QTableView):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(ARGUMENTS, QHeaderView.ResizeMode.Interactive)  # sized by fit_columns
         self._fit_pending = False
+        self._widest = model.widest_texts()
         self.fit_columns()
         self.selectionModel().selectionChanged.connect(self._selection_changed)
         model.modelReset.connect(self.fit_columns)
@@ -207,7 +208,12 @@ class StackView(QTableView):
         self.setColumnWidth(ARGUMENTS, max(rest, wanted))
 
     def _fit_later(self, *_args) -> None:
-        """After an edit (a rename, a type change): refit once the event loop turns, however many rows changed."""
+        """After an edit that changes the longest name or type (a rename, a type change): refit once the event
+        loop turns, however many rows changed (typing a number refits nothing)."""
+        widest = self.model().widest_texts()
+        if widest == self._widest:
+            return
+        self._widest = widest
         if not self._fit_pending:
             self._fit_pending = True
 

@@ -104,3 +104,19 @@ def test_the_total_row_says_when_it_is_partial(ui):
     assert model.index(total, 0).data() == "Total (partial)"
     tip = model.index(total, 0).data(Qt.ItemDataRole.ToolTipRole)
     assert "conv2" in tip and "relu2" in tip and "not computed" in tip
+
+
+def test_a_longer_name_widens_its_columns_after_a_rename(ui, qtbot):
+    view = ui.view
+    ui.click_row(0)
+    view.setFocus()
+    qtbot.keyClick(view, Qt.Key.Key_F2)
+    editor = view.focusWidget()
+    qtbot.keyClick(editor, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(editor, LONG)
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    assert ui.window.document.design.layers[0].name == LONG
+    width = view.fontMetrics().horizontalAdvance(LONG)
+    qtbot.waitUntil(lambda: view.columnWidth(NAME) >= width)
+    table = ui.window.params_panel.table
+    assert table.columnWidth(0) >= table.fontMetrics().horizontalAdvance(LONG)

@@ -85,6 +85,9 @@ class AnalysisTableModel(QAbstractTableModel):
                        | Qt.AlignmentFlag.AlignVCenter)
         return None
 
+    def longest_name(self) -> int:
+        return max((len(layer.name) for layer in self._document.design.layers), default=0)
+
     def uncounted(self) -> list[str]:
         """The layers the totals leave out (not computed: an error at or above them)."""
         return [r.name for r in self._document.analysis.layers if not r.computed]
@@ -152,7 +155,14 @@ def analysis_table(model: AnalysisTableModel, parent: QWidget, object_name: str)
     view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
     fit_columns(view)
     model.modelReset.connect(lambda: fit_columns(view))
-    model.dataChanged.connect(lambda *_args: fit_columns(view))
+    longest = [model.longest_name()]
+
+    def changed(*_args) -> None:  # an edit refits only when the longest name changed (not per keystroke)
+        if model.longest_name() != longest[0]:
+            longest[0] = model.longest_name()
+            fit_columns(view)
+
+    model.dataChanged.connect(changed)
     return view
 
 
