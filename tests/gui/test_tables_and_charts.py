@@ -6,6 +6,7 @@ from __future__ import annotations
 from gui_helpers import small_encoder
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontMetrics
+from PySide6.QtWidgets import QLineEdit
 
 from convdesigner.engine.design import Design, InputSpec, Layer
 from convdesigner.gui.stack_model import ARGUMENTS, NAME, TYPE
@@ -109,13 +110,12 @@ def test_the_total_row_says_when_it_is_partial(ui):
 def test_a_longer_name_widens_its_columns_after_a_rename(ui, qtbot):
     view = ui.view
     ui.click_row(0)
-    view.setFocus()
-    qtbot.keyClick(view, Qt.Key.Key_F2)
-    editor = view.focusWidget()
+    ui.trigger(ui.window.rename_action)  # F2
+    editor = [e for e in view.viewport().findChildren(QLineEdit) if e.isVisible()][0]
     qtbot.keyClick(editor, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
     qtbot.keyClicks(editor, LONG)
     qtbot.keyClick(editor, Qt.Key.Key_Return)
-    assert ui.window.document.design.layers[0].name == LONG
+    qtbot.waitUntil(lambda: ui.window.document.design.layers[0].name == LONG)
     width = view.fontMetrics().horizontalAdvance(LONG)
     qtbot.waitUntil(lambda: view.columnWidth(NAME) >= width)
     table = ui.window.params_panel.table
