@@ -405,6 +405,9 @@ class PropertiesPanel(QWidget):
             colour = colours.error if d.severity == "error" else colours.muted if expected else colours.warning
             mark = "Error" if d.severity == "error" else "Note" if expected else "Warning"
             hint = d.suggestion if not expected else expected if d.rule not in explained else None
+            if d.rule == "stride-drops-input" and hint and "ceil_mode" in self.rows and not result.layer.get(
+                    "ceil_mode"):
+                hint += ", or set ceil_mode (a last, partial window then covers them)"
             explained.add(d.rule)
             hint = f"<br><i>{_escape(app_text(hint))}</i>" if hint else ""
             lines.append(f"<b style='color:{colour.name()}'>{mark}:</b> {_escape(app_text(d.message))}{hint}")

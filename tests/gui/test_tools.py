@@ -72,6 +72,7 @@ def test_a_pooling_that_drops_input_gets_a_ceil_mode_button(make_ui, qtbot):
     ui = make_ui(unet(66))
     window = ui.window
     window.select_layer("down2")
+    assert "or set ceil_mode" in window.properties.banner.text()  # the warning names the fix
     buttons = {b.accessibleName(): b for b in window.properties.fix_buttons}
     assert "Set ceil_mode" in buttons
     qtbot.mouseClick(buttons["Set ceil_mode"], LEFT)
