@@ -120,3 +120,22 @@ def test_a_longer_name_widens_its_columns_after_a_rename(ui, qtbot):
     qtbot.waitUntil(lambda: view.columnWidth(NAME) >= width)
     table = ui.window.params_panel.table
     assert table.columnWidth(0) >= table.fontMetrics().horizontalAdvance(LONG)
+
+
+def test_layer_ticks_are_evenly_spaced_at_every_width(qtbot):
+    """Whatever step the width allows, the labelled layers are that step apart (never 1 beside 2)."""
+    import pyqtgraph as pg
+
+    from convdesigner.gui.panels.plot_style import layer_ticks
+
+    plot = pg.PlotWidget()
+    qtbot.addWidget(plot)
+    plot.show()
+    axis = plot.getAxis("bottom")
+    for width in range(120, 520, 20):
+        plot.resize(width, 200)
+        plot.setXRange(0.3, 11.7, padding=0)
+        qtbot.waitUntil(lambda w=width: abs(plot.width() - w) <= 1)
+        layer_ticks(axis, 1, 11)
+        ticks = [x for x, _text in axis._tickLevels[0]]
+        assert len({b - a for a, b in zip(ticks, ticks[1:])}) <= 1, (width, ticks)

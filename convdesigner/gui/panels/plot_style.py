@@ -45,7 +45,7 @@ def layer_ticks(axis, first: int, last: int) -> None:
     else:
         per_layer = 300 / max(last - first + 1, 1)
     step = next((s for s in _TICK_STEPS if s * per_layer >= label), _TICK_STEPS[-1])
-    ticks = [(x, str(x)) for x in range(first, last + 1) if x % step == 0 or (x == first and step <= 2)]
+    ticks = [(x, str(x)) for x in range(first, last + 1) if x % step == 0]  # never two labels a step apart
     axis.setTicks([ticks])
 
 
