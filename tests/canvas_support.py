@@ -22,4 +22,5 @@ def cell_center(widget: CanvasWidget, grid_name: str, row: int, col: int, vector
     cam = widget.view_widget.current_camera()
     grid = next(g for g in widget.model.grids(widget.view(), vectors) if g.name == grid_name)
     x, y = cam.px(grid.x + col + 0.5, grid.y + row + 0.5)
-    return QPoint(round(x), round(y))
+    zoom = widget.view_widget.text_zoom  # the painter's units are scaled up by it on screen
+    return QPoint(round(x * zoom), round(y * zoom))

@@ -491,11 +491,11 @@ def test_a_narrow_canvas_wraps_its_legend_instead_of_dropping_items(canvas) -> N
     wide, narrow = QRectF(0, 0, 1200, 500), QRectF(0, 0, 420, 500)
     assert len(legend_rows(wide, canvas.model, "direct", LIGHT)) == 1
     rows = legend_rows(narrow, canvas.model, "direct", LIGHT)
-    assert len(rows) == 2 and [label for row in rows for _x, label, _c, _d in row] == labels
+    assert len(rows) >= 2 and [label for row in rows for _x, label, _c, _d in row] == labels
     assert all(x + 19 < narrow.right() for row in rows for x, _label, _c, _d in row)
-    # the grids make room for the second row
+    # the grids make room for the extra rows
     assert stage_for(narrow, canvas.model, canvas.state).bottom() == pytest.approx(
-        stage_for(wide, canvas.model, canvas.state).bottom() - 20)
+        stage_for(wide, canvas.model, canvas.state).bottom() - 20 * (len(rows) - 1))
 
 
 @pytest.mark.parametrize("size", [(900, 537), (901, 540), (877, 523), (1000, 640)])
@@ -555,3 +555,125 @@ def test_a_burst_of_steps_computes_only_the_last_steps_field(canvas, qtbot, monk
         canvas.view_widget.repaint()
     assert calls == []
     qtbot.waitUntil(lambda: calls == [(4, 4)])
+
+
+def test_a_padded_or_stretched_input_is_captioned_with_the_layers_own_input(canvas) -> None:
+    canvas.show_layer(analyze(design(conv(padding=1), size=(5, 5))), 0)
+    grid = canvas.model.grids("direct")[0]
+    assert (grid.title, grid.note) == ("padded input", "(input 5×5)")
+    canvas.show_layer(analyze(design(conv(), size=(5, 5))), 0)
+    grid = canvas.model.grids("direct")[0]
+    assert (grid.title, grid.note) == ("input", "")
+    one = Layer.make("ConvTranspose2d", "up", {"out_channels": 1, "kernel_size": 3})  # stride 1: not stretched
+    canvas.show_layer(analyze(design(one, size=(4, 4))), 0)
+    grid = canvas.model.grids("direct")[0]
+    assert grid.title == "padded input" and grid.note == "(input 4×4)"
+    from convdesigner.gui.canvas.chrome import _axis_labels
+
+    assert "stretched" not in " ".join(_axis_labels(canvas.model, "direct"))
+    two = Layer.make("ConvTranspose2d", "up", {"out_channels": 1, "kernel_size": 3, "stride": 2})
+    canvas.show_layer(analyze(design(two, size=(3, 3))), 0)
+    assert canvas.model.grids("direct")[0].title == "stretched, padded input"
+
+
+def test_the_conv_subtitle_stops_suggesting_dilation_once_it_is_set() -> None:
+    from convdesigner.gui.formatting import subtitle
+
+    assert "set dilation" in subtitle("Conv2d", {})
+    assert subtitle("Conv2d", {"dilation": 2}) == "2-D convolution, dilated (d = 2)"
+    assert "set dilation" in subtitle("Conv2d", {"dilation": 1})
+
+
+def test_the_overlap_view_has_a_colour_scale_and_the_legend_names_the_previous_window(canvas) -> None:
+    from convdesigner.gui.canvas.chrome import _legend_items
+    from convdesigner.gui.canvas.palette import heat
+
+    up = Layer.make("ConvTranspose2d", "up", {"out_channels": 1, "kernel_size": 3, "stride": 2})
+    canvas.show_layer(analyze(design(up, size=(3, 3))), 0)
+    items = _legend_items(canvas.model, "overlap", LIGHT)
+    values = canvas.model.overlap_values()
+    assert [label for label, _c, _d in items[:len(values)]] == [f"{v} tap{'s' if v != 1 else ''}" for v in values]
+    assert [c.name() for _l, c, _d in items[:len(values)]] == [heat(LIGHT, v, max(values)).name() for v in values]
+    assert "previous window" in [label for label, _c, _d in _legend_items(canvas.model, "direct", LIGHT)]
+    pool = Layer.make("MaxPool2d", "pool", {"kernel_size": 2})
+    canvas.show_layer(analyze(design(pool, size=(5, 5))), 0)
+    assert "never visited (ceil_mode visits them)" in [label for label, _c, _d in
+                                                       _legend_items(canvas.model, "direct", LIGHT)]
+
+
+def test_the_field_miniature_says_when_the_field_is_the_whole_input() -> None:
+    from convdesigner.gui.canvas.chrome import field_lines
+
+    assert field_lines((1, 1), 1, 1, (0, 0), (0, 0)) == ["the input is one unit:", "every output sees it"]
+    assert field_lines((5, 5), 5, 5, (0, 4), (0, 4)) == ["the whole input"]
+    assert field_lines((5, 5), 5, 5, (0, 2), (1, 3)) == ["rows 0–2", "cols 1–3"]
+
+
+def test_merged_cells_are_never_silent_and_zoom_reaches_single_cells(canvas, qtbot) -> None:
+    from convdesigner.gui.canvas.painter import merge_note
+
+    canvas.resize(700, 480)
+    canvas.show_layer(analyze(design(conv(kernel_size=3), size=(66, 66))), 0)
+    qtbot.waitUntil(lambda: canvas.view_widget.current_camera().scale < MIN_CELL_PX)
+    scale = canvas.view_widget.current_camera().scale
+    assert merge_note(scale, False).startswith("1 square = ") and "×" in merge_note(scale, False)
+    image = canvas.render_image((700, 480))  # an export states the merge in the image too
+    assert not image.isNull()
+    for _ in range(12):
+        qtbot.keyClick(canvas, Qt.Key.Key_Plus)
+    assert canvas.view_widget.current_camera().scale >= MIN_CELL_PX and merge_note(
+        canvas.view_widget.current_camera().scale, False) == ""
+
+
+def test_fit_fills_and_the_matrix_numbers_of_figure_2_6_are_readable(qtbot) -> None:
+    """Figure 2.6 (5x5, k3 s2 p1) in the matrix view with numbers, in the default window: Fit leaves the
+    cells large enough for their numbers."""
+    from pathlib import Path
+
+    from convdesigner.gui.main_window import MainWindow
+    from convdesigner.io.design_file import load
+
+    root = Path(__file__).resolve().parents[1]
+    window = MainWindow(load(root / "resources" / "examples" / "paper" / "figure-2.6.yaml"), persistent=False)
+    qtbot.addWidget(window, before_close_func=lambda w: w.document.undo_stack.setClean())
+    window.show()
+    qtbot.waitExposed(window)
+    window.document.select([0])
+    window.canvas.set_view("matrix")
+    window.canvas.set_numbers(True)
+    qtbot.waitUntil(lambda: not window.canvas.numbers_hidden())
+
+
+def test_ceil_modes_overhanging_window_is_in_the_legend(canvas) -> None:
+    from convdesigner.gui.canvas.chrome import _legend_items
+
+    pool = Layer.make("MaxPool2d", "pool", {"kernel_size": 2, "ceil_mode": True})
+    canvas.show_layer(analyze(design(pool, size=(5, 5))), 0)  # the last window hangs one unit past the border
+    labels = [label for label, _c, _d in _legend_items(canvas.model, "direct", LIGHT)]
+    assert "window past the border (ceil_mode)" in labels
+    canvas.show_layer(analyze(design(Layer.make("MaxPool2d", "pool", {"kernel_size": 2}), size=(4, 4))), 0)
+    assert "window past the border (ceil_mode)" not in [label for label, _c, _d in
+                                                        _legend_items(canvas.model, "direct", LIGHT)]
+
+
+def test_a_zoomed_up_canvas_still_hits_the_cell_under_the_pointer(canvas, qtbot) -> None:
+    """Presentation mode draws everything larger: clicks and hover still land on the cell drawn there."""
+    canvas.set_presenting(True)
+    canvas.show_layer(analyze(design(conv(stride=2, padding=1))), 0)
+    qtbot.mouseClick(canvas.view_widget, Qt.MouseButton.LeftButton, pos=cell_center(canvas, "output", 2, 1))
+    assert canvas.output_position() == (2, 1)
+    canvas.set_presenting(False)
+
+
+def test_a_grid_title_near_the_stages_edge_is_moved_inside_it(qapp) -> None:
+    from PySide6.QtCore import QRectF
+    from PySide6.QtGui import QFontMetricsF
+
+    from convdesigner.gui.canvas.chrome import _inside
+    from convdesigner.gui.canvas.draw import font
+
+    metrics = QFontMetricsF(font(12))
+    stage = QRectF(0, 0, 290, 300)
+    x = _inside(250, "output 16×16", stage, metrics)
+    assert x + metrics.horizontalAdvance("output 16×16") <= stage.right() and x >= stage.left()
+    assert _inside(20, "output", stage, metrics) == 20  # a title that fits stays where its grid starts

@@ -81,7 +81,7 @@ MODELS = """
         def __init__(self):
             super().__init__()
             self.conv = nn.Conv2d(3, 4, 3, padding=1)
-            self.shuffle = nn.PixelShuffle(2)
+            self.shuffle = nn.ChannelShuffle(2)
 
         def forward(self, x):
             return self.shuffle(self.conv(x))
@@ -140,7 +140,7 @@ def test_bad_sources_exit_2_with_a_message(tmp_path: Path, source: str, message:
 @pytest.mark.parametrize(("name", "code", "message"), [
     ("Branches", 2, "control flow"),
     ("Raises", 2, "Raises() raised ValueError: no weights here"),
-    ("Shuffles", 1, "shuffle [nn.PixelShuffle]"),
+    ("Shuffles", 1, "shuffle [nn.ChannelShuffle]"),
 ])
 def test_child_process_bad_sources_give_no_traceback(tmp_path: Path, name: str, code: int, message: str) -> None:
     path = write(tmp_path, MODELS)
@@ -153,7 +153,7 @@ def test_unsupported_op_imports_the_rest_with_exit_1(tmp_path: Path) -> None:
     path = write(tmp_path, MODELS)
     result = run(f"{path}:Shuffles", "--input", "3", "8", "8")
     assert result.returncode == 1
-    assert "shuffle [nn.PixelShuffle]" in result.stderr and "no layer type" in result.stderr
+    assert "shuffle [nn.ChannelShuffle]" in result.stderr and "no layer type" in result.stderr
     assert "imported with 1 problem" in result.stderr
     assert [layer.name for layer in loads(result.stdout).layers] == ["conv"]
     assert_clean(result)

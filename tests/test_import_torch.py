@@ -121,15 +121,15 @@ def test_dcgan_discriminator_reports_the_squeeze_and_keeps_the_rest() -> None:
         assert_same(original(x), model(x).squeeze(1))
 
 
-def test_espcn_reports_pixel_shuffle() -> None:
+def test_espcn_imports_its_pixel_shuffle() -> None:
     result = from_torch(ESPCN(), (1, 32, 32))
-    assert [(p.node, p.op) for p in result.problems] == [("pixel_shuffle", "nn.PixelShuffle")]
-    assert "no layer type" in result.problems[0].message
-    assert [layer.name for layer in result.design.layers][-1] == "conv4"
+    assert not result.problems
+    last = analyze(result.design).layers[-1]
+    assert (last.type, last.name, last.output_shape) == ("PixelShuffle", "pixel_shuffle", (1, 96, 96))
 
 
-@pytest.mark.xfail(strict=True, reason="the engine has no PixelShuffle yet; also a chain of plain names exports as "
-                   "nn.Sequential, whose keys (layers.N) are not the original's (see the test below)")
+@pytest.mark.xfail(strict=True, reason="a chain of plain names exports as nn.Sequential, whose keys (layers.N) are "
+                   "not the original's (see the test below)")
 def test_espcn_round_trip() -> None:
     expected, got = round_trip(ESPCN(), (1, 32, 32))
     assert_same(expected, got)

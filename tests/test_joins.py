@@ -34,7 +34,7 @@ def test_unet_mismatch_names_both_layers_the_axis_and_the_difference() -> None:
     assert (error.layer, error.rule, error.axis, error.argument) == ("cat", "join-size", 0, "from")
     assert error.message == ("Concat cannot join enc: the incoming tensor is 8×10 but enc's output is 9×10; "
                              "they differ on axis H by 1 (8 here, 9 in enc)")
-    assert "the valid input sizes list them" in error.suggestion
+    assert "`convdesigner sizes FILE`" in error.suggestion
     assert error.suggestion.endswith("insert {type: ZeroPad2d, padding: [0, 0, 0, 1]} just before cat to pad the "
                                      "incoming tensor to 9×10")
     fixed = analyze(_insert_fix(design, "cat"))

@@ -371,3 +371,17 @@ def test_numbers_are_refused_for_a_layer_too_large_to_compute_at_once(canvas) ->
                                                                             kernel_size=3),)))
     canvas.show_layer(small, 0)
     assert canvas.values() is not None and numbers_unavailable(small.layers[0]) is None
+
+
+def test_values_never_run_together_in_small_cells(qapp) -> None:
+    from PySide6.QtGui import QFontMetricsF
+
+    from convdesigner.gui.canvas.draw import font
+    from convdesigner.gui.canvas.painter import TEXT_WIDTH_SHARE, fitted_font
+
+    base = font(20 * 0.46, bold=True)
+    for text in ("-12.5", "1.7", "-1234", "0"):
+        for width in (16.0, 20.0, 28.0):
+            fitted = fitted_font(base, text, width)
+            assert QFontMetricsF(fitted).horizontalAdvance(text) <= width * TEXT_WIDTH_SHARE + 1
+    assert fitted_font(base, "0", 28.0) is base  # what fits keeps its size

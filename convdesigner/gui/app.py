@@ -30,6 +30,33 @@ def default_design() -> Design:
         return load(str(assets.examples()[0]))
 
 
+#: The first screen's one-line pointer to where the app teaches.
+FIRST_HINT = "New to convolution arithmetic? Help > Paper Figures opens each figure of Dumoulin & Visin's guide."
+
+
+def last_design() -> tuple[Design, str] | None:
+    """The most recently opened design that still loads (the app opens it without a file), else None."""
+    from .settings import recent_files
+
+    for path in recent_files():
+        try:
+            return load(path), os.path.abspath(path)
+        except (DesignFileError, OSError):
+            continue
+    return None
+
+
+def teaching_layer(analysis) -> int:
+    """The layer a first screen selects: the first strided convolution (the sliding window at its most
+    telling), else the first strided window of any kind, else the first layer."""
+    windows = [r for r in analysis.layers if r.computed and r.geometry]
+    for wanted in (lambda r: not r.geometry[0].transposed, lambda r: True):
+        for r in windows:
+            if wanted(r) and any(g.s > 1 for g in r.geometry):
+                return r.index
+    return 0
+
+
 def _application(offscreen: bool):
     if offscreen and "QT_QPA_PLATFORM" not in os.environ:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
@@ -78,6 +105,8 @@ def run_app(file: str | None, screenshot: str | None = None, select: str | None 
     from .main_window import MainWindow
 
     app.setWindowIcon(application_icon())
+    if design is None and file is None and screenshot is None:
+        design, path = last_design() or (None, None)
     if design is None:
         design = default_design()
     window = MainWindow(design, path, persistent=screenshot is None)
@@ -92,7 +121,9 @@ def run_app(file: str | None, screenshot: str | None = None, select: str | None 
             return 2
         window.statusBar().showMessage(message.removeprefix("convdesigner: "), 10000)
     elif select is None and design.layers:
-        window.stack_view.select_rows([0])
+        window.document.select([teaching_layer(window.document.analysis)])
+        if file is None:
+            window.statusBar().showMessage(FIRST_HINT)
     if screenshot is not None:
         return _save_screenshot(app, window, screenshot)
     from .crash_dialog import install_excepthook

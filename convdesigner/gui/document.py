@@ -1,8 +1,11 @@
-"""The open design: its current value, file path, undo history and the engine's analysis of it.
+"""The open design: its current value, file path, undo history, selection and the engine's analysis of it.
 
 The design is an immutable engine value; every edit replaces it through a command on ``undo_stack``
 (see undo_commands), and the analysis is recomputed once per change. Views listen to the signals and never
 change the design themselves. Autosave/recovery can listen to ``changed`` too.
+
+The selection (which layers are selected) lives here and nowhere else: the layer table, the analysis tables,
+the chart and the plots all select through `Document.select` and follow ``selectionChanged``.
 """
 
 from __future__ import annotations
@@ -30,8 +33,8 @@ class Document(QObject):
     pathChanged = Signal(str)
     #: The modified state changed (edits made or saved).
     modifiedChanged = Signal(bool)
-    #: After an edit: the names of the layers to select (a list, possibly empty).
-    selectionRequested = Signal(list)
+    #: The selected layers changed; the argument is their sorted positions (a list, possibly empty).
+    selectionChanged = Signal(list)
     #: What an edit did besides the obvious, or why it was refused (for the status bar).
     notice = Signal(str)
 
@@ -40,6 +43,9 @@ class Document(QObject):
         self._design = design if design is not None else empty_design()
         self._analysis = analyze(self._design)
         self._path = path
+        self._selection: list[int] = []
+        #: True while the views hear of a change: a view's selection echoing its own update is ignored
+        self._announcing = False
         self.undo_stack = QUndoStack(self)
         self.undo_stack.cleanChanged.connect(self._clean_changed)
 
@@ -57,6 +63,26 @@ class Document(QObject):
     @property
     def path(self) -> str | None:
         return self._path
+
+    @property
+    def selection(self) -> list[int]:
+        """The selected layers' positions, sorted."""
+        return list(self._selection)
+
+    @property
+    def current(self) -> int | None:
+        """The first selected layer (the one the properties and the canvas show), None without a selection."""
+        return self._selection[0] if self._selection else None
+
+    def select(self, rows: list[int]) -> None:
+        """Select these layers (positions out of range are dropped); every view follows."""
+        if self._announcing:
+            return
+        count = len(self._design.layers)
+        rows = sorted({r for r in rows if 0 <= r < count})
+        if rows != self._selection:
+            self._selection = rows
+            self.selectionChanged.emit(list(rows))
 
     @property
     def modified(self) -> bool:
@@ -80,7 +106,13 @@ class Document(QObject):
         self._analysis = analyze(design)
         self.undo_stack.clear()
         self.undo_stack.setClean()
-        self.replaced.emit()
+        self._selection = []
+        self._announcing = True
+        try:
+            self.replaced.emit()
+        finally:
+            self._announcing = False
+        self.selectionChanged.emit([])
         self.set_path(path)
         self.modifiedChanged.emit(False)
 
@@ -98,6 +130,16 @@ class Document(QObject):
         before = self._design
         self._design = design
         self._analysis = analyze(design, previous=self._analysis)
-        self.changed.emit(before)
-        if select is not None:
-            self.selectionRequested.emit(list(select))
+        shown = self._selection
+        if select is None:
+            self._selection = [r for r in shown if r < len(design.layers)]
+        else:
+            positions = {layer.name: i for i, layer in enumerate(design.layers)}
+            self._selection = sorted(positions[n] for n in set(select) if n in positions)
+        self._announcing = True
+        try:
+            self.changed.emit(before)
+        finally:
+            self._announcing = False
+        if select is not None or self._selection != shown:  # the same positions may be other layers now
+            self.selectionChanged.emit(list(self._selection))

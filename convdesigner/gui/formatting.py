@@ -5,6 +5,7 @@ Display only: every number shown here was computed by the engine; this module on
 
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 from typing import Any
 
@@ -16,6 +17,57 @@ BYTES_PER_ACTIVATION = 4
 #: The paper's letters for the window arguments in the stack's "Arguments" column (a: output padding).
 _LETTERS = {"kernel_size": "k", "stride": "s", "padding": "p", "dilation": "d", "output_padding": "a",
             "scale_factor": "×"}
+
+
+#: Where the app offers what a command of the command line does (the engine's messages name the command).
+COMMANDS_IN_APP = {"sizes": "Layer > Valid Input Sizes", "solve": "Layer > Solve Padding",
+                   "mirror": "Layer > Mirror as Decoder", "inspect": "the analysis docks",
+                   "export": "File > Export"}
+_COMMAND = re.compile(r"`convdesigner (\w+)[^`]*`")
+
+
+def app_text(text: str) -> str:
+    """An engine message as the app says it: a pointer to a command ("`convdesigner sizes FILE` lists them")
+    becomes the menu that does the same ("Layer > Valid Input Sizes lists them")."""
+    return _COMMAND.sub(lambda m: COMMANDS_IN_APP.get(m.group(1), "the app"), text)
+
+
+#: Engine warnings that are true of a layout by design, not a mistake: the app shows them as notes (no warning
+#: mark) with why they are expected.
+EXPECTED = {
+    "field-offset": "expected where an encoder pools (or strides) down and a decoder up-samples back, as in a "
+                        "U-Net: the decoder's receptive fields sit half a stride away from the encoder's it joins, "
+                        "which the following convolutions absorb; not a mistake",
+}
+
+
+def warnings_of(diagnostics) -> list:
+    """The warnings that need attention (not the EXPECTED notes, nor information)."""
+    return [d for d in diagnostics if d.severity == "warning" and d.rule not in EXPECTED]
+
+
+def note_text(diagnostic) -> str:
+    """How a diagnostic reads in a list: "Warning: ...", or for information and an expected warning "Note: ..."
+    (with why it is expected)."""
+    if diagnostic.rule in EXPECTED:
+        return f"Note: {app_text(diagnostic.text)} ({EXPECTED[diagnostic.rule]})"
+    if diagnostic.severity == "info":
+        return f"Note: {app_text(diagnostic.text)}"
+    return ("" if diagnostic.severity == "error" else "Warning: ") + app_text(diagnostic.text)
+
+
+def subtitle(type_name: str, layer_args: dict[str, Any]) -> str:
+    """A layer type's one-line summary for this layer: "2-D convolution (set dilation for a dilated
+    convolution)" becomes "2-D convolution, dilated (d = 2)" once the layer sets a dilation."""
+    layer_type = CATALOG.get(type_name)
+    if layer_type is None:
+        return "unknown layer type"
+    summary = layer_type.summary
+    dilation = layer_args.get("dilation")
+    dilated = dilation is not None and any(v != 1 for v in (dilation if isinstance(dilation, tuple) else (dilation,)))
+    if dilated and "(set dilation" in summary:
+        summary = f"{summary.split(' (set dilation')[0]}, dilated (d = {value_text(dilation)})"
+    return summary
 
 
 def shape_text(shape: tuple[int, ...] | None) -> str:
@@ -69,13 +121,22 @@ def number(value: Fraction | int | float | None) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def per_axis(values: tuple[Any, ...] | None, joiner: str = "×") -> str:
+def fraction(value: Any) -> str:
+    """An exact number always as a fraction when it is not whole: 3, 1/2, -3/4, 1/3 (the receptive-field
+    jumps and starts are written one way, never 0.5 beside 1/3)."""
+    if value is None:
+        return "—"
+    value = Fraction(value)
+    return str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
+
+
+def per_axis(values: tuple[Any, ...] | None, joiner: str = "×", text=number) -> str:
     """One value per spatial axis, joined ("3×5"), or written once when every axis has the same ("3")."""
     if values is None:
         return "—"
     if len(set(values)) == 1:
-        return number(values[0])
-    return joiner.join(number(v) for v in values)
+        return text(values[0])
+    return joiner.join(text(v) for v in values)
 
 
 def value_text(value: Any) -> str:

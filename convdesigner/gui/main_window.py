@@ -11,25 +11,29 @@ from collections.abc import Callable
 from PySide6.QtCore import QByteArray, QEvent, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QDockWidget,
     QFileDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
+    QToolBar,
     QToolButton,
     QWidget,
 )
 
 from .. import __version__
 from ..engine.design import Design
+from ..engine.layers import CATALOG
 from ..engine.tools.solve import solvable
 from ..io.design_file import DesignFileError, DesignTooLarge, FileStamp, check_design_size, dumps, load
 from . import icons
 from .canvas import CanvasWidget
 from .document import Document, empty_design
 from .export_dialog import ExportDialog, write_text_file
-from .formatting import bytes_text, compact, shape_text
+from .formatting import app_text, bytes_text, compact, note_text, shape_text, warnings_of
 from .import_dialog import ImportDialog, show_import_report
+from .keyboard import DesignUndoKeys, ShortcutsDialog, menu_actions, next_in_chain, tab_chain, unique_sequences
 from .palette import PaletteWidget, fill_add_menu, new_layer
 from .panels.parameters import ParametersPanel, total_memory
 from .panels.receptive_field import ReceptiveFieldPanel
@@ -37,14 +41,19 @@ from .properties import PropertiesPanel
 from .recovery import Autosaver
 from .settings import add_recent_file, clear_recent_files, recent_files, settings
 from .stack_view import StackPanel
-from .undo_commands import DeleteLayers, DuplicateLayers, InsertLayers, MirrorRun, MoveLayers
+from .undo_commands import ChangeType, DeleteLayers, DuplicateLayers, InsertLayers, MirrorRun, MoveLayers
 
+MIRROR_TIP = ("Append to the end of the design the decoder that takes the selected run's output back to the shape "
+              "its first layer receives (nothing selected: the whole design's output back to its input)")
 DESIGN_FILTER = "convdesigner designs (*.yaml *.yml);;All files (*)"
 DESIGN_SUFFIXES = (".yaml", ".yml")
 WINDOW_STATE_VERSION = 1
 _SURROGATES = re.compile("[\ud800-\udfff]")
 #: The window's size on a first start (at most the screen's available area).
 DEFAULT_SIZE = (1600, 960)
+#: A restored layout leaving the canvas smaller than this, or a docked panel thinner than MIN_DOCK_PX, is reset.
+MIN_CANVAS = (320, 200)
+MIN_DOCK_PX = 40
 
 
 def shown_path(text: str) -> str:
@@ -64,7 +73,13 @@ class MainWindow(QMainWindow):
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks)
         self.document = Document(design or empty_design(), path, self)
         self.export_dialog: ExportDialog | None = None
-        self._selected: list[int] = []
+        self.sizes_dialog = None  # built on first use (Layer > Valid Input Sizes)
+        self.playground = None  # built on first use (View > Playground)
+        #: while presenting: (the window state, maximised, geometry) to go back to
+        self._presentation: tuple | None = None
+        #: after Mirror: (the mirrored run's first layer, the decoder's last layer), watched after every edit:
+        #: the decoder should end at the shape the run's first layer receives
+        self._mirrored: tuple[str, str] | None = None
 
         self.canvas = CanvasWidget(self)
         self.setCentralWidget(self.canvas)
@@ -99,17 +114,22 @@ class MainWindow(QMainWindow):
         self._create_actions()
         self._create_menus()
         self._create_toolbar()
+        self._undo_keys = DesignUndoKeys([self.properties, self.stack.input_editor], self.undo_action,
+                                         self.redo_action, self)
+        QApplication.instance().installEventFilter(self._undo_keys)
 
-        self.stack_view.rowsSelected.connect(self._rows_selected)
+        self.stack_view.rowsSelected.connect(self.document.select)
         self.stack.model.renameRefused.connect(lambda text: self.statusBar().showMessage(text, 6000))
         self.palette_widget.addRequested.connect(self.add_layer)
         self.properties.solveRequested.connect(self.solve_padding)
         self.document.changed.connect(self._design_changed)
         self.document.notice.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.document.replaced.connect(self._design_replaced)
-        self.document.selectionRequested.connect(self.select_layers)
+        self.document.selectionChanged.connect(self._selection_changed)
         self.document.modifiedChanged.connect(self.setWindowModified)
         self.document.pathChanged.connect(lambda _path: self._update_title())
+        self.document.pathChanged.connect(self._path_changed)
+        self._path_changed(path or "")
         self._design_replaced()
         self._file_stamp = FileStamp.of(path) if path else None  # the file as this window last read or wrote it
         self.autosaver = Autosaver(self.document) if persistent else None
@@ -166,11 +186,13 @@ class MainWindow(QMainWindow):
                                           "Preview and save the design as a PyTorch module", "export_pytorch")
         self.quit_action = self._action("&Quit", self.close, None, keys.Quit, "Quit convdesigner", "quit")
         self.undo_action = self.document.undo_stack.createUndoAction(self, "&Undo")
-        self.undo_action.setShortcut(QKeySequence(keys.Undo))
+        self.undo_action.setShortcuts(unique_sequences([keys.Undo]))
         icons.set_icon(self.undo_action, "undo")
         self.undo_action.setObjectName("undo")
         self.redo_action = self.document.undo_stack.createRedoAction(self, "&Redo")
-        self.redo_action.setShortcuts([QKeySequence(keys.Redo), QKeySequence("Ctrl+Shift+Z")])
+        # every platform binding of Redo plus Ctrl+Shift+Z and Ctrl+Y, each once (a key registered twice fires
+        # neither)
+        self.redo_action.setShortcuts(unique_sequences([keys.Redo, "Ctrl+Shift+Z", "Ctrl+Y"]))
         icons.set_icon(self.redo_action, "redo")
         self.redo_action.setObjectName("redo")
         self.delete_action = self._stack_action(self._action("&Delete", self.delete_selected, "delete", keys.Delete,
@@ -184,13 +206,33 @@ class MainWindow(QMainWindow):
                                                                 "move_down"))
         self.rename_action = self._action("Re&name", self.rename_selected, "rename", "F2",
                                           "Rename the selected layer", "rename")
+        self.design_action = self._action("Design &Name and Description…", self.edit_design_info, None, None,
+                                          "Rename the design (the exported class's name) or describe it",
+                                          "design_info")
         self.mirror_action = self._action("&Mirror as Decoder", self.mirror_selected, "mirror", "Ctrl+M",
-                                          "Append the decoder that undoes the selected run of layers", "mirror")
+                                          MIRROR_TIP, "mirror")
         self.solve_action = self._action("&Solve Padding…", self.solve_padding, "solve", "Ctrl+Shift+P",
                                          "Find paddings that give a convolution the output size you want", "solve")
+        self.sizes_action = self._action("&Valid Input Sizes…", self.show_sizes, None, "Ctrl+Shift+I",
+                                         "The input sizes for which the whole design works", "valid_sizes")
         self.figures_action = self._action("&Paper Figures…", self.show_paper_figures, "figures", None,
                                            "Open a figure of Dumoulin & Visin's guide as a design", "paper_figures")
         self.about_action = self._action("&About convdesigner", self.about, "about", None, "", "about")
+        self.present_action = self._action("&Present", self.toggle_presentation, None, keys.FullScreen,
+                                           "The canvas alone, full screen, with big controls, for teaching "
+                                           "(F11 or Esc to leave)", "present")
+        self.present_action.setCheckable(True)
+        self.leave_present_action = self._action("Leave the Presentation", self.toggle_presentation, None,
+                                                 "Esc", "", "leave_presentation")
+        self.leave_present_action.setEnabled(False)  # Esc belongs to the fields and dialogs otherwise
+        self.addAction(self.leave_present_action)
+        self.playground_action = self._action("P&layground…", self.show_playground, None, "Ctrl+Shift+G",
+                                              "One layer on sliders (i, k, s, p, d, a per axis), to try before "
+                                              "adding it", "playground")
+        self.reset_layout_action = self._action("&Reset Layout", self.reset_layout, None, None,
+                                                "Put every panel back where it starts", "reset_layout")
+        self.shortcuts_action = self._action("&Keyboard Shortcuts", self.show_shortcuts, None, keys.HelpContents,
+                                             "Every keyboard shortcut of the window", "keyboard_shortcuts")
 
     def _create_menus(self) -> None:
         bar = self.menuBar()
@@ -217,7 +259,8 @@ class MainWindow(QMainWindow):
 
         edit_menu = bar.addMenu("&Edit")
         for action in (self.undo_action, self.redo_action, None, self.delete_action, self.duplicate_action,
-                       self.move_up_action, self.move_down_action, self.rename_action):
+                       self.move_up_action, self.move_down_action, self.rename_action, None,
+                       self.design_action):
             edit_menu.addSeparator() if action is None else edit_menu.addAction(action)
 
         layer_menu = bar.addMenu("&Layer")
@@ -226,16 +269,31 @@ class MainWindow(QMainWindow):
         self.add_menu.setObjectName("addMenu")
         self.add_menu.aboutToShow.connect(self._fill_add_menu)
         self._fill_add_menu()
+        self.type_menu = layer_menu.addMenu("Change &Type")
+        self.type_menu.setObjectName("typeMenu")
+        self.type_menu.aboutToShow.connect(self._fill_type_menu)
         layer_menu.addSeparator()
         layer_menu.addAction(self.mirror_action)
         layer_menu.addAction(self.solve_action)
+        layer_menu.addAction(self.sizes_action)
 
         self.view_menu = bar.addMenu("&View")
         for dock in (self.layers_dock, self.properties_dock, self.palette_dock, self.rf_dock, self.params_dock):
             self.view_menu.addAction(dock.toggleViewAction())
+        self.view_menu.addAction(self.playground_action)
+        self.view_menu.addAction(self.reset_layout_action)
+        self.view_menu.addAction(self.present_action)
+        self.view_menu.addSeparator()
+        self.view_menu.addSection("Canvas")
+        for action in self.canvas.shortcut_actions():
+            self.view_menu.addAction(action)
+        playback = self.view_menu.addMenu("&Playback")
+        playback.setObjectName("playbackMenu")
+        playback.addActions(self.canvas.playback_actions)
 
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.figures_action)
+        help_menu.addAction(self.shortcuts_action)
         help_menu.addSeparator()
         help_menu.addAction(self.about_action)
 
@@ -263,6 +321,34 @@ class MainWindow(QMainWindow):
 
     def _fill_add_menu(self) -> None:
         fill_add_menu(self.add_menu, self.document.design.input.ndim, self.add_layer)
+
+    def _fill_type_menu(self) -> None:
+        """The types the selected layer can become in place: its family's and, for a convolution, the
+        transposed one's (every rank), keeping the arguments that still apply."""
+        self.type_menu.clear()
+        index = self.current_index
+        if index is None or len(self.document.selection) != 1:
+            self.type_menu.addAction("(select one layer)").setEnabled(False)
+            return
+        layer = self.document.design.layers[index]
+        current = CATALOG.get(layer.type)
+        families = {current.family} if current is not None else set()
+        if families & {"Convolution", "Transposed convolution"}:
+            families = {"Convolution", "Transposed convolution"}
+        for name, layer_type in CATALOG.items():
+            if layer_type.family in families and name != layer.type:
+                action = self.type_menu.addAction(name)
+                action.setObjectName(f"retype_{name}")
+                action.triggered.connect(lambda _checked=False, i=index, n=name:
+                                         self.document.push(ChangeType(self.document, i, n)))
+        if not self.type_menu.actions():
+            self.type_menu.addAction("(no related type)").setEnabled(False)
+
+    def edit_design_info(self) -> None:
+        from .design_dialog import DesignDialog
+
+        self.design_dialog = DesignDialog(self.document, self)
+        self.design_dialog.open()
 
     def _fill_template_menu(self) -> None:
         self.template_menu.clear()
@@ -300,12 +386,11 @@ class MainWindow(QMainWindow):
 
     @property
     def current_index(self) -> int | None:
-        return self._selected[0] if self._selected else None
+        return self.document.current
 
     def select_layers(self, names: list[str]) -> None:
-        design = self.document.design
-        positions = {layer.name: i for i, layer in enumerate(design.layers)}
-        self.stack_view.select_rows(sorted(positions[n] for n in names if n in positions))
+        positions = {layer.name: i for i, layer in enumerate(self.document.design.layers)}
+        self.document.select([positions[n] for n in names if n in positions])
 
     def select_layer(self, name: str) -> bool:
         """Select the layer of that name; False when there is none."""
@@ -314,12 +399,12 @@ class MainWindow(QMainWindow):
         self.select_layers([name])
         return True
 
-    def _rows_selected(self, rows: list[int]) -> None:
-        self._selected = [r for r in rows if r < len(self.document.design.layers)]
+    def _selection_changed(self, rows: list[int]) -> None:
+        """The document's selection changed (from any view): the stack, properties and canvas follow (the
+        analysis panels follow the document themselves)."""
+        self.stack_view.select_rows(rows)
         index = self.current_index
         self.properties.show_layer(index)
-        self.rf_panel.set_selected(index)
-        self.params_panel.set_selected(index)
         self.canvas.show_layer(self.document.analysis, index)
         self._update_actions()
         self._show_selection_status()
@@ -331,19 +416,19 @@ class MainWindow(QMainWindow):
             return
         result = self.document.analysis.layers[index]
         if result.errors:
-            self.statusBar().showMessage(result.errors[0].text)
+            self.statusBar().showMessage(app_text(result.errors[0].text))
         elif not result.computed:
-            first = next((d.text for d in self.document.analysis.errors), "")
+            first = next((app_text(d.text) for d in self.document.analysis.errors), "")
             self.statusBar().showMessage(f"{result.name} is not computed: {first}")
-        elif result.warnings:
-            self.statusBar().showMessage(f"Warning: {result.warnings[0].text}")
+        elif warnings_of(result.warnings):
+            self.statusBar().showMessage(note_text(warnings_of(result.warnings)[0]))
         else:
             self.statusBar().showMessage(f"{result.name}: {shape_text(result.input_shape)} → "
                                          f"{shape_text(result.output_shape)}")
 
     def _design_changed(self, _before: Design) -> None:
-        count = len(self.document.design.layers)
-        self._selected = [r for r in self._selected if r < count]
+        if _before.name != self.document.design.name:
+            self._update_title()
         self.canvas.show_layer(self.document.analysis, self.current_index)
         self.palette_widget.set_rank(self.document.design.input.ndim)
         self._update_totals()
@@ -351,10 +436,8 @@ class MainWindow(QMainWindow):
         self._show_selection_status()
 
     def _design_replaced(self) -> None:
-        self._selected = []
-        self.stack_view.clearSelection()
+        self._mirrored = None
         self._design_changed(self.document.design)
-        self._rows_selected([])
         self._update_title()
         self.setWindowModified(self.document.modified)
 
@@ -364,17 +447,36 @@ class MainWindow(QMainWindow):
             errors = analysis.errors
             self.totals.setText(f"<span style='color:#d64545'><b>{len(errors)} error{'s' if len(errors) > 1 else ''}"
                                 f"</b></span> · first in {errors[0].layer or 'the input'}")
-            self.totals.setToolTip("\n".join(d.text for d in errors))
+            self.totals.setToolTip("\n".join(app_text(d.text) for d in errors))
             return
         self.totals.setText(f"Output <b>{shape_text(analysis.output_shape)}</b> · {compact(analysis.total_params)} "
                             f"params · {compact(analysis.total_macs)} MACs · {bytes_text(total_memory(analysis))} "
                             "activations")
+        missed = self.mirror_missed()
+        if missed:
+            self.totals.setText(self.totals.text() + f" · <span style='color:#c77700'>{missed}</span>")
         warnings = analysis.warnings
-        self.totals.setToolTip("\n".join(f"Warning: {d.text}" for d in warnings) if warnings else
+        self.totals.setToolTip("\n".join(note_text(d) for d in warnings) if warnings else
                                "Totals for one sample (activation memory in float32)")
 
+    def mirror_missed(self) -> str | None:
+        """After Mirror: when an edit since makes the decoder miss the shape it was made to return to, what
+        to say (None while it still returns there, or when there is no decoder to watch)."""
+        if self._mirrored is None:
+            return None
+        design, layers = self.document.design, self.document.analysis.layers
+        try:
+            target = layers[design.index_of(self._mirrored[0])].input_shape
+            result = layers[design.index_of(self._mirrored[1])]
+        except KeyError:
+            return None  # the encoder's first or the decoder's last layer is gone: nothing to watch
+        if not result.computed or result.output_shape == target:
+            return None
+        return (f"the mirrored decoder now ends at {shape_text(result.output_shape)}, not "
+                f"{shape_text(target)}: mirror again")
+
     def _update_actions(self) -> None:
-        rows = self._selected
+        rows = self.document.selection
         count = len(self.document.design.layers)
         has = bool(rows)
         contiguous = has and rows == list(range(rows[0], rows[-1] + 1))
@@ -383,9 +485,13 @@ class MainWindow(QMainWindow):
         self.move_up_action.setEnabled(has and rows[0] > 0)
         self.move_down_action.setEnabled(has and rows[-1] < count - 1)
         self.rename_action.setEnabled(len(rows) == 1)
-        self.mirror_action.setEnabled(contiguous)
+        self.mirror_action.setEnabled((contiguous or not has) and count > 0)
         result = self.document.analysis.layers[rows[0]] if len(rows) == 1 else None
         self.solve_action.setEnabled(result is not None and solvable(result.type) and result.input_shape is not None)
+
+    def _path_changed(self, path: str) -> None:
+        """Exports are offered in the design's folder."""
+        self.canvas.default_folder = os.path.dirname(os.path.abspath(path)) if path else None
 
     def _update_title(self) -> None:
         path = self.document.path
@@ -397,32 +503,34 @@ class MainWindow(QMainWindow):
 
     def add_layer(self, type_name: str) -> None:
         """Insert a new layer of that type after the selection (at the end when nothing is selected)."""
-        position = self._selected[-1] + 1 if self._selected else len(self.document.design.layers)
+        rows = self.document.selection
+        position = rows[-1] + 1 if rows else len(self.document.design.layers)
         layer = new_layer(type_name, self.document.analysis, position)
         self.document.push(InsertLayers(self.document, position, [layer]))
 
     def delete_selected(self) -> None:
-        if self._selected:
-            self.document.push(DeleteLayers(self.document, self._selected))
+        if self.document.selection:
+            self.document.push(DeleteLayers(self.document, self.document.selection))
 
     def duplicate_selected(self) -> None:
-        if self._selected:
-            self.document.push(DuplicateLayers(self.document, self._selected))
+        if self.document.selection:
+            self.document.push(DuplicateLayers(self.document, self.document.selection))
 
     def move_selected(self, step: int) -> None:
-        command = MoveLayers.by_step(self.document, self._selected, step)
+        command = MoveLayers.by_step(self.document, self.document.selection, step)
         if command is not None:
             self.document.push(command)
 
     def rename_selected(self) -> None:
-        if len(self._selected) == 1:
+        if len(self.document.selection) == 1:
             self.stack_view.setFocus()
-            self.stack_view.edit(self.stack.model.index(self._selected[0], 1))
+            self.stack_view.edit(self.stack.model.index(self.document.selection[0], 1))
 
     def mirror_selected(self) -> None:
-        rows = self._selected
+        rows = self.document.selection or list(range(len(self.document.design.layers)))
         if not rows or rows != list(range(rows[0], rows[-1] + 1)):
-            self.statusBar().showMessage("Select a run of adjacent layers to mirror.", 6000)
+            self.statusBar().showMessage("Select a run of adjacent layers to mirror (or none: the whole design).",
+                                         6000)
             return
         try:
             mirror = importlib.import_module("convdesigner.engine.tools.mirror")
@@ -437,20 +545,22 @@ class MainWindow(QMainWindow):
         if not decoder:
             self.statusBar().showMessage("Nothing to mirror: these layers do not change the shape.", 6000)
             return
+        first = self.document.design.layers[rows[0]].name
         self.document.push(MirrorRun(self.document, rows[0], rows[-1], list(decoder)))
+        self._mirrored = (first, decoder[-1].name)
 
     def solve_padding(self) -> None:
-        if len(self._selected) != 1:
+        if len(self.document.selection) != 1:
             self.statusBar().showMessage("Select one convolution to solve its padding.", 6000)
             return
-        result = self.document.analysis.layers[self._selected[0]]
+        result = self.document.analysis.layers[self.document.selection[0]]
         if not solvable(result.type) or result.input_shape is None:
             self.statusBar().showMessage(f"{result.name}: padding can be solved for a computed convolution only.",
                                          6000)
             return
         from .solve_dialog import SolveDialog
 
-        dialog = SolveDialog(self.document, self._selected[0], self)
+        dialog = SolveDialog(self.document, self.document.selection[0], self)
         self.solve_dialog = dialog
         dialog.open()
 
@@ -626,6 +736,26 @@ class MainWindow(QMainWindow):
             return
         self.gallery = gallery.show_gallery(self.open_design, self.canvas, self)
 
+    def show_playground(self) -> None:
+        from .playground import Playground
+
+        if self.playground is None:
+            self.playground = Playground(self.document, self)
+        self.playground.show()
+        self.playground.raise_()
+
+    def show_sizes(self) -> None:
+        from .sizes_dialog import SizesDialog
+
+        if self.sizes_dialog is None:
+            self.sizes_dialog = SizesDialog(self.document, self)
+        self.sizes_dialog.show()
+        self.sizes_dialog.raise_()
+
+    def show_shortcuts(self) -> None:
+        self.shortcuts_dialog = ShortcutsDialog(menu_actions(self), self)
+        self.shortcuts_dialog.show()
+
     def about(self) -> None:
         QMessageBox.about(self, "About convdesigner",
                           f"<h3>convdesigner {__version__}</h3>"
@@ -664,6 +794,22 @@ class MainWindow(QMainWindow):
                 return url.toLocalFile()
         return None
 
+    def tab_sections(self) -> list[QWidget]:
+        """The Tab order's parts: the input, the layer table, the properties, the canvas's controls, the
+        analysis tables."""
+        return [self.stack.input_editor, self.stack_view, self.properties, self.canvas, self.rf_panel,
+                self.params_panel]
+
+    def focusNextPrevChild(self, next: bool) -> bool:
+        """Tab and Shift+Tab follow `tab_sections`, whatever order the widgets were built in (the properties
+        form is built when a layer type is first shown)."""
+        sections = self.tab_sections()
+        target = next_in_chain(tab_chain(sections, self), sections, QApplication.focusWidget(), next)
+        if target is None:
+            return super().focusNextPrevChild(next)
+        target.setFocus(Qt.FocusReason.TabFocusReason if next else Qt.FocusReason.BacktabFocusReason)
+        return True
+
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
@@ -677,12 +823,95 @@ class MainWindow(QMainWindow):
             self._layout_pending = False
             self.default_dock_sizes()
             QTimer.singleShot(0, self.default_dock_sizes)
+        elif self._persistent:
+            QTimer.singleShot(0, self._check_restored_layout)
+
+    # -- layout: reset, validation, presentation ------------------------------------------------------
+
+    def docks(self) -> list[QDockWidget]:
+        return [self.layers_dock, self.properties_dock, self.palette_dock, self.rf_dock, self.params_dock]
+
+    def reset_layout(self) -> None:
+        """View > Reset Layout: every dock shown, docked where a first start puts it, at the first start's
+        sizes."""
+        if self.present_action.isChecked():
+            self.toggle_presentation()
+        areas = {self.layers_dock: Qt.DockWidgetArea.LeftDockWidgetArea,
+                 self.properties_dock: Qt.DockWidgetArea.RightDockWidgetArea,
+                 self.palette_dock: Qt.DockWidgetArea.RightDockWidgetArea,
+                 self.rf_dock: Qt.DockWidgetArea.BottomDockWidgetArea,
+                 self.params_dock: Qt.DockWidgetArea.BottomDockWidgetArea}
+        for dock, area in areas.items():
+            dock.setFloating(False)
+            self.addDockWidget(area, dock)
+            dock.show()
+        self.tabifyDockWidget(self.properties_dock, self.palette_dock)
+        self.properties_dock.raise_()
+        self.splitDockWidget(self.rf_dock, self.params_dock, Qt.Orientation.Horizontal)
+        self.default_dock_sizes()
+        QTimer.singleShot(0, self.default_dock_sizes)
+
+    def layout_problems(self) -> list[str]:
+        """What is wrong with the window's layout as restored from the settings (empty: nothing): a window
+        off or larger than its screen, a canvas squeezed below a usable size, a docked panel squeezed flat."""
+        problems = []
+        screen = self.screen().availableGeometry() if self.screen() is not None else None
+        if screen is not None and screen.width() > 0 and not self.isFullScreen():
+            frame = self.frameGeometry()
+            if frame.width() > screen.width() + 8 or frame.height() > screen.height() + 8:
+                problems.append("the window is larger than the screen")
+            if not screen.intersects(frame):
+                problems.append("the window is off the screen")
+        canvas = self.canvas.view_widget
+        if canvas.width() < MIN_CANVAS[0] or canvas.height() < MIN_CANVAS[1]:
+            problems.append(f"the canvas is {canvas.width()}×{canvas.height()}")
+        for dock in self.docks():
+            if dock.isVisible() and not dock.isFloating() and min(dock.width(), dock.height()) < MIN_DOCK_PX:
+                problems.append(f"the {dock.windowTitle()} panel is {dock.width()}×{dock.height()}")
+        return problems
+
+    def _check_restored_layout(self) -> None:
+        """A restored layout that does not fit this screen (another monitor, a changed scale) starts over."""
+        if self.layout_problems():
+            self._first_start_size()
+            self.reset_layout()
+
+    def _toolbars(self) -> list[QToolBar]:
+        return self.findChildren(QToolBar, options=Qt.FindChildOption.FindDirectChildrenOnly)
+
+    def toggle_presentation(self) -> None:
+        """View > Present (F11): the canvas alone, full screen, its controls and text large; again (or Esc)
+        brings the window back as it was."""
+        presenting = self._presentation is None
+        if presenting:
+            self._presentation = (self.saveState(WINDOW_STATE_VERSION), self.isMaximized(), self.geometry())
+            for bar in (self.menuBar(), self.statusBar(), *self._toolbars()):
+                bar.hide()
+            for dock in self.docks():
+                dock.hide()
+            self.canvas.set_presenting(True)
+            self.showFullScreen()
+        else:
+            state, maximised, geometry = self._presentation
+            self._presentation = None
+            self.canvas.set_presenting(False)
+            self.menuBar().show()
+            self.statusBar().show()
+            for bar in self._toolbars():
+                bar.show()
+            self.showMaximized() if maximised else self.showNormal()
+            self.setGeometry(geometry)
+            self.restoreState(state, WINDOW_STATE_VERSION)
+        self.present_action.setChecked(presenting)
+        self.leave_present_action.setEnabled(presenting)
+
 
     def default_dock_sizes(self) -> None:
         """The layout a first start shows: a wide stack on the left, the analysis docks along the bottom."""
         width = self.width()
-        self.resizeDocks([self.layers_dock, self.properties_dock], [int(width * 0.3), int(width * 0.25)],
-                         Qt.Orientation.Horizontal)
+        properties = int(max(width * 0.21, min(290, width * 0.28)))  # its fields need about 290 pixels
+        self.resizeDocks([self.layers_dock, self.properties_dock], [int(width * 0.26), properties],
+                         Qt.Orientation.Horizontal)  # the canvas keeps about half the width
         self.resizeDocks([self.rf_dock], [int(self.height() * 0.33)], Qt.Orientation.Vertical)
         self.resizeDocks([self.rf_dock, self.params_dock], [width // 2, width // 2], Qt.Orientation.Horizontal)
 

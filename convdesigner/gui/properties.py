@@ -33,12 +33,33 @@ from ..engine.tools.solve import solvable
 from . import icons
 from .argument_editors import ArgumentEditor, NumberEditor, editor_for
 from .document import Document
-from .formatting import shape_text, value_text
+from .fixes import fixes_for
+from .formatting import EXPECTED, app_text, shape_text, subtitle, value_text, warnings_of
 from .theme import StateColours
 from .undo_commands import SetArguments, SetWiring
 
 #: The ``argument`` of the engine's diagnostics about a layer's wiring.
 WIRING = "from"
+
+#: Each window argument in Dumoulin & Visin's terms, one line: what it is, its symbol, its effect.
+PAPER_TERMS = {
+    "kernel_size": "kernel size k: the window's extent per axis; a larger k sees more input and gives a smaller "
+                   "output (o = ⌊(i + 2p − k)/s⌋ + 1)",
+    "stride": "stride s: the distance between consecutive windows; s > 1 down-samples (about i/s outputs) and "
+              "multiplies the jump by s",
+    "padding": "padding p: zeros added at each border; p = (k − 1)/2 with s = 1 keeps the size (half padding), "
+               "p = k − 1 grows it (full padding)",
+    "dilation": "dilation d: spacing between the kernel's taps; the window spans d(k − 1) + 1 units (k̂), "
+                "widening the receptive field without more weights",
+    "output_padding": "output padding a: extra units on the high side of a transposed convolution's output, "
+                      "choosing among the input sizes a stride-s convolution maps to the same output",
+    "in_channels": "input channels: the feature maps each output unit reads (inferred from the layer before)",
+    "out_channels": "output channels: how many kernels, one output feature map each",
+    "groups": "groups: channels split into this many independent groups (out/groups kernels each)",
+    "ceil_mode": "ceil mode: round the output size up, so a last partial window covers the input rows a stride "
+                 "would otherwise drop",
+    "scale_factor": "scale factor: each output axis is this many times the input's (the jump is divided by it)",
+}
 
 #: Arguments whose inferred value is the incoming tensor's last axis rather than its channels.
 _INFERRED_FROM_LAST_AXIS = {"in_features"}
@@ -91,7 +112,9 @@ class ArgumentRow:
         self.form = form
         parent = grid.parentWidget()
         self.label = QLabel(argument.name, parent)
-        self.label.setToolTip(argument.help or argument.name)
+        tip = PAPER_TERMS.get(argument.name, argument.help or argument.name)
+        self.label.setToolTip(tip[0].upper() + tip[1:] + (f" ({argument.help})" if argument.name in PAPER_TERMS
+                                                          and argument.help else ""))
         self.label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
         self.label.setContentsMargins(0, 4, 0, 0)
         self.stack = QStackedWidget(parent)
@@ -103,6 +126,7 @@ class ArgumentRow:
         self.placeholder.clicked.connect(self._set_explicitly)
         self.editor: ArgumentEditor = editor_for(argument, parent)
         self.editor.setObjectName(f"edit_{argument.name}")
+        self.editor.setToolTip(self.label.toolTip())
         self.editor.edited.connect(self._edited)
         if isinstance(self.editor, NumberEditor):
             self.editor.problem.connect(self._local_problem)
@@ -150,7 +174,7 @@ class ArgumentRow:
         self._show_problems()
 
     def _show_problems(self) -> None:
-        texts = [d.message + (f"; {d.suggestion}" if d.suggestion else "") for d in self._problems]
+        texts = [app_text(d.message + (f"; {d.suggestion}" if d.suggestion else "")) for d in self._problems]
         if self._local:
             texts.insert(0, self._local)
         refused = bool(texts)
@@ -228,7 +252,7 @@ class WiringRow:
             index = 0
         self.combo.setCurrentIndex(index)
         self.combo.blockSignals(False)
-        text = "\n".join(d.message + (f"; {d.suggestion}" if d.suggestion else "") for d in problems)
+        text = "\n".join(app_text(d.message + (f"; {d.suggestion}" if d.suggestion else "")) for d in problems)
         self.message.setText(text)
         self.message.setStyleSheet(f"color: {StateColours().error.name()};")
         self.message.setVisible(bool(text))
@@ -271,6 +295,14 @@ class PropertiesPanel(QWidget):
         self.banner.setTextFormat(Qt.TextFormat.RichText)
         self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.banner.setMargin(6)
+        #: one button per suggested fix of the shown layer (fixes.py): one click, one undo step
+        self.fix_buttons: list[QPushButton] = []
+        self._fixes: list = []
+        self.fixes_row = QWidget(self)
+        self.fixes_row.setObjectName("fixesRow")
+        self._fixes_layout = QVBoxLayout(self.fixes_row)
+        self._fixes_layout.setContentsMargins(0, 0, 0, 0)
+        self._fixes_layout.setSpacing(4)
         self.solve_button = QPushButton("Solve padding…", self)
         icons.set_icon(self.solve_button, "solve")
         self.solve_button.setObjectName("solveButton")
@@ -295,6 +327,7 @@ class PropertiesPanel(QWidget):
         layout.addWidget(self.shapes)
         layout.addWidget(self.banner)
         layout.addWidget(self.wiring.widget)
+        layout.addWidget(self.fixes_row)
         layout.addWidget(self.forms_area)
         layout.addWidget(self.solve_button, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(self.empty)
@@ -352,6 +385,7 @@ class PropertiesPanel(QWidget):
         for widget in (self.title, self.shapes, self.wiring.widget):
             widget.setVisible(has_layer)
         self.empty.setVisible(not has_layer)
+        self._show_fixes()
         if result is None:
             self.banner.hide()
             self.solve_button.hide()
@@ -365,7 +399,7 @@ class PropertiesPanel(QWidget):
             self._key = key
             self._use_form(key, layer_type)
         self.form_widget.show()
-        summary = layer_type.summary if layer_type else "unknown layer type"
+        summary = subtitle(result.type, result.layer.arguments)
         self.title.setText(f"<span style='font-size:13pt; font-weight:600'>{result.name}</span>"
                            f"&nbsp;&nbsp;<span>{result.type}</span><br><span style='color:"
                            f"{StateColours().muted.name()}'>{summary}</span>")
@@ -384,6 +418,44 @@ class PropertiesPanel(QWidget):
         self._show_banner(result, general)
         self.solve_button.setVisible(solvable(result.type))
 
+    def _show_fixes(self) -> None:
+        self._fixes = fixes_for(self._document, self._index) if self.result is not None else []
+        labels = [fix.label for fix in self._fixes]
+        if labels != [b.accessibleName() for b in self.fix_buttons]:
+            for button in self.fix_buttons:
+                self._fixes_layout.removeWidget(button)
+                button.deleteLater()
+            self.fix_buttons = []
+            for n, label in enumerate(labels):
+                button = QPushButton(label, self.fixes_row)
+                button.setObjectName("fixButton")
+                button.setAccessibleName(label)  # the whole label; the text is elided to the dock's width
+                button.setToolTip(f"{label} (one undo step)")
+                button.setMinimumWidth(40)
+                button.clicked.connect(lambda _checked=False, n=n: self._apply_fix(n))
+                self._fixes_layout.addWidget(button, 0, Qt.AlignmentFlag.AlignLeft)
+                self.fix_buttons.append(button)
+        self.fixes_row.setVisible(bool(self._fixes))
+        self._elide_fixes()
+
+    def _elide_fixes(self) -> None:
+        """Each fix button's label within the panel's width (elided in the middle, whole in its tooltip)."""
+        room = max(80, self.width() - 40)
+        for button in self.fix_buttons:
+            metrics = button.fontMetrics()
+            text = metrics.elidedText(button.accessibleName(), Qt.TextElideMode.ElideMiddle, room - 24)
+            if text != button.text():
+                button.setText(text)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._elide_fixes()
+
+    def _apply_fix(self, n: int) -> None:
+        """The fix as built for the design shown now (the buttons are rebuilt after every change)."""
+        if n < len(self._fixes):
+            self._document.push(self._fixes[n].command(self._document))
+
     def _shapes_text(self, result: LayerResult) -> str:
         if result.input_shape is None:
             return "Not computed: a layer above has an error."
@@ -401,19 +473,24 @@ class PropertiesPanel(QWidget):
             self.banner.hide()
             return
         errors = [d for d in diagnostics if d.severity == "error"]
-        warnings = [d for d in diagnostics if d.severity == "warning"]
         lines = []
-        marks = {"error": ("Error", colours.error), "warning": ("Warning", colours.warning)}
+        explained: set[str] = set()
         for d in diagnostics:
-            mark, colour = marks.get(d.severity, ("Note", colours.muted))  # information: true, not a problem
-            hint = f"<br><i>{_escape(d.suggestion)}</i>" if d.suggestion else ""
-            lines.append(f"<b style='color:{colour.name()}'>{mark}:</b> {_escape(d.message)}{hint}")
-        if errors or warnings:
-            background = colours.error_background if errors else colours.warning_background
-            border = colours.error if errors else colours.warning
-        else:
-            background = self.palette().window().color()
-            border = colours.muted
+            expected = EXPECTED.get(d.rule)
+            note = d.severity == "info" or (d.severity != "error" and expected is not None)  # true, not a problem
+            colour = colours.error if d.severity == "error" else colours.muted if note else colours.warning
+            mark = "Error" if d.severity == "error" else "Note" if note else "Warning"
+            hint = d.suggestion if not expected else expected if d.rule not in explained else None
+            if d.rule == "stride-drops-input" and hint and "ceil_mode" in self.rows and not result.layer.get(
+                    "ceil_mode"):
+                hint += ", or set ceil_mode (a last, partial window then covers them)"
+            explained.add(d.rule)
+            hint = f"<br><i>{_escape(app_text(hint))}</i>" if hint else ""
+            lines.append(f"<b style='color:{colour.name()}'>{mark}:</b> {_escape(app_text(d.message))}{hint}")
+        attention = errors or warnings_of(diagnostics)
+        background = (colours.error_background if errors else colours.warning_background if attention
+                      else self.palette().alternateBase().color())
+        border = colours.error if errors else colours.warning if attention else colours.muted
         self.banner.setStyleSheet(f"QLabel#propertiesBanner {{ background: {background.name()}; "
                                   f"border: 1px solid {border.name()}; border-radius: 4px; }}")
         self.banner.setText("<br>".join(lines))

@@ -22,7 +22,7 @@ from ..engine.graph import is_module_path
 from ..engine.naming import MAX_NAME_LENGTH
 from . import icons
 from .document import Document
-from .formatting import arguments_text, compact, grouped, shape_text
+from .formatting import app_text, arguments_text, compact, grouped, note_text, shape_text, warnings_of
 from .theme import StateColours
 from .undo_commands import MoveLayers, RenameLayer
 
@@ -116,7 +116,7 @@ class StackModel(QAbstractTableModel):
         for result in analysis.layers:
             for source in dict.fromkeys(result.layer.inputs):  # every layer a 'from' names, not the one above
                 if source in positions:
-                    problem = next((d.text for d in result.errors if d.argument == "from"), None)
+                    problem = next((app_text(d.text) for d in result.errors if d.argument == "from"), None)
                     links.setdefault(positions[source], []).append(Link(result.name, problem))
             positions.setdefault(result.name, result.index)
             if first_error is None and result.errors:
@@ -204,6 +204,12 @@ class StackModel(QAbstractTableModel):
             flags |= Qt.ItemFlag.ItemIsEditable
         return flags
 
+    def widest_texts(self) -> tuple[int, int]:
+        """The longest layer name and type (characters): the stack refits its columns when they change."""
+        layers = self._document.design.layers
+        return (max((len(layer.name) for layer in layers), default=0),
+                max((len(layer.type) for layer in layers), default=0))
+
     def _icon(self, name: str) -> QIcon:
         if name not in self._icons:
             self._icons[name] = icons.icon(name)
@@ -221,7 +227,7 @@ class StackModel(QAbstractTableModel):
                 return self._icon("error")
             if not result.computed:
                 return self._icon("pending")
-            if result.warnings:
+            if warnings_of(result.warnings):
                 return self._icon("warning")
             return None
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -239,7 +245,7 @@ class StackModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.BackgroundRole:
             if result.errors:
                 return self._colours.error_background
-            if result.warnings:
+            if warnings_of(result.warnings):
                 return self._colours.warning_background
             return None
         if role == Qt.ItemDataRole.FontRole:
@@ -299,12 +305,14 @@ class StackModel(QAbstractTableModel):
         return ""
 
     def _tooltip(self, result: LayerResult, column: int) -> str | None:
-        lines = [d.text for d in result.errors] + [f"Warning: {d.text}" for d in result.warnings]
+        lines = [note_text(d) for d in (*result.errors, *result.warnings, *result.infos)]
         if not result.computed and not result.errors and self._first_error is not None:
             culprit = self._document.analysis.layers[self._first_error].name
             lines.append(f"Not computed: {culprit} above has an error")
         for link in self.links(result.index):
             lines.append(f"{link.join} joins this output" + (f" — {link.problem}" if link.problem else ""))
+        if column in (NAME, TYPE, ARGUMENTS):  # the whole text, however narrow the column
+            lines.insert(0, self._text(result, column, False))
         if column == PARAMS and result.params is not None:
             lines.insert(0, f"{grouped(result.params)} parameters")
         if column == OUTPUT and result.input_shape is not None:

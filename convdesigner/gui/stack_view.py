@@ -1,12 +1,12 @@
 """The layer-stack editor: the network input (editable) above a table of the layers.
 
-Selecting rows tells the window which layers the properties, panels and canvas show; rows are renamed in
-place and reordered by dragging.
+Selecting rows selects those layers in the document (which the properties, panels and canvas follow); rows
+are renamed in place and reordered by dragging.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt, Signal
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -40,7 +40,8 @@ def wide_spin_box(parent: QWidget | None = None) -> QSpinBox:
     spin.setAccelerated(True)
     spin.setKeyboardTracking(True)
     spin.setButtonSymbols(QSpinBox.ButtonSymbols.UpDownArrows)
-    spin.setMinimumWidth(spin.fontMetrics().horizontalAdvance("0000000") + 28)  # not the width of MAX_INT
+    spin.setMinimumWidth(spin.fontMetrics().horizontalAdvance("0000") + 28)  # not the width of MAX_INT: a
+    # window must fit an 800-pixel-wide screen (1600 at a scale factor of 2)
     return spin
 
 
@@ -185,9 +186,10 @@ class StackView(QTableView):
         self.setDragDropOverwriteMode(False)
         self.setDropIndicatorShown(True)
         self.setAlternatingRowColors(True)
+        self.setTabKeyNavigation(False)  # Tab leaves the table (arrows move between rows)
         self.setShowGrid(False)
         self.setWordWrap(False)
-        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # "convt…e2d_up1": both ends of a name stay
         self.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked | QAbstractItemView.EditTrigger.EditKeyPressed)
         self.verticalHeader().hide()
         self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
@@ -197,10 +199,14 @@ class StackView(QTableView):
         header.setSectionResizeMode(INDEX, QHeaderView.ResizeMode.Fixed)  # sized by fit_index_column, not per row
         for column in (NAME, TYPE, OUTPUT, PARAMS):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(ARGUMENTS, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(ARGUMENTS, QHeaderView.ResizeMode.Interactive)  # sized by fit_columns
+        self._fit_pending = False
+        self._widest = model.widest_texts()
         self.fit_columns()
         self.selectionModel().selectionChanged.connect(self._selection_changed)
         model.modelReset.connect(self.fit_columns)
+        model.rowsInserted.connect(self.fit_columns)  # a longer name or type: its column grows
+        model.dataChanged.connect(self._fit_later)
         model.rowsInserted.connect(self.fit_index_column)
         model.rowsRemoved.connect(self.fit_index_column)
         model.blocksChanged.connect(self.show_blocks)
@@ -268,12 +274,37 @@ class StackView(QTableView):
         minimum = {NAME: width("conv10__"), TYPE: width("Conv2d____"), OUTPUT: width("64×32×32__"),
                    PARAMS: width("Params__")}
         self.fit_index_column()
-        most = width("ConvTranspose2d____")
+        most = max(width("ConvTranspose2d____"), width("n" * 30), self.viewport().width() // 3)
         for column, least in minimum.items():
             self.setColumnWidth(column, min(max(least, self.sizeHintForColumn(column) + 6), max(least, most)))
+        # the arguments take the room left, but never less than a short argument list (a narrow dock
+        # scrolls sideways instead of cutting the column to "ume")
+        rest = self.viewport().width() - sum(self.columnWidth(c) for c in (INDEX, *minimum))
+        wanted = min(self.sizeHintForColumn(ARGUMENTS) + 6, width("512 ch, k4 s2 p1, no bias__"))
+        self.setColumnWidth(ARGUMENTS, max(rest, wanted))
+
+    def _fit_later(self, *_args) -> None:
+        """After an edit that changes the longest name or type (a rename, a type change): refit once the event
+        loop turns, however many rows changed (typing a number refits nothing)."""
+        widest = self.model().widest_texts()
+        if widest == self._widest:
+            return
+        self._widest = widest
+        if not self._fit_pending:
+            self._fit_pending = True
+
+            def fit() -> None:
+                self._fit_pending = False
+                self.fit_columns()
+
+            QTimer.singleShot(0, fit)
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
+        self.fit_columns()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
         self.fit_columns()
 
     def selected_rows(self) -> list[int]:
@@ -287,8 +318,8 @@ class StackView(QTableView):
             if row in hidden:
                 model.set_collapsed(model.block_of(row), False)
         current = self.selectionModel().currentIndex()
-        if rows and rows == self.selected_rows() and current.isValid() and current.row() == rows[0]:
-            return  # already so: no scrolling, no refresh
+        if rows == self.selected_rows() and (not rows or current.isValid()):
+            return  # already so (the document echoing the user's own click): no scrolling, no refresh
         selection = QItemSelection()
         for row in rows:
             selection.select(model.index(row, 0), model.index(row, model.columnCount() - 1))

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from PySide6.QtGui import QUndoCommand
 
 from ..engine.design import Design, InputSpec, Layer
 from ..engine.graph import order_problem, with_reference_renamed, without_layers
+from ..engine.layers import CATALOG
 from ..engine.naming import copy_name
 from .document import Document
 from .formatting import shape_text, value_text
@@ -221,13 +223,58 @@ class ReplaceLayers(DesignCommand):
 
 
 class MirrorRun(InsertLayers):
-    """Insert the decoder that mirrors layers first..last right after last."""
+    """Append the decoder that mirrors layers first..last at the end of the design (never in the middle,
+    where it would cut the tensors a later layer or join expects)."""
 
     def __init__(self, document: Document, first: int, last: int, decoder: Sequence[Layer]) -> None:
         layers = document.design.layers
         run = f"{layers[first].name}…{layers[last].name}" if first != last else layers[first].name
-        super().__init__(document, last + 1, decoder, f"Mirror {run} as decoder")
+        if decoder and last != len(layers) - 1:  # appended at the end, the decoder reads the run's output
+            decoder = [decoder[0].with_inputs([layers[last].name]), *decoder[1:]]
+        super().__init__(document, len(layers), decoder, f"Mirror {run} as decoder")
         self.select_before = [layer.name for layer in layers[first:last + 1]]
+
+
+class SetDesignInfo(DesignCommand):
+    """Rename the design or change its description (the export's class name comes from the name)."""
+
+    def __init__(self, document: Document, name: str, description: str) -> None:
+        design = document.design
+        after = replace(design, name=name, description=description)
+        what = "Rename the design to " + name if name != design.name else "Edit the design's description"
+        super().__init__(document, after, what)
+
+    def redo(self) -> None:
+        self.document.apply(self.after, None)  # keep the selection
+
+    def undo(self) -> None:
+        self.document.apply(self.before, None)
+
+
+def retyped(layer: Layer, type_name: str) -> Layer:
+    """The layer as another type (Conv2d -> Conv1d after a rank change, Conv2d <-> ConvTranspose2d), keeping
+    the arguments the new type has; a per-axis value whose axes no longer fit keeps one value when every
+    axis had the same, and is dropped otherwise."""
+    new_type = CATALOG[type_name]
+    kept: dict[str, Any] = {}
+    for key, value in layer.args:
+        if key not in new_type.argument_names:
+            continue
+        if isinstance(value, tuple) and new_type.ndim is not None and len(value) != new_type.ndim:
+            if len(set(value)) != 1 or isinstance(value[0], tuple):
+                continue
+            value = value[0]
+        kept[key] = value
+    return Layer.make(type_name, layer.name, kept)
+
+
+class ChangeType(ReplaceLayers):
+    """Change one layer's type in place (see `retyped`)."""
+
+    def __init__(self, document: Document, index: int, type_name: str) -> None:
+        layer = document.design.layers[index]
+        super().__init__(document, index, index, [retyped(layer, type_name)],
+                         f"Change {layer.name} to {type_name}")
 
 
 class ApplySolution(SetArguments):

@@ -317,7 +317,9 @@ def torch_module(type_name: str, args: dict[str, Any], x: Any) -> Any:
         if kind == "none":
             raise ValueError("dim without a parametrization")
         module = torch_module(type_name, kwargs, x)
-        return getattr(torch.nn.utils.parametrizations, kind)(module, **dim)
+        weighted = module.inner if isinstance(module, PadThen) else module  # an explicit pad before the conv
+        getattr(torch.nn.utils.parametrizations, kind)(weighted, **dim)
+        return module
     if type_name == "Reshape":
         return View(kwargs["shape"])
     if type_name.startswith(("Conv1d", "Conv2d", "Conv3d")):

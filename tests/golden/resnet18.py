@@ -6,20 +6,11 @@
 # stages of two BasicBlocks (two 3x3 convolutions, batch norm, ReLU; the block's input added back,
 # through a 1x1 stride-2 projection, downsample, where the stage halves the size and doubles the
 # channels), global average pooling and a 1000-way classifier. Each block's ReLU is called twice in
-# torchvision (relu and relu_1 here). The warnings on the downsample projections are true of
-# torchvision's ResNet: a 1x1 stride-2 convolution reads every other row and column, so the last one
-# of an even size is never read.
+# torchvision (relu and relu_1 here).
 #
 # Input 3×224×224, output 1000, 11,689,512 parameters, 1,814,073,344 multiply-accumulates.
 # The comments give each layer's output shape (batch left out), its receptive field on the input
 # and its parameter count, as convdesigner computed them.
-# convdesigner's warnings:
-#   layer2.0.downsample.0: the last input row on axis H is never visited: (i + p_low + p_high - d(k - 1) - 1) mod s = 1 with stride 2; give this layer an input of 55 or 57 on axis H, or pad by 1 more
-#   layer2.0.downsample.0: the last input column on axis W is never visited: (i + p_low + p_high - d(k - 1) - 1) mod s = 1 with stride 2; give this layer an input of 55 or 57 on axis W, or pad by 1 more
-#   layer3.0.downsample.0: the last input row on axis H is never visited: (i + p_low + p_high - d(k - 1) - 1) mod s = 1 with stride 2; give this layer an input of 27 or 29 on axis H, or pad by 1 more
-#   layer3.0.downsample.0: the last input column on axis W is never visited: (i + p_low + p_high - d(k - 1) - 1) mod s = 1 with stride 2; give this layer an input of 27 or 29 on axis W, or pad by 1 more
-#   layer4.0.downsample.0: the last input row on axis H is never visited: (i + p_low + p_high - d(k - 1) - 1) mod s = 1 with stride 2; give this layer an input of 13 or 15 on axis H, or pad by 1 more
-#   layer4.0.downsample.0: the last input column on axis W is never visited: (i + p_low + p_high - d(k - 1) - 1) mod s = 1 with stride 2; give this layer an input of 13 or 15 on axis W, or pad by 1 more
 
 import torch
 from torch import nn

@@ -27,7 +27,7 @@ MODELS = """
             super().__init__()
             self.conv = nn.Conv2d(3, width, 3, padding=1)
             self.act = nn.ReLU()
-            self.shuffle = nn.PixelShuffle(2)
+            self.shuffle = nn.ChannelShuffle(2)
 
         def forward(self, x):
             return self.shuffle(self.act(self.conv(x)))
@@ -61,7 +61,7 @@ def test_import_a_python_model_opens_it_unsaved_with_a_report(ui: Ui, tmp_path: 
     assert design.layers[0].get("out_channels") == 8 and design.input.shape == (3, 8, 8)
     assert ui.window.document.path is None and ui.window.isWindowModified()
     report = ui.window.import_report
-    assert report.isVisible() and "nn.PixelShuffle" in report.detailedText()
+    assert report.isVisible() and "nn.ChannelShuffle" in report.detailedText()
     report.accept()
     assert not ui.window.undo_action.isEnabled()  # the import starts the history
 

@@ -15,7 +15,6 @@ from ..arithmetic import (
     transposed_inverse,
     transposed_output_size,
     transposed_relationship,
-    unvisited_data,
 )
 from ..evaluation import AxisGeometry, Evaluation, LayerContext, Refusal
 from ..receptive_field import Scatter, Window
@@ -40,7 +39,7 @@ from .common import (
     shape_text,
     volume,
 )
-from .windows import dropped_input_note, window_axes
+from .windows import dropped_input, dropped_input_note, window_axes
 
 PADDING_MODE_CHOICES = ("zeros", "reflect", "replicate", "circular")
 
@@ -257,7 +256,7 @@ def _conv_axis(ctx: LayerContext, axis: int) -> AxisRule:
 
     def conv(n: int, sizes: list[int]) -> tuple[int | None, bool]:
         o = conv_output_size(n, k, s, lo, hi, d)
-        return (o, unvisited_data(n, k, s, lo, hi, d) > 0) if o >= 1 else (None, False)
+        return (o, dropped_input(n, k, s, lo, hi, d) > 0) if o >= 1 else (None, False)
     return conv
 
 

@@ -54,7 +54,7 @@ def _size_mismatch(ctx: LayerContext, first: str, joined: str, here: tuple[int, 
     else:
         where = f"{pad_layer}, from: {ctx.operands[0][0]}}} and join it in place of {ctx.operands[0][0]}, to {action} it"
     suggestion = (
-        "feed an input size that every down-sampling divides exactly (the valid input sizes list them), "
+        "feed an input size that every down-sampling divides exactly (`convdesigner sizes FILE` lists them), "
         f"or insert {where} to {shape_text(there[1:])}"
     )
     return Refusal("join-size", message, suggestion, differences[0][0], "from")

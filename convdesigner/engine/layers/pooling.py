@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from ..arguments import Argument, Kind, per_axis
-from ..arithmetic import pool_output_size, unvisited_data
+from ..arithmetic import pool_output_size
 from ..evaluation import Evaluation, LayerContext, Refusal
 from ..receptive_field import Resample, Window
 from .common import (
@@ -23,7 +23,7 @@ from .common import (
     require_rank,
     resolve_axes,
 )
-from .windows import POOLING_RELATIONSHIP, dropped_input_note, window_axes
+from .windows import POOLING_RELATIONSHIP, dropped_input, dropped_input_note, window_axes
 
 
 def _stride_arg() -> Argument:
@@ -134,7 +134,7 @@ def _pool_axis(ctx: LayerContext, axis: int) -> AxisRule:
 
     def pool(n: int, sizes: list[int]) -> tuple[int | None, bool]:
         o = pool_output_size(n, k, s, p, d, ceil)
-        return (o, not ceil and unvisited_data(n, k, s, p, p, d) > 0) if o >= 1 else (None, False)
+        return (o, not ceil and dropped_input(n, k, s, p, p, d) > 0) if o >= 1 else (None, False)
     return pool
 
 

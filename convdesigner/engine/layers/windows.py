@@ -78,11 +78,20 @@ def window_axes(
     return tuple(geometry)
 
 
+def dropped_input(i: int, k: int, s: int, p_low: int, p_high: int, d: int = 1) -> int:
+    """The real input units past the last window (the paper's caveat after relationship 6), or 0 when they are
+    no more than the gap a window narrower than its stride leaves between every two positions anyway
+    (s - d(k - 1) - 1 units: a 1x1 stride-2 projection, as in ResNet's shortcuts, skips every other unit by
+    design, and its last gap is no different)."""
+    dropped = unvisited_data(i, k, s, p_low, p_high, d)
+    return dropped if dropped > s - d * (k - 1) - 1 else 0
+
+
 def dropped_input_note(ctx: LayerContext, g: AxisGeometry, axis: int) -> Note | None:
     """The paper's caveat after relationship 6: real input units past the last window are dropped."""
     if g.ceil_mode or g.unvisited <= g.p_high:
         return None
-    dropped = unvisited_data(g.i, g.k, g.s, g.p_low, g.p_high, g.d)
+    dropped = dropped_input(g.i, g.k, g.s, g.p_low, g.p_high, g.d)
     if not dropped:
         return None
     name = ctx.axis(axis)

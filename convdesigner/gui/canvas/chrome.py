@@ -11,12 +11,14 @@ from ...engine.design import axis_name
 from ...engine.frames import (
     DIRECT,
     MATRIX,
+    OUTSIDE,
     OVERLAP,
     SCATTER,
     kernel_shape,
 )
 from ...engine.layers import CATALOG
 from ...engine.receptive_field import Resample
+from ..formatting import app_text
 from .draw import elided, font, locator, outline
 from .layout import (
     CAPTION_PX,
@@ -29,7 +31,7 @@ from .layout import (
     Grid,
     PaintState,
 )
-from .palette import CanvasPalette
+from .palette import CanvasPalette, heat
 
 VIEW_TITLES = {
     DIRECT: "direct view",
@@ -39,14 +41,33 @@ VIEW_TITLES = {
 }
 
 
+#: How far a grid title starts right of its grid when the locator ring may circle the grid's corner cell.
+LOCATOR_CLEARANCE = 16.0
+
+
 def paint_titles(p: QPainter, stage: QRectF, cam: Camera, grids: list[Grid], pal: CanvasPalette) -> None:
     p.setFont(font(12))
     p.setPen(pal.muted)
+    metrics = QFontMetricsF(p.font())
+    # cells this small get a locator ring around the current one (up to 14 px out): titles start past it
+    indent = LOCATOR_CLEARANCE if cam.scale < 6 else 0.0
     for g in grids:
         x, y = cam.px(g.x, g.y)
+        x += indent
         size = f"{g.width}" if g.height == 1 else f"{g.height}×{g.width}"
-        text = f"{g.title}  {size}" if g.name not in ("matrix", "x", "y") else g.title
-        p.drawText(QPointF(x, y - 6), text)
+        text = f"{g.title} {size}" if g.name not in ("matrix", "x", "y") else g.title
+        if g.note:  # "padded input 7×7 (input 5×5)": the drawn grid is not the layer's input
+            if metrics.horizontalAdvance(f"{text} {g.note}") <= max(g.width * cam.scale, 160):
+                text += f" {g.note}"
+            else:  # too wide for its grid: the note goes on a line of its own, never over the next grid
+                p.drawText(QPointF(_inside(x, text, stage, metrics), y - 6 - metrics.height()), text)
+                text = g.note
+        p.drawText(QPointF(_inside(x, text, stage, metrics), y - 6), text)
+
+
+def _inside(x: float, text: str, stage: QRectF, metrics: QFontMetricsF) -> float:
+    """Where a title starting at ``x`` starts so that it ends inside the stage (it is clipped there)."""
+    return max(stage.left() + 2, min(x, stage.right() - metrics.horizontalAdvance(text) - 2))
 
 
 def _axis_labels(model: CanvasModel, view: str) -> list[str]:
@@ -62,8 +83,10 @@ def _axis_labels(model: CanvasModel, view: str) -> list[str]:
             pad_eq = f"p'={eq.pad_low}" if eq.pad_low == eq.pad_high else f"p'=({eq.pad_low}, {eq.pad_high})"
             text = (f"i'={g.i} k={g.k} s={g.s} p={g.p_low}" + (f" a={g.a}" if g.a else "")
                     + (f" d={g.d}" if g.d != 1 else "") + f" → o'={g.o}")
-            if view != SCATTER:
+            if view != SCATTER and g.s > 1:
                 text += f"  ·  stretched ĩ'={eq.input_size}, {pad_eq}, stride 1"
+            elif view != SCATTER:
+                text += f"  ·  as a convolution with {pad_eq}, stride 1"
         else:
             text = f"i={g.i} k={g.k} s={g.s} {pad}" + (f" d={g.d}" if g.d != 1 else "") + f" → o={g.o}"
             if g.ceil_mode:
@@ -82,7 +105,8 @@ def paint_header(p: QPainter, rect: QRectF, model: CanvasModel, view: str, step:
     y = rect.top() + 17
     title = f"{result.name}  ·  {result.type}  ·  {f.kind}"
     if view == DIRECT and f.transposed:
-        title += "  ·  as a direct convolution: stretched input, flipped kernel"
+        stretched = any(g.s > 1 for g in f.geometry)
+        title += f"  ·  as a direct convolution: {'stretched' if stretched else 'padded'} input, flipped kernel"
     elif view != DIRECT:
         title += f"  ·  {VIEW_TITLES[view]}"
     k = _text_scale(rect)
@@ -139,7 +163,16 @@ def _legend_items(model: CanvasModel, view: str, pal: CanvasPalette) -> list[tup
         if view == DIRECT and (has_padding or stretched):
             items.append(("taps on zeros", pal.tap_padding, False))
         if view == DIRECT and any(len(t.unvisited_range()) for t in f.tracks):
-            items.append(("never visited", pal.unvisited, False))
+            pooling = f.result is not None and "ceil_mode" in getattr(CATALOG.get(f.result.type), "argument_names", ())
+            items.append(("never visited (ceil_mode visits them)" if pooling else "never visited", pal.unvisited,
+                          False))
+        # the last window's last tap is the one that can lie past the border (ceil_mode's overhang): one
+        # question per axis, however large the kernel
+        if view == DIRECT and any(t.kind(t.window(t.o - 1)[-1]) == OUTSIDE for t in f.tracks):
+            items.append(("window past the border (ceil_mode)", pal.window, True))
+        if model.step_count(view) > 1:
+            items.append(("previous window" if view == DIRECT else "previous patch",
+                          pal.previous, False))
         items.append(("output", pal.output, False))
         items.append(("being produced" if view == DIRECT else "written patch", pal.current, False))
         if view == SCATTER:
@@ -150,10 +183,12 @@ def _legend_items(model: CanvasModel, view: str, pal: CanvasPalette) -> list[tup
         items.append(("hover: outputs using it" if view == DIRECT else "hover", pal.hover, False))
     elif view == OVERLAP:
         values = model.overlap_values()
+        top = max(values)
+        shown = values if len(values) <= 8 else [values[round(n * (len(values) - 1) / 7)] for n in range(8)]
         sampled = " (sampled)" if model.overlap_sampled() else ""
-        items.append((f"taps per output cell{sampled}: {', '.join(map(str, values[:8]))}", pal.current, False))
-        if 0 in values:
-            items.append(("never reached", pal.unvisited, False))
+        for value in shown:  # the colour scale: a swatch per tap count
+            label = "never reached" if value == 0 else f"{value} tap{'s' if value != 1 else ''}{sampled}"
+            items.append((label, heat(pal, value, top), False))
         ks = [(g.k, g.s) for g in f.geometry]
         if any(k % s for k, s in ks):
             items.append(("uneven: k is not a multiple of s (checkerboard)", pal.output, False))
@@ -238,7 +273,7 @@ def paint_field(p: QPainter, stage: QRectF, model: CanvasModel, output: tuple[in
     outline(p, QRectF(x, y, w, h), pal.input_line, 1)
     p.setFont(font(10))
     p.setPen(pal.muted)
-    top = y - 20 - (13 if len(size) > 1 else 0)
+    top = y - 20 - (13 if len(size) > 1 else 0) - FIELD_TEXT_LIFT
     p.drawText(QPointF(x, top - 13), "receptive field on")
     p.drawText(QPointF(x, top), f"the input {'×'.join(map(str, size))}:")
     if interval is None:
@@ -252,11 +287,24 @@ def paint_field(p: QPainter, stage: QRectF, model: CanvasModel, output: tuple[in
     locator(p, field_rect, pal.field.darker(140))
     p.setFont(font(10))
     p.setPen(pal.text)
+    for n, line in enumerate(reversed(field_lines(size, rows, cols, (r_lo, r_hi), (c_lo, c_hi)))):
+        p.drawText(QPointF(x, y - 5 - FIELD_TEXT_LIFT - 13 * n), line)
+
+
+#: The miniature's text stands this far above it: clear of the locator ring around a field at its top edge.
+FIELD_TEXT_LIFT = 12
+
+
+def field_lines(size: tuple[int, ...], rows: int, cols: int, r: tuple[int, int], c: tuple[int, int]) -> list[str]:
+    """What the receptive-field miniature says under its title: the rows and columns the field covers, or,
+    when it covers the whole input (a 1×1 input always), that it does."""
+    if r == (0, rows - 1) and c == (0, cols - 1):
+        if rows * cols == 1:
+            return ["the input is one unit:", "every output sees it"]
+        return ["the whole input"]
     if len(size) == 1:
-        p.drawText(QPointF(x, y - 5), f"{c_lo}–{c_hi}")
-    else:
-        p.drawText(QPointF(x, y - 18), f"rows {r_lo}–{r_hi}")
-        p.drawText(QPointF(x, y - 5), f"cols {c_lo}–{c_hi}")
+        return [f"{c[0]}–{c[1]}"]
+    return [f"rows {r[0]}–{r[1]}", f"cols {c[0]}–{c[1]}"]
 
 
 SUMMARIES = {
@@ -278,7 +326,7 @@ def summary_lines(model: CanvasModel) -> list[str]:
     if result is None:
         return ["Select a layer to see its sliding window."]
     if not result.computed:
-        problems = [d.text for d in result.errors] or ["an earlier layer has errors, so this one is not computed"]
+        problems = [app_text(d.text) for d in result.errors] or ["an earlier layer has errors, so this one is not computed"]
         return [f"{result.name}  ·  {result.type}", "Not computed:"] + problems
     layer_type = CATALOG.get(result.type)
     shape_in = "×".join(map(str, result.input_shape or ()))

@@ -76,13 +76,17 @@ def to_pil(image: QImage):
 
 def write_gif(model: CanvasModel, state: PaintState, path: str, fps: float = DEFAULT_FPS,
               size: tuple[int, int] = DEFAULT_SIZE, cap: int = GIF_FRAME_CAP,
-              progress: Progress | None = None) -> GifResult:
-    """Write the animation of ``state.view`` as a looping GIF, atomically; raises ExportCancelled when
-    ``progress`` returns False, OSError when it cannot be written (either way the previous file stays)."""
+              progress: Progress | None = None, step_range: tuple[int, int] | None = None) -> GifResult:
+    """Write the animation of ``state.view`` as a looping GIF (only steps first..last of ``step_range``,
+    both included, when given), atomically; raises ExportCancelled when ``progress`` returns False, OSError
+    when it cannot be written (either way the previous file stays)."""
     from PIL import Image
 
-    total = model.step_count(state.view)
-    steps = gif_steps(total, cap) if total else [0]
+    count = model.step_count(state.view)
+    low, high = step_range if step_range is not None else (0, count - 1)
+    low, high = max(0, low), min(count - 1, high)
+    total = max(0, high - low + 1)
+    steps = [low + n for n in gif_steps(total, cap)] if total else [0]
 
     def render(step: int) -> Image.Image:
         return to_pil(render_frame(model, replace(state, step=step, hover=None), size))

@@ -45,6 +45,10 @@ from .numbers import NumbersOverlay
 
 #: The most pixels per cell the fitted view uses (small layers do not become giant).
 MAX_FIT_PX = 56.0
+#: Fit's room around the grids: cells (the stacked planes reach 0.7 cell out) and pixels at the sides, above
+#: (two lines of grid titles) and below.
+FIT_PAD_CELLS = 0.8
+FIT_MARGIN_PX = (8.0, 36.0, 8.0)
 #: The bands around the grids, in pixels: header (three lines), legend, caption, margins.
 HEADER_PX = 64.0
 LEGEND_PX = 26.0
@@ -118,6 +122,7 @@ class Grid:
     cols: AxisTrack
     role: str  # "input" or "output"
     title: str = ""
+    note: str = ""  # written after the size: "(input 5×5)" under a padded or stretched grid
 
     @property
     def width(self) -> int:
@@ -322,11 +327,16 @@ class CanvasModel:
             return grids
         ins = f.tracks
         outs = [plain_track(o) for o in f.output_size]
-        title = "input"
-        if f.transposed:
-            crops = any(t.pad_low < 0 or t.pad_high < 0 for t in ins)
-            title = "stretched input, cropped where p' < 0" if crops else "stretched, padded input"
-        g_in = Grid("input", 0, 0, _rows_of(ins), _cols_of(ins), "input", title)
+        crops = any(t.pad_low < 0 or t.pad_high < 0 for t in ins)
+        padded = any(t.pad_low > 0 or t.pad_high > 0 for t in ins)
+        stretched = any(t.stretch > 1 for t in ins)  # a stride-1 transposed convolution is not stretched
+        title = ", ".join(w for w, on in (("stretched", stretched), ("padded", padded and not crops)) if on)
+        title = f"{title} input" if title else "input"
+        if crops:
+            title += ", cropped where p' < 0"
+        real = "×".join(map(str, f.input_size[-2:]))
+        note = f"(input {real})" if padded or stretched or crops else ""
+        g_in = Grid("input", 0, 0, _rows_of(ins), _cols_of(ins), "input", title, note)
         g_out = Grid("output", 0, 0, _rows_of(outs), _cols_of(outs), "output", "output")
         return _side_by_side(g_in, g_out)
 
@@ -338,11 +348,15 @@ class CanvasModel:
         y0 = min(g.y for g in grids)
         x1 = max(g.x + g.width for g in grids)
         y1 = max(g.y + g.height for g in grids)
-        pad = 1.0 + 0.04 * max(x1 - x0, y1 - y0)  # room for the grid titles and the stacked planes
-        w, h = (x1 - x0) + 2 * pad, (y1 - y0) + 2 * pad
-        scale = min(stage.width() / w, stage.height() / h, MAX_FIT_PX)  # a huge grid: far below a pixel
+        # Fit fills the stage: a little room in cells for the stacked channel planes, and in pixels for the
+        # grid titles above the grids; a huge grid fits far below a pixel per cell
+        w, h = (x1 - x0) + 2 * FIT_PAD_CELLS, (y1 - y0) + 2 * FIT_PAD_CELLS
+        side, top, bottom = FIT_MARGIN_PX
+        room_w, room_h = max(1.0, stage.width() - 2 * side), max(1.0, stage.height() - top - bottom)
+        scale = min(room_w / w, room_h / h, MAX_FIT_PX)
         cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-        return Camera(scale, stage.center().x() - cx * scale, stage.center().y() - cy * scale)
+        middle = stage.center().y() + (top - bottom) / 2  # the grids sit below their titles
+        return Camera(scale, stage.center().x() - cx * scale, middle - cy * scale)
 
     def hit(self, camera: Camera, view: str, px: float, py: float,
             vectors: bool = False) -> tuple[str, int, int] | None:

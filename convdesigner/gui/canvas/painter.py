@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QLineF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFontMetricsF, QImage, QPainter, QPen
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QImage, QPainter, QPen
 
 from ...engine.frames import (
     DATA,
@@ -35,7 +35,7 @@ from .chrome import legend_rows, paint_field, paint_header, paint_legend, paint_
 from .draw import aligned, at_least, cell_rect, font, locator, outline, visible_range, with_alpha
 from .layout import Camera, CanvasModel, Grid, PaintState, coarse_note, display, stage_rect
 from .numbers import NUMBER_CELL_PX, NumbersOverlay, cell_text
-from .palette import CanvasPalette, palette_for
+from .palette import CanvasPalette, heat, palette_for
 
 #: Below this many pixels per cell, single cells are not outlined; lines mark blocks of cells instead.
 MIN_CELL_PX = 5.0
@@ -78,6 +78,10 @@ def paint(painter: QPainter, rect: QRectF, model: CanvasModel, state: PaintState
         if f.ndim == 3 and view == DIRECT:
             depth = f.tracks[0].window(f.output_of(step)[0])
             grids[0].title += f" (depth {depth[0]}–{depth[-1]} seen from above)"
+        merged = merge_note(cam.scale, grids[0].height == 1)
+        if merged:  # never silent: the image says what a square is (exports too)
+            note = grids[0].note  # "(input 66×66)" or ""
+            grids[0].note = f"{note[:-1]}; {merged})" if note.endswith(")") else f"({merged})"
         paint_titles(painter, stage, cam, grids, pal)
     note = coarse_note(model, view, cam, vectors)
     if note is not None:
@@ -154,15 +158,31 @@ def _write(p: QPainter, stage: QRectF, cam: Camera, g: Grid, text_of,
             weight = weights(r, c) if weights else None
             if item is not None and item[0]:
                 text, color = item
-                p.setFont(value_font)
-                p.setPen(color)
                 box = rect.adjusted(0, 0, -s * 0.18, -s * 0.14) if weight is not None else rect
+                p.setFont(fitted_font(value_font, text, box.width()))
+                p.setPen(color)
                 p.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
             if weight is not None:
                 p.setFont(weight_font)
                 p.setPen(QColor("#d8e6f5") if item is None or item[1] == ON_DARK else QColor("#1d3557"))
                 p.drawText(rect.adjusted(0, 0, -max(2.0, s * 0.07), -max(1.0, s * 0.04)),
                            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom, weight)
+
+
+#: A value's text never takes more than this share of its cell's width (neighbours never run together).
+TEXT_WIDTH_SHARE = 0.86
+
+
+def fitted_font(base: QFont, text: str, width: float) -> QFont:
+    """``base``, shrunk as far as needed for ``text`` to fit TEXT_WIDTH_SHARE of ``width`` ("-12.5" in a small
+    cell is written smaller, never across its neighbours)."""
+    advance = QFontMetricsF(base).horizontalAdvance(text)
+    room = width * TEXT_WIDTH_SHARE
+    if advance <= room:
+        return base
+    smaller = QFont(base)
+    smaller.setPixelSize(max(1, int(base.pixelSize() * room / advance)))
+    return smaller
 
 
 def _numbers_direct(p: QPainter, stage: QRectF, cam: Camera, numbers: NumbersOverlay, g_in: Grid, g_out: Grid,
@@ -280,6 +300,14 @@ def _runs_where(test: Callable[[int], bool], lo: int, hi: int, block: int) -> li
             else:
                 runs.append((first, end - first))
     return runs
+
+
+def merge_note(scale: float, one_row: bool) -> str:
+    """What a square is when cells are merged into blocks at this zoom ("1 square = 4×4 cells"), else ""."""
+    block = _block(scale)
+    if block == 1:
+        return ""
+    return f"1 square = {block} cells" if one_row else f"1 square = {block}×{block} cells"
 
 
 def _block(scale: float) -> int:
@@ -627,15 +655,6 @@ def _paint_hover_scatter(p: QPainter, stage: QRectF, cam: Camera, f: LayerFrames
         _fill_product(p, stage, cam, g_in, writers, with_alpha(pal.hover, 120), pal.hover)
 
 
-def _heat(pal: CanvasPalette, value: int, top: int) -> QColor:
-    if value == 0:
-        return QColor(pal.unvisited.red(), pal.unvisited.green(), pal.unvisited.blue(), 160)
-    t = value / top if top else 1.0
-    a, b = pal.output, pal.current
-    return QColor(round(a.red() + (b.red() - a.red()) * t), round(a.green() + (b.green() - a.green()) * t),
-                  round(a.blue() + (b.blue() - a.blue()) * t))
-
-
 def _samples(lo: int, hi: int, pixels: float) -> list[int]:
     """The cells lo..hi-1 one by one, or, when there are more than ``pixels``, one per pixel, evenly."""
     n = hi - lo
@@ -660,7 +679,7 @@ def _overlap_image(model: CanvasModel, depth: int, rows: list[int], cols: list[i
         for cc in col_counts:
             n = factor * cr * cc
             if n not in palette:
-                color = _heat(pal, n, top)
+                color = heat(pal, n, top)
                 palette[n] = bytes((color.red(), color.green(), color.blue(), color.alpha()))
             pixels.append(palette[n])
         lines[cr] = b"".join(pixels)

@@ -88,3 +88,13 @@ DARK = CanvasPalette(
 
 def palette_for(dark: bool) -> CanvasPalette:
     return DARK if dark else LIGHT
+
+
+def heat(pal: CanvasPalette, value: int, top: int) -> QColor:
+    """The overlap heat map's colour for a tap count (the legend's scale uses it too)."""
+    if value == 0:
+        return QColor(pal.unvisited.red(), pal.unvisited.green(), pal.unvisited.blue(), 160)
+    t = value / top if top else 1.0
+    a, b = pal.output, pal.current
+    return QColor(round(a.red() + (b.red() - a.red()) * t), round(a.green() + (b.green() - a.green()) * t),
+                  round(a.blue() + (b.blue() - a.blue()) * t))

@@ -6,11 +6,12 @@ export) is the canvas's own. The animation runs on a QTimer, so editing never wa
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import replace
 
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QKeyEvent, QMouseEvent, QPainter, QWheelEvent
+from PySide6.QtGui import QAction, QActionGroup, QKeyEvent, QKeySequence, QMouseEvent, QPainter, QWheelEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -36,6 +37,7 @@ from PySide6.QtWidgets import (
 from ...engine.frames import DATA, DIRECT, MATRIX, OVERLAP, PADDING, SCATTER, VIEWS, ZERO, combine_kinds
 from ...engine.numeric import Grid as ValueGrid
 from ...engine.numeric import NumericState, format_number, numbers_unavailable, parse_value
+from ..keyboard import unique_sequences
 from .layout import Camera, CanvasModel, CellText, PaintState
 from .numbers import NumbersOverlay
 from .painter import numbers_hidden, paint, stage_for
@@ -46,6 +48,8 @@ DEFAULT_SPEED = 2.0
 #: How long after the last frame a deep layer's pending receptive field is computed (`CanvasWidget._after_paint`).
 FIELD_DELAY_MS = 120
 ZOOM_STEP = 1.25
+#: Presentation mode draws the canvas this much larger (its text too).
+PRESENT_ZOOM = 1.6
 VIEW_LABELS = {DIRECT: "Direct", SCATTER: "Scatter", OVERLAP: "Overlap", MATRIX: "Matrix"}
 #: Names the paper gallery's index uses for a view, mapped to the canvas's views.
 VIEW_ALIASES = {"transposed": DIRECT, "equivalent": DIRECT}
@@ -92,6 +96,8 @@ class CanvasView(QWidget):
         self.model = CanvasModel(None, None)
         self.state = PaintState(field_wait=False)
         self.camera: Camera | None = None  # None: fitted to the widget
+        #: how much larger everything is drawn (presentation mode: text readable across a room)
+        self.text_zoom = 1.0
         self._drag: QPointF | None = None
         self._dragged = False
         self.setMouseTracking(True)
@@ -101,7 +107,13 @@ class CanvasView(QWidget):
         self.grabGesture(Qt.GestureType.PinchGesture)
 
     def _rect(self) -> QRectF:
-        return QRectF(self.rect())
+        """The painted area in the painter's units: the widget, shrunk by ``text_zoom`` (which the painter
+        scales back up, so text, lines and cells all grow together)."""
+        return QRectF(0, 0, self.width() / self.text_zoom, self.height() / self.text_zoom)
+
+    def _logical(self, pos: QPointF) -> QPointF:
+        """A widget position in the painter's units."""
+        return pos / self.text_zoom
 
     def current_camera(self) -> Camera:
         if self.camera is not None:
@@ -114,6 +126,7 @@ class CanvasView(QWidget):
     def paintEvent(self, event) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.scale(self.text_zoom, self.text_zoom)
         paint(painter, self._rect(), self.model, self.state, self.camera)
         painter.end()
         self.painted.emit()
@@ -138,27 +151,28 @@ class CanvasView(QWidget):
     def wheelEvent(self, event: QWheelEvent) -> None:
         steps = event.angleDelta().y() / 120
         if steps:
-            self.zoom(ZOOM_STEP ** steps, event.position())
+            self.zoom(ZOOM_STEP ** steps, self._logical(event.position()))
         event.accept()
 
     def event(self, event: QEvent) -> bool:
         if event.type() == QEvent.Type.NativeGesture and event.gestureType() == Qt.NativeGestureType.ZoomNativeGesture:
-            self.zoom(1.0 + event.value(), event.position())
+            self.zoom(1.0 + event.value(), self._logical(event.position()))
             return True
         if event.type() == QEvent.Type.Gesture:
             pinch = event.gesture(Qt.GestureType.PinchGesture)
             if pinch is not None:
-                self.zoom(pinch.scaleFactor(), self.mapFromGlobal(pinch.centerPoint().toPoint()).toPointF())
+                self.zoom(pinch.scaleFactor(),
+                          self._logical(self.mapFromGlobal(pinch.centerPoint().toPoint()).toPointF()))
                 return True
         return super().event(event)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton:
-            self._drag = event.position()
+            self._drag = self._logical(event.position())
             self._dragged = False
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
-        pos = event.position()
+        pos = self._logical(event.position())
         if self._drag is not None and event.buttons() & Qt.MouseButton.LeftButton:
             delta = pos - self._drag
             if self._dragged or abs(delta.x()) + abs(delta.y()) > 4:
@@ -168,11 +182,13 @@ class CanvasView(QWidget):
                 self._dragged = True
                 self.update()
                 return
-        self.set_hover(self.hit(pos))
+        self.set_hover(self.hit(event.position()))
 
     def hit(self, pos: QPointF) -> tuple[str, int, int] | None:
         """The cell under a point of the widget: (grid name, row, col), or None."""
-        return self.model.hit(self.current_camera(), self._view(), pos.x(), pos.y(), self.state.numbers is not None)
+        logical = self._logical(pos)
+        return self.model.hit(self.current_camera(), self._view(), logical.x(), logical.y(),
+                              self.state.numbers is not None)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton and self._drag is not None and not self._dragged:
@@ -225,7 +241,7 @@ def _button(text: str, tip: str, icon: QStyle.StandardPixmap | None = None) -> Q
     if icon is not None:
         button.setIcon(button.style().standardIcon(icon))
     button.setToolTip(tip)
-    button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    button.setFocusPolicy(Qt.FocusPolicy.TabFocus)  # Tab reaches it; a click leaves the keys with the canvas
     button.setAutoRaise(True)
     return button
 
@@ -251,6 +267,9 @@ class CanvasWidget(QWidget):
         self._values: NumericState | None = None
         self._seed = 0
         self.value_editor: ValueEditor | None = None
+        self.presenting = False
+        #: where exports are offered first: the open design's folder (set by the window), else the working one
+        self.default_folder: str | None = None
 
         self.top_row = self._create_toolbar()
 
@@ -259,20 +278,31 @@ class CanvasWidget(QWidget):
         bottom.setContentsMargins(6, 0, 6, 4)
         bottom.setSpacing(4)
         icons = QStyle.StandardPixmap
-        self.first_button = _button("First", "First step (Home)", icons.SP_MediaSkipBackward)
-        self.back_button = _button("Back", "Step back (Left)", icons.SP_MediaSeekBackward)
-        self.play_button = _button("Play", "Play / pause (Space)", icons.SP_MediaPlay)
-        self.forward_button = _button("Forward", "Step forward (Right)", icons.SP_MediaSeekForward)
-        self.last_button = _button("Last", "Last step (End)", icons.SP_MediaSkipForward)
-        self.first_button.clicked.connect(lambda: self.set_step(0))
-        self.back_button.clicked.connect(lambda: self.step_by(-1))
-        self.play_button.clicked.connect(self.toggle_play)
-        self.forward_button.clicked.connect(lambda: self.step_by(1))
-        self.last_button.clicked.connect(lambda: self.set_step(self.step_count() - 1))
+        #: playback, each an action with a window-wide shortcut (View > Playback) and a button
+        self.playback_actions: list[QAction] = []
+        buttons = []
+        for label, text, canvas_key, shortcut, icon, slot in (
+                ("First", "First step", "Home", "Ctrl+Home", icons.SP_MediaSkipBackward, lambda: self.set_step(0)),
+                ("Back", "Step back", "Left", "Ctrl+Left", icons.SP_MediaSeekBackward, lambda: self.step_by(-1)),
+                ("Play", "Play / pause", "Space", "Ctrl+Space", icons.SP_MediaPlay, self.toggle_play),
+                ("Forward", "Step forward", "Right", "Ctrl+Right", icons.SP_MediaSeekForward,
+                 lambda: self.step_by(1)),
+                ("Last", "Last step", "End", "Ctrl+End", icons.SP_MediaSkipForward,
+                 lambda: self.set_step(self.step_count() - 1))):
+            action = QAction(text, self)
+            action.setObjectName(f"playback-{label.lower()}")
+            action.setShortcut(QKeySequence(shortcut))
+            action.triggered.connect(slot)
+            self.addAction(action)
+            self.playback_actions.append(action)
+            button = _button(label, f"{text} ({canvas_key} in the canvas, {shortcut} anywhere)", icon)
+            button.clicked.connect(action.trigger)
+            buttons.append(button)
+        self.first_button, self.back_button, self.play_button, self.forward_button, self.last_button = buttons
         self.slider = QSlider(Qt.Orientation.Horizontal)
-        self.slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.slider.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         self.slider.setToolTip("Scrub through every step (one per output position)")
-        self.slider.setMinimumWidth(40)
+        self.slider.setMinimumWidth(24)  # the window fits an 800-pixel-wide screen
         self.slider.valueChanged.connect(self._slider_moved)
         self.step_label = QLabel()
         self.step_label.setMinimumWidth(48)
@@ -283,7 +313,7 @@ class CanvasWidget(QWidget):
         self.depth_spin.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.depth_spin.valueChanged.connect(self._set_depth)
         self.speed_box = QComboBox()
-        self.speed_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.speed_box.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         self.speed_box.setToolTip("Steps per second")
         for fps in SPEEDS:
             self.speed_box.addItem(f"{fps:g} / s", fps)
@@ -292,7 +322,7 @@ class CanvasWidget(QWidget):
         self.loop_box = QCheckBox("Loop")
         self.loop_box.setToolTip("Start again after the last step")
         self.loop_box.setChecked(True)
-        self.loop_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.loop_box.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         for w in (self.first_button, self.back_button, self.play_button, self.forward_button, self.last_button):
             bottom.addWidget(w)
         bottom.addWidget(self.slider, 1)
@@ -300,7 +330,8 @@ class CanvasWidget(QWidget):
             bottom.addWidget(w)
         self._controls = [self.first_button, self.back_button, self.play_button, self.forward_button,
                           self.last_button, self.slider, self.speed_box, self.loop_box, self.export_action,
-                          self.planes_action, self.field_action, self.numbers_action]
+                          self.planes_action, self.field_action, self.numbers_action, *self.playback_actions,
+                          self.zoom_in_action, self.zoom_out_action, self.fit_action]
 
         #: computes a deep layer's receptive field once the frame that shows it as pending is painted and the
         #: user pauses: every paint restarts it, so held arrow keys or a quick run down the layer list never
@@ -340,8 +371,12 @@ class CanvasWidget(QWidget):
         self.zoom_bar = toolbar("canvasZoomBar")
 
         def add(text: str, tip: str, slot=None, checkable: bool = False, name: str = "",
-                bar: QToolBar = bar) -> QAction:
+                bar: QToolBar = bar, keys: tuple = ()) -> QAction:
             action = QAction(text, self)
+            shortcuts = unique_sequences(keys)
+            action.setShortcuts(shortcuts)
+            if shortcuts:
+                tip += f" ({shortcuts[0].toString(QKeySequence.SequenceFormat.NativeText)})"
             action.setToolTip(tip)
             action.setStatusTip(tip)
             action.setCheckable(checkable)
@@ -349,7 +384,8 @@ class CanvasWidget(QWidget):
             if slot is not None:
                 action.triggered.connect(slot)
             bar.addAction(action)
-            bar.widgetForAction(action).setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys stay with the canvas
+            # Tab reaches it; a click leaves the keys (Space, arrows) with the canvas
+            bar.widgetForAction(action).setFocusPolicy(Qt.FocusPolicy.TabFocus)
             return action
 
         tips = {DIRECT: "The sliding window (a transposed convolution as its equivalent direct convolution)",
@@ -359,15 +395,15 @@ class CanvasWidget(QWidget):
         self._view_group = QActionGroup(self)
         self._view_group.setExclusive(True)
         self.view_actions: dict[str, QAction] = {}
-        for view in VIEWS:
+        for number, view in enumerate(VIEWS, 1):
             action = add(VIEW_LABELS[view], tips[view], lambda _checked=False, v=view: self.set_view(v), True,
-                         f"view-{view}")
+                         f"view-{view}", keys=(f"Ctrl+{number}",))
             self._view_group.addAction(action)
             self.view_actions[view] = action
         #: the views' tool buttons (hidden when the layer has no such view)
         self._view_buttons = {view: bar.widgetForAction(a) for view, a in self.view_actions.items()}
         bar.addSeparator()
-        self.numbers_action = add("Numbers", NUMBERS_TIP, None, True, "numbers")
+        self.numbers_action = add("Numbers", NUMBERS_TIP, None, True, "numbers", keys=("Ctrl+Shift+N",))
         self.numbers_action.toggled.connect(self.set_numbers)
         self.randomise_action = add("Randomise", "New small integer values for the input and the kernel",
                                     self.randomise_values, name="randomise")
@@ -378,19 +414,20 @@ class CanvasWidget(QWidget):
         self.reset_button = bar.widgetForAction(self.reset_action)
         bar.addSeparator()
         self.field_action = add("Receptive field", "Show the current output cell's exact receptive field on the "
-                                "network input", None, True, "field")
+                                "network input", None, True, "field", keys=("Ctrl+Shift+F",))
         self.field_action.setChecked(True)
         self.field_action.toggled.connect(self._set_field)
         self.planes_action = add(  # the least used: the first into the overflow menu
-            "Channel planes", "Show a few channel planes stacked, as in the paper's figure 1.1", None, True, "planes")
+            "Channel planes", "Show a few channel planes stacked, as in the paper's figure 1.1", None, True, "planes",
+            keys=("Ctrl+Shift+L",))
         self.planes_action.toggled.connect(self._set_planes)
         zoom = self.zoom_bar
-        self.zoom_out_action = add("−", "Zoom out (-)", lambda: self.view_widget.zoom(1 / ZOOM_STEP), name="zoom-out",
-                                   bar=zoom)
-        self.zoom_in_action = add("+", "Zoom in (+)", lambda: self.view_widget.zoom(ZOOM_STEP), name="zoom-in",
-                                  bar=zoom)
-        self.fit_action = add("Fit", "Fit the layer into the view (0, or double-click)", self.view_widget.fit,
-                              name="fit", bar=zoom)
+        self.zoom_out_action = add("−", "Zoom out (- in the canvas)", lambda: self.view_widget.zoom(1 / ZOOM_STEP),
+                                   name="zoom-out", bar=zoom, keys=(QKeySequence.StandardKey.ZoomOut,))
+        self.zoom_in_action = add("+", "Zoom in (+ in the canvas)", lambda: self.view_widget.zoom(ZOOM_STEP),
+                                  name="zoom-in", bar=zoom, keys=(QKeySequence.StandardKey.ZoomIn, "Ctrl+="))
+        self.fit_action = add("Fit", "Fit the layer into the view (0 in the canvas, or double-click)",
+                              self.view_widget.fit, name="fit", bar=zoom, keys=("Ctrl+0",))
         menu = QMenu("Export", self)
         menu.addAction("Animation as GIF…", self.export_gif_dialog)
         menu.addAction("Frame as PNG…", lambda: self.export_frame_dialog("png"))
@@ -410,6 +447,21 @@ class CanvasWidget(QWidget):
         box.addWidget(bar, 1)
         box.addWidget(zoom)
         return row
+
+    def set_presenting(self, on: bool) -> None:
+        """Presentation mode (View > Present): the controls' text and icons large enough to read across a
+        room."""
+        self.setStyleSheet("QToolButton, QLabel, QComboBox, QCheckBox { font-size: 18pt; }"
+                           "QToolButton { qproperty-iconSize: 32px 32px; }" if on else "")
+        self.presenting = on
+        self.view_widget.text_zoom = PRESENT_ZOOM if on else 1.0  # captions, legend and cells grow too
+        self.view_widget.camera = None
+        self.view_widget.update()
+
+    def shortcut_actions(self) -> list[QAction]:
+        """The canvas's actions for the window's View menu (each with its shortcut): views, options, zoom."""
+        return [*self.view_actions.values(), self.numbers_action, self.field_action, self.planes_action,
+                self.zoom_in_action, self.zoom_out_action, self.fit_action]
 
     def control_actions(self) -> list[QAction]:
         """Every action of the top row, in order: each a button, or an entry of the overflow menu (»)."""
@@ -862,12 +914,22 @@ class CanvasWidget(QWidget):
         return max(480, self.view_widget.width()), max(320, self.view_widget.height())
 
     def export_gif(self, path: str, fps: float | None = None, size: tuple[int, int] | None = None,
-                   parent_dialog: bool = True):
+                   parent_dialog: bool = True, view: str | None = None, step_range: tuple[int, int] | None = None,
+                   numbers: bool | None = None):
         """Write the animation as a GIF, with a progress dialog that can cancel; returns the GifResult
-        (None when cancelled)."""
+        (None when cancelled). ``view``, ``step_range`` (first and last step) and ``numbers`` default to what
+        the canvas shows."""
         from .export import ExportCancelled, gif_steps, write_gif
 
-        total = len(gif_steps(self.step_count()))
+        state = self.export_state()
+        if view is not None and view in self.model.views():
+            state = replace(state, view=view)
+        if numbers is not None:
+            overlay = NumbersOverlay.for_frames(self.model.frames, self._values) if numbers else None
+            state = replace(state, numbers=overlay)
+        count = self.model.step_count(state.view)
+        low, high = step_range if step_range is not None else (0, count - 1)
+        total = len(gif_steps(max(1, min(high, count - 1) - max(0, low) + 1)))
         dialog = QProgressDialog("Rendering the animation…", "Cancel", 0, total, self) if parent_dialog else None
         if dialog is not None:
             dialog.setWindowTitle("Export GIF")
@@ -884,8 +946,8 @@ class CanvasWidget(QWidget):
             return not dialog.wasCanceled()
 
         try:
-            return write_gif(self.model, self.export_state(), path, fps or self.fps(),
-                             size or self._export_size(), progress=progress)
+            return write_gif(self.model, state, path, fps or self.fps(), size or self._export_size(),
+                             progress=progress, step_range=(low, high))
         except ExportCancelled:
             return None
         finally:
@@ -895,13 +957,21 @@ class CanvasWidget(QWidget):
     def export_gif_dialog(self) -> None:
         if self.model.frames is None:
             return
+        from .animation_dialog import AnimationDialog, default_gif_path
+
         name = self.model.result.name if self.model.result is not None else "layer"
-        path, _ = QFileDialog.getSaveFileName(self, "Export the animation", f"{name}-{self.state.view}.gif",
-                                              "Animated GIF (*.gif)")
-        if not path:
+        views = {v: VIEW_LABELS[v] for v in self.model.views()}
+        self.animation_dialog = dialog = AnimationDialog(
+            views, self._painted_view(), {v: self.model.step_count(v) for v in views}, self._export_size(),
+            self.fps(), self.numbers_on(), NumbersOverlay.for_frames(self.model.frames, self._values) is not None,
+            default_gif_path(self.default_folder, name, self._painted_view()), self)
+        if dialog.exec() != QDialog.DialogCode.Accepted or not dialog.choice().path:
             return
+        choice = dialog.choice()
+        path = choice.path
         try:
-            result = self.export_gif(path)
+            result = self.export_gif(path, choice.fps, choice.size, view=choice.view, step_range=choice.steps,
+                                     numbers=choice.numbers)
         except OSError as error:
             QMessageBox.warning(self, "Export GIF", f"Cannot write {path}: {error}")
             return
@@ -915,7 +985,8 @@ class CanvasWidget(QWidget):
             return
         name = self.model.result.name if self.model.result is not None else "layer"
         filters = {"png": "PNG image (*.png)", "svg": "SVG drawing (*.svg)"}
-        path, _ = QFileDialog.getSaveFileName(self, "Export the frame", f"{name}.{kind}", filters[kind])
+        suggested = os.path.join(self.default_folder or os.getcwd(), f"{name}.{kind}")
+        path, _ = QFileDialog.getSaveFileName(self, "Export the frame", suggested, filters[kind])
         if not path:
             return
         write = write_png if kind == "png" else write_svg

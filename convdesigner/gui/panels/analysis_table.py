@@ -11,9 +11,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, QPoint, Qt, QTimer
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QTableView,
+    QToolTip,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ...engine.analysis import Analysis, LayerResult
 from ..document import Document
@@ -77,6 +85,13 @@ class AnalysisTableModel(QAbstractTableModel):
                        | Qt.AlignmentFlag.AlignVCenter)
         return None
 
+    def longest_name(self) -> int:
+        return max((len(layer.name) for layer in self._document.design.layers), default=0)
+
+    def uncounted(self) -> list[str]:
+        """The layers the totals leave out (not computed: an error at or above them)."""
+        return [r.name for r in self._document.analysis.layers if not r.computed]
+
     def is_totals(self, row: int) -> bool:
         return self._totals and row == len(self._document.analysis.layers)
 
@@ -89,11 +104,23 @@ class AnalysisTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             if totals:
                 if index.column() == 0:
-                    return "Total"
+                    return "Total (partial)" if self.uncounted() else "Total"
                 return column.total(analysis) if column.total else ""
             if index.row() >= len(analysis.layers):
                 return None
             return column.cell(analysis.layers[index.row()])
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if totals:
+                missing = self.uncounted()
+                if not missing:
+                    return "Totals over every layer"
+                return (f"Totals over the computed layers only: {len(missing)} not computed "
+                        f"({', '.join(missing[:6])}{', …' if len(missing) > 6 else ''}); fix the first error to "
+                        "count them")
+            if index.row() >= len(analysis.layers):
+                return None
+            text = column.cell(analysis.layers[index.row()])  # the whole value, however narrow the column
+            return "\n".join(t for t in (text, column.tooltip) if t) or None
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return int((Qt.AlignmentFlag.AlignRight if column.numeric else Qt.AlignmentFlag.AlignLeft)
                        | Qt.AlignmentFlag.AlignVCenter)
@@ -118,17 +145,111 @@ def analysis_table(model: AnalysisTableModel, parent: QWidget, object_name: str)
     view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     view.setAlternatingRowColors(True)
+    view.setTabKeyNavigation(False)  # Tab leaves the table (arrows move between rows)
     view.setShowGrid(False)
     view.setWordWrap(False)
     header = view.horizontalHeader()
     header.setHighlightSections(False)
     header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
     header.setStretchLastSection(True)
-    metrics = view.fontMetrics()
-    for number, column in enumerate(model.columns):
-        sample = "enc1_conv1" if number == 0 else "12 345 678" if column.total and "Params" in column.header else "123.4 M"
-        view.setColumnWidth(number, max(metrics.horizontalAdvance(column.header), metrics.horizontalAdvance(sample)) + 24)
+    view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+    fit_columns(view)
+    model.modelReset.connect(lambda: fit_columns(view))
+    longest = [model.longest_name()]
+
+    def changed(*_args) -> None:  # an edit refits only when the longest name changed (not per keystroke)
+        if model.longest_name() != longest[0]:
+            longest[0] = model.longest_name()
+            fit_columns(view)
+
+    model.dataChanged.connect(changed)
     return view
+
+
+#: An analysis column is at most this many pixels wide when sized to its content (wider text is elided in
+#: the middle, whole in its tooltip).
+MAX_COLUMN_PX = 260
+
+
+def fit_columns(view: QTableView) -> None:
+    """Every column as wide as its header and its content (visible rows), within MAX_COLUMN_PX."""
+    metrics = view.fontMetrics()
+    model = view.model()
+    for number in range(model.columnCount()):
+        header = metrics.horizontalAdvance(str(model.headerData(number, Qt.Orientation.Horizontal))) + 24
+        view.setColumnWidth(number, min(MAX_COLUMN_PX, max(header, view.sizeHintForColumn(number) + 12, 48)))
+
+
+class TableSelection(QObject):
+    """Keeps an analysis table's selected row and the document's selection one: a click on a layer's row
+    selects that layer everywhere, and the table shows whatever the document selects."""
+
+    def __init__(self, table: QTableView, document: Document) -> None:
+        super().__init__(table)
+        self._table = table
+        self._document = document
+        self._showing = False
+        table.selectionModel().selectionChanged.connect(self._clicked)
+        document.selectionChanged.connect(self.show)
+        table.model().modelReset.connect(lambda: self.show(document.selection))
+
+    def _clicked(self, *_args) -> None:
+        if self._showing:
+            return
+        rows = [i.row() for i in self._table.selectionModel().selectedRows()
+                if i.row() < len(self._document.design.layers)]  # the totals row selects nothing
+        if rows:
+            self._document.select(rows)
+
+    def show(self, rows: list[int]) -> None:
+        self._showing = True
+        try:
+            if rows:
+                self._table.selectRow(rows[0])
+            else:
+                self._table.clearSelection()
+        finally:
+            self._showing = False
+
+
+def layer_under(view_box, scene_pos, count: int) -> int | None:
+    """The layer whose bar or point is under a scene position of a plot with one x per layer (x = position
+    + 1, x = 0 the input), None away from every layer."""
+    if not view_box.sceneBoundingRect().contains(scene_pos):
+        return None
+    x = view_box.mapSceneToView(scene_pos).x()
+    index = round(x) - 1
+    return index if abs(x - round(x)) <= 0.45 and 0 <= index < count else None
+
+
+def show_plot_tip(plot_widget, scene_pos, text: str | None) -> None:
+    """A tooltip at a scene position of a pyqtgraph view (hidden for None)."""
+    if not text:
+        QToolTip.hideText()
+        return
+    point: QPoint = plot_widget.mapFromScene(scene_pos)
+    QToolTip.showText(plot_widget.viewport().mapToGlobal(point), text, plot_widget.viewport())
+
+
+def link_plot(plot_widget, view_boxes: list, document: Document, describe: Callable[[int], str]) -> None:
+    """A plot with one x per layer joins the selection: a click on a layer's bar or points selects that
+    layer everywhere, and hovering them shows ``describe(index)``."""
+
+    def layer_at(scene_pos) -> int | None:
+        count = len(document.analysis.layers)
+        return next((i for vb in view_boxes if (i := layer_under(vb, scene_pos, count)) is not None), None)
+
+    def clicked(event) -> None:
+        index = layer_at(event.scenePos())
+        if index is not None:
+            document.select([index])
+
+    def hovered(scene_pos) -> None:
+        index = layer_at(scene_pos)
+        show_plot_tip(plot_widget, scene_pos, describe(index) if index is not None else None)
+
+    plot_widget.scene().sigMouseClicked.connect(clicked)
+    plot_widget.scene().sigMouseMoved.connect(hovered)
 
 
 class PlotHost(QWidget):

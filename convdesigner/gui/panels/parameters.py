@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSplitter, QVBoxLa
 from ...engine.analysis import Analysis, LayerResult
 from ..document import Document
 from ..formatting import BYTES_PER_ACTIVATION, bytes_text, compact, grouped
-from .analysis_table import AnalysisTableModel, Column, PlotHost, analysis_table
+from .analysis_table import AnalysisTableModel, Column, PlotHost, TableSelection, analysis_table, link_plot
 
 
 def memory(result: LayerResult) -> int | None:
@@ -50,9 +50,9 @@ class ParametersPanel(QWidget):
     def __init__(self, document: Document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._document = document
-        self._selected: int | None = None
         self.model = AnalysisTableModel(document, COLUMNS, self)
         self.table = analysis_table(self.model, self, "parametersTable")
+        self.selection = TableSelection(self.table, document)
         self.metric = QComboBox(self)
         self.metric.setObjectName("parametersMetric")
         self.metric.addItems(list(METRICS))
@@ -78,19 +78,12 @@ class ParametersPanel(QWidget):
         layout.addWidget(splitter)
         document.changed.connect(lambda _before: self.host.refresh())
         document.replaced.connect(self.host.refresh)
-
-    def set_selected(self, index: int | None) -> None:
-        self._selected = index
-        if index is not None and index < len(self._document.analysis.layers):
-            self.table.selectRow(index)
-        else:
-            self.table.clearSelection()
-        self.host.refresh()
+        document.selectionChanged.connect(lambda _rows: self.host.refresh())
 
     def _build_plot(self, parent: QWidget) -> QWidget:
         import pyqtgraph as pg
 
-        from .plot_style import style_plot
+        from .plot_style import integer_ticks, style_plot
 
         widget = pg.PlotWidget(parent)
         widget.setObjectName("parametersPlot")
@@ -99,13 +92,24 @@ class ParametersPanel(QWidget):
         widget.hideButtons()
         widget.setMouseEnabled(x=False, y=False)
         widget.setLabel("bottom", "layer")
-        widget.getAxis("left").tickStrings = lambda values, _scale, _spacing: [compact(int(v)) for v in values]
+        integer_ticks(widget.getAxis("left"), compact)
+        for signal in (widget.getPlotItem().vb.sigResized, widget.getPlotItem().vb.sigXRangeChanged):
+            signal.connect(lambda *_args: self._set_layer_ticks())  # spaced for the room there is
         self._bars = pg.BarGraphItem(x=[], height=[], width=0.8)
         self._highlight = pg.BarGraphItem(x=[], height=[], width=0.8)  # the selected layer's bar, on top
         widget.addItem(self._bars)
         widget.addItem(self._highlight)
+        link_plot(widget, [widget.getPlotItem().vb], self._document, self._describe)
         self._plot = widget
         return widget
+
+    def _describe(self, index: int) -> str:
+        """A bar's tooltip: its layer and its value."""
+        result = self._document.analysis.layers[index]
+        label = self.metric.currentText()
+        value = METRICS[label](result)
+        shown = "not computed" if value is None else bytes_text(value) if "memory" in label else grouped(value)
+        return f"{result.name} ({result.type}): {shown} {label.split(' (')[0].lower()}"
 
     def _update_plot(self) -> None:
         from .plot_style import HIGHLIGHT, SERIES
@@ -118,7 +122,8 @@ class ParametersPanel(QWidget):
         if shown != getattr(self, "_shown", None):  # redrawing every bar is the costly part: only on change
             self._shown = shown
             self._bars.setOpts(x=xs, height=heights, width=0.8, brush=SERIES[0], pen=None)
-        selected = self._selected if self._selected is not None and self._selected < len(xs) else None
+        current = self._document.current
+        selected = current if current is not None and current < len(xs) else None
         marked = ([xs[selected]], [heights[selected]]) if selected is not None else ([], [])
         if marked != getattr(self, "_marked", None):
             self._marked = marked
@@ -127,7 +132,13 @@ class ParametersPanel(QWidget):
         ranges = (len(xs), max(heights) if heights else 0.0)
         if (label, ranges) != getattr(self, "_ranges", None):  # axes repaint on any change: only when needed
             self._ranges = (label, ranges)
-            self._plot.setLabel("left", label)
-            if xs:
-                self._plot.setXRange(0.3, len(xs) + 0.7, padding=0)
-                self._plot.setYRange(0, ranges[1] * 1.05 if ranges[1] > 0 else 1, padding=0)
+            self._plot.setLabel("left", label if xs else "")
+            self._plot.getAxis("left").setStyle(showValues=bool(xs))  # File > New: empty axes
+            self._plot.setXRange(0.3, max(1, len(xs)) + 0.7, padding=0)
+            self._plot.setYRange(0, ranges[1] * 1.05 if ranges[1] > 0 else 1, padding=0)
+            self._set_layer_ticks()
+
+    def _set_layer_ticks(self) -> None:
+        from .plot_style import layer_ticks
+
+        layer_ticks(self._plot.getAxis("bottom"), 1, len(self._document.analysis.layers))

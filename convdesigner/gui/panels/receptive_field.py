@@ -7,6 +7,7 @@ axis against the layer's position (0 = the network input), the selected layer ma
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
@@ -14,15 +15,15 @@ from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 from ...engine.analysis import LayerResult
 from ...engine.design import axis_name
 from ..document import Document
-from ..formatting import per_axis
-from .analysis_table import AnalysisTableModel, Column, PlotHost, analysis_table
+from ..formatting import fraction, per_axis
+from .analysis_table import AnalysisTableModel, Column, PlotHost, TableSelection, analysis_table, link_plot
 
 
 def _field(result: LayerResult, attribute: str, joiner: str) -> str:
     field = result.receptive_field
     if field is None:
         return "—" if result.computed else ""
-    text = per_axis(getattr(field, attribute), joiner)
+    text = per_axis(getattr(field, attribute), joiner, fraction)
     if attribute == "size" and field.whole and all(field.whole):
         return f"{text} (whole input)"
     return text
@@ -30,11 +31,18 @@ def _field(result: LayerResult, attribute: str, joiner: str) -> str:
 
 COLUMNS = [
     Column("Layer", lambda r: r.name, numeric=False),
-    Column("Size", lambda r: _field(r, "size", "×"), tooltip="Receptive field size per axis, in input units (one value: the same on every axis)"),
+    Column("Size", lambda r: _field(r, "size", "×"),
+           tooltip="Receptive field size r: how many network-input units one output unit sees, per axis (one "
+                   "value: the same on every axis). Each layer adds d(k − 1)·j, its dilated kernel span times the "
+                   "jump before it, so after up-sampling (j < 1) a 3×3 convolution can add less than one input "
+                   "unit and the size can stay the same (44, say, through two 3×3 convolutions)."),
     Column("Jump", lambda r: _field(r, "jump", "×"),
-           tooltip="Distance in input units between neighbouring output units (a fraction after up-sampling)"),
+           tooltip="Jump j: the distance in network-input units between neighbouring output units. Each layer "
+                   "multiplies it by its stride s; up-sampling and transposed convolutions divide it (a "
+                   "fraction: 1/2 is half an input unit)."),
     Column("Start", lambda r: _field(r, "start", ", "),
-           tooltip="Centre of output unit 0's field, per axis, in input coordinates"),
+           tooltip="Start: where output unit 0's field is centred, in network-input coordinates, per axis. Each "
+                   "layer moves it by ((k − 1)/2 − p)·j: padding p shifts it towards negative coordinates."),
     Column("Notes", lambda r: "; ".join(d.message for d in r.infos), numeric=False,
            tooltip="What is true of the field by the layout: a join whose operands' fields are centred apart"),
 ]
@@ -44,9 +52,9 @@ class ReceptiveFieldPanel(QWidget):
     def __init__(self, document: Document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._document = document
-        self._selected: int | None = None
         self.model = AnalysisTableModel(document, COLUMNS, self)
         self.table = analysis_table(self.model, self, "receptiveFieldTable")
+        self.selection = TableSelection(self.table, document)
         self.host = PlotHost(self._build_plot, self._update_plot, self)
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(self.table)
@@ -59,23 +67,16 @@ class ReceptiveFieldPanel(QWidget):
         layout.addWidget(splitter)
         document.changed.connect(lambda _before: self.host.refresh())
         document.replaced.connect(self.host.refresh)
+        document.selectionChanged.connect(lambda _rows: self.host.refresh())
         self._curves: list = []
         self._jump_curves: list = []
-
-    def set_selected(self, index: int | None) -> None:
-        self._selected = index
-        if index is not None and index < self.model.rowCount():
-            self.table.selectRow(index)
-        else:
-            self.table.clearSelection()
-        self.host.refresh()
 
     # -- plot (pyqtgraph imported here, on demand) ------------------------------------------------------
 
     def _build_plot(self, parent: QWidget) -> QWidget:
         import pyqtgraph as pg
 
-        from .plot_style import style_plot
+        from .plot_style import integer_ticks, style_plot
 
         widget = pg.GraphicsLayoutWidget(parent)
         widget.setObjectName("receptiveFieldPlot")
@@ -90,12 +91,25 @@ class ReceptiveFieldPanel(QWidget):
             plot.hideButtons()
             plot.setMouseEnabled(x=False, y=False)
         self._jump_plot.setLabel("bottom", "layer (0 = input)")
+        self._size_plot.getAxis("bottom").setStyle(showValues=False)  # the jump plot below numbers the layers
+        integer_ticks(self._size_plot.getAxis("left"), str)
+        self._jump_plot.getAxis("left").tickStrings = lambda values, _scale, _spacing: [
+            fraction(Fraction(v).limit_denominator(4096)) for v in values]
+        for signal in (self._jump_plot.vb.sigResized, self._jump_plot.vb.sigXRangeChanged):
+            signal.connect(lambda *_args: self._set_layer_ticks())  # spaced for the room there is
         self._size_plot.addLegend(offset=(8, 4), labelTextSize="8pt")
         self._size_marker = pg.InfiniteLine(angle=90, pen=pg.mkPen("#d64545", width=1.5, style=Qt.PenStyle.DashLine))
         self._jump_marker = pg.InfiniteLine(angle=90, pen=pg.mkPen("#d64545", width=1.5, style=Qt.PenStyle.DashLine))
         self._size_plot.addItem(self._size_marker)
         self._jump_plot.addItem(self._jump_marker)
+        link_plot(widget, [self._size_plot.vb, self._jump_plot.vb], self._document, self._describe)
+        self._widget = widget
         return widget
+
+    def _describe(self, index: int) -> str:
+        """A layer's points' tooltip: its field, as the table writes it."""
+        result = self._document.analysis.layers[index]
+        return f"{result.name}: " + ", ".join(f"{c.header.lower()} {c.cell(result) or '—'}" for c in COLUMNS[1:])
 
     def _series(self) -> tuple[list[int], list[list[float]], list[list[float]], int]:
         analysis = self._document.analysis
@@ -146,10 +160,16 @@ class ReceptiveFieldPanel(QWidget):
         for curve, jump_curve, axis in zip(self._curves, self._jump_curves, distinct):
             curve.setData(xs, sizes[axis])
             jump_curve.setData(xs, jumps[axis])
+        self._set_layer_ticks()
         self._update_marker(len(xs))
 
+    def _set_layer_ticks(self) -> None:
+        from .plot_style import layer_ticks
+
+        layer_ticks(self._jump_plot.getAxis("bottom"), 0, len(self._document.analysis.layers))
+
     def _update_marker(self, points: int) -> None:
-        selected = self._selected
+        selected = self._document.current
         visible = selected is not None and selected < points - 1
         for marker in (self._size_marker, self._jump_marker):
             if marker.isVisible() != visible:

@@ -1,0 +1,101 @@
+"""The window's layout: presentation mode, View > Reset Layout, restored layouts validated against the
+screen, and what fits at small sizes."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QByteArray, Qt
+
+from convdesigner.gui.settings import settings
+
+
+def test_present_shows_the_canvas_alone_and_f11_or_esc_brings_the_window_back(ui, qtbot):
+    window = ui.window
+    with qtbot.waitActive(window):
+        window.activateWindow()
+    ui.click_row(0)
+    qtbot.keyClick(ui.view, Qt.Key.Key_F11)
+    assert window.present_action.isChecked()
+    qtbot.waitUntil(lambda: window.isFullScreen())
+    assert not any(dock.isVisible() for dock in window.docks())
+    assert not window.menuBar().isVisible() and window.canvas.isVisible()
+    assert window.canvas.presenting and "18pt" in window.canvas.styleSheet()
+    assert window.canvas.view_widget.text_zoom > 1  # captions, legend and cells drawn larger too
+    qtbot.keyClick(window.canvas, Qt.Key.Key_Escape)
+    assert not window.present_action.isChecked()
+    qtbot.waitUntil(lambda: not window.isFullScreen())
+    assert all(dock.isVisible() for dock in (window.layers_dock, window.rf_dock, window.params_dock))
+    assert window.menuBar().isVisible() and not window.canvas.presenting
+    assert window.canvas.view_widget.text_zoom == 1
+
+
+FITS = (780, 760)  # inside the offscreen platform's 800×800 screen
+
+
+def test_reset_layout_puts_every_panel_back(ui, qtbot):
+    window = ui.window
+    window.resize(*FITS)
+    window.rf_dock.hide()
+    window.layers_dock.setFloating(True)
+    ui.trigger(ui.menu_action(window.view_menu, "Reset Layout"))
+    assert window.rf_dock.isVisible() and not window.layers_dock.isFloating()
+    assert window.dockWidgetArea(window.layers_dock) == Qt.DockWidgetArea.LeftDockWidgetArea
+    qtbot.waitUntil(lambda: not window.layout_problems())
+
+
+def test_a_saved_layout_that_squeezes_the_canvas_is_not_restored(make_window, qtbot):
+    from convdesigner.gui.main_window import MainWindow
+
+    first = make_window()
+    first.resize(*FITS)
+    first.resizeDocks([first.layers_dock], [1300], Qt.Orientation.Horizontal)
+    first.resizeDocks([first.rf_dock], [850], Qt.Orientation.Vertical)
+    qtbot.waitUntil(lambda: bool(first.layout_problems()))
+    first._save_settings()
+    assert isinstance(settings().value("window/state"), QByteArray)
+    second = MainWindow()  # restores the saved geometry and state
+    qtbot.addWidget(second)
+    second.show()
+    qtbot.waitExposed(second)
+    qtbot.waitUntil(lambda: not second.layout_problems())
+    assert second.canvas.view_widget.width() >= 320 and second.canvas.view_widget.height() >= 200
+
+
+def test_a_saved_window_larger_than_the_screen_is_fitted_to_it(make_window, qtbot):
+    from convdesigner.gui.main_window import MainWindow
+
+    first = make_window()
+    first.resize(3000, 2000)
+    first._save_settings()
+    second = MainWindow()
+    qtbot.addWidget(second)
+    second.show()
+    qtbot.waitExposed(second)
+    screen = second.screen().availableGeometry()
+    qtbot.waitUntil(lambda: second.frameGeometry().width() <= screen.width() + 8)
+    assert not second.layout_problems()
+
+
+def test_the_window_fits_a_1600_by_1000_screen_at_scale_factor_2(make_window):
+    """QT_SCALE_FACTOR=2 on 1600×1000 leaves 800×500 logical pixels (less a frame and a panel)."""
+    window = make_window()
+    hint = window.minimumSizeHint()
+    assert hint.width() <= 790 and hint.height() <= 470, hint
+
+
+def test_the_first_screen_teaches(tmp_path):
+    from convdesigner.engine.analysis import analyze
+    from convdesigner.gui.app import default_design, last_design, teaching_layer
+    from convdesigner.gui.settings import add_recent_file
+    from convdesigner.io.design_file import dumps
+
+    design = default_design()
+    index = teaching_layer(analyze(design))
+    layer = analyze(design).layers[index]
+    assert any(g.s > 1 for g in layer.geometry) and layer.input_shape[1] > 1  # not the 1x1 -> 4x4 layer
+    assert last_design() is None
+    missing, saved = tmp_path / "gone.yaml", tmp_path / "mine.yaml"
+    saved.write_text(dumps(design.with_layers(design.layers[:2])), encoding="utf-8")
+    add_recent_file(str(saved))
+    add_recent_file(str(missing))  # the newest no longer exists: the one before it opens
+    found = last_design()
+    assert found is not None and found[1] == str(saved) and len(found[0].layers) == 2

@@ -1,0 +1,141 @@
+"""Tables and charts read as written: whole names and arguments (elided in the middle, whole in tooltips),
+chart axes without pyqtgraph's own scale or rounded-away ticks, one way of writing jumps, partial totals."""
+
+from __future__ import annotations
+
+from gui_helpers import small_encoder
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontMetrics
+from PySide6.QtWidgets import QLineEdit
+
+from convdesigner.engine.design import Design, InputSpec, Layer
+from convdesigner.gui.stack_model import ARGUMENTS, NAME, TYPE
+
+LONG = "convtranspose_decoder_up1"
+
+
+def long_names() -> Design:
+    return Design("Decoder", InputSpec(4, (4, 4)), (
+        Layer.make("ConvTranspose2d", LONG, {"out_channels": 8, "kernel_size": 4, "stride": 2, "padding": 1}),
+        Layer.make("ReLU", "relu"),
+    ))
+
+
+def loaded(window, qtbot, panel):
+    window.load_plots()
+    qtbot.waitUntil(lambda: panel.host.plot.width() > 150 and panel.host.plot.height() > 100)
+    panel.host.refresh_now()
+    return panel
+
+
+def test_names_and_types_are_whole_and_arguments_keep_their_room(make_ui):
+    ui = make_ui(long_names())
+    view = ui.view
+    metrics = view.fontMetrics()
+    assert view.columnWidth(NAME) >= metrics.horizontalAdvance(LONG)
+    assert view.columnWidth(TYPE) >= metrics.horizontalAdvance("ConvTranspose2d")
+    assert view.textElideMode() == Qt.TextElideMode.ElideMiddle
+    assert ui.cell(0, NAME, Qt.ItemDataRole.ToolTipRole).startswith(LONG)
+    assert ui.cell(0, ARGUMENTS, Qt.ItemDataRole.ToolTipRole).startswith("8 ch, k4 s2 p1")
+    window = ui.window
+    window.resizeDocks([window.layers_dock], [240], Qt.Orientation.Horizontal)  # a narrow dock scrolls
+    ui.qtbot.waitUntil(lambda: view.viewport().width() < 380)  # sideways, never cuts Arguments to nothing
+    assert view.columnWidth(ARGUMENTS) >= metrics.horizontalAdvance("8 ch, k4 s2 p1")
+
+
+def test_analysis_cells_are_sized_to_content_and_whole_in_tooltips(make_ui):
+    ui = make_ui(long_names())
+    for panel in (ui.window.rf_panel, ui.window.params_panel):
+        table = panel.table
+        assert table.columnWidth(0) >= table.fontMetrics().horizontalAdvance(LONG)
+        assert table.textElideMode() == Qt.TextElideMode.ElideMiddle
+        assert table.model().index(0, 0).data(Qt.ItemDataRole.ToolTipRole).startswith(LONG)
+
+
+def test_the_chart_axes_carry_no_scale_of_their_own_and_no_rounded_ticks(make_ui, qtbot):
+    ui = make_ui(small_encoder())
+    panel = loaded(ui.window, qtbot, ui.window.params_panel)
+    ui.choose(panel.metric, "MACs")
+    panel.host.refresh_now()
+    left = panel._plot.getAxis("left")
+    assert "x1e" not in left.labelString() and left.labelString().count("MACs")
+    assert left.tickStrings([0.0, 0.25, 0.5, 1.0], 1, 0.25) == ["0", "", "", "1"]  # no "0 0 0 0"
+    assert left.tickStrings([0, 500_000, 1_000_000], 1, 500_000) == ["0", "500 k", "1.00 M"]
+
+
+def test_layer_ticks_are_whole_numbers_that_do_not_collide(make_ui, qtbot):
+    layers = tuple(Layer.make("ReLU", f"relu{n}") for n in range(120))
+    ui = make_ui(Design("Deep", InputSpec(1, (8, 8)), layers))
+    for panel, axis in ((ui.window.params_panel, lambda p: p._plot.getAxis("bottom")),
+                        (ui.window.rf_panel, lambda p: p._jump_plot.getAxis("bottom"))):
+        loaded(ui.window, qtbot, panel)
+        ticks = [x for x, _text in axis(panel)._tickLevels[0]]
+        assert ticks and all(isinstance(x, int) for x in ticks)
+        view = axis(panel).linkedView()
+        low, high = view.viewRange()[0]
+        pixels = [(x - low) / (high - low) * view.width() for x in ticks]
+        label = QFontMetrics(axis(panel).font()).horizontalAdvance("120")
+        assert min(b - a for a, b in zip(pixels, pixels[1:])) > label
+
+
+def test_file_new_clears_the_chart(make_ui, qtbot):
+    ui = make_ui(small_encoder())
+    panel = loaded(ui.window, qtbot, ui.window.params_panel)
+    ui.trigger(ui.window.new_action)
+    panel.host.refresh_now()
+    assert list(panel._bars.opts["x"]) == []
+    assert panel._plot.getAxis("bottom")._tickLevels == [[]]
+    assert not panel._plot.getAxis("left").style["showValues"]
+
+
+def test_jumps_are_written_as_fractions_everywhere(make_ui, qtbot):
+    ui = make_ui(long_names())
+    panel = loaded(ui.window, qtbot, ui.window.rf_panel)
+    model = panel.table.model()
+    assert model.index(0, 2).data() == "1/2"  # jump after a stride-2 transposed convolution
+    assert panel._jump_plot.getAxis("left").tickStrings([0.25, 0.5, 1.0], 1, 0.25) == ["1/4", "1/2", "1"]
+
+
+def test_the_total_row_says_when_it_is_partial(ui):
+    model = ui.window.params_panel.table.model()
+    total = model.rowCount() - 1
+    assert model.index(total, 0).data() == "Total"
+    ui.click_row(2)
+    ui.type_into(ui.argument("kernel_size").editor.spins[0], "99")  # conv2 now has an error
+    assert model.index(total, 0).data() == "Total (partial)"
+    tip = model.index(total, 0).data(Qt.ItemDataRole.ToolTipRole)
+    assert "conv2" in tip and "relu2" in tip and "not computed" in tip
+
+
+def test_a_longer_name_widens_its_columns_after_a_rename(ui, qtbot):
+    view = ui.view
+    ui.click_row(0)
+    ui.trigger(ui.window.rename_action)  # F2
+    editor = [e for e in view.viewport().findChildren(QLineEdit) if e.isVisible()][0]
+    qtbot.keyClick(editor, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(editor, LONG)
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: ui.window.document.design.layers[0].name == LONG)
+    width = view.fontMetrics().horizontalAdvance(LONG)
+    qtbot.waitUntil(lambda: view.columnWidth(NAME) >= width)
+    table = ui.window.params_panel.table
+    assert table.columnWidth(0) >= table.fontMetrics().horizontalAdvance(LONG)
+
+
+def test_layer_ticks_are_evenly_spaced_at_every_width(qtbot):
+    """Whatever step the width allows, the labelled layers are that step apart (never 1 beside 2)."""
+    import pyqtgraph as pg
+
+    from convdesigner.gui.panels.plot_style import layer_ticks
+
+    plot = pg.PlotWidget()
+    qtbot.addWidget(plot)
+    plot.show()
+    axis = plot.getAxis("bottom")
+    for width in range(120, 520, 20):
+        plot.resize(width, 200)
+        plot.setXRange(0.3, 11.7, padding=0)
+        qtbot.waitUntil(lambda w=width: abs(plot.width() - w) <= 1)
+        layer_ticks(axis, 1, 11)
+        ticks = [x for x, _text in axis._tickLevels[0]]
+        assert len({b - a for a, b in zip(ticks, ticks[1:])}) <= 1, (width, ticks)
