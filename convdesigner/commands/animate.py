@@ -20,9 +20,8 @@ import re
 import sys
 
 from ..cli import UsageError
-from ..engine.analysis import analyze
 from ..engine.frames import VIEWS, layer_frames
-from .common import check_output_path, echo, layer_index, read_design_or_report, shown
+from .common import analysed_layer, check_output_path, echo, shown
 
 SIZE_LIMITS = (64, 4096)
 FPS_LIMITS = (0.1, 50.0)
@@ -64,12 +63,11 @@ def run(options: argparse.Namespace) -> int:
     if not options.output.lower().endswith(".gif"):
         raise UsageError(f"the output must be a .gif file, not {options.output}")
     check_output_path(options.output)
-    design = read_design_or_report(options.file)
-    if design is None:
+    found = analysed_layer(options.file, options.layer)
+    if found is None:
         return 1
-    index = layer_index(design, options.layer, options.file)
-    analysis = analyze(design)
-    result = analysis.layers[index]
+    analysis, result = found
+    index = result.index
     if not result.computed:
         problems = [d.text for d in result.errors] or [f"{result.name}: an earlier layer has errors"]
         echo(f"convdesigner animate: cannot animate {shown(result.name)}, the engine could not compute it:",

@@ -8,6 +8,7 @@ import os
 import sys
 
 from ..cli import UsageError
+from ..engine.analysis import Analysis, LayerResult, analyze
 from ..engine.design import Design
 from ..engine.layers import did_you_mean
 from ..io.design_file import DesignFileError, DesignTooLarge, check_design_size, load, not_a_regular_file
@@ -99,3 +100,14 @@ def layer_index(design: Design, name: str, source: str) -> int:
     listed = ", ".join(map(shown, names)) or "none"
     hint = f"; did you mean '{shown(guess)}'?" if guess else f"; its layers are {listed}"
     raise UsageError(f"{source} has no layer named '{shown(name)}'{hint}")
+
+
+def analysed_layer(path: str, name: str) -> tuple[Analysis, LayerResult] | None:
+    """Read a design (reporting why it cannot be read: None), find the layer a command names (a usage error
+    with "did you mean" when there is none) and analyse the design."""
+    design = read_design_or_report(path)
+    if design is None:
+        return None
+    index = layer_index(design, name, path)
+    analysis = analyze(design)
+    return analysis, analysis.layers[index]

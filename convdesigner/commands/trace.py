@@ -20,10 +20,9 @@ import json
 import sys
 
 from ..cli import UsageError
-from ..engine.analysis import analyze
 from ..engine.design import axis_name
 from ..engine.receptive_field import Runs
-from .common import layer_index, read_design_or_report
+from .common import analysed_layer, echo, shown
 
 
 def add_parser(parser: argparse.ArgumentParser) -> None:
@@ -41,15 +40,14 @@ def runs_text(runs: Runs) -> str:
 
 
 def run(options: argparse.Namespace) -> int:
-    design = read_design_or_report(options.file)
-    if design is None:
+    located = analysed_layer(options.file, options.layer)
+    if located is None:
         return 1
-    index = layer_index(design, options.layer, options.file)
-    analysis = analyze(design)
-    result = analysis.layers[index]
+    analysis, result = located
+    design, index = analysis.design, result.index
     if not result.computed:
         problems = [d.text for d in result.errors] or ["a layer it reads has errors"]
-        print(f"{options.file}: {options.layer} is not computed: {'; '.join(problems)}", file=sys.stderr)
+        echo(f"{options.file}: {shown(options.layer)} is not computed: {'; '.join(problems)}", err=True)
         return 1
     size = result.output_shape[1:]  # type: ignore[index]
     unit = tuple(options.unit)
@@ -63,14 +61,14 @@ def run(options: argparse.Namespace) -> int:
                          f"{bounds}")
     found = analysis.dependencies(index, unit)
     if found is None:
-        print(f"{options.file}: the receptive field is not tracked up to {options.layer} (see its warnings)",
+        print(f"{options.file}: the receptive field is not tracked up to {shown(options.layer)} (see its warnings)",
               file=sys.stderr)
         return 1
     if options.json:
         print(json.dumps({"layer": options.layer, "unit": list(unit),
                           "inputs": [[[lo, hi] for lo, hi in runs] for runs in found]}))
         return 0
-    print(f"{options.layer} unit ({', '.join(map(str, unit))}) of {'×'.join(map(str, size))} depends on "
+    print(f"{shown(options.layer)} unit ({', '.join(map(str, unit))}) of {'×'.join(map(str, size))} depends on "
           f"the input {'×'.join(map(str, design.input.size))}:")
     for axis, runs in enumerate(found):
         count = sum(hi - lo + 1 for lo, hi in runs)
