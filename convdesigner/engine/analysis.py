@@ -8,7 +8,7 @@ others, is marked as not computed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from math import prod
 from typing import Any
@@ -17,8 +17,11 @@ from .arguments import quoted
 from .checks import ERROR, INFO, WARNING, Diagnostic, check_input, check_tensor_size, prepared_arguments
 from .design import NETWORK_INPUT, Design, Layer, axis_name
 from .evaluation import IDENTITY, AxisGeometry, Evaluation, LayerContext, Refusal
-from .graph import INPUT_INDEX, add_prefixes, name_problem, operand_indices, readers
+from .graph import INPUT_INDEX, add_prefixes, name_problem, operand_indices
 from .layers import CATALOG, did_you_mean
+from .layers.common import LayerType
+from .memo import Memo
+from .memo import fit as fit_memos
 from .receptive_field import AxisSources, FieldMap, Runs, coalesce, compose, dependency_runs, hull, merge
 from .tools.sizes import input_size_suggestion
 
@@ -40,7 +43,12 @@ _UNSET: Any = object()
 
 @dataclass(frozen=True, init=False)
 class LayerResult:
-    """Everything the engine knows about one layer of an analysed design."""
+    """Everything the engine knows about one layer of an analysed design.
+
+    Its receptive field (``field_maps``, ``whole_input``, ``receptive_field``) and the warnings that come
+    with it (in ``diagnostics``) are worked out when first asked, for this layer and the layers before it
+    (see `_FieldWalk`): re-analysing after an edit, `Analysis.ok` or the shapes alone never compose them.
+    """
 
     index: int
     layer: Layer
@@ -49,11 +57,8 @@ class LayerResult:
     params: int | None = None
     macs: int | None = None
     geometry: tuple[AxisGeometry, ...] | None = None
-    diagnostics: tuple[Diagnostic, ...] = ()
     sources: tuple[AxisSources, ...] | str | None = None
-    field_maps: tuple[FieldMap, ...] | None = field(default=None, repr=False)
     inputs: tuple[int, ...] = ()
-    whole_input: tuple[bool, ...] = field(default=(), repr=False)
 
     def __init__(
         self, index: int, layer: Layer, input_shape: tuple[int, ...] | None = None,
@@ -64,10 +69,39 @@ class LayerResult:
     ) -> None:
         # Frozen, filled through __dict__ for speed (see evaluation.AxisGeometry). ``inputs``: the indices
         # of the tensors the layer reads, in order (graph.INPUT_INDEX: the network input); empty when its
-        # wiring could not be resolved. ``whole_input``: see ReceptiveField.whole.
+        # wiring could not be resolved. ``whole_input``: see ReceptiveField.whole. Private entries: ``_own``
+        # the diagnostics of the layer's rule, ``_tail`` those found after the walk (unread), ``_field`` the
+        # field (maps, whole input, its warnings) once known, else ``_walk`` the walk that finds it.
         self.__dict__.update(index=index, layer=layer, input_shape=input_shape, output_shape=output_shape,
-                             params=params, macs=macs, geometry=geometry, diagnostics=diagnostics, sources=sources,
-                             field_maps=field_maps, inputs=inputs, whole_input=whole_input)
+                             params=params, macs=macs, geometry=geometry, sources=sources, inputs=inputs,
+                             _own=diagnostics, _tail=(), _field=(field_maps, whole_input, ()))
+
+    def _known_field(self) -> tuple[tuple[FieldMap, ...] | None, tuple[bool, ...], tuple[Diagnostic, ...]]:
+        found = self.__dict__.get("_field")
+        if found is None:
+            self.__dict__["_walk"].reach(self.index)
+            found = self.__dict__["_field"]
+        return found
+
+    @property
+    def field_maps(self) -> tuple[FieldMap, ...] | None:
+        """The exact field map of the output on the network input, per axis (see receptive_field.FieldMap);
+        None when the layer was not computed, its output is no longer spatial, or the field is not tracked."""
+        return self._known_field()[0]
+
+    @property
+    def whole_input(self) -> tuple[bool, ...]:
+        """Per axis, whether every output unit reads the whole network input along it (ReceptiveField.whole)."""
+        return self._known_field()[1]
+
+    @property
+    def diagnostics(self) -> tuple[Diagnostic, ...]:
+        """The layer's errors, warnings and information: its rule's, its receptive field's, then whether it
+        is read."""
+        own, tail = self.__dict__["_own"], self.__dict__["_tail"]
+        if self.output_shape is None:
+            return own + tail
+        return own + self._known_field()[2] + tail
 
     @property
     def receptive_field(self) -> ReceptiveField | None:
@@ -102,7 +136,8 @@ class LayerResult:
 
     @property
     def errors(self) -> tuple[Diagnostic, ...]:
-        return tuple(d for d in self.diagnostics if d.severity == ERROR)
+        """The layer's errors (a receptive field only ever warns: asking for errors does not compose it)."""
+        return tuple(d for d in self.__dict__["_own"] if d.severity == ERROR)
 
     @property
     def warnings(self) -> tuple[Diagnostic, ...]:
@@ -111,6 +146,50 @@ class LayerResult:
     @property
     def infos(self) -> tuple[Diagnostic, ...]:
         return tuple(d for d in self.diagnostics if d.severity == INFO)
+
+    def _copy(self, **private: Any) -> LayerResult:
+        """The same result with some private entries replaced (``_own``, ``_tail``), sharing its field."""
+        copy = object.__new__(LayerResult)
+        copy.__dict__.update(self.__dict__)
+        copy.__dict__.update(private)
+        copy.__dict__.pop("_receptive_field", None)
+        return copy
+
+
+class _FieldWalk:
+    """The receptive fields of one analysis's layers, composed in computation order up to the layer first
+    asked for (a layer's field is composed from its operands'). A result keeps its field once known; the walk
+    lets go of the results when it has reached the last. A result shared with the analysis before an edit
+    (see `_reusable`) may get its field from either walk: the same operands give the same field."""
+
+    def __init__(self, network_input: tuple[int, ...], input_result: LayerResult, results: list[LayerResult]
+                 ) -> None:
+        self.network_input = network_input
+        self.input_result = input_result
+        self.results = results
+        self.done = 0  # the results before this one know their field
+        for result in results:
+            if "_field" not in result.__dict__:
+                result.__dict__["_walk"] = self
+
+    def reach(self, index: int) -> None:
+        """Work out the fields of the results up to ``index``."""
+        results = self.results  # read before ``done``: a walk that ends lets go of them after setting it
+        for j in range(self.done, index + 1):
+            result = results[j]
+            known = result.__dict__
+            if known.get("_field") is None:
+                operands = [self.input_result if i == INPUT_INDEX else results[i] for i in result.inputs]
+                maps, notes = _next_field(result.layer, result.sources,
+                                          [o.__dict__["_field"][0] for o in operands], [o.name for o in operands])
+                whole = () if maps is None else _whole_input(maps, result.output_shape,  # type: ignore[arg-type]
+                                                             self.network_input)
+                known["_field"] = (maps, whole, tuple(notes))
+                known.pop("_walk", None)
+        if index + 1 > self.done:
+            self.done = index + 1
+        if self.done >= len(results):
+            self.results = []
 
 
 @dataclass(frozen=True)
@@ -127,7 +206,9 @@ class Analysis:
 
     @property
     def errors(self) -> tuple[Diagnostic, ...]:
-        return tuple(d for d in self.diagnostics if d.severity == ERROR)
+        """Every error, in order (without composing a receptive field: fields only warn)."""
+        return tuple(d for d in self.input_diagnostics if d.severity == ERROR) + tuple(
+            d for r in self.layers for d in r.errors)
 
     @property
     def warnings(self) -> tuple[Diagnostic, ...]:
@@ -270,7 +351,9 @@ def analyze(design: Design, previous: Analysis | None = None) -> Analysis:
     ``previous``, the analysis of an earlier version of the design (the editor passes the one before an
     edit), lets the unchanged leading layers keep their results: a layer's result depends only on the input
     and the layers up to it, so with the same input and the very same Layer objects it cannot differ.
+    Receptive fields are composed when first asked (see `LayerResult`).
     """
+    fit_memos(len(design.layers))
     input_problems = check_input(design)
     results: list[LayerResult] = _reusable(design, previous) if previous else []
     input_result = None if input_problems else LayerResult(
@@ -287,8 +370,10 @@ def analyze(design: Design, previous: Analysis | None = None) -> Analysis:
         seen.setdefault(layer.name, index)
         add_prefixes(layer.name, prefixes)
     results = _with_unread_warnings(design, results)
-    if any(d.rule == "join-size" for r in results for d in r.diagnostics):
+    if any(d.rule == "join-size" for r in results if r.__dict__["_own"] for d in r.errors):
         results = _with_input_size_hint(design, results)
+    if input_result is not None:
+        _FieldWalk(design.input.shape, input_result, results)
     return Analysis(design, tuple(results), tuple(input_problems) + _output_problems(design, seen))
 
 
@@ -298,15 +383,13 @@ def _reusable(design: Design, previous: Analysis) -> list[LayerResult]:
     previous analysis carries a join-size hint, which depends on the whole design. The unread-layer warnings
     depend on the layers below, so they are dropped and found again."""
     if previous.design.input != design.input or any(
-            d.rule == "join-size" for r in previous.layers for d in r.diagnostics):
+            d.rule == "join-size" for r in previous.layers for d in r.errors):
         return []
     kept = []
     for new, result in zip(design.layers, previous.layers):
         if new is not result.layer:
             break
-        if any(d.rule == UNREAD for d in result.diagnostics):
-            result = replace(result, diagnostics=tuple(d for d in result.diagnostics if d.rule != UNREAD))
-        kept.append(result)
+        kept.append(result._copy(_tail=()) if result.__dict__["_tail"] else result)
     return kept
 
 
@@ -317,11 +400,11 @@ def _with_unread_warnings(design: Design, results: list[LayerResult]) -> list[La
     """Warn about each computed layer whose result nobody reads and that is not one of the design's outputs:
     its work is thrown away (usually a wiring mistake)."""
     outputs = set(design.output_names)
-    read_by = readers(design, [r.inputs for r in results])
+    read = {source for r in results for source in r.inputs}
     for index, result in enumerate(results):
-        if read_by[index] or result.name in outputs or not result.computed:
+        if index in read or result.name in outputs or not result.computed:
             continue
-        results[index] = replace(result, diagnostics=result.diagnostics + (Diagnostic(
+        results[index] = result._copy(_tail=(Diagnostic(
             WARNING, result.name, UNREAD, "no layer reads this layer's result and it is not an output",
             "read it from a later layer, list it in the design's outputs, or delete it"),))
     return results
@@ -356,12 +439,40 @@ def _with_input_size_hint(design: Design, results: list[LayerResult]) -> list[La
     if hint is None:
         return results
     return [
-        replace(r, diagnostics=tuple(
+        r._copy(_own=tuple(
             replace(d, suggestion=f"{hint}; or {d.suggestion}" if d.suggestion else hint)
-            if d.rule == "join-size" else d for d in r.diagnostics))
-        if any(d.rule == "join-size" for d in r.diagnostics) else r
+            if d.rule == "join-size" else d for d in r.__dict__["_own"]))
+        if any(d.rule == "join-size" for d in r.errors) else r
         for r in results
     ]
+
+
+#: Each (layer value, rank, incoming shape) the rules evaluated: the Evaluation, or the Refusals (the argument
+#: problems, or the one the rule raised). A join's entry also names the layer, its wiring and its operands.
+_evaluations = Memo()
+
+
+def _evaluated(layer_type: LayerType, layer: Layer, ndim: int, shape: tuple[int, ...],
+               joined: tuple[tuple[str, tuple[int, ...]], ...]) -> Evaluation | tuple[Refusal, ...]:
+    """What the layer's rule gives on an incoming tensor of that shape: it depends on nothing else (a join's
+    also on its name, wiring and operands), so an equal layer on an equal shape is evaluated once."""
+    key: Any = layer.rule_key
+    if key is not None:
+        key = (key, ndim, shape, layer.name, layer.inputs, joined) if layer_type.join else (key, ndim, shape)
+        found = _evaluations.get(key)
+        if found is not None:
+            return found
+    problems, args = prepared_arguments(layer_type, layer, ndim)
+    outcome: Evaluation | tuple[Refusal, ...] = problems
+    if not problems:
+        try:
+            outcome = layer_type.rule(LayerContext(layer, args, shape, joined))
+            check_tensor_size(outcome.output_shape, "output")
+        except Refusal as refusal:
+            outcome = (refusal.with_traceback(None),)
+    if key is not None:
+        _evaluations.put(key, outcome)
+    return outcome
 
 
 def _evaluate_layer(
@@ -374,8 +485,9 @@ def _evaluate_layer(
     except Refusal as refusal:
         return LayerResult(index, layer, diagnostics=(_error(layer, refusal),))
     operands = [input_result if i == INPUT_INDEX else results[i] for i in inputs]
-    if any(r is None or r.output_shape is None for r in operands):
-        return LayerResult(index, layer, inputs=inputs)  # not computed: it reads a layer that failed
+    for operand in operands:
+        if operand is None or operand.output_shape is None:
+            return LayerResult(index, layer, inputs=inputs)  # not computed: it reads a layer that failed
     shape: tuple[int, ...] = operands[0].output_shape  # type: ignore[union-attr,assignment]
     problem = _name_refusal(layer.name, seen, prefixes)
     if problem is None and layer_type is None:
@@ -385,29 +497,20 @@ def _evaluate_layer(
     if problem is not None:
         return LayerResult(index, layer, shape, diagnostics=(_error(layer, problem),), inputs=inputs)
     assert layer_type is not None
-    ndim = layer_type.ndim or max(1, len(shape) - 1)
-    problems, args = prepared_arguments(layer_type, layer, ndim)
-    if problems:
-        return LayerResult(index, layer, shape, diagnostics=tuple(_error(layer, p) for p in problems), inputs=inputs)
-    joined = tuple((r.name, r.output_shape) for r in operands) if layer_type.join else ()
-    ctx = LayerContext(layer, args, shape, joined)  # type: ignore[arg-type]
-    try:
-        evaluation = layer_type.rule(ctx)
-        check_tensor_size(evaluation.output_shape, "output")
-    except Refusal as refusal:
-        return LayerResult(index, layer, shape, diagnostics=(_error(layer, refusal),), inputs=inputs)
-    new_maps, field_notes = _next_field(layer, evaluation, [r.field_maps for r in operands],  # type: ignore[misc]
-                                        [r.name for r in operands])
-    diagnostics: tuple[Diagnostic, ...] = ()
-    if evaluation.notes or field_notes:
-        diagnostics = tuple([Diagnostic(WARNING, layer.name, n.rule, n.message, n.suggestion, n.axis)
-                             for n in evaluation.notes] + field_notes)
-    whole = () if new_maps is None else _whole_input(new_maps, evaluation.output_shape,
-                                                     input_result.output_shape)  # type: ignore[union-attr,arg-type]
-    return LayerResult(
-        index, layer, shape, evaluation.output_shape, evaluation.params, evaluation.macs,
-        evaluation.geometry, diagnostics, evaluation.sources, new_maps, inputs, whole,
-    )
+    joined = tuple((r.name, r.output_shape) for r in operands) if layer_type.join else ()  # type: ignore[union-attr]
+    evaluation = _evaluated(layer_type, layer, layer_type.ndim or max(1, len(shape) - 1), shape, joined)
+    if type(evaluation) is tuple:
+        return LayerResult(index, layer, shape, diagnostics=tuple(_error(layer, p) for p in evaluation),
+                           inputs=inputs)
+    assert isinstance(evaluation, Evaluation)
+    notes = tuple([Diagnostic(WARNING, layer.name, n.rule, n.message, n.suggestion, n.axis)
+                   for n in evaluation.notes]) if evaluation.notes else ()
+    # A computed layer's field is composed when asked (see _FieldWalk): no ``_field`` yet.
+    result = object.__new__(LayerResult)
+    result.__dict__.update(index=index, layer=layer, input_shape=shape, output_shape=evaluation.output_shape,
+                           params=evaluation.params, macs=evaluation.macs, geometry=evaluation.geometry,
+                           sources=evaluation.sources, inputs=inputs, _own=notes, _tail=())
+    return result
 
 
 def _whole_input(maps: tuple[FieldMap, ...], output_shape: tuple[int, ...], network_input: tuple[int, ...]
@@ -429,12 +532,12 @@ def _name_refusal(name: str, seen: dict[str, int], prefixes: set[str]) -> Refusa
 
 
 def _next_field(
-    layer: Layer, evaluation: Evaluation, operand_maps: list[tuple[FieldMap, ...] | None], names: list[str],
+    layer: Layer, sources: tuple[AxisSources, ...] | str | None, operand_maps: list[tuple[FieldMap, ...] | None],
+    names: list[str],
 ) -> tuple[tuple[FieldMap, ...] | None, list[Diagnostic]]:
-    """The layer's field maps from its operands' (a join's field is the union over every operand: each
-    output unit depends on what the same unit of every operand depends on)."""
+    """The layer's field maps from its operands' and what its output units read (a join's field is the union
+    over every operand: each output unit depends on what the same unit of every operand depends on)."""
     notes: list[Diagnostic] = []
-    sources = evaluation.sources
     maps = operand_maps[0]
     if maps is None or sources is None:
         return None, notes

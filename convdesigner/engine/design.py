@@ -32,6 +32,17 @@ def _freeze(value: Any) -> Any:
     return value
 
 
+def _tagged(value: Any) -> Any:
+    """A value with its type, recursively: equal only to the same value of the same type (Python finds
+    3 == 3.0 == True, which the argument checks must tell apart); a float by its repr (-0.0 is not 0.0)."""
+    kind = type(value)
+    if kind is tuple:
+        return (tuple, tuple([_tagged(v) for v in value]))
+    if kind is float:
+        return (float, repr(value))
+    return (kind, value)
+
+
 @dataclass(frozen=True)
 class Layer:
     """One layer: its PyTorch class name (or a join: ``Concat``, ``Add``, ``Mul``), a unique name, its
@@ -58,6 +69,21 @@ class Layer:
     @property
     def arguments(self) -> dict[str, Any]:
         return dict(self.args)
+
+    @property
+    def rule_key(self) -> tuple[Any, ...] | None:
+        """What the layer rules read of a layer, its type and arguments (not its name or wiring), every
+        argument tagged with its type: the key of the engine's memos (`engine.memo`). None when an argument
+        cannot be a key (an unhashable value, which the checks refuse). Worked out once per object."""
+        found = self.__dict__.get("_rule_key", self)
+        if found is self:
+            found = (self.type, tuple([(k, _tagged(v)) for k, v in self.args]))
+            try:
+                hash(found)
+            except TypeError:
+                found = None
+            object.__setattr__(self, "_rule_key", found)
+        return found
 
     def get(self, key: str, default: Any = None) -> Any:
         for k, v in self.args:

@@ -98,16 +98,6 @@ def add_prefixes(name: str, prefixes: set[str]) -> None:
         prefixes.add(".".join(parts[:end]))
 
 
-def readers(design: Design, operands: Sequence[tuple[int, ...] | None]) -> list[list[int]]:
-    """For each layer, the indices of the layers that read it (from resolved operands; None: unresolved)."""
-    read_by: list[list[int]] = [[] for _ in design.layers]
-    for index, found in enumerate(operands):
-        for source in found or ():
-            if source != INPUT_INDEX:
-                read_by[source].append(index)
-    return read_by
-
-
 # -- edits that keep the wiring valid (the GUI's commands build on these) -----------------------------------
 
 def with_reference_renamed(design: Design, old: str, new: str) -> Design:

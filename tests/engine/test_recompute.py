@@ -1,10 +1,16 @@
-"""A recompute gives the same analysis: the engine's per-layer memos (argument checks and per-axis plans,
-keyed on the Layer object) never change a result, and equal-looking values of other types are told apart."""
+"""A recompute gives the same analysis: the engine's memos (argument checks, per-axis plans and a layer's
+evaluation on a shape, keyed on the layer's type-tagged value) never change a result, equal-looking values of
+other types are told apart, and the memos hold a whole design, so that analysing it again evaluates no rule."""
 
 from __future__ import annotations
 
+from unittest.mock import patch
+
+import convdesigner.engine.analysis as analysis_module
 from convdesigner.engine import Design, InputSpec, Layer, analyze
 from convdesigner.engine.analysis import Analysis
+from convdesigner.engine.evaluation import LayerContext
+from convdesigner.io.design_file import dumps, loads
 
 
 def mixed_design(tag: str = "") -> Design:
@@ -41,6 +47,61 @@ def test_recompute_and_fresh_layers_agree() -> None:
         (8, 22, 30), (8, 22, 30), (8, 11, 15), (8, 22, 30), (8, 44, 90), (8, 22, 30)]
 
 
+def rule_evaluations(work) -> int:  # type: ignore[no-untyped-def]
+    """How many layer rules ``work()`` evaluates (the engine builds one LayerContext per evaluation)."""
+    calls = []
+
+    def context(*args, **kwargs) -> LayerContext:  # type: ignore[no-untyped-def]
+        calls.append(args[0])
+        return LayerContext(*args, **kwargs)
+
+    with patch.object(analysis_module, "LayerContext", context):
+        work()
+    return len(calls)
+
+
+def test_a_stack_repeating_a_block_evaluates_each_layer_of_the_block_once() -> None:
+    """1,000 layers repeating a block of 10 that keeps its shapes: 10 evaluations, whatever the names."""
+    analysis_module._evaluations.clear()
+    block = [("Conv2d", {"out_channels": 4, "kernel_size": 3, "padding": 1}), ("BatchNorm2d", {}), ("ReLU", {}),
+             ("MaxPool2d", {"kernel_size": 2}), ("ConvTranspose2d", {"out_channels": 4, "kernel_size": 4, "stride": 2,
+                                                                    "padding": 1}),
+             ("Conv2d", {"out_channels": 4, "kernel_size": 3, "stride": 2, "padding": 1}),
+             ("Upsample", {"scale_factor": 2}), ("LeakyReLU", {"negative_slope": 0.2}), ("Dropout", {}), ("Tanh", {})]
+    layers = tuple(Layer.make(block[j % 10][0], f"layer{j}", block[j % 10][1]) for j in range(1000))
+    design = Design("stack", InputSpec(4, (16, 16)), layers)
+    assert rule_evaluations(lambda: analyze(design).ok) == 10
+    assert analyze(design).ok and analyze(design).output_shape == (4, 16, 16)
+
+
+def test_a_huge_design_loaded_again_evaluates_no_rule_again() -> None:
+    """The memos are sized to the design: 10,000 layers that all differ (each evaluated once) are all found
+    again when the file is loaded again (new objects, equal values). Capped at 8,192 entries, the second
+    analysis evaluated every layer again."""
+    analysis_module._evaluations.clear()
+    layers = tuple(Layer.make("Conv1d", f"c{j}", out_channels=j % 50 + 1, kernel_size=1 + j % 2)
+                   for j in range(10_000))
+    design = Design("huge", InputSpec(1, (20_000,)), layers)
+    first = None
+
+    def analyse_first() -> None:
+        nonlocal first
+        first = analyze(design)
+
+    assert rule_evaluations(analyse_first) == 10_000
+    loaded = loads(dumps(design))
+    assert loaded.layers == design.layers and loaded.layers[0] is not design.layers[0]
+    again = None
+
+    def analyse_again() -> None:
+        nonlocal again
+        again = analyze(loaded)
+
+    assert rule_evaluations(analyse_again) == 0
+    assert [(r.output_shape, r.params, r.macs) for r in again.layers] == \
+        [(r.output_shape, r.params, r.macs) for r in first.layers]
+
+
 def test_equal_values_of_another_type_are_checked_again() -> None:
     """3 == 3.0 and 1 == True in Python; a memo keyed on the layer's value would mix them up."""
     good = Layer.make("Conv1d", "c", out_channels=2, kernel_size=3)
@@ -50,6 +111,8 @@ def test_equal_values_of_another_type_are_checked_again() -> None:
         assert analyze(Design("d", InputSpec(1, (8,)), (layer,))).ok is ok
     flag = Layer.make("Conv1d", "c", out_channels=2, kernel_size=3, bias=1)
     assert not analyze(Design("d", InputSpec(1, (8,)), (flag,))).ok
+    slope = [Layer.make("LeakyReLU", "r", negative_slope=v) for v in (0.5, 1, True)]
+    assert [analyze(Design("d", InputSpec(1, (8,)), (layer,))).ok for layer in slope * 2] == [True, True, False] * 2
 
 
 # -- reusing the unchanged prefix of the analysis before an edit ----------------------------------------------
@@ -88,6 +151,8 @@ def test_an_analysis_reusing_the_previous_one_equals_a_fresh_one(position: int, 
     if edit in ("replace", "insert"):
         # the layers before the edit kept their results (the very same objects)
         assert all(a is b for a, b in zip(reused.layers[:position], before.layers[:position]))
+    # the analysis before the edit, whose fields nobody had asked for, still gives its own
+    assert summary(before) == summary(analyze(design))
 
 
 def test_a_previous_analysis_with_a_join_hint_is_not_reused() -> None:
