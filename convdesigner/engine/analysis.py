@@ -23,7 +23,6 @@ from .layers.common import LayerType
 from .memo import Memo
 from .memo import fit as fit_memos
 from .receptive_field import AxisSources, FieldMap, Runs, coalesce, compose, dependency_runs, hull, merge
-from .tools.sizes import input_size_suggestion
 
 
 @dataclass(frozen=True)
@@ -435,6 +434,8 @@ def _with_input_size_hint(design: Design, results: list[LayerResult]) -> list[La
     when that error is present (it walks the design's shapes for a range of input sizes)."""
     if len(design.layers) > HINT_MAX_LAYERS:
         return results  # the scan over ~257 input sizes would hold up every edit of a huge design
+    from .tools.sizes import input_size_suggestion  # the scan's module is loaded when a join needs it
+
     hint = input_size_suggestion(design)
     if hint is None:
         return results
