@@ -75,11 +75,12 @@ class LayerResult:
                              params=params, macs=macs, geometry=geometry, sources=sources, inputs=inputs,
                              _own=diagnostics, _tail=(), _field=(field_maps, whole_input, ()))
 
-    def _known_field(self) -> tuple[tuple[FieldMap, ...] | None, tuple[bool, ...], tuple[Diagnostic, ...]]:
-        found = self.__dict__.get("_field")
+    def _known_field(self) -> Field:
+        known = self.__dict__
+        found = known.get("_field")
         if found is None:
-            self.__dict__["_walk"].reach(self.index)
-            found = self.__dict__["_field"]
+            found = known["_field"] = known["_walk"].field(self.index)
+            known.pop("_walk", None)
         return found
 
     @property
@@ -155,40 +156,46 @@ class LayerResult:
         return copy
 
 
+#: A layer's receptive field: its maps per axis (None: not tracked), whether each axis reads the whole input,
+#: and the warnings composing it gave.
+Field = tuple[tuple[FieldMap, ...] | None, tuple[bool, ...], tuple[Diagnostic, ...]]
+
+
 class _FieldWalk:
     """The receptive fields of one analysis's layers, composed in computation order up to the layer first
-    asked for (a layer's field is composed from its operands'). A result keeps its field once known; the walk
-    lets go of the results when it has reached the last. A result shared with the analysis before an edit
-    (see `_reusable`) may get its field from either walk: the same operands give the same field."""
+    asked for (a layer's field is composed from its operands'). It keeps what it needs of each layer, not the
+    results, which refer to it until they know their field: no reference cycle, so an analysis is freed as
+    soon as it is dropped. A result shared with the analysis before an edit (see `_reusable`) that does not
+    know its field yet is handed to the newer walk: the same operands give the same field."""
 
-    def __init__(self, network_input: tuple[int, ...], input_result: LayerResult, results: list[LayerResult]
-                 ) -> None:
+    def __init__(self, network_input: tuple[int, ...], input_field: Field, results: list[LayerResult]) -> None:
         self.network_input = network_input
-        self.input_result = input_result
-        self.results = results
-        self.done = 0  # the results before this one know their field
-        for result in results:
-            if "_field" not in result.__dict__:
-                result.__dict__["_walk"] = self
-
-    def reach(self, index: int) -> None:
-        """Work out the fields of the results up to ``index``."""
-        results = self.results  # read before ``done``: a walk that ends lets go of them after setting it
-        for j in range(self.done, index + 1):
-            result = results[j]
+        self.input_field = input_field
+        self.fields: list[Field | None] = [None] * len(results)
+        self.layers = [(r.inputs, r.sources, r.output_shape, r.layer) for r in results]
+        self.done = 0  # the layers before this one have their field
+        fields = self.fields
+        for index, result in enumerate(results):
             known = result.__dict__
-            if known.get("_field") is None:
-                operands = [self.input_result if i == INPUT_INDEX else results[i] for i in result.inputs]
-                maps, notes = _next_field(result.layer, result.sources,
-                                          [o.__dict__["_field"][0] for o in operands], [o.name for o in operands])
-                whole = () if maps is None else _whole_input(maps, result.output_shape,  # type: ignore[arg-type]
-                                                             self.network_input)
-                known["_field"] = (maps, whole, tuple(notes))
-                known.pop("_walk", None)
-        if index + 1 > self.done:
-            self.done = index + 1
-        if self.done >= len(results):
-            self.results = []
+            found = known.get("_field")
+            if found is None:
+                known["_walk"] = self
+            else:
+                fields[index] = found
+
+    def field(self, index: int) -> Field:
+        """The field of layer ``index``, composing those up to it that are not known yet."""
+        fields, layers = self.fields, self.layers
+        for j in range(self.done, index + 1):
+            if fields[j] is None:
+                inputs, sources, output_shape, layer = layers[j]
+                operands = [self.input_field if i == INPUT_INDEX else fields[i] for i in inputs]
+                names = [NETWORK_INPUT if i == INPUT_INDEX else layers[i][3].name for i in inputs]
+                maps, notes = _next_field(layer, sources, [o[0] for o in operands], names)  # type: ignore[index]
+                whole = () if maps is None else _whole_input(maps, output_shape, self.network_input)
+                fields[j] = (maps, whole, tuple(notes))
+        self.done = max(self.done, index + 1)
+        return fields[index]  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -372,7 +379,7 @@ def analyze(design: Design, previous: Analysis | None = None) -> Analysis:
     if any(d.rule == "join-size" for r in results if r.__dict__["_own"] for d in r.errors):
         results = _with_input_size_hint(design, results)
     if input_result is not None:
-        _FieldWalk(design.input.shape, input_result, results)
+        _FieldWalk(design.input.shape, input_result.__dict__["_field"], results)
     return Analysis(design, tuple(results), tuple(input_problems) + _output_problems(design, seen))
 
 

@@ -32,6 +32,10 @@ def _freeze(value: Any) -> Any:
     return value
 
 
+#: Argument types whose values are their own keys once their type is beside them.
+_PLAIN = frozenset((int, str, bool, type(None)))
+
+
 def _tagged(value: Any) -> Any:
     """A value with its type, recursively: equal only to the same value of the same type (Python finds
     3 == 3.0 == True, which the argument checks must tell apart); a float by its repr (-0.0 is not 0.0)."""
@@ -77,7 +81,11 @@ class Layer:
         cannot be a key (an unhashable value, which the checks refuse). Worked out once per object."""
         found = self.__dict__.get("_rule_key", self)
         if found is self:
-            found = (self.type, tuple([(k, _tagged(v)) for k, v in self.args]))
+            parts = [self.type]
+            for name, value in self.args:
+                kind = type(value)
+                parts += (name, kind, value if kind in _PLAIN else _tagged(value))
+            found = tuple(parts)
             try:
                 hash(found)
             except TypeError:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from unittest.mock import patch
 
 import convdesigner.engine.analysis as analysis_module
-from convdesigner.engine import Design, InputSpec, Layer, analyze
+from convdesigner.engine import Design, InputSpec, Layer, analyze, memo
 from convdesigner.engine.analysis import Analysis
 from convdesigner.engine.evaluation import LayerContext
 from convdesigner.io.design_file import dumps, loads
@@ -62,7 +62,7 @@ def rule_evaluations(work) -> int:  # type: ignore[no-untyped-def]
 
 def test_a_stack_repeating_a_block_evaluates_each_layer_of_the_block_once() -> None:
     """1,000 layers repeating a block of 10 that keeps its shapes: 10 evaluations, whatever the names."""
-    analysis_module._evaluations.clear()
+    memo.clear_all()
     block = [("Conv2d", {"out_channels": 4, "kernel_size": 3, "padding": 1}), ("BatchNorm2d", {}), ("ReLU", {}),
              ("MaxPool2d", {"kernel_size": 2}), ("ConvTranspose2d", {"out_channels": 4, "kernel_size": 4, "stride": 2,
                                                                     "padding": 1}),
@@ -78,7 +78,7 @@ def test_a_huge_design_loaded_again_evaluates_no_rule_again() -> None:
     """The memos are sized to the design: 10,000 layers that all differ (each evaluated once) are all found
     again when the file is loaded again (new objects, equal values). Capped at 8,192 entries, the second
     analysis evaluated every layer again."""
-    analysis_module._evaluations.clear()
+    memo.clear_all()
     layers = tuple(Layer.make("Conv1d", f"c{j}", out_channels=j % 50 + 1, kernel_size=1 + j % 2)
                    for j in range(10_000))
     design = Design("huge", InputSpec(1, (20_000,)), layers)
@@ -168,3 +168,26 @@ def test_a_previous_analysis_with_a_join_hint_is_not_reused() -> None:
     assert before.errors[0].rule == "join-size"
     edited = design.with_layers(layers[:4] + (Layer.make("Conv1d", "more", out_channels=2, kernel_size=5),))
     assert [d.text for d in analyze(edited, previous=before).diagnostics] == [d.text for d in analyze(edited).diagnostics]
+
+
+def test_an_analysis_is_freed_as_soon_as_it_is_dropped() -> None:
+    """Fields composed when asked keep no reference cycle: without the cycle collector, a dropped analysis (its
+    fields asked for or not, reusing a previous one or not) is freed at once, so re-analysing a huge design
+    leaves no garbage for a full collection."""
+    import gc
+    import weakref
+
+    design = mixed_design()
+    before = analyze(design)
+    gc.disable()
+    try:
+        for ask in (False, True):
+            edited = design.with_layers(design.layers[:-1] + (Layer.make("ReLU", "last"),))
+            analysis = analyze(edited, previous=before)
+            if ask:
+                assert analysis.layers[5].receptive_field is not None
+            gone = [weakref.ref(analysis), weakref.ref(analysis.layers[-1])]
+            del analysis
+            assert [ref() for ref in gone] == [None, None]
+    finally:
+        gc.enable()
