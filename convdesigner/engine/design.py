@@ -36,15 +36,13 @@ def _freeze(value: Any) -> Any:
 _PLAIN = frozenset((int, str, bool, type(None)))
 
 
-def _tagged(value: Any) -> Any:
-    """A value with its type, recursively: equal only to the same value of the same type (Python finds
-    3 == 3.0 == True, which the argument checks must tell apart); a float by its repr (-0.0 is not 0.0)."""
+def _kind(value: Any) -> Any:
+    """What tells a value apart from equal values of other types: its type; per item for a tuple; the repr
+    for a float (-0.0 is not 0.0)."""
     kind = type(value)
     if kind is tuple:
-        return (tuple, tuple([_tagged(v) for v in value]))
-    if kind is float:
-        return (float, repr(value))
-    return (kind, value)
+        return tuple([_kind(v) for v in value])
+    return repr(value) if kind is float else kind
 
 
 @dataclass(frozen=True)
@@ -76,21 +74,21 @@ class Layer:
 
     @property
     def rule_key(self) -> tuple[Any, ...] | None:
-        """What the layer rules read of a layer, its type and arguments (not its name or wiring), every
-        argument tagged with its type: the key of the engine's memos (`engine.memo`). None when an argument
-        cannot be a key (an unhashable value, which the checks refuse). Worked out once per object."""
-        found = self.__dict__.get("_rule_key", self)
-        if found is self:
-            parts = [self.type]
-            for name, value in self.args:
-                kind = type(value)
-                parts += (name, kind, value if kind in _PLAIN else _tagged(value))
-            found = tuple(parts)
-            try:
-                hash(found)
-            except TypeError:
-                found = None
-            object.__setattr__(self, "_rule_key", found)
+        """What the layer rules read of a layer, its type and arguments (not its name or wiring), with the
+        type of every argument beside them (Python finds 3 == 3.0 == True, which the argument checks must tell
+        apart): the key of the engine's memos (`engine.memo`). None when an argument cannot be a key (an
+        unhashable value, which the checks refuse). Worked out once per object."""
+        known = self.__dict__
+        if "_rule_key" in known:
+            return known["_rule_key"]
+        args = self.args
+        found: tuple[Any, ...] | None = (
+            self.type, args, tuple([kind if (kind := type(v)) in _PLAIN else _kind(v) for _, v in args]))
+        try:
+            hash(found)
+        except TypeError:
+            found = None
+        known["_rule_key"] = found
         return found
 
     def get(self, key: str, default: Any = None) -> Any:
