@@ -279,7 +279,7 @@ class Analysis:
         the input: exact, unless more than BOX_LIMIT separate boxes meet at one layer (then they are joined
         into one, which can only add positions)."""
         target = self.layers[index]
-        if not target.computed or target.field_maps is None:
+        if not target.computed or (target.field_maps is None and not self._spatial(index)):
             return None
         ndim = len(target.output_shape) - 1  # type: ignore[arg-type]
         needed: dict[int, list[Box]] = {index: [tuple([(p, p)] for p in position)]}
@@ -299,6 +299,21 @@ class Analysis:
                         for src, axis_runs, size in zip(r.sources, box, r.input_shape[1:])))
         boxes = needed.get(INPUT_INDEX, [])
         return tuple(coalesce([run for box in boxes for run in box[axis]]) for axis in range(ndim))
+
+    def _spatial(self, index: int) -> bool:
+        """Whether layer ``index``'s output units still lie along the input's axes: no layer it reads, directly
+        or through others, ends the spatial layout (Flatten, Linear: no sources). Its field map answers that
+        too, except where the engine stopped tracking the field (field-period), which does not end it."""
+        pending, seen = [index], {index}
+        while pending:
+            r = self.layers[pending.pop()]
+            if r.sources is None:
+                return False
+            for source in r.inputs:
+                if source != INPUT_INDEX and source not in seen:
+                    seen.add(source)
+                    pending.append(source)
+        return True
 
     def dependency_interval(self, index: int, position: tuple[int, ...]) -> tuple[tuple[int, int], ...] | None:
         """The hull of `dependencies` per axis: the interval from the first to the last input position
