@@ -172,7 +172,11 @@ class _FieldWalk:
         self.network_input = network_input
         self.input_field = input_field
         self.fields: list[Field | None] = [None] * len(results)
-        self.layers = [(r.inputs, r.sources, r.output_shape, r.layer) for r in results]
+        # per layer, in lists rather than a tuple each: nothing per layer for the cycle collector to follow
+        self.inputs = [r.inputs for r in results]
+        self.sources = [r.sources for r in results]
+        self.shapes = [r.output_shape for r in results]
+        self.layers = [r.layer for r in results]
         self.done = 0  # the layers before this one have their field
         fields = self.fields
         for index, result in enumerate(results):
@@ -188,11 +192,13 @@ class _FieldWalk:
         fields, layers = self.fields, self.layers
         for j in range(self.done, index + 1):
             if fields[j] is None:
-                inputs, sources, output_shape, layer = layers[j]
+                inputs = self.inputs[j]
                 operands = [self.input_field if i == INPUT_INDEX else fields[i] for i in inputs]
-                names = [NETWORK_INPUT if i == INPUT_INDEX else layers[i][3].name for i in inputs]
-                maps, notes = _next_field(layer, sources, [o[0] for o in operands], names)  # type: ignore[index]
-                whole = () if maps is None else _whole_input(maps, output_shape, self.network_input)
+                names = [NETWORK_INPUT if i == INPUT_INDEX else layers[i].name for i in inputs]
+                maps, notes = _next_field(layers[j], self.sources[j], [o[0] for o in operands],  # type: ignore[index]
+                                          names)
+                whole = () if maps is None else _whole_input(maps, self.shapes[j],  # type: ignore[arg-type]
+                                                             self.network_input)
                 fields[j] = (maps, whole, tuple(notes))
         self.done = max(self.done, index + 1)
         return fields[index]  # type: ignore[return-value]
