@@ -69,18 +69,20 @@ class LayerResult:
         # Frozen, filled through __dict__ for speed (see evaluation.AxisGeometry). ``inputs``: the indices
         # of the tensors the layer reads, in order (graph.INPUT_INDEX: the network input); empty when its
         # wiring could not be resolved. ``whole_input``: see ReceptiveField.whole. Private entries: ``_own``
-        # the diagnostics of the layer's rule, ``_tail`` those found after the walk (unread), ``_field`` the
-        # field (maps, whole input, its warnings) once known, else ``_walk`` the walk that finds it.
+        # the diagnostics of the layer's rule, ``_tail`` those found after the walk (unread), each absent when
+        # there are none (a small dictionary per layer), ``_field`` the field (maps, whole input, its warnings)
+        # once known, else the walk that finds it (`_FieldWalk`).
         self.__dict__.update(index=index, layer=layer, input_shape=input_shape, output_shape=output_shape,
                              params=params, macs=macs, geometry=geometry, sources=sources, inputs=inputs,
-                             _own=diagnostics, _tail=(), _field=(field_maps, whole_input, ()))
+                             _field=(field_maps, whole_input, ()))
+        if diagnostics:
+            self.__dict__["_own"] = diagnostics
 
     def _known_field(self) -> Field:
         known = self.__dict__
-        found = known.get("_field")
-        if found is None:
-            found = known["_field"] = known["_walk"].field(self.index)
-            known.pop("_walk", None)
+        found = known["_field"]
+        if type(found) is _FieldWalk:
+            found = known["_field"] = found.field(self.index)
         return found
 
     @property
@@ -98,7 +100,7 @@ class LayerResult:
     def diagnostics(self) -> tuple[Diagnostic, ...]:
         """The layer's errors, warnings and information: its rule's, its receptive field's, then whether it
         is read."""
-        own, tail = self.__dict__["_own"], self.__dict__["_tail"]
+        own, tail = self.__dict__.get("_own", ()), self.__dict__.get("_tail", ())
         if self.output_shape is None:
             return own + tail
         return own + self._known_field()[2] + tail
@@ -137,7 +139,7 @@ class LayerResult:
     @property
     def errors(self) -> tuple[Diagnostic, ...]:
         """The layer's errors (a receptive field only ever warns: asking for errors does not compose it)."""
-        return tuple(d for d in self.__dict__["_own"] if d.severity == ERROR)
+        return tuple(d for d in self.__dict__.get("_own", ()) if d.severity == ERROR)
 
     @property
     def warnings(self) -> tuple[Diagnostic, ...]:
@@ -148,11 +150,17 @@ class LayerResult:
         return tuple(d for d in self.diagnostics if d.severity == INFO)
 
     def _copy(self, **private: Any) -> LayerResult:
-        """The same result with some private entries replaced (``_own``, ``_tail``), sharing its field."""
+        """The same result with some private entries replaced (``_own``, ``_tail``; empty: removed), sharing
+        its field."""
         copy = object.__new__(LayerResult)
-        copy.__dict__.update(self.__dict__)
-        copy.__dict__.update(private)
-        copy.__dict__.pop("_receptive_field", None)
+        known = copy.__dict__
+        known.update(self.__dict__)
+        for key, value in private.items():
+            if value:
+                known[key] = value
+            else:
+                known.pop(key, None)
+        known.pop("_receptive_field", None)
         return copy
 
 
@@ -182,8 +190,8 @@ class _FieldWalk:
         for index, result in enumerate(results):
             known = result.__dict__
             found = known.get("_field")
-            if found is None:
-                known["_walk"] = self
+            if found is None or type(found) is _FieldWalk:
+                known["_field"] = self
             else:
                 fields[index] = found
 
@@ -397,7 +405,7 @@ def analyze(design: Design, previous: Analysis | None = None) -> Analysis:
         seen.setdefault(layer.name, index)
         add_prefixes(layer.name, prefixes)
     results = _with_unread_warnings(design, results)
-    if any(d.rule == "join-size" for r in results if r.__dict__["_own"] for d in r.errors):
+    if any(d.rule == "join-size" for r in results if "_own" in r.__dict__ for d in r.errors):
         results = _with_input_size_hint(design, results)
     if input_result is not None:
         _FieldWalk(design.input.shape, input_result.__dict__["_field"], results)
@@ -416,7 +424,7 @@ def _reusable(design: Design, previous: Analysis) -> list[LayerResult]:
     for new, result in zip(design.layers, previous.layers):
         if new is not result.layer:
             break
-        kept.append(result._copy(_tail=()) if result.__dict__["_tail"] else result)
+        kept.append(result._copy(_tail=()) if "_tail" in result.__dict__ else result)
     return kept
 
 
@@ -470,7 +478,7 @@ def _with_input_size_hint(design: Design, results: list[LayerResult]) -> list[La
     return [
         r._copy(_own=tuple(
             replace(d, suggestion=f"{hint}; or {d.suggestion}" if d.suggestion else hint)
-            if d.rule == "join-size" else d for d in r.__dict__["_own"]))
+            if d.rule == "join-size" else d for d in r.__dict__.get("_own", ())))
         if any(d.rule == "join-size" for d in r.errors) else r
         for r in results
     ]
@@ -534,11 +542,13 @@ def _evaluate_layer(
     assert isinstance(evaluation, Evaluation)
     notes = tuple([Diagnostic(WARNING, layer.name, n.rule, n.message, n.suggestion, n.axis)
                    for n in evaluation.notes]) if evaluation.notes else ()
-    # A computed layer's field is composed when asked (see _FieldWalk): no ``_field`` yet.
+    # A computed layer's field is composed when asked: its ``_field`` is set to the analysis's _FieldWalk.
     result = object.__new__(LayerResult)
     result.__dict__.update(index=index, layer=layer, input_shape=shape, output_shape=evaluation.output_shape,
                            params=evaluation.params, macs=evaluation.macs, geometry=evaluation.geometry,
-                           sources=evaluation.sources, inputs=inputs, _own=notes, _tail=())
+                           sources=evaluation.sources, inputs=inputs)
+    if notes:
+        result.__dict__["_own"] = notes
     return result
 
 
