@@ -445,28 +445,16 @@ def test_dependency_runs_equal_the_per_position_algorithm(sources: rf.AxisSource
             dependency_runs_per_position(sources, list(outputs), input_size)
 
 
-class CountedScatter(rf.Scatter):
-    """A transposed convolution's sources that count how often they are asked."""
+def counted(source: rf.AxisSources) -> Any:
+    """The same sources, counting in ``source.asked`` how often they are asked."""
+    ask = source.sources
 
-    def __init__(self, k: int, s: int, p: int, d: int = 1) -> None:
-        super().__init__(k, s, p, d)
-        self.__dict__["asked"] = 0
+    def sources(y: int) -> rf.Progression | None:
+        source.__dict__["asked"] += 1
+        return ask(y)
 
-    def sources(self, y: int) -> rf.Progression | None:
-        self.__dict__["asked"] += 1
-        return super().sources(y)
-
-
-class CountedWindow(rf.Window):
-    """A sliding window's sources that count how often they are asked."""
-
-    def __init__(self, k: int, s: int, p_low: int, d: int = 1) -> None:
-        super().__init__(k, s, p_low, d)
-        self.__dict__["asked"] = 0
-
-    def sources(self, y: int) -> rf.Progression | None:
-        self.__dict__["asked"] += 1
-        return super().sources(y)
+    source.__dict__.update(asked=0, sources=sources)
+    return source
 
 
 def test_dependency_runs_of_a_sparse_field_are_counted_by_runs() -> None:
@@ -474,11 +462,11 @@ def test_dependency_runs_of_a_sparse_field_are_counted_by_runs() -> None:
     positions: 1,000 runs of 1,000, found from one period (its sources asked a few times, not once per output,
     and never 10^6 singletons); then a convolution with k = 3, d = 2 widens each run by 4, asking its sources a
     few times per run, not once per position (10^6)."""
-    scatter = CountedScatter(1000, 1, 0, 65536)
+    scatter = counted(rf.Scatter(1000, 1, 0, 65536))
     runs = rf.dependency_runs(scatter, [(70_000_000, 70_000_999)], 100_000_000)
     assert runs == [(70_000_000 - 65536 * j, 70_000_999 - 65536 * j) for j in range(999, -1, -1)]
     assert scatter.asked <= 4
-    window = CountedWindow(3, 1, 0, 2)
+    window = counted(rf.Window(3, 1, 0, 2))
     assert rf.dependency_runs(window, runs, 100_000_000) == [(lo, hi + 4) for lo, hi in runs]
     assert window.asked <= 4 * len(runs)
 
