@@ -46,12 +46,23 @@ def operand_indices(layer: Layer, index: int, is_join: bool, seen: Mapping[str, 
             tuple(_lookup(layer, n, seen) for n in names)
         return operands
     if not names:
-        return (above,)
+        return _one(above)
     if len(names) > 1:
         raise Refusal("from", f"{layer.type} reads one tensor, but 'from' names {len(names)}",
                       "name one earlier layer, or use a join (Concat, Add, Mul) to combine several",
                       argument="from")
-    return (_lookup(layer, names[0], seen),)
+    return _one(_lookup(layer, names[0], seen))
+
+
+#: ``(i,)`` for every index seen so far (``INPUT_INDEX`` first): most layers read one tensor, and sharing the
+#: tuple spares every analysis an allocation per layer for the cycle collector to count.
+_ONE: list[tuple[int]] = []
+
+
+def _one(index: int) -> tuple[int]:
+    while len(_ONE) <= index + 1:
+        _ONE.append((len(_ONE) + INPUT_INDEX,))
+    return _ONE[index + 1]
 
 
 def _lookup(layer: Layer, name: str, seen: Mapping[str, int]) -> int:
