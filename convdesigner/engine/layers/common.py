@@ -42,11 +42,14 @@ TRANSPOSED = "transposed convolution"
 MAX_POOL = "max pooling"
 AVG_POOL = "average pooling"
 
-#: One layer's effect on one axis, for the sizes scan's quick filter: (size in, every operand's size) ->
-#: (size out, or None when the engine refuses it; whether a stride drops input).
-AxisRule = Callable[[int, list[int]], tuple[int | None, bool]]
+#: One layer's effect on one spatial axis for many input sizes at once, for the size-only pass of `sizes`:
+#: (the sizes in, per operand its sizes (a join's operands; else just the sizes in)) -> (per size the size
+#: out, or None where the layer's rule itself must judge the size; per size whether a stride drops input, or
+#: None when none does). Exact where it gives a size: the rule accepts that size on that axis, gives that
+#: output and drops input exactly there (its other refusals do not depend on spatial sizes).
+AxisRule = Callable[[list[int], list[list[int]]], tuple[list[int | None], list[bool] | None]]
 #: Builds a type's AxisRule from (the layer's context at rank ndim with its resolved arguments, axis); None
-#: where the type is not modelled (the filter then judges nothing from there on).
+#: where the type is not modelled (its rule then judges every size).
 AxisRuleBuilder = Callable[[LayerContext, int], AxisRule | None]
 #: How the mirror tool undoes a layer: (the decoder being built, the layer's analysed result, whether it is
 #: the run's first layer, so the decoder's last) -> None; the decoder offers ``add(type, args)`` and
@@ -265,8 +268,8 @@ def nonzero(values: Iterable[int]) -> Any:
 
 
 def identity_axis(ctx: LayerContext, axis: int) -> AxisRule:
-    """The axis rule of a layer that keeps every size."""
-    return lambda n, sizes: (n, False)
+    """The axis rule of a layer that keeps every size: the sizes in are the sizes out, at no cost."""
+    return lambda sizes, operands: (sizes, None)
 
 
 def volume(values: tuple[int, ...]) -> int:

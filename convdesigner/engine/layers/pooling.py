@@ -23,7 +23,7 @@ from .common import (
     require_rank,
     resolve_axes,
 )
-from .windows import POOLING_RELATIONSHIP, dropped_input, dropped_input_note, window_axes
+from .windows import POOLING_RELATIONSHIP, dropped_input, dropped_input_note, may_drop_input, window_axes
 
 
 def _stride_arg() -> Argument:
@@ -124,23 +124,26 @@ def adaptive_rule(ndim: int, type_name: str):
 # -- the sizes scan, the mirror, the export and the app --------------------------------------------------------
 
 def _pool_axis(ctx: LayerContext, axis: int) -> AxisRule:
-    """Relationships 7-8 with PyTorch's ceil_mode and dilation on one axis (the sizes filter)."""
+    """Relationships 7-8 with PyTorch's ceil_mode and dilation on one axis (the sizes scan). AvgPool3d also
+    compares the unpadded input with the kernel: sizes below the kernel are left to the rule."""
     args, ndim = ctx.args, ctx.ndim
     k = per_axis(args["kernel_size"], ndim)[axis]
     s = per_axis(args["stride"] if args["stride"] is not None else args["kernel_size"], ndim)[axis]
     p = per_axis(args["padding"], ndim)[axis]
     d = per_axis(args.get("dilation", 1), ndim)[axis]
     ceil = args["ceil_mode"]
+    least = k if ctx.layer.type == "AvgPool3d" else 1
+    drops = not ceil and may_drop_input(k, s, p, p, d)
 
-    def pool(n: int, sizes: list[int]) -> tuple[int | None, bool]:
-        o = pool_output_size(n, k, s, p, d, ceil)
-        return (o, not ceil and dropped_input(n, k, s, p, p, d) > 0) if o >= 1 else (None, False)
+    def pool(sizes: list[int], operands: list[list[int]]) -> tuple[list[int | None], list[bool] | None]:
+        outs = [o if n >= least and (o := pool_output_size(n, k, s, p, d, ceil)) >= 1 else None for n in sizes]
+        return outs, ([dropped_input(n, k, s, p, p, d) > 0 for n in sizes] if drops else None)
     return pool
 
 
 def _adaptive_axis(ctx: LayerContext, axis: int) -> AxisRule:
     wanted = per_axis(ctx.args["output_size"], ctx.ndim)[axis]
-    return lambda n, sizes: (n if wanted is None else wanted, False)
+    return lambda sizes, operands: (sizes if wanted is None else [wanted] * len(sizes), None)
 
 
 def mirror_size_change(decoder, r, final: bool) -> None:  # type: ignore[no-untyped-def]

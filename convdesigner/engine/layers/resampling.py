@@ -208,9 +208,8 @@ def _upsample_axis(ctx: LayerContext, axis: int) -> AxisRule | None:
         return None  # refused by the rule: not modelled here
     size, scale = per_axis(args["size"], ctx.ndim)[axis], per_axis(args["scale_factor"], ctx.ndim)[axis]
 
-    def upsample(n: int, sizes: list[int]) -> tuple[int | None, bool]:
-        o = upsample_output_size(n, size, scale)
-        return (o if o >= 1 else None), False
+    def upsample(sizes: list[int], operands: list[list[int]]) -> tuple[list[int | None], list[bool] | None]:
+        return [o if (o := upsample_output_size(n, size, scale)) >= 1 else None for n in sizes], None
     return upsample
 
 
@@ -218,8 +217,8 @@ def _pad_axis(mode: str):
     def build(ctx: LayerContext, axis: int) -> AxisRule:
         lo, hi = pad_pairs(ctx.args["padding"], ctx.ndim)[axis]
 
-        def pad(n: int, sizes: list[int]) -> tuple[int | None, bool]:
-            return (None if pad_problem(mode, n, lo, hi) else n + lo + hi), False
+        def pad(sizes: list[int], operands: list[list[int]]) -> tuple[list[int | None], list[bool] | None]:
+            return [None if pad_problem(mode, n, lo, hi) else n + lo + hi for n in sizes], None
         return pad
     return build
 
