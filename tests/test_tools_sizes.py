@@ -403,6 +403,21 @@ def test_sizes_walk_on_alone_after_a_layer_without_size_rules() -> None:
     assert walk.evaluations <= 3 + 2 * walk.walks  # Flatten and Linear for each; one per layer before
 
 
+def test_sizes_that_meet_go_on_as_one() -> None:
+    """After a pooling by 2 (ceil_mode: nothing dropped) 2m - 1 and 2m are the same tensor: the sizes walked
+    on alone from Flatten are walked once per pair."""
+    design = Design("pairs", InputSpec(1, (32,)), (
+        _one("MaxPool1d", kernel_size=2, ceil_mode=True), _one("Flatten"), _one("Linear", out_features=3)))
+    walk = ShapeWalk(design)
+    result = axis_sizes(design, 0, 1, 1024, walk)
+    assert result.sizes == tuple(range(1, 1025))
+    assert walk.walks == 512
+    design = Design("pairs", InputSpec(1, (32,)), (
+        _one("MaxPool1d", kernel_size=2, ceil_mode=True), _one("Flatten"), _one("Linear", in_features=7,
+                                                                                 out_features=3)))
+    assert valid_input_sizes(design, 0, 1, 40) == [13, 14] == brute_force(design, 0, 1, 40)
+
+
 def test_the_shapes_only_pass_asks_each_rule_once_per_input_channels() -> None:
     """One size at a time (`ShapeWalk.run`, what the GUI's suggestions use): after the first size, a
     design's sizes come from the axis rules alone."""

@@ -286,17 +286,19 @@ class ShapeWalk:
         the sizes still alive together (an identity at no cost) and its rule is asked once for their channels.
         A size leaves the pass where it certainly fails (a stride drops input on this axis, a tensor too large)
         or where the axis rules leave it to the rule, which then judges it and walks it on alone (from the first
-        layer without axis rules on, every size alive is walked on alone). The answer is `run`'s for every
-        size: valid when it fails nowhere and drops no input on ``axis``; blocked when some size fails on
-        another axis."""
+        layer without axis rules on, every size alive is walked on alone). Sizes whose tensors still to be read
+        have become equal (64 and 65 after a pooling by 2) go on as one, as their walks are the same from there.
+        The answer is `run`'s for every size: valid when it fails nowhere and drops no input on ``axis``;
+        blocked when some size fails on another axis."""
         ndim = len(others)
         if self._input_fails(others, axis, sizes[-1]):  # the input check is monotone in the size
             sizes = [n for n in sizes if not self._input_fails(others, axis, n)]
         fixed: dict[int, tuple[int, ...]] = {INPUT_INDEX: (self.design.input.channels, *others)}  # per tensor
-        varying: dict[int, list[int]] = {INPUT_INDEX: sizes}  # per tensor: its size on ``axis`` per size alive
-        alone: list[tuple[int, int, dict[int, tuple[int, ...]]]] = []  # (size, from layer, outputs)
+        varying: dict[int, list[int]] = {INPUT_INDEX: sizes}  # per tensor: its size on ``axis`` per class alive
+        members = [[n] for n in sizes]  # per class alive: the input sizes it stands for
+        alone: list[tuple[list[int], int, dict[int, tuple[int, ...]]]] = []  # (sizes, from layer, outputs)
         index = 0
-        while index < len(self.static) and sizes:
+        while index < len(self.static) and members:
             rules = self.rules[index]
             operands = self.static[index][2] or (INPUT_INDEX,)
             decided = rules is not None and all(len(fixed[i]) == ndim + 1 for i in operands)
@@ -325,7 +327,7 @@ class ShapeWalk:
                 break
             keep = range(len(got))
             if None in got or (drops is not None and any(drops)):
-                alone += [(sizes[j], index, self._outputs_at(fixed, varying, axis, j)) for j, n in enumerate(got)
+                alone += [(members[j], index, self._outputs_at(fixed, varying, axis, j)) for j, n in enumerate(got)
                           if n is None]
                 keep = [j for j, n in enumerate(got) if n is not None and not (drops and drops[j])]
             shape = (channels, *out)
@@ -336,20 +338,23 @@ class ShapeWalk:
             for i in set(operands):
                 if self.last_use.get(i) == index:
                     del fixed[i], varying[i]
-            if len(keep) < len(sizes):
-                sizes = [sizes[j] for j in keep]
+            if len(keep) < len(members):
+                members = [members[j] for j in keep]
                 varying = _kept(varying, list(keep))
+            current = varying[index]
+            if current and current[-1] - current[0] < len(current) - 1:  # sizes are monotone: some are equal
+                members, varying = _merged(members, varying)
             index += 1
         if index < len(self.static):  # a layer the axis rules cannot take: walk every size alive on alone
-            alone += [(n, index, self._outputs_at(fixed, varying, axis, j)) for j, n in enumerate(sizes)]
-            sizes = []
-        valid = sizes
+            alone += [(sizes, index, self._outputs_at(fixed, varying, axis, j)) for j, sizes in enumerate(members)]
+            members = []
+        valid = [n for sizes in members for n in sizes]
         blocked = False
-        for n, start, outputs in alone:
+        for sizes, start, outputs in alone:
             self.walks += 1
             failure, drops = self._walk(outputs, start, ndim + 1, axis)
             if failure is None and axis not in drops:
-                valid.append(n)
+                valid += sizes
             blocked = blocked or (failure is not None and failure.axis not in (None, axis))
         return sorted(valid), blocked
 
@@ -389,6 +394,23 @@ def _too_large(shape: tuple[int, ...]) -> bool:
     except Refusal:
         return True
     return False
+
+
+def _merged(members: list[list[int]], varying: dict[int, list[int]]) -> tuple[list[list[int]], dict[int, list[int]]]:
+    """The classes of sizes with every tensor still to be read alike, merged into one."""
+    lists = list({id(values): values for values in varying.values()}.values())
+    first: dict[tuple[int, ...], int] = {}
+    keep = []
+    merged: list[list[int]] = []
+    for j, key in enumerate(zip(*lists)):
+        at = first.get(key)
+        if at is None:
+            first[key] = len(merged)
+            keep.append(j)
+            merged.append(list(members[j]))
+        else:
+            merged[at] += members[j]
+    return (merged, _kept(varying, keep)) if len(keep) < len(members) else (members, varying)
 
 
 def _kept(varying: dict[int, list[int]], keep: list[int]) -> dict[int, list[int]]:
