@@ -139,6 +139,12 @@ def test_describe_sizes(sizes: list[int], low: int, high: int, text: str) -> Non
 
 # ------------------------------------------------------------------------- random designs, brute force
 
+def _conv_stride_and_padding(draw: st.DrawFn, n: int) -> tuple[int, object]:
+    """A convolution's stride and padding of every form (padding='same' needs stride 1)."""
+    padding = draw(st.sampled_from([0, 1, 2, "same", "full", [[0, 1]] * n, [[2, 1]] * n]))
+    return (1 if padding == "same" else draw(st.integers(1, 3))), padding
+
+
 @st.composite
 def designs(draw: st.DrawFn) -> Design:
     """Small 1-D or 2-D stacks of every kind of layer the per-axis filter models (and Softmax, which it
@@ -151,10 +157,7 @@ def designs(draw: st.DrawFn) -> Design:
                                      "join", "relu", "softmax"]))
         name = f"l{j}"
         if kind == "conv":
-            stride = draw(st.integers(1, 3))
-            padding = draw(st.sampled_from([0, 1, 2, "same", "full", [[0, 1]] * n, [[2, 1]] * n]))
-            if padding == "same":
-                stride = 1
+            stride, padding = _conv_stride_and_padding(draw, n)
             layers.append(Layer.make(f"Conv{n}d", name, {"out_channels": 2, "kernel_size": draw(st.integers(1, 4)),
                                                          "stride": stride, "padding": padding,
                                                          "dilation": draw(st.integers(1, 2))}))
@@ -212,10 +215,7 @@ def graphs(draw: st.DrawFn) -> Design:
             args["from"] = draw(st.sampled_from(names + ["input"]))
         name = f"l{j}"
         if kind == "conv":
-            stride = draw(st.integers(1, 3))
-            padding = draw(st.sampled_from([0, 1, 2, "same", "full", [[0, 1]] * n, [[2, 1]] * n]))
-            if padding == "same":
-                stride = 1
+            stride, padding = _conv_stride_and_padding(draw, n)
             layer = Layer.make(f"Conv{n}d", name, {**args, "out_channels": draw(st.sampled_from([2, 2, 4])),
                                                    "kernel_size": draw(st.integers(1, 4)), "stride": stride,
                                                    "padding": padding, "dilation": draw(st.integers(1, 2)),
