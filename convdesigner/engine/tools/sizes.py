@@ -335,16 +335,16 @@ class ShapeWalk:
             if _too_large(_with_size(shape, axis + 1, largest)):  # type: ignore[arg-type]
                 keep = [j for j in keep if not _too_large(_with_size(shape, axis + 1, got[j]))]  # fail on no axis
             fixed[index], varying[index] = shape, got  # type: ignore[assignment]
-            for i in set(operands):
-                if self.last_use.get(i) == index:
+            for i in {*operands, index}:
+                if self.last_use.get(i, index) == index:  # read no more (or never)
                     del fixed[i], varying[i]
             if len(keep) < len(members):
                 members = [members[j] for j in keep]
                 varying = _kept(varying, list(keep))
-            current = varying[index]
-            if current and current[-1] - current[0] < len(current) - 1:  # sizes are monotone: some are equal
-                members, varying = _merged(members, varying)
             index += 1
+            # The sizes out grow with the sizes in: fewer distinct values than sizes means some met.
+            if keep and got[keep[-1]] - got[keep[0]] < len(keep) - 1 and index < len(self.static):  # type: ignore[operator]
+                members, varying = _merged(members, varying)
         if index < len(self.static):  # a layer the axis rules cannot take: walk every size alive on alone
             alone += [(sizes, index, self._outputs_at(fixed, varying, axis, j)) for j, sizes in enumerate(members)]
             members = []
