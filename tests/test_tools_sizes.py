@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import tracemalloc
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 from hypothesis import given, settings
@@ -13,6 +14,8 @@ from hypothesis import strategies as st
 
 from convdesigner.engine import Design, InputSpec, Layer, analyze
 from convdesigner.engine.analysis import Analysis
+from convdesigner.engine.layers import CATALOG
+from convdesigner.engine.layers.common import identity_axis
 from convdesigner.engine.tools.sizes import (
     MAX_SIZES,
     ShapeWalk,
@@ -416,6 +419,19 @@ def test_sizes_that_meet_go_on_as_one() -> None:
         _one("MaxPool1d", kernel_size=2, ceil_mode=True), _one("Flatten"), _one("Linear", in_features=7,
                                                                                  out_features=3)))
     assert valid_input_sizes(design, 0, 1, 40) == [13, 14] == brute_force(design, 0, 1, 40)
+
+
+def test_an_axis_rule_that_disagrees_with_its_layer_rule_is_not_trusted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A type whose axis rule is wrong (an identity for a stride-2 convolution) is caught where its rule is
+    first asked: from then on the rule judges every size of that layer, and the answer stays exact."""
+    monkeypatch.setitem(CATALOG, "Conv1d", replace(CATALOG["Conv1d"], axis_rule=identity_axis))
+    design = Design("wrong", InputSpec(1, (16,)), (
+        Layer.make("Conv1d", "down", {"out_channels": 1, "kernel_size": 3, "stride": 2}), _one("ReLU")))
+    walk = ShapeWalk(design)
+    assert axis_sizes(design, 0, 3, 40, walk).sizes == tuple(brute_force(design, 0, 3, 40)) == tuple(range(3, 41, 2))
+    assert walk.rules[0] is None
+    walk = ShapeWalk(design)
+    assert walk.run((16,))[1] and walk.rules[0] is None  # 16: the last input unit is dropped
 
 
 def test_the_shapes_only_pass_asks_each_rule_once_per_input_channels() -> None:

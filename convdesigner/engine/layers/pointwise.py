@@ -218,11 +218,11 @@ def _layernorm_axis(ctx: LayerContext, axis: int) -> AxisRule:
     """LayerNorm keeps the size; where normalized_shape covers the axis, only its size there is accepted (the
     rule words the others)."""
     given = ctx.args["normalized_shape"]
-    sizes = sizes_of(given) if given is not None else ()
-    covered = len(sizes) - (ctx.ndim - axis)  # the axis's place in normalized_shape, when not negative
+    normalized = sizes_of(given) if given is not None else ()
+    covered = len(normalized) - (ctx.ndim - axis)  # the axis's place in normalized_shape, when not negative
     if covered < 0:
         return identity_axis(ctx, axis)
-    wanted = sizes[covered]
+    wanted = normalized[covered]
     return lambda sizes, operands: ([n if n == wanted else None for n in sizes], None)
 
 
