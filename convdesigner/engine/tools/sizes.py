@@ -296,7 +296,18 @@ class ShapeWalk:
         fixed: dict[int, tuple[int, ...]] = {INPUT_INDEX: (self.design.input.channels, *others)}  # per tensor
         varying: dict[int, list[int]] = {INPUT_INDEX: sizes}  # per tensor: its size on ``axis`` per class alive
         members = [[n] for n in sizes]  # per class alive: the input sizes it stands for
-        alone: list[tuple[list[int], int, dict[int, tuple[int, ...]]]] = []  # (sizes, from layer, outputs)
+        valid: list[int] = []
+        blocked = False
+
+        def walk_alone(j: int, start: int) -> None:
+            """Class ``j`` walked on alone from layer ``start``, with the full rules."""
+            nonlocal blocked
+            self.walks += 1
+            failure, drops = self._walk(self._outputs_at(fixed, varying, axis, j), start, ndim + 1, axis)
+            if failure is None and axis not in drops:
+                valid.extend(members[j])
+            blocked = blocked or (failure is not None and failure.axis not in (None, axis))
+
         index = 0
         while index < len(self.static) and members:
             rules = self.rules[index]
@@ -327,8 +338,8 @@ class ShapeWalk:
                 break
             keep = range(len(got))
             if None in got or (drops is not None and any(drops)):
-                alone += [(members[j], index, self._outputs_at(fixed, varying, axis, j)) for j, n in enumerate(got)
-                          if n is None]
+                for j in (j for j, n in enumerate(got) if n is None):
+                    walk_alone(j, index)
                 keep = [j for j, n in enumerate(got) if n is not None and not (drops and drops[j])]
             shape = (channels, *out)
             largest = max(got) if len(keep) == len(got) else max((got[j] for j in keep), default=0)
@@ -346,16 +357,10 @@ class ShapeWalk:
             if keep and got[keep[-1]] - got[keep[0]] < len(keep) - 1 and index < len(self.static):  # type: ignore[operator]
                 members, varying = _merged(members, varying)
         if index < len(self.static):  # a layer the axis rules cannot take: walk every size alive on alone
-            alone += [(sizes, index, self._outputs_at(fixed, varying, axis, j)) for j, sizes in enumerate(members)]
-            members = []
-        valid = [n for sizes in members for n in sizes]
-        blocked = False
-        for sizes, start, outputs in alone:
-            self.walks += 1
-            failure, drops = self._walk(outputs, start, ndim + 1, axis)
-            if failure is None and axis not in drops:
-                valid += sizes
-            blocked = blocked or (failure is not None and failure.axis not in (None, axis))
+            for j in range(len(members)):
+                walk_alone(j, index)
+        else:
+            valid += [n for sizes in members for n in sizes]
         return sorted(valid), blocked
 
     def _input_fails(self, others: tuple[int, ...], axis: int, n: int) -> bool:
