@@ -74,7 +74,8 @@ class _Step:
 
 
 #: What a layer's rule decided for some input channels, when its axis rules accept the sizes: its output
-#: channels, or this (it refuses whatever the sizes; its own words depend on them, so it is asked again).
+#: channels, or this: its rule judges every size (it refuses whatever the sizes, in words that name them, or it
+#: disagreed with its axis rules).
 REFUSED = -1
 #: Input sizes one scan carries through the layers together: the memory of the size-only pass is at most the
 #: layers still to be read times this, whatever the range.
