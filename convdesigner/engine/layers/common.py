@@ -67,13 +67,25 @@ class TorchSpec:
     for a join the operator that combines the operands (``cat``, ``+``, ``*``), whether it is the
     flattening that splits a straight stack into ``features`` and ``classifier`` (``torch.flatten(x, 1)``, as
     torchvision writes it), and for a type that is no ``torch.nn`` module the tensor expression ``forward``
-    writes instead: (the operand's variable, the layer's arguments) -> code (Reshape's ``x.view(...)``)."""
+    writes instead: (the operand's variable, the layer's arguments) -> code (Reshape's ``x.view(...)``).
+
+    For the layers that name others (`Kind.LAYER` arguments), ``forward`` keeps each named tensor in a
+    variable and these callables receive the arguments with the names replaced by those variables:
+    ``functional``, the expression written instead of the module when such a layer names one (Upsample's
+    ``size_from``: F.interpolate); ``call``, the arguments of a module's call after its input (MaxUnpool's
+    indices and output size); ``helper``, a top-level function the expression calls (CenterCrop's); and
+    ``indices_from``, the argument naming a layer whose module then returns its indices as well
+    (``return_indices=True``: ``forward`` keeps both)."""
 
     positional: tuple[str, ...] = ()
     aliases_input: bool = False
     operator: str | None = None
     flattens: bool = False
     expression: Callable[[str, dict[str, Any]], str] | None = None
+    functional: Callable[[str, dict[str, Any]], str] | None = None
+    call: Callable[[str, dict[str, Any]], str] | None = None
+    helper: str | None = None
+    indices_from: str | None = None
 
 
 def _no_starting_arguments(incoming: tuple[int, ...] | None) -> dict[str, Any]:

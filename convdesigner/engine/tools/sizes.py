@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 
 from ..checks import check_arguments, check_input, check_tensor_size, resolved_arguments
 from ..design import NETWORK_INPUT, Design, InputSpec, Layer, axis_name
-from ..evaluation import LayerContext, Refusal
-from ..graph import INPUT_INDEX, add_prefixes, name_problem, operand_indices
+from ..evaluation import LayerContext, Reference, Refusal
+from ..graph import INPUT_INDEX, add_prefixes, name_problem, operand_indices, reference_arguments, reference_indices
 from ..layers import CATALOG
 from ..layers.common import AxisRule, LayerType
 
@@ -83,6 +83,7 @@ class ShapeWalk:
 
     def __post_init__(self) -> None:
         self.static: list[tuple[Layer, LayerType | None, tuple[int, ...], Refusal | None]] = []
+        self._references: list[tuple[tuple[str, int], ...]] = []  # per layer: graph.reference_indices
         self._filters: dict[int, AxisFilter] = {}
         seen: dict[str, int] = {}
         prefixes: set[str] = set()
@@ -90,10 +91,13 @@ class ShapeWalk:
             problem = None
             operands: tuple[int, ...] = ()
             layer_type = CATALOG.get(layer.type)
+            references: tuple[tuple[str, int], ...] = ()
             try:
                 operands = operand_indices(layer, index, layer_type is not None and layer_type.join, seen)
+                references = reference_indices(layer, seen)
             except Refusal as refusal:
                 problem = refusal
+            self._references.append(references)
             if problem is None:
                 if layer.name in seen:
                     problem = Refusal("name", f"the name '{layer.name}' is already used by layer {seen[layer.name] + 1}")
@@ -111,6 +115,7 @@ class ShapeWalk:
         walk ends at the first warning on that axis (the size is invalid there anyway)."""
         rank = len(size) + 1
         outputs: dict[int, tuple[int, ...]] = {INPUT_INDEX: (self.design.input.channels, *size)}
+        incoming: dict[int, tuple[int, ...]] = {INPUT_INDEX: outputs[INPUT_INDEX]}
         drops: dict[int, str] = {}
         refused = check_input(self.design.with_input(InputSpec(self.design.input.channels, size)))
         if refused:
@@ -121,7 +126,8 @@ class ShapeWalk:
                 assert layer_type is not None
                 joined = tuple((self.static[i][0].name if i != INPUT_INDEX else NETWORK_INPUT, outputs[i])
                                for i in operands) if layer_type.join else ()
-                step = self._step(index, layer, layer_type, shape, joined)
+                named = tuple((argument, incoming[i], outputs[i]) for argument, i in self._references[index])
+                step = self._step(index, layer, layer_type, shape, joined, named)
                 problem = step.refusal
             if problem is not None:
                 aligned = len(shape) == rank
@@ -133,22 +139,25 @@ class ShapeWalk:
                     return None, drops
             assert step.output is not None
             outputs[index] = step.output
+            incoming[index] = shape
         return None, drops
 
     def _step(self, index: int, layer: Layer, layer_type: LayerType, shape: tuple[int, ...],
-              joined: tuple[tuple[str, tuple[int, ...]], ...]) -> _Step:
-        key = (shape, joined)
+              joined: tuple[tuple[str, tuple[int, ...]], ...], named: tuple[tuple[str, tuple[int, ...],
+                                                                                    tuple[int, ...]], ...]) -> _Step:
+        key = (shape, joined, named)
         recent = self._recent.setdefault(index, {})
         step = recent.get(key)
         if step is None:
-            step = self._evaluate(index, layer, layer_type, shape, joined)
+            step = self._evaluate(index, layer, layer_type, shape, joined, named)
             if len(recent) >= RECENT_STEPS:
                 del recent[next(iter(recent))]  # the oldest
             recent[key] = step
         return step
 
     def _evaluate(self, index: int, layer: Layer, layer_type: LayerType, shape: tuple[int, ...],
-                  joined: tuple[tuple[str, tuple[int, ...]], ...]) -> _Step:
+                  joined: tuple[tuple[str, tuple[int, ...]], ...],
+                  named: tuple[tuple[str, tuple[int, ...], tuple[int, ...]], ...]) -> _Step:
         ndim = layer_type.ndim or max(1, len(shape) - 1)
         if (index, ndim) not in self._checked:
             problems = check_arguments(layer_type, layer, ndim)
@@ -159,7 +168,11 @@ class ShapeWalk:
         args = self._arguments.get(index)
         if args is None:
             args = self._arguments[index] = resolved_arguments(layer_type, layer)
-        ctx = LayerContext(layer, args, shape, joined)
+        layers = self.design.layers
+        ctx = LayerContext(layer, args, shape, joined, {
+            argument: Reference(name, layers[i] if i != INPUT_INDEX else None, seen_shape, made)
+            for (argument, seen_shape, made), (_, name), (_, i)
+            in zip(named, reference_arguments(layer), self._references[index])})
         try:
             evaluation = layer_type.rule(ctx)
             check_tensor_size(evaluation.output_shape, "output")  # analyze's "tensor-size" rule
