@@ -305,7 +305,8 @@ def _upsample_functional(operand: str, args: dict[str, Any]) -> str:
 
 
 #: The export's helper for CenterCrop (a top-level function of the exported module).
-CENTER_CROP_HELPER = '''def center_crop(x: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+CENTER_CROP_HELPER = '''@torch.fx.wrap  # one node when traced: torch.fx cannot loop over a traced tensor's axes
+def center_crop(x: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     """x cut on its spatial axes to like's size, the low side losing (n - r) // 2 (U-Net's crop)."""
     for axis in range(2, x.dim()):
         n, r = x.size(axis), like.size(axis)
