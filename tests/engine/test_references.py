@@ -319,3 +319,28 @@ def test_max_unpool_counts_and_field() -> None:
     # unit u holds the value of pool window u // 2: mid's field there (8), which holds that window's (4)
     assert unpool.receptive_field.size == (8, 8)
     assert unpool.receptive_field.jump == (1, 1)
+
+
+# -- circular padding that crops the other side (docs/torch-rules.md §13) -------------------------------------
+
+@pytest.mark.parametrize(("size", "padding"), [
+    ((4,), [1, -2]), ((5,), [2, -1]), ((6,), [-2, 3]), ((6,), [-1, 1]), ((5,), [-3, 2]), ((7,), [3, -2]),
+    ((4, 5), [2, -1, -1, 2]), ((6, 3), [-1, 1, 2, -3]), ((3, 4, 5), [1, -2, -1, 1, 2, -1]),
+])
+def test_circular_padding_that_crops_wraps_the_cropped_tensor(size: tuple[int, ...], padding: list[int]) -> None:
+    """PyTorch crops first and wraps what is left: (1, -2) on [0, 1, 2, 3] gives [1, 0, 1]. Each output unit's
+    exact dependencies equal the input units its gradient reaches (torch autograd: a pad only copies)."""
+    ndim = len(size)
+    design = Design("t", InputSpec(1, size), (Layer.make(f"CircularPad{ndim}d", "pad", {"padding": padding}),))
+    analysis = analyze(design)
+    assert analysis.ok, analysis.errors
+    module = getattr(torch.nn, f"CircularPad{ndim}d")(tuple(padding))
+    x = torch.rand((1, 1, *size), dtype=torch.float64, requires_grad=True)
+    out = module(x)
+    assert tuple(out.shape[2:]) == analysis.layers[0].output_shape[1:]
+    for unit in itertools.product(*(range(n) for n in out.shape[2:])):
+        (grad,) = torch.autograd.grad(out[(0, 0, *unit)], x, retain_graph=True)
+        reached = torch.nonzero(grad[0, 0]).tolist()
+        expected = tuple(sorted({u[axis] for u in reached}) for axis in range(ndim))
+        runs = analysis.dependencies(0, unit)
+        assert tuple(sorted(v for lo, hi in axis for v in range(lo, hi + 1)) for axis in runs) == expected, unit

@@ -215,11 +215,15 @@ def pad_pairs(padding, ndim: int) -> list[tuple[int, int]]:  # type: ignore[no-u
     return [(flat[2 * j], flat[2 * j + 1]) for j in range(ndim)][::-1]
 
 
-def _border(mode: str, lo: int, hi: int) -> str:
-    """What a pad layer's padded cells hold, for the dependencies (see `_pad_rule`)."""
-    if mode not in BORDERS or (mode == "circular" and min(lo, hi) < 0):
-        return "zeros"
-    return mode
+def _pad_sources(mode: str, i: int, lo: int, hi: int) -> Window:
+    """What each unit of a pad layer's output reads on one axis: the input unit ``lo`` before it, a padded cell
+    the unit it copies (reflect, replicate, circular: receptive_field.border_source) or none (a value). Circular
+    padding that crops one side wraps what is left (PyTorch crops first), the window's ``extent``."""
+    if mode not in BORDERS:
+        return Window(1, 1, lo, 1, "zeros")
+    if mode == "circular" and min(lo, hi) < 0:
+        return Window(1, 1, lo, 1, mode, (max(0, -lo), i + min(lo, 0) + min(hi, 0)))
+    return Window(1, 1, lo, 1, mode)
 
 
 def _pad_rule(ndim: int, type_name: str, mode: str):
@@ -233,12 +237,8 @@ def _pad_rule(ndim: int, type_name: str, mode: str):
                 rule, message, suggestion = problem
                 raise Refusal("zeropad-size" if mode == "zeros" else rule, message, suggestion, axis, "padding")
             out.append(i + lo + hi)
-        # Each output unit reads one input unit, shifted by the low padding; a padded cell reads the input unit
-        # it copies (reflect, replicate, circular: receptive_field.border_source). Circular padding with a crop
-        # on the other side wraps the cropped tensor, which a window over the input cannot say: its copies are
-        # then left out of the dependencies (docs/torch-rules.md, section 13).
         return Evaluation((ctx.channels, *out), 0, 0, tuple(
-            Window(1, 1, lo, 1, _border(mode, lo, hi)) for lo, hi in pairs))
+            _pad_sources(mode, i, lo, hi) for i, (lo, hi) in zip(ctx.spatial, pairs)))
 
     return evaluate
 
