@@ -691,8 +691,8 @@ def _graph_body(plan: TorchPlan) -> tuple[list[str], list[str]]:
     taken = set(variables.values()) | {s.path for s in plan.steps if s.path}  # type: ignore[misc]
     indices = {index: attribute_name(f"{analysis.layers[index].name}_indices", analysis.layers[index].type, taken)
                for index in sorted(_indices_readers(analysis))}
-    input_readers = [r.index for r in analysis.layers if INPUT_INDEX in r.inputs]
-    variables[INPUT_INDEX] = "x" if input_readers in ([], [0]) and analysis.layers[0].inputs.count(INPUT_INDEX) <= 1 \
+    input_readers = [r.index for r in analysis.layers if INPUT_INDEX in _reads(r)]
+    variables[INPUT_INDEX] = "x" if input_readers in ([], [0]) and _reads(analysis.layers[0]).count(INPUT_INDEX) <= 1 \
         else "x_input"
     init_lines: list[tuple[str, str]] = []
     forward_lines: list[tuple[str, str]] = [("x_input = x", "")] if variables[INPUT_INDEX] == "x_input" else []

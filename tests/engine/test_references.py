@@ -79,6 +79,11 @@ def test_the_rules_see_the_named_layers_shape_and_readers_count_it() -> None:
     ))
     result = analyze(side)
     assert result.ok and not result.warnings and result.result("c").output_shape == (1, 6)
+    check_against_engine(side)
+    late = Design("t", InputSpec(1, (8,)), (Layer.make("Conv1d", "a", {"out_channels": 1, "kernel_size": 3}),
+                                            Layer.make("Conv1d", "d", {"out_channels": 1, "kernel_size": 3}),
+                                            Layer.make("Upsample", "b", {"size_from": "input"})))
+    check_against_engine(late)  # forward keeps the input for b's size_from
 
 
 def test_a_layer_that_names_a_failed_layer_is_not_computed() -> None:
