@@ -349,3 +349,16 @@ def test_circular_padding_that_crops_wraps_the_cropped_tensor(size: tuple[int, .
         expected = tuple(sorted({u[axis] for u in reached}) for axis in range(ndim))
         runs = analysis.dependencies(0, unit)
         assert tuple(sorted(v for lo, hi in axis for v in range(lo, hi + 1)) for axis in runs) == expected, unit
+
+
+def test_a_center_crop_mirrors_as_the_zero_padding_it_took_off() -> None:
+    from convdesigner.engine.tools.mirror import mirror_layers
+
+    design = Design("t", InputSpec(1, (12, 11)), (
+        conv("enc", 2),
+        Layer.make("Upsample", "up", {"size": [5, 4]}),
+        Layer.make("CenterCrop", "crop", {"size_from": "up"}, inputs=["enc"]),
+    ))
+    (pad,) = mirror_layers(design, 2, 2)
+    assert pad.type == "ZeroPad2d" and pad.get("padding") == (2, 3, 2, 3)  # W 9 -> 4, H 10 -> 5: low 2, high 3
+    assert analyze(design.with_layers((*design.layers, pad))).layers[-1].output_shape == (2, 10, 9)
