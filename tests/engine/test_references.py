@@ -362,3 +362,13 @@ def test_a_center_crop_mirrors_as_the_zero_padding_it_took_off() -> None:
     (pad,) = mirror_layers(design, 2, 2)
     assert pad.type == "ZeroPad2d" and pad.get("padding") == (2, 3, 2, 3)  # W 9 -> 4, H 10 -> 5: low 2, high 3
     assert analyze(design.with_layers((*design.layers, pad))).layers[-1].output_shape == (2, 10, 9)
+
+
+def test_inspect_json_names_the_referenced_layers() -> None:
+    from convdesigner.io.report import report
+
+    layers = report(analyze(segnet(size_from="enc")))["layers"]
+    assert layers[3]["references"] == {"indices": "pool", "size_from": "enc"}
+    assert layers[2]["references"] == {}
+    unresolved = report(analyze(segnet(size_from="nothing")))["layers"][3]
+    assert unresolved["references"] == {"indices": "pool", "size_from": "nothing"} and unresolved["errors"]
