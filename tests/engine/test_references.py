@@ -179,6 +179,7 @@ def test_center_crop_takes_n_minus_r_halved_off_the_low_side(size: tuple[int, ..
     for unit in itertools.product(*(range(r) for r in target)):  # an offset selection: exactly one unit
         assert analysis.dependencies(1, unit) == tuple([(u + (n - r) // 2,) * 2] for u, n, r in zip(unit, size, target))
     assert crop.receptive_field.size == (1,) * ndim
+    assert_autograd_dependencies(analysis, 1, lambda t: model(t))
     check_against_engine(design.with_outputs(["crop"]))
     check_against_torch(design)
 
@@ -339,15 +340,21 @@ def test_circular_padding_that_crops_wraps_the_cropped_tensor(size: tuple[int, .
     design = Design("t", InputSpec(1, size), (Layer.make(f"CircularPad{ndim}d", "pad", {"padding": padding}),))
     analysis = analyze(design)
     assert analysis.ok, analysis.errors
-    module = getattr(torch.nn, f"CircularPad{ndim}d")(tuple(padding))
-    x = torch.rand((1, 1, *size), dtype=torch.float64, requires_grad=True)
-    out = module(x)
-    assert tuple(out.shape[2:]) == analysis.layers[0].output_shape[1:]
+    assert_autograd_dependencies(analysis, 0, getattr(torch.nn, f"CircularPad{ndim}d")(tuple(padding)))
+
+
+def assert_autograd_dependencies(analysis, index: int, forward) -> None:  # type: ignore[no-untyped-def]
+    """Per axis, each output unit's exact dependencies are the input units its gradient reaches (exact for the
+    layers that only copy: pads and crops), and torch makes the engine's shape."""
+    size = analysis.design.input.size
+    x = torch.rand((1, analysis.design.input.channels, *size), dtype=torch.float64, requires_grad=True)
+    out = forward(x)
+    assert tuple(out.shape[1:]) == analysis.layers[index].output_shape
     for unit in itertools.product(*(range(n) for n in out.shape[2:])):
         (grad,) = torch.autograd.grad(out[(0, 0, *unit)], x, retain_graph=True)
-        reached = torch.nonzero(grad[0, 0]).tolist()
-        expected = tuple(sorted({u[axis] for u in reached}) for axis in range(ndim))
-        runs = analysis.dependencies(0, unit)
+        reached = torch.nonzero(grad[0].abs().sum(0)).tolist()
+        expected = tuple(sorted({u[axis] for u in reached}) for axis in range(len(size)))
+        runs = analysis.dependencies(index, unit)
         assert tuple(sorted(v for lo, hi in axis for v in range(lo, hi + 1)) for axis in runs) == expected, unit
 
 
