@@ -379,3 +379,16 @@ def test_inspect_json_names_the_referenced_layers() -> None:
     assert layers[2]["references"] == {}
     unresolved = report(analyze(segnet(size_from="nothing")))["layers"][3]
     assert unresolved["references"] == {"indices": "pool", "size_from": "nothing"} and unresolved["errors"]
+
+
+def test_the_sizes_scan_follows_references() -> None:
+    """The size-only walk hands the rules the named layers' shapes as the analysis does: the U-Net crop works
+    where every size it crops from is at least the decoder's, the SegNet unpool wherever the pool drops nothing."""
+    from convdesigner.engine.tools.sizes import valid_input_sizes
+
+    for design in (unet(12), segnet((8, 8), size_from="enc")):
+        sizes = valid_input_sizes(design, 0, 1, 40)
+        expected = [n for n in range(1, 41) if analyze(design.with_input(InputSpec(1, (n, 8)))).ok
+                    and not any(w.rule == "stride-drops-input" for w in
+                                analyze(design.with_input(InputSpec(1, (n, 8)))).warnings)]
+        assert sizes == expected and sizes
