@@ -66,3 +66,26 @@ def test_a_new_unpool_names_the_pool_that_fits() -> None:
     assert layer.get("indices") == "pool"
     crop = new_layer("CenterCrop", analysis, 5)
     assert crop.get("size_from") == "dec"
+
+
+def test_renaming_and_deleting_a_named_layer_keep_the_argument(make_ui, qtbot) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QLineEdit
+
+    ui: Ui = make_ui(design())
+    ui.click_row(1)
+    ui.trigger(ui.window.rename_action)
+    (editor,) = [e for e in ui.view.viewport().findChildren(QLineEdit) if e.isVisible()]
+    qtbot.keyClick(editor, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(editor, "pool1")
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: ui.window.document.design.layers[1].name == "pool1")
+    assert ui.window.document.design.layers[3].get("indices") == "pool1"
+    assert ui.window.document.analysis.ok
+    ui.click_row(4)  # dec, which crop's size_from names
+    ui.trigger(ui.window.delete_action)
+    layers = ui.window.document.design.layers
+    assert [layer.name for layer in layers] == ["enc", "pool1", "mid", "unpool", "crop"]
+    assert layers[4].get("size_from") == "unpool"  # what dec read
+    ui.trigger(ui.window.undo_action)
+    assert ui.window.document.design.layers[5].get("size_from") == "dec"
