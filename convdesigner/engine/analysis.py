@@ -8,6 +8,7 @@ others, is marked as not computed.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from math import prod
@@ -451,31 +452,33 @@ def _name_refusal(name: str, seen: dict[str, int], prefixes: set[str]) -> Refusa
 
 def _next_field(
     layer: Layer, evaluation: Evaluation, operand_maps: list[tuple[FieldMap, ...] | None], names: list[str],
-    value_maps: list[tuple[tuple[FieldMap, ...] | None, str]] = (),  # type: ignore[assignment]
+    value_maps: Sequence[tuple[tuple[FieldMap, ...] | None, str]] = (),
 ) -> tuple[tuple[FieldMap, ...] | None, list[Diagnostic]]:
     """The layer's field maps from its operands' (a join's field is the union over every operand: each
     output unit depends on what the same unit of every operand depends on). ``value_maps``: the fields of
     the layers whose values it reads where it reads its input (`Argument.values`), merged in the same way
-    after the layer's own sources."""
+    after the layer's own sources (without the join's note on fields centred apart)."""
     notes: list[Diagnostic] = []
     sources = evaluation.sources
     maps = operand_maps[0]
     if maps is None or sources is None:
         return None, notes
-    extra: list[tuple[tuple[FieldMap, ...] | None, str]] = list(zip(operand_maps[1:], names[1:]))
+    extra: list[tuple[tuple[FieldMap | None, ...] | None, str, bool]] = [
+        (m, n, True) for m, n in zip(operand_maps[1:], names[1:])]
     if sources == IDENTITY:
         new = maps
-        extra += value_maps
+        extra += [(m, n, False) for m, n in value_maps]
     else:
         composed = _through(maps, sources)  # type: ignore[arg-type]
-        extra += [(None if m is None else _through(m, sources), n) for m, n in value_maps]  # type: ignore[arg-type]
-        if None in composed or any(m is not None and None in m for m, _ in extra):
+        extra += [(None if m is None else _through(m, sources), n, False)  # type: ignore[arg-type]
+                  for m, n in value_maps]
+        if None in composed or any(m is not None and None in m for m, _, _ in extra):
             notes.append(Diagnostic(WARNING, layer.name, "field-period",
                                     "the receptive field is not tracked past this layer: its up-sampling "
                                     "pattern repeats too rarely to compute exactly"))
             return None, notes
         new = composed  # type: ignore[assignment]
-    for joined, joined_name in extra:
+    for joined, joined_name, is_operand in extra:
         if joined is None or len(joined) != len(new):
             return None, notes
         merged = []
@@ -487,7 +490,7 @@ def _next_field(
                                         f"the joined fields step differently on axis {name} (jumps {a.jump} and "
                                         f"{b.jump} in {joined_name}): the larger field is kept", axis=axis))
                 m = a if a.size >= b.size else b
-            elif a.start != b.start:
+            elif a.start != b.start and is_operand:
                 notes.append(Diagnostic(INFO, layer.name, "field-offset",
                                         f"the joined fields are centred differently on axis {name} "
                                         f"({_num(a.start)} and {_num(b.start)} in {joined_name})", axis=axis))

@@ -8,7 +8,7 @@ from math import prod
 from typing import Any, TypeVar
 
 from ..arguments import Argument, Kind, per_axis
-from ..evaluation import Evaluation, LayerContext, Refusal
+from ..evaluation import Evaluation, LayerContext, Reference, Refusal
 
 Rule = Callable[[LayerContext], Evaluation]
 T = TypeVar("T")
@@ -209,6 +209,19 @@ def require_rank(ctx: LayerContext, ndim: int, type_name: str) -> None:
             f"{shape_text(ctx.input_shape)} ({dims_word(have)})",
             hint,
         )
+
+
+def referenced_size(ctx: LayerContext, type_name: str) -> tuple[Reference, tuple[int, ...]]:
+    """The layer ``size_from`` names and its spatial size, which must have as many axes as the input (PyTorch:
+    'Input and output must have the same number of spatial dimensions')."""
+    reference = ctx.references["size_from"]
+    size = reference.output_shape[1:]
+    if len(size) != ctx.ndim:
+        raise Refusal("rank", f"size_from names {reference.name}, of shape {shape_text(reference.output_shape)} "
+                      f"({dims_word(len(size))}), but {type_name} receives {shape_text(ctx.input_shape)} "
+                      f"({dims_word(ctx.ndim)})", "name a layer whose output has as many spatial axes",
+                      argument="size_from")
+    return reference, size
 
 
 def inferred_width(ctx: LayerContext, name: str, incoming: int, what: str) -> int:

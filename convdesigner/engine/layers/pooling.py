@@ -21,6 +21,7 @@ from .common import (
     compact,
     layer_plan,
     per_distinct,
+    referenced_size,
     require_rank,
     resolve_axes,
     shape_text,
@@ -162,11 +163,7 @@ def unpool_rule(ndim: int, type_name: str):
                                    resolve_axes(ctx, "padding"))
         out = [unpool_output_size(i, k, s, p) for i, k, s, p in zip(ctx.spatial, kernel, stride, padding)]
         if ctx.args["size_from"] is not None:
-            reference = ctx.references["size_from"]
-            wanted = reference.output_shape[1:]
-            if len(wanted) != ndim:
-                raise Refusal("rank", f"size_from names {reference.name}, of shape {shape_text(reference.output_shape)}, "
-                              f"which has not {ndim} spatial axes", "name a layer of the same rank", argument="size_from")
+            reference, wanted = referenced_size(ctx, type_name)
             for axis, (o, w, s) in enumerate(zip(out, wanted, stride)):
                 if not o - s < w < o + s:
                     raise Refusal("unpool-size", f"output size {w} from {reference.name} on axis {ctx.axis(axis)} is "
@@ -181,7 +178,7 @@ def unpool_rule(ndim: int, type_name: str):
         pooled = pool.input_shape[1:]
         notes = []
         sources: tuple[Scatter, ...] | None = _pool_scatter(pool.layer.arguments, ndim)
-        if ndim > 1 and tuple(out) != pooled or ndim == 1 and out[0] < pooled[0]:
+        if (ndim > 1 and tuple(out) != pooled) or (ndim == 1 and out[0] < pooled[0]):
             beyond = volume(pooled) > volume(tuple(out))
             notes.append(Note("unpool-size", f"{pool.name}'s indices address its {shape_text(pooled)} input, but the "
                               f"output is {shape_text(tuple(out))}: " + (

@@ -11,7 +11,7 @@ from typing import Any
 
 from ..arguments import Argument, Kind, per_axis
 from ..arithmetic import upsample_output_size
-from ..evaluation import Evaluation, LayerContext, Reference, Refusal
+from ..evaluation import Evaluation, LayerContext, Refusal
 from ..receptive_field import BORDERS, Resample, Window
 from .common import (
     AxisRule,
@@ -23,8 +23,8 @@ from .common import (
     float_arg,
     layer_plan,
     per_distinct,
+    referenced_size,
     require_rank,
-    shape_text,
 )
 
 UPSAMPLE_MODES = ("nearest", "linear", "bilinear", "bicubic", "trilinear", "nearest-exact", "area")
@@ -90,19 +90,6 @@ def _upsample_plan(ctx: LayerContext) -> UpsamplePlan:
         None if size_scale[1] is None or mode == "area" or align or args["recompute_scale_factor"]
         else _resample_sources(1, 1, None, size_scale[1], mode, False, None)))
     return UpsamplePlan(None, sizes, scales, fixed)
-
-
-def referenced_size(ctx: LayerContext, type_name: str) -> tuple[Reference, tuple[int, ...]]:
-    """The layer ``size_from`` names and its spatial size, which must have as many axes as the input (PyTorch:
-    'Input and output must have the same number of spatial dimensions')."""
-    reference = ctx.references["size_from"]
-    size = reference.output_shape[1:]
-    if len(size) != ctx.ndim:
-        raise Refusal("rank", f"size_from names {reference.name}, of shape {shape_text(reference.output_shape)} "
-                      f"({dims_word(len(size))}), but {type_name} receives {shape_text(ctx.input_shape)} "
-                      f"({dims_word(ctx.ndim)})", "name a layer whose output has as many spatial axes",
-                      argument="size_from")
-    return reference, size
 
 
 def _upsample(ctx: LayerContext) -> Evaluation:
