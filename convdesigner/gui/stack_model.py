@@ -18,7 +18,7 @@ from PySide6.QtGui import QFont, QIcon
 
 from ..engine.analysis import LayerResult
 from ..engine.design import Design
-from ..engine.graph import is_module_path
+from ..engine.graph import is_module_path, reference_arguments
 from ..engine.naming import MAX_NAME_LENGTH
 from . import icons
 from .document import Document
@@ -114,9 +114,11 @@ class StackModel(QAbstractTableModel):
         links: dict[int, list[Link]] = {}
         first_error = None
         for result in analysis.layers:
-            for source in dict.fromkeys(result.layer.inputs):  # every layer a 'from' names, not the one above
+            named = {name: argument for argument, name in reversed(reference_arguments(result.layer))}
+            named.update(dict.fromkeys(result.layer.inputs, "from"))
+            for source, argument in named.items():  # every layer a 'from' or an argument names, not the one above
                 if source in positions:
-                    problem = next((app_text(d.text) for d in result.errors if d.argument == "from"), None)
+                    problem = next((app_text(d.text) for d in result.errors if d.argument == argument), None)
                     links.setdefault(positions[source], []).append(Link(result.name, problem))
             positions.setdefault(result.name, result.index)
             if first_error is None and result.errors:

@@ -8,7 +8,7 @@ from math import prod
 from typing import Any, TypeVar
 
 from ..arguments import Argument, Kind, per_axis
-from ..evaluation import Evaluation, LayerContext, Refusal
+from ..evaluation import Evaluation, LayerContext, Reference, Refusal
 
 Rule = Callable[[LayerContext], Evaluation]
 T = TypeVar("T")
@@ -70,13 +70,25 @@ class TorchSpec:
     for a join the operator that combines the operands (``cat``, ``+``, ``*``), whether it is the
     flattening that splits a straight stack into ``features`` and ``classifier`` (``torch.flatten(x, 1)``, as
     torchvision writes it), and for a type that is no ``torch.nn`` module the tensor expression ``forward``
-    writes instead: (the operand's variable, the layer's arguments) -> code (Reshape's ``x.view(...)``)."""
+    writes instead: (the operand's variable, the layer's arguments) -> code (Reshape's ``x.view(...)``).
+
+    For the layers that name others (`Kind.LAYER` arguments), ``forward`` keeps each named tensor in a
+    variable and these callables receive the arguments with the names replaced by those variables:
+    ``functional``, the expression written instead of the module when such a layer names one (Upsample's
+    ``size_from``: F.interpolate); ``call``, the arguments of a module's call after its input (MaxUnpool's
+    indices and output size); ``helper``, a top-level function the expression calls (CenterCrop's); and
+    ``indices_from``, the argument naming a layer whose module then returns its indices as well
+    (``return_indices=True``: ``forward`` keeps both)."""
 
     positional: tuple[str, ...] = ()
     aliases_input: bool = False
     operator: str | None = None
     flattens: bool = False
     expression: Callable[[str, dict[str, Any]], str] | None = None
+    functional: Callable[[str, dict[str, Any]], str] | None = None
+    call: Callable[[str, dict[str, Any]], str] | None = None
+    helper: str | None = None
+    indices_from: str | None = None
 
 
 def _no_starting_arguments(incoming: tuple[int, ...] | None) -> dict[str, Any]:
@@ -200,6 +212,19 @@ def require_rank(ctx: LayerContext, ndim: int, type_name: str) -> None:
             f"{shape_text(ctx.input_shape)} ({dims_word(have)})",
             hint,
         )
+
+
+def referenced_size(ctx: LayerContext, type_name: str) -> tuple[Reference, tuple[int, ...]]:
+    """The layer ``size_from`` names and its spatial size, which must have as many axes as the input (PyTorch:
+    'Input and output must have the same number of spatial dimensions')."""
+    reference = ctx.references["size_from"]
+    size = reference.output_shape[1:]
+    if len(size) != ctx.ndim:
+        raise Refusal("rank", f"size_from names {reference.name}, of shape {shape_text(reference.output_shape)} "
+                      f"({dims_word(len(size))}), but {type_name} receives {shape_text(ctx.input_shape)} "
+                      f"({dims_word(ctx.ndim)})", "name a layer whose output has as many spatial axes",
+                      argument="size_from")
+    return reference, size
 
 
 def inferred_width(ctx: LayerContext, name: str, incoming: int, what: str) -> int:

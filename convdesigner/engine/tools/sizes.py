@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 
 from ..checks import check_arguments, check_input, check_tensor_size, resolved_arguments
 from ..design import NETWORK_INPUT, Design, InputSpec, Layer, axis_name
-from ..evaluation import LayerContext, Refusal
-from ..graph import INPUT_INDEX, add_prefixes, name_problem, operand_indices
+from ..evaluation import LayerContext, Reference, Refusal
+from ..graph import INPUT_INDEX, add_prefixes, name_problem, operand_indices, reference_arguments, reference_indices
 from ..layers import CATALOG
 from ..layers.common import AxisRule, LayerType, identity_axis
 
@@ -102,16 +102,20 @@ class ShapeWalk:
 
     def __post_init__(self) -> None:
         self.static: list[tuple[Layer, LayerType | None, tuple[int, ...], Refusal | None]] = []
+        self._references: list[tuple[tuple[str, int], ...]] = []  # per layer: graph.reference_indices
         seen: dict[str, int] = {}
         prefixes: set[str] = set()
         for index, layer in enumerate(self.design.layers):
             problem = None
             operands: tuple[int, ...] = ()
             layer_type = CATALOG.get(layer.type)
+            references: tuple[tuple[str, int], ...] = ()
             try:
                 operands = operand_indices(layer, index, layer_type is not None and layer_type.join, seen)
+                references = reference_indices(layer, seen)
             except Refusal as refusal:
                 problem = refusal
+            self._references.append(references)
             if problem is None:
                 if layer.name in seen:
                     problem = Refusal("name", f"the name '{layer.name}' is already used by layer {seen[layer.name] + 1}")
@@ -123,17 +127,26 @@ class ShapeWalk:
             add_prefixes(layer.name, prefixes)
             self.static.append((layer, layer_type, operands, problem))
         ndim = self.design.input.ndim
-        #: Per layer its axis rules at the input's rank, or None where its rule judges every size.
-        self.rules = [_axis_rules(layer, layer_type, ndim) if problem is None and layer_type is not None else None
-                      for layer, layer_type, _, problem in self.static]
+        #: Per layer its axis rules at the input's rank, or None where its rule judges every size (also where
+        #: it names other layers: its sizes then depend on theirs).
+        self.rules = [_axis_rules(layer, layer_type, ndim)
+                      if problem is None and layer_type is not None and not self._references[index] else None
+                      for index, (layer, layer_type, _, problem) in enumerate(self.static)]
         #: Per layer whether it keeps every size (its axis rules are identities: nothing to compute).
         self.identities = [rules is not None and self.static[i][1].axis_rule is identity_axis  # type: ignore[union-attr]
                            for i, rules in enumerate(self.rules)]
-        #: Per tensor (INPUT_INDEX for the input) the last layer that reads it.
+        #: Per tensor (INPUT_INDEX for the input) the last layer that reads it, or reads the shape of a layer
+        #: it is the input of (a layer named in an argument: its input and output shapes).
         self.last_use: dict[int, int] = {}
         for index, (_, _, operands, _) in enumerate(self.static):
             for i in operands or (INPUT_INDEX,):
                 self.last_use[i] = index
+            for _, i in self._references[index]:
+                self.last_use[i] = self.last_use[self._incoming(i)] = index
+
+    def _incoming(self, index: int) -> int:
+        """The tensor layer ``index`` reads first (INPUT_INDEX for the input itself)."""
+        return INPUT_INDEX if index == INPUT_INDEX else (self.static[index][2] or (INPUT_INDEX,))[0]
 
     def run(self, size: tuple[int, ...], stop_on_drop: int | None = None) -> tuple[Failure | None, dict[int, str]]:
         """Walk the design with this input size: the first failure (None when every layer works) and,
@@ -162,7 +175,7 @@ class ShapeWalk:
                     if output is not None:
                         outputs[index] = output
                         continue
-                step = self._full(index, shapes)
+                step = self._full(index, shapes, outputs)
                 problem = step.refusal
             if problem is not None:
                 aligned = len(shape) == rank
@@ -220,28 +233,34 @@ class ShapeWalk:
             self._channels[key] = found
         return found
 
-    def _full(self, index: int, shapes: list[tuple[int, ...]]) -> _Step:
-        """The layer's own rule at these input shapes (a join's operands, else the one input)."""
+    def _full(self, index: int, shapes: list[tuple[int, ...]], outputs: dict[int, tuple[int, ...]] | None = None
+              ) -> _Step:
+        """The layer's own rule at these input shapes (a join's operands, else the one input), with the shapes
+        of the layers it names in ``outputs`` (a layer with axis rules names none)."""
         layer, layer_type, operands, _ = self.static[index]
         assert layer_type is not None
         joined = tuple((self.static[i][0].name if i != INPUT_INDEX else NETWORK_INPUT, s)
                        for i, s in zip(operands, shapes)) if layer_type.join else ()
-        return self._step(index, layer, layer_type, shapes[0], joined)
+        named = tuple((argument, outputs[self._incoming(i)], outputs[i])
+                      for argument, i in self._references[index]) if outputs is not None else ()
+        return self._step(index, layer, layer_type, shapes[0], joined, named)
 
     def _step(self, index: int, layer: Layer, layer_type: LayerType, shape: tuple[int, ...],
-              joined: tuple[tuple[str, tuple[int, ...]], ...]) -> _Step:
-        key = (shape, joined)
+              joined: tuple[tuple[str, tuple[int, ...]], ...], named: tuple[tuple[str, tuple[int, ...],
+                                                                                    tuple[int, ...]], ...]) -> _Step:
+        key = (shape, joined, named)
         recent = self._recent.setdefault(index, {})
         step = recent.get(key)
         if step is None:
-            step = self._evaluate(index, layer, layer_type, shape, joined)
+            step = self._evaluate(index, layer, layer_type, shape, joined, named)
             if len(recent) >= RECENT_STEPS:
                 del recent[next(iter(recent))]  # the oldest
             recent[key] = step
         return step
 
     def _evaluate(self, index: int, layer: Layer, layer_type: LayerType, shape: tuple[int, ...],
-                  joined: tuple[tuple[str, tuple[int, ...]], ...]) -> _Step:
+                  joined: tuple[tuple[str, tuple[int, ...]], ...],
+                  named: tuple[tuple[str, tuple[int, ...], tuple[int, ...]], ...]) -> _Step:
         self.evaluations += 1
         ndim = layer_type.ndim or max(1, len(shape) - 1)
         if (index, ndim) not in self._checked:
@@ -253,7 +272,11 @@ class ShapeWalk:
         args = self._arguments.get(index)
         if args is None:
             args = self._arguments[index] = resolved_arguments(layer_type, layer)
-        ctx = LayerContext(layer, args, shape, joined)
+        layers = self.design.layers
+        ctx = LayerContext(layer, args, shape, joined, {
+            argument: Reference(name, layers[i] if i != INPUT_INDEX else None, seen_shape, made)
+            for (argument, seen_shape, made), (_, name), (_, i)
+            in zip(named, reference_arguments(layer), self._references[index])})
         try:
             evaluation = layer_type.rule(ctx)
             check_tensor_size(evaluation.output_shape, "output")  # analyze's "tensor-size" rule
