@@ -50,6 +50,9 @@ def unique_sequences(*groups: Iterable[QKeySequence | str | QKeySequence.Standar
     return seen
 
 
+_SHORTCUT_OVERRIDE = QEvent.Type.ShortcutOverride  # looked up once: the filter sees every event of the app
+
+
 class DesignUndoKeys(QObject):
     """An application event filter: Undo/Redo pressed in a field inside one of ``owners`` goes to the window's
     Undo/Redo actions instead of the field's own text history."""
@@ -61,7 +64,7 @@ class DesignUndoKeys(QObject):
         self._redo = redo
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() != QEvent.Type.ShortcutOverride or not isinstance(watched, QWidget):
+        if event.type() != _SHORTCUT_OVERRIDE or not isinstance(watched, QWidget):
             return False
         assert isinstance(event, QKeyEvent)
         sequence = QKeySequence(event.keyCombination())

@@ -25,6 +25,7 @@ from ..engine.design import Design, InputSpec, axis_name
 from ..engine.layers import CATALOG
 from .document import Document
 from .link_gutter import LinkGutter
+from .panels.analysis_table import CONTENT_ROWS
 from .stack_model import ARGUMENTS, INDEX, NAME, OUTPUT, PARAMS, TYPE, StackModel
 from .theme import StateColours
 from .undo_commands import SetInput
@@ -200,6 +201,7 @@ class StackView(QTableView):
         for column in (NAME, TYPE, OUTPUT, PARAMS):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(ARGUMENTS, QHeaderView.ResizeMode.Interactive)  # sized by fit_columns
+        header.setResizeContentsPrecision(CONTENT_ROWS)  # sizing a column reads a sample of rows
         self._fit_pending = False
         self._widest = model.widest_texts()
         self.fit_columns()
@@ -275,8 +277,12 @@ class StackView(QTableView):
                    PARAMS: width("Params__")}
         self.fit_index_column()
         most = max(width("ConvTranspose2d____"), width("n" * 30), self.viewport().width() // 3)
+        longest = self.model().longest_rows()
         for column, least in minimum.items():
-            self.setColumnWidth(column, min(max(least, self.sizeHintForColumn(column) + 6), max(least, most)))
+            hint = self.sizeHintForColumn(column)
+            if column in longest:
+                hint = max(hint, self.sizeHintForIndex(self.model().index(longest[column], column)).width())
+            self.setColumnWidth(column, min(max(least, hint + 6), max(least, most)))
         # the arguments take the room left, but never less than a short argument list (a narrow dock
         # scrolls sideways instead of cutting the column to "ume")
         rest = self.viewport().width() - sum(self.columnWidth(c) for c in (INDEX, *minimum))

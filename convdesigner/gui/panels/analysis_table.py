@@ -11,7 +11,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, QPoint, Qt, QTimer
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QModelRoleDataSpan,
+    QObject,
+    QPersistentModelIndex,
+    QPoint,
+    Qt,
+    QTimer,
+)
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -24,7 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...engine.analysis import Analysis, LayerResult
-from ..document import Document
+from ..document import Document, changed_rows, fill_roles
 from ..theme import StateColours
 
 
@@ -46,8 +55,16 @@ class AnalysisTableModel(QAbstractTableModel):
         self._columns = columns
         self._totals = any(c.total for c in columns)
         self._rows = self._count()
+        #: the analysis rows as last shown (their identity tells which rows an edit changed)
+        self._shown = document.analysis.layers
+        #: row -> (the result its cells were formatted from, per column {role: value})
+        self._cells: dict[int, tuple[LayerResult, tuple[dict[int, Any], ...]]] = {}
+        self._bold = QFont()
+        self._bold.setBold(True)
+        #: how many rows' cells were formatted (a work count the tests read: an edit formats the rows it changed)
+        self.formatted_rows = 0
         document.changed.connect(self._changed)
-        document.replaced.connect(self._changed)
+        document.replaced.connect(self._replaced)
 
     @property
     def columns(self) -> list[Column]:
@@ -57,14 +74,25 @@ class AnalysisTableModel(QAbstractTableModel):
         layers = len(self._document.analysis.layers)
         return layers + (1 if self._totals and layers else 0)
 
+    def _replaced(self) -> None:
+        self._cells.clear()
+        self._changed()
+
     def _changed(self, *_args) -> None:
+        """Rows come or go: start over; else the rows whose result changed, and the totals row, are shown
+        again (an edit changes the rows from the edited layer on)."""
+        shown, self._shown = self._shown, self._document.analysis.layers
         count = self._count()
         if count != self._rows:
             self.beginResetModel()
             self._rows = count
+            self._cells.clear()
             self.endResetModel()
-        elif count:
-            self.dataChanged.emit(self.index(0, 0), self.index(count - 1, len(self._columns) - 1))
+            return
+        changed = changed_rows(shown, self._shown)
+        if changed is not None and count:
+            last = count - 1 if self._totals else changed[1]
+            self.dataChanged.emit(self.index(changed[0], 0), self.index(last, len(self._columns) - 1))
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else self._rows
@@ -81,8 +109,7 @@ class AnalysisTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             return column.tooltip or None
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            return int((Qt.AlignmentFlag.AlignRight if column.numeric else Qt.AlignmentFlag.AlignLeft)
-                       | Qt.AlignmentFlag.AlignVCenter)
+            return _alignment(column)
         return None
 
     def longest_name(self) -> int:
@@ -98,47 +125,80 @@ class AnalysisTableModel(QAbstractTableModel):
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
-        column = self._columns[index.column()]
         analysis = self._document.analysis
-        totals = self.is_totals(index.row())
-        if role == Qt.ItemDataRole.DisplayRole:
-            if totals:
-                if index.column() == 0:
-                    return "Total (partial)" if self.uncounted() else "Total"
-                return column.total(analysis) if column.total else ""
-            if index.row() >= len(analysis.layers):
-                return None
-            return column.cell(analysis.layers[index.row()])
+        if self.is_totals(index.row()):
+            return self._totals_data(index.column(), role)
+        if index.row() >= len(analysis.layers):
+            return None
+        result = analysis.layers[index.row()]
         if role == Qt.ItemDataRole.ToolTipRole:
-            if totals:
-                missing = self.uncounted()
-                if not missing:
-                    return "Totals over every layer"
-                return (f"Totals over the computed layers only: {len(missing)} not computed "
-                        f"({', '.join(missing[:6])}{', …' if len(missing) > 6 else ''}); fix the first error to "
-                        "count them")
-            if index.row() >= len(analysis.layers):
-                return None
-            text = column.cell(analysis.layers[index.row()])  # the whole value, however narrow the column
+            column = self._columns[index.column()]
+            text = column.cell(result)  # the whole value, however narrow the column
             return "\n".join(t for t in (text, column.tooltip) if t) or None
+        return self._row_cells(result)[index.column()].get(role)
+
+    def multiData(self, index: QModelIndex | QPersistentModelIndex, span: QModelRoleDataSpan) -> None:
+        """Every role a view asks for at once (it asks for about ten of every cell it paints): one call
+        instead of one per role."""
+        layers = self._document.analysis.layers
+        row = index.row() if index.isValid() else -1
+        cells = self._row_cells(layers[row])[index.column()] if 0 <= row < len(layers) else None  # else totals
+        fill_roles(span, cells, lambda role: self.data(index, role))
+
+    def _row_cells(self, result: LayerResult) -> tuple[dict[int, Any], ...]:
+        """A row's cells (every role but the tooltip), formatted once per result: a view asks for about ten
+        roles of every cell it paints, on every paint."""
+        cached = self._cells.get(result.index)
+        if cached is not None and cached[0] is result:
+            return cached[1]
+        self.formatted_rows += 1
+        roles = Qt.ItemDataRole
+        foreground = None if result.computed else StateColours().error if result.errors else StateColours().muted
+        cells = []
+        for column in self._columns:
+            cell: dict[int, Any] = {roles.DisplayRole: column.cell(result), roles.TextAlignmentRole: _alignment(column)}
+            if foreground is not None:
+                cell[roles.ForegroundRole] = foreground
+            cells.append(cell)
+        self._cells[result.index] = (result, tuple(cells))
+        return self._cells[result.index][1]
+
+    def _totals_data(self, number: int, role: int) -> Any:
+        column = self._columns[number]
+        analysis = self._document.analysis
+        if role == Qt.ItemDataRole.DisplayRole:
+            if number == 0:
+                return "Total (partial)" if self.uncounted() else "Total"
+            return column.total(analysis) if column.total else ""
+        if role == Qt.ItemDataRole.ToolTipRole:
+            missing = self.uncounted()
+            if not missing:
+                return "Totals over every layer"
+            return (f"Totals over the computed layers only: {len(missing)} not computed "
+                    f"({', '.join(missing[:6])}{', …' if len(missing) > 6 else ''}); fix the first error to "
+                    "count them")
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            return int((Qt.AlignmentFlag.AlignRight if column.numeric else Qt.AlignmentFlag.AlignLeft)
-                       | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.FontRole and totals:
-            font = QFont()
-            font.setBold(True)
-            return font
-        if role == Qt.ItemDataRole.ForegroundRole and not totals and index.row() < len(analysis.layers):
-            result = analysis.layers[index.row()]
-            if not result.computed:
-                return StateColours().error if result.errors else StateColours().muted
+            return _alignment(column)
+        if role == Qt.ItemDataRole.FontRole:
+            return self._bold
         return None
+
+
+def _alignment(column: Column) -> int:
+    return int((Qt.AlignmentFlag.AlignRight if column.numeric else Qt.AlignmentFlag.AlignLeft)
+               | Qt.AlignmentFlag.AlignVCenter)
+
+
+#: Sizing a column to its content reads at most this many rows (the visible ones first, then their
+#: neighbours; Qt's default reads a thousand): wider text further down is elided, and whole in its tooltip.
+CONTENT_ROWS = 64
 
 
 def analysis_table(model: AnalysisTableModel, parent: QWidget, object_name: str) -> QTableView:
     view = QTableView(parent)
     view.setObjectName(object_name)
     view.setModel(model)
+    view.horizontalHeader().setResizeContentsPrecision(CONTENT_ROWS)
     view.verticalHeader().hide()
     view.verticalHeader().setDefaultSectionSize(view.fontMetrics().height() + 6)
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -172,7 +232,8 @@ MAX_COLUMN_PX = 260
 
 
 def fit_columns(view: QTableView) -> None:
-    """Every column as wide as its header and its content (visible rows), within MAX_COLUMN_PX."""
+    """Every column as wide as its header and its content (the rows on screen and around them, up to
+    CONTENT_ROWS), within MAX_COLUMN_PX."""
     metrics = view.fontMetrics()
     model = view.model()
     for number in range(model.columnCount()):
@@ -254,12 +315,18 @@ def link_plot(plot_widget, view_boxes: list, document: Document, describe: Calla
 
 class PlotHost(QWidget):
     """Holds a plot that is built on demand (importing pyqtgraph then) and refreshed at most once per event
-    loop turn, however many edits arrive."""
+    loop turn, however many edits arrive. ``update`` redraws the data; ``mark`` only moves the selected
+    layer's marker (a selection changes nothing else), so the series are not rebuilt for it.
 
-    def __init__(self, build: Callable[[QWidget], QWidget], update: Callable[[], None], parent: QWidget) -> None:
+    After either, the plot's pending layout (auto ranges, axes) is settled at once: pyqtgraph would otherwise
+    settle it while painting and so paint every change twice."""
+
+    def __init__(self, build: Callable[[QWidget], QWidget], update: Callable[[], None], mark: Callable[[], None],
+                 parent: QWidget) -> None:
         super().__init__(parent)
         self._build = build
         self._update = update
+        self._mark = mark
         self.plot: QWidget | None = None
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
@@ -290,4 +357,13 @@ class PlotHost(QWidget):
 
     def refresh_now(self) -> None:
         if self.plot is not None:
+            self._timer.stop()
             self._update()
+            self._mark()
+            self.plot.scene().prepareForPaint()
+
+    def mark(self) -> None:
+        """The selection moved: move the marker now (a data refresh still pending moves it too)."""
+        if self.plot is not None and not self._timer.isActive():
+            self._mark()
+            self.plot.scene().prepareForPaint()

@@ -57,7 +57,7 @@ class ParametersPanel(QWidget):
         self.metric.setObjectName("parametersMetric")
         self.metric.addItems(list(METRICS))
         self.metric.currentIndexChanged.connect(lambda _i: self.host.refresh())
-        self.host = PlotHost(self._build_plot, self._update_plot, self)
+        self.host = PlotHost(self._build_plot, self._update_plot, self._update_highlight, self)
         right = QWidget(self)
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
@@ -78,7 +78,7 @@ class ParametersPanel(QWidget):
         layout.addWidget(splitter)
         document.changed.connect(lambda _before: self.host.refresh())
         document.replaced.connect(self.host.refresh)
-        document.selectionChanged.connect(lambda _rows: self.host.refresh())
+        document.selectionChanged.connect(lambda _rows: self.host.mark())
 
     def _build_plot(self, parent: QWidget) -> QWidget:
         import pyqtgraph as pg
@@ -112,7 +112,7 @@ class ParametersPanel(QWidget):
         return f"{result.name} ({result.type}): {shown} {label.split(' (')[0].lower()}"
 
     def _update_plot(self) -> None:
-        from .plot_style import HIGHLIGHT, SERIES
+        from .plot_style import SERIES
 
         metric = METRICS[self.metric.currentText()]
         layers = self._document.analysis.layers
@@ -122,12 +122,6 @@ class ParametersPanel(QWidget):
         if shown != getattr(self, "_shown", None):  # redrawing every bar is the costly part: only on change
             self._shown = shown
             self._bars.setOpts(x=xs, height=heights, width=0.8, brush=SERIES[0], pen=None)
-        current = self._document.current
-        selected = current if current is not None and current < len(xs) else None
-        marked = ([xs[selected]], [heights[selected]]) if selected is not None else ([], [])
-        if marked != getattr(self, "_marked", None):
-            self._marked = marked
-            self._highlight.setOpts(x=marked[0], height=marked[1], width=0.8, brush=HIGHLIGHT, pen=None)
         label = self.metric.currentText()
         ranges = (len(xs), max(heights) if heights else 0.0)
         if (label, ranges) != getattr(self, "_ranges", None):  # axes repaint on any change: only when needed
@@ -137,6 +131,18 @@ class ParametersPanel(QWidget):
             self._plot.setXRange(0.3, max(1, len(xs)) + 0.7, padding=0)
             self._plot.setYRange(0, ranges[1] * 1.05 if ranges[1] > 0 else 1, padding=0)
             self._set_layer_ticks()
+
+    def _update_highlight(self) -> None:
+        """The selected layer's bar, drawn over the others in the highlight colour."""
+        from .plot_style import HIGHLIGHT
+
+        xs, heights, _label = self._shown
+        current = self._document.current
+        selected = current if current is not None and current < len(xs) else None
+        marked = ([xs[selected]], [heights[selected]]) if selected is not None else ([], [])
+        if marked != getattr(self, "_marked", None):
+            self._marked = marked
+            self._highlight.setOpts(x=marked[0], height=marked[1], width=0.8, brush=HIGHLIGHT, pen=None)
 
     def _set_layer_ticks(self) -> None:
         from .plot_style import layer_ticks

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtGui import QColor, QFontMetrics, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QGraphicsItem
 
 SERIES = ("#2f6fce", "#e07b39", "#3a9a5b", "#a05ac8")  # one colour per axis / series
 HIGHLIGHT = "#d64545"
@@ -24,6 +24,9 @@ def style_plot(plot) -> None:
         axis = plot.getAxis(name)
         axis.setPen(muted)
         axis.setTextPen(text)
+        # an axis (with its grid lines across the plot) is redrawn when its ticks change; a marker moving
+        # over it repaints a strip of it, which the cache blits instead of replaying every line
+        axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
     plot.showGrid(x=True, y=True, alpha=0.15)
 
 

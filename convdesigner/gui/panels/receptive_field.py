@@ -55,7 +55,7 @@ class ReceptiveFieldPanel(QWidget):
         self.model = AnalysisTableModel(document, COLUMNS, self)
         self.table = analysis_table(self.model, self, "receptiveFieldTable")
         self.selection = TableSelection(self.table, document)
-        self.host = PlotHost(self._build_plot, self._update_plot, self)
+        self.host = PlotHost(self._build_plot, self._update_plot, self._update_marker, self)
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(self.table)
         splitter.addWidget(self.host)
@@ -67,7 +67,7 @@ class ReceptiveFieldPanel(QWidget):
         layout.addWidget(splitter)
         document.changed.connect(lambda _before: self.host.refresh())
         document.replaced.connect(self.host.refresh)
-        document.selectionChanged.connect(lambda _rows: self.host.refresh())
+        document.selectionChanged.connect(lambda _rows: self.host.mark())
         self._curves: list = []
         self._jump_curves: list = []
 
@@ -136,7 +136,6 @@ class ReceptiveFieldPanel(QWidget):
 
         series = self._series()
         if series == getattr(self, "_shown", None):
-            self._update_marker(len(series[0]))
             return  # redrawing is the costly part (axes, symbols): skip when the fields did not change
         self._shown = series
         xs, sizes, jumps, ndim = series
@@ -161,16 +160,15 @@ class ReceptiveFieldPanel(QWidget):
             curve.setData(xs, sizes[axis])
             jump_curve.setData(xs, jumps[axis])
         self._set_layer_ticks()
-        self._update_marker(len(xs))
 
     def _set_layer_ticks(self) -> None:
         from .plot_style import layer_ticks
 
         layer_ticks(self._jump_plot.getAxis("bottom"), 0, len(self._document.analysis.layers))
 
-    def _update_marker(self, points: int) -> None:
+    def _update_marker(self) -> None:
         selected = self._document.current
-        visible = selected is not None and selected < points - 1
+        visible = selected is not None and selected < len(self._document.analysis.layers)
         for marker in (self._size_marker, self._jump_marker):
             if marker.isVisible() != visible:
                 marker.setVisible(visible)
