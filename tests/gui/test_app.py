@@ -72,7 +72,7 @@ def test_a_file_that_fails_to_load_on_the_command_line(tmp_path):
     assert "Traceback" not in done.stderr
 
 
-def test_pyqtgraph_loads_after_the_window_is_built(tmp_path):
+def test_the_plots_are_built_after_the_window_and_load_no_plotting_library(tmp_path):
     code = (
         "import sys\n"
         "from PySide6.QtWidgets import QApplication\n"
@@ -80,13 +80,14 @@ def test_pyqtgraph_loads_after_the_window_is_built(tmp_path):
         "from convdesigner.gui.main_window import MainWindow\n"
         "window = MainWindow(persistent=False)\n"
         "window.show(); app.processEvents()\n"
-        "print('before', 'pyqtgraph' in sys.modules)\n"
+        "print('before', window.rf_panel.host.loaded, window.params_panel.host.loaded)\n"
         "window.load_plots()\n"
-        "print('after', 'pyqtgraph' in sys.modules, window.rf_panel.host.loaded)\n"
+        "print('after', window.rf_panel.host.loaded, window.params_panel.host.loaded)\n"
+        "print('heavy', sorted(m for m in ('numpy', 'pyqtgraph') if m in sys.modules))\n"
     )
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120).stdout
-    assert "before False" in out and "after True True" in out
+    assert "before False False" in out and "after True True" in out and "heavy []" in out
 
 
 def test_the_app_follows_a_dark_colour_scheme(qapp, monkeypatch):
@@ -131,14 +132,14 @@ def test_plots_show_the_selected_layer(make_ui):
     ui.click_row(2)
     panel = ui.window.rf_panel
     panel.host.refresh_now()
-    assert panel._size_marker.isVisible() and panel._size_marker.value() == 3
-    xs, sizes = panel._curves[0].getData()
-    assert list(xs) == [0, 1, 2, 3, 4] and list(sizes) == [1, 3, 3, 5, 5]  # 1, then + (k - 1) × jump
+    assert panel.chart.marker == 2  # drawn at x = 3 (x = 0: the input)
+    sizes = panel.chart.panes[0].series[0].values
+    assert sizes == (1, 3, 3, 5, 5)  # the input, then + (k - 1) × jump
     assert panel.table.model().index(2, 1).data() == "5"
     assert panel.table.model().index(2, 2).data() == "2"  # jump after the stride-2 convolution
     params = ui.window.params_panel
     params.host.refresh_now()
-    assert list(params._highlight.opts["x"]) == [3] and list(params._highlight.opts["height"]) == [1168.0]
+    assert params.chart.marker == 2 and params.chart.panes[0].bars[2] == 1168.0
     totals = params.table.model().index(4, 1).data()
     assert totals == "1\u2009248"  # (8·1·9 + 8) + (16·8·9 + 16)
 

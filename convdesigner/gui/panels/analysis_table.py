@@ -1,8 +1,8 @@
 """A read-only table model over the analysis (one row per layer, optional totals row) and the plot host.
 
-Both docks show engine numbers per layer in a table and a pyqtgraph plot. pyqtgraph costs a few tenths of
-a second to import, so `PlotHost` only imports it when `load_plot` is called (after the window's first
-paint); until then the plot area says it is loading.
+Both docks show engine numbers per layer in a table and a chart (chart.py). `PlotHost` builds the chart when
+`load` is called, after the window's first paint (the first frame shows what it needs first); until then the
+plot area says it is loading.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from PySide6.QtCore import (
     QModelRoleDataSpan,
     QObject,
     QPersistentModelIndex,
-    QPoint,
     Qt,
     QTimer,
 )
@@ -27,7 +26,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QTableView,
-    QToolTip,
     QVBoxLayout,
     QWidget,
 )
@@ -273,53 +271,10 @@ class TableSelection(QObject):
             self._showing = False
 
 
-def layer_under(view_box, scene_pos, count: int) -> int | None:
-    """The layer whose bar or point is under a scene position of a plot with one x per layer (x = position
-    + 1, x = 0 the input), None away from every layer."""
-    if not view_box.sceneBoundingRect().contains(scene_pos):
-        return None
-    x = view_box.mapSceneToView(scene_pos).x()
-    index = round(x) - 1
-    return index if abs(x - round(x)) <= 0.45 and 0 <= index < count else None
-
-
-def show_plot_tip(plot_widget, scene_pos, text: str | None) -> None:
-    """A tooltip at a scene position of a pyqtgraph view (hidden for None)."""
-    if not text:
-        QToolTip.hideText()
-        return
-    point: QPoint = plot_widget.mapFromScene(scene_pos)
-    QToolTip.showText(plot_widget.viewport().mapToGlobal(point), text, plot_widget.viewport())
-
-
-def link_plot(plot_widget, view_boxes: list, document: Document, describe: Callable[[int], str]) -> None:
-    """A plot with one x per layer joins the selection: a click on a layer's bar or points selects that
-    layer everywhere, and hovering them shows ``describe(index)``."""
-
-    def layer_at(scene_pos) -> int | None:
-        count = len(document.analysis.layers)
-        return next((i for vb in view_boxes if (i := layer_under(vb, scene_pos, count)) is not None), None)
-
-    def clicked(event) -> None:
-        index = layer_at(event.scenePos())
-        if index is not None:
-            document.select([index])
-
-    def hovered(scene_pos) -> None:
-        index = layer_at(scene_pos)
-        show_plot_tip(plot_widget, scene_pos, describe(index) if index is not None else None)
-
-    plot_widget.scene().sigMouseClicked.connect(clicked)
-    plot_widget.scene().sigMouseMoved.connect(hovered)
-
-
 class PlotHost(QWidget):
-    """Holds a plot that is built on demand (importing pyqtgraph then) and refreshed at most once per event
-    loop turn, however many edits arrive. ``update`` redraws the data; ``mark`` only moves the selected
-    layer's marker (a selection changes nothing else), so the series are not rebuilt for it.
-
-    After either, the plot's pending layout (auto ranges, axes) is settled at once: pyqtgraph would otherwise
-    settle it while painting and so paint every change twice."""
+    """Holds a plot that is built after the window's first paint and refreshed at most once per event loop
+    turn, however many edits arrive. ``update`` gives the plot its data; ``mark`` only moves the selected
+    layer's marker (a selection changes nothing else), so the series are not rebuilt for it."""
 
     def __init__(self, build: Callable[[QWidget], QWidget], update: Callable[[], None], mark: Callable[[], None],
                  parent: QWidget) -> None:
@@ -360,10 +315,8 @@ class PlotHost(QWidget):
             self._timer.stop()
             self._update()
             self._mark()
-            self.plot.scene().prepareForPaint()
 
     def mark(self) -> None:
         """The selection moved: move the marker now (a data refresh still pending moves it too)."""
         if self.plot is not None and not self._timer.isActive():
             self._mark()
-            self.plot.scene().prepareForPaint()
