@@ -283,6 +283,16 @@ class StackModel(QAbstractTableModel):
         cells = self._row_cells(result)[index.column()] if result is not None else None
         fill_roles(span, cells, lambda role: self.data(index, role))
 
+    def changed_columns(self, row: int, first: int, last: int) -> list[int]:
+        """The columns ``first``..``last`` of a row whose cells differ from those formatted before (all of them
+        for a row not formatted since the last reset): what a view repaints of it."""
+        before = self._cells.get(row)
+        result = self.result(row)
+        if before is None or result is None:
+            return list(range(first, last + 1))
+        after = self._row_cells(result)
+        return [column for column in range(first, last + 1) if before[1][column] != after[column]]
+
     def _row_cells(self, result: LayerResult) -> tuple[dict[int, Any], ...]:
         block = self.block_head(result.index)
         if block in self.collapsed:  # the row sums up its block: formatted from every result in it

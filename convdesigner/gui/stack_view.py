@@ -6,7 +6,9 @@ are renamed in place and reordered by dragging.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt, QTimer, Signal
+from collections.abc import Sequence
+
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -25,7 +27,7 @@ from ..engine.design import Design, InputSpec, axis_name
 from ..engine.layers import CATALOG
 from .document import Document
 from .link_gutter import LinkGutter
-from .panels.analysis_table import CONTENT_ROWS
+from .panels.analysis_table import CONTENT_ROWS, repaint_changed
 from .stack_model import ARGUMENTS, INDEX, NAME, OUTPUT, PARAMS, TYPE, StackModel
 from .theme import StateColours
 from .undo_commands import SetInput
@@ -257,6 +259,13 @@ class StackView(QTableView):
                     self.select_rows([model.block_rows(block)[0]])
                 return
         super().keyPressEvent(event)
+
+    def dataChanged(self, top: QModelIndex, bottom: QModelIndex, roles: Sequence[int] = ()) -> None:
+        """Repaint only the cells an edit changed (`repaint_changed`); a row being renamed updates its editor."""
+        if self.state() == QAbstractItemView.State.EditingState:
+            super().dataChanged(top, bottom, roles)
+        else:
+            repaint_changed(self, top, bottom)
 
     def updateGeometries(self) -> None:
         super().updateGeometries()

@@ -7,7 +7,7 @@ plot area says it is loading.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +20,7 @@ from PySide6.QtCore import (
     Qt,
     QTimer,
 )
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QRegion
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -143,6 +143,16 @@ class AnalysisTableModel(QAbstractTableModel):
         cells = self._row_cells(layers[row])[index.column()] if 0 <= row < len(layers) else None  # else totals
         fill_roles(span, cells, lambda role: self.data(index, role))
 
+    def changed_columns(self, row: int, first: int, last: int) -> list[int]:
+        """The columns ``first``..``last`` of a row whose cells differ from those formatted before (all of them
+        for a row not formatted since the last reset, and for the totals row): what a view repaints of it."""
+        before = self._cells.get(row)
+        layers = self._document.analysis.layers
+        if before is None or row >= len(layers):
+            return list(range(first, last + 1))
+        after = self._row_cells(layers[row])
+        return [column for column in range(first, last + 1) if before[1][column] != after[column]]
+
     def _row_cells(self, result: LayerResult) -> tuple[dict[int, Any], ...]:
         """A row's cells (every role but the tooltip), formatted once per result: a view asks for about ten
         roles of every cell it paints, on every paint."""
@@ -192,8 +202,37 @@ def _alignment(column: Column) -> int:
 CONTENT_ROWS = 64
 
 
+def repaint_changed(view: QTableView, top: QModelIndex, bottom: QModelIndex) -> None:
+    """A view's answer to its model's dataChanged (rows top..bottom): repaint the cells on screen whose
+    content changed (the model's ``changed_columns``), nothing else (Qt would repaint the whole range)."""
+    model = view.model()
+    shown_first = view.rowAt(0)
+    if shown_first < 0:
+        return
+    shown_last = view.rowAt(view.viewport().height() - 1)
+    shown_last = model.rowCount() - 1 if shown_last < 0 else shown_last
+    region = QRegion()
+    for row in range(max(top.row(), shown_first), min(bottom.row(), shown_last) + 1):
+        columns = [] if view.isRowHidden(row) else model.changed_columns(row, top.column(), bottom.column())
+        if columns:
+            region += view.visualRect(model.index(row, columns[0])).united(
+                view.visualRect(model.index(row, columns[-1])))
+    if not region.isEmpty():
+        view.viewport().update(region)
+
+
+class AnalysisView(QTableView):
+    """An analysis table: repaints only the cells an edit changed (`repaint_changed`)."""
+
+    def dataChanged(self, top: QModelIndex, bottom: QModelIndex, roles: Sequence[int] = ()) -> None:
+        if self.state() == QAbstractItemView.State.EditingState:
+            super().dataChanged(top, bottom, roles)
+        else:
+            repaint_changed(self, top, bottom)
+
+
 def analysis_table(model: AnalysisTableModel, parent: QWidget, object_name: str) -> QTableView:
-    view = QTableView(parent)
+    view = AnalysisView(parent)
     view.setObjectName(object_name)
     view.setModel(model)
     view.horizontalHeader().setResizeContentsPrecision(CONTENT_ROWS)
