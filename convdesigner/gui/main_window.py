@@ -114,7 +114,7 @@ class MainWindow(QMainWindow):
         self._create_toolbar()
         self._undo_keys = DesignUndoKeys([self.properties, self.stack.input_editor], self.undo_action,
                                          self.redo_action, self)
-        QApplication.instance().installEventFilter(self._undo_keys)
+        self._undo_keys.follow_focus(QApplication.instance())
 
         self.stack_view.rowsSelected.connect(self.document.select)
         self.stack.model.renameRefused.connect(lambda text: self.statusBar().showMessage(text, 6000))

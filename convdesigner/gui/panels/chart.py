@@ -18,8 +18,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFontMetrics, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen, QPolygonF
+from PySide6.QtCore import QEvent, QLineF, QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QFontMetrics,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QPen,
+    QPixmap,
+    QPolygonF,
+)
 from PySide6.QtWidgets import QToolTip, QWidget
 
 SERIES = ("#2f6fce", "#e07b39", "#3a9a5b", "#a05ac8")  # one colour per axis / series
@@ -99,6 +109,7 @@ class LayerChart(QWidget):
         self._layers = 0
         self._marker: int | None = None
         self._hovered: int | None = None
+        self._static: QPixmap | None = None  # everything but the marker, drawn once per data, size and palette
         #: paint events so far (a work count the tests read: one repaint per change)
         self.paints = 0
         self.setMouseTracking(True)
@@ -113,6 +124,7 @@ class LayerChart(QWidget):
         panes = tuple(panes)
         if (panes, first_x, count, layers) != (self._panes, self._first_x, self._count, self._layers):
             self._panes, self._first_x, self._count, self._layers = panes, first_x, count, layers
+            self._static = None
             self.update()
 
     def set_marker(self, layer: int | None) -> None:
@@ -204,13 +216,36 @@ class LayerChart(QWidget):
     # -- painting ---------------------------------------------------------------------------------------
 
     def paintEvent(self, event: QPaintEvent) -> None:
+        """The chart as drawn for its data (kept as a pixmap until the data, size or palette change), then
+        the marker over it: a selection repaints a blit and a line."""
         self.paints += 1
+        ratio = self.devicePixelRatioF()
+        if self._static is None or self._static.size() != self.size() * ratio:
+            self._static = QPixmap(self.size() * ratio)
+            self._static.setDevicePixelRatio(ratio)
+            static = QPainter(self._static)
+            self._paint_static(static)
+            static.end()
+        painter = QPainter(self)
+        painter.drawPixmap(0, 0, self._static)
+        self._paint_marker(painter)
+        painter.end()
+
+    def resizeEvent(self, event) -> None:
+        self._static = None
+        super().resizeEvent(event)
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._static = None
+        super().changeEvent(event)
+
+    def _paint_static(self, painter: QPainter) -> None:
         palette = self.palette()
         text = palette.color(QPalette.ColorRole.WindowText)
         muted, grid = QColor(text), QColor(text)
         muted.setAlpha(160)
         grid.setAlpha(38)
-        painter = QPainter(self)
         painter.fillRect(self.rect(), palette.color(QPalette.ColorRole.Base))
         rects = self.plot_rects()
         for n, (pane, rect) in enumerate(zip(self._panes, rects)):
@@ -225,26 +260,39 @@ class LayerChart(QWidget):
             painter.restore()
         if len(self._panes) and len(self._panes[0].series) > 1:
             self._paint_legend(painter, self._panes[0], rects[0], text)
-        painter.end()
+
+    def _paint_marker(self, painter: QPainter) -> None:
+        """The selected layer: a dashed line across the line panes, its bar in the highlight colour."""
+        marked = self._marker
+        if marked is None or marked >= self._layers:
+            return
+        for pane, rect in zip(self._panes, self.plot_rects()):
+            if pane.bars is not None:
+                n = marked - self._first_x + 1
+                if 0 <= n < len(pane.bars) and pane.bars[n] > 0:
+                    painter.fillRect(self._bar(rect, self.value_top(pane, rect), n, pane.bars[n]), QColor(HIGHLIGHT))
+            else:
+                painter.setPen(QPen(QColor(HIGHLIGHT), 1.5, Qt.PenStyle.DashLine))
+                x = self.x_at(rect, marked + 1)
+                painter.drawLine(QPointF(x, rect.top()), QPointF(x, rect.bottom()))
 
     def _paint_axes(self, painter: QPainter, number: int, rects: list[QRectF], top: float,
                     colours: tuple[QColor, QColor, QColor], last: bool) -> None:
         text, muted, grid = colours
         pane, rect = self._panes[number], rects[number]
         metrics = painter.fontMetrics()
-        for value, label in self.y_ticks(number, rects):
+        values = self.y_ticks(number, rects)
+        layers = [(x, self.x_at(rect, x)) for x in self.x_ticks(rects)]
+        painter.setPen(grid)
+        painter.drawLines([QLineF(rect.left(), self.y_at(rect, top, v), rect.right(), self.y_at(rect, top, v))
+                           for v, _label in values] + [QLineF(px, rect.top(), px, rect.bottom()) for _x, px in layers])
+        painter.setPen(text)
+        for value, label in values:
             y = self.y_at(rect, top, value)
-            painter.setPen(grid)
-            painter.drawLine(QPointF(rect.left(), y), QPointF(rect.right(), y))
-            painter.setPen(text)
             painter.drawText(QRectF(0, y - metrics.height(), rect.left() - 6, 2 * metrics.height()),
                              Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, label)
-        for x in self.x_ticks(rects):
-            px = self.x_at(rect, x)
-            painter.setPen(grid)
-            painter.drawLine(QPointF(px, rect.top()), QPointF(px, rect.bottom()))
-            if last:
-                painter.setPen(text)
+        if last:
+            for x, px in layers:
                 painter.drawText(QRectF(px - 40, rect.bottom() + 4, 80, metrics.height()),
                                  Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, str(x))
         painter.setPen(muted)
@@ -287,28 +335,19 @@ class LayerChart(QWidget):
                     for point in run:
                         painter.drawEllipse(point, 2.5, 2.5)
                 painter.setBrush(Qt.BrushStyle.NoBrush)
-        if self._marker is not None and self._marker < self._layers:
-            painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
-            painter.setPen(QPen(QColor(HIGHLIGHT), 1.5, Qt.PenStyle.DashLine))
-            x = self.x_at(rect, self._marker + 1)
-            painter.drawLine(QPointF(x, rect.top()), QPointF(x, rect.bottom()))
+
+    def _bar(self, rect: QRectF, top: float, n: int, height: float) -> QRectF:
+        """The bar of the n-th value of a bar pane."""
+        low, high = self._x_range()
+        scale_x = rect.width() / (high - low)
+        half = BAR_WIDTH * scale_x / 2
+        x = rect.left() + (self._first_x + n - low) * scale_x
+        return QRectF(x - half, rect.bottom() - height / top * rect.height(), 2 * half, height / top * rect.height())
 
     def _paint_bars(self, painter: QPainter, pane: Pane, rect: QRectF, top: float) -> None:
-        low, high = self._x_range()
-        scale_x, scale_y = rect.width() / (high - low), rect.height() / top
-        left, half = rect.left() - low * scale_x, BAR_WIDTH * scale_x / 2
-
-        def bar(n: int, height: float) -> QRectF:
-            return QRectF(left + (self._first_x + n) * scale_x - half, rect.bottom() - height * scale_y, 2 * half,
-                          height * scale_y)
-
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(QColor(SERIES[0]))
-        painter.drawRects([bar(n, height) for n, height in enumerate(pane.bars or ()) if height > 0])
-        marked = self._marker
-        if marked is not None and 0 <= marked - self._first_x + 1 < len(pane.bars or ()):
-            painter.setBrush(QColor(HIGHLIGHT))
-            painter.drawRect(bar(marked - self._first_x + 1, (pane.bars or ())[marked - self._first_x + 1]))
+        painter.drawRects([self._bar(rect, top, n, height) for n, height in enumerate(pane.bars or ()) if height > 0])
         painter.setBrush(Qt.BrushStyle.NoBrush)
 
     def _paint_legend(self, painter: QPainter, pane: Pane, rect: QRectF, text: QColor) -> None:
