@@ -929,7 +929,7 @@ class MainWindow(QMainWindow):
         event.accept()
 
     def load_plots(self) -> None:
-        """Build the docks' plots (imports pyqtgraph): called once the window has been painted."""
+        """Build the docks' charts: called once the window has painted its first frame (run_app)."""
         self.rf_panel.host.load()
         self.params_panel.host.load()
 
