@@ -55,6 +55,7 @@ Index = QModelIndex | QPersistentModelIndex
 _DROP = Qt.ItemFlag.ItemIsDropEnabled
 _ROW_FLAGS = _DROP | Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled
 _NAME_FLAGS = _ROW_FLAGS | Qt.ItemFlag.ItemIsEditable
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
 
 @dataclass(frozen=True)
@@ -238,7 +239,7 @@ class StackModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             return HEADER_TIPS[section]
         if role == Qt.ItemDataRole.TextAlignmentRole and section in (PARAMS, INDEX):
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            return _RIGHT
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:
@@ -332,7 +333,7 @@ class StackModel(QAbstractTableModel):
         if not result.computed and not result.errors and column == OUTPUT:
             cell[roles.FontRole] = self._italic
         if column in (PARAMS, INDEX):
-            cell[roles.TextAlignmentRole] = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            cell[roles.TextAlignmentRole] = _RIGHT
         return cell
 
     def _text(self, result: LayerResult, column: int, editing: bool) -> str:

@@ -192,9 +192,12 @@ class AnalysisTableModel(QAbstractTableModel):
         return None
 
 
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+_LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+
+
 def _alignment(column: Column) -> int:
-    return int((Qt.AlignmentFlag.AlignRight if column.numeric else Qt.AlignmentFlag.AlignLeft)
-               | Qt.AlignmentFlag.AlignVCenter)
+    return _RIGHT if column.numeric else _LEFT
 
 
 #: Sizing a column to its content reads at most this many rows (the visible ones first, then their
