@@ -9,6 +9,7 @@ each is shown at, when first shown, which keeps them crisp on high-DPI screens. 
 from __future__ import annotations
 
 from functools import cache
+from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QIconEngine, QPainter, QPalette, QPixmap
@@ -110,13 +111,17 @@ def icon(name: str) -> QIcon:
     return _icon(name, *_text_colours())
 
 
+@cache
 def application_icon() -> QIcon:
-    """The application icon (resources/icons/convdesigner.svg and its PNGs), or an empty icon."""
+    """The application icon (resources/icons/convdesigner.svg and its PNGs), or an empty icon. Each PNG is
+    read when a size near it is first drawn (not all seven at start-up)."""
     result = QIcon()
     folder = assets.resource("icons")
     for size in (16, 32, 48, 64, 128, 256, 512):
         node = folder / f"convdesigner-{size}.png"
-        if node.is_file():
+        if isinstance(node, Path) and node.is_file():
+            result.addFile(str(node), QSize(size, size))
+        elif node.is_file():  # not a file on disk (a zip): read now
             pixmap = QPixmap()
             pixmap.loadFromData(node.read_bytes())
             result.addPixmap(pixmap)
