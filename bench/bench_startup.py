@@ -1,6 +1,6 @@
 """Start-up benchmark: cold start of the installed app to its first painted window, and of the CLI.
 
-    python bench/bench_startup.py [--runs 7] [--python PATH] [--importtime]
+    python bench/bench_startup.py [--runs 7] [--python PATH] [--importtime] [--rows]
 
 Each case runs in a fresh process, several times; the table gives the median, min and max wall time, the
 target and the ratio to the baseline measured in the same run:
@@ -10,7 +10,12 @@ target and the ratio to the baseline measured in the same run:
   under the GUI case);
 - ``convdesigner GUI``: what ``convdesigner`` (no arguments) does, ``cli.main([])``, to the first painted
   frame of the main window on the default example; target 1.5 s;
+- ``GUI, docks and plots ready``: the same start until both analysis charts (built right after the first
+  frame) have painted;
 - ``convdesigner inspect``: ``python -m convdesigner inspect vgg16.yaml`` to exit; target 0.3 s.
+
+Issue 15's two start-up rows (`table_rows`, printed at the end; ``--rows`` measures and prints only them)
+are CPU-time ratios to the bare window: first painted window <= 2x, docks and plots ready <= 3x.
 
 "First painted frame": a probe (the code in PROBES, run with ``-c``; app.py is not changed for it) creates
 the QApplication itself, which ``run_app`` then uses, and watches it with an event filter: at the first
