@@ -10,42 +10,16 @@ the chart and the plots all select through `Document.select` and follow ``select
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-from PySide6.QtCore import QModelRoleDataSpan, QObject, Qt, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from ..engine.analysis import Analysis, LayerResult, analyze
+from ..engine.analysis import Analysis, analyze
 from ..engine.design import Design, InputSpec
-
-TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
 
 
 def empty_design() -> Design:
     """What File > New without a template opens: a 3-channel 64×64 input and no layers."""
     return Design("Untitled", InputSpec(3, (64, 64)))
-
-
-def changed_rows(before: tuple[LayerResult, ...], after: tuple[LayerResult, ...]) -> tuple[int, int] | None:
-    """The first and last row whose result is not the very object it was (None: none). The engine keeps the
-    results of the unchanged layers above an edit, so an edit changes the rows from the edited layer on."""
-    rows = [row for row, (old, new) in enumerate(zip(before, after)) if old is not new]
-    rows += range(min(len(before), len(after)), max(len(before), len(after)))
-    return (rows[0], rows[-1]) if rows else None
-
-
-def fill_roles(span: QModelRoleDataSpan, cells: dict[int, Any] | None, uncached: Callable[[int], Any]) -> None:
-    """A table model's ``multiData``: the roles a view asks for, from a cell's cached ``{role: value}``
-    (a role not there is empty); the tooltip, asked for on hovering only, and every role of a cell without
-    a cache (None) come from ``uncached(role)``."""
-    for slot in span:
-        role = slot.role()
-        value = uncached(role) if cells is None or role == TOOLTIP else cells.get(role)
-        if value is None:
-            slot.clearData()
-        else:
-            slot.setData(value)
 
 
 class Document(QObject):

@@ -31,7 +31,8 @@ from ..engine.design import Design
 from ..engine.graph import is_module_path
 from ..engine.naming import MAX_NAME_LENGTH
 from . import icons
-from .document import Document, changed_rows, fill_roles
+from .cells import changed_rows, fill_roles
+from .document import Document
 from .formatting import app_text, arguments_text, compact, grouped, note_text, shape_text, warnings_of
 from .theme import StateColours
 from .undo_commands import MoveLayers, RenameLayer

@@ -6,9 +6,7 @@ are renamed in place and reordered by dragging.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -16,7 +14,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QSpinBox,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -25,9 +22,9 @@ from ..engine.arguments import MAX_INT
 from ..engine.checks import check_arguments
 from ..engine.design import Design, InputSpec, axis_name
 from ..engine.layers import CATALOG
+from .cells import CONTENT_ROWS, ChangedCellsView
 from .document import Document
 from .link_gutter import LinkGutter
-from .panels.analysis_table import CONTENT_ROWS, repaint_changed
 from .stack_model import ARGUMENTS, INDEX, NAME, OUTPUT, PARAMS, TYPE, StackModel
 from .theme import StateColours
 from .undo_commands import SetInput
@@ -168,7 +165,7 @@ def _rank_refusals(design: Design, ndim: int) -> list[str]:
     return refused
 
 
-class StackView(QTableView):
+class StackView(ChangedCellsView):
     """The table of layers."""
 
     #: The selected rows changed (sorted row numbers) or the current row moved.
@@ -259,13 +256,6 @@ class StackView(QTableView):
                     self.select_rows([model.block_rows(block)[0]])
                 return
         super().keyPressEvent(event)
-
-    def dataChanged(self, top: QModelIndex, bottom: QModelIndex, roles: Sequence[int] = ()) -> None:
-        """Repaint only the cells an edit changed (`repaint_changed`); a row being renamed updates its editor."""
-        if self.state() == QAbstractItemView.State.EditingState:
-            super().dataChanged(top, bottom, roles)
-        else:
-            repaint_changed(self, top, bottom)
 
     def updateGeometries(self) -> None:
         super().updateGeometries()

@@ -7,7 +7,7 @@ plot area says it is loading.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +20,7 @@ from PySide6.QtCore import (
     Qt,
     QTimer,
 )
-from PySide6.QtGui import QFont, QRegion
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -31,7 +31,8 @@ from PySide6.QtWidgets import (
 )
 
 from ...engine.analysis import Analysis, LayerResult
-from ..document import Document, changed_rows, fill_roles
+from ..cells import CONTENT_ROWS, ChangedCellsView, changed_rows, fill_roles
+from ..document import Document
 from ..theme import StateColours
 
 
@@ -200,42 +201,8 @@ def _alignment(column: Column) -> int:
     return _RIGHT if column.numeric else _LEFT
 
 
-#: Sizing a column to its content reads at most this many rows (the visible ones first, then their
-#: neighbours; Qt's default reads a thousand): wider text further down is elided, and whole in its tooltip.
-CONTENT_ROWS = 64
-
-
-def repaint_changed(view: QTableView, top: QModelIndex, bottom: QModelIndex) -> None:
-    """A view's answer to its model's dataChanged (rows top..bottom): repaint the cells on screen whose
-    content changed (the model's ``changed_columns``), nothing else (Qt would repaint the whole range)."""
-    model = view.model()
-    shown_first = view.rowAt(0)
-    if shown_first < 0:
-        return
-    shown_last = view.rowAt(view.viewport().height() - 1)
-    shown_last = model.rowCount() - 1 if shown_last < 0 else shown_last
-    region = QRegion()
-    for row in range(max(top.row(), shown_first), min(bottom.row(), shown_last) + 1):
-        columns = [] if view.isRowHidden(row) else model.changed_columns(row, top.column(), bottom.column())
-        if columns:
-            region += view.visualRect(model.index(row, columns[0])).united(
-                view.visualRect(model.index(row, columns[-1])))
-    if not region.isEmpty():
-        view.viewport().update(region)
-
-
-class AnalysisView(QTableView):
-    """An analysis table: repaints only the cells an edit changed (`repaint_changed`)."""
-
-    def dataChanged(self, top: QModelIndex, bottom: QModelIndex, roles: Sequence[int] = ()) -> None:
-        if self.state() == QAbstractItemView.State.EditingState:
-            super().dataChanged(top, bottom, roles)
-        else:
-            repaint_changed(self, top, bottom)
-
-
 def analysis_table(model: AnalysisTableModel, parent: QWidget, object_name: str) -> QTableView:
-    view = AnalysisView(parent)
+    view = ChangedCellsView(parent)
     view.setObjectName(object_name)
     view.setModel(model)
     view.horizontalHeader().setResizeContentsPrecision(CONTENT_ROWS)
