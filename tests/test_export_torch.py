@@ -8,6 +8,7 @@ and parameter count must be the engine's. A few exported modules also run their 
 from __future__ import annotations
 
 import inspect
+import operator
 import subprocess
 import sys
 from math import prod
@@ -67,8 +68,11 @@ def check_against_engine(design: Design) -> None:
     function_shapes = []
     for node in traced.graph.nodes:
         if node.op == "call_module":
-            shapes_by_path[node.target] = tuple(node.meta["tensor_meta"].shape)
+            meta = node.meta["tensor_meta"]  # a MaxPool returning its indices too: (values, indices)
+            shapes_by_path[node.target] = tuple((meta if hasattr(meta, "shape") else meta[0]).shape)
         elif node.op in ("call_function", "call_method") and "tensor_meta" in node.meta:  # not x.size(0)
+            if node.target is operator.getitem and node.args[0].op == "call_module":
+                continue  # values, indices = pool(x): unpacking a module's tuple is no layer
             function_shapes.append(tuple(node.meta["tensor_meta"].shape))
     function_steps = [s for s in plan.steps if s.kind == "function"]
     function_shape = {}
@@ -174,7 +178,9 @@ def layer_args(draw, type_name: str, shape: tuple[int, ...], earlier: list[str])
         else:
             args["output_size"] = per_axis_int(draw, ndim, 1, 4)
     elif type_name == "Upsample":
-        if draw(st.booleans()):
+        if draw(st.integers(0, 3)) == 0:
+            args["size_from"] = draw(st.sampled_from([*earlier, "input"]))
+        elif draw(st.booleans()):
             args["size"] = per_axis_int(draw, ndim, 1, 12)
         else:
             factor = st.sampled_from([1, 2, 3, 0.5, 1.5, 2.0, 0.75])
@@ -185,6 +191,12 @@ def layer_args(draw, type_name: str, shape: tuple[int, ...], earlier: list[str])
         args["mode"] = mode
         if mode == interpolating:
             maybe(draw, args, "align_corners", st.booleans())
+    elif type_name == "CenterCrop":
+        args["size_from"] = draw(st.sampled_from([*earlier, "input"]))
+    elif family == "MaxUnpool":  # accepted only after the MaxPool it names (test_references.py builds those)
+        args["kernel_size"] = per_axis_int(draw, ndim, 1, 3)
+        maybe(draw, args, "stride", st.integers(1, 3))
+        args["indices"] = draw(st.sampled_from([*earlier, "input"]))
     elif family in ("ZeroPad", "ConstantPad", "ReflectionPad", "ReplicationPad", "CircularPad"):
         args["padding"] = (draw(st.integers(-1, 2)) if draw(st.booleans())
                            else draw(st.lists(st.integers(-1, 2), min_size=2 * ndim, max_size=2 * ndim)))

@@ -8,6 +8,7 @@ others, is marked as not computed.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from math import prod
@@ -16,8 +17,8 @@ from typing import Any
 from .arguments import quoted
 from .checks import ERROR, INFO, WARNING, Diagnostic, check_input, check_tensor_size, prepared_arguments
 from .design import NETWORK_INPUT, Design, Layer, axis_name
-from .evaluation import IDENTITY, AxisGeometry, Evaluation, LayerContext, Refusal
-from .graph import INPUT_INDEX, add_prefixes, name_problem, operand_indices
+from .evaluation import IDENTITY, AxisGeometry, Evaluation, LayerContext, Reference, Refusal
+from .graph import INPUT_INDEX, add_prefixes, name_problem, operand_indices, reference_indices
 from .layers import CATALOG, did_you_mean
 from .layers.common import LayerType
 from .memo import Memo
@@ -58,6 +59,7 @@ class LayerResult:
     geometry: tuple[AxisGeometry, ...] | None = None
     sources: tuple[AxisSources, ...] | str | None = None
     inputs: tuple[int, ...] = ()
+    references: tuple[tuple[str, int], ...] = ()
 
     def __init__(
         self, index: int, layer: Layer, input_shape: tuple[int, ...] | None = None,
@@ -65,18 +67,22 @@ class LayerResult:
         geometry: tuple[AxisGeometry, ...] | None = None, diagnostics: tuple[Diagnostic, ...] = (),
         sources: tuple[AxisSources, ...] | str | None = None, field_maps: tuple[FieldMap, ...] | None = None,
         inputs: tuple[int, ...] = (), whole_input: tuple[bool, ...] = (),
+        references: tuple[tuple[str, int], ...] = (),
     ) -> None:
         # Frozen, filled through __dict__ for speed (see evaluation.AxisGeometry). ``inputs``: the indices
         # of the tensors the layer reads, in order (graph.INPUT_INDEX: the network input); empty when its
-        # wiring could not be resolved. ``whole_input``: see ReceptiveField.whole. Private entries: ``_own``
-        # the diagnostics of the layer's rule, ``_tail`` those found after the walk (unread), each absent when
-        # there are none (a small dictionary per layer), ``_field`` the field (maps, whole input, its warnings)
-        # once known, else the walk that finds it (`_FieldWalk`).
+        # wiring could not be resolved. ``whole_input``: see ReceptiveField.whole. ``references``: each
+        # reference argument and the index of the layer it names (graph.reference_indices). Private entries:
+        # ``_own`` the diagnostics of the layer's rule, ``_tail`` those found after the walk (unread), each
+        # absent when there are none (a small dictionary per layer), ``_field`` the field (maps, whole input,
+        # its warnings) once known, else the walk that finds it (`_FieldWalk`).
         self.__dict__.update(index=index, layer=layer, input_shape=input_shape, output_shape=output_shape,
                              params=params, macs=macs, geometry=geometry, sources=sources, inputs=inputs,
                              _field=(field_maps, whole_input, ()))
         if diagnostics:
             self.__dict__["_own"] = diagnostics
+        if references:  # else the class's default (): one entry less per layer
+            self.__dict__["references"] = references
 
     def _known_field(self) -> Field:
         known = self.__dict__
@@ -171,9 +177,9 @@ Field = tuple[tuple[FieldMap, ...] | None, tuple[bool, ...], tuple[Diagnostic, .
 
 class _FieldWalk:
     """The receptive fields of one analysis's layers, composed in computation order up to the layer first
-    asked for (a layer's field is composed from its operands'). It keeps what it needs of each layer, not the
-    results, which refer to it until they know their field: no reference cycle, so an analysis is freed as
-    soon as it is dropped. A result shared with the analysis before an edit (see `_reusable`) that does not
+    asked for (a layer's field is composed from its operands' and those of the layers whose values it reads,
+    `Argument.values`). It keeps what it needs of each layer, not the results, which refer to it until they
+    know their field: no reference cycle, so an analysis is freed as soon as it is dropped. A result shared with the analysis before an edit (see `_reusable`) that does not
     know its field yet is handed to the newer walk: the same operands give the same field."""
 
     def __init__(self, network_input: tuple[int, ...], input_field: Field, results: list[LayerResult]) -> None:
@@ -185,6 +191,7 @@ class _FieldWalk:
         self.sources = [r.sources for r in results]
         self.shapes = [r.output_shape for r in results]
         self.layers = [r.layer for r in results]
+        self.values: dict[int, tuple[int, ...]] = {}  # by layer: the layers whose values it reads, if any
         self.done = 0  # the layers before this one have their field
         fields = self.fields
         for index, result in enumerate(results):
@@ -194,6 +201,8 @@ class _FieldWalk:
                 known["_field"] = self
             else:
                 fields[index] = found
+            if "references" in known:
+                self.values[index] = _value_references(result)
 
     def field(self, index: int) -> Field:
         """The field of layer ``index``, composing those up to it that are not known yet."""
@@ -203,8 +212,10 @@ class _FieldWalk:
                 inputs = self.inputs[j]
                 operands = [self.input_field if i == INPUT_INDEX else fields[i] for i in inputs]
                 names = [NETWORK_INPUT if i == INPUT_INDEX else layers[i].name for i in inputs]
+                value_maps = [(self.input_field[0], NETWORK_INPUT) if i == INPUT_INDEX else
+                              (fields[i][0], layers[i].name) for i in self.values.get(j, ())]  # type: ignore[index]
                 maps, notes = _next_field(layers[j], self.sources[j], [o[0] for o in operands],  # type: ignore[index]
-                                          names)
+                                          names, value_maps)
                 whole = () if maps is None else _whole_input(maps, self.shapes[j],  # type: ignore[arg-type]
                                                              self.network_input)
                 fields[j] = (maps, whole, tuple(notes))
@@ -303,14 +314,16 @@ class Analysis:
                 continue
             r = self.layers[j]
             assert r.input_shape is not None
+            value_references = _value_references(r)
             for box in boxes:
                 if r.sources == IDENTITY or r.sources is None:
                     for source in r.inputs:  # a join reads the same positions of every operand
                         _add_box(needed, source, box)
                 else:
-                    _add_box(needed, r.inputs[0], tuple(
-                        dependency_runs(src, axis_runs, size)
-                        for src, axis_runs, size in zip(r.sources, box, r.input_shape[1:])))
+                    read = tuple(dependency_runs(src, axis_runs, size)
+                                 for src, axis_runs, size in zip(r.sources, box, r.input_shape[1:]))
+                    for source in (r.inputs[0], *value_references):  # MaxUnpool: its pool's indices there too
+                        _add_box(needed, source, read)
         boxes = needed.get(INPUT_INDEX, [])
         return tuple(coalesce([run for box in boxes for run in box[axis]]) for axis in range(ndim))
 
@@ -323,7 +336,7 @@ class Analysis:
             r = self.layers[pending.pop()]
             if r.sources is None:
                 return False
-            for source in r.inputs:
+            for source in (*r.inputs, *_value_references(r)):
                 if source != INPUT_INDEX and source not in seen:
                     seen.add(source)
                     pending.append(source)
@@ -336,6 +349,14 @@ class Analysis:
         found = self.dependencies(index, position)
         hulls = tuple(hull(axis_runs) for axis_runs in found or ())
         return None if not hulls or None in hulls else hulls  # type: ignore[return-value]
+
+
+def _value_references(r: LayerResult) -> tuple[int, ...]:
+    """The layers whose values ``r`` reads at the positions it reads its input (`Argument.values`)."""
+    if not r.references:
+        return ()
+    layer_type = CATALOG[r.type]
+    return tuple(index for argument, index in r.references if layer_type.argument(argument).values)
 
 
 Box = tuple[Runs, ...]  # positions of a layer's output: the product of one set of runs per axis
@@ -436,6 +457,9 @@ def _with_unread_warnings(design: Design, results: list[LayerResult]) -> list[La
     its work is thrown away (usually a wiring mistake)."""
     outputs = set(design.output_names)
     read = {source for r in results for source in r.inputs}
+    for r in results:
+        if "references" in r.__dict__:  # a named layer is read too
+            read.update([index for _, index in r.references])
     for index, result in enumerate(results):
         if index in read or result.name in outputs or not result.computed:
             continue
@@ -485,17 +509,24 @@ def _with_input_size_hint(design: Design, results: list[LayerResult]) -> list[La
 
 
 #: Each (layer value, rank, incoming shape) the rules evaluated: the Evaluation, or the Refusals (the argument
-#: problems, or the one the rule raised). A join's entry also names the layer, its wiring and its operands.
+#: problems, or the one the rule raised). A join's entry also names the layer, its wiring and its operands; the
+#: entry of a layer that names others also holds what it sees of them (`_reference_key`).
 _evaluations = Memo()
 
 
 def _evaluated(layer_type: LayerType, layer: Layer, ndim: int, shape: tuple[int, ...],
-               joined: tuple[tuple[str, tuple[int, ...]], ...]) -> Evaluation | tuple[Refusal, ...]:
+               joined: tuple[tuple[str, tuple[int, ...]], ...], references: dict[str, Reference]
+               ) -> Evaluation | tuple[Refusal, ...]:
     """What the layer's rule gives on an incoming tensor of that shape: it depends on nothing else (a join's
-    also on its name, wiring and operands), so an equal layer on an equal shape is evaluated once."""
+    also on its name, wiring and operands, a layer's that names others also on those layers), so an equal
+    layer on an equal shape is evaluated once."""
     key: Any = layer.rule_key
     if key is not None:
         key = (key, ndim, shape, layer.name, layer.inputs, joined) if layer_type.join else (key, ndim, shape)
+        if references:
+            named = _reference_key(references)
+            key = None if named is None else (key, named)
+    if key is not None:
         found = _evaluations.get(key)
         if found is not None:
             return found
@@ -503,13 +534,26 @@ def _evaluated(layer_type: LayerType, layer: Layer, ndim: int, shape: tuple[int,
     outcome: Evaluation | tuple[Refusal, ...] = problems
     if not problems:
         try:
-            outcome = layer_type.rule(LayerContext(layer, args, shape, joined))
+            outcome = layer_type.rule(LayerContext(layer, args, shape, joined, references))
             check_tensor_size(outcome.output_shape, "output")
         except Refusal as refusal:
             outcome = (refusal.with_traceback(None),)
     if key is not None:
         _evaluations.put(key, outcome)
     return outcome
+
+
+def _reference_key(references: dict[str, Reference]) -> tuple[Any, ...] | None:
+    """What a rule may read of the layers a layer names beyond their names (which are the layer's own
+    arguments), by value: per argument the named layer's rule key (MaxUnpool reads its pool's type and
+    arguments), the shape it reads and the shape it makes. None when a named layer's arguments cannot be a key."""
+    found = []
+    for argument, reference in references.items():
+        rule_key = None if reference.layer is None else reference.layer.rule_key
+        if reference.layer is not None and rule_key is None:
+            return None
+        found.append((argument, rule_key, reference.input_shape, reference.output_shape))
+    return tuple(found)
 
 
 def _evaluate_layer(
@@ -519,12 +563,21 @@ def _evaluate_layer(
     layer_type = CATALOG.get(layer.type)
     try:
         inputs = operand_indices(layer, index, layer_type is not None and layer_type.join, seen)
+        references = reference_indices(layer, seen) if layer_type is not None and layer_type.layer_arguments else ()
     except Refusal as refusal:
         return LayerResult(index, layer, diagnostics=(_error(layer, refusal),))
     operands = [input_result if i == INPUT_INDEX else results[i] for i in inputs]
     for operand in operands:
         if operand is None or operand.output_shape is None:
-            return LayerResult(index, layer, inputs=inputs)  # not computed: it reads a layer that failed
+            return LayerResult(index, layer, inputs=inputs, references=references)  # it reads a layer that failed
+    named: dict[str, Reference] = {}
+    if references:
+        for argument, i in references:
+            r = input_result if i == INPUT_INDEX else results[i]
+            if r is None or r.output_shape is None:
+                return LayerResult(index, layer, inputs=inputs, references=references)  # it names a failed layer
+            named[argument] = Reference(r.name, r.layer if i != INPUT_INDEX else None,
+                                        r.input_shape, r.output_shape)  # type: ignore[arg-type]
     shape: tuple[int, ...] = operands[0].output_shape  # type: ignore[union-attr,assignment]
     problem = _name_refusal(layer.name, seen, prefixes)
     if problem is None and layer_type is None:
@@ -532,13 +585,14 @@ def _evaluate_layer(
         problem = Refusal("type", f"unknown layer type {quoted(layer.type)}",
                           f"did you mean '{guess}'?" if guess else None)
     if problem is not None:
-        return LayerResult(index, layer, shape, diagnostics=(_error(layer, problem),), inputs=inputs)
+        return LayerResult(index, layer, shape, diagnostics=(_error(layer, problem),), inputs=inputs,
+                           references=references)
     assert layer_type is not None
     joined = tuple((r.name, r.output_shape) for r in operands) if layer_type.join else ()  # type: ignore[union-attr]
-    evaluation = _evaluated(layer_type, layer, layer_type.ndim or max(1, len(shape) - 1), shape, joined)
+    evaluation = _evaluated(layer_type, layer, layer_type.ndim or max(1, len(shape) - 1), shape, joined, named)
     if type(evaluation) is tuple:
         return LayerResult(index, layer, shape, diagnostics=tuple(_error(layer, p) for p in evaluation),
-                           inputs=inputs)
+                           inputs=inputs, references=references)
     assert isinstance(evaluation, Evaluation)
     notes = tuple([Diagnostic(WARNING, layer.name, n.rule, n.message, n.suggestion, n.axis)
                    for n in evaluation.notes]) if evaluation.notes else ()
@@ -549,6 +603,8 @@ def _evaluate_layer(
                            sources=evaluation.sources, inputs=inputs)
     if notes:
         result.__dict__["_own"] = notes
+    if references:
+        result.__dict__["references"] = references
     return result
 
 
@@ -572,29 +628,32 @@ def _name_refusal(name: str, seen: dict[str, int], prefixes: set[str]) -> Refusa
 
 def _next_field(
     layer: Layer, sources: tuple[AxisSources, ...] | str | None, operand_maps: list[tuple[FieldMap, ...] | None],
-    names: list[str],
+    names: list[str], value_maps: Sequence[tuple[tuple[FieldMap, ...] | None, str]] = (),
 ) -> tuple[tuple[FieldMap, ...] | None, list[Diagnostic]]:
     """The layer's field maps from its operands' and what its output units read (a join's field is the union
-    over every operand: each output unit depends on what the same unit of every operand depends on)."""
+    over every operand: each output unit depends on what the same unit of every operand depends on).
+    ``value_maps``: the fields of the layers whose values it reads where it reads its input (`Argument.values`),
+    merged in the same way after the layer's own sources (without the join's note on fields centred apart)."""
     notes: list[Diagnostic] = []
     maps = operand_maps[0]
     if maps is None or sources is None:
         return None, notes
+    extra: list[tuple[tuple[FieldMap | None, ...] | None, str, bool]] = [
+        (m, n, True) for m, n in zip(operand_maps[1:], names[1:])]
     if sources == IDENTITY:
         new = maps
+        extra += [(m, n, False) for m, n in value_maps]
     else:
-        if len(sources) == 2 and maps[0] is maps[1] and sources[0] is sources[1]:  # type: ignore[index]
-            shared_map = compose(maps[0], sources[0])  # type: ignore[index,arg-type]
-            composed = (shared_map, shared_map)
-        else:
-            composed = _compose_axes(maps, sources)  # type: ignore[arg-type]
-        if None in composed:
+        composed = _through(maps, sources)  # type: ignore[arg-type]
+        extra += [(None if m is None else _through(m, sources), n, False)  # type: ignore[arg-type]
+                  for m, n in value_maps]
+        if None in composed or any(m is not None and None in m for m, _, _ in extra):
             notes.append(Diagnostic(WARNING, layer.name, "field-period",
                                     "the receptive field is not tracked past this layer: its up-sampling "
                                     "pattern repeats too rarely to compute exactly"))
             return None, notes
         new = composed  # type: ignore[assignment]
-    for joined, joined_name in zip(operand_maps[1:], names[1:]):
+    for joined, joined_name, is_operand in extra:
         if joined is None or len(joined) != len(new):
             return None, notes
         merged = []
@@ -606,13 +665,21 @@ def _next_field(
                                         f"the joined fields step differently on axis {name} (jumps {a.jump} and "
                                         f"{b.jump} in {joined_name}): the larger field is kept", axis=axis))
                 m = a if a.size >= b.size else b
-            elif a.start != b.start:
+            elif a.start != b.start and is_operand:
                 notes.append(Diagnostic(INFO, layer.name, "field-offset",
                                         f"the joined fields are centred differently on axis {name} "
                                         f"({_num(a.start)} and {_num(b.start)} in {joined_name})", axis=axis))
             merged.append(m)
         new = tuple(merged)
     return new, notes
+
+
+def _through(maps: tuple[FieldMap, ...], sources: tuple[AxisSources, ...]) -> tuple[FieldMap | None, ...]:
+    """Field maps through a layer's sources (two equal axes composed once)."""
+    if len(sources) == 2 and maps[0] is maps[1] and sources[0] is sources[1]:
+        shared_map = compose(maps[0], sources[0])
+        return (shared_map, shared_map)
+    return _compose_axes(maps, sources)
 
 
 def _compose_axes(maps: tuple[FieldMap, ...], sources: tuple[AxisSources, ...]) -> tuple[FieldMap | None, ...]:

@@ -488,3 +488,24 @@ def test_fields_are_composed_when_asked() -> None:
         assert composed.call_count == 40
     eager = analyze(design)
     assert [r.receptive_field for r in reversed(eager.layers)][::-1] == [r.receptive_field for r in analysis.layers]
+
+
+def test_a_field_composed_when_asked_holds_the_fields_of_the_values_a_layer_reads() -> None:
+    """A MaxUnpool puts its input's values where its pool's indices say: its field holds the pool's field (the
+    indices' values) as well as its input's. Here the input (a 1x1 convolution of stride 2) reads one pixel
+    per unit and the pool two: the field walk merges the pool's in, each unit's field then spans exactly the
+    positions it depends on, composed whichever layer is asked first."""
+    design = Design("side", InputSpec(1, (8, 8)), (
+        Layer.make("MaxPool2d", "pool", kernel_size=2),
+        Layer.make("Conv2d", "side", out_channels=1, kernel_size=1, stride=2, inputs=["input"]),
+        Layer.make("MaxUnpool2d", "unpool", kernel_size=2, indices="pool"),
+    ))
+    for first in (2, 0):
+        analysis = analyze(design)
+        assert analysis.layers[first].receptive_field is not None
+        assert analysis.layers[1].receptive_field.size == (1, 1)
+        unpool = analysis.layers[2]
+        assert unpool.receptive_field.size == (2, 2)
+        for p in range(8):
+            bounds = unpool.field_maps[0].bounds(p)
+            assert analysis.dependency_interval(2, (p, p)) == (bounds, bounds) == ((p - p % 2, p - p % 2 + 1),) * 2

@@ -191,3 +191,48 @@ def test_an_analysis_is_freed_as_soon_as_it_is_dropped() -> None:
             assert [ref() for ref in gone] == [None, None]
     finally:
         gc.enable()
+
+
+# -- layers that name other layers: the memo sees what they read of them ---------------------------------------
+
+def cropped(reference_padding: int) -> Design:
+    """A CenterCrop to the size of ``ref``, whose size the padding of ``ref`` sets (the crop's arguments
+    stay the same)."""
+    return Design("crop", InputSpec(1, (12, 12)), (
+        Layer.make("Conv2d", "ref", out_channels=1, kernel_size=5, padding=reference_padding),
+        Layer.make("CenterCrop", "crop", size_from="ref", inputs=["input"]),
+    ))
+
+
+def test_a_layer_naming_another_is_evaluated_again_when_the_named_layer_changes_size() -> None:
+    """Equal CenterCrops (same type, same arguments, same input) naming layers of different sizes crop to
+    different sizes: a memo keyed on the crop's value and input shape alone returned the first crop's size."""
+    shapes = [analyze(cropped(padding)).result("crop").output_shape for padding in (0, 1, 2, 0)]
+    assert shapes == [(1, 8, 8), (1, 10, 10), (1, 12, 12), (1, 8, 8)]
+    design = cropped(0)  # the same design object re-analysed after an edit of the named layer
+    before = analyze(design)
+    edited = design.with_layers((design.layers[0].with_args(padding=1), design.layers[1]))
+    assert analyze(edited, previous=before).result("crop").output_shape == (1, 10, 10)
+
+
+def unpooled(pool: dict, pool_name: str = "pool", size: int = 8) -> Design:
+    return Design("segnet", InputSpec(1, (size, size)), (
+        Layer.make("MaxPool2d", pool_name, pool),
+        Layer.make("MaxUnpool2d", "unpool", kernel_size=2, indices=pool_name),
+    ))
+
+
+def test_a_layer_naming_another_is_evaluated_again_when_the_named_layer_changes_but_not_its_shapes() -> None:
+    """A MaxUnpool reads its pool's window (where values land) and quotes its name: pools of equal shapes but
+    other arguments give other fields, other names other messages, each as a fresh analysis gives them."""
+    designs = [unpooled({"kernel_size": 2}), unpooled({"kernel_size": 3, "stride": 2, "padding": 1}),
+               unpooled({"kernel_size": 2}, size=9), unpooled({"kernel_size": 2}, "other", size=9)]
+    warm = [summary(analyze(design)) for design in designs]
+    fresh = []
+    for design in designs:
+        memo.clear_all()
+        fresh.append(summary(analyze(design)))
+    assert warm == fresh
+    assert [s[0][1] for s in warm] == [(1, 4, 4)] * 4
+    assert warm[0][1][4] != warm[1][1][4]  # the same shapes, other receptive fields
+    assert "pool's indices" in warm[2][1][6][0][2] and "other's indices" in warm[3][1][6][0][2]
