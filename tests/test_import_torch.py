@@ -128,8 +128,6 @@ def test_espcn_imports_its_pixel_shuffle() -> None:
     assert (last.type, last.name, last.output_shape) == ("PixelShuffle", "pixel_shuffle", (1, 96, 96))
 
 
-@pytest.mark.xfail(strict=True, reason="a chain of plain names exports as nn.Sequential, whose keys (layers.N) are "
-                   "not the original's (see the test below)")
 def test_espcn_round_trip() -> None:
     expected, got = round_trip(ESPCN(), (1, 32, 32))
     assert_same(expected, got)
@@ -147,8 +145,6 @@ class PlainChain(nn.Module):
         return self.conv2(F.relu(self.conv1(x)))
 
 
-@pytest.mark.xfail(strict=True, reason="the export writes a chain of plain names as an nn.Sequential (keys layers.0, "
-                   "...), not with the layer names as attributes")
 def test_plain_chain_round_trip() -> None:
     expected, got = round_trip(PlainChain(), (3, 8, 8))
     assert_same(expected, got)

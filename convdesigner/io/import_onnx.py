@@ -470,7 +470,7 @@ def from_onnx(path: str | os.PathLike[str], input_shape: Sequence[int] | None = 
 def state_dict(path: str | os.PathLike[str], result: ImportResult) -> dict[str, Any]:
     """The state_dict of the module `export_torch` writes for the imported design, from the ONNX file's
     initializers (torch tensors), with the batch counters PyTorch's BatchNorm keeps. Keys follow the export's
-    module paths (``layers.3.weight`` where the design is a plain chain written as an ``nn.Sequential``)."""
+    module paths: the layer names, or their safe variants where a name cannot be a key."""
     try:
         import torch
     except ModuleNotFoundError:

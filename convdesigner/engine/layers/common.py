@@ -64,15 +64,13 @@ class TorchSpec:
     """How the PyTorch export writes a type: its leading constructor arguments written positionally (as
     PyTorch users write ``nn.Conv2d(3, 64, kernel_size=3)``), whether its output may share storage with its
     input in eval mode (dropout, Flatten's view, padding: an in-place layer after it would change the input),
-    for a join the operator that combines the operands (``cat``, ``+``, ``*``), whether it is the
-    flattening that splits a straight stack into ``features`` and ``classifier`` (``torch.flatten(x, 1)``, as
-    torchvision writes it), and for a type that is no ``torch.nn`` module the tensor expression ``forward``
-    writes instead: (the operand's variable, the layer's arguments) -> code (Reshape's ``x.view(...)``)."""
+    for a join the operator that combines the operands (``cat``, ``+``, ``*``), and for a type that is no
+    ``torch.nn`` module the tensor expression ``forward`` writes instead: (the operand's variable, the
+    layer's arguments) -> code (Reshape's ``x.view(...)``)."""
 
     positional: tuple[str, ...] = ()
     aliases_input: bool = False
     operator: str | None = None
-    flattens: bool = False
     expression: Callable[[str, dict[str, Any]], str] | None = None
 
 
