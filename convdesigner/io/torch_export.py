@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import builtins
 import keyword
+import math
 import re
 import textwrap
 import unicodedata
@@ -179,7 +180,7 @@ def literal(value: Any) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        return repr(value)
+        return repr(value) if math.isfinite(value) else f'float("{value}")'  # float("-inf"): -inf is no literal
     if isinstance(value, str):
         return string_literal(value)
     if isinstance(value, (list, tuple)):

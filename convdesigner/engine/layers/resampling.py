@@ -256,7 +256,8 @@ def layer_types() -> list[LayerType]:
             arguments = (Argument("padding", Kind.PAD_LIST, None, required=True,
                                   help="int, or (left, right[, top, bottom[, front, back]])"),)
             if mode == "constant":
-                arguments += (float_arg("value", None, required=True, help="what the padded cells hold"),)
+                arguments += (float_arg("value", None, required=True, infinite=True,
+                                        help="what the padded cells hold (may be -inf or inf)"),)
             types.append(LayerType(name, "Padding", n, arguments, _pad_rule(n, name, mode),
                                    f"{n}-D {PAD_SUMMARY[mode]}; negative values crop", f"nn.{name}",
                                    axis_rule=_pad_axis(mode), mirror=_mirror_pad,
