@@ -19,9 +19,9 @@ F = torch.nn.functional
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 from onnx.reference import ReferenceEvaluator  # noqa: E402
 from reference_models.mobilenetv2 import MobileNetV2  # noqa: E402
-from reference_models.pix2pix_cyclegan import ResnetGenerator, UnetGenerator  # noqa: E402
+from reference_models.pix2pix_cyclegan import ResnetGenerator, UnetGenerator, unet_256  # noqa: E402
 from reference_models.pytorch_examples import ESPCN, Generator  # noqa: E402
-from reference_models.resnet import resnet18  # noqa: E402
+from reference_models.resnet import resnet18, resnet50  # noqa: E402
 from test_import_torch import Chain, exported_module, one_thread  # noqa: E402,F401
 from test_real_networks import randomised  # noqa: E402
 
@@ -60,6 +60,62 @@ def test_torch_onnx_export_round_trip(tmp_path: Path, factory, shape: tuple[int,
     model = exported_module(result.design).eval()
     model.load_state_dict(state_dict(path, result), strict=True)
     x = torch.randn(2, *shape, generator=torch.Generator().manual_seed(2))
+    with torch.no_grad():
+        assert_close(original(x), model(x))
+
+
+#: Full-size networks exported once per test session: (factory, one sample's shape). Small inputs keep them
+#: fast: ResNet-50 at 64x64; pix2pix's U-Net-256 needs 256x256 (eight halvings down to 1x1).
+FULL_SIZE = {"resnet50": (resnet50, (3, 64, 64)), "unet_256": (unet_256, (3, 256, 256))}
+
+
+def statistics_randomised(model: nn.Module, seed: int) -> nn.Module:
+    """PyTorch's own initialisation of the weights (scaled to the fan-in, so that activations stay near 1
+    through 16 full-width layers: far larger ones would make float32 rounding the measure) with random biases
+    and batch-norm statistics (so that the exporter's folding has something to fold)."""
+    torch.manual_seed(seed)
+    model.apply(lambda module: module.reset_parameters() if hasattr(module, "reset_parameters") else None)
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for tensor in [*model.parameters(), *model.buffers()]:
+            if tensor.dtype.is_floating_point and tensor.dim() == 1:
+                tensor.copy_(torch.rand(tensor.shape, generator=generator) * 0.2 + 0.9)
+    return model
+
+
+@pytest.fixture(scope="session")
+def full_size_onnx(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[nn.Module, Path]]:
+    """ResNet-50 and the full-width pix2pix U-Net-256, random weights and statistics, in eval mode, exported
+    with torch 2.13's default (dynamo) exporter: name -> (the original, its .onnx file)."""
+    folder = tmp_path_factory.mktemp("full_size_onnx")
+    exported = {}
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        for name, (factory, shape) in FULL_SIZE.items():
+            original = statistics_randomised(factory(), 11).eval()
+            exported[name] = (original, onnx_file(original, shape, folder / f"{name}.onnx"))
+    finally:
+        torch.set_num_threads(threads)
+    return exported
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(FULL_SIZE))
+def test_full_size_networks_exported_by_torch_round_trip(full_size_onnx, name: str) -> None:
+    """Batch norm folded into the convolutions, weights in external data: the import reports nothing, its
+    export loads the initializers strictly and computes the original's outputs."""
+    original, path = full_size_onnx[name]
+    shape = FULL_SIZE[name][1]
+    assert (path.parent / f"{path.name}.data").exists()
+    result = from_onnx(path)
+    assert result.problems == ()
+    stored = {i.name: numpy_helper.to_array(i) for i in onnx.load(str(path)).graph.initializer}
+    assert analyze(result.design).total_params == sum(stored[name].size for name in result.weights)
+    assert all(name in result.weights for name, array in stored.items() if array.dtype.kind == "f" and array.ndim)
+    model = exported_module(result.design).eval()
+    model.load_state_dict(state_dict(path, result), strict=True)
+    x = torch.randn(2, *shape, generator=torch.Generator().manual_seed(6))
     with torch.no_grad():
         assert_close(original(x), model(x))
 
