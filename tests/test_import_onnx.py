@@ -22,6 +22,7 @@ from reference_models.mobilenetv2 import MobileNetV2  # noqa: E402
 from reference_models.pix2pix_cyclegan import ResnetGenerator, UnetGenerator, unet_256  # noqa: E402
 from reference_models.pytorch_examples import ESPCN, Generator  # noqa: E402
 from reference_models.resnet import resnet18, resnet50  # noqa: E402
+from reference_models.unet3d import UNet3D  # noqa: E402
 from test_import_torch import Chain, exported_module, one_thread  # noqa: E402,F401
 from test_real_networks import randomised  # noqa: E402
 
@@ -51,6 +52,7 @@ def assert_close(expected: torch.Tensor, got: torch.Tensor) -> None:
     (MobileNetV2, (3, 32, 32)),
     (Generator, (100, 1, 1)),
     (lambda: UnetGenerator(3, 3, 5, ngf=8, use_dropout=True), (3, 32, 32)),  # pix2pix's code, narrower
+    (lambda: UNet3D(base=8), (3, 8, 8, 8)),  # the paper's layout, narrower
 ])
 def test_torch_onnx_export_round_trip(tmp_path: Path, factory, shape: tuple[int, ...]) -> None:
     original = randomised(factory(), 5).eval()

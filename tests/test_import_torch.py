@@ -20,6 +20,7 @@ from reference_models.mobilenetv2 import MobileNetV2  # noqa: E402
 from reference_models.pix2pix_cyclegan import resnet_9blocks, unet_256  # noqa: E402
 from reference_models.pytorch_examples import ESPCN, Discriminator, Generator  # noqa: E402
 from reference_models.resnet import resnet18, resnet50  # noqa: E402
+from reference_models.unet3d import UNet3D  # noqa: E402
 from test_real_networks import randomised  # noqa: E402
 
 from convdesigner.io.import_torch import from_torch  # noqa: E402
@@ -67,6 +68,7 @@ def assert_same(expected: torch.Tensor, got: torch.Tensor) -> None:
     (MobileNetV2, (3, 64, 64), 3_504_872),
     (unet_256, (3, 256, 256), 54_413_955),
     (Generator, (100, 1, 1), 3_576_704),
+    (UNet3D, (3, 16, 16, 16), 19_073_187),  # the paper's widths; 16^3 keeps it fast
 ])
 def test_reference_network_round_trip(factory, shape: tuple[int, ...], parameters: int) -> None:
     original = factory()
@@ -75,6 +77,16 @@ def test_reference_network_round_trip(factory, shape: tuple[int, ...], parameter
     assert analyze(result.design).total_params == parameters == sum(p.numel() for p in original.parameters())
     expected, got = round_trip(original, shape)
     assert_same(expected, got)
+
+
+def test_3d_unet_imports_with_its_paths_and_skips() -> None:
+    design = from_torch(UNet3D(base=4), (3, 8, 8, 8)).design
+    names = [layer.name for layer in design.layers]
+    assert names[:3] == ["encoders.0.conv1", "encoders.0.bn1", "encoders.0.relu1"]
+    assert ["pool", "pool_1", "pool_2"] == [n for n in names if n.startswith("pool")]
+    cats = [layer for layer in design.layers if layer.type == "Concat"]
+    assert [layer.inputs[0] for layer in cats] == ["encoders.2.relu2", "encoders.1.relu2", "encoders.0.relu2"]
+    assert {layer.type for layer in design.layers} >= {"Conv3d", "BatchNorm3d", "MaxPool3d", "ConvTranspose3d"}
 
 
 def test_from_torch_is_part_of_the_package_api() -> None:
