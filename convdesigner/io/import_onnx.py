@@ -4,8 +4,12 @@ Each node of a supported operator becomes a layer, named after its weight (``lay
 weight initializer is ``layer1.0.conv1.weight``, as PyTorch's exporter names them) or else after its output.
 Weights stay in the file: `ImportResult.weights` maps each initializer to the exported module's state_dict
 key, and `state_dict(path, result)` (torch) builds that state_dict. Rules PyTorch lacks become what it has:
-``auto_pad`` as explicit (possibly asymmetric) padding, asymmetric average-pooling pads as a pad layer before
-the pool. Every layer's shape is compared with ONNX shape inference; what the engine cannot hold is reported.
+``auto_pad`` as explicit (possibly asymmetric) padding; pooling pads PyTorch's pools cannot take as a pad
+layer before the pool (-inf before a max pool, zeros before an average that counts them); ConvTranspose's
+``output_shape`` as the pads ONNX computes, with a crop layer after it where PyTorch cannot crop; the
+block-first channel order of DepthToSpace (DCR) and SpaceToDepth as PixelShuffle and PixelUnshuffle with the
+neighbouring convolution's channels reordered (`ImportResult.permuted`). Every layer's shape is compared with
+ONNX shape inference; what the engine cannot hold is reported.
 """
 
 from __future__ import annotations

@@ -210,7 +210,7 @@ class Step:
     """One piece of the generated model.
 
     ``kind`` is "module" (a constructor in ``__init__``, called in ``forward``) or "function" (a tensor
-    operation written in ``forward``: ``torch.cat``, ``+``, ``*``, ``torch.flatten`` or Reshape's ``view``). ``role`` is "layer"
+    operation written in ``forward``: ``torch.cat``, ``+``, ``*`` or Reshape's ``view``). ``role`` is "layer"
     for the design layer ``layer_index`` itself and "pad" for the explicit padding written before it.
     ``path`` is the module's name in the model (``enc1``, ``enc1_pad``, ``layer1.0.conv1``): what
     ``model.get_submodule`` takes; ``access`` the expression that reaches it in the code; ``variable``
