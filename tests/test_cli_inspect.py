@@ -17,11 +17,12 @@ from convdesigner.figures import example_designs, paper_figures
 EXAMPLES = Path(str(assets.resource("examples")))
 GENERATOR = EXAMPLES / "dcgan-generator.yaml"
 
-#: The contract: version 1's keys, and the graph's "outputs" (top) and "inputs", "notes" (layers) since format 2.
+#: The contract: version 1's keys, and the graph's "outputs" (top) and "inputs", "notes", "references" (layers: the
+#: layers its arguments name, by argument) since format 2.
 TOP_KEYS = {"name", "input", "output", "outputs", "total_params", "total_macs", "total_activations", "errors",
             "layers"}
-LAYER_KEYS = {"name", "type", "inputs", "input", "output", "params", "macs", "activations", "receptive_field",
-              "equivalent_convolution", "errors", "warnings", "notes"}
+LAYER_KEYS = {"name", "type", "inputs", "references", "input", "output", "params", "macs", "activations",
+              "receptive_field", "equivalent_convolution", "errors", "warnings", "notes"}
 
 
 def inspect(*args: str | Path) -> subprocess.CompletedProcess[str]:

@@ -8,6 +8,7 @@ and parameter count must be the engine's. A few exported modules also run their 
 from __future__ import annotations
 
 import inspect
+import operator
 import subprocess
 import sys
 from math import prod
@@ -68,7 +69,9 @@ def check_against_engine(design: Design) -> None:
     shapes_by_path: dict[str, tuple[int, ...]] = {}
 
     def record(path: str):  # a hook that returns None: the output stays the module's
-        return lambda _m, _i, out: shapes_by_path.update({path: tuple(out.shape)}) and None
+        # a MaxPool returning its indices too gives (values, indices)
+        return lambda _m, _i, out: shapes_by_path.update({path: tuple((out[0] if isinstance(out, tuple) else out)
+                                                                      .shape)}) and None
 
     for step in plan.steps:
         if step.kind == "module":
@@ -81,7 +84,8 @@ def check_against_engine(design: Design) -> None:
             traced = fx.symbolic_trace(model)
             ShapeProp(traced).propagate(torch.zeros(1, *design.input.shape))
             function_shapes = [tuple(node.meta["tensor_meta"].shape) for node in traced.graph.nodes
-                               if node.op in ("call_function", "call_method") and "tensor_meta" in node.meta]
+                               if node.op in ("call_function", "call_method") and "tensor_meta" in node.meta
+                               and not (node.target is operator.getitem and node.args[0].op == "call_module")]
     function_shape = {}
     remaining = iter(function_shapes)
     for s in function_steps:  # a + b + c is two additions: the layer's output is the last
@@ -185,7 +189,9 @@ def layer_args(draw, type_name: str, shape: tuple[int, ...], earlier: list[str])
         else:
             args["output_size"] = per_axis_int(draw, ndim, 1, 4)
     elif type_name == "Upsample":
-        if draw(st.booleans()):
+        if draw(st.integers(0, 3)) == 0:
+            args["size_from"] = draw(st.sampled_from([*earlier, "input"]))
+        elif draw(st.booleans()):
             args["size"] = per_axis_int(draw, ndim, 1, 12)
         else:
             factor = st.sampled_from([1, 2, 3, 0.5, 1.5, 2.0, 0.75])
@@ -196,6 +202,12 @@ def layer_args(draw, type_name: str, shape: tuple[int, ...], earlier: list[str])
         args["mode"] = mode
         if mode == interpolating:
             maybe(draw, args, "align_corners", st.booleans())
+    elif type_name == "CenterCrop":
+        args["size_from"] = draw(st.sampled_from([*earlier, "input"]))
+    elif family == "MaxUnpool":  # accepted only after the MaxPool it names (test_references.py builds those)
+        args["kernel_size"] = per_axis_int(draw, ndim, 1, 3)
+        maybe(draw, args, "stride", st.integers(1, 3))
+        args["indices"] = draw(st.sampled_from([*earlier, "input"]))
     elif family in ("ZeroPad", "ConstantPad", "ReflectionPad", "ReplicationPad", "CircularPad"):
         args["padding"] = (draw(st.integers(-1, 2)) if draw(st.booleans())
                            else draw(st.lists(st.integers(-1, 2), min_size=2 * ndim, max_size=2 * ndim)))

@@ -6,14 +6,19 @@ from __future__ import annotations
 import re
 import tracemalloc
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from convdesigner.engine import Design, InputSpec, Layer, analyze
+from convdesigner.engine.analysis import Analysis
+from convdesigner.engine.layers import CATALOG
+from convdesigner.engine.layers.common import identity_axis
 from convdesigner.engine.tools.sizes import (
     MAX_SIZES,
+    ShapeWalk,
     axis_sizes,
     describe_sizes,
     input_size_suggestion,
@@ -137,6 +142,12 @@ def test_describe_sizes(sizes: list[int], low: int, high: int, text: str) -> Non
 
 # ------------------------------------------------------------------------- random designs, brute force
 
+def _conv_stride_and_padding(draw: st.DrawFn, n: int) -> tuple[int, object]:
+    """A convolution's stride and padding of every form (padding='same' needs stride 1)."""
+    padding = draw(st.sampled_from([0, 1, 2, "same", "full", [[0, 1]] * n, [[2, 1]] * n]))
+    return (1 if padding == "same" else draw(st.integers(1, 3))), padding
+
+
 @st.composite
 def designs(draw: st.DrawFn) -> Design:
     """Small 1-D or 2-D stacks of every kind of layer the per-axis filter models (and Softmax, which it
@@ -149,10 +160,7 @@ def designs(draw: st.DrawFn) -> Design:
                                      "join", "relu", "softmax"]))
         name = f"l{j}"
         if kind == "conv":
-            stride = draw(st.integers(1, 3))
-            padding = draw(st.sampled_from([0, 1, 2, "same", "full", [[0, 1]] * n, [[2, 1]] * n]))
-            if padding == "same":
-                stride = 1
+            stride, padding = _conv_stride_and_padding(draw, n)
             layers.append(Layer.make(f"Conv{n}d", name, {"out_channels": 2, "kernel_size": draw(st.integers(1, 4)),
                                                          "stride": stride, "padding": padding,
                                                          "dilation": draw(st.integers(1, 2))}))
@@ -190,6 +198,250 @@ def test_sizes_of_random_designs_match_brute_force(design: Design, data: st.Data
     result = axis_sizes(design, axis, 1, 30)
     reference = design.with_input(InputSpec(design.input.channels, result.others))
     assert list(result.sizes) == brute_force(reference, axis, 1, 30)
+
+
+@st.composite
+def graphs(draw: st.DrawFn) -> Design:
+    """1-D to 3-D graphs of every layer type with a size rule (and a few without: Flatten, Linear, Softmax),
+    with branches (``from`` an earlier layer or the input) and joins of two or three operands; valid or not.
+    Arguments stray past what the engine accepts now and then (output padding past the stride, pooling's
+    padding past half the kernel), so that refusals that do not depend on the size are met too."""
+    n = draw(st.sampled_from([1, 2, 2, 3]))
+    names: list[str] = []
+    layers: list[Layer] = []
+    small = st.integers(-2, 3)
+    for j in range(draw(st.integers(1, 8))):
+        kind = draw(st.sampled_from(["conv", "conv", "transposed", "pool", "pool", "upsample", "pad", "adaptive",
+                                     "join", "join", "norm", "pointwise", "shuffle", "flatten"]))
+        args: dict = {}
+        if names and kind != "join" and draw(st.integers(0, 3)) == 0:
+            args["from"] = draw(st.sampled_from(names + ["input"]))
+        name = f"l{j}"
+        if kind == "conv":
+            stride, padding = _conv_stride_and_padding(draw, n)
+            layer = Layer.make(f"Conv{n}d", name, {**args, "out_channels": draw(st.sampled_from([2, 2, 4])),
+                                                   "kernel_size": draw(st.integers(1, 4)), "stride": stride,
+                                                   "padding": padding, "dilation": draw(st.integers(1, 2)),
+                                                   "padding_mode": draw(st.sampled_from(
+                                                       ["zeros", "zeros", "reflect", "replicate", "circular"]))})
+        elif kind == "transposed":
+            stride = draw(st.integers(1, 3))
+            dilation = draw(st.integers(1, 2))
+            layer = Layer.make(f"ConvTranspose{n}d", name, {
+                **args, "out_channels": 2, "kernel_size": draw(st.integers(1, 4)), "stride": stride,
+                "padding": draw(st.integers(0, 2)), "dilation": dilation,
+                "output_padding": draw(st.integers(0, max(stride, dilation)))})
+        elif kind == "pool":
+            k = draw(st.integers(1, 3))
+            kind_name = draw(st.sampled_from(["Max", "Avg"]))
+            pool = {**args, "kernel_size": k, "stride": draw(st.sampled_from([None, 1, 2, 3])),
+                    "padding": draw(st.integers(0, k // 2 + 1)), "ceil_mode": draw(st.booleans())}
+            if kind_name == "Max":
+                pool["dilation"] = draw(st.integers(1, 2))
+            layer = Layer.make(f"{kind_name}Pool{n}d", name, pool)
+        elif kind == "upsample":
+            mode = draw(st.sampled_from(["nearest", "interpolating", "area", "nearest-exact"]))
+            mode = {1: "linear", 2: "bilinear", 3: "trilinear"}[n] if mode == "interpolating" else mode
+            scale = draw(st.sampled_from([2, 1.5, 0.5, 0.3, 3]))
+            how = {"size": draw(st.integers(1, 12))} if draw(st.integers(0, 3)) == 0 else {"scale_factor": scale}
+            layer = Layer.make("Upsample", name, {**args, **how, "mode": mode})
+        elif kind == "pad":
+            family = draw(st.sampled_from(["Zero", "Constant", "Reflection", "Replication", "Circular"]))
+            pad = {**args, "padding": draw(st.lists(small, min_size=2 * n, max_size=2 * n))}
+            if family == "Constant":
+                pad["value"] = 0.5
+            layer = Layer.make(f"{family}Pad{n}d", name, pad)
+        elif kind == "adaptive":
+            layer = Layer.make(f"Adaptive{draw(st.sampled_from(['Avg', 'Max']))}Pool{n}d", name, {
+                **args, "output_size": draw(st.integers(1, 6)) if n == 1 else
+                draw(st.lists(st.sampled_from([None, 1, 3, 5]), min_size=n, max_size=n))})
+        elif kind == "join" and names:
+            operands = draw(st.lists(st.sampled_from(names + ["input"]), min_size=1, max_size=3))
+            layer = Layer.make(draw(st.sampled_from(["Concat", "Add", "Mul"])), name,
+                               {"from": operands[0] if len(operands) == 1 else operands})
+        elif kind == "norm":
+            norm = draw(st.sampled_from(["InstanceNorm", "BatchNorm", "LayerNorm", "GroupNorm"]))
+            if norm == "LayerNorm":
+                layer = Layer.make("LayerNorm", name, {**args, "normalized_shape": draw(st.lists(
+                    st.integers(1, 12), min_size=1, max_size=2))})
+            elif norm == "GroupNorm":
+                layer = Layer.make("GroupNorm", name, {**args, "num_groups": 2})
+            else:
+                layer = Layer.make(f"{norm}{n}d", name, args)
+        elif kind == "shuffle" and n == 2:
+            layer = draw(st.sampled_from([Layer.make("PixelShuffle", name, {**args, "upscale_factor": 2}),
+                                          Layer.make("PixelUnshuffle", name, {**args, "downscale_factor": 2})]))
+        elif kind == "flatten":
+            layer = Layer.make("Flatten", name, args)
+            if draw(st.booleans()):
+                layers.append(layer)
+                names.append(name)
+                name = f"l{j}_linear"
+                layer = Layer.make("Linear", name, {"in_features": draw(st.sampled_from([None, 8, 36])),
+                                                    "out_features": 3})
+        else:
+            layer = Layer.make(draw(st.sampled_from(["ReLU", "Softmax"])), name,
+                               {**args, "dim": 1} if draw(st.booleans()) else args)
+        layers.append(layer)
+        names.append(name)
+    size = tuple(draw(st.integers(1, 14 if n == 3 else 30)) for _ in range(n))
+    return Design("graph", InputSpec(2, size), tuple(layers))
+
+
+def _first_error(analysis: Analysis) -> tuple[str | None, str, str] | None:
+    errors = analysis.errors
+    return (errors[0].layer or "input", errors[0].rule, errors[0].message) if errors else None
+
+
+@settings(max_examples=150, deadline=None)
+@given(graphs(), st.data())
+def test_sizes_of_random_graphs_match_brute_force(design: Design, data: st.DataObject) -> None:
+    """The size-only pass against `analyze` at every size: branches, joins of several operands, every size
+    rule (padding that copies the input, ceil_mode, output padding, dilation, interpolation, pads that crop,
+    normalisation that fixes a size), and layers without one (Flatten, Linear)."""
+    axis = data.draw(st.integers(0, design.input.ndim - 1))
+    high = 16 if design.input.ndim == 3 else 30
+    low = data.draw(st.integers(1, 8))  # the rules are asked at the smallest size alive: not always 1
+    result = axis_sizes(design, axis, low, high)
+    reference = design.with_input(InputSpec(design.input.channels, result.others))
+    assert list(result.sizes) == brute_force(reference, axis, low, high)
+
+
+@settings(max_examples=150, deadline=None)
+@given(graphs(), st.data())
+def test_the_shapes_only_pass_fails_where_analyze_does(design: Design, data: st.DataObject) -> None:
+    """`ShapeWalk.run` at sizes it meets in any order (its memo of each rule's verdict per input channels
+    must hold for every size): the same first error as `analyze`, the same dropped-input warnings per axis."""
+    walk = ShapeWalk(design)
+    for _ in range(4):
+        size = tuple(data.draw(st.integers(1, 30)) for _ in range(design.input.ndim))
+        analysis = analyze(design.with_input(InputSpec(design.input.channels, size)))
+        failure, drops = walk.run(size)
+        expected = _first_error(analysis)
+        assert (None if failure is None else (failure.layer, failure.rule, failure.message)) == expected
+        if failure is None:
+            dropped = {d.axis for d in analysis.warnings if d.rule == "stride-drops-input"}
+            assert set(drops) == dropped
+
+
+def _one(type_name: str, **args: object) -> Layer:
+    return Layer.make(type_name, type_name.lower(), args)
+
+
+@pytest.mark.parametrize(("design", "low", "high", "expected"), [
+    # Sizes refused in the middle of the range, which the rule, asked at the smallest size alive, accepts:
+    # only the axis rules see them. A 1x1 stride-2 branch joins the input only where both have one unit.
+    (Design("join", InputSpec(2, (8,)), (Layer.make("Conv1d", "a", {"out_channels": 2, "kernel_size": 1, "stride": 2}),
+                                         Layer.make("Add", "b", {"from": ["input", "a"]}))), 1, 10, [1]),
+    (Design("layer norm", InputSpec(2, (12,)), (_one("LayerNorm", normalized_shape=[2, 12]),)), 12, 30, [12]),
+    (Design("layer norm, channels", InputSpec(2, (4, 12)), (_one("LayerNorm", normalized_shape=[2, 4, 12]),)),
+     2, 30, [12]),
+    (Design("unshuffle", InputSpec(4, (6, 6)), (_one("PixelUnshuffle", downscale_factor=2),)), 3, 12, [4, 6, 8, 10, 12]),
+    (Design("instance norm", InputSpec(2, (1, 5)), (_one("InstanceNorm2d"),)), 1, 6, [2, 3, 4, 5, 6]),
+    (Design("stride", InputSpec(1, (9,)), (_one("MaxPool1d", kernel_size=3, stride=2),)), 1, 12, [3, 5, 7, 9, 11]),
+    (Design("reflect", InputSpec(1, (9,)), (_one("Conv1d", out_channels=1, kernel_size=3, padding=3,
+                                                 padding_mode="reflect"),)), 1, 6, [4, 5, 6]),
+    (Design("circular", InputSpec(1, (9,)), (_one("Conv1d", out_channels=1, kernel_size=3, padding=3,
+                                                  padding_mode="circular"),)), 1, 6, [3, 4, 5, 6]),
+    (Design("avgpool3d", InputSpec(1, (4, 4, 4)), (_one("AvgPool3d", kernel_size=3, stride=1, padding=1),)), 1, 6,
+     [3, 4, 5, 6]),
+])
+def test_sizes_the_rules_refuse_by_size_are_not_listed(design: Design, low: int, high: int,
+                                                        expected: list[int]) -> None:
+    axis = design.input.ndim - 1
+    assert valid_input_sizes(design, axis, low, high) == expected == brute_force(design, axis, low, high)
+
+
+def _residual(layers: int) -> Design:
+    """bench_huge's deep stack: conv / batch norm / ReLU / strided conv / transposed conv blocks, an Add every
+    fifth block joining the block's input back in."""
+    out = [Layer.make("Conv2d", "stem", {"out_channels": 4, "kernel_size": 3, "padding": 1})]
+    block = 0
+    while len(out) < layers:
+        start, b = out[-1].name, f"b{block}_"
+        out += [Layer.make("Conv2d", b + "conv", {"out_channels": 4, "kernel_size": 3, "padding": 1}),
+                Layer.make("BatchNorm2d", b + "bn", {}), Layer.make("ReLU", b + "relu", {}),
+                Layer.make("Conv2d", b + "down", {"out_channels": 4, "kernel_size": 4, "stride": 2, "padding": 1}),
+                Layer.make("ConvTranspose2d", b + "up", {"out_channels": 4, "kernel_size": 4, "stride": 2,
+                                                         "padding": 1})]
+        if block % 5 == 4:
+            out.append(Layer.make("Add", b + "add", {"from": start}))
+        out.append(Layer.make("ReLU", b + "out", {}))
+        block += 1
+    return Design("residual", InputSpec(3, (64, 64)), tuple(out[:layers]))
+
+
+def test_a_scan_asks_each_layer_rule_once_not_once_per_size() -> None:
+    """Issue 12: sizes ran every layer's rule for every size (1024 x 1000 evaluations on a 1,000-layer
+    design). The size-only pass takes the sizes together through the axis rules and asks each rule once;
+    only the sizes the axis rules cannot decide are walked on alone."""
+    design = _residual(300)
+    walk = ShapeWalk(design)
+    result = axis_sizes(design, 1, 1, 1024, walk)
+    assert result.sizes == tuple(range(2, 1025))  # 1 fails: the stride-2 convolution's kernel does not fit
+    assert walk.walks == 1
+    assert walk.evaluations <= len(design.layers) + 1
+
+
+def test_sizes_refused_at_a_join_leave_the_pass_alone() -> None:
+    design = unet((64, 48), 4)
+    walk = ShapeWalk(design)
+    assert axis_sizes(design, 0, 1, 1024, walk).sizes == tuple(range(16, 1025, 16))
+    # Each size that is not a multiple of 16 is refused at one join (or dropped by a pooling, which needs no
+    # rule): one rule evaluation and no more for each, besides one per layer.
+    assert walk.walks <= 1024 - 64
+    assert walk.evaluations <= len(design.layers) + walk.walks
+
+
+def test_sizes_walk_on_alone_after_a_layer_without_size_rules() -> None:
+    """Flatten has no axis rule: the sizes alive there are walked on alone from it, not from the start."""
+    design = Design("classifier", InputSpec(1, (32,)), (
+        _one("Conv1d", out_channels=2, kernel_size=3, padding=1), _one("MaxPool1d", kernel_size=4),
+        Layer.make("Conv1d", "conv2", {"out_channels": 2, "kernel_size": 3, "padding": 1}), _one("Flatten"),
+        _one("Linear", in_features=16, out_features=3)))
+    assert valid_input_sizes(design, 0, 1, 1024) == [32] == brute_force(design, 0, 1, 64)
+    walk = ShapeWalk(design)
+    axis_sizes(design, 0, 1, 1024, walk)
+    assert walk.walks == 256 + 3  # the multiples of 4 alive after the pooling; 1-3, where its kernel does not fit
+    assert walk.evaluations <= 3 + 2 * walk.walks  # Flatten and Linear for each; one per layer before
+
+
+def test_sizes_that_meet_go_on_as_one() -> None:
+    """After a pooling by 2 (ceil_mode: nothing dropped) 2m - 1 and 2m are the same tensor: the sizes walked
+    on alone from Flatten are walked once per pair."""
+    design = Design("pairs", InputSpec(1, (32,)), (
+        _one("MaxPool1d", kernel_size=2, ceil_mode=True), _one("Flatten"), _one("Linear", out_features=3)))
+    walk = ShapeWalk(design)
+    result = axis_sizes(design, 0, 1, 1024, walk)
+    assert result.sizes == tuple(range(1, 1025))
+    assert walk.walks == 512
+    design = Design("pairs", InputSpec(1, (32,)), (
+        _one("MaxPool1d", kernel_size=2, ceil_mode=True), _one("Flatten"), _one("Linear", in_features=7,
+                                                                                 out_features=3)))
+    assert valid_input_sizes(design, 0, 1, 40) == [13, 14] == brute_force(design, 0, 1, 40)
+
+
+def test_an_axis_rule_that_disagrees_with_its_layer_rule_is_not_trusted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A type whose axis rule is wrong (an identity for a stride-2 convolution) is caught where its rule is
+    first asked: from then on the rule judges every size of that layer, and the answer stays exact."""
+    monkeypatch.setitem(CATALOG, "Conv1d", replace(CATALOG["Conv1d"], axis_rule=identity_axis))
+    design = Design("wrong", InputSpec(1, (16,)), (
+        Layer.make("Conv1d", "down", {"out_channels": 1, "kernel_size": 3, "stride": 2}), _one("ReLU")))
+    walk = ShapeWalk(design)
+    assert axis_sizes(design, 0, 3, 40, walk).sizes == tuple(brute_force(design, 0, 3, 40)) == tuple(range(3, 41, 2))
+    assert walk.rules[0] is None
+    walk = ShapeWalk(design)
+    assert walk.run((16,))[1] and walk.rules[0] is None  # 16: the last input unit is dropped
+
+
+def test_the_shapes_only_pass_asks_each_rule_once_per_input_channels() -> None:
+    """One size at a time (`ShapeWalk.run`, what the GUI's suggestions use): after the first size, a
+    design's sizes come from the axis rules alone."""
+    design = _residual(200)
+    walk = ShapeWalk(design)
+    for n in range(2, 200):
+        assert walk.run((n, 64)) == (None, {})
+    assert walk.evaluations == len(design.layers)
 
 
 def test_input_size_suggestion_for_a_join_mismatch() -> None:

@@ -8,6 +8,7 @@ others, is marked as not computed.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from math import prod
@@ -16,8 +17,8 @@ from typing import Any
 from .arguments import quoted
 from .checks import ERROR, INFO, WARNING, Diagnostic, check_input, check_tensor_size, prepared_arguments
 from .design import NETWORK_INPUT, Design, Layer, axis_name
-from .evaluation import IDENTITY, AxisGeometry, Evaluation, LayerContext, Refusal
-from .graph import INPUT_INDEX, add_prefixes, name_problem, operand_indices, readers
+from .evaluation import IDENTITY, AxisGeometry, Evaluation, LayerContext, Reference, Refusal
+from .graph import INPUT_INDEX, add_prefixes, name_problem, operand_indices, readers, reference_indices
 from .layers import CATALOG, did_you_mean
 from .receptive_field import AxisSources, FieldMap, Runs, coalesce, compose, dependency_runs, hull, merge
 from .tools.sizes import input_size_suggestion
@@ -54,6 +55,7 @@ class LayerResult:
     field_maps: tuple[FieldMap, ...] | None = field(default=None, repr=False)
     inputs: tuple[int, ...] = ()
     whole_input: tuple[bool, ...] = field(default=(), repr=False)
+    references: tuple[tuple[str, int], ...] = ()
 
     def __init__(
         self, index: int, layer: Layer, input_shape: tuple[int, ...] | None = None,
@@ -61,13 +63,15 @@ class LayerResult:
         geometry: tuple[AxisGeometry, ...] | None = None, diagnostics: tuple[Diagnostic, ...] = (),
         sources: tuple[AxisSources, ...] | str | None = None, field_maps: tuple[FieldMap, ...] | None = None,
         inputs: tuple[int, ...] = (), whole_input: tuple[bool, ...] = (),
+        references: tuple[tuple[str, int], ...] = (),
     ) -> None:
         # Frozen, filled through __dict__ for speed (see evaluation.AxisGeometry). ``inputs``: the indices
         # of the tensors the layer reads, in order (graph.INPUT_INDEX: the network input); empty when its
-        # wiring could not be resolved. ``whole_input``: see ReceptiveField.whole.
+        # wiring could not be resolved. ``whole_input``: see ReceptiveField.whole. ``references``: each
+        # reference argument and the index of the layer it names (graph.reference_indices).
         self.__dict__.update(index=index, layer=layer, input_shape=input_shape, output_shape=output_shape,
                              params=params, macs=macs, geometry=geometry, diagnostics=diagnostics, sources=sources,
-                             field_maps=field_maps, inputs=inputs, whole_input=whole_input)
+                             field_maps=field_maps, inputs=inputs, whole_input=whole_input, references=references)
 
     @property
     def receptive_field(self) -> ReceptiveField | None:
@@ -202,14 +206,16 @@ class Analysis:
                 continue
             r = self.layers[j]
             assert r.input_shape is not None
+            value_references = _value_references(r)
             for box in boxes:
                 if r.sources == IDENTITY or r.sources is None:
                     for source in r.inputs:  # a join reads the same positions of every operand
                         _add_box(needed, source, box)
                 else:
-                    _add_box(needed, r.inputs[0], tuple(
-                        dependency_runs(src, axis_runs, size)
-                        for src, axis_runs, size in zip(r.sources, box, r.input_shape[1:])))
+                    read = tuple(dependency_runs(src, axis_runs, size)
+                                 for src, axis_runs, size in zip(r.sources, box, r.input_shape[1:]))
+                    for source in (r.inputs[0], *value_references):  # MaxUnpool: its pool's indices there too
+                        _add_box(needed, source, read)
         boxes = needed.get(INPUT_INDEX, [])
         return tuple(coalesce([run for box in boxes for run in box[axis]]) for axis in range(ndim))
 
@@ -220,6 +226,14 @@ class Analysis:
         found = self.dependencies(index, position)
         hulls = tuple(hull(axis_runs) for axis_runs in found or ())
         return None if not hulls or None in hulls else hulls  # type: ignore[return-value]
+
+
+def _value_references(r: LayerResult) -> tuple[int, ...]:
+    """The layers whose values ``r`` reads at the positions it reads its input (`Argument.values`)."""
+    if not r.references:
+        return ()
+    layer_type = CATALOG[r.type]
+    return tuple(index for argument, index in r.references if layer_type.argument(argument).values)
 
 
 Box = tuple[Runs, ...]  # positions of a layer's output: the product of one set of runs per axis
@@ -317,7 +331,7 @@ def _with_unread_warnings(design: Design, results: list[LayerResult]) -> list[La
     """Warn about each computed layer whose result nobody reads and that is not one of the design's outputs:
     its work is thrown away (usually a wiring mistake)."""
     outputs = set(design.output_names)
-    read_by = readers(design, [r.inputs for r in results])
+    read_by = readers(design, [r.inputs + tuple(index for _, index in r.references) for r in results])
     for index, result in enumerate(results):
         if read_by[index] or result.name in outputs or not result.computed:
             continue
@@ -371,11 +385,13 @@ def _evaluate_layer(
     layer_type = CATALOG.get(layer.type)
     try:
         inputs = operand_indices(layer, index, layer_type is not None and layer_type.join, seen)
+        references = reference_indices(layer, seen)
     except Refusal as refusal:
         return LayerResult(index, layer, diagnostics=(_error(layer, refusal),))
     operands = [input_result if i == INPUT_INDEX else results[i] for i in inputs]
-    if any(r is None or r.output_shape is None for r in operands):
-        return LayerResult(index, layer, inputs=inputs)  # not computed: it reads a layer that failed
+    named = {argument: input_result if i == INPUT_INDEX else results[i] for argument, i in references}
+    if any(r is None or r.output_shape is None for r in (*operands, *named.values())):
+        return LayerResult(index, layer, inputs=inputs, references=references)  # it reads a layer that failed
     shape: tuple[int, ...] = operands[0].output_shape  # type: ignore[union-attr,assignment]
     problem = _name_refusal(layer.name, seen, prefixes)
     if problem is None and layer_type is None:
@@ -383,21 +399,27 @@ def _evaluate_layer(
         problem = Refusal("type", f"unknown layer type {quoted(layer.type)}",
                           f"did you mean '{guess}'?" if guess else None)
     if problem is not None:
-        return LayerResult(index, layer, shape, diagnostics=(_error(layer, problem),), inputs=inputs)
+        return LayerResult(index, layer, shape, diagnostics=(_error(layer, problem),), inputs=inputs,
+                           references=references)
     assert layer_type is not None
     ndim = layer_type.ndim or max(1, len(shape) - 1)
     problems, args = prepared_arguments(layer_type, layer, ndim)
     if problems:
-        return LayerResult(index, layer, shape, diagnostics=tuple(_error(layer, p) for p in problems), inputs=inputs)
+        return LayerResult(index, layer, shape, diagnostics=tuple(_error(layer, p) for p in problems), inputs=inputs,
+                           references=references)
     joined = tuple((r.name, r.output_shape) for r in operands) if layer_type.join else ()
-    ctx = LayerContext(layer, args, shape, joined)  # type: ignore[arg-type]
+    ctx = LayerContext(layer, args, shape, joined, {  # type: ignore[arg-type]
+        argument: Reference(r.name, r.layer if r.index != INPUT_INDEX else None, r.input_shape, r.output_shape)
+        for argument, r in named.items()})
     try:
         evaluation = layer_type.rule(ctx)
         check_tensor_size(evaluation.output_shape, "output")
     except Refusal as refusal:
-        return LayerResult(index, layer, shape, diagnostics=(_error(layer, refusal),), inputs=inputs)
+        return LayerResult(index, layer, shape, diagnostics=(_error(layer, refusal),), inputs=inputs,
+                           references=references)
+    value_maps = [(r.field_maps, r.name) for argument, r in named.items() if layer_type.argument(argument).values]
     new_maps, field_notes = _next_field(layer, evaluation, [r.field_maps for r in operands],  # type: ignore[misc]
-                                        [r.name for r in operands])
+                                        [r.name for r in operands], value_maps)
     diagnostics: tuple[Diagnostic, ...] = ()
     if evaluation.notes or field_notes:
         diagnostics = tuple([Diagnostic(WARNING, layer.name, n.rule, n.message, n.suggestion, n.axis)
@@ -406,7 +428,7 @@ def _evaluate_layer(
                                                      input_result.output_shape)  # type: ignore[union-attr,arg-type]
     return LayerResult(
         index, layer, shape, evaluation.output_shape, evaluation.params, evaluation.macs,
-        evaluation.geometry, diagnostics, evaluation.sources, new_maps, inputs, whole,
+        evaluation.geometry, diagnostics, evaluation.sources, new_maps, inputs, whole, references,
     )
 
 
@@ -430,29 +452,33 @@ def _name_refusal(name: str, seen: dict[str, int], prefixes: set[str]) -> Refusa
 
 def _next_field(
     layer: Layer, evaluation: Evaluation, operand_maps: list[tuple[FieldMap, ...] | None], names: list[str],
+    value_maps: Sequence[tuple[tuple[FieldMap, ...] | None, str]] = (),
 ) -> tuple[tuple[FieldMap, ...] | None, list[Diagnostic]]:
     """The layer's field maps from its operands' (a join's field is the union over every operand: each
-    output unit depends on what the same unit of every operand depends on)."""
+    output unit depends on what the same unit of every operand depends on). ``value_maps``: the fields of
+    the layers whose values it reads where it reads its input (`Argument.values`), merged in the same way
+    after the layer's own sources (without the join's note on fields centred apart)."""
     notes: list[Diagnostic] = []
     sources = evaluation.sources
     maps = operand_maps[0]
     if maps is None or sources is None:
         return None, notes
+    extra: list[tuple[tuple[FieldMap | None, ...] | None, str, bool]] = [
+        (m, n, True) for m, n in zip(operand_maps[1:], names[1:])]
     if sources == IDENTITY:
         new = maps
+        extra += [(m, n, False) for m, n in value_maps]
     else:
-        if len(sources) == 2 and maps[0] is maps[1] and sources[0] is sources[1]:  # type: ignore[index]
-            shared_map = compose(maps[0], sources[0])  # type: ignore[index,arg-type]
-            composed = (shared_map, shared_map)
-        else:
-            composed = _compose_axes(maps, sources)  # type: ignore[arg-type]
-        if None in composed:
+        composed = _through(maps, sources)  # type: ignore[arg-type]
+        extra += [(None if m is None else _through(m, sources), n, False)  # type: ignore[arg-type]
+                  for m, n in value_maps]
+        if None in composed or any(m is not None and None in m for m, _, _ in extra):
             notes.append(Diagnostic(WARNING, layer.name, "field-period",
                                     "the receptive field is not tracked past this layer: its up-sampling "
                                     "pattern repeats too rarely to compute exactly"))
             return None, notes
         new = composed  # type: ignore[assignment]
-    for joined, joined_name in zip(operand_maps[1:], names[1:]):
+    for joined, joined_name, is_operand in extra:
         if joined is None or len(joined) != len(new):
             return None, notes
         merged = []
@@ -464,13 +490,21 @@ def _next_field(
                                         f"the joined fields step differently on axis {name} (jumps {a.jump} and "
                                         f"{b.jump} in {joined_name}): the larger field is kept", axis=axis))
                 m = a if a.size >= b.size else b
-            elif a.start != b.start:
+            elif a.start != b.start and is_operand:
                 notes.append(Diagnostic(INFO, layer.name, "field-offset",
                                         f"the joined fields are centred differently on axis {name} "
                                         f"({_num(a.start)} and {_num(b.start)} in {joined_name})", axis=axis))
             merged.append(m)
         new = tuple(merged)
     return new, notes
+
+
+def _through(maps: tuple[FieldMap, ...], sources: tuple[AxisSources, ...]) -> tuple[FieldMap | None, ...]:
+    """Field maps through a layer's sources (two equal axes composed once)."""
+    if len(sources) == 2 and maps[0] is maps[1] and sources[0] is sources[1]:
+        shared_map = compose(maps[0], sources[0])
+        return (shared_map, shared_map)
+    return _compose_axes(maps, sources)
 
 
 def _compose_axes(maps: tuple[FieldMap, ...], sources: tuple[AxisSources, ...]) -> tuple[FieldMap | None, ...]:

@@ -34,6 +34,7 @@ class Kind:
     OPTIONAL_INT = "optional_int"
     DIM = "dim"  # a tensor dimension index, may be negative
     SHAPE = "shape"  # a size or a list of sizes, each at least 1 or -1 (at most one: inferred), as view takes
+    LAYER = "layer"  # the name of an earlier layer (or 'input') whose output the layer reads beside its input
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,9 @@ class Argument:
     follows: str | None = None  # the argument whose value this one takes when unset (pooling's stride)
     constructor: bool = True  # False: not the module's (a parametrization's, which the export writes around it)
     infinite: bool = False  # FLOAT: may also be inf or -inf (ConstantPad's value: -inf before a max pool)
+    #: LAYER: the layer reads the named layer's values at the positions it reads its input (MaxUnpool's
+    #: indices), not only its size (``size_from``); the dependencies and the receptive field follow it.
+    values: bool = False
 
 
 def _is_int(value: Any) -> bool:
@@ -179,6 +183,10 @@ def check_value(arg: Argument, value: Any, ndim: int) -> str | None:
         return None
     if kind == Kind.SHAPE:
         return _check_shape(value, what)
+    if kind == Kind.LAYER:
+        if not isinstance(value, str) or not value.strip():
+            return f"{what} names an earlier layer (or 'input'), not {describe(value)}"
+        return None
     raise AssertionError(f"unknown argument kind {kind}")
 
 

@@ -86,26 +86,41 @@ class Evaluation:
     notes: list[Note] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Reference:
+    """A layer that another names in an argument (``size_from: enc1``, ``indices: pool1``): its name, its
+    layer (None for the network input), the shape it reads and the shape it makes (channels first)."""
+
+    name: str
+    layer: Layer | None
+    input_shape: tuple[int, ...]
+    output_shape: tuple[int, ...]
+
+
 @dataclass(frozen=True, init=False)
 class LayerContext:
     """What a layer rule sees: the layer, its arguments with defaults filled in, the incoming shape
-    (channels first, no batch axis) and, for a join, every operand's name and output shape in order (the
-    first operand's shape is ``input_shape``)."""
+    (channels first, no batch axis), for a join every operand's name and output shape in order (the
+    first operand's shape is ``input_shape``), and the layers its arguments name (`Reference`, by argument:
+    ``size_from``, ``indices``)."""
 
     layer: Layer
     args: dict[str, Any]
     input_shape: tuple[int, ...]
     operands: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    references: dict[str, Reference] = field(default_factory=dict)
     ndim: int = field(init=False, repr=False, compare=False)  # spatial axes of the incoming tensor
     channels: int = field(init=False, repr=False, compare=False)
     spatial: tuple[int, ...] = field(init=False, repr=False, compare=False)
 
     def __init__(self, layer: Layer, args: dict[str, Any], input_shape: tuple[int, ...],
-                 operands: tuple[tuple[str, tuple[int, ...]], ...] = ()) -> None:
+                 operands: tuple[tuple[str, tuple[int, ...]], ...] = (),
+                 references: dict[str, Reference] | None = None) -> None:
         # Frozen, filled through __dict__ for speed (see AxisGeometry); ndim, channels and spatial are
         # derived from input_shape once, as every rule reads them.
         self.__dict__.update(layer=layer, args=args, input_shape=input_shape, operands=operands,
-                             ndim=len(input_shape) - 1, channels=input_shape[0], spatial=input_shape[1:])
+                             references=references or {}, ndim=len(input_shape) - 1, channels=input_shape[0],
+                             spatial=input_shape[1:])
 
     def axis(self, axis: int) -> str:
         return axis_name(axis, self.ndim)

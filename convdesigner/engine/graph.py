@@ -5,6 +5,10 @@ A design is a graph written as a list in computation order. Layer i reads the la
 or more tensors in order; given a single name it reads the layer above and then that one (format version 1).
 Operands are indices into the design's layers, with ``INPUT_INDEX`` for the network input.
 
+A layer may also name earlier layers in arguments (`Kind.LAYER`: Upsample's and CenterCrop's ``size_from``,
+MaxUnpool's ``indices``): its references. They follow ``from``'s rules (a layer above, or ``input``), count as
+reading that layer, and are renamed and rewired with it (format version 2).
+
 A name that is a dotted module path (``layer1.0.conv1``: parts of letters, digits and ``_`` between dots) is
 hierarchical, as PyTorch's module paths are: the app groups such layers by their blocks and the export nests
 them. No name is the block of another (``layer1`` cannot be both a layer and a block). Any other text is a
@@ -17,6 +21,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
+from .arguments import Kind
 from .design import NETWORK_INPUT, Design, Layer
 from .evaluation import Refusal
 from .layers import CATALOG, did_you_mean
@@ -54,7 +59,24 @@ def operand_indices(layer: Layer, index: int, is_join: bool, seen: Mapping[str, 
     return (_lookup(layer, names[0], seen),)
 
 
-def _lookup(layer: Layer, name: str, seen: Mapping[str, int]) -> int:
+def reference_arguments(layer: Layer) -> tuple[tuple[str, str], ...]:
+    """The (argument, layer name) pairs of the layer's references, in its type's argument order: the
+    `Kind.LAYER` arguments it gives (none for an unknown type)."""
+    layer_type = CATALOG.get(layer.type)
+    if layer_type is None:
+        return ()
+    given = layer.arguments
+    return tuple((arg.name, given[arg.name]) for arg in layer_type.arguments
+                 if arg.kind == Kind.LAYER and isinstance(given.get(arg.name), str))
+
+
+def reference_indices(layer: Layer, seen: Mapping[str, int]) -> tuple[tuple[str, int], ...]:
+    """Each reference's argument and the index of the layer it names (``INPUT_INDEX``: the network input),
+    given the names above the layer; a Refusal naming the argument when it names no layer above."""
+    return tuple((argument, _lookup(layer, name, seen, argument)) for argument, name in reference_arguments(layer))
+
+
+def _lookup(layer: Layer, name: str, seen: Mapping[str, int], argument: str = "from") -> int:
     found = seen.get(name)
     if found is not None:
         return found
@@ -62,12 +84,13 @@ def _lookup(layer: Layer, name: str, seen: Mapping[str, int]) -> int:
         return INPUT_INDEX
     shown = name if len(name) <= 40 else name[:40] + "…"
     if name == layer.name:
-        raise Refusal("from", f"'{shown}' cannot read itself", "name a layer above this one", argument="from")
+        raise Refusal(argument, f"'{shown}' cannot read itself", "name a layer above this one", argument=argument)
     earlier = list(seen)
     guess = did_you_mean(name, earlier) if earlier else None
-    raise Refusal("from", f"there is no layer named '{shown}' above {layer.name} to read",
+    what = "to read" if argument == "from" else f"for {argument}"
+    raise Refusal(argument, f"there is no layer named '{shown}' above {layer.name} {what}",
                   f"did you mean '{guess}'?" if guess else "name a layer above this one, or 'input'",
-                  argument="from")
+                  argument=argument)
 
 
 def name_problem(name: str, prefixes: set[str], seen: Mapping[str, int]) -> Refusal | None:
@@ -99,7 +122,8 @@ def add_prefixes(name: str, prefixes: set[str]) -> None:
 
 
 def readers(design: Design, operands: Sequence[tuple[int, ...] | None]) -> list[list[int]]:
-    """For each layer, the indices of the layers that read it (from resolved operands; None: unresolved)."""
+    """For each layer, the indices of the layers that read it, from what each layer reads (its resolved
+    operands and references; None: unresolved)."""
     read_by: list[list[int]] = [[] for _ in design.layers]
     for index, found in enumerate(operands):
         for source in found or ():
@@ -111,11 +135,20 @@ def readers(design: Design, operands: Sequence[tuple[int, ...] | None]) -> list[
 # -- edits that keep the wiring valid (the GUI's commands build on these) -----------------------------------
 
 def with_reference_renamed(design: Design, old: str, new: str) -> Design:
-    """The design with every ``from`` and output that names ``old`` naming ``new`` instead."""
-    layers = tuple(layer.with_inputs(new if n == old else n for n in layer.inputs) if old in layer.inputs else layer
-                   for layer in design.layers)
+    """The design with every ``from``, reference argument and output that names ``old`` naming ``new``
+    instead."""
+    layers = tuple(_with_names_replaced(layer, {old: new}) for layer in design.layers)
     outputs = tuple(new if n == old else n for n in design.outputs)
     return replace(design, layers=layers, outputs=outputs)
+
+
+def _with_names_replaced(layer: Layer, replacement: Mapping[str, str]) -> Layer:
+    """The layer with the names ``replacement`` maps replaced in its ``from`` and its reference arguments
+    (the very same object when none is named)."""
+    if any(n in replacement for n in layer.inputs):
+        layer = layer.with_inputs(replacement.get(n, n) for n in layer.inputs)
+    changed = {argument: replacement[name] for argument, name in reference_arguments(layer) if name in replacement}
+    return layer.with_args(**changed) if changed else layer
 
 
 def _source_name(design: Design, index: int) -> str:
@@ -133,7 +166,9 @@ def _is_join(layer: Layer) -> bool:
 
 def without_layers(design: Design, indexes: Sequence[int]) -> tuple[Design, list[str]]:
     """The design without those layers; every layer that read a deleted one reads what it read instead
-    (its first input), so the graph stays wired. Also returns what was rewired, in words."""
+    (its first input), so the graph stays wired, and a reference to a deleted one names that instead (the
+    analysis then says whether it still fits: a MaxUnpool's indices must name a MaxPool). Also returns what
+    was rewired, in words."""
     doomed = set(indexes)
     replacement: dict[str, str] = {}
     for index in sorted(doomed):
@@ -156,7 +191,10 @@ def without_layers(design: Design, indexes: Sequence[int]) -> tuple[Design, list
         if inputs != layer.inputs:
             notes.append(f"{layer.name} now reads {', '.join(inputs) or 'the layer above'}")
             layer = layer.with_inputs(inputs)
-        kept.append(layer)
+        rewired = _with_names_replaced(layer, replacement)
+        notes += [f"{layer.name}'s {argument} now names {name}" for (argument, name), (_, old)
+                  in zip(reference_arguments(rewired), reference_arguments(layer)) if name != old]
+        kept.append(rewired)
     outputs = tuple(dict.fromkeys(replacement.get(n, n) for n in design.outputs if replacement.get(n, n) != NETWORK_INPUT))
     return replace(design, layers=tuple(kept), outputs=outputs), notes
 
@@ -165,7 +203,7 @@ def order_problem(design: Design) -> str | None:
     """Why a new order of the layers breaks the wiring (a layer would read one below it), or None."""
     position = {layer.name: index for index, layer in enumerate(design.layers)}
     for index, layer in enumerate(design.layers):
-        for name in layer.inputs:
+        for name in (*layer.inputs, *(name for _, name in reference_arguments(layer))):
             found = position.get(name)
             if found is not None and found >= index:
                 return f"{layer.name} reads {name}, which would then come after it: a layer reads only layers above it"

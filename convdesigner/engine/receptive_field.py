@@ -52,6 +52,9 @@ class AxisSources:
     period_out: int = 1
     shift_in: int = 1
     border: str = "zeros"
+    #: (first, count): the units the layer keeps of its input before it pads, when it also crops (circular
+    #: padding wraps what is left: PyTorch crops first); None: all of them.
+    extent: tuple[int, int] | None = None
 
     def sources(self, y: int) -> Progression | None:
         raise NotImplementedError
@@ -60,17 +63,20 @@ class AxisSources:
 @dataclass(frozen=True, init=False)
 class Window(AxisSources):
     """A sliding window (convolution, pooling, padding): unit y reads y*s - p_low + t*d for t in 0..k-1,
-    over an input whose padded cells hold what ``border`` says (a padding layer is a window of one)."""
+    over an input whose padded cells hold what ``border`` says (a padding layer is a window of one; one
+    that also crops keeps only its ``extent`` of the input, and its copies wrap around that)."""
 
     k: int
     s: int
     p_low: int
     d: int = 1
     border: str = "zeros"
+    extent: tuple[int, int] | None = None
 
-    def __init__(self, k: int, s: int, p_low: int, d: int = 1, border: str = "zeros") -> None:
+    def __init__(self, k: int, s: int, p_low: int, d: int = 1, border: str = "zeros",
+                 extent: tuple[int, int] | None = None) -> None:
         # frozen, filled through __dict__ for speed (see AxisGeometry)
-        self.__dict__.update(k=k, s=s, p_low=p_low, d=d, border=border)
+        self.__dict__.update(k=k, s=s, p_low=p_low, d=d, border=border, extent=extent)
 
     @property
     def period_out(self) -> int:  # type: ignore[override]
@@ -478,6 +484,19 @@ def reads(prog: Progression | None, size: int, border: str = "zeros") -> list[ra
     return found
 
 
+def source_reads(sources: AxisSources, prog: Progression | None, size: int) -> list[range]:
+    """`reads` of a layer's progression over an input of ``size`` units, within the layer's ``extent`` when
+    it crops before it pads (the kept units are an input of their own, shifted)."""
+    extent = sources.extent
+    if extent is None:
+        return reads(prog, size, sources.border)
+    if prog is None:
+        return []
+    first, count = extent
+    return [range(r.start + first, r.stop + first, r.step)
+            for r in reads((prog[0] - first, prog[1], prog[2]), count, sources.border)]
+
+
 def coalesce(runs: Runs) -> Runs:
     """Sort runs and merge those that overlap or touch."""
     runs.sort()
@@ -522,7 +541,6 @@ def dependency_runs(sources: AxisSources, outputs: Runs, input_size: int) -> Run
     """
     out: Runs = []
     period = sources.period_out
-    border = sources.border
     for a, b in outputs:
         if b - a < RUN_LIMIT:
             y = a
@@ -533,7 +551,7 @@ def dependency_runs(sources: AxisSources, outputs: Runs, input_size: int) -> Run
                 if not done:  # a short run, or a border: one period, position by position
                     done = min(period, b - y + 1)
                     for z in range(y, y + done):
-                        for part in reads(sources.sources(z), input_size, border):
+                        for part in source_reads(sources, sources.sources(z), input_size):
                             _add_positions(out, part)
                 y += done
         else:  # the padded positions from the first end's first read to the last end's last one
@@ -541,7 +559,7 @@ def dependency_runs(sources: AxisSources, outputs: Runs, input_size: int) -> Run
                     if (p := sources.sources(y)) is not None]
             if ends:
                 lo, hi = min(p[0] for p in ends), max(p[0] + p[1] * (p[2] - 1) for p in ends)
-                for part in reads((lo, 1, hi - lo + 1), input_size, border):
+                for part in source_reads(sources, (lo, 1, hi - lo + 1), input_size):
                     _add_positions(out, part)
         if len(out) > 4 * RUN_LIMIT:
             out = coalesce(out)
@@ -590,7 +608,7 @@ def _periodic_reads(sources: AxisSources, y: int, periods: int, input_size: int,
         else:
             padded.extend((lo + m * Q, hi + m * Q) for m in range(periods))
     for lo, hi in padded:
-        out.extend((part[0], part[-1]) for part in reads((lo, 1, hi - lo + 1), input_size, sources.border) if part)
+        out.extend((part[0], part[-1]) for part in source_reads(sources, (lo, 1, hi - lo + 1), input_size) if part)
     return periods * P
 
 
@@ -598,7 +616,7 @@ def dependency_positions(sources: AxisSources, outputs: Iterable[int], input_siz
     """Every input position (as `dependency_runs` counts them) that the given output positions read."""
     needed: set[int] = set()
     for y in outputs:
-        for part in reads(sources.sources(y), input_size, sources.border):
+        for part in source_reads(sources, sources.sources(y), input_size):
             needed.update(part)
     return needed
 

@@ -130,13 +130,28 @@ def run_app(file: str | None, screenshot: str | None = None, select: str | None 
 
     install_excepthook()
     window.show()
-    QTimer.singleShot(50, window.load_plots)  # pyqtgraph loads after the first paint
+    after_first_paint(window, window.load_plots)  # the first frame does not wait for the docks' charts
     if problem:
         QTimer.singleShot(0, lambda: QMessageBox.critical(window, "Cannot open the design", problem))
     from .recovery import offer_recovery
 
     QTimer.singleShot(0, lambda: offer_recovery(window))
     return app.exec()
+
+
+def after_first_paint(window, then) -> None:
+    """Call ``then`` once ``window`` has painted its first frame (start-up builds what that frame shows
+    first, the rest right after it)."""
+    from PySide6.QtCore import QEvent, QObject, QTimer
+
+    class FirstPaint(QObject):
+        def eventFilter(self, watched, event) -> bool:
+            if event.type() == QEvent.Type.Paint:
+                watched.removeEventFilter(self)
+                QTimer.singleShot(0, then)
+            return False
+
+    window.installEventFilter(FirstPaint(window))
 
 
 def _save_screenshot(app, window, path: str) -> int:

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..engine.arguments import PADDING_MODES, Argument, Kind
-from ..engine.design import axis_name
+from ..engine.design import NETWORK_INPUT, axis_name
 from ..engine.evaluation import AxisGeometry
 from . import icons
 from .stack_view import SPIN_MIN, wide_spin_box
@@ -366,6 +366,43 @@ class ChoiceEditor(ArgumentEditor):
         self.combo.setCurrentIndex(index)
 
 
+class LayerEditor(ArgumentEditor):
+    """An earlier layer named in an argument (Kind.LAYER: ``size_from``, ``indices``): chosen as the From field
+    is, among the layers above (nearest first) and the network input, or typed."""
+
+    def __init__(self, argument: Argument, parent: QWidget | None = None) -> None:
+        super().__init__(argument, parent)
+        self.combo = QComboBox(self)
+        self.combo.setEditable(True)
+        self.combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        layout = row_layout(self)
+        layout.addWidget(self.combo)
+        self._names: list[str] = []
+        self.combo.activated.connect(lambda index: self._emit(self.combo.itemData(index)))
+        self.combo.lineEdit().editingFinished.connect(self._typed)
+
+    def set_choices(self, earlier: list[str]) -> None:
+        """The layers the argument may name: those above the layer (given top first) and the input."""
+        self._names = [*reversed(earlier), NETWORK_INPUT]
+
+    def _show(self, value: Any, ndim: int, geometry) -> None:
+        self.combo.blockSignals(True)
+        self.combo.clear()
+        for name in self._names:
+            self.combo.addItem(name, name)
+        index = self.combo.findData(value)
+        if index < 0:  # a name no layer above has: shown, so the engine's refusal under it makes sense
+            self.combo.insertItem(0, str(value), value)
+            index = 0
+        self.combo.setCurrentIndex(index)
+        self.combo.blockSignals(False)
+
+    def _typed(self) -> None:
+        text = self.combo.currentText().strip()
+        if text and text != self.combo.currentData():
+            self._emit(text)
+
+
 def _parse_numbers(text: str) -> list[float | int] | None:
     parts = [p for p in text.replace("×", ",").replace(" ", ",").split(",") if p]
     values: list[float | int] = []
@@ -446,4 +483,6 @@ def editor_for(argument: Argument, parent: QWidget | None = None) -> ArgumentEdi
         return ChoiceEditor(argument, parent)
     if kind in (Kind.FLOAT, Kind.SCALE, Kind.SHAPE):
         return NumberEditor(argument, parent)
+    if kind == Kind.LAYER:
+        return LayerEditor(argument, parent)
     raise ValueError(f"no editor for arguments of kind {kind}")

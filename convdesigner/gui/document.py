@@ -141,5 +141,6 @@ class Document(QObject):
             self.changed.emit(before)
         finally:
             self._announcing = False
-        if select is not None or self._selection != shown:  # the same positions may be other layers now
+        if self._selection != shown or any(
+                before.layers[row].name != design.layers[row].name for row in shown):  # other layers now
             self.selectionChanged.emit(list(self._selection))

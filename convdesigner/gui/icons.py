@@ -1,17 +1,18 @@
 """Action and status icons: the SVGs in resources/icons/actions, tinted to the palette and drawn at any size.
 
 The action icons are line drawings whose strokes say ``currentColor``; `icon` replaces it with the palette's
-text colour (so they read on light and dark themes) and renders the SVG at the usual icon sizes, each at 1x
-and 2x device pixel ratio, which keeps them crisp on high-DPI screens. Icons whose name is in `FIXED_COLOURS`
-(error, warning, ...) keep their own colours.
+text colour (so they read on light and dark themes) and renders the SVG at the size and device pixel ratio
+each is shown at, when first shown, which keeps them crisp on high-DPI screens. Icons whose name is in
+`FIXED_COLOURS` (error, warning, ...) keep their own colours.
 """
 
 from __future__ import annotations
 
 from functools import cache
+from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPalette, QPixmap
+from PySide6.QtCore import QByteArray, QRect, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QGuiApplication, QIcon, QIconEngine, QPainter, QPalette, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 
 from .. import assets
@@ -24,18 +25,13 @@ def _svg_text(name: str) -> str:
     return assets.resource("icons", "actions", f"{name}.svg").read_text(encoding="utf-8")
 
 
-#: Pixel sizes rendered for every icon, each at 1x and 2x device pixel ratio (QIcon picks the nearest).
-SIZES = (16, 20, 24, 32, 48, 64)
-SCALES = (1.0, 2.0)
-
-
-def _render(renderer: QSvgRenderer, size: int, scale: float) -> QPixmap:
-    pixmap = QPixmap(QSize(size, size) * scale)
+def _render(renderer: QSvgRenderer, size: QSize, scale: float) -> QPixmap:
+    pixmap = QPixmap(size * scale)
     pixmap.setDevicePixelRatio(scale)
     pixmap.fill(Qt.GlobalColor.transparent)
     painter = QPainter(pixmap)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    renderer.render(painter, QRectF(0, 0, size, size))
+    renderer.render(painter, QRectF(0, 0, size.width(), size.height()))
     painter.end()
     return pixmap
 
@@ -47,19 +43,51 @@ def _renderer(name: str, colour: str | None) -> QSvgRenderer:
     return QSvgRenderer(QByteArray(text.encode("utf-8")))
 
 
+class _TintedSvgEngine(QIconEngine):
+    """Draws an icon's SVG, tinted, at the size and device pixel ratio it is shown at, the first time it is
+    shown so (rendering every size up front cost ~45 ms of the app's start), and keeps each pixmap."""
+
+    def __init__(self, name: str, colour: str | None, disabled: str | None) -> None:
+        super().__init__()
+        self._key = (name, colour, disabled)
+        self._renderers: dict[bool, QSvgRenderer] = {}
+        self._pixmaps: dict[tuple[int, int, bool, float], QPixmap] = {}
+
+    def _pixmap(self, size: QSize, mode: QIcon.Mode, scale: float) -> QPixmap:
+        name, colour, disabled = self._key
+        greyed = mode == QIcon.Mode.Disabled and disabled is not None
+        key = (size.width(), size.height(), greyed, scale)
+        if key not in self._pixmaps:
+            if greyed not in self._renderers:
+                self._renderers[greyed] = _renderer(name, disabled if greyed else colour)
+            self._pixmaps[key] = _render(self._renderers[greyed], size, scale)
+        return self._pixmaps[key]
+
+    def pixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State) -> QPixmap:
+        return self._pixmap(size, mode, 1.0)
+
+    def scaledPixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State, scale: float) -> QPixmap:
+        return self._pixmap(size, mode, scale)
+
+    def paint(self, painter: QPainter, rect: QRect, mode: QIcon.Mode, state: QIcon.State) -> None:
+        scale = painter.device().devicePixelRatioF() if painter.device() is not None else 1.0
+        painter.drawPixmap(rect, self._pixmap(rect.size(), mode, scale))
+
+    def clone(self) -> QIconEngine:
+        return _TintedSvgEngine(*self._key)
+
+
+#: The engines of the icons made so far (a QIcon does not keep a Python engine alive by itself).
+_ENGINES: list[_TintedSvgEngine] = []
+
+
 @cache
 def _icon(name: str, colour: str | None, disabled: str | None) -> QIcon:
     """The icon in ``colour``, with its disabled form drawn in ``disabled`` (the palette's disabled text
     colour: the style's own greying is hard to tell from enabled on a dark palette)."""
-    result = QIcon()
-    modes = [(QIcon.Mode.Normal, _renderer(name, colour))]
-    if disabled is not None:
-        modes.append((QIcon.Mode.Disabled, _renderer(name, disabled)))
-    for mode, renderer in modes:
-        for size in SIZES:
-            for scale in SCALES:
-                result.addPixmap(_render(renderer, size, scale), mode)
-    return result
+    engine = _TintedSvgEngine(name, colour, disabled)
+    _ENGINES.append(engine)
+    return QIcon(engine)
 
 
 def _text_colours() -> tuple[str, str]:
@@ -83,13 +111,17 @@ def icon(name: str) -> QIcon:
     return _icon(name, *_text_colours())
 
 
+@cache
 def application_icon() -> QIcon:
-    """The application icon (resources/icons/convdesigner.svg and its PNGs), or an empty icon."""
+    """The application icon (resources/icons/convdesigner.svg and its PNGs), or an empty icon. Each PNG is
+    read when a size near it is first drawn (not all seven at start-up)."""
     result = QIcon()
     folder = assets.resource("icons")
     for size in (16, 32, 48, 64, 128, 256, 512):
         node = folder / f"convdesigner-{size}.png"
-        if node.is_file():
+        if isinstance(node, Path) and node.is_file():
+            result.addFile(str(node), QSize(size, size))
+        elif node.is_file():  # not a file on disk (a zip): read now
             pixmap = QPixmap()
             pixmap.loadFromData(node.read_bytes())
             result.addPixmap(pixmap)

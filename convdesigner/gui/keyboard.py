@@ -7,6 +7,7 @@ step each), so their own text-undo would only hide the design's: Ctrl+Z there un
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Sequence
 
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt
@@ -50,9 +51,13 @@ def unique_sequences(*groups: Iterable[QKeySequence | str | QKeySequence.Standar
     return seen
 
 
+_SHORTCUT_OVERRIDE = QEvent.Type.ShortcutOverride  # looked up once (every event the filter sees asks)
+
+
 class DesignUndoKeys(QObject):
-    """An application event filter: Undo/Redo pressed in a field inside one of ``owners`` goes to the window's
-    Undo/Redo actions instead of the field's own text history."""
+    """An event filter on the focused field: Undo/Redo pressed in a field inside one of ``owners`` goes to the
+    window's Undo/Redo actions instead of the field's own text history. It follows the focus (`follow_focus`)
+    rather than filtering every event of the application (thousands per edit, each a call into Python)."""
 
     def __init__(self, owners: Sequence[QWidget], undo: QAction, redo: QAction, parent: QObject) -> None:
         super().__init__(parent)
@@ -60,8 +65,20 @@ class DesignUndoKeys(QObject):
         self._undo = undo
         self._redo = redo
 
+    def follow_focus(self, app: QApplication) -> None:
+        """Filter the events of whichever widget has the keyboard focus (where a shortcut is first offered)."""
+        app.focusChanged.connect(self._focus_changed)
+        self._focus_changed(None, app.focusWidget())
+
+    def _focus_changed(self, old: QWidget | None, new: QWidget | None) -> None:
+        if old is not None:
+            with contextlib.suppress(RuntimeError):  # the widget that had the focus is being destroyed
+                old.removeEventFilter(self)
+        if new is not None:
+            new.installEventFilter(self)
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() != QEvent.Type.ShortcutOverride or not isinstance(watched, QWidget):
+        if event.type() != _SHORTCUT_OVERRIDE or not isinstance(watched, QWidget):
             return False
         assert isinstance(event, QKeyEvent)
         sequence = QKeySequence(event.keyCombination())

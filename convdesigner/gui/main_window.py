@@ -30,9 +30,7 @@ from ..io.design_file import DesignFileError, DesignTooLarge, FileStamp, check_d
 from . import icons
 from .canvas import CanvasWidget
 from .document import Document, empty_design
-from .export_dialog import ExportDialog, write_text_file
 from .formatting import app_text, bytes_text, compact, note_text, shape_text, warnings_of
-from .import_dialog import ImportDialog, show_import_report
 from .keyboard import DesignUndoKeys, ShortcutsDialog, menu_actions, next_in_chain, tab_chain, unique_sequences
 from .palette import PaletteWidget, fill_add_menu, new_layer
 from .panels.parameters import ParametersPanel, total_memory
@@ -72,7 +70,7 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks)
         self.document = Document(design or empty_design(), path, self)
-        self.export_dialog: ExportDialog | None = None
+        self.export_dialog = None  # dialogs are imported and built on first use (not at start-up)
         self.sizes_dialog = None  # built on first use (Layer > Valid Input Sizes)
         self.playground = None  # built on first use (View > Playground)
         #: while presenting: (the window state, maximised, geometry) to go back to
@@ -116,7 +114,7 @@ class MainWindow(QMainWindow):
         self._create_toolbar()
         self._undo_keys = DesignUndoKeys([self.properties, self.stack.input_editor], self.undo_action,
                                          self.redo_action, self)
-        QApplication.instance().installEventFilter(self._undo_keys)
+        self._undo_keys.follow_focus(QApplication.instance())
 
         self.stack_view.rowsSelected.connect(self.document.select)
         self.stack.model.renameRefused.connect(lambda text: self.statusBar().showMessage(text, 6000))
@@ -241,8 +239,7 @@ class MainWindow(QMainWindow):
         self.template_menu = file_menu.addMenu("New from &Template")
         icons.set_icon(self.template_menu.menuAction(), "new")
         self.template_menu.setObjectName("templateMenu")
-        self.template_menu.aboutToShow.connect(self._fill_template_menu)
-        self._fill_template_menu()
+        self.template_menu.aboutToShow.connect(self._fill_template_menu)  # filled when opened (reads 9 files)
         file_menu.addAction(self.open_action)
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self.recent_menu.setObjectName("recentMenu")
@@ -633,6 +630,8 @@ class MainWindow(QMainWindow):
     def import_model(self, path: str = "") -> None:
         """File > Import Model (and a dropped .onnx file): the import dialog; the imported design opens unsaved,
         and what could not be imported shows in a report."""
+        from .import_dialog import ImportDialog, show_import_report
+
         dialog = ImportDialog(path, self)
 
         def opened() -> None:
@@ -685,6 +684,8 @@ class MainWindow(QMainWindow):
             return False
         if not self._may_overwrite(path):
             return False
+        from .export_dialog import write_text_file
+
         error = write_text_file(path, text)
         if error is not None:
             QMessageBox.critical(self, "Cannot save the design", f"{shown_path(path)} was not saved: {error}")
@@ -724,6 +725,8 @@ class MainWindow(QMainWindow):
 
     def export_pytorch(self) -> None:
         folder = os.path.dirname(self.document.path) if self.document.path else None
+        from .export_dialog import ExportDialog
+
         self.export_dialog = ExportDialog(self.document.design, folder, self)
         self.export_dialog.show()
 
@@ -926,7 +929,7 @@ class MainWindow(QMainWindow):
         event.accept()
 
     def load_plots(self) -> None:
-        """Build the docks' plots (imports pyqtgraph): called once the window has been painted."""
+        """Build the docks' charts: called once the window has painted its first frame (run_app)."""
         self.rf_panel.host.load()
         self.params_panel.host.load()
 

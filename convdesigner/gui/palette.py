@@ -1,8 +1,8 @@
 """Adding layers: the palette dock (families, search by name) and the Add menu, and what a new layer holds.
 
 A new layer goes after the selection with a generated unique name (engine/naming.py) and starting values
-for its required arguments (out_channels = the incoming channels, kernel_size 3, ...), so it is computed
-at once. Only the types that fit the design's spatial rank are offered (Conv2d for images, ...).
+for its required arguments (out_channels = the incoming channels, kernel_size 3, ...; a required layer
+argument names the nearest layer above that fits, as a MaxUnpool's pool), so it is computed at once. Only the types that fit the design's spatial rank are offered (Conv2d for images, ...).
 """
 
 from __future__ import annotations
@@ -14,8 +14,10 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLineEdit, QMenu, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from ..engine.analysis import Analysis
+from ..engine.arguments import Kind
+from ..engine.checks import resolved_arguments
 from ..engine.design import Layer
-from ..engine.evaluation import LayerContext, Refusal
+from ..engine.evaluation import LayerContext, Reference, Refusal
 from ..engine.layers import CATALOG, FAMILIES
 from ..engine.layers.common import LayerType
 from ..engine.naming import generated_name
@@ -63,6 +65,27 @@ def _join_source(analysis: Analysis, position: int, type_name: str) -> str | Non
     return None
 
 
+def _reference(analysis: Analysis, position: int, type_name: str, args: dict[str, Any], argument: str) -> str | None:
+    """A required layer argument's starting name (CenterCrop's size_from, MaxUnpool's indices): the nearest
+    layer above ``position`` that the engine's rule accepts there; None when none does."""
+    incoming = _incoming_shape(analysis, position)
+    if incoming is None:
+        return None
+    layer_type = CATALOG[type_name]
+    for result in reversed(analysis.layers[:position]):
+        if result.output_shape is None or result.input_shape is None:
+            continue
+        layer = Layer.make(type_name, "new", {**args, argument: result.name})
+        context = LayerContext(layer, resolved_arguments(layer_type, layer), incoming, (), {
+            argument: Reference(result.name, result.layer, result.input_shape, result.output_shape)})
+        try:
+            layer_type.rule(context)
+        except Refusal:
+            continue
+        return result.name
+    return None
+
+
 def new_layer(type_name: str, analysis: Analysis, position: int) -> Layer:
     """A layer of that type to insert at ``position``, uniquely named, with starting required arguments."""
     layer_type = CATALOG[type_name]
@@ -71,6 +94,11 @@ def new_layer(type_name: str, analysis: Analysis, position: int) -> Layer:
         source = _join_source(analysis, position, type_name)
         if source is not None:
             args["from"] = source  # the layer above, then this one
+    for argument in layer_type.arguments:
+        if argument.kind == Kind.LAYER and argument.required:
+            named = _reference(analysis, position, type_name, args, argument.name)
+            if named is not None:
+                args[argument.name] = named
     name = generated_name(type_name, [layer.name for layer in analysis.design.layers])
     return Layer.make(type_name, name, args)
 

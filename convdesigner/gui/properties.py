@@ -31,7 +31,7 @@ from ..engine.layers import CATALOG
 from ..engine.layers.common import LayerType
 from ..engine.tools.solve import solvable
 from . import icons
-from .argument_editors import ArgumentEditor, NumberEditor, editor_for
+from .argument_editors import ArgumentEditor, LayerEditor, NumberEditor, editor_for
 from .document import Document
 from .fixes import fixes_for
 from .formatting import EXPECTED, app_text, shape_text, subtitle, value_text, warnings_of
@@ -87,6 +87,8 @@ def starting_value(argument: Argument, result: LayerResult, earlier: list[str]) 
         return inferred_value(argument, result) or 1
     if argument.follows is not None and result.layer.get(argument.follows) is not None:
         return result.layer.get(argument.follows)
+    if argument.kind == Kind.LAYER:  # the nearest layer above, as the From field lists them
+        return earlier[-1] if earlier else NETWORK_INPUT
     return {
         Kind.SCALE: 2, Kind.BOOL: False, Kind.FLOAT: 0.0, Kind.PAD_LIST: 0, Kind.DIM: 1, Kind.SHAPE: (-1,),
         Kind.CHOICE: argument.choices[0] if argument.choices else None,
@@ -157,6 +159,8 @@ class ArgumentRow:
         argument = self.argument
         given = argument.name in result.layer.arguments
         value = result.layer.get(argument.name)
+        if isinstance(self.editor, LayerEditor):
+            self.editor.set_choices(earlier)
         if given or argument.default is not None:
             self.editor.set_value(value if given else argument.default, ndim, result.geometry)
             self.stack.setCurrentWidget(self.editor)

@@ -11,16 +11,27 @@ the block's first row carries a disclosure mark, and a collapsed block shows onl
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QByteArray, QMimeData, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QByteArray,
+    QMimeData,
+    QModelIndex,
+    QModelRoleDataSpan,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QFont, QIcon
 
 from ..engine.analysis import LayerResult
 from ..engine.design import Design
-from ..engine.graph import is_module_path
+from ..engine.graph import is_module_path, reference_arguments
 from ..engine.naming import MAX_NAME_LENGTH
 from . import icons
+from .cells import changed_rows, fill_roles
 from .document import Document
 from .formatting import app_text, arguments_text, compact, grouped, note_text, shape_text, warnings_of
 from .theme import StateColours
@@ -41,13 +52,19 @@ HEADER_TIPS = (
 
 Index = QModelIndex | QPersistentModelIndex
 
+# Item flags, combined once (a view asks for a cell's flags whenever it paints it; enum arithmetic is slow)
+_DROP = Qt.ItemFlag.ItemIsDropEnabled
+_ROW_FLAGS = _DROP | Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled
+_NAME_FLAGS = _ROW_FLAGS | Qt.ItemFlag.ItemIsEditable
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
+
+@dataclass(frozen=True)
 class Link:
     """A join seen from its source row: which layer joins this output, and the engine's complaint if any."""
 
-    def __init__(self, join: str, problem: str | None) -> None:
-        self.join = join
-        self.problem = problem
+    join: str
+    problem: str | None
 
 
 class StackModel(QAbstractTableModel):
@@ -65,10 +82,19 @@ class StackModel(QAbstractTableModel):
         self._links: dict[int, list[Link]] = {}
         self._positions: dict[str, int] = {}
         self._first_error: int | None = None
+        self._culprit: str | None = None  # the first error's layer (not-computed rows name it)
+        #: the analysis rows as last shown (their identity tells which rows an edit changed)
+        self._shown: tuple[LayerResult, ...] = ()
+        #: row -> (the result(s) its cells were formatted from, per column {role: value}); see `_row_cells`
+        self._cells: dict[int, tuple[object, tuple[dict[int, Any], ...]]] = {}
+        #: how many rows' cells were formatted (a work count the tests read: an edit formats the rows it changed)
+        self.formatted_rows = 0
         self._blocks: dict[str, list[int]] = {}  # block -> its rows, for blocks of two or more layers
         self._block_of: dict[int, str] = {}
         self.collapsed: set[str] = set()
         self._colours = StateColours()
+        self._italic = QFont()
+        self._italic.setItalic(True)
         self._icons: dict[str, QIcon] = {}
         self._refresh_cache()
         document.changed.connect(self._design_changed)
@@ -79,13 +105,15 @@ class StackModel(QAbstractTableModel):
     def _reset(self) -> None:
         self.beginResetModel()
         self._rows = len(self._document.design.layers)
+        self._cells.clear()
         self._refresh_cache()
         self.endResetModel()
 
     def _design_changed(self, before: Design) -> None:
         after = self._document.design
         old, new = before.layers, after.layers
-        self._refresh_cache()
+        shown = self._shown
+        whole = self._refresh_cache()
         if len(old) != len(new):
             prefix = 0
             while prefix < min(len(old), len(new)) and old[prefix] == new[prefix]:
@@ -104,34 +132,53 @@ class StackModel(QAbstractTableModel):
                 self.beginInsertRows(QModelIndex(), prefix, prefix + inserted - 1)
                 self._rows += inserted
                 self.endInsertRows()
-        if self._rows:
-            self.dataChanged.emit(self.index(0, 0), self.index(self._rows - 1, len(HEADERS) - 1))
+        changed = (0, self._rows - 1) if whole else changed_rows(shown, self._shown)
+        if changed is not None and self._rows:
+            first, last = changed[0], min(changed[1], self._rows - 1)
+            block = self._block_of.get(first)
+            if block is not None:  # a block's first row sums up the block
+                first = min(first, self._blocks[block][0])
+            if first <= last:
+                self.dataChanged.emit(self.index(first, 0), self.index(last, len(HEADERS) - 1))
 
-    def _refresh_cache(self) -> None:
+    def _refresh_cache(self) -> bool:
+        """Follow the current analysis: the links, blocks and first error (whole-design facts rows show).
+        True when these changed, so that every row must be shown again; otherwise only the rows whose result
+        is another object (`changed_rows`) differ, and the cached cells of the others stand."""
         analysis = self._document.analysis
-        self._colours = StateColours()
         positions = {}
         links: dict[int, list[Link]] = {}
         first_error = None
         for result in analysis.layers:
-            for source in dict.fromkeys(result.layer.inputs):  # every layer a 'from' names, not the one above
+            named = {name: argument for argument, name in reversed(reference_arguments(result.layer))}
+            named.update(dict.fromkeys(result.layer.inputs, "from"))
+            for source, argument in named.items():  # every layer a 'from' or an argument names, not the one above
                 if source in positions:
-                    problem = next((app_text(d.text) for d in result.errors if d.argument == "from"), None)
+                    problem = next((app_text(d.text) for d in result.errors if d.argument == argument), None)
                     links.setdefault(positions[source], []).append(Link(result.name, problem))
             positions.setdefault(result.name, result.index)
             if first_error is None and result.errors:
                 first_error = result.index
-        self._links = links
-        self._positions = positions
-        self._first_error = first_error
         blocks: dict[str, list[int]] = {}
         for result in analysis.layers:
             if is_module_path(result.name):
                 blocks.setdefault(result.name.partition(".")[0], []).append(result.index)
-        self._blocks = {block: rows for block, rows in blocks.items() if len(rows) > 1}
-        self._block_of = {row: block for block, rows in self._blocks.items() for row in rows}
-        self.collapsed &= set(self._blocks)
-        self.blocksChanged.emit()
+        blocks = {block: rows for block, rows in blocks.items() if len(rows) > 1}
+        culprit = analysis.layers[first_error].name if first_error is not None else None
+        whole = (links != self._links or blocks != self._blocks
+                 or (first_error, culprit) != (self._first_error, self._culprit))
+        self._links = links
+        self._positions = positions
+        self._first_error, self._culprit = first_error, culprit
+        self._shown = analysis.layers
+        if whole:
+            self._cells.clear()
+        if blocks != self._blocks:
+            self._blocks = blocks
+            self._block_of = {row: block for block, rows in self._blocks.items() for row in rows}
+            self.collapsed &= set(self._blocks)
+            self.blocksChanged.emit()
+        return whole
 
     # -- blocks of dotted names ----------------------------------------------------------------------------
 
@@ -154,6 +201,7 @@ class StackModel(QAbstractTableModel):
         if block not in self._blocks or (block in self.collapsed) == collapsed:
             return
         (self.collapsed.add if collapsed else self.collapsed.discard)(block)
+        self._cells.pop(self._blocks[block][0], None)
         head = self.index(self._blocks[block][0], NAME)
         self.dataChanged.emit(head, head)
         self.blocksChanged.emit()
@@ -161,6 +209,8 @@ class StackModel(QAbstractTableModel):
     def refresh_colours(self) -> None:
         """Pick up a new palette's state colours and icons."""
         self._icons.clear()
+        self._colours = StateColours()
+        self._cells.clear()
         self._refresh_cache()
         if self._rows:
             self.dataChanged.emit(self.index(0, 0), self.index(self._rows - 1, len(HEADERS) - 1))
@@ -192,17 +242,13 @@ class StackModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             return HEADER_TIPS[section]
         if role == Qt.ItemDataRole.TextAlignmentRole and section in (PARAMS, INDEX):
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            return _RIGHT
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:
-        base = Qt.ItemFlag.ItemIsDropEnabled
         if not index.isValid():
-            return base
-        flags = base | Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled
-        if index.column() == NAME:
-            flags |= Qt.ItemFlag.ItemIsEditable
-        return flags
+            return _DROP
+        return _NAME_FLAGS if index.column() == NAME else _ROW_FLAGS
 
     def widest_texts(self) -> tuple[int, int]:
         """The longest layer name and type (characters): the stack refits its columns when they change."""
@@ -210,53 +256,88 @@ class StackModel(QAbstractTableModel):
         return (max((len(layer.name) for layer in layers), default=0),
                 max((len(layer.type) for layer in layers), default=0))
 
+    def longest_rows(self) -> dict[int, int]:
+        """Column -> the row with its longest text, for the name and type columns (sizing a column reads a
+        sample of rows, `CONTENT_ROWS`; these rows are measured besides)."""
+        layers = self._document.design.layers
+        if not layers:
+            return {}
+        return {NAME: max(range(len(layers)), key=lambda row: len(layers[row].name)),
+                TYPE: max(range(len(layers)), key=lambda row: len(layers[row].type))}
+
     def _icon(self, name: str) -> QIcon:
         if name not in self._icons:
             self._icons[name] = icons.icon(name)
         return self._icons[name]
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        """A cell's value for a role, from the row's cells formatted once per result (a view asks for about
+        ten roles of every cell it paints, on every paint)."""
         result = self.result(index.row()) if index.isValid() else None
         if result is None:
             return None
-        column = index.column()
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
-            return self._text(result, column, role == Qt.ItemDataRole.EditRole)
-        if role == Qt.ItemDataRole.DecorationRole and column == INDEX:
-            if result.errors:
-                return self._icon("error")
-            if not result.computed:
-                return self._icon("pending")
-            if warnings_of(result.warnings):
-                return self._icon("warning")
-            return None
         if role == Qt.ItemDataRole.ToolTipRole:
-            return self._tooltip(result, column)
-        if role == Qt.ItemDataRole.ForegroundRole:
-            if result.errors and column in (OUTPUT, INDEX):
-                return self._colours.error
-            if column == ARGUMENTS and any(link.problem for link in self.links(result.index)):
-                return self._colours.error
-            if not result.computed and not result.errors:
-                return self._colours.muted
-            if column == INDEX:
-                return self._colours.muted
-            return None
-        if role == Qt.ItemDataRole.BackgroundRole:
-            if result.errors:
-                return self._colours.error_background
-            if warnings_of(result.warnings):
-                return self._colours.warning_background
-            return None
-        if role == Qt.ItemDataRole.FontRole:
-            if not result.computed and not result.errors and column == OUTPUT:
-                font = QFont()
-                font.setItalic(True)
-                return font
-            return None
-        if role == Qt.ItemDataRole.TextAlignmentRole and column in (PARAMS, INDEX):
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
+            return self._tooltip(result, index.column())
+        return self._row_cells(result)[index.column()].get(role)
+
+    def multiData(self, index: Index, span: QModelRoleDataSpan) -> None:
+        """Every role a view asks for at once (it asks for about ten of every cell it paints): one call
+        instead of one per role."""
+        result = self.result(index.row()) if index.isValid() else None
+        cells = self._row_cells(result)[index.column()] if result is not None else None
+        fill_roles(span, cells, lambda role: self.data(index, role))
+
+    def changed_columns(self, row: int, first: int, last: int) -> list[int]:
+        """The columns ``first``..``last`` of a row whose cells differ from those formatted before (all of them
+        for a row not formatted since the last reset): what a view repaints of it."""
+        before = self._cells.get(row)
+        result = self.result(row)
+        if before is None or result is None:
+            return list(range(first, last + 1))
+        after = self._row_cells(result)
+        return [column for column in range(first, last + 1) if before[1][column] != after[column]]
+
+    def _row_cells(self, result: LayerResult) -> tuple[dict[int, Any], ...]:
+        block = self.block_head(result.index)
+        if block in self.collapsed:  # the row sums up its block: formatted from every result in it
+            layers = self._document.analysis.layers
+            key: object = tuple(layers[row] for row in self._blocks[block])
+        else:
+            key = result
+        cached = self._cells.get(result.index)
+        if cached is not None and (cached[0] is key or (isinstance(key, tuple) and cached[0] == key)):
+            return cached[1]
+        self.formatted_rows += 1
+        cells = tuple(self._cell(result, column) for column in range(len(HEADERS)))
+        self._cells[result.index] = (key, cells)
+        return cells
+
+    def _cell(self, result: LayerResult, column: int) -> dict[int, Any]:
+        """Every role but the tooltip of one cell (a role left out is None)."""
+        roles = Qt.ItemDataRole
+        cell: dict[int, Any] = {roles.DisplayRole: self._text(result, column, False),
+                                roles.EditRole: self._text(result, column, True)}
+        warned = bool(warnings_of(result.warnings))
+        if column == INDEX:
+            icon = ("error" if result.errors else "pending" if not result.computed else
+                    "warning" if warned else None)
+            if icon is not None:
+                cell[roles.DecorationRole] = self._icon(icon)
+        if result.errors and column in (OUTPUT, INDEX):
+            cell[roles.ForegroundRole] = self._colours.error
+        elif column == ARGUMENTS and any(link.problem for link in self.links(result.index)):
+            cell[roles.ForegroundRole] = self._colours.error
+        elif (not result.computed and not result.errors) or column == INDEX:
+            cell[roles.ForegroundRole] = self._colours.muted
+        if result.errors:
+            cell[roles.BackgroundRole] = self._colours.error_background
+        elif warned:
+            cell[roles.BackgroundRole] = self._colours.warning_background
+        if not result.computed and not result.errors and column == OUTPUT:
+            cell[roles.FontRole] = self._italic
+        if column in (PARAMS, INDEX):
+            cell[roles.TextAlignmentRole] = _RIGHT
+        return cell
 
     def _text(self, result: LayerResult, column: int, editing: bool) -> str:
         block = self.block_head(result.index)
@@ -306,9 +387,8 @@ class StackModel(QAbstractTableModel):
 
     def _tooltip(self, result: LayerResult, column: int) -> str | None:
         lines = [note_text(d) for d in (*result.errors, *result.warnings, *result.infos)]
-        if not result.computed and not result.errors and self._first_error is not None:
-            culprit = self._document.analysis.layers[self._first_error].name
-            lines.append(f"Not computed: {culprit} above has an error")
+        if not result.computed and not result.errors and self._culprit is not None:
+            lines.append(f"Not computed: {self._culprit} above has an error")
         for link in self.links(result.index):
             lines.append(f"{link.join} joins this output" + (f" — {link.problem}" if link.problem else ""))
         if column in (NAME, TYPE, ARGUMENTS):  # the whole text, however narrow the column

@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QSpinBox,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -23,6 +22,7 @@ from ..engine.arguments import MAX_INT
 from ..engine.checks import check_arguments
 from ..engine.design import Design, InputSpec, axis_name
 from ..engine.layers import CATALOG
+from .cells import CONTENT_ROWS, ChangedCellsView
 from .document import Document
 from .link_gutter import LinkGutter
 from .stack_model import ARGUMENTS, INDEX, NAME, OUTPUT, PARAMS, TYPE, StackModel
@@ -165,7 +165,7 @@ def _rank_refusals(design: Design, ndim: int) -> list[str]:
     return refused
 
 
-class StackView(QTableView):
+class StackView(ChangedCellsView):
     """The table of layers."""
 
     #: The selected rows changed (sorted row numbers) or the current row moved.
@@ -200,6 +200,7 @@ class StackView(QTableView):
         for column in (NAME, TYPE, OUTPUT, PARAMS):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(ARGUMENTS, QHeaderView.ResizeMode.Interactive)  # sized by fit_columns
+        header.setResizeContentsPrecision(CONTENT_ROWS)  # sizing a column reads a sample of rows
         self._fit_pending = False
         self._widest = model.widest_texts()
         self.fit_columns()
@@ -275,8 +276,12 @@ class StackView(QTableView):
                    PARAMS: width("Params__")}
         self.fit_index_column()
         most = max(width("ConvTranspose2d____"), width("n" * 30), self.viewport().width() // 3)
+        longest = self.model().longest_rows()
         for column, least in minimum.items():
-            self.setColumnWidth(column, min(max(least, self.sizeHintForColumn(column) + 6), max(least, most)))
+            hint = self.sizeHintForColumn(column)
+            if column in longest:
+                hint = max(hint, self.sizeHintForIndex(self.model().index(longest[column], column)).width())
+            self.setColumnWidth(column, min(max(least, hint + 6), max(least, most)))
         # the arguments take the room left, but never less than a short argument list (a narrow dock
         # scrolls sideways instead of cutting the column to "ume")
         rest = self.viewport().width() - sum(self.columnWidth(c) for c in (INDEX, *minimum))

@@ -14,8 +14,10 @@ layers:
 
 ``from`` names a layer's input: one layer above it, or ``input``; absent, the layer just above. A join
 (Concat, Add, Mul) takes its operands in order, ``from: [a, b, ...]``, or one name, meaning the layer above
-and then that one (version 1's only form). Version 2 adds ``from`` on any layer, join lists, ``outputs``
-and ``Mul``; saving writes version 1 when a design uses none of them, so older readers still open it.
+and then that one (version 1's only form). Version 2 adds ``from`` on any layer, join lists, ``outputs``,
+``Mul`` and the arguments that name another layer (``size_from: enc1``, ``indices: pool1``: a version 1 file
+that uses them is refused); saving writes version 1 when a design uses none of them, so older readers still
+open it.
 
 Loading uses PyYAML's safe parser only (libyaml's when available) and builds the node tree from its events
 itself, without recursion, so a hostile file is refused while it is read: deeper nesting than MAX_DEPTH,
@@ -49,6 +51,7 @@ import yaml
 from ..engine.arguments import MAX_INT, describe, quoted
 from ..engine.checks import check_arguments
 from ..engine.design import Design, InputSpec, Layer
+from ..engine.graph import reference_arguments
 from ..engine.layers import CATALOG, did_you_mean
 from ..engine.naming import MAX_NAME_LENGTH, NameAllocator
 
@@ -488,7 +491,7 @@ def _design(reader: _Reader, root: _Node | None, source: str) -> Design | None:
     description = _text(reader, root, "description", default="")
     spec = _input(reader, root)
     outputs = _outputs(reader, root)
-    layers = _layers(reader, root, spec.ndim if spec else 2)
+    layers = _layers(reader, root, spec.ndim if spec else 2, version)
     if spec is None or layers is None:
         return None
     return Design(name, spec, tuple(layers), description, outputs)
@@ -571,7 +574,7 @@ def _positive_int(reader: _Reader, value: Any, node: _Node, what: str) -> bool:
     return True
 
 
-def _layers(reader: _Reader, root: _Mapping, ndim: int) -> list[Layer] | None:
+def _layers(reader: _Reader, root: _Mapping, ndim: int, version: int) -> list[Layer] | None:
     node = _child(root, "layers")
     if node is None:
         return []
@@ -598,6 +601,10 @@ def _layers(reader: _Reader, root: _Mapping, ndim: int) -> list[Layer] | None:
     seen: dict[str, int] = {}
     for position, (item, value) in enumerate(raw, start=1):
         layer = _layer(reader, item, value, ndim, names, seen, position)
+        if layer is not None and version < 2:
+            for argument, _ in reference_arguments(layer):
+                reader.problem(f"{layer.name}: {argument} names another layer, which format version {version} "
+                               "cannot say: write 'convdesigner: 2' at the top", _child(item, argument) or item)
         if layer is not None:
             layers.append(layer)
     return layers
@@ -750,12 +757,13 @@ def _scalar(value: Any) -> str:
 
 def format_version(design: Design) -> int:
     """The oldest format that holds the design: 1 unless it uses ``outputs``, ``from`` on a layer that is
-    not a join, a join's list form, or a type a newer version introduced (`LayerType.version`)."""
+    not a join, a join's list form, an argument naming another layer, or a type a newer version introduced
+    (`LayerType.version`)."""
     version = 2 if design.outputs else 1
     for layer in design.layers:
         layer_type = CATALOG.get(layer.type)
         is_join = layer_type is not None and layer_type.join
-        if (layer.inputs and not is_join) or len(layer.inputs) > 1:
+        if (layer.inputs and not is_join) or len(layer.inputs) > 1 or reference_arguments(layer):
             version = 2
         if layer_type is not None:
             version = max(version, layer_type.version)

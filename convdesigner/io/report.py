@@ -24,6 +24,7 @@ from typing import Any
 
 from ..engine.analysis import Analysis, LayerResult
 from ..engine.design import NETWORK_INPUT
+from ..engine.graph import reference_arguments
 from .safe_text import MESSAGE_WIDTH, NAME_WIDTH, one_line
 
 
@@ -53,6 +54,13 @@ def _input_names(analysis: Analysis, result: LayerResult) -> list[str]:
     return [analysis.layers[i].name if i >= 0 else NETWORK_INPUT for i in result.inputs]
 
 
+def _reference_names(analysis: Analysis, result: LayerResult) -> dict[str, str]:
+    """The layers its arguments name (``size_from``, ``indices``), by argument; as written when unresolved."""
+    if not result.references:
+        return dict(reference_arguments(result.layer))
+    return {argument: analysis.layers[i].name if i >= 0 else NETWORK_INPUT for argument, i in result.references}
+
+
 def layer_record(analysis: Analysis, result: LayerResult) -> dict[str, Any]:
     """One layer's JSON record."""
     rf = result.receptive_field
@@ -70,6 +78,7 @@ def layer_record(analysis: Analysis, result: LayerResult) -> dict[str, Any]:
         "name": result.name,
         "type": result.type,
         "inputs": _input_names(analysis, result),
+        "references": _reference_names(analysis, result),
         "input": _shape(result.input_shape) if result.computed else None,
         "output": _shape(result.output_shape),
         "params": result.params,

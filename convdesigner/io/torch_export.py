@@ -290,11 +290,25 @@ def _last_reads(analysis: Analysis) -> dict[int, float]:
     infinity for the design's outputs, which the caller reads after the model."""
     last: dict[int, float] = {}
     for r in analysis.layers:
-        for source in r.inputs:
+        for source in _reads(r):
             last[source] = max(last.get(source, -1), r.index)
     for name in analysis.design.output_names:
         last[analysis.result(name).index] = float("inf")
     return last
+
+
+def _reads(r: LayerResult) -> tuple[int, ...]:
+    """The tensors a layer's ``forward`` line reads: its operands and the layers its arguments name for their
+    size (a named pool's indices are a tensor of their own: see `_indices_readers`)."""
+    spec = CATALOG[r.type].torch
+    return r.inputs + tuple(index for argument, index in r.references if argument != spec.indices_from)
+
+
+def _indices_readers(analysis: Analysis) -> set[int]:
+    """The layers whose module returns its indices too (``return_indices=True``): those a later layer's
+    `TorchSpec.indices_from` argument names."""
+    return {index for r in analysis.layers for argument, index in r.references
+            if argument == CATALOG[r.type].torch.indices_from}
 
 
 def _unsafe_inplace(analysis: Analysis) -> dict[int, str]:
@@ -330,8 +344,10 @@ def _inferred_width(result: LayerResult, argument: str) -> int:
     return result.input_shape[-1] if argument == "in_features" else result.input_shape[0]
 
 
-def _constructor(result: LayerResult, inplace_allowed: bool) -> tuple[str | None, str, str]:
-    """The layer's constructor call, the explicit pad layer before it (or None) and what the pad does."""
+def _constructor(result: LayerResult, inplace_allowed: bool, returns_indices: bool = False
+                 ) -> tuple[str | None, str, str]:
+    """The layer's constructor call (with ``return_indices=True`` when a later layer reads its indices), the
+    explicit pad layer before it (or None) and what the pad does."""
     layer = result.layer
     layer_type = CATALOG[layer.type]
     given = layer.arguments
@@ -391,6 +407,8 @@ def _constructor(result: LayerResult, inplace_allowed: bool) -> tuple[str | None
         else:
             keyword_only = True
             parts.append(f"{arg.name}={text}")
+    if returns_indices:
+        parts.append("return_indices=True")
     torch_name = layer_type.torch_name or f"nn.{layer.type}"
     return pad_code, _parametrized(f"{torch_name}({', '.join(parts)})", given), pad_note
 
@@ -412,14 +430,15 @@ def _is_chain(analysis: Analysis) -> bool:
     if design.outputs and design.outputs != design.output_names[-1:] or design.output_names != (
             (design.layers[-1].name,) if design.layers else ()):
         return False
-    return all(r.inputs == (r.index - 1 if r.index else INPUT_INDEX,) and not _in_forward(r.type)
-               and not is_module_path(r.name) for r in analysis.layers)
+    return all(r.inputs == (r.index - 1 if r.index else INPUT_INDEX,) and not _in_forward(r)
+               and not r.references and not is_module_path(r.name) for r in analysis.layers)
 
 
-def _in_forward(type_name: str) -> bool:
-    """Whether a type is written as a tensor operation in ``forward`` (a join, Reshape's view), not a module."""
-    layer_type = CATALOG[type_name]
-    return layer_type.join or layer_type.torch.expression is not None
+def _in_forward(r: LayerResult) -> bool:
+    """Whether a layer is written as a tensor operation in ``forward`` (a join, Reshape's view, CenterCrop,
+    an Upsample to another layer's size), not a module."""
+    spec = CATALOG[r.type].torch
+    return CATALOG[r.type].join or spec.expression is not None or (spec.functional is not None and bool(r.references))
 
 
 @dataclass(frozen=True)
@@ -518,8 +537,9 @@ def torch_plan(design: Design) -> TorchPlan:
     keys = [blocks.child(r.name, r.type) for r in results] if chain else []  # before the pads take theirs
     steps: list[Step] = []
     notes: list[str] = []
+    indices = _indices_readers(analysis)
     for r in results:
-        if _in_forward(r.type):  # never in a chain
+        if _in_forward(r):  # never in a chain
             steps.append(Step(r.index, "layer", "function", r.type, _labelled(r),
                               variable=attribute_name(r.name, r.type, taken)))
             continue
@@ -527,7 +547,7 @@ def torch_plan(design: Design) -> TorchPlan:
         if r.layer.get("inplace") and r.index in unsafe:
             extra = f"  (not in place: {_shown(unsafe[r.index])} is needed later)"
             notes.append("inplace")
-        pad_code, code, pad_note = _constructor(r, r.index not in unsafe)
+        pad_code, code, pad_note = _constructor(r, r.index not in unsafe, r.index in indices)
         pad_comment = columns.pad_row(r, f"pads {pad_note} (low+high)")
         if not chain:
             place = blocks.layer(r.name, r.type)
@@ -563,7 +583,7 @@ def _with_variables(analysis: Analysis, steps: list[Step]) -> list[Step]:
     last = _last_reads(analysis)
     read_count: dict[int, int] = {}
     for r in analysis.layers:
-        for source in r.inputs:
+        for source in _reads(r):
             read_count[source] = read_count.get(source, 0) + 1
     passed_on = {r.index for r in analysis.layers if last.get(r.index) == r.index + 1 and read_count[r.index] == 1}
     return [replace(s, variable="x") if s.role == "layer" and s.layer_index in passed_on else s for s in steps]
@@ -650,8 +670,11 @@ def _graph_body(plan: TorchPlan) -> tuple[list[str], list[str]]:
     analysis = plan.analysis
     indent = " " * 8
     variables = {s.layer_index: s.variable for s in plan.steps if s.role == "layer"}
-    input_readers = [r.index for r in analysis.layers if INPUT_INDEX in r.inputs]
-    variables[INPUT_INDEX] = "x" if input_readers in ([], [0]) and analysis.layers[0].inputs.count(INPUT_INDEX) <= 1 \
+    taken = set(variables.values()) | {s.path for s in plan.steps if s.path}  # type: ignore[misc]
+    indices = {index: attribute_name(f"{analysis.layers[index].name}_indices", analysis.layers[index].type, taken)
+               for index in sorted(_indices_readers(analysis))}
+    input_readers = [r.index for r in analysis.layers if INPUT_INDEX in _reads(r)]
+    variables[INPUT_INDEX] = "x" if input_readers in ([], [0]) and _reads(analysis.layers[0]).count(INPUT_INDEX) <= 1 \
         else "x_input"
     init_lines: list[tuple[str, str]] = []
     forward_lines: list[tuple[str, str]] = [("x_input = x", "")] if variables[INPUT_INDEX] == "x_input" else []
@@ -667,18 +690,25 @@ def _graph_body(plan: TorchPlan) -> tuple[list[str], list[str]]:
             forward_lines.append((f"x = {s.access}({operands[0]})", ""))
             padded = True
             continue
+        spec = CATALOG[r.type].torch
+        args = {**r.layer.arguments, **{argument: indices[i] if argument == spec.indices_from else variables[i]
+                                        for argument, i in r.references}}  # the named layers' variables
         if s.kind == "module":
-            expression = f"{s.access}({'x' if padded else operands[0]})"
+            call = spec.call(operands[0], args) if spec.call is not None else operands[0]
+            expression = f"{s.access}({'x' if padded else call})"
         elif CATALOG[r.type].join:
             expression = _join_expression(r.type, operands)
+        elif spec.expression is not None:
+            expression = spec.expression(operands[0], args)
         else:
-            expression = CATALOG[r.type].torch.expression(operands[0], r.layer.arguments)  # type: ignore[misc]
+            expression = spec.functional(operands[0], args)  # type: ignore[misc]
         padded = False
         comment = s.comment if s.kind == "function" else ""
         if outputs == [r.index] and r.index == len(analysis.layers) - 1:
             forward_lines.append((f"return {expression}", comment))
             return _aligned(init_lines, indent, plan.heading), _aligned(forward_lines, indent)
-        forward_lines.append((f"{variables[r.index]} = {expression}", comment))
+        target = f"{variables[r.index]}, {indices[r.index]}" if r.index in indices else variables[r.index]
+        forward_lines.append((f"{target} = {expression}", comment))
     returned = ", ".join(variables[i] for i in outputs)
     return _aligned(init_lines, indent, plan.heading), _aligned(forward_lines + [(f"return {returned}", "")], indent)
 
@@ -734,6 +764,8 @@ def render(plan: TorchPlan) -> str:
     outputs = ", ".join(f"(N, {_dims(shape)})" for shape in shapes)
     returns = "torch.Tensor" if len(shapes) == 1 else f"tuple[{', '.join(['torch.Tensor'] * len(shapes))}]"
     lines = _header(plan)
+    for helper in dict.fromkeys(CATALOG[r.type].torch.helper for r in analysis.layers):
+        lines += [helper, "", ""] if helper else []
     lines += [
         f"class {plan.class_name}(nn.{'Sequential' if plan.layout == 'sequential' else 'Module'}):",
         f'    """Input (N, {_dims(design.input.shape)}) -> output{"s" if len(shapes) > 1 else ""} {outputs}; '

@@ -242,15 +242,17 @@ def test_join_source_and_mismatch_marked_on_both_ends(make_ui, qtbot):
 @pytest.mark.parametrize("ndim", [1, 2, 3])
 def test_every_offered_layer_type_is_added_ready_to_compute(make_ui, ndim):
     """Each type the palette offers for the design's rank arrives with starting values the engine accepts,
-    and its properties form builds (one row per argument of its schema)."""
+    and its properties form builds (one row per argument of its schema). Added after a MaxPool, so that a
+    MaxUnpool finds the pool whose indices it uses."""
     from convdesigner.engine.layers import CATALOG
     from convdesigner.gui.palette import offered_types
 
     ui = make_ui(Design("Ranks", InputSpec(4, (12,) * ndim), ()))
     ui.window.add_layer("Conv1d" if ndim == 1 else f"Conv{ndim}d")
+    ui.window.add_layer(f"MaxPool{ndim}d")
     names = [t.name for types in offered_types(ndim).values() for t in types]
     for name in names:
-        ui.click_row(0)
+        ui.click_row(1)
         ui.window.add_layer(name)
         row = ui.view.selected_rows()[0]
         result = ui.window.document.analysis.layers[row]

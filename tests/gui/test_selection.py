@@ -3,7 +3,7 @@ that layer everywhere; the plots name what the pointer is over. Clicks are real 
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QToolTip
 
 from convdesigner.gui.stack_model import NAME
@@ -35,12 +35,6 @@ def loaded(window, qtbot, panel):
     return panel
 
 
-def plot_point(plot_widget, view_box, x: float, y: float):
-    """Where data point (x, y) of a pyqtgraph view box is, in the widget's viewport."""
-    scene = view_box.mapViewToScene(QPointF(x, y))
-    return plot_widget.mapFromScene(scene)
-
-
 def test_a_row_of_the_receptive_field_table_selects_the_layer_everywhere(ui, qtbot):
     window = ui.window
     ui.click_row(0)
@@ -68,25 +62,24 @@ def test_a_multi_selection_survives_the_panels_following_it(ui):
 def test_a_bar_of_the_chart_selects_its_layer_and_names_it_on_hover(ui, qtbot):
     window = ui.window
     panel = loaded(window, qtbot, window.params_panel)
-    plot = panel._plot
-    view_box = plot.getPlotItem().vb
-    heights = panel._bars.opts["height"]
-    point = plot_point(plot, view_box, 3, heights[2] / 2)  # conv2's bar (x = position + 1)
-    qtbot.mouseMove(plot.viewport(), point)
+    chart = panel.chart
+    heights = chart.panes[0].bars
+    point = chart.point_at(0, 3, heights[2] / 2)  # conv2's bar (x = position + 1)
+    qtbot.mouseMove(chart, point)
     qtbot.waitUntil(lambda: QToolTip.isVisible() and "conv2" in QToolTip.text())
     assert "1\u2009168" in QToolTip.text()
-    qtbot.mouseClick(plot.viewport(), LEFT, Qt.KeyboardModifier.NoModifier, point)
+    qtbot.mouseClick(chart, LEFT, Qt.KeyboardModifier.NoModifier, point)
     shown_everywhere(window, 2)
 
 
 def test_a_point_of_the_receptive_field_plot_selects_its_layer_and_names_it_on_hover(ui, qtbot):
     window = ui.window
     panel = loaded(window, qtbot, window.rf_panel)
-    widget = panel._widget
-    point = plot_point(widget, panel._size_plot.vb, 4, 5)  # relu2: field 5
-    qtbot.mouseMove(widget.viewport(), point)
+    chart = panel.chart
+    point = chart.point_at(0, 4, 5)  # relu2: field 5
+    qtbot.mouseMove(chart, point)
     qtbot.waitUntil(lambda: QToolTip.isVisible() and "relu2" in QToolTip.text())
     assert "size 5" in QToolTip.text() and "jump 2" in QToolTip.text()
-    qtbot.mouseClick(widget.viewport(), LEFT, Qt.KeyboardModifier.NoModifier, point)
+    qtbot.mouseClick(chart, LEFT, Qt.KeyboardModifier.NoModifier, point)
     shown_everywhere(window, 3)
     assert ui.column(NAME)[3] == "relu2"

@@ -1,5 +1,6 @@
 """Tables and charts read as written: whole names and arguments (elided in the middle, whole in tooltips),
-chart axes without pyqtgraph's own scale or rounded-away ticks, one way of writing jumps, partial totals."""
+chart axes labelled in the panel's own words without rounded-away ticks, one way of writing jumps, partial
+totals."""
 
 from __future__ import annotations
 
@@ -57,24 +58,23 @@ def test_the_chart_axes_carry_no_scale_of_their_own_and_no_rounded_ticks(make_ui
     panel = loaded(ui.window, qtbot, ui.window.params_panel)
     ui.choose(panel.metric, "MACs")
     panel.host.refresh_now()
-    left = panel._plot.getAxis("left")
-    assert "x1e" not in left.labelString() and left.labelString().count("MACs")
-    assert left.tickStrings([0.0, 0.25, 0.5, 1.0], 1, 0.25) == ["0", "", "", "1"]  # no "0 0 0 0"
-    assert left.tickStrings([0, 500_000, 1_000_000], 1, 500_000) == ["0", "500 k", "1.00 M"]
+    pane = panel.chart.panes[0]
+    assert pane.title == "MACs" and pane.whole
+    ticks = panel.chart.y_ticks(0)
+    assert ticks and all(value == int(value) for value, _text in ticks)  # no "0 0 0 0" from fractions
+    assert [pane.tick_text(v) for v in (0, 500_000, 1_000_000)] == ["0", "500 k", "1.00 M"]
 
 
 def test_layer_ticks_are_whole_numbers_that_do_not_collide(make_ui, qtbot):
     layers = tuple(Layer.make("ReLU", f"relu{n}") for n in range(120))
     ui = make_ui(Design("Deep", InputSpec(1, (8, 8)), layers))
-    for panel, axis in ((ui.window.params_panel, lambda p: p._plot.getAxis("bottom")),
-                        (ui.window.rf_panel, lambda p: p._jump_plot.getAxis("bottom"))):
-        loaded(ui.window, qtbot, panel)
-        ticks = [x for x, _text in axis(panel)._tickLevels[0]]
+    for panel in (ui.window.params_panel, ui.window.rf_panel):
+        chart = loaded(ui.window, qtbot, panel).chart
+        ticks = chart.x_ticks()
         assert ticks and all(isinstance(x, int) for x in ticks)
-        view = axis(panel).linkedView()
-        low, high = view.viewRange()[0]
-        pixels = [(x - low) / (high - low) * view.width() for x in ticks]
-        label = QFontMetrics(axis(panel).font()).horizontalAdvance("120")
+        rect = chart.plot_rects()[-1]
+        pixels = [chart.x_at(rect, x) for x in ticks]
+        label = QFontMetrics(chart.font()).horizontalAdvance("120")
         assert min(b - a for a, b in zip(pixels, pixels[1:])) > label
 
 
@@ -83,9 +83,9 @@ def test_file_new_clears_the_chart(make_ui, qtbot):
     panel = loaded(ui.window, qtbot, ui.window.params_panel)
     ui.trigger(ui.window.new_action)
     panel.host.refresh_now()
-    assert list(panel._bars.opts["x"]) == []
-    assert panel._plot.getAxis("bottom")._tickLevels == [[]]
-    assert not panel._plot.getAxis("left").style["showValues"]
+    assert panel.chart.panes[0].bars == ()
+    assert panel.chart.x_ticks() == []
+    assert panel.chart.y_ticks(0) == []
 
 
 def test_jumps_are_written_as_fractions_everywhere(make_ui, qtbot):
@@ -93,7 +93,9 @@ def test_jumps_are_written_as_fractions_everywhere(make_ui, qtbot):
     panel = loaded(ui.window, qtbot, ui.window.rf_panel)
     model = panel.table.model()
     assert model.index(0, 2).data() == "1/2"  # jump after a stride-2 transposed convolution
-    assert panel._jump_plot.getAxis("left").tickStrings([0.25, 0.5, 1.0], 1, 0.25) == ["1/4", "1/2", "1"]
+    jump = panel.chart.panes[1]
+    assert [jump.tick_text(v) for v in (0.25, 0.5, 1.0)] == ["1/4", "1/2", "1"]
+    assert [text for _value, text in panel.chart.y_ticks(1)][-1] == "1"
 
 
 def test_the_total_row_says_when_it_is_partial(ui):
@@ -124,18 +126,14 @@ def test_a_longer_name_widens_its_columns_after_a_rename(ui, qtbot):
 
 def test_layer_ticks_are_evenly_spaced_at_every_width(qtbot):
     """Whatever step the width allows, the labelled layers are that step apart (never 1 beside 2)."""
-    import pyqtgraph as pg
+    from convdesigner.gui.panels.chart import LayerChart, Pane
 
-    from convdesigner.gui.panels.plot_style import layer_ticks
-
-    plot = pg.PlotWidget()
-    qtbot.addWidget(plot)
-    plot.show()
-    axis = plot.getAxis("bottom")
+    chart = LayerChart(lambda _index: None, "layer")
+    qtbot.addWidget(chart)
+    chart.set_data([Pane("value", bars=tuple(range(11)))], 1, 11, 11)
+    chart.show()
     for width in range(120, 520, 20):
-        plot.resize(width, 200)
-        plot.setXRange(0.3, 11.7, padding=0)
-        qtbot.waitUntil(lambda w=width: abs(plot.width() - w) <= 1)
-        layer_ticks(axis, 1, 11)
-        ticks = [x for x, _text in axis._tickLevels[0]]
-        assert len({b - a for a, b in zip(ticks, ticks[1:])}) <= 1, (width, ticks)
+        chart.resize(width, 200)
+        qtbot.waitUntil(lambda w=width: abs(chart.width() - w) <= 1)
+        ticks = chart.x_ticks()
+        assert ticks and len({b - a for a, b in zip(ticks, ticks[1:])}) <= 1, (width, ticks)

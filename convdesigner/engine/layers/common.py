@@ -8,7 +8,7 @@ from math import prod
 from typing import Any, TypeVar
 
 from ..arguments import Argument, Kind, per_axis
-from ..evaluation import Evaluation, LayerContext, Refusal
+from ..evaluation import Evaluation, LayerContext, Reference, Refusal
 
 Rule = Callable[[LayerContext], Evaluation]
 T = TypeVar("T")
@@ -42,11 +42,14 @@ TRANSPOSED = "transposed convolution"
 MAX_POOL = "max pooling"
 AVG_POOL = "average pooling"
 
-#: One layer's effect on one axis, for the sizes scan's quick filter: (size in, every operand's size) ->
-#: (size out, or None when the engine refuses it; whether a stride drops input).
-AxisRule = Callable[[int, list[int]], tuple[int | None, bool]]
+#: One layer's effect on one spatial axis for many input sizes at once, for the size-only pass of `sizes`:
+#: (the sizes in, per operand its sizes (a join's operands; else just the sizes in)) -> (per size the size
+#: out, or None where the layer's rule itself must judge the size; per size whether a stride drops input, or
+#: None when none does). Exact where it gives a size: the rule accepts that size on that axis, gives that
+#: output and drops input exactly there (its other refusals do not depend on spatial sizes).
+AxisRule = Callable[[list[int], list[list[int]]], tuple[list[int | None], list[bool] | None]]
 #: Builds a type's AxisRule from (the layer's context at rank ndim with its resolved arguments, axis); None
-#: where the type is not modelled (the filter then judges nothing from there on).
+#: where the type is not modelled (its rule then judges every size).
 AxisRuleBuilder = Callable[[LayerContext, int], AxisRule | None]
 #: How the mirror tool undoes a layer: (the decoder being built, the layer's analysed result, whether it is
 #: the run's first layer, so the decoder's last) -> None; the decoder offers ``add(type, args)`` and
@@ -66,12 +69,24 @@ class TorchSpec:
     input in eval mode (dropout, Flatten's view, padding: an in-place layer after it would change the input),
     for a join the operator that combines the operands (``cat``, ``+``, ``*``), and for a type that is no
     ``torch.nn`` module the tensor expression ``forward`` writes instead: (the operand's variable, the
-    layer's arguments) -> code (Reshape's ``x.view(...)``)."""
+    layer's arguments) -> code (Reshape's ``x.view(...)``).
+
+    For the layers that name others (`Kind.LAYER` arguments), ``forward`` keeps each named tensor in a
+    variable and these callables receive the arguments with the names replaced by those variables:
+    ``functional``, the expression written instead of the module when such a layer names one (Upsample's
+    ``size_from``: F.interpolate); ``call``, the arguments of a module's call after its input (MaxUnpool's
+    indices and output size); ``helper``, a top-level function the expression calls (CenterCrop's); and
+    ``indices_from``, the argument naming a layer whose module then returns its indices as well
+    (``return_indices=True``: ``forward`` keeps both)."""
 
     positional: tuple[str, ...] = ()
     aliases_input: bool = False
     operator: str | None = None
     expression: Callable[[str, dict[str, Any]], str] | None = None
+    functional: Callable[[str, dict[str, Any]], str] | None = None
+    call: Callable[[str, dict[str, Any]], str] | None = None
+    helper: str | None = None
+    indices_from: str | None = None
 
 
 def _no_starting_arguments(incoming: tuple[int, ...] | None) -> dict[str, Any]:
@@ -197,6 +212,19 @@ def require_rank(ctx: LayerContext, ndim: int, type_name: str) -> None:
         )
 
 
+def referenced_size(ctx: LayerContext, type_name: str) -> tuple[Reference, tuple[int, ...]]:
+    """The layer ``size_from`` names and its spatial size, which must have as many axes as the input (PyTorch:
+    'Input and output must have the same number of spatial dimensions')."""
+    reference = ctx.references["size_from"]
+    size = reference.output_shape[1:]
+    if len(size) != ctx.ndim:
+        raise Refusal("rank", f"size_from names {reference.name}, of shape {shape_text(reference.output_shape)} "
+                      f"({dims_word(len(size))}), but {type_name} receives {shape_text(ctx.input_shape)} "
+                      f"({dims_word(ctx.ndim)})", "name a layer whose output has as many spatial axes",
+                      argument="size_from")
+    return reference, size
+
+
 def inferred_width(ctx: LayerContext, name: str, incoming: int, what: str) -> int:
     """An argument the engine infers from the incoming tensor (in_channels, num_features, ...): when the
     design gives it, it must agree."""
@@ -263,8 +291,8 @@ def nonzero(values: Iterable[int]) -> Any:
 
 
 def identity_axis(ctx: LayerContext, axis: int) -> AxisRule:
-    """The axis rule of a layer that keeps every size."""
-    return lambda n, sizes: (n, False)
+    """The axis rule of a layer that keeps every size: the sizes in are the sizes out, at no cost."""
+    return lambda sizes, operands: (sizes, None)
 
 
 def volume(values: tuple[int, ...]) -> int:

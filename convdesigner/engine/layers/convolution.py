@@ -39,7 +39,7 @@ from .common import (
     shape_text,
     volume,
 )
-from .windows import dropped_input, dropped_input_note, window_axes
+from .windows import dropped_input, dropped_input_note, may_drop_input, window_axes
 
 PADDING_MODE_CHOICES = ("zeros", "reflect", "replicate", "circular")
 
@@ -249,25 +249,27 @@ def transposed_rule(ndim: int, type_name: str):
 # -- the sizes scan, the mirror, the export and the app --------------------------------------------------------
 
 def _conv_axis(ctx: LayerContext, axis: int) -> AxisRule:
-    """Relationship 6 in PyTorch's form on one axis, with the stride's dropped units (the sizes filter)."""
+    """Relationship 6 in PyTorch's form on one axis, with the stride's dropped units (the sizes scan). Padding
+    that copies the input (reflect, circular) needs enough input: sizes up to the padding are left to the rule."""
     kernel, stride, dilation = (per_axis(ctx.args[key], ctx.ndim) for key in ("kernel_size", "stride", "dilation"))
     lo, hi = resolve_conv_padding(ctx, kernel, stride, dilation)[axis]
     k, s, d = kernel[axis], stride[axis], dilation[axis]
+    least = 1 if ctx.args["padding_mode"] in ("zeros", "replicate") else max(lo, hi) + 1
+    drops = may_drop_input(k, s, lo, hi, d)
 
-    def conv(n: int, sizes: list[int]) -> tuple[int | None, bool]:
-        o = conv_output_size(n, k, s, lo, hi, d)
-        return (o, dropped_input(n, k, s, lo, hi, d) > 0) if o >= 1 else (None, False)
+    def conv(sizes: list[int], operands: list[list[int]]) -> tuple[list[int | None], list[bool] | None]:
+        outs = [o if n >= least and (o := conv_output_size(n, k, s, lo, hi, d)) >= 1 else None for n in sizes]
+        return outs, ([dropped_input(n, k, s, lo, hi, d) > 0 for n in sizes] if drops else None)
     return conv
 
 
 def _transposed_axis(ctx: LayerContext, axis: int) -> AxisRule:
-    """Relationship 14 in PyTorch's form on one axis (the sizes filter)."""
+    """Relationship 14 in PyTorch's form on one axis (the sizes scan)."""
     k, s, p, a, d = (per_axis(ctx.args[key], ctx.ndim)[axis]
                      for key in ("kernel_size", "stride", "padding", "output_padding", "dilation"))
 
-    def transposed(n: int, sizes: list[int]) -> tuple[int | None, bool]:
-        o = transposed_output_size(n, k, s, p, a, d)
-        return (o if o >= 1 else None), False
+    def transposed(sizes: list[int], operands: list[list[int]]) -> tuple[list[int | None], list[bool] | None]:
+        return [o if (o := transposed_output_size(n, k, s, p, a, d)) >= 1 else None for n in sizes], None
     return transposed
 
 

@@ -104,8 +104,9 @@ def _elementwise(ctx: LayerContext) -> Evaluation:
 
 
 def _joined_sizes(ctx: LayerContext, axis: int) -> AxisRule:
-    """Every operand must have the same size on a spatial axis (the sizes filter)."""
-    return lambda n, sizes: (n if all(m == n for m in sizes) else None, False)
+    """Every operand must have the same size on a spatial axis (the sizes scan; the rule words a mismatch)."""
+    return lambda sizes, operands: ([n if len(set(each)) == 1 else None for n, each in zip(sizes, zip(*operands))],
+                                    None)
 
 
 def _mirror_concat(decoder, r, final: bool) -> None:  # type: ignore[no-untyped-def]

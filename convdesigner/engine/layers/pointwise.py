@@ -9,6 +9,7 @@ from ..arguments import Argument, Kind, sizes_of
 from ..evaluation import IDENTITY, Evaluation, LayerContext, Note, Refusal
 from ..receptive_field import Window
 from .common import (
+    AxisRule,
     LayerType,
     TorchSpec,
     bool_arg,
@@ -207,6 +208,24 @@ def _groups_for(args: dict[str, Any], channels: int) -> dict[str, Any]:
 POINTWISE = {"pointwise": True, "axis_rule": identity_axis}
 
 
+def _instance_axis(ctx: LayerContext, axis: int) -> AxisRule:
+    """InstanceNorm keeps the size but refuses a single spatial unit: a size of 1 is left to the rule (the
+    other axes decide)."""
+    return lambda sizes, operands: ([n if n > 1 else None for n in sizes], None)
+
+
+def _layernorm_axis(ctx: LayerContext, axis: int) -> AxisRule:
+    """LayerNorm keeps the size; where normalized_shape covers the axis, only its size there is accepted (the
+    rule words the others)."""
+    given = ctx.args["normalized_shape"]
+    normalized = sizes_of(given) if given is not None else ()
+    covered = len(normalized) - (ctx.ndim - axis)  # the axis's place in normalized_shape, when not negative
+    if covered < 0:
+        return identity_axis(ctx, axis)
+    wanted = normalized[covered]
+    return lambda sizes, operands: ([n if n == wanted else None for n in sizes], None)
+
+
 def layer_types() -> list[LayerType]:
     types = []
     for n in (1, 2, 3):
@@ -217,7 +236,8 @@ def layer_types() -> list[LayerType]:
     for n in (1, 2, 3):
         name = f"InstanceNorm{n}d"
         types.append(LayerType(name, "Normalisation", n, _norm_arguments(False, False), _norm_rule(n, name),
-                               f"instance normalisation over {dims_word(n)}", f"nn.{name}", **POINTWISE,
+                               f"instance normalisation over {dims_word(n)}", f"nn.{name}",
+                               **{**POINTWISE, "axis_rule": _instance_axis},
                                torch=TorchSpec(positional=("num_features",))))
     types.append(LayerType("GroupNorm", "Normalisation", None, (
         int_arg("num_groups", required=True),
@@ -232,7 +252,8 @@ def layer_types() -> list[LayerType]:
         float_arg("eps", 1e-5, minimum=0.0),
         bool_arg("elementwise_affine", True),
         bool_arg("bias", True),
-    ), _layernorm, "layer normalisation over the trailing dimensions", "nn.LayerNorm", **POINTWISE,
+    ), _layernorm, "layer normalisation over the trailing dimensions", "nn.LayerNorm",
+        **{**POINTWISE, "axis_rule": _layernorm_axis},
         torch=TorchSpec(positional=("normalized_shape",)),
         starting=lambda incoming: {"normalized_shape": list(incoming)} if incoming and len(incoming) > 1 else {}))
     for name, args, summary in ACTIVATIONS:

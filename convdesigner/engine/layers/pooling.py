@@ -1,4 +1,5 @@
-"""MaxPool, AvgPool and their adaptive forms, 1-D to 3-D."""
+"""MaxPool, AvgPool and their adaptive forms, and MaxUnpool (which puts a MaxPool's values back where its
+indices say), 1-D to 3-D."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from fractions import Fraction
 
 from ..arguments import Argument, Kind, per_axis
 from ..arithmetic import pool_output_size
-from ..evaluation import Evaluation, LayerContext, Refusal
-from ..receptive_field import Resample, Window
+from ..evaluation import Evaluation, LayerContext, Note, Refusal
+from ..receptive_field import Resample, Scatter, Window
 from .common import (
     AVG_POOL,
     MAX_POOL,
@@ -20,10 +21,13 @@ from .common import (
     compact,
     layer_plan,
     per_distinct,
+    referenced_size,
     require_rank,
     resolve_axes,
+    shape_text,
+    volume,
 )
-from .windows import POOLING_RELATIONSHIP, dropped_input, dropped_input_note, window_axes
+from .windows import POOLING_RELATIONSHIP, dropped_input, dropped_input_note, may_drop_input, window_axes
 
 
 def _stride_arg() -> Argument:
@@ -121,26 +125,113 @@ def adaptive_rule(ndim: int, type_name: str):
     return evaluate
 
 
+def _unpool_arguments() -> tuple[Argument, ...]:
+    return (
+        axes_arg("kernel_size", required=True),
+        _stride_arg(),
+        axes_arg("padding", 0, minimum=0),
+        Argument("indices", Kind.LAYER, None, required=True, constructor=False, values=True,
+                 help="the MaxPool whose indices say where each value goes"),
+        Argument("size_from", Kind.LAYER, None, constructor=False,
+                 help="output_size: the spatial size of an earlier layer's output"),
+    )
+
+
+def unpool_output_size(i: int, k: int, s: int, p: int) -> int:
+    """MaxUnpool's default output size on one axis, PyTorch's (i - 1) s - 2p + k."""
+    return (i - 1) * s - 2 * p + k
+
+
+def unpool_rule(ndim: int, type_name: str):
+    def evaluate(ctx: LayerContext) -> Evaluation:
+        """PyTorch's checks of max_unpool (docs/torch-rules.md §14): the indices of a MaxPool of the same
+        rank whose output has the input's shape, the output size (i - 1) s - 2p + k or ``size_from``'s within
+        s of it; values go where the pool took them from (Scatter over the pool's window)."""
+        require_rank(ctx, ndim, type_name)
+        pool = ctx.references["indices"]
+        pool_type = f"MaxPool{ndim}d"
+        if pool.layer is None or pool.layer.type != pool_type:
+            what = "the network input" if pool.layer is None else f"a {pool.layer.type}"
+            raise Refusal("unpool-indices", f"indices names {pool.name}, {what}: {type_name} puts back the values "
+                          f"of a {pool_type} where its indices say", f"name the {pool_type} whose indices to use",
+                          argument="indices")
+        if pool.output_shape != ctx.input_shape:
+            raise Refusal("unpool-indices", f"the indices of {pool.name} have the shape {shape_text(pool.output_shape)}, "
+                          f"but the input has {shape_text(ctx.input_shape)} (PyTorch: they must be the same)",
+                          f"unpool a tensor of the shape {pool.name} makes", argument="indices")
+        kernel, stride, padding = (resolve_axes(ctx, "kernel_size"), resolve_axes(ctx, "stride", "kernel_size"),
+                                   resolve_axes(ctx, "padding"))
+        out = [unpool_output_size(i, k, s, p) for i, k, s, p in zip(ctx.spatial, kernel, stride, padding)]
+        if ctx.args["size_from"] is not None:
+            reference, wanted = referenced_size(ctx, type_name)
+            for axis, (o, w, s) in enumerate(zip(out, wanted, stride)):
+                if not o - s < w < o + s:
+                    raise Refusal("unpool-size", f"output size {w} from {reference.name} on axis {ctx.axis(axis)} is "
+                                  f"not strictly between {o - s} and {o + s} (PyTorch's rule: the default {o} ± the "
+                                  f"stride {s})", "name a layer whose size is within the stride of the default",
+                                  axis, "size_from")
+            out = list(wanted)
+        for axis, o in enumerate(out):
+            if o < 1:
+                raise Refusal("unpool-size", f"the output size on axis {ctx.axis(axis)} would be {o} "
+                              "((i - 1) × stride - 2 × padding + kernel_size)", "use a smaller padding", axis, "padding")
+        pooled = pool.input_shape[1:]
+        notes = []
+        sources: tuple[Scatter, ...] | None = _pool_scatter(pool.layer.arguments, ndim)
+        if (ndim > 1 and tuple(out) != pooled) or (ndim == 1 and out[0] < pooled[0]):
+            beyond = volume(pooled) > volume(tuple(out))
+            notes.append(Note("unpool-size", f"{pool.name}'s indices address its {shape_text(pooled)} input, but the "
+                              f"output is {shape_text(tuple(out))}: " + (
+                                  "PyTorch refuses the run if a value's index falls beyond the output (that depends "
+                                  "on the data)" if beyond else "the values land at other places than the pool took "
+                                  "them from (the index is read with the output's sizes)"),
+                              f"unpool to the size {pool.name} reads (size_from: the layer before {pool.name})"))
+            if ndim > 1:
+                sources = None  # where a value lands no longer follows the axes: the field is not tracked on
+        return Evaluation((ctx.channels, *out), 0, 0, sources, None, notes)
+
+    return evaluate
+
+
+def _pool_scatter(given: dict, ndim: int) -> tuple[Scatter, ...]:
+    """Where a MaxPool's values can land when unpooled: input unit x (a window of the pool) goes to one of
+    its window's taps x s - p + t d, which is the scatter of a transposed window (as many writes as taps)."""
+    kernel = per_axis(given["kernel_size"], ndim)
+    stride = per_axis(given.get("stride") if given.get("stride") is not None else given["kernel_size"], ndim)
+    padding = per_axis(given.get("padding", 0), ndim)
+    dilation = per_axis(given.get("dilation", 1), ndim)
+    return per_distinct(zip(kernel, stride, padding, dilation), lambda a: Scatter(*a))
+
+
+def _unpool_call(operand: str, args: dict) -> str:
+    """MaxUnpool's call in forward: its input, the pool's indices and the output size of size_from."""
+    size = f", output_size={args['size_from']}.shape[2:]" if args.get("size_from") else ""
+    return f"{operand}, {args['indices']}{size}"
+
+
 # -- the sizes scan, the mirror, the export and the app --------------------------------------------------------
 
 def _pool_axis(ctx: LayerContext, axis: int) -> AxisRule:
-    """Relationships 7-8 with PyTorch's ceil_mode and dilation on one axis (the sizes filter)."""
+    """Relationships 7-8 with PyTorch's ceil_mode and dilation on one axis (the sizes scan). AvgPool3d also
+    compares the unpadded input with the kernel: sizes below the kernel are left to the rule."""
     args, ndim = ctx.args, ctx.ndim
     k = per_axis(args["kernel_size"], ndim)[axis]
     s = per_axis(args["stride"] if args["stride"] is not None else args["kernel_size"], ndim)[axis]
     p = per_axis(args["padding"], ndim)[axis]
     d = per_axis(args.get("dilation", 1), ndim)[axis]
     ceil = args["ceil_mode"]
+    least = k if ctx.layer.type == "AvgPool3d" else 1
+    drops = not ceil and may_drop_input(k, s, p, p, d)
 
-    def pool(n: int, sizes: list[int]) -> tuple[int | None, bool]:
-        o = pool_output_size(n, k, s, p, d, ceil)
-        return (o, not ceil and dropped_input(n, k, s, p, p, d) > 0) if o >= 1 else (None, False)
+    def pool(sizes: list[int], operands: list[list[int]]) -> tuple[list[int | None], list[bool] | None]:
+        outs = [o if n >= least and (o := pool_output_size(n, k, s, p, d, ceil)) >= 1 else None for n in sizes]
+        return outs, ([dropped_input(n, k, s, p, p, d) > 0 for n in sizes] if drops else None)
     return pool
 
 
 def _adaptive_axis(ctx: LayerContext, axis: int) -> AxisRule:
     wanted = per_axis(ctx.args["output_size"], ctx.ndim)[axis]
-    return lambda n, sizes: (n if wanted is None else wanted, False)
+    return lambda sizes, operands: (sizes if wanted is None else [wanted] * len(sizes), None)
 
 
 def mirror_size_change(decoder, r, final: bool) -> None:  # type: ignore[no-untyped-def]
@@ -168,6 +259,13 @@ def layer_types() -> list[LayerType]:
                                    f"{n}-D {window}", f"nn.{name}", window=window, axis_rule=_pool_axis,
                                    mirror=mirror_size_change, torch=TORCH,
                                    starting=lambda incoming: {"kernel_size": 2}))
+    for n in (1, 2, 3):
+        name = f"MaxUnpool{n}d"
+        types.append(LayerType(name, "Pooling", n, _unpool_arguments(), unpool_rule(n, name),
+                               f"{n}-D max unpooling: a MaxPool{n}d's values put back where its indices say",
+                               f"nn.{name}", version=2,
+                               torch=TorchSpec(positional=("kernel_size",), call=_unpool_call, indices_from="indices"),
+                               starting=lambda incoming: {"kernel_size": 2}))
     for kind in ("Avg", "Max"):
         for n in (1, 2, 3):
             name = f"Adaptive{kind}Pool{n}d"

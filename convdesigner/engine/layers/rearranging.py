@@ -108,12 +108,12 @@ def _view(operand: str, args: dict[str, Any]) -> str:
 
 def _shuffle_axis(ctx: LayerContext, axis: int) -> AxisRule:
     r = ctx.args["upscale_factor"]
-    return lambda n, sizes: (n * r, False)
+    return lambda sizes, operands: ([n * r for n in sizes], None)
 
 
 def _unshuffle_axis(ctx: LayerContext, axis: int) -> AxisRule:
     r = ctx.args["downscale_factor"]
-    return lambda n, sizes: (None if n % r else n // r, False)
+    return lambda sizes, operands: ([None if n % r else n // r for n in sizes], None)
 
 
 def _mirror_shuffle(decoder, r, final: bool) -> None:  # type: ignore[no-untyped-def]

@@ -1,11 +1,13 @@
-"""Upsample (size or scale factor, nearest and the interpolating modes) and the pad layers: ZeroPad, ConstantPad,
-ReflectionPad, ReplicationPad and CircularPad, 1-D to 3-D."""
+"""Upsample (a size, a scale factor or another layer's size, nearest and the interpolating modes), CenterCrop
+(to another layer's size) and the pad layers: ZeroPad, ConstantPad, ReflectionPad, ReplicationPad and
+CircularPad, 1-D to 3-D."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
 from ..arguments import Argument, Kind, per_axis
 from ..arithmetic import upsample_output_size
@@ -21,6 +23,7 @@ from .common import (
     float_arg,
     layer_plan,
     per_distinct,
+    referenced_size,
     require_rank,
 )
 
@@ -35,6 +38,8 @@ def _upsample_arguments() -> tuple[Argument, ...]:
     return (
         Argument("size", Kind.OPTIONAL_AXES, None, minimum=1, help="the output size, one per axis"),
         Argument("scale_factor", Kind.SCALE, None, help="or the factor, one per axis"),
+        Argument("size_from", Kind.LAYER, None, constructor=False,
+                 help="or the spatial size of an earlier layer's output (F.interpolate to it)"),
         Argument("mode", Kind.CHOICE, "nearest", choices=UPSAMPLE_MODES),
         Argument("align_corners", Kind.BOOL, None, help="for the interpolating modes"),
         Argument("recompute_scale_factor", Kind.BOOL, None),
@@ -53,16 +58,20 @@ class UpsamplePlan:
 
 def _upsample_plan(ctx: LayerContext) -> UpsamplePlan:
     args = ctx.args
-    size, scale = args["size"], args["scale_factor"]
+    size, scale, size_from = args["size"], args["scale_factor"], args["size_from"]
     mode = args["mode"]
     ndim = ctx.ndim
     if ndim < 1:
         return UpsamplePlan(Refusal("rank", "Upsample needs an input with at least one spatial axis"))
-    if (size is None) == (scale is None):
-        return UpsamplePlan(Refusal("upsample-size", "Upsample needs exactly one of size and scale_factor",
-                                    "give size (the output size) or scale_factor, not both" if size is not None
-                                    else "give size or scale_factor", argument="size"))
-    if size is not None and args["recompute_scale_factor"]:
+    if size is not None and size_from is not None:
+        return UpsamplePlan(Refusal("upsample-size", f"size_from ({size_from}) gives the output size, so size "
+                                    "cannot be given too", "remove size or size_from", argument="size"))
+    given = size if size is not None else size_from
+    if (given is None) == (scale is None):
+        return UpsamplePlan(Refusal("upsample-size", "Upsample needs exactly one of size (or size_from) and "
+                                    "scale_factor", "give the size or scale_factor, not both" if given is not None
+                                    else "give size, size_from or scale_factor", argument="size"))
+    if given is not None and args["recompute_scale_factor"]:
         return UpsamplePlan(Refusal("upsample-size", "recompute_scale_factor has no meaning with an explicit "
                                     "size (PyTorch refuses it)", "remove recompute_scale_factor",
                                     argument="recompute_scale_factor"))
@@ -78,7 +87,7 @@ def _upsample_plan(ctx: LayerContext) -> UpsamplePlan:
     sizes = per_axis(size, ndim)
     scales = per_axis(scale, ndim)
     fixed = per_distinct(zip(sizes, scales), lambda size_scale: (
-        None if size_scale[0] is not None or mode == "area" or align or args["recompute_scale_factor"]
+        None if size_scale[1] is None or mode == "area" or align or args["recompute_scale_factor"]
         else _resample_sources(1, 1, None, size_scale[1], mode, False, None)))
     return UpsamplePlan(None, sizes, scales, fixed)
 
@@ -90,7 +99,8 @@ def _upsample(ctx: LayerContext) -> Evaluation:
     args = ctx.args
     out = []
     sources = []
-    for axis, (i, sz, sf, fixed) in enumerate(zip(ctx.spatial, plan.sizes, plan.scales, plan.fixed_sources)):
+    sizes = referenced_size(ctx, "Upsample")[1] if args["size_from"] is not None else plan.sizes
+    for axis, (i, sz, sf, fixed) in enumerate(zip(ctx.spatial, sizes, plan.scales, plan.fixed_sources)):
         o = upsample_output_size(i, sz, sf)
         if o < 1:
             raise Refusal("upsample-size", f"the output size on axis {ctx.axis(axis)} would be {o}: "
@@ -139,6 +149,26 @@ def _resample_sources(i: int, o: int, size, scale, mode: str, align: bool, recom
     return Resample(ratio, mode)
 
 
+def _center_crop(ctx: LayerContext) -> Evaluation:
+    """U-Net's crop before concatenating: each spatial axis cut to the size of ``size_from``'s output, the
+    low side losing (n - r) // 2 and the high side the rest; each output unit reads the input unit that far
+    along (a window of one shifted by the offset)."""
+    reference, size = referenced_size(ctx, "CenterCrop")
+    sources = []
+    for axis, (n, r) in enumerate(zip(ctx.spatial, size)):
+        if n < r:
+            raise Refusal("crop-size", f"axis {ctx.axis(axis)} has {n} units, fewer than the {r} of {reference.name} "
+                          "that it is cropped to", f"crop to a layer of at most {n} units on axis {ctx.axis(axis)}, "
+                          "or crop the other tensor instead", axis, "size_from")
+        sources.append(Window(1, 1, -((n - r) // 2)))
+    return Evaluation((ctx.channels, *size), 0, 0, tuple(sources))
+
+
+def center_crop_pads(n: int, r: int) -> tuple[int, int]:
+    """What a CenterCrop from n units to r takes off the low and the high side."""
+    return (n - r) // 2, n - r - (n - r) // 2
+
+
 #: The pad layers by what their padded cells hold (F.pad's mode): ZeroPad and ConstantPad fill a value,
 #: the others copy an input unit (mirrored without the edge, the edge repeated, or wrapped around).
 PAD_TYPES = {"ZeroPad": "zeros", "ConstantPad": "constant", "ReflectionPad": "reflect",
@@ -172,11 +202,15 @@ def pad_pairs(padding, ndim: int) -> list[tuple[int, int]]:  # type: ignore[no-u
     return [(flat[2 * j], flat[2 * j + 1]) for j in range(ndim)][::-1]
 
 
-def _border(mode: str, lo: int, hi: int) -> str:
-    """What a pad layer's padded cells hold, for the dependencies (see `_pad_rule`)."""
-    if mode not in BORDERS or (mode == "circular" and min(lo, hi) < 0):
-        return "zeros"
-    return mode
+def _pad_sources(mode: str, i: int, lo: int, hi: int) -> Window:
+    """What each unit of a pad layer's output reads on one axis: the input unit ``lo`` before it, a padded cell
+    the unit it copies (reflect, replicate, circular: receptive_field.border_source) or none (a value). Circular
+    padding that crops one side wraps what is left (PyTorch crops first), the window's ``extent``."""
+    if mode not in BORDERS:
+        return Window(1, 1, lo, 1, "zeros")
+    if mode == "circular" and min(lo, hi) < 0:
+        return Window(1, 1, lo, 1, mode, (max(0, -lo), i + min(lo, 0) + min(hi, 0)))
+    return Window(1, 1, lo, 1, mode)
 
 
 def _pad_rule(ndim: int, type_name: str, mode: str):
@@ -190,12 +224,8 @@ def _pad_rule(ndim: int, type_name: str, mode: str):
                 rule, message, suggestion = problem
                 raise Refusal("zeropad-size" if mode == "zeros" else rule, message, suggestion, axis, "padding")
             out.append(i + lo + hi)
-        # Each output unit reads one input unit, shifted by the low padding; a padded cell reads the input unit
-        # it copies (reflect, replicate, circular: receptive_field.border_source). Circular padding with a crop
-        # on the other side wraps the cropped tensor, which a window over the input cannot say: its copies are
-        # then left out of the dependencies (docs/torch-rules.md, section 13).
         return Evaluation((ctx.channels, *out), 0, 0, tuple(
-            Window(1, 1, lo, 1, _border(mode, lo, hi)) for lo, hi in pairs))
+            _pad_sources(mode, i, lo, hi) for i, (lo, hi) in zip(ctx.spatial, pairs)))
 
     return evaluate
 
@@ -205,12 +235,11 @@ def _pad_rule(ndim: int, type_name: str, mode: str):
 def _upsample_axis(ctx: LayerContext, axis: int) -> AxisRule | None:
     args = ctx.args
     if (args["size"] is None) == (args["scale_factor"] is None):
-        return None  # refused by the rule: not modelled here
+        return None  # refused by the rule, or the size of another layer (size_from): not modelled here
     size, scale = per_axis(args["size"], ctx.ndim)[axis], per_axis(args["scale_factor"], ctx.ndim)[axis]
 
-    def upsample(n: int, sizes: list[int]) -> tuple[int | None, bool]:
-        o = upsample_output_size(n, size, scale)
-        return (o if o >= 1 else None), False
+    def upsample(sizes: list[int], operands: list[list[int]]) -> tuple[list[int | None], list[bool] | None]:
+        return [o if (o := upsample_output_size(n, size, scale)) >= 1 else None for n in sizes], None
     return upsample
 
 
@@ -218,8 +247,8 @@ def _pad_axis(mode: str):
     def build(ctx: LayerContext, axis: int) -> AxisRule:
         lo, hi = pad_pairs(ctx.args["padding"], ctx.ndim)[axis]
 
-        def pad(n: int, sizes: list[int]) -> tuple[int | None, bool]:
-            return (None if pad_problem(mode, n, lo, hi) else n + lo + hi), False
+        def pad(sizes: list[int], operands: list[list[int]]) -> tuple[list[int | None], list[bool] | None]:
+            return [None if pad_problem(mode, n, lo, hi) else n + lo + hi for n in sizes], None
         return pad
     return build
 
@@ -245,11 +274,45 @@ def _mirror_pad(decoder, r, final: bool) -> None:  # type: ignore[no-untyped-def
                 {"padding": -padding if isinstance(padding, int) else [-v for v in padding]})
 
 
+def _mirror_center_crop(decoder, r, final: bool) -> None:  # type: ignore[no-untyped-def]
+    """A crop comes back as the zero padding of what it took off each side."""
+    pairs = [center_crop_pads(n, o) for n, o in zip(r.input_shape[1:], r.output_shape[1:])]
+    if any(lo or hi for lo, hi in pairs):
+        decoder.add(f"ZeroPad{len(pairs)}d", {"padding": [v for pair in reversed(pairs) for v in pair]})
+
+
+def _upsample_functional(operand: str, args: dict[str, Any]) -> str:
+    """Upsample to another tensor's size, as ``forward`` writes it (``args["size_from"]`` holds that tensor's
+    variable): F.interpolate, which takes the size at run time."""
+    align = args.get("align_corners")
+    extra = f", align_corners={align!r}" if align is not None else ""
+    return (f"nn.functional.interpolate({operand}, size={args['size_from']}.shape[2:], "
+            f'mode="{args.get("mode", "nearest")}"{extra})')
+
+
+#: The export's helper for CenterCrop (a top-level function of the exported module).
+CENTER_CROP_HELPER = '''@torch.fx.wrap  # one node when traced: torch.fx cannot loop over a traced tensor's axes
+def center_crop(x: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """x cut on its spatial axes to like's size, the low side losing (n - r) // 2 (U-Net's crop)."""
+    for axis in range(2, x.dim()):
+        n, r = x.size(axis), like.size(axis)
+        x = x.narrow(axis, (n - r) // 2, r)
+    return x'''
+
+
 def layer_types() -> list[LayerType]:
     types = [LayerType("Upsample", "Up-sampling", None, _upsample_arguments(), _upsample,
                        "up-sampling by size or factor (nearest, linear modes)", "nn.Upsample",
                        axis_rule=_upsample_axis, mirror=_mirror_upsample,
-                       starting=lambda incoming: {"scale_factor": 2})]
+                       torch=TorchSpec(functional=_upsample_functional),
+                       starting=lambda incoming: {"scale_factor": 2}),
+             LayerType("CenterCrop", "Padding", None,
+                       (Argument("size_from", Kind.LAYER, None, required=True, constructor=False,
+                                 help="the earlier layer whose spatial size to crop to"),),
+                       _center_crop, "crop the spatial axes to another layer's size (U-Net's crop-and-concatenate)",
+                       mirror=_mirror_center_crop, version=2,
+                       torch=TorchSpec(expression=lambda operand, args: f"center_crop({operand}, {args['size_from']})",
+                                       helper=CENTER_CROP_HELPER, aliases_input=True))]
     for prefix, mode in PAD_TYPES.items():
         for n in (1, 2, 3):
             name = f"{prefix}{n}d"

@@ -87,6 +87,12 @@ def dropped_input(i: int, k: int, s: int, p_low: int, p_high: int, d: int = 1) -
     return dropped if dropped > s - d * (k - 1) - 1 else 0
 
 
+def may_drop_input(k: int, s: int, p_low: int, p_high: int, d: int = 1) -> bool:
+    """Whether `dropped_input` is above 0 for some input size: the units past the last window repeat with
+    period s in the size, reaching s - 1 - p_high at most (so a stride of 1 never drops input)."""
+    return s - 1 - p_high > max(s - d * (k - 1) - 1, 0)
+
+
 def dropped_input_note(ctx: LayerContext, g: AxisGeometry, axis: int) -> Note | None:
     """The paper's caveat after relationship 6: real input units past the last window are dropped."""
     if g.ceil_mode or g.unvisited <= g.p_high:

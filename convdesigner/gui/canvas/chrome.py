@@ -313,10 +313,10 @@ SUMMARIES = {
     "Dropout": "zeroes random values while training: the shape does not change",
     "Linear": "mixes features with a dense weight matrix: no sliding window",
     "Up-sampling": "repeats or interpolates units to a larger size: a fixed resampling, no learned window",
-    "Padding": "adds zeros, a constant or copies of the edge units at the borders",
+    "Padding": "adds zeros, a constant or copies of the edge units at the borders, or crops",
     "Rearranging": "moves values to other positions or channels, computing nothing",
     "Skip connection": "combines the outputs of earlier layers (see From)",
-    "Pooling": "pools each channel over windows that adapt to the input size",
+    "Pooling": "pools each channel over windows that adapt to the input size, or puts a pool's values back",
 }
 
 

@@ -1,1 +1,2 @@
-"""The analysis docks: receptive field and parameters, each a table with a lazily loaded pyqtgraph plot."""
+"""The analysis docks: receptive field and parameters, each a table and a chart (chart.py) built after the
+window's first frame."""

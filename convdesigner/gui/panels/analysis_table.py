@@ -1,8 +1,8 @@
 """A read-only table model over the analysis (one row per layer, optional totals row) and the plot host.
 
-Both docks show engine numbers per layer in a table and a pyqtgraph plot. pyqtgraph costs a few tenths of
-a second to import, so `PlotHost` only imports it when `load_plot` is called (after the window's first
-paint); until then the plot area says it is loading.
+Both docks show engine numbers per layer in a table and a chart (chart.py). `PlotHost` builds the chart when
+`load` is called, after the window's first paint (the first frame shows what it needs first); until then the
+plot area says it is loading.
 """
 
 from __future__ import annotations
@@ -11,19 +11,27 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, QPoint, Qt, QTimer
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QModelRoleDataSpan,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+)
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
     QLabel,
     QTableView,
-    QToolTip,
     QVBoxLayout,
     QWidget,
 )
 
 from ...engine.analysis import Analysis, LayerResult
+from ..cells import CONTENT_ROWS, ChangedCellsView, changed_rows, fill_roles
 from ..document import Document
 from ..theme import StateColours
 
@@ -46,8 +54,16 @@ class AnalysisTableModel(QAbstractTableModel):
         self._columns = columns
         self._totals = any(c.total for c in columns)
         self._rows = self._count()
+        #: the analysis rows as last shown (their identity tells which rows an edit changed)
+        self._shown = document.analysis.layers
+        #: row -> (the result its cells were formatted from, per column {role: value})
+        self._cells: dict[int, tuple[LayerResult, tuple[dict[int, Any], ...]]] = {}
+        self._bold = QFont()
+        self._bold.setBold(True)
+        #: how many rows' cells were formatted (a work count the tests read: an edit formats the rows it changed)
+        self.formatted_rows = 0
         document.changed.connect(self._changed)
-        document.replaced.connect(self._changed)
+        document.replaced.connect(self._replaced)
 
     @property
     def columns(self) -> list[Column]:
@@ -57,14 +73,25 @@ class AnalysisTableModel(QAbstractTableModel):
         layers = len(self._document.analysis.layers)
         return layers + (1 if self._totals and layers else 0)
 
+    def _replaced(self) -> None:
+        self._cells.clear()
+        self._changed()
+
     def _changed(self, *_args) -> None:
+        """Rows come or go: start over; else the rows whose result changed, and the totals row, are shown
+        again (an edit changes the rows from the edited layer on)."""
+        shown, self._shown = self._shown, self._document.analysis.layers
         count = self._count()
         if count != self._rows:
             self.beginResetModel()
             self._rows = count
+            self._cells.clear()
             self.endResetModel()
-        elif count:
-            self.dataChanged.emit(self.index(0, 0), self.index(count - 1, len(self._columns) - 1))
+            return
+        changed = changed_rows(shown, self._shown)
+        if changed is not None and count:
+            last = count - 1 if self._totals else changed[1]
+            self.dataChanged.emit(self.index(changed[0], 0), self.index(last, len(self._columns) - 1))
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else self._rows
@@ -81,8 +108,7 @@ class AnalysisTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             return column.tooltip or None
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            return int((Qt.AlignmentFlag.AlignRight if column.numeric else Qt.AlignmentFlag.AlignLeft)
-                       | Qt.AlignmentFlag.AlignVCenter)
+            return _alignment(column)
         return None
 
     def longest_name(self) -> int:
@@ -98,47 +124,88 @@ class AnalysisTableModel(QAbstractTableModel):
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
-        column = self._columns[index.column()]
         analysis = self._document.analysis
-        totals = self.is_totals(index.row())
-        if role == Qt.ItemDataRole.DisplayRole:
-            if totals:
-                if index.column() == 0:
-                    return "Total (partial)" if self.uncounted() else "Total"
-                return column.total(analysis) if column.total else ""
-            if index.row() >= len(analysis.layers):
-                return None
-            return column.cell(analysis.layers[index.row()])
+        if self.is_totals(index.row()):
+            return self._totals_data(index.column(), role)
+        if index.row() >= len(analysis.layers):
+            return None
+        result = analysis.layers[index.row()]
         if role == Qt.ItemDataRole.ToolTipRole:
-            if totals:
-                missing = self.uncounted()
-                if not missing:
-                    return "Totals over every layer"
-                return (f"Totals over the computed layers only: {len(missing)} not computed "
-                        f"({', '.join(missing[:6])}{', …' if len(missing) > 6 else ''}); fix the first error to "
-                        "count them")
-            if index.row() >= len(analysis.layers):
-                return None
-            text = column.cell(analysis.layers[index.row()])  # the whole value, however narrow the column
+            column = self._columns[index.column()]
+            text = column.cell(result)  # the whole value, however narrow the column
             return "\n".join(t for t in (text, column.tooltip) if t) or None
+        return self._row_cells(result)[index.column()].get(role)
+
+    def multiData(self, index: QModelIndex | QPersistentModelIndex, span: QModelRoleDataSpan) -> None:
+        """Every role a view asks for at once (it asks for about ten of every cell it paints): one call
+        instead of one per role."""
+        layers = self._document.analysis.layers
+        row = index.row() if index.isValid() else -1
+        cells = self._row_cells(layers[row])[index.column()] if 0 <= row < len(layers) else None  # else totals
+        fill_roles(span, cells, lambda role: self.data(index, role))
+
+    def changed_columns(self, row: int, first: int, last: int) -> list[int]:
+        """The columns ``first``..``last`` of a row whose cells differ from those formatted before (all of them
+        for a row not formatted since the last reset, and for the totals row): what a view repaints of it."""
+        before = self._cells.get(row)
+        layers = self._document.analysis.layers
+        if before is None or row >= len(layers):
+            return list(range(first, last + 1))
+        after = self._row_cells(layers[row])
+        return [column for column in range(first, last + 1) if before[1][column] != after[column]]
+
+    def _row_cells(self, result: LayerResult) -> tuple[dict[int, Any], ...]:
+        """A row's cells (every role but the tooltip), formatted once per result: a view asks for about ten
+        roles of every cell it paints, on every paint."""
+        cached = self._cells.get(result.index)
+        if cached is not None and cached[0] is result:
+            return cached[1]
+        self.formatted_rows += 1
+        roles = Qt.ItemDataRole
+        foreground = None if result.computed else StateColours().error if result.errors else StateColours().muted
+        cells = []
+        for column in self._columns:
+            cell: dict[int, Any] = {roles.DisplayRole: column.cell(result), roles.TextAlignmentRole: _alignment(column)}
+            if foreground is not None:
+                cell[roles.ForegroundRole] = foreground
+            cells.append(cell)
+        self._cells[result.index] = (result, tuple(cells))
+        return self._cells[result.index][1]
+
+    def _totals_data(self, number: int, role: int) -> Any:
+        column = self._columns[number]
+        analysis = self._document.analysis
+        if role == Qt.ItemDataRole.DisplayRole:
+            if number == 0:
+                return "Total (partial)" if self.uncounted() else "Total"
+            return column.total(analysis) if column.total else ""
+        if role == Qt.ItemDataRole.ToolTipRole:
+            missing = self.uncounted()
+            if not missing:
+                return "Totals over every layer"
+            return (f"Totals over the computed layers only: {len(missing)} not computed "
+                    f"({', '.join(missing[:6])}{', …' if len(missing) > 6 else ''}); fix the first error to "
+                    "count them")
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            return int((Qt.AlignmentFlag.AlignRight if column.numeric else Qt.AlignmentFlag.AlignLeft)
-                       | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.FontRole and totals:
-            font = QFont()
-            font.setBold(True)
-            return font
-        if role == Qt.ItemDataRole.ForegroundRole and not totals and index.row() < len(analysis.layers):
-            result = analysis.layers[index.row()]
-            if not result.computed:
-                return StateColours().error if result.errors else StateColours().muted
+            return _alignment(column)
+        if role == Qt.ItemDataRole.FontRole:
+            return self._bold
         return None
 
 
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+_LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+
+
+def _alignment(column: Column) -> int:
+    return _RIGHT if column.numeric else _LEFT
+
+
 def analysis_table(model: AnalysisTableModel, parent: QWidget, object_name: str) -> QTableView:
-    view = QTableView(parent)
+    view = ChangedCellsView(parent)
     view.setObjectName(object_name)
     view.setModel(model)
+    view.horizontalHeader().setResizeContentsPrecision(CONTENT_ROWS)
     view.verticalHeader().hide()
     view.verticalHeader().setDefaultSectionSize(view.fontMetrics().height() + 6)
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -172,7 +239,8 @@ MAX_COLUMN_PX = 260
 
 
 def fit_columns(view: QTableView) -> None:
-    """Every column as wide as its header and its content (visible rows), within MAX_COLUMN_PX."""
+    """Every column as wide as its header and its content (the rows on screen and around them, up to
+    CONTENT_ROWS), within MAX_COLUMN_PX."""
     metrics = view.fontMetrics()
     model = view.model()
     for number in range(model.columnCount()):
@@ -212,54 +280,17 @@ class TableSelection(QObject):
             self._showing = False
 
 
-def layer_under(view_box, scene_pos, count: int) -> int | None:
-    """The layer whose bar or point is under a scene position of a plot with one x per layer (x = position
-    + 1, x = 0 the input), None away from every layer."""
-    if not view_box.sceneBoundingRect().contains(scene_pos):
-        return None
-    x = view_box.mapSceneToView(scene_pos).x()
-    index = round(x) - 1
-    return index if abs(x - round(x)) <= 0.45 and 0 <= index < count else None
-
-
-def show_plot_tip(plot_widget, scene_pos, text: str | None) -> None:
-    """A tooltip at a scene position of a pyqtgraph view (hidden for None)."""
-    if not text:
-        QToolTip.hideText()
-        return
-    point: QPoint = plot_widget.mapFromScene(scene_pos)
-    QToolTip.showText(plot_widget.viewport().mapToGlobal(point), text, plot_widget.viewport())
-
-
-def link_plot(plot_widget, view_boxes: list, document: Document, describe: Callable[[int], str]) -> None:
-    """A plot with one x per layer joins the selection: a click on a layer's bar or points selects that
-    layer everywhere, and hovering them shows ``describe(index)``."""
-
-    def layer_at(scene_pos) -> int | None:
-        count = len(document.analysis.layers)
-        return next((i for vb in view_boxes if (i := layer_under(vb, scene_pos, count)) is not None), None)
-
-    def clicked(event) -> None:
-        index = layer_at(event.scenePos())
-        if index is not None:
-            document.select([index])
-
-    def hovered(scene_pos) -> None:
-        index = layer_at(scene_pos)
-        show_plot_tip(plot_widget, scene_pos, describe(index) if index is not None else None)
-
-    plot_widget.scene().sigMouseClicked.connect(clicked)
-    plot_widget.scene().sigMouseMoved.connect(hovered)
-
-
 class PlotHost(QWidget):
-    """Holds a plot that is built on demand (importing pyqtgraph then) and refreshed at most once per event
-    loop turn, however many edits arrive."""
+    """Holds a plot that is built after the window's first paint and refreshed at most once per event loop
+    turn, however many edits arrive. ``update`` gives the plot its data; ``mark`` only moves the selected
+    layer's marker (a selection changes nothing else), so the series are not rebuilt for it."""
 
-    def __init__(self, build: Callable[[QWidget], QWidget], update: Callable[[], None], parent: QWidget) -> None:
+    def __init__(self, build: Callable[[QWidget], QWidget], update: Callable[[], None], mark: Callable[[], None],
+                 parent: QWidget) -> None:
         super().__init__(parent)
         self._build = build
         self._update = update
+        self._mark = mark
         self.plot: QWidget | None = None
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
@@ -290,4 +321,11 @@ class PlotHost(QWidget):
 
     def refresh_now(self) -> None:
         if self.plot is not None:
+            self._timer.stop()
             self._update()
+            self._mark()
+
+    def mark(self) -> None:
+        """The selection moved: move the marker now (a data refresh still pending moves it too)."""
+        if self.plot is not None and not self._timer.isActive():
+            self._mark()

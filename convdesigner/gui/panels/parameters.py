@@ -12,7 +12,8 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSplitter, QVBoxLa
 from ...engine.analysis import Analysis, LayerResult
 from ..document import Document
 from ..formatting import BYTES_PER_ACTIVATION, bytes_text, compact, grouped
-from .analysis_table import AnalysisTableModel, Column, PlotHost, TableSelection, analysis_table, link_plot
+from .analysis_table import AnalysisTableModel, Column, PlotHost, TableSelection, analysis_table
+from .chart import LayerChart, Pane
 
 
 def memory(result: LayerResult) -> int | None:
@@ -57,7 +58,7 @@ class ParametersPanel(QWidget):
         self.metric.setObjectName("parametersMetric")
         self.metric.addItems(list(METRICS))
         self.metric.currentIndexChanged.connect(lambda _i: self.host.refresh())
-        self.host = PlotHost(self._build_plot, self._update_plot, self)
+        self.host = PlotHost(self._build_plot, self._update_plot, self._update_highlight, self)
         right = QWidget(self)
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
@@ -78,30 +79,14 @@ class ParametersPanel(QWidget):
         layout.addWidget(splitter)
         document.changed.connect(lambda _before: self.host.refresh())
         document.replaced.connect(self.host.refresh)
-        document.selectionChanged.connect(lambda _rows: self.host.refresh())
+        document.selectionChanged.connect(lambda _rows: self.host.mark())
+        self.chart: LayerChart | None = None
 
     def _build_plot(self, parent: QWidget) -> QWidget:
-        import pyqtgraph as pg
-
-        from .plot_style import integer_ticks, style_plot
-
-        widget = pg.PlotWidget(parent)
-        widget.setObjectName("parametersPlot")
-        style_plot(widget)
-        widget.setMenuEnabled(False)
-        widget.hideButtons()
-        widget.setMouseEnabled(x=False, y=False)
-        widget.setLabel("bottom", "layer")
-        integer_ticks(widget.getAxis("left"), compact)
-        for signal in (widget.getPlotItem().vb.sigResized, widget.getPlotItem().vb.sigXRangeChanged):
-            signal.connect(lambda *_args: self._set_layer_ticks())  # spaced for the room there is
-        self._bars = pg.BarGraphItem(x=[], height=[], width=0.8)
-        self._highlight = pg.BarGraphItem(x=[], height=[], width=0.8)  # the selected layer's bar, on top
-        widget.addItem(self._bars)
-        widget.addItem(self._highlight)
-        link_plot(widget, [widget.getPlotItem().vb], self._document, self._describe)
-        self._plot = widget
-        return widget
+        self.chart = LayerChart(self._describe, "layer", parent)
+        self.chart.setObjectName("parametersPlot")
+        self.chart.layerClicked.connect(lambda index: self._document.select([index]))
+        return self.chart
 
     def _describe(self, index: int) -> str:
         """A bar's tooltip: its layer and its value."""
@@ -112,33 +97,19 @@ class ParametersPanel(QWidget):
         return f"{result.name} ({result.type}): {shown} {label.split(' (')[0].lower()}"
 
     def _update_plot(self) -> None:
-        from .plot_style import HIGHLIGHT, SERIES
-
-        metric = METRICS[self.metric.currentText()]
-        layers = self._document.analysis.layers
-        xs = [r.index + 1 for r in layers]
-        heights = [float(metric(r) or 0) for r in layers]
-        shown = (xs, heights, self.metric.currentText())
-        if shown != getattr(self, "_shown", None):  # redrawing every bar is the costly part: only on change
-            self._shown = shown
-            self._bars.setOpts(x=xs, height=heights, width=0.8, brush=SERIES[0], pen=None)
-        current = self._document.current
-        selected = current if current is not None and current < len(xs) else None
-        marked = ([xs[selected]], [heights[selected]]) if selected is not None else ([], [])
-        if marked != getattr(self, "_marked", None):
-            self._marked = marked
-            self._highlight.setOpts(x=marked[0], height=marked[1], width=0.8, brush=HIGHLIGHT, pen=None)
+        """One bar per layer of the chosen metric (0 where a layer is not computed)."""
+        assert self.chart is not None
         label = self.metric.currentText()
-        ranges = (len(xs), max(heights) if heights else 0.0)
-        if (label, ranges) != getattr(self, "_ranges", None):  # axes repaint on any change: only when needed
-            self._ranges = (label, ranges)
-            self._plot.setLabel("left", label if xs else "")
-            self._plot.getAxis("left").setStyle(showValues=bool(xs))  # File > New: empty axes
-            self._plot.setXRange(0.3, max(1, len(xs)) + 0.7, padding=0)
-            self._plot.setYRange(0, ranges[1] * 1.05 if ranges[1] > 0 else 1, padding=0)
-            self._set_layer_ticks()
+        metric = METRICS[label]
+        heights = tuple(float(metric(r) or 0) for r in self._document.analysis.layers)
+        self.chart.set_data((Pane(label, bars=heights, tick_text=_count_text),), 1, len(heights), len(heights))
 
-    def _set_layer_ticks(self) -> None:
-        from .plot_style import layer_ticks
+    def _update_highlight(self) -> None:
+        """The selected layer's bar, drawn in the highlight colour."""
+        assert self.chart is not None
+        self.chart.set_marker(self._document.current)
 
-        layer_ticks(self._plot.getAxis("bottom"), 1, len(self._document.analysis.layers))
+
+def _count_text(value: float) -> str:
+    """A count tick, written briefly (500 k, 1.00 M): the labels carry their own scale."""
+    return compact(int(round(value)))

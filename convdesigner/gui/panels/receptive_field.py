@@ -16,7 +16,8 @@ from ...engine.analysis import LayerResult
 from ...engine.design import axis_name
 from ..document import Document
 from ..formatting import fraction, per_axis
-from .analysis_table import AnalysisTableModel, Column, PlotHost, TableSelection, analysis_table, link_plot
+from .analysis_table import AnalysisTableModel, Column, PlotHost, TableSelection, analysis_table
+from .chart import SERIES, LayerChart, Pane, Series
 
 
 def _field(result: LayerResult, attribute: str, joiner: str) -> str:
@@ -55,7 +56,7 @@ class ReceptiveFieldPanel(QWidget):
         self.model = AnalysisTableModel(document, COLUMNS, self)
         self.table = analysis_table(self.model, self, "receptiveFieldTable")
         self.selection = TableSelection(self.table, document)
-        self.host = PlotHost(self._build_plot, self._update_plot, self)
+        self.host = PlotHost(self._build_plot, self._update_plot, self._update_marker, self)
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(self.table)
         splitter.addWidget(self.host)
@@ -67,58 +68,29 @@ class ReceptiveFieldPanel(QWidget):
         layout.addWidget(splitter)
         document.changed.connect(lambda _before: self.host.refresh())
         document.replaced.connect(self.host.refresh)
-        document.selectionChanged.connect(lambda _rows: self.host.refresh())
-        self._curves: list = []
-        self._jump_curves: list = []
+        document.selectionChanged.connect(lambda _rows: self.host.mark())
+        self.chart: LayerChart | None = None
 
-    # -- plot (pyqtgraph imported here, on demand) ------------------------------------------------------
+    # -- plot -------------------------------------------------------------------------------------------
 
     def _build_plot(self, parent: QWidget) -> QWidget:
-        import pyqtgraph as pg
-
-        from .plot_style import integer_ticks, style_plot
-
-        widget = pg.GraphicsLayoutWidget(parent)
-        widget.setObjectName("receptiveFieldPlot")
-        style_plot(widget)
-        self._size_plot = widget.addPlot(row=0, col=0)
-        self._jump_plot = widget.addPlot(row=1, col=0)
-        self._jump_plot.setXLink(self._size_plot)
-        for plot, title in ((self._size_plot, "field size"), (self._jump_plot, "jump")):
-            style_plot(plot)
-            plot.setLabel("left", title)
-            plot.setMenuEnabled(False)
-            plot.hideButtons()
-            plot.setMouseEnabled(x=False, y=False)
-        self._jump_plot.setLabel("bottom", "layer (0 = input)")
-        self._size_plot.getAxis("bottom").setStyle(showValues=False)  # the jump plot below numbers the layers
-        integer_ticks(self._size_plot.getAxis("left"), str)
-        self._jump_plot.getAxis("left").tickStrings = lambda values, _scale, _spacing: [
-            fraction(Fraction(v).limit_denominator(4096)) for v in values]
-        for signal in (self._jump_plot.vb.sigResized, self._jump_plot.vb.sigXRangeChanged):
-            signal.connect(lambda *_args: self._set_layer_ticks())  # spaced for the room there is
-        self._size_plot.addLegend(offset=(8, 4), labelTextSize="8pt")
-        self._size_marker = pg.InfiniteLine(angle=90, pen=pg.mkPen("#d64545", width=1.5, style=Qt.PenStyle.DashLine))
-        self._jump_marker = pg.InfiniteLine(angle=90, pen=pg.mkPen("#d64545", width=1.5, style=Qt.PenStyle.DashLine))
-        self._size_plot.addItem(self._size_marker)
-        self._jump_plot.addItem(self._jump_marker)
-        link_plot(widget, [self._size_plot.vb, self._jump_plot.vb], self._document, self._describe)
-        self._widget = widget
-        return widget
+        self.chart = LayerChart(self._describe, "layer (0 = input)", parent)
+        self.chart.setObjectName("receptiveFieldPlot")
+        self.chart.layerClicked.connect(lambda index: self._document.select([index]))
+        return self.chart
 
     def _describe(self, index: int) -> str:
         """A layer's points' tooltip: its field, as the table writes it."""
         result = self._document.analysis.layers[index]
         return f"{result.name}: " + ", ".join(f"{c.header.lower()} {c.cell(result) or '—'}" for c in COLUMNS[1:])
 
-    def _series(self) -> tuple[list[int], list[list[float]], list[list[float]], int]:
+    def _series(self) -> tuple[list[list[float]], list[list[float]], int]:
+        """Field size and jump per axis for the input (1, 1) and every layer (NaN where there is none)."""
         analysis = self._document.analysis
         ndim = analysis.design.input.ndim
-        xs = [0]
         sizes = [[1.0] for _ in range(ndim)]
         jumps = [[1.0] for _ in range(ndim)]
         for result in analysis.layers:
-            xs.append(result.index + 1)
             field = result.receptive_field
             for axis in range(ndim):
                 if field is not None and axis < len(field.size):
@@ -127,52 +99,31 @@ class ReceptiveFieldPanel(QWidget):
                 else:
                     sizes[axis].append(math.nan)
                     jumps[axis].append(math.nan)
-        return xs, sizes, jumps, ndim
+        return sizes, jumps, ndim
 
     def _update_plot(self) -> None:
-        import pyqtgraph as pg
-
-        from .plot_style import SERIES
-
-        series = self._series()
-        if series == getattr(self, "_shown", None):
-            self._update_marker(len(series[0]))
-            return  # redrawing is the costly part (axes, symbols): skip when the fields did not change
-        self._shown = series
-        xs, sizes, jumps, ndim = series
+        """One line per axis whose field differs from the first axis's (one line: "all axes")."""
+        assert self.chart is not None
+        sizes, jumps, ndim = self._series()
         distinct = [a for a in range(ndim) if a == 0 or sizes[a] != sizes[0] or jumps[a] != jumps[0]]
-        if len(self._curves) != len(distinct):
-            for curve in self._curves:
-                self._size_plot.removeItem(curve)
-            for curve in self._jump_curves:
-                self._jump_plot.removeItem(curve)
-            self._size_plot.legend.clear()
-            self._size_plot.legend.setVisible(len(distinct) > 1)
-            self._curves, self._jump_curves = [], []
-            for n, axis in enumerate(distinct):
-                colour = SERIES[n % len(SERIES)]
-                label = "all axes" if len(distinct) == 1 else f"axis {axis_name(axis, ndim)}"
-                pen = pg.mkPen(colour, width=2)
-                self._curves.append(self._size_plot.plot(pen=pen, symbol="o", symbolSize=5, symbolBrush=colour,
-                                                         symbolPen=None, name=label, connect="finite"))
-                self._jump_curves.append(self._jump_plot.plot(pen=pen, symbol="o", symbolSize=5, symbolBrush=colour,
-                                                              symbolPen=None, connect="finite"))
-        for curve, jump_curve, axis in zip(self._curves, self._jump_curves, distinct):
-            curve.setData(xs, sizes[axis])
-            jump_curve.setData(xs, jumps[axis])
-        self._set_layer_ticks()
-        self._update_marker(len(xs))
+        labels = {a: "all axes" if len(distinct) == 1 else f"axis {axis_name(a, ndim)}" for a in distinct}
+        colours = {a: SERIES[n % len(SERIES)] for n, a in enumerate(distinct)}
+        panes = (Pane("field size", tuple(Series(labels[a], tuple(sizes[a]), colours[a]) for a in distinct),
+                      tick_text=_whole_text),
+                 Pane("jump", tuple(Series(labels[a], tuple(jumps[a]), colours[a]) for a in distinct),
+                      tick_text=_jump_text, whole=False))
+        layers = len(self._document.analysis.layers)
+        self.chart.set_data(panes, 0, layers + 1, layers)
 
-    def _set_layer_ticks(self) -> None:
-        from .plot_style import layer_ticks
+    def _update_marker(self) -> None:
+        assert self.chart is not None
+        self.chart.set_marker(self._document.current)
 
-        layer_ticks(self._jump_plot.getAxis("bottom"), 0, len(self._document.analysis.layers))
 
-    def _update_marker(self, points: int) -> None:
-        selected = self._document.current
-        visible = selected is not None and selected < points - 1
-        for marker in (self._size_marker, self._jump_marker):
-            if marker.isVisible() != visible:
-                marker.setVisible(visible)
-            if visible and marker.value() != selected + 1:
-                marker.setValue(selected + 1)
+def _whole_text(value: float) -> str:
+    return str(int(value))
+
+
+def _jump_text(value: float) -> str:
+    """A jump as the table writes it (1/2, not 0.5)."""
+    return fraction(Fraction(value).limit_denominator(4096))

@@ -1,0 +1,199 @@
+"""GUI responsiveness (issue 15): an edit, a selection and opening a design, each until every view is updated.
+
+    python bench/bench_gui.py [--runs 15] [--profile edit-200|edit-1000|select|open]
+
+A main window (offscreen unless there is a display, 1600 x 960, plots loaded) on the 10-layer block of
+bench_engine.py repeated to 200 or 1,000 layers (convolution, batch norm, ReLU, max pooling, transposed
+convolution, strided convolution, up-sampling: every panel has something to show). Each case is timed in CPU
+time of this process (``time.process_time``, which waiting for a busy CPU does not inflate) from the user's
+action until the views are updated: the document's signals delivered, then the event loop run for SETTLE_MS
+(the plots' coalescing timer fired, every pending paint done; waiting costs no CPU time). The cases:
+
+* ``edit-200`` / ``edit-1000``: the first layer's kernel size set through the properties panel (3 -> 5 and
+  back, alternately), the worst single edit: every later row's shape, counts and receptive field change;
+* ``select``: another layer selected (the stack, the properties, the canvas, both tables and both plots follow),
+  200 layers;
+* ``open``: a 1,000-layer design opened (File > Open without the file: `MainWindow.open_design`), which
+  selects its first layer.
+
+The event loop's own idle cost over the same settling (nothing done) is measured too and printed; it is small
+and included in the numbers (what the user waits for includes it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from bench_engine import stack
+from table import Row, print_table
+
+#: How long the event loop runs after an action (longer than any timer the views start).
+SETTLE_MS = 150
+TARGETS_MS = {"edit-200": 16.0, "edit-1000": 33.0, "select": 8.0, "open": 150.0}
+WINDOW_SIZE = (1600, 960)
+
+
+def application():
+    from PySide6.QtWidgets import QApplication
+
+    from convdesigner.gui.app import _application
+
+    return QApplication.instance() or _application(offscreen=False)
+
+
+def settle() -> None:
+    """Run the event loop for SETTLE_MS: every signal delivered, every timer the views started fired (the
+    plots coalesce edits over 30 ms), every paint done. Waiting costs no CPU time."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    loop = QEventLoop()
+    QTimer.singleShot(SETTLE_MS, loop.quit)
+    loop.exec()
+
+
+def window_on(design):
+    """A shown main window on ``design`` with its plots loaded, settled."""
+    from convdesigner.gui.main_window import MainWindow
+
+    application()
+    window = MainWindow(design, persistent=False)
+    window.resize(*WINDOW_SIZE)
+    window.show()
+    settle()
+    window.load_plots()
+    settle()
+    return window
+
+
+def cpu_ms(action: Callable[[], object]) -> float:
+    """CPU milliseconds of ``action`` and of settling the event loop after it."""
+    start = time.process_time()
+    action()
+    settle()
+    return (time.process_time() - start) * 1000
+
+
+def idle_ms() -> float:
+    """CPU milliseconds of settling alone (nothing to do)."""
+    return cpu_ms(lambda: None)
+
+
+def edit_case(layers: int, runs: int) -> list[float]:
+    window = window_on(stack(layers))
+    window.document.select([0])
+    settle()
+    timings = []
+    for run in range(runs + 1):
+        kernel = 5 if run % 2 == 0 else 3
+        timing = cpu_ms(lambda kernel=kernel: window.properties.set_argument("kernel_size", kernel))
+        if run:  # the first edit builds what later ones reuse
+            timings.append(timing)
+    assert window.document.design.layers[0].get("kernel_size") in (3, 5)
+    _close(window)
+    return timings
+
+
+def select_case(runs: int) -> list[float]:
+    window = window_on(stack(200))
+    positions = [4, 7, 120, 7, 4, 150, 0, 199]
+    window.document.select([positions[-1]])
+    settle()
+    timings = []
+    for run in range(runs + 1):
+        row = positions[run % len(positions)]
+        timing = cpu_ms(lambda row=row: window.document.select([row]))
+        if run:
+            timings.append(timing)
+    _close(window)
+    return timings
+
+
+def open_case(runs: int) -> list[float]:
+    window = window_on(stack(10))
+    timings = []
+    for run in range(runs + 1):
+        design = stack(1000, tag=f"r{run}")  # new layer objects every time, as loading a file makes
+        timing = cpu_ms(lambda design=design: window.open_design(design))
+        if run:
+            timings.append(timing)
+    _close(window)
+    return timings
+
+
+def _close(window) -> None:
+    window.document.undo_stack.setClean()
+    window.close()
+    window.deleteLater()
+    settle()
+
+
+CASES: dict[str, Callable[[int], list[float]]] = {
+    "edit-200": lambda runs: edit_case(200, runs),
+    "edit-1000": lambda runs: edit_case(1000, runs),
+    "select": select_case,
+    "open": open_case,
+}
+
+ROW_TEXT = {
+    "edit-200": "edit one argument -> every view updated, 200 layers",
+    "edit-1000": "edit one argument -> every view updated, 1,000 layers",
+    "select": "select a layer -> everything updated (200 layers)",
+    "open": "open a 1,000-layer design",
+}
+
+
+def measure(runs: int) -> dict[str, list[float]]:
+    return {name: case(runs) for name, case in CASES.items()}
+
+
+def table_rows(quick: bool = False, measured: dict[str, list[float]] | None = None) -> list[Row]:
+    """Issue 15's edit, select and open rows: median CPU ms over the runs, against the targets."""
+    measured = measured or measure(5 if quick else 15)
+    rows = []
+    for name, timings in measured.items():
+        detail = (f"CPU ms over {len(timings)} runs: median {statistics.median(timings):.1f}, "
+                  f"min {min(timings):.1f}, max {max(timings):.1f}")
+        rows.append(Row(ROW_TEXT[name], statistics.median(timings), TARGETS_MS[name], "ms", detail=detail))
+    return rows
+
+
+def profile(name: str, runs: int) -> None:
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    CASES[name](runs)
+    profiler.disable()
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--profile", choices=list(CASES))
+    parser.add_argument("--only", choices=list(CASES), action="append")
+    options = parser.parse_args()
+    if options.profile:
+        profile(options.profile, options.runs)
+        return 0
+    application()
+    print(f"event loop idle over one settling: {statistics.median(idle_ms() for _ in range(5)):.2f} CPU ms")
+    measured = {name: CASES[name](options.runs) for name in (options.only or CASES)}
+    return print_table(table_rows(measured=measured))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
