@@ -9,6 +9,7 @@ from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QTextOption
 
 from ...engine.design import axis_name
 from ...engine.frames import (
+    COPY,
     DIRECT,
     MATRIX,
     OUTSIDE,
@@ -31,7 +32,7 @@ from .layout import (
     Grid,
     PaintState,
 )
-from .palette import CanvasPalette, heat
+from .palette import CanvasPalette, heat, plane_color
 
 VIEW_TITLES = {
     DIRECT: "direct view",
@@ -55,7 +56,7 @@ def paint_titles(p: QPainter, stage: QRectF, cam: Camera, grids: list[Grid], pal
         x, y = cam.px(g.x, g.y)
         x += indent
         size = f"{g.width}" if g.height == 1 else f"{g.height}×{g.width}"
-        text = f"{g.title} {size}" if g.name not in ("matrix", "x", "y") else g.title
+        text = f"{g.title} {size}" if g.sized else g.title
         if g.note:  # "padded input 7×7 (input 5×5)": the drawn grid is not the layer's input
             if metrics.horizontalAdvance(f"{text} {g.note}") <= max(g.width * cam.scale, 160):
                 text += f" {g.note}"
@@ -103,6 +104,9 @@ def paint_header(p: QPainter, rect: QRectF, model: CanvasModel, view: str, step:
     assert f is not None and result is not None
     x = rect.left() + MARGIN_PX
     y = rect.top() + 17
+    if f.kind == COPY:
+        _copy_header(p, rect, model, step, pal)
+        return
     title = f"{result.name}  ·  {result.type}  ·  {f.kind}"
     if view == DIRECT and f.transposed:
         stretched = any(g.s > 1 for g in f.geometry)
@@ -138,6 +142,75 @@ def paint_header(p: QPainter, rect: QRectF, model: CanvasModel, view: str, step:
     elided(p, f"{where}    {channels}", x, y + 36, rect.width() - 2 * MARGIN_PX)
 
 
+#: How a pad axis's padded cells are filled, as the header says it.
+PAD_WORDS = {"zeros": "zeros", "reflect": "reflected", "replicate": "edge replicated", "circular": "wrapped around"}
+
+
+def _copy_lines(model: CanvasModel, step: int) -> tuple[str, str, str]:
+    """A copying layer's header: title, the rule (per axis for a pad), and the step's copy."""
+    f = model.frames
+    result = model.result
+    assert f is not None and result is not None
+    copies = f.copies
+    title = f"{result.name}  ·  {result.type}  ·  every output value a copy of one input value"
+    if model.planes() is None:
+        labels: dict[str, list[str]] = {}
+        for axis, a in enumerate(copies.axes):
+            fill = PAD_WORDS.get(a.mode, f"the constant {copies.value:g}")
+            labels.setdefault(f"i={a.size} padding ({a.low}, {a.high}) {fill} → o={a.out}", []).append(
+                axis_name(axis, f.ndim))
+        rule = "    ".join(f"{', '.join(axes)}: {text}" for text, axes in labels.items())
+    else:
+        r = copies.factor
+        rule = (f"r={r}: C·r² × H × W ↔ C × rH × rW (Shi et al., 2016): fine cell (Y, X) ↔ channel c·r² + (Y mod r)·r "
+                f"+ (X mod r) at (Y // r, X // r)")
+    element = f.output_element(step)
+    source = copies.source(element)
+    held = "the constant" if source is None else f"input {_tuple(source)}"
+    where = f"step {step + 1} / {f.step_count}: output {_tuple(element)} ← {held}"
+    return title, rule, f"{where}    channels {result.input_shape[0]} → {result.output_shape[0]}"
+
+
+def _copy_header(p: QPainter, rect: QRectF, model: CanvasModel, step: int, pal: CanvasPalette) -> None:
+    x, y, width = rect.left() + MARGIN_PX, rect.top() + 17, rect.width() - 2 * MARGIN_PX
+    title, rule, where = _copy_lines(model, step)
+    k = _text_scale(rect)
+    p.setFont(font(13 * k, bold=True))
+    p.setPen(pal.text)
+    elided(p, title, x, y, width)
+    p.setFont(font(12 * k))
+    elided(p, rule, x, y + 18, width)
+    p.setPen(pal.muted)
+    elided(p, where, x, y + 36, width)
+
+
+def _copy_legend(model: CanvasModel, pal: CanvasPalette) -> list[tuple[str, QColor, bool]]:
+    """The legend of a copying layer: what its grids' colours mean."""
+    f = model.frames
+    assert f is not None
+    planes = model.planes()
+    items: list[tuple[str, QColor, bool]] = []
+    if planes is None:
+        axes = f.copies.axes
+        items.append(("input", pal.input, False))
+        if any(a.low < 0 or a.high < 0 for a in axes):
+            items.append(("cropped", pal.cropped, False))
+        items.append(("output: input cells in place", pal.output, False))
+        if any(a.low > 0 or a.high > 0 for a in axes):
+            items.append(("padded: a copy of the input cell it names", pal.copied, False) if axes[-1].copying
+                         else (f"padded: the constant {f.copies.value:g}", pal.padding, True))
+    else:
+        count = planes.factor ** 2
+        side = "input" if f.copies.up else "output"
+        for k in range(min(count, 8)):
+            items.append((f"{side} channel {k}", plane_color(k), False))
+        if count > 8:
+            items.append((f"… {count} channels, each its colour", plane_color(8), False))
+    items += [("the input cell copied", pal.tap, False), ("being produced", pal.current, False),
+              ("hover: where it goes", pal.hover, False)]
+    return items
+
+
 def _text_scale(rect: QRectF) -> float:
     """Header and legend text shrink a little in narrow frames (a small GIF), never below 80 %."""
     return max(0.8, min(1.0, rect.width() / 900))
@@ -150,6 +223,8 @@ def _tuple(position: tuple[int, ...]) -> str:
 def _legend_items(model: CanvasModel, view: str, pal: CanvasPalette) -> list[tuple[str, QColor, bool]]:
     f = model.frames
     assert f is not None
+    if f.kind == COPY:
+        return _copy_legend(model, pal)
     items: list[tuple[str, QColor, bool]] = []
     if view in (DIRECT, SCATTER):
         items.append(("input", pal.input, False))
