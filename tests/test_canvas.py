@@ -677,3 +677,64 @@ def test_a_grid_title_near_the_stages_edge_is_moved_inside_it(qapp) -> None:
     x = _inside(250, "output 16×16", stage, metrics)
     assert x + metrics.horizontalAdvance("output 16×16") <= stage.right() and x >= stage.left()
     assert _inside(20, "output", stage, metrics) == 20  # a title that fits stays where its grid starts
+
+
+def test_at_1024x700_no_title_touches_a_locator_ring_of_tiny_cells(qtbot) -> None:
+    """Issue 16: the canvas of a 1024x700 window (about 420x335) on a 96x96 layer draws cells under 6 px, so
+    the current cells get locator rings; whatever the step along the top row, no ring touches a grid title."""
+    from convdesigner.gui.canvas.chrome import title_boxes
+    from convdesigner.gui.canvas.draw import at_least, cell_rect, locator_rect
+    from convdesigner.gui.canvas.painter import stage_for
+
+    widget = CanvasWidget()
+    widget.resize(420, 335)
+    qtbot.addWidget(widget)
+    widget.show()
+    qtbot.waitExposed(widget)
+    widget.show_layer(analyze(design(conv(padding=1), size=(96, 96))), 0)
+    view = widget.view_widget
+    for col in (0, 1, 5, 40, 95):
+        widget.set_step(col)  # output (0, col): a cell of the top row
+        cam = view.current_camera()
+        assert cam.scale < 6
+        grids = widget.model.grids("direct")
+        boxes = title_boxes(stage_for(view._rect(), widget.model, widget.state), cam, grids)
+        output = next(g for g in grids if g.name == "output")
+        ring = locator_rect(at_least(cell_rect(cam, output, 0, col)))
+        window = locator_rect(cell_rect(cam, grids[0], 0, col, 3, 3))
+        assert ring is not None and window is not None
+        for box, text in boxes:
+            assert not box.intersects(ring), (col, text)
+            assert not box.intersects(window), (col, text)
+
+
+def test_figure_2_6_matrix_numbers_are_readable_after_fit_at_1024x700(qtbot) -> None:
+    """Issue 16: in a 1024x700 window the canvas is far smaller than the 9x25 matrix at readable cells; Fit keeps
+    the numbers readable and shows the current row's entries, and follows the row as the steps go."""
+    from pathlib import Path
+
+    from convdesigner.gui.canvas.draw import cell_rect
+    from convdesigner.gui.canvas.painter import stage_for
+    from convdesigner.gui.main_window import MainWindow
+    from convdesigner.io.design_file import load
+
+    root = Path(__file__).resolve().parents[1]
+    window = MainWindow(load(root / "resources" / "examples" / "paper" / "figure-2.6.yaml"), persistent=False)
+    qtbot.addWidget(window, before_close_func=lambda w: w.document.undo_stack.setClean())
+    window.resize(1024, 700)
+    window.show()
+    qtbot.waitExposed(window)
+    window.document.select([0])
+    canvas = window.canvas
+    canvas.set_view("matrix")
+    canvas.set_numbers(True)
+    qtbot.mouseClick(canvas.zoom_bar.widgetForAction(canvas.fit_action), Qt.MouseButton.LeftButton)
+    for step in (0, 4, 8):
+        canvas.set_step(step)
+        assert not canvas.numbers_hidden()
+        view = canvas.view_widget
+        cam = view.current_camera()
+        stage = stage_for(view._rect(), canvas.model, canvas.state)
+        matrix = canvas.model.grids("matrix", True)[0]
+        for column in canvas.model.matrix().row(step):
+            assert stage.contains(cell_rect(cam, matrix, step, column)), (step, column)

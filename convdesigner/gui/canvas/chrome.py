@@ -31,6 +31,7 @@ from .layout import (
     CanvasModel,
     Grid,
     PaintState,
+    title_gap,
 )
 from .palette import CanvasPalette, heat, plane_color
 
@@ -42,28 +43,33 @@ VIEW_TITLES = {
 }
 
 
-#: How far a grid title starts right of its grid when the locator ring may circle the grid's corner cell.
-LOCATOR_CLEARANCE = 16.0
-
-
 def paint_titles(p: QPainter, stage: QRectF, cam: Camera, grids: list[Grid], pal: CanvasPalette) -> None:
     p.setFont(font(12))
     p.setPen(pal.muted)
-    metrics = QFontMetricsF(p.font())
-    # cells this small get a locator ring around the current one (up to 14 px out): titles start past it
-    indent = LOCATOR_CLEARANCE if cam.scale < 6 else 0.0
+    for box, text in title_boxes(stage, cam, grids):
+        p.drawText(box, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom), text)
+
+
+def title_boxes(stage: QRectF, cam: Camera, grids: list[Grid]) -> list[tuple[QRectF, str]]:
+    """Where each grid's title lines go (their text boxes): above the grid, clear of a locator ring around a
+    cell of its top row when the cells are that small (`layout.title_gap`), inside the stage."""
+    metrics = QFontMetricsF(font(12))
+    boxes = []
     for g in grids:
         x, y = cam.px(g.x, g.y)
-        x += indent
+        baseline = y - title_gap(cam.scale)
         size = f"{g.width}" if g.height == 1 else f"{g.height}×{g.width}"
-        text = f"{g.title} {size}" if g.sized else g.title
+        lines = [f"{g.title} {size}" if g.sized else g.title]
         if g.note:  # "padded input 7×7 (input 5×5)": the drawn grid is not the layer's input
-            if metrics.horizontalAdvance(f"{text} {g.note}") <= max(g.width * cam.scale, 160):
-                text += f" {g.note}"
+            if metrics.horizontalAdvance(f"{lines[0]} {g.note}") <= max(g.width * cam.scale, 160):
+                lines[0] += f" {g.note}"
             else:  # too wide for its grid: the note goes on a line of its own, never over the next grid
-                p.drawText(QPointF(_inside(x, text, stage, metrics), y - 6 - metrics.height()), text)
-                text = g.note
-        p.drawText(QPointF(_inside(x, text, stage, metrics), y - 6), text)
+                lines.append(g.note)
+        for n, text in enumerate(reversed(lines)):
+            bottom = baseline + metrics.descent() - n * metrics.height()
+            boxes.append((QRectF(_inside(x, text, stage, metrics), bottom - metrics.height(),
+                                 metrics.horizontalAdvance(text) + 1, metrics.height()), text))
+    return boxes
 
 
 def _inside(x: float, text: str, stage: QRectF, metrics: QFontMetricsF) -> float:

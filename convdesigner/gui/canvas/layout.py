@@ -43,7 +43,7 @@ from ...engine.frames import (
     layer_frames,
 )
 from ...engine.receptive_field import hull
-from .numbers import NumbersOverlay
+from .numbers import NUMBER_CELL_PX, NumbersOverlay
 
 #: The most pixels per cell the fitted view uses (small layers do not become giant).
 MAX_FIT_PX = 56.0
@@ -58,6 +58,16 @@ LEGEND_PX = 26.0
 LEGEND_ROW_PX = 20.0
 CAPTION_PX = 22.0
 MARGIN_PX = 10.0
+#: The smallest cells whose numbers can be read (`numbers.NUMBER_CELL_PX`): Fit keeps the matrix view's numbers
+#: this large at least.
+READABLE_PX = NUMBER_CELL_PX
+#: The ring drawn around something too small to see (`draw.locator`): its radius, and the cells small enough to
+#: get one (a side under this many pixels).
+LOCATOR_RADIUS = 14.0
+LOCATOR_CELL_PX = 6.0
+#: How much higher a grid's title stands when its cells are small enough for a locator ring: clear of a ring
+#: around a cell of the grid's top row (`title_gap`); Fit leaves that much more room above the grids then.
+LOCATOR_LIFT_PX = 16.0
 #: Width of the column that holds the receptive-field miniature.
 FIELD_COLUMN_PX = 128.0
 #: Below this many pixels per cell (16 cells a pixel on each axis) the canvas says that the grids are too large
@@ -134,6 +144,12 @@ class Grid:
     @property
     def height(self) -> int:
         return self.rows.cells
+
+
+def title_gap(scale: float) -> float:
+    """How far above its grid a grid title's baseline stands at this zoom: clear of the locator ring around a
+    cell of the top row when the cells are small enough to get one (`draw.locator`)."""
+    return 6.0 + (LOCATOR_LIFT_PX if scale < LOCATOR_CELL_PX else 0.0)
 
 
 def plain_track(n: int) -> AxisTrack:
@@ -454,10 +470,28 @@ class CanvasModel:
             return f.step_of(fine)
         return f.step_of(element[1:]) if side == "output" else None
 
-    def fit(self, stage: QRectF, view: str, vectors: bool = False) -> Camera:
+    def fit(self, stage: QRectF, view: str, vectors: bool = False, step: int | None = None) -> Camera:
+        """The camera that fits the grids of ``view`` into ``stage``. In the matrix view with numbers
+        (``vectors``), given the ``step`` on show, never so small that the numbers cannot be read: when the matrix
+        needs more room than the canvas has, Fit keeps cells of `READABLE_PX` and centres the current row's
+        entries (the view follows the step)."""
         grids = self.grids(view, vectors)
         if not grids:
             return Camera(1.0, stage.left(), stage.top())
+        fitted = self._fit(stage, grids)
+        if view != MATRIX or not vectors or step is None or fitted.scale >= READABLE_PX:
+            return fitted
+        m = self.matrix()
+        columns = sorted(m.row(step)) if m is not None else []
+        g = grids[0]
+        cx = g.x + ((columns[0] + columns[-1] + 1) / 2 if columns else g.width / 2)
+        cy = g.y + step + 0.5
+        scale = min(READABLE_PX, MAX_FIT_PX)
+        top = FIT_MARGIN_PX[1] + LOCATOR_LIFT_PX  # the current row's titles and x above it
+        return Camera(scale, stage.center().x() - cx * scale, stage.top() + top + (stage.height() - top) / 2
+                      - cy * scale)
+
+    def _fit(self, stage: QRectF, grids: list[Grid]) -> Camera:
         x0 = min(g.x for g in grids)
         y0 = min(g.y for g in grids)
         x1 = max(g.x + g.width for g in grids)
@@ -466,8 +500,15 @@ class CanvasModel:
         # grid titles above the grids; a huge grid fits far below a pixel per cell
         w, h = (x1 - x0) + 2 * FIT_PAD_CELLS, (y1 - y0) + 2 * FIT_PAD_CELLS
         side, top, bottom = FIT_MARGIN_PX
-        room_w, room_h = max(1.0, stage.width() - 2 * side), max(1.0, stage.height() - top - bottom)
-        scale = min(room_w / w, room_h / h, MAX_FIT_PX)
+        room_w = max(1.0, stage.width() - 2 * side)
+
+        def scale_for(top: float) -> float:
+            return min(room_w / w, max(1.0, stage.height() - top - bottom) / h, MAX_FIT_PX)
+
+        scale = scale_for(top)
+        if scale < LOCATOR_CELL_PX:  # cells that get a locator ring: their titles stand higher (`title_gap`)
+            top += LOCATOR_LIFT_PX
+            scale = scale_for(top)
         cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
         middle = stage.center().y() + (top - bottom) / 2  # the grids sit below their titles
         return Camera(scale, stage.center().x() - cx * scale, middle - cy * scale)

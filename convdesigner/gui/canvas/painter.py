@@ -62,12 +62,12 @@ def paint(painter: QPainter, rect: QRectF, model: CanvasModel, state: PaintState
     view = state.view if state.view in model.views() else DIRECT
     stage = stage_for(rect, model, state)
     vectors = state.numbers is not None
-    cam = camera or model.fit(stage, view, vectors)
+    step = max(0, min(state.step, model.step_count(view) - 1))
+    cam = camera or model.fit(stage, view, vectors, step)
     painter.save()
     painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)  # axis-aligned cells: crisp and fast
     painter.setClipRect(stage)
     grids = model.grids(view, vectors)
-    step = max(0, min(state.step, model.step_count(view) - 1))
     if f.kind == COPY:
         _paint_copies(painter, stage, cam, model, grids, step, state, pal)
     elif view == DIRECT:

@@ -118,7 +118,8 @@ class CanvasView(QWidget):
     def current_camera(self) -> Camera:
         if self.camera is not None:
             return self.camera
-        return self.model.fit(stage_for(self._rect(), self.model, self.state), self._view(), self.state.numbers is not None)
+        return self.model.fit(stage_for(self._rect(), self.model, self.state), self._view(), self.state.numbers is not None,
+                              self.state.step)
 
     def _view(self) -> str:
         return self.state.view if self.state.view in self.model.views() else DIRECT
