@@ -679,33 +679,44 @@ def test_a_grid_title_near_the_stages_edge_is_moved_inside_it(qapp) -> None:
     assert _inside(20, "output", stage, metrics) == 20  # a title that fits stays where its grid starts
 
 
-def test_at_1024x700_no_title_touches_a_locator_ring_of_tiny_cells(qtbot) -> None:
-    """Issue 16: the canvas of a 1024x700 window (about 420x335) on a 96x96 layer draws cells under 6 px, so
-    the current cells get locator rings; whatever the step along the top row, no ring touches a grid title."""
-    from convdesigner.gui.canvas.chrome import title_boxes
+@pytest.mark.parametrize("size", [(96, 96), (6, 300)])
+def test_at_1024x700_no_title_touches_a_locator_ring_of_tiny_cells(qtbot, size) -> None:
+    """Issue 16: in a 1024x700 window a 96x96 layer (or a wide 6x300 one) draws cells under 6 px, so the current
+    cells and the receptive field get locator rings; whatever the step along the top row, no ring touches a grid
+    title, no title touches another, and none is clipped at the stage's top."""
+    from convdesigner.gui.canvas.chrome import field_rects, title_boxes
     from convdesigner.gui.canvas.draw import at_least, cell_rect, locator_rect
-    from convdesigner.gui.canvas.painter import stage_for
+    from convdesigner.gui.canvas.painter import _titled, stage_for
+    from convdesigner.gui.main_window import MainWindow
 
-    widget = CanvasWidget()
-    widget.resize(420, 335)
-    qtbot.addWidget(widget)
-    widget.show()
-    qtbot.waitExposed(widget)
-    widget.show_layer(analyze(design(conv(padding=1), size=(96, 96))), 0)
+    window = MainWindow(design(conv(padding=1), size=size), persistent=False)
+    qtbot.addWidget(window, before_close_func=lambda w: w.document.undo_stack.setClean())
+    window.resize(1024, 700)
+    window.show()
+    qtbot.waitExposed(window)
+    window.document.select([0])
+    widget = window.canvas
     view = widget.view_widget
-    for col in (0, 1, 5, 40, 95):
+    for col in (0, 1, 5, 40, size[1] - 1):
         widget.set_step(col)  # output (0, col): a cell of the top row
         cam = view.current_camera()
         assert cam.scale < 6
-        grids = widget.model.grids("direct")
-        boxes = title_boxes(stage_for(view._rect(), widget.model, widget.state), cam, grids)
+        grids = _titled(widget.model, "direct", False, col, cam)
+        stage = stage_for(view._rect(), widget.model, widget.state)
+        boxes = title_boxes(stage, cam, grids)
         output = next(g for g in grids if g.name == "output")
-        ring = locator_rect(at_least(cell_rect(cam, output, 0, col)))
-        window = locator_rect(cell_rect(cam, grids[0], 0, col, 3, 3))
-        assert ring is not None and window is not None
+        rings = [locator_rect(at_least(cell_rect(cam, output, 0, col))),
+                 locator_rect(cell_rect(cam, grids[0], 0, col, 3, 3))]
+        interval = widget.model.field((0, col))
+        miniature, field = field_rects(stage, size, interval)
+        rings.append(locator_rect(field))
+        assert all(ring is not None for ring in rings)
+        assert rings[-1].left() > stage.right()  # the field's ring stays in its column
         for box, text in boxes:
-            assert not box.intersects(ring), (col, text)
-            assert not box.intersects(window), (col, text)
+            assert stage.contains(box), text
+            for ring in rings:
+                assert not box.intersects(ring), (col, text)
+        assert all(not a.intersects(b) for n, (a, _t) in enumerate(boxes) for b, _u in boxes[n + 1:])
 
 
 def test_figure_2_6_matrix_numbers_are_readable_after_fit_at_1024x700(qtbot) -> None:

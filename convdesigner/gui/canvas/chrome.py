@@ -26,6 +26,7 @@ from .layout import (
     FIELD_COLUMN_PX,
     LEGEND_PX,
     LEGEND_ROW_PX,
+    LOCATOR_RADIUS,
     MARGIN_PX,
     Camera,
     CanvasModel,
@@ -52,24 +53,50 @@ def paint_titles(p: QPainter, stage: QRectF, cam: Camera, grids: list[Grid], pal
 
 def title_boxes(stage: QRectF, cam: Camera, grids: list[Grid]) -> list[tuple[QRectF, str]]:
     """Where each grid's title lines go (their text boxes): above the grid, clear of a locator ring around a
-    cell of its top row when the cells are that small (`layout.title_gap`), inside the stage."""
+    cell of its top row when the cells are that small (`layout.title_gap`), inside the stage, wrapped to its
+    width; a title that would run into the title of a grid further right stands above it instead."""
     metrics = QFontMetricsF(font(12))
-    boxes = []
-    for g in grids:
+    placed: list[tuple[QRectF, str]] = []
+    for g in sorted(grids, key=lambda g: -g.x):  # the rightmost first: titles to its left make way
         x, y = cam.px(g.x, g.y)
-        baseline = y - title_gap(cam.scale)
         size = f"{g.width}" if g.height == 1 else f"{g.height}×{g.width}"
         lines = [f"{g.title} {size}" if g.sized else g.title]
         if g.note:  # "padded input 7×7 (input 5×5)": the drawn grid is not the layer's input
             if metrics.horizontalAdvance(f"{lines[0]} {g.note}") <= max(g.width * cam.scale, 160):
                 lines[0] += f" {g.note}"
-            else:  # too wide for its grid: the note goes on a line of its own, never over the next grid
+            else:  # too wide for its grid: the note goes on a line (or lines) of its own
                 lines.append(g.note)
-        for n, text in enumerate(reversed(lines)):
-            bottom = baseline + metrics.descent() - n * metrics.height()
-            boxes.append((QRectF(_inside(x, text, stage, metrics), bottom - metrics.height(),
-                                 metrics.horizontalAdvance(text) + 1, metrics.height()), text))
-    return boxes
+        room = max(80.0, stage.right() - 2 - max(x, stage.left() + 2))
+        lines = [part for line in lines for part in _wrapped(line, room, metrics)]
+        bottom = y - title_gap(cam.scale) + metrics.descent()
+        while True:
+            boxes = [(QRectF(_inside(x, text, stage, metrics), bottom - (n + 1) * metrics.height(),
+                             metrics.horizontalAdvance(text) + 1, metrics.height()), text)
+                     for n, text in enumerate(reversed(lines))]
+            clash = [b for b, _t in placed if any(box.intersects(b) for box, _u in boxes)]
+            if not clash:
+                break
+            bottom = min(b.top() for b in clash)  # stand on top of the title it ran into
+        placed += boxes
+    return placed
+
+
+def _wrapped(text: str, width: float, metrics: QFontMetricsF) -> list[str]:
+    """``text`` broken into lines no wider than ``width``: after a "; " where that is enough, else at spaces too
+    (a single word wider than that stays whole)."""
+    lines: list[str] = []
+    for clause in text.replace("; ", ";\n").splitlines():
+        if lines and metrics.horizontalAdvance(f"{lines[-1]} {clause}") <= width:
+            lines[-1] += f" {clause}"
+            continue
+        first = True
+        for word in clause.split(" "):
+            if not first and metrics.horizontalAdvance(f"{lines[-1]} {word}") <= width:
+                lines[-1] += f" {word}"
+            else:
+                lines.append(word)
+            first = False
+    return lines
 
 
 def _inside(x: float, text: str, stage: QRectF, metrics: QFontMetricsF) -> float:
@@ -345,26 +372,22 @@ def paint_field(p: QPainter, stage: QRectF, model: CanvasModel, output: tuple[in
         if interval is None:
             return
     size = analysis.design.input.size
-    rows, cols = (1, size[0]) if len(size) == 1 else (size[-2], size[-1])
-    box = FIELD_COLUMN_PX - 24
-    scale = box / max(rows, cols)
-    w, h = max(2.0, cols * scale), max(2.0, rows * scale)
-    x, y = stage.right() + 18, stage.bottom() - h - 4
-    p.fillRect(QRectF(x, y, w, h), pal.input)
-    outline(p, QRectF(x, y, w, h), pal.input_line, 1)
+    miniature, field_rect = field_rects(stage, size, interval)
+    x, y = miniature.left(), miniature.top()
+    p.fillRect(miniature, pal.input)
+    outline(p, miniature, pal.input_line, 1)
     p.setFont(font(10))
     p.setPen(pal.muted)
     top = y - 20 - (13 if len(size) > 1 else 0) - FIELD_TEXT_LIFT
     p.drawText(QPointF(x, top - 13), "receptive field on")
     p.drawText(QPointF(x, top), f"the input {'×'.join(map(str, size))}:")
-    if interval is None:
+    if interval is None or field_rect is None:
         p.drawText(QPointF(x, y - 5), "computing…")
         return
-    (r_lo, r_hi), (c_lo, c_hi) = ((0, 0), interval[0]) if len(size) == 1 else (interval[-2], interval[-1])
-    field_rect = QRectF(x + c_lo * scale, y + r_lo * scale, max(1.5, (c_hi - c_lo + 1) * scale),
-                        max(1.5, (r_hi - r_lo + 1) * scale))
+    rows, cols = (1, size[0]) if len(size) == 1 else (size[-2], size[-1])
+    (r_lo, r_hi), (c_lo, c_hi) = _drawn_spans(size, interval)
     p.fillRect(field_rect, pal.field)
-    outline(p, QRectF(x, y, w, h), pal.input_line, 1)
+    outline(p, miniature, pal.input_line, 1)
     locator(p, field_rect, pal.field.darker(140))
     p.setFont(font(10))
     p.setPen(pal.text)
@@ -374,6 +397,32 @@ def paint_field(p: QPainter, stage: QRectF, model: CanvasModel, output: tuple[in
 
 #: The miniature's text stands this far above it: clear of the locator ring around a field at its top edge.
 FIELD_TEXT_LIFT = 12
+#: The miniature stands this far right of the stage: the locator ring around a field at its left edge stays
+#: clear of the grids' titles, which end inside the stage.
+FIELD_INDENT = LOCATOR_RADIUS + 8
+#: The height the miniature's text takes above it (its title, the field's rows and columns, the lift): a short
+#: stage shrinks the miniature rather than push the text into the header.
+FIELD_TEXT_PX = 72.0
+
+
+def _drawn_spans(size: tuple[int, ...], interval):  # type: ignore[no-untyped-def]
+    """The rows and columns of a field the miniature draws (a 1-D input is one row)."""
+    return ((0, 0), interval[0]) if len(size) == 1 else (interval[-2], interval[-1])
+
+
+def field_rects(stage: QRectF, size: tuple[int, ...], interval) -> tuple[QRectF, QRectF | None]:  # type: ignore[no-untyped-def]
+    """The receptive-field miniature's rectangle right of ``stage`` for a network input of ``size``, and the
+    field's rectangle in it (None while ``interval``, per axis (low, high), is pending)."""
+    rows, cols = (1, size[0]) if len(size) == 1 else (size[-2], size[-1])
+    box = min(FIELD_COLUMN_PX - FIELD_INDENT - 2, max(16.0, stage.height() - FIELD_TEXT_PX))
+    scale = box / max(rows, cols)
+    w, h = max(2.0, cols * scale), max(2.0, rows * scale)
+    miniature = QRectF(stage.right() + FIELD_INDENT, stage.bottom() - h - 4, w, h)
+    if interval is None:
+        return miniature, None
+    (r_lo, r_hi), (c_lo, c_hi) = _drawn_spans(size, interval)
+    return miniature, QRectF(miniature.left() + c_lo * scale, miniature.top() + r_lo * scale,
+                             max(1.5, (c_hi - c_lo + 1) * scale), max(1.5, (r_hi - r_lo + 1) * scale))
 
 
 def field_lines(size: tuple[int, ...], rows: int, cols: int, r: tuple[int, int], c: tuple[int, int]) -> list[str]:

@@ -470,15 +470,17 @@ class CanvasModel:
             return f.step_of(fine)
         return f.step_of(element[1:]) if side == "output" else None
 
-    def fit(self, stage: QRectF, view: str, vectors: bool = False, step: int | None = None) -> Camera:
-        """The camera that fits the grids of ``view`` into ``stage``. In the matrix view with numbers
+    def fit(self, stage: QRectF, view: str, vectors: bool = False, step: int | None = None,
+            extra_top: float = 0.0) -> Camera:
+        """The camera that fits the grids of ``view`` into ``stage``, with ``extra_top`` more pixels above them
+        (titles that wrap onto more lines: `painter.fitted`). In the matrix view with numbers
         (``vectors``), given the ``step`` on show, never so small that the numbers cannot be read: when the matrix
         needs more room than the canvas has, Fit keeps cells of `READABLE_PX` and centres the current row's
         entries (the view follows the step)."""
         grids = self.grids(view, vectors)
         if not grids:
             return Camera(1.0, stage.left(), stage.top())
-        fitted = self._fit(stage, grids)
+        fitted = self._fit(stage, grids, extra_top)
         if view != MATRIX or not vectors or step is None or fitted.scale >= READABLE_PX:
             return fitted
         m = self.matrix()
@@ -487,11 +489,18 @@ class CanvasModel:
         cx = g.x + ((columns[0] + columns[-1] + 1) / 2 if columns else g.width / 2)
         cy = g.y + step + 0.5
         scale = min(READABLE_PX, MAX_FIT_PX)
-        top = FIT_MARGIN_PX[1] + LOCATOR_LIFT_PX  # the current row's titles and x above it
-        return Camera(scale, stage.center().x() - cx * scale, stage.top() + top + (stage.height() - top) / 2
-                      - cy * scale)
+        side, top, bottom = FIT_MARGIN_PX
+        top += extra_top
+        x = stage.center().x() - cx * scale
+        y = stage.top() + top + (stage.height() - top) / 2 - cy * scale
+        # no room wasted past the grids' ends: the view slides along them as far as they go
+        x0, x1 = min(g.x for g in grids), max(g.x + g.width for g in grids)
+        y0, y1 = min(g.y for g in grids), max(g.y + g.height for g in grids)
+        x = max(min(x, stage.left() + side - x0 * scale), stage.right() - side - x1 * scale)
+        y = max(min(y, stage.top() + top - y0 * scale), stage.bottom() - bottom - y1 * scale)
+        return Camera(scale, x, y)
 
-    def _fit(self, stage: QRectF, grids: list[Grid]) -> Camera:
+    def _fit(self, stage: QRectF, grids: list[Grid], extra_top: float) -> Camera:
         x0 = min(g.x for g in grids)
         y0 = min(g.y for g in grids)
         x1 = max(g.x + g.width for g in grids)
@@ -500,6 +509,7 @@ class CanvasModel:
         # grid titles above the grids; a huge grid fits far below a pixel per cell
         w, h = (x1 - x0) + 2 * FIT_PAD_CELLS, (y1 - y0) + 2 * FIT_PAD_CELLS
         side, top, bottom = FIT_MARGIN_PX
+        top += extra_top
         room_w = max(1.0, stage.width() - 2 * side)
 
         def scale_for(top: float) -> float:

@@ -33,7 +33,7 @@ from ...engine.frames import (
     ScatterAxis,
     within,
 )
-from .chrome import legend_rows, paint_field, paint_header, paint_legend, paint_summary, paint_titles
+from .chrome import legend_rows, paint_field, paint_header, paint_legend, paint_summary, paint_titles, title_boxes
 from .draw import aligned, at_least, cell_rect, font, locator, outline, visible_range, with_alpha
 from .layout import Camera, CanvasModel, Grid, PaintState, coarse_note, display, plain_track, stage_rect
 from .numbers import NUMBER_CELL_PX, CopyNumbers, NumbersOverlay, cell_text
@@ -63,11 +63,11 @@ def paint(painter: QPainter, rect: QRectF, model: CanvasModel, state: PaintState
     stage = stage_for(rect, model, state)
     vectors = state.numbers is not None
     step = max(0, min(state.step, model.step_count(view) - 1))
-    cam = camera or model.fit(stage, view, vectors, step)
+    cam = camera or fitted(stage, model, state)
     painter.save()
     painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)  # axis-aligned cells: crisp and fast
     painter.setClipRect(stage)
-    grids = model.grids(view, vectors)
+    grids = _titled(model, view, vectors, step, cam)
     if f.kind == COPY:
         _paint_copies(painter, stage, cam, model, grids, step, state, pal)
     elif view == DIRECT:
@@ -79,16 +79,6 @@ def paint(painter: QPainter, rect: QRectF, model: CanvasModel, state: PaintState
     else:
         _paint_matrix(painter, stage, cam, model, grids, step, state, pal)
     if state.chrome:
-        if f.ndim == 3 and isinstance(f, CopyFrames):
-            grids[0].title += f" (depth slice {model.input_depth(step)})"
-            grids[1].title += f" (depth slice {f.output_of(step)[0]})"
-        elif f.ndim == 3 and view == DIRECT:
-            depth = f.tracks[0].window(f.output_of(step)[0])
-            grids[0].title += f" (depth {depth[0]}–{depth[-1]} seen from above)"
-        merged = merge_note(cam.scale, grids[0].height == 1)
-        if merged:  # never silent: the image says what a square is (exports too)
-            note = grids[0].note  # "(input 66×66)" or ""
-            grids[0].note = f"{note[:-1]}; {merged})" if note.endswith(")") else f"({merged})"
         paint_titles(painter, stage, cam, grids, pal)
     note = coarse_note(model, view, cam, vectors)
     if note is not None:
@@ -104,6 +94,50 @@ def paint(painter: QPainter, rect: QRectF, model: CanvasModel, state: PaintState
     if state.numbers is not None:
         captions += [state.numbers.sum_line(view, step), state.numbers.notes(numbers_hidden(state, cam))]
     paint_legend(painter, rect, model, view, state, pal, captions)
+    return cam
+
+
+def _titled(model: CanvasModel, view: str, vectors: bool, step: int, cam: Camera) -> list[Grid]:
+    """The grids of a frame with their titles as drawn: the depth slice a 3-D layer shows, and what a square is
+    when the cells merge into squares at this zoom (never silent: exports say it too)."""
+    f = model.frames
+    grids = model.grids(view, vectors)
+    if not grids or f is None:
+        return grids
+    if f.ndim == 3 and isinstance(f, CopyFrames):
+        grids[0].title += f" (depth slice {model.input_depth(step)})"
+        grids[1].title += f" (depth slice {f.output_of(step)[0]})"
+    elif f.ndim == 3 and view == DIRECT:
+        depth = f.tracks[0].window(f.output_of(step)[0])
+        grids[0].title += f" (depth {depth[0]}–{depth[-1]} seen from above)"
+    merged = merge_note(cam.scale, grids[0].height == 1)
+    if merged:
+        note = grids[0].note  # "(input 66×66)" or ""
+        grids[0].note = f"{note[:-1]}; {merged})" if note.endswith(")") else f"({merged})"
+    return grids
+
+
+#: How many times Fit makes more room above the grids for titles that wrapped (each time the cells shrink a
+#: little, so a title may wrap once more).
+TITLE_FIT_ROUNDS = 3
+
+
+def fitted(stage: QRectF, model: CanvasModel, state: PaintState) -> Camera:
+    """Fit (`CanvasModel.fit`) with room above the grids for their titles as they wrap at the zoom it gives:
+    a long title in a small canvas takes several lines, and none is clipped at the stage's top."""
+    view = state.view if state.view in model.views() else DIRECT
+    vectors = state.numbers is not None
+    step = max(0, min(state.step, model.step_count(view) - 1))
+    extra = 0.0
+    cam = model.fit(stage, view, vectors, step)
+    for _round in range(TITLE_FIT_ROUNDS if state.chrome else 0):
+        shown = [g for g in _titled(model, view, vectors, step, cam) if cam.px(g.x, g.y)[1] >= stage.top()]
+        boxes = title_boxes(stage, cam, shown)  # (a grid panned above the stage takes its title along)
+        over = stage.top() + 1 - min((box.top() for box, _text in boxes), default=stage.top())
+        if over <= 0:
+            break
+        extra += over
+        cam = model.fit(stage, view, vectors, step, extra)
     return cam
 
 

@@ -40,7 +40,7 @@ from ...engine.numeric import NumericState, format_number, numbers_unavailable, 
 from ..keyboard import unique_sequences
 from .layout import Camera, CanvasModel, CellText, PaintState
 from .numbers import CopyNumbers, NumbersOverlay
-from .painter import numbers_hidden, paint, stage_for
+from .painter import fitted, numbers_hidden, paint, stage_for
 
 #: Frames per second the speed menu offers.
 SPEEDS = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
@@ -118,8 +118,7 @@ class CanvasView(QWidget):
     def current_camera(self) -> Camera:
         if self.camera is not None:
             return self.camera
-        return self.model.fit(stage_for(self._rect(), self.model, self.state), self._view(), self.state.numbers is not None,
-                              self.state.step)
+        return fitted(stage_for(self._rect(), self.model, self.state), self.model, self.state)
 
     def _view(self) -> str:
         return self.state.view if self.state.view in self.model.views() else DIRECT
@@ -138,9 +137,8 @@ class CanvasView(QWidget):
             return
         cam = self.current_camera()
         at = at or stage_for(self._rect(), self.model, self.state).center()
-        fitted = self.model.fit(stage_for(self._rect(), self.model, self.state), self._view(),
-                                self.state.numbers is not None).scale
-        scale = min(400.0, max(min(0.02, fitted), cam.scale * factor))  # out as far as the fitted view
+        fit_scale = fitted(stage_for(self._rect(), self.model, self.state), self.model, self.state).scale
+        scale = min(400.0, max(min(0.02, fit_scale), cam.scale * factor))  # out as far as the fitted view
         ratio = scale / cam.scale
         self.camera = Camera(scale, at.x() - (at.x() - cam.x) * ratio, at.y() - (at.y() - cam.y) * ratio)
         self.update()
