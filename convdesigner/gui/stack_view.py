@@ -334,6 +334,7 @@ class StackView(QTableView):
             selection_model.blockSignals(blocked)
         self.viewport().update()
         if rows:
+            self.updateGeometries()  # the scroll range of the rows a block opening showed again
             self.scrollTo(model.index(rows[0], NAME))
         self.rowsSelected.emit(self.selected_rows())
 
