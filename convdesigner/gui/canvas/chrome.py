@@ -186,6 +186,8 @@ def _copy_lines(model: CanvasModel, step: int) -> tuple[str, str, str]:
     assert f is not None and result is not None
     copies = f.copies
     title = f"{result.name}  ·  {result.type}  ·  every output value a copy of one input value"
+    if model.planes() is None and any(a.low > 0 or a.high > 0 for a in copies.axes) and not copies.axes[-1].copying:
+        title = f"{result.name}  ·  {result.type}  ·  every output value a copy of one input value, or the constant"
     if model.planes() is None:
         labels: dict[str, list[str]] = {}
         for axis, a in enumerate(copies.axes):

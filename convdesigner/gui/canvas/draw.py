@@ -75,18 +75,23 @@ def locator(p: QPainter, rect: QRectF, color: QColor) -> None:
         return
     p.save()
     p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-    p.setPen(QPen(color, 2))
     p.setBrush(Qt.BrushStyle.NoBrush)
+    p.setPen(QPen(RING_HALO, 4))  # a pale halo: the ring shows on the dark mode's background too
+    p.drawEllipse(rect.center(), LOCATOR_RADIUS, LOCATOR_RADIUS)
+    p.setPen(QPen(color, 2))
     p.drawEllipse(rect.center(), LOCATOR_RADIUS, LOCATOR_RADIUS)
     p.restore()
 
 
+#: Under a locator ring: pale, so a dark ring shows on a dark background (and vanishes on a light one).
+RING_HALO = QColor(255, 255, 255, 150)
+
+
 def locator_rect(rect: QRectF) -> QRectF | None:
-    """The square the locator ring around ``rect`` takes (its 2-pixel pen included); None when ``rect`` gets
-    no ring."""
+    """The square the locator ring around ``rect`` takes (its halo included); None when ``rect`` gets no ring."""
     if min(rect.width(), rect.height()) >= LOCATOR_CELL_PX and max(rect.width(), rect.height()) >= 2 * LOCATOR_CELL_PX:
         return None
-    reach = LOCATOR_RADIUS + 1
+    reach = LOCATOR_RADIUS + 2  # the halo's 4-pixel pen
     center = rect.center()
     return QRectF(center.x() - reach, center.y() - reach, 2 * reach, 2 * reach)
 

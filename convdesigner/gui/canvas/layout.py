@@ -62,7 +62,7 @@ MARGIN_PX = 10.0
 #: this large at least.
 READABLE_PX = NUMBER_CELL_PX
 #: The ring drawn around something too small to see (`draw.locator`): its radius, and the cells small enough to
-#: get one (a side under this many pixels).
+#: get one (a side under this many pixels, or both under twice as many).
 LOCATOR_RADIUS = 14.0
 LOCATOR_CELL_PX = 6.0
 #: How much higher a grid's title stands when its cells are small enough for a locator ring: clear of a ring
@@ -146,10 +146,16 @@ class Grid:
         return self.rows.cells
 
 
+def ringed(scale: float) -> bool:
+    """Whether cells this large get a locator ring around them (`draw.locator_rect`: a square cell under twice
+    `LOCATOR_CELL_PX`)."""
+    return scale < 2 * LOCATOR_CELL_PX
+
+
 def title_gap(scale: float) -> float:
     """How far above its grid a grid title's baseline stands at this zoom: clear of the locator ring around a
     cell of the top row when the cells are small enough to get one (`draw.locator`)."""
-    return 6.0 + (LOCATOR_LIFT_PX if scale < LOCATOR_CELL_PX else 0.0)
+    return 6.0 + (LOCATOR_LIFT_PX if ringed(scale) else 0.0)
 
 
 def plain_track(n: int) -> AxisTrack:
@@ -516,7 +522,7 @@ class CanvasModel:
             return min(room_w / w, max(1.0, stage.height() - top - bottom) / h, MAX_FIT_PX)
 
         scale = scale_for(top)
-        if scale < LOCATOR_CELL_PX:  # cells that get a locator ring: their titles stand higher (`title_gap`)
+        if ringed(scale):  # cells that get a locator ring: their titles stand higher (`title_gap`)
             top += LOCATOR_LIFT_PX
             scale = scale_for(top)
         cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
