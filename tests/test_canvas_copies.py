@@ -151,3 +151,17 @@ def test_a_huge_sub_pixel_layer_paints_without_walking_its_cells(canvas, qtbot) 
                                      channels=4096)), 0)
     canvas.set_step(12345)
     assert not canvas.render_image((640, 400)).isNull()
+
+
+def test_the_animate_command_renders_a_pads_copies(tmp_path, qapp) -> None:
+    """`convdesigner animate` draws a copying layer as the canvas does: one frame per output cell, with numbers."""
+    from convdesigner.cli import main
+
+    image = pytest.importorskip("PIL.Image")
+    path = tmp_path / "pad.yaml"
+    path.write_text("convdesigner: 1\nname: Pad\ninput: {channels: 1, size: [3, 3]}\nlayers:\n"
+                    "  - {type: ReflectionPad2d, name: pad, padding: 1}\n", encoding="utf-8")
+    out = tmp_path / "pad.gif"
+    assert main(["animate", str(path), "--layer", "pad", "-o", str(out), "--numbers"]) == 0
+    with image.open(out) as gif:
+        assert gif.n_frames == 25
