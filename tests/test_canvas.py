@@ -679,6 +679,19 @@ def test_a_grid_title_near_the_stages_edge_is_moved_inside_it(qapp) -> None:
     assert _inside(20, "output", stage, metrics) == 20  # a title that fits stays where its grid starts
 
 
+def window_at_1024x700(qtbot, shown: Design):
+    """A main window of 1024x700 on ``shown``, its first layer selected (the canvas then is about 420x335)."""
+    from convdesigner.gui.main_window import MainWindow
+
+    window = MainWindow(shown, persistent=False)
+    qtbot.addWidget(window, before_close_func=lambda w: w.document.undo_stack.setClean())
+    window.resize(1024, 700)
+    window.show()
+    qtbot.waitExposed(window)
+    window.document.select([0])
+    return window
+
+
 @pytest.mark.parametrize("size", [(96, 96), (6, 300), (8, 8)])
 def test_at_1024x700_no_title_touches_a_locator_ring_of_tiny_cells(qtbot, size) -> None:
     """Issue 16: in a 1024x700 window a 96x96 layer (or a wide 6x300 one, or an 8x8 one) draws cells under 12 px,
@@ -687,15 +700,8 @@ def test_at_1024x700_no_title_touches_a_locator_ring_of_tiny_cells(qtbot, size) 
     from convdesigner.gui.canvas.chrome import field_rects, title_boxes
     from convdesigner.gui.canvas.draw import at_least, cell_rect, locator_rect
     from convdesigner.gui.canvas.painter import _titled, stage_for
-    from convdesigner.gui.main_window import MainWindow
 
-    window = MainWindow(design(conv(padding=1), size=size), persistent=False)
-    qtbot.addWidget(window, before_close_func=lambda w: w.document.undo_stack.setClean())
-    window.resize(1024, 700)
-    window.show()
-    qtbot.waitExposed(window)
-    window.document.select([0])
-    widget = window.canvas
+    widget = window_at_1024x700(qtbot, design(conv(padding=1), size=size)).canvas
     view = widget.view_widget
     for col in sorted({0, 1, 5, min(40, size[1] - 1), size[1] - 1}):
         widget.set_step(col)  # output (0, col): a cell of the top row
@@ -728,17 +734,10 @@ def test_figure_2_6_matrix_numbers_are_readable_after_fit_at_1024x700(qtbot) -> 
 
     from convdesigner.gui.canvas.draw import cell_rect
     from convdesigner.gui.canvas.painter import stage_for
-    from convdesigner.gui.main_window import MainWindow
     from convdesigner.io.design_file import load
 
     root = Path(__file__).resolve().parents[1]
-    window = MainWindow(load(root / "resources" / "examples" / "paper" / "figure-2.6.yaml"), persistent=False)
-    qtbot.addWidget(window, before_close_func=lambda w: w.document.undo_stack.setClean())
-    window.resize(1024, 700)
-    window.show()
-    qtbot.waitExposed(window)
-    window.document.select([0])
-    canvas = window.canvas
+    canvas = window_at_1024x700(qtbot, load(root / "resources" / "examples" / "paper" / "figure-2.6.yaml")).canvas
     canvas.set_view("matrix")
     canvas.set_numbers(True)
     qtbot.mouseClick(canvas.zoom_bar.widgetForAction(canvas.fit_action), Qt.MouseButton.LeftButton)

@@ -165,3 +165,27 @@ def test_the_animate_command_renders_a_pads_copies(tmp_path, qapp) -> None:
     assert main(["animate", str(path), "--layer", "pad", "-o", str(out), "--numbers"]) == 0
     with image.open(out) as gif:
         assert gif.n_frames == 25
+
+
+def test_numbers_mode_edits_an_input_cell_and_every_copy_follows(canvas, qtbot) -> None:
+    """Click an input cell of PixelShuffle's planes in numbers mode, type a value: the output cell it lands in
+    holds it (and a pad's copies all do)."""
+    canvas.show_layer(analyze(design(Layer.make("PixelShuffle", "shuffle", {"upscale_factor": 2}), size=(2, 2),
+                                     channels=4)), 0)
+    canvas.set_numbers(True)
+    planes = canvas.model.planes()
+    qtbot.mouseClick(canvas.view_widget, Qt.MouseButton.LeftButton,
+                     pos=cell_center(canvas, "input", *planes.place(3, (1, 0))))
+    editor = canvas.value_editor
+    assert editor is not None and editor.source == (3, 1, 0)
+    editor.input_edit.setText("7/2")
+    editor.accept()
+    assert str(canvas.numbers().value("output", (0, 3, 1))) == "7/2"  # plane 3 at (1, 0) lands at (1·2+1, 0·2+1)
+    assert "value 7/2" in hover_text(canvas, qtbot, "output", 3, 1)
+    canvas.show_layer(analyze(design(Layer.make("ReplicationPad1d", "pad", {"padding": [2, 1]}), size=(3,))), 0)
+    qtbot.mouseClick(canvas.view_widget, Qt.MouseButton.LeftButton, pos=cell_center(canvas, "input", 0, 0))
+    canvas.value_editor.input_edit.setText("9")
+    canvas.value_editor.accept()
+    assert [canvas.numbers().value("output", (0, y)) for y in range(6)][:3] == [9, 9, 9]  # the edge, replicated
+    qtbot.mouseClick(canvas.view_widget, Qt.MouseButton.LeftButton, pos=cell_center(canvas, "output", 0, 4))
+    assert canvas.output_position() == (4,)  # an output cell jumps to its step, it is not edited
