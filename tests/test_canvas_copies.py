@@ -189,3 +189,11 @@ def test_numbers_mode_edits_an_input_cell_and_every_copy_follows(canvas, qtbot) 
     assert [canvas.numbers().value("output", (0, y)) for y in range(6)][:3] == [9, 9, 9]  # the edge, replicated
     qtbot.mouseClick(canvas.view_widget, Qt.MouseButton.LeftButton, pos=cell_center(canvas, "output", 0, 4))
     assert canvas.output_position() == (4,)  # an output cell jumps to its step, it is not edited
+
+
+def test_numbers_mode_says_why_a_large_copying_layer_has_none(canvas) -> None:
+    canvas.show_layer(analyze(design(Layer.make("ReflectionPad2d", "pad", {"padding": 1}), size=(200, 200))), 0)
+    canvas.set_numbers(True)
+    assert canvas.numbers() is None
+    assert "up to 16,384 input cells; pad shows 40,000" in canvas.numbers_action.toolTip()
+    canvas.set_numbers(False)

@@ -242,6 +242,14 @@ NUMBERS_MAX_WORK = 250_000
 
 def numbers_unavailable(result: LayerResult) -> str | None:
     """Why the numbers mode cannot show this analysed layer, or None when it can."""
+    layer_type = CATALOG.get(result.type)
+    if layer_type is not None and layer_type.copies is not None and result.input_shape is not None:
+        shown = layer_type.copies(result.layer, result.input_shape).shown_channels
+        cells = shown * prod(result.input_shape[1:])
+        if cells > NUMBERS_MAX_CELLS:
+            return (f"numbers are shown for layers of up to {NUMBERS_MAX_CELLS:,} input cells; {result.name} shows "
+                    f"{cells:,}")
+        return None
     if kind_of(result.type) is None or result.geometry is None:
         return f"{result.type} has no sliding window to fill with numbers"
     cells = prod(g.i for g in result.geometry)
