@@ -42,6 +42,7 @@ from ...engine.frames import (
     copy_frames,
     layer_frames,
 )
+from ...engine.layers.rearranging import SubPixel
 from ...engine.receptive_field import hull
 from .numbers import NUMBER_CELL_PX, NumbersOverlay
 
@@ -404,7 +405,7 @@ class CanvasModel:
     def planes(self) -> PlaneLayout | None:
         """The layout of a sub-pixel layer's channel planes (None for every other layer)."""
         f = self.frames
-        if not isinstance(f, CopyFrames) or not hasattr(f.copies, "plane_count"):
+        if not isinstance(f, CopyFrames) or not isinstance(f.copies, SubPixel):
             return None
         return PlaneLayout(f.copies.factor, f.copies.planes_size)
 
