@@ -940,7 +940,7 @@ def _paint_pad(p: QPainter, stage: QRectF, cam: Camera, model: CanvasModel, grid
 
 def _label_copies(p: QPainter, stage: QRectF, cam: Camera, model: CanvasModel, g: Grid, step: int,
                   pal: CanvasPalette) -> None:
-    """Each visible padded cell that copies an input cell names it ("1,0"), small, in the cell's top half."""
+    """Each visible padded cell that copies an input cell names it ("1,0": its row and column), small."""
     f = model.frames
     assert isinstance(f, CopyFrames)
     r0, r1, c0, c1 = visible_range(stage, cam, g)
@@ -952,12 +952,12 @@ def _label_copies(p: QPainter, stage: QRectF, cam: Camera, model: CanvasModel, g
         for c in range(c0, c1):
             found = model.copy_position(g.name, r, c, step)
             source = f.copies.source(found[1]) if found is not None else None
-            if source is None or _in_place(f, found[1], source):
+            if source is None or _in_place(f, found[1]):
                 continue
             p.drawText(cell_rect(cam, g, r, c), Qt.AlignmentFlag.AlignCenter, ",".join(map(str, source[1:][-2:])))
 
 
-def _in_place(f: CopyFrames, element: tuple[int, ...], source: tuple[int, ...]) -> bool:
+def _in_place(f: CopyFrames, element: tuple[int, ...]) -> bool:
     """Whether an output element of a pad is an input element in place (not a padded copy)."""
     return all(y in a.kept() for a, y in zip(f.copies.axes, element[1:]))
 
