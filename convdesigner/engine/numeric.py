@@ -241,7 +241,8 @@ NUMBERS_MAX_WORK = 250_000
 
 
 def numbers_unavailable(result: LayerResult) -> str | None:
-    """Why the numbers mode cannot show this analysed layer, or None when it can."""
+    """Why the numbers mode cannot show this analysed layer (a sliding window, or a layer that copies values), or
+    None when it can."""
     layer_type = CATALOG.get(result.type)
     if layer_type is not None and layer_type.copies is not None and result.input_shape is not None:
         shown = layer_type.copies(result.layer, result.input_shape).shown_channels
@@ -264,8 +265,9 @@ def numbers_unavailable(result: LayerResult) -> str | None:
 
 
 def supports(result: LayerResult) -> bool:
-    """Whether the numbers mode can show this analysed layer."""
-    return numbers_unavailable(result) is None
+    """Whether the numbers mode can show this analysed sliding-window layer (`NumericLayer.from_result`; a layer
+    that copies values has its numbers in `CopyValues`)."""
+    return kind_of(result.type) is not None and numbers_unavailable(result) is None
 
 
 def channel_note(result: LayerResult) -> str | None:

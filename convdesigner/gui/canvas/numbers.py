@@ -25,6 +25,7 @@ from ...engine.numeric import (
     Value,
     channel_note,
     format_number,
+    numbers_unavailable,
     supports,
 )
 
@@ -71,7 +72,7 @@ class NumbersOverlay:
         """The overlay of a layer with numbers (None otherwise); ``values`` kept when they still fit the layer
         (an edit that changes the input size starts from the default values)."""
         if isinstance(frames, CopyFrames):
-            if not supports(frames.result):
+            if numbers_unavailable(frames.result) is not None:
                 return None
             return CopyNumbers.for_frames(frames, values if isinstance(values, CopyValues) else None)
         if frames is None or not supports(frames.result) or isinstance(values, CopyValues):
