@@ -750,3 +750,27 @@ def test_figure_2_6_matrix_numbers_are_readable_after_fit_at_1024x700(qtbot) -> 
         matrix = canvas.model.grids("matrix", True)[0]
         for column in canvas.model.matrix().row(step):
             assert stage.contains(cell_rect(cam, matrix, step, column)), (step, column)
+
+
+def test_grid_titles_stand_clear_of_the_stacked_channel_planes(canvas) -> None:
+    """Channel planes stacked behind the grids (up and to the right) never cover their titles, for a
+    convolution and for a pad."""
+    from convdesigner.gui.canvas.chrome import title_boxes
+    from convdesigner.gui.canvas.draw import cell_rect
+    from convdesigner.gui.canvas.painter import STACKED_PLANES, _stack_lift, _titled, plane_offset, stage_for
+
+    pad = Layer.make("ReplicationPad2d", "pad", {"padding": 1})
+    for layer in (conv(out_channels=3), pad):
+        canvas.show_layer(analyze(design(layer, channels=3)), 0)
+        canvas.set_planes(True)
+        view = canvas.view_widget
+        cam = view.current_camera()
+        stage = stage_for(view._rect(), canvas.model, canvas.state)
+        grids = _titled(canvas.model, "direct", False, 0, cam)
+        boxes = title_boxes(stage, cam, grids, _stack_lift(canvas.model, "direct", canvas.state, cam))
+        for g in grids:
+            back = STACKED_PLANES * plane_offset(cam.scale)
+            plane = cell_rect(cam, g, 0, 0, g.height, g.width).translated(back, -back)
+            for box, text in boxes:
+                assert not box.intersects(plane), (layer.type, text)
+        canvas.set_planes(False)

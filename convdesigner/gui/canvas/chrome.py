@@ -44,17 +44,19 @@ VIEW_TITLES = {
 }
 
 
-def paint_titles(p: QPainter, stage: QRectF, cam: Camera, grids: list[Grid], pal: CanvasPalette) -> None:
+def paint_titles(p: QPainter, stage: QRectF, cam: Camera, grids: list[Grid], pal: CanvasPalette,
+                 lift: float = 0.0) -> None:
     p.setFont(font(12))
     p.setPen(pal.muted)
-    for box, text in title_boxes(stage, cam, grids):
+    for box, text in title_boxes(stage, cam, grids, lift):
         p.drawText(box, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom), text)
 
 
-def title_boxes(stage: QRectF, cam: Camera, grids: list[Grid]) -> list[tuple[QRectF, str]]:
-    """Where each grid's title lines go (their text boxes): above the grid, clear of a locator ring around a
-    cell of its top row when the cells are that small (`layout.title_gap`), inside the stage, wrapped to its
-    width; a title that would run into the title of a grid further right stands above it instead."""
+def title_boxes(stage: QRectF, cam: Camera, grids: list[Grid], lift: float = 0.0) -> list[tuple[QRectF, str]]:
+    """Where each grid's title lines go (their text boxes): above the grid (``lift`` more above channel planes
+    stacked behind it), clear of a locator ring around a cell of its top row when the cells are that small
+    (`layout.title_gap`), inside the stage, wrapped to its width; a title that would run into the title of a
+    grid further right stands above it instead."""
     metrics = QFontMetricsF(font(12))
     placed: list[tuple[QRectF, str]] = []
     for g in sorted(grids, key=lambda g: -g.x):  # the rightmost first: titles to its left make way
@@ -68,7 +70,7 @@ def title_boxes(stage: QRectF, cam: Camera, grids: list[Grid]) -> list[tuple[QRe
                 lines.append(g.note)
         room = max(80.0, stage.right() - 2 - max(x, stage.left() + 2))
         lines = [part for line in lines for part in _wrapped(line, room, metrics)]
-        bottom = y - title_gap(cam.scale) + metrics.descent()
+        bottom = y - title_gap(cam.scale) - lift + metrics.descent()
         while True:
             boxes = [(QRectF(_inside(x, text, stage, metrics), bottom - (n + 1) * metrics.height(),
                              metrics.horizontalAdvance(text) + 1, metrics.height()), text)

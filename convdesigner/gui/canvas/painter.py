@@ -79,7 +79,7 @@ def paint(painter: QPainter, rect: QRectF, model: CanvasModel, state: PaintState
     else:
         _paint_matrix(painter, stage, cam, model, grids, step, state, pal)
     if state.chrome:
-        paint_titles(painter, stage, cam, grids, pal)
+        paint_titles(painter, stage, cam, grids, pal, _stack_lift(model, view, state, cam))
     note = coarse_note(model, view, cam, vectors)
     if note is not None:
         _paint_note(painter, stage, note, pal)
@@ -132,7 +132,8 @@ def fitted(stage: QRectF, model: CanvasModel, state: PaintState) -> Camera:
     cam = model.fit(stage, view, vectors, step)
     for _round in range(TITLE_FIT_ROUNDS if state.chrome else 0):
         shown = [g for g in _titled(model, view, vectors, step, cam) if cam.px(g.x, g.y)[1] >= stage.top()]
-        boxes = title_boxes(stage, cam, shown)  # (a grid panned above the stage takes its title along)
+        boxes = title_boxes(stage, cam, shown, _stack_lift(model, view, state, cam))  # (a grid panned above
+        # the stage takes its title along)
         over = stage.top() + 1 - min((box.top() for box, _text in boxes), default=stage.top())
         if over <= 0:
             break
@@ -362,13 +363,31 @@ def _block(scale: float) -> int:
     return block
 
 
+#: The most channel planes drawn stacked behind a grid (the toolbar's Channel planes).
+STACKED_PLANES = 2
+
+
+def plane_offset(scale: float) -> float:
+    """How far up and right each stacked channel plane stands behind the one before it, at this zoom."""
+    return max(4.0, 0.35 * scale)
+
+
+def _stack_lift(model: CanvasModel, view: str, state: PaintState, cam: Camera) -> float:
+    """How much higher the grid titles stand when channel planes are stacked behind the grids (clear of them)."""
+    result = model.result
+    if not state.stacked or view != DIRECT or model.planes() is not None or result is None:
+        return 0.0
+    planes = min(STACKED_PLANES, max(result.input_shape[0], result.output_shape[0]) - 1)
+    return planes * plane_offset(cam.scale)
+
+
 def _paint_grid(p: QPainter, stage: QRectF, cam: Camera, g: Grid, pal: CanvasPalette, fill: QColor,
                 line: QColor, planes: int = 0) -> None:
     """A padded grid: padding white with dashed borders, data in ``fill``, inserted zeros white, lines."""
     s = cam.scale
     full = cell_rect(cam, g, 0, 0, g.height, g.width)
     for n in range(planes, 0, -1):  # channel planes stacked behind, up and to the right
-        offset = n * max(4.0, 0.35 * s)
+        offset = n * plane_offset(s)
         back = full.translated(offset, -offset)
         p.fillRect(back, fill.lighter(100 + 12 * n))
         p.setPen(QPen(line, 1))
@@ -486,8 +505,8 @@ def _paint_direct(p: QPainter, stage: QRectF, cam: Camera, model: CanvasModel, g
     assert f is not None
     g_in, g_out = grids
     result = model.result
-    planes = min(2, result.input_shape[0] - 1) if state.stacked and result is not None else 0
-    out_planes = min(2, result.output_shape[0] - 1) if state.stacked and result is not None else 0
+    planes = min(STACKED_PLANES, result.input_shape[0] - 1) if state.stacked and result is not None else 0
+    out_planes = min(STACKED_PLANES, result.output_shape[0] - 1) if state.stacked and result is not None else 0
     _paint_grid(p, stage, cam, g_in, pal, pal.input, pal.input_line, planes)
     _paint_unvisited(p, cam, g_in, pal)
     _paint_grid(p, stage, cam, g_out, pal, pal.output, pal.output_line, out_planes)
@@ -900,7 +919,9 @@ def _paint_pad(p: QPainter, stage: QRectF, cam: Camera, model: CanvasModel, grid
     g_in, g_out = grids
     axes = f.copies.axes[-2:] if f.ndim > 1 else f.copies.axes
     output = f.output_of(step)
-    _paint_grid(p, stage, cam, g_in, pal, pal.input, pal.input_line)
+    planes = min(STACKED_PLANES, f.result.input_shape[0] - 1) if state.stacked else 0  # each padded alike
+    _paint_grid(p, stage, cam, g_in, pal, pal.input, pal.input_line, planes)
+    _paint_grid(p, stage, cam, g_out, pal, pal.output, pal.output_line, planes)
     kept = [a.kept() for a in axes]
     held = [range(a.source(k[0]), a.source(k[-1]) + 1) if k else range(0) for a, k in zip(axes, kept)]
     rows_held = held[0] if f.ndim > 1 else range(1)
