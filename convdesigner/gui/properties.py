@@ -255,6 +255,9 @@ class WiringRow:
             self.combo.insertItem(0, ", ".join(current), tuple(current))
             index = 0
         self.combo.setCurrentIndex(index)
+        self.combo.lineEdit().setCursorPosition(0)  # a long list shows its first names, not its last
+        view = self.combo.view()  # the list opens as wide as its longest entry (a narrow dock elides none)
+        view.setMinimumWidth(view.sizeHintForColumn(0) + view.verticalScrollBar().sizeHint().width() + 8)
         self.combo.blockSignals(False)
         text = "\n".join(app_text(d.message + (f"; {d.suggestion}" if d.suggestion else "")) for d in problems)
         self.message.setText(text)
@@ -462,7 +465,8 @@ class PropertiesPanel(QWidget):
 
     def _shapes_text(self, result: LayerResult) -> str:
         if result.input_shape is None:
-            return "Not computed: a layer above has an error."
+            return ("Not computed: this layer has an error (below)." if result.errors
+                    else "Not computed: a layer above has an error.")
         out = shape_text(result.output_shape) if result.computed else "—"
         text = f"{shape_text(result.input_shape)}  →  {out}"
         if result.geometry:
