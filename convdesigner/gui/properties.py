@@ -148,6 +148,8 @@ class ArgumentRow:
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.message.hide()
         self._local = ""
+        #: what the row shows (`show`): None until shown, and after a palette change (colours to redo)
+        self._state: tuple | None = None
         grid.addWidget(self.label, row, 0)
         grid.addWidget(self.stack, row, 1)
         grid.addWidget(self.reset, row, 2, Qt.AlignmentFlag.AlignTop)
@@ -156,16 +158,26 @@ class ArgumentRow:
             widget.setVisible(True)
 
     def show(self, result: LayerResult, ndim: int, earlier: list[str], problems: list[Diagnostic]) -> None:
+        """Show the argument of ``result``'s layer; a row whose value, placeholder, choices and problems are
+        those it shows already (switching between like layers, an edit of another argument) is left alone."""
         argument = self.argument
         given = argument.name in result.layer.arguments
         value = result.layer.get(argument.name)
-        if isinstance(self.editor, LayerEditor):
+        placeholder = None if given or argument.default is not None else placeholder_text(argument, result)
+        choices = tuple(earlier) if isinstance(self.editor, LayerEditor) else None
+        geometry = result.geometry if self.editor.uses_geometry else None
+        state = (given, repr(value), ndim, placeholder, choices, geometry, tuple(problems))  # repr: 1 is not True
+        if state == self._state and not self._local:
+            return
+        self._state = state
+        self.form.row_updates += 1
+        if choices is not None:
             self.editor.set_choices(earlier)
-        if given or argument.default is not None:
+        if placeholder is None:
             self.editor.set_value(value if given else argument.default, ndim, result.geometry)
             self.stack.setCurrentWidget(self.editor)
         else:
-            self.placeholder.setText(placeholder_text(argument, result))
+            self.placeholder.setText(placeholder)
             self.stack.setCurrentWidget(self.placeholder)
         font = self.label.font()
         font.setBold(given)
@@ -176,6 +188,10 @@ class ArgumentRow:
         self._problems = problems
         self._local = ""  # the editor shows the design's value again
         self._show_problems()
+
+    def forget(self) -> None:
+        """The next `show` updates the widgets whatever they show (a new palette's colours)."""
+        self._state = None
 
     def _show_problems(self) -> None:
         texts = [app_text(d.message + (f"; {d.suggestion}" if d.suggestion else "")) for d in self._problems]
@@ -233,6 +249,7 @@ class WiringRow:
                               "list (a, b, c) in order.")
         self.label.setBuddy(self.combo)
         self.message = QLabel(self.widget)
+        self._choices: tuple | None = None  # (is_join, the names above) the combo lists
         self.message.setObjectName("problem_from")
         self.message.setWordWrap(True)
         self.message.hide()
@@ -243,12 +260,17 @@ class WiringRow:
         self.combo.lineEdit().editingFinished.connect(self._typed)
 
     def show(self, result: LayerResult, earlier: list[str], is_join: bool, problems: list[Diagnostic]) -> None:
+        """Show what the layer reads; the choices are rebuilt only when the layers above changed (not on an
+        edit of the shown layer's arguments)."""
         self.combo.blockSignals(True)
-        self.combo.clear()
-        if not is_join:
-            self.combo.addItem(ABOVE, ())
-        for name in [*reversed(earlier), NETWORK_INPUT]:  # nearest first
-            self.combo.addItem(name, (name,))
+        choices = (is_join, tuple(earlier))
+        if choices != self._choices or self.combo.count() != len(earlier) + (1 if is_join else 2):
+            self._choices = choices
+            self.combo.clear()
+            if not is_join:
+                self.combo.addItem(ABOVE, ())
+            for name in [*reversed(earlier), NETWORK_INPUT]:  # nearest first
+                self.combo.addItem(name, (name,))
         current = tuple(result.layer.inputs)
         index = next((i for i in range(self.combo.count()) if tuple(self.combo.itemData(i)) == current), -1)
         if index < 0:
@@ -257,9 +279,11 @@ class WiringRow:
         self.combo.setCurrentIndex(index)
         self.combo.blockSignals(False)
         text = "\n".join(app_text(d.message + (f"; {d.suggestion}" if d.suggestion else "")) for d in problems)
-        self.message.setText(text)
-        self.message.setStyleSheet(f"color: {StateColours().error.name()};")
-        self.message.setVisible(bool(text))
+        if text != self.message.text():
+            self.message.setText(text)
+            self.message.setStyleSheet(f"color: {StateColours().error.name()};")
+        if self.message.isHidden() == bool(text):
+            self.message.setVisible(bool(text))
 
     def _typed(self) -> None:
         text = self.combo.currentText().strip()
@@ -282,6 +306,9 @@ class PropertiesPanel(QWidget):
         self._document = document
         self._index: int | None = None
         self._key: tuple | None = None
+        #: argument rows whose widgets were updated (a row showing what it shows already is not): counted
+        #: for the tests of the work a selection or an edit does
+        self.row_updates = 0
         self.rows: dict[str, ArgumentRow] = {}
         #: Forms already built, by (layer type, spatial axes): switching layers reuses them.
         self._forms: dict[tuple, tuple[QWidget, dict[str, ArgumentRow]]] = {}
@@ -360,6 +387,14 @@ class PropertiesPanel(QWidget):
 
     def show_layer(self, index: int | None) -> None:
         self._index = index
+        self.refresh()
+
+    def restyle(self) -> None:
+        """Show everything again in a new palette's colours (the rows keep what they show otherwise)."""
+        for _widget, rows in self._forms.values():
+            for row in rows.values():
+                row.forget()
+        self.wiring.message.clear()
         self.refresh()
 
     def _use_form(self, key: tuple, layer_type: LayerType | None) -> None:

@@ -231,6 +231,29 @@ def test_a_selection_formats_no_cells_and_repaints_each_chart_once(make_ui, qtbo
     assert work.paints() == [1, 1]
 
 
+def test_the_properties_update_only_the_argument_rows_that_show_something_new(make_ui, qtbot):
+    """Switching between two like layers updates no argument row of the form; an edit updates the edited
+    argument's row alone; a layer of another type, or with another value, updates what differs."""
+    ui = make_ui(long_design(20))
+    window = ui.window
+    properties = window.properties
+    ui.click_row(2)  # conv1
+    before = properties.row_updates
+    ui.click_row(4)  # conv2: the same arguments
+    assert properties.row_updates == before
+    assert ui.argument("out_channels").editor.spin.value() == 8
+    ui.type_into(ui.argument("out_channels").editor.spin, "9")
+    assert window.document.design.layers[4].get("out_channels") == 9
+    assert properties.row_updates == before + 1
+    ui.click_row(2)  # back to conv1: only out_channels differs
+    assert properties.row_updates == before + 2
+    assert ui.argument("out_channels").editor.spin.value() == 8
+    window.document.undo_stack.undo()  # conv2 back to 8, conv1 shown: nothing of the form changes
+    assert properties.row_updates == before + 2
+    ui.click_row(3)  # a ReLU: its own form, shown the first time
+    assert properties.row_updates > before + 2
+
+
 @pytest.mark.parametrize("example", ["dcgan-generator", "unet-small", "vgg16", "alexnet"])
 def test_bundled_examples_open_without_errors(make_ui, example):
     from convdesigner.io.design_file import load
