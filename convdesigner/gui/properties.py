@@ -437,7 +437,8 @@ class PropertiesPanel(QWidget):
         if key != self._key:
             self._key = key
             self._use_form(key, layer_type)
-        self.form_widget.show()
+        if self.form_widget.isHidden():
+            self.form_widget.show()
         summary = subtitle(result.type, result.layer.arguments)
         self.title.setText(f"<span style='font-size:13pt; font-weight:600'>{result.name}</span>"
                            f"&nbsp;&nbsp;<span>{result.type}</span><br><span style='color:"

@@ -193,12 +193,14 @@ def test_an_edit_of_a_200_layer_stack_updates_the_rows_from_the_edited_layer_on(
     activate(qtbot, window)
     settle(qtbot, window)
     work = Work(window)
+    read = window.stack.model.layers_read
     ui.type_into(ui.argument("out_channels").editor.spin, "9")
     settle(qtbot, window)
     assert ui.cell(191, OUTPUT) == "9×32×32" and ui.cell(199, OUTPUT) == "8×32×32"
     assert all(ranges and ranges[0][0] == 190 for ranges in work.changed), work.changed
     assert all(0 < n <= 10 for n in work.formatted()), work.formatted()  # rows 190-199 at most, not 200
     assert work.paints() == [0, 1]  # the fields did not change: their chart is not even repainted
+    assert window.stack.model.layers_read == read + 1  # the links: the edited layer's references alone
 
     window.document.select([0])  # the first layer: every row changes, only those on screen are formatted
     settle(qtbot, window)
