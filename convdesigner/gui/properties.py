@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -227,6 +227,58 @@ class ArgumentRow:
 ABOVE = "the layer above"
 
 
+class SourceChoices(QAbstractListModel):
+    """The From field's choices, (text, the names read): first what the layer reads when no single choice
+    gives it, then the layer above (not for a join), the layers above nearest first, the network input.
+    Served from the list of names, so that showing another layer swaps a list instead of adding an item
+    per layer above."""
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self._head: list[tuple[str, tuple[str, ...]]] = []
+        self._names: list[str] = []
+        #: how often the choices were replaced (a work count the tests read)
+        self.resets = 0
+
+    def set_choices(self, head: list[tuple[str, tuple[str, ...]]], names: list[str]) -> None:
+        self.beginResetModel()
+        self._head, self._names = head, names
+        self.resets += 1
+        self.endResetModel()
+
+    def same(self, head: list[tuple[str, tuple[str, ...]]], names: list[str]) -> bool:
+        return head == self._head and names == self._names
+
+    def choice(self, row: int) -> tuple[str, tuple[str, ...]]:
+        if row < len(self._head):
+            return self._head[row]
+        nearest = row - len(self._head)
+        name = self._names[-1 - nearest] if nearest < len(self._names) else NETWORK_INPUT
+        return name, (name,)
+
+    def row_of(self, names: tuple[str, ...]) -> int | None:
+        """The first row whose choice reads ``names`` (None: none does)."""
+        for row, (_text, value) in enumerate(self._head):
+            if value == names:
+                return row
+        if len(names) == 1 and names[0] in self._names:
+            return len(self._head) + self._names[::-1].index(names[0])
+        if names == (NETWORK_INPUT,):
+            return len(self._head) + len(self._names)
+        return None
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._head) + len(self._names) + 1
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < self.rowCount():
+            return None
+        text, names = self.choice(index.row())
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
+            return text
+        return names if role == Qt.ItemDataRole.UserRole else None
+
+
 class WiringRow:
     """The "From" field: which earlier layers the shown layer reads. A layer reads the layer above, an
     earlier layer or the network input; a join reads the layer above and the one chosen, or the names typed
@@ -244,39 +296,35 @@ class WiringRow:
         self.combo.setObjectName("fromSource")
         self.combo.setEditable(True)
         self.combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.choices = SourceChoices(self.combo)
+        self.combo.setModel(self.choices)
         self.combo.setToolTip("What this layer reads: the layer above, an earlier layer, or the network input. "
                               "A join reads the layer above and the layer chosen here, or the layers typed as a "
                               "list (a, b, c) in order.")
         self.label.setBuddy(self.combo)
         self.message = QLabel(self.widget)
-        self._choices: tuple | None = None  # (is_join, the names above) the combo lists
         self.message.setObjectName("problem_from")
         self.message.setWordWrap(True)
         self.message.hide()
         grid.addWidget(self.label, 0, 0)
         grid.addWidget(self.combo, 0, 1)
         grid.addWidget(self.message, 1, 1)
-        self.combo.activated.connect(lambda index: self._chosen(self.combo.itemData(index)))
+        self.combo.activated.connect(lambda index: self._chosen(self.choices.choice(index)[1]))
         self.combo.lineEdit().editingFinished.connect(self._typed)
 
     def show(self, result: LayerResult, earlier: list[str], is_join: bool, problems: list[Diagnostic]) -> None:
-        """Show what the layer reads; the choices are rebuilt only when the layers above changed (not on an
-        edit of the shown layer's arguments)."""
+        """Show what the layer reads; the choices are replaced only when they differ (not on an edit of the
+        shown layer's arguments)."""
         self.combo.blockSignals(True)
-        choices = (is_join, tuple(earlier))
-        if choices != self._choices or self.combo.count() != len(earlier) + (1 if is_join else 2):
-            self._choices = choices
-            self.combo.clear()
-            if not is_join:
-                self.combo.addItem(ABOVE, ())
-            for name in [*reversed(earlier), NETWORK_INPUT]:  # nearest first
-                self.combo.addItem(name, (name,))
+        head = [] if is_join else [(ABOVE, ())]
         current = tuple(result.layer.inputs)
-        index = next((i for i in range(self.combo.count()) if tuple(self.combo.itemData(i)) == current), -1)
-        if index < 0:
-            self.combo.insertItem(0, ", ".join(current), tuple(current))
-            index = 0
-        self.combo.setCurrentIndex(index)
+        offered = current == () and not is_join or len(current) == 1 and (current[0] in earlier
+                                                                          or current[0] == NETWORK_INPUT)
+        if not offered:  # a list of layers, or a layer not above: shown first, as it is
+            head.insert(0, (", ".join(current), current))
+        if not self.choices.same(head, earlier):
+            self.choices.set_choices(head, list(earlier))
+        self.combo.setCurrentIndex(self.choices.row_of(current))
         self.combo.blockSignals(False)
         text = "\n".join(app_text(d.message + (f"; {d.suggestion}" if d.suggestion else "")) for d in problems)
         if text != self.message.text():

@@ -244,9 +244,18 @@ def test_the_properties_update_only_the_argument_rows_that_show_something_new(ma
     ui.click_row(4)  # conv2: the same arguments
     assert properties.row_updates == before
     assert ui.argument("out_channels").editor.spin.value() == 8
+    source = properties.wiring.combo
+    assert [source.itemText(i) for i in range(source.count())] == ["the layer above", "relu1", "conv1", "relu0",
+                                                                   "conv0", "input"]
+    resets = properties.wiring.choices.resets
     ui.type_into(ui.argument("out_channels").editor.spin, "9")
     assert window.document.design.layers[4].get("out_channels") == 9
     assert properties.row_updates == before + 1
+    assert properties.wiring.choices.resets == resets  # the From field's choices stand
+    ui.choose(source, "conv0")
+    assert window.document.design.layers[4].inputs == ("conv0",) and source.currentText() == "conv0"
+    window.document.undo_stack.undo()
+    assert source.currentText() == "the layer above"
     ui.click_row(2)  # back to conv1: only out_channels differs
     assert properties.row_updates == before + 2
     assert ui.argument("out_channels").editor.spin.value() == 8
