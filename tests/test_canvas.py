@@ -687,3 +687,100 @@ def test_a_grid_title_near_the_stages_edge_is_moved_inside_it(qapp) -> None:
     x = _inside(250, "output 16×16", stage, metrics)
     assert x + metrics.horizontalAdvance("output 16×16") <= stage.right() and x >= stage.left()
     assert _inside(20, "output", stage, metrics) == 20  # a title that fits stays where its grid starts
+
+
+def window_at_1024x700(qtbot, shown: Design):
+    """A main window of 1024x700 on ``shown``, its first layer selected (the canvas then is about 420x335)."""
+    from convdesigner.gui.main_window import MainWindow
+
+    window = MainWindow(shown, persistent=False)
+    qtbot.addWidget(window, before_close_func=lambda w: w.document.undo_stack.setClean())
+    window.resize(1024, 700)
+    window.show()
+    qtbot.waitExposed(window)
+    window.document.select([0])
+    return window
+
+
+@pytest.mark.parametrize("size", [(96, 96), (6, 300), (8, 8)])
+def test_at_1024x700_no_title_touches_a_locator_ring_of_tiny_cells(qtbot, size) -> None:
+    """Issue 16: in a 1024x700 window a 96x96 layer (or a wide 6x300 one, or an 8x8 one) draws cells under 12 px,
+    so the current cells and the receptive field get locator rings; whatever the step along the top row, no ring touches a grid
+    title, no title touches another, and none is clipped at the stage's top."""
+    from convdesigner.gui.canvas.chrome import field_rects, title_boxes
+    from convdesigner.gui.canvas.draw import at_least, cell_rect, locator_rect
+    from convdesigner.gui.canvas.painter import _titled, stage_for
+
+    widget = window_at_1024x700(qtbot, design(conv(padding=1), size=size)).canvas
+    view = widget.view_widget
+    for col in sorted({0, 1, 5, min(40, size[1] - 1), size[1] - 1}):
+        widget.set_step(col)  # output (0, col): a cell of the top row
+        cam = view.current_camera()
+        assert cam.scale < 12
+        grids = _titled(widget.model, "direct", False, col, cam)
+        stage = stage_for(view._rect(), widget.model, widget.state)
+        boxes = title_boxes(stage, cam, grids)
+        output = next(g for g in grids if g.name == "output")
+        rings = [locator_rect(at_least(cell_rect(cam, output, 0, col))),
+                 locator_rect(cell_rect(cam, grids[0], 0, col, 3, 3))]
+        interval = widget.model.field((0, col))
+        miniature, field = field_rects(stage, size, interval)
+        field_ring = locator_rect(field)
+        assert rings[0] is not None  # the current output cell's
+        if field_ring is not None:
+            assert field_ring.left() > stage.right()  # the field's ring stays in its column
+        rings = [ring for ring in [*rings, field_ring] if ring is not None]
+        for box, text in boxes:
+            assert stage.contains(box), text
+            for ring in rings:
+                assert not box.intersects(ring), (col, text)
+        assert all(not a.intersects(b) for n, (a, _t) in enumerate(boxes) for b, _u in boxes[n + 1:])
+
+
+def test_figure_2_6_matrix_numbers_are_readable_after_fit_at_1024x700(qtbot) -> None:
+    """Issue 16: in a 1024x700 window the canvas is far smaller than the 9x25 matrix at readable cells; Fit keeps
+    the numbers readable and shows the current row's entries, and follows the row as the steps go."""
+    from pathlib import Path
+
+    from convdesigner.gui.canvas.draw import cell_rect
+    from convdesigner.gui.canvas.painter import stage_for
+    from convdesigner.io.design_file import load
+
+    root = Path(__file__).resolve().parents[1]
+    canvas = window_at_1024x700(qtbot, load(root / "resources" / "examples" / "paper" / "figure-2.6.yaml")).canvas
+    canvas.set_view("matrix")
+    canvas.set_numbers(True)
+    qtbot.mouseClick(canvas.zoom_bar.widgetForAction(canvas.fit_action), Qt.MouseButton.LeftButton)
+    for step in (0, 4, 8):
+        canvas.set_step(step)
+        assert not canvas.numbers_hidden()
+        view = canvas.view_widget
+        cam = view.current_camera()
+        stage = stage_for(view._rect(), canvas.model, canvas.state)
+        matrix = canvas.model.grids("matrix", True)[0]
+        for column in canvas.model.matrix().row(step):
+            assert stage.contains(cell_rect(cam, matrix, step, column)), (step, column)
+
+
+def test_grid_titles_stand_clear_of_the_stacked_channel_planes(canvas) -> None:
+    """Channel planes stacked behind the grids (up and to the right) never cover their titles, for a
+    convolution and for a pad."""
+    from convdesigner.gui.canvas.chrome import title_boxes
+    from convdesigner.gui.canvas.draw import cell_rect
+    from convdesigner.gui.canvas.painter import STACKED_PLANES, _stack_lift, _titled, plane_offset, stage_for
+
+    pad = Layer.make("ReplicationPad2d", "pad", {"padding": 1})
+    for layer in (conv(out_channels=3), pad):
+        canvas.show_layer(analyze(design(layer, channels=3)), 0)
+        canvas.set_planes(True)
+        view = canvas.view_widget
+        cam = view.current_camera()
+        stage = stage_for(view._rect(), canvas.model, canvas.state)
+        grids = _titled(canvas.model, "direct", False, 0, cam)
+        boxes = title_boxes(stage, cam, grids, _stack_lift(canvas.model, "direct", canvas.state, cam))
+        for g in grids:
+            back = STACKED_PLANES * plane_offset(cam.scale)
+            plane = cell_rect(cam, g, 0, 0, g.height, g.width).translated(back, -back)
+            for box, text in boxes:
+                assert not box.intersects(plane), (layer.type, text)
+        canvas.set_planes(False)

@@ -208,8 +208,9 @@ def test_onnx_with_weights_writes_the_state_dict_the_export_loads(tmp_path: Path
     result = run(str(path), "--input", "4", "1", "1", "--weights", str(weights), "-o", str(tmp_path / "d.yaml"))
     assert result.returncode == 0, result.stderr
     state = torch.load(weights)
-    assert set(state) == {"layers.1.weight"}  # a plain chain exports as an nn.Sequential
-    assert torch.equal(state["layers.1.weight"], weight)
+    [linear] = [layer.name for layer in load(tmp_path / "d.yaml").layers if layer.type == "Linear"]
+    assert set(state) == {f"{linear}.weight"}  # a chain's children are keyed by the layer names
+    assert torch.equal(state[f"{linear}.weight"], weight)
     assert [layer.type for layer in load(tmp_path / "d.yaml").layers] == ["Flatten", "Linear"]
 
 

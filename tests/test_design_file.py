@@ -3,6 +3,7 @@ syntax, types, keys, values, encodings, hostile structures) is refused fast with
 
 from __future__ import annotations
 
+import math
 import os
 import random
 import re
@@ -230,6 +231,20 @@ def test_nan_and_infinity_are_refused(text: str) -> None:
     assert place(message) == (5, 39)
     [message] = refusal(HEAD + f"layers:\n  - {{type: Conv2d, out_channels: 4, kernel_size: {text}}}\n")
     assert place(message) == (5, 50)
+
+
+@pytest.mark.parametrize("text", ["-.inf", ".inf", "-.Inf"])
+def test_a_constant_pad_value_may_be_infinite_and_round_trips_exactly(text: str) -> None:
+    """A pad of -inf before a max pool (an ONNX max pool's asymmetric pads) holds the value exactly."""
+    design = loads(HEAD + f"layers:\n  - {{type: ConstantPad2d, padding: [0, 1, 1, 0], value: {text}}}\n")
+    value = design.layers[0].get("value")
+    assert math.isinf(value) and (value < 0) == text.startswith("-")
+    assert loads(dumps(design)) == design and ("-.inf" if value < 0 else ".inf") in dumps(design)
+
+
+def test_a_constant_pad_value_of_nan_is_refused() -> None:
+    [message] = refusal(HEAD + "layers:\n  - {type: ConstantPad2d, padding: 1, value: .nan}\n")
+    assert "value must be a number or ±inf, not nan" in message
 
 
 def test_negative_sizes() -> None:

@@ -104,7 +104,7 @@ def test_inferred_widths_are_written_explicitly() -> None:
                        Layer.make("Linear", "fc", {"out_features": 10, "bias": False}), channels=5, size=(4, 4))
     assert [layer_code(design, i) for i in range(7)] == [
         "nn.Conv2d(5, 8, kernel_size=3)", "nn.GroupNorm(2, 8)", "nn.InstanceNorm2d(8, affine=True)",
-        "nn.ConvTranspose2d(8, 4, kernel_size=2, stride=2)", "flatten", "nn.BatchNorm1d(64)",
+        "nn.ConvTranspose2d(8, 4, kernel_size=2, stride=2)", "nn.Flatten()", "nn.BatchNorm1d(64)",
         "nn.Linear(64, 10, bias=False)"]
 
 
@@ -153,24 +153,35 @@ def test_same_and_valid_are_written_as_pytorch_strings_and_full_as_its_number() 
 
 # -- layout and comments ------------------------------------------------------------------------------------
 
-def test_a_straight_stack_is_one_sequential() -> None:
+def test_a_straight_stack_is_a_sequential_keyed_by_the_layer_names() -> None:
     design = design_of(conv(), Layer.make("ReLU", "relu", {"inplace": True}))
     plan = torch_plan(design)
     assert plan.layout == "sequential"
-    assert [s.path for s in plan.steps] == ["layers.0", "layers.1"]
-    text = export_torch(design)
-    assert "        self.layers = nn.Sequential(\n" in text
-    assert "        return self.layers(x)\n" in text
+    assert [s.path for s in plan.steps] == ["conv", "relu"]
+    lines = code_lines(design)
+    assert "class Net(nn.Sequential):" in lines and "def forward(self, x: torch.Tensor) -> torch.Tensor:" not in lines
+    start = lines.index("super().__init__(OrderedDict([")
+    assert [line.split("  #")[0] for line in lines[start + 2:start + 5]] == [
+        '("conv", nn.Conv2d(3, 8, kernel_size=3)),', '("relu", nn.ReLU(inplace=True)),', "]))"]
+    assert "from collections import OrderedDict" in lines
 
 
-def test_a_single_flatten_splits_features_and_classifier() -> None:
+def test_a_flatten_stays_in_the_chain_as_a_module() -> None:
     design = design_of(conv(), Layer.make("Flatten", "flatten"), Layer.make("Linear", "fc", {"out_features": 2}))
     plan = torch_plan(design)
-    assert plan.layout == "features-classifier"
-    assert [s.path for s in plan.steps] == ["features.0", None, "classifier.0"]
-    lines = code_lines(design)
-    assert lines[lines.index("def forward(self, x: torch.Tensor) -> torch.Tensor:") + 1:][:3] == [
-        "x = self.features(x)", "x = torch.flatten(x, 1)", "return self.classifier(x)"]
+    assert plan.layout == "sequential"
+    assert [s.path for s in plan.steps] == ["conv", "flatten", "fc"]
+    assert any(line.startswith('("flatten", nn.Flatten()),') for line in code_lines(design))
+
+
+def test_chain_keys_keep_names_pytorch_takes_and_pads_never_take_a_layers_key() -> None:
+    """A number (an imported top-level nn.Sequential's ``0``) stays a key; a keyword, an nn.Sequential
+    attribute or a name that is no identifier gets a safe variant; the pad the export adds before an
+    asymmetric convolution is keyed beside its layer, after every layer has its key."""
+    design = design_of(conv("0", padding=[[0, 1], [1, 0]]), Layer.make("ReLU", "class"), Layer.make("ReLU", "append"),
+                       Layer.make("ReLU", "c_pad"), Layer.make("ReLU", "a b"), conv("c", padding=[[0, 1], [1, 0]]))
+    assert [s.path for s in torch_plan(design).steps] == [
+        "0_pad", "0", "class_", "append_", "c_pad", "a_b", "c_pad_2", "c"]
 
 
 def test_joins_keep_the_outputs_they_need() -> None:
@@ -223,7 +234,7 @@ def test_the_main_block_checks_the_engine_numbers() -> None:
 
 def test_an_empty_design_exports_an_identity() -> None:
     text = export_torch(design_of())
-    assert "self.layers = nn.Sequential()" in text
+    assert "class Net(nn.Sequential):" in text and "        super().__init__()\n" in text
     compile(text, "<empty>", "exec")
 
 
@@ -299,12 +310,13 @@ def hostile_and_plain(names: list[str], design_name: str, description: str) -> t
 
 def normalised_code(text: str, design: Design) -> str:
     """The module's syntax tree without comments, with the identifiers the exporter derived from the names
-    (the class, the layer attributes and the variables of ``forward``) replaced in order of appearance and
-    the module docstring (it starts with the class name) blanked."""
+    (the class, the layer attributes, a chain's keys and the variables of ``forward``) replaced in order of
+    appearance and the module docstring (it starts with the class name) blanked."""
     plan = torch_plan(design)
-    derived = {plan.class_name} | {s.path for s in plan.steps if s.path and "." not in s.path} | {
-        s.variable for s in plan.steps if s.variable}
+    attributes = {s.path for s in plan.steps if s.path and "." not in s.path} if plan.layout != "sequential" else set()
+    derived = {plan.class_name} | attributes | {s.variable for s in plan.steps if s.variable}
     renamed: dict[str, str] = {}
+    keys: dict[str, str] = {}
 
     def rename(name: str) -> str:
         return renamed.setdefault(name, f"name{len(renamed)}") if name in derived else name
@@ -318,6 +330,9 @@ def normalised_code(text: str, design: Design) -> str:
             node.id = rename(node.id)
         elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self":
             node.attr = rename(node.attr)
+        elif isinstance(node, ast.Tuple) and len(node.elts) == 2 and isinstance(node.elts[1], ast.Call) and \
+                isinstance(node.elts[0], ast.Constant):  # a chain's (key, module)
+            node.elts[0].value = keys.setdefault(node.elts[0].value, f"key{len(keys)}")
     return ast.dump(tree)
 
 
@@ -327,7 +342,9 @@ def assert_safe(text: str, design: Design) -> None:
     compile(text.encode("utf-8"), "<export>", "exec")  # as Python reads a file: with its encoding declaration
     tree = ast.parse(text)
     imports = [ast.unparse(node) for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
-    assert imports == ["import torch", "from torch import nn"]
+    ordered = ["from collections import OrderedDict"] if torch_plan(design).layout == "sequential" and design.layers \
+        else []
+    assert imports == [*ordered, "import torch", "from torch import nn"]
     assert [node.name for node in tree.body if isinstance(node, ast.ClassDef)] == [class_name(design.name)]
     for node in ast.walk(tree):
         if isinstance(node, ast.Name):

@@ -26,7 +26,12 @@ from convdesigner.engine.analysis import analyze  # noqa: E402
 from convdesigner.engine.design import Design, InputSpec, Layer  # noqa: E402
 from convdesigner.engine.layers import CATALOG  # noqa: E402
 from convdesigner.io.design_file import load  # noqa: E402
-from convdesigner.io.torch_export import MODULE_ATTRIBUTES, export_torch, torch_plan  # noqa: E402
+from convdesigner.io.torch_export import (  # noqa: E402
+    MODULE_ATTRIBUTES,
+    SEQUENTIAL_ATTRIBUTES,
+    export_torch,
+    torch_plan,
+)
 
 pytestmark = [pytest.mark.torch, pytest.mark.filterwarnings("ignore:Implicit dimension choice for softmax"),
               pytest.mark.filterwarnings("ignore:Implicit dimension choice for log_softmax"),
@@ -55,26 +60,32 @@ def build(design: Design) -> tuple[nn.Module, object]:
 
 
 def check_against_engine(design: Design) -> None:
-    """Every layer's output shape (traced with torch.fx on a zeros batch of 1) and parameter count, the
-    model's output and its total parameter count, against the engine."""
+    """Every layer's output shape (modules by a forward hook, tensor operations traced with torch.fx, on a
+    zeros batch of 1) and parameter count, the model's output and its total parameter count, against the
+    engine. (A chain is not traced: fx's GraphModule cannot hold a child keyed ``code`` or ``graph``.)"""
     analysis = analyze(design)
     assert analysis.ok
     model, plan = build(design)
-    traced = fx.symbolic_trace(model)
+    shapes_by_path: dict[str, tuple[int, ...]] = {}
+
+    def record(path: str):  # a hook that returns None: the output stays the module's
+        # a MaxPool returning its indices too gives (values, indices)
+        return lambda _m, _i, out: shapes_by_path.update({path: tuple((out[0] if isinstance(out, tuple) else out)
+                                                                      .shape)}) and None
+
+    for step in plan.steps:
+        if step.kind == "module":
+            model.get_submodule(step.path).register_forward_hook(record(step.path))
+    function_steps = [s for s in plan.steps if s.kind == "function"]
+    function_shapes = []
     with torch.no_grad():
         output = model(torch.zeros(1, *design.input.shape))
-        ShapeProp(traced).propagate(torch.zeros(1, *design.input.shape))
-    shapes_by_path = {}
-    function_shapes = []
-    for node in traced.graph.nodes:
-        if node.op == "call_module":
-            meta = node.meta["tensor_meta"]  # a MaxPool returning its indices too: (values, indices)
-            shapes_by_path[node.target] = tuple((meta if hasattr(meta, "shape") else meta[0]).shape)
-        elif node.op in ("call_function", "call_method") and "tensor_meta" in node.meta:  # not x.size(0)
-            if node.target is operator.getitem and node.args[0].op == "call_module":
-                continue  # values, indices = pool(x): unpacking a module's tuple is no layer
-            function_shapes.append(tuple(node.meta["tensor_meta"].shape))
-    function_steps = [s for s in plan.steps if s.kind == "function"]
+        if function_steps:
+            traced = fx.symbolic_trace(model)
+            ShapeProp(traced).propagate(torch.zeros(1, *design.input.shape))
+            function_shapes = [tuple(node.meta["tensor_meta"].shape) for node in traced.graph.nodes
+                               if node.op in ("call_function", "call_method") and "tensor_meta" in node.meta
+                               and not (node.target is operator.getitem and node.args[0].op == "call_module")]
     function_shape = {}
     remaining = iter(function_shapes)
     for s in function_steps:  # a + b + c is two additions: the layer's output is the last
@@ -481,6 +492,11 @@ def test_bundled_examples_and_paper_figures_match_the_engine(path: Path) -> None
 def test_module_attribute_list_covers_torch_nn_module() -> None:
     public = {name for name in dir(nn.Module()) if not name.startswith("_")}
     assert public <= MODULE_ATTRIBUTES, sorted(public - MODULE_ATTRIBUTES)
+
+
+def test_sequential_attribute_list_covers_what_nn_sequential_adds() -> None:
+    added = {name for name in dir(nn.Sequential()) if not name.startswith("_")} - MODULE_ATTRIBUTES
+    assert added == SEQUENTIAL_ATTRIBUTES
 
 
 @pytest.mark.parametrize("type_name", [n for n, t in CATALOG.items() if t.torch_name])

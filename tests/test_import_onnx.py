@@ -5,6 +5,7 @@ outputs within 1e-5 x max(1, |y|). Rules PyTorch lacks (auto_pad, asymmetric pad
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
@@ -16,14 +17,19 @@ nn = torch.nn
 F = torch.nn.functional
 
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
+from onnx.reference import ReferenceEvaluator  # noqa: E402
 from reference_models.mobilenetv2 import MobileNetV2  # noqa: E402
-from reference_models.pix2pix_cyclegan import ResnetGenerator, UnetGenerator  # noqa: E402
-from reference_models.pytorch_examples import ESPCN, Generator  # noqa: E402
-from reference_models.resnet import resnet18  # noqa: E402
+from reference_models.pix2pix_cyclegan import ResnetGenerator, UnetGenerator, unet_256  # noqa: E402
+from reference_models.pytorch_examples import ESPCN, Discriminator, Generator  # noqa: E402
+from reference_models.resnet import resnet18, resnet50  # noqa: E402
+from reference_models.unet3d import UNet3D  # noqa: E402
 from test_import_torch import Chain, exported_module, one_thread  # noqa: E402,F401
 from test_real_networks import randomised  # noqa: E402
 
+from convdesigner.engine.analysis import analyze  # noqa: E402
+from convdesigner.io.design_file import dumps, loads  # noqa: E402
 from convdesigner.io.import_onnx import from_onnx, state_dict  # noqa: E402
+from convdesigner.io.torch_export import export_torch  # noqa: E402
 
 pytestmark = pytest.mark.torch
 
@@ -46,6 +52,7 @@ def assert_close(expected: torch.Tensor, got: torch.Tensor) -> None:
     (MobileNetV2, (3, 32, 32)),
     (Generator, (100, 1, 1)),
     (lambda: UnetGenerator(3, 3, 5, ngf=8, use_dropout=True), (3, 32, 32)),  # pix2pix's code, narrower
+    (lambda: UNet3D(base=8), (3, 8, 8, 8)),  # the paper's layout, narrower
 ])
 def test_torch_onnx_export_round_trip(tmp_path: Path, factory, shape: tuple[int, ...]) -> None:
     original = randomised(factory(), 5).eval()
@@ -59,15 +66,92 @@ def test_torch_onnx_export_round_trip(tmp_path: Path, factory, shape: tuple[int,
         assert_close(original(x), model(x))
 
 
-@pytest.mark.parametrize(("factory", "shape", "op"), [
-    (ESPCN, (1, 16, 16), "DepthToSpace"),  # PixelShuffle
-    (lambda: ResnetGenerator(3, 3, ngf=8, n_blocks=1), (3, 32, 32), "Pad"),  # ReflectionPad2d
+def test_dcgan_discriminator_reports_the_squeeze_and_keeps_the_rest(tmp_path: Path) -> None:
+    """As from PyTorch (test_import_torch): ``output.view(-1, 1).squeeze(1)`` drops the channel axis a design
+    keeps, so the Squeeze is reported and everything before it imports and computes the original."""
+    original = randomised(Discriminator(), 3).eval()
+    path = onnx_file(original, (3, 64, 64), tmp_path / "model.onnx")
+    result = from_onnx(path)
+    assert [p.op for p in result.problems] == ["Squeeze"]
+    assert result.design.layers[-1].type == "Flatten"  # output.view(-1, 1)
+    model = exported_module(result.design).eval()
+    model.load_state_dict(state_dict(path, result), strict=True)
+    x = torch.randn(2, 3, 64, 64, generator=torch.Generator().manual_seed(2))
+    with torch.no_grad():
+        assert_close(original(x), model(x).squeeze(1))
+
+
+#: Full-size networks exported once per test session: (factory, one sample's shape). Small inputs keep them
+#: fast: ResNet-50 at 64x64; pix2pix's U-Net-256 needs 256x256 (eight halvings down to 1x1).
+FULL_SIZE = {"resnet50": (resnet50, (3, 64, 64)), "unet_256": (unet_256, (3, 256, 256))}
+
+
+def statistics_randomised(model: nn.Module, seed: int) -> nn.Module:
+    """PyTorch's own initialisation of the weights (scaled to the fan-in, so that activations stay near 1
+    through 16 full-width layers: far larger ones would make float32 rounding the measure) with random biases
+    and batch-norm statistics (so that the exporter's folding has something to fold)."""
+    torch.manual_seed(seed)
+    model.apply(lambda module: module.reset_parameters() if hasattr(module, "reset_parameters") else None)
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for tensor in [*model.parameters(), *model.buffers()]:
+            if tensor.dtype.is_floating_point and tensor.dim() == 1:
+                tensor.copy_(torch.rand(tensor.shape, generator=generator) * 0.2 + 0.9)
+    return model
+
+
+@pytest.fixture(scope="session")
+def full_size_onnx(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[nn.Module, Path]]:
+    """ResNet-50 and the full-width pix2pix U-Net-256, random weights and statistics, in eval mode, exported
+    with torch 2.13's default (dynamo) exporter: name -> (the original, its .onnx file)."""
+    folder = tmp_path_factory.mktemp("full_size_onnx")
+    exported = {}
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        for name, (factory, shape) in FULL_SIZE.items():
+            original = statistics_randomised(factory(), 11).eval()
+            exported[name] = (original, onnx_file(original, shape, folder / f"{name}.onnx"))
+    finally:
+        torch.set_num_threads(threads)
+    return exported
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(FULL_SIZE))
+def test_full_size_networks_exported_by_torch_round_trip(full_size_onnx, name: str) -> None:
+    """Batch norm folded into the convolutions, weights in external data: the import reports nothing, its
+    export loads the initializers strictly and computes the original's outputs."""
+    original, path = full_size_onnx[name]
+    shape = FULL_SIZE[name][1]
+    assert (path.parent / f"{path.name}.data").exists()
+    result = from_onnx(path)
+    assert result.problems == ()
+    stored = {i.name: numpy_helper.to_array(i) for i in onnx.load(str(path)).graph.initializer}
+    assert analyze(result.design).total_params == sum(stored[name].size for name in result.weights)
+    assert all(name in result.weights for name, array in stored.items() if array.dtype.kind == "f" and array.ndim)
+    model = exported_module(result.design).eval()
+    model.load_state_dict(state_dict(path, result), strict=True)
+    x = torch.randn(2, *shape, generator=torch.Generator().manual_seed(6))
+    with torch.no_grad():
+        assert_close(original(x), model(x))
+
+
+@pytest.mark.parametrize(("factory", "shape", "kind"), [
+    (ESPCN, (1, 16, 16), "PixelShuffle"),  # DepthToSpace, mode CRD
+    (lambda: ResnetGenerator(3, 3, ngf=8, n_blocks=1), (3, 32, 32), "ReflectionPad2d"),  # Pad, mode reflect
 ])
-def test_exported_models_with_missing_types_are_reported(tmp_path: Path, factory, shape, op: str) -> None:
-    result = from_onnx(onnx_file(factory().eval(), shape, tmp_path / "model.onnx"))
-    assert result.problems and {p.op for p in result.problems} == {op}
-    assert all("imported as ZeroPad2d" in p.message or "no layer type" in p.message for p in result.problems)
-    assert result.design is not None
+def test_pixel_shuffle_and_reflection_padding_round_trip(tmp_path: Path, factory, shape, kind: str) -> None:
+    original = randomised(factory(), 3).eval()
+    path = onnx_file(original, shape, tmp_path / "model.onnx")
+    result = from_onnx(path)
+    assert result.problems == ()
+    assert kind in {layer.type for layer in result.design.layers}
+    model = exported_module(loads(dumps(result.design))).eval()
+    model.load_state_dict(state_dict(path, result), strict=True)
+    x = torch.randn(2, *shape, generator=torch.Generator().manual_seed(4))
+    with torch.no_grad():
+        assert_close(original(x), model(x))
 
 
 def test_external_data_and_weight_names(tmp_path: Path) -> None:
@@ -80,9 +164,11 @@ def test_external_data_and_weight_names(tmp_path: Path) -> None:
     assert result.weights["fc.bias"] == "fc.bias"
 
 
-def hand_made(tmp_path: Path, nodes: list, inputs: list, output_shape: list, initializers: list) -> Path:
+def hand_made(tmp_path: Path, nodes: list, inputs: list, output_shape: list | None, initializers: list) -> Path:
+    """A graph of the nodes from ``x`` to ``y`` (``output_shape`` None: left to shape inference)."""
     graph = helper.make_graph(nodes, "g", inputs, [helper.make_tensor_value_info("y", TensorProto.FLOAT,
                                                                                     output_shape)], initializers)
+    tmp_path.mkdir(exist_ok=True)
     path = tmp_path / "hand.onnx"
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)]), str(path))
     return path
@@ -118,13 +204,53 @@ def test_asymmetric_average_pool_pads_before_the_pool(tmp_path: Path) -> None:
         assert_close(F.avg_pool2d(F.pad(x, (1, 0, 0, 1)), 3, 2), exported_module(result.design).eval()(x))
 
 
-def test_asymmetric_max_pool_is_reported(tmp_path: Path) -> None:
-    node = helper.make_node("MaxPool", ["x"], ["y"], kernel_shape=[2, 2], strides=[2, 2], auto_pad="SAME_UPPER")
-    path = hand_made(tmp_path, [node], [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 7, 7])],
-                     [1, 2, 4, 4], [])
+def matches_the_reference(path: Path, x: torch.Tensor, reference: Path | None = None):
+    """Import, save and load the design file, export it, load the file's initializers strictly: the design's
+    output equals onnx's reference evaluator on ``x`` (the import's shapes equal ONNX shape inference, else it
+    would report them), run on ``reference`` where given (the same graph written otherwise). Returns the
+    import."""
     result = from_onnx(path)
-    assert result.design is None
-    assert result.problems[0].op == "MaxPool" and "-inf" in result.problems[0].message
+    assert result.problems == ()
+    model = exported_module(loads(dumps(result.design))).eval()
+    model.load_state_dict(state_dict(path, result), strict=True)
+    (expected,) = ReferenceEvaluator(str(reference or path)).run(None, {"x": x.numpy()})
+    with torch.no_grad():
+        assert_close(torch.from_numpy(expected), model(x))
+    return result
+
+
+def value(name: str, shape: list) -> onnx.ValueInfoProto:
+    return helper.make_tensor_value_info(name, TensorProto.FLOAT, shape)
+
+
+@pytest.mark.parametrize(("attributes", "size", "pads"), [
+    ({"kernel_shape": [2, 2], "strides": [2, 2], "auto_pad": "SAME_UPPER"}, 7, (0, 1, 0, 1)),  # TF 'SAME'
+    ({"kernel_shape": [3, 3], "strides": [2, 2], "auto_pad": "SAME_LOWER"}, 8, (1, 0, 1, 0)),
+    ({"kernel_shape": [3, 3], "pads": [0, 1, 2, 0]}, 6, (1, 0, 0, 2)),  # [H begin, W begin, H end, W end]
+    ({"kernel_shape": [3, 3], "pads": [2, 2, 2, 2]}, 5, 2),  # more than PyTorch's kernel_size // 2
+])
+def test_max_pool_pads_pytorch_lacks_become_a_pad_of_minus_infinity(tmp_path: Path, attributes, size: int,
+                                                                     pads) -> None:
+    """The input is all negative: a pad of zeros would win every window it touches, -inf never does. The
+    reference is the graph written as ONNX defines the pool's padding, a Pad of -inf before a MaxPool without
+    pads (onnx 1.23's reference MaxPool misplaces SAME_LOWER's odd unit and asymmetric pads; ONNX shape
+    inference, which the import checks every shape against, agrees with the specification)."""
+    node = helper.make_node("MaxPool", ["x"], ["y"], **attributes)
+    path = hand_made(tmp_path, [node], [value("x", [1, 2, size, size])], None, [])
+    flat = (pads,) * 4 if isinstance(pads, int) else pads
+    onnx_pads = [0, 0, flat[2], flat[0], 0, 0, flat[3], flat[1]]  # N, C, H, W begins, then ends
+    explicit = [helper.make_node("Pad", ["x", "pads", "minus_infinity"], ["p"], mode="constant"),
+                helper.make_node("MaxPool", ["p"], ["y"], kernel_shape=attributes["kernel_shape"],
+                                 strides=attributes.get("strides", [1, 1]))]
+    reference = hand_made(tmp_path / "reference", explicit, [value("x", [1, 2, size, size])], None, [
+        numpy_helper.from_array(torch.tensor(onnx_pads, dtype=torch.int64).numpy(), "pads"),
+        numpy_helper.from_array(torch.tensor(-math.inf).numpy(), "minus_infinity")])
+    x = -1 - torch.rand(1, 2, size, size)
+    result = matches_the_reference(path, x, reference)
+    pad, pool = result.design.layers
+    assert (pad.type, pad.arguments) == ("ConstantPad2d", {"padding": pads, "value": -math.inf})
+    assert pool.type == "MaxPool2d" and pool.get("padding") is None
+    assert "float(\"-inf\")" in export_torch(result.design)
 
 
 def test_dynamic_input_needs_and_takes_input_shape(tmp_path: Path) -> None:
@@ -138,12 +264,131 @@ def test_dynamic_input_needs_and_takes_input_shape(tmp_path: Path) -> None:
 
 
 def test_unsupported_operator_is_reported(tmp_path: Path) -> None:
-    nodes = [helper.make_node("Relu", ["x"], ["r"]), helper.make_node("DepthToSpace", ["r"], ["y"], blocksize=2)]
+    nodes = [helper.make_node("Relu", ["x"], ["r"]), helper.make_node("Erf", ["r"], ["y"])]
     path = hand_made(tmp_path, nodes, [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 4, 4])],
-                     [1, 1, 8, 8], [])
+                     [1, 4, 4, 4], [])
+    result = from_onnx(path)
+    assert [(p.op, p.node) for p in result.problems] == [("Erf", "y")]
+    assert "no layer type" in result.problems[0].message and result.exit_code == 1
+
+
+def conv_node(tmp: list, name: str, source: str, out: str, weight: torch.Tensor, **attributes) -> onnx.NodeProto:
+    """A Conv with a random bias; its initializers are appended to ``tmp``."""
+    tmp += [numpy_helper.from_array(weight.numpy(), f"{name}.weight"),
+            numpy_helper.from_array(torch.randn(weight.shape[0]).numpy(), f"{name}.bias")]
+    return helper.make_node("Conv", [source, f"{name}.weight", f"{name}.bias"], [out], **attributes)
+
+
+@pytest.mark.parametrize("mode", ["CRD", "DCR"])
+def test_depth_to_space_after_a_convolution_is_a_pixel_shuffle_in_either_mode(tmp_path: Path, mode: str) -> None:
+    """DCR orders the channels block first: the convolution before it gets its output channels reordered."""
+    initializers: list = []
+    nodes = [conv_node(initializers, "conv", "x", "c", torch.randn(12, 2, 3, 3), pads=[1, 1, 1, 1]),
+             helper.make_node("DepthToSpace", ["c"], ["y"], blocksize=2, mode=mode)]
+    path = hand_made(tmp_path, nodes, [value("x", [1, 2, 5, 4])], None, initializers)
+    result = matches_the_reference(path, torch.randn(1, 2, 5, 4))
+    assert [layer.type for layer in result.design.layers] == ["Conv2d", "PixelShuffle"]
+    assert set(result.permuted) == ({"conv.weight", "conv.bias"} if mode == "DCR" else set())
+
+
+def test_depth_to_space_dcr_without_a_convolution_before_it_is_reported(tmp_path: Path) -> None:
+    nodes = [helper.make_node("Relu", ["x"], ["r"]), helper.make_node("DepthToSpace", ["r"], ["y"], blocksize=2)]
+    path = hand_made(tmp_path, nodes, [value("x", [1, 8, 4, 4])], [1, 2, 8, 8], [])
     result = from_onnx(path)
     assert [(p.op, p.node) for p in result.problems] == [("DepthToSpace", "y")]
-    assert "no layer type" in result.problems[0].message and result.exit_code == 1
+    assert "DCR mode" in result.problems[0].message and "export with mode CRD" in result.problems[0].action
+
+
+def test_depth_to_space_dcr_of_one_channel_needs_no_reordering(tmp_path: Path) -> None:
+    nodes = [helper.make_node("Relu", ["x"], ["r"]), helper.make_node("DepthToSpace", ["r"], ["y"], blocksize=3)]
+    path = hand_made(tmp_path, nodes, [value("x", [1, 9, 2, 3])], None, [])
+    result = matches_the_reference(path, torch.randn(1, 9, 2, 3))
+    assert result.design.layers[-1].arguments == {"upscale_factor": 3} and not result.permuted
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_space_to_depth_is_a_pixel_unshuffle(tmp_path: Path, channels: int) -> None:
+    """Block first, as DCR: for several channels the convolution reading it gets its input channels reordered."""
+    initializers: list = []
+    nodes = [helper.make_node("SpaceToDepth", ["x"], ["s"], blocksize=2),
+             conv_node(initializers, "conv", "s", "y", torch.randn(5, 4 * channels, 1, 1))]
+    path = hand_made(tmp_path, nodes, [value("x", [1, channels, 6, 4])], None, initializers)
+    result = matches_the_reference(path, torch.randn(1, channels, 6, 4))
+    assert [layer.type for layer in result.design.layers] == ["PixelUnshuffle", "Conv2d"]
+    assert set(result.permuted) == (set() if channels == 1 else {"conv.weight"})
+
+
+def test_space_to_depth_of_several_channels_without_a_convolution_is_reported(tmp_path: Path) -> None:
+    nodes = [helper.make_node("SpaceToDepth", ["x"], ["y"], blocksize=2)]
+    path = hand_made(tmp_path, nodes, [value("x", [1, 3, 4, 4])], [1, 12, 2, 2], [])
+    result = from_onnx(path)
+    assert [p.op for p in result.problems] == ["SpaceToDepth"] and "block first" in result.problems[0].message
+
+
+@pytest.mark.parametrize(("attributes", "size", "pads", "layers"), [
+    # output_shape without auto_pad: total = s(i - 1) + output_padding + (k - 1)d + 1 - output_shape, the odd unit
+    # at the start (ONNX's ConvTranspose): H 11 - 10 = 1 -> (1, 0), W 11 - 9 = 2 -> (1, 1)
+    ({"strides": [2, 2], "output_shape": [10, 9]}, 5, [1, 1, 0, 1], ["ConvTranspose2d"]),
+    ({"strides": [2, 2], "output_shape": [8, 8]}, 5, [2, 2, 1, 1], ["ConvTranspose2d"]),  # totals 3: (2, 1)
+    # SAME_UPPER puts the odd unit at the end, which PyTorch cannot crop: a crop layer after
+    ({"strides": [3, 2], "output_shape": [11, 8], "auto_pad": "SAME_UPPER"}, 4, [0, 0, 1, 1],
+     ["ConvTranspose2d", "ZeroPad2d"]),
+    ({"strides": [2, 3], "auto_pad": "SAME_LOWER"}, 4, [1, 0, 0, 0], ["ConvTranspose2d"]),  # output input x stride
+    ({"strides": [2, 2], "pads": [1, 0, 1, 1], "output_padding": [1, 1]}, 4, None, ["ConvTranspose2d"]),
+    ({"strides": [2, 2], "pads": [0, 1, 1, 2], "output_padding": [1, 0]}, 4, None, ["ConvTranspose2d", "ZeroPad2d"]),
+])
+def test_conv_transpose_output_shape_and_pads_as_onnx_specifies(tmp_path: Path, attributes, size: int, pads,
+                                                                 layers) -> None:
+    """Against onnx's reference evaluator; for ``output_shape`` and ``auto_pad`` (which it does not evaluate)
+    on the same node with the pads the specification computes, and the output shape against shape inference."""
+    weight = torch.randn(3, 2, 3, 3)  # ConvTranspose: [in, out / groups, k...]
+    initializers = [numpy_helper.from_array(weight.numpy(), "w"), numpy_helper.from_array(torch.randn(2).numpy(), "b")]
+    node = helper.make_node("ConvTranspose", ["x", "w", "b"], ["y"], **attributes)
+    path = hand_made(tmp_path, [node], [value("x", [1, 3, size, size])], None, initializers)
+    reference = None
+    if pads is not None:
+        explicit = {k: v for k, v in attributes.items() if k not in ("output_shape", "auto_pad")}
+        reference = hand_made(tmp_path / "reference", [helper.make_node("ConvTranspose", ["x", "w", "b"], ["y"],
+                                                                        pads=pads, **explicit)],
+                              [value("x", [1, 3, size, size])], None, initializers)
+    result = matches_the_reference(path, torch.randn(1, 3, size, size), reference)
+    assert [layer.type for layer in result.design.layers] == layers
+    inferred = onnx.shape_inference.infer_shapes(onnx.load(str(path))).graph.output[0]
+    expected = tuple(d.dim_value for d in inferred.type.tensor_type.shape.dim[2:])
+    if "output_shape" in attributes:
+        assert expected == tuple(attributes["output_shape"][-2:])
+    assert analyze(result.design).layers[-1].output_shape[1:] == expected
+
+
+def test_conv_transpose_that_would_add_units_at_the_start_is_reported(tmp_path: Path) -> None:
+    node = helper.make_node("ConvTranspose", ["x", "w"], ["y"], strides=[1, 1], output_shape=[9, 9])
+    path = hand_made(tmp_path, [node], [value("x", [1, 3, 5, 5])], [1, 2, 9, 9],
+                     [numpy_helper.from_array(torch.randn(3, 2, 3, 3).numpy(), "w")])
+    result = from_onnx(path)
+    assert [p.op for p in result.problems] == ["ConvTranspose"] and "crops -1 units at the start" in \
+        result.problems[0].message
+
+
+@pytest.mark.parametrize(("mode", "pads", "axes", "constant", "kind", "arguments"), [
+    ("reflect", [0, 0, 1, 2, 0, 0, 2, 1], None, None, "ReflectionPad2d", {"padding": (2, 1, 1, 2)}),
+    ("edge", [0, 0, 0, 3, 0, 0, 1, 0], None, None, "ReplicationPad2d", {"padding": (3, 0, 0, 1)}),
+    ("wrap", [2, 1], [3], None, "CircularPad2d", {"padding": (2, 1, 0, 0)}),
+    ("constant", [1, 1, 0, 2], [2, 3], 2.5, "ConstantPad2d", {"padding": (1, 2, 1, 0), "value": 2.5}),
+    ("constant", [1, 0, 0, 1], [-2, -1], None, "ZeroPad2d", {"padding": (0, 1, 1, 0)}),
+])
+def test_pad_modes_become_their_pad_layers(tmp_path: Path, mode: str, pads, axes, constant, kind: str,
+                                           arguments) -> None:
+    initializers = [numpy_helper.from_array(torch.tensor(pads, dtype=torch.int64).numpy(), "pads")]
+    inputs = ["x", "pads", "value" if constant is not None else "", "axes" if axes else ""]
+    if constant is not None:
+        initializers.append(numpy_helper.from_array(torch.tensor(constant).numpy(), "value"))
+    if axes:
+        initializers.append(numpy_helper.from_array(torch.tensor(axes, dtype=torch.int64).numpy(), "axes"))
+    node = helper.make_node("Pad", [name for name in inputs if name] if not axes else inputs, ["y"], mode=mode)
+    path = hand_made(tmp_path, [node], [value("x", [1, 2, 5, 6])], None, initializers)
+    result = matches_the_reference(path, torch.randn(1, 2, 5, 6))
+    (layer,) = result.design.layers
+    assert (layer.type, layer.arguments) == (kind, arguments)
 
 
 def test_malformed_file_is_reported(tmp_path: Path) -> None:

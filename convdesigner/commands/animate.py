@@ -10,6 +10,9 @@ file as it was.
 
 ``--numbers`` renders the numbers mode (issue 9): every cell's value, the kernel's weights in the footprint
 and, under each frame, the sum that forms the output value of that step.
+
+A pad, PixelShuffle or PixelUnshuffle layer animates its copies (one frame per output cell: the input cell it
+copies), as the canvas draws them.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import re
 import sys
 
 from ..cli import UsageError
-from ..engine.frames import VIEWS, layer_frames
+from ..engine.frames import VIEWS, copy_frames, layer_frames
 from .common import analysed_layer, check_output_path, echo, shown
 
 SIZE_LIMITS = (64, 4096)
@@ -73,10 +76,10 @@ def run(options: argparse.Namespace) -> int:
         echo(f"convdesigner animate: cannot animate {shown(result.name)}, the engine could not compute it:",
              *(f"  {text}" for text in problems), err=True)
         return 1
-    frames = layer_frames(result)
+    frames = layer_frames(result) or copy_frames(result)
     if frames is None:
         raise UsageError(f"{shown(result.name)} ({result.type}) has no sliding window to animate: pick a convolution, "
-                         "pooling or transposed convolution layer")
+                         "pooling, transposed convolution, pad or pixel shuffle layer")
     _ensure_qt_platform()
     from PySide6.QtGui import QGuiApplication
 

@@ -53,6 +53,7 @@ class Argument:
     help: str = ""
     follows: str | None = None  # the argument whose value this one takes when unset (pooling's stride)
     constructor: bool = True  # False: not the module's (a parametrization's, which the export writes around it)
+    infinite: bool = False  # FLOAT: may also be inf or -inf (ConstantPad's value: -inf before a max pool)
     #: LAYER: the layer reads the named layer's values at the positions it reads its input (MaxUnpool's
     #: indices), not only its size (``size_from``); the dependencies and the receptive field follow it.
     values: bool = False
@@ -132,8 +133,8 @@ def check_value(arg: Argument, value: Any, ndim: int) -> str | None:
     if kind == Kind.FLOAT:
         if not _is_number(value):
             return f"{what} must be a number, not {describe(value)}"
-        if isinstance(value, float) and not math.isfinite(value):
-            return f"{what} must be a finite number, not {value}"
+        if isinstance(value, float) and not math.isfinite(value) and (math.isnan(value) or not arg.infinite):
+            return f"{what} must be a {'number or ±inf' if arg.infinite else 'finite number'}, not {value}"
         if isinstance(value, int) and abs(value) > MAX_INT:
             return f"{what} is out of range: {describe(value)}"
         if arg.minimum is not None and value < arg.minimum:

@@ -38,6 +38,8 @@ DATA = "data"
 PADDING = "padding"
 ZERO = "zero"  # a zero inserted between the units of a transposed convolution's stretched input
 OUTSIDE = "outside"  # past the padded input: a ceil-mode pooling window clipped at the border
+#: The kind of a layer that copies values (`CopyFrames`), beside the sliding-window kinds.
+COPY = "copies"
 
 #: Largest matrix C (rows x columns) the engine builds for the section 4.1 view.
 MATRIX_CELL_LIMIT = 64 * 256
@@ -333,7 +335,35 @@ def _flat_tap(index: Sequence[int], kernel: Sequence[int]) -> int:
     return _ravel(index, kernel)
 
 
-class LayerFrames:
+class Steps:
+    """One step per cell of ``output_size``, in row-major order (the paper's animations)."""
+
+    output_size: tuple[int, ...]
+
+    @property
+    def ndim(self) -> int:
+        return len(self.output_size)
+
+    @property
+    def step_count(self) -> int:
+        return prod(self.output_size)
+
+    def output_of(self, step: int) -> tuple[int, ...]:
+        return _unravel(step, self.output_size)
+
+    def step_of(self, output: Sequence[int]) -> int:
+        return _ravel(output, self.output_size)
+
+    def slice_steps(self, depth: int) -> range:
+        """The steps of output depth slice ``depth`` of a 3-D layer (contiguous in row-major order); every
+        step of a 1-D or 2-D layer."""
+        if self.ndim < 3:
+            return range(self.step_count)
+        plane = prod(self.output_size[1:])
+        return range(depth * plane, (depth + 1) * plane)
+
+
+class LayerFrames(Steps):
     """The frames of one sliding-window layer (convolution, transposed convolution, pooling)."""
 
     def __init__(self, result: LayerResult) -> None:
@@ -355,28 +385,6 @@ class LayerFrames:
         self.kernel = tuple(g.k for g in geometry)
 
     # -- the direct view -------------------------------------------------------------------------
-    @property
-    def ndim(self) -> int:
-        return len(self.geometry)
-
-    @property
-    def step_count(self) -> int:
-        return prod(self.output_size)
-
-    def output_of(self, step: int) -> tuple[int, ...]:
-        return _unravel(step, self.output_size)
-
-    def step_of(self, output: Sequence[int]) -> int:
-        return _ravel(output, self.output_size)
-
-    def slice_steps(self, depth: int) -> range:
-        """The steps of output depth slice ``depth`` of a 3-D layer (contiguous in row-major order); every
-        step of a 1-D or 2-D layer."""
-        if self.ndim < 3:
-            return range(self.step_count)
-        plane = prod(self.output_size[1:])
-        return range(depth * plane, (depth + 1) * plane)
-
     def frame(self, step: int) -> Frame:
         """The direct view's frame ``step``: output cell and taps in padded coordinates."""
         output = self.output_of(step)
@@ -475,6 +483,43 @@ class LayerFrames:
                     entries[(frame.step, _ravel(tap.source, self.input_size))] = _flat_tap(tap.index,  # type: ignore
                                                                                             self.kernel)
         return Matrix(prod(self.output_size), prod(self.input_size), entries, self.transposed)
+
+
+class CopyFrames(Steps):
+    """The frames of a layer whose every output value is a copy of one input value or a constant (the pads,
+    PixelShuffle, PixelUnshuffle): the layer type's copy record (`LayerType.copies`), one step per cell of its
+    ``step_shape`` (a pad's output; the sub-pixel layers' fine grid). Nothing slides: no scatter, no matrix."""
+
+    transposed = False
+    scatter_axes = None
+    scatter_step_count = 0
+    kind = COPY
+
+    def __init__(self, result: LayerResult, copies) -> None:  # type: ignore[no-untyped-def]
+        assert result.input_shape is not None
+        self.result = result
+        self.copies = copies
+        self.input_size = tuple(result.input_shape[1:])
+        self.output_size = tuple(copies.step_shape)
+
+    def matrix_fits(self) -> bool:
+        return False
+
+    def output_element(self, step: int) -> tuple[int, ...]:
+        """The output element (channel, spatial...) step ``step`` produces."""
+        return tuple(self.copies.element(self.output_of(step)))
+
+    def field_output(self, step: int) -> tuple[int, ...]:
+        """The output cell (spatial) step ``step`` produces: its receptive field is drawn."""
+        return self.output_element(step)[1:]
+
+
+def copy_frames(result: LayerResult) -> CopyFrames | None:
+    """The frames of a computed layer that copies values (`LayerType.copies`); None for every other layer."""
+    layer_type = CATALOG.get(result.type)
+    if layer_type is None or layer_type.copies is None or not result.computed or result.input_shape is None:
+        return None
+    return CopyFrames(result, layer_type.copies(result.layer, result.input_shape))
 
 
 def combine_kinds(kinds: Sequence[str]) -> str:

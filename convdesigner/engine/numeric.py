@@ -49,7 +49,7 @@ from math import prod
 from typing import TYPE_CHECKING, Any
 
 from .evaluation import AxisGeometry
-from .frames import DATA, OUTSIDE, PADDING, ZERO, AxisTrack, combine_kinds, direct_track, scatter_axis
+from .frames import DATA, OUTSIDE, PADDING, ZERO, AxisTrack, CopyFrames, combine_kinds, direct_track, scatter_axis
 from .layers import CATALOG
 from .layers.common import AVG_POOL, CONVOLUTION, MAX_POOL, TRANSPOSED
 from .receptive_field import BORDERS, border_source
@@ -241,7 +241,16 @@ NUMBERS_MAX_WORK = 250_000
 
 
 def numbers_unavailable(result: LayerResult) -> str | None:
-    """Why the numbers mode cannot show this analysed layer, or None when it can."""
+    """Why the numbers mode cannot show this analysed layer (a sliding window, or a layer that copies values), or
+    None when it can."""
+    layer_type = CATALOG.get(result.type)
+    if layer_type is not None and layer_type.copies is not None and result.input_shape is not None:
+        shown = layer_type.copies(result.layer, result.input_shape).shown_channels
+        cells = shown * prod(result.input_shape[1:])
+        if cells > NUMBERS_MAX_CELLS:
+            return (f"numbers are shown for layers of up to {NUMBERS_MAX_CELLS:,} input cells; {result.name} shows "
+                    f"{cells:,}")
+        return None
     if kind_of(result.type) is None or result.geometry is None:
         return f"{result.type} has no sliding window to fill with numbers"
     cells = prod(g.i for g in result.geometry)
@@ -256,8 +265,9 @@ def numbers_unavailable(result: LayerResult) -> str | None:
 
 
 def supports(result: LayerResult) -> bool:
-    """Whether the numbers mode can show this analysed layer."""
-    return numbers_unavailable(result) is None
+    """Whether the numbers mode can show this analysed sliding-window layer (`NumericLayer.from_result`; a layer
+    that copies values has its numbers in `CopyValues`)."""
+    return kind_of(result.type) is not None and numbers_unavailable(result) is None
 
 
 def channel_note(result: LayerResult) -> str | None:
@@ -900,3 +910,63 @@ def parse_value(text: str) -> int | Fraction:
         raise ValueError(f"{text.strip()!r} is not a number: type an integer such as 3, a fraction such as "
                          "1/3 or a decimal such as 0.5") from None
     return value.numerator if value.denominator == 1 else value
+
+
+# -- the numbers of a layer that copies values (pads, PixelShuffle, PixelUnshuffle) ------------------------------
+
+def _exact(value: float) -> Value:
+    """A pad's constant as the numbers mode writes it: an integer when it is one."""
+    return int(value) if float(value).is_integer() else Fraction(value).limit_denominator(10**6)
+
+
+@dataclass(frozen=True)
+class CopyValues:
+    """The numbers mode of a layer that copies values (`frames.CopyFrames`): the values of the input channels one
+    output channel reads (``input``: channel, spatial...), and each output value, the input value it copies or
+    the pad's constant. ``kernel`` is None: nothing is weighted."""
+
+    frames: CopyFrames
+    input: Grid
+    kernel: None = None
+
+    @property
+    def input_shape(self) -> Position:
+        return (self.frames.copies.shown_channels, *self.frames.input_size)
+
+    def __post_init__(self) -> None:
+        if self.input.shape != self.input_shape:
+            raise ValueError(f"the input values have shape {self.input.shape}, the layer reads {self.input_shape}")
+
+    @classmethod
+    def default(cls, frames: CopyFrames) -> CopyValues:
+        shape = (frames.copies.shown_channels, *frames.input_size)
+        return cls(frames, random_input(shape))
+
+    def reset(self) -> CopyValues:
+        return CopyValues.default(self.frames)
+
+    def randomised(self, seed: int) -> CopyValues:
+        return CopyValues(self.frames, random_input(self.input_shape, seed))
+
+    def with_frames(self, frames: CopyFrames) -> CopyValues:
+        """The values for an edited layer: kept while the input shape still fits."""
+        kept = CopyValues(frames, self.input) if self.input.shape == (frames.copies.shown_channels,
+                                                                         *frames.input_size) else None
+        return kept or CopyValues.default(frames)
+
+    def with_input_value(self, position: Sequence[int], value: Value) -> CopyValues:
+        return CopyValues(self.frames, self.input.with_value(position, value))
+
+    def output_value(self, output: Sequence[int]) -> Value:
+        """The value of output element ``output`` (channel, spatial...; the channels of the first group)."""
+        source = self.frames.copies.source(tuple(output))
+        return _exact(self.frames.copies.value) if source is None else self.input[source]
+
+    def line(self, output: Sequence[int]) -> str:
+        """The numbers mode's line for one output element: ``output (0, 1, 0) = input (0, 0, 1) = 3``."""
+        source = self.frames.copies.source(tuple(output))
+        value = format_number(self.output_value(output))
+        where = "(" + ", ".join(map(str, output)) + ")"
+        if source is None:
+            return f"output {where} = the padding's constant {value}"
+        return f"output {where} = input {'(' + ', '.join(map(str, source)) + ')'} = {value}"

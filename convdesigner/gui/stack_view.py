@@ -339,6 +339,7 @@ class StackView(ChangedCellsView):
             selection_model.blockSignals(blocked)
         self.viewport().update()
         if rows:
+            self.updateGeometries()  # the scroll range of the rows a block opening showed again
             self.scrollTo(model.index(rows[0], NAME))
         self.rowsSelected.emit(self.selected_rows())
 

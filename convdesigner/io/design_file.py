@@ -364,11 +364,12 @@ def _contains_invalid(value: Any) -> bool:
 
 
 def _numbers_out_of_range(value: Any, node: _Node) -> list[tuple[int | float, _Node]]:
-    """Every number in a value (walking lists with their nodes) whose size exceeds MAX_VALUE."""
+    """Every number in a value (walking lists with their nodes) whose size exceeds MAX_VALUE. Infinities are
+    values of their own, which the argument's check accepts (ConstantPad's value) or refuses."""
     if isinstance(value, bool):
         return []
     if isinstance(value, (int, float)):
-        return [(value, node)] if not math.isnan(value) and abs(value) > MAX_VALUE else []
+        return [(value, node)] if math.isfinite(value) and abs(value) > MAX_VALUE else []
     if isinstance(value, list) and isinstance(node, _Sequence) and len(node.value) == len(value):
         return [found for v, n in zip(value, node.value) for found in _numbers_out_of_range(v, n)]
     return []

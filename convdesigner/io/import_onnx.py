@@ -4,8 +4,12 @@ Each node of a supported operator becomes a layer, named after its weight (``lay
 weight initializer is ``layer1.0.conv1.weight``, as PyTorch's exporter names them) or else after its output.
 Weights stay in the file: `ImportResult.weights` maps each initializer to the exported module's state_dict
 key, and `state_dict(path, result)` (torch) builds that state_dict. Rules PyTorch lacks become what it has:
-``auto_pad`` as explicit (possibly asymmetric) padding, asymmetric average-pooling pads as a pad layer before
-the pool. Every layer's shape is compared with ONNX shape inference; what the engine cannot hold is reported.
+``auto_pad`` as explicit (possibly asymmetric) padding; pooling pads PyTorch's pools cannot take as a pad
+layer before the pool (-inf before a max pool, zeros before an average that counts them); ConvTranspose's
+``output_shape`` as the pads ONNX computes, with a crop layer after it where PyTorch cannot crop; the
+block-first channel order of DepthToSpace (DCR) and SpaceToDepth as PixelShuffle and PixelUnshuffle with the
+neighbouring convolution's channels reordered (`ImportResult.permuted`). Every layer's shape is compared with
+ONNX shape inference; what the engine cannot hold is reported.
 """
 
 from __future__ import annotations
@@ -22,9 +26,12 @@ from onnx import numpy_helper
 
 from ..engine.design import InputSpec
 from ..engine.layers import CATALOG
-from .model_import import DesignBuilder, ImportProblem, ImportResult, MissingDependency, Unsupported
+from .model_import import DesignBuilder, ImportProblem, ImportResult, MissingDependency, Unsupported, pad_layer
 
 _NAME = re.compile(r"[^A-Za-z0-9_.]+")
+
+#: ONNX Pad's modes as F.pad names them.
+PAD_MODES = {"constant": "constant", "reflect": "reflect", "edge": "replicate", "wrap": "circular"}
 
 
 def _attributes(node: onnx.NodeProto) -> dict[str, Any]:
@@ -61,6 +68,14 @@ class _Importer:
                     self.constants[node.output[0]] = tensor
         self.weights: dict[str, str] = {}
         self.transposed: set[str] = set()
+        self.permuted: dict[str, tuple[int, tuple[int, ...]]] = {}
+        self.producer = {name: node for node in self.graph.node for name in node.output}
+        self.readers: dict[str, list[onnx.NodeProto]] = {}
+        for node in self.graph.node:
+            for name in set(node.input):
+                self.readers.setdefault(name, []).append(node)
+        self.graph_outputs = {o.name for o in self.graph.output}
+        self.reordered_inputs: dict[str, tuple[int, ...]] = {}  # tensor -> the channel order its reader takes
 
     def array(self, name: str) -> np.ndarray:
         return numpy_helper.to_array(self.constants[name])
@@ -144,24 +159,57 @@ class _Importer:
         if not bias:
             args["bias"] = False
         weights = {"weight": node.input[1], **({"bias": node.input[2]} if bias else {})}
-        self.add(node, f"Conv{n}d", args, weights=weights)
+        if self.add(node, f"Conv{n}d", args, weights=weights) is not None and node.input[0] in self.reordered_inputs:
+            self.permuted[node.input[1]] = (1, self.reordered_inputs[node.input[0]])
+
+    def _transposed_pads(self, node: onnx.NodeProto, attrs: dict[str, Any], kernel: Sequence[int],
+                         strides: Sequence[int], dilations: Sequence[int], output_padding: Sequence[int]
+                         ) -> list[tuple[int, int]]:
+        """(units cropped at the start, units cropped at the end) of the full transposed output per axis, as
+        ONNX specifies them: from ``pads`` and ``output_padding``, or computed from ``output_shape`` (or
+        ``auto_pad`` SAME, whose output is input x stride); negative at the end: units added."""
+        n = len(kernel)
+        auto = attrs.get("auto_pad", "NOTSET") or "NOTSET"
+        targets = list(attrs.get("output_shape", []))[-n:] if "output_shape" in attrs else None
+        if targets is None and auto in ("SAME_UPPER", "SAME_LOWER"):
+            targets = [i * s for i, s in zip(self.shapes[node.input[0]][2:], strides)]
+        if targets is None:
+            pads = [0] * 2 * n if auto == "VALID" else list(attrs.get("pads", [0] * 2 * n))
+            return [(pads[a], pads[a + n] - output_padding[a]) for a in range(n)]
+        out = []
+        for i, k, s, d, a, target in zip(self.shapes[node.input[0]][2:], kernel, strides, dilations, output_padding,
+                                          targets):
+            total = s * (i - 1) + a + (k - 1) * d + 1 - target
+            lo, hi = (total // 2, total - total // 2) if auto == "SAME_UPPER" else (total - total // 2, total // 2)
+            out.append((lo, hi - a))
+        return out
 
     def _ConvTranspose(self, node: onnx.NodeProto, attrs: dict[str, Any]) -> None:
+        """PyTorch's ConvTranspose crops ``padding`` at the start and ``padding - output_padding`` at the end
+        (output_padding below the stride or the dilation): other crops get a crop layer (ZeroPad with negative
+        padding) after it."""
         if not self.constant(node.input[1]):
             raise Unsupported("its weight is computed, not stored")
-        if "output_shape" in attrs or attrs.get("auto_pad", "NOTSET") not in ("NOTSET", ""):
-            raise Unsupported("sets output_shape or auto_pad", "export it with explicit pads")
         weight = self.constants[node.input[1]]
         group = int(attrs.get("group", 1))
         kernel = list(attrs.get("kernel_shape", weight.dims[2:]))
         n = len(kernel)
-        pads = list(attrs.get("pads", [0] * 2 * n))
-        if pads[:n] != pads[n:]:
-            raise Unsupported(f"pads {pads} differ at the two ends; PyTorch's ConvTranspose pads both equally")
+        strides = list(attrs.get("strides", [1] * n))
+        dilations = list(attrs.get("dilations", [1] * n))
+        crops = self._transposed_pads(node, attrs, kernel, strides, dilations,
+                                      list(attrs.get("output_padding", [0] * n)))
+        padding, output_padding, after = [], [], []
+        for axis, ((lo, hi), s, d) in enumerate(zip(crops, strides, dilations)):
+            if lo < 0 or lo - hi >= max(s, d):
+                raise Unsupported(f"crops {lo} units at the start and {hi} at the end of axis {axis}; a "
+                                   "ConvTranspose crops at most its padding at the start and adds less than "
+                                   "its stride or dilation at the end", "export it with other pads")
+            padding.append(lo)
+            output_padding.append(max(lo - hi, 0))
+            after.append(max(hi - lo, 0))
         args: dict[str, Any] = {"out_channels": int(weight.dims[1]) * group, "kernel_size": _collapse(kernel)}
-        for key, onnx_key, default in (("stride", "strides", 1), ("padding", "pads", 0),
-                                       ("output_padding", "output_padding", 0), ("dilation", "dilations", 1)):
-            values = list(attrs.get(onnx_key, [default] * n))[:n]
+        for key, values, default in (("stride", strides, 1), ("padding", padding, 0),
+                                     ("output_padding", output_padding, 0), ("dilation", dilations, 1)):
             if any(v != default for v in values):
                 args[key] = _collapse(values)
         if group != 1:
@@ -169,8 +217,17 @@ class _Importer:
         bias = len(node.input) > 2 and node.input[2]
         if not bias:
             args["bias"] = False
-        self.add(node, f"ConvTranspose{n}d", args,
-                 weights={"weight": node.input[1], **({"bias": node.input[2]} if bias else {})})
+        weights = {"weight": node.input[1], **({"bias": node.input[2]} if bias else {})}
+        if not any(after):
+            self.add(node, f"ConvTranspose{n}d", args, weights=weights)
+            return
+        full = f"{node.output[0]}#full"
+        name = self.builder.add(full, f"ConvTranspose{n}d", self.layer_name(node), args, list(node.input[:1]))
+        if name is None:
+            return
+        self.weights.update({initializer: f"{name}.{parameter}" for parameter, initializer in weights.items()})
+        crop = [v for c in reversed(after) for v in (0, -c)]
+        self.builder.add(node.output[0], f"ZeroPad{n}d", f"{name}_crop", {"padding": _collapse(crop)}, [full])
 
     # -- pooling --------------------------------------------------------------------------------------------
 
@@ -191,13 +248,15 @@ class _Importer:
         if family == "AvgPool" and not include:
             args["count_include_pad"] = False
         operands = list(node.input[:1])
-        if any(lo != hi for lo, hi in pads):
-            if family == "MaxPool" or not include:
-                raise Unsupported(f"pads {[p for pair in zip(*pads) for p in pair]} unequally at the two ends, "
-                                   "which needs a pad layer of -inf (max) or uncounted pads (average) before it",
-                                   "a later convdesigner may add a pad value")
-            pad = self.builder.add(f"{node.output[0]}#pad", f"ZeroPad{n}d", f"{self.layer_name(node)}_pad",
-                                   {"padding": _collapse([v for lo, hi in reversed(pads) for v in (lo, hi)])},
+        if any(lo != hi or lo > k // 2 for (lo, hi), k in zip(pads, kernel)):  # more than PyTorch's pool pads
+            if family == "AvgPool" and not include:
+                raise Unsupported(f"pads {[p for pair in zip(*pads) for p in pair]} unequally at the two ends "
+                                   "without counting the padded cells, which no pad layer before it can do",
+                                   "export it with equal pads, or count_include_pad=1")
+            # The cells a max pool pads hold -inf (never the maximum), an average pool's zeros: as PyTorch's own.
+            type_name, pad_args = pad_layer("constant", n, [v for lo, hi in reversed(pads) for v in (lo, hi)],
+                                            -math.inf if family == "MaxPool" else 0.0)
+            pad = self.builder.add(f"{node.output[0]}#pad", type_name, f"{self.layer_name(node)}_pad", pad_args,
                                    operands)
             if pad is None:
                 return
@@ -345,22 +404,74 @@ class _Importer:
     _Upsample = _Resize
 
     def _Pad(self, node, attrs):
+        """Pad of any mode as its pad layer (edge: ReplicationPad, wrap: CircularPad, a constant value:
+        ConstantPad), over all axes or the ``axes`` given; the batch and channel axes are never padded."""
         mode = attrs.get("mode", "constant")
-        pads = self.array(node.input[1]).tolist() if len(node.input) > 1 and node.input[1] else attrs.get("pads")
-        value = float(self.array(node.input[2])) if len(node.input) > 2 and node.input[2] else 0.0
-        if pads is None or value != 0.0 or len(node.input) > 3 and node.input[3]:
-            raise Unsupported("pads with a value other than zero, or over chosen axes")
-        full = len(pads) // 2
-        begin, end = pads[:full], pads[full:]
+        inputs = list(node.input) + [""] * 4
+        pads = self.array(inputs[1]).tolist() if inputs[1] else attrs.get("pads")
+        if pads is None or (inputs[1] and not self.constant(inputs[1])):
+            raise Unsupported("its pads are computed, not stored")
+        if inputs[2] and not self.constant(inputs[2]):
+            raise Unsupported("its value is computed, not stored")
+        value = float(self.array(inputs[2])) if inputs[2] else float(attrs.get("value", 0.0))
+        full = self.rank(node.input[0]) + 2
+        axes = [a % full for a in self.array(inputs[3]).tolist()] if inputs[3] else list(range(full))
+        begin, end = [0] * full, [0] * full
+        for axis, lo, hi in zip(axes, pads[:len(axes)], pads[len(axes):]):
+            begin[axis], end[axis] = int(lo), int(hi)
         if begin[:2] != [0, 0] or end[:2] != [0, 0]:
-            raise Unsupported("pads the batch or channel axis")
+            raise Unsupported("pads the batch or channel axis", "pad only the spatial axes")
+        if mode not in PAD_MODES:
+            raise Unsupported(f"pads with mode {mode!r}")
         flat = [v for axis in reversed(range(2, full)) for v in (begin[axis], end[axis])]
-        name = self.add(node, f"ZeroPad{full - 2}d", {"padding": _collapse(flat)})
-        if name is not None and mode != "constant":  # reflect, edge, wrap: same shapes, other border values
-            self.builder.problem(ImportProblem(
-                name, "Pad", f"convdesigner has no '{mode}' padding: imported as ZeroPad{full - 2}d with the same "
-                "padding (equal shapes and fields, but zeros at the border, so the outputs differ)",
-                "a later convdesigner may add this padding"))
+        type_name, args = pad_layer(PAD_MODES[mode], full - 2, flat, value)
+        self.add(node, type_name, args)
+
+    # -- rearranging --------------------------------------------------------------------------------------------
+
+    def _sole_conv(self, nodes: list[onnx.NodeProto]) -> onnx.NodeProto | None:
+        """The one node of ``nodes`` when it is an ungrouped Conv with a stored weight (whose channels the
+        import may reorder), else None."""
+        if len(nodes) != 1 or nodes[0].op_type != "Conv" or not self.constant(nodes[0].input[1]):
+            return None
+        return nodes[0] if _attributes(nodes[0]).get("group", 1) == 1 else None
+
+    @staticmethod
+    def _dcr_order(channels: int, r: int) -> tuple[int, ...]:
+        """PixelShuffle's channel c·r² + b is channel b·C + c in the DCR (block-first) order of ONNX's
+        DepthToSpace and SpaceToDepth, C the channels of the rearranged map."""
+        return tuple(b * channels + c for c in range(channels) for b in range(r * r))
+
+    def _DepthToSpace(self, node, attrs):
+        """CRD is PixelShuffle. DCR orders the channels block first: exact as PixelShuffle where the channels
+        come from a convolution read by nothing else, whose output channels the import reorders."""
+        r = int(attrs["blocksize"])
+        channels = self.shapes[node.input[0]][1] // (r * r) if node.input[0] in self.shapes else 0
+        if attrs.get("mode", "DCR") == "DCR" and channels > 1:
+            conv = self._sole_conv([self.producer[node.input[0]]] if node.input[0] in self.producer else [])
+            if conv is None or conv.input[1] not in self.weights or node.input[0] in self.graph_outputs or \
+                    len(self.readers.get(node.input[0], [])) != 1:
+                raise Unsupported("rearranges in DCR mode (blocks first), which PyTorch's PixelShuffle (CRD) "
+                                   "equals only after reordering the channels of a convolution right before it, "
+                                   "read by nothing else", "export with mode CRD (torch.onnx.export writes CRD)")
+            order = self._dcr_order(channels, r)
+            for initializer in conv.input[1:3]:
+                if initializer:
+                    self.permuted[initializer] = (0, order)
+        self.add(node, "PixelShuffle", {"upscale_factor": r})
+
+    def _SpaceToDepth(self, node, attrs):
+        """SpaceToDepth orders its channels block first (DCR), PixelUnshuffle channel first: the same for one
+        channel, else exact where a convolution alone reads it, whose input channels the import reorders."""
+        r = int(attrs["blocksize"])
+        channels = self.shapes[node.input[0]][1] if node.input[0] in self.shapes else 0
+        if channels > 1:
+            if self._sole_conv(self.readers.get(node.output[0], [])) is None or node.output[0] in self.graph_outputs:
+                raise Unsupported(f"orders its {channels}·{r * r} channels block first, which PyTorch's "
+                                   "PixelUnshuffle equals only where a convolution alone reads them (its input "
+                                   "channels reordered)", "feed it to one convolution, or edit the design around it")
+            self.reordered_inputs[node.output[0]] = self._dcr_order(channels, r)
+        self.add(node, "PixelUnshuffle", {"downscale_factor": r})
 
     # -- the dense end ------------------------------------------------------------------------------------------
 
@@ -464,13 +575,14 @@ def from_onnx(path: str | os.PathLike[str], input_shape: Sequence[int] | None = 
             builder.left_out(node.output[0] if node.output else node.name, operands, same,
                              ImportProblem(node.name or node.output[0], node.op_type, why.message, why.action))
     result = builder.build([o.name for o in model.graph.output], {k: v[1:] for k, v in shapes.items()})
-    return ImportResult(result.design, result.problems, dict(importer.weights), frozenset(importer.transposed))
+    return ImportResult(result.design, result.problems, dict(importer.weights), frozenset(importer.transposed),
+                        dict(importer.permuted))
 
 
 def state_dict(path: str | os.PathLike[str], result: ImportResult) -> dict[str, Any]:
     """The state_dict of the module `export_torch` writes for the imported design, from the ONNX file's
     initializers (torch tensors), with the batch counters PyTorch's BatchNorm keeps. Keys follow the export's
-    module paths (``layers.3.weight`` where the design is a plain chain written as an ``nn.Sequential``)."""
+    module paths: the layer names, or their safe variants where a name cannot be a key."""
     try:
         import torch
     except ModuleNotFoundError:
@@ -488,6 +600,9 @@ def state_dict(path: str | os.PathLike[str], result: ImportResult) -> dict[str, 
     for initializer, key in result.weights.items():
         layer, parameter = key.rsplit(".", 1)
         array = arrays[initializer]
+        if initializer in result.permuted:
+            axis, order = result.permuted[initializer]
+            array = np.take(array, order, axis=axis)
         array = array.T if initializer in result.transposed else array
         state[f"{paths[layer]}.{parameter}"] = torch.from_numpy(np.array(array, copy=True, order="C"))
     for layer in result.design.layers:  # modules that keep running statistics also count their batches

@@ -33,15 +33,19 @@ from torch import fx, nn
 
 from ..engine.design import InputSpec
 from ..engine.layers import CATALOG
-from .model_import import INPUT_TENSOR, DesignBuilder, ImportProblem, ImportResult, SourceError, Unsupported
+from .model_import import (
+    INPUT_TENSOR,
+    DesignBuilder,
+    ImportProblem,
+    ImportResult,
+    SourceError,
+    Unsupported,
+    pad_layer,
+)
 
 #: Attributes of a tensor that say it lives on an accelerator: False while tracing, as on a CPU.
 DEVICE_FLAGS = frozenset({"is_cuda", "is_mps", "is_xpu", "is_xla", "is_ipu", "is_hpu", "is_mtia", "is_meta"})
 
-#: Padding modules the engine has no type for, imported as a ZeroPad of the same padding (equal shapes,
-#: different border values), reported.
-PAD_STAND_INS = {f"{family}{n}d": n for family in ("ReflectionPad", "ReplicationPad", "CircularPad", "ConstantPad")
-                 for n in (1, 2, 3)}
 
 UNTRACEABLE_ACTION = ("make forward free of Python control flow on tensor values (if/for/while on a tensor, "
                       "its shape used as a bool), or export the model to ONNX and import that file")
@@ -291,9 +295,6 @@ class _Walker:
         if isinstance(module, nn.Identity):
             builder.alias(node.name, source)
             return
-        if type_name in PAD_STAND_INS and type(module) is getattr(nn, type_name):
-            self.pad_stand_in(node, module, type_name, source)
-            return
         if type_name not in CATALOG or type(module) is not getattr(nn, type_name, None):
             missing = "convdesigner has no layer type for it" if type(module).__module__.startswith("torch.nn") \
                 else "a module convdesigner does not know and fx does not trace into"
@@ -314,16 +315,6 @@ class _Walker:
             self.covered.update(f"{path}.{key}" for key in state)
         if getattr(module, "inplace", False):
             builder.overwrite(source, node.name)
-
-    def pad_stand_in(self, node: fx.Node, module: nn.Module, type_name: str, source: str) -> None:
-        ndim = PAD_STAND_INS[type_name]
-        name = self.builder.add(node.name, f"ZeroPad{ndim}d", str(node.target), {"padding": _plain(module.padding)},
-                                [source])
-        if name is not None:
-            self.builder.problem(ImportProblem(
-                name, f"nn.{type_name}", f"convdesigner has no {type_name}: imported as ZeroPad{ndim}d with the same "
-                "padding (equal shapes and fields, but zeros at the border, so the outputs differ)",
-                "a later convdesigner may add this type", _source(node)))
 
     def bind(self, spec: Callable[..., Any], node: fx.Node) -> dict[str, Any]:
         try:
@@ -435,15 +426,18 @@ class _Walker:
         self.builder.add(node.name, "Upsample", node.name, layer_args, [source])
 
     def _pad(self, node: fx.Node, entry: _Op, args: dict[str, Any]) -> None:
+        """``F.pad`` as the pad layer of its mode (a constant: ZeroPad, or ConstantPad with its value); pairs
+        left out for the first spatial axes are zeros, as F.pad reads them."""
         source = self._first(args["input"])
         pad = tuple(self.concrete(args["pad"]))
         ndim = len(self.shape(args["input"])) - 2
-        if args["mode"] != "constant" or self.concrete(args["value"]) not in (None, 0, 0.0):
-            raise Unsupported(f"pads with mode '{args['mode']}' (value {args['value']}); the engine pads with zeros",
-                               "a later convdesigner may add this padding")
-        if len(pad) != 2 * ndim:
-            raise Unsupported(f"pads {len(pad) // 2} of the {ndim} spatial axes", "give a pair for every spatial axis")
-        self.builder.add(node.name, f"ZeroPad{ndim}d", node.name, {"padding": _plain(pad)}, [source])
+        if len(pad) > 2 * ndim or len(pad) % 2:
+            raise Unsupported(f"pads {len(pad)} values; a pad layer pads the {ndim} spatial axes",
+                               "pad only the spatial axes")
+        value = self.concrete(args["value"])
+        type_name, layer_args = pad_layer(self.concrete(args["mode"]), ndim, pad + (0,) * (2 * ndim - len(pad)),
+                                          value or 0.0)
+        self.builder.add(node.name, type_name, node.name, layer_args, [source])
 
     def _pool(self, node: fx.Node, entry: _Op, args: dict[str, Any]) -> None:
         type_name = entry.type_name

@@ -20,6 +20,7 @@ from ..engine.analysis import analyze
 from ..engine.design import NETWORK_INPUT, Design, InputSpec, Layer
 from ..engine.graph import add_prefixes, name_problem
 from ..engine.layers import CATALOG
+from ..engine.layers.resampling import PAD_TYPES
 
 
 @dataclass(frozen=True)
@@ -43,13 +44,17 @@ class ImportProblem:
 @dataclass(frozen=True)
 class ImportResult:
     """An imported design (None when nothing could be imported) and the problems met on the way. ``weights``
-    maps the source's weight names to the exported module's state_dict keys (ONNX: the initializers), and
-    ``transposed`` names the weights stored transposed (a Gemm without transB, a MatMul)."""
+    maps the source's weight names to the exported module's state_dict keys (ONNX: the initializers),
+    ``transposed`` names the weights stored transposed (a Gemm without transB, a MatMul), and ``permuted``
+    the weights whose channels the design orders otherwise: name -> (axis, order), the design's entry j
+    along that axis being the stored entry order[j] (a convolution beside an ONNX DepthToSpace in DCR mode
+    or a SpaceToDepth, which order channels otherwise than PixelShuffle and PixelUnshuffle)."""
 
     design: Design | None
     problems: tuple[ImportProblem, ...] = ()
     weights: Mapping[str, str] = field(default_factory=dict)
     transposed: frozenset[str] = frozenset()
+    permuted: Mapping[str, tuple[int, tuple[int, ...]]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -124,6 +129,24 @@ def import_source(source: str, input_shape: Sequence[int] | None = None, kwargs:
         return ImportResult(None, (ImportProblem(source, "source", error.message, "", error.source),)), None
     result = import_torch.from_torch(model, input_shape)
     return result, (lambda: model.state_dict()) if result.design is not None else None
+
+
+#: The pad layer family of each padding mode as ``F.pad`` names it (a constant of 0 is a ZeroPad).
+PAD_FAMILIES = {mode: family for family, mode in PAD_TYPES.items() if mode != "zeros"}
+
+
+def pad_layer(mode: str, ndim: int, padding: Sequence[int], value: float = 0.0) -> tuple[str, dict[str, Any]]:
+    """The pad layer (type and arguments) that pads like ``F.pad(x, padding, mode, value)``: ZeroPad for a
+    constant 0, ConstantPad (any value, -inf included), ReflectionPad, ReplicationPad or CircularPad.
+    ``padding`` is in PyTorch's order, every spatial axis given. Unsupported for a mode PyTorch lacks."""
+    if mode not in PAD_FAMILIES:
+        raise Unsupported(f"pads with mode {mode!r}, which PyTorch has no pad layer for")
+    family = "ZeroPad" if mode == "constant" and value == 0 else PAD_FAMILIES[mode]
+    values = tuple(int(v) for v in padding)
+    args: dict[str, Any] = {"padding": values[0] if len(set(values)) == 1 else values}
+    if family == "ConstantPad":
+        args["value"] = float(value)
+    return f"{family}{ndim}d", args
 
 
 #: The tensor id of the network input in a `DesignBuilder`.
@@ -269,4 +292,4 @@ def shape_problems(design: Design, tensor_of_layer: Mapping[str, str], shapes: M
 
 
 __all__ = ["DesignBuilder", "ImportProblem", "ImportResult", "MissingDependency", "SourceError", "Unsupported",
-           "import_source", "is_onnx_source"]
+           "import_source", "is_onnx_source", "pad_layer"]

@@ -1,16 +1,19 @@
 """Export a design as one self-contained PyTorch module: the code a PyTorch user would have written by hand.
 
-`export_torch(design)` returns the text of a Python module that imports only torch: a ``torch.nn.Module``
-subclass named after the design, its layers as an ``nn.Sequential`` (a straight chain of plain names) or as
-named attributes with a ``forward`` that keeps each tensor a later layer reads in a named variable (a graph:
-branches, joins, several outputs), a comment on every layer with the output shape, receptive field and
-parameter count the engine computed, and a ``__main__`` block that runs a zeros input and checks every
-output's shape and the parameter count.
+`export_torch(design)` returns the text of a Python module that imports only torch (and ``OrderedDict``): a
+``torch.nn.Module`` subclass named after the design, either an ``nn.Sequential`` subclass whose children are
+keyed by the layer names (a straight chain of plain names) or a module with named attributes and a
+``forward`` that keeps each tensor a later layer reads in a named variable (a graph: branches, joins, several
+outputs), a comment on every layer with the output shape, receptive field and parameter count the engine
+computed, and a ``__main__`` block that runs a zeros input and checks every output's shape and the parameter
+count.
 
-Dotted layer names (``layer1.0.conv1``) become nested ``nn.ModuleDict`` blocks, so the module's state_dict
-keys are the layer names plus the parameter names (``layer1.0.conv1.weight``), as in the PyTorch model the
-names come from; a plain name that is a Python identifier is kept as it is. Modules the export adds (an
-explicit pad before a convolution) sit beside the layer and never change its parameters' keys.
+The module's state_dict keys are the layer names plus the parameter names, in both layouts: a chain's
+children are keyed ``conv1`` (``conv1.weight``), and dotted layer names (``layer1.0.conv1``) become nested
+``nn.ModuleDict`` blocks (``layer1.0.conv1.weight``), as in the PyTorch model the names come from. A name is
+kept as it is where PyTorch accepts it as a key (an ASCII identifier that is no ``nn.Module`` attribute, or
+a number); others get a safe variant. Modules the export adds (an explicit pad before a convolution) sit
+beside the layer (``conv1_pad``) and never change its parameters' keys.
 
 Choices:
 
@@ -36,6 +39,7 @@ from __future__ import annotations
 
 import builtins
 import keyword
+import math
 import re
 import textwrap
 import unicodedata
@@ -76,7 +80,7 @@ MODULE_ATTRIBUTES = frozenset("""
 
 #: Names the generated code itself uses as variables: never a layer's attribute or variable.
 CODE_NAMES = frozenset({"x", "x_input", "self", "torch", "nn", "F", "super", "model", "output", "outputs",
-                        "parameters", "p"})
+                        "parameters", "p", "OrderedDict"})
 #: Attributes of ``nn.ModuleDict``: a block key of one of these names cannot be registered.
 MODULE_DICT_ATTRIBUTES = frozenset("clear copy fromkeys get items keys pop popitem setdefault update values".split())
 RESERVED = (frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | MODULE_ATTRIBUTES | CODE_NAMES
@@ -84,6 +88,9 @@ RESERVED = (frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | MODULE_A
 #: What a dotted name's first part (a block: an attribute, never a variable) cannot be, so that ``self.model``
 #: of pix2pix or CycleGAN keeps its key: keywords and ``nn.Module`` attributes only.
 BLOCK_RESERVED = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | MODULE_ATTRIBUTES
+#: The public attributes ``nn.Sequential`` adds to ``nn.Module``'s: no key of a chain's child (a torch test
+#: keeps the list complete).
+SEQUENTIAL_ATTRIBUTES = frozenset({"append", "extend", "insert", "pop"})
 
 MAX_IDENTIFIER = 40
 MAX_CLASS_NAME = 60
@@ -126,17 +133,17 @@ def _usable_key(part: str, reserved: frozenset[str]) -> bool:
             and part not in reserved)
 
 
-def attribute_name(name: str, type_name: str, taken: set[str]) -> str:
+def attribute_name(name: str, type_name: str, taken: set[str], reserved: frozenset[str] = RESERVED) -> str:
     """A layer's attribute (and variable) name: lower-case ASCII words joined by '_', never a keyword, a
-    builtin, an ``nn.Module`` attribute or a name the code uses, never starting with '_' or a digit, and not
-    in ``taken`` (which it is added to)."""
+    builtin, an ``nn.Module`` attribute or a name the code uses (``reserved``), never starting with '_' or a
+    digit, and not in ``taken`` (which it is added to)."""
     base = "_".join(_ascii_words(name)).lower()[:MAX_IDENTIFIER].strip("_")
     prefix = name_prefix(type_name) if type_name in CATALOG else "layer"
     if not base:
         base = prefix
     elif base[0].isdigit():
         base = f"{prefix}_{base}"
-    if base in RESERVED:
+    if base in reserved:
         base += "_"
     return _unique(base, taken)
 
@@ -173,7 +180,7 @@ def literal(value: Any) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        return repr(value)
+        return repr(value) if math.isfinite(value) else f'float("{value}")'  # float("-inf"): -inf is no literal
     if isinstance(value, str):
         return string_literal(value)
     if isinstance(value, (list, tuple)):
@@ -203,9 +210,9 @@ class Step:
     """One piece of the generated model.
 
     ``kind`` is "module" (a constructor in ``__init__``, called in ``forward``) or "function" (a tensor
-    operation written in ``forward``: ``torch.cat``, ``+``, ``*``, ``torch.flatten`` or Reshape's ``view``). ``role`` is "layer"
+    operation written in ``forward``: ``torch.cat``, ``+``, ``*`` or Reshape's ``view``). ``role`` is "layer"
     for the design layer ``layer_index`` itself and "pad" for the explicit padding written before it.
-    ``path`` is the module's name in the model (``layers.3``, ``enc1``, ``layer1.0.conv1``): what
+    ``path`` is the module's name in the model (``enc1``, ``enc1_pad``, ``layer1.0.conv1``): what
     ``model.get_submodule`` takes; ``access`` the expression that reaches it in the code; ``variable``
     names the layer's output in ``forward``. ``comment`` is the comment text, already made safe;
     ``new_blocks`` the lines creating the ``nn.ModuleDict`` blocks the module needs first.
@@ -227,7 +234,7 @@ class TorchPlan:
     """The generated model's structure: how it is laid out and what each design layer became."""
 
     class_name: str
-    layout: str  # "sequential", "features-classifier" or "attributes" (a graph)
+    layout: str  # "sequential" (a chain) or "attributes" (a graph)
     steps: tuple[Step, ...]
     analysis: Analysis
     notes: tuple[str, ...]
@@ -418,7 +425,7 @@ def _parametrized(code: str, given: dict[str, Any]) -> str:
 
 def _is_chain(analysis: Analysis) -> bool:
     """A straight chain of plain names: every layer reads the one above, no join, the last layer the only
-    output. Written as an ``nn.Sequential``."""
+    output. Written as an ``nn.Sequential`` subclass whose children are keyed by the names."""
     design = analysis.design
     if design.outputs and design.outputs != design.output_names[-1:] or design.output_names != (
             (design.layers[-1].name,) if design.layers else ()):
@@ -432,20 +439,6 @@ def _in_forward(r: LayerResult) -> bool:
     an Upsample to another layer's size), not a module."""
     spec = CATALOG[r.type].torch
     return CATALOG[r.type].join or spec.expression is not None or (spec.functional is not None and bool(r.references))
-
-
-def _split_at_flatten(analysis: Analysis) -> int | None:
-    """The index of the one Flatten that divides a straight stack into features and classifier, written
-    ``torch.flatten(x, 1)`` as torchvision does; None when the stack has no such single Flatten."""
-    flattens = [r for r in analysis.layers if CATALOG[r.type].torch.flattens]
-    if len(flattens) != 1:
-        return None
-    r = flattens[0]
-    if r.layer.get("start_dim", 1) != 1 or r.layer.get("end_dim", -1) not in (-1, len(r.input_shape or ())):
-        return None
-    if r.index == 0 or r.index == len(analysis.layers) - 1:
-        return None
-    return r.index
 
 
 @dataclass(frozen=True)
@@ -468,6 +461,15 @@ class _Blocks:
         self.blocks: dict[str, tuple[str, set[str]]] = {}  # block path -> (access, keys used inside)
         self.top: dict[str, str] = {}  # a dotted name's first part -> its attribute
         self.named: dict[tuple[str, str], str] = {}  # (block path, part as named) -> the inner block's path
+
+    def child(self, name: str, type_name: str) -> str:
+        """A chain's child key: the name itself where ``nn.Sequential`` takes it as a key, else a safe
+        variant."""
+        usable = (_usable_key(name, BLOCK_RESERVED | SEQUENTIAL_ATTRIBUTES) or name.isdigit()) and \
+            name not in self.taken
+        key = name if usable else attribute_name(name, type_name, self.taken, RESERVED | SEQUENTIAL_ATTRIBUTES)
+        self.taken.add(key)
+        return key
 
     def layer(self, name: str, type_name: str) -> _Place:
         if not is_module_path(name):
@@ -527,24 +529,19 @@ def torch_plan(design: Design) -> TorchPlan:
         raise ExportError([d.text for d in analysis.errors])
     results = analysis.layers
     chain = _is_chain(analysis)
-    split = _split_at_flatten(analysis) if chain else None
-    layout = "attributes" if not chain else "features-classifier" if split is not None else "sequential"
     unsafe = _unsafe_inplace(analysis)
     columns = _Columns.of(results)
 
     taken: set[str] = set()
     blocks = _Blocks(taken)
+    keys = [blocks.child(r.name, r.type) for r in results] if chain else []  # before the pads take theirs
     steps: list[Step] = []
-    counters = {"layers": 0, "features": 0, "classifier": 0}
     notes: list[str] = []
     indices = _indices_readers(analysis)
     for r in results:
-        if _in_forward(r):
+        if _in_forward(r):  # never in a chain
             steps.append(Step(r.index, "layer", "function", r.type, _labelled(r),
-                              variable=None if chain else attribute_name(r.name, r.type, taken)))
-            continue
-        if r.index == split:
-            steps.append(Step(r.index, "layer", "function", "flatten", _labelled(r)))
+                              variable=attribute_name(r.name, r.type, taken)))
             continue
         extra = ""
         if r.layer.get("inplace") and r.index in unsafe:
@@ -564,21 +561,18 @@ def torch_plan(design: Design) -> TorchPlan:
             steps.append(Step(r.index, "layer", "module", code, columns.row(r, extra), path=place.path,
                               access=place.access, new_blocks=new_blocks, variable=variable))
             continue
-        container = "layers" if split is None else "features" if r.index < split else "classifier"
+        key = keys[r.index]
         if pad_code is not None:
-            steps.append(Step(r.index, "pad", "module", pad_code, pad_comment,
-                              path=f"{container}.{counters[container]}"))
-            counters[container] += 1
-        steps.append(Step(r.index, "layer", "module", code, columns.row(r, extra),
-                          path=f"{container}.{counters[container]}"))
-        counters[container] += 1
+            steps.append(Step(r.index, "pad", "module", pad_code, pad_comment, path=_unique(f"{key}_pad", taken)))
+        steps.append(Step(r.index, "layer", "module", code, columns.row(r, extra), path=key))
     if not chain:
         steps = _with_variables(analysis, steps)
     if any(s.role == "pad" for s in steps):
         notes.append("asymmetric")
     if any(r.layer.get("padding") == "full" for r in results):
         notes.append("full")
-    return TorchPlan(class_name(design.name), layout, tuple(steps), analysis, tuple(dict.fromkeys(notes)),
+    return TorchPlan(class_name(design.name), "sequential" if chain else "attributes", tuple(steps), analysis,
+                     tuple(dict.fromkeys(notes)),
                      columns.heading())
 
 
@@ -646,32 +640,19 @@ def _header(plan: TorchPlan) -> list[str]:
     if analysis.warnings:
         lines.append("# convdesigner's warnings:")
         lines += [f"#   {comment_text(d.text)}" for d in analysis.warnings]
-    return lines + ["", "import torch", "from torch import nn", "", ""]
+    imports = ["from collections import OrderedDict", ""] if plan.layout == "sequential" and plan.steps else []
+    return lines + ["", *imports, "import torch", "from torch import nn", "", ""]
 
 
-def _sequential(plan: TorchPlan, attribute: str, steps: Sequence[Step]) -> list[str]:
-    if not steps:
-        return [f"        self.{attribute} = nn.Sequential()"]
-    lines = [f"        self.{attribute} = nn.Sequential("]
-    lines += _aligned([(f"{s.code},", s.comment) for s in steps], " " * 12, plan.heading)
-    return lines + ["        )"]
-
-
-def _body(plan: TorchPlan) -> tuple[list[str], list[str]]:
-    """The lines of ``__init__`` (after ``super().__init__()``) and of ``forward``."""
-    steps = plan.steps
-    indent = " " * 8
-    if plan.layout == "sequential":
-        return _sequential(plan, "layers", steps), [f"{indent}return self.layers(x)"]
-    if plan.layout == "features-classifier":
-        flatten = next(s for s in steps if s.kind == "function")
-        features = [s for s in steps if s.path and s.path.startswith("features.")]
-        classifier = [s for s in steps if s.path and s.path.startswith("classifier.")]
-        init = _sequential(plan, "features", features) + _sequential(plan, "classifier", classifier)
-        forward = _aligned([("x = self.features(x)", ""), ("x = torch.flatten(x, 1)", flatten.comment),
-                            ("return self.classifier(x)", "")], indent)
-        return init, forward
-    return _graph_body(plan)
+def _sequential_init(plan: TorchPlan) -> list[str]:
+    """A chain's ``__init__`` body: its modules handed to ``nn.Sequential`` keyed by the layer names, so
+    that ``forward`` is Sequential's own."""
+    if not plan.steps:
+        return ["        super().__init__()"]
+    lines = ["        super().__init__(OrderedDict(["]
+    lines += _aligned([(f"({string_literal(s.path or '')}, {s.code}),", s.comment) for s in plan.steps], " " * 12,
+                      plan.heading)
+    return lines + ["        ]))"]
 
 
 def _join_expression(type_name: str, operands: list[str]) -> str:
@@ -683,8 +664,9 @@ def _join_expression(type_name: str, operands: list[str]) -> str:
 
 
 def _graph_body(plan: TorchPlan) -> tuple[list[str], list[str]]:
-    """A graph's ``__init__`` and ``forward``: each layer's output in ``x`` or its named variable (see
-    `_with_variables`), joins written as tensor operations, the outputs returned in order."""
+    """A graph's ``__init__`` (after ``super().__init__()``) and ``forward``: each layer's output in ``x`` or
+    its named variable (see `_with_variables`), joins written as tensor operations, the outputs returned in
+    order."""
     analysis = plan.analysis
     indent = " " * 8
     variables = {s.layer_index: s.variable for s in plan.steps if s.role == "layer"}
@@ -781,25 +763,23 @@ def render(plan: TorchPlan) -> str:
     shapes = _output_shapes(analysis)
     outputs = ", ".join(f"(N, {_dims(shape)})" for shape in shapes)
     returns = "torch.Tensor" if len(shapes) == 1 else f"tuple[{', '.join(['torch.Tensor'] * len(shapes))}]"
-    init, forward = _body(plan)
     lines = _header(plan)
     for helper in dict.fromkeys(CATALOG[r.type].torch.helper for r in analysis.layers):
         lines += [helper, "", ""] if helper else []
     lines += [
-        f"class {plan.class_name}(nn.Module):",
+        f"class {plan.class_name}(nn.{'Sequential' if plan.layout == 'sequential' else 'Module'}):",
         f'    """Input (N, {_dims(design.input.shape)}) -> output{"s" if len(shapes) > 1 else ""} {outputs}; '
         f'{analysis.total_params:,} parameters."""',
         "",
         "    def __init__(self) -> None:",
-        "        super().__init__()",
-        *init,
-        "",
-        f"    def forward(self, x: torch.Tensor) -> {returns}:",
-        *forward,
-        "",
-        "",
-        *_main_block(plan),
     ]
+    if plan.layout == "sequential":
+        lines += _sequential_init(plan)
+    else:
+        init, forward = _graph_body(plan)
+        lines += ["        super().__init__()", *init, "",
+                  f"    def forward(self, x: torch.Tensor) -> {returns}:", *forward]
+    lines += ["", "", *_main_block(plan)]
     return "\n".join(lines) + "\n"
 
 

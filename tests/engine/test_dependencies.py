@@ -86,6 +86,19 @@ def test_a_path_that_reads_only_zero_padding_drops_out_on_every_axis() -> None:
     assert analyze(design).dependencies(2, (2, 0, 0)) == ([(1, 1)], [(0, 0)], [(1, 1)])
 
 
+def test_a_softmax_over_a_spatial_axis_reads_the_whole_axis() -> None:
+    """Found by the property test: {input: [2], Softmax dim 2}: both outputs read both inputs (the engine said
+    each reads its own unit). Over the channels, a unit reads only its own position."""
+    for softmax in ("Softmax", "LogSoftmax"):
+        design = single((2,), softmax, dim=2)
+        assert [runs_of(design, (u,)) for u in range(2)] == [([(0, 1)],), ([(0, 1)],)]
+        assert analyze(design).layers[0].receptive_field.size == (2,)
+        across = single((3, 4), softmax, dim=-2)
+        assert runs_of(across, (1, 2)) == ([(0, 2)], [(2, 2)])
+        assert runs_of(single((3, 4), softmax, dim=1), (1, 2)) == ([(1, 1)], [(2, 2)])
+        check_against_torch(Design("t", InputSpec(2, (3, 4)), (Layer.make(softmax, "l", dim=-1),)))
+
+
 # -- the property test: random layers and small graphs against torch's forward pass ----------------------------
 
 SCALES = (0.5, 0.7, 1.05, 1.1, 1.3, 1.5, 1.6, 2.0, 2.04, 2.1, 2.5, 3.0)
@@ -98,14 +111,30 @@ def _axes(draw: st.DrawFn, ndim: int, values: st.SearchStrategy) -> Any:
     return draw(values) if draw(st.booleans()) else [draw(values) for _ in range(ndim)]
 
 
+ACTIVATIONS = ("Identity", "Hardswish", "Mish", "PReLU")
+COPYING_PADS = ("ZeroPad", "ConstantPad", "ReflectionPad", "ReplicationPad", "CircularPad")
+
+
 @st.composite
-def random_layer(draw: st.DrawFn, ndim: int, name: str) -> Layer:
-    kind = draw(st.sampled_from(["conv", "conv", "same", "transposed", "pad", "upsample", "upsample", "upsample",
-                                 "pool"]))
+def random_layer(draw: st.DrawFn, shape: tuple[int, ...], name: str, normalising: bool = True) -> Layer:
+    """A random layer for an incoming tensor of ``shape`` (channels first). The normalising layers (softmax
+    over an axis, LayerNorm) only when ``normalising``, for a layer alone on the input (values 0.5 to 1.5):
+    their outputs' sum over the normalised units is constant, so a later mean or pool over them reads none,
+    which positive weights cannot prevent, and deeper an exponential can saturate below the probe's
+    threshold. MaxPool reads data-dependently (see `check_against_torch`)."""
+    ndim = len(shape) - 1
+    kinds = ["conv", "conv", "same", "transposed", "pad", "pad", "upsample", "upsample", "upsample", "pool",
+             "maxpool", "activation", "reshape", *(["normalise"] if normalising else []), *(["shuffle"] if ndim == 2 else [])]
+    kind = draw(st.sampled_from(kinds))
     if kind == "conv":
-        return Layer.make(f"Conv{ndim}d", name, out_channels=1, kernel_size=_axes(draw, ndim, st.integers(1, 4)),
-                          stride=_axes(draw, ndim, st.integers(1, 3)), padding=_axes(draw, ndim, st.integers(0, 3)),
-                          dilation=_axes(draw, ndim, st.integers(1, 2)), padding_mode=draw(st.sampled_from(BORDERS)))
+        args: dict[str, Any] = {"kernel_size": _axes(draw, ndim, st.integers(1, 4)),
+                                "stride": _axes(draw, ndim, st.integers(1, 3)),
+                                "padding": _axes(draw, ndim, st.integers(0, 3)),
+                                "dilation": _axes(draw, ndim, st.integers(1, 2)),
+                                "padding_mode": draw(st.sampled_from(BORDERS))}
+        if draw(st.booleans()):
+            args["parametrization"] = draw(st.sampled_from(["weight_norm", "spectral_norm"]))
+        return Layer.make(f"Conv{ndim}d", name, out_channels=1, **args)
     if kind == "same":
         return same_size_conv(draw, ndim, name)
     if kind == "transposed":
@@ -114,17 +143,41 @@ def random_layer(draw: st.DrawFn, ndim: int, name: str) -> Layer:
                           stride=stride, padding=draw(st.integers(0, 2)), dilation=draw(st.integers(1, 2)),
                           output_padding=draw(st.integers(0, stride - 1)))
     if kind == "pad":
-        return Layer.make(f"ZeroPad{ndim}d", name, padding=[draw(st.integers(-1, 2)) for _ in range(2 * ndim)])
-    if kind == "pool":
+        pad = draw(st.sampled_from(COPYING_PADS))
+        extra = {"value": 1.5} if pad == "ConstantPad" else {}
+        return Layer.make(f"{pad}{ndim}d", name, padding=[draw(st.integers(-1, 2)) for _ in range(2 * ndim)], **extra)
+    if kind in ("pool", "maxpool"):
         k = draw(st.integers(1, 3))
-        return Layer.make(f"AvgPool{ndim}d", name, kernel_size=k, stride=draw(st.integers(1, 2)),
-                          padding=draw(st.integers(0, k // 2)), ceil_mode=draw(st.booleans()),
-                          count_include_pad=draw(st.booleans()))
+        args = {"kernel_size": k, "stride": draw(st.integers(1, 2)), "padding": draw(st.integers(0, k // 2)),
+                "ceil_mode": draw(st.booleans())}
+        if kind == "maxpool":
+            return Layer.make(f"MaxPool{ndim}d", name, args, dilation=draw(st.integers(1, 2)))
+        return Layer.make(f"AvgPool{ndim}d", name, args, count_include_pad=draw(st.booleans()))
+    if kind == "activation":
+        activation = draw(st.sampled_from(ACTIVATIONS))
+        return Layer.make(activation, name, {"num_parameters": shape[0]} if activation == "PReLU" else {})
+    if kind == "reshape":  # the regroupings whose field the engine follows: those that keep the shape
+        if draw(st.booleans()):
+            return Layer.make("Unflatten", name, dim=draw(st.integers(1, ndim + 1)), unflattened_size=[-1])
+        sizes = list(shape)
+        sizes[draw(st.integers(0, ndim))] = -1
+        return Layer.make("Reshape", name, shape=sizes)
+    if kind == "normalise":  # over an axis of two units or more (over one unit, the output is constant)
+        wide = [axis for axis in range(ndim + 1) if shape[axis] > 1]
+        softmax = draw(st.sampled_from(["Softmax", "LogSoftmax", "LayerNorm"] + ["Softmax2d"] * (ndim == 2)))
+        assume(wide and (softmax != "Softmax2d" or shape[0] > 1))
+        if softmax == "LayerNorm":
+            return Layer.make("LayerNorm", name, normalized_shape=list(shape[draw(st.integers(0, max(wide))):]))
+        return Layer.make(softmax, name, dim=draw(st.sampled_from(wide)) + 1 - draw(st.sampled_from([0, ndim + 2])))
+    if kind == "shuffle":
+        if shape[0] % 4 == 0 and draw(st.booleans()):
+            return Layer.make("PixelShuffle", name, upscale_factor=2)
+        return Layer.make("PixelUnshuffle", name, downscale_factor=draw(st.sampled_from([1, 2])))
     modes = ["nearest", "nearest-exact", "area", {1: "linear", 2: "bilinear", 3: "trilinear"}[ndim]]
     if ndim == 2:
         modes.append("bicubic")
     mode = draw(st.sampled_from(modes))
-    args: dict[str, Any] = {"mode": mode}
+    args = {"mode": mode}
     if draw(st.booleans()):
         args["scale_factor"] = _axes(draw, ndim, st.sampled_from(SCALES))
     else:
@@ -141,22 +194,55 @@ def same_size_conv(draw: st.DrawFn, ndim: int, name: str, **wiring: Any) -> Laye
                       padding_mode=draw(st.sampled_from(BORDERS)), **wiring)
 
 
+def referring_layers(draw: st.DrawFn, ndim: int, n: int, current: str, earlier: list[str]) -> tuple[Layer, ...]:
+    """Layers that name others: Upsample or CenterCrop to an earlier layer's size, or SegNet's step (a MaxPool,
+    maybe a same-size convolution, the MaxUnpool with the pool's indices, sometimes sized like the pool's
+    input); or a sub-pixel convolution (4 channels, then PixelShuffle)."""
+    kind = draw(st.sampled_from(["crop", "resize", "unpool", "unpool"] + ["subpixel"] * (ndim == 2)))
+    reference = draw(st.sampled_from(earlier))
+    if kind == "crop":
+        return (Layer.make("CenterCrop", f"c{n}", {"from": current, "size_from": reference}),)
+    if kind == "resize":
+        mode = draw(st.sampled_from(["nearest", "nearest-exact", "area", {1: "linear", 2: "bilinear", 3: "trilinear"}[ndim]]))
+        return (Layer.make("Upsample", f"r{n}", {"from": current, "size_from": reference, "mode": mode}),)
+    if kind == "subpixel":
+        return (Layer.make("Conv2d", f"s{n}", {"from": current}, out_channels=4, kernel_size=draw(st.integers(1, 3)),
+                           padding=draw(st.integers(0, 1))),
+                Layer.make("PixelShuffle", f"x{n}", upscale_factor=2))
+    k = draw(st.integers(1, 3))  # windows that do not overlap: where two values share an index, which one
+    # the unpool keeps differs from run to run in torch 2.13 (a race between its threads)
+    window = {"kernel_size": k, "stride": draw(st.integers(k, k + 1)), "padding": draw(st.integers(0, k // 2))}
+    pool = Layer.make(f"MaxPool{ndim}d", f"p{n}", {"from": current, **window})
+    between = (same_size_conv(draw, ndim, f"m{n}"),) if draw(st.booleans()) else ()
+    sized = {"size_from": current} if draw(st.booleans()) else {}
+    return (pool, *between, Layer.make(f"MaxUnpool{ndim}d", f"u{n}", {**window, "indices": f"p{n}", **sized}))
+
+
 @st.composite
 def random_design(draw: st.DrawFn) -> Design:
     """A chain of random layers with residual blocks (a same-size convolution added to, or concatenated
-    with, what it reads), each layer kept only when the engine accepts it."""
+    with, what it reads) and layers that name others, each kept only when the engine accepts it and follows
+    its field."""
     ndim = draw(st.sampled_from([1, 2, 3]))
-    design = Design("p", InputSpec(1, tuple(draw(SIZES[ndim]) for _ in range(ndim))), ())
+    design = Design("p", InputSpec(draw(st.integers(1, 2)), tuple(draw(SIZES[ndim]) for _ in range(ndim))), ())
     for n in range(draw(st.integers(1, 4))):
         current = design.layers[-1].name if design.layers else "input"
-        if draw(st.booleans()):
+        shape = analyze(design).layers[-1].output_shape if design.layers else design.input.shape
+        kind = draw(st.sampled_from(["block", "layer", "layer", "refer"]))
+        if kind == "block":
             join = draw(st.sampled_from(["Add", "Concat"]))
             added = (same_size_conv(draw, ndim, f"b{n}", **{"from": current}),
                      Layer.make(join, f"j{n}", {"from": [current, f"b{n}"]}))
+        elif kind == "refer":
+            added = referring_layers(draw, ndim, n, current, ["input", *(layer.name for layer in design.layers)])
         else:
-            added = (draw(random_layer(ndim, f"l{n}")),)
+            added = (draw(random_layer(shape, f"l{n}", normalising=False)),)
         candidate = Design("p", design.input, design.layers + added)
-        if analyze(candidate).ok and all(v <= 12 for v in analyze(candidate).layers[-1].output_shape[1:]):
+        analysis = analyze(candidate)
+        last = analysis.layers[-1]
+        runs_on = analysis.ok and not any(w.rule == "unpool-size" for w in analysis.warnings)  # torch may refuse
+        if runs_on and all(v <= 12 for v in last.output_shape[1:]) and \
+                analysis.dependencies(len(candidate.layers) - 1, (0,) * ndim) is not None:
             design = candidate
     assume(design.layers)
     return design
@@ -164,33 +250,41 @@ def random_design(draw: st.DrawFn) -> Design:
 
 def torch_forward_dependencies(design: Design) -> dict[tuple[int, ...], set[tuple[int, ...]]]:
     """For each output unit of the design's last layer, the input units whose perturbation changes it (summed
-    over channels), on the exported model with positive weights (no two paths cancel)."""
+    over channels), on the exported model with positive weights (no two paths cancel). Each channel of the
+    unit moves by a different amount (1, 2, ...): a softmax over the channels ignores a shift of all of them.
+    spectral_norm divides by the σ of vectors that its power iteration updates only in training mode: one
+    forward there makes them the positive weights' (σ > 0) before the eval-mode probe. All the perturbed inputs
+    run as one batch (every layer here treats the samples apart)."""
     torch = pytest.importorskip("torch")
     namespace: dict[str, Any] = {"__name__": "probe"}
     exec(compile(export_torch(design), "probe", "exec"), namespace)
-    model = namespace[torch_plan(design).class_name]().double().eval()
+    model = namespace[torch_plan(design).class_name]().double()
     generator = torch.Generator().manual_seed(0)
     with torch.no_grad():
         for p in model.parameters():
             p.copy_(0.5 + torch.rand(p.shape, generator=generator, dtype=torch.float64))
         x = 0.5 + torch.rand((1, *design.input.shape), generator=generator, dtype=torch.float64)
+        model(x)
+        model.eval()
         base = model(x)
+        units = list(itertools.product(*(range(n) for n in design.input.size)))
+        bumped = x.repeat(len(units), *(1 for _ in design.input.shape))  # one sample per perturbed unit
+        steps = torch.arange(1.0, design.input.channels + 1, dtype=torch.float64)
+        for sample, unit in enumerate(units):
+            bumped[(sample, slice(None), *unit)] += steps
+        changed = (model(bumped) - base).abs().sum(dim=1) > 1e-7
         found: dict[tuple[int, ...], set[tuple[int, ...]]] = {}
-        for unit in itertools.product(*(range(n) for n in design.input.size)):
-            bumped = x.clone()
-            bumped[(0, slice(None), *unit)] += 1.0
-            changed = (model(bumped) - base).abs().sum(dim=(0, 1)) > 1e-7
-            for out in torch.nonzero(changed).tolist():
-                found.setdefault(tuple(out), set()).add(unit)
+        for sample, *out in torch.nonzero(changed).tolist():
+            found.setdefault(tuple(out), set()).add(units[sample])
     return found
 
 
 @st.composite
 def random_single_layer(draw: st.DrawFn) -> Design:
     ndim = draw(st.sampled_from([1, 2, 3]))
-    design = Design("p", InputSpec(1, tuple(draw(SIZES[ndim]) for _ in range(ndim))),
-                    (draw(random_layer(ndim, "l")),))
-    assume(analyze(design).ok)
+    spec = InputSpec(draw(st.integers(1, 2)), tuple(draw(SIZES[ndim]) for _ in range(ndim)))
+    design = Design("p", spec, (draw(random_layer(spec.shape, "l")),))
+    assume(analyze(design).ok and analyze(design).dependencies(0, (0,) * ndim) is not None)
     return design
 
 
@@ -245,10 +339,16 @@ def test_dependencies_match_torch_forward(design: Design) -> None:
     check_against_torch(design)
 
 
+#: Layers whose reads depend on the data (a maximum, or where the indices put a value): the engine's dependencies
+#: are every unit the layer can read, PyTorch's forward pass on some data reads a part of them.
+DATA_DEPENDENT = ("MaxPool", "MaxUnpool")
+
+
 def check_against_torch(design: Design) -> None:
     """Per axis, the engine's exact dependencies of every output unit are the projection of the input units
-    whose perturbation changes it in PyTorch."""
+    whose perturbation changes it in PyTorch; through a max pool or an unpool, they contain that projection."""
     found = torch_forward_dependencies(design)
+    contains = any(layer.type.startswith(DATA_DEPENDENT) for layer in design.layers)
     analysis = analyze(design)
     index = len(design.layers) - 1
     out_size = analysis.layers[index].output_shape[1:]
@@ -258,4 +358,7 @@ def check_against_torch(design: Design) -> None:
         runs = analysis.dependencies(index, unit)
         assert runs is not None
         engine = tuple(sorted(x for lo, hi in axis_runs for x in range(lo, hi + 1)) for axis_runs in runs)
-        assert engine == expected, (unit, dumps(design))
+        if contains:
+            assert all(set(e) <= set(a) for e, a in zip(expected, engine)), (unit, engine, expected, dumps(design))
+        else:
+            assert engine == expected, (unit, dumps(design))

@@ -153,9 +153,14 @@ def _adaptive(draw: st.DrawFn, n: int) -> dict[str, Any]:
     return {"output_size": draw(st.lists(entry, min_size=n, max_size=n))}
 
 
-def _upsample(draw: st.DrawFn, n: int) -> dict[str, Any]:
+def _upsample(draw: st.DrawFn, n: int, size_from: str | None = None) -> dict[str, Any]:
+    """Upsample's arguments; with ``size_from`` (another layer's size), rarely a scale_factor too."""
     args: dict[str, Any] = {}
-    choice = draw(st.sampled_from(["size", "size", "scale", "scale", "scale", "both", "neither"]))
+    if size_from is not None:
+        args["size_from"] = size_from
+        choice = "scale" if _rarely(draw, 10) else "size_from"
+    else:
+        choice = draw(st.sampled_from(["size", "size", "scale", "scale", "scale", "both", "neither"]))
     if choice in ("size", "both"):
         entry = st.integers(-1, 8) if _rarely(draw, 10) else st.integers(1, 8)
         args["size"] = draw(entry) if draw(st.booleans()) else draw(st.lists(entry, min_size=n, max_size=n))
@@ -405,6 +410,12 @@ def deviation(type_name: str, args: dict[str, Any], shape: tuple[int, ...]) -> s
         if "scale_factor" in args and all(v >= 0 for v in values) and any(
                 int(i * v) == 0 for i, v in zip(shape[1:], values)):
             return "size-0 output of Upsample in area mode"
+    if type_name.startswith("MaxUnpool") and "size_from" not in args and spatial == int(type_name[-2]):
+        per = [args.get(key, default) for key, default in
+               (("kernel_size", 1), ("stride", args["kernel_size"]), ("padding", 0))]
+        per = [v if isinstance(v, list) else [v] * spatial for v in per]
+        if any((i - 1) * s - 2 * p + k == 0 for i, k, s, p in zip(shape[1:], *per)):
+            return "size-0 output of MaxUnpool"
     if type_name.startswith("Adaptive"):
         size = args["output_size"]
         if 0 in (size if isinstance(size, list) else [size]):
@@ -523,6 +534,63 @@ def test_window_layers_in_every_rank(family: str, data: st.DataObject) -> None:
 
 # ------------------------------------------------------------------------------------------------ graphs
 
+@st.composite
+def referring_layer(draw: st.DrawFn, shapes: dict[str, tuple[int, ...]],
+                    pools: dict[str, tuple[str, dict[str, Any]]]) -> tuple[str, str, dict[str, Any]]:
+    """A layer that names earlier layers, as (source, type, arguments): Upsample or CenterCrop to the size of an
+    earlier layer of the same rank (rarely of any), or a MaxUnpool with a MaxPool's indices (``pools``: each
+    computed MaxPool's source and arguments), reading a tensor of that pool's shape (rarely any) and sometimes
+    sized like the pool's source (or any layer). With no MaxPool yet, the MaxPool comes first."""
+    kind = draw(st.sampled_from(["Upsample", "CenterCrop", "MaxUnpool", "MaxUnpool"] + ["MaxUnpool"] * 2 * bool(pools)))
+    names = sorted(shapes)
+    if kind == "MaxUnpool" and not pools:
+        source = draw(st.sampled_from(names))
+        n = len(shapes[source]) - 1
+        return source, f"MaxPool{min(max(n, 1), 3)}d", _pool(draw, min(max(n, 1), 3), "Max")
+    if kind == "MaxUnpool":
+        pool = draw(st.sampled_from(sorted(pools)))
+        pool_source, pool_args = pools[pool]
+        n = len(shapes[pool]) - 1
+        fitting = [name for name in names if shapes[name] == shapes[pool]]
+        source = draw(st.sampled_from(names if _rarely(draw, 10) else fitting))
+        if draw(st.booleans()):
+            args = {key: pool_args[key] for key in ("kernel_size", "stride", "padding") if key in pool_args}
+        else:
+            args = {"kernel_size": _axes(draw, n, 1, 4), "stride": _axes(draw, n, 1, 3), "padding": _axes(draw, n, 0, 2)}
+        if draw(st.booleans()):
+            same = [name for name in names if len(shapes[name]) == n + 1]
+            args["size_from"] = pool_source if draw(st.booleans()) else draw(st.sampled_from(same))
+        return source, f"MaxUnpool{n}d", {**args, "indices": pool}
+    source = draw(st.sampled_from(names))
+    same = [name for name in names if len(shapes[name]) == len(shapes[source])]
+    reference = draw(st.sampled_from(names if _rarely(draw, 8) else same))
+    if kind == "CenterCrop":
+        return source, "CenterCrop", {"size_from": reference}
+    return source, "Upsample", _upsample(draw, max(len(shapes[source]) - 1, 1), reference)
+
+
+def torch_referring(type_name: str, args: dict[str, Any], x: Any, tensors: dict[str, Any],
+                    indices: dict[str, Any]) -> tuple[Any, str]:
+    """PyTorch's result of a layer that names others, run as the export runs it: F.interpolate to the named
+    tensor's size, the crop's narrow per spatial axis, nn.MaxUnpoolNd with the pool's indices and output_size.
+    (None and PyTorch's message when it refuses.)"""
+    size = tuple(tensors[args["size_from"]].shape[2:]) if "size_from" in args else None
+    kwargs = {k: _tuple(v) for k, v in args.items() if k not in ("size_from", "indices")}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if type_name == "Upsample":
+                return F.interpolate(x, size=size, **kwargs), ""
+            if type_name == "CenterCrop":
+                for axis in range(2, x.dim()):
+                    n, r = x.size(axis), size[axis - 2]
+                    x = x.narrow(axis, (n - r) // 2, r)
+                return x, ""
+            return getattr(nn, type_name)(**kwargs)(x, indices[args["indices"]], output_size=size), ""
+    except (RuntimeError, ValueError, TypeError, IndexError, NotImplementedError) as error:
+        return None, str(error)
+
+
 def torch_join(type_name: str, operands: list) -> Any:
     """PyTorch's result of a join (None when it refuses), and whether it only worked by broadcasting, which
     the engine refuses on purpose (docs/torch-rules.md: joins need equal shapes)."""
@@ -539,37 +607,63 @@ def torch_join(type_name: str, operands: list) -> Any:
 
 @given(st.data())
 def test_random_graphs_match_torch(data: st.DataObject) -> None:
-    """Branches that read any earlier tensor (or the input) and joins over two or three of them, valid or not:
-    the engine's verdict and shapes equal PyTorch's wherever PyTorch does not broadcast."""
+    """Branches that read any earlier tensor (or the input), joins over two or three of them and layers that name
+    others (size_from, a MaxPool's indices), valid or not: the engine's verdict and shapes equal PyTorch's
+    wherever PyTorch does not broadcast; where an unpool's verdict depends on the data, the engine warns (the
+    data are seeded: what the test draws next depends on that verdict)."""
     shape = data.draw(input_shape(), "input")
-    tensors = {"input": torch.randn(1, *shape)}
+    tensors = {"input": torch.randn(1, *shape, generator=torch.Generator().manual_seed(0))}
+    pools: dict[str, tuple[str, dict[str, Any]]] = {}  # each computed MaxPool's source and arguments
+    indices: dict[str, Any] = {}  # and its indices
     layers: list[Layer] = []
     for j in range(data.draw(st.integers(1, 5), "layers")):
         name = f"layer{j}"
-        if len(tensors) > 1 and data.draw(st.booleans(), f"{name} joins"):
+        kinds = ["layer", "join", "refer"] if len(tensors) > 1 else ["layer", "refer"]
+        kind = data.draw(st.sampled_from(kinds + ["refer"] * 3 * bool(pools)), f"{name} kind")  # after a pool, often its unpool
+        data_dependent = referring = False
+        if kind == "join":
             join = data.draw(st.sampled_from(["Concat", "Add", "Mul"]), f"{name} type")
             operands = data.draw(st.lists(st.sampled_from(sorted(tensors)), min_size=2, max_size=3), f"{name} from")
             layers.append(Layer.make(join, name, {"from": operands}))
             expected, broadcast = torch_join(join, [tensors[o] for o in operands])
             deviation_reason = "broadcasting" if broadcast else None
         else:
-            source = data.draw(st.sampled_from(sorted(tensors)), f"{name} from")
+            if kind == "refer":
+                shapes = {t: tuple(v.shape[1:]) for t, v in tensors.items()}
+                source, type_name, args = data.draw(referring_layer(shapes, pools), name)
+            else:
+                source = data.draw(st.sampled_from(sorted(tensors)), f"{name} from")
+                type_name, args = data.draw(layer_spec(tuple(tensors[source].shape[1:])), name)
             x = tensors[source]
-            type_name, args = data.draw(layer_spec(tuple(x.shape[1:])), name)
             layers.append(Layer.make(type_name, name, {**args, "from": source}))
             deviation_reason = deviation(type_name, args, tuple(x.shape[1:]))
-            outcome = None if deviation_reason else torch_outcome(type_name, args, x)
-            expected = outcome[0] if outcome is not None else None
-        result = analyze(Design("graph", InputSpec(shape[0], shape[1:]), tuple(layers))).layers[-1]
+            if deviation_reason is not None:
+                expected = None
+            elif referring := "size_from" in args or "indices" in args:
+                expected, message = torch_referring(type_name, args, x, tensors, indices)
+                data_dependent = "Found an invalid max index" in message  # the unpool's indices beyond its output
+            else:
+                outcome = torch_outcome(type_name, args, x)
+                expected = outcome[0] if outcome is not None else None
+        analysis = analyze(Design("graph", InputSpec(shape[0], shape[1:]), tuple(layers)))
+        result = analysis.layers[-1]
         detail = f"{layers[-1]}: torch {None if expected is None else tuple(expected.shape)}, engine " + (
             str(result.output_shape) if result.computed else "; ".join(d.text for d in result.errors))
         if deviation_reason is not None:
             assert not result.computed and result.errors, detail
+        elif data_dependent:  # the engine accepts and warns that PyTorch may refuse, depending on the data
+            assert result.computed and any(w.rule == "unpool-size" for w in result.warnings), detail
+            break
         else:
             assert result.computed == (expected is not None), detail
         if not result.computed:
             break  # a failed layer: what reads it is not computed, nothing more to compare
         assert result.output_shape == tuple(expected.shape[1:]), detail
+        if referring:
+            assert result.params == 0 and result.macs == 0, detail  # they move values, as torch's functions do
         if prod(expected.shape) > 20000:
             break
         tensors[layers[-1].name] = expected
+        if layers[-1].type.startswith("MaxPool"):
+            pools[name] = (source, args)
+            indices[name] = torch_module(type_name, {**args, "return_indices": True}, x)(x)[1]

@@ -9,32 +9,30 @@
 # The comments give each layer's output shape (batch left out), its receptive field on the input
 # and its parameter count, as convdesigner computed them.
 
+from collections import OrderedDict
+
 import torch
 from torch import nn
 
 
-class ConvAutoencoder(nn.Module):
+class ConvAutoencoder(nn.Sequential):
     """Input (N, 1, 28, 28) -> output (N, 1, 28, 28); 210,369 parameters."""
 
     def __init__(self) -> None:
-        super().__init__()
-        self.layers = nn.Sequential(
-                                                                                              # layer      output    field                 params
-            nn.Conv2d(1, 16, kernel_size=3, stride=2, padding=1),                             # enc1       16×14×14  3×3                      160
-            nn.ReLU(),                                                                        # enc1_relu  16×14×14  3×3                        0
-            nn.Conv2d(16, 32, kernel_size=3, stride=2, padding=1),                            # enc2       32×7×7    7×7                    4,640
-            nn.ReLU(),                                                                        # enc2_relu  32×7×7    7×7                        0
-            nn.Conv2d(32, 64, kernel_size=7),                                                 # code       64×1×1    31×31 (whole input)  100,416
-            nn.ConvTranspose2d(64, 32, kernel_size=7),                                        # dec1       32×7×7    55×55 (whole input)  100,384
-            nn.ReLU(),                                                                        # dec1_relu  32×7×7    55×55 (whole input)        0
-            nn.ConvTranspose2d(32, 16, kernel_size=3, stride=2, padding=1, output_padding=1),  # dec2       16×14×14  59×59 (whole input)    4,624
-            nn.ReLU(),                                                                        # dec2_relu  16×14×14  59×59 (whole input)        0
-            nn.ConvTranspose2d(16, 1, kernel_size=3, stride=2, padding=1, output_padding=1),  # dec3       1×28×28   59×59 (whole input)      145
-            nn.Sigmoid(),                                                                     # sigmoid    1×28×28   59×59 (whole input)        0
-        )
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.layers(x)
+        super().__init__(OrderedDict([
+                                                                              # layer      output    field                 params
+            ("enc1", nn.Conv2d(1, 16, kernel_size=3, stride=2, padding=1)),   # enc1       16×14×14  3×3                      160
+            ("enc1_relu", nn.ReLU()),                                         # enc1_relu  16×14×14  3×3                        0
+            ("enc2", nn.Conv2d(16, 32, kernel_size=3, stride=2, padding=1)),  # enc2       32×7×7    7×7                    4,640
+            ("enc2_relu", nn.ReLU()),                                         # enc2_relu  32×7×7    7×7                        0
+            ("code", nn.Conv2d(32, 64, kernel_size=7)),                       # code       64×1×1    31×31 (whole input)  100,416
+            ("dec1", nn.ConvTranspose2d(64, 32, kernel_size=7)),              # dec1       32×7×7    55×55 (whole input)  100,384
+            ("dec1_relu", nn.ReLU()),                                         # dec1_relu  32×7×7    55×55 (whole input)        0
+            ("dec2", nn.ConvTranspose2d(32, 16, kernel_size=3, stride=2, padding=1, output_padding=1)),  # dec2       16×14×14  59×59 (whole input)    4,624
+            ("dec2_relu", nn.ReLU()),                                         # dec2_relu  16×14×14  59×59 (whole input)        0
+            ("dec3", nn.ConvTranspose2d(16, 1, kernel_size=3, stride=2, padding=1, output_padding=1)),  # dec3       1×28×28   59×59 (whole input)      145
+            ("sigmoid", nn.Sigmoid()),                                        # sigmoid    1×28×28   59×59 (whole input)        0
+        ]))
 
 
 if __name__ == "__main__":

@@ -47,3 +47,17 @@ def test_selecting_a_layer_in_a_collapsed_block_opens_it(make_ui):
     assert view.isRowHidden(inside)
     view.select_rows([inside])
     assert not view.isRowHidden(inside) and "layer3" not in model.collapsed
+
+
+def test_a_layer_selected_inside_a_collapsed_block_is_scrolled_into_view(make_ui, qtbot):
+    """Opening the block moves the rows below its head down: the selected row is shown where it lands, not
+    where the collapsed block had left it."""
+    ui = make_ui(load(EXAMPLES / "resnet18.yaml"))
+    view, model = ui.view, ui.model
+    for block in ("layer2", "layer3", "layer4"):
+        model.set_collapsed(block, True)
+    qtbot.wait(10)
+    inside = ui.window.document.design.index_of("layer2.0.add")
+    ui.window.document.select([inside])
+    qtbot.wait(10)  # the table lays out its rows again
+    assert view.viewport().rect().contains(view.visualRect(model.index(inside, NAME)))

@@ -156,7 +156,7 @@ def test_pytorch_preview_copy_and_save(ui, tmp_path, monkeypatch, qtbot):
     qtbot.waitExposed(dialog)
     text = dialog.preview.toPlainText()
     assert dialog.preview.isReadOnly()
-    assert "class Encoder(nn.Module)" in text and "nn.Conv2d(1, 8, kernel_size=3, padding=1)" in text
+    assert "class Encoder(nn.Sequential)" in text and "nn.Conv2d(1, 8, kernel_size=3, padding=1)" in text
     compile(text, "encoder.py", "exec")
     qtbot.mouseClick(dialog.copy_button, Qt.MouseButton.LeftButton)
     assert QGuiApplication.clipboard().text() == text

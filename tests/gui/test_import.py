@@ -127,3 +127,48 @@ def test_imported_resnet18_canvas_animates_its_layers(ui: Ui, tmp_path: Path) ->
         assert canvas.step_count() == steps  # one step per output position
         canvas.step_by(3)
         assert canvas.step() == 3 and canvas.output_position() == (0, 3)
+
+
+def test_the_imported_resnet18_animates_every_layer_like_the_bundled_one(ui: Ui, tmp_path: Path) -> None:
+    """File > Import on the reference ResNet-18 (torchvision's source), then every layer selected in the stack
+    as a user clicks it: the canvas shows that layer with the same views and steps as the hand-written
+    resources/examples/resnet18.yaml (the same torchvision names), and every sliding-window layer animates:
+    a key steps it, Play runs it, Play again stops it."""
+    from convdesigner.engine.analysis import analyze
+    from convdesigner.engine.layers import CATALOG
+    from convdesigner.gui.canvas.layout import CanvasModel
+    from convdesigner.io.design_file import load
+
+    reference = Path(__file__).resolve().parents[1] / "reference_models" / "resnet.py"
+    fill_and_import(ui, str(reference), "resnet18", "3 224 224")
+    assert not ui.window.import_dialog.isVisible() and not hasattr(ui.window, "import_report")
+    design = ui.window.document.design
+    bundled = analyze(load(Path(__file__).resolve().parents[2] / "resources" / "examples" / "resnet18.yaml"))
+    bundled_index = {r.name: r.index for r in bundled.layers}
+    canvas = ui.window.canvas
+    canvas.speed_box.setCurrentIndex(canvas.speed_box.count() - 1)  # the fastest playback
+    animated = compared = 0
+    for row, layer in enumerate(design.layers):
+        ui.click_row(row)
+        assert canvas.model.result.name == layer.name
+        if layer.name in bundled_index:
+            same = CanvasModel(bundled, bundled_index[layer.name])
+            assert (canvas.views(), canvas.step_count()) == (same.views(), same.step_count(canvas.view())), layer.name
+            compared += 1
+        if CATALOG[layer.type].window is None:
+            assert canvas.step_count() <= 1, layer.name
+            continue
+        assert canvas.step_count() > 1 and canvas.step() == 0, layer.name
+        first = canvas.output_position()
+        canvas.setFocus()
+        ui.qtbot.keyClick(canvas, Qt.Key.Key_Right)
+        assert canvas.step() == 1 and canvas.output_position() != first, layer.name
+        ui.qtbot.mouseClick(canvas.play_button, Qt.MouseButton.LeftButton)
+        assert canvas.is_playing()
+        ui.qtbot.waitUntil(lambda: canvas.step() > 2, timeout=5000)
+        ui.qtbot.mouseClick(canvas.play_button, Qt.MouseButton.LeftButton)
+        assert not canvas.is_playing()
+        animated += 1
+    assert animated == 20 + 1  # 17 3x3 and 7x7 convolutions, 3 projections, the max pool
+    assert compared >= animated
+    canvas.grab().save(str(tmp_path / "resnet18-canvas.png"))

@@ -60,6 +60,11 @@ MirrorRule = Callable[[Any, Any, bool], None]
 CopyArguments = Callable[[dict[str, Any], int], dict[str, Any]]
 #: The arguments a layer of this type starts with in the app, given the incoming shape (None: unknown).
 Starting = Callable[[tuple[int, ...] | None], dict[str, Any]]
+#: What a layer that only copies values says about the copies, for the canvas and its numbers mode: (the layer,
+#: its incoming shape) -> a record with ``step_shape`` (the cells the canvas steps through), ``element`` (the
+#: output element a step produces), ``source`` (the input element an output element holds, None for a constant),
+#: ``shown_channels`` and, where source can be None, ``value`` (`resampling.PadCopies`, `rearranging.SubPixel`).
+CopyRule = Callable[[Any, tuple[int, ...]], Any]
 
 
 @dataclass(frozen=True)
@@ -67,10 +72,9 @@ class TorchSpec:
     """How the PyTorch export writes a type: its leading constructor arguments written positionally (as
     PyTorch users write ``nn.Conv2d(3, 64, kernel_size=3)``), whether its output may share storage with its
     input in eval mode (dropout, Flatten's view, padding: an in-place layer after it would change the input),
-    for a join the operator that combines the operands (``cat``, ``+``, ``*``), whether it is the
-    flattening that splits a straight stack into ``features`` and ``classifier`` (``torch.flatten(x, 1)``, as
-    torchvision writes it), and for a type that is no ``torch.nn`` module the tensor expression ``forward``
-    writes instead: (the operand's variable, the layer's arguments) -> code (Reshape's ``x.view(...)``).
+    for a join the operator that combines the operands (``cat``, ``+``, ``*``), and for a type that is no
+    ``torch.nn`` module the tensor expression ``forward`` writes instead: (the operand's variable, the
+    layer's arguments) -> code (Reshape's ``x.view(...)``).
 
     For the layers that name others (`Kind.LAYER` arguments), ``forward`` keeps each named tensor in a
     variable and these callables receive the arguments with the names replaced by those variables:
@@ -83,7 +87,6 @@ class TorchSpec:
     positional: tuple[str, ...] = ()
     aliases_input: bool = False
     operator: str | None = None
-    flattens: bool = False
     expression: Callable[[str, dict[str, Any]], str] | None = None
     functional: Callable[[str, dict[str, Any]], str] | None = None
     call: Callable[[str, dict[str, Any]], str] | None = None
@@ -109,6 +112,8 @@ class LayerType:
     - ``axis_rule``: its per-axis size rule for the sizes scan's filter (None: not modelled);
     - ``mirror``: how the mirror tool undoes it (None: it keeps the shape, or cannot be mirrored);
       ``copy_arguments``: how a decoder's copy of a pointwise layer adapts its arguments (None: unchanged);
+    - ``copies``: for a layer whose every output value is a copy of one input value (or a constant), which
+      one (the pads, PixelShuffle and PixelUnshuffle: the canvas draws the copies; None: not such a layer);
     - ``torch``: how the export writes it; ``starting``: the app's starting arguments; ``version``: the
       design-file format version that introduced it (a file using it is written in that version at least).
     """
@@ -126,6 +131,7 @@ class LayerType:
     axis_rule: AxisRuleBuilder | None = None
     mirror: MirrorRule | None = None
     copy_arguments: CopyArguments | None = None
+    copies: CopyRule | None = None
     torch: TorchSpec = TorchSpec()
     starting: Starting = _no_starting_arguments
     version: int = 1

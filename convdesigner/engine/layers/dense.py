@@ -53,7 +53,7 @@ def layer_types() -> list[LayerType]:
     return [
         LayerType("Flatten", "Linear", None, (
             Argument("start_dim", Kind.DIM, 1), Argument("end_dim", Kind.DIM, -1),
-        ), _flatten, "flattens dimensions into one", "nn.Flatten", torch=TorchSpec(aliases_input=True, flattens=True)),
+        ), _flatten, "flattens dimensions into one", "nn.Flatten", torch=TorchSpec(aliases_input=True)),
         LayerType("Linear", "Linear", None, (
             int_arg("in_features", inferred=True, help="taken from the previous layer"),
             int_arg("out_features", required=True),

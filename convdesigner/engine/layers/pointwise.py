@@ -7,7 +7,7 @@ from typing import Any
 
 from ..arguments import Argument, Kind, sizes_of
 from ..evaluation import IDENTITY, Evaluation, LayerContext, Note, Refusal
-from ..receptive_field import Window
+from ..receptive_field import AxisSources, Window
 from .common import (
     AxisRule,
     LayerType,
@@ -112,9 +112,15 @@ def _layernorm(ctx: LayerContext) -> Evaluation:
     count = prod(sizes)
     params = (count * (2 if ctx.args["bias"] else 1)) if ctx.args["elementwise_affine"] else 0
     first = len(ctx.input_shape) - len(sizes)  # the first normalised dimension (0: the channels)
-    sources = tuple(Window(n, 0, 0) if axis + 1 >= first else Window(1, 1, 0)
-                    for axis, n in enumerate(ctx.spatial))
-    return Evaluation(ctx.input_shape, params, sources=sources if first <= ctx.ndim and ctx.ndim else IDENTITY)
+    return Evaluation(ctx.input_shape, params, sources=_whole_axes(ctx, range(max(first - 1, 0), ctx.ndim)))
+
+
+def _whole_axes(ctx: LayerContext, axes: range) -> tuple[AxisSources, ...] | str:
+    """The sources of a layer whose output unit reads every unit of the given spatial axes (a normalisation
+    over them) and only its own position on the others; IDENTITY when it normalises no spatial axis."""
+    if not axes or not ctx.ndim:
+        return IDENTITY
+    return tuple(Window(n, 0, 0) if axis in axes else Window(1, 1, 0) for axis, n in enumerate(ctx.spatial))
 
 
 def _same_shape(ctx: LayerContext) -> Evaluation:
@@ -137,7 +143,8 @@ def _softmax(ctx: LayerContext) -> Evaluation:
     if dim is not None and not -rank <= dim < rank:
         raise Refusal("dim", f"dim {dim} is out of range for a tensor of {rank} dimensions (batch included)",
                       f"use a dim from {-rank} to {rank - 1}", argument="dim")
-    evaluation = Evaluation(ctx.input_shape)
+    axis = dim % rank - 2 if dim is not None else -1  # the spatial axis it normalises over (torch's dim counts the batch)
+    evaluation = Evaluation(ctx.input_shape, sources=_whole_axes(ctx, range(axis, axis + 1) if axis >= 0 else range(0)))
     if dim is None:
         implicit = 0 if rank in (0, 1, 3) else 1
         evaluation.notes.append(Note("softmax-dim", f"no dim given: PyTorch picks dim {implicit} for a "

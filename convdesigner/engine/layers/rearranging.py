@@ -6,6 +6,7 @@ Linear's features into a map): ``shape`` is the target without the batch axis, o
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from fractions import Fraction
 from math import prod
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 from ..arguments import Argument, Kind, sizes_of
 from ..evaluation import IDENTITY, Evaluation, LayerContext, Refusal
 from ..receptive_field import Resample, Window
-from .common import AxisRule, LayerType, TorchSpec, int_arg, require_rank, shape_text
+from .common import AxisRule, CopyRule, LayerType, TorchSpec, int_arg, require_rank, shape_text
 
 #: The most dimensions (channels and spatial axes, batch left out) a tensor may have in a design.
 MAX_AXES = 4
@@ -48,6 +49,67 @@ def _pixel_unshuffle(ctx: LayerContext) -> Evaluation:
                           "downscale_factor")
     window = Window(r, r, 0)
     return Evaluation((ctx.channels * r * r, *(n // r for n in ctx.spatial)), sources=(window, window))
+
+
+@dataclass(frozen=True)
+class SubPixel:
+    """PixelShuffle (``up``) or PixelUnshuffle by ``factor`` r as copies, between the *fine* grid (rH × rW, the
+    shuffle's output, the unshuffle's input) and r² *planes* (H × W channels: the shuffle's input, the
+    unshuffle's output). Fine cell (Y, X) is plane (Y mod r)·r + (X mod r) at (Y // r, X // r), in each group of
+    r² channels (Shi et al., 2016; measured against torch's pixel_shuffle, tests/engine/test_pad_copies.py).
+    Positions here are (channel, row, column)."""
+
+    factor: int
+    up: bool
+    planes_size: tuple[int, int]
+
+    @property
+    def step_shape(self) -> tuple[int, int]:
+        """The fine grid: the canvas steps through its cells (one per output cell either way)."""
+        return self.planes_size[0] * self.factor, self.planes_size[1] * self.factor
+
+    @property
+    def plane_count(self) -> int:
+        return self.factor * self.factor
+
+    @property
+    def shown_channels(self) -> int:
+        """The input channels one output channel reads (r² planes up; one fine grid down)."""
+        return self.plane_count if self.up else 1
+
+    def plane(self, fine: tuple[int, int]) -> tuple[int, tuple[int, int]]:
+        """The plane (0 .. r² - 1 in its group) and its cell that fine cell ``fine`` sits at."""
+        r = self.factor
+        return (fine[0] % r) * r + fine[1] % r, (fine[0] // r, fine[1] // r)
+
+    def fine(self, plane: int, cell: tuple[int, int]) -> tuple[int, int]:
+        """The fine cell of plane ``plane``'s cell ``cell`` (the inverse of `plane`)."""
+        r = self.factor
+        return cell[0] * r + plane // r, cell[1] * r + plane % r
+
+    def source(self, output: tuple[int, int, int]) -> tuple[int, int, int]:
+        """The input element (channel, row, column) output element ``output`` holds."""
+        r2 = self.plane_count
+        if self.up:
+            plane, cell = self.plane(output[1:])  # type: ignore[arg-type]
+            return (output[0] * r2 + plane, *cell)
+        group, plane = divmod(output[0], r2)
+        return (group, *self.fine(plane, output[1:]))  # type: ignore[arg-type]
+
+    def element(self, fine: tuple[int, int]) -> tuple[int, int, int]:
+        """The output element (channel, row, column) a step on fine cell ``fine`` produces."""
+        if self.up:
+            return (0, *fine)
+        plane, cell = self.plane(fine)
+        return (plane, *cell)
+
+
+def _sub_pixel(argument: str, up: bool) -> CopyRule:
+    def copies(layer, incoming: tuple[int, ...]) -> SubPixel:  # type: ignore[no-untyped-def]
+        r = layer.get(argument)
+        height, width = incoming[1:]
+        return SubPixel(r, up, (height, width) if up else (height // r, width // r))
+    return copies
 
 
 def _filled(sizes: tuple[int, ...], count: int, what: str, argument: str) -> tuple[int, ...]:
@@ -138,11 +200,11 @@ def layer_types() -> list[LayerType]:
     return [
         LayerType("PixelShuffle", FAMILY, 2, (int_arg("upscale_factor", required=True),), _pixel_shuffle,
                   "sub-pixel up-sampling: C·r² × H × W to C × rH × rW", "nn.PixelShuffle",
-                  axis_rule=_shuffle_axis, mirror=_mirror_shuffle,
+                  axis_rule=_shuffle_axis, mirror=_mirror_shuffle, copies=_sub_pixel("upscale_factor", True),
                   torch=TorchSpec(positional=("upscale_factor",)), starting=_shuffle_starting),
         LayerType("PixelUnshuffle", FAMILY, 2, (int_arg("downscale_factor", required=True),), _pixel_unshuffle,
                   "sub-pixel down-sampling: C × rH × rW to C·r² × H × W", "nn.PixelUnshuffle",
-                  axis_rule=_unshuffle_axis, mirror=_mirror_shuffle,
+                  axis_rule=_unshuffle_axis, mirror=_mirror_shuffle, copies=_sub_pixel("downscale_factor", False),
                   torch=TorchSpec(positional=("downscale_factor",)), starting=_unshuffle_starting),
         LayerType("Unflatten", FAMILY, None, (
             Argument("dim", Kind.DIM, None, required=True, help="the dimension to split (the batch is dim 0)"),

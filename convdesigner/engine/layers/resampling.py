@@ -12,9 +12,10 @@ from typing import Any
 from ..arguments import Argument, Kind, per_axis
 from ..arithmetic import upsample_output_size
 from ..evaluation import Evaluation, LayerContext, Refusal
-from ..receptive_field import BORDERS, Resample, Window
+from ..receptive_field import BORDERS, Resample, Window, border_source
 from .common import (
     AxisRule,
+    CopyRule,
     LayerType,
     Starting,
     TorchSpec,
@@ -230,6 +231,99 @@ def _pad_rule(ndim: int, type_name: str, mode: str):
     return evaluate
 
 
+@dataclass(frozen=True)
+class PadAxis:
+    """One axis of a pad layer as copies: ``size`` input units padded by ``low`` and ``high`` (negative: cropped)
+    in F.pad's ``mode``. Output unit y holds input unit `source` (y), measured against F.pad on torch 2.13
+    (tests/engine/test_pad_copies.py): reflect and replicate index the input as given, circular wraps the units
+    left after cropping (docs/torch-rules.md, section 13)."""
+
+    size: int
+    low: int
+    high: int
+    mode: str
+
+    @property
+    def copying(self) -> bool:
+        """Whether a padded cell holds a copy of an input unit (else the constant)."""
+        return self.mode in ("reflect", "replicate", "circular")
+
+    @property
+    def out(self) -> int:
+        return self.size + self.low + self.high
+
+    def _frame(self) -> tuple[int, int, int]:
+        """(first input unit of the reference, units in it, output unit of its first unit)."""
+        if self.mode == "circular":
+            first = max(0, -self.low)
+            return first, self.size - first - max(0, -self.high), max(0, self.low)
+        return 0, self.size, self.low
+
+    def source(self, y: int) -> int | None:
+        """The input unit output unit ``y`` holds (None: the constant of zero or constant padding)."""
+        first, n, at = self._frame()
+        z = y - at
+        if 0 <= z < n:
+            return first + z
+        copied = border_source(z, n, self.mode)
+        return None if copied is None else first + copied
+
+    def kept(self) -> range:
+        """The output units that are input units in place (the rest are padding)."""
+        _first, n, at = self._frame()
+        return range(max(0, at), min(self.out, at + n))
+
+    def holders(self, x: int) -> list[range]:
+        """The output units that hold input unit ``x``: where it stays and the padded cells that copy it (a
+        replicated edge fills a whole side: a range; a reflection or a wrap adds at most one unit a side)."""
+        first, n, at = self._frame()
+        z = x - first
+        if self.mode == "replicate":
+            found = [range(at + z, at + z + 1)] if 0 <= z < n and 0 <= at + z < self.out else []
+            if x == 0:
+                found.append(range(0, min(self.low, self.out)))
+            if x == self.size - 1:
+                found.append(range(max(0, self.low + self.size), self.out))
+            return sorted((r for r in found if r), key=lambda r: r.start)
+        candidates = {z, -z, 2 * (n - 1) - z} if self.mode == "reflect" else {z, z - n, z + n}
+        return [range(at + c, at + c + 1) for c in sorted(candidates) if 0 <= at + c < self.out
+                and self.source(at + c) == x]
+
+
+@dataclass(frozen=True)
+class PadCopies:
+    """A pad layer as copies, per axis (`PadAxis`; the first spatial axis first): output cell (y, ...) of each
+    channel holds input cell (source per axis), or ``value`` where any axis pads with a constant."""
+
+    axes: tuple[PadAxis, ...]
+    value: float
+
+    @property
+    def step_shape(self) -> tuple[int, ...]:
+        """The output's spatial shape: the canvas steps through its cells."""
+        return tuple(a.out for a in self.axes)
+
+    #: The input channels one output channel reads: its own.
+    shown_channels = 1
+
+    def source(self, output: tuple[int, ...]) -> tuple[int, ...] | None:
+        """The input element (channel, spatial...) output element ``output`` holds (None: the constant)."""
+        found = tuple(a.source(y) for a, y in zip(self.axes, output[1:]))
+        return None if None in found else (output[0], *found)  # type: ignore[return-value]
+
+    def element(self, step_cell: tuple[int, ...]) -> tuple[int, ...]:
+        """The output element (channel, spatial...) a step produces: the step's cell of the first channel."""
+        return (0, *step_cell)
+
+
+def _pad_copies(mode: str) -> CopyRule:
+    def copies(layer, incoming: tuple[int, ...]) -> PadCopies:  # type: ignore[no-untyped-def]
+        pairs = pad_pairs(layer.get("padding"), len(incoming) - 1)
+        return PadCopies(tuple(PadAxis(i, lo, hi, mode) for i, (lo, hi) in zip(incoming[1:], pairs)),
+                         float(layer.get("value") or 0.0) if mode == "constant" else 0.0)
+    return copies
+
+
 # -- the sizes scan, the mirror, the export and the app --------------------------------------------------------
 
 def _upsample_axis(ctx: LayerContext, axis: int) -> AxisRule | None:
@@ -319,10 +413,11 @@ def layer_types() -> list[LayerType]:
             arguments = (Argument("padding", Kind.PAD_LIST, None, required=True,
                                   help="int, or (left, right[, top, bottom[, front, back]])"),)
             if mode == "constant":
-                arguments += (float_arg("value", None, required=True, help="what the padded cells hold"),)
+                arguments += (float_arg("value", None, required=True, infinite=True,
+                                        help="what the padded cells hold (may be -inf or inf)"),)
             types.append(LayerType(name, "Padding", n, arguments, _pad_rule(n, name, mode),
                                    f"{n}-D {PAD_SUMMARY[mode]}; negative values crop", f"nn.{name}",
-                                   axis_rule=_pad_axis(mode), mirror=_mirror_pad,
+                                   axis_rule=_pad_axis(mode), mirror=_mirror_pad, copies=_pad_copies(mode),
                                    torch=TorchSpec(positional=("padding", "value")[:len(arguments)],
                                                    aliases_input=True),
                                    starting=_pad_starting(mode)))

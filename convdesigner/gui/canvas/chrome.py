@@ -9,6 +9,7 @@ from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QTextOption
 
 from ...engine.design import axis_name
 from ...engine.frames import (
+    COPY,
     DIRECT,
     MATRIX,
     OUTSIDE,
@@ -25,13 +26,15 @@ from .layout import (
     FIELD_COLUMN_PX,
     LEGEND_PX,
     LEGEND_ROW_PX,
+    LOCATOR_RADIUS,
     MARGIN_PX,
     Camera,
     CanvasModel,
     Grid,
     PaintState,
+    title_gap,
 )
-from .palette import CanvasPalette, heat
+from .palette import CanvasPalette, heat, plane_color
 
 VIEW_TITLES = {
     DIRECT: "direct view",
@@ -41,28 +44,61 @@ VIEW_TITLES = {
 }
 
 
-#: How far a grid title starts right of its grid when the locator ring may circle the grid's corner cell.
-LOCATOR_CLEARANCE = 16.0
-
-
-def paint_titles(p: QPainter, stage: QRectF, cam: Camera, grids: list[Grid], pal: CanvasPalette) -> None:
+def paint_titles(p: QPainter, stage: QRectF, cam: Camera, grids: list[Grid], pal: CanvasPalette,
+                 lift: float = 0.0) -> None:
     p.setFont(font(12))
     p.setPen(pal.muted)
-    metrics = QFontMetricsF(p.font())
-    # cells this small get a locator ring around the current one (up to 14 px out): titles start past it
-    indent = LOCATOR_CLEARANCE if cam.scale < 6 else 0.0
-    for g in grids:
+    for box, text in title_boxes(stage, cam, grids, lift):
+        p.drawText(box, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom), text)
+
+
+def title_boxes(stage: QRectF, cam: Camera, grids: list[Grid], lift: float = 0.0) -> list[tuple[QRectF, str]]:
+    """Where each grid's title lines go (their text boxes): above the grid (``lift`` more above channel planes
+    stacked behind it), clear of a locator ring around a cell of its top row when the cells are that small
+    (`layout.title_gap`), inside the stage, wrapped to its width; a title that would run into the title of a
+    grid further right stands above it instead."""
+    metrics = QFontMetricsF(font(12))
+    placed: list[tuple[QRectF, str]] = []
+    for g in sorted(grids, key=lambda g: -g.x):  # the rightmost first: titles to its left make way
         x, y = cam.px(g.x, g.y)
-        x += indent
         size = f"{g.width}" if g.height == 1 else f"{g.height}×{g.width}"
-        text = f"{g.title} {size}" if g.name not in ("matrix", "x", "y") else g.title
+        lines = [f"{g.title} {size}" if g.sized else g.title]
         if g.note:  # "padded input 7×7 (input 5×5)": the drawn grid is not the layer's input
-            if metrics.horizontalAdvance(f"{text} {g.note}") <= max(g.width * cam.scale, 160):
-                text += f" {g.note}"
-            else:  # too wide for its grid: the note goes on a line of its own, never over the next grid
-                p.drawText(QPointF(_inside(x, text, stage, metrics), y - 6 - metrics.height()), text)
-                text = g.note
-        p.drawText(QPointF(_inside(x, text, stage, metrics), y - 6), text)
+            if metrics.horizontalAdvance(f"{lines[0]} {g.note}") <= max(g.width * cam.scale, 160):
+                lines[0] += f" {g.note}"
+            else:  # too wide for its grid: the note goes on a line (or lines) of its own
+                lines.append(g.note)
+        room = max(80.0, stage.right() - 2 - max(x, stage.left() + 2))
+        lines = [part for line in lines for part in _wrapped(line, room, metrics)]
+        bottom = y - title_gap(cam.scale) - lift + metrics.descent()
+        while True:
+            boxes = [(QRectF(_inside(x, text, stage, metrics), bottom - (n + 1) * metrics.height(),
+                             metrics.horizontalAdvance(text) + 1, metrics.height()), text)
+                     for n, text in enumerate(reversed(lines))]
+            clash = [b for b, _t in placed if any(box.intersects(b) for box, _u in boxes)]
+            if not clash:
+                break
+            bottom = min(b.top() for b in clash)  # stand on top of the title it ran into
+        placed += boxes
+    return placed
+
+
+def _wrapped(text: str, width: float, metrics: QFontMetricsF) -> list[str]:
+    """``text`` broken into lines no wider than ``width``: after a "; " where that is enough, else at spaces too
+    (a single word wider than that stays whole)."""
+    lines: list[str] = []
+    for clause in text.replace("; ", ";\n").splitlines():
+        if lines and metrics.horizontalAdvance(f"{lines[-1]} {clause}") <= width:
+            lines[-1] += f" {clause}"
+            continue
+        first = True
+        for word in clause.split(" "):
+            if not first and metrics.horizontalAdvance(f"{lines[-1]} {word}") <= width:
+                lines[-1] += f" {word}"
+            else:
+                lines.append(word)
+            first = False
+    return lines
 
 
 def _inside(x: float, text: str, stage: QRectF, metrics: QFontMetricsF) -> float:
@@ -103,6 +139,9 @@ def paint_header(p: QPainter, rect: QRectF, model: CanvasModel, view: str, step:
     assert f is not None and result is not None
     x = rect.left() + MARGIN_PX
     y = rect.top() + 17
+    if f.kind == COPY:
+        _copy_header(p, rect, model, step, pal)
+        return
     title = f"{result.name}  ·  {result.type}  ·  {f.kind}"
     if view == DIRECT and f.transposed:
         stretched = any(g.s > 1 for g in f.geometry)
@@ -138,6 +177,77 @@ def paint_header(p: QPainter, rect: QRectF, model: CanvasModel, view: str, step:
     elided(p, f"{where}    {channels}", x, y + 36, rect.width() - 2 * MARGIN_PX)
 
 
+#: How a pad axis's padded cells are filled, as the header says it.
+PAD_WORDS = {"zeros": "zeros", "reflect": "reflected", "replicate": "edge replicated", "circular": "wrapped around"}
+
+
+def _copy_lines(model: CanvasModel, step: int) -> tuple[str, str, str]:
+    """A copying layer's header: title, the rule (per axis for a pad), and the step's copy."""
+    f = model.frames
+    result = model.result
+    assert f is not None and result is not None
+    copies = f.copies
+    title = f"{result.name}  ·  {result.type}  ·  every output value a copy of one input value"
+    if model.planes() is None and any(a.low > 0 or a.high > 0 for a in copies.axes) and not copies.axes[-1].copying:
+        title = f"{result.name}  ·  {result.type}  ·  every output value a copy of one input value, or the constant"
+    if model.planes() is None:
+        labels: dict[str, list[str]] = {}
+        for axis, a in enumerate(copies.axes):
+            fill = PAD_WORDS.get(a.mode, f"the constant {copies.value:g}")
+            labels.setdefault(f"i={a.size} padding ({a.low}, {a.high}) {fill} → o={a.out}", []).append(
+                axis_name(axis, f.ndim))
+        rule = "    ".join(f"{', '.join(axes)}: {text}" for text, axes in labels.items())
+    else:
+        r = copies.factor
+        rule = (f"r={r}: C·r² × H × W ↔ C × rH × rW (Shi et al., 2016): fine cell (Y, X) ↔ channel c·r² + (Y mod r)·r "
+                f"+ (X mod r) at (Y // r, X // r)")
+    element = f.output_element(step)
+    source = copies.source(element)
+    held = "the constant" if source is None else f"input {_tuple(source)}"
+    where = f"step {step + 1} / {f.step_count}: output {_tuple(element)} ← {held}"
+    return title, rule, f"{where}    channels {result.input_shape[0]} → {result.output_shape[0]}"
+
+
+def _copy_header(p: QPainter, rect: QRectF, model: CanvasModel, step: int, pal: CanvasPalette) -> None:
+    x, y, width = rect.left() + MARGIN_PX, rect.top() + 17, rect.width() - 2 * MARGIN_PX
+    title, rule, where = _copy_lines(model, step)
+    k = _text_scale(rect)
+    p.setFont(font(13 * k, bold=True))
+    p.setPen(pal.text)
+    elided(p, title, x, y, width)
+    p.setFont(font(12 * k))
+    elided(p, rule, x, y + 18, width)
+    p.setPen(pal.muted)
+    elided(p, where, x, y + 36, width)
+
+
+def _copy_legend(model: CanvasModel, pal: CanvasPalette) -> list[tuple[str, QColor, bool]]:
+    """The legend of a copying layer: what its grids' colours mean."""
+    f = model.frames
+    assert f is not None
+    planes = model.planes()
+    items: list[tuple[str, QColor, bool]] = []
+    if planes is None:
+        axes = f.copies.axes
+        items.append(("input", pal.input, False))
+        if any(a.low < 0 or a.high < 0 for a in axes):
+            items.append(("cropped", pal.cropped, False))
+        items.append(("output: input cells in place", pal.output, False))
+        if any(a.low > 0 or a.high > 0 for a in axes):
+            items.append(("padded: a copy of the input cell it names", pal.copied, False) if axes[-1].copying
+                         else (f"padded: the constant {f.copies.value:g}", pal.padding, True))
+    else:
+        count = planes.factor ** 2
+        side = "input" if f.copies.up else "output"
+        for k in range(min(count, 8)):
+            items.append((f"{side} channel {k}", plane_color(k), False))
+        if count > 8:
+            items.append((f"… {count} channels, each its colour", plane_color(8), False))
+    items += [("the input cell copied", pal.tap, False), ("being produced", pal.current, False),
+              ("hover: where it goes", pal.hover, False)]
+    return items
+
+
 def _text_scale(rect: QRectF) -> float:
     """Header and legend text shrink a little in narrow frames (a small GIF), never below 80 %."""
     return max(0.8, min(1.0, rect.width() / 900))
@@ -150,6 +260,8 @@ def _tuple(position: tuple[int, ...]) -> str:
 def _legend_items(model: CanvasModel, view: str, pal: CanvasPalette) -> list[tuple[str, QColor, bool]]:
     f = model.frames
     assert f is not None
+    if f.kind == COPY:
+        return _copy_legend(model, pal)
     items: list[tuple[str, QColor, bool]] = []
     if view in (DIRECT, SCATTER):
         items.append(("input", pal.input, False))
@@ -264,26 +376,22 @@ def paint_field(p: QPainter, stage: QRectF, model: CanvasModel, output: tuple[in
         if interval is None:
             return
     size = analysis.design.input.size
-    rows, cols = (1, size[0]) if len(size) == 1 else (size[-2], size[-1])
-    box = FIELD_COLUMN_PX - 24
-    scale = box / max(rows, cols)
-    w, h = max(2.0, cols * scale), max(2.0, rows * scale)
-    x, y = stage.right() + 18, stage.bottom() - h - 4
-    p.fillRect(QRectF(x, y, w, h), pal.input)
-    outline(p, QRectF(x, y, w, h), pal.input_line, 1)
+    miniature, field_rect = field_rects(stage, size, interval)
+    x, y = miniature.left(), miniature.top()
+    p.fillRect(miniature, pal.input)
+    outline(p, miniature, pal.input_line, 1)
     p.setFont(font(10))
     p.setPen(pal.muted)
     top = y - 20 - (13 if len(size) > 1 else 0) - FIELD_TEXT_LIFT
     p.drawText(QPointF(x, top - 13), "receptive field on")
     p.drawText(QPointF(x, top), f"the input {'×'.join(map(str, size))}:")
-    if interval is None:
+    if interval is None or field_rect is None:
         p.drawText(QPointF(x, y - 5), "computing…")
         return
-    (r_lo, r_hi), (c_lo, c_hi) = ((0, 0), interval[0]) if len(size) == 1 else (interval[-2], interval[-1])
-    field_rect = QRectF(x + c_lo * scale, y + r_lo * scale, max(1.5, (c_hi - c_lo + 1) * scale),
-                        max(1.5, (r_hi - r_lo + 1) * scale))
+    rows, cols = (1, size[0]) if len(size) == 1 else (size[-2], size[-1])
+    (r_lo, r_hi), (c_lo, c_hi) = _drawn_spans(size, interval)
     p.fillRect(field_rect, pal.field)
-    outline(p, QRectF(x, y, w, h), pal.input_line, 1)
+    outline(p, miniature, pal.input_line, 1)
     locator(p, field_rect, pal.field.darker(140))
     p.setFont(font(10))
     p.setPen(pal.text)
@@ -293,6 +401,32 @@ def paint_field(p: QPainter, stage: QRectF, model: CanvasModel, output: tuple[in
 
 #: The miniature's text stands this far above it: clear of the locator ring around a field at its top edge.
 FIELD_TEXT_LIFT = 12
+#: The miniature stands this far right of the stage: the locator ring around a field at its left edge stays
+#: clear of the grids' titles, which end inside the stage.
+FIELD_INDENT = LOCATOR_RADIUS + 8
+#: The height the miniature's text takes above it (its title, the field's rows and columns, the lift): a short
+#: stage shrinks the miniature rather than push the text into the header.
+FIELD_TEXT_PX = 72.0
+
+
+def _drawn_spans(size: tuple[int, ...], interval):  # type: ignore[no-untyped-def]
+    """The rows and columns of a field the miniature draws (a 1-D input is one row)."""
+    return ((0, 0), interval[0]) if len(size) == 1 else (interval[-2], interval[-1])
+
+
+def field_rects(stage: QRectF, size: tuple[int, ...], interval) -> tuple[QRectF, QRectF | None]:  # type: ignore[no-untyped-def]
+    """The receptive-field miniature's rectangle right of ``stage`` for a network input of ``size``, and the
+    field's rectangle in it (None while ``interval``, per axis (low, high), is pending)."""
+    rows, cols = (1, size[0]) if len(size) == 1 else (size[-2], size[-1])
+    box = min(FIELD_COLUMN_PX - FIELD_INDENT - 2, max(16.0, stage.height() - FIELD_TEXT_PX))
+    scale = box / max(rows, cols)
+    w, h = max(2.0, cols * scale), max(2.0, rows * scale)
+    miniature = QRectF(stage.right() + FIELD_INDENT, stage.bottom() - h - 4, w, h)
+    if interval is None:
+        return miniature, None
+    (r_lo, r_hi), (c_lo, c_hi) = _drawn_spans(size, interval)
+    return miniature, QRectF(miniature.left() + c_lo * scale, miniature.top() + r_lo * scale,
+                             max(1.5, (c_hi - c_lo + 1) * scale), max(1.5, (r_hi - r_lo + 1) * scale))
 
 
 def field_lines(size: tuple[int, ...], rows: int, cols: int, r: tuple[int, int], c: tuple[int, int]) -> list[str]:

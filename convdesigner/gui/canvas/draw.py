@@ -8,7 +8,7 @@ import math
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen
 
-from .layout import Camera, Grid
+from .layout import LOCATOR_CELL_PX, LOCATOR_RADIUS, Camera, Grid
 
 
 def font(size: float, bold: bool = False, mono: bool = False) -> QFont:
@@ -70,15 +70,30 @@ def outline(p: QPainter, rect: QRectF, color: QColor, width: float, dashed: bool
 def locator(p: QPainter, rect: QRectF, color: QColor) -> None:
     """A ring around something too small to see at this zoom (not around a long thin band, such as the
     matrix view's current row: that is plain to see, and a ring in its middle would point at nothing)."""
-    if min(rect.width(), rect.height()) >= 6 and max(rect.width(), rect.height()) >= 12:
+    ring = locator_rect(rect)
+    if ring is None:
         return
-    radius = 14.0
     p.save()
     p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-    p.setPen(QPen(color, 2))
     p.setBrush(Qt.BrushStyle.NoBrush)
-    p.drawEllipse(rect.center(), radius, radius)
+    p.setPen(QPen(RING_HALO, 4))  # a pale halo: the ring shows on the dark mode's background too
+    p.drawEllipse(rect.center(), LOCATOR_RADIUS, LOCATOR_RADIUS)
+    p.setPen(QPen(color, 2))
+    p.drawEllipse(rect.center(), LOCATOR_RADIUS, LOCATOR_RADIUS)
     p.restore()
+
+
+#: Under a locator ring: pale, so a dark ring shows on a dark background (and vanishes on a light one).
+RING_HALO = QColor(255, 255, 255, 150)
+
+
+def locator_rect(rect: QRectF) -> QRectF | None:
+    """The square the locator ring around ``rect`` takes (its halo included); None when ``rect`` gets no ring."""
+    if min(rect.width(), rect.height()) >= LOCATOR_CELL_PX and max(rect.width(), rect.height()) >= 2 * LOCATOR_CELL_PX:
+        return None
+    reach = LOCATOR_RADIUS + 2  # the halo's 4-pixel pen
+    center = rect.center()
+    return QRectF(center.x() - reach, center.y() - reach, 2 * reach, 2 * reach)
 
 
 def with_alpha(color: QColor, alpha: int) -> QColor:

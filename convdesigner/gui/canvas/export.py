@@ -18,7 +18,7 @@ from PySide6.QtGui import QImage, QPainter
 from ...io.design_file import write_atomically
 from .gifstream import write_gif_frames
 from .layout import CanvasModel, PaintState, coarse_note
-from .painter import paint, stage_for
+from .painter import fitted, paint, stage_for
 
 #: The most frames a GIF holds; longer animations are sampled evenly down to this many.
 GIF_FRAME_CAP = 400
@@ -119,9 +119,8 @@ def gif_coarse_note(model: CanvasModel, state: PaintState, size: tuple[int, int]
     """Whether the frames of ``size`` draw grids in blocks, too large to draw cell by cell (`layout.coarse_note`),
     said for the command line."""
     rect = QRectF(0, 0, size[0], size[1])
-    vectors = state.numbers is not None
-    camera = model.fit(stage_for(rect, model, state), state.view, vectors)
-    return coarse_note(model, state.view, camera, vectors, zoom_hint=False)
+    camera = fitted(stage_for(rect, model, state), model, state)
+    return coarse_note(model, state.view, camera, state.numbers is not None, zoom_hint=False)
 
 
 def _image_bytes(image: QImage, format_name: str) -> bytes:

@@ -36,12 +36,15 @@ from ...engine.frames import (
     SCATTER,
     ZERO,
     AxisTrack,
+    CopyFrames,
     LayerFrames,
     combine_kinds,
+    copy_frames,
     layer_frames,
 )
+from ...engine.layers.rearranging import SubPixel
 from ...engine.receptive_field import hull
-from .numbers import NumbersOverlay
+from .numbers import NUMBER_CELL_PX, NumbersOverlay
 
 #: The most pixels per cell the fitted view uses (small layers do not become giant).
 MAX_FIT_PX = 56.0
@@ -56,6 +59,16 @@ LEGEND_PX = 26.0
 LEGEND_ROW_PX = 20.0
 CAPTION_PX = 22.0
 MARGIN_PX = 10.0
+#: The smallest cells whose numbers can be read (`numbers.NUMBER_CELL_PX`): Fit keeps the matrix view's numbers
+#: this large at least.
+READABLE_PX = NUMBER_CELL_PX
+#: The ring drawn around something too small to see (`draw.locator`): its radius, and the cells small enough to
+#: get one (a side under this many pixels, or both under twice as many).
+LOCATOR_RADIUS = 14.0
+LOCATOR_CELL_PX = 6.0
+#: How much higher a grid's title stands when its cells are small enough for a locator ring: clear of a ring
+#: around a cell of the grid's top row (`title_gap`); Fit leaves that much more room above the grids then.
+LOCATOR_LIFT_PX = 16.0
 #: Width of the column that holds the receptive-field miniature.
 FIELD_COLUMN_PX = 128.0
 #: Below this many pixels per cell (16 cells a pixel on each axis) the canvas says that the grids are too large
@@ -123,6 +136,7 @@ class Grid:
     role: str  # "input" or "output"
     title: str = ""
     note: str = ""  # written after the size: "(input 5×5)" under a padded or stretched grid
+    sized: bool = True  # the title is followed by the grid's size (not for the matrix, its vectors, planes)
 
     @property
     def width(self) -> int:
@@ -133,8 +147,51 @@ class Grid:
         return self.rows.cells
 
 
+def ringed(scale: float) -> bool:
+    """Whether cells this large get a locator ring around them (`draw.locator_rect`: a square cell under twice
+    `LOCATOR_CELL_PX`)."""
+    return scale < 2 * LOCATOR_CELL_PX
+
+
+def title_gap(scale: float) -> float:
+    """How far above its grid a grid title's baseline stands at this zoom: clear of the locator ring around a
+    cell of the top row when the cells are small enough to get one (`draw.locator`)."""
+    return 6.0 + (LOCATOR_LIFT_PX if ringed(scale) else 0.0)
+
+
 def plain_track(n: int) -> AxisTrack:
     return AxisTrack(n, 0, 0, 1, 1, 1, n)
+
+
+@dataclass(frozen=True)
+class PlaneLayout:
+    """The r² channel planes of a sub-pixel layer (`SubPixel`) as one grid of the canvas: plane i·r + j at
+    block row i, block column j (where its cells sit in each r × r block of the fine grid), one empty cell
+    between planes. Only the layout is here; which plane feeds which fine cell is the engine's."""
+
+    factor: int
+    size: tuple[int, int]  # each plane's rows and columns
+
+    @property
+    def extent(self) -> tuple[int, int]:
+        r = self.factor
+        return r * (self.size[0] + 1) - 1, r * (self.size[1] + 1) - 1
+
+    def at(self, row: int, col: int) -> tuple[int, tuple[int, int]] | None:
+        """The plane and its cell drawn at (row, col); None in a gap."""
+        (i, y), (j, x) = divmod(row, self.size[0] + 1), divmod(col, self.size[1] + 1)
+        if y == self.size[0] or x == self.size[1] or not (0 <= i < self.factor and 0 <= j < self.factor):
+            return None
+        return i * self.factor + j, (y, x)
+
+    def origin(self, plane: int) -> tuple[int, int]:
+        """Where plane ``plane``'s cell (0, 0) is drawn."""
+        i, j = divmod(plane, self.factor)
+        return i * (self.size[0] + 1), j * (self.size[1] + 1)
+
+    def place(self, plane: int, cell: tuple[int, int]) -> tuple[int, int]:
+        row, col = self.origin(plane)
+        return row + cell[0], col + cell[1]
 
 
 def display(position: tuple[int, ...]) -> tuple[int, int]:
@@ -206,7 +263,8 @@ class CanvasModel:
 
     analysis: Analysis | None
     index: int | None
-    frames: LayerFrames | None = None
+    #: a sliding-window layer's frames, or the copies of a pad or sub-pixel layer (`CopyFrames`)
+    frames: LayerFrames | CopyFrames | None = None
     _overlap: tuple | None = field(default=None, repr=False)
     _matrix: object | None = field(default=None, repr=False)
     _images: dict = field(default_factory=dict, repr=False)
@@ -215,7 +273,8 @@ class CanvasModel:
 
     def __post_init__(self) -> None:
         if self.analysis is not None and self.index is not None and 0 <= self.index < len(self.analysis.layers):
-            self.frames = layer_frames(self.analysis.layers[self.index])
+            result = self.analysis.layers[self.index]
+            self.frames = layer_frames(result) or copy_frames(result)
 
     @property
     def result(self):
@@ -298,6 +357,8 @@ class CanvasModel:
         f = self.frames
         if f is None:
             return []
+        if isinstance(f, CopyFrames):
+            return self._copy_grids(f)
         if view == SCATTER:
             axes = f.scatter_axes or ()
             ins = [plain_track(a.i) for a in axes]
@@ -318,12 +379,12 @@ class CanvasModel:
             title = f"{name}: {m.rows} output cells × {m.columns} input cells"
             if vectors:  # short titles: the column y stands close to C
                 title = f"{name}  ({m.rows}×{m.columns})" if m.columns > 12 else name
-            grids = [Grid("matrix", 0, 0, plain_track(m.rows), plain_track(m.columns), "input", title)]
+            grids = [Grid("matrix", 0, 0, plain_track(m.rows), plain_track(m.columns), "input", title, sized=False)]
             if vectors:
                 grids.append(Grid("x", 0, -3, plain_track(1), plain_track(m.columns), "input",
-                                  "x: the input, flattened row by row" if m.columns > 12 else "x"))
+                                  "x: the input, flattened row by row" if m.columns > 12 else "x", sized=False))
                 grids.append(Grid("y", m.columns + 2, 0, plain_track(m.rows), plain_track(1), "output",
-                                  f"y = {name}x"))
+                                  f"y = {name}x", sized=False))
             return grids
         ins = f.tracks
         outs = [plain_track(o) for o in f.output_size]
@@ -340,10 +401,113 @@ class CanvasModel:
         g_out = Grid("output", 0, 0, _rows_of(outs), _cols_of(outs), "output", "output")
         return _side_by_side(g_in, g_out)
 
-    def fit(self, stage: QRectF, view: str, vectors: bool = False) -> Camera:
+    # -- layers that copy values (pads, PixelShuffle, PixelUnshuffle) ---------------------------------
+    def planes(self) -> PlaneLayout | None:
+        """The layout of a sub-pixel layer's channel planes (None for every other layer)."""
+        f = self.frames
+        if not isinstance(f, CopyFrames) or not isinstance(f.copies, SubPixel):
+            return None
+        return PlaneLayout(f.copies.factor, f.copies.planes_size)
+
+    def _copy_grids(self, f: CopyFrames) -> list[Grid]:
+        planes = self.planes()
+        if planes is None:  # a pad: the input, and the output with its padded cells
+            ins = [plain_track(n) for n in f.input_size]
+            outs = [plain_track(n) for n in f.output_size]
+            axes = f.copies.axes
+            pads, crops = any(a.low > 0 or a.high > 0 for a in axes), any(a.low < 0 or a.high < 0 for a in axes)
+            title = {(True, False): "padded output", (False, True): "cropped output"}.get((pads, crops), "output")
+            if pads and crops:
+                title = "padded and cropped output"
+            return _side_by_side(Grid("input", 0, 0, _rows_of(ins), _cols_of(ins), "input", "input"),
+                                 Grid("output", 0, 0, _rows_of(outs), _cols_of(outs), "output", title))
+        rows, cols = planes.extent
+        count = planes.factor ** 2
+        h, w = planes.size
+        up = f.copies.up
+        channels = f"channels 0–{count - 1}" if count > 1 else "channel 0"
+        plane_grid = Grid("output" if not up else "input", 0, 0, plain_track(rows), plain_track(cols),
+                          "input" if up else "output", f"{'input' if up else 'output'} {channels}: {count} plane"
+                          f"{'s' if count > 1 else ''} {h}×{w}", sized=False)
+        fine_rows, fine_cols = f.output_size
+        fine_grid = Grid("output" if up else "input", 0, 0, plain_track(fine_rows), plain_track(fine_cols),
+                         "output" if up else "input", f"{'output' if up else 'input'} channel 0")
+        return _side_by_side(plane_grid, fine_grid) if up else _side_by_side(fine_grid, plane_grid)
+
+    def copy_position(self, grid: str, row: int, col: int, step: int) -> tuple[str, tuple[int, ...]] | None:
+        """What a cell of a copying layer's grid is: ("input" or "output", its element (channel, spatial...),
+        channels counted from the first group), the depth taken from ``step`` on a 3-D pad; None in a gap."""
+        f = self.frames
+        assert isinstance(f, CopyFrames)
+        planes = self.planes()
+        side = "input" if grid == "input" else "output"
+        if planes is not None:
+            if (grid == "input") == f.copies.up:  # the planes
+                found = planes.at(row, col)
+                return None if found is None else (side, (found[0], *found[1]))
+            return side, (0, row, col)  # the fine grid
+        spatial: tuple[int, ...] = (col,) if f.ndim == 1 else (row, col)
+        if f.ndim == 3:
+            depth = f.output_of(step)[0]
+            spatial = (self.input_depth(step) if grid == "input" else depth, row, col)
+        return side, (0, *spatial)
+
+    def input_depth(self, step: int) -> int:
+        """The input depth slice a 3-D pad's step shows: the one its output depth copies (the nearest kept one
+        where it holds the constant)."""
+        f = self.frames
+        assert isinstance(f, CopyFrames)
+        axis = f.copies.axes[0]
+        depth = f.output_of(step)[0]
+        source = axis.source(depth)
+        return source if source is not None else max(0, min(axis.size - 1, depth - axis.low))
+
+    def copy_step(self, grid: str, row: int, col: int, step: int) -> int | None:
+        """The step that shows a clicked cell of a copying layer: an output cell's own, or, for a sub-pixel
+        layer, the step of the fine cell a plane's cell feeds or is fed by (None: a pad's input, a gap)."""
+        f = self.frames
+        assert isinstance(f, CopyFrames)
+        found = self.copy_position(grid, row, col, step)
+        if found is None:
+            return None
+        side, element = found
+        planes = self.planes()
+        if planes is not None:
+            fine = element[1:] if (side == "output") == f.copies.up else f.copies.fine(element[0], element[1:])
+            return f.step_of(fine)
+        return f.step_of(element[1:]) if side == "output" else None
+
+    def fit(self, stage: QRectF, view: str, vectors: bool = False, step: int | None = None,
+            extra_top: float = 0.0) -> Camera:
+        """The camera that fits the grids of ``view`` into ``stage``, with ``extra_top`` more pixels above them
+        (titles that wrap onto more lines: `painter.fitted`). In the matrix view with numbers
+        (``vectors``), given the ``step`` on show, never so small that the numbers cannot be read: when the matrix
+        needs more room than the canvas has, Fit keeps cells of `READABLE_PX` and centres the current row's
+        entries (the view follows the step)."""
         grids = self.grids(view, vectors)
         if not grids:
             return Camera(1.0, stage.left(), stage.top())
+        fitted = self._fit(stage, grids, extra_top)
+        if view != MATRIX or not vectors or step is None or fitted.scale >= READABLE_PX:
+            return fitted
+        m = self.matrix()
+        columns = sorted(m.row(step)) if m is not None else []
+        g = grids[0]
+        cx = g.x + ((columns[0] + columns[-1] + 1) / 2 if columns else g.width / 2)
+        cy = g.y + step + 0.5
+        scale = min(READABLE_PX, MAX_FIT_PX)
+        side, top, bottom = FIT_MARGIN_PX
+        top += extra_top
+        x = stage.center().x() - cx * scale
+        y = stage.top() + top + (stage.height() - top) / 2 - cy * scale
+        # no room wasted past the grids' ends: the view slides along them as far as they go
+        x0, x1 = min(g.x for g in grids), max(g.x + g.width for g in grids)
+        y0, y1 = min(g.y for g in grids), max(g.y + g.height for g in grids)
+        x = max(min(x, stage.left() + side - x0 * scale), stage.right() - side - x1 * scale)
+        y = max(min(y, stage.top() + top - y0 * scale), stage.bottom() - bottom - y1 * scale)
+        return Camera(scale, x, y)
+
+    def _fit(self, stage: QRectF, grids: list[Grid], extra_top: float) -> Camera:
         x0 = min(g.x for g in grids)
         y0 = min(g.y for g in grids)
         x1 = max(g.x + g.width for g in grids)
@@ -352,8 +516,16 @@ class CanvasModel:
         # grid titles above the grids; a huge grid fits far below a pixel per cell
         w, h = (x1 - x0) + 2 * FIT_PAD_CELLS, (y1 - y0) + 2 * FIT_PAD_CELLS
         side, top, bottom = FIT_MARGIN_PX
-        room_w, room_h = max(1.0, stage.width() - 2 * side), max(1.0, stage.height() - top - bottom)
-        scale = min(room_w / w, room_h / h, MAX_FIT_PX)
+        top += extra_top
+        room_w = max(1.0, stage.width() - 2 * side)
+
+        def scale_for(top: float) -> float:
+            return min(room_w / w, max(1.0, stage.height() - top - bottom) / h, MAX_FIT_PX)
+
+        scale = scale_for(top)
+        if ringed(scale):  # cells that get a locator ring: their titles stand higher (`title_gap`)
+            top += LOCATOR_LIFT_PX
+            scale = scale_for(top)
         cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
         middle = stage.center().y() + (top - bottom) / 2  # the grids sit below their titles
         return Camera(scale, stage.center().x() - cx * scale, middle - cy * scale)
@@ -369,9 +541,11 @@ class CanvasModel:
         return None
 
 
-    def describe(self, view: str, hit: tuple[str, int, int]) -> str:
+    def describe(self, view: str, hit: tuple[str, int, int], step: int = 0) -> str:
         """A short description of a cell under the mouse, for the tooltip."""
         grid, row, col = hit
+        if isinstance(self.frames, CopyFrames):
+            return self._describe_copy(grid, row, col, step)
         if grid in ("x", "y"):
             return f"{grid}[{col if grid == 'x' else row}]: the {'input' if grid == 'x' else 'output'}, flattened"
         g = next((g for g in self.grids(view) if g.name == grid), None)
@@ -394,6 +568,37 @@ class CanvasModel:
             source = (g.cols.source(col),) if g.height == 1 else (g.rows.source(row), g.cols.source(col))
             text += f" = input unit ({', '.join(map(str, source))})"
         return text
+
+
+    def _describe_copy(self, grid: str, row: int, col: int, step: int) -> str:
+        """A copying layer's cell: which element it is and which it copies, or which output cells copy it."""
+        f = self.frames
+        assert isinstance(f, CopyFrames)
+        found = self.copy_position(grid, row, col, step)
+        if found is None:
+            return ""
+        side, element = found
+        if side == "output":
+            source = f.copies.source(element)
+            held = "the padding's constant" if source is None else f"a copy of input {_tuple(source)}"
+            return f"output {_tuple(element)}: {held}"
+        planes = self.planes()
+        if planes is not None:
+            if f.copies.up:
+                target = (0, *f.copies.fine(element[0], element[1:]))
+            else:
+                plane, cell = f.copies.plane(element[1:])
+                target = (plane, *cell)
+            return f"input {_tuple(element)}: copied to output {_tuple(target)}"
+        axes = f.copies.axes[-2:] if f.ndim > 1 else f.copies.axes
+        count = 1
+        for axis, x in zip(axes, element[-len(axes):]):
+            count *= sum(len(r) for r in axis.holders(x))
+        return f"input {_tuple(element)}: held by {count:,} output cell{'s' if count != 1 else ''} of this slice"
+
+
+def _tuple(position: tuple[int, ...]) -> str:
+    return "(" + ", ".join(map(str, position)) + ")"
 
 
 def _rows_of(tracks) -> AxisTrack:

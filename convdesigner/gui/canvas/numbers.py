@@ -14,16 +14,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from ...engine.frames import MATRIX, SCATTER, LayerFrames
+from ...engine.frames import MATRIX, SCATTER, CopyFrames, LayerFrames
 from ...engine.numeric import (
     AVG_POOL,
     TRANSPOSED,
+    CopyValues,
     Grid,
     NumericLayer,
     NumericState,
     Value,
     channel_note,
     format_number,
+    numbers_unavailable,
     supports,
 )
 
@@ -65,10 +67,15 @@ class NumbersOverlay:
     _fractions: bool | None = field(default=None, repr=False)
 
     @classmethod
-    def for_frames(cls, frames: LayerFrames | None, values: NumericState | None = None) -> NumbersOverlay | None:
+    def for_frames(cls, frames: LayerFrames | CopyFrames | None,
+                   values: NumericState | CopyValues | None = None) -> NumbersOverlay | CopyNumbers | None:
         """The overlay of a layer with numbers (None otherwise); ``values`` kept when they still fit the layer
         (an edit that changes the input size starts from the default values)."""
-        if frames is None or not supports(frames.result):
+        if isinstance(frames, CopyFrames):
+            if numbers_unavailable(frames.result) is not None:
+                return None
+            return CopyNumbers.for_frames(frames, values if isinstance(values, CopyValues) else None)
+        if frames is None or not supports(frames.result) or isinstance(values, CopyValues):
             return None
         layer = NumericLayer.from_result(frames.result)
         state = values.with_layer(layer) if values is not None else NumericState.default(layer)
@@ -212,6 +219,47 @@ class NumbersOverlay:
             notes.append(self.note)
         if self._has_fractions() and not hidden:
             notes.append(f"values in cells rounded to {CELL_DECIMALS} decimal (the sum line gives the exact fraction)")
+        return "  ·  ".join(notes)
+
+
+@dataclass
+class CopyNumbers:
+    """The numbers of a layer that copies values (a pad, PixelShuffle, PixelUnshuffle): the input's values and
+    each output cell's, the value it copies (`engine.numeric.CopyValues`). Elements are (channel, spatial...),
+    as `layout.CanvasModel.copy_position` names the cells."""
+
+    frames: CopyFrames
+    values: CopyValues
+    note: str | None = None
+
+    @classmethod
+    def for_frames(cls, frames: CopyFrames, values: CopyValues | None = None) -> CopyNumbers:
+        state = values.with_frames(frames) if values is not None else CopyValues.default(frames)
+        shape = frames.result.input_shape
+        shown = frames.copies.shown_channels
+        more = shape is not None and shape[0] > shown
+        channels = "channel 0" if shown == 1 else f"channels 0–{shown - 1}"
+        return cls(frames, state, f"showing the values of input {channels} of {shape[0]}; the others are copied "
+                   "alike" if more else None)
+
+    @property
+    def cells_drawn(self) -> bool:
+        return self.frames.ndim <= 2
+
+    def value(self, side: str, element: tuple[int, ...]) -> Value:
+        """The value of an input or output element."""
+        return self.values.input[element] if side == "input" else self.values.output_value(element)
+
+    def sum_line(self, view: str, step: int) -> str:
+        """The line under the canvas: which input value the current output cell copies."""
+        return self.values.line(self.frames.output_element(step))
+
+    def notes(self, hidden: bool) -> str:
+        notes = [HIDDEN_NOTE] if hidden else []
+        if not self.cells_drawn:
+            notes.append("values in cells are drawn for 1-D and 2-D layers; the line above holds them")
+        if self.note:
+            notes.append(self.note)
         return "  ·  ".join(notes)
 
 

@@ -19,6 +19,7 @@ from PySide6.QtCore import QLineF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QImage, QPainter, QPen
 
 from ...engine.frames import (
+    COPY,
     DATA,
     DIRECT,
     OUTSIDE,
@@ -27,15 +28,16 @@ from ...engine.frames import (
     SCATTER,
     ZERO,
     AxisTrack,
+    CopyFrames,
     LayerFrames,
     ScatterAxis,
     within,
 )
-from .chrome import legend_rows, paint_field, paint_header, paint_legend, paint_summary, paint_titles
+from .chrome import legend_rows, paint_field, paint_header, paint_legend, paint_summary, paint_titles, title_boxes
 from .draw import aligned, at_least, cell_rect, font, locator, outline, visible_range, with_alpha
-from .layout import Camera, CanvasModel, Grid, PaintState, coarse_note, display, stage_rect
-from .numbers import NUMBER_CELL_PX, NumbersOverlay, cell_text
-from .palette import CanvasPalette, heat, palette_for
+from .layout import Camera, CanvasModel, Grid, PaintState, coarse_note, display, plain_track, stage_rect
+from .numbers import NUMBER_CELL_PX, CopyNumbers, NumbersOverlay, cell_text
+from .palette import CanvasPalette, heat, palette_for, plane_color
 
 #: Below this many pixels per cell, single cells are not outlined; lines mark blocks of cells instead.
 MIN_CELL_PX = 5.0
@@ -60,13 +62,15 @@ def paint(painter: QPainter, rect: QRectF, model: CanvasModel, state: PaintState
     view = state.view if state.view in model.views() else DIRECT
     stage = stage_for(rect, model, state)
     vectors = state.numbers is not None
-    cam = camera or model.fit(stage, view, vectors)
+    step = max(0, min(state.step, model.step_count(view) - 1))
+    cam = camera or fitted(stage, model, state)
     painter.save()
     painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)  # axis-aligned cells: crisp and fast
     painter.setClipRect(stage)
-    grids = model.grids(view, vectors)
-    step = max(0, min(state.step, model.step_count(view) - 1))
-    if view == DIRECT:
+    grids = _titled(model, view, vectors, step, cam)
+    if f.kind == COPY:
+        _paint_copies(painter, stage, cam, model, grids, step, state, pal)
+    elif view == DIRECT:
         _paint_direct(painter, stage, cam, model, grids, step, state, pal)
     elif view == SCATTER:
         _paint_scatter(painter, stage, cam, model, grids, step, state, pal)
@@ -75,14 +79,7 @@ def paint(painter: QPainter, rect: QRectF, model: CanvasModel, state: PaintState
     else:
         _paint_matrix(painter, stage, cam, model, grids, step, state, pal)
     if state.chrome:
-        if f.ndim == 3 and view == DIRECT:
-            depth = f.tracks[0].window(f.output_of(step)[0])
-            grids[0].title += f" (depth {depth[0]}–{depth[-1]} seen from above)"
-        merged = merge_note(cam.scale, grids[0].height == 1)
-        if merged:  # never silent: the image says what a square is (exports too)
-            note = grids[0].note  # "(input 66×66)" or ""
-            grids[0].note = f"{note[:-1]}; {merged})" if note.endswith(")") else f"({merged})"
-        paint_titles(painter, stage, cam, grids, pal)
+        paint_titles(painter, stage, cam, grids, pal, _stack_lift(model, view, state, cam))
     note = coarse_note(model, view, cam, vectors)
     if note is not None:
         _paint_note(painter, stage, note, pal)
@@ -90,12 +87,58 @@ def paint(painter: QPainter, rect: QRectF, model: CanvasModel, state: PaintState
     if not state.chrome:
         return cam
     if state.show_field and view != SCATTER:
-        paint_field(painter, stage, model, f.output_of(step), pal, state.field_wait)
+        output = f.field_output(step) if isinstance(f, CopyFrames) else f.output_of(step)
+        paint_field(painter, stage, model, output, pal, state.field_wait)
     paint_header(painter, rect, model, view, step, pal)
     captions = state.caption.splitlines() if state.caption else []
     if state.numbers is not None:
         captions += [state.numbers.sum_line(view, step), state.numbers.notes(numbers_hidden(state, cam))]
     paint_legend(painter, rect, model, view, state, pal, captions)
+    return cam
+
+
+def _titled(model: CanvasModel, view: str, vectors: bool, step: int, cam: Camera) -> list[Grid]:
+    """The grids of a frame with their titles as drawn: the depth slice a 3-D layer shows, and what a square is
+    when the cells merge into squares at this zoom (never silent: exports say it too)."""
+    f = model.frames
+    grids = model.grids(view, vectors)
+    if not grids or f is None:
+        return grids
+    if f.ndim == 3 and isinstance(f, CopyFrames):
+        grids[0].title += f" (depth slice {model.input_depth(step)})"
+        grids[1].title += f" (depth slice {f.output_of(step)[0]})"
+    elif f.ndim == 3 and view == DIRECT:
+        depth = f.tracks[0].window(f.output_of(step)[0])
+        grids[0].title += f" (depth {depth[0]}–{depth[-1]} seen from above)"
+    merged = merge_note(cam.scale, grids[0].height == 1)
+    if merged:
+        note = grids[0].note  # "(input 66×66)" or ""
+        grids[0].note = f"{note[:-1]}; {merged})" if note.endswith(")") else f"({merged})"
+    return grids
+
+
+#: How many times Fit makes more room above the grids for titles that wrapped (each time the cells shrink a
+#: little, so a title may wrap once more).
+TITLE_FIT_ROUNDS = 3
+
+
+def fitted(stage: QRectF, model: CanvasModel, state: PaintState) -> Camera:
+    """Fit (`CanvasModel.fit`) with room above the grids for their titles as they wrap at the zoom it gives:
+    a long title in a small canvas takes several lines, and none is clipped at the stage's top."""
+    view = state.view if state.view in model.views() else DIRECT
+    vectors = state.numbers is not None
+    step = max(0, min(state.step, model.step_count(view) - 1))
+    extra = 0.0
+    cam = model.fit(stage, view, vectors, step)
+    for _round in range(TITLE_FIT_ROUNDS if state.chrome else 0):
+        shown = [g for g in _titled(model, view, vectors, step, cam) if cam.px(g.x, g.y)[1] >= stage.top()]
+        boxes = title_boxes(stage, cam, shown, _stack_lift(model, view, state, cam))  # (a grid panned above
+        # the stage takes its title along)
+        over = stage.top() + 1 - min((box.top() for box, _text in boxes), default=stage.top())
+        if over <= 0:
+            break
+        extra += over
+        cam = model.fit(stage, view, vectors, step, extra)
     return cam
 
 
@@ -127,7 +170,7 @@ def numbers_hidden(state: PaintState, cam: Camera) -> bool:
     return state.numbers is not None and state.numbers.cells_drawn and cam.scale < NUMBER_CELL_PX
 
 
-def _numbers(state: PaintState, cam: Camera) -> NumbersOverlay | None:
+def _numbers(state: PaintState, cam: Camera) -> NumbersOverlay | CopyNumbers | None:
     """The overlay whose numbers go into the cells at this zoom (None: none, or hidden)."""
     numbers = state.numbers
     if numbers is None or not numbers.cells_drawn or cam.scale < NUMBER_CELL_PX:
@@ -320,13 +363,31 @@ def _block(scale: float) -> int:
     return block
 
 
+#: The most channel planes drawn stacked behind a grid (the toolbar's Channel planes).
+STACKED_PLANES = 2
+
+
+def plane_offset(scale: float) -> float:
+    """How far up and right each stacked channel plane stands behind the one before it, at this zoom."""
+    return max(4.0, 0.35 * scale)
+
+
+def _stack_lift(model: CanvasModel, view: str, state: PaintState, cam: Camera) -> float:
+    """How much higher the grid titles stand when channel planes are stacked behind the grids (clear of them)."""
+    result = model.result
+    if not state.stacked or view != DIRECT or model.planes() is not None or result is None:
+        return 0.0
+    planes = min(STACKED_PLANES, max(result.input_shape[0], result.output_shape[0]) - 1)
+    return planes * plane_offset(cam.scale)
+
+
 def _paint_grid(p: QPainter, stage: QRectF, cam: Camera, g: Grid, pal: CanvasPalette, fill: QColor,
                 line: QColor, planes: int = 0) -> None:
     """A padded grid: padding white with dashed borders, data in ``fill``, inserted zeros white, lines."""
     s = cam.scale
     full = cell_rect(cam, g, 0, 0, g.height, g.width)
     for n in range(planes, 0, -1):  # channel planes stacked behind, up and to the right
-        offset = n * max(4.0, 0.35 * s)
+        offset = n * plane_offset(s)
         back = full.translated(offset, -offset)
         p.fillRect(back, fill.lighter(100 + 12 * n))
         p.setPen(QPen(line, 1))
@@ -444,8 +505,8 @@ def _paint_direct(p: QPainter, stage: QRectF, cam: Camera, model: CanvasModel, g
     assert f is not None
     g_in, g_out = grids
     result = model.result
-    planes = min(2, result.input_shape[0] - 1) if state.stacked and result is not None else 0
-    out_planes = min(2, result.output_shape[0] - 1) if state.stacked and result is not None else 0
+    planes = min(STACKED_PLANES, result.input_shape[0] - 1) if state.stacked and result is not None else 0
+    out_planes = min(STACKED_PLANES, result.output_shape[0] - 1) if state.stacked and result is not None else 0
     _paint_grid(p, stage, cam, g_in, pal, pal.input, pal.input_line, planes)
     _paint_unvisited(p, cam, g_in, pal)
     _paint_grid(p, stage, cam, g_out, pal, pal.output, pal.output_line, out_planes)
@@ -802,3 +863,267 @@ def _unflat(t: int, shape: tuple[int, ...]) -> tuple[int, ...]:
         t, r = divmod(t, n)
         out.append(r)
     return tuple(reversed(out))
+
+
+# -- layers that copy values: the pads, PixelShuffle and PixelUnshuffle -----------------------------------------
+
+def _paint_copies(p: QPainter, stage: QRectF, cam: Camera, model: CanvasModel, grids: list[Grid], step: int,
+                  state: PaintState, pal: CanvasPalette) -> None:
+    """A layer whose output cells are copies: the current output cell, the input cell it copies, a dashed link
+    between them; in numbers mode the values (copies carry their source's value)."""
+    if model.planes() is None:
+        current, source = _paint_pad(p, stage, cam, model, grids, step, state, pal)
+    else:
+        current, source = _paint_sub_pixel(p, stage, cam, model, grids, step, state, pal)
+    if source is not None:
+        _link(p, source, current, pal.previous)
+        locator(p, source, pal.window)
+    locator(p, current, pal.current)
+    numbers = _numbers(state, cam)
+    if isinstance(numbers, CopyNumbers):
+        for g in grids:
+            _write(p, stage, cam, g, _copy_text(model, numbers, g, step, current, source, cam))
+    for g in grids:
+        _paint_text_cells(p, stage, cam, g, state, pal)
+
+
+def _copy_text(model: CanvasModel, numbers: CopyNumbers, g: Grid, step: int, current: QRectF,
+               source: QRectF | None, cam: Camera):
+    """A copying layer's cell values for `_write`: white on the current cell and its source."""
+    def text_of(r: int, c: int):
+        found = model.copy_position(g.name, r, c, step)
+        if found is None:
+            return None
+        center = cell_rect(cam, g, r, c).center()
+        dark = current.contains(center) or (source is not None and source.contains(center))
+        return cell_text(numbers.value(*found)), ON_DARK if dark else ON_LIGHT
+    return text_of
+
+
+def _link(p: QPainter, a: QRectF, b: QRectF, color: QColor) -> None:
+    """A dashed line from one cell's centre to another's: the input cell an output cell copies."""
+    p.save()
+    p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    p.setPen(QPen(color, 1.5, Qt.PenStyle.DashLine))
+    p.drawLine(a.center(), b.center())
+    p.restore()
+
+
+def _paint_pad(p: QPainter, stage: QRectF, cam: Camera, model: CanvasModel, grids: list[Grid], step: int,
+               state: PaintState, pal: CanvasPalette) -> tuple[QRectF, QRectF | None]:
+    """A pad: the input (its cropped cells tinted) and the output, its input cells in place in the output colour
+    and its padded cells around them: a copy's colour, each labelled with the input cell it copies, or white
+    for a constant. Returns the current output cell's rectangle and its source's (None: a constant)."""
+    f = model.frames
+    assert isinstance(f, CopyFrames)
+    g_in, g_out = grids
+    axes = f.copies.axes[-2:] if f.ndim > 1 else f.copies.axes
+    output = f.output_of(step)
+    planes = min(STACKED_PLANES, f.result.input_shape[0] - 1) if state.stacked else 0  # each padded alike
+    _paint_grid(p, stage, cam, g_in, pal, pal.input, pal.input_line, planes)
+    _paint_grid(p, stage, cam, g_out, pal, pal.output, pal.output_line, planes)
+    kept = [a.kept() for a in axes]
+    held = [range(a.source(k[0]), a.source(k[-1]) + 1) if k else range(0) for a, k in zip(axes, kept)]
+    rows_held = held[0] if f.ndim > 1 else range(1)
+    for lo, n in ((0, rows_held.start), (rows_held.stop, g_in.height - rows_held.stop)):  # what the pad crops
+        if n > 0:
+            p.fillRect(cell_rect(cam, g_in, lo, 0, n, g_in.width), pal.cropped)
+    for lo, n in ((0, held[-1].start), (held[-1].stop, g_in.width - held[-1].stop)):
+        if n > 0:
+            p.fillRect(cell_rect(cam, g_in, 0, lo, g_in.height, n), pal.cropped)
+    copying = axes[-1].copying
+    p.fillRect(cell_rect(cam, g_out, 0, 0, g_out.height, g_out.width), pal.copied if copying else pal.padding)
+    rows_kept = kept[0] if f.ndim > 1 else range(1)
+    in_place = None
+    if rows_kept and kept[-1] and (f.ndim < 3 or output[0] in f.copies.axes[0].kept()):
+        in_place = cell_rect(cam, g_out, rows_kept.start, kept[-1].start, len(rows_kept), len(kept[-1]))
+        p.fillRect(in_place, pal.output)
+    _paint_grid_lines(p, stage, cam, g_out, pal.output_line if copying else pal.padding_line)
+    if in_place is not None:
+        outline(p, in_place, pal.output_line, 1.5)
+    if cam.scale >= 2 * TEXT_CELL_PX and (state.numbers is None or not state.numbers.cells_drawn):
+        _label_copies(p, stage, cam, model, g_out, step, pal)
+    r, c = display(output)
+    current = at_least(cell_rect(cam, g_out, r, c))
+    p.fillRect(current, pal.current)
+    outline(p, current, pal.window, 2)
+    element = f.output_element(step)
+    found = f.copies.source(element)
+    source = None
+    if found is not None:
+        sr, sc = display(found[-len(axes):])
+        source = at_least(cell_rect(cam, g_in, sr, sc))
+        p.fillRect(source, pal.tap)
+        outline(p, source, pal.window, 2)
+    _paint_hover_copies(p, stage, cam, model, grids, step, state, pal)
+    return current, source
+
+
+def _label_copies(p: QPainter, stage: QRectF, cam: Camera, model: CanvasModel, g: Grid, step: int,
+                  pal: CanvasPalette) -> None:
+    """Each visible padded cell that copies an input cell names it ("1,0": its row and column), small."""
+    f = model.frames
+    assert isinstance(f, CopyFrames)
+    r0, r1, c0, c1 = visible_range(stage, cam, g)
+    if (r1 - r0) * (c1 - c0) > 4096:
+        return
+    p.setFont(font(min(12.0, cam.scale * 0.3)))
+    p.setPen(ON_LIGHT)
+    for r in range(r0, r1):
+        for c in range(c0, c1):
+            found = model.copy_position(g.name, r, c, step)
+            source = f.copies.source(found[1]) if found is not None else None
+            if source is None or _in_place(f, found[1]):
+                continue
+            p.drawText(cell_rect(cam, g, r, c), Qt.AlignmentFlag.AlignCenter, ",".join(map(str, source[1:][-2:])))
+
+
+def _in_place(f: CopyFrames, element: tuple[int, ...]) -> bool:
+    """Whether an output element of a pad is an input element in place (not a padded copy)."""
+    return all(y in a.kept() for a, y in zip(f.copies.axes, element[1:]))
+
+
+def _paint_hover_copies(p: QPainter, stage: QRectF, cam: Camera, model: CanvasModel, grids: list[Grid], step: int,
+                        state: PaintState, pal: CanvasPalette) -> None:
+    """Hovering a cell of a copying layer: the cells that hold it, or the cell it holds, outlined."""
+    if state.hover is None:
+        return
+    grid, row, col = state.hover
+    f = model.frames
+    assert isinstance(f, CopyFrames)
+    found = model.copy_position(grid, row, col, step)
+    by_name = {g.name: g for g in grids}
+    if found is None or grid not in by_name:
+        return
+    outline(p, cell_rect(cam, by_name[grid], row, col), pal.hover, 3)
+    side, element = found
+    if side == "output":
+        source = f.copies.source(element)
+        places = [_shown(model, "input", source)] if source is not None else []
+    elif model.planes() is None:  # every output cell of this slice that holds the hovered input cell
+        axes = f.copies.axes[-2:] if f.ndim > 1 else f.copies.axes
+        holders = [a.holders(x) for a, x in zip(axes, element[-len(axes):])]
+        for rows in (holders[0] if f.ndim > 1 else [range(1)]):
+            for cols in holders[-1]:
+                per_axis = [cols] if f.ndim == 1 else [rows, cols]
+                _fill_product(p, stage, cam, by_name["output"], per_axis, with_alpha(pal.hover, 120), pal.hover)
+        return
+    else:
+        places = [_shown(model, "output", f.copies.element(_fine_of(f, element)))]
+    for grid_name, (r, c) in places:
+        fill = at_least(cell_rect(cam, by_name[grid_name], r, c))
+        p.fillRect(fill, with_alpha(pal.hover, 120))
+        outline(p, fill, pal.hover, 2)
+
+
+def _fine_of(f: CopyFrames, element: tuple[int, ...]) -> tuple[int, int]:
+    """The fine cell of a sub-pixel layer's input element (a plane's cell up, the fine grid's own down)."""
+    return f.copies.fine(element[0], element[1:]) if f.copies.up else element[1:]
+
+
+def _shown(model: CanvasModel, side: str, element: tuple[int, ...]) -> tuple[str, tuple[int, int]]:
+    """Where an input or output element of a copying layer is drawn: (grid, (row, col)). (A 3-D pad's hovered
+    output cell and its source lie in the slices on show: an output depth slice copies one input slice.)"""
+    f = model.frames
+    assert isinstance(f, CopyFrames)
+    planes = model.planes()
+    if planes is None:
+        return side, display(element[1:])
+    if (side == "input") == f.copies.up:  # on the planes
+        return side, planes.place(element[0], element[1:])
+    return side, element[1:]
+
+
+def _paint_sub_pixel(p: QPainter, stage: QRectF, cam: Camera, model: CanvasModel, grids: list[Grid], step: int,
+                     state: PaintState, pal: CanvasPalette) -> tuple[QRectF, QRectF]:
+    """PixelShuffle / PixelUnshuffle (Shi et al., 2016): the r² channel planes, each its own colour, and the fine
+    grid, each cell in the colour of the plane that feeds it (or that it feeds). Returns the current output
+    cell's rectangle and the input cell's it copies."""
+    f = model.frames
+    planes = model.planes()
+    assert isinstance(f, CopyFrames) and planes is not None
+    g_in, g_out = grids
+    fine_g, plane_g = (g_out, g_in) if f.copies.up else (g_in, g_out)
+    r = f.copies.factor
+    h, w = planes.size
+    _paint_classes(p, stage, cam, model, fine_g, ("fine", r), lambda y: y % r, lambda x: x % r,
+                   lambda i, j: plane_color(i * r + j), state)
+    _paint_grid_lines(p, stage, cam, fine_g, pal.output_line if f.copies.up else pal.input_line)
+    if r > 1 and r * cam.scale >= 2 * MIN_CELL_PX:  # the r × r blocks, one cell of each plane
+        _block_lines(p, stage, cam, fine_g, r, pal.window)
+
+    def block(n: int, size: int) -> int | None:
+        return None if n % (size + 1) == size else n // (size + 1)
+
+    _paint_classes(p, stage, cam, model, plane_g, ("planes", r, h, w), lambda y: block(y, h), lambda x: block(x, w),
+                   lambda i, j: plane_color(i * r + j), state)
+    r0, r1, c0, c1 = visible_range(stage, cam, plane_g)
+    first = (r0 // (h + 1), c0 // (w + 1))
+    last = (min(r - 1, (r1 - 1) // (h + 1)), min(r - 1, (c1 - 1) // (w + 1)))
+    if (last[0] - first[0] + 1) * (last[1] - first[1] + 1) <= 256:  # each visible plane's cells and border
+        line = pal.input_line if f.copies.up else pal.output_line
+        for i in range(first[0], last[0] + 1):
+            for j in range(first[1], last[1] + 1):
+                top, left = planes.origin(i * r + j)
+                plane = Grid(plane_g.name, plane_g.x + left, plane_g.y + top, plain_track(h), plain_track(w),
+                             plane_g.role)
+                _paint_grid_lines(p, stage, cam, plane, line)
+    fine = f.output_of(step)
+    k, cell = f.copies.plane(fine)
+    fine_rect = at_least(cell_rect(cam, fine_g, *fine))
+    plane_rect = at_least(cell_rect(cam, plane_g, *planes.place(k, cell)))
+    current, source = (fine_rect, plane_rect) if f.copies.up else (plane_rect, fine_rect)
+    p.fillRect(source, pal.tap)
+    outline(p, source, pal.window, 2)
+    p.fillRect(current, pal.current)
+    outline(p, current, pal.window, 2)
+    _paint_hover_copies(p, stage, cam, model, grids, step, state, pal)
+    return current, source
+
+
+def _block_lines(p: QPainter, stage: QRectF, cam: Camera, g: Grid, r: int, color: QColor) -> None:
+    """Lines every ``r`` cells over a grid (the visible ones): the sub-pixel blocks."""
+    r0, r1, c0, c1 = visible_range(stage, cam, g)
+    gx, gy = cam.px(g.x, g.y)
+    s = cam.scale
+    p.setPen(QPen(with_alpha(color, 150), 1.5))
+    lines = [QLineF(round(gx + c * s), gy + r0 * s, round(gx + c * s), gy + r1 * s) for c in aligned(c0, c1, r)]
+    lines += [QLineF(gx + c0 * s, round(gy + y * s), gx + c1 * s, round(gy + y * s)) for y in aligned(r0, r1, r)]
+    p.drawLines(lines)
+
+
+def _paint_classes(p: QPainter, stage: QRectF, cam: Camera, model: CanvasModel, g: Grid, key: tuple,
+                   row_class: Callable[[int], int | None], col_class: Callable[[int], int | None],
+                   color: Callable[[int, int], QColor], state: PaintState) -> None:
+    """Fill a grid whose cells' colours depend on a class of their row and one of their column (None: left
+    empty), as an image of the visible cells sampled at most one per pixel: one row of pixels per distinct row
+    class, so the cost follows the pixels, never the grid."""
+    r0, r1, c0, c1 = visible_range(stage, cam, g)
+    if r1 <= r0 or c1 <= c0:
+        return
+    rows, cols = _samples(r0, r1, stage.height()), _samples(c0, c1, stage.width())
+
+    def build() -> QImage:
+        col_classes = [col_class(c) for c in cols]
+        lines: dict[int | None, bytes] = {}
+        colours: dict[tuple[int, int], bytes] = {}
+        empty = bytes(4)
+        for y in rows:
+            i = row_class(y)
+            if i in lines:
+                continue
+            pixels = []
+            for j in col_classes:
+                if i is None or j is None:
+                    pixels.append(empty)
+                    continue
+                if (i, j) not in colours:
+                    c = color(i, j)
+                    colours[(i, j)] = bytes((c.red(), c.green(), c.blue(), 255))
+                pixels.append(colours[(i, j)])
+            lines[i] = b"".join(pixels)
+        data = b"".join(lines[row_class(y)] for y in rows)
+        return QImage(data, len(cols), len(rows), 4 * len(cols), QImage.Format.Format_RGBA8888).copy()
+
+    image = model.cached_image((*key, r0, r1, c0, c1, len(rows), len(cols)), build)
+    p.drawImage(cell_rect(cam, g, r0, c0, r1 - r0, c1 - c0), image)

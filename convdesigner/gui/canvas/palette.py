@@ -31,6 +31,7 @@ class CanvasPalette:
     hover: QColor
     field: QColor
     cropped: QColor
+    copied: QColor  # a padded cell that holds a copy of an input cell (reflect, replicate, circular)
 
 
 def _c(hex_code: str, alpha: int = 255) -> QColor:
@@ -60,6 +61,7 @@ LIGHT = CanvasPalette(
     hover=_c("#f0a830", 200),
     field=_c("#e07b39", 150),
     cropped=_c("#b9c2cc", 90),
+    copied=_c("#d6e6f5"),
 )
 
 DARK = CanvasPalette(
@@ -83,6 +85,7 @@ DARK = CanvasPalette(
     hover=_c("#f4b441", 210),
     field=_c("#ef8a47", 170),
     cropped=_c("#8d98a5", 110),
+    copied=_c("#cfdff0"),
 )
 
 
@@ -98,3 +101,15 @@ def heat(pal: CanvasPalette, value: int, top: int) -> QColor:
     a, b = pal.output, pal.current
     return QColor(round(a.red() + (b.red() - a.red()) * t), round(a.green() + (b.green() - a.green()) * t),
                   round(a.blue() + (b.blue() - a.blue()) * t))
+
+
+#: The first channel planes' colours (Shi et al.'s figure colours its r² feature maps apart): pastel hues that
+#: stay apart from each other; further planes continue round the hue circle by the golden angle.
+PLANE_HUES = (0.58, 0.08, 0.33, 0.83, 0.15, 0.48, 0.98, 0.70, 0.25)
+
+
+def plane_color(plane: int) -> QColor:
+    """The colour of channel plane ``plane`` of a sub-pixel layer (and of the fine cells it feeds): paper-like
+    in light and dark mode alike, as the cells are."""
+    hue = PLANE_HUES[plane] if plane < len(PLANE_HUES) else (0.58 + plane * 0.381966) % 1.0
+    return QColor.fromHslF(hue, 0.62, 0.78)

@@ -34,13 +34,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...engine.frames import DATA, DIRECT, MATRIX, OVERLAP, PADDING, SCATTER, VIEWS, ZERO, combine_kinds
+from ...engine.frames import DATA, DIRECT, MATRIX, OVERLAP, PADDING, SCATTER, VIEWS, ZERO, CopyFrames, combine_kinds
 from ...engine.numeric import Grid as ValueGrid
 from ...engine.numeric import NumericState, format_number, numbers_unavailable, parse_value
 from ..keyboard import unique_sequences
 from .layout import Camera, CanvasModel, CellText, PaintState
-from .numbers import NumbersOverlay
-from .painter import numbers_hidden, paint, stage_for
+from .numbers import CopyNumbers, NumbersOverlay
+from .painter import fitted, numbers_hidden, paint, stage_for
 
 #: Frames per second the speed menu offers.
 SPEEDS = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
@@ -118,7 +118,7 @@ class CanvasView(QWidget):
     def current_camera(self) -> Camera:
         if self.camera is not None:
             return self.camera
-        return self.model.fit(stage_for(self._rect(), self.model, self.state), self._view(), self.state.numbers is not None)
+        return fitted(stage_for(self._rect(), self.model, self.state), self.model, self.state)
 
     def _view(self) -> str:
         return self.state.view if self.state.view in self.model.views() else DIRECT
@@ -137,9 +137,8 @@ class CanvasView(QWidget):
             return
         cam = self.current_camera()
         at = at or stage_for(self._rect(), self.model, self.state).center()
-        fitted = self.model.fit(stage_for(self._rect(), self.model, self.state), self._view(),
-                                self.state.numbers is not None).scale
-        scale = min(400.0, max(min(0.02, fitted), cam.scale * factor))  # out as far as the fitted view
+        fit_scale = fitted(stage_for(self._rect(), self.model, self.state), self.model, self.state).scale
+        scale = min(400.0, max(min(0.02, fit_scale), cam.scale * factor))  # out as far as the fitted view
         ratio = scale / cam.scale
         self.camera = Camera(scale, at.x() - (at.x() - cam.x) * ratio, at.y() - (at.y() - cam.y) * ratio)
         self.update()
@@ -213,10 +212,13 @@ class CanvasView(QWidget):
 
     def _describe(self, hit: tuple[str, int, int]) -> str:
         """The tooltip of a cell; in numbers mode with its value."""
-        text = self.model.describe(self._view(), hit)
+        text = self.model.describe(self._view(), hit, self.state.step)
         numbers = self.state.numbers
         if numbers is None or not numbers.cells_drawn:
             return text
+        if isinstance(numbers, CopyNumbers):
+            found = self.model.copy_position(*hit, self.state.step)
+            return text if found is None else f"{text}: value {format_number(numbers.value(*found))}"
         grid, row, col = hit
         view = self._view()
         value = None
@@ -574,9 +576,9 @@ class CanvasWidget(QWidget):
 
     def current_frame(self):
         """The frame on show: an `engine.frames.Frame` (direct, overlap, matrix views), a `ScatterFrame`
-        (scatter view) or None without a window."""
+        (scatter view) or None without a window (a layer that copies values has no window)."""
         f = self.model.frames
-        if f is None:
+        if f is None or isinstance(f, CopyFrames):
             return None
         return f.scatter_frame(self.state.step) if self.state.view == SCATTER else f.frame(self.state.step)
 
@@ -731,6 +733,11 @@ class CanvasWidget(QWidget):
         view = self._painted_view()
         if f.ndim == 3:
             return None, None, "values of a 3-D layer are edited through its sum line only"
+        if isinstance(f, CopyFrames):
+            found = self.model.copy_position(grid, row, col, self.state.step)
+            if found is None or found[0] != "input":
+                return None, None, "an output cell holds a copy: edit the input cell it copies"
+            return found[1], None, ""
         where = (lambda r, c: (c,)) if f.ndim == 1 else (lambda r, c: (r, c))
         if view == DIRECT and grid == "input":
             g = self.model.grids(view)[0]
@@ -795,6 +802,14 @@ class CanvasWidget(QWidget):
             return
         self.setFocus()
         view = self.state.view
+        if isinstance(f, CopyFrames):
+            if self.state.numbers is not None and grid == "input":
+                self.edit_cell(grid, row, col)
+                return
+            step = self.model.copy_step(grid, row, col, self.state.step)
+            if step is not None:
+                self.set_step(step)
+            return
         if self.state.numbers is not None and grid in ("input", "x"):
             if view == SCATTER:  # the scatter view also jumps to the clicked input cell's step
                 self.set_step(_ravel_display(row, col, f.input_size, f.input_of(self.state.step)))
