@@ -18,7 +18,15 @@ from .arguments import quoted
 from .checks import ERROR, INFO, WARNING, Diagnostic, check_input, check_tensor_size, prepared_arguments
 from .design import NETWORK_INPUT, Design, Layer, axis_name
 from .evaluation import IDENTITY, AxisGeometry, Evaluation, LayerContext, Reference, Refusal
-from .graph import INPUT_INDEX, add_prefixes, name_problem, operand_indices, readers, reference_indices
+from .graph import (
+    INPUT_INDEX,
+    add_prefixes,
+    name_problem,
+    operand_indices,
+    readers,
+    reference_arguments,
+    reference_indices,
+)
 from .layers import CATALOG, did_you_mean
 from .receptive_field import AxisSources, FieldMap, Runs, coalesce, compose, dependency_runs, hull, merge
 from .tools.sizes import input_size_suggestion
@@ -331,7 +339,11 @@ def _with_unread_warnings(design: Design, results: list[LayerResult]) -> list[La
     """Warn about each computed layer whose result nobody reads and that is not one of the design's outputs:
     its work is thrown away (usually a wiring mistake)."""
     outputs = set(design.output_names)
-    read_by = readers(design, [r.inputs + tuple(index for _, index in r.references) for r in results])
+    index_of: dict[str, int] = {}
+    for result in results:
+        index_of.setdefault(result.name, result.index)
+    read_by = readers(design, [r.inputs + tuple(index for _, index in r.references) if r.inputs
+                               else _named(r, index_of) for r in results])
     for index, result in enumerate(results):
         if read_by[index] or result.name in outputs or not result.computed:
             continue
@@ -339,6 +351,18 @@ def _with_unread_warnings(design: Design, results: list[LayerResult]) -> list[La
             WARNING, result.name, UNREAD, "no layer reads this layer's result and it is not an output",
             "read it from a later layer, list it in the design's outputs, or delete it"),))
     return results
+
+
+def _named(result: LayerResult, index_of: dict[str, int]) -> tuple[int, ...]:
+    """What a layer whose wiring could not be resolved (a `from` or a reference naming an unknown layer) reads,
+    as far as it is known: the layers it names and, where it reads it, the layer above. They count as read,
+    so that only the unknown name is reported."""
+    layer = result.layer
+    layer_type = CATALOG.get(layer.type)
+    reads_above = not layer.inputs or (len(layer.inputs) == 1 and layer_type is not None and layer_type.join)
+    names = (*layer.inputs, *(name for _, name in reference_arguments(layer)))
+    return ((result.index - 1,) if reads_above and result.index > 0 else ()) + tuple(
+        index_of[n] for n in names if n in index_of and n != layer.name)
 
 
 def _output_problems(design: Design, seen: dict[str, int]) -> tuple[Diagnostic, ...]:
