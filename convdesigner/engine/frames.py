@@ -496,7 +496,7 @@ class CopyFrames(Steps):
     kind = COPY
 
     def __init__(self, result: LayerResult, copies) -> None:  # type: ignore[no-untyped-def]
-        assert result.input_shape is not None
+        assert result.input_shape is not None and result.output_shape is not None
         self.result = result
         self.copies = copies
         self.input_size = tuple(result.input_shape[1:])
@@ -517,9 +517,11 @@ class CopyFrames(Steps):
 def copy_frames(result: LayerResult) -> CopyFrames | None:
     """The frames of a computed layer that copies values (`LayerType.copies`); None for every other layer."""
     layer_type = CATALOG.get(result.type)
-    if layer_type is None or layer_type.copies is None or not result.computed or result.input_shape is None:
+    if (layer_type is None or layer_type.copies is None or not result.computed or result.input_shape is None
+            or result.output_shape is None):
         return None
-    return CopyFrames(result, layer_type.copies(result.layer, result.input_shape))
+    return CopyFrames(result, layer_type.copies(result.layer, result.input_shape,
+                                                          result.output_shape))
 
 
 def combine_kinds(kinds: Sequence[str]) -> str:

@@ -244,8 +244,9 @@ def numbers_unavailable(result: LayerResult) -> str | None:
     """Why the numbers mode cannot show this analysed layer (a sliding window, or a layer that copies values), or
     None when it can."""
     layer_type = CATALOG.get(result.type)
-    if layer_type is not None and layer_type.copies is not None and result.input_shape is not None:
-        shown = layer_type.copies(result.layer, result.input_shape).shown_channels
+    if (layer_type is not None and layer_type.copies is not None and result.input_shape is not None
+            and result.output_shape is not None):
+        shown = layer_type.copies(result.layer, result.input_shape, result.output_shape).shown_channels
         cells = shown * prod(result.input_shape[1:])
         if cells > NUMBERS_MAX_CELLS:
             return (f"numbers are shown for layers of up to {NUMBERS_MAX_CELLS:,} input cells; {result.name} shows "

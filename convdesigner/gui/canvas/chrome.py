@@ -194,8 +194,9 @@ def _copy_lines(model: CanvasModel, step: int) -> tuple[str, str, str]:
         labels: dict[str, list[str]] = {}
         for axis, a in enumerate(copies.axes):
             fill = PAD_WORDS.get(a.mode, f"the constant {copies.value:g}")
-            labels.setdefault(f"i={a.size} padding ({a.low}, {a.high}) {fill} → o={a.out}", []).append(
-                axis_name(axis, f.ndim))
+            text = (f"i={a.size} cropped ({-a.low}, {-a.high}) → o={a.out}" if a.low <= 0 and a.high <= 0
+                    else f"i={a.size} padding ({a.low}, {a.high}) {fill} → o={a.out}")
+            labels.setdefault(text, []).append(axis_name(axis, f.ndim))
         rule = "    ".join(f"{', '.join(axes)}: {text}" for text, axes in labels.items())
     else:
         r = copies.factor
