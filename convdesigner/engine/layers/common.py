@@ -115,6 +115,9 @@ class LayerType:
     - ``copies``: for a layer whose every output value is a copy of one input value (or a constant), which
       one (the pads, CenterCrop, PixelShuffle and PixelUnshuffle: the canvas draws the copies; None: not such a
       layer);
+    - ``landing``: for a layer that puts each input value in one cell of a window of its output, which cell
+      depending on other data (MaxUnpool: its pool's input), (its analysed result, the analysis) -> the record
+      that says where (`pooling.UnpoolLanding`; None where the canvas does not draw it);
     - ``torch``: how the export writes it; ``starting``: the app's starting arguments; ``version``: the
       design-file format version that introduced it (a file using it is written in that version at least).
     """
@@ -133,6 +136,7 @@ class LayerType:
     mirror: MirrorRule | None = None
     copy_arguments: CopyArguments | None = None
     copies: CopyRule | None = None
+    landing: Callable[[Any, Any], Any] | None = None
     torch: TorchSpec = TorchSpec()
     starting: Starting = _no_starting_arguments
     version: int = 1

@@ -239,6 +239,9 @@ class UnpoolLanding:
             cell.append(r)
         return tuple(reversed(cell))
 
+    #: The input channels one output channel reads: its own (for the numbers mode, as `CopyFrames` reads it).
+    shown_channels = 1
+
     def may_land(self, cell: tuple[int, ...]) -> list[tuple[int, ...]]:
         """The output cells input cell ``cell``'s value may land in, which depends on the pool's data: its window,
         as the output's sizes read it."""
@@ -254,8 +257,9 @@ class UnpoolLanding:
         return None if best is None else self._cell(best)
 
     def unpooled(self, pooled_values: Sequence[Any], values: Sequence[Any]) -> list[Any]:
-        """One channel of the output, flat: each input value (flat, row-major) where it lands, zero elsewhere; of
-        two values that land in one cell the later input cell's stays (PyTorch's CPU kernel writes in order)."""
+        """One channel of the output, flat: each input value (flat, row-major) where it lands, zero elsewhere. Where
+        several values land in one cell (overlapping windows) PyTorch keeps one of them, which one unspecified
+        (duplicate indices; measured on torch 2.13 it is not always the first or the last): this keeps the last."""
         out: list[Any] = [0] * volume(self.output)
         for n, cell in enumerate(product(*(range(i) for i in self.cells))):
             found = self.lands(pooled_values, cell)
@@ -281,6 +285,13 @@ def unpool_landing(unpool: Any, pool: Any) -> UnpoolLanding:
                          tuple(per_axis(given["kernel_size"], ndim)),
                          tuple(per_axis(given["kernel_size"] if stride is None else stride, ndim)),
                          tuple(per_axis(given.get("padding", 0), ndim)), tuple(per_axis(given.get("dilation", 1), ndim)))
+
+
+def _landing(result: Any, analysis: Any) -> UnpoolLanding | None:
+    """Where an analysed MaxUnpool's values land, for the canvas: 1-D and 2-D (a 3-D window spans depth slices)."""
+    if len(result.input_shape) > 3:
+        return None
+    return unpool_landing(result, analysis.layers[dict(result.references)["indices"]])
 
 
 def _unpool_call(operand: str, args: dict) -> str:
@@ -343,7 +354,7 @@ def layer_types() -> list[LayerType]:
         name = f"MaxUnpool{n}d"
         types.append(LayerType(name, "Pooling", n, _unpool_arguments(), unpool_rule(n, name),
                                f"{n}-D max unpooling: a MaxPool{n}d's values put back where its indices say",
-                               f"nn.{name}", version=2,
+                               f"nn.{name}", version=2, landing=_landing,
                                torch=TorchSpec(positional=("kernel_size",), call=_unpool_call, indices_from="indices"),
                                starting=lambda incoming: {"kernel_size": 2}))
     for kind in ("Avg", "Max"):

@@ -15,6 +15,7 @@ from ...engine.frames import (
     OUTSIDE,
     OVERLAP,
     SCATTER,
+    LandingFrames,
     kernel_shape,
 )
 from ...engine.layers import CATALOG
@@ -187,6 +188,8 @@ def _copy_lines(model: CanvasModel, step: int) -> tuple[str, str, str]:
     result = model.result
     assert f is not None and result is not None
     copies = f.copies
+    if isinstance(f, LandingFrames):
+        return _landing_lines(f, step)
     title = f"{result.name}  ·  {result.type}  ·  every output value a copy of one input value"
     if model.planes() is None and any(a.low > 0 or a.high > 0 for a in copies.axes) and not copies.axes[-1].copying:
         title = f"{result.name}  ·  {result.type}  ·  every output value a copy of one input value, or the constant"
@@ -209,6 +212,24 @@ def _copy_lines(model: CanvasModel, step: int) -> tuple[str, str, str]:
     return title, rule, f"{where}    channels {result.input_shape[0]} → {result.output_shape[0]}"
 
 
+def _landing_lines(f: LandingFrames, step: int) -> tuple[str, str, str]:
+    """An unpool's header: title, its pool's window per axis, and where the step's value may land."""
+    result, landing = f.result, f.copies
+    pool = result.layer.get("indices")
+    title = f"{result.name}  ·  {result.type}  ·  each value back in its window of {pool}, where the maximum was"
+    labels: dict[str, list[str]] = {}
+    for axis, (k, s, p, d) in enumerate(zip(landing.kernel, landing.stride, landing.padding, landing.dilation)):
+        dilated = f" d={d}" if d > 1 else ""
+        labels.setdefault(f"k={k} s={s} p={p}{dilated}", []).append(axis_name(axis, f.ndim))
+    window = "    ".join(f"{', '.join(axes)}: {text}" for text, axes in labels.items())
+    rule = (f"{pool}'s window {window} → o={'×'.join(map(str, landing.output))}; "
+            "the other output cells are zero")
+    count = len(f.may_land(step))
+    where = (f"step {step + 1} / {f.step_count}: input {_tuple(f.output_element(step))} lands in one of {count} cells, "
+             f"which depends on {pool}'s input")
+    return title, rule, f"{where}    channels {result.input_shape[0]} → {result.output_shape[0]}"
+
+
 def _copy_header(p: QPainter, rect: QRectF, model: CanvasModel, step: int, pal: CanvasPalette) -> None:
     x, y, width = rect.left() + MARGIN_PX, rect.top() + 17, rect.width() - 2 * MARGIN_PX
     title, rule, where = _copy_lines(model, step)
@@ -228,6 +249,10 @@ def _copy_legend(model: CanvasModel, pal: CanvasPalette) -> list[tuple[str, QCol
     assert f is not None
     planes = model.planes()
     items: list[tuple[str, QColor, bool]] = []
+    if isinstance(f, LandingFrames):
+        return [("input", pal.input, False), ("output: zero where no value lands", pal.output, False),
+                ("the value put back", pal.tap, False), ("the window it may land in", pal.copied, False),
+                ("where it lands (numbers mode)", pal.current, False), ("hover", pal.hover, False)]
     if planes is None:
         axes = f.copies.axes
         items.append(("input", pal.input, False))
