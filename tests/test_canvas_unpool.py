@@ -107,3 +107,18 @@ def test_a_1d_unpool_without_size_from(canvas) -> None:
                                      size=(7,))), 1)
     canvas.set_step(2)
     assert [pixel(canvas, "output", 0, c) == LIGHT.copied for c in range(6)] == [False] * 4 + [True] * 2
+
+
+def test_the_animate_command_renders_an_unpool(tmp_path, qapp) -> None:
+    """`convdesigner animate` draws an unpool as the canvas does: one frame per input cell, with numbers."""
+    from convdesigner.cli import main
+
+    image = pytest.importorskip("PIL.Image")
+    path = tmp_path / "unpool.yaml"
+    path.write_text("convdesigner: 2\nname: U\ninput: {channels: 1, size: [4, 6]}\nlayers:\n"
+                    "  - {type: MaxPool2d, name: pool, kernel_size: 2}\n"
+                    "  - {type: MaxUnpool2d, name: unpool, kernel_size: 2, indices: pool}\n", encoding="utf-8")
+    out = tmp_path / "unpool.gif"
+    assert main(["animate", str(path), "--layer", "unpool", "-o", str(out), "--numbers"]) == 0
+    with image.open(out) as gif:
+        assert gif.n_frames == 6
