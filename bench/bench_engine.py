@@ -1,19 +1,24 @@
 """How long a full recompute of a 1,000-layer design takes, beside what a user would otherwise do in torch.
 
-    python bench/bench_engine.py [--layers 1000] [--runs 20] [--torch-runs 3] [--no-torch]
+    python bench/bench_engine.py [--layers 1000] [--runs 20] [--torch-runs 4] [--no-torch] [--quick]
 
 The stack is a realistic mix that keeps a 64x64 map: convolutions with batch norm and ReLU, max pooling,
 strided and transposed convolutions, nearest up-sampling. The engine's numbers:
 
-* cold: the first analyze() of the process (first-call costs included), on layers it has never seen;
-* fresh (median): analyze() of a design whose every layer is new (renamed), so no per-layer memo helps;
-* warm (median): analyze() of the same design again, as the GUI does after an edit elsewhere (the per-layer
-  memo of argument checks hits; shapes, counts, fields and diagnostics are all recomputed).
+* cold: analyze() with every memo emptied (`engine.memo.clear_all`), as the first design of a process;
+* fresh (median): analyze() of the design loaded again from its file text (every layer a new object with an
+  equal value), as after opening a file; the memos are keyed by value, so what equal layers gave is found;
+* warm (median): analyze() of the same design again, as the GUI does after an edit elsewhere;
+* with every field (median): a fresh analyze() and then every layer's receptive field (composed when first
+  asked; `inspect` and the GUI's field panel ask for them).
 
 The torch rows build the same stack on the meta device and run one forward pass (batch 1), which is what a
 user would otherwise do to get the shapes; its first run is shown apart (one-time set-up of the meta
 kernels), the ratios use the median of the others. Times are the CPU time of this process (steady on a
 shared machine) and the wall time. Benchmarks are not tests: nothing here asserts a time.
+
+`table_rows` gives issue 15's engine rows (fresh and warm against torch's median, and the warm time per layer
+at 10,000 layers against 1,000), each measured in the same run as its reference.
 """
 
 from __future__ import annotations
@@ -25,9 +30,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from table import Row, print_table
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from convdesigner.engine import Design, InputSpec, Layer, analyze
+from convdesigner.engine.memo import clear_all
+from convdesigner.io.design_file import dumps, loads
 
 BLOCK = (
     ("Conv2d", {"out_channels": 32, "kernel_size": 3, "padding": 1}),
@@ -64,15 +73,18 @@ def median(timings: list[Timing]) -> Timing:
 
 def time_engine(n: int, runs: int) -> dict[str, Timing]:
     design = stack(n)
-    analysis = analyze(design)  # not timed: makes sure the design is valid
-    assert analysis.ok, analysis.errors[:1]
-    cold = timed(lambda: analyze(stack(n, tag="cold_")))
+    assert analyze(design).ok  # not timed: makes sure the design is valid
+    clear_all()
+    cold = timed(lambda: analyze(design))
     warm = [timed(lambda: analyze(design)) for _ in range(runs)]
-    fresh = []
-    for r in range(runs):
-        renamed = stack(n, tag=f"r{r}_")
-        fresh.append(timed(lambda renamed=renamed: analyze(renamed)))
-    return {"cold": cold, "fresh": median(fresh), "warm": median(warm)}
+    text = dumps(design)
+    fresh, fields = [], []
+    for _ in range(runs):
+        loaded = loads(text)
+        fresh.append(timed(lambda loaded=loaded: analyze(loaded)))
+        loaded = loads(text)
+        fields.append(timed(lambda loaded=loaded: [r.receptive_field for r in analyze(loaded).layers]))
+    return {"cold": cold, "fresh": median(fresh), "warm": median(warm), "fields": median(fields)}
 
 
 def time_torch(n: int, runs: int) -> dict[str, Timing] | None:
@@ -102,34 +114,71 @@ def time_torch(n: int, runs: int) -> dict[str, Timing] | None:
     return {"first": times[0], "median": median(times[1:] or times)}
 
 
+LABELS = (("cold", "engine, cold (memos emptied)"), ("fresh", "engine, fresh layers (median)"),
+          ("warm", "engine, warm (median)"), ("fields", "engine, fresh + every field (median)"))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--layers", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--torch-runs", type=int, default=4, help="the first run is shown apart")
     parser.add_argument("--no-torch", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="print issue 15's rows only, with fewer runs")
     options = parser.parse_args(argv)
+    if options.quick:
+        return print_table(table_rows(quick=True))
     engine = time_engine(options.layers, options.runs)
     torch_times = None if options.no_torch else time_torch(options.layers, options.torch_runs)
     print(f"{options.layers}-layer stack (conv/bn/relu/pool/transposed/upsample), full recompute")
-    print(f"{'':36}{'CPU ms':>9}{'wall ms':>9}   torch's median / this   torch's first / this")
-    print(f"{'':54}{'CPU':>7}{'wall':>7}{'CPU':>12}{'wall':>7}")
-    for label, (cpu, wall) in [("engine, cold (first analysis)", engine["cold"]),
-                               ("engine, fresh layers (median)", engine["fresh"]),
-                               ("engine, warm (median)", engine["warm"])]:
+    print(f"{'':38}{'CPU ms':>9}{'wall ms':>9}   torch's median / this   torch's first / this")
+    print(f"{'':56}{'CPU':>7}{'wall':>7}{'CPU':>12}{'wall':>7}")
+    for key, label in LABELS:
+        cpu, wall = engine[key]
         ratios = ""
         if torch_times:
             (m_cpu, m_wall), (f_cpu, f_wall) = torch_times["median"], torch_times["first"]
             ratios = f"{m_cpu / cpu:6.0f}x{m_wall / wall:6.0f}x{f_cpu / cpu:11.0f}x{f_wall / wall:6.0f}x"
-        print(f"{label:36}{cpu * 1000:9.2f}{wall * 1000:9.2f}   {ratios}")
+        print(f"{label:38}{cpu * 1000:9.2f}{wall * 1000:9.2f}   {ratios}")
     if torch_times:
         for label, (cpu, wall) in [("torch meta build + forward, first", torch_times["first"]),
                                    ("torch meta build + forward, median", torch_times["median"])]:
-            print(f"{label:36}{cpu * 1000:9.1f}{wall * 1000:9.1f}")
+            print(f"{label:38}{cpu * 1000:9.1f}{wall * 1000:9.1f}")
         print("(torch's first run in a process also sets up its meta kernels; `import torch` itself is not timed)")
     else:
         print("torch not timed (--no-torch, or torch is not installed)")
     return 0
+
+
+def table_rows(quick: bool = False) -> list[Row]:
+    """Issue 15's engine rows: a 1,000-layer design fresh and warm against torch's median build and forward
+    of the same stack, and the warm recompute per layer at 10,000 layers against 1,000 (same run)."""
+    runs = 5 if quick else 20
+    small = time_engine(1000, runs)
+    large = time_engine(10_000, 2 if quick else 5)
+    torch_times = time_torch(1000, 3 if quick else 5)
+    per_layer = (large["warm"][0] / 10_000) / (small["warm"][0] / 1000)
+    scale = (f"warm {small['warm'][0] * 1000:.2f} ms at 1,000 layers, {large['warm'][0] * 1000:.1f} ms at 10,000; "
+             f"fresh {small['fresh'][0] * 1000:.2f} / {large['fresh'][0] * 1000:.1f} ms "
+             f"({(large['fresh'][0] / 10) / small['fresh'][0]:.2f}x per layer)")
+    rows = [Row("engine per layer at 10,000 layers / at 1,000", per_layer, 1.2, detail=scale)]
+    if torch_times is None:
+        missing = "torch is not installed: no reference"
+        return [Row("engine, 1,000 layers, fresh objects / torch meta build + forward", float("nan"), 50.0,
+                    higher_is_better=True, detail=missing),
+                Row("engine, warm re-analysis / torch meta build + forward", float("nan"), 100.0,
+                    higher_is_better=True, detail=missing), *rows]
+    reference = torch_times["median"][0]
+    return [
+        Row("engine, 1,000 layers, fresh objects / torch meta build + forward", reference / small["fresh"][0], 50.0,
+            higher_is_better=True,
+            detail=f"CPU {small['fresh'][0] * 1000:.2f} ms / torch {reference * 1000:.0f} ms; cold (memos emptied) "
+                   f"{small['cold'][0] * 1000:.2f} ms ({reference / small['cold'][0]:.0f}x), with every receptive "
+                   f"field {small['fields'][0] * 1000:.2f} ms ({reference / small['fields'][0]:.0f}x)"),
+        Row("engine, warm re-analysis / torch meta build + forward", reference / small["warm"][0], 100.0,
+            higher_is_better=True, detail=f"CPU {small['warm'][0] * 1000:.2f} ms / torch {reference * 1000:.0f} ms"),
+        *rows,
+    ]
 
 
 if __name__ == "__main__":

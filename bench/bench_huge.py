@@ -17,9 +17,10 @@ Operations timed on each: the file round trip (``dumps`` and ``loads``), ``analy
 the inspect table and the ``--json`` report, ``export_torch``, ``dependency_interval`` of the last layer's
 corner and centre pixel (and of a layer in the middle), the receptive field of the last layer, the tools
 (``valid_input_sizes`` over 1..1024 on the last axis, ``solve_padding`` of the last convolution to its own
-size, ``mirror_design``) and the numbers mode of the largest convolution (``NumericState.default`` and the
-explanation of its centre output). Each operation runs under a SIGALRM limit (``--limit``, 60 s) and is
-reported as ``>limit`` when it trips. Peak Python memory (tracemalloc) is measured in a second run of each
+size, ``mirror_design``) and the numbers mode of the largest convolution it shows (``NumericState.default``
+and the explanation of its centre output; the refusal when it shows none, as for every window of a 1024x1024
+input). Each operation runs under a SIGALRM limit (``--limit``, 60 s) and is reported as ``>limit`` when it
+trips. Peak Python memory (tracemalloc) is measured in a second run of each
 operation that took under 2 s (``--no-memory`` skips it; tracemalloc slows Python down, so the times are from
 the first run).
 
@@ -46,7 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from convdesigner.engine.analysis import Analysis, analyze
 from convdesigner.engine.design import Design, InputSpec, Layer
-from convdesigner.engine.numeric import NumericLayer, NumericState, supports
+from convdesigner.engine.numeric import NumericLayer, NumericState, kind_of, numbers_unavailable, supports
 from convdesigner.engine.tools.mirror import MirrorError, mirror_design
 from convdesigner.engine.tools.sizes import valid_input_sizes
 from convdesigner.engine.tools.solve import SolveError, solve_padding
@@ -170,9 +171,15 @@ def _mirror(ctx: Context) -> Any:
 
 
 def _numbers(ctx: Context) -> Any:
-    """The numbers mode on the convolution with the largest input (what selecting it on the canvas does)."""
-    candidates = [r for r in ctx.analysis.layers if r.computed and supports(r)]
-    r = max(candidates, key=lambda r: (r.input_shape[1:], -r.index))
+    """The numbers mode on the convolution with the largest input it shows (what selecting it on the canvas
+    does); when it shows none of the design's windows (it refuses layers over 128x128-ish, so the 1024x1024
+    designs have none), the refusal the app shows for the largest one."""
+    windows = [r for r in ctx.analysis.layers if r.computed and kind_of(r.type) is not None]
+    largest = max(windows, key=lambda r: (r.input_shape[1:], -r.index))
+    shown = [r for r in windows if supports(r)]
+    if not shown:
+        return f"refused: {numbers_unavailable(largest)}"
+    r = max(shown, key=lambda r: (r.input_shape[1:], -r.index))
     layer = NumericLayer.from_result(r)
     state = NumericState.default(layer)
     centre = tuple(n // 2 for n in layer.output_shape)

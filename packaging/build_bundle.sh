@@ -37,7 +37,7 @@ rm -rf "$venv"
 "$venv/bin/python" -m pip install -q --upgrade pip
 echo "== installing convdesigner and ${PYINSTALLER_SPEC:-pyinstaller} from PyPI"
 "$venv/bin/python" -m pip install -q "$source" "${PYINSTALLER_SPEC:-pyinstaller}"
-"$venv/bin/python" -m pip list --format=freeze | grep -iE '^(convdesigner|pyinstaller|pyside6[-_]essentials|shiboken6|pyqtgraph|numpy|pyyaml|pillow)=' || true
+"$venv/bin/python" -m pip list --format=freeze | grep -iE '^(convdesigner|pyinstaller|pyside6[-_]essentials|shiboken6|pyyaml|pillow)=' || true
 
 echo "== building"
 rm -rf "$dist" "$build/work"

@@ -228,3 +228,19 @@ def test_json_top_level_errors_list_every_layer_error(tmp_path: Path) -> None:
     report = json.loads(inspect(path, "--json").stdout)
     assert set(report) == TOP_KEYS
     assert report["errors"] == report["layers"][0]["errors"] and report["errors"][0].startswith("big: kernel 7")
+
+
+#: What `inspect` of a valid design never needs: writing files (tempfile, hashlib, pathlib), spelling hints
+#: (difflib), JSON (without --json) and the sizes scan (only for a join-size error).
+NOT_NEEDED = ("tempfile", "hashlib", "pathlib", "difflib", "json", "convdesigner.engine.tools.sizes")
+
+
+def test_inspect_imports_only_what_it_needs() -> None:
+    """Run without the site packages' start-up hooks (an editable install's finder imports pathlib itself),
+    with the same import path."""
+    code = ("import sys; from convdesigner.cli import main; main(['inspect', sys.argv[1]]); "
+            f"print(sorted(name for name in {NOT_NEEDED!r} if name in sys.modules))")
+    env = {"PYTHONPATH": ":".join(p for p in sys.path if p), "PATH": ""}
+    done = subprocess.run([sys.executable, "-S", "-c", code, str(GENERATOR)], capture_output=True, text=True,
+                          env=env, timeout=60, check=True)
+    assert done.stdout.splitlines()[-1] == "[]"

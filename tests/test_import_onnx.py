@@ -20,7 +20,7 @@ from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 from onnx.reference import ReferenceEvaluator  # noqa: E402
 from reference_models.mobilenetv2 import MobileNetV2  # noqa: E402
 from reference_models.pix2pix_cyclegan import ResnetGenerator, UnetGenerator, unet_256  # noqa: E402
-from reference_models.pytorch_examples import ESPCN, Generator  # noqa: E402
+from reference_models.pytorch_examples import ESPCN, Discriminator, Generator  # noqa: E402
 from reference_models.resnet import resnet18, resnet50  # noqa: E402
 from reference_models.unet3d import UNet3D  # noqa: E402
 from test_import_torch import Chain, exported_module, one_thread  # noqa: E402,F401
@@ -64,6 +64,21 @@ def test_torch_onnx_export_round_trip(tmp_path: Path, factory, shape: tuple[int,
     x = torch.randn(2, *shape, generator=torch.Generator().manual_seed(2))
     with torch.no_grad():
         assert_close(original(x), model(x))
+
+
+def test_dcgan_discriminator_reports_the_squeeze_and_keeps_the_rest(tmp_path: Path) -> None:
+    """As from PyTorch (test_import_torch): ``output.view(-1, 1).squeeze(1)`` drops the channel axis a design
+    keeps, so the Squeeze is reported and everything before it imports and computes the original."""
+    original = randomised(Discriminator(), 3).eval()
+    path = onnx_file(original, (3, 64, 64), tmp_path / "model.onnx")
+    result = from_onnx(path)
+    assert [p.op for p in result.problems] == ["Squeeze"]
+    assert result.design.layers[-1].type == "Flatten"  # output.view(-1, 1)
+    model = exported_module(result.design).eval()
+    model.load_state_dict(state_dict(path, result), strict=True)
+    x = torch.randn(2, 3, 64, 64, generator=torch.Generator().manual_seed(2))
+    with torch.no_grad():
+        assert_close(original(x), model(x).squeeze(1))
 
 
 #: Full-size networks exported once per test session: (factory, one sample's shape). Small inputs keep them

@@ -9,7 +9,7 @@ others, is marked as not computed.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from math import prod
 from typing import Any
@@ -18,18 +18,12 @@ from .arguments import quoted
 from .checks import ERROR, INFO, WARNING, Diagnostic, check_input, check_tensor_size, prepared_arguments
 from .design import NETWORK_INPUT, Design, Layer, axis_name
 from .evaluation import IDENTITY, AxisGeometry, Evaluation, LayerContext, Reference, Refusal
-from .graph import (
-    INPUT_INDEX,
-    add_prefixes,
-    name_problem,
-    operand_indices,
-    readers,
-    reference_arguments,
-    reference_indices,
-)
+from .graph import INPUT_INDEX, add_prefixes, name_problem, operand_indices, reference_arguments, reference_indices
 from .layers import CATALOG, did_you_mean
+from .layers.common import LayerType
+from .memo import Memo
+from .memo import fit as fit_memos
 from .receptive_field import AxisSources, FieldMap, Runs, coalesce, compose, dependency_runs, hull, merge
-from .tools.sizes import input_size_suggestion
 
 
 @dataclass(frozen=True)
@@ -49,7 +43,12 @@ _UNSET: Any = object()
 
 @dataclass(frozen=True, init=False)
 class LayerResult:
-    """Everything the engine knows about one layer of an analysed design."""
+    """Everything the engine knows about one layer of an analysed design.
+
+    Its receptive field (``field_maps``, ``whole_input``, ``receptive_field``) and the warnings that come
+    with it (in ``diagnostics``) are worked out when first asked, for this layer and the layers before it
+    (see `_FieldWalk`): re-analysing after an edit, `Analysis.ok` or the shapes alone never compose them.
+    """
 
     index: int
     layer: Layer
@@ -58,11 +57,8 @@ class LayerResult:
     params: int | None = None
     macs: int | None = None
     geometry: tuple[AxisGeometry, ...] | None = None
-    diagnostics: tuple[Diagnostic, ...] = ()
     sources: tuple[AxisSources, ...] | str | None = None
-    field_maps: tuple[FieldMap, ...] | None = field(default=None, repr=False)
     inputs: tuple[int, ...] = ()
-    whole_input: tuple[bool, ...] = field(default=(), repr=False)
     references: tuple[tuple[str, int], ...] = ()
 
     def __init__(
@@ -76,10 +72,44 @@ class LayerResult:
         # Frozen, filled through __dict__ for speed (see evaluation.AxisGeometry). ``inputs``: the indices
         # of the tensors the layer reads, in order (graph.INPUT_INDEX: the network input); empty when its
         # wiring could not be resolved. ``whole_input``: see ReceptiveField.whole. ``references``: each
-        # reference argument and the index of the layer it names (graph.reference_indices).
+        # reference argument and the index of the layer it names (graph.reference_indices). Private entries:
+        # ``_own`` the diagnostics of the layer's rule, ``_tail`` those found after the walk (unread), each
+        # absent when there are none (a small dictionary per layer), ``_field`` the field (maps, whole input,
+        # its warnings) once known, else the walk that finds it (`_FieldWalk`).
         self.__dict__.update(index=index, layer=layer, input_shape=input_shape, output_shape=output_shape,
-                             params=params, macs=macs, geometry=geometry, diagnostics=diagnostics, sources=sources,
-                             field_maps=field_maps, inputs=inputs, whole_input=whole_input, references=references)
+                             params=params, macs=macs, geometry=geometry, sources=sources, inputs=inputs,
+                             _field=(field_maps, whole_input, ()))
+        if diagnostics:
+            self.__dict__["_own"] = diagnostics
+        if references:  # else the class's default (): one entry less per layer
+            self.__dict__["references"] = references
+
+    def _known_field(self) -> Field:
+        known = self.__dict__
+        found = known["_field"]
+        if type(found) is _FieldWalk:
+            found = known["_field"] = found.field(self.index)
+        return found
+
+    @property
+    def field_maps(self) -> tuple[FieldMap, ...] | None:
+        """The exact field map of the output on the network input, per axis (see receptive_field.FieldMap);
+        None when the layer was not computed, its output is no longer spatial, or the field is not tracked."""
+        return self._known_field()[0]
+
+    @property
+    def whole_input(self) -> tuple[bool, ...]:
+        """Per axis, whether every output unit reads the whole network input along it (ReceptiveField.whole)."""
+        return self._known_field()[1]
+
+    @property
+    def diagnostics(self) -> tuple[Diagnostic, ...]:
+        """The layer's errors, warnings and information: its rule's, its receptive field's, then whether it
+        is read."""
+        own, tail = self.__dict__.get("_own", ()), self.__dict__.get("_tail", ())
+        if self.output_shape is None:
+            return own + tail
+        return own + self._known_field()[2] + tail
 
     @property
     def receptive_field(self) -> ReceptiveField | None:
@@ -114,7 +144,8 @@ class LayerResult:
 
     @property
     def errors(self) -> tuple[Diagnostic, ...]:
-        return tuple(d for d in self.diagnostics if d.severity == ERROR)
+        """The layer's errors (a receptive field only ever warns: asking for errors does not compose it)."""
+        return tuple(d for d in self.__dict__.get("_own", ()) if d.severity == ERROR)
 
     @property
     def warnings(self) -> tuple[Diagnostic, ...]:
@@ -123,6 +154,73 @@ class LayerResult:
     @property
     def infos(self) -> tuple[Diagnostic, ...]:
         return tuple(d for d in self.diagnostics if d.severity == INFO)
+
+    def _copy(self, **private: Any) -> LayerResult:
+        """The same result with some private entries replaced (``_own``, ``_tail``; empty: removed), sharing
+        its field."""
+        copy = object.__new__(LayerResult)
+        known = copy.__dict__
+        known.update(self.__dict__)
+        for key, value in private.items():
+            if value:
+                known[key] = value
+            else:
+                known.pop(key, None)
+        known.pop("_receptive_field", None)
+        return copy
+
+
+#: A layer's receptive field: its maps per axis (None: not tracked), whether each axis reads the whole input,
+#: and the warnings composing it gave.
+Field = tuple[tuple[FieldMap, ...] | None, tuple[bool, ...], tuple[Diagnostic, ...]]
+
+
+class _FieldWalk:
+    """The receptive fields of one analysis's layers, composed in computation order up to the layer first
+    asked for (a layer's field is composed from its operands' and those of the layers whose values it reads,
+    `Argument.values`). It keeps what it needs of each layer, not the results, which refer to it until they
+    know their field: no reference cycle, so an analysis is freed as soon as it is dropped. A result shared with the analysis before an edit (see `_reusable`) that does not
+    know its field yet is handed to the newer walk: the same operands give the same field."""
+
+    def __init__(self, network_input: tuple[int, ...], input_field: Field, results: list[LayerResult]) -> None:
+        self.network_input = network_input
+        self.input_field = input_field
+        self.fields: list[Field | None] = [None] * len(results)
+        # per layer, in lists rather than a tuple each: nothing per layer for the cycle collector to follow
+        self.inputs = [r.inputs for r in results]
+        self.sources = [r.sources for r in results]
+        self.shapes = [r.output_shape for r in results]
+        self.layers = [r.layer for r in results]
+        self.values: dict[int, tuple[int, ...]] = {}  # by layer: the layers whose values it reads, if any
+        self.done = 0  # the layers before this one have their field
+        fields = self.fields
+        for index, result in enumerate(results):
+            known = result.__dict__
+            found = known.get("_field")
+            if found is None or type(found) is _FieldWalk:
+                known["_field"] = self
+            else:
+                fields[index] = found
+            if "references" in known:
+                self.values[index] = _value_references(result)
+
+    def field(self, index: int) -> Field:
+        """The field of layer ``index``, composing those up to it that are not known yet."""
+        fields, layers = self.fields, self.layers
+        for j in range(self.done, index + 1):
+            if fields[j] is None:
+                inputs = self.inputs[j]
+                operands = [self.input_field if i == INPUT_INDEX else fields[i] for i in inputs]
+                names = [NETWORK_INPUT if i == INPUT_INDEX else layers[i].name for i in inputs]
+                value_maps = [(self.input_field[0], NETWORK_INPUT) if i == INPUT_INDEX else
+                              (fields[i][0], layers[i].name) for i in self.values.get(j, ())]  # type: ignore[index]
+                maps, notes = _next_field(layers[j], self.sources[j], [o[0] for o in operands],  # type: ignore[index]
+                                          names, value_maps)
+                whole = () if maps is None else _whole_input(maps, self.shapes[j],  # type: ignore[arg-type]
+                                                             self.network_input)
+                fields[j] = (maps, whole, tuple(notes))
+        self.done = max(self.done, index + 1)
+        return fields[index]  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -139,7 +237,9 @@ class Analysis:
 
     @property
     def errors(self) -> tuple[Diagnostic, ...]:
-        return tuple(d for d in self.diagnostics if d.severity == ERROR)
+        """Every error, in order (without composing a receptive field: fields only warn)."""
+        return tuple(d for d in self.input_diagnostics if d.severity == ERROR) + tuple(
+            d for r in self.layers for d in r.errors)
 
     @property
     def warnings(self) -> tuple[Diagnostic, ...]:
@@ -204,7 +304,7 @@ class Analysis:
         the input: exact, unless more than BOX_LIMIT separate boxes meet at one layer (then they are joined
         into one, which can only add positions)."""
         target = self.layers[index]
-        if not target.computed or target.field_maps is None:
+        if not target.computed or (target.field_maps is None and not self._spatial(index)):
             return None
         ndim = len(target.output_shape) - 1  # type: ignore[arg-type]
         needed: dict[int, list[Box]] = {index: [tuple([(p, p)] for p in position)]}
@@ -226,6 +326,21 @@ class Analysis:
                         _add_box(needed, source, read)
         boxes = needed.get(INPUT_INDEX, [])
         return tuple(coalesce([run for box in boxes for run in box[axis]]) for axis in range(ndim))
+
+    def _spatial(self, index: int) -> bool:
+        """Whether layer ``index``'s output units still lie along the input's axes: no layer it reads, directly
+        or through others, ends the spatial layout (Flatten, Linear: no sources). Its field map answers that
+        too, except where the engine stopped tracking the field (field-period), which does not end it."""
+        pending, seen = [index], {index}
+        while pending:
+            r = self.layers[pending.pop()]
+            if r.sources is None:
+                return False
+            for source in (*r.inputs, *_value_references(r)):
+                if source != INPUT_INDEX and source not in seen:
+                    seen.add(source)
+                    pending.append(source)
+        return True
 
     def dependency_interval(self, index: int, position: tuple[int, ...]) -> tuple[tuple[int, int], ...] | None:
         """The hull of `dependencies` per axis: the interval from the first to the last input position
@@ -292,7 +407,9 @@ def analyze(design: Design, previous: Analysis | None = None) -> Analysis:
     ``previous``, the analysis of an earlier version of the design (the editor passes the one before an
     edit), lets the unchanged leading layers keep their results: a layer's result depends only on the input
     and the layers up to it, so with the same input and the very same Layer objects it cannot differ.
+    Receptive fields are composed when first asked (see `LayerResult`).
     """
+    fit_memos(len(design.layers))
     input_problems = check_input(design)
     results: list[LayerResult] = _reusable(design, previous) if previous else []
     input_result = None if input_problems else LayerResult(
@@ -309,8 +426,10 @@ def analyze(design: Design, previous: Analysis | None = None) -> Analysis:
         seen.setdefault(layer.name, index)
         add_prefixes(layer.name, prefixes)
     results = _with_unread_warnings(design, results)
-    if any(d.rule == "join-size" for r in results for d in r.diagnostics):
+    if any(d.rule == "join-size" for r in results if "_own" in r.__dict__ for d in r.errors):
         results = _with_input_size_hint(design, results)
+    if input_result is not None:
+        _FieldWalk(design.input.shape, input_result.__dict__["_field"], results)
     return Analysis(design, tuple(results), tuple(input_problems) + _output_problems(design, seen))
 
 
@@ -320,15 +439,13 @@ def _reusable(design: Design, previous: Analysis) -> list[LayerResult]:
     previous analysis carries a join-size hint, which depends on the whole design. The unread-layer warnings
     depend on the layers below, so they are dropped and found again."""
     if previous.design.input != design.input or any(
-            d.rule == "join-size" for r in previous.layers for d in r.diagnostics):
+            d.rule == "join-size" for r in previous.layers for d in r.errors):
         return []
     kept = []
     for new, result in zip(design.layers, previous.layers):
         if new is not result.layer:
             break
-        if any(d.rule == UNREAD for d in result.diagnostics):
-            result = replace(result, diagnostics=tuple(d for d in result.diagnostics if d.rule != UNREAD))
-        kept.append(result)
+        kept.append(result._copy(_tail=()) if "_tail" in result.__dict__ else result)
     return kept
 
 
@@ -340,14 +457,16 @@ def _with_unread_warnings(design: Design, results: list[LayerResult]) -> list[La
     its work is thrown away (usually a wiring mistake)."""
     outputs = set(design.output_names)
     index_of: dict[str, int] = {}
-    for result in results:
-        index_of.setdefault(result.name, result.index)
-    read_by = readers(design, [r.inputs + tuple(index for _, index in r.references) if r.inputs
-                               else _named(r, index_of) for r in results])
+    for r in results:
+        index_of.setdefault(r.name, r.index)
+    read = {source for r in results for source in (r.inputs or _named(r, index_of))}
+    for r in results:
+        if "references" in r.__dict__:  # a named layer is read too
+            read.update([index for _, index in r.references])
     for index, result in enumerate(results):
-        if read_by[index] or result.name in outputs or not result.computed:
+        if index in read or result.name in outputs or not result.computed:
             continue
-        results[index] = replace(result, diagnostics=result.diagnostics + (Diagnostic(
+        results[index] = result._copy(_tail=(Diagnostic(
             WARNING, result.name, UNREAD, "no layer reads this layer's result and it is not an output",
             "read it from a later layer, list it in the design's outputs, or delete it"),))
     return results
@@ -390,16 +509,66 @@ def _with_input_size_hint(design: Design, results: list[LayerResult]) -> list[La
     when that error is present (it walks the design's shapes for a range of input sizes)."""
     if len(design.layers) > HINT_MAX_LAYERS:
         return results  # the scan over ~257 input sizes would hold up every edit of a huge design
+    from .tools.sizes import input_size_suggestion  # the scan's module is loaded when a join needs it
+
     hint = input_size_suggestion(design)
     if hint is None:
         return results
     return [
-        replace(r, diagnostics=tuple(
+        r._copy(_own=tuple(
             replace(d, suggestion=f"{hint}; or {d.suggestion}" if d.suggestion else hint)
-            if d.rule == "join-size" else d for d in r.diagnostics))
-        if any(d.rule == "join-size" for d in r.diagnostics) else r
+            if d.rule == "join-size" else d for d in r.__dict__.get("_own", ())))
+        if any(d.rule == "join-size" for d in r.errors) else r
         for r in results
     ]
+
+
+#: Each (layer value, rank, incoming shape) the rules evaluated: the Evaluation, or the Refusals (the argument
+#: problems, or the one the rule raised). A join's entry also names the layer, its wiring and its operands; the
+#: entry of a layer that names others also holds what it sees of them (`_reference_key`).
+_evaluations = Memo()
+
+
+def _evaluated(layer_type: LayerType, layer: Layer, ndim: int, shape: tuple[int, ...],
+               joined: tuple[tuple[str, tuple[int, ...]], ...], references: dict[str, Reference]
+               ) -> Evaluation | tuple[Refusal, ...]:
+    """What the layer's rule gives on an incoming tensor of that shape: it depends on nothing else (a join's
+    also on its name, wiring and operands, a layer's that names others also on those layers), so an equal
+    layer on an equal shape is evaluated once."""
+    key: Any = layer.rule_key
+    if key is not None:
+        key = (key, ndim, shape, layer.name, layer.inputs, joined) if layer_type.join else (key, ndim, shape)
+        if references:
+            named = _reference_key(references)
+            key = None if named is None else (key, named)
+    if key is not None:
+        found = _evaluations.get(key)
+        if found is not None:
+            return found
+    problems, args = prepared_arguments(layer_type, layer, ndim)
+    outcome: Evaluation | tuple[Refusal, ...] = problems
+    if not problems:
+        try:
+            outcome = layer_type.rule(LayerContext(layer, args, shape, joined, references))
+            check_tensor_size(outcome.output_shape, "output")
+        except Refusal as refusal:
+            outcome = (refusal.with_traceback(None),)
+    if key is not None:
+        _evaluations.put(key, outcome)
+    return outcome
+
+
+def _reference_key(references: dict[str, Reference]) -> tuple[Any, ...] | None:
+    """What a rule may read of the layers a layer names beyond their names (which are the layer's own
+    arguments), by value: per argument the named layer's rule key (MaxUnpool reads its pool's type and
+    arguments), the shape it reads and the shape it makes. None when a named layer's arguments cannot be a key."""
+    found = []
+    for argument, reference in references.items():
+        rule_key = None if reference.layer is None else reference.layer.rule_key
+        if reference.layer is not None and rule_key is None:
+            return None
+        found.append((argument, rule_key, reference.input_shape, reference.output_shape))
+    return tuple(found)
 
 
 def _evaluate_layer(
@@ -409,13 +578,21 @@ def _evaluate_layer(
     layer_type = CATALOG.get(layer.type)
     try:
         inputs = operand_indices(layer, index, layer_type is not None and layer_type.join, seen)
-        references = reference_indices(layer, seen)
+        references = reference_indices(layer, seen) if layer_type is not None and layer_type.layer_arguments else ()
     except Refusal as refusal:
         return LayerResult(index, layer, diagnostics=(_error(layer, refusal),))
     operands = [input_result if i == INPUT_INDEX else results[i] for i in inputs]
-    named = {argument: input_result if i == INPUT_INDEX else results[i] for argument, i in references}
-    if any(r is None or r.output_shape is None for r in (*operands, *named.values())):
-        return LayerResult(index, layer, inputs=inputs, references=references)  # it reads a layer that failed
+    for operand in operands:
+        if operand is None or operand.output_shape is None:
+            return LayerResult(index, layer, inputs=inputs, references=references)  # it reads a layer that failed
+    named: dict[str, Reference] = {}
+    if references:
+        for argument, i in references:
+            r = input_result if i == INPUT_INDEX else results[i]
+            if r is None or r.output_shape is None:
+                return LayerResult(index, layer, inputs=inputs, references=references)  # it names a failed layer
+            named[argument] = Reference(r.name, r.layer if i != INPUT_INDEX else None,
+                                        r.input_shape, r.output_shape)  # type: ignore[arg-type]
     shape: tuple[int, ...] = operands[0].output_shape  # type: ignore[union-attr,assignment]
     problem = _name_refusal(layer.name, seen, prefixes)
     if problem is None and layer_type is None:
@@ -426,34 +603,24 @@ def _evaluate_layer(
         return LayerResult(index, layer, shape, diagnostics=(_error(layer, problem),), inputs=inputs,
                            references=references)
     assert layer_type is not None
-    ndim = layer_type.ndim or max(1, len(shape) - 1)
-    problems, args = prepared_arguments(layer_type, layer, ndim)
-    if problems:
-        return LayerResult(index, layer, shape, diagnostics=tuple(_error(layer, p) for p in problems), inputs=inputs,
-                           references=references)
-    joined = tuple((r.name, r.output_shape) for r in operands) if layer_type.join else ()
-    ctx = LayerContext(layer, args, shape, joined, {  # type: ignore[arg-type]
-        argument: Reference(r.name, r.layer if r.index != INPUT_INDEX else None, r.input_shape, r.output_shape)
-        for argument, r in named.items()})
-    try:
-        evaluation = layer_type.rule(ctx)
-        check_tensor_size(evaluation.output_shape, "output")
-    except Refusal as refusal:
-        return LayerResult(index, layer, shape, diagnostics=(_error(layer, refusal),), inputs=inputs,
-                           references=references)
-    value_maps = [(r.field_maps, r.name) for argument, r in named.items() if layer_type.argument(argument).values]
-    new_maps, field_notes = _next_field(layer, evaluation, [r.field_maps for r in operands],  # type: ignore[misc]
-                                        [r.name for r in operands], value_maps)
-    diagnostics: tuple[Diagnostic, ...] = ()
-    if evaluation.notes or field_notes:
-        diagnostics = tuple([Diagnostic(WARNING, layer.name, n.rule, n.message, n.suggestion, n.axis)
-                             for n in evaluation.notes] + field_notes)
-    whole = () if new_maps is None else _whole_input(new_maps, evaluation.output_shape,
-                                                     input_result.output_shape)  # type: ignore[union-attr,arg-type]
-    return LayerResult(
-        index, layer, shape, evaluation.output_shape, evaluation.params, evaluation.macs,
-        evaluation.geometry, diagnostics, evaluation.sources, new_maps, inputs, whole, references,
-    )
+    joined = tuple((r.name, r.output_shape) for r in operands) if layer_type.join else ()  # type: ignore[union-attr]
+    evaluation = _evaluated(layer_type, layer, layer_type.ndim or max(1, len(shape) - 1), shape, joined, named)
+    if type(evaluation) is tuple:
+        return LayerResult(index, layer, shape, diagnostics=tuple(_error(layer, p) for p in evaluation),
+                           inputs=inputs, references=references)
+    assert isinstance(evaluation, Evaluation)
+    notes = tuple([Diagnostic(WARNING, layer.name, n.rule, n.message, n.suggestion, n.axis)
+                   for n in evaluation.notes]) if evaluation.notes else ()
+    # A computed layer's field is composed when asked: its ``_field`` is set to the analysis's _FieldWalk.
+    result = object.__new__(LayerResult)
+    result.__dict__.update(index=index, layer=layer, input_shape=shape, output_shape=evaluation.output_shape,
+                           params=evaluation.params, macs=evaluation.macs, geometry=evaluation.geometry,
+                           sources=evaluation.sources, inputs=inputs)
+    if notes:
+        result.__dict__["_own"] = notes
+    if references:
+        result.__dict__["references"] = references
+    return result
 
 
 def _whole_input(maps: tuple[FieldMap, ...], output_shape: tuple[int, ...], network_input: tuple[int, ...]
@@ -475,15 +642,14 @@ def _name_refusal(name: str, seen: dict[str, int], prefixes: set[str]) -> Refusa
 
 
 def _next_field(
-    layer: Layer, evaluation: Evaluation, operand_maps: list[tuple[FieldMap, ...] | None], names: list[str],
-    value_maps: Sequence[tuple[tuple[FieldMap, ...] | None, str]] = (),
+    layer: Layer, sources: tuple[AxisSources, ...] | str | None, operand_maps: list[tuple[FieldMap, ...] | None],
+    names: list[str], value_maps: Sequence[tuple[tuple[FieldMap, ...] | None, str]] = (),
 ) -> tuple[tuple[FieldMap, ...] | None, list[Diagnostic]]:
-    """The layer's field maps from its operands' (a join's field is the union over every operand: each
-    output unit depends on what the same unit of every operand depends on). ``value_maps``: the fields of
-    the layers whose values it reads where it reads its input (`Argument.values`), merged in the same way
-    after the layer's own sources (without the join's note on fields centred apart)."""
+    """The layer's field maps from its operands' and what its output units read (a join's field is the union
+    over every operand: each output unit depends on what the same unit of every operand depends on).
+    ``value_maps``: the fields of the layers whose values it reads where it reads its input (`Argument.values`),
+    merged in the same way after the layer's own sources (without the join's note on fields centred apart)."""
     notes: list[Diagnostic] = []
-    sources = evaluation.sources
     maps = operand_maps[0]
     if maps is None or sources is None:
         return None, notes

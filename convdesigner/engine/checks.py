@@ -14,6 +14,7 @@ from .design import Design, Layer, axis_name
 from .evaluation import Refusal
 from .layers import did_you_mean
 from .layers.common import LayerType
+from .memo import Memo
 
 ERROR = "error"
 WARNING = "warning"
@@ -104,26 +105,25 @@ def resolved_arguments(layer_type: LayerType, layer: Layer) -> dict[str, Any]:
     return {a.name: given.get(a.name, a.default) for a in layer_type.arguments}
 
 
-#: How many (layer, rank) argument checks `prepared_arguments` remembers.
-ARGUMENT_MEMO_SIZE = 8192
-_argument_memo: dict[tuple[int, int], tuple[Layer, tuple[tuple[Refusal, ...], dict[str, Any]]]] = {}
+_argument_memo = Memo()
 
 
 def prepared_arguments(layer_type: LayerType, layer: Layer, ndim: int
                        ) -> tuple[tuple[Refusal, ...], dict[str, Any]]:
-    """`check_arguments` and `resolved_arguments` of a layer, remembered per (layer object, rank).
+    """`check_arguments` and `resolved_arguments` of a layer, remembered per (layer value, rank).
 
-    A Layer is immutable, so its argument problems and resolved arguments never change; an edit makes a
-    new Layer. The memo is keyed on the object's identity, not its value: Python finds 3 == 3.0 and
-    1 == True, which the checks must tell apart. Rules only read the returned dictionary. Everything
-    that depends on the incoming tensor (shapes, counts, fields, diagnostics) is recomputed every time.
+    They depend only on the layer's type and arguments, so a layer equal to one seen before (a design loaded
+    again, a block repeated down a stack) is checked once. The memo is keyed on `Layer.rule_key`, which tags
+    every argument with its type: Python finds 3 == 3.0 and 1 == True, which the checks must tell apart.
+    Rules only read the returned dictionary. Everything that depends on the incoming tensor (shapes, counts,
+    fields, diagnostics) is worked out by `analysis` (see its own memo of evaluations).
     """
-    key = (id(layer), ndim)
-    found = _argument_memo.get(key)
-    if found is not None and found[0] is layer:
-        return found[1]
+    key = layer.rule_key
+    if key is not None:
+        found = _argument_memo.get((key, ndim))
+        if found is not None:
+            return found
     prepared = tuple(check_arguments(layer_type, layer, ndim)), resolved_arguments(layer_type, layer)
-    if len(_argument_memo) >= ARGUMENT_MEMO_SIZE:
-        _argument_memo.clear()
-    _argument_memo[key] = (layer, prepared)
+    if key is not None:
+        _argument_memo.put((key, ndim), prepared)
     return prepared

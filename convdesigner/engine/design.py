@@ -32,6 +32,19 @@ def _freeze(value: Any) -> Any:
     return value
 
 
+#: Argument types whose values are their own keys once their type is beside them.
+_PLAIN = frozenset((int, str, bool, type(None)))
+
+
+def _kind(value: Any) -> Any:
+    """What tells a value apart from equal values of other types: its type; per item for a tuple; the repr
+    for a float (-0.0 is not 0.0)."""
+    kind = type(value)
+    if kind is tuple:
+        return tuple([_kind(v) for v in value])
+    return repr(value) if kind is float else kind
+
+
 @dataclass(frozen=True)
 class Layer:
     """One layer: its PyTorch class name (or a join: ``Concat``, ``Add``, ``Mul``), a unique name, its
@@ -58,6 +71,25 @@ class Layer:
     @property
     def arguments(self) -> dict[str, Any]:
         return dict(self.args)
+
+    @property
+    def rule_key(self) -> tuple[Any, ...] | None:
+        """What the layer rules read of a layer, its type and arguments (not its name or wiring), with the
+        type of every argument beside them (Python finds 3 == 3.0 == True, which the argument checks must tell
+        apart): the key of the engine's memos (`engine.memo`). None when an argument cannot be a key (an
+        unhashable value, which the checks refuse). Worked out once per object."""
+        known = self.__dict__
+        if "_rule_key" in known:
+            return known["_rule_key"]
+        args = self.args
+        found: tuple[Any, ...] | None = (
+            self.type, args, tuple([kind if (kind := type(v)) in _PLAIN else _kind(v) for _, v in args]))
+        try:
+            hash(found)
+        except TypeError:
+            found = None
+        known["_rule_key"] = found
+        return found
 
     def get(self, key: str, default: Any = None) -> Any:
         for k, v in self.args:

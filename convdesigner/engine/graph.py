@@ -21,7 +21,6 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
-from .arguments import Kind
 from .design import NETWORK_INPUT, Design, Layer
 from .evaluation import Refusal
 from .layers import CATALOG, did_you_mean
@@ -51,29 +50,44 @@ def operand_indices(layer: Layer, index: int, is_join: bool, seen: Mapping[str, 
             tuple(_lookup(layer, n, seen) for n in names)
         return operands
     if not names:
-        return (above,)
+        return _one(above)
     if len(names) > 1:
         raise Refusal("from", f"{layer.type} reads one tensor, but 'from' names {len(names)}",
                       "name one earlier layer, or use a join (Concat, Add, Mul) to combine several",
                       argument="from")
-    return (_lookup(layer, names[0], seen),)
+    return _one(_lookup(layer, names[0], seen))
+
+
+#: ``(i,)`` for every index seen so far (``INPUT_INDEX`` first): most layers read one tensor, and sharing the
+#: tuple spares every analysis an allocation per layer for the cycle collector to count.
+_ONE: list[tuple[int]] = []
+
+
+def _one(index: int) -> tuple[int]:
+    while len(_ONE) <= index + 1:
+        _ONE.append((len(_ONE) + INPUT_INDEX,))
+    return _ONE[index + 1]
 
 
 def reference_arguments(layer: Layer) -> tuple[tuple[str, str], ...]:
     """The (argument, layer name) pairs of the layer's references, in its type's argument order: the
     `Kind.LAYER` arguments it gives (none for an unknown type)."""
     layer_type = CATALOG.get(layer.type)
-    if layer_type is None:
+    if layer_type is None or not layer_type.layer_arguments:
         return ()
-    given = layer.arguments
-    return tuple((arg.name, given[arg.name]) for arg in layer_type.arguments
-                 if arg.kind == Kind.LAYER and isinstance(given.get(arg.name), str))
+    found = []
+    for argument in layer_type.layer_arguments:
+        name = layer.get(argument)
+        if isinstance(name, str):
+            found.append((argument, name))
+    return tuple(found)
 
 
 def reference_indices(layer: Layer, seen: Mapping[str, int]) -> tuple[tuple[str, int], ...]:
     """Each reference's argument and the index of the layer it names (``INPUT_INDEX``: the network input),
     given the names above the layer; a Refusal naming the argument when it names no layer above."""
-    return tuple((argument, _lookup(layer, name, seen, argument)) for argument, name in reference_arguments(layer))
+    named = reference_arguments(layer)
+    return tuple([(argument, _lookup(layer, name, seen, argument)) for argument, name in named]) if named else ()
 
 
 def _lookup(layer: Layer, name: str, seen: Mapping[str, int], argument: str = "from") -> int:
@@ -119,17 +133,6 @@ def add_prefixes(name: str, prefixes: set[str]) -> None:
     parts = name.split(".")
     for end in range(1, len(parts)):
         prefixes.add(".".join(parts[:end]))
-
-
-def readers(design: Design, operands: Sequence[tuple[int, ...] | None]) -> list[list[int]]:
-    """For each layer, the indices of the layers that read it, from what each layer reads (its resolved
-    operands and references; None: unresolved)."""
-    read_by: list[list[int]] = [[] for _ in design.layers]
-    for index, found in enumerate(operands):
-        for source in found or ():
-            if source != INPUT_INDEX:
-                read_by[source].append(index)
-    return read_by
 
 
 # -- edits that keep the wiring valid (the GUI's commands build on these) -----------------------------------

@@ -46,6 +46,8 @@ class ArgumentEditor(QWidget):
     """Base: ``set_value`` shows a value without emitting; ``edited`` carries a user's change."""
 
     edited = Signal(object)
+    #: Whether what the editor shows depends on the layer's geometry (else a new geometry is not a change).
+    uses_geometry = False
 
     def __init__(self, argument: Argument, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -220,6 +222,8 @@ class AxesEditor(ArgumentEditor):
 
 class PaddingEditor(ArgumentEditor):
     """A convolution's padding: an int or one per axis, [low, high] per axis, 'valid', 'same' or 'full'."""
+
+    uses_geometry = True  # shows the padding the geometry resolves
 
     EXPLICIT, PAIRS = "explicit", "pairs"
     MODES = ((EXPLICIT, "Explicit"), (PAIRS, "Low / high per axis"),

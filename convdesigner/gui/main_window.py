@@ -818,7 +818,7 @@ class MainWindow(QMainWindow):
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
             icons.retint(self)  # the system switched between light and dark
             self.stack.model.refresh_colours()
-            self.properties.refresh()
+            self.properties.restyle()
 
     def showEvent(self, event) -> None:
         super().showEvent(event)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -148,6 +148,8 @@ class ArgumentRow:
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.message.hide()
         self._local = ""
+        #: what the row shows (`show`): None until shown, and after a palette change (colours to redo)
+        self._state: tuple | None = None
         grid.addWidget(self.label, row, 0)
         grid.addWidget(self.stack, row, 1)
         grid.addWidget(self.reset, row, 2, Qt.AlignmentFlag.AlignTop)
@@ -156,16 +158,26 @@ class ArgumentRow:
             widget.setVisible(True)
 
     def show(self, result: LayerResult, ndim: int, earlier: list[str], problems: list[Diagnostic]) -> None:
+        """Show the argument of ``result``'s layer; a row whose value, placeholder, choices and problems are
+        those it shows already (switching between like layers, an edit of another argument) is left alone."""
         argument = self.argument
         given = argument.name in result.layer.arguments
         value = result.layer.get(argument.name)
-        if isinstance(self.editor, LayerEditor):
+        placeholder = None if given or argument.default is not None else placeholder_text(argument, result)
+        choices = tuple(earlier) if isinstance(self.editor, LayerEditor) else None
+        geometry = result.geometry if self.editor.uses_geometry else None
+        state = (given, repr(value), ndim, placeholder, choices, geometry, tuple(problems))  # repr: 1 is not True
+        if state == self._state and not self._local:
+            return
+        self._state = state
+        self.form.row_updates += 1
+        if choices is not None:
             self.editor.set_choices(earlier)
-        if given or argument.default is not None:
+        if placeholder is None:
             self.editor.set_value(value if given else argument.default, ndim, result.geometry)
             self.stack.setCurrentWidget(self.editor)
         else:
-            self.placeholder.setText(placeholder_text(argument, result))
+            self.placeholder.setText(placeholder)
             self.stack.setCurrentWidget(self.placeholder)
         font = self.label.font()
         font.setBold(given)
@@ -176,6 +188,10 @@ class ArgumentRow:
         self._problems = problems
         self._local = ""  # the editor shows the design's value again
         self._show_problems()
+
+    def forget(self) -> None:
+        """The next `show` updates the widgets whatever they show (a new palette's colours)."""
+        self._state = None
 
     def _show_problems(self) -> None:
         texts = [app_text(d.message + (f"; {d.suggestion}" if d.suggestion else "")) for d in self._problems]
@@ -211,6 +227,58 @@ class ArgumentRow:
 ABOVE = "the layer above"
 
 
+class SourceChoices(QAbstractListModel):
+    """The From field's choices, (text, the names read): first what the layer reads when no single choice
+    gives it, then the layer above (not for a join), the layers above nearest first, the network input.
+    Served from the list of names, so that showing another layer swaps a list instead of adding an item
+    per layer above."""
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self._head: list[tuple[str, tuple[str, ...]]] = []
+        self._names: list[str] = []
+        #: how often the choices were replaced (a work count the tests read)
+        self.resets = 0
+
+    def set_choices(self, head: list[tuple[str, tuple[str, ...]]], names: list[str]) -> None:
+        self.beginResetModel()
+        self._head, self._names = head, names
+        self.resets += 1
+        self.endResetModel()
+
+    def same(self, head: list[tuple[str, tuple[str, ...]]], names: list[str]) -> bool:
+        return head == self._head and names == self._names
+
+    def choice(self, row: int) -> tuple[str, tuple[str, ...]]:
+        if row < len(self._head):
+            return self._head[row]
+        nearest = row - len(self._head)
+        name = self._names[-1 - nearest] if nearest < len(self._names) else NETWORK_INPUT
+        return name, (name,)
+
+    def row_of(self, names: tuple[str, ...]) -> int | None:
+        """The first row whose choice reads ``names`` (None: none does)."""
+        for row, (_text, value) in enumerate(self._head):
+            if value == names:
+                return row
+        if len(names) == 1 and names[0] in self._names:
+            return len(self._head) + self._names[::-1].index(names[0])
+        if names == (NETWORK_INPUT,):
+            return len(self._head) + len(self._names)
+        return None
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._head) + len(self._names) + 1
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < self.rowCount():
+            return None
+        text, names = self.choice(index.row())
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
+            return text
+        return names if role == Qt.ItemDataRole.UserRole else None
+
+
 class WiringRow:
     """The "From" field: which earlier layers the shown layer reads. A layer reads the layer above, an
     earlier layer or the network input; a join reads the layer above and the one chosen, or the names typed
@@ -228,6 +296,8 @@ class WiringRow:
         self.combo.setObjectName("fromSource")
         self.combo.setEditable(True)
         self.combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.choices = SourceChoices(self.combo)
+        self.combo.setModel(self.choices)
         self.combo.setToolTip("What this layer reads: the layer above, an earlier layer, or the network input. "
                               "A join reads the layer above and the layer chosen here, or the layers typed as a "
                               "list (a, b, c) in order.")
@@ -239,30 +309,32 @@ class WiringRow:
         grid.addWidget(self.label, 0, 0)
         grid.addWidget(self.combo, 0, 1)
         grid.addWidget(self.message, 1, 1)
-        self.combo.activated.connect(lambda index: self._chosen(self.combo.itemData(index)))
+        self.combo.activated.connect(lambda index: self._chosen(self.choices.choice(index)[1]))
         self.combo.lineEdit().editingFinished.connect(self._typed)
 
     def show(self, result: LayerResult, earlier: list[str], is_join: bool, problems: list[Diagnostic]) -> None:
+        """Show what the layer reads; the choices are replaced only when they differ (not on an edit of the
+        shown layer's arguments)."""
         self.combo.blockSignals(True)
-        self.combo.clear()
-        if not is_join:
-            self.combo.addItem(ABOVE, ())
-        for name in [*reversed(earlier), NETWORK_INPUT]:  # nearest first
-            self.combo.addItem(name, (name,))
+        head = [] if is_join else [(ABOVE, ())]
         current = tuple(result.layer.inputs)
-        index = next((i for i in range(self.combo.count()) if tuple(self.combo.itemData(i)) == current), -1)
-        if index < 0:
-            self.combo.insertItem(0, ", ".join(current), tuple(current))
-            index = 0
-        self.combo.setCurrentIndex(index)
+        offered = current == () and not is_join or len(current) == 1 and (current[0] in earlier
+                                                                          or current[0] == NETWORK_INPUT)
+        if not offered:  # a list of layers, or a layer not above: shown first, as it is
+            head.insert(0, (", ".join(current), current))
+        if not self.choices.same(head, earlier):
+            self.choices.set_choices(head, list(earlier))
+            view = self.combo.view()  # the list opens as wide as its longest entry (a narrow dock elides none)
+            view.setMinimumWidth(view.sizeHintForColumn(0) + view.verticalScrollBar().sizeHint().width() + 8)
+        self.combo.setCurrentIndex(self.choices.row_of(current))
         self.combo.lineEdit().setCursorPosition(0)  # a long list shows its first names, not its last
-        view = self.combo.view()  # the list opens as wide as its longest entry (a narrow dock elides none)
-        view.setMinimumWidth(view.sizeHintForColumn(0) + view.verticalScrollBar().sizeHint().width() + 8)
         self.combo.blockSignals(False)
         text = "\n".join(app_text(d.message + (f"; {d.suggestion}" if d.suggestion else "")) for d in problems)
-        self.message.setText(text)
-        self.message.setStyleSheet(f"color: {StateColours().error.name()};")
-        self.message.setVisible(bool(text))
+        if text != self.message.text():
+            self.message.setText(text)
+            self.message.setStyleSheet(f"color: {StateColours().error.name()};")
+        if self.message.isHidden() == bool(text):
+            self.message.setVisible(bool(text))
 
     def _typed(self) -> None:
         text = self.combo.currentText().strip()
@@ -285,6 +357,9 @@ class PropertiesPanel(QWidget):
         self._document = document
         self._index: int | None = None
         self._key: tuple | None = None
+        #: argument rows whose widgets were updated (a row showing what it shows already is not): counted
+        #: for the tests of the work a selection or an edit does
+        self.row_updates = 0
         self.rows: dict[str, ArgumentRow] = {}
         #: Forms already built, by (layer type, spatial axes): switching layers reuses them.
         self._forms: dict[tuple, tuple[QWidget, dict[str, ArgumentRow]]] = {}
@@ -365,6 +440,14 @@ class PropertiesPanel(QWidget):
         self._index = index
         self.refresh()
 
+    def restyle(self) -> None:
+        """Show everything again in a new palette's colours (the rows keep what they show otherwise)."""
+        for _widget, rows in self._forms.values():
+            for row in rows.values():
+                row.forget()
+        self.wiring.message.clear()
+        self.refresh()
+
     def _use_form(self, key: tuple, layer_type: LayerType | None) -> None:
         """Show the form for (type, axes), building it the first time."""
         if key not in self._forms:
@@ -405,7 +488,8 @@ class PropertiesPanel(QWidget):
         if key != self._key:
             self._key = key
             self._use_form(key, layer_type)
-        self.form_widget.show()
+        if self.form_widget.isHidden():
+            self.form_widget.show()
         summary = subtitle(result.type, result.layer.arguments)
         self.title.setText(f"<span style='font-size:13pt; font-weight:600'>{result.name}</span>"
                            f"&nbsp;&nbsp;<span>{result.type}</span><br><span style='color:"

@@ -37,7 +37,6 @@ from ..io.design_file import (
     remove_stale_temporaries,
 )
 from .document import Document
-from .export_dialog import write_text_file
 
 AUTOSAVE_DELAY_MS = 2000  # after the last change
 AUTOSAVE_MAX_DELAY_MS = 5000  # after the first unsaved change, while changes keep coming
@@ -126,6 +125,8 @@ class Autosaver(QObject):
             check_design_size(text)
         except DesignTooLarge as error:
             return self._report(f"Autosave is off: {error}")
+        from .export_dialog import write_text_file  # the dialog's module is not needed at start-up
+
         error = write_text_file(str(self.path), text)
         return self._report("" if error is None else f"Autosave failed: {error}")
 

@@ -27,7 +27,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QFont, QIcon
 
 from ..engine.analysis import LayerResult
-from ..engine.design import Design
+from ..engine.design import Design, Layer
 from ..engine.graph import is_module_path, reference_arguments
 from ..engine.naming import MAX_NAME_LENGTH
 from . import icons
@@ -80,6 +80,10 @@ class StackModel(QAbstractTableModel):
         self._document = document
         self._rows = len(document.design.layers)
         self._links: dict[int, list[Link]] = {}
+        #: id(layer) -> (the layer, its (named layer, argument) pairs): read once per Layer object (immutable),
+        #: so an edit reads the edited layer's alone; `layers_read` counts them (a work count the tests read)
+        self._named: dict[int, tuple[Layer, tuple[tuple[str, str], ...]]] = {}
+        self.layers_read = 0
         self._positions: dict[str, int] = {}
         self._first_error: int | None = None
         self._culprit: str | None = None  # the first error's layer (not-computed rows name it)
@@ -149,10 +153,17 @@ class StackModel(QAbstractTableModel):
         positions = {}
         links: dict[int, list[Link]] = {}
         first_error = None
+        known, named_now = self._named, {}
         for result in analysis.layers:
-            named = {name: argument for argument, name in reversed(reference_arguments(result.layer))}
-            named.update(dict.fromkeys(result.layer.inputs, "from"))
-            for source, argument in named.items():  # every layer a 'from' or an argument names, not the one above
+            layer = result.layer
+            entry = known.get(id(layer))
+            if entry is None or entry[0] is not layer:
+                self.layers_read += 1
+                named = {name: argument for argument, name in reversed(reference_arguments(layer))}
+                named.update(dict.fromkeys(layer.inputs, "from"))
+                entry = (layer, tuple(named.items()))
+            named_now[id(layer)] = entry
+            for source, argument in entry[1]:  # every layer a 'from' or an argument names, not the one above
                 if source in positions:
                     problem = next((app_text(d.text) for d in result.errors if d.argument == argument), None)
                     links.setdefault(positions[source], []).append(Link(result.name, problem))
@@ -168,6 +179,7 @@ class StackModel(QAbstractTableModel):
         whole = (links != self._links or blocks != self._blocks
                  or (first_error, culprit) != (self._first_error, self._culprit))
         self._links = links
+        self._named = named_now
         self._positions = positions
         self._first_error, self._culprit = first_error, culprit
         self._shown = analysis.layers

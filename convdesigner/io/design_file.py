@@ -33,18 +33,15 @@ Saving writes the canonical form (one layer per line, keys in the catalog's orde
 from __future__ import annotations
 
 import errno
-import hashlib
 import math
 import os
 import re
 import stat
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import yaml
 
@@ -54,6 +51,9 @@ from ..engine.design import Design, InputSpec, Layer
 from ..engine.graph import reference_arguments
 from ..engine.layers import CATALOG, did_you_mean
 from ..engine.naming import MAX_NAME_LENGTH, NameAllocator
+
+if TYPE_CHECKING:  # pathlib, tempfile and hashlib are imported when a file is written or stamped, not to read one
+    from pathlib import Path
 
 FORMAT_KEY = "convdesigner"
 FORMAT_VERSION = 2
@@ -486,7 +486,7 @@ def _design(reader: _Reader, root: _Node | None, source: str) -> Design | None:
                        f"reads format {FORMAT_VERSION}: please update convdesigner", version_node)
         return None
     _unknown_keys(reader, root, TOP_KEYS, "")
-    fallback = Path(source).stem if source and not source.startswith("<") else "Design"
+    fallback = _stem(source) if source and not source.startswith("<") else "Design"
     name = _text(reader, root, "name", default=fallback)
     description = _text(reader, root, "description", default="")
     spec = _input(reader, root)
@@ -514,6 +514,14 @@ def _outputs(reader: _Reader, root: _Mapping) -> tuple[str, ...]:
     if node is None:
         return ()
     return _names(reader, node, "'outputs'", "outputs: [mu, logvar]") or ()
+
+
+def _stem(path: str) -> str:
+    """A file's name without its last suffix, as ``pathlib.PurePath(path).stem`` gives it (without importing
+    pathlib for every load): ``designs/unet.yaml`` -> ``unet``, ``.hidden`` -> ``.hidden``."""
+    name = os.path.basename(os.path.normpath(path))
+    dot = name.rfind(".")
+    return name[:dot] if 0 < dot < len(name) - 1 else name
 
 
 def _text(reader: _Reader, root: _Mapping, key: str, default: str) -> str:
@@ -803,6 +811,9 @@ def write_atomically(path: str | os.PathLike[str], data: str | bytes | Callable[
     Raises OSError (the target untouched): also for a target that is not a regular file (a FIFO, a device),
     which is refused before anything is written. Temporary files that killed writers left for this target
     are removed (`remove_stale_temporaries`)."""
+    import tempfile
+    from pathlib import Path
+
     target = Path(os.path.realpath(path))  # through a symbolic link, so the link stays a link
     check_output_file(target)
     remove_stale_temporaries(target)
@@ -912,6 +923,8 @@ class FileStamp:
     @staticmethod
     def of(path: str | os.PathLike[str]) -> FileStamp | None:
         """The stamp of a regular file; None when there is none (or it cannot be read)."""
+        import hashlib
+
         try:
             with _open_regular(path, str(path)) as handle:
                 status = os.fstat(handle.fileno())
@@ -952,6 +965,8 @@ def _process_alive(pid: int) -> bool:
 def remove_stale_temporaries(target: Path) -> list[Path]:
     """Remove the temporary files a killed writer left for ``target`` (``.NAME.PID.XXXX.tmp`` whose process
     is gone, and older versions' ``.NAME.XXXX.tmp`` over an hour old); the paths removed."""
+    from pathlib import Path
+
     prefix = f".{target.name}."
     removed = []
     try:

@@ -18,7 +18,6 @@ the layers' own ``errors``); for a file that cannot be read, every problem as 'f
 
 from __future__ import annotations
 
-import json
 from fractions import Fraction
 from typing import Any
 
@@ -125,6 +124,8 @@ def json_text(record: dict[str, Any], ascii_only: bool = False) -> str:
     leaves raw that a terminal would act on (DEL, C1 controls, bidirectional overrides, U+2028) are written
     as \\u escapes, and with ``ascii_only`` (an output that is not UTF-8) everything beyond ASCII too. The
     data is the same."""
+    import json  # only for --json: not at every start of the command line
+
     text = json.dumps(record, indent=2, ensure_ascii=ascii_only)
     if text.replace("\n", "").isprintable():
         return text

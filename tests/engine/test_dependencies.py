@@ -316,6 +316,22 @@ def test_the_reported_rules_against_torch_forward(design: Design) -> None:
     check_against_torch(design)
 
 
+def test_dependencies_past_a_field_the_engine_stops_tracking() -> None:
+    """Found by test_dependencies_match_torch_forward: three fractional nearest up-samplings make the field's
+    period exceed PERIOD_LIMIT (the engine warns field-period and keeps no field map), but the dependencies
+    walk the layers' sources, not the field maps: they are still exact, not None."""
+    design = Design("p", InputSpec(1, (2,)), (
+        Layer.make("Conv1d", "b0", out_channels=1, kernel_size=1, padding="same", inputs=("input",)),
+        Layer.make("Add", "j0", inputs=("input", "b0")),
+        Layer.make("Upsample", "l1", scale_factor=0.7),
+        Layer.make("Upsample", "l2", scale_factor=1.05),
+        Layer.make("Upsample", "l3", scale_factor=2.04),
+    ))
+    last = analyze(design).layers[-1]
+    assert last.field_maps is None and [d.rule for d in last.diagnostics] == ["field-period"]
+    check_against_torch(design)
+
+
 @settings(max_examples=80)
 @given(design=random_design())
 def test_dependencies_match_torch_forward(design: Design) -> None:

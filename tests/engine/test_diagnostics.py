@@ -232,3 +232,16 @@ def test_a_huge_design_gets_its_join_error_without_the_input_size_scan() -> None
     assert error.rule == "join-size" and "nearest input sizes" not in error.suggestion
     (small,) = analyze(Design("d", InputSpec(1, (63,)), (layers[0], *layers[-3:]))).errors
     assert small.suggestion.startswith("the nearest input sizes that work are 62 or 64")
+
+
+def test_a_layer_only_named_by_another_is_read() -> None:
+    """``size_from`` reads the named layer (its size): no unread warning for it, as for a layer ``from``
+    names; the same layer named by nobody is unread."""
+    ref = Layer.make("Conv2d", "ref", out_channels=1, kernel_size=5)
+    named = analyze(Design("d", InputSpec(1, (12, 12)), (
+        ref, Layer.make("CenterCrop", "crop", size_from="ref", inputs=["input"]))))
+    assert named.ok and named.result("crop").output_shape == (1, 8, 8)
+    assert named.result("ref").warnings == ()
+    unnamed = analyze(Design("d", InputSpec(1, (12, 12)), (
+        ref, Layer.make("CenterCrop", "crop", size=[8, 8], inputs=["input"]))))
+    assert [d.rule for d in unnamed.result("ref").warnings] == ["unread"]

@@ -10,7 +10,6 @@ so unit 0 covers [-P, -P + r - 1] and start = -P + (r - 1) / 2.
 
 from __future__ import annotations
 
-import time
 from fractions import Fraction
 from math import floor
 from typing import Any
@@ -21,6 +20,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from convdesigner.engine import Analysis, Design, InputSpec, Layer, analyze
+from convdesigner.engine import analysis as analysis_module
 from convdesigner.engine import receptive_field as rf
 
 
@@ -445,13 +445,67 @@ def test_dependency_runs_equal_the_per_position_algorithm(sources: rf.AxisSource
             dependency_runs_per_position(sources, list(outputs), input_size)
 
 
+def counted(source: rf.AxisSources) -> Any:
+    """The same sources, counting in ``source.asked`` how often they are asked."""
+    ask = source.sources
+
+    def sources(y: int) -> rf.Progression | None:
+        source.__dict__["asked"] += 1
+        return ask(y)
+
+    source.__dict__.update(asked=0, sources=sources)
+    return source
+
+
 def test_dependency_runs_of_a_sparse_field_are_counted_by_runs() -> None:
     """1,000 outputs of a transposed convolution with kernel 1,000 and dilation 65,536 each read 1,000 single
-    positions: 1,000 runs of 1,000, found from one period (not 10^6 singletons); then a convolution with
-    k = 3, d = 2 widens each run by 4."""
-    scatter = rf.Scatter(1000, 1, 0, 65536)
-    started = time.perf_counter()
+    positions: 1,000 runs of 1,000, found from one period (its sources asked a few times, not once per output,
+    and never 10^6 singletons); then a convolution with k = 3, d = 2 widens each run by 4, asking its sources a
+    few times per run, not once per position (10^6)."""
+    scatter = counted(rf.Scatter(1000, 1, 0, 65536))
     runs = rf.dependency_runs(scatter, [(70_000_000, 70_000_999)], 100_000_000)
     assert runs == [(70_000_000 - 65536 * j, 70_000_999 - 65536 * j) for j in range(999, -1, -1)]
-    assert rf.dependency_runs(rf.Window(3, 1, 0, 2), runs, 100_000_000) == [(lo, hi + 4) for lo, hi in runs]
-    assert time.perf_counter() - started < 0.2
+    assert scatter.asked <= 4
+    window = counted(rf.Window(3, 1, 0, 2))
+    assert rf.dependency_runs(window, runs, 100_000_000) == [(lo, hi + 4) for lo, hi in runs]
+    assert window.asked <= 4 * len(runs)
+
+
+def test_fields_are_composed_when_asked() -> None:
+    """`analyze` composes no receptive field (nor does asking whether the design is valid, or for its
+    errors); asking for a layer's field composes the fields up to it, once."""
+    layers = [conv(f"c{j}", 4, 3, s=1 + j % 2, p=1) for j in range(40)]
+    design = Design("d", InputSpec(4, (4096, 4096)), tuple(layers))
+    with patch.object(analysis_module, "_next_field", wraps=analysis_module._next_field) as composed:
+        analysis = analyze(design)
+        assert analysis.ok and not analysis.errors and analysis.output_shape == (4, 1, 1)
+        assert composed.call_count == 0
+        field = analysis.layers[9].receptive_field
+        assert composed.call_count == 10
+        assert analysis.layers[9].receptive_field is field and analysis.layers[3].field_maps is not None
+        assert composed.call_count == 10
+        assert analysis.layers[-1].whole_input == (True, True)
+        assert composed.call_count == 40
+    eager = analyze(design)
+    assert [r.receptive_field for r in reversed(eager.layers)][::-1] == [r.receptive_field for r in analysis.layers]
+
+
+def test_a_field_composed_when_asked_holds_the_fields_of_the_values_a_layer_reads() -> None:
+    """A MaxUnpool puts its input's values where its pool's indices say: its field holds the pool's field (the
+    indices' values) as well as its input's. Here the input (a 1x1 convolution of stride 2) reads one pixel
+    per unit and the pool two: the field walk merges the pool's in, each unit's field then spans exactly the
+    positions it depends on, composed whichever layer is asked first."""
+    design = Design("side", InputSpec(1, (8, 8)), (
+        Layer.make("MaxPool2d", "pool", kernel_size=2),
+        Layer.make("Conv2d", "side", out_channels=1, kernel_size=1, stride=2, inputs=["input"]),
+        Layer.make("MaxUnpool2d", "unpool", kernel_size=2, indices="pool"),
+    ))
+    for first in (2, 0):
+        analysis = analyze(design)
+        assert analysis.layers[first].receptive_field is not None
+        assert analysis.layers[1].receptive_field.size == (1, 1)
+        unpool = analysis.layers[2]
+        assert unpool.receptive_field.size == (2, 2)
+        for p in range(8):
+            bounds = unpool.field_maps[0].bounds(p)
+            assert analysis.dependency_interval(2, (p, p)) == (bounds, bounds) == ((p - p % 2, p - p % 2 + 1),) * 2

@@ -1,10 +1,16 @@
-"""A recompute gives the same analysis: the engine's per-layer memos (argument checks and per-axis plans,
-keyed on the Layer object) never change a result, and equal-looking values of other types are told apart."""
+"""A recompute gives the same analysis: the engine's memos (argument checks, per-axis plans and a layer's
+evaluation on a shape, keyed on the layer's type-tagged value) never change a result, equal-looking values of
+other types are told apart, and the memos hold a whole design, so that analysing it again evaluates no rule."""
 
 from __future__ import annotations
 
-from convdesigner.engine import Design, InputSpec, Layer, analyze
+from unittest.mock import patch
+
+import convdesigner.engine.analysis as analysis_module
+from convdesigner.engine import Design, InputSpec, Layer, analyze, memo
 from convdesigner.engine.analysis import Analysis
+from convdesigner.engine.evaluation import LayerContext
+from convdesigner.io.design_file import dumps, loads
 
 
 def mixed_design(tag: str = "") -> Design:
@@ -41,6 +47,61 @@ def test_recompute_and_fresh_layers_agree() -> None:
         (8, 22, 30), (8, 22, 30), (8, 11, 15), (8, 22, 30), (8, 44, 90), (8, 22, 30)]
 
 
+def rule_evaluations(work) -> int:  # type: ignore[no-untyped-def]
+    """How many layer rules ``work()`` evaluates (the engine builds one LayerContext per evaluation)."""
+    calls = []
+
+    def context(*args, **kwargs) -> LayerContext:  # type: ignore[no-untyped-def]
+        calls.append(args[0])
+        return LayerContext(*args, **kwargs)
+
+    with patch.object(analysis_module, "LayerContext", context):
+        work()
+    return len(calls)
+
+
+def test_a_stack_repeating_a_block_evaluates_each_layer_of_the_block_once() -> None:
+    """1,000 layers repeating a block of 10 that keeps its shapes: 10 evaluations, whatever the names."""
+    memo.clear_all()
+    block = [("Conv2d", {"out_channels": 4, "kernel_size": 3, "padding": 1}), ("BatchNorm2d", {}), ("ReLU", {}),
+             ("MaxPool2d", {"kernel_size": 2}), ("ConvTranspose2d", {"out_channels": 4, "kernel_size": 4, "stride": 2,
+                                                                    "padding": 1}),
+             ("Conv2d", {"out_channels": 4, "kernel_size": 3, "stride": 2, "padding": 1}),
+             ("Upsample", {"scale_factor": 2}), ("LeakyReLU", {"negative_slope": 0.2}), ("Dropout", {}), ("Tanh", {})]
+    layers = tuple(Layer.make(block[j % 10][0], f"layer{j}", block[j % 10][1]) for j in range(1000))
+    design = Design("stack", InputSpec(4, (16, 16)), layers)
+    assert rule_evaluations(lambda: analyze(design).ok) == 10
+    assert analyze(design).ok and analyze(design).output_shape == (4, 16, 16)
+
+
+def test_a_huge_design_loaded_again_evaluates_no_rule_again() -> None:
+    """The memos are sized to the design: 10,000 layers that all differ (each evaluated once) are all found
+    again when the file is loaded again (new objects, equal values). Capped at 8,192 entries, the second
+    analysis evaluated every layer again."""
+    memo.clear_all()
+    layers = tuple(Layer.make("Conv1d", f"c{j}", out_channels=j % 50 + 1, kernel_size=1 + j % 2)
+                   for j in range(10_000))
+    design = Design("huge", InputSpec(1, (20_000,)), layers)
+    first = None
+
+    def analyse_first() -> None:
+        nonlocal first
+        first = analyze(design)
+
+    assert rule_evaluations(analyse_first) == 10_000
+    loaded = loads(dumps(design))
+    assert loaded.layers == design.layers and loaded.layers[0] is not design.layers[0]
+    again = None
+
+    def analyse_again() -> None:
+        nonlocal again
+        again = analyze(loaded)
+
+    assert rule_evaluations(analyse_again) == 0
+    assert [(r.output_shape, r.params, r.macs) for r in again.layers] == \
+        [(r.output_shape, r.params, r.macs) for r in first.layers]
+
+
 def test_equal_values_of_another_type_are_checked_again() -> None:
     """3 == 3.0 and 1 == True in Python; a memo keyed on the layer's value would mix them up."""
     good = Layer.make("Conv1d", "c", out_channels=2, kernel_size=3)
@@ -50,6 +111,8 @@ def test_equal_values_of_another_type_are_checked_again() -> None:
         assert analyze(Design("d", InputSpec(1, (8,)), (layer,))).ok is ok
     flag = Layer.make("Conv1d", "c", out_channels=2, kernel_size=3, bias=1)
     assert not analyze(Design("d", InputSpec(1, (8,)), (flag,))).ok
+    slope = [Layer.make("LeakyReLU", "r", negative_slope=v) for v in (0.5, 1, True)]
+    assert [analyze(Design("d", InputSpec(1, (8,)), (layer,))).ok for layer in slope * 2] == [True, True, False] * 2
 
 
 # -- reusing the unchanged prefix of the analysis before an edit ----------------------------------------------
@@ -88,6 +151,8 @@ def test_an_analysis_reusing_the_previous_one_equals_a_fresh_one(position: int, 
     if edit in ("replace", "insert"):
         # the layers before the edit kept their results (the very same objects)
         assert all(a is b for a, b in zip(reused.layers[:position], before.layers[:position]))
+    # the analysis before the edit, whose fields nobody had asked for, still gives its own
+    assert summary(before) == summary(analyze(design))
 
 
 def test_a_previous_analysis_with_a_join_hint_is_not_reused() -> None:
@@ -103,3 +168,71 @@ def test_a_previous_analysis_with_a_join_hint_is_not_reused() -> None:
     assert before.errors[0].rule == "join-size"
     edited = design.with_layers(layers[:4] + (Layer.make("Conv1d", "more", out_channels=2, kernel_size=5),))
     assert [d.text for d in analyze(edited, previous=before).diagnostics] == [d.text for d in analyze(edited).diagnostics]
+
+
+def test_an_analysis_is_freed_as_soon_as_it_is_dropped() -> None:
+    """Fields composed when asked keep no reference cycle: without the cycle collector, a dropped analysis (its
+    fields asked for or not, reusing a previous one or not) is freed at once, so re-analysing a huge design
+    leaves no garbage for a full collection."""
+    import gc
+    import weakref
+
+    design = mixed_design()
+    before = analyze(design)
+    gc.disable()
+    try:
+        for ask in (False, True):
+            edited = design.with_layers(design.layers[:-1] + (Layer.make("ReLU", "last"),))
+            analysis = analyze(edited, previous=before)
+            if ask:
+                assert analysis.layers[5].receptive_field is not None
+            gone = [weakref.ref(analysis), weakref.ref(analysis.layers[-1])]
+            del analysis
+            assert [ref() for ref in gone] == [None, None]
+    finally:
+        gc.enable()
+
+
+# -- layers that name other layers: the memo sees what they read of them ---------------------------------------
+
+def cropped(reference_padding: int) -> Design:
+    """A CenterCrop to the size of ``ref``, whose size the padding of ``ref`` sets (the crop's arguments
+    stay the same)."""
+    return Design("crop", InputSpec(1, (12, 12)), (
+        Layer.make("Conv2d", "ref", out_channels=1, kernel_size=5, padding=reference_padding),
+        Layer.make("CenterCrop", "crop", size_from="ref", inputs=["input"]),
+    ))
+
+
+def test_a_layer_naming_another_is_evaluated_again_when_the_named_layer_changes_size() -> None:
+    """Equal CenterCrops (same type, same arguments, same input) naming layers of different sizes crop to
+    different sizes: a memo keyed on the crop's value and input shape alone returned the first crop's size."""
+    shapes = [analyze(cropped(padding)).result("crop").output_shape for padding in (0, 1, 2, 0)]
+    assert shapes == [(1, 8, 8), (1, 10, 10), (1, 12, 12), (1, 8, 8)]
+    design = cropped(0)  # the same design object re-analysed after an edit of the named layer
+    before = analyze(design)
+    edited = design.with_layers((design.layers[0].with_args(padding=1), design.layers[1]))
+    assert analyze(edited, previous=before).result("crop").output_shape == (1, 10, 10)
+
+
+def unpooled(pool: dict, pool_name: str = "pool", size: int = 8) -> Design:
+    return Design("segnet", InputSpec(1, (size, size)), (
+        Layer.make("MaxPool2d", pool_name, pool),
+        Layer.make("MaxUnpool2d", "unpool", kernel_size=2, indices=pool_name),
+    ))
+
+
+def test_a_layer_naming_another_is_evaluated_again_when_the_named_layer_changes_but_not_its_shapes() -> None:
+    """A MaxUnpool reads its pool's window (where values land) and quotes its name: pools of equal shapes but
+    other arguments give other fields, other names other messages, each as a fresh analysis gives them."""
+    designs = [unpooled({"kernel_size": 2}), unpooled({"kernel_size": 3, "stride": 2, "padding": 1}),
+               unpooled({"kernel_size": 2}, size=9), unpooled({"kernel_size": 2}, "other", size=9)]
+    warm = [summary(analyze(design)) for design in designs]
+    fresh = []
+    for design in designs:
+        memo.clear_all()
+        fresh.append(summary(analyze(design)))
+    assert warm == fresh
+    assert [s[0][1] for s in warm] == [(1, 4, 4)] * 4
+    assert warm[0][1][4] != warm[1][1][4]  # the same shapes, other receptive fields
+    assert "pool's indices" in warm[2][1][6][0][2] and "other's indices" in warm[3][1][6][0][2]

@@ -193,12 +193,14 @@ def test_an_edit_of_a_200_layer_stack_updates_the_rows_from_the_edited_layer_on(
     activate(qtbot, window)
     settle(qtbot, window)
     work = Work(window)
+    read = window.stack.model.layers_read
     ui.type_into(ui.argument("out_channels").editor.spin, "9")
     settle(qtbot, window)
     assert ui.cell(191, OUTPUT) == "9×32×32" and ui.cell(199, OUTPUT) == "8×32×32"
     assert all(ranges and ranges[0][0] == 190 for ranges in work.changed), work.changed
     assert all(0 < n <= 10 for n in work.formatted()), work.formatted()  # rows 190-199 at most, not 200
     assert work.paints() == [0, 1]  # the fields did not change: their chart is not even repainted
+    assert window.stack.model.layers_read == read + 1  # the links: the edited layer's references alone
 
     window.document.select([0])  # the first layer: every row changes, only those on screen are formatted
     settle(qtbot, window)
@@ -229,6 +231,38 @@ def test_a_selection_formats_no_cells_and_repaints_each_chart_once(make_ui, qtbo
     assert window.rf_panel.chart.marker == 5 and window.params_panel.chart.marker == 5
     assert work.formatted() == [0, 0, 0] and work.changed == [[], [], []]
     assert work.paints() == [1, 1]
+
+
+def test_the_properties_update_only_the_argument_rows_that_show_something_new(make_ui, qtbot):
+    """Switching between two like layers updates no argument row of the form; an edit updates the edited
+    argument's row alone; a layer of another type, or with another value, updates what differs."""
+    ui = make_ui(long_design(20))
+    window = ui.window
+    properties = window.properties
+    ui.click_row(2)  # conv1
+    before = properties.row_updates
+    ui.click_row(4)  # conv2: the same arguments
+    assert properties.row_updates == before
+    assert ui.argument("out_channels").editor.spin.value() == 8
+    source = properties.wiring.combo
+    assert [source.itemText(i) for i in range(source.count())] == ["the layer above", "relu1", "conv1", "relu0",
+                                                                   "conv0", "input"]
+    resets = properties.wiring.choices.resets
+    ui.type_into(ui.argument("out_channels").editor.spin, "9")
+    assert window.document.design.layers[4].get("out_channels") == 9
+    assert properties.row_updates == before + 1
+    assert properties.wiring.choices.resets == resets  # the From field's choices stand
+    ui.choose(source, "conv0")
+    assert window.document.design.layers[4].inputs == ("conv0",) and source.currentText() == "conv0"
+    window.document.undo_stack.undo()
+    assert source.currentText() == "the layer above"
+    ui.click_row(2)  # back to conv1: only out_channels differs
+    assert properties.row_updates == before + 2
+    assert ui.argument("out_channels").editor.spin.value() == 8
+    window.document.undo_stack.undo()  # conv2 back to 8, conv1 shown: nothing of the form changes
+    assert properties.row_updates == before + 2
+    ui.click_row(3)  # a ReLU: its own form, shown the first time
+    assert properties.row_updates > before + 2
 
 
 @pytest.mark.parametrize("example", ["dcgan-generator", "unet-small", "vgg16", "alexnet"])

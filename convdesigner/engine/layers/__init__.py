@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
-
 from . import convolution, dense, joins, pointwise, pooling, rearranging, resampling
 from .common import LayerType
 
@@ -33,6 +31,8 @@ def did_you_mean(word: str, options: list[str] | tuple[str, ...]) -> str | None:
     lowered = {o.lower(): o for o in options}
     if word.lower() in lowered:
         return lowered[word.lower()]
+    import difflib  # only when a name is misspelt: not at every start of the command line
+
     close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
     if not close:
         close = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)

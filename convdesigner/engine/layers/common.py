@@ -4,36 +4,36 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from math import prod
 from typing import Any, TypeVar
 
 from ..arguments import Argument, Kind, per_axis
 from ..evaluation import Evaluation, LayerContext, Reference, Refusal
+from ..memo import Memo
 
 Rule = Callable[[LayerContext], Evaluation]
 T = TypeVar("T")
 K = TypeVar("K")
 
-#: How many (layer, rank, plan) entries `layer_plan` remembers before it starts afresh.
-PLAN_MEMO_SIZE = 8192
-_plans: dict[tuple[int, int, Any], tuple[Any, Any, Any]] = {}
+_plans = Memo()
 
 
 def layer_plan(ctx: LayerContext, build: Callable[[LayerContext], T]) -> T:
     """What a rule derives from a layer's arguments alone (per-axis kernel, stride, padding, the field's
-    sources, argument-only refusals), remembered per (layer object, rank): a Layer is immutable, so this
-    never changes, and re-resolving it on every analysis was most of a layer's cost. Keyed on identity,
-    as `analysis.prepared_arguments` is. ``build`` must not look at the incoming tensor's sizes."""
-    layer = ctx.layer
-    key = (id(layer), ctx.ndim, build)
+    sources, argument-only refusals), remembered per (layer value, rank): re-resolving it for every layer of
+    every analysis was most of a layer's cost. Keyed on `Layer.rule_key`, as `checks.prepared_arguments` is,
+    so ``ctx.args`` must be the layer's resolved arguments (`checks.resolved_arguments`), and ``build`` must
+    read nothing but them and the rank (not the incoming tensor's sizes)."""
+    key = ctx.layer.rule_key
+    if key is None:
+        return build(ctx)
+    key = (key, ctx.ndim, build)
     found = _plans.get(key)
-    if found is not None and found[0] is layer and found[1] is ctx.args:
-        return found[2]
-    plan = build(ctx)
-    if len(_plans) >= PLAN_MEMO_SIZE:
-        _plans.clear()
-    _plans[key] = (layer, ctx.args, plan)
-    return plan
+    if found is None:
+        found = build(ctx)
+        _plans.put(key, found)
+    return found
 
 
 #: The sliding-window kinds the canvas animates and the numbers mode computes (`LayerType.window`).
@@ -150,6 +150,12 @@ class LayerType:
     @property
     def argument_names(self) -> tuple[str, ...]:
         return tuple(a.name for a in self.arguments)
+
+    @cached_property
+    def layer_arguments(self) -> tuple[str, ...]:
+        """The names of its arguments that name other layers (`Kind.LAYER`), in order; most types have none,
+        which the analysis asks of every layer."""
+        return tuple(a.name for a in self.arguments if a.kind == Kind.LAYER)
 
 
 def int_arg(name: str, default: Any = None, minimum: int | None = 1, **kw: Any) -> Argument:

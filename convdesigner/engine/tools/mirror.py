@@ -52,7 +52,7 @@ from ..arguments import Kind
 from ..checks import check_arguments
 from ..design import Design, Layer
 from ..layers import CATALOG
-from ..naming import generated_name
+from ..naming import NameAllocator
 
 
 class MirrorError(ValueError):
@@ -61,10 +61,11 @@ class MirrorError(ValueError):
 
 @dataclass
 class _Decoder:
-    """The decoder being built: its layers, the names already taken in the design, the run's spatial
-    rank and the encoder layer being mirrored (named when a mirror cannot be written)."""
+    """The decoder being built: its layers, the names already taken in the design (with the next number
+    per stem, so that each name is found in constant time), the run's spatial rank and the encoder layer
+    being mirrored (named when a mirror cannot be written)."""
 
-    taken: set[str]
+    names: NameAllocator
     ndim: int
     source: LayerResult | None = None
     layers: list[Layer] = field(default_factory=list)
@@ -72,14 +73,13 @@ class _Decoder:
     def add(self, type_name: str, args: dict[str, Any]) -> None:
         """Append a layer, checked like the engine checks it (`check_arguments`: kinds and ranges, such as
         ``MAX_INT``), so the decoder never holds an argument the engine refuses."""
-        name = generated_name(type_name, self.taken)
-        layer = Layer.make(type_name, name, {k: v for k, v in args.items() if v is not None})
+        layer = Layer.make(type_name, self.names.generated(type_name),
+                           {k: v for k, v in args.items() if v is not None})
         problems = check_arguments(CATALOG[type_name], layer, self.ndim)
         if problems:
             where = f"{self.source.name} ({self.source.type})" if self.source is not None else "the run"
             raise MirrorError(f"cannot mirror {where}: its mirror ({type_name}) would be refused: "
                               f"{problems[0].message}")
-        self.taken.add(name)
         self.layers.append(layer)
 
     def crop(self, ndim: int, crops: list[tuple[int, int]]) -> None:
@@ -165,7 +165,8 @@ def mirror_layers(design: Design, first: int, last: int) -> list[Layer]:
     run's output shape back to the shape its first layer receives, step by step in reverse. New names are
     unique in the design. Raises MirrorError when the run cannot be mirrored or changes no shape."""
     run = _check_run(analyze(design), first, last)
-    decoder = _Decoder({layer.name for layer in design.layers}, len(run[0].input_shape) - 1)  # type: ignore[arg-type]
+    decoder = _Decoder(NameAllocator(layer.name for layer in design.layers),
+                       len(run[0].input_shape) - 1)  # type: ignore[arg-type]
     blocks = _blocks(run)
     for b in range(len(blocks) - 1, -1, -1):
         r = blocks[b][0]
