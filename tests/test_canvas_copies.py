@@ -197,3 +197,35 @@ def test_numbers_mode_says_why_a_large_copying_layer_has_none(canvas) -> None:
     assert canvas.numbers() is None
     assert "up to 16,384 input cells; pad shows 40,000" in canvas.numbers_action.toolTip()
     canvas.set_numbers(False)
+
+
+def test_a_center_crop_draws_the_input_cell_each_output_cell_holds(canvas, qtbot) -> None:
+    """CenterCrop of 2x7x6 to a 4x3 layer's size: each output cell names the input cell it holds, the one torch's
+    slicing x[..., 1:5, 1:4] (the low side loses (n - r) // 2) puts there; the cropped cells are tinted, the kept
+    ones not; numbers mode shows the sliced values."""
+    analysis = analyze(design(Layer.make("AdaptiveAvgPool2d", "like", {"output_size": [4, 3]}),
+                              Layer.make("CenterCrop", "crop", {"from": "input", "size_from": "like"}),
+                              size=(7, 6), channels=2))
+    canvas.show_layer(analysis, 1)
+    assert canvas.model.views() == ("direct",) and canvas.step_count() == 4 * 3
+    expected = torch.arange(42.0).view(1, 1, 7, 6)[..., 1:5, 1:4][0, 0]
+    for r, c in product(range(4), range(3)):
+        copied = re.search(r"a copy of input \(0, (\d+), (\d+)\)", hover_text(canvas, qtbot, "output", r, c))
+        assert copied is not None and int(copied[1]) * 6 + int(copied[2]) == int(expected[r, c]), (r, c)
+    qtbot.mouseMove(canvas.view_widget, QPoint(1, 1))
+    canvas.set_step(canvas.step_count() - 1)  # output (3, 2) <- input (4, 3)
+    tints = {True: set(), False: set()}  # kept: the input colour; cropped: the input under the cropped tint
+    for r, c in product(range(7), range(6)):
+        if (r, c) != (4, 3):
+            tints[1 <= r < 5 and 1 <= c < 4].add(pixel(canvas, fill_point(canvas, "input", r, c)).name())
+    assert tints[True] == {LIGHT.input.name()} and tints[False] and LIGHT.input.name() not in tints[False]
+    assert pixel(canvas, fill_point(canvas, "input", 4, 3)) == LIGHT.tap
+    labels = [label for label, _c, _d in _legend_items(canvas.model, "direct", LIGHT)]
+    assert labels[:3] == ["input", "cropped", "output: input cells in place"] and not any("padded" in t for t in labels)
+    canvas.set_numbers(True)
+    numbers = canvas.numbers()
+    assert numbers is not None
+    x = torch.tensor([float(v) for v in numbers.values.input.values]).view(7, 6)  # channel 0, as for a pad
+    for r, c in product(range(4), range(3)):
+        assert float(numbers.value("output", (0, r, c))) == float(x[1:5, 1:4][r, c])
+    canvas.set_numbers(False)

@@ -191,3 +191,21 @@ def test_a_unit_that_reads_the_whole_input_says_so() -> None:
     wide = analyze(design(conv("wide", k=17)))  # 8 inputs: every unit's 17-wide window covers them all
     assert wide.layers[0].receptive_field.whole == (True,)
     assert analyze(design(conv("narrow", k=3))).layers[0].receptive_field.whole == (False,)
+
+
+def test_a_from_naming_an_unknown_layer_shows_only_that_error() -> None:
+    """Reproducer: a join whose `from` names an unknown layer made the layers it does name "unread" too."""
+    for names in (["a", "b", "nope"], ["nope", "a", "b"]):
+        analysis = analyze(design(conv("a"), conv("b", **{"from": "input"}), Layer.make("Add", "j", {"from": names})))
+        assert not analysis.warnings, (names, [w.text for w in analysis.warnings])
+        [error] = analysis.errors
+        assert error.layer == "j" and error.rule == "from" and "nope" in error.text
+    # one name: the join adds it to the layer above, which it reads
+    analysis = analyze(design(conv("a"), Layer.make("Add", "j", {"from": "nope"})))
+    assert not analysis.warnings and [e.layer for e in analysis.errors] == ["j"]
+    # a reference to an unknown layer: the operand it reads is read all the same
+    analysis = analyze(design(conv("a"), Layer.make("CenterCrop", "c", {"size_from": "nope"})))
+    assert not analysis.warnings and [e.layer for e in analysis.errors] == ["c"]
+    # a layer that reads one tensor from an unknown name does not read the layer above
+    analysis = analyze(design(conv("a"), conv("c", **{"from": "nope"})))
+    assert [(w.layer, w.rule) for w in analysis.warnings] == [("a", "unread")]

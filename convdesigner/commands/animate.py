@@ -23,7 +23,7 @@ import re
 import sys
 
 from ..cli import UsageError
-from ..engine.frames import VIEWS, copy_frames, layer_frames
+from ..engine.frames import VIEWS, copy_frames, landing_frames, layer_frames
 from .common import analysed_layer, check_output_path, echo, shown
 
 SIZE_LIMITS = (64, 4096)
@@ -76,10 +76,10 @@ def run(options: argparse.Namespace) -> int:
         echo(f"convdesigner animate: cannot animate {shown(result.name)}, the engine could not compute it:",
              *(f"  {text}" for text in problems), err=True)
         return 1
-    frames = layer_frames(result) or copy_frames(result)
+    frames = layer_frames(result) or copy_frames(result) or landing_frames(result, analysis)
     if frames is None:
         raise UsageError(f"{shown(result.name)} ({result.type}) has no sliding window to animate: pick a convolution, "
-                         "pooling, transposed convolution, pad or pixel shuffle layer")
+                         "pooling, transposed convolution, pad, crop, pixel shuffle or 1-D/2-D unpool layer")
     _ensure_qt_platform()
     from PySide6.QtGui import QGuiApplication
 

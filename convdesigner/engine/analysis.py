@@ -18,7 +18,7 @@ from .arguments import quoted
 from .checks import ERROR, INFO, WARNING, Diagnostic, check_input, check_tensor_size, prepared_arguments
 from .design import NETWORK_INPUT, Design, Layer, axis_name
 from .evaluation import IDENTITY, AxisGeometry, Evaluation, LayerContext, Reference, Refusal
-from .graph import INPUT_INDEX, add_prefixes, name_problem, operand_indices, reference_indices
+from .graph import INPUT_INDEX, add_prefixes, name_problem, operand_indices, reference_arguments, reference_indices
 from .layers import CATALOG, did_you_mean
 from .layers.common import LayerType
 from .memo import Memo
@@ -456,7 +456,10 @@ def _with_unread_warnings(design: Design, results: list[LayerResult]) -> list[La
     """Warn about each computed layer whose result nobody reads and that is not one of the design's outputs:
     its work is thrown away (usually a wiring mistake)."""
     outputs = set(design.output_names)
-    read = {source for r in results for source in r.inputs}
+    index_of: dict[str, int] = {}
+    for r in results:
+        index_of.setdefault(r.name, r.index)
+    read = {source for r in results for source in (r.inputs or _named(r, index_of))}
     for r in results:
         if "references" in r.__dict__:  # a named layer is read too
             read.update([index for _, index in r.references])
@@ -467,6 +470,18 @@ def _with_unread_warnings(design: Design, results: list[LayerResult]) -> list[La
             WARNING, result.name, UNREAD, "no layer reads this layer's result and it is not an output",
             "read it from a later layer, list it in the design's outputs, or delete it"),))
     return results
+
+
+def _named(result: LayerResult, index_of: dict[str, int]) -> tuple[int, ...]:
+    """What a layer whose wiring could not be resolved (a `from` or a reference naming an unknown layer) reads,
+    as far as it is known: the layers it names and, where it reads it, the layer above. They count as read,
+    so that only the unknown name is reported."""
+    layer = result.layer
+    layer_type = CATALOG.get(layer.type)
+    reads_above = not layer.inputs or (len(layer.inputs) == 1 and layer_type is not None and layer_type.join)
+    names = (*layer.inputs, *(name for _, name in reference_arguments(layer)))
+    return ((result.index - 1,) if reads_above and result.index > 0 else ()) + tuple(
+        index_of[n] for n in names if n in index_of and n != layer.name)
 
 
 def _output_problems(design: Design, seen: dict[str, int]) -> tuple[Diagnostic, ...]:

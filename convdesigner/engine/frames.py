@@ -496,7 +496,7 @@ class CopyFrames(Steps):
     kind = COPY
 
     def __init__(self, result: LayerResult, copies) -> None:  # type: ignore[no-untyped-def]
-        assert result.input_shape is not None
+        assert result.input_shape is not None and result.output_shape is not None
         self.result = result
         self.copies = copies
         self.input_size = tuple(result.input_shape[1:])
@@ -517,9 +517,46 @@ class CopyFrames(Steps):
 def copy_frames(result: LayerResult) -> CopyFrames | None:
     """The frames of a computed layer that copies values (`LayerType.copies`); None for every other layer."""
     layer_type = CATALOG.get(result.type)
-    if layer_type is None or layer_type.copies is None or not result.computed or result.input_shape is None:
+    if (layer_type is None or layer_type.copies is None or not result.computed or result.input_shape is None
+            or result.output_shape is None):
         return None
-    return CopyFrames(result, layer_type.copies(result.layer, result.input_shape))
+    return CopyFrames(result, layer_type.copies(result.layer, result.input_shape,
+                                                          result.output_shape))
+
+
+class LandingFrames(CopyFrames):
+    """The frames of a layer that puts each input value in one cell of a window of its output, which one depending
+    on other data (MaxUnpool: `LayerType.landing`, `layers.pooling.UnpoolLanding` in ``copies``): one step per
+    input cell, row-major. The canvas draws the window each value may land in; its numbers mode, where it lands."""
+
+    def __init__(self, result: LayerResult, landing) -> None:  # type: ignore[no-untyped-def]
+        self.result = result
+        self.copies = landing
+        self.input_size = tuple(landing.cells)
+        self.output_size = tuple(landing.cells)  # the steps walk the input
+        self.landing_size = tuple(landing.output)
+
+    def may_land(self, step: int) -> list[tuple[int, ...]]:
+        """The output cells step ``step``'s input value may land in."""
+        return self.copies.may_land(self.output_of(step))
+
+    def output_element(self, step: int) -> tuple[int, ...]:
+        """The input element (channel, spatial...) step ``step`` puts back."""
+        return (0, *self.output_of(step))
+
+    def field_output(self, step: int) -> tuple[int, ...]:
+        """An output cell the step's value may land in (its first): its receptive field is drawn."""
+        cells = self.may_land(step)
+        return cells[0] if cells else tuple(0 for _ in self.landing_size)
+
+
+def landing_frames(result: LayerResult, analysis) -> LandingFrames | None:  # type: ignore[no-untyped-def]
+    """The frames of a computed layer whose values land in a window (`LayerType.landing`); None otherwise."""
+    layer_type = CATALOG.get(result.type)
+    if layer_type is None or layer_type.landing is None or not result.computed or result.output_shape is None:
+        return None
+    landing = layer_type.landing(result, analysis)
+    return None if landing is None else LandingFrames(result, landing)
 
 
 def combine_kinds(kinds: Sequence[str]) -> str:

@@ -244,8 +244,10 @@ def numbers_unavailable(result: LayerResult) -> str | None:
     """Why the numbers mode cannot show this analysed layer (a sliding window, or a layer that copies values), or
     None when it can."""
     layer_type = CATALOG.get(result.type)
-    if layer_type is not None and layer_type.copies is not None and result.input_shape is not None:
-        shown = layer_type.copies(result.layer, result.input_shape).shown_channels
+    if (layer_type is not None and (layer_type.copies is not None or layer_type.landing is not None)
+            and result.input_shape is not None and result.output_shape is not None):
+        shown = (1 if layer_type.copies is None
+                 else layer_type.copies(result.layer, result.input_shape, result.output_shape).shown_channels)
         cells = shown * prod(result.input_shape[1:])
         if cells > NUMBERS_MAX_CELLS:
             return (f"numbers are shown for layers of up to {NUMBERS_MAX_CELLS:,} input cells; {result.name} shows "
@@ -943,19 +945,19 @@ class CopyValues:
         return cls(frames, random_input(shape))
 
     def reset(self) -> CopyValues:
-        return CopyValues.default(self.frames)
+        return type(self).default(self.frames)
 
     def randomised(self, seed: int) -> CopyValues:
-        return CopyValues(self.frames, random_input(self.input_shape, seed))
+        return type(self)(self.frames, random_input(self.input_shape, seed))
 
     def with_frames(self, frames: CopyFrames) -> CopyValues:
         """The values for an edited layer: kept while the input shape still fits."""
-        kept = CopyValues(frames, self.input) if self.input.shape == (frames.copies.shown_channels,
+        kept = type(self)(frames, self.input) if self.input.shape == (frames.copies.shown_channels,
                                                                          *frames.input_size) else None
-        return kept or CopyValues.default(frames)
+        return kept or type(self).default(frames)
 
     def with_input_value(self, position: Sequence[int], value: Value) -> CopyValues:
-        return CopyValues(self.frames, self.input.with_value(position, value))
+        return type(self)(self.frames, self.input.with_value(position, value))
 
     def output_value(self, output: Sequence[int]) -> Value:
         """The value of output element ``output`` (channel, spatial...; the channels of the first group)."""
@@ -970,3 +972,42 @@ class CopyValues:
         if source is None:
             return f"output {where} = the padding's constant {value}"
         return f"output {where} = input {'(' + ', '.join(map(str, source)) + ')'} = {value}"
+
+
+@dataclass(frozen=True)
+class LandingValues(CopyValues):
+    """The numbers mode of a layer whose values land in a window (`frames.LandingFrames`, MaxUnpool): its input's
+    values and the output they make, each value where its pool found the first maximum of the values the numbers
+    mode shows on the pool's input (`default_input`), zero elsewhere (`layers.pooling.UnpoolLanding`)."""
+
+    @cached_property
+    def pooled(self) -> Grid:
+        """The pool's input values the landing follows: those the numbers mode shows when the pool is selected."""
+        return default_input(self.frames.copies.pooled)
+
+    @cached_property
+    def output(self) -> Grid:
+        return Grid(self.frames.landing_size, tuple(self.frames.copies.unpooled(self.pooled.values, self.input.values)))
+
+    def lands(self, element: Sequence[int]) -> Position | None:
+        """The output cell input element ``element`` (channel, spatial...) lands in (None: beyond the output)."""
+        return self.frames.copies.lands(self.pooled.values, tuple(element[1:]))
+
+    def output_value(self, output: Sequence[int]) -> Value:
+        return self.output[tuple(output[1:])]
+
+    def line(self, element: Sequence[int]) -> str:
+        """The numbers mode's line for one input element: where its value lands and why."""
+        value = format_number(self.input[tuple(element)])
+        found = self.lands(element)
+        where = "(" + ", ".join(map(str, element)) + ")"
+        if found is None:
+            return f"input {where} = {value}: its pool's index lies beyond the output (PyTorch refuses this data)"
+        text = (f"input {where} = {value} lands in output (0, {', '.join(map(str, found))}): where its pool found "
+                "the first maximum of its window")
+        others = [cell for cell in positions(self.frames.input_size) if cell != tuple(element[1:])
+                  and self.lands((0, *cell)) == found]
+        if others:  # duplicate indices: PyTorch keeps one value, which one it does not specify (the numbers: the last)
+            text += (f"; {len(others)} other value{'s' if len(others) > 1 else ''} land there too: PyTorch keeps one, "
+                     "unspecified which")
+        return text

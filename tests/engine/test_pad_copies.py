@@ -114,3 +114,32 @@ def test_pixel_unshuffle_copies_as_torch_does(r: int) -> None:
     fine = f.output_of(step)
     assert f.field_output(step) == f.copies.plane(fine)[1]
     assert f.output_element(step) == (f.copies.plane(fine)[0], *f.copies.plane(fine)[1])
+
+
+def crop_frames(shape: tuple[int, ...], like: tuple[int, ...]) -> CopyFrames | None:
+    """CenterCrop of an input of ``shape`` to the spatial size of a tensor of ``like`` (an input to a Conv with
+    a kernel of one, named by size_from)."""
+    ndim = len(shape) - 1
+    design = Design("t", InputSpec(shape[0], shape[1:]), (
+        Layer.make(f"AdaptiveAvgPool{ndim}d", "like", {"output_size": list(like)}),
+        Layer.make("CenterCrop", "crop", {"from": "input", "size_from": "like"})))
+    return copy_frames(analyze(design).layers[1])
+
+
+def test_a_center_crop_copies_as_torch_slicing_does() -> None:
+    """Every size 1..7 cropped to 1..n, 1-D and 2-D: the copy map (the pad view with the padding negated) is
+    x[..., lo:lo + r] with lo = (n - r) // 2, the crop the export writes."""
+    for n, r in ((size, kept) for size in range(1, 8) for kept in range(1, size + 1)):
+        f = crop_frames((1, n), (r,))
+        assert f is not None and f.output_size == (r,)
+        x = torch.arange(n)
+        lo = (n - r) // 2
+        assert [f.copies.source((0, y)) for y in range(r)] == [(0, int(v)) for v in x[lo:lo + r]], (n, r)
+        assert f.copies.axes[0].kept() == range(r)  # every output cell is an input cell in place: no padding
+    x = torch.arange(2 * 7 * 6).view(2, 7, 6)
+    f = crop_frames((2, 7, 6), (4, 3))
+    assert f is not None
+    expected = x[:, 1:5, 1:4]
+    for c, row, col in product(range(2), range(4), range(3)):
+        assert _flat(f.copies.source((c, row, col)), (2, 7, 6)) == int(expected[c, row, col])
+    assert crop_frames((1, 3), (5,)) is None  # refused: nothing to draw

@@ -61,10 +61,10 @@ CopyArguments = Callable[[dict[str, Any], int], dict[str, Any]]
 #: The arguments a layer of this type starts with in the app, given the incoming shape (None: unknown).
 Starting = Callable[[tuple[int, ...] | None], dict[str, Any]]
 #: What a layer that only copies values says about the copies, for the canvas and its numbers mode: (the layer,
-#: its incoming shape) -> a record with ``step_shape`` (the cells the canvas steps through), ``element`` (the
+#: its incoming shape, its output shape as the analysis found it) -> a record with ``step_shape`` (the cells the canvas steps through), ``element`` (the
 #: output element a step produces), ``source`` (the input element an output element holds, None for a constant),
 #: ``shown_channels`` and, where source can be None, ``value`` (`resampling.PadCopies`, `rearranging.SubPixel`).
-CopyRule = Callable[[Any, tuple[int, ...]], Any]
+CopyRule = Callable[[Any, tuple[int, ...], tuple[int, ...]], Any]
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,11 @@ class LayerType:
     - ``mirror``: how the mirror tool undoes it (None: it keeps the shape, or cannot be mirrored);
       ``copy_arguments``: how a decoder's copy of a pointwise layer adapts its arguments (None: unchanged);
     - ``copies``: for a layer whose every output value is a copy of one input value (or a constant), which
-      one (the pads, PixelShuffle and PixelUnshuffle: the canvas draws the copies; None: not such a layer);
+      one (the pads, CenterCrop, PixelShuffle and PixelUnshuffle: the canvas draws the copies; None: not such a
+      layer);
+    - ``landing``: for a layer that puts each input value in one cell of a window of its output, which cell
+      depending on other data (MaxUnpool: its pool's input), (its analysed result, the analysis) -> the record
+      that says where (`pooling.UnpoolLanding`; None where the canvas does not draw it);
     - ``torch``: how the export writes it; ``starting``: the app's starting arguments; ``version``: the
       design-file format version that introduced it (a file using it is written in that version at least).
     """
@@ -132,6 +136,7 @@ class LayerType:
     mirror: MirrorRule | None = None
     copy_arguments: CopyArguments | None = None
     copies: CopyRule | None = None
+    landing: Callable[[Any, Any], Any] | None = None
     torch: TorchSpec = TorchSpec()
     starting: Starting = _no_starting_arguments
     version: int = 1

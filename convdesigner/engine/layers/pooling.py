@@ -3,8 +3,11 @@ indices say), 1-D to 3-D."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from itertools import product
+from typing import Any
 
 from ..arguments import Argument, Kind, per_axis
 from ..arithmetic import pool_output_size
@@ -203,6 +206,94 @@ def _pool_scatter(given: dict, ndim: int) -> tuple[Scatter, ...]:
     return per_distinct(zip(kernel, stride, padding, dilation), lambda a: Scatter(*a))
 
 
+@dataclass(frozen=True)
+class UnpoolLanding:
+    """Where a MaxUnpool puts each value of its input (docs/torch-rules.md §14). Input cell x is window x of the
+    pool whose indices it uses; the pool recorded, per channel, the flat index in its input plane of the first
+    maximum of that window in row-major order (max_pool with return_indices), and the unpool writes x's value at
+    that flat index read with the output's sizes, zero everywhere else. Without the data the engine knows the
+    window a value may land in (`may_land`); given the pool's input values, the cell (`lands`)."""
+
+    cells: tuple[int, ...]  # the unpool's input spatial size (the pool's output): one window per cell
+    pooled: tuple[int, ...]  # the pool's input spatial size: what its indices address
+    output: tuple[int, ...]  # the unpool's output spatial size
+    kernel: tuple[int, ...]
+    stride: tuple[int, ...]
+    padding: tuple[int, ...]
+    dilation: tuple[int, ...]
+
+    def window(self, cell: tuple[int, ...]) -> list[int]:
+        """The flat indices in the pool's input plane of window ``cell``'s taps on the data (not its padding),
+        in row-major order."""
+        taps = [[u for t in range(k) if 0 <= (u := y * s - p + t * d) < n] for y, n, k, s, p, d in
+                zip(cell, self.pooled, self.kernel, self.stride, self.padding, self.dilation)]
+        return [_flat(position, self.pooled) for position in product(*taps)]
+
+    def _cell(self, flat: int) -> tuple[int, ...] | None:
+        """The output cell a flat index names (None beyond the output: PyTorch refuses that run)."""
+        if flat >= volume(self.output):
+            return None
+        cell = []
+        for n in reversed(self.output):
+            flat, r = divmod(flat, n)
+            cell.append(r)
+        return tuple(reversed(cell))
+
+    #: The input channels one output channel reads: its own (for the numbers mode, as `CopyFrames` reads it).
+    shown_channels = 1
+
+    def may_land(self, cell: tuple[int, ...]) -> list[tuple[int, ...]]:
+        """The output cells input cell ``cell``'s value may land in, which depends on the pool's data: its window,
+        as the output's sizes read it."""
+        return [found for i in self.window(cell) if (found := self._cell(i)) is not None]
+
+    def lands(self, pooled_values: Sequence[Any], cell: tuple[int, ...]) -> tuple[int, ...] | None:
+        """The output cell input cell ``cell``'s value lands in, given one channel of the pool's input (its values
+        flat, row-major): the first maximum of its window, as the pool picks it."""
+        best = None
+        for i in self.window(cell):
+            if best is None or pooled_values[i] > pooled_values[best]:
+                best = i
+        return None if best is None else self._cell(best)
+
+    def unpooled(self, pooled_values: Sequence[Any], values: Sequence[Any]) -> list[Any]:
+        """One channel of the output, flat: each input value (flat, row-major) where it lands, zero elsewhere. Where
+        several values land in one cell (overlapping windows) PyTorch keeps one of them, which one unspecified
+        (duplicate indices; measured on torch 2.13 it is not always the first or the last): this keeps the last."""
+        out: list[Any] = [0] * volume(self.output)
+        for n, cell in enumerate(product(*(range(i) for i in self.cells))):
+            found = self.lands(pooled_values, cell)
+            if found is not None:
+                out[_flat(found, self.output)] = values[n]
+        return out
+
+
+def _flat(position: Sequence[int], shape: Sequence[int]) -> int:
+    flat = 0
+    for p, n in zip(position, shape):
+        flat = flat * n + p
+    return flat
+
+
+def unpool_landing(unpool: Any, pool: Any) -> UnpoolLanding:
+    """Where the analysed MaxUnpool ``unpool`` puts its values, ``pool`` being the analysed MaxPool its indices
+    name: the pool's window (kernel, stride, padding, dilation) over the pool's input."""
+    ndim = len(pool.input_shape) - 1
+    given = pool.layer.arguments
+    stride = given.get("stride")
+    return UnpoolLanding(tuple(unpool.input_shape[1:]), tuple(pool.input_shape[1:]), tuple(unpool.output_shape[1:]),
+                         tuple(per_axis(given["kernel_size"], ndim)),
+                         tuple(per_axis(given["kernel_size"] if stride is None else stride, ndim)),
+                         tuple(per_axis(given.get("padding", 0), ndim)), tuple(per_axis(given.get("dilation", 1), ndim)))
+
+
+def _landing(result: Any, analysis: Any) -> UnpoolLanding | None:
+    """Where an analysed MaxUnpool's values land, for the canvas: 1-D and 2-D (a 3-D window spans depth slices)."""
+    if len(result.input_shape) > 3:
+        return None
+    return unpool_landing(result, analysis.layers[dict(result.references)["indices"]])
+
+
 def _unpool_call(operand: str, args: dict) -> str:
     """MaxUnpool's call in forward: its input, the pool's indices and the output size of size_from."""
     size = f", output_size={args['size_from']}.shape[2:]" if args.get("size_from") else ""
@@ -263,7 +354,7 @@ def layer_types() -> list[LayerType]:
         name = f"MaxUnpool{n}d"
         types.append(LayerType(name, "Pooling", n, _unpool_arguments(), unpool_rule(n, name),
                                f"{n}-D max unpooling: a MaxPool{n}d's values put back where its indices say",
-                               f"nn.{name}", version=2,
+                               f"nn.{name}", version=2, landing=_landing,
                                torch=TorchSpec(positional=("kernel_size",), call=_unpool_call, indices_from="indices"),
                                starting=lambda incoming: {"kernel_size": 2}))
     for kind in ("Avg", "Max"):

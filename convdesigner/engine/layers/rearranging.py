@@ -105,7 +105,7 @@ class SubPixel:
 
 
 def _sub_pixel(argument: str, up: bool) -> CopyRule:
-    def copies(layer, incoming: tuple[int, ...]) -> SubPixel:  # type: ignore[no-untyped-def]
+    def copies(layer, incoming: tuple[int, ...], outgoing: tuple[int, ...]) -> SubPixel:  # type: ignore[no-untyped-def]
         r = layer.get(argument)
         height, width = incoming[1:]
         return SubPixel(r, up, (height, width) if up else (height // r, width // r))

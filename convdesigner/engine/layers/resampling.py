@@ -317,11 +317,18 @@ class PadCopies:
 
 
 def _pad_copies(mode: str) -> CopyRule:
-    def copies(layer, incoming: tuple[int, ...]) -> PadCopies:  # type: ignore[no-untyped-def]
+    def copies(layer, incoming: tuple[int, ...], outgoing: tuple[int, ...]) -> PadCopies:  # type: ignore[no-untyped-def]
         pairs = pad_pairs(layer.get("padding"), len(incoming) - 1)
         return PadCopies(tuple(PadAxis(i, lo, hi, mode) for i, (lo, hi) in zip(incoming[1:], pairs)),
                          float(layer.get("value") or 0.0) if mode == "constant" else 0.0)
     return copies
+
+
+def _center_crop_copies(layer, incoming: tuple[int, ...], outgoing: tuple[int, ...]) -> PadCopies:  # type: ignore[no-untyped-def]
+    """A crop is an offset selection: the pad copy view with the padding negated, what `center_crop_pads` takes
+    off each side of the incoming size to reach the output size the analysis found (``size_from``'s)."""
+    return PadCopies(tuple(PadAxis(n, -lo, -hi, "zeros") for n, r in zip(incoming[1:], outgoing[1:])
+                           for lo, hi in (center_crop_pads(n, r),)), 0.0)
 
 
 # -- the sizes scan, the mirror, the export and the app --------------------------------------------------------
@@ -404,7 +411,7 @@ def layer_types() -> list[LayerType]:
                        (Argument("size_from", Kind.LAYER, None, required=True, constructor=False,
                                  help="the earlier layer whose spatial size to crop to"),),
                        _center_crop, "crop the spatial axes to another layer's size (U-Net's crop-and-concatenate)",
-                       mirror=_mirror_center_crop, version=2,
+                       mirror=_mirror_center_crop, copies=_center_crop_copies, version=2,
                        torch=TorchSpec(expression=lambda operand, args: f"center_crop({operand}, {args['size_from']})",
                                        helper=CENTER_CROP_HELPER, aliases_input=True))]
     for prefix, mode in PAD_TYPES.items():

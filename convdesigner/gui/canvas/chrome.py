@@ -15,6 +15,7 @@ from ...engine.frames import (
     OUTSIDE,
     OVERLAP,
     SCATTER,
+    LandingFrames,
     kernel_shape,
 )
 from ...engine.layers import CATALOG
@@ -187,6 +188,8 @@ def _copy_lines(model: CanvasModel, step: int) -> tuple[str, str, str]:
     result = model.result
     assert f is not None and result is not None
     copies = f.copies
+    if isinstance(f, LandingFrames):
+        return _landing_lines(f, step)
     title = f"{result.name}  ·  {result.type}  ·  every output value a copy of one input value"
     if model.planes() is None and any(a.low > 0 or a.high > 0 for a in copies.axes) and not copies.axes[-1].copying:
         title = f"{result.name}  ·  {result.type}  ·  every output value a copy of one input value, or the constant"
@@ -194,8 +197,9 @@ def _copy_lines(model: CanvasModel, step: int) -> tuple[str, str, str]:
         labels: dict[str, list[str]] = {}
         for axis, a in enumerate(copies.axes):
             fill = PAD_WORDS.get(a.mode, f"the constant {copies.value:g}")
-            labels.setdefault(f"i={a.size} padding ({a.low}, {a.high}) {fill} → o={a.out}", []).append(
-                axis_name(axis, f.ndim))
+            text = (f"i={a.size} cropped ({-a.low}, {-a.high}) → o={a.out}" if a.low <= 0 and a.high <= 0
+                    else f"i={a.size} padding ({a.low}, {a.high}) {fill} → o={a.out}")
+            labels.setdefault(text, []).append(axis_name(axis, f.ndim))
         rule = "    ".join(f"{', '.join(axes)}: {text}" for text, axes in labels.items())
     else:
         r = copies.factor
@@ -205,6 +209,24 @@ def _copy_lines(model: CanvasModel, step: int) -> tuple[str, str, str]:
     source = copies.source(element)
     held = "the constant" if source is None else f"input {_tuple(source)}"
     where = f"step {step + 1} / {f.step_count}: output {_tuple(element)} ← {held}"
+    return title, rule, f"{where}    channels {result.input_shape[0]} → {result.output_shape[0]}"
+
+
+def _landing_lines(f: LandingFrames, step: int) -> tuple[str, str, str]:
+    """An unpool's header: title, its pool's window per axis, and where the step's value may land."""
+    result, landing = f.result, f.copies
+    pool = result.layer.get("indices")
+    title = f"{result.name}  ·  {result.type}  ·  each value back in its window of {pool}, where the maximum was"
+    labels: dict[str, list[str]] = {}
+    for axis, (k, s, p, d) in enumerate(zip(landing.kernel, landing.stride, landing.padding, landing.dilation)):
+        dilated = f" d={d}" if d > 1 else ""
+        labels.setdefault(f"k={k} s={s} p={p}{dilated}", []).append(axis_name(axis, f.ndim))
+    window = "    ".join(f"{', '.join(axes)}: {text}" for text, axes in labels.items())
+    rule = (f"{pool}'s window {window} → o={'×'.join(map(str, landing.output))}; "
+            "the other output cells are zero")
+    count = len(f.may_land(step))
+    where = (f"step {step + 1} / {f.step_count}: input {_tuple(f.output_element(step))} lands in one of {count} cells, "
+             f"which depends on {pool}'s input")
     return title, rule, f"{where}    channels {result.input_shape[0]} → {result.output_shape[0]}"
 
 
@@ -227,6 +249,10 @@ def _copy_legend(model: CanvasModel, pal: CanvasPalette) -> list[tuple[str, QCol
     assert f is not None
     planes = model.planes()
     items: list[tuple[str, QColor, bool]] = []
+    if isinstance(f, LandingFrames):
+        return [("input", pal.input, False), ("output: zero where no value lands", pal.output, False),
+                ("the value put back", pal.tap, False), ("the window it may land in", pal.copied, False),
+                ("where it lands (numbers mode)", pal.current, False), ("hover", pal.hover, False)]
     if planes is None:
         axes = f.copies.axes
         items.append(("input", pal.input, False))

@@ -37,9 +37,11 @@ from ...engine.frames import (
     ZERO,
     AxisTrack,
     CopyFrames,
+    LandingFrames,
     LayerFrames,
     combine_kinds,
     copy_frames,
+    landing_frames,
     layer_frames,
 )
 from ...engine.layers.rearranging import SubPixel
@@ -274,7 +276,7 @@ class CanvasModel:
     def __post_init__(self) -> None:
         if self.analysis is not None and self.index is not None and 0 <= self.index < len(self.analysis.layers):
             result = self.analysis.layers[self.index]
-            self.frames = layer_frames(result) or copy_frames(result)
+            self.frames = layer_frames(result) or copy_frames(result) or landing_frames(result, self.analysis)
 
     @property
     def result(self):
@@ -410,6 +412,11 @@ class CanvasModel:
         return PlaneLayout(f.copies.factor, f.copies.planes_size)
 
     def _copy_grids(self, f: CopyFrames) -> list[Grid]:
+        if isinstance(f, LandingFrames):  # an unpool: its input, and the output its values land in
+            ins = [plain_track(n) for n in f.input_size]
+            outs = [plain_track(n) for n in f.landing_size]
+            return _side_by_side(Grid("input", 0, 0, _rows_of(ins), _cols_of(ins), "input", "input"),
+                                 Grid("output", 0, 0, _rows_of(outs), _cols_of(outs), "output", "output"))
         planes = self.planes()
         if planes is None:  # a pad: the input, and the output with its padded cells
             ins = [plain_track(n) for n in f.input_size]
@@ -471,6 +478,8 @@ class CanvasModel:
         if found is None:
             return None
         side, element = found
+        if isinstance(f, LandingFrames):  # the steps walk the input
+            return f.step_of(element[1:]) if side == "input" else None
         planes = self.planes()
         if planes is not None:
             fine = element[1:] if (side == "output") == f.copies.up else f.copies.fine(element[0], element[1:])
@@ -578,6 +587,12 @@ class CanvasModel:
         if found is None:
             return ""
         side, element = found
+        if isinstance(f, LandingFrames):
+            if side == "input":
+                count = len(f.copies.may_land(element[1:]))
+                return (f"input {_tuple(element)}: lands in one of {count:,} output cell{'s' if count != 1 else ''}, "
+                        "where its pool found the maximum")
+            return f"output {_tuple(element)}: a value lands here or it is zero"
         if side == "output":
             source = f.copies.source(element)
             held = "the padding's constant" if source is None else f"a copy of input {_tuple(source)}"

@@ -14,12 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from ...engine.frames import MATRIX, SCATTER, CopyFrames, LayerFrames
+from ...engine.frames import MATRIX, SCATTER, CopyFrames, LandingFrames, LayerFrames
 from ...engine.numeric import (
     AVG_POOL,
     TRANSPOSED,
     CopyValues,
     Grid,
+    LandingValues,
     NumericLayer,
     NumericState,
     Value,
@@ -234,11 +235,15 @@ class CopyNumbers:
 
     @classmethod
     def for_frames(cls, frames: CopyFrames, values: CopyValues | None = None) -> CopyNumbers:
-        state = values.with_frames(frames) if values is not None else CopyValues.default(frames)
+        kind = LandingValues if isinstance(frames, LandingFrames) else CopyValues
+        state = values.with_frames(frames) if type(values) is kind else kind.default(frames)
         shape = frames.result.input_shape
         shown = frames.copies.shown_channels
         more = shape is not None and shape[0] > shown
         channels = "channel 0" if shown == 1 else f"channels 0–{shown - 1}"
+        if isinstance(frames, LandingFrames):
+            return cls(frames, state, f"{'showing input channel 0 of ' + str(shape[0]) + '; ' if more else ''}"
+                       "where values land follows the values shown on the pool's input")
         return cls(frames, state, f"showing the values of input {channels} of {shape[0]}; the others are copied "
                    "alike" if more else None)
 

@@ -29,10 +29,12 @@ from ...engine.frames import (
     ZERO,
     AxisTrack,
     CopyFrames,
+    LandingFrames,
     LayerFrames,
     ScatterAxis,
     within,
 )
+from ...engine.numeric import LandingValues
 from .chrome import legend_rows, paint_field, paint_header, paint_legend, paint_summary, paint_titles, title_boxes
 from .draw import aligned, at_least, cell_rect, font, locator, outline, visible_range, with_alpha
 from .layout import Camera, CanvasModel, Grid, PaintState, coarse_note, display, plain_track, stage_rect
@@ -870,15 +872,21 @@ def _unflat(t: int, shape: tuple[int, ...]) -> tuple[int, ...]:
 def _paint_copies(p: QPainter, stage: QRectF, cam: Camera, model: CanvasModel, grids: list[Grid], step: int,
                   state: PaintState, pal: CanvasPalette) -> None:
     """A layer whose output cells are copies: the current output cell, the input cell it copies, a dashed link
-    between them; in numbers mode the values (copies carry their source's value)."""
-    if model.planes() is None:
+    between them; in numbers mode the values (copies carry their source's value). An unpool's value is put back
+    in a window: the link goes to where it lands, in numbers mode."""
+    current: QRectF | None
+    if isinstance(model.frames, LandingFrames):
+        current, source = _paint_landing(p, stage, cam, model, grids, step, state, pal)
+    elif model.planes() is None:
         current, source = _paint_pad(p, stage, cam, model, grids, step, state, pal)
     else:
         current, source = _paint_sub_pixel(p, stage, cam, model, grids, step, state, pal)
     if source is not None:
-        _link(p, source, current, pal.previous)
+        if current is not None:
+            _link(p, source, current, pal.previous)
         locator(p, source, pal.window)
-    locator(p, current, pal.current)
+    if current is not None:
+        locator(p, current, pal.current)
     numbers = _numbers(state, cam)
     if isinstance(numbers, CopyNumbers):
         for g in grids:
@@ -956,6 +964,39 @@ def _paint_pad(p: QPainter, stage: QRectF, cam: Camera, model: CanvasModel, grid
         p.fillRect(source, pal.tap)
         outline(p, source, pal.window, 2)
     _paint_hover_copies(p, stage, cam, model, grids, step, state, pal)
+    return current, source
+
+
+def _paint_landing(p: QPainter, stage: QRectF, cam: Camera, model: CanvasModel, grids: list[Grid], step: int,
+                   state: PaintState, pal: CanvasPalette) -> tuple[QRectF | None, QRectF]:
+    """An unpool: the input with the value put back lit, the output with the window of its pool that value may
+    land in tinted and, in numbers mode, the cell it lands in (where the pool found its first maximum). Returns
+    that cell's rectangle (None without numbers) and the input cell's."""
+    f = model.frames
+    assert isinstance(f, LandingFrames)
+    g_in, g_out = grids
+    _paint_grid(p, stage, cam, g_in, pal, pal.input, pal.input_line)
+    _paint_grid(p, stage, cam, g_out, pal, pal.output, pal.output_line)
+    window = [cell_rect(cam, g_out, *display(cell)) for cell in f.may_land(step)]
+    for rect in window:
+        p.fillRect(rect, pal.copied)
+    _paint_grid_lines(p, stage, cam, g_out, pal.output_line)
+    for rect in window:
+        outline(p, rect, pal.tap, 1.5)
+    source = at_least(cell_rect(cam, g_in, *display(f.output_of(step))))
+    p.fillRect(source, pal.tap)
+    outline(p, source, pal.window, 2)
+    current = None
+    values = state.numbers.values if isinstance(state.numbers, CopyNumbers) else None
+    if isinstance(values, LandingValues):
+        found = values.lands(f.output_element(step))
+        if found is not None:
+            current = at_least(cell_rect(cam, g_out, *display(found)))
+            p.fillRect(current, pal.current)
+            outline(p, current, pal.window, 2)
+    if state.hover is not None and state.hover[0] in ("input", "output"):
+        grid, row, col = state.hover
+        outline(p, cell_rect(cam, g_in if grid == "input" else g_out, row, col), pal.hover, 3)
     return current, source
 
 
