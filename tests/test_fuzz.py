@@ -302,8 +302,9 @@ def check_analysis(analysis: Analysis) -> None:
         if rf is not None:
             assert len(rf.size) == len(rf.jump) == len(rf.start) == len(r.output_shape) - 1
             # size 0: no output unit reads any input unit (every tap lands on an inserted zero or padding), so
-            # unit 0 has no field centre either (start None; it is None too when only unit 0 reads nothing)
-            assert all(jump > 0 for jump in rf.jump), rf
+            # unit 0 has no field centre either (start None; it is None too when only unit 0 reads nothing).
+            # Jump 0: every unit along the axis reads the same units (a softmax or LayerNorm over the whole axis)
+            assert all(jump >= 0 for jump in rf.jump), rf
             assert all(size >= 0 and (size > 0 or start is None) for size, start in zip(rf.size, rf.start)), rf
         computed.append(r.index)
     if analysis.ok:

@@ -120,6 +120,20 @@ def test_upsample_fields() -> None:
     assert both.receptive_field.size == (3,)
 
 
+def test_a_whole_axis_normalisation_has_jump_zero() -> None:
+    """Every unit of a softmax over the spatial axis reads all of it: their fields coincide, so the distance
+    between neighbouring units' fields (the jump) is 0, and a convolution after it adds nothing to the field
+    (found by the fuzz test on a one-unit axis, where the field is that unit)."""
+    for size in (1, 6):
+        analysis = one_d(size, Layer.make("Conv1d", "c", out_channels=2, kernel_size=1),
+                         Layer.make("Softmax", "s", dim=-1), Layer.make("Conv1d", "after", out_channels=1,
+                                                                      kernel_size=1 if size == 1 else 3))
+        field = analysis.result("s").receptive_field
+        assert (field.size, field.jump) == ((size,), (Fraction(0),))
+        assert analysis.result("after").receptive_field.size == (size,)
+        assert analysis.dependency_interval(2, (0,)) == ((0, size - 1),)
+
+
 def test_flatten_ends_the_spatial_field() -> None:
     analysis = one_d(8, Layer.make("Conv1d", "c", out_channels=2, kernel_size=3), Layer.make("Flatten", "f"),
                      Layer.make("Linear", "fc", out_features=3))
