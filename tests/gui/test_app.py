@@ -218,13 +218,20 @@ def test_an_edit_of_a_200_layer_stack_updates_the_rows_from_the_edited_layer_on(
     assert work.paints() == [1, 1]
 
 
-def test_a_selection_formats_no_cells_and_repaints_each_chart_once(make_ui, qtbot):
+def settled_on_row(make_ui, qtbot, row: int):
+    """A 200-layer window, its plots loaded, ``row`` clicked, active and settled: a selection's work from here
+    on is the selection's alone."""
     ui = make_ui(long_design(200))
+    ui.window.load_plots()
+    ui.click_row(row)
+    activate(qtbot, ui.window)
+    settle(qtbot, ui.window)
+    return ui
+
+
+def test_a_selection_formats_no_cells_and_repaints_each_chart_once(make_ui, qtbot):
+    ui = settled_on_row(make_ui, qtbot, 3)
     window = ui.window
-    window.load_plots()
-    ui.click_row(3)
-    activate(qtbot, window)
-    settle(qtbot, window)
     work = Work(window)
     ui.click_row(5)
     settle(qtbot, window)
@@ -251,12 +258,8 @@ class LayoutRequests(QObject):
 def test_a_selection_of_a_like_layer_relayouts_nothing_of_the_window(make_ui, qtbot):
     """The canvas shows another layer (its step label, play button and view buttons set again) without a
     layout request reaching the main window: its size did not change."""
-    ui = make_ui(long_design(200))
+    ui = settled_on_row(make_ui, qtbot, 2)
     window = ui.window
-    window.load_plots()
-    ui.click_row(2)
-    activate(qtbot, window)
-    settle(qtbot, window)
     requests = LayoutRequests(window)
     for row in (4, 150, 6, 4):  # convolutions, near and far
         ui.click_row(row) if row < 20 else window.document.select([row])
@@ -284,12 +287,8 @@ class Painted(QObject):
 def test_selecting_a_row_on_screen_repaints_the_two_rows_alone(make_ui, qtbot):
     """The document selecting a row that is on screen (as after a click in a chart) scrolls no table and
     repaints, in the layer list, the row it leaves and the row it selects, not every cell on screen."""
-    ui = make_ui(long_design(200))
-    window = ui.window
+    window = settled_on_row(make_ui, qtbot, 3).window
     view = window.stack_view
-    window.document.select([3])
-    activate(qtbot, window)
-    settle(qtbot, window)
     painted = Painted(view.viewport())
     scrolled = view.verticalScrollBar().value()
     window.document.select([5])
