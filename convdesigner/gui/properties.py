@@ -279,6 +279,25 @@ class SourceChoices(QAbstractListModel):
         return names if role == Qt.ItemDataRole.UserRole else None
 
 
+class SourceCombo(QComboBox):
+    """The From field's combo: its list opens as wide as its longest entry (a narrow dock elides none),
+    measured when it opens after its choices changed, not on every selection (measuring reads every row)."""
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.stale_width = True
+        #: how often the list's width was measured (a work count the tests read)
+        self.measures = 0
+
+    def showPopup(self) -> None:
+        if self.stale_width:
+            view = self.view()
+            view.setMinimumWidth(view.sizeHintForColumn(0) + view.verticalScrollBar().sizeHint().width() + 8)
+            self.stale_width = False
+            self.measures += 1
+        super().showPopup()
+
+
 class WiringRow:
     """The "From" field: which earlier layers the shown layer reads. A layer reads the layer above, an
     earlier layer or the network input; a join reads the layer above and the one chosen, or the names typed
@@ -292,7 +311,7 @@ class WiringRow:
         grid.setHorizontalSpacing(8)
         grid.setColumnStretch(1, 1)
         self.label = QLabel("From", self.widget)
-        self.combo = QComboBox(self.widget)
+        self.combo = SourceCombo(self.widget)
         self.combo.setObjectName("fromSource")
         self.combo.setEditable(True)
         self.combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
@@ -324,8 +343,7 @@ class WiringRow:
             head.insert(0, (", ".join(current), current))
         if not self.choices.same(head, earlier):
             self.choices.set_choices(head, list(earlier))
-            view = self.combo.view()  # the list opens as wide as its longest entry (a narrow dock elides none)
-            view.setMinimumWidth(view.sizeHintForColumn(0) + view.verticalScrollBar().sizeHint().width() + 8)
+            self.combo.stale_width = True
         self.combo.setCurrentIndex(self.choices.row_of(current))
         self.combo.lineEdit().setCursorPosition(0)  # a long list shows its first names, not its last
         self.combo.blockSignals(False)

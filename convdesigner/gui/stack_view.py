@@ -6,7 +6,8 @@ are renamed in place and reordered by dragging.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt, QTimer, Signal
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QRect, Qt, QTimer, Signal
+from PySide6.QtGui import QRegion
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -319,11 +320,14 @@ class StackView(ChangedCellsView):
         """Select these rows (and make the first current and visible: a collapsed block holding it opens)."""
         model = self.model()
         hidden = model.hidden_rows()
+        opened = False
         for row in rows:
             if row in hidden:
                 model.set_collapsed(model.block_of(row), False)
+                opened = True
         current = self.selectionModel().currentIndex()
-        if rows == self.selected_rows() and (not rows or current.isValid()):
+        before = self.selected_rows()
+        if rows == before and (not rows or current.isValid()):
             return  # already so (the document echoing the user's own click): no scrolling, no refresh
         selection = QItemSelection()
         for row in rows:
@@ -337,11 +341,27 @@ class StackView(ChangedCellsView):
             selection_model.select(selection, flags)
         finally:
             selection_model.blockSignals(blocked)
-        self.viewport().update()
-        if rows:
+        if opened:
             self.updateGeometries()  # the scroll range of the rows a block opening showed again
-            self.scrollTo(model.index(rows[0], NAME))
+            self.viewport().update()
+        else:  # only the rows whose selection or current mark changed are painted again
+            self._update_rows(set(before).symmetric_difference(rows) | {current.row(), *rows[:1]})
+        if rows:
+            self.scrollTo(model.index(rows[0], NAME))  # scrolls only when the row is out of view
         self.rowsSelected.emit(self.selected_rows())
+
+    def _update_rows(self, rows: set[int]) -> None:
+        """Repaint these rows where they are on screen (the whole width: the selection spans it)."""
+        region = QRegion()
+        width, height = self.viewport().width(), self.viewport().height()
+        for row in rows:
+            if row < 0 or self.isRowHidden(row):
+                continue
+            top = self.rowViewportPosition(row)
+            if -self.rowHeight(row) < top < height:
+                region += QRect(0, top, width, self.rowHeight(row))
+        if not region.isEmpty():
+            self.viewport().update(region)
 
     def _selection_changed(self, *_args) -> None:
         self.rowsSelected.emit(self.selected_rows())

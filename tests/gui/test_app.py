@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QObject, Signal
-from PySide6.QtGui import QImage, QPalette
+from PySide6.QtCore import QEvent, QObject, QRect, Signal
+from PySide6.QtGui import QImage, QPalette, QRegion
 
 from convdesigner.engine.design import Design, InputSpec, Layer
 from convdesigner.gui.stack_model import OUTPUT
@@ -218,19 +218,86 @@ def test_an_edit_of_a_200_layer_stack_updates_the_rows_from_the_edited_layer_on(
     assert work.paints() == [1, 1]
 
 
-def test_a_selection_formats_no_cells_and_repaints_each_chart_once(make_ui, qtbot):
+def settled_on_row(make_ui, qtbot, row: int):
+    """A 200-layer window, its plots loaded, ``row`` clicked, active and settled: a selection's work from here
+    on is the selection's alone."""
     ui = make_ui(long_design(200))
+    ui.window.load_plots()
+    ui.click_row(row)
+    activate(qtbot, ui.window)
+    settle(qtbot, ui.window)
+    return ui
+
+
+def test_a_selection_formats_no_cells_and_repaints_each_chart_once(make_ui, qtbot):
+    ui = settled_on_row(make_ui, qtbot, 3)
     window = ui.window
-    window.load_plots()
-    ui.click_row(3)
-    activate(qtbot, window)
-    settle(qtbot, window)
     work = Work(window)
     ui.click_row(5)
     settle(qtbot, window)
     assert window.rf_panel.chart.marker == 5 and window.params_panel.chart.marker == 5
     assert work.formatted() == [0, 0, 0] and work.changed == [[], [], []]
     assert work.paints() == [1, 1]
+
+
+class LayoutRequests(QObject):
+    """Counts the layout requests the main window receives: each relayouts every dock, separator and the
+    status bar."""
+
+    def __init__(self, window) -> None:
+        super().__init__()
+        self.count = 0
+        window.installEventFilter(self)
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QEvent.Type.LayoutRequest:
+            self.count += 1
+        return False
+
+
+def test_a_selection_of_a_like_layer_relayouts_nothing_of_the_window(make_ui, qtbot):
+    """The canvas shows another layer (its step label, play button and view buttons set again) without a
+    layout request reaching the main window: its size did not change."""
+    ui = settled_on_row(make_ui, qtbot, 2)
+    window = ui.window
+    requests = LayoutRequests(window)
+    for row in (4, 150, 6, 4):  # convolutions, near and far
+        ui.click_row(row) if row < 20 else window.document.select([row])
+        settle(qtbot, window)
+        assert window.canvas.model.result.name == f"conv{row // 2}"
+    window.canvas.show_layer(window.document.analysis, 4)  # the same layer again, as after an edit
+    settle(qtbot, window)
+    assert requests.count == 0
+
+
+class Painted(QObject):
+    """The region of a widget painted since it was made."""
+
+    def __init__(self, widget) -> None:
+        super().__init__()
+        self.region = QRegion()
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            self.region += event.region()
+        return False
+
+
+def test_selecting_a_row_on_screen_repaints_the_two_rows_alone(make_ui, qtbot):
+    """The document selecting a row that is on screen (as after a click in a chart) scrolls no table and
+    repaints, in the layer list, the row it leaves and the row it selects, not every cell on screen."""
+    window = settled_on_row(make_ui, qtbot, 3).window
+    view = window.stack_view
+    painted = Painted(view.viewport())
+    scrolled = view.verticalScrollBar().value()
+    window.document.select([5])
+    settle(qtbot, window)
+    assert view.selected_rows() == [5] and view.verticalScrollBar().value() == scrolled
+    row_rect = lambda row: QRect(0, view.rowViewportPosition(row), view.viewport().width(),  # noqa: E731
+                                 view.rowHeight(row))
+    assert painted.region.contains(row_rect(3)) and painted.region.contains(row_rect(5))
+    assert not painted.region.intersects(row_rect(4)) and not painted.region.intersects(row_rect(8))
 
 
 def test_the_properties_update_only_the_argument_rows_that_show_something_new(make_ui, qtbot):

@@ -21,9 +21,13 @@ def test_a_long_from_list_shows_its_first_names(make_ui, qtbot):
     combo = ui.window.properties.findChild(QComboBox, "fromSource")
     assert combo.currentText() == "layer2.0.bn2, layer2.0.downsample.1"
     assert combo.lineEdit().cursorPosition() == 0  # the field shows "layer2.0.bn2, ..." from its start
+    assert combo.measures == 0  # measured when the list opens, not when a layer is shown
     combo.showPopup()  # the list is wide enough for its longest entry: nothing elided
     longest = max(combo.view().fontMetrics().horizontalAdvance(combo.itemText(i)) for i in range(combo.count()))
     assert combo.view().viewport().width() >= longest + 4
+    combo.hidePopup()
+    combo.showPopup()  # the same choices: not measured again
+    assert combo.measures == 1
     combo.hidePopup()
 
 

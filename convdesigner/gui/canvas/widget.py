@@ -10,7 +10,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import replace
 
-from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeyEvent, QKeySequence, QMouseEvent, QPainter, QWheelEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -458,7 +458,7 @@ class CanvasWidget(QWidget):
         self.presenting = on
         self.view_widget.text_zoom = PRESENT_ZOOM if on else 1.0  # captions, legend and cells grow too
         self.view_widget.camera = None
-        self.view_widget.update()
+        self._sync()  # the step label's fixed size follows its font
 
     def shortcut_actions(self) -> list[QAction]:
         """The canvas's actions for the window's View menu (each with its shortcut): views, options, zoom."""
@@ -838,10 +838,12 @@ class CanvasWidget(QWidget):
         self.slider.setValue(slider_value(state.step, count))
         self.slider.blockSignals(False)
         self.step_label.setText(f"{state.step + 1} / {count}" if count else "")
-        # wide enough for the widest step of this layer: the row does not jump as the digits change
+        # wide enough for the widest step of this layer: the row does not jump as the digits change; of a
+        # fixed size, so that a new text (every step, every layer) relayouts neither the canvas nor the window
         widest = self.step_label.fontMetrics().horizontalAdvance(f"{count} / {count}") + 4
-        if self.step_label.minimumWidth() != widest:
-            self.step_label.setMinimumWidth(widest)
+        size = QSize(widest, self.step_label.fontMetrics().height())
+        if self.step_label.minimumSize() != size or self.step_label.maximumSize() != size:
+            self.step_label.setFixedSize(size)
         is_3d = has_frames and model.frames.ndim == 3 and state.view != SCATTER
         self.depth_label.setVisible(is_3d)
         self.depth_spin.setVisible(is_3d)
@@ -857,9 +859,11 @@ class CanvasWidget(QWidget):
 
     def _sync_play(self) -> None:
         playing = self.is_playing()
-        self.play_button.setText("Pause" if playing else "Play")
-        pixmap = QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay
-        self.play_button.setIcon(self.style().standardIcon(pixmap))
+        text = "Pause" if playing else "Play"
+        if self.play_button.text() != text:  # a new icon relayouts the canvas and so the window: only on a change
+            self.play_button.setText(text)
+            pixmap = QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay
+            self.play_button.setIcon(self.style().standardIcon(pixmap))
 
     def _after_paint(self) -> None:
         """A frame showed a deep layer's receptive field as pending: compute it shortly after (a single-shot
