@@ -244,3 +244,17 @@ def test_inspect_imports_only_what_it_needs() -> None:
     done = subprocess.run([sys.executable, "-S", "-c", code, str(GENERATOR)], capture_output=True, text=True,
                           env=env, timeout=60, check=True)
     assert done.stdout.splitlines()[-1] == "[]"
+
+
+def test_a_command_imports_without_a_cycle_collection() -> None:
+    """Importing a command's modules (the engine, PyYAML) sets off no collection of the cycle collector while it
+    runs (it would find no garbage among modules that live as long as the process; 18 collections without the
+    pause), at most the one after it, and leaves the collector on for the work."""
+    code = ("import gc; started = []; gc.callbacks.append(lambda phase, info: started.append(phase == 'start')); "
+            "from convdesigner.cli import _command_module; started.clear(); _command_module('inspect'); "
+            "print(sum(started), gc.isenabled())")
+    env = {"PYTHONPATH": ":".join(p for p in sys.path if p), "PATH": ""}
+    done = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True, env=env, timeout=60,
+                          check=True)
+    collections, enabled = done.stdout.split()
+    assert int(collections) <= 1 and enabled == "True"

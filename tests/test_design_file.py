@@ -553,3 +553,14 @@ def test_a_layer_name_has_a_length_limit() -> None:
     [message] = refusal(HEAD + "layers:\n  - {type: ReLU, name: a}\n" + f"  - {{type: ReLU, name: {long_name}}}\n")
     assert message == ("bad.yaml:6:24: layer 2: a layer name may be at most 200 characters, but this one has "
                        "100,000 (it starts 'xxxxxxxxxxxxxxxxxxxxxxxx')")
+
+
+def test_the_non_printable_set_is_pyyamls_at_every_code_point() -> None:
+    """The file check's character set (written as the ranges left out, to compile quickly) refuses exactly
+    the characters PyYAML's reader refuses."""
+    from yaml.reader import Reader
+
+    every = "".join(map(chr, range(0x110000)))
+    ours = [m.start() for m in design_file._NON_PRINTABLE.finditer(every)]
+    assert ours == [m.start() for m in Reader.NON_PRINTABLE.finditer(every)]
+    assert len(ours) == 2111  # \x00-\x08, \x0b, \x0c, \x0e-\x1f, \x7f-\x84, \x86-\x9f, the surrogates, \ufffe, \uffff

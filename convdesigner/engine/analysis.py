@@ -38,28 +38,43 @@ class ReceptiveField:
     whole: tuple[bool, ...] = ()
 
 
-_UNSET: Any = object()
+class _ResultSlots:
+    """The storage of a `LayerResult`: one small object per layer, no attribute dictionary (an analysis makes
+    one per layer, so fewer and smaller objects keep the time per layer flat as designs grow). Filled by
+    plain assignment, then frozen by becoming a LayerResult (`_made`). Private slots: ``_own`` the
+    diagnostics of the layer's rule, ``_tail`` those found after the walk (unread), ``_field`` the field
+    (maps, whole input, its warnings) once known, else the walk that finds it (`_FieldWalk`), else None;
+    ``_receptive_field`` the ReceptiveField (or None) once asked, else ``()`` (a
+    value that survives copying and pickling, unlike a sentinel object)."""
+
+    __slots__ = ("index", "layer", "input_shape", "output_shape", "params", "macs", "geometry", "sources",
+                 "inputs", "references", "_own", "_tail", "_field", "_receptive_field", "__weakref__")
 
 
 @dataclass(frozen=True, init=False)
-class LayerResult:
+class LayerResult(_ResultSlots):
     """Everything the engine knows about one layer of an analysed design.
 
     Its receptive field (``field_maps``, ``whole_input``, ``receptive_field``) and the warnings that come
     with it (in ``diagnostics``) are worked out when first asked, for this layer and the layers before it
     (see `_FieldWalk`): re-analysing after an edit, `Analysis.ok` or the shapes alone never compose them.
+    ``inputs``: the indices of the tensors the layer reads, in order (graph.INPUT_INDEX: the network input);
+    empty when its wiring could not be resolved. ``whole_input``: see ReceptiveField.whole. ``references``:
+    each reference argument and the index of the layer it names (graph.reference_indices).
     """
+
+    __slots__ = ()  # the fields are _ResultSlots' slots (no defaults here: they would hide the slots)
 
     index: int
     layer: Layer
-    input_shape: tuple[int, ...] | None = None
-    output_shape: tuple[int, ...] | None = None
-    params: int | None = None
-    macs: int | None = None
-    geometry: tuple[AxisGeometry, ...] | None = None
-    sources: tuple[AxisSources, ...] | str | None = None
-    inputs: tuple[int, ...] = ()
-    references: tuple[tuple[str, int], ...] = ()
+    input_shape: tuple[int, ...] | None
+    output_shape: tuple[int, ...] | None
+    params: int | None
+    macs: int | None
+    geometry: tuple[AxisGeometry, ...] | None
+    sources: tuple[AxisSources, ...] | str | None
+    inputs: tuple[int, ...]
+    references: tuple[tuple[str, int], ...]
 
     def __init__(
         self, index: int, layer: Layer, input_shape: tuple[int, ...] | None = None,
@@ -69,26 +84,20 @@ class LayerResult:
         inputs: tuple[int, ...] = (), whole_input: tuple[bool, ...] = (),
         references: tuple[tuple[str, int], ...] = (),
     ) -> None:
-        # Frozen, filled through __dict__ for speed (see evaluation.AxisGeometry). ``inputs``: the indices
-        # of the tensors the layer reads, in order (graph.INPUT_INDEX: the network input); empty when its
-        # wiring could not be resolved. ``whole_input``: see ReceptiveField.whole. ``references``: each
-        # reference argument and the index of the layer it names (graph.reference_indices). Private entries:
-        # ``_own`` the diagnostics of the layer's rule, ``_tail`` those found after the walk (unread), each
-        # absent when there are none (a small dictionary per layer), ``_field`` the field (maps, whole input,
-        # its warnings) once known, else the walk that finds it (`_FieldWalk`).
-        self.__dict__.update(index=index, layer=layer, input_shape=input_shape, output_shape=output_shape,
-                             params=params, macs=macs, geometry=geometry, sources=sources, inputs=inputs,
-                             _field=(field_maps, whole_input, ()))
-        if diagnostics:
-            self.__dict__["_own"] = diagnostics
-        if references:  # else the class's default (): one entry less per layer
-            self.__dict__["references"] = references
+        made = _made(index, layer, input_shape, output_shape, params, macs, geometry, sources, inputs,
+                     diagnostics, references, (field_maps, whole_input, ()))
+        self.__setstate__((None, {name: getattr(made, name) for name in _ResultSlots.__slots__[:-1]}))
+
+    def __setstate__(self, state: tuple[None, dict[str, Any]]) -> None:
+        """Fill the slots (copy and pickle restore a result through here: it is frozen)."""
+        for name, value in state[1].items():
+            object.__setattr__(self, name, value)
 
     def _known_field(self) -> Field:
-        known = self.__dict__
-        found = known["_field"]
+        found = self._field
         if type(found) is _FieldWalk:
-            found = known["_field"] = found.field(self.index)
+            found = found.field(self.index)
+            object.__setattr__(self, "_field", found)
         return found
 
     @property
@@ -106,18 +115,17 @@ class LayerResult:
     def diagnostics(self) -> tuple[Diagnostic, ...]:
         """The layer's errors, warnings and information: its rule's, its receptive field's, then whether it
         is read."""
-        own, tail = self.__dict__.get("_own", ()), self.__dict__.get("_tail", ())
         if self.output_shape is None:
-            return own + tail
-        return own + self._known_field()[2] + tail
+            return self._own + self._tail
+        return self._own + self._known_field()[2] + self._tail
 
     @property
     def receptive_field(self) -> ReceptiveField | None:
         """The output's receptive field on the network input, per axis; None when the layer was not
         computed or its output is no longer spatial (after Flatten or Linear). Derived from the exact
         field maps on first use."""
-        cached = self.__dict__.get("_receptive_field", _UNSET)
-        if cached is _UNSET:
+        cached = self._receptive_field
+        if cached == ():
             maps = self.field_maps
             cached = None if maps is None else ReceptiveField(
                 tuple(m.size for m in maps), tuple(m.jump for m in maps), tuple(m.start for m in maps),
@@ -145,7 +153,7 @@ class LayerResult:
     @property
     def errors(self) -> tuple[Diagnostic, ...]:
         """The layer's errors (a receptive field only ever warns: asking for errors does not compose it)."""
-        return tuple(d for d in self.__dict__.get("_own", ()) if d.severity == ERROR)
+        return tuple(d for d in self._own if d.severity == ERROR)
 
     @property
     def warnings(self) -> tuple[Diagnostic, ...]:
@@ -155,19 +163,29 @@ class LayerResult:
     def infos(self) -> tuple[Diagnostic, ...]:
         return tuple(d for d in self.diagnostics if d.severity == INFO)
 
-    def _copy(self, **private: Any) -> LayerResult:
-        """The same result with some private entries replaced (``_own``, ``_tail``; empty: removed), sharing
-        its field."""
-        copy = object.__new__(LayerResult)
-        known = copy.__dict__
-        known.update(self.__dict__)
-        for key, value in private.items():
-            if value:
-                known[key] = value
-            else:
-                known.pop(key, None)
-        known.pop("_receptive_field", None)
-        return copy
+    def _copy(self, own: tuple[Diagnostic, ...] | None = None, tail: tuple[Diagnostic, ...] = ()
+              ) -> LayerResult:
+        """The same result with other diagnostics of its rule (``own``, None: the same) or found after the
+        walk (``tail``), sharing its field."""
+        return _made(self.index, self.layer, self.input_shape, self.output_shape, self.params, self.macs,
+                     self.geometry, self.sources, self.inputs, self._own if own is None else own,
+                     self.references, self._field, tail)
+
+
+def _made(index: int, layer: Layer, input_shape: tuple[int, ...] | None, output_shape: tuple[int, ...] | None,
+          params: int | None, macs: int | None, geometry: tuple[AxisGeometry, ...] | None,
+          sources: tuple[AxisSources, ...] | str | None, inputs: tuple[int, ...], own: tuple[Diagnostic, ...],
+          references: tuple[tuple[str, int], ...], field: Field | _FieldWalk | None,
+          tail: tuple[Diagnostic, ...] = ()) -> LayerResult:
+    """A LayerResult, filled by plain assignment to its slots and then frozen (an analysis makes one per
+    layer: the frozen class's checked assignment would cost more than the rest of a layer's work)."""
+    result = _ResultSlots()
+    result.index, result.layer, result.input_shape, result.output_shape = index, layer, input_shape, output_shape
+    result.params, result.macs, result.geometry, result.sources = params, macs, geometry, sources
+    result.inputs, result.references, result._own, result._tail = inputs, references, own, tail
+    result._field, result._receptive_field = field, ()
+    result.__class__ = LayerResult
+    return result  # type: ignore[return-value]
 
 
 #: A layer's receptive field: its maps per axis (None: not tracked), whether each axis reads the whole input,
@@ -195,13 +213,12 @@ class _FieldWalk:
         self.done = 0  # the layers before this one have their field
         fields = self.fields
         for index, result in enumerate(results):
-            known = result.__dict__
-            found = known.get("_field")
+            found = result._field
             if found is None or type(found) is _FieldWalk:
-                known["_field"] = self
+                object.__setattr__(result, "_field", self)
             else:
                 fields[index] = found
-            if "references" in known:
+            if result.references:
                 self.values[index] = _value_references(result)
 
     def field(self, index: int) -> Field:
@@ -426,10 +443,10 @@ def analyze(design: Design, previous: Analysis | None = None) -> Analysis:
         seen.setdefault(layer.name, index)
         add_prefixes(layer.name, prefixes)
     results = _with_unread_warnings(design, results)
-    if any(d.rule == "join-size" for r in results if "_own" in r.__dict__ for d in r.errors):
+    if any(d.rule == "join-size" for r in results if r._own for d in r.errors):
         results = _with_input_size_hint(design, results)
     if input_result is not None:
-        _FieldWalk(design.input.shape, input_result.__dict__["_field"], results)
+        _FieldWalk(design.input.shape, input_result._field, results)
     return Analysis(design, tuple(results), tuple(input_problems) + _output_problems(design, seen))
 
 
@@ -445,7 +462,7 @@ def _reusable(design: Design, previous: Analysis) -> list[LayerResult]:
     for new, result in zip(design.layers, previous.layers):
         if new is not result.layer:
             break
-        kept.append(result._copy(_tail=()) if "_tail" in result.__dict__ else result)
+        kept.append(result._copy() if result._tail else result)
     return kept
 
 
@@ -461,12 +478,12 @@ def _with_unread_warnings(design: Design, results: list[LayerResult]) -> list[La
         index_of.setdefault(r.name, r.index)
     read = {source for r in results for source in (r.inputs or _named(r, index_of))}
     for r in results:
-        if "references" in r.__dict__:  # a named layer is read too
+        if r.references:  # a named layer is read too
             read.update([index for _, index in r.references])
     for index, result in enumerate(results):
         if index in read or result.name in outputs or not result.computed:
             continue
-        results[index] = result._copy(_tail=(Diagnostic(
+        results[index] = result._copy(tail=(Diagnostic(
             WARNING, result.name, UNREAD, "no layer reads this layer's result and it is not an output",
             "read it from a later layer, list it in the design's outputs, or delete it"),))
     return results
@@ -515,9 +532,9 @@ def _with_input_size_hint(design: Design, results: list[LayerResult]) -> list[La
     if hint is None:
         return results
     return [
-        r._copy(_own=tuple(
+        r._copy(own=tuple(
             replace(d, suggestion=f"{hint}; or {d.suggestion}" if d.suggestion else hint)
-            if d.rule == "join-size" else d for d in r.__dict__.get("_own", ())))
+            if d.rule == "join-size" else d for d in r._own), tail=r._tail)
         if any(d.rule == "join-size" for d in r.errors) else r
         for r in results
     ]
@@ -612,15 +629,8 @@ def _evaluate_layer(
     notes = tuple([Diagnostic(WARNING, layer.name, n.rule, n.message, n.suggestion, n.axis)
                    for n in evaluation.notes]) if evaluation.notes else ()
     # A computed layer's field is composed when asked: its ``_field`` is set to the analysis's _FieldWalk.
-    result = object.__new__(LayerResult)
-    result.__dict__.update(index=index, layer=layer, input_shape=shape, output_shape=evaluation.output_shape,
-                           params=evaluation.params, macs=evaluation.macs, geometry=evaluation.geometry,
-                           sources=evaluation.sources, inputs=inputs)
-    if notes:
-        result.__dict__["_own"] = notes
-    if references:
-        result.__dict__["references"] = references
-    return result
+    return _made(index, layer, shape, evaluation.output_shape, evaluation.params, evaluation.macs,
+                 evaluation.geometry, evaluation.sources, inputs, notes, references, None)
 
 
 def _whole_input(maps: tuple[FieldMap, ...], output_shape: tuple[int, ...], network_input: tuple[int, ...]

@@ -193,6 +193,55 @@ def test_an_analysis_is_freed_as_soon_as_it_is_dropped() -> None:
         gc.enable()
 
 
+def tracked_objects_made(work) -> int:  # type: ignore[no-untyped-def]
+    """How many objects the cycle collector tracks that ``work()`` made and its result still holds (with the
+    collector off, so that nothing is collected in between)."""
+    import gc
+
+    gc.collect()
+    gc.disable()
+    try:
+        before = len(gc.get_objects())
+        kept = work()
+        made = len(gc.get_objects()) - before
+    finally:
+        gc.enable()
+    del kept
+    return made
+
+
+def test_an_analysis_makes_one_tracked_object_per_layer_at_any_size() -> None:
+    """A warm analysis makes one object per layer for the cycle collector to follow (its slotted, frozen
+    LayerResult: no attribute dictionary), its warnings, and a few for the whole analysis: as many per layer
+    at 144 and at 2,016 layers,
+    so the collector's work and the memory touched per layer do not grow with the design."""
+    counts = {}
+    for blocks in (2, 28):  # 144 and 2,016 layers
+        design = mixed_design().with_layers(sum((mixed_design(f"b{k}").layers for k in range(blocks)), ()))
+        analyze(design)  # the memos hold every evaluation: what remains is the per-layer work
+        counts[len(design.layers)] = tracked_objects_made(lambda design=design: analyze(design)) / len(design.layers)
+    # one LayerResult per layer; a sixth of these layers warn (a tuple and a Diagnostic naming the layer)
+    assert max(counts.values()) <= 1.5 and counts[2016] <= counts[144] + 0.02, counts
+
+
+def test_a_layer_result_is_frozen_and_copies_equal() -> None:
+    import copy
+    import dataclasses
+    import pickle
+
+    analysis = analyze(mixed_design())
+    result = analysis.layers[3]
+    try:
+        result.params = 0  # type: ignore[misc]
+    except dataclasses.FrozenInstanceError:
+        pass
+    else:
+        raise AssertionError("a LayerResult accepted an assignment")
+    for copied in (copy.deepcopy(result), pickle.loads(pickle.dumps(result))):
+        assert copied == result and copied.diagnostics == result.diagnostics
+        assert copied.receptive_field == result.receptive_field
+
+
 # -- layers that name other layers: the memo sees what they read of them ---------------------------------------
 
 def cropped(reference_padding: int) -> Design:
