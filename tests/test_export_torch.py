@@ -368,6 +368,16 @@ def test_random_designs_with_asymmetric_padding_run_in_torch(design: Design) -> 
     check_against_engine(design)
 
 
+def test_one_size_written_as_a_number_exports_as_a_tuple() -> None:
+    """`unflattened_size: 1` is the design file's shorthand for [1]; nn.Unflatten takes no int ("unflattened_size
+    must be a tuple of ints"), so the export writes (1,) (found by the fuzz test); LayerNorm's shape too."""
+    for layer, written in ((Layer.make("Unflatten", "u", dim=1, unflattened_size=1), "nn.Unflatten(1, (1,))"),
+                           (Layer.make("LayerNorm", "n", normalized_shape=4), "nn.LayerNorm((4,))")):
+        design = Design("one", InputSpec(1, (4,)), (layer,))
+        assert written in export_torch(design)
+        check_against_engine(design)
+
+
 # -- numbers, not only shapes -------------------------------------------------------------------------------
 
 def test_asymmetric_padding_pads_the_axes_the_design_names() -> None:

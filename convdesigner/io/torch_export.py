@@ -386,8 +386,8 @@ def _constructor(result: LayerResult, inplace_allowed: bool, returns_indices: bo
         if name == "stride" and arg.kind == Kind.OPTIONAL_AXES:  # pooling: the default is the kernel size
             if per_axis(value, ndim) == per_axis(given["kernel_size"], ndim):
                 continue
-        if arg.kind == Kind.SHAPE:  # sizes, never one per axis
-            value = value if isinstance(value, int) else tuple(value)
+        if arg.kind == Kind.SHAPE:  # sizes, never one per axis; a tuple even for one (nn.Unflatten takes no int)
+            value = (value,) if isinstance(value, int) else tuple(value)
         else:
             value = _collapsed(value)
         if _same_value(value, _collapsed(arg.default)):

@@ -115,6 +115,18 @@ def test_instance_norm_on_a_single_unit_is_refused() -> None:
     assert error.text.startswith("n: InstanceNorm2d needs more than one spatial unit per channel")
 
 
+def test_batch_norm_with_an_eps_that_is_not_positive_is_refused() -> None:
+    """PyTorch 2.13's batch_norm refuses eps <= 0 when training ("batch_norm eps must be positive during
+    training"); found by the fuzz test, whose exported module failed its own check. A negative eps is out of
+    the argument's range already. Instance and group norm take 0."""
+    (error,) = run((3, 4, 4), Layer.make("BatchNorm2d", "n", eps=0.0)).errors
+    assert (error.rule, error.argument) == ("eps", "eps")
+    assert error.text.startswith("n: BatchNorm2d's eps must be positive, not 0.0")
+    assert not run((3, 4, 4), Layer.make("BatchNorm2d", "n", eps=-1e-5)).ok
+    for layer in (Layer.make("InstanceNorm2d", "n", eps=0.0), Layer.make("GroupNorm", "n", num_groups=1, eps=0.0)):
+        assert run((3, 4, 4), layer).ok
+
+
 def test_duplicate_name() -> None:
     analysis = run((3, 9, 8), Layer.make("Conv2d", "c", out_channels=4, kernel_size=3), Layer.make("ReLU", "c"))
     assert analysis.errors[0].text == "c: the name 'c' is already used by layer 1; give every layer its own name"

@@ -53,6 +53,10 @@ def _norm_rule(ndim: int, type_name: str):
                 notes.append(Note("width", f"num_features is {given} but the incoming tensor has {channels} "
                                   "channels (unused here: affine and track_running_stats are off)",
                                   f"remove num_features, or set it to {channels}"))
+        if type_name.startswith("BatchNorm") and not ctx.args["eps"] > 0:
+            raise Refusal("eps", f"{type_name}'s eps must be positive, not {ctx.args['eps']} (PyTorch refuses it "
+                          "when training: batch_norm divides by sqrt(variance + eps))", "use the default 1e-05",
+                          argument="eps")
         if type_name.startswith("InstanceNorm") and prod(ctx.spatial) == 1:
             raise Refusal("instance-norm-size", f"{type_name} needs more than one spatial unit per channel, but "
                           f"it receives {shape_text(ctx.input_shape)} (PyTorch refuses it when training)",
