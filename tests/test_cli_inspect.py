@@ -258,3 +258,24 @@ def test_a_command_imports_without_a_cycle_collection() -> None:
                           check=True)
     collections, enabled = done.stdout.split()
     assert int(collections) <= 1 and enabled == "True"
+
+
+@pytest.mark.parametrize(("layers", "needed"), [
+    ("[{type: Conv2d, out_channels: 8, kernel_size: 3}, {type: ConvTranspose2d, out_channels: 3, kernel_size: 3}]",
+     ["convolution"]),
+    ("[{type: Conv2d, out_channels: 8, kernel_size: 3}, {type: ReLU}, {type: MaxPool2d, kernel_size: 2}]",
+     ["convolution", "pooling", "pointwise"]),
+])
+def test_inspect_imports_the_modules_of_the_designs_layer_types_only(tmp_path: Path, layers: str,
+                                                                     needed: list[str]) -> None:
+    """The layer catalog imports a type's module when the design uses the type: a design of convolutions (and
+    activations and pooling) reads no up-sampling, padding, rearranging, dense or join rules."""
+    design = tmp_path / "design.yaml"
+    design.write_text(f"convdesigner: 1\nname: D\ninput: {{channels: 3, size: [16, 16]}}\nlayers: {layers}\n",
+                      encoding="utf-8")
+    code = ("import sys; from convdesigner.cli import main; status = main(['inspect', sys.argv[1]]); "
+            "from convdesigner.engine.layers import MODULES; "
+            "print(status, *(m for m in MODULES if 'convdesigner.engine.layers.' + m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code, str(design)], capture_output=True, text=True, timeout=60,
+                          check=True)
+    assert done.stdout.splitlines()[-1].split() == ["0", *needed]
