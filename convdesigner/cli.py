@@ -38,10 +38,40 @@ class UsageError(Exception):
     """Wrong arguments or a missing file: exit code 2."""
 
 
+class _Unmeasured(argparse.HelpFormatter):
+    """The formatter argparse makes for every ``add_argument``, only to check the argument's metavar: it formats
+    no text, so it does not measure the terminal (argparse's own does, importing shutil with zlib, bz2 and lzma:
+    ~2 ms of every command)."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, width=80)
+
+
 class _Parser(argparse.ArgumentParser):
+    """argparse's parser with a short error line; the terminal is measured only to format help or usage."""
+
+    def __init__(self, prog: str, description: str | None = None) -> None:
+        super().__init__(prog=prog, description=description, formatter_class=_Unmeasured)
+
     def error(self, message: str) -> None:  # argparse exits with 2 itself; keep its message short
         self.print_usage(sys.stderr)
         self.exit(2, f"{self.prog}: error: {one_line(message, MESSAGE_WIDTH)}\n")
+
+    def format_usage(self) -> str:
+        with self._measured():
+            return super().format_usage()
+
+    def format_help(self) -> str:
+        with self._measured():
+            return super().format_help()
+
+    @contextmanager
+    def _measured(self) -> Iterator[None]:
+        self.formatter_class = argparse.HelpFormatter
+        try:
+            yield
+        finally:
+            self.formatter_class = _Unmeasured
 
 
 def _available_commands() -> dict[str, str]:

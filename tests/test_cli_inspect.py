@@ -231,8 +231,9 @@ def test_json_top_level_errors_list_every_layer_error(tmp_path: Path) -> None:
 
 
 #: What `inspect` of a valid design never needs: writing files (tempfile, hashlib, pathlib), spelling hints
-#: (difflib), JSON (without --json) and the sizes scan (only for a join-size error).
-NOT_NEEDED = ("tempfile", "hashlib", "pathlib", "difflib", "json", "convdesigner.engine.tools.sizes")
+#: (difflib), JSON (without --json), the sizes scan (only for a join-size error) and the terminal's width (shutil:
+#: only to format help or usage).
+NOT_NEEDED = ("tempfile", "hashlib", "pathlib", "difflib", "json", "convdesigner.engine.tools.sizes", "shutil")
 
 
 def test_inspect_imports_only_what_it_needs() -> None:
@@ -297,3 +298,21 @@ def test_inspect_imports_the_modules_of_the_designs_layer_types_only(tmp_path: P
     done = subprocess.run([sys.executable, "-c", code, str(design)], capture_output=True, text=True, timeout=60,
                           check=True)
     assert done.stdout.splitlines()[-1].split() == ["0", *needed]
+
+
+@pytest.mark.parametrize("columns", ["50", "130"])
+def test_help_and_usage_are_argparses_at_the_terminals_width(monkeypatch: pytest.MonkeyPatch, columns: str) -> None:
+    """The command line measures the terminal only to format help or usage (`cli._Parser`), and formats them as
+    argparse does."""
+    import argparse
+
+    from convdesigner.commands import inspect as command
+
+    monkeypatch.setenv("COLUMNS", columns)
+    plain = argparse.ArgumentParser(prog="convdesigner inspect")
+    command.add_parser(plain)
+    run = [sys.executable, "-m", "convdesigner", "inspect"]
+    shown = subprocess.run([*run, "--help"], capture_output=True, text=True, timeout=60)
+    assert shown.stdout == plain.format_help() and shown.returncode == 0
+    usage = subprocess.run(run, capture_output=True, text=True, timeout=60)
+    assert usage.stderr.startswith(plain.format_usage()) and usage.returncode == 2
