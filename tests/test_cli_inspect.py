@@ -231,9 +231,10 @@ def test_json_top_level_errors_list_every_layer_error(tmp_path: Path) -> None:
 
 
 #: What `inspect` of a valid design never needs: writing files (tempfile, hashlib, pathlib), spelling hints
-#: (difflib), JSON (without --json), the sizes scan (only for a join-size error) and the terminal's width (shutil:
-#: only to format help or usage).
-NOT_NEEDED = ("tempfile", "hashlib", "pathlib", "difflib", "json", "convdesigner.engine.tools.sizes", "shutil")
+#: (difflib), JSON (without --json), the sizes scan (only for a join-size error), the terminal's width (shutil:
+#: only to format help or usage) and typing (for type checkers only).
+NOT_NEEDED = ("tempfile", "hashlib", "pathlib", "difflib", "json", "convdesigner.engine.tools.sizes", "shutil",
+              "typing")
 
 
 def test_inspect_imports_only_what_it_needs() -> None:
