@@ -283,13 +283,15 @@ def test_the_commands_own_process_freezes_what_its_imports_made() -> None:
 @pytest.mark.parametrize(("layers", "needed"), [
     ("[{type: Conv2d, out_channels: 8, kernel_size: 3}, {type: ConvTranspose2d, out_channels: 3, kernel_size: 3}]",
      ["convolution"]),
+    ("[{type: Conv2d, out_channels: 8, kernel_size: 3}, {type: BatchNorm2d}, {type: ReLU}]",
+     ["convolution", "pointwise"]),
     ("[{type: Conv2d, out_channels: 8, kernel_size: 3}, {type: ReLU}, {type: MaxPool2d, kernel_size: 2}]",
-     ["convolution", "pooling", "pointwise"]),
+     ["convolution", "pointwise", "pooling"]),
 ])
 def test_inspect_imports_the_modules_of_the_designs_layer_types_only(tmp_path: Path, layers: str,
                                                                      needed: list[str]) -> None:
     """The layer catalog imports a type's module when the design uses the type: a design of convolutions (and
-    activations and pooling) reads no up-sampling, padding, rearranging, dense or join rules."""
+    normalisation, activations, pooling) reads no up-sampling, padding, rearranging, dense or join rules."""
     design = tmp_path / "design.yaml"
     design.write_text(f"convdesigner: 1\nname: D\ninput: {{channels: 3, size: [16, 16]}}\nlayers: {layers}\n",
                       encoding="utf-8")

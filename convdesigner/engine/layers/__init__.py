@@ -15,8 +15,9 @@ from collections.abc import ItemsView, Iterator, KeysView, ValuesView
 from .common import LayerType
 
 #: The modules that declare layer types, in the order a name is looked for, which is also the order the
-#: catalog lists them: the commonest types first, so that a design of them imports no other module.
-MODULES = ("convolution", "pooling", "pointwise", "dense", "joins", "resampling", "rearranging")
+#: catalog lists them: the commonest types first (and of those the cheapest to import: normalisation and
+#: activations before pooling), so that a design of them imports no other module.
+MODULES = ("convolution", "pointwise", "pooling", "dense", "joins", "resampling", "rearranging")
 
 
 class _Catalog(dict[str, LayerType]):
