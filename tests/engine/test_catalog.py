@@ -7,6 +7,7 @@ import importlib
 import pkgutil
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import pytest
 
@@ -79,3 +80,21 @@ def test_a_module_is_imported_when_one_of_its_types_is_first_asked_for() -> None
     assert _imported_after(f"CATALOG.get({last!r})") == list(MODULES)
     for probe in ("CATALOG.get('Conv4d')", "list(CATALOG)", "len(CATALOG)", "sorted(CATALOG)"):
         assert _imported_after(probe) == list(MODULES), probe
+
+
+def test_a_module_another_caller_imported_meanwhile_leaves_the_next_ones_to_import(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two lookups importing the same module at once (two threads) each add its types; neither drops the module
+    after it from those still to import. Here the second lookup runs while the first one imports."""
+    catalog = layers._Catalog()
+    first_import = []
+
+    def import_module(name: str) -> object:
+        if not first_import:
+            first_import.append(name)
+            assert catalog.get("Conv2d") is not None  # another caller, importing the same module
+        return importlib.import_module(name)
+
+    monkeypatch.setattr(layers, "importlib", SimpleNamespace(import_module=import_module))
+    assert catalog["Conv2d"].name == "Conv2d"
+    assert list(catalog) == list(CATALOG)

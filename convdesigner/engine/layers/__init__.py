@@ -34,10 +34,12 @@ class _Catalog(dict[str, LayerType]):
         """Import the next module of MODULES and add its types; False when every one is imported."""
         if not self._pending:
             return False
-        module = importlib.import_module(f"{__name__}.{self._pending[0]}")
-        self._pending.pop(0)
+        name = self._pending[0]
+        module = importlib.import_module(f"{__name__}.{name}")
         for layer_type in module.layer_types():
             self.setdefault(layer_type.name, layer_type)
+        if self._pending and self._pending[0] == name:  # another thread may have added it meanwhile
+            self._pending.pop(0)
         return True
 
     def _import_all(self) -> None:
