@@ -86,7 +86,7 @@ def _command_module(name: str, *, whole_process: bool = False) -> ModuleType:
     garbage; it runs as usual for the command's work. When the command is the whole process (``main()``
     without arguments, as the ``convdesigner`` script runs it), what the import made is then frozen
     (`gc.freeze`): no later collection visits it again, the interpreter's own at exit included, which would
-    otherwise traverse and free every module's objects (~7 ms of the ~80 of ``inspect``). In-process callers
+    otherwise traverse and free every module's objects (~8 ms of the ~80 of ``inspect``). In-process callers
     (tests, scripts calling ``main(argv)``) are left as they were: freezing would keep their garbage too."""
     collecting = gc.isenabled()
     gc.disable()
