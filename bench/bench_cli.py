@@ -11,7 +11,9 @@ package has them.
 
 * ``inspect small.yaml`` / ``python -c "import yaml"``: the start of a command (the interpreter, PyYAML, the
   engine, the command's own modules) and its work on a 3-layer design, against the interpreter and PyYAML
-  alone (target <= 2x: a command imports only what it needs);
+  alone (target <= 2x: a command imports only what it needs). A second line gives the same ratio without the
+  site packages' start-up hooks (``python -S`` with the same import path): the hook of an editable install
+  imports pathlib at every start, on both sides, which a regular install does not;
 * ``mirror`` of a 10,000-layer design / ``inspect`` of the same file (``-o`` to a file; target <= 2x: linear,
   where naming the decoder's layers was quadratic). The design repeats Conv2d 3x3 / BatchNorm2d / ReLU /
   Dropout with short names, so that its mirror (20,000 layers) stays under the design-file size limit.
@@ -58,11 +60,22 @@ def mirrorable(layers: int = 10_000) -> Design:
         Layer.make(BLOCK[j % 4][0], f"{BLOCK[j % 4][1]}{j // 4}", BLOCK[j % 4][2]) for j in range(layers)))
 
 
-def _environment() -> dict[str, str]:
+def _environment(path: str | None = None) -> dict[str, str]:
     env = dict(os.environ)
     env.pop("PYTHONPATH", None)
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # an installed package has its bytecode caches
+    if path is not None:
+        env["PYTHONPATH"] = path
     return env
+
+
+def _import_path(python: str) -> str:
+    """The folders holding convdesigner and PyYAML as ``python`` finds them (through its site packages' hooks:
+    an editable install's finder), for running it without them (``-S``)."""
+    code = ("import os, convdesigner, yaml; print(os.pathsep.join(os.path.dirname(os.path.dirname(m.__file__)) "
+            "for m in (convdesigner, yaml)))")
+    return subprocess.run([python, "-c", code], capture_output=True, text=True, env=_environment(), cwd=WORKDIR,
+                          check=True).stdout.strip()
 
 
 def child_cpu(command: list[str], env: dict[str, str]) -> float:
@@ -96,11 +109,16 @@ def table_rows(quick: bool = False, python: str = sys.executable, runs: int | No
         Path(huge).write_text(dumps(mirrorable()), encoding="utf-8")
         inspect_small, yaml_alone = ratio_of([*command, "inspect", small], [python, "-c", "import yaml"],
                                              runs or (5 if quick else 15), env)
+        bare_small, bare_yaml = ratio_of([python, "-S", "-c", ENTRY, "inspect", small],
+                                         [python, "-S", "-c", "import yaml"], runs or (5 if quick else 15),
+                                         _environment(_import_path(python)))
         mirror, inspect_huge = ratio_of([*command, "mirror", huge, "-o", out], [*command, "inspect", huge],
                                         runs or (1 if quick else 3), env)
     return [
         Row('`convdesigner inspect small.yaml` / `python -c "import yaml"`', inspect_small / yaml_alone, 2.0,
-            detail=f"CPU {inspect_small * 1000:.0f} ms / {yaml_alone * 1000:.0f} ms"),
+            detail=f"CPU {inspect_small * 1000:.0f} ms / {yaml_alone * 1000:.0f} ms\n    without the site packages' "
+                   f"start-up hooks (python -S; an editable install's finder imports pathlib in both): "
+                   f"{bare_small * 1000:.0f} ms / {bare_yaml * 1000:.0f} ms = {bare_small / bare_yaml:.2f}x"),
         Row("`mirror` of a 10,000-layer design / `inspect` of the same file", mirror / inspect_huge, 2.0,
             detail=f"CPU {mirror:.2f} s / {inspect_huge:.2f} s"),
     ]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
+TYPE_CHECKING = False  # not typing's: importing typing costs every command ~2 ms
 if TYPE_CHECKING:  # torch and onnx are imported only when an import runs
     from torch import nn
 

@@ -38,10 +38,40 @@ class UsageError(Exception):
     """Wrong arguments or a missing file: exit code 2."""
 
 
+class _Unmeasured(argparse.HelpFormatter):
+    """The formatter argparse makes for every ``add_argument``, only to check the argument's metavar: it formats
+    no text, so it does not measure the terminal (argparse's own does, importing shutil with zlib, bz2 and lzma:
+    ~2 ms of every command)."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, width=80)
+
+
 class _Parser(argparse.ArgumentParser):
+    """argparse's parser with a short error line; the terminal is measured only to format help or usage."""
+
+    def __init__(self, prog: str, description: str | None = None) -> None:
+        super().__init__(prog=prog, description=description, formatter_class=_Unmeasured)
+
     def error(self, message: str) -> None:  # argparse exits with 2 itself; keep its message short
         self.print_usage(sys.stderr)
         self.exit(2, f"{self.prog}: error: {one_line(message, MESSAGE_WIDTH)}\n")
+
+    def format_usage(self) -> str:
+        with self._measured():
+            return super().format_usage()
+
+    def format_help(self) -> str:
+        with self._measured():
+            return super().format_help()
+
+    @contextmanager
+    def _measured(self) -> Iterator[None]:
+        self.formatter_class = argparse.HelpFormatter
+        try:
+            yield
+        finally:
+            self.formatter_class = _Unmeasured
 
 
 def _available_commands() -> dict[str, str]:
@@ -49,15 +79,22 @@ def _available_commands() -> dict[str, str]:
     return dict(COMMANDS)
 
 
-def _command_module(name: str) -> ModuleType:
+def _command_module(name: str, *, whole_process: bool = False) -> ModuleType:
     """The module of one command, imported only when that command runs, so start-up stays light. The cycle
     collector is paused while it imports: importing makes modules, classes and functions that live as long as
     the process, so the collections their allocations would set off (a tenth of the import time) find no
-    garbage; it runs as usual for the command's work."""
+    garbage; it runs as usual for the command's work. When the command is the whole process (``main()``
+    without arguments, as the ``convdesigner`` script runs it), what the import made is then frozen
+    (`gc.freeze`): no later collection visits it again, the interpreter's own at exit included, which would
+    otherwise traverse and free every module's objects (~8 ms of the ~80 of ``inspect``). In-process callers
+    (tests, scripts calling ``main(argv)``) are left as they were: freezing would keep their garbage too."""
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return importlib.import_module(f"convdesigner.commands.{COMMANDS[name]}")
+        module = importlib.import_module(f"convdesigner.commands.{COMMANDS[name]}")
+        if whole_process:
+            gc.freeze()
+        return module
     finally:
         if collecting:
             gc.enable()
@@ -94,10 +131,12 @@ def _tolerant_output() -> Iterator[None]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line on ``argv``, or on the program's own arguments when None (the process is then the
+    command's, and what its imports make is frozen for the cycle collector: `_command_module`)."""
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] in COMMANDS:
         with _tolerant_output():
-            return _run_command(args[0], args[1:])
+            return _run_command(args[0], args[1:], whole_process=argv is None)
     if args and _is_a_word(args[0]):
         print(f"convdesigner: {_not_a_command(args[0])}", file=sys.stderr)
         return 2
@@ -128,8 +167,8 @@ def _not_a_command(word: str) -> str:
     return f"'{shown}' is neither a command nor a file (commands: {listed}; a design file to open ends in .yaml)"
 
 
-def _run_command(name: str, args: list[str]) -> int:
-    module = _command_module(name)
+def _run_command(name: str, args: list[str], whole_process: bool = False) -> int:
+    module = _command_module(name, whole_process=whole_process)
     parser = _Parser(prog=f"convdesigner {name}")
     module.add_parser(parser)
     options = parser.parse_args(args)

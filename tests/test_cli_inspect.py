@@ -231,8 +231,10 @@ def test_json_top_level_errors_list_every_layer_error(tmp_path: Path) -> None:
 
 
 #: What `inspect` of a valid design never needs: writing files (tempfile, hashlib, pathlib), spelling hints
-#: (difflib), JSON (without --json) and the sizes scan (only for a join-size error).
-NOT_NEEDED = ("tempfile", "hashlib", "pathlib", "difflib", "json", "convdesigner.engine.tools.sizes")
+#: (difflib), JSON (without --json), the sizes scan (only for a join-size error), the terminal's width (shutil:
+#: only to format help or usage) and typing (for type checkers only).
+NOT_NEEDED = ("tempfile", "hashlib", "pathlib", "difflib", "json", "convdesigner.engine.tools.sizes", "shutil",
+              "typing")
 
 
 def test_inspect_imports_only_what_it_needs() -> None:
@@ -243,7 +245,9 @@ def test_inspect_imports_only_what_it_needs() -> None:
     env = {"PYTHONPATH": ":".join(p for p in sys.path if p), "PATH": ""}
     done = subprocess.run([sys.executable, "-S", "-c", code, str(GENERATOR)], capture_output=True, text=True,
                           env=env, timeout=60, check=True)
-    assert done.stdout.splitlines()[-1] == "[]"
+    imported = done.stdout.splitlines()[-1]
+    assert imported == "[]", (f"inspect imported {imported}: import a module where it is needed (typing: only under "
+                              "`TYPE_CHECKING = False` / `if TYPE_CHECKING:`, for annotations)")
 
 
 def test_a_command_imports_without_a_cycle_collection() -> None:
@@ -258,3 +262,62 @@ def test_a_command_imports_without_a_cycle_collection() -> None:
                           check=True)
     collections, enabled = done.stdout.split()
     assert int(collections) <= 1 and enabled == "True"
+
+
+def test_the_commands_own_process_freezes_what_its_imports_made() -> None:
+    """Run as the ``convdesigner`` script runs it (``main()`` on the program's arguments), the objects a command's
+    imports made (modules, classes, functions: ~20,000) are frozen for the cycle collector, so its collection at
+    exit traverses only what is left of the command's work; called in-process with arguments, ``main`` freezes
+    nothing (the caller's garbage would never be collected)."""
+    code = ("import gc, sys; from convdesigner.cli import main; status = main(); "
+            "print(status, gc.get_freeze_count(), len(gc.get_objects()))")
+    done = subprocess.run([sys.executable, "-c", code, "inspect", str(GENERATOR)], capture_output=True, text=True,
+                          timeout=60, check=True)
+    status, frozen, tracked = map(int, done.stdout.splitlines()[-1].split())
+    assert status == 0 and frozen > 10_000 and tracked < frozen / 5
+    import gc
+
+    before = gc.get_freeze_count()
+    assert main(["inspect", str(GENERATOR)]) == 0
+    assert gc.get_freeze_count() == before
+
+
+@pytest.mark.parametrize(("layers", "needed"), [
+    ("[{type: Conv2d, out_channels: 8, kernel_size: 3}, {type: ConvTranspose2d, out_channels: 3, kernel_size: 3}]",
+     ["convolution"]),
+    ("[{type: Conv2d, out_channels: 8, kernel_size: 3}, {type: BatchNorm2d}, {type: ReLU}]",
+     ["convolution", "pointwise"]),
+    ("[{type: Conv2d, out_channels: 8, kernel_size: 3}, {type: ReLU}, {type: MaxPool2d, kernel_size: 2}]",
+     ["convolution", "pointwise", "pooling"]),
+])
+def test_inspect_imports_the_modules_of_the_designs_layer_types_only(tmp_path: Path, layers: str,
+                                                                     needed: list[str]) -> None:
+    """The layer catalog imports a type's module when the design uses the type: a design of convolutions (and
+    normalisation, activations, pooling) reads no up-sampling, padding, rearranging, dense or join rules."""
+    design = tmp_path / "design.yaml"
+    design.write_text(f"convdesigner: 1\nname: D\ninput: {{channels: 3, size: [16, 16]}}\nlayers: {layers}\n",
+                      encoding="utf-8")
+    code = ("import sys; from convdesigner.cli import main; status = main(['inspect', sys.argv[1]]); "
+            "from convdesigner.engine.layers import MODULES; "
+            "print(status, *(m for m in MODULES if 'convdesigner.engine.layers.' + m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code, str(design)], capture_output=True, text=True, timeout=60,
+                          check=True)
+    assert done.stdout.splitlines()[-1].split() == ["0", *needed]
+
+
+@pytest.mark.parametrize("columns", ["50", "130"])
+def test_help_and_usage_are_argparses_at_the_terminals_width(monkeypatch: pytest.MonkeyPatch, columns: str) -> None:
+    """The command line measures the terminal only to format help or usage (`cli._Parser`), and formats them as
+    argparse does."""
+    import argparse
+
+    from convdesigner.commands import inspect as command
+
+    monkeypatch.setenv("COLUMNS", columns)
+    plain = argparse.ArgumentParser(prog="convdesigner inspect")
+    command.add_parser(plain)
+    run = [sys.executable, "-m", "convdesigner", "inspect"]
+    shown = subprocess.run([*run, "--help"], capture_output=True, text=True, timeout=60)
+    assert shown.stdout == plain.format_help() and shown.returncode == 0
+    usage = subprocess.run(run, capture_output=True, text=True, timeout=60)
+    assert usage.stderr.startswith(plain.format_usage()) and usage.returncode == 2

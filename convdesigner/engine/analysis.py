@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from math import prod
-from typing import Any
 
 from .arguments import quoted
 from .checks import ERROR, INFO, WARNING, Diagnostic, check_input, check_tensor_size, prepared_arguments
@@ -24,6 +23,10 @@ from .layers.common import LayerType
 from .memo import Memo
 from .memo import fit as fit_memos
 from .receptive_field import AxisSources, FieldMap, Runs, coalesce, compose, dependency_runs, hull, merge
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is for type checkers: importing it costs every command ~2 ms
+    from typing import Any
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is for type checkers: importing it costs every command ~2 ms
+    from typing import Any
 
 #: The largest number any size or argument may hold: beyond it a value is refused as out of range. Far beyond
 #: any real layer (10^8 channels or units per axis) and below PyTorch's int32 limits; the design file uses the

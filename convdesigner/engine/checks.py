@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from math import prod
-from typing import Any
 
 from .arguments import MAX_INT, check_value, describe, quoted
 from .design import Design, Layer, axis_name
@@ -15,6 +14,10 @@ from .evaluation import Refusal
 from .layers import did_you_mean
 from .layers.common import LayerType
 from .memo import Memo
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is for type checkers: importing it costs every command ~2 ms
+    from typing import Any
 
 ERROR = "error"
 WARNING = "warning"

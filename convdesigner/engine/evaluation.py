@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from .arithmetic import EquivalentConvolution
 from .design import Layer, axis_name
 from .receptive_field import AxisSources
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is for type checkers: importing it costs every command ~2 ms
+    from typing import Any
 
 
 class Refusal(Exception):

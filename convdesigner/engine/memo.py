@@ -6,7 +6,10 @@ any size finds every entry it made the time before.
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is for type checkers: importing it costs every command ~2 ms
+    from typing import Any
+
 
 #: Entries every memo may hold, at least.
 MIN_ENTRIES = 8192

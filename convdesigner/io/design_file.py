@@ -41,7 +41,6 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, BinaryIO
 
 import yaml
 
@@ -52,8 +51,10 @@ from ..engine.graph import reference_arguments
 from ..engine.layers import CATALOG, did_you_mean
 from ..engine.naming import MAX_NAME_LENGTH, NameAllocator
 
-if TYPE_CHECKING:  # pathlib, tempfile and hashlib are imported when a file is written or stamped, not to read one
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # not to read a file: typing (~2 ms), pathlib, tempfile, hashlib (to write or stamp one)
     from pathlib import Path
+    from typing import Any, BinaryIO
 
 FORMAT_KEY = "convdesigner"
 FORMAT_VERSION = 2

@@ -19,12 +19,15 @@ the layers' own ``errors``); for a file that cannot be read, every problem as 'f
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Any
 
 from ..engine.analysis import Analysis, LayerResult
 from ..engine.design import NETWORK_INPUT
 from ..engine.graph import reference_arguments
 from .safe_text import MESSAGE_WIDTH, NAME_WIDTH, one_line
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is for type checkers: importing it costs every command ~2 ms
+    from typing import Any
 
 
 def number(value: Fraction | int | None) -> int | float | None:

@@ -6,15 +6,19 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from math import prod
-from typing import Any, TypeVar
 
 from ..arguments import Argument, Kind, per_axis
 from ..evaluation import Evaluation, LayerContext, Reference, Refusal
 from ..memo import Memo
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is for type checkers: importing it costs every command ~2 ms
+    from typing import Any, TypeVar
+
+    T = TypeVar("T")
+    K = TypeVar("K")
+
 Rule = Callable[[LayerContext], Evaluation]
-T = TypeVar("T")
-K = TypeVar("K")
 
 _plans = Memo()
 
@@ -51,20 +55,21 @@ AxisRule = Callable[[list[int], list[list[int]]], tuple[list[int | None], list[b
 #: Builds a type's AxisRule from (the layer's context at rank ndim with its resolved arguments, axis); None
 #: where the type is not modelled (its rule then judges every size).
 AxisRuleBuilder = Callable[[LayerContext, int], AxisRule | None]
-#: How the mirror tool undoes a layer: (the decoder being built, the layer's analysed result, whether it is
-#: the run's first layer, so the decoder's last) -> None; the decoder offers ``add(type, args)`` and
-#: ``crop(ndim, [(low, high), ...])``.
-MirrorRule = Callable[[Any, Any, bool], None]
-#: A decoder's copy of a pointwise layer: (its arguments without the inferred widths, the channels where the
-#: copy runs) -> the copy's arguments.
-CopyArguments = Callable[[dict[str, Any], int], dict[str, Any]]
-#: The arguments a layer of this type starts with in the app, given the incoming shape (None: unknown).
-Starting = Callable[[tuple[int, ...] | None], dict[str, Any]]
-#: What a layer that only copies values says about the copies, for the canvas and its numbers mode: (the layer,
-#: its incoming shape, its output shape as the analysis found it) -> a record with ``step_shape`` (the cells the canvas steps through), ``element`` (the
-#: output element a step produces), ``source`` (the input element an output element holds, None for a constant),
-#: ``shown_channels`` and, where source can be None, ``value`` (`resampling.PadCopies`, `rearranging.SubPixel`).
-CopyRule = Callable[[Any, tuple[int, ...], tuple[int, ...]], Any]
+if TYPE_CHECKING:  # the rules' types, which name Any
+    #: How the mirror tool undoes a layer: (the decoder being built, the layer's analysed result, whether it is
+    #: the run's first layer, so the decoder's last) -> None; the decoder offers ``add(type, args)`` and
+    #: ``crop(ndim, [(low, high), ...])``.
+    MirrorRule = Callable[[Any, Any, bool], None]
+    #: A decoder's copy of a pointwise layer: (its arguments without the inferred widths, the channels where the
+    #: copy runs) -> the copy's arguments.
+    CopyArguments = Callable[[dict[str, Any], int], dict[str, Any]]
+    #: The arguments a layer of this type starts with in the app, given the incoming shape (None: unknown).
+    Starting = Callable[[tuple[int, ...] | None], dict[str, Any]]
+    #: What a layer that only copies values says about the copies, for the canvas and its numbers mode: (the layer,
+    #: its incoming shape, its output shape as the analysis found it) -> a record with ``step_shape`` (the cells the canvas steps through), ``element`` (the
+    #: output element a step produces), ``source`` (the input element an output element holds, None for a constant),
+    #: ``shown_channels`` and, where source can be None, ``value`` (`resampling.PadCopies`, `rearranging.SubPixel`).
+    CopyRule = Callable[[Any, tuple[int, ...], tuple[int, ...]], Any]
 
 
 @dataclass(frozen=True)

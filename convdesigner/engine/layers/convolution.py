@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from ..arguments import Argument, Kind, per_axis
 from ..arithmetic import (
@@ -40,6 +39,10 @@ from .common import (
     volume,
 )
 from .windows import dropped_input, dropped_input_note, may_drop_input, window_axes
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is for type checkers: importing it costs every command ~2 ms
+    from typing import Any
 
 PADDING_MODE_CHOICES = ("zeros", "reflect", "replicate", "circular")
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from math import gcd, prod
-from typing import Any
 
 from ..arguments import Argument, Kind, sizes_of
 from ..evaluation import IDENTITY, Evaluation, LayerContext, Note, Refusal
@@ -20,6 +19,10 @@ from .common import (
     int_arg,
     shape_text,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is for type checkers: importing it costs every command ~2 ms
+    from typing import Any
 
 
 def _norm_arguments(affine: bool, track: bool) -> tuple[Argument, ...]:

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from itertools import product
-from typing import Any
 
 from ..arguments import Argument, Kind, per_axis
 from ..arithmetic import pool_output_size
@@ -31,6 +30,10 @@ from .common import (
     volume,
 )
 from .windows import POOLING_RELATIONSHIP, dropped_input, dropped_input_note, may_drop_input, window_axes
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is for type checkers: importing it costs every command ~2 ms
+    from typing import Any
 
 
 def _stride_arg() -> Argument:

@@ -9,12 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 from math import prod
-from typing import Any
 
 from ..arguments import Argument, Kind, sizes_of
 from ..evaluation import IDENTITY, Evaluation, LayerContext, Refusal
 from ..receptive_field import Resample, Window
-from .common import AxisRule, CopyRule, LayerType, TorchSpec, int_arg, require_rank, shape_text
+from .common import AxisRule, LayerType, TorchSpec, int_arg, require_rank, shape_text
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is for type checkers: importing it costs every command ~2 ms
+    from typing import Any
+
+    from .common import CopyRule
 
 #: The most dimensions (channels and spatial axes, batch left out) a tensor may have in a design.
 MAX_AXES = 4

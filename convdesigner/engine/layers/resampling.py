@@ -7,7 +7,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
 
 from ..arguments import Argument, Kind, per_axis
 from ..arithmetic import upsample_output_size
@@ -15,9 +14,7 @@ from ..evaluation import Evaluation, LayerContext, Refusal
 from ..receptive_field import BORDERS, Resample, Window, border_source
 from .common import (
     AxisRule,
-    CopyRule,
     LayerType,
-    Starting,
     TorchSpec,
     compact,
     dims_word,
@@ -27,6 +24,12 @@ from .common import (
     referenced_size,
     require_rank,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is for type checkers: importing it costs every command ~2 ms
+    from typing import Any
+
+    from .common import CopyRule, Starting
 
 UPSAMPLE_MODES = ("nearest", "linear", "bilinear", "bicubic", "trilinear", "nearest-exact", "area")
 #: The interpolating modes and the one spatial rank each accepts.
