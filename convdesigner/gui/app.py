@@ -102,7 +102,7 @@ def run_app(file: str | None, screenshot: str | None = None, select: str | None 
     from PySide6.QtWidgets import QMessageBox
 
     from .icons import application_icon
-    from .main_window import MainWindow
+    from .main_window import MainWindow, after_first_paint
 
     app.setWindowIcon(application_icon())
     if design is None and file is None and screenshot is None:
@@ -129,29 +129,14 @@ def run_app(file: str | None, screenshot: str | None = None, select: str | None 
     from .crash_dialog import install_excepthook
 
     install_excepthook()
-    window.show()
-    after_first_paint(window, window.load_plots)  # the first frame does not wait for the docks' charts
+    window.show()  # the docks' panels are filled right after its first frame (MainWindow), then their charts
+    after_first_paint(window, window.load_plots)
     if problem:
         QTimer.singleShot(0, lambda: QMessageBox.critical(window, "Cannot open the design", problem))
     from .recovery import offer_recovery
 
     QTimer.singleShot(0, lambda: offer_recovery(window))
     return app.exec()
-
-
-def after_first_paint(window, then) -> None:
-    """Call ``then`` once ``window`` has painted its first frame (start-up builds what that frame shows
-    first, the rest right after it)."""
-    from PySide6.QtCore import QEvent, QObject, QTimer
-
-    class FirstPaint(QObject):
-        def eventFilter(self, watched, event) -> bool:
-            if event.type() == QEvent.Type.Paint:
-                watched.removeEventFilter(self)
-                QTimer.singleShot(0, then)
-            return False
-
-    window.installEventFilter(FirstPaint(window))
 
 
 def _save_screenshot(app, window, path: str) -> int:
