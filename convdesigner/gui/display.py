@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -19,8 +18,10 @@ NO_DISPLAY = ("no display found ({}), so the app cannot open its window. Run it 
               "the window without a display: convdesigner [FILE] --screenshot OUT.png (or set "
               "QT_QPA_PLATFORM=offscreen); the commands (inspect, export, mirror, solve, sizes, animate) need no "
               "display.")
-_NOT_FOUND = re.compile(r"^\s*(\S+)\s+=>\s+not found\s*$", re.MULTILINE)
-_LOCAL_DISPLAY = re.compile(r"^(?:unix)?:(\d+)(?:\.\d+)?$")
+#: Patterns of ldd's output and of a local X display, compiled on first use: only a start on X11 reaches them
+#: (and imports subprocess), every other start of the app pays for neither.
+_NOT_FOUND = r"^\s*(\S+)\s+=>\s+not found\s*$"
+_LOCAL_DISPLAY = r"^(?:unix)?:(\d+)(?:\.\d+)?$"
 
 
 def display_problem(environ: Mapping[str, str] | None = None) -> str | None:
@@ -61,11 +62,13 @@ def xcb_plugin() -> Path | None:
 def missing_libraries(library: Path) -> list[str]:
     """The shared libraries ``library`` needs and the dynamic loader cannot find (``ldd``'s "not found"),
     each once, in its order; [] when all are found or ldd cannot tell."""
+    import subprocess
+
     try:
         result = subprocess.run(["ldd", str(library)], capture_output=True, text=True, timeout=20)
     except (OSError, subprocess.SubprocessError):
         return []
-    return list(dict.fromkeys(_NOT_FOUND.findall(result.stdout)))
+    return list(dict.fromkeys(re.findall(_NOT_FOUND, result.stdout, re.MULTILINE)))
 
 
 def _x_server_listens(display: str) -> bool:
@@ -73,7 +76,7 @@ def _x_server_listens(display: str) -> bool:
     /tmp/.X11-unix (also one bind-mounted into a container) nor an abstract socket of that name (listed in
     /proc/net/unix); True otherwise, also for a remote or forwarded display (host:10), which this cannot
     tell without connecting (nothing here opens a socket)."""
-    match = _LOCAL_DISPLAY.match(display)
+    match = re.match(_LOCAL_DISPLAY, display)
     if match is None:
         return True
     path = f"/tmp/.X11-unix/X{match.group(1)}"
