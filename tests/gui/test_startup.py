@@ -236,3 +236,25 @@ def test_a_saved_dock_layout_is_restored_before_the_docks_are_filled(make_window
     qtbot.wait(20)
     assert second.docks_built and dock_geometry(second) == saved
     assert second.palette_dock.widget() is second.palette_widget and not second.layout_problems()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="X11 displays are Linux's here")
+def test_a_start_on_x11_asks_ldd_only_about_a_plugin_that_does_not_load(tmp_path, monkeypatch):
+    """Every start on X11 checks that Qt's X11 plugin loads (Qt aborts otherwise); ldd, a process of its own,
+    is run only to name what is missing when it does not."""
+    import ctypes.util
+
+    from convdesigner.gui import display
+
+    asked = []
+    monkeypatch.setattr(display, "missing_libraries", lambda library: asked.append(library) or ["libxcb-demo.so.0"])
+    monkeypatch.setattr(display, "_x_server_listens", lambda _display: True)
+    loadable = ctypes.util.find_library("m")  # the C maths library: there wherever Python runs
+    assert loadable is not None
+    monkeypatch.setattr(display, "xcb_plugin", lambda: loadable)
+    assert display.display_problem({"DISPLAY": ":0"}) is None and asked == []
+    broken = tmp_path / "libqxcb.so"
+    broken.write_text("not a shared library")
+    monkeypatch.setattr(display, "xcb_plugin", lambda: broken)
+    problem = display.display_problem({"DISPLAY": ":0"})
+    assert asked == [broken] and "libxcb-demo.so.0 is missing" in problem
