@@ -258,3 +258,34 @@ def test_a_start_on_x11_asks_ldd_only_about_a_plugin_that_does_not_load(tmp_path
     monkeypatch.setattr(display, "xcb_plugin", lambda: broken)
     problem = display.display_problem({"DISPLAY": ":0"})
     assert asked == [broken] and "libxcb-demo.so.0 is missing" in problem
+
+
+def test_start_up_modules_leave_out_what_only_some_starts_need():
+    """The display check imports subprocess only on X11 (for ldd); recovery file names need no uuid."""
+    code = ("import sys; import convdesigner.gui.display, convdesigner.gui.recovery; "
+            "print(sorted(m for m in ('subprocess', 'uuid') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.split() == ["[]"]
+
+
+def test_the_theme_keeps_a_fusion_style_it_already_has(qapp):
+    """Setting Fusion again would build a second style and repolish every widget (~6 ms at start-up)."""
+    from convdesigner.gui import theme
+
+    original = qapp.palette()
+    try:
+        theme.apply_theme(qapp)
+        style = qapp.style()
+        theme.apply_theme(qapp)
+        assert qapp.style() is style and style.name().lower() == "fusion"
+    finally:
+        qapp.setPalette(original)
+
+
+def test_the_add_menu_is_filled_when_it_opens(qtbot):
+    window = main_window.MainWindow(small_encoder(), persistent=False)
+    qtbot.addWidget(window)
+    assert window.add_menu.actions() == []  # nothing built for a menu not opened (it holds no shortcut)
+    window.add_menu.aboutToShow.emit()
+    families = [action.text() for action in window.add_menu.actions()]
+    assert "Convolution" in families and "Activation" in families
