@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -19,8 +18,10 @@ NO_DISPLAY = ("no display found ({}), so the app cannot open its window. Run it 
               "the window without a display: convdesigner [FILE] --screenshot OUT.png (or set "
               "QT_QPA_PLATFORM=offscreen); the commands (inspect, export, mirror, solve, sizes, animate) need no "
               "display.")
-_NOT_FOUND = re.compile(r"^\s*(\S+)\s+=>\s+not found\s*$", re.MULTILINE)
-_LOCAL_DISPLAY = re.compile(r"^(?:unix)?:(\d+)(?:\.\d+)?$")
+#: Patterns of ldd's output and of a local X display, compiled on first use: only a start on X11 reaches them
+#: (and imports subprocess), every other start of the app pays for neither.
+_NOT_FOUND = r"^\s*(\S+)\s+=>\s+not found\s*$"
+_LOCAL_DISPLAY = r"^(?:unix)?:(\d+)(?:\.\d+)?$"
 
 
 def display_problem(environ: Mapping[str, str] | None = None) -> str | None:
@@ -39,7 +40,7 @@ def display_problem(environ: Mapping[str, str] | None = None) -> str | None:
     if not x11:
         return NO_DISPLAY.format("DISPLAY is not set" if platform else "neither DISPLAY nor WAYLAND_DISPLAY is set")
     plugin = xcb_plugin()
-    missing = missing_libraries(plugin) if plugin is not None else []
+    missing = missing_libraries(plugin) if plugin is not None and not loads(plugin) else []
     if missing:
         return (f"cannot load Qt's X11 platform plugin ({plugin}): the system "
                 f"librar{'ies' if len(missing) > 1 else 'y'} {', '.join(missing)} "
@@ -58,14 +59,29 @@ def xcb_plugin() -> Path | None:
     return plugin if plugin.is_file() else None
 
 
+def loads(library: Path) -> bool:
+    """Whether the dynamic loader loads ``library`` with every library it needs. It stays loaded, for Qt to
+    load it again for nothing a moment later; only when it does not load is ldd run (`missing_libraries`),
+    which costs every start a process (~10 ms of CPU)."""
+    import ctypes
+
+    try:
+        ctypes.CDLL(str(library))
+    except OSError:
+        return False
+    return True
+
+
 def missing_libraries(library: Path) -> list[str]:
     """The shared libraries ``library`` needs and the dynamic loader cannot find (``ldd``'s "not found"),
     each once, in its order; [] when all are found or ldd cannot tell."""
+    import subprocess
+
     try:
         result = subprocess.run(["ldd", str(library)], capture_output=True, text=True, timeout=20)
     except (OSError, subprocess.SubprocessError):
         return []
-    return list(dict.fromkeys(_NOT_FOUND.findall(result.stdout)))
+    return list(dict.fromkeys(re.findall(_NOT_FOUND, result.stdout, re.MULTILINE)))
 
 
 def _x_server_listens(display: str) -> bool:
@@ -73,7 +89,7 @@ def _x_server_listens(display: str) -> bool:
     /tmp/.X11-unix (also one bind-mounted into a container) nor an abstract socket of that name (listed in
     /proc/net/unix); True otherwise, also for a remote or forwarded display (host:10), which this cannot
     tell without connecting (nothing here opens a socket)."""
-    match = _LOCAL_DISPLAY.match(display)
+    match = re.match(_LOCAL_DISPLAY, display)
     if match is None:
         return True
     path = f"/tmp/.X11-unix/X{match.group(1)}"

@@ -7,12 +7,21 @@ from __future__ import annotations
 
 import re
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..engine.layers import CATALOG
 
+if TYPE_CHECKING:
+    from ..engine.analysis import Analysis
+
 #: float32: four bytes per activation (the README's definition of activation memory).
 BYTES_PER_ACTIVATION = 4
+
+
+def total_memory(analysis: Analysis) -> int:
+    """The design's activation memory for one sample, in bytes (the status bar's and the parameters dock's
+    total)."""
+    return analysis.total_activations * BYTES_PER_ACTIVATION
 
 #: The paper's letters for the window arguments in the stack's "Arguments" column (a: output padding).
 _LETTERS = {"kernel_size": "k", "stride": "s", "padding": "p", "dilation": "d", "output_padding": "a",

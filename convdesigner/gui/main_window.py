@@ -7,8 +7,10 @@ import importlib
 import os
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QEvent, QSize, Qt, QTimer
+from PySide6.QtCore import QByteArray, QEvent, QObject, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -30,16 +32,19 @@ from ..io.design_file import DesignFileError, DesignTooLarge, FileStamp, check_d
 from . import icons
 from .canvas import CanvasWidget
 from .document import Document, empty_design
-from .formatting import app_text, bytes_text, compact, note_text, shape_text, warnings_of
+from .formatting import app_text, bytes_text, compact, note_text, shape_text, total_memory, warnings_of
 from .keyboard import DesignUndoKeys, ShortcutsDialog, menu_actions, next_in_chain, tab_chain, unique_sequences
-from .palette import PaletteWidget, fill_add_menu, new_layer
-from .panels.parameters import ParametersPanel, total_memory
-from .panels.receptive_field import ReceptiveFieldPanel
-from .properties import PropertiesPanel
+from .palette import fill_add_menu, new_layer
 from .recovery import Autosaver
 from .settings import add_recent_file, clear_recent_files, recent_files, settings
 from .stack_view import StackPanel
 from .undo_commands import ChangeType, DeleteLayers, DuplicateLayers, InsertLayers, MirrorRun, MoveLayers
+
+if TYPE_CHECKING:  # the docks' panels are imported when they are built, after the first frame
+    from .palette import PaletteWidget
+    from .panels.parameters import ParametersPanel
+    from .panels.receptive_field import ReceptiveFieldPanel
+    from .properties import PropertiesPanel
 
 MIRROR_TIP = ("Append to the end of the design the decoder that takes the selected run's output back to the shape "
               "its first layer receives (nothing selected: the whole design's output back to its input)")
@@ -52,6 +57,31 @@ DEFAULT_SIZE = (1600, 960)
 #: A restored layout leaving the canvas smaller than this, or a docked panel thinner than MIN_DOCK_PX, is reset.
 MIN_CANVAS = (320, 200)
 MIN_DOCK_PX = 40
+
+
+@dataclass(frozen=True)
+class DockPanels:
+    """What the properties, palette and analysis docks hold: built right after the window's first frame
+    (`MainWindow.build_docks`), so the first frame costs only what it shows."""
+
+    properties: PropertiesPanel
+    palette: PaletteWidget
+    receptive_field: ReceptiveFieldPanel
+    parameters: ParametersPanel
+
+
+def after_first_paint(widget: QWidget, then: Callable[[], None]) -> None:
+    """Call ``then`` once ``widget`` has painted its first frame (start-up builds what that frame shows
+    first, the rest right after it)."""
+
+    class FirstPaint(QObject):
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Paint:
+                watched.removeEventFilter(self)
+                QTimer.singleShot(0, watched, then)  # not called once the widget is gone
+            return False
+
+    widget.installEventFilter(FirstPaint(widget))
 
 
 def shown_path(text: str) -> str:
@@ -83,25 +113,20 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.canvas)
         self.stack = StackPanel(self.document, self)
         self.stack_view = self.stack.view
-        self.properties = PropertiesPanel(self.document, self)
-        self.palette_widget = PaletteWidget(self)
-        self.rf_panel = ReceptiveFieldPanel(self.document, self)
-        self.params_panel = ParametersPanel(self.document, self)
-        self.layers_dock = self._dock("Layers", "layersDock", self.stack, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.properties_dock = self._dock("Properties", "propertiesDock", self.properties,
-                                          Qt.DockWidgetArea.RightDockWidgetArea)
-        self.palette_dock = self._dock("Add layer", "paletteDock", self.palette_widget,
-                                       Qt.DockWidgetArea.RightDockWidgetArea)
-        self.rf_dock = self._dock("Receptive field", "receptiveFieldDock", self.rf_panel,
-                                  Qt.DockWidgetArea.BottomDockWidgetArea)
-        self.params_dock = self._dock("Parameters", "parametersDock", self.params_panel,
-                                      Qt.DockWidgetArea.BottomDockWidgetArea)
+        #: the docks' panels, None until `build_docks` (right after the first paint, or when first needed)
+        self._panels: DockPanels | None = None
+        self.layers_dock = self._dock("Layers", "layersDock", Qt.DockWidgetArea.LeftDockWidgetArea, self.stack)
+        self.properties_dock = self._dock("Properties", "propertiesDock", Qt.DockWidgetArea.RightDockWidgetArea)
+        self.palette_dock = self._dock("Add layer", "paletteDock", Qt.DockWidgetArea.RightDockWidgetArea)
+        self.rf_dock = self._dock("Receptive field", "receptiveFieldDock", Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.params_dock = self._dock("Parameters", "parametersDock", Qt.DockWidgetArea.BottomDockWidgetArea)
         self.tabifyDockWidget(self.properties_dock, self.palette_dock)
         self.properties_dock.raise_()
         self.splitDockWidget(self.rf_dock, self.params_dock, Qt.Orientation.Horizontal)
         self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
         self._layout_pending = True
+        after_first_paint(self, self.build_docks)  # the docks are filled right after the first frame
 
         self.totals = QLabel(self)
         self.totals.setObjectName("totals")
@@ -112,14 +137,12 @@ class MainWindow(QMainWindow):
         self._create_actions()
         self._create_menus()
         self._create_toolbar()
-        self._undo_keys = DesignUndoKeys([self.properties, self.stack.input_editor], self.undo_action,
+        self._undo_keys = DesignUndoKeys([self.properties_dock, self.stack.input_editor], self.undo_action,
                                          self.redo_action, self)
         self._undo_keys.follow_focus(QApplication.instance())
 
         self.stack_view.rowsSelected.connect(self.document.select)
         self.stack.model.renameRefused.connect(lambda text: self.statusBar().showMessage(text, 6000))
-        self.palette_widget.addRequested.connect(self.add_layer)
-        self.properties.solveRequested.connect(self.solve_padding)
         self.document.changed.connect(self._design_changed)
         self.document.notice.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.document.replaced.connect(self._design_replaced)
@@ -138,12 +161,66 @@ class MainWindow(QMainWindow):
         else:
             self.resize(*DEFAULT_SIZE)
 
+    # -- the docks' panels, built after the first frame ------------------------------------------------------
+
+    @property
+    def docks_built(self) -> bool:
+        return self._panels is not None
+
+    def build_docks(self) -> DockPanels:
+        """Build and fill the properties, palette and analysis docks, once: right after the first paint
+        (start-up builds what the first frame shows first), or earlier when an action or a test needs a panel
+        (every accessor below goes through here)."""
+        if self._panels is not None:
+            return self._panels
+        from .palette import PaletteWidget
+        from .panels.parameters import ParametersPanel
+        from .panels.receptive_field import ReceptiveFieldPanel
+        from .properties import PropertiesPanel
+
+        panels = DockPanels(PropertiesPanel(self.document, self), PaletteWidget(self),
+                            ReceptiveFieldPanel(self.document, self), ParametersPanel(self.document, self))
+        self._panels = panels
+        for dock, panel in ((self.properties_dock, panels.properties), (self.palette_dock, panels.palette),
+                            (self.rf_dock, panels.receptive_field), (self.params_dock, panels.parameters)):
+            dock.setWidget(panel)
+        panels.palette.addRequested.connect(self.add_layer)
+        panels.properties.solveRequested.connect(self.solve_padding)
+        # from now on the properties show the selected layer and the palette the design's rank
+        self.document.selectionChanged.connect(lambda _rows: panels.properties.show_layer(self.current_index))
+        self.document.changed.connect(lambda _before: panels.palette.set_rank(self.document.design.input.ndim))
+        self.document.replaced.connect(lambda: panels.palette.set_rank(self.document.design.input.ndim))
+        panels.palette.set_rank(self.document.design.input.ndim)
+        panels.properties.show_layer(self.current_index)
+        for analysis_panel in (panels.receptive_field, panels.parameters):
+            analysis_panel.selection.show(self.document.selection)
+        return panels
+
+    @property
+    def properties(self) -> PropertiesPanel:
+        return self.build_docks().properties
+
+    @property
+    def palette_widget(self) -> PaletteWidget:
+        return self.build_docks().palette
+
+    @property
+    def rf_panel(self) -> ReceptiveFieldPanel:
+        return self.build_docks().receptive_field
+
+    @property
+    def params_panel(self) -> ParametersPanel:
+        return self.build_docks().parameters
+
     # -- construction -------------------------------------------------------------------------------------
 
-    def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+    def _dock(self, title: str, name: str, area: Qt.DockWidgetArea, widget: QWidget | None = None) -> QDockWidget:
+        """A dock, empty until `build_docks` fills it unless ``widget`` is given (the layout, saved or first,
+        is set on the docks themselves, so filling them later moves nothing)."""
         dock = QDockWidget(title, self)
         dock.setObjectName(name)
-        dock.setWidget(widget)
+        if widget is not None:
+            dock.setWidget(widget)
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                          | QDockWidget.DockWidgetFeature.DockWidgetClosable
                          | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
@@ -264,8 +341,7 @@ class MainWindow(QMainWindow):
         self.add_menu = layer_menu.addMenu("&Add")
         icons.set_icon(self.add_menu.menuAction(), "add")
         self.add_menu.setObjectName("addMenu")
-        self.add_menu.aboutToShow.connect(self._fill_add_menu)
-        self._fill_add_menu()
+        self.add_menu.aboutToShow.connect(self._fill_add_menu)  # filled when opened (it has no shortcuts)
         self.type_menu = layer_menu.addMenu("Change &Type")
         self.type_menu.setObjectName("typeMenu")
         self.type_menu.aboutToShow.connect(self._fill_type_menu)
@@ -397,11 +473,10 @@ class MainWindow(QMainWindow):
         return True
 
     def _selection_changed(self, rows: list[int]) -> None:
-        """The document's selection changed (from any view): the stack, properties and canvas follow (the
-        analysis panels follow the document themselves)."""
+        """The document's selection changed (from any view): the stack and canvas follow (the docks' panels
+        follow the document themselves, once built)."""
         self.stack_view.select_rows(rows)
         index = self.current_index
-        self.properties.show_layer(index)
         self.canvas.show_layer(self.document.analysis, index)
         self._update_actions()
         self._show_selection_status()
@@ -427,7 +502,6 @@ class MainWindow(QMainWindow):
         if _before.name != self.document.design.name:
             self._update_title()
         self.canvas.show_layer(self.document.analysis, self.current_index)
-        self.palette_widget.set_rank(self.document.design.input.ndim)
         self._update_totals()
         self._update_actions()
         self._show_selection_status()
@@ -818,7 +892,8 @@ class MainWindow(QMainWindow):
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
             icons.retint(self)  # the system switched between light and dark
             self.stack.model.refresh_colours()
-            self.properties.restyle()
+            if self._panels is not None:  # not built yet: it will be, in the new palette's colours
+                self._panels.properties.restyle()
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
@@ -869,7 +944,8 @@ class MainWindow(QMainWindow):
         if canvas.width() < MIN_CANVAS[0] or canvas.height() < MIN_CANVAS[1]:
             problems.append(f"the canvas is {canvas.width()}×{canvas.height()}")
         for dock in self.docks():
-            if dock.isVisible() and not dock.isFloating() and min(dock.width(), dock.height()) < MIN_DOCK_PX:
+            behind = not self.rect().contains(dock.geometry().topLeft())  # a tab behind another: kept off the window
+            if dock.isVisible() and not dock.isFloating() and not behind and min(dock.width(), dock.height()) < MIN_DOCK_PX:
                 problems.append(f"the {dock.windowTitle()} panel is {dock.width()}×{dock.height()}")
         return problems
 
@@ -929,9 +1005,10 @@ class MainWindow(QMainWindow):
         event.accept()
 
     def load_plots(self) -> None:
-        """Build the docks' charts: called once the window has painted its first frame (run_app)."""
-        self.rf_panel.host.load()
-        self.params_panel.host.load()
+        """Fill the docks and build their charts: called once the window has painted its first frame."""
+        panels = self.build_docks()
+        panels.receptive_field.host.load()
+        panels.parameters.host.load()
 
     def _save_settings(self) -> None:
         store = settings()

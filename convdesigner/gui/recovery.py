@@ -19,7 +19,6 @@ shown with its problem; locks whose process is gone are removed.
 from __future__ import annotations
 
 import os
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -87,7 +86,7 @@ class Autosaver(QObject):
             self.folder.mkdir(parents=True, exist_ok=True)
         except OSError:  # no writable data folder: the app runs, without a safety net
             pass
-        stem = uuid.uuid4().hex
+        stem = os.urandom(16).hex()  # a random name, as uuid4's (without importing uuid at start-up)
         self.path = self.folder / f"{stem}.yaml"
         self._lock = QLockFile(str(self.folder / f"{stem}.lock"))
         self._lock.setStaleLockTime(0)  # stale only when the owner process is gone, never by age

@@ -58,7 +58,8 @@ def light_palette() -> QPalette:
 
 def apply_theme(app: QApplication) -> None:
     """Fusion, with the light or dark palette the system asks for; follows later scheme changes."""
-    app.setStyle("Fusion")
+    if app.style().name().lower() != "fusion":  # setting it again costs a new style and a repolish
+        app.setStyle("Fusion")
     app.setPalette(dark_palette() if system_prefers_dark() else light_palette())
     hints = QGuiApplication.styleHints()
     if hasattr(hints, "colorSchemeChanged"):

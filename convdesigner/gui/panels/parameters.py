@@ -9,19 +9,15 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
-from ...engine.analysis import Analysis, LayerResult
+from ...engine.analysis import LayerResult
 from ..document import Document
-from ..formatting import BYTES_PER_ACTIVATION, bytes_text, compact, grouped
+from ..formatting import BYTES_PER_ACTIVATION, bytes_text, compact, grouped, total_memory
 from .analysis_table import AnalysisTableModel, Column, PlotHost, TableSelection, analysis_table
 from .chart import LayerChart, Pane
 
 
 def memory(result: LayerResult) -> int | None:
     return None if result.activations is None else result.activations * BYTES_PER_ACTIVATION
-
-
-def total_memory(analysis: Analysis) -> int:
-    return analysis.total_activations * BYTES_PER_ACTIVATION
 
 
 def _cell(value: int | None, result: LayerResult, text=grouped) -> str:

@@ -1,0 +1,291 @@
+"""Start-up builds what the first frame shows, and the rest right after it: the properties, palette and
+analysis docks are filled after the window's first paint, or as soon as an action needs them; the layout
+(saved or first) is the same before and after they are filled. Work and order, never time (the time is
+bench/bench_startup.py's)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from gui_helpers import small_encoder
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtWidgets import QApplication
+
+from convdesigner.gui import main_window
+
+CTRL = Qt.KeyboardModifier.ControlModifier
+#: The modules only the docks need (imported when they are built).
+DOCK_MODULES = ("convdesigner.gui.properties", "convdesigner.gui.panels.receptive_field",
+                "convdesigner.gui.panels.parameters", "convdesigner.gui.panels.chart",
+                "convdesigner.gui.panels.analysis_table", "convdesigner.gui.argument_editors")
+
+#: The real start (`convdesigner` with no argument) in a fresh process: at the main window's first paint
+#: event it prints what is built and imported, and again once the docks are ready.
+FIRST_PAINT_PROBE = r"""
+import gc, sys
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtWidgets import QApplication
+
+app = QApplication(sys.argv[:1])
+MODULES = MODULES_HERE
+COLLECTIONS = []  # the generation of each collection of the cycle collector since main() started
+gc.callbacks.append(lambda phase, info: COLLECTIONS.append(info["generation"]) if phase == "start" else None)
+
+def report(label, window):
+    loaded = [m for m in MODULES if m in sys.modules]
+    filled = [d.objectName() for d in window.docks() if d.widget() is not None]
+    print(label, window.docks_built, ",".join(filled) or "-", ",".join(loaded) or "-", flush=True)
+    print("collector", label, gc.isenabled(), gc.get_freeze_count() > 0, len(COLLECTIONS), flush=True)
+
+class Probe(QObject):
+    def eventFilter(self, obj, event):
+        if event.type() == QEvent.Type.Paint and type(obj).__name__ == "MainWindow" and not hasattr(self, "w"):
+            self.w = obj
+            report("painted", obj)
+            QTimer.singleShot(0, self.ready)
+        return False
+
+    def ready(self):
+        if not self.w.rf_panel.host.loaded:
+            QTimer.singleShot(10, self.ready)
+            return
+        report("ready", self.w)
+        app.exit(0)
+
+probe = Probe()
+app.installEventFilter(probe)
+from convdesigner.cli import main
+COLLECTIONS.clear()
+main([])
+""".replace("MODULES_HERE", repr(DOCK_MODULES))
+
+
+def test_the_real_start_paints_the_window_before_building_the_docks(tmp_path):
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path),
+               XDG_DATA_HOME=str(tmp_path))
+    done = subprocess.run([sys.executable, "-c", FIRST_PAINT_PROBE], capture_output=True, text=True, env=env,
+                          timeout=120)
+    lines = {line.split()[0]: line.split()[1:] for line in done.stdout.splitlines() if line.split()}
+    assert "painted" in lines and "ready" in lines, done.stdout + done.stderr
+    built, filled, loaded = lines["painted"]
+    assert (built, filled, loaded) == ("False", "layersDock", "-")  # only the layer list is in the first frame
+    built, filled, loaded = lines["ready"]
+    assert built == "True"
+    assert filled.split(",") == ["layersDock", "propertiesDock", "paletteDock", "receptiveFieldDock",
+                                 "parametersDock"]
+    assert set(loaded.split(",")) == set(DOCK_MODULES)
+
+
+def test_the_start_runs_no_collection_and_leaves_the_collector_on(tmp_path):
+    """The cycle collector is paused while the window and then its docks are built, and what they made is
+    frozen (it lives as long as the window): no collection runs before the first frame (60 without the
+    pause) and a few at most until the docks are ready (64), and the collector runs as usual afterwards."""
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path),
+               XDG_DATA_HOME=str(tmp_path))
+    done = subprocess.run([sys.executable, "-c", FIRST_PAINT_PROBE], capture_output=True, text=True, env=env,
+                          timeout=120)
+    states = {line.split()[1]: line.split()[2:] for line in done.stdout.splitlines() if line.startswith("collector")}
+    assert states["painted"] == ["True", "True", "0"], done.stdout + done.stderr  # on, startup's objects frozen
+    assert states["ready"][:2] == ["True", "True"] and int(states["ready"][2]) <= 8
+
+
+class PaintWatch(QObject):
+    """Records, at a widget's first paint event, whether the docks were built."""
+
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.window = window
+        self.built_at_first_paint: bool | None = None
+        window.installEventFilter(self)
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QEvent.Type.Paint and self.built_at_first_paint is None:
+            self.built_at_first_paint = self.window.docks_built
+        return False
+
+
+def test_the_docks_are_filled_right_after_the_first_paint_and_show_the_selection(qtbot):
+    window = main_window.MainWindow(small_encoder(), persistent=False)
+    qtbot.addWidget(window)
+    watch = PaintWatch(window)
+    window.document.select([2])
+    assert not window.docks_built
+    assert all(dock.widget() is None for dock in (window.properties_dock, window.palette_dock, window.rf_dock,
+                                                  window.params_dock))
+    window.show()
+    qtbot.waitUntil(lambda: window.docks_built)
+    assert watch.built_at_first_paint is False
+    assert window.properties_dock.widget() is window.properties
+    assert window.rf_dock.widget() is window.rf_panel and window.params_dock.widget() is window.params_panel
+    assert ">conv2<" in window.properties.title.text()  # the layer selected before they existed
+    assert window.palette_widget.visible_types()  # the palette lists the design's rank's types
+    for panel in (window.rf_panel, window.params_panel):  # the tables show the selection too
+        assert [index.row() for index in panel.table.selectionModel().selectedRows()] == [2]
+    assert window.properties_dock.isAncestorOf(window.properties)
+    window.document.select([0])
+    assert ">conv1<" in window.properties.title.text()  # and they follow the selection from then on
+
+
+def test_a_panel_asked_for_before_the_first_paint_is_built_at_once(qtbot):
+    window = main_window.MainWindow(small_encoder(), persistent=False)
+    qtbot.addWidget(window)
+    window.document.select([0])
+    assert not window.docks_built
+    panel = window.params_panel  # any of the four builds all of them, once
+    assert window.docks_built and window.params_dock.widget() is panel
+    assert window.build_docks().parameters is panel and ">conv1<" in window.properties.title.text()
+    window.load_plots()
+    assert window.rf_panel.host.loaded and window.params_panel.host.loaded
+
+
+@pytest.fixture
+def unfilled_window(qtbot, monkeypatch):
+    """A shown, active window whose docks are not filled after its first paint (as when a key arrives before
+    the zero timer fires)."""
+    monkeypatch.setattr(main_window, "after_first_paint", lambda widget, then: None)
+    window = main_window.MainWindow(small_encoder())
+    qtbot.addWidget(window, before_close_func=lambda w: w.document.undo_stack.setClean())
+    window.resize(1400, 900)
+    window.show()
+    with qtbot.waitActive(window):
+        window.activateWindow()
+    qtbot.wait(20)
+    assert not window.docks_built
+    return window
+
+
+def test_shortcuts_work_before_the_docks_are_filled(unfilled_window, qtbot):
+    window = unfilled_window
+    window.stack_view.setFocus()
+    window.document.select([1])
+    qtbot.keyClick(window.stack_view, Qt.Key.Key_D, CTRL)  # Duplicate
+    assert [layer.name for layer in window.document.design.layers][:3] == ["conv1", "relu1", "relu3"]
+    qtbot.keyClick(window.stack_view, Qt.Key.Key_Z, CTRL)  # Undo
+    assert window.document.design == small_encoder()
+    assert not window.docks_built  # neither needed a dock
+
+
+def test_tab_into_the_properties_before_the_docks_are_filled_builds_them(unfilled_window, qtbot):
+    window = unfilled_window
+    window.document.select([0])
+    window.stack_view.setFocus()
+    qtbot.keyClick(window.stack_view, Qt.Key.Key_Tab)
+    assert window.docks_built
+    assert window.properties.isAncestorOf(QApplication.focusWidget())  # the next section: the properties
+
+
+def test_undo_in_a_property_field_of_docks_filled_late_undoes_the_design(unfilled_window, qtbot):
+    window = unfilled_window
+    window.document.select([0])
+    spin = window.properties.rows["out_channels"].editor.spin  # builds the docks now
+    spin.setFocus()
+    qtbot.keyClick(spin, Qt.Key.Key_A, CTRL)
+    qtbot.keyClicks(spin, "12")
+    qtbot.keyClick(spin, Qt.Key.Key_Return)
+    assert window.document.design.layers[0].get("out_channels") == 12
+    qtbot.keyClick(spin, Qt.Key.Key_Z, CTRL)  # the window's Undo, not the field's text history
+    assert window.document.design == small_encoder()
+
+
+def dock_geometry(window) -> dict[str, tuple[int, int, int, int]]:
+    """Where every dock on the window is (a tab behind another is kept off the window)."""
+    return {dock.objectName(): dock.geometry().getRect() for dock in window.docks()
+            if window.rect().contains(dock.geometry().topLeft())}
+
+
+@pytest.mark.parametrize("size", [(1600, 960), (1024, 700)])
+def test_filling_the_docks_moves_nothing(qtbot, monkeypatch, size):
+    filling = []
+    monkeypatch.setattr(main_window, "after_first_paint", lambda widget, then: filling.append(then))
+    window = main_window.MainWindow(small_encoder(), persistent=False)
+    qtbot.addWidget(window)
+    window.resize(*size)
+    window.show()
+    qtbot.waitExposed(window)
+    qtbot.wait(50)  # the first start's layout settles (`default_dock_sizes`, twice)
+    before = dock_geometry(window)
+    canvas = window.canvas.geometry()
+    assert not window.docks_built and filling == [window.build_docks]
+    filling[0]()  # what the first paint would have done
+    window.load_plots()
+    qtbot.wait(20)
+    assert dock_geometry(window) == before and window.canvas.geometry() == canvas
+    assert set(before) == {"layersDock", "propertiesDock", "receptiveFieldDock", "parametersDock"}
+
+
+def test_a_saved_dock_layout_is_restored_before_the_docks_are_filled(make_window, qtbot, monkeypatch):
+    first = make_window(small_encoder())
+    first.resize(780, 560)
+    first.resizeDocks([first.rf_dock], [150], Qt.Orientation.Vertical)
+    first.palette_dock.raise_()  # the "Add layer" tab in front
+    qtbot.wait(20)
+    saved = dock_geometry(first)
+    first._save_settings()
+    filling = []
+    monkeypatch.setattr(main_window, "after_first_paint", lambda widget, then: filling.append(then))
+    second = main_window.MainWindow(small_encoder())  # restores the saved geometry and state
+    qtbot.addWidget(second)
+    second.show()
+    qtbot.waitExposed(second)
+    qtbot.wait(20)
+    assert not second.docks_built and dock_geometry(second) == saved
+    filling[0]()  # what the first paint would have done
+    qtbot.wait(20)
+    assert second.docks_built and dock_geometry(second) == saved
+    assert second.palette_dock.widget() is second.palette_widget and not second.layout_problems()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="X11 displays are Linux's here")
+def test_a_start_on_x11_asks_ldd_only_about_a_plugin_that_does_not_load(tmp_path, monkeypatch):
+    """Every start on X11 checks that Qt's X11 plugin loads (Qt aborts otherwise); ldd, a process of its own,
+    is run only to name what is missing when it does not."""
+    import ctypes.util
+
+    from convdesigner.gui import display
+
+    asked = []
+    monkeypatch.setattr(display, "missing_libraries", lambda library: asked.append(library) or ["libxcb-demo.so.0"])
+    monkeypatch.setattr(display, "_x_server_listens", lambda _display: True)
+    loadable = ctypes.util.find_library("m")  # the C maths library: there wherever Python runs
+    assert loadable is not None
+    monkeypatch.setattr(display, "xcb_plugin", lambda: loadable)
+    assert display.display_problem({"DISPLAY": ":0"}) is None and asked == []
+    broken = tmp_path / "libqxcb.so"
+    broken.write_text("not a shared library")
+    monkeypatch.setattr(display, "xcb_plugin", lambda: broken)
+    problem = display.display_problem({"DISPLAY": ":0"})
+    assert asked == [broken] and "libxcb-demo.so.0 is missing" in problem
+
+
+def test_start_up_modules_leave_out_what_only_some_starts_need():
+    """The display check imports subprocess only on X11 (for ldd); recovery file names need no uuid."""
+    code = ("import sys; import convdesigner.gui.display, convdesigner.gui.recovery; "
+            "print(sorted(m for m in ('subprocess', 'uuid') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.split() == ["[]"]
+
+
+def test_the_theme_keeps_a_fusion_style_it_already_has(qapp):
+    """Setting Fusion again would build a second style and repolish every widget (~6 ms at start-up)."""
+    from convdesigner.gui import theme
+
+    original = qapp.palette()
+    try:
+        theme.apply_theme(qapp)
+        style = qapp.style()
+        theme.apply_theme(qapp)
+        assert qapp.style() is style and style.name().lower() == "fusion"
+    finally:
+        qapp.setPalette(original)
+
+
+def test_the_add_menu_is_filled_when_it_opens(qtbot):
+    window = main_window.MainWindow(small_encoder(), persistent=False)
+    qtbot.addWidget(window)
+    assert window.add_menu.actions() == []  # nothing built for a menu not opened (it holds no shortcut)
+    window.add_menu.aboutToShow.emit()
+    families = [action.text() for action in window.add_menu.actions()]
+    assert "Convolution" in families and "Activation" in families
