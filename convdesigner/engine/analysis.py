@@ -16,6 +16,7 @@ from typing import Any
 
 from .arguments import quoted
 from .checks import ERROR, INFO, WARNING, Diagnostic, check_input, check_tensor_size, prepared_arguments
+from .collector import without_collections
 from .design import NETWORK_INPUT, Design, Layer, axis_name
 from .evaluation import IDENTITY, AxisGeometry, Evaluation, LayerContext, Reference, Refusal
 from .graph import INPUT_INDEX, add_prefixes, name_problem, operand_indices, reference_arguments, reference_indices
@@ -424,8 +425,13 @@ def analyze(design: Design, previous: Analysis | None = None) -> Analysis:
     ``previous``, the analysis of an earlier version of the design (the editor passes the one before an
     edit), lets the unchanged leading layers keep their results: a layer's result depends only on the input
     and the layers up to it, so with the same input and the very same Layer objects it cannot differ.
-    Receptive fields are composed when first asked (see `LayerResult`).
+    Receptive fields are composed when first asked (see `LayerResult`). The cycle collector is paused over
+    the walk (`collector`): it makes no reference cycle.
     """
+    return without_collections(lambda: _analyze(design, previous))
+
+
+def _analyze(design: Design, previous: Analysis | None) -> Analysis:
     fit_memos(len(design.layers))
     input_problems = check_input(design)
     results: list[LayerResult] = _reusable(design, previous) if previous else []
