@@ -27,7 +27,7 @@ from .memo import fit as fit_memos
 from .receptive_field import AxisSources, FieldMap, Runs, coalesce, compose, dependency_runs, hull, merge
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class ReceptiveField:
     """A layer output's receptive field on the network input, per spatial axis (see receptive_field)."""
 
@@ -38,18 +38,22 @@ class ReceptiveField:
     #: or a field wider than the input on both sides): the field is then the whole input, whatever its size.
     whole: tuple[bool, ...] = ()
 
+    def __init__(self, size: tuple[int, ...], jump: tuple[Fraction, ...], start: tuple[Fraction | None, ...],
+                 whole: tuple[bool, ...] = ()) -> None:
+        # frozen, filled through __dict__ (one per layer whose field is asked: see AxisGeometry)
+        self.__dict__.update(size=size, jump=jump, start=start, whole=whole)
+
 
 class _ResultSlots:
     """The storage of a `LayerResult`: one small object per layer, no attribute dictionary (an analysis makes
     one per layer, so fewer and smaller objects keep the time per layer flat as designs grow). Filled by
     plain assignment, then frozen by becoming a LayerResult (`_made`). Private slots: ``_own`` the
     diagnostics of the layer's rule, ``_tail`` those found after the walk (unread), ``_field`` the field
-    (maps, whole input, its warnings) once known, else the walk that finds it (`_FieldWalk`), else None;
-    ``_receptive_field`` the ReceptiveField (or None) once asked, else ``()`` (a
-    value that survives copying and pickling, unlike a sentinel object)."""
+    (`Field`: maps, whole input, its warnings, the ReceptiveField) once known, else the walk that finds it
+    (`_FieldWalk`), else None."""
 
     __slots__ = ("index", "layer", "input_shape", "output_shape", "params", "macs", "geometry", "sources",
-                 "inputs", "references", "_own", "_tail", "_field", "_receptive_field", "__weakref__")
+                 "inputs", "references", "_own", "_tail", "_field", "__weakref__")
 
 
 @dataclass(frozen=True, init=False)
@@ -86,7 +90,7 @@ class LayerResult(_ResultSlots):
         references: tuple[tuple[str, int], ...] = (),
     ) -> None:
         made = _made(index, layer, input_shape, output_shape, params, macs, geometry, sources, inputs,
-                     diagnostics, references, (field_maps, whole_input, ()))
+                     diagnostics, references, _known(field_maps, whole_input, ()))
         self.__setstate__((None, {name: getattr(made, name) for name in _ResultSlots.__slots__[:-1]}))
 
     def __setstate__(self, state: tuple[None, dict[str, Any]]) -> None:
@@ -124,15 +128,8 @@ class LayerResult(_ResultSlots):
     def receptive_field(self) -> ReceptiveField | None:
         """The output's receptive field on the network input, per axis; None when the layer was not
         computed or its output is no longer spatial (after Flatten or Linear). Derived from the exact
-        field maps on first use."""
-        cached = self._receptive_field
-        if cached == ():
-            maps = self.field_maps
-            cached = None if maps is None else ReceptiveField(
-                tuple(m.size for m in maps), tuple(m.jump for m in maps), tuple(m.start for m in maps),
-                self.whole_input)
-            object.__setattr__(self, "_receptive_field", cached)
-        return cached
+        field maps with them."""
+        return self._known_field()[3]
 
     @property
     def name(self) -> str:
@@ -184,14 +181,30 @@ def _made(index: int, layer: Layer, input_shape: tuple[int, ...] | None, output_
     result.index, result.layer, result.input_shape, result.output_shape = index, layer, input_shape, output_shape
     result.params, result.macs, result.geometry, result.sources = params, macs, geometry, sources
     result.inputs, result.references, result._own, result._tail = inputs, references, own, tail
-    result._field, result._receptive_field = field, ()
+    result._field = field
     result.__class__ = LayerResult
     return result  # type: ignore[return-value]
 
 
 #: A layer's receptive field: its maps per axis (None: not tracked), whether each axis reads the whole input,
-#: and the warnings composing it gave.
-Field = tuple[tuple[FieldMap, ...] | None, tuple[bool, ...], tuple[Diagnostic, ...]]
+#: the warnings composing it gave, and the ReceptiveField the maps give (None without maps).
+Field = tuple[tuple[FieldMap, ...] | None, tuple[bool, ...], tuple[Diagnostic, ...], ReceptiveField | None]
+#: The field of a layer whose output is not spatial, or whose field is not tracked.
+_UNTRACKED: Field = (None, (), (), None)
+
+
+def _known(maps: tuple[FieldMap, ...] | None, whole: tuple[bool, ...], notes: tuple[Diagnostic, ...]) -> Field:
+    """A Field, with the ReceptiveField its maps give (each map's size, jump and start are worked out once
+    per map: `FieldMap.summary`)."""
+    if maps is None:
+        return (None, whole, notes, None)
+    if len(maps) == 2 and maps[0] is maps[1]:  # a square field: one map for both axes
+        size, jump, start = maps[0].summary()
+        return (maps, whole, notes, ReceptiveField((size, size), (jump, jump), (start, start), whole))
+    if not maps:
+        return (maps, whole, notes, ReceptiveField((), (), (), whole))
+    sizes, jumps, starts = zip(*[m.summary() for m in maps])
+    return (maps, whole, notes, ReceptiveField(sizes, jumps, starts, whole))
 
 
 class _FieldWalk:
@@ -224,21 +237,37 @@ class _FieldWalk:
 
     def field(self, index: int) -> Field:
         """The field of layer ``index``, composing those up to it that are not known yet."""
-        fields, layers = self.fields, self.layers
+        fields = self.fields
         for j in range(self.done, index + 1):
             if fields[j] is None:
-                inputs = self.inputs[j]
-                operands = [self.input_field if i == INPUT_INDEX else fields[i] for i in inputs]
-                names = [NETWORK_INPUT if i == INPUT_INDEX else layers[i].name for i in inputs]
-                value_maps = [(self.input_field[0], NETWORK_INPUT) if i == INPUT_INDEX else
-                              (fields[i][0], layers[i].name) for i in self.values.get(j, ())]  # type: ignore[index]
-                maps, notes = _next_field(layers[j], self.sources[j], [o[0] for o in operands],  # type: ignore[index]
-                                          names, value_maps)
-                whole = () if maps is None else _whole_input(maps, self.shapes[j],  # type: ignore[arg-type]
-                                                             self.network_input)
-                fields[j] = (maps, whole, tuple(notes))
+                fields[j] = self._composed(j)
         self.done = max(self.done, index + 1)
         return fields[index]  # type: ignore[return-value]
+
+    def _composed(self, j: int) -> Field:
+        """Layer ``j``'s field from those of the layers it reads (known by now)."""
+        fields, layers, inputs, sources = self.fields, self.layers, self.inputs[j], self.sources[j]
+        if len(inputs) == 1 and inputs[0] != INPUT_INDEX and j not in self.values:  # one operand, a layer
+            operand: Field = fields[inputs[0]]  # type: ignore[assignment]
+            maps = operand[0]
+            if maps is None or sources is None:
+                return _UNTRACKED
+            if sources == IDENTITY and self.shapes[j][1:] == self.shapes[inputs[0]][1:]:  # type: ignore[index]
+                # unit by unit on an input of the same size: the operand's field (not its warnings)
+                return operand if not operand[2] else (maps, operand[1], (), operand[3])
+            if sources != IDENTITY:
+                composed = _through(maps, sources)  # type: ignore[arg-type]
+                if None not in composed:
+                    return _known(composed, _whole_input(composed, self.shapes[j], self.network_input),  # type: ignore
+                                  ())
+        operands = [self.input_field if i == INPUT_INDEX else fields[i] for i in inputs]
+        names = [NETWORK_INPUT if i == INPUT_INDEX else layers[i].name for i in inputs]
+        value_maps = [(self.input_field[0], NETWORK_INPUT) if i == INPUT_INDEX else
+                      (fields[i][0], layers[i].name) for i in self.values.get(j, ())]  # type: ignore[index]
+        found, notes = _next_field(layers[j], sources, [o[0] for o in operands], names, value_maps)  # type: ignore
+        if found is None:
+            return (None, (), tuple(notes), None)
+        return _known(found, _whole_input(found, self.shapes[j], self.network_input), tuple(notes))  # type: ignore
 
 
 @dataclass(frozen=True)
@@ -644,7 +673,16 @@ def _whole_input(maps: tuple[FieldMap, ...], output_shape: tuple[int, ...], netw
     """`ReceptiveField.whole`: the field maps are periodic and move with the unit, so the first and the last
     output unit decide whether every unit reads the whole input along an axis."""
     whole = []
+    previous: tuple[FieldMap, int, int] | None = None
     for field_map, outputs, inputs in zip(maps, output_shape[1:], network_input[1:]):
+        if previous is not None and previous[0] is field_map and previous[1:] == (outputs, inputs):  # a square field
+            whole.append(whole[-1])
+            continue
+        previous = (field_map, outputs, inputs)
+        if field_map.period == 1:  # the first and the last unit's bounds, written out
+            low, high = field_map.low[0], field_map.high[0]
+            whole.append(low is not None and low + field_map.shift * (outputs - 1) <= 0 and high >= inputs - 1)
+            continue
         first, last = field_map.bounds(0), field_map.bounds(outputs - 1)
         whole.append(first is not None and last is not None and last[0] <= 0 and first[1] >= inputs - 1)
     return tuple(whole)

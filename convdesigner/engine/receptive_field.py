@@ -225,18 +225,30 @@ class FieldMap:
 
     @property
     def size(self) -> int:
-        return max((h - lo + 1 for lo, h in zip(self.low, self.high) if lo is not None and h is not None), default=0)
+        return self.summary()[0]
 
     @property
     def jump(self) -> Fraction:
-        return Fraction(self.shift, self.period)
+        return self.summary()[1]
 
     @property
     def start(self) -> Fraction | None:
-        lo, hi = self.low[0], self.high[0]
-        if lo is None or hi is None:
-            return None
-        return Fraction(lo + hi, 2)
+        return self.summary()[2]
+
+    def summary(self) -> tuple[int, Fraction, Fraction | None]:
+        """(size, jump, start), worked out once per map: the maps of a square field's axes, and of the layers
+        that read their input unit by unit (activations, normalisation), are the same object."""
+        found = self.__dict__.get("_summary")
+        if found is None:
+            low, high = self.low, self.high
+            if self.period == 1:
+                size = 0 if low[0] is None else high[0] - low[0] + 1  # type: ignore[operator]
+            else:
+                size = max((h - lo + 1 for lo, h in zip(low, high) if lo is not None and h is not None), default=0)
+            lo, hi = low[0], high[0]
+            found = (size, Fraction(self.shift, self.period), None if lo is None or hi is None else Fraction(lo + hi, 2))
+            self.__dict__["_summary"] = found
+        return found
 
 
 def _extreme_over(field: FieldMap, first: int, step: int, count: int, lowest: bool) -> int | None:

@@ -490,18 +490,53 @@ def test_fields_are_composed_when_asked() -> None:
     errors); asking for a layer's field composes the fields up to it, once."""
     layers = [conv(f"c{j}", 4, 3, s=1 + j % 2, p=1) for j in range(40)]
     design = Design("d", InputSpec(4, (4096, 4096)), tuple(layers))
-    with patch.object(analysis_module, "_next_field", wraps=analysis_module._next_field) as composed:
+    composed: list[int] = []  # the layers whose field was composed, in order
+    original = analysis_module._FieldWalk._composed
+
+    def counted(walk, j: int):  # type: ignore[no-untyped-def]
+        composed.append(j)
+        return original(walk, j)
+
+    with patch.object(analysis_module._FieldWalk, "_composed", counted):
         analysis = analyze(design)
         assert analysis.ok and not analysis.errors and analysis.output_shape == (4, 1, 1)
-        assert composed.call_count == 0
+        assert composed == []
         field = analysis.layers[9].receptive_field
-        assert composed.call_count == 10
+        assert composed == list(range(10))
         assert analysis.layers[9].receptive_field is field and analysis.layers[3].field_maps is not None
-        assert composed.call_count == 10
+        assert len(composed) == 10
         assert analysis.layers[-1].whole_input == (True, True)
-        assert composed.call_count == 40
+        assert composed == list(range(40))
     eager = analyze(design)
     assert [r.receptive_field for r in reversed(eager.layers)][::-1] == [r.receptive_field for r in analysis.layers]
+
+
+def test_every_field_builds_each_maps_fractions_once_and_shares_the_rest() -> None:
+    """Asking every layer's field builds two fractions (jump and start) per map a layer composes, none for a
+    square field's second axis (one map serves both) and none for a layer that reads its input unit by unit
+    (normalisation, activations: it has its operand's field and ReceptiveField, the same objects). Before,
+    every layer built four (two per axis), so a 1,000-layer stack built 4,000."""
+    block = [conv("c", 8, 3, p=1), Layer.make("BatchNorm2d", "bn"), Layer.make("ReLU", "relu"), maxpool("pool", 2, 2),
+             Layer.make("ConvTranspose2d", "up", out_channels=8, kernel_size=4, stride=2, padding=1),
+             conv("down", 8, 3, s=2, p=1), Layer.make("Upsample", "resize", scale_factor=2),
+             Layer.make("LeakyReLU", "leaky")]
+    layers = tuple(Layer.make(layer.type, f"{layer.name}{n}", dict(layer.args)) for n in range(12) for layer in block)
+    analysis = analyze(Design("d", InputSpec(8, (64, 64)), layers))
+    built: list[tuple[int, int]] = []
+
+    def counted(numerator: int, denominator: int = 1) -> Fraction:
+        built.append((numerator, denominator))
+        return Fraction(numerator, denominator)
+
+    with patch.object(rf, "Fraction", counted):
+        fields = [r.receptive_field for r in analysis.layers]
+    pointwise = [r for r in analysis.layers if r.type in ("BatchNorm2d", "ReLU", "LeakyReLU")]
+    assert len(built) == 2 * (len(layers) - len(pointwise)) == 120
+    for r in pointwise:
+        assert r.receptive_field is analysis.layers[r.inputs[0]].receptive_field
+    assert fields == [r.receptive_field for r in analyze(Design("d", InputSpec(8, (64, 64)), layers)).layers]
+    assert fields[-1].size == (fields[-1].size[0],) * 2 and fields[-1].jump == (1, 1)
+    assert all(type(j) is Fraction and type(s) is Fraction for f in fields for j, s in zip(f.jump, f.start))
 
 
 def test_a_field_composed_when_asked_holds_the_fields_of_the_values_a_layer_reads() -> None:
