@@ -159,7 +159,7 @@ def table_rows(quick: bool = False) -> list[Row]:
     of the same stack, and the warm recompute per layer at 10,000 layers against 1,000 (same run)."""
     runs = 5 if quick else 20
     small = time_engine(1000, runs)
-    large = time_engine(10_000, 3 if quick else 5)  # a median of three: one run slowed by another job is not it
+    large = time_engine(10_000, 5)  # a median of five, quick or not: a run slowed by another job is not it
     torch_times = time_torch(1000, 3 if quick else 5)
     per_layer = (large["warm"][0] / 10_000) / (small["warm"][0] / 1000)
     scale = (f"warm {small['warm'][0] * 1000:.2f} ms at 1,000 layers, {large['warm'][0] * 1000:.1f} ms at 10,000; "
