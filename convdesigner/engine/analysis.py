@@ -129,7 +129,8 @@ class LayerResult(_ResultSlots):
         """The output's receptive field on the network input, per axis; None when the layer was not
         computed or its output is no longer spatial (after Flatten or Linear). Derived from the exact
         field maps with them."""
-        return self._known_field()[3]
+        found = self._field
+        return (found if type(found) is tuple else self._known_field())[3]
 
     @property
     def name(self) -> str:
@@ -238,11 +239,14 @@ class _FieldWalk:
     def field(self, index: int) -> Field:
         """The field of layer ``index``, composing those up to it that are not known yet."""
         fields = self.fields
-        for j in range(self.done, index + 1):
-            if fields[j] is None:
-                fields[j] = self._composed(j)
-        self.done = max(self.done, index + 1)
-        return fields[index]  # type: ignore[return-value]
+        found = fields[index]
+        if found is None:  # then no layer from ``done`` on is known but those a previous analysis gave
+            for j in range(self.done, index + 1):
+                if fields[j] is None:
+                    fields[j] = self._composed(j)
+            self.done = index + 1
+            found = fields[index]
+        return found  # type: ignore[return-value]
 
     def _composed(self, j: int) -> Field:
         """Layer ``j``'s field from those of the layers it reads (known by now)."""

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from convdesigner.engine import Analysis, Design, InputSpec, Layer, analyze
+from convdesigner.engine import Analysis, Design, InputSpec, Layer, analyze, memo
 from convdesigner.engine import analysis as analysis_module
 from convdesigner.engine import receptive_field as rf
 
@@ -512,26 +512,40 @@ def test_fields_are_composed_when_asked() -> None:
 
 
 def test_every_field_builds_each_maps_fractions_once_and_shares_the_rest() -> None:
-    """Asking every layer's field builds two fractions (jump and start) per map a layer composes, none for a
+    """Asking every layer's field asks two fractions (jump and start) per map a layer composes, none for a
     square field's second axis (one map serves both) and none for a layer that reads its input unit by unit
-    (normalisation, activations: it has its operand's field and ReceptiveField, the same objects). Before,
-    every layer built four (two per axis), so a 1,000-layer stack built 4,000."""
+    (normalisation, activations: it has its operand's field and ReceptiveField, the same objects); each
+    distinct fraction is built once (they repeat down a stack). Before, every layer built four (two per axis),
+    so a 1,000-layer stack built 4,000. The up-sampling layers' sources are asked once per period of theirs
+    and shift of the incoming map, not once per layer."""
     block = [conv("c", 8, 3, p=1), Layer.make("BatchNorm2d", "bn"), Layer.make("ReLU", "relu"), maxpool("pool", 2, 2),
              Layer.make("ConvTranspose2d", "up", out_channels=8, kernel_size=4, stride=2, padding=1),
              conv("down", 8, 3, s=2, p=1), Layer.make("Upsample", "resize", scale_factor=2),
              Layer.make("LeakyReLU", "leaky")]
     layers = tuple(Layer.make(layer.type, f"{layer.name}{n}", dict(layer.args)) for n in range(12) for layer in block)
     analysis = analyze(Design("d", InputSpec(8, (64, 64)), layers))
+    memo.clear_all()  # no fraction kept from before
+    asked: list[tuple[int, int]] = []
     built: list[tuple[int, int]] = []
+    sourced: list[int] = []
+    fraction, scatter, resample = rf.fraction, rf.Scatter.sources, rf.Resample.sources
 
-    def counted(numerator: int, denominator: int = 1) -> Fraction:
+    def asking(numerator: int, denominator: int) -> Fraction:
+        asked.append((numerator, denominator))
+        return fraction(numerator, denominator)
+
+    def building(numerator: int, denominator: int = 1) -> Fraction:
         built.append((numerator, denominator))
         return Fraction(numerator, denominator)
 
-    with patch.object(rf, "Fraction", counted):
+    with patch.object(rf, "fraction", asking), patch.object(rf, "Fraction", building), \
+            patch.object(rf.Scatter, "sources", lambda s, y: sourced.append(y) or scatter(s, y)), \
+            patch.object(rf.Resample, "sources", lambda s, y: sourced.append(y) or resample(s, y)):
         fields = [r.receptive_field for r in analysis.layers]
     pointwise = [r for r in analysis.layers if r.type in ("BatchNorm2d", "ReLU", "LeakyReLU")]
-    assert len(built) == 2 * (len(layers) - len(pointwise)) == 120
+    assert len(asked) == 2 * (len(layers) - len(pointwise)) == 120
+    assert sorted(built) == sorted(set(asked)) and len(built) < 20
+    assert sourced == [0, 1, 0, 1]  # the transposed convolution's two phases, then the up-sampling's
     for r in pointwise:
         assert r.receptive_field is analysis.layers[r.inputs[0]].receptive_field
     assert fields == [r.receptive_field for r in analyze(Design("d", InputSpec(8, (64, 64)), layers)).layers]
