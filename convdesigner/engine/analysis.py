@@ -261,7 +261,7 @@ class _FieldWalk:
                 return operand if not operand[2] else (maps, operand[1], (), operand[3])
             if sources != IDENTITY:
                 composed = _through(maps, sources)  # type: ignore[arg-type]
-                if None not in composed:
+                if _tracked(composed):
                     return _known(composed, _whole_input(composed, self.shapes[j], self.network_input),  # type: ignore
                                   ())
         operands = [self.input_field if i == INPUT_INDEX else fields[i] for i in inputs]
@@ -676,20 +676,21 @@ def _whole_input(maps: tuple[FieldMap, ...], output_shape: tuple[int, ...], netw
                  ) -> tuple[bool, ...]:
     """`ReceptiveField.whole`: the field maps are periodic and move with the unit, so the first and the last
     output unit decide whether every unit reads the whole input along an axis."""
-    whole = []
-    previous: tuple[FieldMap, int, int] | None = None
-    for field_map, outputs, inputs in zip(maps, output_shape[1:], network_input[1:]):
-        if previous is not None and previous[0] is field_map and previous[1:] == (outputs, inputs):  # a square field
-            whole.append(whole[-1])
-            continue
-        previous = (field_map, outputs, inputs)
-        if field_map.period == 1:  # the first and the last unit's bounds, written out
-            low, high = field_map.low[0], field_map.high[0]
-            whole.append(low is not None and low + field_map.shift * (outputs - 1) <= 0 and high >= inputs - 1)
-            continue
-        first, last = field_map.bounds(0), field_map.bounds(outputs - 1)
-        whole.append(first is not None and last is not None and last[0] <= 0 and first[1] >= inputs - 1)
-    return tuple(whole)
+    if len(maps) == 2 and maps[0] is maps[1] and output_shape[1] == output_shape[2] and \
+            network_input[1] == network_input[2]:  # a square field on a square input: one answer for both axes
+        both = _reads_whole(maps[0], output_shape[1], network_input[1])
+        return (both, both)
+    return tuple([_reads_whole(field_map, outputs, inputs)
+                  for field_map, outputs, inputs in zip(maps, output_shape[1:], network_input[1:])])
+
+
+def _reads_whole(field_map: FieldMap, outputs: int, inputs: int) -> bool:
+    """Whether each of ``outputs`` units with this field map reads the whole input of ``inputs`` units."""
+    if field_map.period == 1:  # the first and the last unit's bounds, written out
+        low, high = field_map.low[0], field_map.high[0]
+        return low is not None and low + field_map.shift * (outputs - 1) <= 0 and high >= inputs - 1  # type: ignore
+    first, last = field_map.bounds(0), field_map.bounds(outputs - 1)
+    return first is not None and last is not None and last[0] <= 0 and first[1] >= inputs - 1
 
 
 def _name_refusal(name: str, seen: dict[str, int], prefixes: set[str]) -> Refusal | None:
@@ -720,7 +721,7 @@ def _next_field(
         composed = _through(maps, sources)  # type: ignore[arg-type]
         extra += [(None if m is None else _through(m, sources), n, False)  # type: ignore[arg-type]
                   for m, n in value_maps]
-        if None in composed or any(m is not None and None in m for m, _, _ in extra):
+        if not _tracked(composed) or any(m is not None and not _tracked(m) for m, _, _ in extra):
             notes.append(Diagnostic(WARNING, layer.name, "field-period",
                                     "the receptive field is not tracked past this layer: its up-sampling "
                                     "pattern repeats too rarely to compute exactly"))
@@ -745,6 +746,14 @@ def _next_field(
             merged.append(m)
         new = tuple(merged)
     return new, notes
+
+
+def _tracked(maps: tuple[FieldMap | None, ...]) -> bool:
+    """Whether every axis's map is known (``None in maps`` would ask each FieldMap whether it equals None)."""
+    for field_map in maps:
+        if field_map is None:
+            return False
+    return True
 
 
 def _through(maps: tuple[FieldMap, ...], sources: tuple[AxisSources, ...]) -> tuple[FieldMap | None, ...]:
