@@ -512,15 +512,23 @@ def _with_unread_warnings(design: Design, results: list[LayerResult]) -> list[La
     """Warn about each computed layer whose result nobody reads and that is not one of the design's outputs:
     its work is thrown away (usually a wiring mistake)."""
     outputs = set(design.output_names)
-    index_of: dict[str, int] = {}
+    # per layer, whether a layer reads it (the last entry stands for the network input, INPUT_INDEX = -1): a
+    # flag per layer rather than a set of indices, so that what this touches per layer stays small
+    read = bytearray(len(results) + 1)
+    index_of: dict[str, int] = {}  # filled only for a layer whose wiring could not be resolved
     for r in results:
-        index_of.setdefault(r.name, r.index)
-    read = {source for r in results for source in (r.inputs or _named(r, index_of))}
-    for r in results:
-        if r.references:  # a named layer is read too
-            read.update([index for _, index in r.references])
+        sources = r.inputs
+        if not sources:
+            if not index_of:
+                for other in results:
+                    index_of.setdefault(other.name, other.index)
+            sources = _named(r, index_of)
+        for source in sources:
+            read[source] = 1
+        for _, index in r.references:  # a named layer is read too
+            read[index] = 1
     for index, result in enumerate(results):
-        if index in read or result.name in outputs or not result.computed:
+        if read[index] or result.name in outputs or not result.computed:
             continue
         results[index] = result._copy(tail=(Diagnostic(
             WARNING, result.name, UNREAD, "no layer reads this layer's result and it is not an output",
