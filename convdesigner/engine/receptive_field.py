@@ -414,9 +414,10 @@ def _compose_linear(field: FieldMap, sources: AxisSources) -> FieldMap:
     them repeat, so the shortest period, depends on Q and the sources alone, not on L and H: worked out
     once per sources and Q (`_linear_plan`; the sources of equal layers on equal shapes are one object)."""
     L, H, Q = field.low[0], field.high[0], field.shift
+    if L is None or H is None:  # no unit reads any input
+        nothing: list[int | None] = [None] * sources.period_out
+        return _reduce(sources.period_out, Q * sources.shift_in, nothing, nothing)
     period, shift, firsts, lasts = _linear_plan(sources, Q)
-    if L is None or H is None:
-        return FieldMap(period, shift, (None,) * period, (None,) * period)
     return FieldMap(period, shift, tuple([None if f is None else L + Q * f for f in firsts]),
                     tuple([None if f is None else H + Q * f for f in lasts]))
 

@@ -485,6 +485,39 @@ def test_dependency_runs_of_a_sparse_field_are_counted_by_runs() -> None:
     assert window.asked <= 4 * len(runs)
 
 
+def composed_unit_by_unit(field: rf.FieldMap, sources: rf.AxisSources) -> rf.FieldMap:
+    """A period-1 map through sources, each output unit of the sources' period from its own progression (the
+    composition as it was before it was planned once per sources and shift)."""
+    L, H, Q = field.low[0], field.high[0], field.shift
+    low: list[int | None] = []
+    high: list[int | None] = []
+    for y in range(sources.period_out):
+        prog = sources.sources(y)
+        if prog is None or L is None or H is None:
+            low.append(None)
+            high.append(None)
+        else:
+            low.append(L + Q * prog[0])
+            high.append(H + Q * (prog[0] + prog[1] * (prog[2] - 1)))
+    return rf._reduce(sources.period_out, Q * sources.shift_in, low, high)
+
+
+@given(sources=st.one_of(
+    st.builds(rf.Scatter, st.integers(1, 7), st.integers(1, 6), st.integers(0, 6), st.integers(1, 3)),
+    st.builds(rf.Resample, st.builds(Fraction, st.integers(1, 9), st.integers(1, 9)),
+              st.sampled_from(["nearest", "nearest-exact", "linear", "cubic", "aligned-linear", "adaptive"]))),
+    low=st.integers(-40, 40), width=st.integers(0, 30), shifts=st.lists(st.integers(0, 8), min_size=1, max_size=4))
+def test_a_planned_composition_equals_the_composition_unit_by_unit(sources: rf.AxisSources, low: int, width: int,
+                                                                   shifts: list[int]) -> None:
+    """An up-sampling or transposed layer on a period-1 map: the map planned once per sources and incoming
+    shift (and then shifted to where the field starts) is the one composed unit by unit, its shortest period
+    included, for several fields through the same sources."""
+    for shift in shifts:
+        for start in (low, low + 7):
+            field = rf.FieldMap(1, shift, (start,), (start + width,))
+            assert rf.compose(field, sources) == composed_unit_by_unit(field, sources)
+
+
 def test_fields_are_composed_when_asked() -> None:
     """`analyze` composes no receptive field (nor does asking whether the design is valid, or for its
     errors); asking for a layer's field composes the fields up to it, once."""
