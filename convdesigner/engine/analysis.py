@@ -459,7 +459,8 @@ def analyze(design: Design, previous: Analysis | None = None) -> Analysis:
     edit), lets the unchanged leading layers keep their results: a layer's result depends only on the input
     and the layers up to it, so with the same input and the very same Layer objects it cannot differ.
     Receptive fields are composed when first asked (see `LayerResult`). The cycle collector is paused over
-    the walk (`collector`): it makes no reference cycle.
+    the walk (`collector`): it makes no reference cycle (the sizes scan behind a join-size hint, on designs of
+    at most HINT_MAX_LAYERS layers, may leave a few for the first collection after it).
     """
     return without_collections(lambda: _analyze(design, previous))
 
