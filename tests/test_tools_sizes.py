@@ -7,6 +7,7 @@ import re
 import tracemalloc
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -451,6 +452,34 @@ def test_input_size_suggestion_for_a_join_mismatch() -> None:
                                                           "56 or 64 on W")
     assert input_size_suggestion(unet((30,), 2)) == "the nearest input sizes that work are 28 or 32"
     assert input_size_suggestion(unet((64, 64), 3)) is None
+
+
+def test_input_size_suggestion_scans_only_when_the_own_size_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`sizes` asks for the suggestion after every report: a design whose own input size works gets its None
+    from one walk at that size, no scan around it (a scan of 257 sizes per axis before), exactly where the
+    scans would have found every axis's own size valid, at every size around a U-Net's working ones."""
+    scans: list[int] = []
+    scan = ShapeWalk.scan
+
+    def counted(walk: ShapeWalk, axis: int, *args: Any) -> Any:
+        scans.append(axis)
+        return scan(walk, axis, *args)
+
+    monkeypatch.setattr(ShapeWalk, "scan", counted)
+    early = []
+    for n in range(56, 74):
+        for size in ((n, n), (n, 64), (n,)):
+            design = unet(size, 3 if len(size) == 2 else 2)
+            scans.clear()
+            found = input_size_suggestion(design)
+            if not scans:
+                early.append(size)
+            # the scans would have found every axis's own size valid (their answer then is None) exactly then
+            own_valid = all(own in axis_sizes(design, axis, max(1, own - 128), own + 128).sizes
+                            for axis, own in enumerate(size))
+            assert own_valid == (size in early), (size, found)
+            assert found is None if own_valid else found is not None
+    assert early == [(56, 56), (56, 64), (56,), (60,), (64, 64), (64, 64), (64,), (68,), (72, 72), (72, 64), (72,)]
 
 
 def test_sizes_whose_tensors_the_engine_refuses_are_not_listed() -> None:

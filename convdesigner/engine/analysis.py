@@ -15,6 +15,7 @@ from math import prod
 
 from .arguments import quoted
 from .checks import ERROR, INFO, WARNING, Diagnostic, check_input, check_tensor_size, prepared_arguments
+from .collector import without_collections
 from .design import NETWORK_INPUT, Design, Layer, axis_name
 from .evaluation import IDENTITY, AxisGeometry, Evaluation, LayerContext, Reference, Refusal
 from .graph import INPUT_INDEX, add_prefixes, name_problem, operand_indices, reference_arguments, reference_indices
@@ -29,7 +30,7 @@ if TYPE_CHECKING:  # typing is for type checkers: importing it costs every comma
     from typing import Any
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class ReceptiveField:
     """A layer output's receptive field on the network input, per spatial axis (see receptive_field)."""
 
@@ -40,18 +41,22 @@ class ReceptiveField:
     #: or a field wider than the input on both sides): the field is then the whole input, whatever its size.
     whole: tuple[bool, ...] = ()
 
+    def __init__(self, size: tuple[int, ...], jump: tuple[Fraction, ...], start: tuple[Fraction | None, ...],
+                 whole: tuple[bool, ...] = ()) -> None:
+        # frozen, filled through __dict__ (one per layer whose field is asked: see AxisGeometry)
+        self.__dict__.update(size=size, jump=jump, start=start, whole=whole)
+
 
 class _ResultSlots:
     """The storage of a `LayerResult`: one small object per layer, no attribute dictionary (an analysis makes
     one per layer, so fewer and smaller objects keep the time per layer flat as designs grow). Filled by
     plain assignment, then frozen by becoming a LayerResult (`_made`). Private slots: ``_own`` the
     diagnostics of the layer's rule, ``_tail`` those found after the walk (unread), ``_field`` the field
-    (maps, whole input, its warnings) once known, else the walk that finds it (`_FieldWalk`), else None;
-    ``_receptive_field`` the ReceptiveField (or None) once asked, else ``()`` (a
-    value that survives copying and pickling, unlike a sentinel object)."""
+    (`Field`: maps, whole input, its warnings, the ReceptiveField) once known, else the walk that finds it
+    (`_FieldWalk`), else None."""
 
     __slots__ = ("index", "layer", "input_shape", "output_shape", "params", "macs", "geometry", "sources",
-                 "inputs", "references", "_own", "_tail", "_field", "_receptive_field", "__weakref__")
+                 "inputs", "references", "_own", "_tail", "_field", "__weakref__")
 
 
 @dataclass(frozen=True, init=False)
@@ -88,7 +93,7 @@ class LayerResult(_ResultSlots):
         references: tuple[tuple[str, int], ...] = (),
     ) -> None:
         made = _made(index, layer, input_shape, output_shape, params, macs, geometry, sources, inputs,
-                     diagnostics, references, (field_maps, whole_input, ()))
+                     diagnostics, references, _known(field_maps, whole_input, ()))
         self.__setstate__((None, {name: getattr(made, name) for name in _ResultSlots.__slots__[:-1]}))
 
     def __setstate__(self, state: tuple[None, dict[str, Any]]) -> None:
@@ -126,15 +131,9 @@ class LayerResult(_ResultSlots):
     def receptive_field(self) -> ReceptiveField | None:
         """The output's receptive field on the network input, per axis; None when the layer was not
         computed or its output is no longer spatial (after Flatten or Linear). Derived from the exact
-        field maps on first use."""
-        cached = self._receptive_field
-        if cached == ():
-            maps = self.field_maps
-            cached = None if maps is None else ReceptiveField(
-                tuple(m.size for m in maps), tuple(m.jump for m in maps), tuple(m.start for m in maps),
-                self.whole_input)
-            object.__setattr__(self, "_receptive_field", cached)
-        return cached
+        field maps with them."""
+        found = self._field
+        return (found if type(found) is tuple else self._known_field())[3]
 
     @property
     def name(self) -> str:
@@ -186,14 +185,30 @@ def _made(index: int, layer: Layer, input_shape: tuple[int, ...] | None, output_
     result.index, result.layer, result.input_shape, result.output_shape = index, layer, input_shape, output_shape
     result.params, result.macs, result.geometry, result.sources = params, macs, geometry, sources
     result.inputs, result.references, result._own, result._tail = inputs, references, own, tail
-    result._field, result._receptive_field = field, ()
+    result._field = field
     result.__class__ = LayerResult
     return result  # type: ignore[return-value]
 
 
 #: A layer's receptive field: its maps per axis (None: not tracked), whether each axis reads the whole input,
-#: and the warnings composing it gave.
-Field = tuple[tuple[FieldMap, ...] | None, tuple[bool, ...], tuple[Diagnostic, ...]]
+#: the warnings composing it gave, and the ReceptiveField the maps give (None without maps).
+Field = tuple[tuple[FieldMap, ...] | None, tuple[bool, ...], tuple[Diagnostic, ...], ReceptiveField | None]
+#: The field of a layer whose output is not spatial, or whose field is not tracked.
+_UNTRACKED: Field = (None, (), (), None)
+
+
+def _known(maps: tuple[FieldMap, ...] | None, whole: tuple[bool, ...], notes: tuple[Diagnostic, ...]) -> Field:
+    """A Field, with the ReceptiveField its maps give (each map's size, jump and start are worked out once
+    per map: `FieldMap.summary`)."""
+    if maps is None:
+        return (None, whole, notes, None)
+    if len(maps) == 2 and maps[0] is maps[1]:  # a square field: one map for both axes
+        size, jump, start = maps[0].summary()
+        return (maps, whole, notes, ReceptiveField((size, size), (jump, jump), (start, start), whole))
+    if not maps:
+        return (maps, whole, notes, ReceptiveField((), (), (), whole))
+    sizes, jumps, starts = zip(*[m.summary() for m in maps])
+    return (maps, whole, notes, ReceptiveField(sizes, jumps, starts, whole))
 
 
 class _FieldWalk:
@@ -226,21 +241,40 @@ class _FieldWalk:
 
     def field(self, index: int) -> Field:
         """The field of layer ``index``, composing those up to it that are not known yet."""
-        fields, layers = self.fields, self.layers
-        for j in range(self.done, index + 1):
-            if fields[j] is None:
-                inputs = self.inputs[j]
-                operands = [self.input_field if i == INPUT_INDEX else fields[i] for i in inputs]
-                names = [NETWORK_INPUT if i == INPUT_INDEX else layers[i].name for i in inputs]
-                value_maps = [(self.input_field[0], NETWORK_INPUT) if i == INPUT_INDEX else
-                              (fields[i][0], layers[i].name) for i in self.values.get(j, ())]  # type: ignore[index]
-                maps, notes = _next_field(layers[j], self.sources[j], [o[0] for o in operands],  # type: ignore[index]
-                                          names, value_maps)
-                whole = () if maps is None else _whole_input(maps, self.shapes[j],  # type: ignore[arg-type]
-                                                             self.network_input)
-                fields[j] = (maps, whole, tuple(notes))
-        self.done = max(self.done, index + 1)
-        return fields[index]  # type: ignore[return-value]
+        fields = self.fields
+        found = fields[index]
+        if found is None:  # then no layer from ``done`` on is known but those a previous analysis gave
+            for j in range(self.done, index + 1):
+                if fields[j] is None:
+                    fields[j] = self._composed(j)
+            self.done = index + 1
+            found = fields[index]
+        return found  # type: ignore[return-value]
+
+    def _composed(self, j: int) -> Field:
+        """Layer ``j``'s field from those of the layers it reads (known by now)."""
+        fields, layers, inputs, sources = self.fields, self.layers, self.inputs[j], self.sources[j]
+        if len(inputs) == 1 and inputs[0] != INPUT_INDEX and j not in self.values:  # one operand, a layer
+            operand: Field = fields[inputs[0]]  # type: ignore[assignment]
+            maps = operand[0]
+            if maps is None or sources is None:
+                return _UNTRACKED
+            if sources == IDENTITY and self.shapes[j][1:] == self.shapes[inputs[0]][1:]:  # type: ignore[index]
+                # unit by unit on an input of the same size: the operand's field (not its warnings)
+                return operand if not operand[2] else (maps, operand[1], (), operand[3])
+            if sources != IDENTITY:
+                composed = _through(maps, sources)  # type: ignore[arg-type]
+                if _tracked(composed):
+                    return _known(composed, _whole_input(composed, self.shapes[j], self.network_input),  # type: ignore
+                                  ())
+        operands = [self.input_field if i == INPUT_INDEX else fields[i] for i in inputs]
+        names = [NETWORK_INPUT if i == INPUT_INDEX else layers[i].name for i in inputs]
+        value_maps = [(self.input_field[0], NETWORK_INPUT) if i == INPUT_INDEX else
+                      (fields[i][0], layers[i].name) for i in self.values.get(j, ())]  # type: ignore[index]
+        found, notes = _next_field(layers[j], sources, [o[0] for o in operands], names, value_maps)  # type: ignore
+        if found is None:
+            return (None, (), tuple(notes), None)
+        return _known(found, _whole_input(found, self.shapes[j], self.network_input), tuple(notes))  # type: ignore
 
 
 @dataclass(frozen=True)
@@ -427,8 +461,14 @@ def analyze(design: Design, previous: Analysis | None = None) -> Analysis:
     ``previous``, the analysis of an earlier version of the design (the editor passes the one before an
     edit), lets the unchanged leading layers keep their results: a layer's result depends only on the input
     and the layers up to it, so with the same input and the very same Layer objects it cannot differ.
-    Receptive fields are composed when first asked (see `LayerResult`).
+    Receptive fields are composed when first asked (see `LayerResult`). The cycle collector is paused over
+    the walk (`collector`): it makes no reference cycle (the sizes scan behind a join-size hint, on designs of
+    at most HINT_MAX_LAYERS layers, may leave a few for the first collection after it).
     """
+    return without_collections(lambda: _analyze(design, previous))
+
+
+def _analyze(design: Design, previous: Analysis | None) -> Analysis:
     fit_memos(len(design.layers))
     input_problems = check_input(design)
     results: list[LayerResult] = _reusable(design, previous) if previous else []
@@ -476,15 +516,23 @@ def _with_unread_warnings(design: Design, results: list[LayerResult]) -> list[La
     """Warn about each computed layer whose result nobody reads and that is not one of the design's outputs:
     its work is thrown away (usually a wiring mistake)."""
     outputs = set(design.output_names)
-    index_of: dict[str, int] = {}
+    # per layer, whether a layer reads it (the last entry stands for the network input, INPUT_INDEX = -1): a
+    # flag per layer rather than a set of indices, so that what this touches per layer stays small
+    read = bytearray(len(results) + 1)
+    index_of: dict[str, int] = {}  # filled only for a layer whose wiring could not be resolved
     for r in results:
-        index_of.setdefault(r.name, r.index)
-    read = {source for r in results for source in (r.inputs or _named(r, index_of))}
-    for r in results:
-        if r.references:  # a named layer is read too
-            read.update([index for _, index in r.references])
+        sources = r.inputs
+        if not sources:
+            if not index_of:
+                for other in results:
+                    index_of.setdefault(other.name, other.index)
+            sources = _named(r, index_of)
+        for source in sources:
+            read[source] = 1
+        for _, index in r.references:  # a named layer is read too
+            read[index] = 1
     for index, result in enumerate(results):
-        if index in read or result.name in outputs or not result.computed:
+        if read[index] or result.name in outputs or not result.computed:
             continue
         results[index] = result._copy(tail=(Diagnostic(
             WARNING, result.name, UNREAD, "no layer reads this layer's result and it is not an output",
@@ -640,11 +688,21 @@ def _whole_input(maps: tuple[FieldMap, ...], output_shape: tuple[int, ...], netw
                  ) -> tuple[bool, ...]:
     """`ReceptiveField.whole`: the field maps are periodic and move with the unit, so the first and the last
     output unit decide whether every unit reads the whole input along an axis."""
-    whole = []
-    for field_map, outputs, inputs in zip(maps, output_shape[1:], network_input[1:]):
-        first, last = field_map.bounds(0), field_map.bounds(outputs - 1)
-        whole.append(first is not None and last is not None and last[0] <= 0 and first[1] >= inputs - 1)
-    return tuple(whole)
+    if len(maps) == 2 and maps[0] is maps[1] and output_shape[1] == output_shape[2] and \
+            network_input[1] == network_input[2]:  # a square field on a square input: one answer for both axes
+        both = _reads_whole(maps[0], output_shape[1], network_input[1])
+        return (both, both)
+    return tuple([_reads_whole(field_map, outputs, inputs)
+                  for field_map, outputs, inputs in zip(maps, output_shape[1:], network_input[1:])])
+
+
+def _reads_whole(field_map: FieldMap, outputs: int, inputs: int) -> bool:
+    """Whether each of ``outputs`` units with this field map reads the whole input of ``inputs`` units."""
+    if field_map.period == 1:  # the first and the last unit's bounds, written out
+        low, high = field_map.low[0], field_map.high[0]
+        return low is not None and low + field_map.shift * (outputs - 1) <= 0 and high >= inputs - 1  # type: ignore
+    first, last = field_map.bounds(0), field_map.bounds(outputs - 1)
+    return first is not None and last is not None and last[0] <= 0 and first[1] >= inputs - 1
 
 
 def _name_refusal(name: str, seen: dict[str, int], prefixes: set[str]) -> Refusal | None:
@@ -675,7 +733,7 @@ def _next_field(
         composed = _through(maps, sources)  # type: ignore[arg-type]
         extra += [(None if m is None else _through(m, sources), n, False)  # type: ignore[arg-type]
                   for m, n in value_maps]
-        if None in composed or any(m is not None and None in m for m, _, _ in extra):
+        if not _tracked(composed) or any(m is not None and not _tracked(m) for m, _, _ in extra):
             notes.append(Diagnostic(WARNING, layer.name, "field-period",
                                     "the receptive field is not tracked past this layer: its up-sampling "
                                     "pattern repeats too rarely to compute exactly"))
@@ -700,6 +758,14 @@ def _next_field(
             merged.append(m)
         new = tuple(merged)
     return new, notes
+
+
+def _tracked(maps: tuple[FieldMap | None, ...]) -> bool:
+    """Whether every axis's map is known (``None in maps`` would ask each FieldMap whether it equals None)."""
+    for field_map in maps:
+        if field_map is None:
+            return False
+    return True
 
 
 def _through(maps: tuple[FieldMap, ...], sources: tuple[AxisSources, ...]) -> tuple[FieldMap | None, ...]:

@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from math import gcd
 
+from .memo import Memo
+
 #: The longest period a field map may have before the engine stops tracking that field (and says so).
 PERIOD_LIMIT = 4096
 #: The most terms one layer's field composition may scan before the engine stops tracking the field.
@@ -225,18 +227,45 @@ class FieldMap:
 
     @property
     def size(self) -> int:
-        return max((h - lo + 1 for lo, h in zip(self.low, self.high) if lo is not None and h is not None), default=0)
+        return self.summary()[0]
 
     @property
     def jump(self) -> Fraction:
-        return Fraction(self.shift, self.period)
+        return self.summary()[1]
 
     @property
     def start(self) -> Fraction | None:
-        lo, hi = self.low[0], self.high[0]
-        if lo is None or hi is None:
-            return None
-        return Fraction(lo + hi, 2)
+        return self.summary()[2]
+
+    def summary(self) -> tuple[int, Fraction, Fraction | None]:
+        """(size, jump, start), worked out once per map: the maps of a square field's axes, and of the layers
+        that read their input unit by unit (activations, normalisation), are the same object."""
+        found = self.__dict__.get("_summary")
+        if found is None:
+            low, high = self.low, self.high
+            if self.period == 1:
+                size = 0 if low[0] is None else high[0] - low[0] + 1  # type: ignore[operator]
+            else:
+                size = max([h - lo + 1 for lo, h in zip(low, high) if lo is not None and h is not None], default=0)
+            lo, hi = low[0], high[0]
+            found = (size, fraction(self.shift, self.period), None if lo is None or hi is None else fraction(lo + hi, 2))
+            self.__dict__["_summary"] = found
+        return found
+
+
+#: Fractions by (numerator, denominator): the jumps and starts of a design's fields repeat (1, 2, 1/2, ...)
+_fractions = Memo()
+
+
+def fraction(numerator: int, denominator: int) -> Fraction:
+    """Fraction(numerator, denominator), shared (a Fraction is immutable; building one costs several times a
+    lookup)."""
+    key = (numerator, denominator)
+    found = _fractions.get(key)
+    if found is None:
+        found = Fraction(numerator, denominator)
+        _fractions.put(key, found)
+    return found
 
 
 def _extreme_over(field: FieldMap, first: int, step: int, count: int, lowest: bool) -> int | None:
@@ -381,24 +410,36 @@ def _compose_window(field: FieldMap, window: Window, period: int, low: list[int 
 
 def _compose_linear(field: FieldMap, sources: AxisSources) -> FieldMap:
     """`compose` for a period-1 map, low(x) = L + Q x and high(x) = H + Q x: each output unit's field
-    runs from its first source's low to its last source's high."""
+    runs from its first source's low to its last source's high, L + Q first(y) to H + Q last(y). Which of
+    them repeat, so the shortest period, depends on Q and the sources alone, not on L and H: worked out
+    once per sources and Q (`_linear_plan`; the sources of equal layers on equal shapes are one object)."""
     L, H, Q = field.low[0], field.high[0], field.shift
-    period = sources.period_out
-    low: list[int | None] = []
-    high: list[int | None] = []
-    for y in range(period):
-        prog = sources.sources(y)
-        if prog is None or L is None or H is None:
-            low.append(None)
-            high.append(None)
-            continue
-        first, step, count = prog
-        low.append(L + Q * first)
-        high.append(H + Q * (first + step * (count - 1)))
-    shift = Q * sources.shift_in
-    if period == 1:
-        return FieldMap(1, shift, tuple(low), tuple(high))
-    return _reduce(period, shift, low, high)
+    if L is None or H is None:  # no unit reads any input
+        nothing: list[int | None] = [None] * sources.period_out
+        return _reduce(sources.period_out, Q * sources.shift_in, nothing, nothing)
+    period, shift, firsts, lasts = _linear_plan(sources, Q)
+    return FieldMap(period, shift, tuple([None if f is None else L + Q * f for f in firsts]),
+                    tuple([None if f is None else H + Q * f for f in lasts]))
+
+
+def _linear_plan(sources: AxisSources, Q: int) -> tuple[int, int, tuple[int | None, ...], tuple[int | None, ...]]:
+    """The shortest period and shift of `_compose_linear`'s map through ``sources`` for a shift of ``Q``, and
+    per output unit of that period its first and last source (None: it reads none)."""
+    plans = sources.__dict__.setdefault("_linear_plans", {})
+    found = plans.get(Q)
+    if found is None:
+        ends = []
+        for y in range(sources.period_out):
+            prog = sources.sources(y)
+            ends.append(None if prog is None else (prog[0], prog[0] + prog[1] * (prog[2] - 1)))
+        firsts = [None if e is None else e[0] for e in ends]
+        lasts = [None if e is None else e[1] for e in ends]
+        # the map with L = H = 0 repeats exactly where any other does
+        shape = _reduce(len(ends), Q * sources.shift_in, [None if f is None else Q * f for f in firsts],
+                        [None if f is None else Q * f for f in lasts])
+        found = (shape.period, shape.shift, tuple(firsts[:shape.period]), tuple(lasts[:shape.period]))
+        plans[Q] = found
+    return found
 
 
 def merge(a: FieldMap, b: FieldMap) -> FieldMap | None:

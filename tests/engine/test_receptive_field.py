@@ -19,7 +19,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from convdesigner.engine import Analysis, Design, InputSpec, Layer, analyze
+from convdesigner.engine import Analysis, Design, InputSpec, Layer, analyze, memo
 from convdesigner.engine import analysis as analysis_module
 from convdesigner.engine import receptive_field as rf
 
@@ -485,23 +485,105 @@ def test_dependency_runs_of_a_sparse_field_are_counted_by_runs() -> None:
     assert window.asked <= 4 * len(runs)
 
 
+def composed_unit_by_unit(field: rf.FieldMap, sources: rf.AxisSources) -> rf.FieldMap:
+    """A period-1 map through sources, each output unit of the sources' period from its own progression (the
+    composition as it was before it was planned once per sources and shift)."""
+    L, H, Q = field.low[0], field.high[0], field.shift
+    low: list[int | None] = []
+    high: list[int | None] = []
+    for y in range(sources.period_out):
+        prog = sources.sources(y)
+        if prog is None or L is None or H is None:
+            low.append(None)
+            high.append(None)
+        else:
+            low.append(L + Q * prog[0])
+            high.append(H + Q * (prog[0] + prog[1] * (prog[2] - 1)))
+    return rf._reduce(sources.period_out, Q * sources.shift_in, low, high)
+
+
+@given(sources=st.one_of(
+    st.builds(rf.Scatter, st.integers(1, 7), st.integers(1, 6), st.integers(0, 6), st.integers(1, 3)),
+    st.builds(rf.Resample, st.builds(Fraction, st.integers(1, 9), st.integers(1, 9)),
+              st.sampled_from(["nearest", "nearest-exact", "linear", "cubic", "aligned-linear", "adaptive"]))),
+    low=st.integers(-40, 40), width=st.integers(0, 30), shifts=st.lists(st.integers(0, 8), min_size=1, max_size=4))
+def test_a_planned_composition_equals_the_composition_unit_by_unit(sources: rf.AxisSources, low: int, width: int,
+                                                                   shifts: list[int]) -> None:
+    """An up-sampling or transposed layer on a period-1 map: the map planned once per sources and incoming
+    shift (and then shifted to where the field starts) is the one composed unit by unit, its shortest period
+    included, for several fields through the same sources."""
+    for shift in shifts:
+        for start in (low, low + 7):
+            field = rf.FieldMap(1, shift, (start,), (start + width,))
+            assert rf.compose(field, sources) == composed_unit_by_unit(field, sources)
+
+
 def test_fields_are_composed_when_asked() -> None:
     """`analyze` composes no receptive field (nor does asking whether the design is valid, or for its
     errors); asking for a layer's field composes the fields up to it, once."""
     layers = [conv(f"c{j}", 4, 3, s=1 + j % 2, p=1) for j in range(40)]
     design = Design("d", InputSpec(4, (4096, 4096)), tuple(layers))
-    with patch.object(analysis_module, "_next_field", wraps=analysis_module._next_field) as composed:
+    composed: list[int] = []  # the layers whose field was composed, in order
+    original = analysis_module._FieldWalk._composed
+
+    def counted(walk, j: int):  # type: ignore[no-untyped-def]
+        composed.append(j)
+        return original(walk, j)
+
+    with patch.object(analysis_module._FieldWalk, "_composed", counted):
         analysis = analyze(design)
         assert analysis.ok and not analysis.errors and analysis.output_shape == (4, 1, 1)
-        assert composed.call_count == 0
+        assert composed == []
         field = analysis.layers[9].receptive_field
-        assert composed.call_count == 10
+        assert composed == list(range(10))
         assert analysis.layers[9].receptive_field is field and analysis.layers[3].field_maps is not None
-        assert composed.call_count == 10
+        assert len(composed) == 10
         assert analysis.layers[-1].whole_input == (True, True)
-        assert composed.call_count == 40
+        assert composed == list(range(40))
     eager = analyze(design)
     assert [r.receptive_field for r in reversed(eager.layers)][::-1] == [r.receptive_field for r in analysis.layers]
+
+
+def test_every_field_builds_each_maps_fractions_once_and_shares_the_rest() -> None:
+    """Asking every layer's field asks two fractions (jump and start) per map a layer composes, none for a
+    square field's second axis (one map serves both) and none for a layer that reads its input unit by unit
+    (normalisation, activations: it has its operand's field and ReceptiveField, the same objects); each
+    distinct fraction is built once (they repeat down a stack). Before, every layer built four (two per axis),
+    so a 1,000-layer stack built 4,000. The up-sampling layers' sources are asked once per period of theirs
+    and shift of the incoming map, not once per layer."""
+    block = [conv("c", 8, 3, p=1), Layer.make("BatchNorm2d", "bn"), Layer.make("ReLU", "relu"), maxpool("pool", 2, 2),
+             Layer.make("ConvTranspose2d", "up", out_channels=8, kernel_size=4, stride=2, padding=1),
+             conv("down", 8, 3, s=2, p=1), Layer.make("Upsample", "resize", scale_factor=2),
+             Layer.make("LeakyReLU", "leaky")]
+    layers = tuple(Layer.make(layer.type, f"{layer.name}{n}", dict(layer.args)) for n in range(12) for layer in block)
+    analysis = analyze(Design("d", InputSpec(8, (64, 64)), layers))
+    memo.clear_all()  # no fraction kept from before
+    asked: list[tuple[int, int]] = []
+    built: list[tuple[int, int]] = []
+    sourced: list[int] = []
+    fraction, scatter, resample = rf.fraction, rf.Scatter.sources, rf.Resample.sources
+
+    def asking(numerator: int, denominator: int) -> Fraction:
+        asked.append((numerator, denominator))
+        return fraction(numerator, denominator)
+
+    def building(numerator: int, denominator: int = 1) -> Fraction:
+        built.append((numerator, denominator))
+        return Fraction(numerator, denominator)
+
+    with patch.object(rf, "fraction", asking), patch.object(rf, "Fraction", building), \
+            patch.object(rf.Scatter, "sources", lambda s, y: sourced.append(y) or scatter(s, y)), \
+            patch.object(rf.Resample, "sources", lambda s, y: sourced.append(y) or resample(s, y)):
+        fields = [r.receptive_field for r in analysis.layers]
+    pointwise = [r for r in analysis.layers if r.type in ("BatchNorm2d", "ReLU", "LeakyReLU")]
+    assert len(asked) == 2 * (len(layers) - len(pointwise)) == 120
+    assert sorted(built) == sorted(set(asked)) and len(built) < 20
+    assert sourced == [0, 1, 0, 1]  # the transposed convolution's two phases, then the up-sampling's
+    for r in pointwise:
+        assert r.receptive_field is analysis.layers[r.inputs[0]].receptive_field
+    assert fields == [r.receptive_field for r in analyze(Design("d", InputSpec(8, (64, 64)), layers)).layers]
+    assert fields[-1].size == (fields[-1].size[0],) * 2 and fields[-1].jump == (1, 1)
+    assert all(type(j) is Fraction and type(s) is Fraction for f in fields for j, s in zip(f.jump, f.start))
 
 
 def test_a_field_composed_when_asked_holds_the_fields_of_the_values_a_layer_reads() -> None:

@@ -540,8 +540,12 @@ def nearest_valid_sizes(design: Design, axis: int, span: int = 256) -> tuple[int
 def input_size_suggestion(design: Design, span: int = 128) -> str | None:
     """The nearest input sizes that work, for the axes where the design's own size does not: "the nearest
     input sizes that work are 96 or 104 on H and W". None when every axis's size works (or no size within
-    ``span`` does). For the suggestion of a skip-connection mismatch (rule ``join-size``)."""
+    ``span`` does). For the suggestion of a skip-connection mismatch (rule ``join-size``), and `sizes` asks
+    after every scan: one walk at the design's own size answers first (a size that fails nowhere and drops no
+    input is valid on every axis), and only an input that does not work is scanned around."""
     walk = ShapeWalk(design)
+    if walk.works(tuple(design.input.size)):
+        return None
     ndim = design.input.ndim
     phrases: dict[str, list[str]] = {}
     for axis in range(ndim):
