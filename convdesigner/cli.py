@@ -9,7 +9,6 @@ export, mirror, sizes, ...) never import Qt.
 from __future__ import annotations
 
 import argparse
-import gc
 import importlib
 import io
 import os
@@ -19,6 +18,7 @@ from contextlib import contextmanager
 from types import ModuleType
 
 from . import __version__
+from .engine.collector import collector_paused
 from .io.safe_text import MESSAGE_WIDTH, one_line
 
 #: Subcommand name -> module under convdesigner.commands.
@@ -88,16 +88,8 @@ def _command_module(name: str, *, whole_process: bool = False) -> ModuleType:
     (`gc.freeze`): no later collection visits it again, the interpreter's own at exit included, which would
     otherwise traverse and free every module's objects (~8 ms of the ~80 of ``inspect``). In-process callers
     (tests, scripts calling ``main(argv)``) are left as they were: freezing would keep their garbage too."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        module = importlib.import_module(f"convdesigner.commands.{COMMANDS[name]}")
-        if whole_process:
-            gc.freeze()
-        return module
-    finally:
-        if collecting:
-            gc.enable()
+    with collector_paused(freeze=whole_process):
+        return importlib.import_module(f"convdesigner.commands.{COMMANDS[name]}")
 
 
 def _app_parser() -> argparse.ArgumentParser:

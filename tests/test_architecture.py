@@ -143,3 +143,26 @@ def test_no_module_outside_the_layer_types_tests_a_type_by_name() -> None:
     found = [place for path in sorted(root.rglob("*.py")) if "layers" not in path.relative_to(root).parts
              for place in _type_name_tests(path, names)]
     assert found == []
+
+
+def test_the_engine_package_exports_its_names_on_first_use() -> None:
+    """`convdesigner.engine` imports the module behind an exported name when the name is first asked for: a
+    fresh process importing only `engine.collector` (as the command line does) gets no analysis, and every
+    name of ``__all__`` resolves to its module's object."""
+    import subprocess
+    import sys
+
+    code = ("import sys; import convdesigner.engine.collector; "
+            "print(sorted(m for m in sys.modules if m.startswith('convdesigner.engine.')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.strip() == "['convdesigner.engine.collector']"
+
+    import convdesigner.engine as engine
+    from convdesigner.engine import analysis, design, layers
+
+    homes = {name: getattr(module, name) for module in (analysis, design, layers) for name in engine.__all__
+             if hasattr(module, name)}
+    assert sorted(homes) == sorted(engine.__all__)
+    assert all(getattr(engine, name) is value for name, value in homes.items())
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        engine.nothing  # noqa: B018

@@ -15,7 +15,7 @@ from math import prod
 
 from .arguments import quoted
 from .checks import ERROR, INFO, WARNING, Diagnostic, check_input, check_tensor_size, prepared_arguments
-from .collector import without_collections
+from .collector import collector_paused
 from .design import NETWORK_INPUT, Design, Layer, axis_name
 from .evaluation import IDENTITY, AxisGeometry, Evaluation, LayerContext, Reference, Refusal
 from .graph import INPUT_INDEX, add_prefixes, name_problem, operand_indices, reference_arguments, reference_indices
@@ -465,7 +465,8 @@ def analyze(design: Design, previous: Analysis | None = None) -> Analysis:
     the walk (`collector`): it makes no reference cycle (the sizes scan behind a join-size hint, on designs of
     at most HINT_MAX_LAYERS layers, may leave a few for the first collection after it).
     """
-    return without_collections(lambda: _analyze(design, previous))
+    with collector_paused():
+        return _analyze(design, previous)
 
 
 def _analyze(design: Design, previous: Analysis | None) -> Analysis:

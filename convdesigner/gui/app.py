@@ -7,13 +7,11 @@ screens), opens FILE or the default bundled example, and either runs the event l
 
 from __future__ import annotations
 
-import gc
 import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from ..engine.collector import collector_paused
 from ..io.safe_text import MESSAGE_WIDTH, NAME_WIDTH, one_line
 
 if TYPE_CHECKING:  # the engine and the design file are imported by run_app, with the collector paused
@@ -85,27 +83,11 @@ def _application(offscreen: bool):
     return app
 
 
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pause the cycle collector while start-up imports modules and builds widgets, then freeze what they
-    made: modules, classes and widgets that live as long as the window, which the collections their
-    allocations would set off (about a twentieth of start-up), and every later one, would only traverse to
-    find no garbage. The collector runs as usual for everything made after."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        if collecting:
-            gc.enable()
-
-
 def run_app(file: str | None, screenshot: str | None = None, select: str | None = None) -> int:
     """Open the main window on FILE (or the default example); with ``screenshot``, save a PNG of the window
     and return 0 instead of running the event loop. ``select`` names a layer to select first. Returns 1
     (after saying why) for a file that cannot be read with ``screenshot``, or no display to open a window on."""
-    with collector_paused():
+    with collector_paused(freeze=True):
         opened = _open_window(file, screenshot, select)
     if isinstance(opened, int):
         return opened
@@ -119,7 +101,7 @@ def run_app(file: str | None, screenshot: str | None = None, select: str | None 
     from .recovery import offer_recovery
 
     def after_the_first_frame() -> None:
-        with collector_paused():
+        with collector_paused(freeze=True):
             window.load_plots()
         offer_recovery(window)
 

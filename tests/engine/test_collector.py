@@ -3,6 +3,7 @@ the collector is on again afterwards exactly when it was on before, after an exc
 
 from __future__ import annotations
 
+import contextlib
 import gc
 from collections.abc import Iterator
 from unittest.mock import patch
@@ -12,7 +13,7 @@ from test_recompute import mixed_design
 
 import convdesigner.engine.analysis as analysis_module
 from convdesigner.engine import Layer, analyze
-from convdesigner.engine.collector import without_collections
+from convdesigner.engine.collector import collector_paused
 
 
 @pytest.fixture()
@@ -53,7 +54,7 @@ def test_no_collection_falls_into_an_analysis(collections: list[int]) -> None:
     assert during == 0
     assert gc.isenabled()
     # the check itself can fail: the same walk with the collector on sets off collections
-    with patch.object(analysis_module, "without_collections", lambda work: work()):
+    with patch.object(analysis_module, "collector_paused", contextlib.nullcontext):
         del analysis
         gc.collect()
         collections.clear()
@@ -79,17 +80,22 @@ def test_a_nested_pause_leaves_the_collector_off_for_the_outer_one(collections: 
         inner = analyze(design)
         return inner.ok, gc.isenabled()
 
-    assert without_collections(outer) == (True, False)  # the inner analysis did not turn it on
+    with collector_paused():
+        assert outer() == (True, False)  # the inner analysis did not turn it on
     assert gc.isenabled()
-    assert without_collections(lambda: without_collections(gc.isenabled)) is False
+    with collector_paused():
+        with collector_paused():
+            pass
+        assert not gc.isenabled()  # the inner pause did not turn it on for the outer one
+    assert gc.isenabled()
 
 
 def test_a_collector_that_was_off_stays_off() -> None:
     gc.disable()
     try:
         assert analyze(mixed_design()).ok
-        with pytest.raises(ZeroDivisionError):
-            without_collections(lambda: 1 // 0)
+        with pytest.raises(ZeroDivisionError), collector_paused():
+            1 // 0  # noqa: B018
         assert not gc.isenabled()
     finally:
         gc.enable()
@@ -112,3 +118,20 @@ def test_a_rule_that_raises_is_not_a_cycle_left_to_the_collector(collections: li
         assert [ref() for ref in gone] == [None, None]
     finally:
         gc.enable()
+
+
+def test_a_freezing_pause_freezes_what_was_made_before_it_ends() -> None:
+    """How the app's start and a command's imports end their pause: what they made is frozen (no collection
+    visits it again); a pause without ``freeze`` freezes nothing."""
+    gc.collect()
+    assert gc.get_freeze_count() == 0
+    try:
+        with collector_paused():
+            kept = [[] for _ in range(100)]
+        assert gc.get_freeze_count() == 0
+        with collector_paused(freeze=True):
+            kept.append([])
+        assert gc.get_freeze_count() > 100
+        assert gc.isenabled()
+    finally:
+        gc.unfreeze()
