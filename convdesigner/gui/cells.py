@@ -1,14 +1,25 @@
-"""What the table models and views share: which rows an edit changed, a cell's roles served at once, and
-repainting only the cells on screen that changed."""
+"""What the table models and views share: which rows an edit changed, a cell's roles served at once,
+repainting only the cells on screen that changed, and painting rows from a cache of their pixels."""
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QModelRoleDataSpan, Qt
-from PySide6.QtGui import QRegion
-from PySide6.QtWidgets import QAbstractItemView, QTableView
+from PySide6.QtCore import (
+    QEvent,
+    QModelIndex,
+    QModelRoleDataSpan,
+    QObject,
+    QPersistentModelIndex,
+    QPoint,
+    QRect,
+    QSize,
+    Qt,
+)
+from PySide6.QtGui import QPainter, QPaintEvent, QPixmap, QRegion
+from PySide6.QtWidgets import QAbstractItemView, QTableView, QWidget
 
 from ..engine.analysis import LayerResult
 
@@ -60,12 +71,289 @@ def repaint_changed(view: QTableView, top: QModelIndex, bottom: QModelIndex) -> 
         view.viewport().update(region)
 
 
+#: The row cache of a view holds at most this many viewports' worth of pixels (least recently painted rows
+#: go first): the rows of a few screens the user goes back and forth between.
+CACHED_VIEWPORTS = 8
+
+
 class ChangedCellsView(QTableView):
-    """A table view that repaints only the cells an edit changed (`repaint_changed`); a row being edited in
-    place still updates its editor as Qt does."""
+    """A table view that repaints only the cells an edit changed (`repaint_changed`; a row being edited in
+    place still updates its editor as Qt does) and paints the rows on screen from a cache of their pixels.
+
+    A row's pixels are kept while what they show is the same: the model's formatted cells of the row
+    (``model.row_key(row)``: one value per column, the very same objects while the cells stand; None: never
+    cached), its selection, current cell and hover, its height, visible part and alternate colour, and the
+    view's palette, font, style, focus, column widths and scrolling (`_check_view_key`). A paint of rows
+    already seen (a selection scrolling back, the rows around an edit) then draws one pixmap per row: no cell
+    data, delegate or text layout.
+
+    Rows not in the cache are painted by QTableView itself, into the cache, before the window paints (when
+    it asks for an update, `_fill`): the whole row, or the cells that changed of a row otherwise the same.
+    Until then, and for rows never cached, the paint is QTableView's own. While the user drags or edits in
+    place, the view paints as Qt does."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        #: row -> (its key, its pixels), least recently painted first
+        self._row_pixels: OrderedDict[int, tuple[tuple, QPixmap]] = OrderedDict()
+        self._cached_area = 0  # device pixels held
+        self._view_key: tuple = ()
+        self._hover = QPersistentModelIndex()
+        self._raw = False  # painting as QTableView does (filling the cache, or rows not cached)
+        self._stale = True  # something shown may have changed since the cache was last filled
+        self._watched: QWidget | None = None  # the window whose update requests fill the cache
+        self._filler = _UpdateRequests(self)
+        #: False: paint as QTableView does, every cell every time (the tests compare the two)
+        self.cache_rows = True
+        #: rows painted into the cache, rows painted on screen without it, rows drawn from it (work counts)
+        self.rows_filled = 0
+        self.rows_painted = 0
+        self.rows_blitted = 0
+        for header in (self.horizontalHeader(), self.verticalHeader()):
+            header.sectionResized.connect(self._changed)
+            header.sectionMoved.connect(self._changed)
+
+    # -- what makes the rows on screen change ------------------------------------------------------------
+
+    def _changed(self, *_args) -> None:
+        self._stale = True
 
     def dataChanged(self, top: QModelIndex, bottom: QModelIndex, roles: Sequence[int] = ()) -> None:
+        self._stale = True
         if self.state() == QAbstractItemView.State.EditingState:
             super().dataChanged(top, bottom, roles)
         else:
             repaint_changed(self, top, bottom)
+
+    def selectionChanged(self, selected, deselected) -> None:
+        self._stale = True
+        super().selectionChanged(selected, deselected)
+
+    def currentChanged(self, current: QModelIndex, previous: QModelIndex) -> None:
+        self._stale = True
+        super().currentChanged(current, previous)
+
+    def scrollContentsBy(self, dx: int, dy: int) -> None:
+        self._stale = True
+        super().scrollContentsBy(dx, dy)
+
+    def viewportEvent(self, event: QEvent) -> bool:
+        """Follows the hovered cell as QAbstractItemView does (a style may draw it)."""
+        kind = event.type()
+        if kind in (QEvent.Type.HoverEnter, QEvent.Type.HoverMove):
+            hover = QPersistentModelIndex(self.indexAt(event.position().toPoint()))
+            if hover != self._hover:
+                self._hover = hover
+                self._stale = True
+        elif kind in (QEvent.Type.HoverLeave, QEvent.Type.Leave):
+            self._hover = QPersistentModelIndex()
+        elif kind in (QEvent.Type.Resize, QEvent.Type.Show):
+            self._stale = True
+        return super().viewportEvent(event)
+
+    def event(self, event: QEvent) -> bool:
+        kind = event.type()
+        if kind in _RESTYLING:
+            self._stale = True
+        if kind in (QEvent.Type.Show, QEvent.Type.ParentChange):
+            self._watch_window()
+        return super().event(event)
+
+    def _watch_window(self) -> None:
+        """Fill the cache when this view's window asks for an update (a dock floated out has its own)."""
+        window = self.window()
+        if window is not self._watched:
+            if self._watched is not None:
+                self._watched.removeEventFilter(self._filler)
+            self._watched = window
+            window.installEventFilter(self._filler)
+
+    # -- painting -----------------------------------------------------------------------------------------
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        if self._raw or not self._caching():
+            super().paintEvent(event)
+            return
+        self._check_view_key()
+        missing = QRegion()
+        painter = QPainter(self.viewport())
+        try:
+            rows = self._rows_in(event.rect())
+            for (row, _top, y, height), key in zip(rows, self._keys(rows)):
+                entry = self._row_pixels.get(row)
+                if key is not None and entry is not None and entry[0] == key:
+                    self._row_pixels.move_to_end(row)
+                    self.rows_blitted += 1
+                    painter.drawPixmap(0, y, entry[1])
+                else:
+                    self.rows_painted += 1
+                    missing += QRect(0, y, self.viewport().width(), height)
+        finally:
+            painter.end()
+        if not missing.isEmpty():
+            self._paint_as_qt(missing & event.region())
+
+    def _paint_as_qt(self, region: QRegion) -> None:
+        self._raw = True
+        try:
+            super().paintEvent(QPaintEvent(region))
+        finally:
+            self._raw = False
+
+    def _caching(self) -> bool:
+        model = self.model()
+        return (self.cache_rows and model is not None and hasattr(model, "row_key")
+                and self.state() == QAbstractItemView.State.NoState)
+
+    def _fill(self) -> None:
+        """Paint the rows on screen that the cache lacks into it, as QTableView paints them (one paint of their
+        region, or of the cells that changed in a row otherwise the same): the window's paint then draws
+        pixmaps only."""
+        if not self._stale or not self._caching() or not self.isVisible():
+            return
+        self._stale = False
+        self._check_view_key()
+        viewport = self.viewport()
+        width = viewport.width()
+        wanted = []
+        region = QRegion()
+        rows = self._rows_in(viewport.rect())
+        for (row, _top, y, height), key in zip(rows, self._keys(rows)):
+            if key is None:
+                continue
+            entry = self._row_pixels.get(row)
+            if entry is not None and entry[0] == key:
+                continue
+            columns = None
+            if entry is not None and entry[0][1:] == key[1:] and len(entry[0][0]) == len(key[0]):
+                columns = [c for c, (old, new) in enumerate(zip(entry[0][0], key[0])) if old != new]
+            if columns is None:
+                region += QRect(0, y, width, height)
+            else:
+                for column in columns:
+                    region += QRect(self.columnViewportPosition(column), y, self.columnWidth(column), height)
+            wanted.append((row, y, height, key, entry, columns))
+        if not wanted:
+            return
+        ratio = viewport.devicePixelRatio()
+        # painted where the window paints the viewport: antialiased and gradient pixels depend on where they
+        # fall in the window (a rounding), so the cached ones are those Qt paints on screen
+        origin = viewport.mapTo(self.window(), QPoint(0, 0))
+        bounds = region.boundingRect()
+        canvas = QPixmap(QSize(origin.x() + viewport.width(), origin.y() + bounds.bottom() + 1) * ratio)
+        canvas.setDevicePixelRatio(ratio)
+        self._raw = True
+        try:
+            viewport.render(canvas, origin + bounds.topLeft(), region, QWidget.RenderFlag.DrawWindowBackground)
+        finally:
+            self._raw = False
+        for row, y, height, key, entry, columns in wanted:
+            if columns is None:
+                pixels = canvas.copy(QRect(round(origin.x() * ratio), round((origin.y() + y) * ratio),
+                                           round(width * ratio), round(height * ratio)))
+                pixels.setDevicePixelRatio(ratio)
+            else:
+                pixels = entry[1].copy()
+                painter = QPainter(pixels)
+                for column in columns:
+                    x, w = self.columnViewportPosition(column), self.columnWidth(column)
+                    painter.drawPixmap(QRect(x, 0, w, height), canvas,
+                                       QRect(round((origin.x() + x) * ratio), round((origin.y() + y) * ratio),
+                                             round(w * ratio), round(height * ratio)))
+                painter.end()
+            self._remember(row, key, pixels)
+            self.rows_filled += 1
+
+    def _check_view_key(self) -> None:
+        """Forget every row's pixels when what all rows' pixels depend on changed."""
+        header = self.horizontalHeader()
+        viewport = self.viewport()
+        key = (self.palette().cacheKey(), self.font().key(), self.style().name(), self.isEnabled(),
+               self.isActiveWindow(), self.hasFocus() or viewport.hasFocus(), viewport.width(),
+               self.window().testAttribute(Qt.WidgetAttribute.WA_KeyboardFocusChange),  # focus frames shown
+               viewport.devicePixelRatio(), self.textElideMode(), self.iconSize(), self.wordWrap(),
+               self.alternatingRowColors(), self.showGrid(), self.isRightToLeft(), id(self.itemDelegate()),
+               tuple((header.sectionViewportPosition(c), header.sectionSize(c), header.isSectionHidden(c))
+                     for c in range(header.count())))
+        if key != self._view_key:
+            self._view_key = key
+            self._row_pixels.clear()
+            self._cached_area = 0
+
+    def _rows_in(self, rect: QRect) -> list[tuple[int, int, int, int]]:
+        """(row, top, y, height) of every shown row crossing ``rect`` of the viewport: its top, and the top and
+        height of its part on screen."""
+        height = self.viewport().height()
+        first = self.rowAt(max(0, rect.top()))
+        if first < 0:
+            return []
+        last = self.rowAt(min(rect.bottom(), height - 1))
+        last = self.model().rowCount() - 1 if last < 0 else last
+        rows = []
+        for row in range(first, last + 1):
+            if self.isRowHidden(row):
+                continue
+            top = self.rowViewportPosition(row)
+            y = max(0, top)
+            rows.append((row, top, y, min(top + self.rowHeight(row), height) - y))
+        return rows
+
+    def _keys(self, rows: list[tuple[int, int, int, int]]) -> list[tuple | None]:
+        """What each row's pixels show (None: not cached, as a row partly selected): its cells, selection,
+        current and hovered column, alternate colour, and its part on screen (rows as `_rows_in` gives them)."""
+        model, selection = self.model(), self.selectionModel()
+        whole = {index.row() for index in selection.selectedRows()}
+        partly = {index.row() for index in selection.selectedIndexes()} - whole
+        current, hover = self.currentIndex(), self._hover
+        current = (current.row(), current.column())
+        hover = (hover.row(), hover.column()) if hover.isValid() else (-1, -1)
+        vertical = self.verticalHeader()
+        moved = vertical.sectionsMoved()
+        keys = []
+        for row, top, y, height in rows:
+            cells = None if row in partly else model.row_key(row)
+            keys.append(None if cells is None else (
+                cells, row in whole, current[1] if current[0] == row else -1, hover[1] if hover[0] == row else -1,
+                (vertical.visualIndex(row) if moved else row) % 2, y - top, height))
+        return keys
+
+    def _remember(self, row: int, key: tuple, pixels: QPixmap) -> None:
+        old = self._row_pixels.pop(row, None)
+        self._cached_area += _area(pixels) - (_area(old[1]) if old else 0)
+        self._row_pixels[row] = (key, pixels)
+        viewport = self.viewport()
+        budget = CACHED_VIEWPORTS * max(1, viewport.width() * viewport.height()) * viewport.devicePixelRatio() ** 2
+        while len(self._row_pixels) > 1 and self._cached_area > budget:
+            self._cached_area -= _area(self._row_pixels.popitem(last=False)[1][1])
+
+    @property
+    def cached_rows(self) -> int:
+        return len(self._row_pixels)
+
+    @property
+    def cached_area(self) -> int:
+        """Device pixels the row cache holds (at most CACHED_VIEWPORTS viewports, but for one row)."""
+        return self._cached_area
+
+
+def _area(pixels: QPixmap) -> int:
+    return pixels.width() * pixels.height()
+
+
+#: Events after which every row may look different.
+_RESTYLING = frozenset({QEvent.Type.PaletteChange, QEvent.Type.FontChange, QEvent.Type.StyleChange,
+                        QEvent.Type.EnabledChange, QEvent.Type.ActivationChange, QEvent.Type.FocusIn,
+                        QEvent.Type.FocusOut, QEvent.Type.LayoutDirectionChange, QEvent.Type.Resize})
+
+
+class _UpdateRequests(QObject):
+    """Watches a view's window: when it asks for an update (its paint comes next), the view fills its cache."""
+
+    def __init__(self, view: ChangedCellsView) -> None:
+        super().__init__(view)
+        self._view = view
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.UpdateRequest:
+            self._view._fill()
+        return False

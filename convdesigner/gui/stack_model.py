@@ -309,6 +309,12 @@ class StackModel(QAbstractTableModel):
         after = self._row_cells(result)
         return [column for column in range(first, last + 1) if before[1][column] != after[column]]
 
+    def row_key(self, row: int) -> object:
+        """What a view's row cache keys a row's pixels on: its formatted cells (the same object while they
+        stand)."""
+        result = self.result(row)
+        return None if result is None else self._row_cells(result)
+
     def _row_cells(self, result: LayerResult) -> tuple[dict[int, Any], ...]:
         block = self.block_head(result.index)
         if block in self.collapsed:  # the row sums up its block: formatted from every result in it

@@ -60,6 +60,8 @@ class AnalysisTableModel(QAbstractTableModel):
         self._cells: dict[int, tuple[LayerResult, tuple[dict[int, Any], ...]]] = {}
         self._bold = QFont()
         self._bold.setBold(True)
+        #: (the analysis, the totals row's texts): what the row cache keys the totals row on
+        self._totals_key: tuple[Analysis | None, tuple[str, ...]] = (None, ())
         #: how many rows' cells were formatted (a work count the tests read: an edit formats the rows it changed)
         self.formatted_rows = 0
         document.changed.connect(self._changed)
@@ -153,6 +155,17 @@ class AnalysisTableModel(QAbstractTableModel):
             return list(range(first, last + 1))
         after = self._row_cells(layers[row])
         return [column for column in range(first, last + 1) if before[1][column] != after[column]]
+
+    def row_key(self, row: int) -> object:
+        """What a view's row cache keys a row's pixels on: its formatted cells (the same object while they
+        stand), the totals row's texts."""
+        analysis = self._document.analysis
+        if row < len(analysis.layers):
+            return self._row_cells(analysis.layers[row])
+        if self._totals_key[0] is not analysis:
+            self._totals_key = (analysis, tuple(self._totals_data(c, Qt.ItemDataRole.DisplayRole)
+                                                for c in range(len(self._columns))))
+        return self._totals_key[1]
 
     def _row_cells(self, result: LayerResult) -> tuple[dict[int, Any], ...]:
         """A row's cells (every role but the tooltip), formatted once per result: a view asks for about ten

@@ -1,0 +1,151 @@
+"""The tables paint their rows from a cache of pixels (cells.ChangedCellsView): the pixels on screen are those
+QTableView paints itself, in every state, and rows seen before are drawn without painting a cell."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QPoint
+from PySide6.QtGui import QImage
+
+from convdesigner.engine.design import Design, InputSpec, Layer
+from convdesigner.gui.cells import CACHED_VIEWPORTS
+
+
+def long_design(count: int, broken: int | None = None) -> Design:
+    layers = []
+    for n in range(count // 2):
+        kernel = 99 if broken is not None and n == broken else 3  # too large: an error, the rows below not computed
+        layers.append(Layer.make("Conv2d", f"conv{n}", {"out_channels": 8, "kernel_size": kernel, "padding": 1}))
+        layers.append(Layer.make("ReLU", f"relu{n}"))
+    return Design("Deep", InputSpec(8, (32, 32)), tuple(layers))
+
+
+def tables(window):
+    return [window.stack_view, window.rf_panel.table, window.params_panel.table]
+
+
+def on_screen(window, view) -> QImage:
+    """The view's pixels as the window painted them (its backing store, not a new paint)."""
+    viewport = view.viewport()
+    corner = viewport.mapTo(window, QPoint(0, 0))
+    image = window.screen().grabWindow(window.winId(), corner.x(), corner.y(), viewport.width(),
+                                       viewport.height()).toImage()
+    return image.convertToFormat(QImage.Format.Format_RGB32)
+
+
+def as_qt_paints(qtbot, window, view) -> QImage:
+    """The view's pixels painted on screen by QTableView itself, every cell, no cache."""
+    view.cache_rows = False
+    try:
+        view.viewport().update()
+        qtbot.wait(20)
+        return on_screen(window, view)
+    finally:
+        view.cache_rows = True
+        view.viewport().update()
+        qtbot.wait(20)
+
+
+def activate(qtbot, window) -> None:
+    """The window active first (becoming active repaints every row: the selection's colours change)."""
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+
+
+def settle(qtbot, window) -> None:
+    qtbot.waitUntil(lambda: not any(p.host._timer.isActive() for p in (window.rf_panel, window.params_panel)))
+    qtbot.wait(40)
+
+
+def assert_as_qt_paints(qtbot, window) -> None:
+    for view in tables(window):
+        cached = on_screen(window, view)
+        assert cached == as_qt_paints(qtbot, window, view), view.objectName()
+
+
+@pytest.mark.parametrize("dark", [False, True])
+def test_the_pixels_on_screen_are_qts_own_through_selections_edits_and_focus(make_ui, qtbot, qapp, monkeypatch,
+                                                                              dark):
+    from convdesigner.gui import theme
+
+    original = qapp.palette()
+    monkeypatch.setattr(theme, "system_prefers_dark", lambda: dark)
+    theme.apply_theme(qapp)
+    try:
+        ui = make_ui(long_design(200, broken=60))  # error, warning-free and not-computed rows all shown
+        window = ui.window
+        window.load_plots()
+        activate(qtbot, window)
+        for row in (3, 150, 5, 118, 121, 4, 199):
+            if row < 20:
+                ui.click_row(row)  # the layer list has the focus: its current cell has a focus frame
+            else:
+                window.document.select([row])
+            settle(qtbot, window)
+            assert_as_qt_paints(qtbot, window)
+        ui.click_row(4)
+        ui.type_into(ui.argument("out_channels").editor.spin, "9")  # the rows below change some cells
+        settle(qtbot, window)
+        assert_as_qt_paints(qtbot, window)
+        window.params_panel.table.setFocus()
+        settle(qtbot, window)
+        assert_as_qt_paints(qtbot, window)
+        window.document.undo_stack.undo()
+        settle(qtbot, window)
+        assert_as_qt_paints(qtbot, window)
+    finally:
+        qapp.setPalette(original)
+
+
+def test_rows_seen_before_are_drawn_without_painting_a_cell(make_ui, qtbot):
+    """A selection scrolling back to rows shown before draws them from the cache: Qt paints no row."""
+    ui = make_ui(long_design(200))
+    window = ui.window
+    window.load_plots()
+    activate(qtbot, window)
+    for row in (150, 4):
+        window.document.select([row])
+        settle(qtbot, window)
+    counts = [(view.rows_filled, view.rows_painted) for view in tables(window)]
+    blitted = [view.rows_blitted for view in tables(window)]
+    window.document.select([150])  # every table scrolls back
+    settle(qtbot, window)
+    window.document.select([4])
+    settle(qtbot, window)
+    assert [(view.rows_filled, view.rows_painted) for view in tables(window)] == counts
+    assert all(view.rows_blitted > before + 10 for view, before in zip(tables(window), blitted))
+
+
+def test_an_edit_paints_the_changed_cells_of_the_rows_on_screen_again(make_ui, qtbot):
+    """An edit of a layer near the end fills the cache with the rows it changed that are on screen (the cells
+    that changed), the others drawn from it."""
+    ui = make_ui(long_design(200))
+    window = ui.window
+    window.load_plots()
+    activate(qtbot, window)
+    window.document.select([190])
+    settle(qtbot, window)
+    filled = [view.rows_filled for view in tables(window)]
+    ui.type_into(ui.argument("out_channels").editor.spin, "9")
+    settle(qtbot, window)
+    assert window.document.design.layers[190].get("out_channels") == 9
+    new = [view.rows_filled - before for view, before in zip(tables(window), filled)]
+    assert new[0] > 0 and all(n <= 11 for n in new), new  # rows 190-199 (and the totals row) at most
+    assert new[1] == 0  # the receptive fields did not change
+    assert_as_qt_paints(qtbot, window)
+
+
+def test_the_cache_holds_a_few_screens_of_rows(make_ui, qtbot):
+    """However far the user goes, a view keeps at most CACHED_VIEWPORTS viewports of pixels."""
+    ui = make_ui(long_design(400))
+    window = ui.window
+    for row in range(0, 400, 7):
+        window.document.select([row])
+        settle(qtbot, window)
+    for view in tables(window):
+        viewport = view.viewport()
+        area = viewport.width() * viewport.height() * viewport.devicePixelRatio() ** 2
+        assert 0 < view.cached_area <= CACHED_VIEWPORTS * area
+        assert view.cached_rows < 400
+    assert_as_qt_paints(qtbot, window)
+
