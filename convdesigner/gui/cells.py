@@ -94,8 +94,9 @@ class ChangedCellsView(QTableView):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        #: row -> (its key, its pixels), least recently painted first
-        self._row_pixels: OrderedDict[int, tuple[tuple, QPixmap]] = OrderedDict()
+        #: (row, selected, current column, hovered column) -> (the row's key, its pixels), least recently painted
+        #: first: a row keeps its pixels as selected and as not selected (a selection moving back and forth)
+        self._row_pixels: OrderedDict[tuple, tuple[tuple, QPixmap]] = OrderedDict()
         self._cached_area = 0  # device pixels held
         self._view_key: tuple = ()
         self._hover = QPersistentModelIndex()
@@ -180,9 +181,9 @@ class ChangedCellsView(QTableView):
         try:
             rows = self._rows_in(event.rect())
             for (row, _top, y, height), key in zip(rows, self._keys(rows)):
-                entry = self._row_pixels.get(row)
-                if key is not None and entry is not None and entry[0] == key:
-                    self._row_pixels.move_to_end(row)
+                entry = None if key is None else self._row_pixels.get((row, *key[1:4]))
+                if entry is not None and entry[0] == key:
+                    self._row_pixels.move_to_end((row, *key[1:4]))
                     self.rows_blitted += 1
                     painter.drawPixmap(0, y, entry[1])
                 else:
@@ -221,7 +222,7 @@ class ChangedCellsView(QTableView):
         for (row, _top, y, height), key in zip(rows, self._keys(rows)):
             if key is None:
                 continue
-            entry = self._row_pixels.get(row)
+            entry = self._row_pixels.get((row, *key[1:4]))
             if entry is not None and entry[0] == key:
                 continue
             columns = None
@@ -318,9 +319,10 @@ class ChangedCellsView(QTableView):
         return keys
 
     def _remember(self, row: int, key: tuple, pixels: QPixmap) -> None:
-        old = self._row_pixels.pop(row, None)
+        slot = (row, *key[1:4])
+        old = self._row_pixels.pop(slot, None)
         self._cached_area += _area(pixels) - (_area(old[1]) if old else 0)
-        self._row_pixels[row] = (key, pixels)
+        self._row_pixels[slot] = (key, pixels)
         viewport = self.viewport()
         budget = CACHED_VIEWPORTS * max(1, viewport.width() * viewport.height()) * viewport.devicePixelRatio() ** 2
         while len(self._row_pixels) > 1 and self._cached_area > budget:
@@ -328,6 +330,7 @@ class ChangedCellsView(QTableView):
 
     @property
     def cached_rows(self) -> int:
+        """Row pixmaps held (a row may have two: selected and not)."""
         return len(self._row_pixels)
 
     @property

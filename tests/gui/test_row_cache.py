@@ -53,8 +53,17 @@ def activate(qtbot, window) -> None:
 
 
 def settle(qtbot, window) -> None:
+    """Until the views are still: the charts' timer fired, no table scrolling any more (a table may scroll to
+    its current row some time after a change), every pending paint done."""
     qtbot.waitUntil(lambda: not any(p.host._timer.isActive() for p in (window.rf_panel, window.params_panel)))
-    qtbot.wait(40)
+
+    def scrolled() -> list[int]:
+        return [view.verticalScrollBar().value() for view in tables(window)]
+
+    before = None
+    while before != scrolled():
+        before = scrolled()
+        qtbot.wait(60)
 
 
 def assert_as_qt_paints(qtbot, window) -> None:
@@ -83,6 +92,8 @@ def test_the_pixels_on_screen_are_qts_own_through_selections_edits_and_focus(mak
                 window.document.select([row])
             settle(qtbot, window)
             assert_as_qt_paints(qtbot, window)
+        window.document.select([4])  # on screen, then clicked
+        settle(qtbot, window)
         ui.click_row(4)
         ui.type_into(ui.argument("out_channels").editor.spin, "9")  # the rows below change some cells
         settle(qtbot, window)
