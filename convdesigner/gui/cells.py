@@ -19,7 +19,7 @@ from PySide6.QtCore import (
     Qt,
 )
 from PySide6.QtGui import QPainter, QPaintEvent, QPixmap, QRegion
-from PySide6.QtWidgets import QAbstractItemView, QTableView, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QDockWidget, QTableView, QWidget
 
 from ..engine.analysis import LayerResult
 
@@ -54,7 +54,10 @@ CONTENT_ROWS = 64
 
 def repaint_changed(view: QTableView, top: QModelIndex, bottom: QModelIndex) -> None:
     """A view's answer to its model's dataChanged (rows top..bottom): repaint the cells on screen whose
-    content changed (the model's ``changed_columns``), nothing else (Qt would repaint the whole range)."""
+    content changed (the model's ``changed_columns``), nothing else (Qt would repaint the whole range). A view
+    not visible (its dock closed or tabbed away) formats nothing: it paints every row when shown."""
+    if not shown(view):
+        return
     model = view.model()
     shown_first = view.rowAt(0)
     if shown_first < 0:
@@ -71,9 +74,28 @@ def repaint_changed(view: QTableView, top: QModelIndex, bottom: QModelIndex) -> 
         view.viewport().update(region)
 
 
+def shown(widget: QWidget) -> bool:
+    """The widget is visible on its window: a dock tabbed away stays visible to Qt, moved out of the window."""
+    if not widget.isVisible():
+        return False
+    window = widget.window()
+    return QRect(widget.mapTo(window, QPoint(0, 0)), widget.size()).intersects(window.rect())
+
+
+def on_dock_shown(widget: QWidget, slot: Callable[[], None]) -> None:
+    """Call ``slot`` whenever the dock holding ``widget`` is shown or its tab raised (nothing outside a dock)."""
+    dock = widget.parentWidget()
+    while dock is not None and not isinstance(dock, QDockWidget):
+        dock = dock.parentWidget()
+    if dock is not None:
+        dock.visibilityChanged.connect(lambda visible: slot() if visible else None)
+
+
 #: The row cache of a view holds at most this many viewports' worth of pixels (least recently painted rows
 #: go first): the rows of a few screens the user goes back and forth between.
 CACHED_VIEWPORTS = 8
+#: A row keeps this many versions of its pixels per selection state (the latest first).
+VARIANTS = 2
 
 
 class ChangedCellsView(QTableView):
@@ -94,9 +116,11 @@ class ChangedCellsView(QTableView):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        #: (row, selected, current column, hovered column) -> (the row's key, its pixels), least recently painted
-        #: first: a row keeps its pixels as selected and as not selected (a selection moving back and forth)
-        self._row_pixels: OrderedDict[tuple, tuple[tuple, QPixmap]] = OrderedDict()
+        #: (row, selected, current column, hovered column) -> [(the row's key, its pixels), ...], the last
+        #: VARIANTS painted, latest first; the slots least recently painted first. A row keeps its pixels as
+        #: selected and as not (a selection moving back and forth), and as it was before its last change (an
+        #: undo, a value typed back)
+        self._row_pixels: OrderedDict[tuple, list[tuple[tuple, QPixmap]]] = OrderedDict()
         self._cached_area = 0  # device pixels held
         self._view_key: tuple = ()
         self._hover = QPersistentModelIndex()
@@ -181,11 +205,10 @@ class ChangedCellsView(QTableView):
         try:
             rows = self._rows_in(event.rect())
             for (row, _top, y, height), key in zip(rows, self._keys(rows)):
-                entry = None if key is None else self._row_pixels.get((row, *key[1:4]))
-                if entry is not None and entry[0] == key:
-                    self._row_pixels.move_to_end((row, *key[1:4]))
+                pixels = None if key is None else self._cached(row, key)
+                if pixels is not None:
                     self.rows_blitted += 1
-                    painter.drawPixmap(0, y, entry[1])
+                    painter.drawPixmap(0, y, pixels)
                 else:
                     self.rows_painted += 1
                     missing += QRect(0, y, self.viewport().width(), height)
@@ -210,11 +233,12 @@ class ChangedCellsView(QTableView):
         """Paint the rows on screen that the cache lacks into it, as QTableView paints them (one paint of their
         region, or of the cells that changed in a row otherwise the same): the window's paint then draws
         pixmaps only."""
-        if not self._stale or not self._caching() or not self.isVisible():
+        viewport = self.viewport()
+        if (not self._stale or not self._caching() or not shown(self) or viewport.width() <= 0
+                or viewport.height() <= 0):
             return
         self._stale = False
         self._check_view_key()
-        viewport = self.viewport()
         width = viewport.width()
         wanted = []
         region = QRegion()
@@ -222,9 +246,9 @@ class ChangedCellsView(QTableView):
         for (row, _top, y, height), key in zip(rows, self._keys(rows)):
             if key is None:
                 continue
-            entry = self._row_pixels.get((row, *key[1:4]))
-            if entry is not None and entry[0] == key:
+            if self._cached(row, key) is not None:
                 continue
+            entry = self._row_pixels.get((row, *key[1:4]), [None])[0]  # the latest pixels of the row
             columns = None
             if entry is not None and entry[0][1:] == key[1:] and len(entry[0][0]) == len(key[0]):
                 columns = [c for c, (old, new) in enumerate(zip(entry[0][0], key[0])) if old != new]
@@ -318,20 +342,36 @@ class ChangedCellsView(QTableView):
                 (vertical.visualIndex(row) if moved else row) % 2, y - top, height))
         return keys
 
+    def _cached(self, row: int, key: tuple) -> QPixmap | None:
+        """The row's pixels for ``key`` if the cache holds them (they become its latest)."""
+        slot = (row, *key[1:4])
+        variants = self._row_pixels.get(slot)
+        if variants is None:
+            return None
+        for number, (held, pixels) in enumerate(variants):
+            if held == key:
+                if number:
+                    variants.insert(0, variants.pop(number))
+                self._row_pixels.move_to_end(slot)
+                return pixels
+        return None
+
     def _remember(self, row: int, key: tuple, pixels: QPixmap) -> None:
         slot = (row, *key[1:4])
-        old = self._row_pixels.pop(slot, None)
-        self._cached_area += _area(pixels) - (_area(old[1]) if old else 0)
-        self._row_pixels[slot] = (key, pixels)
+        variants = [(key, pixels), *self._row_pixels.pop(slot, [])]
+        for _key, dropped in variants[VARIANTS:]:
+            self._cached_area -= _area(dropped)
+        self._cached_area += _area(pixels)
+        self._row_pixels[slot] = variants[:VARIANTS]
         viewport = self.viewport()
         budget = CACHED_VIEWPORTS * max(1, viewport.width() * viewport.height()) * viewport.devicePixelRatio() ** 2
         while len(self._row_pixels) > 1 and self._cached_area > budget:
-            self._cached_area -= _area(self._row_pixels.popitem(last=False)[1][1])
+            self._cached_area -= sum(_area(p) for _key, p in self._row_pixels.popitem(last=False)[1])
 
     @property
     def cached_rows(self) -> int:
-        """Row pixmaps held (a row may have two: selected and not)."""
-        return len(self._row_pixels)
+        """Row pixmaps held (a row may have several: selected and not, before and after a change)."""
+        return sum(len(variants) for variants in self._row_pixels.values())
 
     @property
     def cached_area(self) -> int:

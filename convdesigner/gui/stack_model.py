@@ -326,16 +326,16 @@ class StackModel(QAbstractTableModel):
         if cached is not None and (cached[0] is key or (isinstance(key, tuple) and cached[0] == key)):
             return cached[1]
         self.formatted_rows += 1
-        cells = tuple(self._cell(result, column) for column in range(len(HEADERS)))
+        warned = bool(warnings_of(result.warnings))
+        cells = tuple(self._cell(result, column, warned) for column in range(len(HEADERS)))
         self._cells[result.index] = (key, cells)
         return cells
 
-    def _cell(self, result: LayerResult, column: int) -> dict[int, Any]:
-        """Every role but the tooltip of one cell (a role left out is None)."""
+    def _cell(self, result: LayerResult, column: int, warned: bool) -> dict[int, Any]:
+        """Every role but the tooltip of one cell (a role left out is None); ``warned``: the layer has warnings."""
         roles = Qt.ItemDataRole
         cell: dict[int, Any] = {roles.DisplayRole: self._text(result, column, False),
                                 roles.EditRole: self._text(result, column, True)}
-        warned = bool(warnings_of(result.warnings))
         if column == INDEX:
             icon = ("error" if result.errors else "pending" if not result.computed else
                     "warning" if warned else None)

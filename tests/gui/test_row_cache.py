@@ -8,7 +8,8 @@ from PySide6.QtCore import QPoint
 from PySide6.QtGui import QImage
 
 from convdesigner.engine.design import Design, InputSpec, Layer
-from convdesigner.gui.cells import CACHED_VIEWPORTS
+from convdesigner.gui.cells import CACHED_VIEWPORTS, shown
+from convdesigner.gui.panels.receptive_field import COLUMNS
 
 
 def long_design(count: int, broken: int | None = None) -> Design:
@@ -160,3 +161,66 @@ def test_the_cache_holds_a_few_screens_of_rows(make_ui, qtbot):
         assert view.cached_rows < 400
     assert_as_qt_paints(qtbot, window)
 
+
+
+def test_an_undo_draws_the_rows_as_they_were_before_the_edit(make_ui, qtbot):
+    """A row keeps its pixels from before its last change: undoing an edit (or typing the value back) paints
+    no row, and redoing it neither."""
+    ui = make_ui(long_design(200))
+    window = ui.window
+    window.load_plots()
+    activate(qtbot, window)
+    ui.click_row(0)
+    ui.type_into(ui.argument("kernel_size").editor.spins[0], "5")  # every row's shape and field change
+    settle(qtbot, window)
+    window.document.undo_stack.undo()  # the rows as they were (typing moved the focus: the layer list's
+    settle(qtbot, window)  # rows were painted again without it)
+    window.document.undo_stack.redo()
+    settle(qtbot, window)
+    filled = [view.rows_filled for view in tables(window)]
+    painted = [view.rows_painted for view in tables(window)]
+    for _ in range(2):
+        window.document.undo_stack.undo()
+        settle(qtbot, window)
+        window.document.undo_stack.redo()
+        settle(qtbot, window)
+    assert window.document.design.layers[0].get("kernel_size") == 5
+    assert [view.rows_filled for view in tables(window)] == filled
+    assert [view.rows_painted for view in tables(window)] == painted
+    assert_as_qt_paints(qtbot, window)
+
+
+def test_a_dock_closed_or_tabbed_away_does_no_work_and_is_right_when_shown(make_ui, qtbot):
+    """Edits and selections while the receptive-field dock is closed (or behind another tab) format none of
+    its rows and rebuild or repaint nothing of its chart; shown again, its chart, marker and rows are those of
+    the design as it is then."""
+    ui = make_ui(long_design(200))
+    window = ui.window
+    window.load_plots()
+    activate(qtbot, window)
+    ui.click_row(0)
+    settle(qtbot, window)
+    panel, dock = window.rf_panel, window.rf_dock
+    def tab_away() -> None:
+        window.tabifyDockWidget(window.params_dock, dock)
+        window.params_dock.raise_()
+
+    for hide, show in ((dock.hide, dock.show), (tab_away, dock.raise_)):
+        hide()
+        settle(qtbot, window)
+        assert not shown(panel.table) and not shown(panel.host)
+        formatted, paints, panes = panel.model.formatted_rows, panel.chart.paints, panel.chart.panes
+        ui.type_into(ui.argument("kernel_size").editor.spins[0], "5" if hide == dock.hide else "7")
+        window.document.select([150])
+        settle(qtbot, window)
+        assert panel.model.formatted_rows == formatted and panel.chart.paints == paints
+        assert panel.chart.panes is panes  # the series not rebuilt (nor the receptive fields asked for)
+        assert panel.host.pending
+        show()
+        settle(qtbot, window)
+        assert shown(panel.table) and not panel.host.pending and panel.chart.marker == 150
+        sizes = panel.chart.panes[0].series[0].values
+        fields = [r.receptive_field for r in window.document.analysis.layers]
+        assert sizes[1:] == tuple(float(f.size[0]) for f in fields)
+        assert panel.model.index(150, 1).data() == COLUMNS[1].cell(window.document.analysis.layers[150])
+        assert on_screen(window, panel.table) == as_qt_paints(qtbot, window, panel.table)

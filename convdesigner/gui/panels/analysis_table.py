@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...engine.analysis import Analysis, LayerResult
-from ..cells import CONTENT_ROWS, ChangedCellsView, changed_rows, fill_roles
+from ..cells import CONTENT_ROWS, ChangedCellsView, changed_rows, fill_roles, on_dock_shown, shown
 from ..document import Document
 from ..theme import StateColours
 
@@ -296,7 +296,8 @@ class TableSelection(QObject):
 class PlotHost(QWidget):
     """Holds a plot that is built after the window's first paint and refreshed at most once per event loop
     turn, however many edits arrive. ``update`` gives the plot its data; ``mark`` only moves the selected
-    layer's marker (a selection changes nothing else), so the series are not rebuilt for it."""
+    layer's marker (a selection changes nothing else), so the series are not rebuilt for it. While the host
+    is not visible (its dock closed or tabbed away) nothing is done: it is brought up to date when shown."""
 
     def __init__(self, build: Callable[[QWidget], QWidget], update: Callable[[], None], mark: Callable[[], None],
                  parent: QWidget) -> None:
@@ -315,10 +316,28 @@ class PlotHost(QWidget):
         self._timer.setSingleShot(True)
         self._timer.setInterval(30)  # coalesces a burst of edits into one redraw
         self._timer.timeout.connect(self.refresh_now)
+        self._pending = False  # changed while hidden: brought up to date when shown
+        self._watching = False  # the dock's visibility is followed (from the first show on)
 
     @property
     def loaded(self) -> bool:
         return self.plot is not None
+
+    @property
+    def pending(self) -> bool:
+        """The plot missed changes while hidden (it is brought up to date when shown)."""
+        return self._pending
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._watching:
+            self._watching = True
+            on_dock_shown(self, self._shown)
+        self._shown()
+
+    def _shown(self) -> None:
+        if self._pending:
+            self.refresh_now()
 
     def load(self) -> None:
         if self.plot is not None:
@@ -329,16 +348,25 @@ class PlotHost(QWidget):
         self.refresh_now()
 
     def refresh(self) -> None:
-        if self.plot is not None:
+        if self.plot is None:
+            return
+        if shown(self):
             self._timer.start()
+        else:
+            self._pending = True
 
     def refresh_now(self) -> None:
         if self.plot is not None:
             self._timer.stop()
+            self._pending = False
             self._update()
             self._mark()
 
     def mark(self) -> None:
         """The selection moved: move the marker now (a data refresh still pending moves it too)."""
-        if self.plot is not None and not self._timer.isActive():
+        if self.plot is None or self._timer.isActive() or self._pending:
+            return
+        if shown(self):
             self._mark()
+        else:
+            self._pending = True
