@@ -332,15 +332,30 @@ class ChangedCellsView(QTableView):
         current, hover = self.currentIndex(), self._hover
         current = (current.row(), current.column())
         hover = (hover.row(), hover.column()) if hover.isValid() else (-1, -1)
-        vertical = self.verticalHeader()
-        moved = vertical.sectionsMoved()
+        parities = self._parities([row for row, *_rest in rows])
         keys = []
         for row, top, y, height in rows:
             cells = None if row in partly else model.row_key(row)
             keys.append(None if cells is None else (
                 cells, row in whole, current[1] if current[0] == row else -1, hover[1] if hover[0] == row else -1,
-                (vertical.visualIndex(row) if moved else row) % 2, y - top, height))
+                parities[row], y - top, height))
         return keys
+
+    def _parities(self, rows: list[int]) -> dict[int, int]:
+        """Whether QTableView paints each row in the alternate colour (1) or not (0): by its visual position,
+        or, while rows are hidden (a collapsed block), by the number of rows shown above it."""
+        vertical = self.verticalHeader()
+        if not vertical.sectionsHidden():
+            moved = vertical.sectionsMoved()
+            return {row: (vertical.visualIndex(row) if moved else row) % 2 for row in rows}
+        wanted, parities, shown_above = set(rows), {}, 0
+        for visual in range(max(vertical.visualIndex(row) for row in rows) + 1 if rows else 0):
+            row = vertical.logicalIndex(visual)
+            if row in wanted:
+                parities[row] = shown_above % 2
+            if not vertical.isSectionHidden(row):
+                shown_above += 1
+        return parities
 
     def _cached(self, row: int, key: tuple) -> QPixmap | None:
         """The row's pixels for ``key`` if the cache holds them (they become its latest)."""

@@ -224,3 +224,27 @@ def test_a_dock_closed_or_tabbed_away_does_no_work_and_is_right_when_shown(make_
         assert sizes[1:] == tuple(float(f.size[0]) for f in fields)
         assert panel.model.index(150, 1).data() == COLUMNS[1].cell(window.document.analysis.layers[150])
         assert on_screen(window, panel.table) == as_qt_paints(qtbot, window, panel.table)
+
+
+def test_rows_below_a_collapsed_block_are_painted_as_qt_paints_them(make_ui, qtbot):
+    """Collapsing a block hides rows above others (their alternate colour is Qt's), and expanding it shows
+    them again: the pixels on screen stay Qt's own."""
+    from pathlib import Path
+
+    from convdesigner.assets import example
+    from convdesigner.io.design_file import load
+
+    ui = make_ui(load(Path(str(example("resnet18")))))
+    window = ui.window
+    activate(qtbot, window)
+    model = window.stack.model
+    head = window.document.design.index_of("layer1.0.conv1")
+    ui.click_row(head + 15)
+    settle(qtbot, window)
+    assert_as_qt_paints(qtbot, window)
+    model.set_collapsed("layer1", True)  # 13 rows hidden: an odd number, every row below changes parity
+    settle(qtbot, window)
+    assert_as_qt_paints(qtbot, window)
+    model.set_collapsed("layer1", False)
+    settle(qtbot, window)
+    assert_as_qt_paints(qtbot, window)

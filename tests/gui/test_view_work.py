@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-from convdesigner.engine.design import Design, InputSpec, Layer
-
-
-def stack(count: int) -> Design:
-    layers = []
-    for n in range(count // 2):
-        layers.append(Layer.make("Conv2d", f"conv{n}", {"out_channels": 8, "kernel_size": 3, "padding": 1}))
-        layers.append(Layer.make("ReLU", f"relu{n}"))
-    return Design("Deep", InputSpec(8, (32, 32)), tuple(layers))
+from test_row_cache import long_design
 
 
 def test_the_canvas_shows_an_edit_once(make_ui, qtbot):
     """An edit of the layer shown repaints the canvas once; an undo that selects another layer builds and
     paints it once (the window shows the layer on the change and again on the selection: the second finds
     the very result shown)."""
-    ui = make_ui(stack(20))
+    ui = make_ui(long_design(20))
     window = ui.window
     canvas = window.canvas
     ui.click_row(4)  # conv2
