@@ -92,8 +92,10 @@ def on_dock_shown(widget: QWidget, slot: Callable[[], None]) -> None:
 
 
 #: The row cache of a view holds at most this many viewports' worth of pixels (least recently painted rows
-#: go first): the rows of a few screens the user goes back and forth between.
+#: go first): the rows of a few screens the user goes back and forth between; and never more than
+#: MAX_CACHED_PIXELS device pixels (48 MB: a tall table on a high-density screen).
 CACHED_VIEWPORTS = 8
+MAX_CACHED_PIXELS = 12_000_000
 #: A row keeps this many versions of its pixels per selection state (the latest first).
 VARIANTS = 2
 
@@ -379,7 +381,8 @@ class ChangedCellsView(QTableView):
         self._cached_area += _area(pixels)
         self._row_pixels[slot] = variants[:VARIANTS]
         viewport = self.viewport()
-        budget = CACHED_VIEWPORTS * max(1, viewport.width() * viewport.height()) * viewport.devicePixelRatio() ** 2
+        budget = min(MAX_CACHED_PIXELS,
+                     CACHED_VIEWPORTS * max(1, viewport.width() * viewport.height()) * viewport.devicePixelRatio() ** 2)
         while len(self._row_pixels) > 1 and self._cached_area > budget:
             self._cached_area -= sum(_area(p) for _key, p in self._row_pixels.popitem(last=False)[1])
 
@@ -390,7 +393,8 @@ class ChangedCellsView(QTableView):
 
     @property
     def cached_area(self) -> int:
-        """Device pixels the row cache holds (at most CACHED_VIEWPORTS viewports, but for one row)."""
+        """Device pixels the row cache holds (at most CACHED_VIEWPORTS viewports and MAX_CACHED_PIXELS, but for
+        one row)."""
         return self._cached_area
 
 

@@ -8,7 +8,7 @@ from PySide6.QtCore import QPoint
 from PySide6.QtGui import QImage
 
 from convdesigner.engine.design import Design, InputSpec, Layer
-from convdesigner.gui.cells import CACHED_VIEWPORTS, shown
+from convdesigner.gui.cells import CACHED_VIEWPORTS, MAX_CACHED_PIXELS, shown
 from convdesigner.gui.panels.receptive_field import COLUMNS
 
 
@@ -148,7 +148,8 @@ def test_an_edit_paints_the_changed_cells_of_the_rows_on_screen_again(make_ui, q
 
 
 def test_the_cache_holds_a_few_screens_of_rows(make_ui, qtbot):
-    """However far the user goes, a view keeps at most CACHED_VIEWPORTS viewports of pixels."""
+    """However far the user goes, a view keeps at most CACHED_VIEWPORTS viewports of pixels (and at most
+    MAX_CACHED_PIXELS)."""
     ui = make_ui(long_design(400))
     window = ui.window
     for row in range(0, 400, 7):
@@ -157,7 +158,7 @@ def test_the_cache_holds_a_few_screens_of_rows(make_ui, qtbot):
     for view in tables(window):
         viewport = view.viewport()
         area = viewport.width() * viewport.height() * viewport.devicePixelRatio() ** 2
-        assert 0 < view.cached_area <= CACHED_VIEWPORTS * area
+        assert 0 < view.cached_area <= min(CACHED_VIEWPORTS * area, MAX_CACHED_PIXELS)
         assert view.cached_rows < 400
     assert_as_qt_paints(qtbot, window)
 
@@ -247,4 +248,19 @@ def test_rows_below_a_collapsed_block_are_painted_as_qt_paints_them(make_ui, qtb
     assert_as_qt_paints(qtbot, window)
     model.set_collapsed("layer1", False)
     settle(qtbot, window)
+    assert_as_qt_paints(qtbot, window)
+
+
+def test_the_cache_never_holds_more_than_its_pixel_cap(make_ui, qtbot, monkeypatch):
+    from convdesigner.gui import cells
+
+    monkeypatch.setattr(cells, "MAX_CACHED_PIXELS", 60_000)  # a few rows of a table
+    ui = make_ui(long_design(200))
+    window = ui.window
+    for row in range(0, 200, 9):
+        window.document.select([row])
+        settle(qtbot, window)
+    for view in tables(window):
+        row = view.viewport().width() * view.rowHeight(0) * view.viewport().devicePixelRatio() ** 2
+        assert 0 < view.cached_area <= max(60_000, row)
     assert_as_qt_paints(qtbot, window)
