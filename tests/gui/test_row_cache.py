@@ -264,3 +264,21 @@ def test_the_cache_never_holds_more_than_its_pixel_cap(make_ui, qtbot, monkeypat
         row = view.viewport().width() * view.rowHeight(0) * view.viewport().devicePixelRatio() ** 2
         assert 0 < view.cached_area <= max(60_000, row)
     assert_as_qt_paints(qtbot, window)
+
+
+def test_a_selection_moving_back_and_forth_on_screen_paints_no_row(make_ui, qtbot):
+    """Selecting rows on screen by turns (the document selecting, as a chart's click does, or the keyboard):
+    after the first round every table draws the rows it repaints from the cache."""
+    ui = make_ui(long_design(200))
+    window = ui.window
+    window.load_plots()
+    activate(qtbot, window)
+    for row in (3, 5):
+        window.document.select([row])
+        settle(qtbot, window)
+    counts = [(view.rows_filled, view.rows_painted) for view in tables(window)]
+    for row in (3, 5, 3, 5):
+        window.document.select([row])
+        settle(qtbot, window)
+    assert [(view.rows_filled, view.rows_painted) for view in tables(window)] == counts
+    assert_as_qt_paints(qtbot, window)
