@@ -227,9 +227,11 @@ class ChangedCellsView(QTableView):
             self._raw = False
 
     def _caching(self) -> bool:
+        """The cache is used: not while the user drags or edits in place, nor with rows moved in the header
+        (the rows on screen are walked in model order)."""
         model = self.model()
         return (self.cache_rows and model is not None and hasattr(model, "row_key")
-                and self.state() == QAbstractItemView.State.NoState)
+                and self.state() == QAbstractItemView.State.NoState and not self.verticalHeader().sectionsMoved())
 
     def _fill(self) -> None:
         """Paint the rows on screen that the cache lacks into it, as QTableView paints them (one paint of their
@@ -344,15 +346,14 @@ class ChangedCellsView(QTableView):
         return keys
 
     def _parities(self, rows: list[int]) -> dict[int, int]:
-        """Whether QTableView paints each row in the alternate colour (1) or not (0): by its visual position,
-        or, while rows are hidden (a collapsed block), by the number of rows shown above it."""
+        """Whether QTableView paints each row in the alternate colour (1) or not (0): by its position, or, while
+        rows are hidden (a collapsed block), by the number of rows shown above it (rows are never moved in the
+        header while the cache is used)."""
         vertical = self.verticalHeader()
         if not vertical.sectionsHidden():
-            moved = vertical.sectionsMoved()
-            return {row: (vertical.visualIndex(row) if moved else row) % 2 for row in rows}
+            return {row: row % 2 for row in rows}
         wanted, parities, shown_above = set(rows), {}, 0
-        for visual in range(max(vertical.visualIndex(row) for row in rows) + 1 if rows else 0):
-            row = vertical.logicalIndex(visual)
+        for row in range(max(rows) + 1 if rows else 0):
             if row in wanted:
                 parities[row] = shown_above % 2
             if not vertical.isSectionHidden(row):
