@@ -12,7 +12,7 @@ the block's first row carries a disclosure mark, and a collapsed block shows onl
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -57,6 +57,16 @@ _DROP = Qt.ItemFlag.ItemIsDropEnabled
 _ROW_FLAGS = _DROP | Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled
 _NAME_FLAGS = _ROW_FLAGS | Qt.ItemFlag.ItemIsEditable
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+
+
+class _RowState(NamedTuple):
+    """What a row's colours, icon and font follow (read once per row from the engine's result)."""
+
+    errors: bool
+    computed: bool
+    warned: bool
+    link_problem: bool  # a join this layer feeds refuses it
+    collapsed: bool  # the row sums up a collapsed block
 
 
 @dataclass(frozen=True)
@@ -309,6 +319,12 @@ class StackModel(QAbstractTableModel):
         after = self._row_cells(result)
         return [column for column in range(first, last + 1) if before[1][column] != after[column]]
 
+    def row_key(self, row: int) -> object:
+        """What a view's row cache keys a row's pixels on: its formatted cells (the same object while they
+        stand)."""
+        result = self.result(row)
+        return None if result is None else self._row_cells(result)
+
     def _row_cells(self, result: LayerResult) -> tuple[dict[int, Any], ...]:
         block = self.block_head(result.index)
         if block in self.collapsed:  # the row sums up its block: formatted from every result in it
@@ -320,32 +336,35 @@ class StackModel(QAbstractTableModel):
         if cached is not None and (cached[0] is key or (isinstance(key, tuple) and cached[0] == key)):
             return cached[1]
         self.formatted_rows += 1
-        cells = tuple(self._cell(result, column) for column in range(len(HEADERS)))
+        state = _RowState(bool(result.errors), result.computed, bool(warnings_of(result.warnings)),
+                          any(link.problem for link in self.links(result.index)), block in self.collapsed)
+        cells = tuple(self._cell(result, column, state) for column in range(len(HEADERS)))
         self._cells[result.index] = (key, cells)
         return cells
 
-    def _cell(self, result: LayerResult, column: int) -> dict[int, Any]:
+    def _cell(self, result: LayerResult, column: int, state: _RowState) -> dict[int, Any]:
         """Every role but the tooltip of one cell (a role left out is None)."""
         roles = Qt.ItemDataRole
-        cell: dict[int, Any] = {roles.DisplayRole: self._text(result, column, False),
-                                roles.EditRole: self._text(result, column, True)}
-        warned = bool(warnings_of(result.warnings))
+        text = self._text(result, column, False)
+        cell: dict[int, Any] = {roles.DisplayRole: text,  # the text edited differs for a name (and a block)
+                                roles.EditRole: self._text(result, column, True)
+                                if column == NAME or state.collapsed else text}
         if column == INDEX:
-            icon = ("error" if result.errors else "pending" if not result.computed else
-                    "warning" if warned else None)
+            icon = ("error" if state.errors else "pending" if not state.computed else
+                    "warning" if state.warned else None)
             if icon is not None:
                 cell[roles.DecorationRole] = self._icon(icon)
-        if result.errors and column in (OUTPUT, INDEX):
+        if state.errors and column in (OUTPUT, INDEX):
             cell[roles.ForegroundRole] = self._colours.error
-        elif column == ARGUMENTS and any(link.problem for link in self.links(result.index)):
+        elif column == ARGUMENTS and state.link_problem:
             cell[roles.ForegroundRole] = self._colours.error
-        elif (not result.computed and not result.errors) or column == INDEX:
+        elif (not state.computed and not state.errors) or column == INDEX:
             cell[roles.ForegroundRole] = self._colours.muted
-        if result.errors:
+        if state.errors:
             cell[roles.BackgroundRole] = self._colours.error_background
-        elif warned:
+        elif state.warned:
             cell[roles.BackgroundRole] = self._colours.warning_background
-        if not result.computed and not result.errors and column == OUTPUT:
+        if not state.computed and not state.errors and column == OUTPUT:
             cell[roles.FontRole] = self._italic
         if column in (PARAMS, INDEX):
             cell[roles.TextAlignmentRole] = _RIGHT

@@ -341,6 +341,7 @@ class StackView(ChangedCellsView):
             selection_model.select(selection, flags)
         finally:
             selection_model.blockSignals(blocked)
+        self._changed()  # the row cache hears of it (the selection model's signals were blocked)
         if opened:
             self.updateGeometries()  # the scroll range of the rows a block opening showed again
             self.viewport().update()

@@ -473,8 +473,13 @@ class CanvasWidget(QWidget):
     # -- the contract with the main window ---------------------------------------------------------
     def show_layer(self, analysis, index) -> None:
         """Show layer ``index`` of ``analysis`` (None: nothing selected). The same layer shown again (after
-        an edit) keeps its view and its step where that output position still exists."""
+        an edit) keeps its view and its step where that output position still exists; its very result again
+        (an edit below it: the engine keeps the results above an edit) changes nothing, not even a repaint."""
         old_model, old_state = self.view_widget.model, self.view_widget.state
+        if (index is not None and index == old_model.index and old_model.result is not None
+                and index < len(analysis.layers) and analysis.layers[index] is old_model.result):
+            old_model.analysis = analysis  # the very result (an edit below it): nothing shown changed
+            return
         if old_model.frames is not None and self._layer_key is not None:
             # remembered across edits that break the layer for a while: the next valid edit returns here
             self._remembered = (self._layer_key, old_state.view, old_state.step, old_model)

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...engine.analysis import Analysis, LayerResult
-from ..cells import CONTENT_ROWS, ChangedCellsView, changed_rows, fill_roles
+from ..cells import CONTENT_ROWS, ChangedCellsView, changed_rows, fill_roles, on_dock_shown, shown
 from ..document import Document
 from ..theme import StateColours
 
@@ -60,6 +60,8 @@ class AnalysisTableModel(QAbstractTableModel):
         self._cells: dict[int, tuple[LayerResult, tuple[dict[int, Any], ...]]] = {}
         self._bold = QFont()
         self._bold.setBold(True)
+        #: (the analysis, the totals row's texts): what the row cache keys the totals row on
+        self._totals_key: tuple[Analysis | None, tuple[str, ...]] = (None, ())
         #: how many rows' cells were formatted (a work count the tests read: an edit formats the rows it changed)
         self.formatted_rows = 0
         document.changed.connect(self._changed)
@@ -153,6 +155,17 @@ class AnalysisTableModel(QAbstractTableModel):
             return list(range(first, last + 1))
         after = self._row_cells(layers[row])
         return [column for column in range(first, last + 1) if before[1][column] != after[column]]
+
+    def row_key(self, row: int) -> object:
+        """What a view's row cache keys a row's pixels on: its formatted cells (the same object while they
+        stand), the totals row's texts."""
+        analysis = self._document.analysis
+        if row < len(analysis.layers):
+            return self._row_cells(analysis.layers[row])
+        if self._totals_key[0] is not analysis:
+            self._totals_key = (analysis, tuple(self._totals_data(c, Qt.ItemDataRole.DisplayRole)
+                                                for c in range(len(self._columns))))
+        return self._totals_key[1]
 
     def _row_cells(self, result: LayerResult) -> tuple[dict[int, Any], ...]:
         """A row's cells (every role but the tooltip), formatted once per result: a view asks for about ten
@@ -283,7 +296,8 @@ class TableSelection(QObject):
 class PlotHost(QWidget):
     """Holds a plot that is built after the window's first paint and refreshed at most once per event loop
     turn, however many edits arrive. ``update`` gives the plot its data; ``mark`` only moves the selected
-    layer's marker (a selection changes nothing else), so the series are not rebuilt for it."""
+    layer's marker (a selection changes nothing else), so the series are not rebuilt for it. While the host
+    is not visible (its dock closed or tabbed away) nothing is done: it is brought up to date when shown."""
 
     def __init__(self, build: Callable[[QWidget], QWidget], update: Callable[[], None], mark: Callable[[], None],
                  parent: QWidget) -> None:
@@ -302,10 +316,28 @@ class PlotHost(QWidget):
         self._timer.setSingleShot(True)
         self._timer.setInterval(30)  # coalesces a burst of edits into one redraw
         self._timer.timeout.connect(self.refresh_now)
+        self._pending = False  # changed while hidden: brought up to date when shown
+        self._watching = False  # the dock's visibility is followed (from the first show on)
 
     @property
     def loaded(self) -> bool:
         return self.plot is not None
+
+    @property
+    def pending(self) -> bool:
+        """The plot missed changes while hidden (it is brought up to date when shown)."""
+        return self._pending
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._watching:
+            self._watching = True
+            on_dock_shown(self, self._shown)
+        self._shown()
+
+    def _shown(self) -> None:
+        if self._pending:
+            self.refresh_now()
 
     def load(self) -> None:
         if self.plot is not None:
@@ -316,16 +348,25 @@ class PlotHost(QWidget):
         self.refresh_now()
 
     def refresh(self) -> None:
-        if self.plot is not None:
+        if self.plot is None:
+            return
+        if shown(self):
             self._timer.start()
+        else:
+            self._pending = True
 
     def refresh_now(self) -> None:
         if self.plot is not None:
             self._timer.stop()
+            self._pending = False
             self._update()
             self._mark()
 
     def mark(self) -> None:
         """The selection moved: move the marker now (a data refresh still pending moves it too)."""
-        if self.plot is not None and not self._timer.isActive():
+        if self.plot is None or self._timer.isActive() or self._pending:
+            return
+        if shown(self):
             self._mark()
+        else:
+            self._pending = True
