@@ -289,3 +289,60 @@ def test_the_add_menu_is_filled_when_it_opens(qtbot):
     window.add_menu.aboutToShow.emit()
     families = [action.text() for action in window.add_menu.actions()]
     assert "Convolution" in families and "Activation" in families
+
+
+#: The real start (`convdesigner` with no argument) in a fresh process, the probe importing nothing of Qt: it
+#: records the modules loaded when the start creates its application (PySide6 is imported there), and at the
+#: main window's first paint event the modules imported since.
+BEFORE_QT_PROBE = r"""
+import sys
+import convdesigner.gui.app as start
+
+create, seen = start._application, {}
+
+def _application(offscreen):
+    seen["before"] = set(sys.modules)
+    app = create(offscreen)
+    from PySide6.QtCore import QEvent, QObject, QTimer
+
+    class Probe(QObject):
+        def eventFilter(self, obj, event):
+            if event.type() == QEvent.Type.Paint and type(obj).__name__ == "MainWindow":
+                app.removeEventFilter(self)
+                QTimer.singleShot(0, self.report)
+            return False
+
+        def report(self):
+            print("before", " ".join(sorted(seen["before"])), flush=True)
+            print("after", " ".join(m for m in sys.modules if m not in seen["before"]), flush=True)
+            app.exit(0)
+
+    seen["probe"] = Probe()
+    app.installEventFilter(seen["probe"])
+    return app
+
+start._application = _application
+from convdesigner.cli import main
+main([])
+"""
+
+
+def test_the_start_imports_the_engine_and_files_before_pyside6(tmp_path):
+    """Once PySide6 is imported, its import hook reads the source of every module imported after it: a real
+    start imports the engine, PyYAML, the design file and the non-Qt modules the first frame needs before
+    PySide6, so that only the GUI's own modules (and the layer modules of the design it opens, known only
+    once the recent files are read from the settings) are imported after it."""
+    from convdesigner.gui.app import BEFORE_QT
+
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path),
+               XDG_DATA_HOME=str(tmp_path))
+    done = subprocess.run([sys.executable, "-c", BEFORE_QT_PROBE], capture_output=True, text=True, env=env,
+                          timeout=120)
+    lines = {line.split()[0]: line.split()[1:] for line in done.stdout.splitlines() if line.split()}
+    assert "before" in lines and "after" in lines, done.stdout + done.stderr
+    before, after = set(lines["before"]), lines["after"]
+    assert "PySide6" not in before and "PySide6.QtCore" in after
+    assert {*BEFORE_QT, "yaml", "convdesigner.io.design_file", "convdesigner.engine.analysis"} <= before
+    late = [m for m in after if m.startswith("convdesigner.") and not m.startswith("convdesigner.gui")]
+    design_dependent = ("convdesigner.engine.layers.", "convdesigner.figures", "convdesigner.resources")
+    assert late and all(m.startswith(design_dependent) for m in late), late  # the bundled example's
