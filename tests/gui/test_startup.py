@@ -346,3 +346,29 @@ def test_the_start_imports_the_engine_and_files_before_pyside6(tmp_path):
     late = [m for m in after if m.startswith("convdesigner.") and not m.startswith("convdesigner.gui")]
     design_dependent = ("convdesigner.engine.layers.", "convdesigner.figures", "convdesigner.resources")
     assert late and all(m.startswith(design_dependent) for m in late), late  # the bundled example's
+
+
+def test_the_layer_table_measures_its_columns_once_while_the_window_settles(qtbot, monkeypatch):
+    """Construction, the first show and the resizes of a window settling size the columns from one
+    measurement of what they hold (it was taken five times); new content measures them again."""
+    from convdesigner.gui.stack_model import ARGUMENTS, NAME, OUTPUT, PARAMS, TYPE
+    from convdesigner.gui.stack_view import StackView
+
+    measured = []
+    measure = StackView.sizeHintForColumn
+    monkeypatch.setattr(StackView, "sizeHintForColumn", lambda view, column: measured.append(column) or
+                        measure(view, column))
+    window = main_window.MainWindow(small_encoder(), persistent=False)
+    qtbot.addWidget(window)
+    window.document.select([0])
+    assert measured == []  # a hidden table is measured when shown
+    window.show()
+    qtbot.waitUntil(lambda: window.docks_built)  # the first paint, then the docks filled after it
+    assert sorted(measured) == sorted([NAME, TYPE, OUTPUT, PARAMS, ARGUMENTS])
+    view = window.stack_view
+    room = view.columnWidth(ARGUMENTS)
+    window.resizeDocks([window.layers_dock], [window.layers_dock.width() + 150], Qt.Orientation.Horizontal)
+    qtbot.waitUntil(lambda: view.columnWidth(ARGUMENTS) > room)  # the arguments take the new room,
+    assert len(measured) == 5  # without measuring again
+    window.document.replace(small_encoder(), None)
+    assert len(measured) == 10 and view.columnWidth(NAME) >= view.fontMetrics().horizontalAdvance("conv1")
