@@ -299,13 +299,15 @@ class StackView(ChangedCellsView):
         width = self.fontMetrics().horizontalAdvance
         minimum = {NAME: width("conv10__"), TYPE: width("Conv2d____"), OUTPUT: width("64×32×32__"),
                    PARAMS: width("Params__")}
-        most = max(width("ConvTranspose2d____"), width("n" * 30), self.viewport().width() // 3)
+        # the header spans the viewport: reading its width spares start-up PySide's first viewport() (~10 ms)
+        room = self.horizontalHeader().width()
+        most = max(width("ConvTranspose2d____"), width("n" * 30), room // 3)
         content = self._measured_columns()
         for column, least in minimum.items():
             self.setColumnWidth(column, min(max(least, content[column] + 6), max(least, most)))
         # the arguments take the room left, but never less than a short argument list (a narrow dock
         # scrolls sideways instead of cutting the column to "ume")
-        rest = self.viewport().width() - sum(self.columnWidth(c) for c in (INDEX, *minimum))
+        rest = room - sum(self.columnWidth(c) for c in (INDEX, *minimum))
         wanted = min(content[ARGUMENTS] + 6, width("512 ch, k4 s2 p1, no bias__"))
         self.setColumnWidth(ARGUMENTS, max(rest, wanted))
 
@@ -372,6 +374,8 @@ class StackView(ChangedCellsView):
 
     def _update_rows(self, rows: set[int]) -> None:
         """Repaint these rows where they are on screen (the whole width: the selection spans it)."""
+        if not self.isVisible():
+            return  # nothing on screen: the first show paints every row
         region = QRegion()
         width, height = self.viewport().width(), self.viewport().height()
         for row in rows:

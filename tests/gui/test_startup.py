@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from gui_helpers import small_encoder
@@ -370,5 +371,48 @@ def test_the_layer_table_measures_its_columns_once_while_the_window_settles(qtbo
     window.resizeDocks([window.layers_dock], [window.layers_dock.width() + 150], Qt.Orientation.Horizontal)
     qtbot.waitUntil(lambda: view.columnWidth(ARGUMENTS) > room)  # the arguments take the new room,
     assert len(measured) == 5  # without measuring again
+    assert view.horizontalHeader().width() == view.viewport().width()  # the width the columns share
     window.document.replace(small_encoder(), None)
     assert len(measured) == 10 and view.columnWidth(NAME) >= view.fontMetrics().horizontalAdvance("conv1")
+
+
+class ViewportCalls(QObject):
+    """Counts the layer table's viewport() calls, and notes the count at the window's first paint event."""
+
+    def __init__(self, monkeypatch) -> None:
+        super().__init__()
+        from convdesigner.gui.stack_view import StackView
+
+        self.calls, self.at_first_paint = 0, None
+        viewport = StackView.viewport
+
+        def counted(view):
+            self.calls += 1
+            return viewport(view)
+
+        monkeypatch.setattr(StackView, "viewport", counted)
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QEvent.Type.Paint and self.at_first_paint is None:
+            self.at_first_paint = self.calls
+        return False
+
+
+@pytest.mark.parametrize("design", ["small_encoder", "unet"])
+def test_the_first_frame_asks_the_layer_table_for_no_viewport_unless_it_draws_links(qtbot, monkeypatch, design):
+    """PySide's first viewport() of a table has it resolve every QWidget subclass of QtWidgets (~70 enum
+    classes, ~10 ms): the first frame's column sizing reads the header's width instead, a selection made
+    before the window is shown repaints nothing, and the link gutter places itself only when it has links to
+    draw (a design with joins)."""
+    from convdesigner.io.design_file import load
+
+    unet = Path(__file__).resolve().parents[2] / "resources" / "examples" / "unet-small.yaml"
+    opened = small_encoder() if design == "small_encoder" else load(str(unet))
+    calls = ViewportCalls(monkeypatch)
+    window = main_window.MainWindow(opened, persistent=False)
+    qtbot.addWidget(window)
+    window.installEventFilter(calls)
+    window.document.select([1])
+    window.show()
+    qtbot.waitUntil(lambda: calls.at_first_paint is not None)
+    assert (calls.at_first_paint == 0) == (design == "small_encoder")
