@@ -21,7 +21,8 @@ CTRL = Qt.KeyboardModifier.ControlModifier
 #: The modules only the docks need (imported when they are built).
 DOCK_MODULES = ("convdesigner.gui.properties", "convdesigner.gui.panels.receptive_field",
                 "convdesigner.gui.panels.parameters", "convdesigner.gui.panels.chart",
-                "convdesigner.gui.panels.analysis_table", "convdesigner.gui.argument_editors")
+                "convdesigner.gui.panels.analysis_table", "convdesigner.gui.argument_editors",
+                "convdesigner.gui.palette")
 
 #: The real start (`convdesigner` with no argument) in a fresh process: at the main window's first paint
 #: event it prints what is built and imported, and again once the docks are ready.
