@@ -65,11 +65,15 @@ main([])
 """.replace("MODULES_HERE", repr(DOCK_MODULES))
 
 
-def test_the_real_start_paints_the_window_before_building_the_docks(tmp_path):
+def run_start(probe: str, tmp_path) -> subprocess.CompletedProcess:
+    """A real start, first start (fresh settings), under ``probe`` in a fresh process."""
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path),
                XDG_DATA_HOME=str(tmp_path))
-    done = subprocess.run([sys.executable, "-c", FIRST_PAINT_PROBE], capture_output=True, text=True, env=env,
-                          timeout=120)
+    return subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=120)
+
+
+def test_the_real_start_paints_the_window_before_building_the_docks(tmp_path):
+    done = run_start(FIRST_PAINT_PROBE, tmp_path)
     lines = {line.split()[0]: line.split()[1:] for line in done.stdout.splitlines() if line.split()}
     assert "painted" in lines and "ready" in lines, done.stdout + done.stderr
     built, filled, loaded = lines["painted"]
@@ -85,10 +89,7 @@ def test_the_start_runs_no_collection_and_leaves_the_collector_on(tmp_path):
     """The cycle collector is paused while the window and then its docks are built, and what they made is
     frozen (it lives as long as the window): no collection runs before the first frame (60 without the
     pause) and a few at most until the docks are ready (64), and the collector runs as usual afterwards."""
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path),
-               XDG_DATA_HOME=str(tmp_path))
-    done = subprocess.run([sys.executable, "-c", FIRST_PAINT_PROBE], capture_output=True, text=True, env=env,
-                          timeout=120)
+    done = run_start(FIRST_PAINT_PROBE, tmp_path)
     states = {line.split()[1]: line.split()[2:] for line in done.stdout.splitlines() if line.startswith("collector")}
     assert states["painted"] == ["True", "True", "0"], done.stdout + done.stderr  # on, startup's objects frozen
     assert states["ready"][:2] == ["True", "True"] and int(states["ready"][2]) <= 8
@@ -336,10 +337,7 @@ def test_the_start_imports_the_engine_and_files_before_pyside6(tmp_path):
     once the recent files are read from the settings) are imported after it."""
     from convdesigner.gui.app import BEFORE_QT
 
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path),
-               XDG_DATA_HOME=str(tmp_path))
-    done = subprocess.run([sys.executable, "-c", BEFORE_QT_PROBE], capture_output=True, text=True, env=env,
-                          timeout=120)
+    done = run_start(BEFORE_QT_PROBE, tmp_path)
     lines = {line.split()[0]: line.split()[1:] for line in done.stdout.splitlines() if line.split()}
     assert "before" in lines and "after" in lines, done.stdout + done.stderr
     before, after = set(lines["before"]), lines["after"]
