@@ -17,9 +17,10 @@ target and the ratio to the baseline measured in the same run:
 Issue 15's two start-up rows (`table_rows`, printed at the end; ``--rows`` measures and prints only them)
 are CPU-time ratios to the bare window: first painted window <= 2x, docks and plots ready <= 3x.
 
-"First painted frame": a probe (the code in PROBES, run with ``-c``; app.py is not changed for it) creates
-the QApplication itself, which ``run_app`` then uses, and watches it with an event filter, on the whole
-application only until the main window's first event and then on that window alone (a filter on the whole
+"First painted frame": a probe (the code in PROBES, run with ``-c``; app.py is not changed for it) watches
+the QApplication with an event filter (the bare window's probe creates it; the GUI's lets the start create it
+as the ``convdesigner`` script does, importing PySide6 where the start does, and watches it from then on), on
+the whole application only until the main window's first event and then on that window alone (a filter on the whole
 application has Python wrap the receiver of every event, thousands in the GUI and a few dozen in the bare
 window, work neither does by itself): at the window's first paint event it lets the paint cycle finish (a
 zero timer, queued ahead of the app's own after-the-first-frame work) and then prints the monotonic clock
@@ -119,10 +120,31 @@ app.installEventFilter(probe)
 
 _FIRST_PAINT = _FIRST_PAINT.replace("HEAVY_MODULES", repr(HEAVY))
 _MAIN_WINDOW = "type(obj).__name__ == 'MainWindow'"
+#: The watching half of the probe (after the application exists), for the GUI's probe.
+_WATCH = ("from PySide6.QtCore import QEvent, QObject, QTimer\nfrom PySide6.QtWidgets import QWidget\n"
+          + _FIRST_PAINT.split("app = QApplication(sys.argv[:1])\n", 1)[1])
+#: The GUI's start as the ``convdesigner`` script runs it: the probe imports nothing of Qt itself, so the
+#: start imports PySide6 where it does (after the engine, PyYAML and the design file: PySide6's import hook
+#: then reads the source of every module imported after it); the probe starts watching the application the
+#: start creates as soon as it exists (wrapping ``app._application``, which ``run_app`` calls to create it).
 _GUI = r"""
+import os, sys, time
+import convdesigner.gui.app as start
+
+HEAVY = HEAVY_MODULES
+WATCH = WATCH_TEXT
+_create = start._application
+
+def _application(offscreen):
+    global app
+    app = _create(offscreen)
+    exec(WATCH, globals())
+    return app
+
+start._application = _application
 from convdesigner.cli import main
 main([])
-"""
+""".replace("HEAVY_MODULES", repr(HEAVY))
 
 PROBES = {
     "bare": _FIRST_PAINT.replace("WINDOW(obj)", "True").replace("CHART_NAMES", "()") + r"""
@@ -132,10 +154,10 @@ window.resize(1200, 800)
 window.show()
 app.exec()
 """,
-    "gui": _FIRST_PAINT.replace("WINDOW(obj)", _MAIN_WINDOW).replace("CHART_NAMES", "()") + _GUI,
+    "gui": _GUI.replace("WATCH_TEXT", repr(_WATCH.replace("WINDOW(obj)", _MAIN_WINDOW).replace("CHART_NAMES", "()"))),
     # docks and plots ready: both analysis charts have painted (they are built after the first frame)
-    "gui-ready": _FIRST_PAINT.replace("WINDOW(obj)", _MAIN_WINDOW).replace(
-        "CHART_NAMES", "('receptiveFieldPlot', 'parametersPlot')") + _GUI,
+    "gui-ready": _GUI.replace("WATCH_TEXT", repr(_WATCH.replace("WINDOW(obj)", _MAIN_WINDOW).replace(
+        "CHART_NAMES", "('receptiveFieldPlot', 'parametersPlot')"))),
 }
 
 
@@ -272,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", action="store_true", help="only issue 15's two start-up rows (CPU ratios)")
     options = parser.parse_args(argv)
     if options.rows:
-        return print_table(table_rows(python=options.python))
+        return print_table(table_rows(python=options.python, runs=options.runs))
     env = _environment()
     print(f"python: {options.python}   platform: {env.get('QT_QPA_PLATFORM', 'default display')}   "
           f"runs: {options.runs} (+1 warm-up, not counted)")

@@ -7,6 +7,7 @@ screens), opens FILE or the default bundled example, and either runs the event l
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from typing import TYPE_CHECKING
@@ -61,6 +62,14 @@ def teaching_layer(analysis) -> int:
             if wanted(r) and any(g.s > 1 for g in r.geometry):
                 return r.index
     return 0
+
+
+#: The modules of the engine and of the app's files that every start imports for its first frame besides the
+#: design file's (the main window's solver check, the canvas's frame geometry and numbers, the bundled assets
+#: the icons are read from), imported before PySide6 is: once PySide6 is imported, its import hook reads the
+#: source of every module imported after it (bench/README.md, Start-up).
+BEFORE_QT = ("convdesigner.engine.tools.solve", "convdesigner.engine.frames", "convdesigner.engine.numeric",
+             "convdesigner.engine.layers.rearranging", "convdesigner.assets")
 
 
 def _application(offscreen: bool):
@@ -133,6 +142,8 @@ def _open_window(file: str | None, screenshot: str | None, select: str | None):
         if no_window:
             print(f"convdesigner: {no_window}", file=sys.stderr)
             return 1
+    for module in BEFORE_QT:
+        importlib.import_module(module)
     app = _application(offscreen=screenshot is not None)
     from .icons import application_icon
     from .main_window import MainWindow

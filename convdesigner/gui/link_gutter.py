@@ -66,9 +66,10 @@ class LinkGutter(QWidget):
         margins = view.viewportMargins()  # the table keeps its header in the top margin
         if margins.left() != width:
             view.setViewportMargins(width, margins.top(), margins.right(), margins.bottom())
-        viewport = view.viewport().geometry()
-        self.setGeometry(QRect(viewport.left() - width, viewport.top(), width, viewport.height()))
         self.setVisible(width > 0)
+        if width > 0:  # a hidden gutter needs no place (a first call of viewport() costs ~10 ms: bench/README.md)
+            viewport = view.viewport().geometry()
+            self.setGeometry(QRect(viewport.left() - width, viewport.top(), width, viewport.height()))
         self.update()
 
     def paintEvent(self, event: QPaintEvent) -> None:

@@ -34,7 +34,6 @@ from .canvas import CanvasWidget
 from .document import Document, empty_design
 from .formatting import app_text, bytes_text, compact, note_text, shape_text, total_memory, warnings_of
 from .keyboard import DesignUndoKeys, ShortcutsDialog, menu_actions, next_in_chain, tab_chain, unique_sequences
-from .palette import fill_add_menu, new_layer
 from .recovery import Autosaver
 from .settings import add_recent_file, clear_recent_files, recent_files, settings
 from .stack_view import StackPanel
@@ -393,6 +392,8 @@ class MainWindow(QMainWindow):
             toolbar.addSeparator() if action is None else toolbar.addAction(action)
 
     def _fill_add_menu(self) -> None:
+        from .palette import fill_add_menu  # imported with the docks, after the first frame
+
         fill_add_menu(self.add_menu, self.document.design.input.ndim, self.add_layer)
 
     def _fill_type_menu(self) -> None:
@@ -576,6 +577,8 @@ class MainWindow(QMainWindow):
         """Insert a new layer of that type after the selection (at the end when nothing is selected)."""
         rows = self.document.selection
         position = rows[-1] + 1 if rows else len(self.document.design.layers)
+        from .palette import new_layer
+
         layer = new_layer(type_name, self.document.analysis, position)
         self.document.push(InsertLayers(self.document, position, [layer]))
 

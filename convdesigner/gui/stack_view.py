@@ -204,6 +204,7 @@ class StackView(ChangedCellsView):
         header.setResizeContentsPrecision(CONTENT_ROWS)  # sizing a column reads a sample of rows
         self._fit_pending = False
         self._widest = model.widest_texts()
+        self._content_widths: dict[int, int] | None = None  # what the columns hold, measured once per change
         self.fit_columns()
         self.selectionModel().selectionChanged.connect(self._selection_changed)
         model.modelReset.connect(self.fit_columns)
@@ -270,23 +271,44 @@ class StackView(ChangedCellsView):
         self.setColumnWidth(INDEX, self.fontMetrics().horizontalAdvance("0" * digits) + max(icon, 16) + 18)
 
     def fit_columns(self) -> None:
+        """The columns hold something new (a design, rows inserted, a longer name or type): measure them again
+        and size them (a hidden view is measured when it is shown)."""
+        self._content_widths = None
+        self._size_columns()
+
+    def _measured_columns(self) -> dict[int, int]:
+        """The width each column's content asks for (a sample of rows and its longest row), measured once per
+        change of content: the shows and resizes of a window settling lay the columns out without it."""
+        if self._content_widths is None:
+            longest = self.model().longest_rows()
+            widths = {}
+            for column in (NAME, TYPE, OUTPUT, PARAMS, ARGUMENTS):
+                hint = self.sizeHintForColumn(column)
+                if column in longest and column != ARGUMENTS:
+                    hint = max(hint, self.sizeHintForIndex(self.model().index(longest[column], column)).width())
+                widths[column] = hint
+            self._content_widths = widths
+        return self._content_widths
+
+    def _size_columns(self) -> None:
         """Size the name, type, output and parameter columns to what they hold (at least a sensible width,
         at most a third of the view), leaving the rest to the arguments."""
+        self.fit_index_column()
+        if not self.isVisible():
+            return  # sized when shown
         width = self.fontMetrics().horizontalAdvance
         minimum = {NAME: width("conv10__"), TYPE: width("Conv2d____"), OUTPUT: width("64×32×32__"),
                    PARAMS: width("Params__")}
-        self.fit_index_column()
-        most = max(width("ConvTranspose2d____"), width("n" * 30), self.viewport().width() // 3)
-        longest = self.model().longest_rows()
+        # the header spans the viewport: reading its width spares start-up PySide's first viewport() (~10 ms)
+        room = self.horizontalHeader().width()
+        most = max(width("ConvTranspose2d____"), width("n" * 30), room // 3)
+        content = self._measured_columns()
         for column, least in minimum.items():
-            hint = self.sizeHintForColumn(column)
-            if column in longest:
-                hint = max(hint, self.sizeHintForIndex(self.model().index(longest[column], column)).width())
-            self.setColumnWidth(column, min(max(least, hint + 6), max(least, most)))
+            self.setColumnWidth(column, min(max(least, content[column] + 6), max(least, most)))
         # the arguments take the room left, but never less than a short argument list (a narrow dock
         # scrolls sideways instead of cutting the column to "ume")
-        rest = self.viewport().width() - sum(self.columnWidth(c) for c in (INDEX, *minimum))
-        wanted = min(self.sizeHintForColumn(ARGUMENTS) + 6, width("512 ch, k4 s2 p1, no bias__"))
+        rest = room - sum(self.columnWidth(c) for c in (INDEX, *minimum))
+        wanted = min(content[ARGUMENTS] + 6, width("512 ch, k4 s2 p1, no bias__"))
         self.setColumnWidth(ARGUMENTS, max(rest, wanted))
 
     def _fit_later(self, *_args) -> None:
@@ -307,11 +329,11 @@ class StackView(ChangedCellsView):
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
-        self.fit_columns()
+        self._size_columns()
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
-        self.fit_columns()
+        self._size_columns()
 
     def selected_rows(self) -> list[int]:
         return sorted({index.row() for index in self.selectionModel().selectedRows()})
@@ -353,6 +375,8 @@ class StackView(ChangedCellsView):
 
     def _update_rows(self, rows: set[int]) -> None:
         """Repaint these rows where they are on screen (the whole width: the selection spans it)."""
+        if not self.isVisible():
+            return  # nothing on screen: the first show paints every row
         region = QRegion()
         width, height = self.viewport().width(), self.viewport().height()
         for row in rows:

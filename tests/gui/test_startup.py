@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from gui_helpers import small_encoder
@@ -20,7 +21,8 @@ CTRL = Qt.KeyboardModifier.ControlModifier
 #: The modules only the docks need (imported when they are built).
 DOCK_MODULES = ("convdesigner.gui.properties", "convdesigner.gui.panels.receptive_field",
                 "convdesigner.gui.panels.parameters", "convdesigner.gui.panels.chart",
-                "convdesigner.gui.panels.analysis_table", "convdesigner.gui.argument_editors")
+                "convdesigner.gui.panels.analysis_table", "convdesigner.gui.argument_editors",
+                "convdesigner.gui.palette")
 
 #: The real start (`convdesigner` with no argument) in a fresh process: at the main window's first paint
 #: event it prints what is built and imported, and again once the docks are ready.
@@ -63,11 +65,15 @@ main([])
 """.replace("MODULES_HERE", repr(DOCK_MODULES))
 
 
-def test_the_real_start_paints_the_window_before_building_the_docks(tmp_path):
+def run_start(probe: str, tmp_path) -> subprocess.CompletedProcess:
+    """A real start, first start (fresh settings), under ``probe`` in a fresh process."""
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path),
                XDG_DATA_HOME=str(tmp_path))
-    done = subprocess.run([sys.executable, "-c", FIRST_PAINT_PROBE], capture_output=True, text=True, env=env,
-                          timeout=120)
+    return subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=120)
+
+
+def test_the_real_start_paints_the_window_before_building_the_docks(tmp_path):
+    done = run_start(FIRST_PAINT_PROBE, tmp_path)
     lines = {line.split()[0]: line.split()[1:] for line in done.stdout.splitlines() if line.split()}
     assert "painted" in lines and "ready" in lines, done.stdout + done.stderr
     built, filled, loaded = lines["painted"]
@@ -83,10 +89,7 @@ def test_the_start_runs_no_collection_and_leaves_the_collector_on(tmp_path):
     """The cycle collector is paused while the window and then its docks are built, and what they made is
     frozen (it lives as long as the window): no collection runs before the first frame (60 without the
     pause) and a few at most until the docks are ready (64), and the collector runs as usual afterwards."""
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path),
-               XDG_DATA_HOME=str(tmp_path))
-    done = subprocess.run([sys.executable, "-c", FIRST_PAINT_PROBE], capture_output=True, text=True, env=env,
-                          timeout=120)
+    done = run_start(FIRST_PAINT_PROBE, tmp_path)
     states = {line.split()[1]: line.split()[2:] for line in done.stdout.splitlines() if line.startswith("collector")}
     assert states["painted"] == ["True", "True", "0"], done.stdout + done.stderr  # on, startup's objects frozen
     assert states["ready"][:2] == ["True", "True"] and int(states["ready"][2]) <= 8
@@ -289,3 +292,127 @@ def test_the_add_menu_is_filled_when_it_opens(qtbot):
     window.add_menu.aboutToShow.emit()
     families = [action.text() for action in window.add_menu.actions()]
     assert "Convolution" in families and "Activation" in families
+
+
+#: The real start (`convdesigner` with no argument) in a fresh process, the probe importing nothing of Qt: it
+#: records the modules loaded when the start creates its application (PySide6 is imported there), and at the
+#: main window's first paint event the modules imported since.
+BEFORE_QT_PROBE = r"""
+import sys
+import convdesigner.gui.app as start
+
+create, seen = start._application, {}
+
+def _application(offscreen):
+    seen["before"] = set(sys.modules)
+    app = create(offscreen)
+    from PySide6.QtCore import QEvent, QObject, QTimer
+
+    class Probe(QObject):
+        def eventFilter(self, obj, event):
+            if event.type() == QEvent.Type.Paint and type(obj).__name__ == "MainWindow":
+                app.removeEventFilter(self)
+                QTimer.singleShot(0, self.report)
+            return False
+
+        def report(self):
+            print("before", " ".join(sorted(seen["before"])), flush=True)
+            print("after", " ".join(m for m in sys.modules if m not in seen["before"]), flush=True)
+            app.exit(0)
+
+    seen["probe"] = Probe()
+    app.installEventFilter(seen["probe"])
+    return app
+
+start._application = _application
+from convdesigner.cli import main
+main([])
+"""
+
+
+def test_the_start_imports_the_engine_and_files_before_pyside6(tmp_path):
+    """Once PySide6 is imported, its import hook reads the source of every module imported after it: a real
+    start imports the engine, PyYAML, the design file and the non-Qt modules the first frame needs before
+    PySide6, so that only the GUI's own modules (and the layer modules of the design it opens, known only
+    once the recent files are read from the settings) are imported after it."""
+    from convdesigner.gui.app import BEFORE_QT
+
+    done = run_start(BEFORE_QT_PROBE, tmp_path)
+    lines = {line.split()[0]: line.split()[1:] for line in done.stdout.splitlines() if line.split()}
+    assert "before" in lines and "after" in lines, done.stdout + done.stderr
+    before, after = set(lines["before"]), lines["after"]
+    assert "PySide6" not in before and "PySide6.QtCore" in after
+    assert {*BEFORE_QT, "yaml", "convdesigner.io.design_file", "convdesigner.engine.analysis"} <= before
+    late = [m for m in after if m.startswith("convdesigner.") and not m.startswith("convdesigner.gui")]
+    design_dependent = ("convdesigner.engine.layers.", "convdesigner.figures", "convdesigner.resources")
+    # the bundled example's; another module of the engine or io listed here: add it to app.BEFORE_QT
+    assert late and all(m.startswith(design_dependent) for m in late), late
+
+
+def test_the_layer_table_measures_its_columns_once_while_the_window_settles(qtbot, monkeypatch):
+    """Construction, the first show and the resizes of a window settling size the columns from one
+    measurement of what they hold (it was taken five times); new content measures them again."""
+    from convdesigner.gui.stack_model import ARGUMENTS, NAME, OUTPUT, PARAMS, TYPE
+    from convdesigner.gui.stack_view import StackView
+
+    measured = []
+    measure = StackView.sizeHintForColumn
+    monkeypatch.setattr(StackView, "sizeHintForColumn", lambda view, column: measured.append(column) or
+                        measure(view, column))
+    window = main_window.MainWindow(small_encoder(), persistent=False)
+    qtbot.addWidget(window)
+    window.document.select([0])
+    assert measured == []  # a hidden table is measured when shown
+    window.show()
+    qtbot.waitUntil(lambda: window.docks_built)  # the first paint, then the docks filled after it
+    assert sorted(measured) == sorted([NAME, TYPE, OUTPUT, PARAMS, ARGUMENTS])
+    view = window.stack_view
+    room = view.columnWidth(ARGUMENTS)
+    window.resizeDocks([window.layers_dock], [window.layers_dock.width() + 150], Qt.Orientation.Horizontal)
+    qtbot.waitUntil(lambda: view.columnWidth(ARGUMENTS) > room)  # the arguments take the new room,
+    assert len(measured) == 5  # without measuring again
+    assert view.horizontalHeader().width() == view.viewport().width()  # the width the columns share
+    window.document.replace(small_encoder(), None)
+    assert len(measured) == 10 and view.columnWidth(NAME) >= view.fontMetrics().horizontalAdvance("conv1")
+
+
+class ViewportCalls(QObject):
+    """Counts the layer table's viewport() calls, and notes the count at the window's first paint event."""
+
+    def __init__(self, monkeypatch) -> None:
+        super().__init__()
+        from convdesigner.gui.stack_view import StackView
+
+        self.calls, self.at_first_paint = 0, None
+        viewport = StackView.viewport
+
+        def counted(view):
+            self.calls += 1
+            return viewport(view)
+
+        monkeypatch.setattr(StackView, "viewport", counted)
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QEvent.Type.Paint and self.at_first_paint is None:
+            self.at_first_paint = self.calls
+        return False
+
+
+@pytest.mark.parametrize("design", ["small_encoder", "unet"])
+def test_the_first_frame_asks_the_layer_table_for_no_viewport_unless_it_draws_links(qtbot, monkeypatch, design):
+    """PySide's first viewport() of a table has it resolve every QWidget subclass of QtWidgets (~70 enum
+    classes, ~10 ms): the first frame's column sizing reads the header's width instead, a selection made
+    before the window is shown repaints nothing, and the link gutter places itself only when it has links to
+    draw (a design with joins)."""
+    from convdesigner.io.design_file import load
+
+    unet = Path(__file__).resolve().parents[2] / "resources" / "examples" / "unet-small.yaml"
+    opened = small_encoder() if design == "small_encoder" else load(str(unet))
+    calls = ViewportCalls(monkeypatch)
+    window = main_window.MainWindow(opened, persistent=False)
+    qtbot.addWidget(window)
+    window.installEventFilter(calls)
+    window.document.select([1])
+    window.show()
+    qtbot.waitUntil(lambda: calls.at_first_paint is not None)
+    assert (calls.at_first_paint == 0) == (design == "small_encoder")
