@@ -114,7 +114,8 @@ class ChangedCellsView(QTableView):
     Rows not in the cache are painted by QTableView itself, into the cache, before the window paints (when
     it asks for an update, `_fill`): the whole row, or the cells that changed of a row otherwise the same.
     Until then, and for rows never cached, the paint is QTableView's own. While the user drags or edits in
-    place, the view paints as Qt does."""
+    place, the view paints as Qt does. So does the view's first paint (the window's first frame, which it
+    spares the cache's work and PySide's first ``viewport()``, ~10 ms: see tests/gui/test_startup.py)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -128,6 +129,7 @@ class ChangedCellsView(QTableView):
         self._hover = QPersistentModelIndex()
         self._raw = False  # painting as QTableView does (filling the cache, or rows not cached)
         self._stale = True  # something shown may have changed since the cache was last filled
+        self._painted = False  # painted once (by QTableView: the cache is used from the second paint on)
         self._watched: QWidget | None = None  # the window whose update requests fill the cache
         self._filler = _UpdateRequests(self)
         #: False: paint as QTableView does, every cell every time (the tests compare the two)
@@ -198,8 +200,9 @@ class ChangedCellsView(QTableView):
     # -- painting -----------------------------------------------------------------------------------------
 
     def paintEvent(self, event: QPaintEvent) -> None:
-        if self._raw or not self._caching():
+        if self._raw or not self._painted or not self._caching():
             super().paintEvent(event)
+            self._painted = True
             return
         self._check_view_key()
         missing = QRegion()
@@ -237,9 +240,10 @@ class ChangedCellsView(QTableView):
         """Paint the rows on screen that the cache lacks into it, as QTableView paints them (one paint of their
         region, or of the cells that changed in a row otherwise the same): the window's paint then draws
         pixmaps only."""
+        if not self._painted or not self._stale or not self._caching() or not shown(self):
+            return
         viewport = self.viewport()
-        if (not self._stale or not self._caching() or not shown(self) or viewport.width() <= 0
-                or viewport.height() <= 0):
+        if viewport.width() <= 0 or viewport.height() <= 0:
             return
         self._stale = False
         self._check_view_key()
