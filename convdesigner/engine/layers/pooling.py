@@ -182,10 +182,20 @@ def unpool_rule(ndim: int, type_name: str):
                 raise Refusal("unpool-size", f"the output size on axis {ctx.axis(axis)} would be {o} "
                               "((i - 1) × stride - 2 × padding + kernel_size)", "use a smaller padding", axis, "padding")
         pooled = pool.input_shape[1:]
+        # the last window's taps hold the largest indices the pool can give: the smallest of them (its first
+        # tap, what every window gives when its values are equal) and the largest
+        last = _pool_landing(pool.layer.arguments, ndim, ctx.spatial, pooled, out).window(
+            tuple(c - 1 for c in ctx.spatial))
+        if last and last[0] >= volume(tuple(out)):
+            raise Refusal("unpool-size", f"{pool.name}'s last window holds the indices {last[0]} to {last[-1]} of its "
+                          f"{shape_text(pooled)} input, beyond the {volume(tuple(out))} cells of the output "
+                          f"{shape_text(tuple(out))} for any data (PyTorch: \"Found an invalid max index\")",
+                          f"unpool to the size {pool.name} reads (size_from: the layer before {pool.name})",
+                          argument="indices")
         notes = []
         sources: tuple[Scatter, ...] | None = _pool_scatter(pool.layer.arguments, ndim)
         if (ndim > 1 and tuple(out) != pooled) or (ndim == 1 and out[0] < pooled[0]):
-            beyond = volume(pooled) > volume(tuple(out))
+            beyond = bool(last) and last[-1] >= volume(tuple(out))
             notes.append(Note("unpool-size", f"{pool.name}'s indices address its {shape_text(pooled)} input, but the "
                               f"output is {shape_text(tuple(out))}: " + (
                                   "PyTorch refuses the run if a value's index falls beyond the output (that depends "
@@ -281,11 +291,16 @@ def _flat(position: Sequence[int], shape: Sequence[int]) -> int:
 def unpool_landing(unpool: Any, pool: Any) -> UnpoolLanding:
     """Where the analysed MaxUnpool ``unpool`` puts its values, ``pool`` being the analysed MaxPool its indices
     name: the pool's window (kernel, stride, padding, dilation) over the pool's input."""
-    ndim = len(pool.input_shape) - 1
-    given = pool.layer.arguments
+    return _pool_landing(pool.layer.arguments, len(pool.input_shape) - 1, unpool.input_shape[1:],
+                         pool.input_shape[1:], unpool.output_shape[1:])
+
+
+def _pool_landing(given: dict, ndim: int, cells: Sequence[int], pooled: Sequence[int],
+                  output: Sequence[int]) -> UnpoolLanding:
+    """Where an unpool of ``cells`` to ``output`` puts the values of the MaxPool of arguments ``given`` over
+    ``pooled``."""
     stride = given.get("stride")
-    return UnpoolLanding(tuple(unpool.input_shape[1:]), tuple(pool.input_shape[1:]), tuple(unpool.output_shape[1:]),
-                         tuple(per_axis(given["kernel_size"], ndim)),
+    return UnpoolLanding(tuple(cells), tuple(pooled), tuple(output), tuple(per_axis(given["kernel_size"], ndim)),
                          tuple(per_axis(given["kernel_size"] if stride is None else stride, ndim)),
                          tuple(per_axis(given.get("padding", 0), ndim)), tuple(per_axis(given.get("dilation", 1), ndim)))
 
