@@ -31,6 +31,7 @@ from ..engine.tools.solve import solvable
 from ..io.design_file import DesignFileError, DesignTooLarge, FileStamp, check_design_size, dumps, load
 from . import icons
 from .canvas import CanvasWidget
+from .cells import shown
 from .document import Document, empty_design
 from .formatting import app_text, bytes_text, compact, note_text, shape_text, total_memory, warnings_of
 from .keyboard import DesignUndoKeys, ShortcutsDialog, menu_actions, next_in_chain, tab_chain, unique_sequences
@@ -947,8 +948,8 @@ class MainWindow(QMainWindow):
         if canvas.width() < MIN_CANVAS[0] or canvas.height() < MIN_CANVAS[1]:
             problems.append(f"the canvas is {canvas.width()}×{canvas.height()}")
         for dock in self.docks():
-            behind = not self.rect().contains(dock.geometry().topLeft())  # a tab behind another: kept off the window
-            if dock.isVisible() and not dock.isFloating() and not behind and min(dock.width(), dock.height()) < MIN_DOCK_PX:
+            # shown: not a tab behind another (Qt keeps it visible, off the window)
+            if shown(dock) and not dock.isFloating() and min(dock.width(), dock.height()) < MIN_DOCK_PX:
                 problems.append(f"the {dock.windowTitle()} panel is {dock.width()}×{dock.height()}")
         return problems
 
