@@ -17,6 +17,8 @@ action until the views are updated: the document's signals delivered, then the e
   drawn again);
 * ``select``: another layer selected (the stack, the properties, the canvas, both tables and both plots follow),
   200 layers;
+* ``select-first`` (not a row of the table; its median is printed in the select row's detail): layers never
+  selected before, 13 rows apart, each a scroll: what the views keep of layers shown before cannot serve;
 * ``open``: a 1,000-layer design opened (File > Open without the file: `MainWindow.open_design`), which
   selects its first layer.
 
@@ -125,6 +127,18 @@ def select_case(runs: int) -> list[float]:
     return timings
 
 
+def first_select_case(runs: int) -> list[float]:
+    """Layers never selected before, going down the 200-layer stack 13 rows at a time (every type of the block in
+    turn, each a scroll): nothing the views keep of a layer shown before (the canvas's frames, the tables' row
+    pixels) can serve, as on a user's first pass over a design."""
+    window = window_on(stack(200))
+    window.document.select([0])
+    settle()
+    timings = [cpu_ms(lambda row=row: window.document.select([row])) for row in range(3, 200, 13)[:runs + 1]]
+    _close(window)
+    return timings[1:]
+
+
 def open_case(runs: int) -> list[float]:
     window = window_on(stack(10))
     timings = []
@@ -154,6 +168,7 @@ CASES: dict[str, Callable[[int], list[float]]] = {
 EXTRA_CASES: dict[str, Callable[[int], list[float]]] = {
     "new-200": lambda runs: edit_case(200, runs, new_values=True),
     "new-1000": lambda runs: edit_case(1000, runs, new_values=True),
+    "select-first": first_select_case,
 }
 
 ROW_TEXT = {
@@ -163,8 +178,10 @@ ROW_TEXT = {
     "open": "open a 1,000-layer design",
     "new-200": "edit to a value never shown before, 200 layers",
     "new-1000": "edit to a value never shown before, 1,000 layers",
+    "select-first": "select a layer never selected before (200 layers)",
 }
-TARGETS_MS.update({"new-200": TARGETS_MS["edit-200"], "new-1000": TARGETS_MS["edit-1000"]})
+TARGETS_MS.update({"new-200": TARGETS_MS["edit-200"], "new-1000": TARGETS_MS["edit-1000"],
+                   "select-first": TARGETS_MS["select"]})
 
 
 def measure(runs: int) -> dict[str, list[float]]:
@@ -178,6 +195,9 @@ def table_rows(quick: bool = False, measured: dict[str, list[float]] | None = No
     for name, timings in measured.items():
         detail = (f"CPU ms over {len(timings)} runs: median {statistics.median(timings):.1f}, "
                   f"min {min(timings):.1f}, max {max(timings):.1f}")
+        if name == "select" and "select-first" not in measured:  # what the layers' first selections cost
+            first = first_select_case(5 if quick else 15)
+            detail += f"; layers never selected before: median {statistics.median(first):.1f}"
         rows.append(Row(ROW_TEXT[name], statistics.median(timings), TARGETS_MS[name], "ms", detail=detail))
     return rows
 
