@@ -591,6 +591,15 @@ def torch_referring(type_name: str, args: dict[str, Any], x: Any, tensors: dict[
         return None, str(error)
 
 
+def least_indices(source: str, args: dict[str, Any], tensors: dict[str, Any]) -> Any:
+    """The indices a MaxPool gives on data decreasing through its input (each window's largest value is its first
+    cell, the one of least index): the least indices any data give it. Where even they fall beyond an unpool's
+    output, PyTorch refuses the unpool whatever the data."""
+    x = tensors[source]
+    ramp = -torch.arange(x.numel(), dtype=x.dtype).reshape(x.shape)
+    return torch_module(f"MaxPool{x.dim() - 2}d", {**args, "return_indices": True}, ramp)(ramp)[1]
+
+
 def torch_join(type_name: str, operands: list) -> Any:
     """PyTorch's result of a join (None when it refuses), and whether it only worked by broadcasting, which
     the engine refuses on purpose (docs/torch-rules.md: joins need equal shapes)."""
@@ -620,7 +629,7 @@ def test_random_graphs_match_torch(data: st.DataObject) -> None:
         name = f"layer{j}"
         kinds = ["layer", "join", "refer"] if len(tensors) > 1 else ["layer", "refer"]
         kind = data.draw(st.sampled_from(kinds + ["refer"] * 3 * bool(pools)), f"{name} kind")  # after a pool, often its unpool
-        data_dependent = referring = False
+        data_dependent = referring = refused_for_any_data = False
         if kind == "join":
             join = data.draw(st.sampled_from(["Concat", "Add", "Mul"]), f"{name} type")
             operands = data.draw(st.lists(st.sampled_from(sorted(tensors)), min_size=2, max_size=3), f"{name} from")
@@ -641,7 +650,11 @@ def test_random_graphs_match_torch(data: st.DataObject) -> None:
                 expected = None
             elif referring := "size_from" in args or "indices" in args:
                 expected, message = torch_referring(type_name, args, x, tensors, indices)
-                data_dependent = "Found an invalid max index" in message  # the unpool's indices beyond its output
+                if "Found an invalid max index" in message:  # the unpool's indices beyond its output: for these
+                    # data, or for any? the least indices the pool can give decide
+                    least = {**indices, args["indices"]: least_indices(*pools[args["indices"]], tensors)}
+                    data_dependent = torch_referring(type_name, args, x, tensors, least)[0] is not None
+                    refused_for_any_data = not data_dependent
             else:
                 outcome = torch_outcome(type_name, args, x)
                 expected = outcome[0] if outcome is not None else None
@@ -656,6 +669,8 @@ def test_random_graphs_match_torch(data: st.DataObject) -> None:
             break
         else:
             assert result.computed == (expected is not None), detail
+            if refused_for_any_data:  # the pool's last window wholly beyond the unpool's output
+                assert any(e.rule == "unpool-size" for e in result.errors), detail
         if not result.computed:
             break  # a failed layer: what reads it is not computed, nothing more to compare
         assert result.output_shape == tuple(expected.shape[1:]), detail
