@@ -18,11 +18,12 @@ from PySide6.QtWidgets import QApplication
 from convdesigner.gui import main_window
 
 CTRL = Qt.KeyboardModifier.ControlModifier
-#: The modules only the docks need (imported when they are built).
+#: The modules only the docks need (imported when they are built; the padding solver's with the properties:
+#: the main window's Solve action asks `engine.tools.solvable` alone).
 DOCK_MODULES = ("convdesigner.gui.properties", "convdesigner.gui.panels.receptive_field",
                 "convdesigner.gui.panels.parameters", "convdesigner.gui.panels.chart",
                 "convdesigner.gui.panels.analysis_table", "convdesigner.gui.argument_editors",
-                "convdesigner.gui.palette")
+                "convdesigner.gui.palette", "convdesigner.engine.tools.solve")
 
 #: The real start (`convdesigner` with no argument) in a fresh process: at the main window's first paint
 #: event it prints what is built and imported, and again once the docks are ready.
@@ -416,3 +417,29 @@ def test_the_first_frame_asks_the_layer_table_for_no_viewport_unless_it_draws_li
     window.show()
     qtbot.waitUntil(lambda: calls.at_first_paint is not None)
     assert (calls.at_first_paint == 0) == (design == "small_encoder")
+
+
+#: The real start, the probe importing nothing of Qt: it records which modules' sources PySide6's import hook
+#: reads (``inspect.getsource``, which the hook calls for a module the first time an import statement names
+#: it after PySide6 is imported) until the main window's first paint, and the modules loaded before PySide6.
+SOURCE_READS_PROBE = BEFORE_QT_PROBE.replace("import convdesigner.gui.app as start\n", """import inspect
+import convdesigner.gui.app as start
+
+read, getsource = [], inspect.getsource
+inspect.getsource = lambda module: read.append(module.__name__) or getsource(module)
+""").replace('print("after", ', 'print("read", " ".join(read) or "-", flush=True)\n            print("after", ')
+
+
+def test_pyside6s_import_hook_reads_no_source_of_the_app_or_of_a_module_imported_before_it(tmp_path):
+    """The hook files each module by whether its source mentions PySide6; the start files what it imported
+    before PySide6 and the GUI's modules itself (`app.spare_pyside_source_reads`), so the hook reads the
+    sources of none of them (it read ~130 before the first frame, ~10 ms): only of a few modules first
+    imported later by Qt-free code (the bundled example's layer modules, importlib's resource readers)."""
+    done = run_start(SOURCE_READS_PROBE, tmp_path)
+    lines = {line.split()[0]: line.split()[1:] for line in done.stdout.splitlines() if line.split()}
+    assert "read" in lines and "before" in lines, done.stdout + done.stderr
+    read, before = set(lines["read"]) - {"-"}, set(lines["before"])
+    of_the_app = {name for name in read if name.startswith("convdesigner")}
+    assert not of_the_app & before and not [name for name in of_the_app if name.startswith("convdesigner.gui")]
+    # the rest: what PySide6 imports itself while the hook is set up (enum), its own modules, importlib's
+    assert len(read) <= 15 and not read & before - {"enum", "shiboken6"}, read
