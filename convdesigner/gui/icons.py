@@ -21,8 +21,14 @@ FIXED_COLOURS = frozenset({"error", "warning", "ok", "pending"})
 
 
 @cache
+def _actions_folder():
+    """Where the action icons are (looked up once: the first frame draws 13 of them)."""
+    return assets.resource("icons", "actions")
+
+
+@cache
 def _svg_text(name: str) -> str:
-    return assets.resource("icons", "actions", f"{name}.svg").read_text(encoding="utf-8")
+    return (_actions_folder() / f"{name}.svg").read_text(encoding="utf-8")
 
 
 def _render(renderer: QSvgRenderer, size: QSize, scale: float) -> QPixmap:
