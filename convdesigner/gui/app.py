@@ -73,6 +73,13 @@ BEFORE_QT = ("convdesigner.engine.tools", "convdesigner.engine.frames", "convdes
              "convdesigner.engine.layers.rearranging", "convdesigner.assets")
 
 
+#: The app's packages whose modules `spare_pyside_source_reads` files for PySide6's import hook before they are
+#: imported, with what the hook would find: the GUI's modules use PySide6 (0), the engine's and the files' never
+#: do (-1: tests/test_architecture.py keeps Qt out of them).
+FILED_PACKAGES = {"gui": 0, "gui.canvas": 0, "gui.panels": 0, "engine": -1, "engine.layers": -1, "engine.tools": -1,
+                  "io": -1}
+
+
 def spare_pyside_source_reads() -> None:
     """Tell PySide6's import hook what it would find in the modules the start imports, so that it does not
     read their sources.
@@ -82,26 +89,25 @@ def spare_pyside_source_reads() -> None:
     mentions PySide6, -1 ("ignore this module") otherwise, read with ``inspect.getsource``. Before the first
     frame that is ~300 import statements naming ~130 modules, from ``typing`` to the engine's, imported
     before PySide6 but named again after it (~10 ms of reading). Filed here: every module imported so far
-    (-1, but 0 for the app's GUI modules) and the app's GUI modules still to come (0). The value only
+    (-1, but 0 for the app's GUI modules) and the modules of FILED_PACKAGES still to come. The value only
     matters to a module that selects a PySide feature (``from __feature__ import snake_case``), which no
     module of the app does. Where PySide6 keeps no such dict (another version), nothing is done."""
     known = getattr(sys.modules.get("shibokensupport.feature"), "pyside_feature_dict", None)
     if not isinstance(known, dict):
         return
-    package = __name__.rpartition(".")[0]  # convdesigner.gui
+    gui = __name__.rpartition(".")[0]  # convdesigner.gui
     for name in list(sys.modules):
-        known.setdefault(name, 0 if name.startswith(package) else -1)
-    for folder, prefix in _gui_packages(os.path.dirname(__file__), package):
-        known.setdefault(prefix, 0)
-        for entry in os.scandir(folder):
+        known.setdefault(name, 0 if name.startswith(gui) else -1)
+    root, top = os.path.dirname(os.path.dirname(__file__)), gui.partition(".")[0]
+    for package, value in FILED_PACKAGES.items():
+        known.setdefault(f"{top}.{package}", value)
+        try:
+            entries = list(os.scandir(os.path.join(root, *package.split("."))))
+        except OSError:  # not a folder (a zipped bundle): the hook reads what it can
+            continue
+        for entry in entries:
             if entry.name.endswith(".py") and entry.name != "__init__.py":
-                known.setdefault(f"{prefix}.{entry.name[:-3]}", 0)
-
-
-def _gui_packages(folder: str, name: str) -> list[tuple[str, str]]:
-    """(folder, module name) of the GUI package and of its subpackages (one level: canvas, panels)."""
-    return [(folder, name)] + [(entry.path, f"{name}.{entry.name}") for entry in os.scandir(folder)
-                               if entry.is_dir() and os.path.isfile(os.path.join(entry.path, "__init__.py"))]
+                known.setdefault(f"{top}.{package}.{entry.name[:-3]}", value)
 
 
 def _application(offscreen: bool):

@@ -432,14 +432,33 @@ inspect.getsource = lambda module: read.append(module.__name__) or getsource(mod
 
 def test_pyside6s_import_hook_reads_no_source_of_the_app_or_of_a_module_imported_before_it(tmp_path):
     """The hook files each module by whether its source mentions PySide6; the start files what it imported
-    before PySide6 and the GUI's modules itself (`app.spare_pyside_source_reads`), so the hook reads the
-    sources of none of them (it read ~130 before the first frame, ~10 ms): only of a few modules first
-    imported later by Qt-free code (the bundled example's layer modules, importlib's resource readers)."""
+    before PySide6 and the modules of the GUI, the engine and the files itself (`app.FILED_PACKAGES`), so the
+    hook reads the sources of none of them (it read ~130 before the first frame, ~10 ms), the example's layer
+    modules imported after PySide6 included: only of a few others (importlib's resource readers)."""
+    from convdesigner.gui.app import FILED_PACKAGES
+
     done = run_start(SOURCE_READS_PROBE, tmp_path)
     lines = {line.split()[0]: line.split()[1:] for line in done.stdout.splitlines() if line.split()}
     assert "read" in lines and "before" in lines, done.stdout + done.stderr
     read, before = set(lines["read"]) - {"-"}, set(lines["before"])
-    of_the_app = {name for name in read if name.startswith("convdesigner")}
-    assert not of_the_app & before and not [name for name in of_the_app if name.startswith("convdesigner.gui")]
+    filed = tuple(f"convdesigner.{package}" for package in FILED_PACKAGES)
+    assert not [name for name in read if name.startswith(filed)], read  # the layer modules of the example too
     # the rest: what PySide6 imports itself while the hook is set up (enum), its own modules, importlib's
-    assert len(read) <= 15 and not read & before - {"enum", "shiboken6"}, read
+    # resource readers, the examples' list (figures)
+    assert len(read) <= 12 and not read & before - {"enum", "shiboken6"}, read
+
+
+def test_the_engine_and_file_modules_filed_for_pyside6s_import_hook_are_filed_as_it_would():
+    """The hook's own verdict is whether a module's source mentions PySide6: never for the engine's and the
+    files' modules, filed -1 before they are imported. (The GUI's are filed 0, which the few that do not
+    mention PySide6, its __init__ and formatting, would not be: the value only matters to a module that
+    selects a PySide feature.)"""
+    import convdesigner
+    from convdesigner.gui.app import FILED_PACKAGES
+
+    root = Path(convdesigner.__file__).parent
+    filed_ignored = [package for package, value in FILED_PACKAGES.items() if value == -1]
+    assert {"engine", "engine.layers", "io"} <= set(filed_ignored)
+    for package in filed_ignored:
+        for path in (root / package.replace(".", "/")).glob("*.py"):
+            assert "PySide6" not in path.read_text(encoding="utf-8"), path
