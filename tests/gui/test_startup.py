@@ -443,9 +443,9 @@ def test_pyside6s_import_hook_reads_no_source_of_the_app_or_of_a_module_imported
     read, before = set(lines["read"]) - {"-"}, set(lines["before"])
     filed = tuple(f"convdesigner.{package}" for package in FILED_PACKAGES)
     assert not [name for name in read if name.startswith(filed)], read  # the layer modules of the example too
-    # the rest: what PySide6 imports itself while the hook is set up (enum), its own modules, importlib's
-    # resource readers, the examples' list (figures)
-    assert len(read) <= 12 and not read & before - {"enum", "shiboken6"}, read
+    # the rest (~10 here, against ~130 before): PySide6's own modules and what it imports while it sets the
+    # hook up (here enum, shiboken6: the only ones imported before PySide6), importlib's resource readers
+    assert len(read) <= 20 and len(read & before) <= 3, read
 
 
 def test_the_engine_and_file_modules_filed_for_pyside6s_import_hook_are_filed_as_it_would():
