@@ -9,6 +9,7 @@ each is shown at, when first shown, which keeps them crisp on high-DPI screens. 
 from __future__ import annotations
 
 from functools import cache
+from importlib.abc import Traversable
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QRect, QRectF, QSize, Qt
@@ -21,7 +22,7 @@ FIXED_COLOURS = frozenset({"error", "warning", "ok", "pending"})
 
 
 @cache
-def _actions_folder():
+def _actions_folder() -> Traversable:
     """Where the action icons are (looked up once: the first frame draws 13 of them)."""
     return assets.resource("icons", "actions")
 

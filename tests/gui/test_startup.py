@@ -332,9 +332,9 @@ main([])
 
 
 def test_the_start_imports_the_engine_and_files_before_pyside6(tmp_path):
-    """Once PySide6 is imported, its import hook reads the source of every module imported after it: a real
-    start imports the engine, PyYAML, the design file and the non-Qt modules the first frame needs before
-    PySide6, so that only the GUI's own modules (and the layer modules of the design it opens, known only
+    """A real start imports the engine, PyYAML, the design file and the non-Qt modules the first frame needs
+    before PySide6 (whose import hook reads the source of a module imported after it unless the start has
+    filed it), so that only the GUI's own modules (and the layer modules of the design it opens, known only
     once the recent files are read from the settings) are imported after it."""
     from convdesigner.gui.app import BEFORE_QT
 
