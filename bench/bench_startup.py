@@ -42,6 +42,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -176,10 +178,6 @@ def _environment() -> dict[str, str]:
     if sys.platform.startswith("linux") and not (env.get("DISPLAY") or env.get("WAYLAND_DISPLAY")):
         env.setdefault("QT_QPA_PLATFORM", "offscreen")
     env.pop("PYTHONPATH", None)
-    # every run is a first start (the default layout on the default example), whatever the user's settings,
-    # recent files or recovery files say; none of them is touched
-    home = tempfile.mkdtemp(prefix="bench-startup-")
-    env["XDG_CONFIG_HOME"], env["XDG_DATA_HOME"] = os.path.join(home, "config"), os.path.join(home, "data")
     # an installed app starts from compiled bytecode (pip compiles it when installing, the bundle carries
     # it): the warm-up run writes it, where PYTHONDONTWRITEBYTECODE would have every run compile the app's
     # sources again (~100 ms of CPU, which the bare window, all of it in site-packages, never pays)
@@ -201,14 +199,25 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+@contextmanager
+def _first_start(env: dict[str, str]) -> Iterator[dict[str, str]]:
+    """``env`` with fresh XDG settings and data folders, removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="bench-startup-") as home:
+        yield dict(env, XDG_CONFIG_HOME=os.path.join(home, "config"), XDG_DATA_HOME=os.path.join(home, "data"))
+
+
 def measure(case: Case, env: dict[str, str]) -> tuple[float, float]:
     """(wall, CPU) seconds from just before the spawn to the first painted frame (or to the exit). The CPU
-    time is the child's (it leaves right after the paint), so it does not count waiting for a busy CPU."""
-    cpu = _children_cpu()
-    started = time.monotonic()
-    run = subprocess.run(case.command, capture_output=True, text=True, env=env, cwd=WORKDIR, timeout=120)
-    ended = time.monotonic()
-    cpu = _children_cpu() - cpu
+    time is the child's (it leaves right after the paint), so it does not count waiting for a busy CPU.
+    Every child is a first start (the default layout on the default example), whatever the user's settings,
+    recent files or recovery files say, none of which is touched: its own fresh XDG settings and data
+    folders (shared folders would have each GUI child leave its recovery lock for the next to clear)."""
+    with _first_start(env) as env:
+        cpu = _children_cpu()
+        started = time.monotonic()
+        run = subprocess.run(case.command, capture_output=True, text=True, env=env, cwd=WORKDIR, timeout=120)
+        ended = time.monotonic()
+        cpu = _children_cpu() - cpu
     if case.painted:
         lines = [line for line in run.stdout.splitlines() if line.startswith("painted ")]
         if not lines:
@@ -272,8 +281,9 @@ def table_rows(quick: bool = False, python: str = sys.executable,
 def slowest_imports(python: str, env: dict[str, str], count: int = 20) -> list[tuple[float, float, str]]:
     """(cumulative ms, self ms, module) of the GUI start's imports, slowest cumulative first, top-level
     packages and the app's own modules only."""
-    run = subprocess.run([python, "-X", "importtime", "-c", PROBES["gui"]], capture_output=True, text=True,
-                         env=env, cwd=WORKDIR, timeout=120)
+    with _first_start(env) as env:
+        run = subprocess.run([python, "-X", "importtime", "-c", PROBES["gui"]], capture_output=True, text=True,
+                             env=env, cwd=WORKDIR, timeout=120)
     rows = []
     for line in run.stderr.splitlines():
         if not line.startswith("import time:") or "cumulative" in line:

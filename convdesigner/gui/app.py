@@ -23,16 +23,17 @@ SCREENSHOT_SIZE = (1600, 960)
 
 
 def default_design() -> Design:
-    """The bundled example the app opens without a file (the DCGAN generator)."""
-    from ..io.design_file import DesignFileError, load
+    """The bundled example the app opens without a file (the DCGAN generator, the first of the examples'
+    order), read once."""
+    from .. import assets
+    from ..io.design_file import DesignFileError, load, loads
 
     try:
-        from ..figures import default_example
+        from ..figures import EXAMPLE_ORDER
 
-        return default_example().load()
+        node = assets.example(EXAMPLE_ORDER[0])
+        return loads(node.read_bytes(), source=str(node))
     except (ImportError, DesignFileError, FileNotFoundError):
-        from .. import assets
-
         return load(str(assets.examples()[0]))
 
 
@@ -67,15 +68,55 @@ def teaching_layer(analysis) -> int:
 #: The modules of the engine and of the app's files that every start imports for its first frame besides the
 #: design file's (the main window's solver check, the canvas's frame geometry and numbers, the bundled assets
 #: the icons are read from), imported before PySide6 is: once PySide6 is imported, its import hook reads the
-#: source of every module imported after it (bench/README.md, Start-up).
-BEFORE_QT = ("convdesigner.engine.tools.solve", "convdesigner.engine.frames", "convdesigner.engine.numeric",
+#: source of every module imported after it that `spare_pyside_source_reads` has not filed (bench/README.md,
+#: Start-up).
+BEFORE_QT = ("convdesigner.engine.tools", "convdesigner.engine.frames", "convdesigner.engine.numeric",
              "convdesigner.engine.layers.rearranging", "convdesigner.assets")
+
+
+#: The app's packages whose modules `spare_pyside_source_reads` files for PySide6's import hook before they are
+#: imported, with what the hook would find: the GUI's modules use PySide6 (0), the engine's and the files' never
+#: do (-1: tests/test_architecture.py keeps Qt out of them).
+FILED_PACKAGES = {"gui": 0, "gui.canvas": 0, "gui.panels": 0, "engine": -1, "engine.layers": -1, "engine.tools": -1,
+                  "io": -1}
+
+
+def spare_pyside_source_reads() -> None:
+    """Tell PySide6's import hook what it would find in the modules the start imports, so that it does not
+    read their sources.
+
+    Once PySide6 is imported, the hook (``shibokensupport.feature.feature_imported``) files every module the
+    first time any ``import`` statement names it in ``pyside_feature_dict``: 0 when the module's source
+    mentions PySide6, -1 ("ignore this module") otherwise, read with ``inspect.getsource``. Before the first
+    frame that is ~300 import statements naming ~130 modules, from ``typing`` to the engine's, imported
+    before PySide6 but named again after it (~10 ms of reading). Filed here: every module imported so far
+    (-1, but 0 for the app's GUI modules) and the modules of FILED_PACKAGES still to come. The value only
+    matters to a module that selects a PySide feature (``from __feature__ import snake_case``), which no
+    module of the app does. Where PySide6 keeps no such dict (another version), nothing is done."""
+    known = getattr(sys.modules.get("shibokensupport.feature"), "pyside_feature_dict", None)
+    if not isinstance(known, dict):
+        return
+    gui = __name__.rpartition(".")[0]  # convdesigner.gui
+    for name in list(sys.modules):
+        known.setdefault(name, 0 if name.startswith(gui) else -1)
+    root, top = os.path.dirname(os.path.dirname(__file__)), gui.partition(".")[0]
+    for package, value in FILED_PACKAGES.items():
+        known.setdefault(f"{top}.{package}", value)
+        try:
+            entries = list(os.scandir(os.path.join(root, *package.split("."))))
+        except OSError:  # not a folder (a zipped bundle): the hook reads what it can
+            continue
+        for entry in entries:
+            if entry.name.endswith(".py") and entry.name != "__init__.py":
+                known.setdefault(f"{top}.{package}.{entry.name[:-3]}", value)
 
 
 def _application(offscreen: bool):
     if offscreen and "QT_QPA_PLATFORM" not in os.environ:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     from PySide6.QtCore import QCoreApplication
+
+    spare_pyside_source_reads()
     from PySide6.QtWidgets import QApplication
 
     from .settings import APPLICATION, ORGANISATION

@@ -9,6 +9,7 @@ each is shown at, when first shown, which keeps them crisp on high-DPI screens. 
 from __future__ import annotations
 
 from functools import cache
+from importlib.abc import Traversable
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QRect, QRectF, QSize, Qt
@@ -21,8 +22,14 @@ FIXED_COLOURS = frozenset({"error", "warning", "ok", "pending"})
 
 
 @cache
+def _actions_folder() -> Traversable:
+    """Where the action icons are (looked up once: the first frame draws 13 of them)."""
+    return assets.resource("icons", "actions")
+
+
+@cache
 def _svg_text(name: str) -> str:
-    return assets.resource("icons", "actions", f"{name}.svg").read_text(encoding="utf-8")
+    return (_actions_folder() / f"{name}.svg").read_text(encoding="utf-8")
 
 
 def _render(renderer: QSvgRenderer, size: QSize, scale: float) -> QPixmap:

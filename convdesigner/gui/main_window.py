@@ -15,7 +15,6 @@ from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKe
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
-    QFileDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -27,7 +26,7 @@ from PySide6.QtWidgets import (
 from .. import __version__
 from ..engine.design import Design
 from ..engine.layers import CATALOG
-from ..engine.tools.solve import solvable
+from ..engine.tools import solvable
 from ..io.design_file import DesignFileError, DesignTooLarge, FileStamp, check_design_size, dumps, load
 from . import icons
 from .canvas import CanvasWidget
@@ -700,6 +699,8 @@ class MainWindow(QMainWindow):
         return True
 
     def open_file(self) -> None:
+        from PySide6.QtWidgets import QFileDialog  # imported on first use (not at start-up)
+
         folder = os.path.dirname(self.document.path) if self.document.path else os.getcwd()
         path, _ = QFileDialog.getOpenFileName(self, "Open a design", folder, DESIGN_FILTER)
         if path:
@@ -731,6 +732,8 @@ class MainWindow(QMainWindow):
         return self.save_to(self.document.path)
 
     def save_as(self) -> bool:
+        from PySide6.QtWidgets import QFileDialog
+
         folder = os.path.dirname(self.document.path) if self.document.path else os.getcwd()
         suggested = os.path.join(folder, os.path.basename(self.document.path or f"{self.document.design.name}.yaml"))
         path, _ = QFileDialog.getSaveFileName(self, "Save the design", suggested, DESIGN_FILTER)

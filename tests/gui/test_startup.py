@@ -18,11 +18,12 @@ from PySide6.QtWidgets import QApplication
 from convdesigner.gui import main_window
 
 CTRL = Qt.KeyboardModifier.ControlModifier
-#: The modules only the docks need (imported when they are built).
+#: The modules only the docks need (imported when they are built; the padding solver's with the properties:
+#: the main window's Solve action asks `engine.tools.solvable` alone).
 DOCK_MODULES = ("convdesigner.gui.properties", "convdesigner.gui.panels.receptive_field",
                 "convdesigner.gui.panels.parameters", "convdesigner.gui.panels.chart",
                 "convdesigner.gui.panels.analysis_table", "convdesigner.gui.argument_editors",
-                "convdesigner.gui.palette")
+                "convdesigner.gui.palette", "convdesigner.engine.tools.solve")
 
 #: The real start (`convdesigner` with no argument) in a fresh process: at the main window's first paint
 #: event it prints what is built and imported, and again once the docks are ready.
@@ -331,9 +332,9 @@ main([])
 
 
 def test_the_start_imports_the_engine_and_files_before_pyside6(tmp_path):
-    """Once PySide6 is imported, its import hook reads the source of every module imported after it: a real
-    start imports the engine, PyYAML, the design file and the non-Qt modules the first frame needs before
-    PySide6, so that only the GUI's own modules (and the layer modules of the design it opens, known only
+    """A real start imports the engine, PyYAML, the design file and the non-Qt modules the first frame needs
+    before PySide6 (whose import hook reads the source of a module imported after it unless the start has
+    filed it), so that only the GUI's own modules (and the layer modules of the design it opens, known only
     once the recent files are read from the settings) are imported after it."""
     from convdesigner.gui.app import BEFORE_QT
 
@@ -416,3 +417,48 @@ def test_the_first_frame_asks_the_layer_table_for_no_viewport_unless_it_draws_li
     window.show()
     qtbot.waitUntil(lambda: calls.at_first_paint is not None)
     assert (calls.at_first_paint == 0) == (design == "small_encoder")
+
+
+#: The real start, the probe importing nothing of Qt: it records which modules' sources PySide6's import hook
+#: reads (``inspect.getsource``, which the hook calls for a module the first time an import statement names
+#: it after PySide6 is imported) until the main window's first paint, and the modules loaded before PySide6.
+SOURCE_READS_PROBE = BEFORE_QT_PROBE.replace("import convdesigner.gui.app as start\n", """import inspect
+import convdesigner.gui.app as start
+
+read, getsource = [], inspect.getsource
+inspect.getsource = lambda module: read.append(module.__name__) or getsource(module)
+""").replace('print("after", ', 'print("read", " ".join(read) or "-", flush=True)\n            print("after", ')
+
+
+def test_pyside6s_import_hook_reads_no_source_of_the_app_or_of_a_module_imported_before_it(tmp_path):
+    """The hook files each module by whether its source mentions PySide6; the start files what it imported
+    before PySide6 and the modules of the GUI, the engine and the files itself (`app.FILED_PACKAGES`), so the
+    hook reads the sources of none of them (it read ~130 before the first frame, ~10 ms), the example's layer
+    modules imported after PySide6 included: only of a few others (importlib's resource readers)."""
+    from convdesigner.gui.app import FILED_PACKAGES
+
+    done = run_start(SOURCE_READS_PROBE, tmp_path)
+    lines = {line.split()[0]: line.split()[1:] for line in done.stdout.splitlines() if line.split()}
+    assert "read" in lines and "before" in lines, done.stdout + done.stderr
+    read, before = set(lines["read"]) - {"-"}, set(lines["before"])
+    filed = tuple(f"convdesigner.{package}" for package in FILED_PACKAGES)
+    assert not [name for name in read if name.startswith(filed)], read  # the layer modules of the example too
+    # the rest (~10 here, against ~130 before): PySide6's own modules and what it imports while it sets the
+    # hook up (here enum, shiboken6: the only ones imported before PySide6), importlib's resource readers
+    assert len(read) <= 20 and len(read & before) <= 3, read
+
+
+def test_the_engine_and_file_modules_filed_for_pyside6s_import_hook_are_filed_as_it_would():
+    """The hook's own verdict is whether a module's source mentions PySide6: never for the engine's and the
+    files' modules, filed -1 before they are imported. (The GUI's are filed 0, which the few that do not
+    mention PySide6, its __init__ and formatting, would not be: the value only matters to a module that
+    selects a PySide feature.)"""
+    import convdesigner
+    from convdesigner.gui.app import FILED_PACKAGES
+
+    root = Path(convdesigner.__file__).parent
+    filed_ignored = [package for package, value in FILED_PACKAGES.items() if value == -1]
+    assert {"engine", "engine.layers", "io"} <= set(filed_ignored)
+    for package in filed_ignored:
+        for path in (root / package.replace(".", "/")).glob("*.py"):
+            assert "PySide6" not in path.read_text(encoding="utf-8"), path

@@ -28,7 +28,8 @@ from ..checks import check_arguments, check_tensor_size, resolved_arguments
 from ..design import axis_name
 from ..evaluation import Refusal
 from ..layers import CATALOG
-from ..layers.common import CONVOLUTION, TRANSPOSED
+from ..layers.common import TRANSPOSED
+from . import solvable
 
 #: Why no padding beyond MAX_INT is listed.
 RANGE_TEXT = f"the engine accepts at most {MAX_INT:,} on a side"
@@ -231,12 +232,6 @@ class SolveResult:
                              f"{a.reason}" for a in failed)
         target = "×".join(str(a.target) for a in self.axes)
         return f"{self.layer}: {self.solutions[0].text} gives {target}"
-
-
-def solvable(type_name: str) -> bool:
-    """Whether padding can be solved for layers of this type: convolutions and transposed convolutions."""
-    layer_type = CATALOG.get(type_name)
-    return layer_type is not None and layer_type.window in (CONVOLUTION, TRANSPOSED)
 
 
 def solve_padding(analysis: Analysis, index: int, target: tuple[int, ...]) -> SolveResult:

@@ -17,14 +17,12 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QMenu,
     QMessageBox,
-    QProgressDialog,
     QSlider,
     QSpinBox,
     QStyle,
@@ -943,6 +941,8 @@ class CanvasWidget(QWidget):
         """Write the animation as a GIF, with a progress dialog that can cancel; returns the GifResult
         (None when cancelled). ``view``, ``step_range`` (first and last step) and ``numbers`` default to what
         the canvas shows."""
+        from PySide6.QtWidgets import QProgressDialog
+
         from .export import ExportCancelled, gif_steps, write_gif
 
         state = self.export_state()
@@ -1003,6 +1003,8 @@ class CanvasWidget(QWidget):
             QMessageBox.information(self, "Export GIF", f"Wrote {path}: {result.note}.")
 
     def export_frame_dialog(self, kind: str) -> None:
+        from PySide6.QtWidgets import QFileDialog  # imported on first use (not at start-up)
+
         from .export import write_png, write_svg
 
         if self.model.frames is None and self.model.result is None:
