@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
+from functools import cached_property
 from math import prod
 
 from .arguments import quoted
@@ -155,7 +156,8 @@ class LayerResult(_ResultSlots):
     @property
     def errors(self) -> tuple[Diagnostic, ...]:
         """The layer's errors (a receptive field only ever warns: asking for errors does not compose it)."""
-        return tuple(d for d in self._own if d.severity == ERROR)
+        own = self._own
+        return tuple(d for d in own if d.severity == ERROR) if own else ()
 
     @property
     def warnings(self) -> tuple[Diagnostic, ...]:
@@ -285,21 +287,25 @@ class Analysis:
     layers: tuple[LayerResult, ...]
     input_diagnostics: tuple[Diagnostic, ...] = ()
 
+    # What is derived from every layer is worked out once per analysis (it is immutable), when first asked:
+    # the views ask for the errors and totals several times per edit, the warnings only on demand (they
+    # compose every receptive field).
+
     @property
     def ok(self) -> bool:
         return not self.errors
 
-    @property
+    @cached_property
     def errors(self) -> tuple[Diagnostic, ...]:
         """Every error, in order (without composing a receptive field: fields only warn)."""
         return tuple(d for d in self.input_diagnostics if d.severity == ERROR) + tuple(
-            d for r in self.layers for d in r.errors)
+            d for r in self.layers if r._own for d in r.errors)
 
-    @property
+    @cached_property
     def warnings(self) -> tuple[Diagnostic, ...]:
         return tuple(d for d in self.diagnostics if d.severity == WARNING)
 
-    @property
+    @cached_property
     def diagnostics(self) -> tuple[Diagnostic, ...]:
         return self.input_diagnostics + tuple(d for r in self.layers for d in r.diagnostics)
 
@@ -322,15 +328,15 @@ class Analysis:
                 found.append((name, None))
         return tuple(found)
 
-    @property
+    @cached_property
     def total_params(self) -> int:
         return sum(r.params or 0 for r in self.layers)
 
-    @property
+    @cached_property
     def total_macs(self) -> int:
         return sum(r.macs or 0 for r in self.layers)
 
-    @property
+    @cached_property
     def total_activations(self) -> int:
         return sum(r.activations or 0 for r in self.layers)
 

@@ -285,3 +285,29 @@ def test_a_layer_naming_another_is_evaluated_again_when_the_named_layer_changes_
     assert [s[0][1] for s in warm] == [(1, 4, 4)] * 4
     assert warm[0][1][4] != warm[1][1][4]  # the same shapes, other receptive fields
     assert "pool's indices" in warm[2][1][6][0][2] and "other's indices" in warm[3][1][6][0][2]
+
+
+def test_an_analysis_works_out_its_errors_warnings_and_totals_once() -> None:
+    """An analysis is immutable: what it derives from every layer (its errors, warnings and totals, which the
+    views read several times per edit) reads the layers the first time only, and stays what a fresh
+    reading gives."""
+    from convdesigner.engine.analysis import LayerResult
+
+    design = mixed_design()
+    broken = design.with_layers(design.layers[:40] + (Layer.make("Conv2d", "huge", out_channels=8, kernel_size=99),)
+                                + design.layers[40:])
+    reads = []
+    errors, diagnostics = LayerResult.errors, LayerResult.diagnostics
+    with patch.object(LayerResult, "errors", property(lambda r: reads.append(r.index) or errors.fget(r))), \
+            patch.object(LayerResult, "diagnostics", property(lambda r: reads.append(r.index) or diagnostics.fget(r))):
+        for analysis in (analyze(design), analyze(broken)):
+            first = (analysis.ok, analysis.errors, analysis.warnings, analysis.total_params, analysis.total_macs,
+                     analysis.total_activations, analysis.output_shape)
+            assert reads
+            reads.clear()
+            again = (analysis.ok, analysis.errors, analysis.warnings, analysis.total_params, analysis.total_macs,
+                     analysis.total_activations, analysis.output_shape)
+            assert reads == [] and again == first
+    fresh = analyze(broken)
+    assert not fresh.ok and fresh.errors[0].layer == "huge" and fresh.warnings == first[2]
+    assert fresh.total_params == sum(r.params or 0 for r in fresh.layers) == first[3]
