@@ -99,6 +99,12 @@ def value_ticks(top: float, room_px: float, whole: bool) -> list[float]:
     return [n * step for n in range(count + 1)]
 
 
+def _unbroken(values: Sequence[float]) -> list[tuple[int, int]]:
+    """The runs of ``values`` between NaNs (where a line breaks), as (start, end) positions."""
+    breaks = [n for n, value in enumerate(values) if value != value]  # value != value: NaN
+    return [(start, end) for start, end in zip([0, *(n + 1 for n in breaks)], [*breaks, len(values)]) if end > start]
+
+
 class LayerChart(QWidget):
     """Panes of values per layer over a shared layer axis; see the module's docstring."""
 
@@ -326,14 +332,12 @@ class LayerChart(QWidget):
         left, bottom = rect.left() - low * scale_x, rect.bottom()
         # more points than pixel pairs: a thin line (a wide antialiased one costs ~10 ms at 1,000 points)
         width = 2 if self._count <= rect.width() / 2 else 0
+        xs = [left + x * scale_x for x in range(self._first_x, self._first_x + self._count)]  # shared by the series
         for series in pane.series:
             colour = QColor(series.colour)
-            runs: list[list[QPointF]] = [[]]
-            for x, value in enumerate(series.values, self._first_x):
-                if value != value:  # NaN: the line breaks
-                    runs.append([])
-                else:
-                    runs[-1].append(QPointF(left + x * scale_x, bottom - value * scale_y))
+            values = series.values
+            runs = [[QPointF(xs[n], bottom - values[n] * scale_y) for n in range(start, end)]
+                    for start, end in _unbroken(values)]
             painter.setPen(QPen(colour, width))
             for run in runs:
                 if len(run) > 1:
@@ -346,18 +350,23 @@ class LayerChart(QWidget):
                         painter.drawEllipse(point, 2.5, 2.5)
                 painter.setBrush(Qt.BrushStyle.NoBrush)
 
-    def _bar(self, rect: QRectF, top: float, n: int, height: float) -> QRectF:
-        """The bar of the n-th value of a bar pane."""
+    def _bars(self, rect: QRectF, top: float, heights: Sequence[tuple[int, float]]) -> list[QRectF]:
+        """The bars of the n-th values of a bar pane, for each (n, value) (the scales worked out once)."""
         low, high = self._x_range()
         scale_x = rect.width() / (high - low)
         half = BAR_WIDTH * scale_x / 2
-        x = rect.left() + (self._first_x + n - low) * scale_x
-        return QRectF(x - half, rect.bottom() - height / top * rect.height(), 2 * half, height / top * rect.height())
+        x0, first, bottom, tall = rect.left(), self._first_x, rect.bottom(), rect.height()
+        return [QRectF(x0 + (first + n - low) * scale_x - half, bottom - height / top * tall, 2 * half,
+                       height / top * tall) for n, height in heights]
+
+    def _bar(self, rect: QRectF, top: float, n: int, height: float) -> QRectF:
+        """The bar of the n-th value of a bar pane."""
+        return self._bars(rect, top, [(n, height)])[0]
 
     def _paint_bars(self, painter: QPainter, pane: Pane, rect: QRectF, top: float) -> None:
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(QColor(SERIES[0]))
-        painter.drawRects([self._bar(rect, top, n, height) for n, height in enumerate(pane.bars or ()) if height > 0])
+        painter.drawRects(self._bars(rect, top, [(n, height) for n, height in enumerate(pane.bars or ()) if height > 0]))
         painter.setBrush(Qt.BrushStyle.NoBrush)
 
     def _paint_legend(self, painter: QPainter, pane: Pane, rect: QRectF, text: QColor) -> None:

@@ -90,15 +90,23 @@ class ReceptiveFieldPanel(QWidget):
         ndim = analysis.design.input.ndim
         sizes = [[1.0] for _ in range(ndim)]
         jumps = [[1.0] for _ in range(ndim)]
+        axes = list(zip(range(ndim), sizes, jumps))
+        # the jumps are a few Fractions that the fields share (1, 2, 1/2, ...): each is made a float once
+        floats: dict[int, float] = {}
         for result in analysis.layers:
             field = result.receptive_field
-            for axis in range(ndim):
-                if field is not None and axis < len(field.size):
-                    sizes[axis].append(float(field.size[axis]))
-                    jumps[axis].append(float(field.jump[axis]))
+            tracked = 0 if field is None else len(field.size)
+            for axis, axis_sizes, axis_jumps in axes:
+                if axis < tracked:
+                    jump = field.jump[axis]  # type: ignore[union-attr]
+                    value = floats.get(id(jump))
+                    if value is None:
+                        value = floats[id(jump)] = float(jump)
+                    axis_sizes.append(float(field.size[axis]))  # type: ignore[union-attr]
+                    axis_jumps.append(value)
                 else:
-                    sizes[axis].append(math.nan)
-                    jumps[axis].append(math.nan)
+                    axis_sizes.append(math.nan)
+                    axis_jumps.append(math.nan)
         return sizes, jumps, ndim
 
     def _update_plot(self) -> None:
