@@ -256,19 +256,27 @@ class _FieldWalk:
     def _composed(self, j: int) -> Field:
         """Layer ``j``'s field from those of the layers it reads (known by now)."""
         fields, layers, inputs, sources = self.fields, self.layers, self.inputs[j], self.sources[j]
-        if len(inputs) == 1 and inputs[0] != INPUT_INDEX and j not in self.values:  # one operand, a layer
-            operand: Field = fields[inputs[0]]  # type: ignore[assignment]
+        if len(inputs) == 1 and j not in self.values:  # one operand
+            read = inputs[0]
+            operand: Field = self.input_field if read == INPUT_INDEX else fields[read]  # type: ignore[assignment]
             maps = operand[0]
             if maps is None or sources is None:
                 return _UNTRACKED
-            if sources == IDENTITY and self.shapes[j][1:] == self.shapes[inputs[0]][1:]:  # type: ignore[index]
-                # unit by unit on an input of the same size: the operand's field (not its warnings)
-                return operand if not operand[2] else (maps, operand[1], (), operand[3])
-            if sources != IDENTITY:
+            if sources == IDENTITY:
+                if read != INPUT_INDEX and self.shapes[j][1:] == self.shapes[read][1:]:  # type: ignore[index]
+                    # unit by unit on a layer's output of the same size: its field (not its warnings)
+                    return operand if not operand[2] else (maps, operand[1], (), operand[3])
+            else:
+                key = (maps, sources, self.shapes[j][1:], self.network_input)  # type: ignore[index]
+                found = _fields.get(key)
+                if found is not None:
+                    return found
                 composed = _through(maps, sources)  # type: ignore[arg-type]
                 if _tracked(composed):
-                    return _known(composed, _whole_input(composed, self.shapes[j], self.network_input),  # type: ignore
-                                  ())
+                    found = _known(composed, _whole_input(composed, self.shapes[j], self.network_input),  # type: ignore
+                                   ())
+                    _fields.put(key, found)
+                    return found
         operands = [self.input_field if i == INPUT_INDEX else fields[i] for i in inputs]
         names = [NETWORK_INPUT if i == INPUT_INDEX else layers[i].name for i in inputs]
         value_maps = [(self.input_field[0], NETWORK_INPUT) if i == INPUT_INDEX else
@@ -277,6 +285,14 @@ class _FieldWalk:
         if found is None:
             return (None, (), tuple(notes), None)
         return _known(found, _whole_input(found, self.shapes[j], self.network_input), tuple(notes))  # type: ignore
+
+
+#: The field of a layer that reads one layer through its sources (a window, a scatter, a resampling: most
+#: layers but joins), by what it depends on, by value: the operand's field maps, the sources, the layer's spatial
+#: output size (and the network input's: whether the field is the whole input). An edit that leaves the
+#: geometry above a layer as it was (channels, counts, a value set back or undone) finds its field, and the
+#: fields below it, instead of composing them again.
+_fields = Memo()
 
 
 @dataclass(frozen=True)

@@ -311,3 +311,29 @@ def test_an_analysis_works_out_its_errors_warnings_and_totals_once() -> None:
     fresh = analyze(broken)
     assert not fresh.ok and fresh.errors[0].layer == "huge" and fresh.warnings == first[2]
     assert fresh.total_params == sum(r.params or 0 for r in fresh.layers) == first[3]
+
+
+def test_an_edit_that_keeps_the_geometry_above_a_layer_composes_no_field_again() -> None:
+    """Receptive fields are memoised by value on what they depend on (the operand's field maps, the layer's
+    sources, its spatial size): after an edit of channels, or a kernel set back, asking for every field
+    composes none again, and every field equals a fresh analysis's."""
+    design = mixed_design()
+    fields = [r.receptive_field for r in analyze(design).layers]
+    first = design.layers[0]
+    channels = design.with_layers((first.with_args(out_channels=16),) + design.layers[1:])
+    wider = design.with_layers((first.with_args(kernel_size=[5, 5]),) + design.layers[1:])
+    compose = analysis_module.compose
+    composed: list[tuple] = []
+    analyses = []
+    for edited, expected in ((channels, fields), (wider, None), (design, fields)):
+        composed.clear()
+        with patch.object(analysis_module, "compose", lambda *a: composed.append(a) or compose(*a)):
+            analyses.append(analyze(edited))
+            found = [r.receptive_field for r in analyses[-1].layers]
+        if expected is None:
+            assert composed and found != fields  # a wider kernel: every field below it composed again
+        else:
+            assert composed == [] and found == expected
+    for analysis in analyses:
+        memo.clear_all()
+        assert summary(analyze(analysis.design)) == summary(analysis)  # as composed afresh
