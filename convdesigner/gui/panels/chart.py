@@ -44,6 +44,8 @@ VALUE_TICK_PX = 28
 BAR_WIDTH = 0.8
 #: x values within this distance of a layer's x are that layer (hover and click).
 HIT = 0.45
+_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter  # value ticks' labels
+_TOP = Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop  # layer ticks' labels
 
 
 def blended(colour: QColor, background: QColor, opacity: float) -> QColor:
@@ -219,7 +221,7 @@ class LayerChart(QWidget):
         rect = (rects or self.plot_rects())[-1]
         low, high = self._x_range()
         step = layer_step(label, rect.width() / max(high - low, 1))
-        return [x for x in range(self._first_x, last + 1) if x % step == 0]
+        return list(range(self._first_x + -self._first_x % step, last + 1, step))  # the multiples of step
 
     def y_ticks(self, pane: int, rects: list[QRectF] | None = None) -> list[tuple[float, str]]:
         """(value, label) of a pane's value ticks."""
@@ -306,11 +308,11 @@ class LayerChart(QWidget):
         for value, label in values:
             y = self.y_at(rect, top, value)
             painter.drawText(QRectF(0, y - metrics.height(), rect.left() - 6, 2 * metrics.height()),
-                             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, label)
+                             _RIGHT, label)
         if last:
             for x, px in layers:
                 painter.drawText(QRectF(px - 40, rect.bottom() + 4, 80, metrics.height()),
-                                 Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, str(x))
+                                 _TOP, str(x))
         painter.setPen(muted)
         painter.drawLine(rect.bottomLeft(), rect.bottomRight())
         painter.drawLine(rect.bottomLeft(), rect.topLeft())

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
+from functools import lru_cache
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
@@ -132,6 +133,7 @@ def _whole_text(value: float) -> str:
     return str(int(value))
 
 
+@lru_cache(maxsize=256)  # a chart's ticks are a few values, labelled on every repaint
 def _jump_text(value: float) -> str:
     """A jump as the table writes it (1/2, not 0.5)."""
     return fraction(Fraction(value).limit_denominator(4096))
