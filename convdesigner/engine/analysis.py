@@ -499,21 +499,40 @@ def _analyze(design: Design, previous: Analysis | None) -> Analysis:
         INPUT_INDEX, Layer("Input", NETWORK_INPUT), design.input.shape, design.input.shape,
         field_maps=(FieldMap.identity(),) * design.input.ndim)
     seen: dict[str, int] = {}
-    prefixes: set[str] = set()
     for result in results:
         seen.setdefault(result.layer.name, result.index)
-        add_prefixes(result.layer.name, prefixes)
+    # A layer's name is checked against the names above it: one named, with every layer above it, as in the
+    # previous analysis, where its name passed (it was computed), passes again unchecked.
+    passed = _names_passed(design, previous) if previous else ()
+    prefixes: set[str] = set()  # the blocks of the dotted names above, filled when a name is checked
+    prefixed = 0
     for index in range(len(results), len(design.layers)):
         layer = design.layers[index]
-        results.append(_evaluate_layer(index, layer, input_result, seen, prefixes, results))
+        if index < len(passed) and passed[index]:
+            results.append(_evaluate_layer(index, layer, input_result, seen, None, results))
+        else:
+            for above in design.layers[prefixed:index]:
+                add_prefixes(above.name, prefixes)
+            prefixed = index
+            results.append(_evaluate_layer(index, layer, input_result, seen, prefixes, results))
         seen.setdefault(layer.name, index)
-        add_prefixes(layer.name, prefixes)
     results = _with_unread_warnings(design, results)
     if any(d.rule == "join-size" for r in results if r._own for d in r.errors):
         results = _with_input_size_hint(design, results)
     if input_result is not None:
         _FieldWalk(design.input.shape, input_result._field, results)
     return Analysis(design, tuple(results), tuple(input_problems) + _output_problems(design, seen))
+
+
+def _names_passed(design: Design, previous: Analysis) -> list[bool]:
+    """Per leading layer named, with every layer above it, as in ``previous``: whether its name passed the
+    check there (it was computed; a layer that failed, or read a failed layer, is checked again)."""
+    passed = []
+    for layer, result in zip(design.layers, previous.layers):
+        if layer.name != result.layer.name:
+            break
+        passed.append(result.output_shape is not None)
+    return passed
 
 
 def _reusable(design: Design, previous: Analysis) -> list[LayerResult]:
@@ -663,7 +682,7 @@ def _reference_key(references: dict[str, Reference]) -> tuple[Any, ...] | None:
 
 
 def _evaluate_layer(
-    index: int, layer: Layer, input_result: LayerResult | None, seen: dict[str, int], prefixes: set[str],
+    index: int, layer: Layer, input_result: LayerResult | None, seen: dict[str, int], prefixes: set[str] | None,
     results: list[LayerResult],
 ) -> LayerResult:
     layer_type = CATALOG.get(layer.type)
@@ -685,7 +704,7 @@ def _evaluate_layer(
             named[argument] = Reference(r.name, r.layer if i != INPUT_INDEX else None,
                                         r.input_shape, r.output_shape)  # type: ignore[arg-type]
     shape: tuple[int, ...] = operands[0].output_shape  # type: ignore[union-attr,assignment]
-    problem = _name_refusal(layer.name, seen, prefixes)
+    problem = None if prefixes is None else _name_refusal(layer.name, seen, prefixes)  # None: known to pass
     if problem is None and layer_type is None:
         guess = did_you_mean(layer.type, list(CATALOG))
         problem = Refusal("type", f"unknown layer type {quoted(layer.type)}",

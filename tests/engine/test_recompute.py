@@ -337,3 +337,25 @@ def test_an_edit_that_keeps_the_geometry_above_a_layer_composes_no_field_again()
     for analysis in analyses:
         memo.clear_all()
         assert summary(analyze(analysis.design)) == summary(analysis)  # as composed afresh
+
+
+def test_names_are_checked_again_from_the_first_layer_renamed() -> None:
+    """An analysis reusing the previous one skips the name check of a layer named, with every layer above it,
+    as before and computed then; from the first renamed layer on (and wherever a layer failed before) names
+    are checked again: a rename that makes a name clash, reserved or a dotted block of another, and one that
+    mends it, give what a fresh analysis gives."""
+    design = mixed_design()
+    names = [layer.name for layer in design.layers]
+    for position, name, clashing in ((2, names[6], 6), (8, names[1], 8), (0, "input", 0), (4, f"{names[9]}.a", 9),
+                                     (3, f"{names[3]}.part", None)):
+        layers = list(design.layers)
+        layers[position] = layers[position].renamed(name)
+        renamed = design.with_layers(layers)
+        for before, after in ((design, renamed), (renamed, design)):
+            reused = analyze(after, previous=analyze(before))
+            fresh = analyze(after)
+            assert summary(reused) == summary(fresh)
+            assert [d.text for d in reused.diagnostics] == [d.text for d in fresh.diagnostics]
+        failed = [r.index for r in analyze(renamed, previous=analyze(design)).layers if
+                  any(d.rule == "name" for d in r.errors)]
+        assert failed == ([] if clashing is None else [clashing]), (position, name)
