@@ -167,6 +167,14 @@ class LayerResult(_ResultSlots):
     def infos(self) -> tuple[Diagnostic, ...]:
         return tuple(d for d in self.diagnostics if d.severity == INFO)
 
+    def _anew(self) -> LayerResult:
+        """The same result for an analysis whose layers above may give it another receptive field: its field
+        composed again when asked (a result not computed has none), the diagnostics found after the walk
+        dropped."""
+        return _made(self.index, self.layer, self.input_shape, self.output_shape, self.params, self.macs,
+                     self.geometry, self.sources, self.inputs, self._own, self.references,
+                     None if self.output_shape is not None else self._field)
+
     def _copy(self, own: tuple[Diagnostic, ...] | None = None, tail: tuple[Diagnostic, ...] = ()
               ) -> LayerResult:
         """The same result with other diagnostics of its rule (``own``, None: the same) or found after the
@@ -482,7 +490,9 @@ def analyze(design: Design, previous: Analysis | None = None) -> Analysis:
 
     ``previous``, the analysis of an earlier version of the design (the editor passes the one before an
     edit), lets the unchanged leading layers keep their results: a layer's result depends only on the input
-    and the layers up to it, so with the same input and the very same Layer objects it cannot differ.
+    and the layers up to it, so with the same input and the very same Layer objects it cannot differ. The
+    unchanged layers below an edit keep theirs too from where the shapes they read are those of before (an
+    edit of channels, say, changes the shapes down to the next convolution only).
     Receptive fields are composed when first asked (see `LayerResult`). The cycle collector is paused over
     the walk (`collector`): it makes no reference cycle (the sizes scan behind a join-size hint, on designs of
     at most HINT_MAX_LAYERS layers, may leave a few for the first collection after it).
@@ -494,7 +504,10 @@ def analyze(design: Design, previous: Analysis | None = None) -> Analysis:
 def _analyze(design: Design, previous: Analysis | None) -> Analysis:
     fit_memos(len(design.layers))
     input_problems = check_input(design)
-    results: list[LayerResult] = _reusable(design, previous) if previous else []
+    comparable = previous is not None and _comparable(design, previous)
+    results: list[LayerResult] = _reusable(design, previous) if comparable else []  # type: ignore[arg-type]
+    changed = len(results)  # the first layer that is not the very one it was
+    standing = _standing_from(design, previous, changed) if comparable else len(design.layers)  # type: ignore
     input_result = None if input_problems else LayerResult(
         INPUT_INDEX, Layer("Input", NETWORK_INPUT), design.input.shape, design.input.shape,
         field_maps=(FieldMap.identity(),) * design.input.ndim)
@@ -506,7 +519,24 @@ def _analyze(design: Design, previous: Analysis | None) -> Analysis:
     passed = _names_passed(design, previous) if previous else ()
     prefixes: set[str] = set()  # the blocks of the dotted names above, filled when a name is checked
     prefixed = 0
+    # Below the edited layers (from ``standing`` on) the layers are those of before: once every result that
+    # differs from before (the edited layers', and those that read a different shape) is read by no layer
+    # further down, the results of before stand for the rest (the shapes reconverge, after a change of channels
+    # say); their receptive fields are composed again, from the fields above.
+    before = previous.layers if previous is not None else ()
+    differing: list[int] = []
+    readers: list[int] | None = None  # per layer of before, the last layer that reads it (worked out when needed)
+    reach = -1  # the last layer that reads a differing result (once the readers are known)
     for index in range(len(results), len(design.layers)):
+        if index > standing and differing[-1] != index - 1:  # the layer above reads as before: look further
+            if readers is None:
+                readers = _last_readers(previous)  # type: ignore[arg-type]
+                reach = max(readers[i] for i in differing)
+            if reach < index:
+                results += [r._anew() for r in before[index:]]
+                for below in range(index, len(design.layers)):
+                    seen.setdefault(design.layers[below].name, below)
+                break
         layer = design.layers[index]
         if index < len(passed) and passed[index]:
             results.append(_evaluate_layer(index, layer, input_result, seen, None, results))
@@ -516,6 +546,14 @@ def _analyze(design: Design, previous: Analysis | None) -> Analysis:
             prefixed = index
             results.append(_evaluate_layer(index, layer, input_result, seen, prefixes, results))
         seen.setdefault(layer.name, index)
+        if index < standing:
+            differing.append(index)
+        else:  # the same layer as before: do the layers that read it read another result than before?
+            new, old = results[index], before[index]
+            if new.output_shape != old.output_shape or new.input_shape != old.input_shape:  # all they read of it
+                differing.append(index)
+                if readers is not None and readers[index] > reach:
+                    reach = readers[index]
     results = _with_unread_warnings(design, results)
     if any(d.rule == "join-size" for r in results if r._own for d in r.errors):
         results = _with_input_size_hint(design, results)
@@ -535,20 +573,53 @@ def _names_passed(design: Design, previous: Analysis) -> list[bool]:
     return passed
 
 
+def _comparable(design: Design, previous: Analysis) -> bool:
+    """Whether results of ``previous`` may stand for ``design``: the same input, and no join-size hint in
+    ``previous`` (it depends on the whole design)."""
+    return previous.design.input == design.input and not any(
+        d.rule == "join-size" for r in previous.layers for d in r.errors)
+
+
 def _reusable(design: Design, previous: Analysis) -> list[LayerResult]:
-    """The leading results of ``previous`` that stand unchanged for ``design``: the same input and the same
-    Layer objects (identity, not equality: 3 and 3.0 are equal but not the same argument). None when the
-    previous analysis carries a join-size hint, which depends on the whole design. The unread-layer warnings
-    depend on the layers below, so they are dropped and found again."""
-    if previous.design.input != design.input or any(
-            d.rule == "join-size" for r in previous.layers for d in r.errors):
-        return []
+    """The leading results of ``previous`` that stand unchanged for ``design``: the same Layer objects
+    (identity, not equality: 3 and 3.0 are equal but not the same argument). The unread-layer warnings depend
+    on the layers below, so they are dropped and found again."""
     kept = []
     for new, result in zip(design.layers, previous.layers):
         if new is not result.layer:
             break
         kept.append(result._copy() if result._tail else result)
     return kept
+
+
+def _standing_from(design: Design, previous: Analysis, changed: int) -> int:
+    """The position from which every layer is the very Layer object it was in ``previous``, when the layers
+    above it from ``changed`` on keep their names (later layers find the same layers by name); else, or when
+    layers were added or removed, the design's length."""
+    layers, before = design.layers, previous.layers
+    if len(layers) != len(before):
+        return len(layers)
+    position = len(layers)
+    for new, old in zip(reversed(layers[changed:]), reversed(before[changed:])):
+        if new is not old.layer:
+            break
+        position -= 1
+    if any(layers[i].name != before[i].layer.name for i in range(changed, position)):
+        return len(layers)
+    return position
+
+
+def _last_readers(analysis: Analysis) -> list[int]:
+    """Per layer, the position of the last layer that reads it, as an operand or by a reference argument (-1:
+    none)."""
+    last = [-1] * len(analysis.layers)
+    for r in analysis.layers:
+        for read in r.inputs:
+            if read != INPUT_INDEX:
+                last[read] = r.index
+        for _, named in r.references:
+            last[named] = r.index
+    return last
 
 
 UNREAD = "unread"
