@@ -538,7 +538,10 @@ def _analyze(design: Design, previous: Analysis | None) -> Analysis:
                     seen.setdefault(design.layers[below].name, below)
                 break
         layer = design.layers[index]
-        if index < len(passed) and passed[index]:
+        if index >= standing and before[index].output_shape is not None:  # the same layer, named and wired
+            results.append(_evaluate_layer(index, layer, input_result, seen, None, results,  # as before
+                                           (before[index].inputs, before[index].references)))
+        elif index < len(passed) and passed[index]:
             results.append(_evaluate_layer(index, layer, input_result, seen, None, results))
         else:
             for above in design.layers[prefixed:index]:
@@ -754,14 +757,20 @@ def _reference_key(references: dict[str, Reference]) -> tuple[Any, ...] | None:
 
 def _evaluate_layer(
     index: int, layer: Layer, input_result: LayerResult | None, seen: dict[str, int], prefixes: set[str] | None,
-    results: list[LayerResult],
+    results: list[LayerResult], wiring: tuple[tuple[int, ...], tuple[tuple[str, int], ...]] | None = None,
 ) -> LayerResult:
+    """Layer ``index``'s result on the results above it. ``prefixes`` None: its name is known to pass;
+    ``wiring``: its operands and named layers, known (as resolved before an edit that kept every name)."""
     layer_type = CATALOG.get(layer.type)
-    try:
-        inputs = operand_indices(layer, index, layer_type is not None and layer_type.join, seen)
-        references = reference_indices(layer, seen) if layer_type is not None and layer_type.layer_arguments else ()
-    except Refusal as refusal:
-        return LayerResult(index, layer, diagnostics=(_error(layer, refusal),))
+    if wiring is not None:
+        inputs, references = wiring
+    else:
+        try:
+            inputs = operand_indices(layer, index, layer_type is not None and layer_type.join, seen)
+            references = reference_indices(layer, seen) if layer_type is not None and layer_type.layer_arguments \
+                else ()
+        except Refusal as refusal:
+            return LayerResult(index, layer, diagnostics=(_error(layer, refusal),))
     operands = [input_result if i == INPUT_INDEX else results[i] for i in inputs]
     for operand in operands:
         if operand is None or operand.output_shape is None:
