@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
+from functools import cached_property
 from math import prod
 
 from .arguments import quoted
@@ -155,7 +156,8 @@ class LayerResult(_ResultSlots):
     @property
     def errors(self) -> tuple[Diagnostic, ...]:
         """The layer's errors (a receptive field only ever warns: asking for errors does not compose it)."""
-        return tuple(d for d in self._own if d.severity == ERROR)
+        own = self._own
+        return tuple(d for d in own if d.severity == ERROR) if own else ()
 
     @property
     def warnings(self) -> tuple[Diagnostic, ...]:
@@ -164,6 +166,14 @@ class LayerResult(_ResultSlots):
     @property
     def infos(self) -> tuple[Diagnostic, ...]:
         return tuple(d for d in self.diagnostics if d.severity == INFO)
+
+    def _anew(self) -> LayerResult:
+        """The same result for an analysis whose layers above may give it another receptive field: its field
+        composed again when asked (a result not computed has none), the diagnostics found after the walk
+        dropped."""
+        return _made(self.index, self.layer, self.input_shape, self.output_shape, self.params, self.macs,
+                     self.geometry, self.sources, self.inputs, self._own, self.references,
+                     None if self.output_shape is not None else self._field)
 
     def _copy(self, own: tuple[Diagnostic, ...] | None = None, tail: tuple[Diagnostic, ...] = ()
               ) -> LayerResult:
@@ -254,19 +264,27 @@ class _FieldWalk:
     def _composed(self, j: int) -> Field:
         """Layer ``j``'s field from those of the layers it reads (known by now)."""
         fields, layers, inputs, sources = self.fields, self.layers, self.inputs[j], self.sources[j]
-        if len(inputs) == 1 and inputs[0] != INPUT_INDEX and j not in self.values:  # one operand, a layer
-            operand: Field = fields[inputs[0]]  # type: ignore[assignment]
+        if len(inputs) == 1 and j not in self.values:  # one operand
+            read = inputs[0]
+            operand: Field = self.input_field if read == INPUT_INDEX else fields[read]  # type: ignore[assignment]
             maps = operand[0]
             if maps is None or sources is None:
                 return _UNTRACKED
-            if sources == IDENTITY and self.shapes[j][1:] == self.shapes[inputs[0]][1:]:  # type: ignore[index]
-                # unit by unit on an input of the same size: the operand's field (not its warnings)
-                return operand if not operand[2] else (maps, operand[1], (), operand[3])
-            if sources != IDENTITY:
+            if sources == IDENTITY:
+                if read != INPUT_INDEX and self.shapes[j][1:] == self.shapes[read][1:]:  # type: ignore[index]
+                    # unit by unit on a layer's output of the same size: its field (not its warnings)
+                    return operand if not operand[2] else (maps, operand[1], (), operand[3])
+            else:
+                key = (maps, sources, self.shapes[j][1:], self.network_input)  # type: ignore[index]
+                found = _fields.get(key)
+                if found is not None:
+                    return found
                 composed = _through(maps, sources)  # type: ignore[arg-type]
                 if _tracked(composed):
-                    return _known(composed, _whole_input(composed, self.shapes[j], self.network_input),  # type: ignore
-                                  ())
+                    found = _known(composed, _whole_input(composed, self.shapes[j], self.network_input),  # type: ignore
+                                   ())
+                    _fields.put(key, found)
+                    return found
         operands = [self.input_field if i == INPUT_INDEX else fields[i] for i in inputs]
         names = [NETWORK_INPUT if i == INPUT_INDEX else layers[i].name for i in inputs]
         value_maps = [(self.input_field[0], NETWORK_INPUT) if i == INPUT_INDEX else
@@ -277,6 +295,14 @@ class _FieldWalk:
         return _known(found, _whole_input(found, self.shapes[j], self.network_input), tuple(notes))  # type: ignore
 
 
+#: The field of a layer that reads one layer through its sources (a window, a scatter, a resampling: most
+#: layers but joins), by what it depends on, by value: the operand's field maps, the sources, the layer's spatial
+#: output size (and the network input's: whether the field is the whole input). An edit that leaves the
+#: geometry above a layer as it was (channels, counts, a value set back or undone) finds its field, and the
+#: fields below it, instead of composing them again.
+_fields = Memo()
+
+
 @dataclass(frozen=True)
 class Analysis:
     """The analysed design."""
@@ -285,21 +311,25 @@ class Analysis:
     layers: tuple[LayerResult, ...]
     input_diagnostics: tuple[Diagnostic, ...] = ()
 
+    # What is derived from every layer is worked out once per analysis (it is immutable), when first asked:
+    # the views ask for the errors and totals several times per edit, the warnings only on demand (they
+    # compose every receptive field).
+
     @property
     def ok(self) -> bool:
         return not self.errors
 
-    @property
+    @cached_property
     def errors(self) -> tuple[Diagnostic, ...]:
         """Every error, in order (without composing a receptive field: fields only warn)."""
         return tuple(d for d in self.input_diagnostics if d.severity == ERROR) + tuple(
-            d for r in self.layers for d in r.errors)
+            d for r in self.layers if r._own for d in r.errors)
 
-    @property
+    @cached_property
     def warnings(self) -> tuple[Diagnostic, ...]:
         return tuple(d for d in self.diagnostics if d.severity == WARNING)
 
-    @property
+    @cached_property
     def diagnostics(self) -> tuple[Diagnostic, ...]:
         return self.input_diagnostics + tuple(d for r in self.layers for d in r.diagnostics)
 
@@ -322,15 +352,15 @@ class Analysis:
                 found.append((name, None))
         return tuple(found)
 
-    @property
+    @cached_property
     def total_params(self) -> int:
         return sum(r.params or 0 for r in self.layers)
 
-    @property
+    @cached_property
     def total_macs(self) -> int:
         return sum(r.macs or 0 for r in self.layers)
 
-    @property
+    @cached_property
     def total_activations(self) -> int:
         return sum(r.activations or 0 for r in self.layers)
 
@@ -460,7 +490,9 @@ def analyze(design: Design, previous: Analysis | None = None) -> Analysis:
 
     ``previous``, the analysis of an earlier version of the design (the editor passes the one before an
     edit), lets the unchanged leading layers keep their results: a layer's result depends only on the input
-    and the layers up to it, so with the same input and the very same Layer objects it cannot differ.
+    and the layers up to it, so with the same input and the very same Layer objects it cannot differ. The
+    unchanged layers below an edit keep theirs too from where the shapes they read are those of before (an
+    edit of channels, say, changes the shapes down to the next convolution only).
     Receptive fields are composed when first asked (see `LayerResult`). The cycle collector is paused over
     the walk (`collector`): it makes no reference cycle (the sizes scan behind a join-size hint, on designs of
     at most HINT_MAX_LAYERS layers, may leave a few for the first collection after it).
@@ -472,20 +504,59 @@ def analyze(design: Design, previous: Analysis | None = None) -> Analysis:
 def _analyze(design: Design, previous: Analysis | None) -> Analysis:
     fit_memos(len(design.layers))
     input_problems = check_input(design)
-    results: list[LayerResult] = _reusable(design, previous) if previous else []
+    comparable = previous is not None and _comparable(design, previous)
+    results: list[LayerResult] = _reusable(design, previous) if comparable else []  # type: ignore[arg-type]
+    changed = len(results)  # the first layer that is not the very one it was
+    standing = _standing_from(design, previous, changed) if comparable else len(design.layers)  # type: ignore
     input_result = None if input_problems else LayerResult(
         INPUT_INDEX, Layer("Input", NETWORK_INPUT), design.input.shape, design.input.shape,
         field_maps=(FieldMap.identity(),) * design.input.ndim)
     seen: dict[str, int] = {}
-    prefixes: set[str] = set()
     for result in results:
         seen.setdefault(result.layer.name, result.index)
-        add_prefixes(result.layer.name, prefixes)
+    # A layer's name is checked against the names above it: one named, with every layer above it, as in the
+    # previous analysis, where its name passed (it was computed), passes again unchecked.
+    passed = _names_passed(design, previous) if previous else ()
+    prefixes: set[str] = set()  # the blocks of the dotted names above, filled when a name is checked
+    prefixed = 0
+    # Below the edited layers (from ``standing`` on) the layers are those of before: once every result that
+    # differs from before (the edited layers', and those that read a different shape) is read by no layer
+    # further down, the results of before stand for the rest (the shapes reconverge, after a change of channels
+    # say); their receptive fields are composed again, from the fields above.
+    before = previous.layers if previous is not None else ()
+    differing: list[int] = []
+    readers: list[int] | None = None  # per layer of before, the last layer that reads it (worked out when needed)
+    reach = -1  # the last layer that reads a differing result (once the readers are known)
     for index in range(len(results), len(design.layers)):
+        if index > standing and differing[-1] != index - 1:  # the layer above reads as before: look further
+            if readers is None:
+                readers = _last_readers(previous)  # type: ignore[arg-type]
+                reach = max(readers[i] for i in differing)
+            if reach < index:
+                results += [r._anew() for r in before[index:]]
+                for below in range(index, len(design.layers)):
+                    seen.setdefault(design.layers[below].name, below)
+                break
         layer = design.layers[index]
-        results.append(_evaluate_layer(index, layer, input_result, seen, prefixes, results))
+        if index >= standing and before[index].output_shape is not None:  # the same layer, named and wired
+            results.append(_evaluate_layer(index, layer, input_result, seen, None, results,  # as before
+                                           (before[index].inputs, before[index].references)))
+        elif index < len(passed) and passed[index]:
+            results.append(_evaluate_layer(index, layer, input_result, seen, None, results))
+        else:
+            for above in design.layers[prefixed:index]:
+                add_prefixes(above.name, prefixes)
+            prefixed = index
+            results.append(_evaluate_layer(index, layer, input_result, seen, prefixes, results))
         seen.setdefault(layer.name, index)
-        add_prefixes(layer.name, prefixes)
+        if index < standing:
+            differing.append(index)
+        else:  # the same layer as before: do the layers that read it read another result than before?
+            new, old = results[index], before[index]
+            if new.output_shape != old.output_shape or new.input_shape != old.input_shape:  # all they read of it
+                differing.append(index)
+                if readers is not None and readers[index] > reach:
+                    reach = readers[index]
     results = _with_unread_warnings(design, results)
     if any(d.rule == "join-size" for r in results if r._own for d in r.errors):
         results = _with_input_size_hint(design, results)
@@ -494,20 +565,64 @@ def _analyze(design: Design, previous: Analysis | None) -> Analysis:
     return Analysis(design, tuple(results), tuple(input_problems) + _output_problems(design, seen))
 
 
+def _names_passed(design: Design, previous: Analysis) -> list[bool]:
+    """Per leading layer named, with every layer above it, as in ``previous``: whether its name passed the
+    check there (it was computed; a layer that failed, or read a failed layer, is checked again)."""
+    passed = []
+    for layer, result in zip(design.layers, previous.layers):
+        if layer.name != result.layer.name:
+            break
+        passed.append(result.output_shape is not None)
+    return passed
+
+
+def _comparable(design: Design, previous: Analysis) -> bool:
+    """Whether results of ``previous`` may stand for ``design``: the same input, and no join-size hint in
+    ``previous`` (it depends on the whole design)."""
+    return previous.design.input == design.input and not any(
+        d.rule == "join-size" for r in previous.layers for d in r.errors)
+
+
 def _reusable(design: Design, previous: Analysis) -> list[LayerResult]:
-    """The leading results of ``previous`` that stand unchanged for ``design``: the same input and the same
-    Layer objects (identity, not equality: 3 and 3.0 are equal but not the same argument). None when the
-    previous analysis carries a join-size hint, which depends on the whole design. The unread-layer warnings
-    depend on the layers below, so they are dropped and found again."""
-    if previous.design.input != design.input or any(
-            d.rule == "join-size" for r in previous.layers for d in r.errors):
-        return []
+    """The leading results of ``previous`` that stand unchanged for ``design``: the same Layer objects
+    (identity, not equality: 3 and 3.0 are equal but not the same argument). The unread-layer warnings depend
+    on the layers below, so they are dropped and found again."""
     kept = []
     for new, result in zip(design.layers, previous.layers):
         if new is not result.layer:
             break
         kept.append(result._copy() if result._tail else result)
     return kept
+
+
+def _standing_from(design: Design, previous: Analysis, changed: int) -> int:
+    """The position from which every layer is the very Layer object it was in ``previous``, when the layers
+    above it from ``changed`` on keep their names (later layers find the same layers by name); else, or when
+    layers were added or removed, the design's length."""
+    layers, before = design.layers, previous.layers
+    if len(layers) != len(before):
+        return len(layers)
+    position = len(layers)
+    for new, old in zip(reversed(layers[changed:]), reversed(before[changed:])):
+        if new is not old.layer:
+            break
+        position -= 1
+    if any(layers[i].name != before[i].layer.name for i in range(changed, position)):
+        return len(layers)
+    return position
+
+
+def _last_readers(analysis: Analysis) -> list[int]:
+    """Per layer, the position of the last layer that reads it, as an operand or by a reference argument (-1:
+    none)."""
+    last = [-1] * len(analysis.layers)
+    for r in analysis.layers:
+        for read in r.inputs:
+            if read != INPUT_INDEX:
+                last[read] = r.index
+        for _, named in r.references:
+            last[named] = r.index
+    return last
 
 
 UNREAD = "unread"
@@ -641,15 +756,21 @@ def _reference_key(references: dict[str, Reference]) -> tuple[Any, ...] | None:
 
 
 def _evaluate_layer(
-    index: int, layer: Layer, input_result: LayerResult | None, seen: dict[str, int], prefixes: set[str],
-    results: list[LayerResult],
+    index: int, layer: Layer, input_result: LayerResult | None, seen: dict[str, int], prefixes: set[str] | None,
+    results: list[LayerResult], wiring: tuple[tuple[int, ...], tuple[tuple[str, int], ...]] | None = None,
 ) -> LayerResult:
+    """Layer ``index``'s result on the results above it. ``prefixes`` None: its name is known to pass;
+    ``wiring``: its operands and named layers, known (as resolved before an edit that kept every name)."""
     layer_type = CATALOG.get(layer.type)
-    try:
-        inputs = operand_indices(layer, index, layer_type is not None and layer_type.join, seen)
-        references = reference_indices(layer, seen) if layer_type is not None and layer_type.layer_arguments else ()
-    except Refusal as refusal:
-        return LayerResult(index, layer, diagnostics=(_error(layer, refusal),))
+    if wiring is not None:
+        inputs, references = wiring
+    else:
+        try:
+            inputs = operand_indices(layer, index, layer_type is not None and layer_type.join, seen)
+            references = reference_indices(layer, seen) if layer_type is not None and layer_type.layer_arguments \
+                else ()
+        except Refusal as refusal:
+            return LayerResult(index, layer, diagnostics=(_error(layer, refusal),))
     operands = [input_result if i == INPUT_INDEX else results[i] for i in inputs]
     for operand in operands:
         if operand is None or operand.output_shape is None:
@@ -663,7 +784,7 @@ def _evaluate_layer(
             named[argument] = Reference(r.name, r.layer if i != INPUT_INDEX else None,
                                         r.input_shape, r.output_shape)  # type: ignore[arg-type]
     shape: tuple[int, ...] = operands[0].output_shape  # type: ignore[union-attr,assignment]
-    problem = _name_refusal(layer.name, seen, prefixes)
+    problem = None if prefixes is None else _name_refusal(layer.name, seen, prefixes)  # None: known to pass
     if problem is None and layer_type is None:
         guess = did_you_mean(layer.type, list(CATALOG))
         problem = Refusal("type", f"unknown layer type {quoted(layer.type)}",

@@ -195,6 +195,13 @@ class FieldMap:
     def __init__(self, period: int, shift: int, low: tuple[int | None, ...], high: tuple[int | None, ...]) -> None:
         self.__dict__.update(period=period, shift=shift, low=low, high=high)  # frozen; see AxisGeometry
 
+    def __hash__(self) -> int:
+        """By value, worked out once per map (the composed fields are memoised on their operand's maps)."""
+        found = self.__dict__.get("_hash")
+        if found is None:
+            found = self.__dict__["_hash"] = hash((self.period, self.shift, self.low, self.high))
+        return found
+
     @classmethod
     def identity(cls) -> FieldMap:
         return cls(1, 1, (0,), (0,))

@@ -135,7 +135,8 @@ def fraction(value: Any) -> str:
     jumps and starts are written one way, never 0.5 beside 1/3)."""
     if value is None:
         return "—"
-    value = Fraction(value)
+    if type(value) is not Fraction:
+        value = Fraction(value)
     return str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
 
 
@@ -143,7 +144,7 @@ def per_axis(values: tuple[Any, ...] | None, joiner: str = "×", text=number) ->
     """One value per spatial axis, joined ("3×5"), or written once when every axis has the same ("3")."""
     if values is None:
         return "—"
-    if len(set(values)) == 1:
+    if values and values.count(values[0]) == len(values):  # (count: equal axes are often the same object)
         return text(values[0])
     return joiner.join(text(v) for v in values)
 

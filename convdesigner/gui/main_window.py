@@ -58,6 +58,23 @@ MIN_CANVAS = (320, 200)
 MIN_DOCK_PX = 40
 
 
+class TotalsLabel(QLabel):
+    """The status bar's totals. Its tooltip (the design's errors, or every warning, which composes every
+    layer's receptive field) is written when it is asked for, shown or read, rather than on every edit."""
+
+    def __init__(self, tip: Callable[[], str], parent: QWidget) -> None:
+        super().__init__(parent)
+        self._tip = tip
+
+    def toolTip(self) -> str:
+        return self._tip()
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip:
+            self.setToolTip(self._tip())
+        return super().event(event)
+
+
 @dataclass(frozen=True)
 class DockPanels:
     """What the properties, palette and analysis docks hold: built right after the window's first frame
@@ -127,7 +144,7 @@ class MainWindow(QMainWindow):
         self._layout_pending = True
         after_first_paint(self, self.build_docks)  # the docks are filled right after the first frame
 
-        self.totals = QLabel(self)
+        self.totals = TotalsLabel(self._totals_tip, self)
         self.totals.setObjectName("totals")
         self.totals.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.totals.setContentsMargins(16, 0, 8, 0)
@@ -519,17 +536,20 @@ class MainWindow(QMainWindow):
             errors = analysis.errors
             self.totals.setText(f"<span style='color:#d64545'><b>{len(errors)} error{'s' if len(errors) > 1 else ''}"
                                 f"</b></span> · first in {errors[0].layer or 'the input'}")
-            self.totals.setToolTip("\n".join(app_text(d.text) for d in errors))
             return
-        self.totals.setText(f"Output <b>{shape_text(analysis.output_shape)}</b> · {compact(analysis.total_params)} "
-                            f"params · {compact(analysis.total_macs)} MACs · {bytes_text(total_memory(analysis))} "
-                            "activations")
+        text = (f"Output <b>{shape_text(analysis.output_shape)}</b> · {compact(analysis.total_params)} params · "
+                f"{compact(analysis.total_macs)} MACs · {bytes_text(total_memory(analysis))} activations")
         missed = self.mirror_missed()
-        if missed:
-            self.totals.setText(self.totals.text() + f" · <span style='color:#c77700'>{missed}</span>")
+        self.totals.setText(text + f" · <span style='color:#c77700'>{missed}</span>" if missed else text)
+
+    def _totals_tip(self) -> str:
+        """The totals' tooltip: every error, else every warning (see TotalsLabel)."""
+        analysis = self.document.analysis
+        if not analysis.ok:
+            return "\n".join(app_text(d.text) for d in analysis.errors)
         warnings = analysis.warnings
-        self.totals.setToolTip("\n".join(note_text(d) for d in warnings) if warnings else
-                               "Totals for one sample (activation memory in float32)")
+        return "\n".join(note_text(d) for d in warnings) if warnings else \
+            "Totals for one sample (activation memory in float32)"
 
     def mirror_missed(self) -> str | None:
         """After Mirror: when an edit since makes the decoder miss the shape it was made to return to, what

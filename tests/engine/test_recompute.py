@@ -10,6 +10,7 @@ import convdesigner.engine.analysis as analysis_module
 from convdesigner.engine import Design, InputSpec, Layer, analyze, memo
 from convdesigner.engine.analysis import Analysis
 from convdesigner.engine.evaluation import LayerContext
+from convdesigner.engine.layers import CATALOG
 from convdesigner.io.design_file import dumps, loads
 
 
@@ -285,3 +286,142 @@ def test_a_layer_naming_another_is_evaluated_again_when_the_named_layer_changes_
     assert [s[0][1] for s in warm] == [(1, 4, 4)] * 4
     assert warm[0][1][4] != warm[1][1][4]  # the same shapes, other receptive fields
     assert "pool's indices" in warm[2][1][6][0][2] and "other's indices" in warm[3][1][6][0][2]
+
+
+def test_an_analysis_works_out_its_errors_warnings_and_totals_once() -> None:
+    """An analysis is immutable: what it derives from every layer (its errors, warnings and totals, which the
+    views read several times per edit) reads the layers the first time only, and stays what a fresh
+    reading gives."""
+    from convdesigner.engine.analysis import LayerResult
+
+    design = mixed_design()
+    broken = design.with_layers(design.layers[:40] + (Layer.make("Conv2d", "huge", out_channels=8, kernel_size=99),)
+                                + design.layers[40:])
+    reads = []
+    errors, diagnostics = LayerResult.errors, LayerResult.diagnostics
+    with patch.object(LayerResult, "errors", property(lambda r: reads.append(r.index) or errors.fget(r))), \
+            patch.object(LayerResult, "diagnostics", property(lambda r: reads.append(r.index) or diagnostics.fget(r))):
+        for analysis in (analyze(design), analyze(broken)):
+            first = (analysis.ok, analysis.errors, analysis.warnings, analysis.total_params, analysis.total_macs,
+                     analysis.total_activations, analysis.output_shape)
+            assert reads
+            reads.clear()
+            again = (analysis.ok, analysis.errors, analysis.warnings, analysis.total_params, analysis.total_macs,
+                     analysis.total_activations, analysis.output_shape)
+            assert reads == [] and again == first
+    fresh = analyze(broken)
+    assert not fresh.ok and fresh.errors[0].layer == "huge" and fresh.warnings == first[2]
+    assert fresh.total_params == sum(r.params or 0 for r in fresh.layers) == first[3]
+
+
+def test_an_edit_that_keeps_the_geometry_above_a_layer_composes_no_field_again() -> None:
+    """Receptive fields are memoised by value on what they depend on (the operand's field maps, the layer's
+    sources, its spatial size): after an edit of channels, or a kernel set back, asking for every field
+    composes none again, and every field equals a fresh analysis's."""
+    design = mixed_design()
+    fields = [r.receptive_field for r in analyze(design).layers]
+    first = design.layers[0]
+    channels = design.with_layers((first.with_args(out_channels=16),) + design.layers[1:])
+    wider = design.with_layers((first.with_args(kernel_size=[5, 5]),) + design.layers[1:])
+    compose = analysis_module.compose
+    composed: list[tuple] = []
+    analyses = []
+    for edited, expected in ((channels, fields), (wider, None), (design, fields)):
+        composed.clear()
+        with patch.object(analysis_module, "compose", lambda *a: composed.append(a) or compose(*a)):
+            analyses.append(analyze(edited))
+            found = [r.receptive_field for r in analyses[-1].layers]
+        if expected is None:
+            assert composed and found != fields  # a wider kernel: every field below it composed again
+        else:
+            assert composed == [] and found == expected
+    for analysis in analyses:
+        memo.clear_all()
+        assert summary(analyze(analysis.design)) == summary(analysis)  # as composed afresh
+
+
+def test_names_are_checked_again_from_the_first_layer_renamed() -> None:
+    """An analysis reusing the previous one skips the name check of a layer named, with every layer above it,
+    as before and computed then; from the first renamed layer on (and wherever a layer failed before) names
+    are checked again: a rename that makes a name clash, reserved or a dotted block of another, and one that
+    mends it, give what a fresh analysis gives."""
+    design = mixed_design()
+    names = [layer.name for layer in design.layers]
+    for position, name, clashing in ((2, names[6], 6), (8, names[1], 8), (0, "input", 0), (4, f"{names[9]}.a", 9),
+                                     (3, f"{names[3]}.part", None)):
+        layers = list(design.layers)
+        layers[position] = layers[position].renamed(name)
+        renamed = design.with_layers(layers)
+        for before, after in ((design, renamed), (renamed, design)):
+            reused = analyze(after, previous=analyze(before))
+            fresh = analyze(after)
+            assert summary(reused) == summary(fresh)
+            assert [d.text for d in reused.diagnostics] == [d.text for d in fresh.diagnostics]
+        failed = [r.index for r in analyze(renamed, previous=analyze(design)).layers if
+                  any(d.rule == "name" for d in r.errors)]
+        assert failed == ([] if clashing is None else [clashing]), (position, name)
+
+
+def joined_design() -> Design:
+    """mixed_design's first blocks, with a join far below that reads the first layer and a MaxUnpool naming a
+    pool: layers whose results an edit above changes without changing the layers between."""
+    layers = list(mixed_design().layers[:18])
+    layers += [
+        Layer.make("MaxPool2d", "pool", kernel_size=2, stride=2),
+        Layer.make("Conv2d", "mid", out_channels=8, kernel_size=3, padding=1),
+        Layer.make("MaxUnpool2d", "unpool", kernel_size=2, indices="pool"),
+        Layer.make("AdaptiveAvgPool2d", "squeeze", output_size=4),
+        Layer.make("AdaptiveAvgPool2d", "first", output_size=4, **{"from": "conv0"}),
+        Layer.make("Concat", "both", **{"from": ["squeeze", "first"]}),
+    ]
+    return Design("joined", InputSpec(8, (21, 30)), tuple(layers))
+
+
+EDITS = [{"out_channels": 16}, {"kernel_size": 5}, {"kernel_size": 1, "padding": 0}, {"padding": 2},
+         {"stride": 1}, {"kernel_size": 3}, {"scale_factor": 2}]
+
+
+@given(st.sampled_from([mixed_design, joined_design]), st.integers(0, 71), st.sampled_from(EDITS))
+def test_an_edit_keeping_the_names_reuses_the_results_below_it_as_a_fresh_analysis_would(
+        make, position: int, changes: dict) -> None:
+    """An edit of a layer's arguments changes the results below it until the shapes reconverge (a change of
+    channels does after the next convolution): from where no layer below reads a changed result, the results of
+    before stand. Whatever the edit, the analysis equals a fresh one (shapes, counts, fields, diagnostics)."""
+    design = make()
+    position %= len(design.layers)
+    layer = design.layers[position]
+    changes = {k: v for k, v in changes.items() if k in CATALOG[layer.type].argument_names}
+    edited = design.with_layers(design.layers[:position] + (layer.with_args(**changes),)
+                                + design.layers[position + 1:])
+    before = analyze(design)
+    [r.receptive_field for r in before.layers]  # fields known before the edit are composed again if need be
+    reused, fresh = analyze(edited, previous=before), analyze(edited)
+    assert summary(reused) == summary(fresh)
+    assert [d.text for d in reused.diagnostics] == [d.text for d in fresh.diagnostics]
+
+
+def test_a_change_of_channels_evaluates_the_layers_until_the_shapes_reconverge() -> None:
+    """Work, not time: an out_channels edit of the first layer of a long stack evaluates the layers whose
+    input changed (down to the next convolution), not the rest; a join far below that reads the edited layer
+    is evaluated again too, and the results agree with a fresh analysis."""
+    design = mixed_design().with_layers(sum((mixed_design(f"b{k}").layers for k in range(4)), ()))
+    edited = design.with_layers((design.layers[0].with_args(out_channels=16),) + design.layers[1:])
+    before = analyze(design)
+    evaluated = []
+    evaluate = analysis_module._evaluate_layer
+    with patch.object(analysis_module, "_evaluate_layer", lambda index, *a: evaluated.append(index) or
+                      evaluate(index, *a)):
+        reused = analyze(edited, previous=before)
+    # the conv, its batch norm and pool (16 channels), the transposed conv that makes 8 again, and the layer
+    # reading it (a result whose input changed counts as changed: a layer naming it reads its input shape)
+    assert evaluated == [0, 1, 2, 3, 4], evaluated
+    assert summary(reused) == summary(analyze(edited))
+    joined = joined_design()
+    edited = joined.with_layers((joined.layers[0].with_args(out_channels=16),) + joined.layers[1:])
+    before = analyze(joined)
+    evaluated.clear()
+    with patch.object(analysis_module, "_evaluate_layer", lambda index, *a: evaluated.append(index) or
+                      evaluate(index, *a)):
+        reused = analyze(edited, previous=before)
+    assert evaluated == list(range(len(joined.layers)))  # the last layer reads the edited one
+    assert reused.layers[-1].output_shape == (16 + 8, 4, 4) and summary(reused) == summary(analyze(edited))

@@ -137,3 +137,21 @@ def test_layer_ticks_are_evenly_spaced_at_every_width(qtbot):
         qtbot.waitUntil(lambda w=width: abs(chart.width() - w) <= 1)
         ticks = chart.x_ticks()
         assert ticks and len({b - a for a, b in zip(ticks, ticks[1:])}) <= 1, (width, ticks)
+
+
+def test_a_line_is_drawn_through_exactly_its_points(qapp) -> None:
+    """The charts read a line's points from their coordinates at once (`chart.polygon`): the same points,
+    in order, as made one by one, for no point, one, and a thousand with negative and fractional values."""
+    import random
+
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QPolygonF
+
+    from convdesigner.gui.panels.chart import polygon
+
+    generator = random.Random(15)
+    for count in (0, 1, 1000):
+        xs = [generator.uniform(-5, 400) for _ in range(count)]
+        ys = [generator.uniform(-1e6, 1e6) for _ in range(count)]
+        assert polygon(xs, ys) == QPolygonF([QPointF(x, y) for x, y in zip(xs, ys)])
+        assert [(p.x(), p.y()) for p in polygon(xs, ys)] == list(zip(xs, ys))

@@ -114,7 +114,7 @@ class AnalysisTableModel(QAbstractTableModel):
         return None
 
     def longest_name(self) -> int:
-        return max((len(layer.name) for layer in self._document.design.layers), default=0)
+        return max(map(len, [layer.name for layer in self._document.design.layers]), default=0)
 
     def uncounted(self) -> list[str]:
         """The layers the totals leave out (not computed: an error at or above them)."""
@@ -174,16 +174,13 @@ class AnalysisTableModel(QAbstractTableModel):
         if cached is not None and cached[0] is result:
             return cached[1]
         self.formatted_rows += 1
-        roles = Qt.ItemDataRole
         foreground = None if result.computed else StateColours().error if result.errors else StateColours().muted
-        cells = []
-        for column in self._columns:
-            cell: dict[int, Any] = {roles.DisplayRole: column.cell(result), roles.TextAlignmentRole: _alignment(column)}
-            if foreground is not None:
-                cell[roles.ForegroundRole] = foreground
-            cells.append(cell)
-        self._cells[result.index] = (result, tuple(cells))
-        return self._cells[result.index][1]
+        cells = tuple({_DISPLAY: column.cell(result), _ALIGNMENT: _alignment(column)} for column in self._columns)
+        if foreground is not None:
+            for cell in cells:
+                cell[_FOREGROUND] = foreground
+        self._cells[result.index] = (result, cells)
+        return cells
 
     def _totals_data(self, number: int, role: int) -> Any:
         column = self._columns[number]
@@ -206,6 +203,8 @@ class AnalysisTableModel(QAbstractTableModel):
         return None
 
 
+_DISPLAY, _ALIGNMENT, _FOREGROUND = (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.TextAlignmentRole,
+                                     Qt.ItemDataRole.ForegroundRole)
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 _LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
 

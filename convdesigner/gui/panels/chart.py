@@ -14,11 +14,14 @@ axes need only what is here: whole layer numbers that never collide, and value l
 from __future__ import annotations
 
 import math
+import sys
+from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from struct import pack
 
-from PySide6.QtCore import QEvent, QLineF, QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QByteArray, QDataStream, QEvent, QLineF, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QFontMetrics,
@@ -44,6 +47,8 @@ VALUE_TICK_PX = 28
 BAR_WIDTH = 0.8
 #: x values within this distance of a layer's x are that layer (hover and click).
 HIT = 0.45
+_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter  # value ticks' labels
+_TOP = Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop  # layer ticks' labels
 
 
 def blended(colour: QColor, background: QColor, opacity: float) -> QColor:
@@ -97,6 +102,28 @@ def value_ticks(top: float, room_px: float, whole: bool) -> list[float]:
         step = max(1.0, math.ceil(step))
     count = int(top / step + 1e-9)
     return [n * step for n in range(count + 1)]
+
+
+def polygon(xs: Sequence[float], ys: Sequence[float]) -> QPolygonF:
+    """The polygon through the points (xs[n], ys[n]), read from their coordinates in QDataStream's documented
+    format (a 32-bit count, then each point's x and y as doubles): about four times faster than a QPointF made
+    per point in Python (~0.5 ms for a line of 1,000 layers), the very same points."""
+    coordinates = array("d", bytes(16 * len(xs)))
+    coordinates[0::2] = array("d", xs)
+    coordinates[1::2] = array("d", ys)
+    if sys.byteorder == "big":
+        coordinates.byteswap()
+    stream = QDataStream(QByteArray(pack("<I", len(xs)) + coordinates.tobytes()))
+    stream.setByteOrder(QDataStream.ByteOrder.LittleEndian)
+    found = QPolygonF()
+    stream >> found
+    return found
+
+
+def _unbroken(values: Sequence[float]) -> list[tuple[int, int]]:
+    """The runs of ``values`` between NaNs (where a line breaks), as (start, end) positions."""
+    breaks = [n for n, value in enumerate(values) if value != value]  # value != value: NaN
+    return [(start, end) for start, end in zip([0, *(n + 1 for n in breaks)], [*breaks, len(values)]) if end > start]
 
 
 class LayerChart(QWidget):
@@ -213,7 +240,7 @@ class LayerChart(QWidget):
         rect = (rects or self.plot_rects())[-1]
         low, high = self._x_range()
         step = layer_step(label, rect.width() / max(high - low, 1))
-        return [x for x in range(self._first_x, last + 1) if x % step == 0]
+        return list(range(self._first_x + -self._first_x % step, last + 1, step))  # the multiples of step
 
     def y_ticks(self, pane: int, rects: list[QRectF] | None = None) -> list[tuple[float, str]]:
         """(value, label) of a pane's value ticks."""
@@ -300,11 +327,11 @@ class LayerChart(QWidget):
         for value, label in values:
             y = self.y_at(rect, top, value)
             painter.drawText(QRectF(0, y - metrics.height(), rect.left() - 6, 2 * metrics.height()),
-                             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, label)
+                             _RIGHT, label)
         if last:
             for x, px in layers:
                 painter.drawText(QRectF(px - 40, rect.bottom() + 4, 80, metrics.height()),
-                                 Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, str(x))
+                                 _TOP, str(x))
         painter.setPen(muted)
         painter.drawLine(rect.bottomLeft(), rect.bottomRight())
         painter.drawLine(rect.bottomLeft(), rect.topLeft())
@@ -326,18 +353,16 @@ class LayerChart(QWidget):
         left, bottom = rect.left() - low * scale_x, rect.bottom()
         # more points than pixel pairs: a thin line (a wide antialiased one costs ~10 ms at 1,000 points)
         width = 2 if self._count <= rect.width() / 2 else 0
+        xs = [left + x * scale_x for x in range(self._first_x, self._first_x + self._count)]  # shared by the series
         for series in pane.series:
             colour = QColor(series.colour)
-            runs: list[list[QPointF]] = [[]]
-            for x, value in enumerate(series.values, self._first_x):
-                if value != value:  # NaN: the line breaks
-                    runs.append([])
-                else:
-                    runs[-1].append(QPointF(left + x * scale_x, bottom - value * scale_y))
+            values = series.values
+            ys = [bottom - value * scale_y for value in values]
+            runs = [polygon(xs[start:end], ys[start:end]) for start, end in _unbroken(values)]
             painter.setPen(QPen(colour, width))
             for run in runs:
-                if len(run) > 1:
-                    painter.drawPolyline(QPolygonF(run))
+                if run.size() > 1:
+                    painter.drawPolyline(run)
             if self._count <= MAX_DOTS:
                 painter.setPen(Qt.PenStyle.NoPen)
                 painter.setBrush(colour)
@@ -346,18 +371,23 @@ class LayerChart(QWidget):
                         painter.drawEllipse(point, 2.5, 2.5)
                 painter.setBrush(Qt.BrushStyle.NoBrush)
 
-    def _bar(self, rect: QRectF, top: float, n: int, height: float) -> QRectF:
-        """The bar of the n-th value of a bar pane."""
+    def _bars(self, rect: QRectF, top: float, heights: Sequence[tuple[int, float]]) -> list[QRectF]:
+        """The bars of the n-th values of a bar pane, for each (n, value) (the scales worked out once)."""
         low, high = self._x_range()
         scale_x = rect.width() / (high - low)
         half = BAR_WIDTH * scale_x / 2
-        x = rect.left() + (self._first_x + n - low) * scale_x
-        return QRectF(x - half, rect.bottom() - height / top * rect.height(), 2 * half, height / top * rect.height())
+        x0, first, bottom, tall = rect.left(), self._first_x, rect.bottom(), rect.height()
+        return [QRectF(x0 + (first + n - low) * scale_x - half, bottom - height / top * tall, 2 * half,
+                       height / top * tall) for n, height in heights]
+
+    def _bar(self, rect: QRectF, top: float, n: int, height: float) -> QRectF:
+        """The bar of the n-th value of a bar pane."""
+        return self._bars(rect, top, [(n, height)])[0]
 
     def _paint_bars(self, painter: QPainter, pane: Pane, rect: QRectF, top: float) -> None:
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(QColor(SERIES[0]))
-        painter.drawRects([self._bar(rect, top, n, height) for n, height in enumerate(pane.bars or ()) if height > 0])
+        painter.drawRects(self._bars(rect, top, [(n, height) for n, height in enumerate(pane.bars or ()) if height > 0]))
         painter.setBrush(Qt.BrushStyle.NoBrush)
 
     def _paint_legend(self, painter: QPainter, pane: Pane, rect: QRectF, text: QColor) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
+from functools import lru_cache
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
@@ -90,15 +91,23 @@ class ReceptiveFieldPanel(QWidget):
         ndim = analysis.design.input.ndim
         sizes = [[1.0] for _ in range(ndim)]
         jumps = [[1.0] for _ in range(ndim)]
+        axes = list(zip(range(ndim), sizes, jumps))
+        # the jumps are a few Fractions that the fields share (1, 2, 1/2, ...): each is made a float once
+        floats: dict[int, float] = {}
         for result in analysis.layers:
             field = result.receptive_field
-            for axis in range(ndim):
-                if field is not None and axis < len(field.size):
-                    sizes[axis].append(float(field.size[axis]))
-                    jumps[axis].append(float(field.jump[axis]))
+            tracked = 0 if field is None else len(field.size)
+            for axis, axis_sizes, axis_jumps in axes:
+                if axis < tracked:
+                    jump = field.jump[axis]  # type: ignore[union-attr]
+                    value = floats.get(id(jump))
+                    if value is None:
+                        value = floats[id(jump)] = float(jump)
+                    axis_sizes.append(float(field.size[axis]))  # type: ignore[union-attr]
+                    axis_jumps.append(value)
                 else:
-                    sizes[axis].append(math.nan)
-                    jumps[axis].append(math.nan)
+                    axis_sizes.append(math.nan)
+                    axis_jumps.append(math.nan)
         return sizes, jumps, ndim
 
     def _update_plot(self) -> None:
@@ -124,6 +133,7 @@ def _whole_text(value: float) -> str:
     return str(int(value))
 
 
+@lru_cache(maxsize=256)  # a chart's ticks are a few values, labelled on every repaint
 def _jump_text(value: float) -> str:
     """A jump as the table writes it (1/2, not 0.5)."""
     return fraction(Fraction(value).limit_denominator(4096))
