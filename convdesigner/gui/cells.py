@@ -19,7 +19,7 @@ from PySide6.QtCore import (
     Qt,
 )
 from PySide6.QtGui import QPainter, QPaintEvent, QPixmap, QRegion
-from PySide6.QtWidgets import QAbstractItemView, QDockWidget, QTableView, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QDockWidget, QHeaderView, QTableView, QWidget
 
 from ..engine.analysis import LayerResult
 
@@ -119,6 +119,7 @@ class ChangedCellsView(QTableView):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setHorizontalHeader(SelectionMarksHeader(self.horizontalHeader(), self))
         #: (row, selected, current column, hovered column) -> [(the row's key, its pixels), ...], the last
         #: VARIANTS painted, latest first; the slots least recently painted first. A row keeps its pixels as
         #: selected and as not (a selection moving back and forth), and as it was before its last change (an
@@ -401,6 +402,39 @@ class ChangedCellsView(QTableView):
         """Device pixels the row cache holds (at most CACHED_VIEWPORTS viewports and MAX_CACHED_PIXELS, but for
         one row)."""
         return self._cached_area
+
+
+class SelectionMarksHeader(QHeaderView):
+    """A horizontal header that repaints on a selection change only when its sections' selection marks change.
+    Qt repaints every section a selection touches, and a row selection touches them all, but what a section
+    shows of the selection (highlighted: some row selected; sunken: the whole column) is the same for any
+    selection of rows: selecting another layer repainted both analysis tables' headers for nothing."""
+
+    def __init__(self, like: QHeaderView, parent: QTableView) -> None:
+        super().__init__(Qt.Orientation.Horizontal, parent)
+        self.setSectionsClickable(like.sectionsClickable())
+        self.setHighlightSections(like.highlightSections())
+        self._marks: tuple | None = None  # as last painted
+        #: selection changes that repainted the header (a work count the tests read)
+        self.mark_updates = 0
+
+    def marks(self) -> tuple:
+        """What each section shows of the selection (nothing when sections are not highlighted)."""
+        selection = self.selectionModel()
+        if not self.highlightSections() or selection is None:
+            return ()
+        root = self.rootIndex()
+        return tuple((selection.columnIntersectsSelection(c, root), selection.isColumnSelected(c, root))
+                     for c in range(self.count()))
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        self._marks = self.marks()
+        super().paintEvent(event)
+
+    def selectionChanged(self, selected, deselected) -> None:
+        if self.marks() != self._marks:
+            self.mark_updates += 1
+            super().selectionChanged(selected, deselected)
 
 
 def _area(pixels: QPixmap) -> int:

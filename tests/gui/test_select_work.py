@@ -1,0 +1,113 @@
+"""A selection paints only what changed: the canvas draws a frame it painted before from its kept pixels,
+and the analysis tables' headers are not repainted when what they show of the selection is the same."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QObject, QPoint
+from PySide6.QtGui import QImage
+from test_row_cache import long_design
+
+from convdesigner.gui.canvas.widget import CACHED_FRAMES
+
+
+def on_screen(window, widget) -> QImage:
+    """The widget's pixels as the window painted them (its backing store, not a new paint)."""
+    corner = widget.mapTo(window, QPoint(0, 0))
+    image = window.screen().grabWindow(window.winId(), corner.x(), corner.y(), widget.width(),
+                                       widget.height()).toImage()
+    return image.convertToFormat(QImage.Format.Format_RGB32)
+
+
+def painted_afresh(qtbot, window, widget, switch) -> QImage:
+    """The widget's pixels once it painted itself with ``switch`` (its cache) off."""
+    switch(False)
+    try:
+        widget.update()
+        qtbot.wait(30)
+        return on_screen(window, widget)
+    finally:
+        switch(True)
+
+
+class Paints(QObject):
+    """Counts the paint events a widget receives."""
+
+    def __init__(self, widget) -> None:
+        super().__init__()
+        self.count = 0
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            self.count += 1
+        return False
+
+
+def test_a_layer_selected_again_draws_the_frame_it_painted_before(make_ui, qtbot):
+    window = make_ui(long_design(40)).window
+    view = window.canvas.view_widget
+    for row in (4, 6, 30):
+        window.document.select([row])
+        qtbot.wait(40)
+    painted = view.frames_painted
+    for row in (4, 6, 30, 4):  # each shown before, the same size, view and step: no frame painted
+        window.document.select([row])
+        qtbot.wait(40)
+        assert view.frames_painted == painted
+    assert on_screen(window, view) == painted_afresh(qtbot, window, view,
+                                                     lambda on: setattr(view, "cache_frames", on))
+    painted = view.frames_painted  # (and the one painted afresh)
+    blitted = view.frames_blitted
+    window.canvas.set_step(3)  # another frame of the layer: painted, and kept
+    qtbot.wait(40)
+    assert view.frames_painted == painted + 1
+    window.canvas.set_step(0)
+    qtbot.wait(40)
+    assert view.frames_painted == painted + 1 and view.frames_blitted > blitted
+    window.properties.set_argument("kernel_size", 5)  # the layer's new result: painted afresh
+    qtbot.wait(40)
+    assert view.frames_painted == painted + 2
+    assert window.canvas.model.result.layer.get("kernel_size") == 5
+    assert on_screen(window, view) == painted_afresh(qtbot, window, view,
+                                                     lambda on: setattr(view, "cache_frames", on))
+
+
+def test_the_canvas_keeps_a_few_frames_and_none_while_playing(make_ui, qtbot):
+    window = make_ui(long_design(40)).window
+    view = window.canvas.view_widget
+    for row in range(0, 40, 2):  # every convolution
+        window.document.select([row])
+        qtbot.wait(20)
+    assert len(view._frames) == CACHED_FRAMES
+    window.document.select([2])
+    qtbot.wait(20)
+    kept = dict(view._frames)
+    window.canvas.play()
+    qtbot.waitUntil(lambda: window.canvas.step() >= 2)
+    window.canvas.pause()
+    assert dict(view._frames) == kept  # the animation's frames were painted, not kept
+
+
+def test_a_selection_repaints_no_table_header_unless_its_marks_change(make_ui, qtbot):
+    window = make_ui(long_design(200)).window
+    window.load_plots()
+    window.document.select([3])
+    qtbot.wait(60)
+    headers = [panel.table.horizontalHeader() for panel in (window.rf_panel, window.params_panel)]
+    paints = [Paints(header.viewport()) for header in headers]
+    before = [h.mark_updates for h in headers]  # (those before the headers' first paint)
+    for row in (150, 5, 199, 4, None, 6):  # near, far, none: the sections show nothing of the selection
+        window.document.select([] if row is None else [row])
+        qtbot.wait(40)
+    assert [p.count for p in paints] == [0, 0]
+    assert [h.mark_updates for h in headers] == before
+    for header in headers:  # highlighted sections (some row selected) do show it
+        header.setHighlightSections(True)
+        header.viewport().update()
+    qtbot.wait(40)
+    for rows, updates in (([150], 0), ([4], 0), ([], 1), ([7], 2)):
+        window.document.select(rows)
+        qtbot.wait(40)
+        assert [h.mark_updates - b for h, b in zip(headers, before)] == [updates, updates]
+        for header in headers:
+            assert on_screen(window, header) == painted_afresh(qtbot, window, header, lambda _on: None)
