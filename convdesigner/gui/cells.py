@@ -22,6 +22,7 @@ from PySide6.QtGui import QPainter, QPaintEvent, QPixmap, QRegion
 from PySide6.QtWidgets import QAbstractItemView, QDockWidget, QHeaderView, QTableView, QWidget
 
 from ..engine.analysis import LayerResult
+from .scroll_bar import KeptScrollBar
 
 TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
 
@@ -120,6 +121,7 @@ class ChangedCellsView(QTableView):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setHorizontalHeader(SelectionMarksHeader(self.horizontalHeader(), self))
+        self.setVerticalScrollBar(KeptScrollBar(Qt.Orientation.Vertical, self))
         #: (row, selected, current column, hovered column) -> [(the row's key, its pixels), ...], the last
         #: VARIANTS painted, latest first; the slots least recently painted first. A row keeps its pixels as
         #: selected and as not (a selection moving back and forth), and as it was before its last change (an

@@ -111,3 +111,33 @@ def test_a_selection_repaints_no_table_header_unless_its_marks_change(make_ui, q
         assert [h.mark_updates - b for h, b in zip(headers, before)] == [updates, updates]
         for header in headers:
             assert on_screen(window, header) == painted_afresh(qtbot, window, header, lambda _on: None)
+
+
+def test_the_tables_scroll_bars_draw_positions_shown_before_from_kept_pixels(make_ui, qtbot, qapp, monkeypatch):
+    from convdesigner.gui import theme
+
+    original = qapp.palette()
+    try:
+        for dark in (False, True):
+            monkeypatch.setattr(theme, "system_prefers_dark", lambda dark=dark: dark)
+            theme.apply_theme(qapp)
+            window = make_ui(long_design(200)).window
+            window.load_plots()
+            qtbot.wait(200)  # the docks laid out
+            bars = [view.verticalScrollBar() for view in (window.stack_view, window.rf_panel.table,
+                                                          window.params_panel.table)]
+            for rows in ((150,), (3,), (199,), (150,), (3,), (199,)):
+                window.document.select(list(rows))
+                qtbot.wait(60)
+                for bar in bars:
+                    assert on_screen(window, bar) == painted_afresh(qtbot, window, bar,
+                                                                    lambda on, bar=bar: setattr(bar, "keep_pixels", on))
+            painted = [bar.painted for bar in bars]
+            for row in (150, 3, 199):  # each position shown before
+                window.document.select([row])
+                qtbot.wait(60)
+            assert [bar.painted for bar in bars] == painted
+            assert all(bar.reused >= 3 for bar in bars)
+            window.close()
+    finally:
+        qapp.setPalette(original)
