@@ -1,5 +1,7 @@
 """A selection paints only what changed: the canvas draws a frame it painted before from its kept pixels,
-and the analysis tables' headers are not repainted when what they show of the selection is the same."""
+the analysis tables' headers are not repainted when what they show of the selection is the same, their
+scroll bars draw positions shown before from kept pixels, and the properties' title and shapes line lay out
+the form again only when their height changes."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ from PySide6.QtCore import QEvent, QObject, QPoint
 from PySide6.QtGui import QImage
 from test_row_cache import long_design
 
+from convdesigner.engine.design import Design, InputSpec, Layer
 from convdesigner.gui.canvas.widget import CACHED_FRAMES
 
 
@@ -141,3 +144,65 @@ def test_the_tables_scroll_bars_draw_positions_shown_before_from_kept_pixels(mak
             window.close()
     finally:
         qapp.setPalette(original)
+
+
+class LayoutRequests(QObject):
+    """Counts the layout requests a widget receives."""
+
+    def __init__(self, widget) -> None:
+        super().__init__()
+        self.count = 0
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QEvent.Type.LayoutRequest:
+            self.count += 1
+        return False
+
+
+def named_design() -> Design:
+    """Like layers, one with a name long enough to wrap the properties' title onto more lines."""
+    layers = [Layer.make("Conv2d", name, {"out_channels": 8, "kernel_size": 3, "padding": 1})
+              for name in ("c1", "c2", "c3", "a_layer_with_a_name_long_enough_to_wrap_the_title_of_the_form", "c5")]
+    return Design("Named", InputSpec(8, (16, 16)), tuple(layers))
+
+
+def test_a_new_title_of_the_same_height_lays_out_nothing_of_the_form(make_ui, qtbot):
+    window = make_ui(named_design()).window
+    panel = window.properties
+    window.document.select([0])
+    qtbot.wait(200)  # the window laid out
+    form = panel.title.parentWidget().parentWidget()  # the scroll area's content: title, shapes, From, form
+    requests = LayoutRequests(form)
+    holders = [panel.title.parentWidget(), panel.shapes.parentWidget()]
+    refits = [h.refits for h in holders]
+    for row in (1, 2, 4, 0):  # other names, the same height
+        window.document.select([row])
+        qtbot.wait(40)
+        assert panel.title.text().count(window.document.design.layers[row].name)
+    assert requests.count == 0 and [h.refits for h in holders] == refits
+    window.document.select([3])  # a title on more lines: the form is laid out again
+    qtbot.wait(40)
+    assert requests.count >= 1 and holders[0].refits > refits[0]
+    assert panel.title.height() == panel.title.heightForWidth(panel.title.width())
+
+
+def test_the_form_is_laid_out_as_after_a_whole_new_layout_after_any_selection(make_ui, qtbot):
+    """The properties as a layout from nothing shows them (the window resized, every size asked again)."""
+    window = make_ui(named_design()).window
+    window.document.select([1])
+    qtbot.wait(200)
+    width, height = window.width(), window.height()
+    for row in (0, 3, 1, 3, 4, 2):
+        window.document.select([row])
+        qtbot.wait(60)
+        shown = on_screen(window, window.properties)
+        places = [(label.mapTo(window, QPoint(0, 0)), label.size())
+                  for label in (window.properties.title, window.properties.shapes)]
+        window.resize(width + 40, height)
+        qtbot.wait(60)
+        window.resize(width, height)
+        qtbot.wait(60)
+        assert on_screen(window, window.properties) == shown
+        assert places == [(label.mapTo(window, QPoint(0, 0)), label.size())
+                          for label in (window.properties.title, window.properties.shapes)]
