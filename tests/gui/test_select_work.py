@@ -206,3 +206,27 @@ def test_the_form_is_laid_out_as_after_a_whole_new_layout_after_any_selection(ma
         assert on_screen(window, window.properties) == shown
         assert places == [(label.mapTo(window, QPoint(0, 0)), label.size())
                           for label in (window.properties.title, window.properties.shapes)]
+
+
+def test_a_table_paint_reads_the_rows_the_fill_before_it_read(make_ui, qtbot, monkeypatch):
+    """The window's paint follows its update request, where each table filled its row cache: the paint
+    takes the rows on screen and their keys from there instead of reading every row's cells again."""
+    from convdesigner.gui import cells
+
+    painted = []
+    paint = cells.ChangedCellsView.paintEvent  # (Qt calls the method the class had when the view was made)
+    monkeypatch.setattr(cells.ChangedCellsView, "paintEvent",
+                        lambda view, event: painted.append(view) or paint(view, event))
+    window = make_ui(long_design(200)).window
+    window.load_plots()
+    window.document.select([3])
+    qtbot.wait(200)
+    reads = []
+    keys = cells.ChangedCellsView._keys
+    monkeypatch.setattr(cells.ChangedCellsView, "_keys", lambda view, rows: reads.append(view) or keys(view, rows))
+    painted.clear()
+    window.document.select([150])  # far: all three tables scroll and paint every row on screen
+    qtbot.wait(60)
+    views = [window.stack_view, window.rf_panel.table, window.params_panel.table]
+    assert all(view in painted for view in views)
+    assert [reads.count(view) for view in views] == [1, 1, 1]
