@@ -8,6 +8,7 @@ is one SetArguments command; the form updates in place after each edit so typing
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QEvent, QModelIndex, QPersistentModelIndex, QSize, Qt, Signal
@@ -365,6 +366,10 @@ class WiringRow:
             self.panel.set_inputs(names)
 
 
+#: How many (text, width) sizes a SteadyLabel keeps (the layers the user goes back and forth between).
+KEPT_FITS = 32
+
+
 class SteadyLabel(QWidget):
     """Holds a word-wrapped QLabel and lays it out at its height for its width: the form is laid out again
     only when that changes, or when the label's minimum width changed where it bounds the form's width. Qt
@@ -381,16 +386,29 @@ class SteadyLabel(QWidget):
         self.setSizePolicy(label.sizePolicy().horizontalPolicy(), QSizePolicy.Policy.Fixed)
         self._height = -1
         self._minimum = label.minimumSizeHint().width()  # the minimum width the layout read last
-        #: times the form was asked to lay out again for the label (a work count the tests read)
+        #: (text, width, font) -> (height, minimum width): a layer shown again measures nothing
+        self._fits: OrderedDict[tuple, tuple[int, int]] = OrderedDict()
+        #: times the form was asked to lay out again for the label, and the label measured (work counts the
+        #: tests read)
         self.refits = 0
+        self.measures = 0
         self.refit()
 
     def refit(self) -> None:
         """Ask for a layout when the label's height at this width changed, or its minimum width did where the
         layout would use it (the form as narrow as the widest word): after a new text, a font, a resize."""
         label = self.label
-        height = label.heightForWidth(self.width()) if label.hasHeightForWidth() else label.sizeHint().height()
-        minimum = label.minimumSizeHint().width()
+        key = (label.text(), self.width(), label.font().key())
+        fit = self._fits.get(key)
+        if fit is None:
+            fit = self._fits[key] = (label.heightForWidth(self.width()) if label.hasHeightForWidth()
+                                     else label.sizeHint().height(), label.minimumSizeHint().width())
+            self.measures += 1
+            while len(self._fits) > KEPT_FITS:
+                self._fits.popitem(last=False)
+        else:
+            self._fits.move_to_end(key)
+        height, minimum = fit
         if height != self._height or (minimum != self._minimum and max(minimum, self._minimum) >= self.width()):
             self._height = height
             self.refits += 1
@@ -406,7 +424,9 @@ class SteadyLabel(QWidget):
     def event(self, event: QEvent) -> bool:
         # the label's hints may have changed: a new text (the label asks this widget for a layout), a font,
         # a style, or anything while it was hidden
-        if event.type() in (QEvent.Type.LayoutRequest, QEvent.Type.Show):
+        if event.type() == QEvent.Type.StyleChange:
+            self._fits.clear()
+        if event.type() in (QEvent.Type.LayoutRequest, QEvent.Type.Show, QEvent.Type.StyleChange):
             self.refit()
         return super().event(event)
 

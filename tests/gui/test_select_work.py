@@ -181,6 +181,11 @@ def test_a_new_title_of_the_same_height_lays_out_nothing_of_the_form(make_ui, qt
         qtbot.wait(40)
         assert panel.title.text().count(window.document.design.layers[row].name)
     assert requests.count == 0 and [h.refits for h in holders] == refits
+    measures = [h.measures for h in holders]
+    for row in (1, 2, 4, 0):  # each title and shapes line measured before
+        window.document.select([row])
+        qtbot.wait(40)
+    assert [h.measures for h in holders] == measures
     window.document.select([3])  # a title on more lines: the form is laid out again
     qtbot.wait(40)
     assert requests.count >= 1 and holders[0].refits > refits[0]
