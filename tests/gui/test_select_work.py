@@ -5,8 +5,9 @@ the form again only when their height changes."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, QPoint
+from PySide6.QtCore import QEvent, QPoint
 from PySide6.QtGui import QImage
+from test_app import LayoutRequests
 from test_row_cache import long_design
 
 from convdesigner.engine.design import Design, InputSpec, Layer
@@ -32,13 +33,8 @@ def painted_afresh(qtbot, window, widget, switch) -> QImage:
         switch(True)
 
 
-class Paints(QObject):
+class Paints(LayoutRequests):
     """Counts the paint events a widget receives."""
-
-    def __init__(self, widget) -> None:
-        super().__init__()
-        self.count = 0
-        widget.installEventFilter(self)
 
     def eventFilter(self, watched, event) -> bool:
         if event.type() == QEvent.Type.Paint:
@@ -144,20 +140,6 @@ def test_the_tables_scroll_bars_draw_positions_shown_before_from_kept_pixels(mak
             window.close()
     finally:
         qapp.setPalette(original)
-
-
-class LayoutRequests(QObject):
-    """Counts the layout requests a widget receives."""
-
-    def __init__(self, widget) -> None:
-        super().__init__()
-        self.count = 0
-        widget.installEventFilter(self)
-
-    def eventFilter(self, watched, event) -> bool:
-        if event.type() == QEvent.Type.LayoutRequest:
-            self.count += 1
-        return False
 
 
 def named_design() -> Design:
