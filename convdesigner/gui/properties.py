@@ -587,6 +587,8 @@ class PropertiesPanel(QWidget):
                            f"&nbsp;&nbsp;<span>{result.type}</span><br><span style='color:"
                            f"{StateColours().muted.name()}'>{summary}</span>")
         self.shapes.setText(self._shapes_text(result))
+        for holder in (self._title_holder, self._shapes_holder):  # now: the form's layout comes before its paint
+            holder.refit()
         by_argument: dict[str, list[Diagnostic]] = {}
         general: list[Diagnostic] = []
         for diagnostic in result.diagnostics:

@@ -142,10 +142,24 @@ def test_the_tables_scroll_bars_draw_positions_shown_before_from_kept_pixels(mak
         qapp.setPalette(original)
 
 
+class Sizes(LayoutRequests):
+    """The sizes a widget is painted at."""
+
+    def __init__(self, widget) -> None:
+        super().__init__(widget)
+        self.painted: list[tuple[int, int]] = []
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            self.painted.append(watched.size().toTuple())
+        return False
+
+
 def named_design() -> Design:
-    """Like layers, one with a name long enough to wrap the properties' title onto more lines."""
-    layers = [Layer.make("Conv2d", name, {"out_channels": 8, "kernel_size": 3, "padding": 1})
-              for name in ("c1", "c2", "c3", "a_layer_with_a_name_long_enough_to_wrap_the_title_of_the_form", "c5")]
+    """Like layers, one of them dilated: its title's second line is shorter and takes one line fewer."""
+    layers = [Layer.make("Conv2d", name, {"out_channels": 8, "kernel_size": 3, "padding": 1,
+                                          **({"dilation": 2} if name == "dilated" else {})})
+              for name in ("c1", "c2", "c3", "dilated", "c5")]
     return Design("Named", InputSpec(8, (16, 16)), tuple(layers))
 
 
@@ -158,20 +172,40 @@ def test_a_new_title_of_the_same_height_lays_out_nothing_of_the_form(make_ui, qt
     requests = LayoutRequests(form)
     holders = [panel.title.parentWidget(), panel.shapes.parentWidget()]
     refits = [h.refits for h in holders]
-    for row in (1, 2, 4, 0):  # other names, the same height
+    for row in (1, 2, 0, 2):  # other names, the same height (and nothing else of the form changes)
         window.document.select([row])
         qtbot.wait(40)
         assert panel.title.text().count(window.document.design.layers[row].name)
     assert requests.count == 0 and [h.refits for h in holders] == refits
     measures = [h.measures for h in holders]
-    for row in (1, 2, 4, 0):  # each title and shapes line measured before
+    for row in (1, 2, 0, 2):  # each title and shapes line measured before
         window.document.select([row])
         qtbot.wait(40)
     assert [h.measures for h in holders] == measures
-    window.document.select([3])  # a title on more lines: the form is laid out again
+    window.document.select([3])  # a title on fewer lines: the form is laid out again
     qtbot.wait(40)
     assert requests.count >= 1 and holders[0].refits > refits[0]
     assert panel.title.height() == panel.title.heightForWidth(panel.title.width())
+
+
+def test_a_title_of_another_height_is_painted_laid_out(make_ui, qtbot):
+    """Another type whose title takes another number of lines: the form is laid out before its first paint
+    (never a frame with the title at the height of the layer before)."""
+    layers = (Layer.make("Conv2d", "c1", {"out_channels": 8, "kernel_size": 3, "padding": 1}),
+              Layer.make("ConvTranspose2d", "t2", {"out_channels": 8, "kernel_size": 4, "stride": 2, "padding": 1}),
+              Layer.make("Conv2d", "c3", {"out_channels": 8, "kernel_size": 3, "padding": 1, "stride": 2}))
+    window = make_ui(Design("Types", InputSpec(8, (16, 16)), layers)).window
+    title = window.properties.title
+    for row in (0, 1, 2, 1, 0):
+        window.document.select([row])
+        qtbot.wait(200)
+        height = title.height()
+        sizes = Sizes(title)
+        window.document.select([(row + 1) % 3])
+        qtbot.wait(60)
+        assert sizes.painted and set(sizes.painted) == {title.size().toTuple()}
+        title.removeEventFilter(sizes)
+    assert height != title.height()  # (the titles did change height)
 
 
 def test_the_form_is_laid_out_as_after_a_whole_new_layout_after_any_selection(make_ui, qtbot):
