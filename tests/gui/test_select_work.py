@@ -71,13 +71,22 @@ def test_a_layer_selected_again_draws_the_frame_it_painted_before(make_ui, qtbot
                                                      lambda on: setattr(view, "cache_frames", on))
 
 
-def test_the_canvas_keeps_a_few_frames_and_none_while_playing(make_ui, qtbot):
+def test_the_canvas_keeps_a_few_frames_and_none_while_playing(make_ui, qtbot, monkeypatch):
+    from convdesigner.gui.canvas import widget
+
     window = make_ui(long_design(40)).window
     view = window.canvas.view_widget
     for row in range(0, 40, 2):  # every convolution
         window.document.select([row])
         qtbot.wait(20)
     assert len(view._frames) == CACHED_FRAMES
+    frame = view.width() * view.height() * view.devicePixelRatio() ** 2
+    monkeypatch.setattr(widget, "MAX_FRAME_PIXELS", int(2.5 * frame))  # (a large canvas, a dense screen)
+    for row in (0, 2, 4, 6):
+        window.document.select([row])
+        qtbot.wait(20)
+    assert len(view._frames) == 2 and view.kept_pixels <= 2.5 * frame
+    monkeypatch.undo()
     window.document.select([2])
     qtbot.wait(20)
     kept = dict(view._frames)

@@ -68,6 +68,8 @@ VIEW_ALIASES = {"transposed": DIRECT, "equivalent": DIRECT}
 #: How many frames the canvas keeps the pixels of (a few layers the user goes back and forth between; each
 #: the canvas's size: ~1.7 MB at 836 x 510).
 CACHED_FRAMES = 8
+#: ... and never more device pixels than this (64 MB: a few frames of a large canvas on a high-density screen).
+MAX_FRAME_PIXELS = 16_000_000
 
 #: The most positions the step slider has (a Qt int); a layer with more steps (over 2^31 - 1 output positions)
 #: gets a slider over a scaled range, the exact step kept in the state (`slider_step`, `slider_value`).
@@ -195,8 +197,13 @@ class CanvasView(QWidget):
 
     def _keep(self, key: tuple, pixels: QPixmap) -> None:
         self._frames[key] = (self.model.result, pixels)
-        while len(self._frames) > CACHED_FRAMES:
+        while len(self._frames) > 1 and (len(self._frames) > CACHED_FRAMES or self.kept_pixels > MAX_FRAME_PIXELS):
             self._frames.popitem(last=False)
+
+    @property
+    def kept_pixels(self) -> int:
+        """Device pixels of the frames kept."""
+        return sum(pixels.width() * pixels.height() for _result, pixels in self._frames.values())
 
     # -- zoom and pan ------------------------------------------------------------------------------
     def zoom(self, factor: float, at: QPointF | None = None) -> None:
