@@ -19,9 +19,10 @@ from PySide6.QtCore import (
     Qt,
 )
 from PySide6.QtGui import QPainter, QPaintEvent, QPixmap, QRegion
-from PySide6.QtWidgets import QAbstractItemView, QDockWidget, QTableView, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QDockWidget, QHeaderView, QTableView, QWidget
 
 from ..engine.analysis import LayerResult
+from .scroll_bar import KeptScrollBar
 
 TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
 
@@ -119,6 +120,8 @@ class ChangedCellsView(QTableView):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setHorizontalHeader(SelectionMarksHeader(self.horizontalHeader(), self))
+        self.setVerticalScrollBar(KeptScrollBar(Qt.Orientation.Vertical, self))
         #: (row, selected, current column, hovered column) -> [(the row's key, its pixels), ...], the last
         #: VARIANTS painted, latest first; the slots least recently painted first. A row keeps its pixels as
         #: selected and as not (a selection moving back and forth), and as it was before its last change (an
@@ -129,6 +132,8 @@ class ChangedCellsView(QTableView):
         self._hover = QPersistentModelIndex()
         self._raw = False  # painting as QTableView does (filling the cache, or rows not cached)
         self._stale = True  # something shown may have changed since the cache was last filled
+        #: the rows on screen and their keys as `_fill` found them, for the paint that follows it (`_shown`)
+        self._filled: tuple | None = None
         self._painted = False  # painted once (by QTableView: the cache is used from the second paint on)
         self._watched: QWidget | None = None  # the window whose update requests fill the cache
         self._filler = _UpdateRequests(self)
@@ -204,12 +209,10 @@ class ChangedCellsView(QTableView):
             super().paintEvent(event)
             self._painted = True
             return
-        self._check_view_key()
         missing = QRegion()
         painter = QPainter(self.viewport())
         try:
-            rows = self._rows_in(event.rect())
-            for (row, _top, y, height), key in zip(rows, self._keys(rows)):
+            for (row, _top, y, height), key in self._shown(event.rect()):
                 pixels = None if key is None else self._cached(row, key)
                 if pixels is not None:
                     self.rows_blitted += 1
@@ -229,6 +232,23 @@ class ChangedCellsView(QTableView):
         finally:
             self._raw = False
 
+    def _shown(self, rect: QRect) -> list[tuple[tuple[int, int, int, int], tuple | None]]:
+        """The rows crossing ``rect`` of the viewport with their keys: as `_fill` found them just before when
+        nothing changed since (the window's paint follows its update request, where the cache was filled),
+        else read again."""
+        self._check_view_key()
+        filled, self._filled = self._filled, None
+        if filled is not None and not self._stale and filled[0] == self._where():
+            return [(place, key) for place, key in filled[1]
+                    if place[2] <= rect.bottom() and place[2] + place[3] > rect.top()]
+        rows = self._rows_in(rect)
+        return list(zip(rows, self._keys(rows)))
+
+    def _where(self) -> tuple:
+        """What places the rows on screen besides what marks the cache stale: the model, its row count, the
+        scrolling and the viewport's size."""
+        return id(self.model()), self.model().rowCount(), self.verticalScrollBar().value(), self.viewport().size()
+
     def _caching(self) -> bool:
         """The cache is used: not while the user drags or edits in place, nor with rows moved in the header
         (the rows on screen are walked in model order)."""
@@ -240,6 +260,7 @@ class ChangedCellsView(QTableView):
         """Paint the rows on screen that the cache lacks into it, as QTableView paints them (one paint of their
         region, or of the cells that changed in a row otherwise the same): the window's paint then draws
         pixmaps only."""
+        self._filled = None
         if not self._painted or not self._stale or not self._caching() or not shown(self):
             return
         viewport = self.viewport()
@@ -251,7 +272,9 @@ class ChangedCellsView(QTableView):
         wanted = []
         region = QRegion()
         rows = self._rows_in(viewport.rect())
-        for (row, _top, y, height), key in zip(rows, self._keys(rows)):
+        keys = self._keys(rows)
+        self._filled = (self._where(), list(zip(rows, keys)))
+        for (row, _top, y, height), key in zip(rows, keys):
             if key is None:
                 continue
             if self._cached(row, key) is not None:
@@ -401,6 +424,39 @@ class ChangedCellsView(QTableView):
         """Device pixels the row cache holds (at most CACHED_VIEWPORTS viewports and MAX_CACHED_PIXELS, but for
         one row)."""
         return self._cached_area
+
+
+class SelectionMarksHeader(QHeaderView):
+    """A horizontal header that repaints on a selection change only when its sections' selection marks change.
+    Qt repaints every section a selection touches, and a row selection touches them all, but what a section
+    shows of the selection (highlighted: some row selected; sunken: the whole column) is the same for any
+    selection of rows: selecting another layer repainted both analysis tables' headers for nothing."""
+
+    def __init__(self, like: QHeaderView, parent: QTableView) -> None:
+        super().__init__(Qt.Orientation.Horizontal, parent)
+        self.setSectionsClickable(like.sectionsClickable())
+        self.setHighlightSections(like.highlightSections())
+        self._marks: tuple | None = None  # as last painted
+        #: selection changes that repainted the header (a work count the tests read)
+        self.mark_updates = 0
+
+    def marks(self) -> tuple:
+        """What each section shows of the selection (nothing when sections are not highlighted)."""
+        selection = self.selectionModel()
+        if not self.highlightSections() or selection is None:
+            return ()
+        root = self.rootIndex()
+        return tuple((selection.columnIntersectsSelection(c, root), selection.isColumnSelected(c, root))
+                     for c in range(self.count()))
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        self._marks = self.marks()
+        super().paintEvent(event)
+
+    def selectionChanged(self, selected, deselected) -> None:
+        if self.marks() != self._marks:
+            self.mark_updates += 1
+            super().selectionChanged(selected, deselected)
 
 
 def _area(pixels: QPixmap) -> int:

@@ -8,9 +8,10 @@ is one SetArguments command; the form updates in place after each edit so typing
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QAbstractListModel, QEvent, QModelIndex, QPersistentModelIndex, QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QStackedWidget,
     QToolButton,
     QVBoxLayout,
@@ -364,6 +366,76 @@ class WiringRow:
             self.panel.set_inputs(names)
 
 
+#: How many (text, width) sizes a SteadyLabel keeps (the layers the user goes back and forth between).
+KEPT_FITS = 32
+
+
+class SteadyLabel(QWidget):
+    """Holds a word-wrapped QLabel and lays it out at its height for its width: the form is laid out again
+    only when that changes, or when the label's minimum width changed where it bounds the form's width. Qt
+    lays out every parent of a label again on each new text (QLabel::setText calls updateGeometry): for the
+    title and the shapes line, which change on every selection, that laid out the whole form and its scroll
+    area twice (~0.7 ms a label), mostly to find the sizes they had. The label fills this widget, which takes
+    its place in the layout with the label's hints, so it is shown where and as before. (Its preferred width
+    is read when the form is laid out for another reason: inside the scroll area it sizes nothing.)"""
+
+    def __init__(self, label: QLabel, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.label = label
+        label.setParent(self)
+        self.setSizePolicy(label.sizePolicy().horizontalPolicy(), QSizePolicy.Policy.Fixed)
+        self._height = -1
+        self._minimum = label.minimumSizeHint().width()  # the minimum width the layout read last
+        #: (text, width, font) -> (height, minimum width): a layer shown again measures nothing
+        self._fits: OrderedDict[tuple, tuple[int, int]] = OrderedDict()
+        #: times the form was asked to lay out again for the label, and the label measured (work counts the
+        #: tests read)
+        self.refits = 0
+        self.measures = 0
+        self.refit()
+
+    def refit(self) -> None:
+        """Ask for a layout when the label's height at this width changed, or its minimum width did where the
+        layout would use it (the form as narrow as the widest word): after a new text, a font, a resize."""
+        label = self.label
+        key = (label.text(), self.width(), label.font().key())
+        fit = self._fits.get(key)
+        if fit is None:
+            fit = self._fits[key] = (label.heightForWidth(self.width()) if label.hasHeightForWidth()
+                                     else label.sizeHint().height(), label.minimumSizeHint().width())
+            self.measures += 1
+            while len(self._fits) > KEPT_FITS:
+                self._fits.popitem(last=False)
+        else:
+            self._fits.move_to_end(key)
+        height, minimum = fit
+        if height != self._height or (minimum != self._minimum and max(minimum, self._minimum) >= self.width()):
+            self._height = height
+            self.refits += 1
+            self.updateGeometry()
+
+    def sizeHint(self) -> QSize:
+        return QSize(self.label.sizeHint().width(), self._height)
+
+    def minimumSizeHint(self) -> QSize:
+        self._minimum = self.label.minimumSizeHint().width()
+        return QSize(self._minimum, self._height)
+
+    def event(self, event: QEvent) -> bool:
+        # the label's hints may have changed: a new text (the label asks this widget for a layout), a font,
+        # a style, or anything while it was hidden
+        if event.type() == QEvent.Type.StyleChange:
+            self._fits.clear()
+        if event.type() in (QEvent.Type.LayoutRequest, QEvent.Type.Show, QEvent.Type.StyleChange):
+            self.refit()
+        return super().event(event)
+
+    def resizeEvent(self, event) -> None:
+        self.label.setGeometry(self.rect())
+        self.refit()
+        super().resizeEvent(event)
+
+
 class PropertiesPanel(QWidget):
     """The properties dock's content: the selected layer's header, diagnostics and argument form."""
 
@@ -423,8 +495,10 @@ class PropertiesPanel(QWidget):
         layout = QVBoxLayout(content)
         layout.setContentsMargins(10, 8, 10, 8)
         layout.setSpacing(6)
-        layout.addWidget(self.title)
-        layout.addWidget(self.shapes)
+        self._title_holder = SteadyLabel(self.title, content)
+        self._shapes_holder = SteadyLabel(self.shapes, content)
+        layout.addWidget(self._title_holder)
+        layout.addWidget(self._shapes_holder)
         layout.addWidget(self.banner)
         layout.addWidget(self.wiring.widget)
         layout.addWidget(self.fixes_row)
@@ -490,7 +564,7 @@ class PropertiesPanel(QWidget):
     def refresh(self) -> None:
         result = self.result
         has_layer = result is not None
-        for widget in (self.title, self.shapes, self.wiring.widget):
+        for widget in (self._title_holder, self._shapes_holder, self.wiring.widget):
             widget.setVisible(has_layer)
         self.empty.setVisible(not has_layer)
         self._show_fixes()
@@ -513,6 +587,8 @@ class PropertiesPanel(QWidget):
                            f"&nbsp;&nbsp;<span>{result.type}</span><br><span style='color:"
                            f"{StateColours().muted.name()}'>{summary}</span>")
         self.shapes.setText(self._shapes_text(result))
+        for holder in (self._title_holder, self._shapes_holder):  # now: the form's layout comes before its paint
+            holder.refit()
         by_argument: dict[str, list[Diagnostic]] = {}
         general: list[Diagnostic] = []
         for diagnostic in result.diagnostics:

@@ -371,7 +371,7 @@ class StackView(ChangedCellsView):
             self._update_rows(set(before).symmetric_difference(rows) | {current.row(), *rows[:1]})
         if rows:
             self.scrollTo(model.index(rows[0], NAME))  # scrolls only when the row is out of view
-        self.rowsSelected.emit(self.selected_rows())
+        self.rowsSelected.emit(sorted({row for row in rows if 0 <= row < model.rowCount()}))  # what is selected now
 
     def _update_rows(self, rows: set[int]) -> None:
         """Repaint these rows where they are on screen (the whole width: the selection spans it)."""

@@ -7,11 +7,21 @@ export) is the canvas's own. The animation runs on a QTimer, so editing never wa
 from __future__ import annotations
 
 import os
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import replace
 
 from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QKeyEvent, QKeySequence, QMouseEvent, QPainter, QWheelEvent
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QKeyEvent,
+    QKeySequence,
+    QMouseEvent,
+    QPainter,
+    QPixmap,
+    QWheelEvent,
+)
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -52,6 +62,12 @@ VIEW_LABELS = {DIRECT: "Direct", SCATTER: "Scatter", OVERLAP: "Overlap", MATRIX:
 #: Names the paper gallery's index uses for a view, mapped to the canvas's views.
 VIEW_ALIASES = {"transposed": DIRECT, "equivalent": DIRECT}
 
+
+#: How many frames the canvas keeps the pixels of (a few layers the user goes back and forth between; each
+#: the canvas's size: ~1.7 MB at 836 x 510).
+CACHED_FRAMES = 8
+#: ... and never more device pixels than this (64 MB: a few frames of a large canvas on a high-density screen).
+MAX_FRAME_PIXELS = 16_000_000
 
 #: The most positions the step slider has (a Qt int); a layer with more steps (over 2^31 - 1 output positions)
 #: gets a slider over a scaled range, the exact step kept in the state (`slider_step`, `slider_value`).
@@ -103,6 +119,15 @@ class CanvasView(QWidget):
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)  # keys it ignores (Space, arrows) go to the canvas
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.grabGesture(Qt.GestureType.PinchGesture)
+        #: the pixels of the last frames painted at rest, by what they show (`_frame_key`): (the layer's very
+        #: result, its pixels); a layer selected again, or a repaint that changes nothing, is one blit
+        self._frames: OrderedDict[tuple, tuple[object, QPixmap]] = OrderedDict()
+        #: False: paint every frame (the tests compare the two); `animating`: frames not kept while playing
+        self.cache_frames = True
+        self.animating = False
+        #: frames painted, and frames drawn from the kept pixels (work counts the tests read)
+        self.frames_painted = 0
+        self.frames_blitted = 0
 
     def _rect(self) -> QRectF:
         """The painted area in the painter's units: the widget, shrunk by ``text_zoom`` (which the painter
@@ -122,12 +147,61 @@ class CanvasView(QWidget):
         return self.state.view if self.state.view in self.model.views() else DIRECT
 
     def paintEvent(self, event) -> None:
+        key = self._frame_key()
+        entry = self._frames.get(key) if key is not None else None
+        if entry is not None and entry[0] is self.model.result:  # the very result: the same frame
+            self._frames.move_to_end(key)
+            pixels = entry[1]
+            self.model.pending_field = None  # a kept frame has its field drawn
+            self.frames_blitted += 1
+        elif key is None:
+            self._paint_frame(QPainter(self))
+            self.painted.emit()
+            return
+        else:
+            pixels = QPixmap(self.size() * self.devicePixelRatio())
+            pixels.setDevicePixelRatio(self.devicePixelRatio())
+            painter = QPainter(pixels)
+            # as a painter on the widget starts (QPainter::initFrom)
+            painter.setFont(self.font())
+            painter.setPen(self.palette().color(self.foregroundRole()))
+            painter.setBackground(self.palette().brush(self.backgroundRole()))
+            self._paint_frame(painter)
+            if self.model.pending_field is None:  # a field still to compute is painted again once it is
+                self._keep(key, pixels)
         painter = QPainter(self)
+        painter.drawPixmap(0, 0, pixels)
+        painter.end()
+        self.painted.emit()
+
+    def _paint_frame(self, painter: QPainter) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.scale(self.text_zoom, self.text_zoom)
         paint(painter, self._rect(), self.model, self.state, self.camera)
         painter.end()
-        self.painted.emit()
+        self.frames_painted += 1
+
+    def _frame_key(self) -> tuple | None:
+        """What a frame shows besides its layer's result (None: a frame not kept: the animation playing, the
+        mouse over a cell, the numbers mode or a cell-text hook, whose values change in place)."""
+        state = self.state
+        if (not self.cache_frames or self.animating or state.hover is not None or state.numbers is not None
+                or state.cell_text is not None):
+            return None
+        camera = None if self.camera is None else (self.camera.scale, self.camera.x, self.camera.y)
+        return (id(self.model.result), self.model.index, state.view, state.step, state.stacked, state.show_field,
+                state.dark, state.caption, state.chrome, state.field_wait, camera, self.width(), self.height(),
+                self.text_zoom, self.devicePixelRatio())
+
+    def _keep(self, key: tuple, pixels: QPixmap) -> None:
+        self._frames[key] = (self.model.result, pixels)
+        while len(self._frames) > 1 and (len(self._frames) > CACHED_FRAMES or self.kept_pixels > MAX_FRAME_PIXELS):
+            self._frames.popitem(last=False)
+
+    @property
+    def kept_pixels(self) -> int:
+        """Device pixels of the frames kept."""
+        return sum(pixels.width() * pixels.height() for _result, pixels in self._frames.values())
 
     # -- zoom and pan ------------------------------------------------------------------------------
     def zoom(self, factor: float, at: QPointF | None = None) -> None:
@@ -828,10 +902,12 @@ class CanvasWidget(QWidget):
     def _sync(self) -> None:
         model, state = self.model, self.state
         views = model.views()
+        shown_before = [action.isVisible() for action in self.view_actions.values()]
         for view, action in self.view_actions.items():
             action.setVisible(view in views and len(views) > 1)
             action.setChecked(view == state.view)
-        self.toolbar.layout().activate()
+        if shown_before != [action.isVisible() for action in self.view_actions.values()]:
+            self.toolbar.layout().activate()  # buttons shown or hidden now, not at the next layout pass
         has_frames = model.frames is not None
         for w in self._controls:
             w.setEnabled(has_frames)
@@ -862,6 +938,7 @@ class CanvasWidget(QWidget):
 
     def _sync_play(self) -> None:
         playing = self.is_playing()
+        self.view_widget.animating = playing
         text = "Pause" if playing else "Play"
         if self.play_button.text() != text:  # a new icon relayouts the canvas and so the window: only on a change
             self.play_button.setText(text)
