@@ -71,6 +71,23 @@ def test_a_layer_selected_again_draws_the_frame_it_painted_before(make_ui, qtbot
                                                      lambda on: setattr(view, "cache_frames", on))
 
 
+def test_a_canvas_frame_kept_is_not_drawn_in_another_font(make_ui, qtbot):
+    window = make_ui(long_design(40)).window
+    view = window.canvas.view_widget
+    for row in (4, 6, 4):
+        window.document.select([row])
+        qtbot.wait(40)
+    painted = view.frames_painted
+    font = view.font()
+    font.setPointSizeF(font.pointSizeF() * 1.5)
+    view.setFont(font)  # the titles and legend in larger text: the same layer painted afresh
+    view.update()
+    qtbot.wait(40)
+    assert view.frames_painted == painted + 1
+    assert on_screen(window, view) == painted_afresh(qtbot, window, view,
+                                                     lambda on: setattr(view, "cache_frames", on))
+
+
 def test_the_canvas_keeps_a_few_frames_and_none_while_playing(make_ui, qtbot, monkeypatch):
     from convdesigner.gui.canvas import widget
 

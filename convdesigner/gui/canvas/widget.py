@@ -191,7 +191,7 @@ class CanvasView(QWidget):
         camera = None if self.camera is None else (self.camera.scale, self.camera.x, self.camera.y)
         return (id(self.model.result), self.model.index, state.view, state.step, state.stacked, state.show_field,
                 state.dark, state.caption, state.chrome, state.field_wait, camera, self.width(), self.height(),
-                self.text_zoom, self.devicePixelRatio())
+                self.text_zoom, self.devicePixelRatio(), self.font().key())
 
     def _keep(self, key: tuple, pixels: QPixmap) -> None:
         self._frames[key] = (self.model.result, pixels)
