@@ -96,18 +96,21 @@ class KeptScrollBar(QScrollBar):
         painter.end()
 
     def _keep(self, key: tuple, option: QStyleOptionSlider, origin: QPoint, beneath: QColor) -> QImage:
-        """The scroll bar drawn over ``beneath`` where the window paints it (antialiased and gradient pixels
-        depend on where they fall)."""
+        """The scroll bar drawn over ``beneath`` as the window paints it at ``origin`` (at a fractional device
+        pixel ratio, antialiased and gradient pixels depend on where they fall)."""
         ratio = self.devicePixelRatio()
-        canvas = QImage(QSize(origin.x() + self.width(), origin.y() + self.height()) * ratio,
+        # at a whole ratio the bar falls on whole device pixels wherever it is: painted at (0, 0), an image of its
+        # size (allocating one from the window's corner cost more than the paint it saves)
+        at = QPoint(0, 0) if ratio == int(ratio) else origin
+        canvas = QImage(QSize(at.x() + self.width(), at.y() + self.height()) * ratio,
                         QImage.Format.Format_ARGB32_Premultiplied)
         canvas.setDevicePixelRatio(ratio)
         painter = QPainter(canvas)
-        painter.translate(origin)
+        painter.translate(at)
         painter.fillRect(self.rect(), beneath)
         self.style().drawComplexControl(QStyle.ComplexControl.CC_ScrollBar, option, painter, self)
         painter.end()
-        pixels = canvas.copy(QRect(origin * ratio, self.size() * ratio))
+        pixels = canvas if at.isNull() else canvas.copy(QRect(at * ratio, self.size() * ratio))
         pixels.setDevicePixelRatio(ratio)
         self._kept[key] = pixels
         while len(self._kept) > KEPT_POSITIONS:
