@@ -42,19 +42,28 @@ class Paints(LayoutRequests):
         return False
 
 
-def test_a_layer_selected_again_draws_the_frame_it_painted_before(make_ui, qtbot):
+def canvas_shown(make_ui, qtbot, rows: tuple[int, ...]):
+    """A window on 40 layers whose canvas showed these rows in turn, and its canvas view."""
     window = make_ui(long_design(40)).window
-    view = window.canvas.view_widget
-    for row in (4, 6, 30):
+    for row in rows:
         window.document.select([row])
         qtbot.wait(40)
+    return window, window.canvas.view_widget
+
+
+def assert_painted_as_afresh(qtbot, window, view) -> None:
+    assert on_screen(window, view) == painted_afresh(qtbot, window, view,
+                                                     lambda on: setattr(view, "cache_frames", on))
+
+
+def test_a_layer_selected_again_draws_the_frame_it_painted_before(make_ui, qtbot):
+    window, view = canvas_shown(make_ui, qtbot, (4, 6, 30))
     painted = view.frames_painted
     for row in (4, 6, 30, 4):  # each shown before, the same size, view and step: no frame painted
         window.document.select([row])
         qtbot.wait(40)
         assert view.frames_painted == painted
-    assert on_screen(window, view) == painted_afresh(qtbot, window, view,
-                                                     lambda on: setattr(view, "cache_frames", on))
+    assert_painted_as_afresh(qtbot, window, view)
     painted = view.frames_painted  # (and the one painted afresh)
     blitted = view.frames_blitted
     window.canvas.set_step(3)  # another frame of the layer: painted, and kept
@@ -67,16 +76,11 @@ def test_a_layer_selected_again_draws_the_frame_it_painted_before(make_ui, qtbot
     qtbot.wait(40)
     assert view.frames_painted == painted + 2
     assert window.canvas.model.result.layer.get("kernel_size") == 5
-    assert on_screen(window, view) == painted_afresh(qtbot, window, view,
-                                                     lambda on: setattr(view, "cache_frames", on))
+    assert_painted_as_afresh(qtbot, window, view)
 
 
 def test_a_canvas_frame_kept_is_not_drawn_in_another_font(make_ui, qtbot):
-    window = make_ui(long_design(40)).window
-    view = window.canvas.view_widget
-    for row in (4, 6, 4):
-        window.document.select([row])
-        qtbot.wait(40)
+    window, view = canvas_shown(make_ui, qtbot, (4, 6, 4))
     painted = view.frames_painted
     font = view.font()
     font.setPointSizeF(font.pointSizeF() * 1.5)
@@ -84,8 +88,7 @@ def test_a_canvas_frame_kept_is_not_drawn_in_another_font(make_ui, qtbot):
     view.update()
     qtbot.wait(40)
     assert view.frames_painted == painted + 1
-    assert on_screen(window, view) == painted_afresh(qtbot, window, view,
-                                                     lambda on: setattr(view, "cache_frames", on))
+    assert_painted_as_afresh(qtbot, window, view)
 
 
 def test_the_canvas_keeps_a_few_frames_and_none_while_playing(make_ui, qtbot, monkeypatch):
