@@ -122,7 +122,8 @@ class CanvasView(QWidget):
         #: the pixels of the last frames painted at rest, by what they show (`_frame_key`): (the layer's very
         #: result, its pixels); a layer selected again, or a repaint that changes nothing, is one blit
         self._frames: OrderedDict[tuple, tuple[object, QPixmap]] = OrderedDict()
-        self._shown: tuple[int | None, object] = (None, None)  # the layer and result last painted
+        #: the layer last painted and the result it was first painted with (a later one is an edit's)
+        self._shown: tuple[int | None, object] = (None, None)
         #: False: paint every frame (the tests compare the two); `animating`: frames not kept while playing
         self.cache_frames = True
         self.animating = False
@@ -150,15 +151,19 @@ class CanvasView(QWidget):
     def paintEvent(self, event) -> None:
         key = self._frame_key()
         entry = self._frames.get(key) if key is not None else None
-        shown, self._shown = self._shown, (self.model.index, self.model.result)
+        index, result = self.model.index, self.model.result
+        edited = self._shown[0] == index and self._shown[1] is not result
+        if self._shown[0] != index:
+            self._shown = (index, result)
         if entry is not None and entry[0] is self.model.result:  # the very result: the same frame
             self._frames.move_to_end(key)
             pixels = entry[1]
             self.model.pending_field = None  # a kept frame has its field drawn
             self.frames_blitted += 1
-        elif key is None or (shown[0] == self.model.index and shown[1] is not self.model.result):
-            # nothing to keep, or the shown layer edited: every edit makes a new result, whose frame would be
-            # drawn again only after a selection away and back (painted into pixels, it costs ~15% more)
+        elif key is None or edited:
+            # nothing to keep, or the shown layer edited (each of its paints, the one after its field too): every
+            # edit makes a new result, whose frame would be drawn from kept pixels only after a selection away and
+            # back (painted into pixels, a frame costs ~15% more)
             self._paint_frame(QPainter(self))
             self.painted.emit()
             return
