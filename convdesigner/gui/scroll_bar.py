@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from PySide6.QtCore import QEvent, QPoint, QRect, QSize, Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent
 from PySide6.QtWidgets import QScrollBar, QStyle, QStyleOptionSlider, QWidget
 
@@ -20,13 +20,15 @@ KEPT_POSITIONS = 16
 
 class KeptScrollBar(QScrollBar):
     """Paints what QScrollBar paints, over the colour beneath it, and keeps the result by everything the
-    style reads (size, place in the window, range, position, page, state, palette, style, the colour
-    beneath): a position shown before (a selection going back to a layer) is one blit.
+    style reads (size, range, position, page, state, palette, style, the colour beneath): a position shown
+    before (a selection going back to a layer) is one blit.
 
     What is beneath a scroll bar of a table is the background its window or nearest filled ancestor paints
     (nothing between paints under it): when that is one opaque colour, the scroll bar paints it itself and
-    tells Qt it is opaque, so the widgets beneath are not painted for it. Otherwise, and under the mouse or
-    while dragged (the style's hover and pressed marks are QScrollBar's own), nothing is kept."""
+    tells Qt it is opaque, so the widgets beneath are not painted for it. Otherwise, under the mouse or while
+    dragged (the style's hover and pressed marks are QScrollBar's own), and at a fractional device pixel ratio
+    (Qt paints the bar at a fractional device offset there: pixels kept at a whole one put its arrows half a
+    pixel off), nothing is kept."""
 
     def __init__(self, orientation: Qt.Orientation, parent: QWidget | None = None) -> None:
         super().__init__(orientation, parent)
@@ -71,7 +73,8 @@ class KeptScrollBar(QScrollBar):
         if beneath is None:
             super().paintEvent(event)
             return
-        if self.underMouse() or self.isSliderDown() or self.width() <= 0 or self.height() <= 0:
+        ratio = self.devicePixelRatio()
+        if self.underMouse() or self.isSliderDown() or self.width() <= 0 or self.height() <= 0 or ratio != int(ratio):
             painter = QPainter(self)
             painter.fillRect(self.rect(), beneath)
             painter.end()
@@ -81,13 +84,12 @@ class KeptScrollBar(QScrollBar):
         self.initStyleOption(option)  # as QScrollBar::paintEvent does, neither hovered nor pressed
         option.subControls = QStyle.SubControl.SC_All
         option.activeSubControls = QStyle.SubControl.SC_None
-        origin = self.mapTo(self.window(), QPoint(0, 0))
-        key = (self.size().toTuple(), self.devicePixelRatio(), origin.toTuple(), beneath.rgba(), option.state.value,
+        key = (self.size().toTuple(), ratio, beneath.rgba(), option.state.value,
                option.minimum, option.maximum, option.sliderPosition, option.pageStep, option.singleStep,
                option.upsideDown, option.direction, self.palette().cacheKey(), self.style().name())
         pixels = self._kept.get(key)
         if pixels is None:
-            pixels = self._keep(key, option, origin, beneath)
+            pixels = self._keep(key, option, beneath)
         else:
             self._kept.move_to_end(key)
             self.reused += 1
@@ -95,23 +97,16 @@ class KeptScrollBar(QScrollBar):
         painter.drawImage(0, 0, pixels)
         painter.end()
 
-    def _keep(self, key: tuple, option: QStyleOptionSlider, origin: QPoint, beneath: QColor) -> QImage:
-        """The scroll bar drawn over ``beneath`` as the window paints it at ``origin`` (at a fractional device
-        pixel ratio, antialiased and gradient pixels depend on where they fall)."""
+    def _keep(self, key: tuple, option: QStyleOptionSlider, beneath: QColor) -> QImage:
+        """The scroll bar drawn over ``beneath``, in an image of its size (at a whole device pixel ratio the bar
+        falls on whole device pixels wherever it is)."""
         ratio = self.devicePixelRatio()
-        # at a whole ratio the bar falls on whole device pixels wherever it is: painted at (0, 0), an image of its
-        # size (allocating one from the window's corner cost more than the paint it saves)
-        at = QPoint(0, 0) if ratio == int(ratio) else origin
-        canvas = QImage(QSize(at.x() + self.width(), at.y() + self.height()) * ratio,
-                        QImage.Format.Format_ARGB32_Premultiplied)
-        canvas.setDevicePixelRatio(ratio)
-        painter = QPainter(canvas)
-        painter.translate(at)
+        pixels = QImage(self.size() * ratio, QImage.Format.Format_ARGB32_Premultiplied)
+        pixels.setDevicePixelRatio(ratio)
+        painter = QPainter(pixels)
         painter.fillRect(self.rect(), beneath)
         self.style().drawComplexControl(QStyle.ComplexControl.CC_ScrollBar, option, painter, self)
         painter.end()
-        pixels = canvas if at.isNull() else canvas.copy(QRect(at * ratio, self.size() * ratio))
-        pixels.setDevicePixelRatio(ratio)
         self._kept[key] = pixels
         while len(self._kept) > KEPT_POSITIONS:
             self._kept.popitem(last=False)
