@@ -14,6 +14,12 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent
 from PySide6.QtWidgets import QScrollBar, QStyle, QStyleOptionSlider, QWidget
 
+#: The events after which the scroll bar looks again at what is beneath it and at its device pixel ratio
+#: (DevicePixelRatioChange is Qt 6.6's: a window moved to a screen of another ratio).
+FOLLOWED_EVENTS = tuple(getattr(QEvent.Type, name) for name in ("Show", "ParentChange", "PaletteChange",
+                                                                 "DevicePixelRatioChange")
+                        if hasattr(QEvent.Type, name))
+
 #: How many positions a scroll bar keeps the pixels of (each a few tens of kB for a table's height).
 KEPT_POSITIONS = 16
 
@@ -26,9 +32,9 @@ class KeptScrollBar(QScrollBar):
     What is beneath a scroll bar of a table is the background its window or nearest filled ancestor paints
     (nothing between paints under it): when that is one opaque colour, the scroll bar paints it itself and
     tells Qt it is opaque, so the widgets beneath are not painted for it. Otherwise, under the mouse or while
-    dragged (the style's hover and pressed marks are QScrollBar's own), and at a fractional device pixel ratio
-    (Qt paints the bar at a fractional device offset there: pixels kept at a whole one put its arrows half a
-    pixel off), nothing is kept."""
+    dragged (the style's hover and pressed marks are QScrollBar's own), nothing is kept. At a fractional device
+    pixel ratio it is a plain QScrollBar: Qt paints it at a fractional device offset there (pixels kept at a
+    whole one put its arrows half a pixel off) and the widgets beneath show at its edges."""
 
     def __init__(self, orientation: Qt.Orientation, parent: QWidget | None = None) -> None:
         super().__init__(orientation, parent)
@@ -49,7 +55,7 @@ class KeptScrollBar(QScrollBar):
         self._follow_beneath()
 
     def event(self, event: QEvent) -> bool:
-        if event.type() in (QEvent.Type.Show, QEvent.Type.ParentChange, QEvent.Type.PaletteChange):
+        if event.type() in FOLLOWED_EVENTS:
             self._follow_beneath()
         return super().event(event)
 
@@ -66,7 +72,9 @@ class KeptScrollBar(QScrollBar):
         return colour if brush.style() == Qt.BrushStyle.SolidPattern and colour.alpha() == 255 else None
 
     def _follow_beneath(self) -> None:
-        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, self._keep_pixels and self.beneath() is not None)
+        ratio = self.devicePixelRatio()
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent,
+                          self._keep_pixels and ratio == int(ratio) and self.beneath() is not None)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         beneath = self.beneath() if self.testAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent) else None

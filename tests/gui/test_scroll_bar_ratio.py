@@ -43,7 +43,8 @@ for value in (0, 123, 460, 123, 0):
     bar.keep_pixels = True
     if kept != plain:
         differ.append(value)
-print("ratio", bar.devicePixelRatio(), "differ", differ, "painted", bar.painted, "reused", bar.reused)
+print("ratio", bar.devicePixelRatio(), "differ", differ, "painted", bar.painted, "reused", bar.reused,
+      "opaque", bar.testAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent))
 """
 
 
@@ -59,5 +60,7 @@ def test_a_scroll_bar_paints_as_qt_does_at_any_pixel_ratio(scale, tmp_path):
     painted, reused = int(words[words.index("painted") + 1]), int(words[words.index("reused") + 1])
     if float(scale).is_integer():  # kept: three positions painted, the two shown again drawn from their pixels
         assert (painted, reused) == (3, 2)
-    else:  # nothing kept at a fractional ratio
+        assert "opaque True" in run.stdout
+    else:  # a plain QScrollBar at a fractional ratio: nothing kept, the widgets beneath painted under it
         assert (painted, reused) == (0, 0)
+        assert "opaque False" in run.stdout
