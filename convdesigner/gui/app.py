@@ -29,11 +29,9 @@ def default_design() -> Design:
     from ..io.design_file import DesignFileError, load, loads
 
     try:
-        from ..figures import EXAMPLE_ORDER
-
-        node = assets.example(EXAMPLE_ORDER[0])
+        node = assets.example(assets.EXAMPLE_ORDER[0])
         return loads(node.read_bytes(), source=str(node))
-    except (ImportError, DesignFileError, FileNotFoundError):
+    except (DesignFileError, FileNotFoundError):
         return load(str(assets.examples()[0]))
 
 
