@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from gui_helpers import small_encoder
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from convdesigner.gui import main_window
 
@@ -419,6 +419,41 @@ def test_the_first_frame_asks_the_layer_table_for_no_viewport_unless_it_draws_li
     window.show()
     qtbot.waitUntil(lambda: calls.at_first_paint is not None)
     assert (calls.at_first_paint == 0) == (design == "small_encoder")
+
+
+def colour_beneath_by_every_ancestor(bar):
+    """What `KeptScrollBar.beneath` finds, walking from the bar's own parent (Qt's container) up."""
+    widget = bar.parentWidget()
+    while widget is not None and not (widget.autoFillBackground() or widget.isWindow()):
+        widget = widget.parentWidget()
+    brush = widget.palette().brush(widget.backgroundRole())
+    solid = brush.style() == Qt.BrushStyle.SolidPattern and brush.color().alpha() == 255
+    return brush.color() if solid else None
+
+
+def test_the_first_frame_asks_no_scroll_bar_for_its_parent_and_they_find_the_colour_beneath_them(qtbot, monkeypatch):
+    """A table's scroll bar sits in a container Qt makes: PySide's first wrapper of it has PySide resolve every
+    QWidget subclass (~40 enum classes, ~6 ms of the first frame), so the bar looks for the colour beneath it
+    from its scroll area up, which finds what the walk through the container finds (light and dark)."""
+    from convdesigner.gui.scroll_bar import KeptScrollBar
+    from convdesigner.gui.theme import dark_palette
+
+    asked = []
+    monkeypatch.setattr(KeptScrollBar, "parentWidget", lambda bar: asked.append(bar) or QWidget.parentWidget(bar))
+    window = main_window.MainWindow(small_encoder(), persistent=False)
+    qtbot.addWidget(window)
+    watch = PaintWatch(window)
+    window.show()
+    qtbot.waitUntil(lambda: watch.built_at_first_paint is not None)
+    assert asked == []
+    qtbot.waitUntil(lambda: window.docks_built)
+    bars = window.findChildren(KeptScrollBar)
+    assert len(bars) >= 3  # the layer table's and the two analysis tables'
+    for palette in (QApplication.palette(), dark_palette()):
+        window.setPalette(palette)
+        for bar in bars:
+            expected = colour_beneath_by_every_ancestor(bar)
+            assert expected is not None and bar.beneath() == expected
 
 
 #: The real start, the probe importing nothing of Qt: it records which modules' sources PySide6's import hook
