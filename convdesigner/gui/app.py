@@ -64,11 +64,11 @@ def teaching_layer(analysis) -> int:
 
 
 #: The modules of the engine and of the app's files that every start imports for its first frame besides the
-#: design file's (the main window's solver check, the canvas's frame geometry and numbers, the bundled assets
+#: design file's (the main window's solver check, the canvas's frame geometry, the bundled assets
 #: the icons are read from), imported before PySide6 is: once PySide6 is imported, its import hook reads the
 #: source of every module imported after it that `spare_pyside_source_reads` has not filed (bench/README.md,
 #: Start-up).
-BEFORE_QT = ("convdesigner.engine.tools", "convdesigner.engine.frames", "convdesigner.engine.numeric",
+BEFORE_QT = ("convdesigner.engine.tools", "convdesigner.engine.frames",
              "convdesigner.engine.layers.rearranging", "convdesigner.assets")
 
 

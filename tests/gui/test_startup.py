@@ -347,9 +347,47 @@ def test_the_start_imports_the_engine_and_files_before_pyside6(tmp_path):
     assert "PySide6" not in before and "PySide6.QtCore" in after
     assert {*BEFORE_QT, "yaml", "convdesigner.io.design_file", "convdesigner.engine.analysis"} <= before
     late = [m for m in after if m.startswith("convdesigner.") and not m.startswith("convdesigner.gui")]
-    design_dependent = ("convdesigner.engine.layers.", "convdesigner.figures", "convdesigner.resources")
+    design_dependent = ("convdesigner.engine.layers.", "convdesigner.resources")
     # the bundled example's; another module of the engine or io listed here: add it to app.BEFORE_QT
     assert late and all(m.startswith(design_dependent) for m in late), late
+
+
+#: Modules the first frame does without: the numbers mode's (engine.numeric, 11 dataclasses, and the canvas's
+#: overlay), the paper figures and templates (the default example is found by `assets.EXAMPLE_ORDER`), and
+#: importlib.resources (the bundled resources are a folder on disk here).
+NOT_IN_THE_FIRST_FRAME = ("convdesigner.engine.numeric", "convdesigner.gui.canvas.numbers", "convdesigner.figures",
+                          "importlib.resources")
+
+
+def test_the_first_frame_imports_neither_the_numbers_mode_nor_the_figures(tmp_path):
+    done = run_start(BEFORE_QT_PROBE, tmp_path)
+    lines = {line.split()[0]: line.split()[1:] for line in done.stdout.splitlines() if line.split()}
+    assert "before" in lines and "after" in lines, done.stdout + done.stderr
+    loaded = {*lines["before"], *lines["after"]}
+    assert "convdesigner.gui.canvas.widget" in loaded
+    assert not [m for m in NOT_IN_THE_FIRST_FRAME if m in loaded]
+
+
+NUMBERS_ON_PROBE = r"""
+import sys
+from PySide6.QtWidgets import QApplication
+app = QApplication(sys.argv[:1])
+from convdesigner.gui.app import default_design
+from convdesigner.gui.canvas import CanvasWidget
+from convdesigner.engine.analysis import analyze
+
+design = default_design()
+canvas = CanvasWidget()
+canvas.show_layer(analyze(design), 0)
+print("before", "convdesigner.engine.numeric" in sys.modules, canvas.numbers() is None)
+canvas.numbers_action.trigger()
+print("after", "convdesigner.engine.numeric" in sys.modules, canvas.sum_line() is not None)
+"""
+
+
+def test_the_numbers_mode_imports_its_modules_when_first_switched_on(tmp_path):
+    done = run_start(NUMBERS_ON_PROBE, tmp_path)
+    assert done.stdout.split("\n")[:2] == ["before False True", "after True True"], done.stdout + done.stderr
 
 
 def test_the_layer_table_measures_its_columns_once_while_the_window_settles(qtbot, monkeypatch):
