@@ -143,12 +143,12 @@ def run_app(file: str | None, screenshot: str | None = None, select: str | None 
     if screenshot is not None:
         return _save_screenshot(app, window, screenshot)
     from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QMessageBox
 
     from .main_window import after_first_paint
-    from .recovery import offer_recovery
 
     def after_the_first_frame() -> None:
+        from .recovery import offer_recovery  # its dialogs are not in the first frame
+
         with collector_paused(freeze=True):
             window.load_plots()
         offer_recovery(window)
@@ -156,8 +156,14 @@ def run_app(file: str | None, screenshot: str | None = None, select: str | None 
     window.show()
     after_first_paint(window, after_the_first_frame)  # the docks, their charts, then any recovery to offer
     if problem:
-        QTimer.singleShot(0, lambda: QMessageBox.critical(window, "Cannot open the design", problem))
+        QTimer.singleShot(0, lambda: _say_not_opened(window, problem))
     return app.exec()
+
+
+def _say_not_opened(window, problem: str) -> None:
+    from PySide6.QtWidgets import QMessageBox  # (its class and enums are not needed before the first frame)
+
+    QMessageBox.critical(window, "Cannot open the design", problem)
 
 
 def _open_window(file: str | None, screenshot: str | None, select: str | None):

@@ -33,7 +33,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMenu,
-    QMessageBox,
     QSlider,
     QSpinBox,
     QStyle,
@@ -1088,6 +1087,8 @@ class CanvasWidget(QWidget):
                 dialog.close()
 
     def export_gif_dialog(self) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
         if self.model.frames is None:
             return
         from .animation_dialog import AnimationDialog, default_gif_path
@@ -1112,7 +1113,7 @@ class CanvasWidget(QWidget):
             QMessageBox.information(self, "Export GIF", f"Wrote {path}: {result.note}.")
 
     def export_frame_dialog(self, kind: str) -> None:
-        from PySide6.QtWidgets import QFileDialog  # imported on first use (not at start-up)
+        from PySide6.QtWidgets import QFileDialog, QMessageBox  # imported on first use (not at start-up)
 
         from .export import write_png, write_svg
 
