@@ -1010,7 +1010,7 @@ def _paint_landing(p: QPainter, stage: QRectF, cam: Camera, model: CanvasModel, 
     p.fillRect(source, pal.tap)
     outline(p, source, pal.window, 2)
     current = None
-    found = _landed(state, f.output_element(step))
+    found = _landed(state, f, step)
     if found is not None:
         current = at_least(cell_rect(cam, g_out, *display(found)))
         p.fillRect(current, pal.current)
@@ -1021,15 +1021,16 @@ def _paint_landing(p: QPainter, stage: QRectF, cam: Camera, model: CanvasModel, 
     return current, source
 
 
-def _landed(state: PaintState, element) -> tuple[int, ...] | None:
-    """In numbers mode, the output cell an unpool's value lands in (None: the mode is off, or no cell)."""
+def _landed(state: PaintState, frames: LandingFrames, step: int) -> tuple[int, ...] | None:
+    """In numbers mode, the output cell an unpool's value lands in at ``step`` (None: the mode is off, or no
+    cell)."""
     if state.numbers is None:
         return None
     from ...engine.numeric import LandingValues
     from .numbers import CopyNumbers
 
     values = state.numbers.values if isinstance(state.numbers, CopyNumbers) else None
-    return values.lands(element) if isinstance(values, LandingValues) else None
+    return values.lands(frames.output_element(step)) if isinstance(values, LandingValues) else None
 
 
 def _label_copies(p: QPainter, stage: QRectF, cam: Camera, model: CanvasModel, g: Grid, step: int,
