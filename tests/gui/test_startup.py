@@ -509,7 +509,7 @@ def test_pyside6s_import_hook_reads_no_source_of_the_app_or_of_a_module_imported
     """The hook files each module by whether its source mentions PySide6; the start files what it imported
     before PySide6 and the modules of the GUI, the engine and the files itself (`app.FILED_PACKAGES`), so the
     hook reads the sources of none of them (it read ~130 before the first frame, ~10 ms), the example's layer
-    modules imported after PySide6 included: only of a few others (importlib's resource readers)."""
+    modules imported after PySide6 included: only of a few others (PySide6's own)."""
     from convdesigner.gui.app import FILED_PACKAGES
 
     done = run_start(SOURCE_READS_PROBE, tmp_path)
@@ -518,8 +518,8 @@ def test_pyside6s_import_hook_reads_no_source_of_the_app_or_of_a_module_imported
     read, before = set(lines["read"]) - {"-"}, set(lines["before"])
     filed = tuple(f"convdesigner.{package}" for package in FILED_PACKAGES)
     assert not [name for name in read if name.startswith(filed)], read  # the layer modules of the example too
-    # the rest (~10 here, against ~130 before): PySide6's own modules and what it imports while it sets the
-    # hook up (here enum, shiboken6: the only ones imported before PySide6), importlib's resource readers
+    # the rest (6 here, against ~130 before): PySide6's own modules and what it imports while it sets the
+    # hook up (here enum, shiboken6: the only ones imported before PySide6)
     assert len(read) <= 20 and len(read & before) <= 3, read
 
 
