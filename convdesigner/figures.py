@@ -17,14 +17,12 @@ from typing import Any
 import yaml
 
 from . import assets
+from .assets import EXAMPLE_ORDER
 from .engine.design import Design
 from .io.design_file import loads
 
 VIEWS = ("direct", "transposed", "scatter")
 
-#: The examples in the order File > New from template lists them; the first opens by default.
-EXAMPLE_ORDER = ("dcgan-generator", "dcgan-discriminator", "conv-autoencoder", "unet-small", "residual-unet",
-                 "resnet18", "alexnet", "vgg16")
 
 Grid = tuple[tuple[Any, ...], ...]
 

@@ -21,8 +21,8 @@ from convdesigner.engine.analysis import analyze
 from convdesigner.engine.design import Design, InputSpec, Layer
 from convdesigner.engine.numeric import PAPER_INPUT, PAPER_KERNEL, forward
 from convdesigner.gui.canvas import CanvasWidget
-from convdesigner.gui.canvas.layout import stage_rect
-from convdesigner.gui.canvas.numbers import HIDDEN_NOTE, NUMBER_CELL_PX
+from convdesigner.gui.canvas.layout import NUMBER_CELL_PX, stage_rect
+from convdesigner.gui.canvas.numbers import HIDDEN_NOTE
 
 FIGURE_1_1 = [[12, 12, 17], [10, 17, 19], [9, 6, 14]]
 

@@ -29,11 +29,9 @@ def default_design() -> Design:
     from ..io.design_file import DesignFileError, load, loads
 
     try:
-        from ..figures import EXAMPLE_ORDER
-
-        node = assets.example(EXAMPLE_ORDER[0])
+        node = assets.example(assets.EXAMPLE_ORDER[0])
         return loads(node.read_bytes(), source=str(node))
-    except (ImportError, DesignFileError, FileNotFoundError):
+    except (DesignFileError, FileNotFoundError):
         return load(str(assets.examples()[0]))
 
 
@@ -66,11 +64,11 @@ def teaching_layer(analysis) -> int:
 
 
 #: The modules of the engine and of the app's files that every start imports for its first frame besides the
-#: design file's (the main window's solver check, the canvas's frame geometry and numbers, the bundled assets
+#: design file's (the main window's solver check, the canvas's frame geometry, the bundled assets
 #: the icons are read from), imported before PySide6 is: once PySide6 is imported, its import hook reads the
 #: source of every module imported after it that `spare_pyside_source_reads` has not filed (bench/README.md,
 #: Start-up).
-BEFORE_QT = ("convdesigner.engine.tools", "convdesigner.engine.frames", "convdesigner.engine.numeric",
+BEFORE_QT = ("convdesigner.engine.tools", "convdesigner.engine.frames",
              "convdesigner.engine.layers.rearranging", "convdesigner.assets")
 
 
@@ -145,12 +143,12 @@ def run_app(file: str | None, screenshot: str | None = None, select: str | None 
     if screenshot is not None:
         return _save_screenshot(app, window, screenshot)
     from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QMessageBox
 
     from .main_window import after_first_paint
-    from .recovery import offer_recovery
 
     def after_the_first_frame() -> None:
+        from .recovery import offer_recovery  # its dialogs are not in the first frame
+
         with collector_paused(freeze=True):
             window.load_plots()
         offer_recovery(window)
@@ -158,8 +156,14 @@ def run_app(file: str | None, screenshot: str | None = None, select: str | None 
     window.show()
     after_first_paint(window, after_the_first_frame)  # the docks, their charts, then any recovery to offer
     if problem:
-        QTimer.singleShot(0, lambda: QMessageBox.critical(window, "Cannot open the design", problem))
+        QTimer.singleShot(0, lambda: _say_not_opened(window, problem))
     return app.exec()
+
+
+def _say_not_opened(window, problem: str) -> None:
+    from PySide6.QtWidgets import QMessageBox  # (its class and enums are not needed before the first frame)
+
+    QMessageBox.critical(window, "Cannot open the design", problem)
 
 
 def _open_window(file: str | None, screenshot: str | None, select: str | None):

@@ -11,15 +11,21 @@ from __future__ import annotations
 import sys
 import traceback
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication
+
+if TYPE_CHECKING:  # the dialog's class is imported when one is shown (not at start-up)
+    from PySide6.QtWidgets import QMessageBox
 
 _open_dialog: QMessageBox | None = None
 
 
 def show_exception(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> QMessageBox | None:
     """Log the exception and show it in a non-blocking dialog; return the dialog (None when one is open)."""
+    from PySide6.QtWidgets import QMessageBox
+
     global _open_dialog
     details = "".join(traceback.format_exception(exc_type, exc, tb))
     sys.stderr.write(details)

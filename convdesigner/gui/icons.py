@@ -9,14 +9,17 @@ each is shown at, when first shown, which keeps them crisp on high-DPI screens. 
 from __future__ import annotations
 
 from functools import cache
-from importlib.abc import Traversable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QIconEngine, QPainter, QPalette, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 
 from .. import assets
+
+if TYPE_CHECKING:  # importing importlib.abc imports importlib.resources (assets.resource_root)
+    from importlib.abc import Traversable
 
 FIXED_COLOURS = frozenset({"error", "warning", "ok", "pending"})
 

@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QLabel,
     QMainWindow,
-    QMessageBox,
     QToolBar,
     QToolButton,
     QWidget,
@@ -621,6 +620,8 @@ class MainWindow(QMainWindow):
             self.stack_view.edit(self.stack.model.index(self.document.selection[0], 1))
 
     def mirror_selected(self) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
         rows = self.document.selection or list(range(len(self.document.design.layers)))
         if not rows or rows != list(range(rows[0], rows[-1] + 1)):
             self.statusBar().showMessage("Select a run of adjacent layers to mirror (or none: the whole design).",
@@ -662,6 +663,8 @@ class MainWindow(QMainWindow):
 
     def maybe_save(self) -> bool:
         """Ask what to do with unsaved changes; True when it is fine to go on."""
+        from PySide6.QtWidgets import QMessageBox
+
         if not self.document.modified:
             return True
         name = os.path.basename(self.document.path) if self.document.path else self.document.design.name
@@ -704,6 +707,8 @@ class MainWindow(QMainWindow):
 
     def open_path(self, path: str) -> bool:
         """Open a design file; a file that fails to load shows the loader's message and changes nothing."""
+        from PySide6.QtWidgets import QMessageBox
+
         if not self.maybe_save():
             return False
         try:
@@ -766,6 +771,8 @@ class MainWindow(QMainWindow):
         return self.save_to(path)
 
     def _confirm_replace(self, path: str) -> bool:
+        from PySide6.QtWidgets import QMessageBox
+
         buttons = QMessageBox.StandardButton
         answer = QMessageBox.question(self, "Replace the file?",
                                       f"{shown_path(os.path.basename(path))} already exists in "
@@ -777,6 +784,8 @@ class MainWindow(QMainWindow):
         """Write the canonical design file atomically (`write_text_file`); on failure say why and stay unsaved.
         A design whose file would be too large to open again is not written; a file another program changed
         since this window read or wrote it is not overwritten unasked."""
+        from PySide6.QtWidgets import QMessageBox
+
         text = dumps(self.document.design)
         try:
             check_design_size(text)
@@ -800,6 +809,8 @@ class MainWindow(QMainWindow):
     def _may_overwrite(self, path: str) -> bool:
         """False unless the file is as this window last read or wrote it, or the user says to overwrite it
         (Save), or reloads it (Reset: the unsaved changes are dropped and nothing is written)."""
+        from PySide6.QtWidgets import QMessageBox
+
         stamp = self._file_stamp
         same_file = self.document.path is not None and os.path.abspath(path) == self.document.path
         if stamp is None or not same_file or not stamp.changed_on_disk(path):
@@ -816,6 +827,8 @@ class MainWindow(QMainWindow):
         return answer == buttons.Save
 
     def _reload(self, path: str) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
         try:
             design = load(path)
         except DesignFileError as error:
@@ -832,6 +845,8 @@ class MainWindow(QMainWindow):
         self.export_dialog.show()
 
     def show_paper_figures(self) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
         try:
             gallery = importlib.import_module("convdesigner.gui.canvas.gallery")
         except ImportError:
@@ -861,6 +876,8 @@ class MainWindow(QMainWindow):
         self.shortcuts_dialog.show()
 
     def about(self) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
         QMessageBox.about(self, "About convdesigner",
                           f"<h3>convdesigner {__version__}</h3>"
                           "<p>Design convolutional encoder/decoder stacks and see their arithmetic live, computed "

@@ -24,7 +24,7 @@ from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import QLockFile, QObject, QStandardPaths, QTimer, Signal
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QWidget
 
 from ..engine.design import Design
 from ..io.design_file import (
@@ -229,6 +229,8 @@ def offer_recovery(window: QWidget, folder: Path | None = None) -> bool:
     unsaved, with its original file name), No discards it, Cancel keeps it for the next start. Once one is
     restored the others are kept for the next start. Files that cannot be read are shown, and deleted only
     when the user says so. True when a design was restored."""
+    from PySide6.QtWidgets import QMessageBox
+
     recoverable, unreadable = scan_recovery_folder(folder)
     buttons = QMessageBox.StandardButton
     for item in unreadable:

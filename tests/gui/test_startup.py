@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from gui_helpers import small_encoder
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from convdesigner.gui import main_window
 
@@ -347,9 +347,47 @@ def test_the_start_imports_the_engine_and_files_before_pyside6(tmp_path):
     assert "PySide6" not in before and "PySide6.QtCore" in after
     assert {*BEFORE_QT, "yaml", "convdesigner.io.design_file", "convdesigner.engine.analysis"} <= before
     late = [m for m in after if m.startswith("convdesigner.") and not m.startswith("convdesigner.gui")]
-    design_dependent = ("convdesigner.engine.layers.", "convdesigner.figures", "convdesigner.resources")
+    design_dependent = ("convdesigner.engine.layers.", "convdesigner.resources")
     # the bundled example's; another module of the engine or io listed here: add it to app.BEFORE_QT
     assert late and all(m.startswith(design_dependent) for m in late), late
+
+
+#: Modules the first frame does without: the numbers mode's (engine.numeric, 11 dataclasses, and the canvas's
+#: overlay), the paper figures and templates (the default example is found by `assets.EXAMPLE_ORDER`), and
+#: importlib.resources (the bundled resources are a folder on disk here).
+NOT_IN_THE_FIRST_FRAME = ("convdesigner.engine.numeric", "convdesigner.gui.canvas.numbers", "convdesigner.figures",
+                          "importlib.resources")
+
+
+def test_the_first_frame_imports_neither_the_numbers_mode_nor_the_figures(tmp_path):
+    done = run_start(BEFORE_QT_PROBE, tmp_path)
+    lines = {line.split()[0]: line.split()[1:] for line in done.stdout.splitlines() if line.split()}
+    assert "before" in lines and "after" in lines, done.stdout + done.stderr
+    loaded = {*lines["before"], *lines["after"]}
+    assert "convdesigner.gui.canvas.widget" in loaded
+    assert not [m for m in NOT_IN_THE_FIRST_FRAME if m in loaded]
+
+
+NUMBERS_ON_PROBE = r"""
+import sys
+from PySide6.QtWidgets import QApplication
+app = QApplication(sys.argv[:1])
+from convdesigner.gui.app import default_design
+from convdesigner.gui.canvas import CanvasWidget
+from convdesigner.engine.analysis import analyze
+
+design = default_design()
+canvas = CanvasWidget()
+canvas.show_layer(analyze(design), 0)
+print("before", "convdesigner.engine.numeric" in sys.modules, canvas.numbers() is None)
+canvas.numbers_action.trigger()
+print("after", "convdesigner.engine.numeric" in sys.modules, canvas.sum_line() is not None)
+"""
+
+
+def test_the_numbers_mode_imports_its_modules_when_first_switched_on(tmp_path):
+    done = run_start(NUMBERS_ON_PROBE, tmp_path)
+    assert done.stdout.split("\n")[:2] == ["before False True", "after True True"], done.stdout + done.stderr
 
 
 def test_the_layer_table_measures_its_columns_once_while_the_window_settles(qtbot, monkeypatch):
@@ -421,6 +459,41 @@ def test_the_first_frame_asks_the_layer_table_for_no_viewport_unless_it_draws_li
     assert (calls.at_first_paint == 0) == (design == "small_encoder")
 
 
+def colour_beneath_by_every_ancestor(bar):
+    """What `KeptScrollBar.beneath` finds, walking from the bar's own parent (Qt's container) up."""
+    widget = bar.parentWidget()
+    while widget is not None and not (widget.autoFillBackground() or widget.isWindow()):
+        widget = widget.parentWidget()
+    brush = widget.palette().brush(widget.backgroundRole())
+    solid = brush.style() == Qt.BrushStyle.SolidPattern and brush.color().alpha() == 255
+    return brush.color() if solid else None
+
+
+def test_the_first_frame_asks_no_scroll_bar_for_its_parent_and_they_find_the_colour_beneath_them(qtbot, monkeypatch):
+    """A table's scroll bar sits in a container Qt makes: PySide's first wrapper of it has PySide resolve every
+    QWidget subclass (~40 enum classes, ~6 ms of the first frame), so the bar looks for the colour beneath it
+    from its scroll area up, which finds what the walk through the container finds (light and dark)."""
+    from convdesigner.gui.scroll_bar import KeptScrollBar
+    from convdesigner.gui.theme import dark_palette
+
+    asked = []
+    monkeypatch.setattr(KeptScrollBar, "parentWidget", lambda bar: asked.append(bar) or QWidget.parentWidget(bar))
+    window = main_window.MainWindow(small_encoder(), persistent=False)
+    qtbot.addWidget(window)
+    watch = PaintWatch(window)
+    window.show()
+    qtbot.waitUntil(lambda: watch.built_at_first_paint is not None)
+    assert asked == []
+    qtbot.waitUntil(lambda: window.docks_built)
+    bars = window.findChildren(KeptScrollBar)
+    assert len(bars) >= 3  # the layer table's and the two analysis tables'
+    for palette in (QApplication.palette(), dark_palette()):
+        window.setPalette(palette)
+        for bar in bars:
+            expected = colour_beneath_by_every_ancestor(bar)
+            assert expected is not None and bar.beneath() == expected
+
+
 #: The real start, the probe importing nothing of Qt: it records which modules' sources PySide6's import hook
 #: reads (``inspect.getsource``, which the hook calls for a module the first time an import statement names
 #: it after PySide6 is imported) until the main window's first paint, and the modules loaded before PySide6.
@@ -436,7 +509,7 @@ def test_pyside6s_import_hook_reads_no_source_of_the_app_or_of_a_module_imported
     """The hook files each module by whether its source mentions PySide6; the start files what it imported
     before PySide6 and the modules of the GUI, the engine and the files itself (`app.FILED_PACKAGES`), so the
     hook reads the sources of none of them (it read ~130 before the first frame, ~10 ms), the example's layer
-    modules imported after PySide6 included: only of a few others (importlib's resource readers)."""
+    modules imported after PySide6 included: only of a few others (PySide6's own)."""
     from convdesigner.gui.app import FILED_PACKAGES
 
     done = run_start(SOURCE_READS_PROBE, tmp_path)
@@ -445,8 +518,8 @@ def test_pyside6s_import_hook_reads_no_source_of_the_app_or_of_a_module_imported
     read, before = set(lines["read"]) - {"-"}, set(lines["before"])
     filed = tuple(f"convdesigner.{package}" for package in FILED_PACKAGES)
     assert not [name for name in read if name.startswith(filed)], read  # the layer modules of the example too
-    # the rest (~10 here, against ~130 before): PySide6's own modules and what it imports while it sets the
-    # hook up (here enum, shiboken6: the only ones imported before PySide6), importlib's resource readers
+    # the rest (6 here, against ~130 before): PySide6's own modules and what it imports while it sets the
+    # hook up (here enum, shiboken6: the only ones imported before PySide6)
     assert len(read) <= 20 and len(read & before) <= 3, read
 
 

@@ -22,6 +22,7 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QRectF
 from PySide6.QtGui import QImage
@@ -46,7 +47,9 @@ from ...engine.frames import (
 )
 from ...engine.layers.rearranging import SubPixel
 from ...engine.receptive_field import hull
-from .numbers import NUMBER_CELL_PX, NumbersOverlay
+
+if TYPE_CHECKING:  # the numbers mode's modules (engine.numeric: 11 dataclasses) are imported when it is first on
+    from .numbers import NumbersOverlay
 
 #: The most pixels per cell the fitted view uses (small layers do not become giant).
 MAX_FIT_PX = 56.0
@@ -61,8 +64,9 @@ LEGEND_PX = 26.0
 LEGEND_ROW_PX = 20.0
 CAPTION_PX = 22.0
 MARGIN_PX = 10.0
-#: The smallest cells whose numbers can be read (`numbers.NUMBER_CELL_PX`): Fit keeps the matrix view's numbers
-#: this large at least.
+#: Cells narrower than this many pixels carry no numbers in the numbers mode (the canvas says so instead).
+NUMBER_CELL_PX = 20.0
+#: The smallest cells whose numbers can be read: Fit keeps the matrix view's numbers this large at least.
 READABLE_PX = NUMBER_CELL_PX
 #: The ring drawn around something too small to see (`draw.locator`): its radius, and the cells small enough to
 #: get one (a side under this many pixels, or both under twice as many).

@@ -30,8 +30,6 @@ from ...engine.numeric import (
     supports,
 )
 
-#: Cells narrower than this many pixels carry no numbers (the canvas says so instead).
-NUMBER_CELL_PX = 20.0
 #: Terms of a sum written out before the rest is elided with "...".
 MAX_TERMS = 16
 #: Decimals of an average written in a cell (the paper prints one); the sum line writes it exactly.

@@ -14,6 +14,7 @@ words are `chrome`'s.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QLineF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QImage, QPainter, QPen
@@ -34,12 +35,23 @@ from ...engine.frames import (
     ScatterAxis,
     within,
 )
-from ...engine.numeric import LandingValues
 from .chrome import legend_rows, paint_field, paint_header, paint_legend, paint_summary, paint_titles, title_boxes
 from .draw import aligned, at_least, cell_rect, font, locator, outline, visible_range, with_alpha
-from .layout import Camera, CanvasModel, Grid, PaintState, coarse_note, display, plain_track, stage_rect
-from .numbers import NUMBER_CELL_PX, CopyNumbers, NumbersOverlay, cell_text
+from .layout import (
+    NUMBER_CELL_PX,
+    Camera,
+    CanvasModel,
+    Grid,
+    PaintState,
+    coarse_note,
+    display,
+    plain_track,
+    stage_rect,
+)
 from .palette import CanvasPalette, heat, palette_for, plane_color
+
+if TYPE_CHECKING:  # the numbers mode's modules (engine.numeric) are imported when it is first on
+    from .numbers import CopyNumbers, NumbersOverlay
 
 #: Below this many pixels per cell, single cells are not outlined; lines mark blocks of cells instead.
 MIN_CELL_PX = 5.0
@@ -234,6 +246,8 @@ def _numbers_direct(p: QPainter, stage: QRectF, cam: Camera, numbers: NumbersOve
                     frame, pal: CanvasPalette) -> None:
     """Direct view: the (padded, stretched) input's values, the weights in the footprint, the output's
     values; the cells already produced and the one being produced in full colour, the rest faint."""
+    from .numbers import cell_text
+
     muted = QColor("#6b7785")  # the zeros of padding and stretching: the cells stay paper-white in dark mode
 
     def input_text(r: int, c: int):
@@ -265,6 +279,8 @@ def _numbers_scatter(p: QPainter, stage: QRectF, cam: Camera, numbers: NumbersOv
                      frame, pal: CanvasPalette) -> None:
     """Scatter view: the input's values, and the output filling up: each cell the sum of what the input
     cells scattered so far wrote into it; the current patch says what this input cell added (+x·w)."""
+    from .numbers import cell_text
+
     source = display(frame.source)
 
     def input_text(r: int, c: int):
@@ -285,6 +301,8 @@ def _numbers_matrix(p: QPainter, stage: QRectF, cam: Camera, numbers: NumbersOve
                     pal: CanvasPalette) -> None:
     """Matrix view: C's weights (Cᵀ for a transposed convolution), the flattened input x over its columns
     and the flattened output y = Cx beside its rows."""
+    from .numbers import cell_text
+
     g, g_x, g_y = grids
     m = numbers.matrix()
     row_columns = set(m.row(step)) if m is not None else set()
@@ -888,9 +906,12 @@ def _paint_copies(p: QPainter, stage: QRectF, cam: Camera, model: CanvasModel, g
     if current is not None:
         locator(p, current, pal.current)
     numbers = _numbers(state, cam)
-    if isinstance(numbers, CopyNumbers):
-        for g in grids:
-            _write(p, stage, cam, g, _copy_text(model, numbers, g, step, current, source, cam))
+    if numbers is not None:
+        from .numbers import CopyNumbers
+
+        if isinstance(numbers, CopyNumbers):
+            for g in grids:
+                _write(p, stage, cam, g, _copy_text(model, numbers, g, step, current, source, cam))
     for g in grids:
         _paint_text_cells(p, stage, cam, g, state, pal)
 
@@ -898,6 +919,8 @@ def _paint_copies(p: QPainter, stage: QRectF, cam: Camera, model: CanvasModel, g
 def _copy_text(model: CanvasModel, numbers: CopyNumbers, g: Grid, step: int, current: QRectF,
                source: QRectF | None, cam: Camera):
     """A copying layer's cell values for `_write`: white on the current cell and its source."""
+    from .numbers import cell_text
+
     def text_of(r: int, c: int):
         found = model.copy_position(g.name, r, c, step)
         if found is None:
@@ -987,17 +1010,27 @@ def _paint_landing(p: QPainter, stage: QRectF, cam: Camera, model: CanvasModel, 
     p.fillRect(source, pal.tap)
     outline(p, source, pal.window, 2)
     current = None
-    values = state.numbers.values if isinstance(state.numbers, CopyNumbers) else None
-    if isinstance(values, LandingValues):
-        found = values.lands(f.output_element(step))
-        if found is not None:
-            current = at_least(cell_rect(cam, g_out, *display(found)))
-            p.fillRect(current, pal.current)
-            outline(p, current, pal.window, 2)
+    found = _landed(state, f, step)
+    if found is not None:
+        current = at_least(cell_rect(cam, g_out, *display(found)))
+        p.fillRect(current, pal.current)
+        outline(p, current, pal.window, 2)
     if state.hover is not None and state.hover[0] in ("input", "output"):
         grid, row, col = state.hover
         outline(p, cell_rect(cam, g_in if grid == "input" else g_out, row, col), pal.hover, 3)
     return current, source
+
+
+def _landed(state: PaintState, frames: LandingFrames, step: int) -> tuple[int, ...] | None:
+    """In numbers mode, the output cell an unpool's value lands in at ``step`` (None: the mode is off, or no
+    cell)."""
+    if state.numbers is None:
+        return None
+    from ...engine.numeric import LandingValues
+    from .numbers import CopyNumbers
+
+    values = state.numbers.values if isinstance(state.numbers, CopyNumbers) else None
+    return values.lands(frames.output_element(step)) if isinstance(values, LandingValues) else None
 
 
 def _label_copies(p: QPainter, stage: QRectF, cam: Camera, model: CanvasModel, g: Grid, step: int,

@@ -10,6 +10,7 @@ import os
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
@@ -32,7 +33,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMenu,
-    QMessageBox,
     QSlider,
     QSpinBox,
     QStyle,
@@ -43,12 +43,13 @@ from PySide6.QtWidgets import (
 )
 
 from ...engine.frames import DATA, DIRECT, MATRIX, OVERLAP, PADDING, SCATTER, VIEWS, ZERO, CopyFrames, combine_kinds
-from ...engine.numeric import Grid as ValueGrid
-from ...engine.numeric import NumericState, format_number, numbers_unavailable, parse_value
 from ..keyboard import unique_sequences
 from .layout import Camera, CanvasModel, CellText, PaintState
-from .numbers import CopyNumbers, NumbersOverlay
 from .painter import fitted, numbers_hidden, paint, stage_for
+
+if TYPE_CHECKING:  # the numbers mode's modules (engine.numeric: 11 dataclasses) are imported when it is first on
+    from ...engine.numeric import NumericState
+    from .numbers import NumbersOverlay
 
 #: Frames per second the speed menu offers.
 SPEEDS = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
@@ -297,6 +298,9 @@ class CanvasView(QWidget):
         numbers = self.state.numbers
         if numbers is None or not numbers.cells_drawn:
             return text
+        from ...engine.numeric import format_number
+        from .numbers import CopyNumbers
+
         if isinstance(numbers, CopyNumbers):
             found = self.model.copy_position(*hit, self.state.step)
             return text if found is None else f"{text}: value {format_number(numbers.value(*found))}"
@@ -750,6 +754,9 @@ class CanvasWidget(QWidget):
         values = self.values()
         if values is None:
             return False
+        from ...engine.numeric import Grid as ValueGrid
+        from ...engine.numeric import NumericState
+
         try:
             kernel = ValueGrid.from_nested(kernel_values) if kernel_values is not None else values.kernel
             new = NumericState(values.layer, ValueGrid.from_nested(input_values), kernel)
@@ -774,6 +781,8 @@ class CanvasWidget(QWidget):
         values = self.values()
         if values is None:
             return "the numbers mode is off"
+        from ...engine.numeric import parse_value
+
         try:
             self.set_values(values.with_input_value(tuple(position), parse_value(text)))
         except ValueError as error:
@@ -785,6 +794,8 @@ class CanvasWidget(QWidget):
         values = self.values()
         if values is None or values.kernel is None:
             return "this layer has no kernel weights"
+        from ...engine.numeric import parse_value
+
         try:
             self.set_values(values.with_kernel_value(tuple(index), parse_value(text)))
         except ValueError as error:
@@ -793,19 +804,30 @@ class CanvasWidget(QWidget):
 
     def _update_numbers(self) -> None:
         on = self.numbers_action.isChecked()
-        overlay = NumbersOverlay.for_frames(self.model.frames, self._values) if on else None
+        overlay = self._overlay() if on else None
         self.state.numbers = overlay
         if overlay is not None:
             self._values = overlay.values
         has_values = overlay is not None
         result = self.model.frames.result if self.model.frames is not None else None
-        why = numbers_unavailable(result) if on and not has_values and result is not None else None
+        why = None
+        if on and not has_values and result is not None:
+            from ...engine.numeric import numbers_unavailable
+
+            why = numbers_unavailable(result)
         self.numbers_action.setToolTip(why or NUMBERS_TIP)
         self.randomise_action.setVisible(on)
         self.reset_action.setVisible(on)
         self.randomise_action.setEnabled(has_values)
         self.reset_action.setEnabled(has_values)
         self.toolbar.layout().activate()  # buttons shown or hidden now, not at the next layout pass
+
+    def _overlay(self) -> NumbersOverlay | None:
+        """The numbers mode's overlay on the layer shown, with the values set (its modules are imported here,
+        when the mode is first on, not at start-up)."""
+        from .numbers import NumbersOverlay
+
+        return NumbersOverlay.for_frames(self.model.frames, self._values)
 
     def _painted_view(self) -> str:
         return self.state.view if self.state.view in self.model.views() else DIRECT
@@ -1035,7 +1057,7 @@ class CanvasWidget(QWidget):
         if view is not None and view in self.model.views():
             state = replace(state, view=view)
         if numbers is not None:
-            overlay = NumbersOverlay.for_frames(self.model.frames, self._values) if numbers else None
+            overlay = self._overlay() if numbers else None
             state = replace(state, numbers=overlay)
         count = self.model.step_count(state.view)
         low, high = step_range if step_range is not None else (0, count - 1)
@@ -1065,6 +1087,8 @@ class CanvasWidget(QWidget):
                 dialog.close()
 
     def export_gif_dialog(self) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
         if self.model.frames is None:
             return
         from .animation_dialog import AnimationDialog, default_gif_path
@@ -1073,7 +1097,7 @@ class CanvasWidget(QWidget):
         views = {v: VIEW_LABELS[v] for v in self.model.views()}
         self.animation_dialog = dialog = AnimationDialog(
             views, self._painted_view(), {v: self.model.step_count(v) for v in views}, self._export_size(),
-            self.fps(), self.numbers_on(), NumbersOverlay.for_frames(self.model.frames, self._values) is not None,
+            self.fps(), self.numbers_on(), self._overlay() is not None,
             default_gif_path(self.default_folder, name, self._painted_view()), self)
         if dialog.exec() != QDialog.DialogCode.Accepted or not dialog.choice().path:
             return
@@ -1089,7 +1113,7 @@ class CanvasWidget(QWidget):
             QMessageBox.information(self, "Export GIF", f"Wrote {path}: {result.note}.")
 
     def export_frame_dialog(self, kind: str) -> None:
-        from PySide6.QtWidgets import QFileDialog  # imported on first use (not at start-up)
+        from PySide6.QtWidgets import QFileDialog, QMessageBox  # imported on first use (not at start-up)
 
         from .export import write_png, write_svg
 
@@ -1114,6 +1138,8 @@ class ValueEditor(QDialog):
 
     def __init__(self, canvas: CanvasWidget, values: NumericState, source: tuple[int, ...] | None,
                  kernel: tuple[int, ...] | None) -> None:
+        from ...engine.numeric import format_number
+
         super().__init__(canvas)
         self.setWindowTitle("Edit value")
         self._canvas = canvas
@@ -1144,6 +1170,8 @@ class ValueEditor(QDialog):
 
     def accept(self) -> None:
         """Apply both values, or say which one is not a number and stay open."""
+        from ...engine.numeric import parse_value
+
         try:
             x = parse_value(self.input_edit.text()) if self.input_edit is not None else None
             w = parse_value(self.weight_edit.text()) if self.weight_edit is not None else None
