@@ -225,10 +225,14 @@ def test_filling_the_docks_moves_nothing(qtbot, monkeypatch, size):
 def test_a_saved_dock_layout_is_restored_before_the_docks_are_filled(make_window, qtbot, monkeypatch):
     first = make_window(small_encoder())
     first.resize(780, 560)
+    # the first start's dock sizes are set again once the window has its size (a zero timer queued at the first
+    # show): let that happen before the user's own size, or it would replace the size the test means to save
+    qtbot.wait(50)
     first.resizeDocks([first.rf_dock], [150], Qt.Orientation.Vertical)
     first.palette_dock.raise_()  # the "Add layer" tab in front
     qtbot.wait(20)
     saved = dock_geometry(first)
+    assert saved["receptiveFieldDock"][3] == 150  # the user's size, not the first start's (a third of 560)
     first._save_settings()
     filling = []
     monkeypatch.setattr(main_window, "after_first_paint", lambda widget, then: filling.append(then))
