@@ -234,13 +234,13 @@ class ChangedCellsView(QTableView):
 
     def _shown(self, rect: QRect) -> list[tuple[tuple[int, int, int, int], tuple | None]]:
         """The rows crossing ``rect`` of the viewport with their keys: as `_fill` found them just before when
-        nothing changed since (the window's paint follows its update request, where the cache was filled),
-        else read again."""
-        self._check_view_key()
+        nothing changed since (the window's paint follows its update request, where the cache was filled and
+        the view's key checked), else read again."""
         filled, self._filled = self._filled, None
         if filled is not None and not self._stale and filled[0] == self._where():
             return [(place, key) for place, key in filled[1]
                     if place[2] <= rect.bottom() and place[2] + place[3] > rect.top()]
+        self._check_view_key()
         rows = self._rows_in(rect)
         return list(zip(rows, self._keys(rows)))
 
