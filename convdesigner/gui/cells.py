@@ -99,9 +99,10 @@ CACHED_VIEWPORTS = 8
 MAX_CACHED_PIXELS = 12_000_000
 #: A row keeps this many versions of its pixels per selection state (the latest first).
 VARIANTS = 2
-#: How many rows changed in place a view remembers (`_seen_before`): a row whose cells changed since its pixels
-#: were kept (an edit's new values) is kept from the second time it shows them; the first time Qt paints its
-#: changed cells (filling the cache, then drawing from it, costs more: ~1.2 ms of an edit at 200 layers).
+#: How many rows (and selection states) a view remembers the last keys of (`_seen_before`): a row whose cells
+#: changed since its pixels were kept (an edit's new values) is kept from the second time it shows them; the
+#: first time Qt paints its changed cells (filling the cache, then drawing from it, costs more: ~1 ms of an edit
+#: at 200 layers).
 SEEN_ROWS = 4096
 
 
@@ -117,7 +118,9 @@ class ChangedCellsView(QTableView):
     data, delegate or text layout.
 
     Rows not in the cache are painted by QTableView itself, into the cache, before the window paints (when
-    it asks for an update, `_fill`): the whole row, or the cells that changed of a row otherwise the same.
+    it asks for an update, `_fill`): the whole row, or the cells that changed of a row otherwise the same. A row
+    changed in place to something it never showed (an edit's new values) is not: Qt paints its changed cells on
+    screen, and the cache keeps the row when it shows them again (an undo and a redo, a value typed back).
     Until then, and for rows never cached, the paint is QTableView's own. While the user drags or edits in
     place, the view paints as Qt does. So does the view's first paint (the window's first frame, which it
     spares the cache's work and PySide's first ``viewport()``, ~10 ms: see tests/gui/test_startup.py)."""
