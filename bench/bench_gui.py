@@ -1,6 +1,6 @@
 """GUI responsiveness (issue 15): an edit, a selection and opening a design, each until every view is updated.
 
-    python bench/bench_gui.py [--runs 15] [--only edit-200 ...] [--profile edit-200|edit-1000|new-200|new-1000|select|open]
+    python bench/bench_gui.py [--runs 15] [--only edit-200 ...] [--profile edit-200|edit-1000|back-200|...|select|open]
 
 A main window (offscreen unless there is a display, 1600 x 960, plots loaded) on the 10-layer block of
 bench_engine.py repeated to 200 or 1,000 layers (convolution, batch norm, ReLU, max pooling, transposed
@@ -10,11 +10,15 @@ action until the views are updated: the document's signals delivered, then the e
 (the plots' coalescing timer fired, every pending paint done; waiting costs no CPU time). The cases:
 
 * ``edit-200`` / ``edit-1000``: the first layer's kernel size set through the properties panel (3 -> 5 and
-  back, alternately), the worst single edit: every later row's shape, counts and receptive field change;
+  back, alternately), the worst single edit: every later row's shape, counts and receptive field change. Before
+  each timed edit, an untimed one sets the layer's out_channels to a value never used before (40, 41, ...), so
+  the timed edit always reaches a design never shown before: no view's cache of earlier results (the tables'
+  row pixels, the canvas's frames, the charts' pictures, the engine's memos) can serve it, as for a user's
+  edit to a new value;
+* ``back-200`` / ``back-1000`` (printed in the edit rows' detail): the same kernel edit set back and forth with
+  nothing in between, what an undo or a redo does: the views' caches of results shown before serve it;
 * ``new-200`` / ``new-1000`` (not issue 15's rows, measured on request with ``--only``): the first layer's
-  out_channels set to a value never shown before (33, 34, 35, ...), which no cache of formatted cells or row
-  pixels has seen (the kernel edits alternate two values, which the tables' row cache turns into pixmaps
-  drawn again);
+  out_channels set to a value never shown before (33, 34, 35, ...), an edit that changes no shape;
 * ``select``: another layer selected (the stack, the properties, the canvas, both tables and both plots follow),
   200 layers;
 * ``select-first`` (not a row of the table; its median is printed in the select row's detail): layers never
@@ -96,14 +100,19 @@ def idle_ms() -> float:
     return cpu_ms(lambda: None)
 
 
-def edit_case(layers: int, runs: int, new_values: bool = False) -> list[float]:
-    """The first layer's kernel size 3 -> 5 -> 3 ..., or (``new_values``) its out_channels 33, 34, 35, ..."""
+def edit_case(layers: int, runs: int, kind: str = "kernel") -> list[float]:
+    """The first layer's kernel size 3 -> 5 -> 3 ..., each time on a design never shown before (``kernel``: an
+    untimed edit of its out_channels to a new value first) or set back and forth (``back``); or (``new``) its
+    out_channels 33, 34, 35, ..."""
     window = window_on(stack(layers))
     window.document.select([0])
     settle()
     timings = []
     for run in range(runs + 1):
-        name, value = ("out_channels", 33 + run) if new_values else ("kernel_size", 5 if run % 2 == 0 else 3)
+        name, value = ("out_channels", 33 + run) if kind == "new" else ("kernel_size", 5 if run % 2 == 0 else 3)
+        if kind == "kernel":
+            window.properties.set_argument("out_channels", 40 + run)
+            settle()
         timing = cpu_ms(lambda name=name, value=value: window.properties.set_argument(name, value))
         if run:  # the first edit builds what later ones reuse
             timings.append(timing)
@@ -167,8 +176,10 @@ CASES: dict[str, Callable[[int], list[float]]] = {
 }
 #: Cases measured only when asked for (``--only``, ``--profile``): not rows of issue 15's table.
 EXTRA_CASES: dict[str, Callable[[int], list[float]]] = {
-    "new-200": lambda runs: edit_case(200, runs, new_values=True),
-    "new-1000": lambda runs: edit_case(1000, runs, new_values=True),
+    "back-200": lambda runs: edit_case(200, runs, "back"),
+    "back-1000": lambda runs: edit_case(1000, runs, "back"),
+    "new-200": lambda runs: edit_case(200, runs, "new"),
+    "new-1000": lambda runs: edit_case(1000, runs, "new"),
     "select-first": first_select_case,
 }
 
@@ -177,11 +188,14 @@ ROW_TEXT = {
     "edit-1000": "edit one argument -> every view updated, 1,000 layers",
     "select": "select a layer -> everything updated (200 layers)",
     "open": "open a 1,000-layer design",
+    "back-200": "the kernel edit set back and forth (undo, redo), 200 layers",
+    "back-1000": "the kernel edit set back and forth (undo, redo), 1,000 layers",
     "new-200": "edit to a value never shown before, 200 layers",
     "new-1000": "edit to a value never shown before, 1,000 layers",
     "select-first": "select a layer never selected before (200 layers)",
 }
-TARGETS_MS.update({"new-200": TARGETS_MS["edit-200"], "new-1000": TARGETS_MS["edit-1000"],
+TARGETS_MS.update({"back-200": TARGETS_MS["edit-200"], "back-1000": TARGETS_MS["edit-1000"],
+                   "new-200": TARGETS_MS["edit-200"], "new-1000": TARGETS_MS["edit-1000"],
                    "select-first": TARGETS_MS["select"]})
 
 
@@ -199,6 +213,10 @@ def table_rows(quick: bool = False, measured: dict[str, list[float]] | None = No
         if name == "select" and "select-first" not in measured:  # what the layers' first selections cost
             first = first_select_case(5 if quick else 15)
             detail += f"; layers never selected before: median {statistics.median(first):.1f}"
+        back = name.replace("edit-", "back-")
+        if name.startswith("edit-") and back not in measured:  # what an undo or a redo of the edit costs
+            again = EXTRA_CASES[back](5 if quick else 15)
+            detail += f"; set back and forth (undo, redo): median {statistics.median(again):.1f}"
         rows.append(Row(ROW_TEXT[name], statistics.median(timings), TARGETS_MS[name], "ms", detail=detail))
     return rows
 

@@ -10,9 +10,15 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from PySide6.QtCore import QEvent, QPoint, QRect, QSize, Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent
 from PySide6.QtWidgets import QScrollBar, QStyle, QStyleOptionSlider, QWidget
+
+#: The events after which the scroll bar looks again at what is beneath it and at its device pixel ratio
+#: (DevicePixelRatioChange is Qt 6.6's: a window moved to a screen of another ratio).
+FOLLOWED_EVENTS = tuple(getattr(QEvent.Type, name) for name in ("Show", "ParentChange", "PaletteChange",
+                                                                 "DevicePixelRatioChange")
+                        if hasattr(QEvent.Type, name))
 
 #: How many positions a scroll bar keeps the pixels of (each a few tens of kB for a table's height).
 KEPT_POSITIONS = 16
@@ -20,13 +26,15 @@ KEPT_POSITIONS = 16
 
 class KeptScrollBar(QScrollBar):
     """Paints what QScrollBar paints, over the colour beneath it, and keeps the result by everything the
-    style reads (size, place in the window, range, position, page, state, palette, style, the colour
-    beneath): a position shown before (a selection going back to a layer) is one blit.
+    style reads (size, range, position, page, state, palette, style, the colour beneath): a position shown
+    before (a selection going back to a layer) is one blit.
 
     What is beneath a scroll bar of a table is the background its window or nearest filled ancestor paints
     (nothing between paints under it): when that is one opaque colour, the scroll bar paints it itself and
-    tells Qt it is opaque, so the widgets beneath are not painted for it. Otherwise, and under the mouse or
-    while dragged (the style's hover and pressed marks are QScrollBar's own), nothing is kept."""
+    tells Qt it is opaque, so the widgets beneath are not painted for it. Otherwise, under the mouse or while
+    dragged (the style's hover and pressed marks are QScrollBar's own), nothing is kept. At a fractional device
+    pixel ratio it is a plain QScrollBar: Qt paints it at a fractional device offset there (pixels kept at a
+    whole one put its arrows half a pixel off) and the widgets beneath show at its edges."""
 
     def __init__(self, orientation: Qt.Orientation, parent: QWidget | None = None) -> None:
         super().__init__(orientation, parent)
@@ -47,7 +55,7 @@ class KeptScrollBar(QScrollBar):
         self._follow_beneath()
 
     def event(self, event: QEvent) -> bool:
-        if event.type() in (QEvent.Type.Show, QEvent.Type.ParentChange, QEvent.Type.PaletteChange):
+        if event.type() in FOLLOWED_EVENTS:
             self._follow_beneath()
         return super().event(event)
 
@@ -64,14 +72,17 @@ class KeptScrollBar(QScrollBar):
         return colour if brush.style() == Qt.BrushStyle.SolidPattern and colour.alpha() == 255 else None
 
     def _follow_beneath(self) -> None:
-        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, self._keep_pixels and self.beneath() is not None)
+        ratio = self.devicePixelRatio()
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent,
+                          self._keep_pixels and ratio == int(ratio) and self.beneath() is not None)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         beneath = self.beneath() if self.testAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent) else None
         if beneath is None:
             super().paintEvent(event)
             return
-        if self.underMouse() or self.isSliderDown() or self.width() <= 0 or self.height() <= 0:
+        ratio = self.devicePixelRatio()
+        if self.underMouse() or self.isSliderDown() or self.width() <= 0 or self.height() <= 0 or ratio != int(ratio):
             painter = QPainter(self)
             painter.fillRect(self.rect(), beneath)
             painter.end()
@@ -81,13 +92,12 @@ class KeptScrollBar(QScrollBar):
         self.initStyleOption(option)  # as QScrollBar::paintEvent does, neither hovered nor pressed
         option.subControls = QStyle.SubControl.SC_All
         option.activeSubControls = QStyle.SubControl.SC_None
-        origin = self.mapTo(self.window(), QPoint(0, 0))
-        key = (self.size().toTuple(), self.devicePixelRatio(), origin.toTuple(), beneath.rgba(), option.state.value,
+        key = (self.size().toTuple(), ratio, beneath.rgba(), option.state.value,
                option.minimum, option.maximum, option.sliderPosition, option.pageStep, option.singleStep,
                option.upsideDown, option.direction, self.palette().cacheKey(), self.style().name())
         pixels = self._kept.get(key)
         if pixels is None:
-            pixels = self._keep(key, option, origin, beneath)
+            pixels = self._keep(key, option, beneath)
         else:
             self._kept.move_to_end(key)
             self.reused += 1
@@ -95,23 +105,16 @@ class KeptScrollBar(QScrollBar):
         painter.drawImage(0, 0, pixels)
         painter.end()
 
-    def _keep(self, key: tuple, option: QStyleOptionSlider, origin: QPoint, beneath: QColor) -> QImage:
-        """The scroll bar drawn over ``beneath`` as the window paints it at ``origin`` (at a fractional device
-        pixel ratio, antialiased and gradient pixels depend on where they fall)."""
+    def _keep(self, key: tuple, option: QStyleOptionSlider, beneath: QColor) -> QImage:
+        """The scroll bar drawn over ``beneath``, in an image of its size (at a whole device pixel ratio the bar
+        falls on whole device pixels wherever it is)."""
         ratio = self.devicePixelRatio()
-        # at a whole ratio the bar falls on whole device pixels wherever it is: painted at (0, 0), an image of its
-        # size (allocating one from the window's corner cost more than the paint it saves)
-        at = QPoint(0, 0) if ratio == int(ratio) else origin
-        canvas = QImage(QSize(at.x() + self.width(), at.y() + self.height()) * ratio,
-                        QImage.Format.Format_ARGB32_Premultiplied)
-        canvas.setDevicePixelRatio(ratio)
-        painter = QPainter(canvas)
-        painter.translate(at)
+        pixels = QImage(self.size() * ratio, QImage.Format.Format_ARGB32_Premultiplied)
+        pixels.setDevicePixelRatio(ratio)
+        painter = QPainter(pixels)
         painter.fillRect(self.rect(), beneath)
         self.style().drawComplexControl(QStyle.ComplexControl.CC_ScrollBar, option, painter, self)
         painter.end()
-        pixels = canvas if at.isNull() else canvas.copy(QRect(at * ratio, self.size() * ratio))
-        pixels.setDevicePixelRatio(ratio)
         self._kept[key] = pixels
         while len(self._kept) > KEPT_POSITIONS:
             self._kept.popitem(last=False)
