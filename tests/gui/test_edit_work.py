@@ -1,6 +1,6 @@
 """An edit set back to a value shown before, an undo and a redo draw what the views drew before: the canvas's
-frames and the charts' pictures are kept by what they show, by value (and are the very pixels of a paint
-afresh, in light and dark palettes)."""
+frames (kept when a layer is selected) and the charts' pictures are kept by what they show, by value (and are
+the very pixels of a paint afresh, in light and dark palettes)."""
 
 from __future__ import annotations
 
@@ -24,29 +24,26 @@ def palette(request, qapp, monkeypatch):
     qapp.setPalette(original)
 
 
-def test_an_edit_set_back_or_undone_draws_the_frame_it_painted_before(make_ui, qtbot, palette):
-    """Frames are kept by what they show, by value: an edit of the shown layer set back to a value shown before,
-    an undo and a redo draw the frames painted before (the very pixels of a paint afresh); an edit above that
-    leaves the layer's own result equal but changes its receptive field on the input is painted afresh."""
+def test_an_edit_set_back_or_undone_draws_the_frame_kept_when_the_layer_was_selected(make_ui, qtbot, palette):
+    """Frames are kept by what they show, by value: the shown layer's edits are painted on the canvas directly
+    (not kept), and an edit set back, or undone, to the layer as it was when selected draws the frame kept then
+    (the very pixels of a paint afresh); an edit above that leaves the layer's own result equal but changes its
+    receptive field on the input is painted afresh."""
     window, view = canvas_shown(make_ui, qtbot, (4, 6))
-    painted, blitted = view.frames_painted, view.frames_blitted
-    window.properties.set_argument("kernel_size", 5)  # a value not shown before: painted, and kept
-    qtbot.wait(40)
-    assert view.frames_painted == painted + 1
-    for kernel in (3, 5, 3):  # each shown before
+    kept, painted, blitted = dict(view._frames), view.frames_painted, view.frames_blitted
+    for kernel in (5, 3, 5, 3):  # 3: as when selected
         window.properties.set_argument("kernel_size", kernel)
         qtbot.wait(40)
-    assert view.frames_painted == painted + 1 and view.frames_blitted == blitted + 3
+    assert view.frames_painted == painted + 2 and view.frames_blitted == blitted + 2
+    assert view._frames.keys() == kept.keys()
     assert_painted_as_afresh(qtbot, window, view)
-    window.properties.set_argument("kernel_size", 5)
+    painted = view.frames_painted  # (and the one painted afresh)
+    window.properties.set_argument("kernel_size", 7)
     qtbot.wait(40)
     window.document.undo_stack.undo()  # (the edits of one argument merge: back to kernel 3)
     qtbot.wait(40)
     assert window.canvas.model.result.layer.get("kernel_size") == 3
-    window.document.undo_stack.redo()
-    qtbot.wait(40)
-    assert window.canvas.model.result.layer.get("kernel_size") == 5
-    assert view.frames_painted == painted + 2 and view.frames_blitted == blitted + 6  # (and the one afresh)
+    assert view.frames_painted == painted + 1 and view.frames_blitted == blitted + 3
     assert_painted_as_afresh(qtbot, window, view)
 
     painted = view.frames_painted  # (and the one painted afresh)
@@ -62,30 +59,29 @@ def test_an_edit_set_back_or_undone_draws_the_frame_it_painted_before(make_ui, q
     assert_painted_as_afresh(qtbot, window, view)
 
 
-def test_an_edited_deep_layer_keeps_its_frame_once_its_field_arrives(make_ui, qtbot, palette):
-    """A deep layer's field is composed after its frame, which is painted again then and kept only then: the
-    frame kept shows the field (an edit set back draws it, the very pixels of a paint afresh)."""
+def test_a_deep_layer_edited_and_set_back_draws_the_frame_kept_with_its_field(make_ui, qtbot, palette):
+    """A deep layer's field is composed after its frame, which is painted again then: an edit's two paints are
+    painted directly, and the edit set back draws the frame kept when the layer was selected, its field in it
+    (the very pixels of a paint afresh)."""
     window = make_ui(long_design(200)).window
     view = window.canvas.view_widget
     window.document.select([180])
     qtbot.wait(200)
-    painted = view.frames_painted
+    kept, painted = dict(view._frames), view.frames_painted
     window.properties.set_argument("kernel_size", 5)
     qtbot.waitUntil(lambda: view.frames_painted == painted + 2)  # the frame, then with its field
     qtbot.wait(40)
-    assert window.canvas.model.pending_field is None
+    assert dict(view._frames) == kept and window.canvas.model.pending_field is None
     window.properties.set_argument("kernel_size", 3)
     qtbot.wait(200)
-    window.properties.set_argument("kernel_size", 5)
-    qtbot.wait(200)
     assert view.frames_painted == painted + 2
-    kept = on_screen(window, view)
+    on_kept = on_screen(window, view)
     view.cache_frames = False  # painted afresh: the frame, then once its field is composed again
     try:
         view.update()
         qtbot.waitUntil(lambda: view.frames_painted == painted + 4)
         qtbot.wait(40)
-        assert on_screen(window, view) == kept
+        assert on_screen(window, view) == on_kept
     finally:
         view.cache_frames = True
 
