@@ -99,6 +99,11 @@ CACHED_VIEWPORTS = 8
 MAX_CACHED_PIXELS = 12_000_000
 #: A row keeps this many versions of its pixels per selection state (the latest first).
 VARIANTS = 2
+#: How many rows (and selection states) a view remembers the last keys of (`_seen_before`): a row whose cells
+#: changed since its pixels were kept (an edit's new values) is kept from the second time it shows them; the
+#: first time Qt paints its changed cells (filling the cache, then drawing from it, costs more: ~1 ms of an edit
+#: at 200 layers).
+SEEN_ROWS = 4096
 
 
 class ChangedCellsView(QTableView):
@@ -113,7 +118,9 @@ class ChangedCellsView(QTableView):
     data, delegate or text layout.
 
     Rows not in the cache are painted by QTableView itself, into the cache, before the window paints (when
-    it asks for an update, `_fill`): the whole row, or the cells that changed of a row otherwise the same.
+    it asks for an update, `_fill`): the whole row, or the cells that changed of a row otherwise the same. A row
+    changed in place to something it never showed (an edit's new values) is not: Qt paints its changed cells on
+    screen, and the cache keeps the row when it shows them again (an undo and a redo, a value typed back).
     Until then, and for rows never cached, the paint is QTableView's own. While the user drags or edits in
     place, the view paints as Qt does. So does the view's first paint (the window's first frame, which it
     spares the cache's work and PySide's first ``viewport()``, ~10 ms: see tests/gui/test_startup.py)."""
@@ -129,6 +136,8 @@ class ChangedCellsView(QTableView):
         self._row_pixels: OrderedDict[tuple, list[tuple[tuple, QPixmap]]] = OrderedDict()
         self._cached_area = 0  # device pixels held
         self._view_key: tuple = ()
+        #: the keys rows showed last (`_seen_before`), by row and selection state as the cache
+        self._seen: OrderedDict[tuple, list[tuple]] = OrderedDict()
         self._hover = QPersistentModelIndex()
         self._raw = False  # painting as QTableView does (filling the cache, or rows not cached)
         self._stale = True  # something shown may have changed since the cache was last filled
@@ -234,13 +243,13 @@ class ChangedCellsView(QTableView):
 
     def _shown(self, rect: QRect) -> list[tuple[tuple[int, int, int, int], tuple | None]]:
         """The rows crossing ``rect`` of the viewport with their keys: as `_fill` found them just before when
-        nothing changed since (the window's paint follows its update request, where the cache was filled),
-        else read again."""
-        self._check_view_key()
+        nothing changed since (the window's paint follows its update request, where the cache was filled and
+        the view's key checked), else read again."""
         filled, self._filled = self._filled, None
         if filled is not None and not self._stale and filled[0] == self._where():
             return [(place, key) for place, key in filled[1]
                     if place[2] <= rect.bottom() and place[2] + place[3] > rect.top()]
+        self._check_view_key()
         rows = self._rows_in(rect)
         return list(zip(rows, self._keys(rows)))
 
@@ -280,6 +289,8 @@ class ChangedCellsView(QTableView):
             if self._cached(row, key) is not None:
                 continue
             entry = self._row_pixels.get((row, *key[1:4]), [None])[0]  # the latest pixels of the row
+            if entry is not None and not self._seen_before(row, key):
+                continue  # changed in place, shown so for the first time: painted by Qt
             columns = None
             if entry is not None and entry[0][1:] == key[1:] and len(entry[0][0]) == len(key[0]):
                 columns = [c for c, (old, new) in enumerate(zip(entry[0][0], key[0])) if old != new]
@@ -319,6 +330,21 @@ class ChangedCellsView(QTableView):
                 painter.end()
             self._remember(row, key, pixels)
             self.rows_filled += 1
+
+    def _seen_before(self, row: int, key: tuple) -> bool:
+        """Whether the row was shown as ``key`` shows it before, and remember that it is now (by value, as the
+        cache compares keys; the last VARIANTS keys of a row's selection state, kept in the cache or not, for the
+        last SEEN_ROWS rows and states: a row the cache forgot, or never held, is kept when shown again)."""
+        slot = (row, *key[1:4])
+        seen = self._seen.pop(slot, [])
+        self._seen[slot] = seen
+        if key in seen:
+            return True
+        seen.insert(0, key)
+        del seen[VARIANTS:]
+        while len(self._seen) > SEEN_ROWS:
+            self._seen.popitem(last=False)
+        return False
 
     def _check_view_key(self) -> None:
         """Forget every row's pixels when what all rows' pixels depend on changed."""
@@ -402,6 +428,7 @@ class ChangedCellsView(QTableView):
         return None
 
     def _remember(self, row: int, key: tuple, pixels: QPixmap) -> None:
+        self._seen_before(row, key)
         slot = (row, *key[1:4])
         variants = [(key, pixels), *self._row_pixels.pop(slot, [])]
         for _key, dropped in variants[VARIANTS:]:

@@ -150,8 +150,9 @@ def test_rows_seen_before_are_drawn_without_painting_a_cell(make_ui, qtbot):
 
 
 def test_an_edit_paints_the_changed_cells_of_the_rows_on_screen_again(make_ui, qtbot):
-    """An edit of a layer near the end fills the cache with the rows it changed that are on screen (the cells
-    that changed), the others drawn from it."""
+    """An edit of a layer near the end has Qt paint the changed cells of the rows it changed that are on screen
+    (values never shown before: filling the cache with them would cost more than that paint), the others drawn
+    from the cache; shown a second time (undone and done again), they are kept, and drawn from the cache after."""
     ui = make_ui(long_design(200))
     window = ui.window
     window.load_plots()
@@ -159,12 +160,31 @@ def test_an_edit_paints_the_changed_cells_of_the_rows_on_screen_again(make_ui, q
     window.document.select([190])
     settle(qtbot, window)
     filled = [view.rows_filled for view in tables(window)]
+    painted = [view.rows_painted for view in tables(window)]
     ui.type_into(ui.argument("out_channels").editor.spin, "9")
     settle(qtbot, window)
     assert window.document.design.layers[190].get("out_channels") == 9
-    new = [view.rows_filled - before for view, before in zip(tables(window), filled)]
+    assert [view.rows_filled for view in tables(window)] == filled
+    new = [view.rows_painted - before for view, before in zip(tables(window), painted)]
     assert new[0] > 0 and all(n <= 11 for n in new), new  # rows 190-199 (and the totals row) at most
     assert new[1] == 0  # the receptive fields did not change
+    assert_as_qt_paints(qtbot, window)
+    window.document.undo_stack.undo()  # the rows as they were: drawn from the cache
+    settle(qtbot, window)
+    painted = [view.rows_painted for view in tables(window)]
+    window.document.undo_stack.redo()  # the new values a second time: kept
+    settle(qtbot, window)
+    new = [view.rows_filled - before for view, before in zip(tables(window), filled)]
+    assert new[0] > 0 and all(n <= 11 for n in new), new
+    assert [view.rows_painted for view in tables(window)] == painted
+    filled = [view.rows_filled for view in tables(window)]
+    for _ in range(2):
+        window.document.undo_stack.undo()
+        settle(qtbot, window)
+        window.document.undo_stack.redo()
+        settle(qtbot, window)
+    assert [view.rows_filled for view in tables(window)] == filled
+    assert [view.rows_painted for view in tables(window)] == painted
     assert_as_qt_paints(qtbot, window)
 
 

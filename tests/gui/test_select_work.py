@@ -79,38 +79,6 @@ def test_a_layer_selected_again_draws_the_frame_it_painted_before(make_ui, qtbot
     assert_painted_as_afresh(qtbot, window, view)
 
 
-def test_an_edit_of_the_shown_layer_paints_its_frame_without_keeping_it(make_ui, qtbot):
-    """Every edit makes a new result: its frame, drawn again only after a selection away and back, is painted
-    on the canvas directly, not into kept pixels."""
-    window, view = canvas_shown(make_ui, qtbot, (4, 6))
-    kept, painted = dict(view._frames), view.frames_painted
-    for kernel in (5, 3, 5):
-        window.properties.set_argument("kernel_size", kernel)
-        qtbot.wait(40)
-    assert view.frames_painted == painted + 3 and dict(view._frames) == kept
-    assert_painted_as_afresh(qtbot, window, view)
-    painted = view.frames_painted  # (and the one painted afresh)
-    window.document.select([4])  # kept before: drawn from its pixels
-    qtbot.wait(40)
-    window.document.select([6])  # its new result shown anew: painted into kept pixels
-    qtbot.wait(40)
-    assert view._frames.keys() - kept.keys() and view.frames_painted == painted + 1
-
-
-def test_an_edited_deep_layer_keeps_no_frame_when_its_field_arrives(make_ui, qtbot):
-    """A deep layer's field is composed after its frame, which is painted again then: that paint of an edit's
-    result is painted directly too."""
-    window = make_ui(long_design(200)).window
-    view = window.canvas.view_widget
-    window.document.select([180])
-    qtbot.wait(100)
-    kept, painted = dict(view._frames), view.frames_painted
-    window.properties.set_argument("kernel_size", 5)
-    qtbot.waitUntil(lambda: view.frames_painted == painted + 2)  # the frame, then with its field
-    qtbot.wait(40)
-    assert dict(view._frames) == kept and window.canvas.model.pending_field is None
-
-
 def test_a_canvas_frame_kept_is_not_drawn_in_another_font(make_ui, qtbot):
     window, view = canvas_shown(make_ui, qtbot, (4, 6, 4))
     painted = view.frames_painted

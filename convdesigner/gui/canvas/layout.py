@@ -288,6 +288,16 @@ class CanvasModel:
             return None
         return self.analysis.layers[self.index]
 
+    def shown(self) -> tuple:
+        """What a frame of this model shows of its analysis, by value: the network input, the results of the
+        layer and of every layer above it (the layer's frames and its receptive field follow from them: a
+        result's value is its layer, shapes, counts, geometry, sources and wiring) and the layer's errors. Two
+        models that give equal values paint equal frames (an edit undone, or a value set back)."""
+        result = self.result
+        if result is None or self.analysis is None:
+            return ()
+        return self.analysis.design.input, self.analysis.layers[:self.index + 1], result.errors  # type: ignore[operator]
+
     # -- views and steps -------------------------------------------------------------------------
     def views(self) -> tuple[str, ...]:
         f = self.frames
