@@ -11,7 +11,16 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any
 
-from PySide6.QtCore import QAbstractListModel, QEvent, QModelIndex, QPersistentModelIndex, QSize, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QCoreApplication,
+    QEvent,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSize,
+    Qt,
+    Signal,
+)
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -392,11 +401,15 @@ class SteadyLabel(QWidget):
         #: tests read)
         self.refits = 0
         self.measures = 0
+        #: the (text, width, font) the label's text was last laid out for (None: since resized, to lay out)
+        self._laid_out: tuple | None = None
         self.refit()
 
     def refit(self) -> None:
         """Ask for a layout when the label's height at this width changed, or its minimum width did where the
-        layout would use it (the form as narrow as the widest word): after a new text, a font, a resize."""
+        layout would use it (the form as narrow as the widest word): after a new text, a font, a resize. The
+        text is laid out now, before the paint: a label laying out its text as it paints asks for a second
+        paint (its text document announces the new layout as an update)."""
         label = self.label
         key = (label.text(), self.width(), label.font().key())
         fit = self._fits.get(key)
@@ -408,6 +421,9 @@ class SteadyLabel(QWidget):
                 self._fits.popitem(last=False)
         else:
             self._fits.move_to_end(key)
+            if key != self._laid_out:
+                label.heightForWidth(self.width())  # (QLabel lays its text out at its own width first)
+        self._laid_out = key
         height, minimum = fit
         if height != self._height or (minimum != self._minimum and max(minimum, self._minimum) >= self.width()):
             self._height = height
@@ -432,6 +448,7 @@ class SteadyLabel(QWidget):
 
     def resizeEvent(self, event) -> None:
         self.label.setGeometry(self.rect())
+        self._laid_out = None  # a resized label lays its text out again
         self.refit()
         super().resizeEvent(event)
 
@@ -453,6 +470,8 @@ class PropertiesPanel(QWidget):
         self.rows: dict[str, ArgumentRow] = {}
         #: Forms already built, by (layer type, spatial axes): switching layers reuses them.
         self._forms: dict[tuple, tuple[QWidget, dict[str, ArgumentRow]]] = {}
+        #: each form's widgets that have a layout, innermost first, the form last
+        self._form_layouts: dict[QWidget, list[QWidget]] = {}
         self.title = QLabel(self)
         self.title.setObjectName("propertiesTitle")
         self.title.setTextFormat(Qt.TextFormat.RichText)
@@ -508,6 +527,8 @@ class PropertiesPanel(QWidget):
         layout.addStretch(1)
         scroll = QScrollArea(self)
         scroll.setWidget(content)
+        #: the widgets whose layouts a change may leave to do, innermost first (`_lay_out_now`)
+        self._layout_chain = [self.wiring.widget, self.fixes_row, self.forms_area, content, scroll.viewport()]
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -555,6 +576,7 @@ class PropertiesPanel(QWidget):
                     rows[argument.name] = ArgumentRow(self, argument, grid, 2 * position)
             self._forms_layout.addWidget(widget)
             self._forms[key] = (widget, rows)
+            self._form_layouts[widget] = [*_innermost_first(widget), widget]
         widget, rows = self._forms[key]
         if widget is not self.form_widget:
             self.form_widget.hide()
@@ -602,6 +624,15 @@ class PropertiesPanel(QWidget):
             row.show(result, ndim, earlier, by_argument.get(name, []))
         self._show_banner(result, general)
         self.solve_button.setVisible(solvable(result.type))
+        self._lay_out_now()
+
+    def _lay_out_now(self) -> None:
+        """Do the layouts the change left to do now, innermost first, so that the form is painted once, laid
+        out. Qt lays out one level per layout request, each posted when the level below was laid out, so
+        the window's paint came between two of them: the form painted at its old layout, then again (all of
+        it, when the scroll area resized it)."""
+        for widget in (*self._form_layouts[self.form_widget], *self._layout_chain):
+            QCoreApplication.sendPostedEvents(widget, QEvent.Type.LayoutRequest)
 
     def _show_fixes(self) -> None:
         self._fixes = fixes_for(self._document, self._index) if self.result is not None else []
@@ -708,6 +739,16 @@ class PropertiesPanel(QWidget):
             return
         if self._document.design.layers[self._index].inputs != names:
             self._document.push(SetWiring(self._document, self._index, names))
+
+
+def _innermost_first(widget: QWidget) -> list[QWidget]:
+    """The widgets under ``widget`` that have a layout, each after every one under it."""
+    found = []
+    for child in widget.findChildren(QWidget, options=Qt.FindChildOption.FindDirectChildrenOnly):
+        found += _innermost_first(child)
+        if child.layout() is not None:
+            found.append(child)
+    return found
 
 
 def _refusal(layer: Layer, name: str, value: Any, input_ndim: int) -> str:

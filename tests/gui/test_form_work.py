@@ -1,0 +1,157 @@
+"""The properties form does the work a change needs and no more: an editor showing a value of the shape it
+shows already asks nothing of the form's layout, and a new title or shapes line is painted once. What is
+shown equals what a form built afresh shows."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+from test_app import LayoutRequests
+from test_select_work import Paints, on_screen
+
+from convdesigner.engine.arguments import Argument, Kind
+from convdesigner.engine.design import Design, InputSpec, Layer
+from convdesigner.gui.argument_editors import AxesEditor
+
+
+def layout_requests(widgets) -> list[LayoutRequests]:
+    return [LayoutRequests(widget) for widget in widgets]
+
+
+def count(counters) -> int:
+    return sum(counter.count for counter in counters)
+
+
+def held(editor: QWidget, qtbot) -> QWidget:
+    """A shown window of a fixed size holding ``editor`` (as the form's grid holds it)."""
+    holder = QWidget()
+    qtbot.addWidget(holder)
+    QVBoxLayout(holder).addWidget(editor, 0, Qt.AlignmentFlag.AlignTop)
+    holder.resize(360, 120)
+    holder.show()
+    qtbot.waitExposed(holder)
+    return holder
+
+
+def shown_as(holder: QWidget, editor: AxesEditor, qtbot) -> tuple:
+    """What an axes editor shows: its pixels (its window the active one: Fusion paints inactive windows in
+    other colours), and each spin box's prefix, tooltip and visibility."""
+    holder.activateWindow()
+    qtbot.waitUntil(holder.isActiveWindow)
+    return (holder.grab().toImage(),
+            [(spin.prefix(), spin.toolTip(), spin.isVisibleTo(holder), spin.value()) for spin in editor.spins],
+            editor.link.isVisibleTo(holder), editor.link.isChecked(), editor.link.toolTip())
+
+
+@pytest.mark.parametrize("dark", [False, True])
+@pytest.mark.parametrize("kind", [Kind.AXES, Kind.PAD_LIST])
+@pytest.mark.parametrize("ndim", [1, 2, 3])
+def test_an_axes_editor_shows_what_an_editor_built_for_the_value_shows(qtbot, qapp, monkeypatch, kind, ndim, dark):
+    """Through values linked and per axis, an editor kept (which sets prefixes, places and its link icon only
+    when they change) shows exactly what a new editor shown the last value does. (An editor serves one
+    number of axes: the form is kept per layer type and number of axes.)"""
+    from convdesigner.gui import theme
+
+    original = qapp.palette()
+    monkeypatch.setattr(theme, "system_prefers_dark", lambda: dark)
+    theme.apply_theme(qapp)
+    try:
+        argument = Argument("kernel_size", kind, 1)
+        kept = AxesEditor(argument, pairs=kind == Kind.PAD_LIST)
+        kept_holder = held(kept, qtbot)
+        per_axis = tuple(range(2, 2 + (2 * ndim if kind == Kind.PAD_LIST else ndim)))
+        for value in (3, per_axis, 2, per_axis[::-1], 4, (1,) * len(per_axis), (1,) * len(per_axis), 4):
+            kept.set_value(value, ndim)
+            fresh = AxesEditor(argument, pairs=kind == Kind.PAD_LIST)
+            fresh_holder = held(fresh, qtbot)
+            fresh.set_value(value, ndim)
+            qtbot.wait(10)
+            assert shown_as(kept_holder, kept, qtbot) == shown_as(fresh_holder, fresh, qtbot), value
+            assert kept.value() == fresh.value()
+            fresh_holder.close()
+    finally:
+        qapp.setPalette(original)
+
+
+def test_an_axes_editor_showing_a_value_of_the_same_shape_asks_for_no_layout(qtbot):
+    kept = AxesEditor(Argument("stride", Kind.AXES, 1))
+    holder = held(kept, qtbot)
+    kept.set_value(2, 2)
+    qtbot.wait(10)
+    requests = layout_requests([kept, *kept.spins, kept.link])
+    for value in (3, 1, 2, 2):  # linked values: the first spin box's value changes, nothing else
+        kept.set_value(value, 2)
+        qtbot.wait(10)
+    assert count(requests) == 0
+    kept.set_value((2, 3), 2)  # per axis: the second spin box is shown, the first gets its axis's name
+    qtbot.wait(10)
+    assert count(requests) >= 1 and kept.spins[0].prefix() == "H: " and kept.spins[1].isVisibleTo(holder)
+
+
+def conv_design() -> Design:
+    return Design("Convs", InputSpec(4, (16, 16)), (
+        Layer.make("Conv2d", "c1", {"out_channels": 8, "kernel_size": 3, "padding": 1}),
+        Layer.make("Conv2d", "c2", {"out_channels": 8, "kernel_size": 3, "stride": 2, "padding": 1}),
+        Layer.make("Conv2d", "c3", {"out_channels": 8, "kernel_size": 5, "padding": 2, "dilation": 2}),
+    ))
+
+
+def test_a_kernel_edit_lays_out_nothing_of_the_form(make_ui, qtbot):
+    """A new kernel size changes one spin box's value and the padding's resolved text: the form, its
+    editors and their spin boxes get no layout request (each level asked its parent in turn before, and the
+    form was painted between two layouts)."""
+    window = make_ui(conv_design()).window
+    window.document.select([0])
+    qtbot.wait(200)
+    panel = window.properties
+    form = panel.form_widget
+    requests = layout_requests([form, *form.findChildren(QWidget)])
+    for size in (5, 3, 5, 7):
+        panel.set_argument("kernel_size", size)
+        qtbot.wait(40)
+        assert panel.rows["kernel_size"].editor.spins[0].value() == size
+    assert count(requests) == 0
+    window.document.undo_stack.undo()  # (the edits of one argument merged into one step: back to 3)
+    qtbot.wait(40)
+    assert panel.rows["kernel_size"].editor.spins[0].value() == 3 and count(requests) == 0
+
+
+@pytest.mark.parametrize("dark", [False, True])
+def test_a_new_title_and_shapes_line_are_painted_once(make_ui, qtbot, qapp, monkeypatch, dark):
+    """The title (rich text) and the shapes line (selectable) lay their text out before the paint, whether
+    measured then or not (a text laid out while painted asked for a second paint), and the form is laid out
+    before it, a title of another height included (the scroll area resized the form after its paint, which
+    painted all of it again); the pixels on screen are those of a paint asked for afterwards."""
+    from convdesigner.gui import theme
+
+    monkeypatch.setattr(theme, "system_prefers_dark", lambda: dark)
+    original = qapp.palette()
+    theme.apply_theme(qapp)
+    try:
+        painted_once(make_ui(conv_design()).window, qtbot)
+    finally:
+        qapp.setPalette(original)
+
+
+def painted_once(window, qtbot) -> None:
+    panel = window.properties
+    labels = (panel.title, panel.shapes)
+    content = panel.title.parentWidget().parentWidget()  # the scroll area's: title, shapes, From, the form
+    for row in (0, 1, 2):  # each title and shapes line measured once
+        window.document.select([row])
+        qtbot.wait(60)
+    for row in (1, 0, 2, 0, 1):
+        paints = [Paints(widget) for widget in (*labels, content)]
+        window.document.select([row])
+        qtbot.wait(60)
+        assert [p.count for p in paints] == [1, 1, 1], row  # the form laid out before its paint, at its size
+        shown = [on_screen(window, label) for label in labels]
+        for label in labels:
+            label.update()
+        qtbot.wait(30)
+        assert shown == [on_screen(window, label) for label in labels]
+    panel.set_argument("kernel_size", 7)  # a new shapes line on an edit: painted once too
+    paints = Paints(panel.shapes)
+    qtbot.wait(60)
+    assert paints.count == 1 and "→  8×6×6" in panel.shapes.text()  # (row 1: stride 2, padding 1)
