@@ -375,6 +375,22 @@ class WiringRow:
             self.panel.set_inputs(names)
 
 
+class OnePaintLabel(QLabel):
+    """A QLabel painted once per change. A label showing rich or selectable text lays its text document out
+    as it paints after a change, and the document announces the new layout as an update, which (an update
+    asked for during a paint is posted for after it) painted the label a second time, the same pixels: its
+    announcements are not heard during its paint."""
+
+    def paintEvent(self, event) -> None:
+        controls = [child for child in self.children() if child.metaObject().className() == "QWidgetTextControl"]
+        blocked = [control.blockSignals(True) for control in controls]
+        try:
+            super().paintEvent(event)
+        finally:
+            for control, was in zip(controls, blocked):
+                control.blockSignals(was)
+
+
 #: How many (text, width) sizes a SteadyLabel keeps (the layers the user goes back and forth between).
 KEPT_FITS = 32
 
@@ -401,15 +417,11 @@ class SteadyLabel(QWidget):
         #: tests read)
         self.refits = 0
         self.measures = 0
-        #: the (text, width, font) the label's text was last laid out for (None: since resized, to lay out)
-        self._laid_out: tuple | None = None
         self.refit()
 
     def refit(self) -> None:
         """Ask for a layout when the label's height at this width changed, or its minimum width did where the
-        layout would use it (the form as narrow as the widest word): after a new text, a font, a resize. The
-        text is laid out now, before the paint: a label laying out its text as it paints asks for a second
-        paint (its text document announces the new layout as an update)."""
+        layout would use it (the form as narrow as the widest word): after a new text, a font, a resize."""
         label = self.label
         key = (label.text(), self.width(), label.font().key())
         fit = self._fits.get(key)
@@ -421,9 +433,6 @@ class SteadyLabel(QWidget):
                 self._fits.popitem(last=False)
         else:
             self._fits.move_to_end(key)
-            if key != self._laid_out:
-                label.heightForWidth(self.width())  # (QLabel lays its text out at its own width first)
-        self._laid_out = key
         height, minimum = fit
         if height != self._height or (minimum != self._minimum and max(minimum, self._minimum) >= self.width()):
             self._height = height
@@ -448,7 +457,6 @@ class SteadyLabel(QWidget):
 
     def resizeEvent(self, event) -> None:
         self.label.setGeometry(self.rect())
-        self._laid_out = None  # a resized label lays its text out again
         self.refit()
         super().resizeEvent(event)
 
@@ -472,11 +480,11 @@ class PropertiesPanel(QWidget):
         self._forms: dict[tuple, tuple[QWidget, dict[str, ArgumentRow]]] = {}
         #: each form's widgets that have a layout, innermost first, the form last
         self._form_layouts: dict[QWidget, list[QWidget]] = {}
-        self.title = QLabel(self)
+        self.title = OnePaintLabel(self)
         self.title.setObjectName("propertiesTitle")
         self.title.setTextFormat(Qt.TextFormat.RichText)
         self.title.setWordWrap(True)
-        self.shapes = QLabel(self)
+        self.shapes = OnePaintLabel(self)
         self.shapes.setObjectName("propertiesShapes")
         self.shapes.setWordWrap(True)
         self.shapes.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
