@@ -5,7 +5,7 @@ shown equals what a form built afresh shows."""
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 from test_app import LayoutRequests
 from test_select_work import Paints, on_screen
@@ -155,3 +155,33 @@ def painted_once(window, qtbot) -> None:
     paints = Paints(panel.shapes)
     qtbot.wait(60)
     assert paints.count == 1 and "→  8×6×6" in panel.shapes.text()  # (row 1: stride 2, padding 1)
+
+
+class Restyles(LayoutRequests):
+    """Counts the style sheet and tooltip changes a widget receives."""
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() in (QEvent.Type.StyleChange, QEvent.Type.ToolTipChange):
+            self.count += 1
+        return False
+
+
+def test_an_argument_edit_restyles_nothing_of_the_input_editor(make_ui, qtbot):
+    """The input editor follows every change of the design; an edit of a layer leaves what it shows alone
+    (its problem label's and spin boxes' style sheets, set again, repolished them), and a refused input is
+    still framed in red, and no longer once a value is applied."""
+    ui = make_ui(conv_design())
+    ui.window.document.select([0])
+    editor = ui.window.stack.input_editor
+    restyles = [Restyles(widget) for widget in (editor.problem, editor.channels, *editor.sizes)]
+    for size in (5, 3, 7):
+        ui.window.properties.set_argument("kernel_size", size)
+        qtbot.wait(10)
+    assert ui.window.document.design.layers[0].get("kernel_size") == 7 and count(restyles) == 0
+    ui.type_into(editor.channels, "0")  # refused: shown in red, not applied
+    assert editor.problem.isVisibleTo(ui.window) and "border" in editor.channels.styleSheet()
+    assert ui.window.document.design.input.channels == 4
+    ui.type_into(editor.channels, "6")
+    assert ui.window.document.design.input.channels == 6
+    assert not editor.problem.isVisibleTo(ui.window) and editor.channels.styleSheet() == ""
+    assert all(spin.styleSheet() == "" for spin in editor.sizes)
