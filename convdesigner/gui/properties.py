@@ -8,7 +8,6 @@ is one SetArguments command; the form updates in place after each edit so typing
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from typing import Any
 
 from PySide6.QtCore import (
@@ -17,7 +16,6 @@ from PySide6.QtCore import (
     QEvent,
     QModelIndex,
     QPersistentModelIndex,
-    QSize,
     Qt,
     Signal,
 )
@@ -28,7 +26,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QScrollArea,
-    QSizePolicy,
     QStackedWidget,
     QToolButton,
     QVBoxLayout,
@@ -45,6 +42,7 @@ from . import icons
 from .argument_editors import ArgumentEditor, LayerEditor, NumberEditor, editor_for
 from .document import Document
 from .fixes import fixes_for
+from .form_labels import KeptPixelsLabel, OnePaintLabel, SteadyLabel
 from .formatting import EXPECTED, app_text, shape_text, subtitle, value_text, warnings_of
 from .theme import StateColours
 from .undo_commands import SetArguments, SetWiring
@@ -375,92 +373,6 @@ class WiringRow:
             self.panel.set_inputs(names)
 
 
-class OnePaintLabel(QLabel):
-    """A QLabel painted once per change. A label showing rich or selectable text lays its text document out
-    as it paints after a change, and the document announces the new layout as an update, which (an update
-    asked for during a paint is posted for after it) painted the label a second time, the same pixels: its
-    announcements are not heard during its paint."""
-
-    def paintEvent(self, event) -> None:
-        controls = [child for child in self.children() if child.metaObject().className() == "QWidgetTextControl"]
-        blocked = [control.blockSignals(True) for control in controls]
-        try:
-            super().paintEvent(event)
-        finally:
-            for control, was in zip(controls, blocked):
-                control.blockSignals(was)
-
-
-#: How many (text, width) sizes a SteadyLabel keeps (the layers the user goes back and forth between).
-KEPT_FITS = 32
-
-
-class SteadyLabel(QWidget):
-    """Holds a word-wrapped QLabel and lays it out at its height for its width: the form is laid out again
-    only when that changes, or when the label's minimum width changed where it bounds the form's width. Qt
-    lays out every parent of a label again on each new text (QLabel::setText calls updateGeometry): for the
-    title and the shapes line, which change on every selection, that laid out the whole form and its scroll
-    area twice (~0.7 ms a label), mostly to find the sizes they had. The label fills this widget, which takes
-    its place in the layout with the label's hints, so it is shown where and as before. (Its preferred width
-    is read when the form is laid out for another reason: inside the scroll area it sizes nothing.)"""
-
-    def __init__(self, label: QLabel, parent: QWidget) -> None:
-        super().__init__(parent)
-        self.label = label
-        label.setParent(self)
-        self.setSizePolicy(label.sizePolicy().horizontalPolicy(), QSizePolicy.Policy.Fixed)
-        self._height = -1
-        self._minimum = label.minimumSizeHint().width()  # the minimum width the layout read last
-        #: (text, width, font) -> (height, minimum width): a layer shown again measures nothing
-        self._fits: OrderedDict[tuple, tuple[int, int]] = OrderedDict()
-        #: times the form was asked to lay out again for the label, and the label measured (work counts the
-        #: tests read)
-        self.refits = 0
-        self.measures = 0
-        self.refit()
-
-    def refit(self) -> None:
-        """Ask for a layout when the label's height at this width changed, or its minimum width did where the
-        layout would use it (the form as narrow as the widest word): after a new text, a font, a resize."""
-        label = self.label
-        key = (label.text(), self.width(), label.font().key())
-        fit = self._fits.get(key)
-        if fit is None:
-            fit = self._fits[key] = (label.heightForWidth(self.width()) if label.hasHeightForWidth()
-                                     else label.sizeHint().height(), label.minimumSizeHint().width())
-            self.measures += 1
-            while len(self._fits) > KEPT_FITS:
-                self._fits.popitem(last=False)
-        else:
-            self._fits.move_to_end(key)
-        height, minimum = fit
-        if height != self._height or (minimum != self._minimum and max(minimum, self._minimum) >= self.width()):
-            self._height = height
-            self.refits += 1
-            self.updateGeometry()
-
-    def sizeHint(self) -> QSize:
-        return QSize(self.label.sizeHint().width(), self._height)
-
-    def minimumSizeHint(self) -> QSize:
-        self._minimum = self.label.minimumSizeHint().width()
-        return QSize(self._minimum, self._height)
-
-    def event(self, event: QEvent) -> bool:
-        # the label's hints may have changed: a new text (the label asks this widget for a layout), a font,
-        # a style, or anything while it was hidden
-        if event.type() == QEvent.Type.StyleChange:
-            self._fits.clear()
-        if event.type() in (QEvent.Type.LayoutRequest, QEvent.Type.Show, QEvent.Type.StyleChange):
-            self.refit()
-        return super().event(event)
-
-    def resizeEvent(self, event) -> None:
-        self.label.setGeometry(self.rect())
-        self.refit()
-        super().resizeEvent(event)
-
-
 class PropertiesPanel(QWidget):
     """The properties dock's content: the selected layer's header, diagnostics and argument form."""
 
@@ -480,7 +392,7 @@ class PropertiesPanel(QWidget):
         self._forms: dict[tuple, tuple[QWidget, dict[str, ArgumentRow]]] = {}
         #: each form's widgets that have a layout, innermost first, the form last
         self._form_layouts: dict[QWidget, list[QWidget]] = {}
-        self.title = OnePaintLabel(self)
+        self.title = KeptPixelsLabel(self)
         self.title.setObjectName("propertiesTitle")
         self.title.setTextFormat(Qt.TextFormat.RichText)
         self.title.setWordWrap(True)
@@ -641,6 +553,7 @@ class PropertiesPanel(QWidget):
         it, when the scroll area resized it)."""
         for widget in (*self._form_layouts[self.form_widget], *self._layout_chain):
             QCoreApplication.sendPostedEvents(widget, QEvent.Type.LayoutRequest)
+        self.title.keep()  # laid out: its pixels kept before the window's paint draws them
 
     def _show_fixes(self) -> None:
         self._fixes = fixes_for(self._document, self._index) if self.result is not None else []

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 from test_app import LayoutRequests
 from test_select_work import Paints, on_screen
@@ -103,8 +104,10 @@ def test_a_kernel_edit_lays_out_nothing_of_the_form(make_ui, qtbot):
     form was painted between two layouts)."""
     window = make_ui(conv_design()).window
     window.document.select([0])
-    qtbot.wait(200)
     panel = window.properties
+    for size in (5, 3):  # the window settled, each value shown once
+        panel.set_argument("kernel_size", size)
+        qtbot.wait(100)
     form = panel.form_widget
     requests = layout_requests([form, *form.findChildren(QWidget)])
     for size in (5, 3, 5, 7):
@@ -143,9 +146,12 @@ def painted_once(window, qtbot) -> None:
         qtbot.wait(60)
     for row in (1, 0, 2, 0, 1):
         paints = [Paints(widget) for widget in (*labels, content)]
+        kept = panel.title.painted  # (a title painted into kept pixels is one paint more)
         window.document.select([row])
         qtbot.wait(60)
-        assert [p.count for p in paints] == [1, 1, 1], row  # the form laid out before its paint, at its size
+        counts = [p.count for p in paints]
+        counts[0] -= panel.title.painted - kept
+        assert counts == [1, 1, 1], row  # the form laid out before its paint, at its size
         shown = [on_screen(window, label) for label in labels]
         for label in labels:
             label.update()
@@ -185,3 +191,65 @@ def test_an_argument_edit_restyles_nothing_of_the_input_editor(make_ui, qtbot):
     assert ui.window.document.design.input.channels == 6
     assert not editor.problem.isVisibleTo(ui.window) and editor.channels.styleSheet() == ""
     assert all(spin.styleSheet() == "" for spin in editor.sizes)
+
+
+def painted_afresh(qtbot, window, label) -> QImage:
+    """The title's pixels once it painted itself as QLabel does (its kept pixels off)."""
+    label.keep_pixels = False
+    try:
+        label.update()
+        qtbot.wait(30)
+        return on_screen(window, label)
+    finally:
+        label.keep_pixels = True
+        label.update()
+        qtbot.wait(30)
+
+
+@pytest.mark.parametrize("dark", [False, True])
+def test_the_title_drawn_from_kept_pixels_is_what_qlabel_paints(make_ui, qtbot, qapp, monkeypatch, dark):
+    """Through selections (titles of two heights), an edit, an undo and a resize of the window, the title
+    on screen equals QLabel's own paint; a title shown before at the same size is drawn from its pixels."""
+    from convdesigner.gui import theme
+
+    monkeypatch.setattr(theme, "system_prefers_dark", lambda: dark)
+    original = qapp.palette()
+    theme.apply_theme(qapp)
+    try:
+        window = make_ui(conv_design()).window
+        title = window.properties.title
+        steps = [lambda row=row: window.document.select([row]) for row in (0, 1, 2, 1, 0)]
+        steps += [lambda: window.properties.set_argument("kernel_size", 7), window.document.undo_stack.undo,
+                  lambda: window.resize(window.width() + 60, window.height()), lambda: window.document.select([1])]
+        for step in steps:
+            step()
+            qtbot.wait(60)
+            assert on_screen(window, title) == painted_afresh(qtbot, window, title)
+        painted, reused = title.painted, title.reused
+        for row in (0, 2, 1):  # each shown before at this size
+            window.document.select([row])
+            qtbot.wait(60)
+        assert title.painted == painted and title.reused >= reused + 3
+    finally:
+        qapp.setPalette(original)
+
+
+def test_a_new_palette_paints_the_title_again(make_ui, qtbot, qapp, monkeypatch):
+    from convdesigner.gui import theme
+
+    original = qapp.palette()
+    try:
+        window = make_ui(conv_design()).window
+        title = window.properties.title
+        for row in (0, 1):
+            window.document.select([row])
+            qtbot.wait(60)
+        painted = title.painted
+        monkeypatch.setattr(theme, "system_prefers_dark", lambda: True)
+        theme.apply_theme(qapp)
+        window.document.select([0])  # its title kept in the light palette's colours
+        qtbot.wait(60)
+        assert title.painted > painted
+        assert on_screen(window, title) == painted_afresh(qtbot, window, title)
+    finally:
+        qapp.setPalette(original)
