@@ -1,5 +1,5 @@
 """The properties panel's title and shapes line: labels painted once per change, laid out only when their
-height changes, and (the title) drawn from kept pixels when shown again."""
+height changes, and drawn from kept pixels when shown again."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ class KeptPixelsLabel(OnePaintLabel):
 
     What is beneath is the background its window or nearest filled ancestor paints; when that is not one
     opaque colour, or at a fractional device pixel ratio (antialiased pixels depend on where they fall),
-    nothing is kept. Not for a label whose text can be selected (its selection is not in the key)."""
+    nothing is kept; nor while a selectable text has a selection or the focus (QLabel paints those)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -65,7 +65,9 @@ class KeptPixelsLabel(OnePaintLabel):
     def _key(self) -> tuple | None:
         """What the label's pixels are kept by (None: not kept)."""
         ratio = self.devicePixelRatio()
-        beneath = self.beneath() if self.keep_pixels and ratio == int(ratio) and not self.size().isEmpty() else None
+        plain = not (self.hasSelectedText() or self.hasFocus())
+        beneath = (self.beneath() if self.keep_pixels and plain and ratio == int(ratio) and not self.size().isEmpty()
+                   else None)
         if beneath is None:
             return None
         return (self.text(), self.size().toTuple(), ratio, self.palette().cacheKey(), self.font().key(),

@@ -42,7 +42,7 @@ from . import icons
 from .argument_editors import ArgumentEditor, LayerEditor, NumberEditor, editor_for
 from .document import Document
 from .fixes import fixes_for
-from .form_labels import KeptPixelsLabel, OnePaintLabel, SteadyLabel
+from .form_labels import KeptPixelsLabel, SteadyLabel
 from .formatting import EXPECTED, app_text, shape_text, subtitle, value_text, warnings_of
 from .theme import StateColours
 from .undo_commands import SetArguments, SetWiring
@@ -396,7 +396,7 @@ class PropertiesPanel(QWidget):
         self.title.setObjectName("propertiesTitle")
         self.title.setTextFormat(Qt.TextFormat.RichText)
         self.title.setWordWrap(True)
-        self.shapes = OnePaintLabel(self)
+        self.shapes = KeptPixelsLabel(self)
         self.shapes.setObjectName("propertiesShapes")
         self.shapes.setWordWrap(True)
         self.shapes.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -553,7 +553,8 @@ class PropertiesPanel(QWidget):
         it, when the scroll area resized it)."""
         for widget in (*self._form_layouts[self.form_widget], *self._layout_chain):
             QCoreApplication.sendPostedEvents(widget, QEvent.Type.LayoutRequest)
-        self.title.keep()  # laid out: its pixels kept before the window's paint draws them
+        for label in (self.title, self.shapes):  # laid out: their pixels kept before the window's paint
+            label.keep()
 
     def _show_fixes(self) -> None:
         self._fixes = fixes_for(self._document, self._index) if self.result is not None else []

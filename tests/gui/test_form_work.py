@@ -146,11 +146,12 @@ def painted_once(window, qtbot) -> None:
         qtbot.wait(60)
     for row in (1, 0, 2, 0, 1):
         paints = [Paints(widget) for widget in (*labels, content)]
-        kept = panel.title.painted  # (a title painted into kept pixels is one paint more)
+        kept = [label.painted for label in labels]  # (a text painted into kept pixels is one paint more)
         window.document.select([row])
         qtbot.wait(60)
         counts = [p.count for p in paints]
-        counts[0] -= panel.title.painted - kept
+        for n, label in enumerate(labels):
+            counts[n] -= label.painted - kept[n]
         assert counts == [1, 1, 1], row  # the form laid out before its paint, at its size
         shown = [on_screen(window, label) for label in labels]
         for label in labels:
@@ -194,7 +195,7 @@ def test_an_argument_edit_restyles_nothing_of_the_input_editor(make_ui, qtbot):
 
 
 def painted_afresh(qtbot, window, label) -> QImage:
-    """The title's pixels once it painted itself as QLabel does (its kept pixels off)."""
+    """A label's pixels once it painted itself as QLabel does (its kept pixels off)."""
     label.keep_pixels = False
     try:
         label.update()
@@ -207,9 +208,11 @@ def painted_afresh(qtbot, window, label) -> QImage:
 
 
 @pytest.mark.parametrize("dark", [False, True])
-def test_the_title_drawn_from_kept_pixels_is_what_qlabel_paints(make_ui, qtbot, qapp, monkeypatch, dark):
+def test_the_title_and_shapes_drawn_from_kept_pixels_are_what_qlabel_paints(make_ui, qtbot, qapp, monkeypatch,
+                                                                              dark):
     """Through selections (titles of two heights), an edit, an undo and a resize of the window, the title
-    on screen equals QLabel's own paint; a title shown before at the same size is drawn from its pixels."""
+    and the shapes line on screen equal QLabel's own paint; a text shown before at the same size is drawn
+    from its pixels."""
     from convdesigner.gui import theme
 
     monkeypatch.setattr(theme, "system_prefers_dark", lambda: dark)
@@ -217,19 +220,21 @@ def test_the_title_drawn_from_kept_pixels_is_what_qlabel_paints(make_ui, qtbot, 
     theme.apply_theme(qapp)
     try:
         window = make_ui(conv_design()).window
-        title = window.properties.title
+        labels = (window.properties.title, window.properties.shapes)
         steps = [lambda row=row: window.document.select([row]) for row in (0, 1, 2, 1, 0)]
         steps += [lambda: window.properties.set_argument("kernel_size", 7), window.document.undo_stack.undo,
                   lambda: window.resize(window.width() + 60, window.height()), lambda: window.document.select([1])]
         for step in steps:
             step()
             qtbot.wait(60)
-            assert on_screen(window, title) == painted_afresh(qtbot, window, title)
-        painted, reused = title.painted, title.reused
+            for label in labels:
+                assert on_screen(window, label) == painted_afresh(qtbot, window, label)
+        painted, reused = [label.painted for label in labels], [label.reused for label in labels]
         for row in (0, 2, 1):  # each shown before at this size
             window.document.select([row])
             qtbot.wait(60)
-        assert title.painted == painted and title.reused >= reused + 3
+        assert [label.painted for label in labels] == painted
+        assert all(label.reused >= before + 3 for label, before in zip(labels, reused))
     finally:
         qapp.setPalette(original)
 
@@ -253,3 +258,21 @@ def test_a_new_palette_paints_the_title_again(make_ui, qtbot, qapp, monkeypatch)
         assert on_screen(window, title) == painted_afresh(qtbot, window, title)
     finally:
         qapp.setPalette(original)
+
+
+def test_a_selected_shapes_line_is_painted_with_its_selection(make_ui, qtbot):
+    """The shapes line's text can be selected: with a selection it is painted by QLabel (the selection is not
+    in its kept pixels), and drawn from them again once the selection is gone."""
+    window = make_ui(conv_design()).window
+    window.document.select([0])
+    qtbot.wait(60)
+    shapes = window.properties.shapes
+    plain = on_screen(window, shapes)
+    reused = shapes.reused
+    shapes.setSelection(0, 7)
+    qtbot.wait(30)
+    selected = on_screen(window, shapes)
+    assert selected != plain and selected == painted_afresh(qtbot, window, shapes)
+    shapes.setSelection(0, 0)
+    qtbot.wait(30)
+    assert on_screen(window, shapes) == plain and shapes.reused > reused
