@@ -250,10 +250,24 @@ class SourceChoices(QAbstractListModel):
         self.resets = 0
 
     def set_choices(self, head: list[tuple[str, tuple[str, ...]]], names: list[str]) -> None:
-        self.beginResetModel()
-        self._head, self._names = head, names
-        self.resets += 1
-        self.endResetModel()
+        """Show these choices. Another layer of the same kind lists more or fewer layers above it, the same
+        ones in the same order: those rows are inserted or removed after the head (a reset set the combo's
+        text again, which repainted it, on every selection); anything else replaces them all."""
+        old = self._names
+        kept = min(len(old), len(names))
+        if head != self._head or old[:kept] != names[:kept]:
+            self.beginResetModel()
+            self._head, self._names = head, names
+            self.resets += 1
+            self.endResetModel()
+        elif len(names) > kept:  # rows nearest first: the new names go right after the head
+            self.beginInsertRows(QModelIndex(), len(head), len(head) + len(names) - kept - 1)
+            self._names = names
+            self.endInsertRows()
+        elif len(old) > kept:
+            self.beginRemoveRows(QModelIndex(), len(head), len(head) + len(old) - kept - 1)
+            self._names = names
+            self.endRemoveRows()
 
     def same(self, head: list[tuple[str, tuple[str, ...]]], names: list[str]) -> bool:
         return head == self._head and names == self._names
