@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from PySide6.QtCore import QEvent, QPoint, QSize, Qt
+from PySide6.QtCore import QEvent, QPoint, QSize
 from PySide6.QtGui import QColor, QImage, QPainter, QRegion
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
+
+from .scroll_bar import colour_beneath
 
 
 class OnePaintLabel(QLabel):
@@ -50,23 +52,11 @@ class KeptPixelsLabel(OnePaintLabel):
         self.painted = 0
         self.reused = 0
 
-    def beneath(self) -> QColor | None:
-        """The colour Qt paints beneath this label: its window's background, or its nearest ancestor's that
-        fills its background; None when that is not one opaque colour."""
-        widget = self.parentWidget()
-        while widget is not None and not (widget.autoFillBackground() or widget.isWindow()):
-            widget = widget.parentWidget()
-        if widget is None:
-            return None
-        brush = widget.palette().brush(widget.backgroundRole())
-        colour = brush.color()
-        return colour if brush.style() == Qt.BrushStyle.SolidPattern and colour.alpha() == 255 else None
-
     def _key(self) -> tuple | None:
         """What the label's pixels are kept by (None: not kept)."""
         ratio = self.devicePixelRatio()
         plain = not (self.hasSelectedText() or self.hasFocus())
-        beneath = (self.beneath() if self.keep_pixels and plain and ratio == int(ratio) and not self.size().isEmpty()
+        beneath = (colour_beneath(self) if self.keep_pixels and plain and ratio == int(ratio) and not self.size().isEmpty()
                    else None)
         if beneath is None:
             return None

@@ -18,6 +18,19 @@ from PySide6.QtWidgets import QScrollBar, QStyle, QStyleOptionSlider, QWidget
 KEPT_POSITIONS = 16
 
 
+def colour_beneath(widget: QWidget) -> QColor | None:
+    """The colour Qt paints beneath a widget that paints no background of its own: its window's background,
+    or its nearest ancestor's that fills its background; None when that is not one opaque colour."""
+    filled = widget.parentWidget()
+    while filled is not None and not (filled.autoFillBackground() or filled.isWindow()):
+        filled = filled.parentWidget()
+    if filled is None:
+        return None
+    brush = filled.palette().brush(filled.backgroundRole())
+    colour = brush.color()
+    return colour if brush.style() == Qt.BrushStyle.SolidPattern and colour.alpha() == 255 else None
+
+
 class KeptScrollBar(QScrollBar):
     """Paints what QScrollBar paints, over the colour beneath it, and keeps the result by everything the
     style reads (size, place in the window, range, position, page, state, palette, style, the colour
@@ -52,16 +65,7 @@ class KeptScrollBar(QScrollBar):
         return super().event(event)
 
     def beneath(self) -> QColor | None:
-        """The colour Qt paints beneath this scroll bar: its window's background, or its nearest ancestor's
-        that fills its background; None when that is not one opaque colour."""
-        widget = self.parentWidget()
-        while widget is not None and not (widget.autoFillBackground() or widget.isWindow()):
-            widget = widget.parentWidget()
-        if widget is None:
-            return None
-        brush = widget.palette().brush(widget.backgroundRole())
-        colour = brush.color()
-        return colour if brush.style() == Qt.BrushStyle.SolidPattern and colour.alpha() == 255 else None
+        return colour_beneath(self)
 
     def _follow_beneath(self) -> None:
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, self._keep_pixels and self.beneath() is not None)
