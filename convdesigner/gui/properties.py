@@ -536,8 +536,6 @@ class PropertiesPanel(QWidget):
         if key != self._key:
             self._key = key
             self._use_form(key, layer_type)
-        if self.form_widget.isHidden():
-            self.form_widget.show()
         summary = subtitle(result.type, result.layer.arguments)
         self.title.setText(f"<span style='font-size:13pt; font-weight:600'>{result.name}</span>"
                            f"&nbsp;&nbsp;<span>{result.type}</span><br><span style='color:"
@@ -556,6 +554,8 @@ class PropertiesPanel(QWidget):
         self.wiring.show(result, earlier, layer_type is not None and layer_type.join, by_argument.get(WIRING, []))
         for name, row in self.rows.items():
             row.show(result, ndim, earlier, by_argument.get(name, []))
+        if self.form_widget.isHidden():  # shown once its rows show this layer (hidden, they post no updates)
+            self.form_widget.show()
         self._show_banner(result, general)
         self.solve_button.setVisible(solvable(result.type))
         self._lay_out_now()
