@@ -103,6 +103,7 @@ class AxesEditor(ArgumentEditor):
         self._count = 0
         self._entry_labels: list[str] = []
         self._linked = True
+        self._icon_linked: bool | None = None  # the linked state the link button's icon shows
         self.link = QToolButton(self)
         self.link.setObjectName("linkAxes")
         self.link.setCheckable(True)
@@ -126,7 +127,10 @@ class AxesEditor(ArgumentEditor):
         return [axis_name(a, ndim) for a in range(ndim)]
 
     def _ensure(self, count: int, ndim: int) -> None:
-        if count != self._count:
+        """``count`` spin boxes named for ``ndim`` axes. Spin boxes that have them already are left alone: a new
+        prefix or a place in the grid asks the form for a layout, and a layer shown again changes neither."""
+        rebuilt = count != self._count
+        if rebuilt:
             for spin in self.spins:
                 self._grid.removeWidget(spin)
                 spin.deleteLater()
@@ -140,12 +144,13 @@ class AxesEditor(ArgumentEditor):
                 self.spins.append(spin)
             self._count = count
         labels = self._labels(ndim)
-        self._entry_labels = labels
-        columns = 2 if self._pairs else max(1, count)
-        for index, (spin, label) in enumerate(zip(self.spins, labels)):
-            spin.setPrefix(f"{label}: " if count > 1 else "")
-            spin.setToolTip(f"{self.argument.name} on axis {label}")
-            self._grid.addWidget(spin, index // columns, index % columns)
+        if rebuilt or labels != self._entry_labels:
+            self._entry_labels = labels
+            columns = 2 if self._pairs else max(1, count)
+            for index, (spin, label) in enumerate(zip(self.spins, labels)):
+                _set_prefix(spin, f"{label}: " if count > 1 else "")
+                spin.setToolTip(f"{self.argument.name} on axis {label}")
+                self._grid.addWidget(spin, index // columns, index % columns)
         self._layout_link()
 
     def _layout_link(self) -> None:
@@ -155,9 +160,14 @@ class AxesEditor(ArgumentEditor):
             spin.setVisible(index == 0 or not self._linked)
         if self.spins:
             show_label = not self._linked and self._count > 1
-            self.spins[0].setPrefix(f"{self._entry_labels[0]}: " if show_label else "")
+            _set_prefix(self.spins[0], f"{self._entry_labels[0]}: " if show_label else "")
 
     def _update_link_icon(self) -> None:
+        """The link button's icon and tooltip for the linked state, set only when that changed (a new icon
+        asks the form for a layout)."""
+        if self._icon_linked == self._linked:
+            return
+        self._icon_linked = self._linked
         icons.set_icon(self.link, "link" if self._linked else "unlink")
         self.link.setToolTip("Same value on all axes (click to set each axis)" if self._linked
                              else "One value per axis (click to use the same on all axes)")
@@ -218,6 +228,12 @@ class AxesEditor(ArgumentEditor):
             finally:
                 self._updating = False
         self._emit(self.value())
+
+
+def _set_prefix(spin: QSpinBox, prefix: str) -> None:
+    """A spin box's prefix, set only when it differs (QSpinBox.setPrefix asks for a layout whatever it was)."""
+    if spin.prefix() != prefix:
+        spin.setPrefix(prefix)
 
 
 class PaddingEditor(ArgumentEditor):

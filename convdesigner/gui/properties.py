@@ -8,10 +8,17 @@ is one SetArguments command; the form updates in place after each edit so typing
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from typing import Any
 
-from PySide6.QtCore import QAbstractListModel, QEvent, QModelIndex, QPersistentModelIndex, QSize, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QCoreApplication,
+    QEvent,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -19,7 +26,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QScrollArea,
-    QSizePolicy,
     QStackedWidget,
     QToolButton,
     QVBoxLayout,
@@ -36,6 +42,7 @@ from . import icons
 from .argument_editors import ArgumentEditor, LayerEditor, NumberEditor, editor_for
 from .document import Document
 from .fixes import fixes_for
+from .form_labels import KeptPixelsLabel, SteadyLabel
 from .formatting import EXPECTED, app_text, shape_text, subtitle, value_text, warnings_of
 from .theme import StateColours
 from .undo_commands import SetArguments, SetWiring
@@ -243,10 +250,24 @@ class SourceChoices(QAbstractListModel):
         self.resets = 0
 
     def set_choices(self, head: list[tuple[str, tuple[str, ...]]], names: list[str]) -> None:
-        self.beginResetModel()
-        self._head, self._names = head, names
-        self.resets += 1
-        self.endResetModel()
+        """Show these choices. Another layer of the same kind lists more or fewer layers above it, the same
+        ones in the same order: those rows are inserted or removed after the head (a reset set the combo's
+        text again, which repainted it, on every selection); anything else replaces them all."""
+        old = self._names
+        kept = min(len(old), len(names))
+        if head != self._head or old[:kept] != names[:kept]:
+            self.beginResetModel()
+            self._head, self._names = head, names
+            self.resets += 1
+            self.endResetModel()
+        elif len(names) > kept:  # rows nearest first: the new names go right after the head
+            self.beginInsertRows(QModelIndex(), len(head), len(head) + len(names) - kept - 1)
+            self._names = names
+            self.endInsertRows()
+        elif len(old) > kept:
+            self.beginRemoveRows(QModelIndex(), len(head), len(head) + len(old) - kept - 1)
+            self._names = names
+            self.endRemoveRows()
 
     def same(self, head: list[tuple[str, tuple[str, ...]]], names: list[str]) -> bool:
         return head == self._head and names == self._names
@@ -366,76 +387,6 @@ class WiringRow:
             self.panel.set_inputs(names)
 
 
-#: How many (text, width) sizes a SteadyLabel keeps (the layers the user goes back and forth between).
-KEPT_FITS = 32
-
-
-class SteadyLabel(QWidget):
-    """Holds a word-wrapped QLabel and lays it out at its height for its width: the form is laid out again
-    only when that changes, or when the label's minimum width changed where it bounds the form's width. Qt
-    lays out every parent of a label again on each new text (QLabel::setText calls updateGeometry): for the
-    title and the shapes line, which change on every selection, that laid out the whole form and its scroll
-    area twice (~0.7 ms a label), mostly to find the sizes they had. The label fills this widget, which takes
-    its place in the layout with the label's hints, so it is shown where and as before. (Its preferred width
-    is read when the form is laid out for another reason: inside the scroll area it sizes nothing.)"""
-
-    def __init__(self, label: QLabel, parent: QWidget) -> None:
-        super().__init__(parent)
-        self.label = label
-        label.setParent(self)
-        self.setSizePolicy(label.sizePolicy().horizontalPolicy(), QSizePolicy.Policy.Fixed)
-        self._height = -1
-        self._minimum = label.minimumSizeHint().width()  # the minimum width the layout read last
-        #: (text, width, font) -> (height, minimum width): a layer shown again measures nothing
-        self._fits: OrderedDict[tuple, tuple[int, int]] = OrderedDict()
-        #: times the form was asked to lay out again for the label, and the label measured (work counts the
-        #: tests read)
-        self.refits = 0
-        self.measures = 0
-        self.refit()
-
-    def refit(self) -> None:
-        """Ask for a layout when the label's height at this width changed, or its minimum width did where the
-        layout would use it (the form as narrow as the widest word): after a new text, a font, a resize."""
-        label = self.label
-        key = (label.text(), self.width(), label.font().key())
-        fit = self._fits.get(key)
-        if fit is None:
-            fit = self._fits[key] = (label.heightForWidth(self.width()) if label.hasHeightForWidth()
-                                     else label.sizeHint().height(), label.minimumSizeHint().width())
-            self.measures += 1
-            while len(self._fits) > KEPT_FITS:
-                self._fits.popitem(last=False)
-        else:
-            self._fits.move_to_end(key)
-        height, minimum = fit
-        if height != self._height or (minimum != self._minimum and max(minimum, self._minimum) >= self.width()):
-            self._height = height
-            self.refits += 1
-            self.updateGeometry()
-
-    def sizeHint(self) -> QSize:
-        return QSize(self.label.sizeHint().width(), self._height)
-
-    def minimumSizeHint(self) -> QSize:
-        self._minimum = self.label.minimumSizeHint().width()
-        return QSize(self._minimum, self._height)
-
-    def event(self, event: QEvent) -> bool:
-        # the label's hints may have changed: a new text (the label asks this widget for a layout), a font,
-        # a style, or anything while it was hidden
-        if event.type() == QEvent.Type.StyleChange:
-            self._fits.clear()
-        if event.type() in (QEvent.Type.LayoutRequest, QEvent.Type.Show, QEvent.Type.StyleChange):
-            self.refit()
-        return super().event(event)
-
-    def resizeEvent(self, event) -> None:
-        self.label.setGeometry(self.rect())
-        self.refit()
-        super().resizeEvent(event)
-
-
 class PropertiesPanel(QWidget):
     """The properties dock's content: the selected layer's header, diagnostics and argument form."""
 
@@ -453,11 +404,13 @@ class PropertiesPanel(QWidget):
         self.rows: dict[str, ArgumentRow] = {}
         #: Forms already built, by (layer type, spatial axes): switching layers reuses them.
         self._forms: dict[tuple, tuple[QWidget, dict[str, ArgumentRow]]] = {}
-        self.title = QLabel(self)
+        #: each form's widgets that have a layout, innermost first, the form last
+        self._form_layouts: dict[QWidget, list[QWidget]] = {}
+        self.title = KeptPixelsLabel(self)
         self.title.setObjectName("propertiesTitle")
         self.title.setTextFormat(Qt.TextFormat.RichText)
         self.title.setWordWrap(True)
-        self.shapes = QLabel(self)
+        self.shapes = KeptPixelsLabel(self)
         self.shapes.setObjectName("propertiesShapes")
         self.shapes.setWordWrap(True)
         self.shapes.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -508,6 +461,8 @@ class PropertiesPanel(QWidget):
         layout.addStretch(1)
         scroll = QScrollArea(self)
         scroll.setWidget(content)
+        #: the widgets whose layouts a change may leave to do, innermost first (`_lay_out_now`)
+        self._layout_chain = [self.wiring.widget, self.fixes_row, self.forms_area, content, scroll.viewport()]
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -555,6 +510,7 @@ class PropertiesPanel(QWidget):
                     rows[argument.name] = ArgumentRow(self, argument, grid, 2 * position)
             self._forms_layout.addWidget(widget)
             self._forms[key] = (widget, rows)
+            self._form_layouts[widget] = [*_innermost_first(widget), widget]
         widget, rows = self._forms[key]
         if widget is not self.form_widget:
             self.form_widget.hide()
@@ -580,8 +536,6 @@ class PropertiesPanel(QWidget):
         if key != self._key:
             self._key = key
             self._use_form(key, layer_type)
-        if self.form_widget.isHidden():
-            self.form_widget.show()
         summary = subtitle(result.type, result.layer.arguments)
         self.title.setText(f"<span style='font-size:13pt; font-weight:600'>{result.name}</span>"
                            f"&nbsp;&nbsp;<span>{result.type}</span><br><span style='color:"
@@ -600,8 +554,21 @@ class PropertiesPanel(QWidget):
         self.wiring.show(result, earlier, layer_type is not None and layer_type.join, by_argument.get(WIRING, []))
         for name, row in self.rows.items():
             row.show(result, ndim, earlier, by_argument.get(name, []))
+        if self.form_widget.isHidden():  # shown once its rows show this layer (hidden, they post no updates)
+            self.form_widget.show()
         self._show_banner(result, general)
         self.solve_button.setVisible(solvable(result.type))
+        self._lay_out_now()
+
+    def _lay_out_now(self) -> None:
+        """Do the layouts the change left to do now, innermost first, so that the form is painted once, laid
+        out. Qt lays out one level per layout request, each posted when the level below was laid out, so
+        the window's paint came between two of them: the form painted at its old layout, then again (all of
+        it, when the scroll area resized it)."""
+        for widget in (*self._form_layouts[self.form_widget], *self._layout_chain):
+            QCoreApplication.sendPostedEvents(widget, QEvent.Type.LayoutRequest)
+        for label in (self.title, self.shapes):  # laid out: their pixels kept before the window's paint
+            label.keep()
 
     def _show_fixes(self) -> None:
         self._fixes = fixes_for(self._document, self._index) if self.result is not None else []
@@ -708,6 +675,16 @@ class PropertiesPanel(QWidget):
             return
         if self._document.design.layers[self._index].inputs != names:
             self._document.push(SetWiring(self._document, self._index, names))
+
+
+def _innermost_first(widget: QWidget) -> list[QWidget]:
+    """The widgets under ``widget`` that have a layout, each after every one under it."""
+    found = []
+    for child in widget.findChildren(QWidget, options=Qt.FindChildOption.FindDirectChildrenOnly):
+        found += _innermost_first(child)
+        if child.layout() is not None:
+            found.append(child)
+    return found
 
 
 def _refusal(layer: Layer, name: str, value: Any, input_ndim: int) -> str:

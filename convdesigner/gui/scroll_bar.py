@@ -24,6 +24,20 @@ FOLLOWED_EVENTS = tuple(getattr(QEvent.Type, name) for name in ("Show", "ParentC
 KEPT_POSITIONS = 16
 
 
+def colour_beneath(widget: QWidget, start: QWidget | None = None) -> QColor | None:
+    """The colour Qt paints beneath a widget that paints no background of its own: its window's background,
+    or its nearest ancestor's that fills its background (from ``start``, an ancestor known to be below any
+    that paints, else its parent); None when that is not one opaque colour."""
+    filled = start if start is not None else widget.parentWidget()
+    while filled is not None and not (filled.autoFillBackground() or filled.isWindow()):
+        filled = filled.parentWidget()
+    if filled is None:
+        return None
+    brush = filled.palette().brush(filled.backgroundRole())
+    colour = brush.color()
+    return colour if brush.style() == Qt.BrushStyle.SolidPattern and colour.alpha() == 255 else None
+
+
 class KeptScrollBar(QScrollBar):
     """Paints what QScrollBar paints, over the colour beneath it, and keeps the result by everything the
     style reads (size, range, position, page, state, palette, style, the colour beneath): a position shown
@@ -62,21 +76,12 @@ class KeptScrollBar(QScrollBar):
         return super().event(event)
 
     def beneath(self) -> QColor | None:
-        """The colour Qt paints beneath this scroll bar: its window's background, or its nearest ancestor's
-        that fills its background; None when that is not one opaque colour.
-
-        In the scroll area it was made for, the walk starts at the area: Qt's container between them paints
-        nothing, and asking for it (a widget of a class made in C++, PySide's first such wrapper in a start)
-        has PySide create every QWidget subclass of QtWidgets to find its type, ~6 ms of the first frame."""
+        """The colour Qt paints beneath this scroll bar (`colour_beneath`). In the scroll area it was made for,
+        the walk starts at the area: Qt's container between them paints nothing, and asking for it (a widget of
+        a class made in C++, PySide's first such wrapper in a start) has PySide create every QWidget subclass of
+        QtWidgets to find its type, ~6 ms of the first frame."""
         area = self._area
-        widget = area if area is not None and area.isAncestorOf(self) else self.parentWidget()
-        while widget is not None and not (widget.autoFillBackground() or widget.isWindow()):
-            widget = widget.parentWidget()
-        if widget is None:
-            return None
-        brush = widget.palette().brush(widget.backgroundRole())
-        colour = brush.color()
-        return colour if brush.style() == Qt.BrushStyle.SolidPattern and colour.alpha() == 255 else None
+        return colour_beneath(self, area if area is not None and area.isAncestorOf(self) else None)
 
     def _follow_beneath(self) -> None:
         ratio = self.devicePixelRatio()

@@ -38,6 +38,8 @@ from .theme import StateColours
 from .undo_commands import MoveLayers, RenameLayer
 
 ROW_MIME = "application/x-convdesigner-rows"
+#: How many formattings of a row's cells the model keeps (`StackModel._formats`).
+FORMATS_KEPT = 2
 
 INDEX, NAME, TYPE, ARGUMENTS, OUTPUT, PARAMS = range(6)
 HEADERS = ("#", "Name", "Type", "Arguments", "Output", "Params")
@@ -101,6 +103,10 @@ class StackModel(QAbstractTableModel):
         self._shown: tuple[LayerResult, ...] = ()
         #: row -> (the result(s) its cells were formatted from, per column {role: value}); see `_row_cells`
         self._cells: dict[int, tuple[object, tuple[dict[int, Any], ...]]] = {}
+        #: row -> its last FORMATS_KEPT formattings, the latest first: (layer, what the row shows of its result,
+        #: cells); a value set back, undone or redone formats nothing (the engine makes new results that hold
+        #: the values of before). Whole-design facts (links, blocks, colours) clear them with the cells.
+        self._formats: dict[int, list[tuple[Layer, tuple, tuple[dict[int, Any], ...]]]] = {}
         #: how many rows' cells were formatted (a work count the tests read: an edit formats the rows it changed)
         self.formatted_rows = 0
         self._blocks: dict[str, list[int]] = {}  # block -> its rows, for blocks of two or more layers
@@ -116,10 +122,15 @@ class StackModel(QAbstractTableModel):
 
     # -- keeping up with the document --------------------------------------------------------------------
 
+    def _forget_cells(self) -> None:
+        """Every row's cells are to be formatted again (whole-design facts they show changed)."""
+        self._cells.clear()
+        self._formats.clear()
+
     def _reset(self) -> None:
         self.beginResetModel()
         self._rows = len(self._document.design.layers)
-        self._cells.clear()
+        self._forget_cells()
         self._refresh_cache()
         self.endResetModel()
 
@@ -194,7 +205,7 @@ class StackModel(QAbstractTableModel):
         self._first_error, self._culprit = first_error, culprit
         self._shown = analysis.layers
         if whole:
-            self._cells.clear()
+            self._forget_cells()
         if blocks != self._blocks:
             self._blocks = blocks
             self._block_of = {row: block for block, rows in self._blocks.items() for row in rows}
@@ -224,6 +235,7 @@ class StackModel(QAbstractTableModel):
             return
         (self.collapsed.add if collapsed else self.collapsed.discard)(block)
         self._cells.pop(self._blocks[block][0], None)
+        self._formats.pop(self._blocks[block][0], None)
         head = self.index(self._blocks[block][0], NAME)
         self.dataChanged.emit(head, head)
         self.blocksChanged.emit()
@@ -232,7 +244,7 @@ class StackModel(QAbstractTableModel):
         """Pick up a new palette's state colours and icons."""
         self._icons.clear()
         self._colours = StateColours()
-        self._cells.clear()
+        self._forget_cells()
         self._refresh_cache()
         if self._rows:
             self.dataChanged.emit(self.index(0, 0), self.index(self._rows - 1, len(HEADERS) - 1))
@@ -335,10 +347,19 @@ class StackModel(QAbstractTableModel):
         cached = self._cells.get(result.index)
         if cached is not None and (cached[0] is key or (isinstance(key, tuple) and cached[0] == key)):
             return cached[1]
-        self.formatted_rows += 1
         state = _RowState(bool(result.errors), result.computed, bool(warnings_of(result.warnings)),
                           any(link.problem for link in self.links(result.index)), block in self.collapsed)
-        cells = tuple(self._cell(result, column, state) for column in range(len(HEADERS)))
+        shows = (result.output_shape, result.params, state)
+        formats = self._formats.setdefault(result.index, []) if key is result else []
+        kept = next((entry for entry in formats if entry[0] is result.layer and entry[1] == shows), None)
+        if kept is None:
+            self.formatted_rows += 1
+            kept = (result.layer, shows, tuple(self._cell(result, column, state) for column in range(len(HEADERS))))
+        else:
+            formats.remove(kept)
+        formats.insert(0, kept)
+        del formats[FORMATS_KEPT:]
+        cells = kept[2]
         self._cells[result.index] = (key, cells)
         return cells
 

@@ -106,7 +106,9 @@ class InputEditor(QWidget):
                 self.channels.setValue(spec.channels)
             self._ensure_axes(spec.ndim)
             for axis, (spin, value) in enumerate(zip(self.sizes, spec.size)):
-                spin.setToolTip(f"Input size on axis {axis_name(axis, spec.ndim)}")
+                tip = f"Input size on axis {axis_name(axis, spec.ndim)}"
+                if spin.toolTip() != tip:
+                    spin.setToolTip(tip)
                 if spin.value() != value:
                     spin.setValue(value)
             self.rank.setCurrentIndex(max(0, min(2, spec.ndim - 1)))
@@ -115,13 +117,16 @@ class InputEditor(QWidget):
         self._show_problems([d.text for d in self._document.analysis.input_diagnostics])
 
     def _show_problems(self, problems: list[str]) -> None:
+        """The problems under the editor and the spin boxes framed in red, set only where they change (an edit
+        of any layer refreshes the editor, and a style sheet set again repolishes its widget)."""
         colours = StateColours()
         self.problem.setText("\n".join(problems))
-        self.problem.setStyleSheet(f"color: {colours.error.name()};")
-        self.problem.setVisible(bool(problems))
+        _set_style(self.problem, f"color: {colours.error.name()};")
+        if self.problem.isHidden() == bool(problems):
+            self.problem.setVisible(bool(problems))
         style = f"QSpinBox {{ border: 1px solid {colours.error.name()}; }}" if problems else ""
         for spin in [self.channels, *self.sizes]:
-            spin.setStyleSheet(style)
+            _set_style(spin, style)
 
     def _edited(self, *_args) -> None:
         if self._updating:
@@ -153,6 +158,11 @@ class InputEditor(QWidget):
         sizes = list(design.input.size)
         sizes = sizes[:ndim] + [sizes[-1]] * (ndim - len(sizes))
         self._document.push(SetInput(self._document, InputSpec(design.input.channels, tuple(sizes))))
+
+
+def _set_style(widget: QWidget, style: str) -> None:
+    if widget.styleSheet() != style:
+        widget.setStyleSheet(style)
 
 
 def _rank_refusals(design: Design, ndim: int) -> list[str]:
