@@ -260,9 +260,11 @@ class ChangedCellsView(QTableView):
 
     def _caching(self) -> bool:
         """The cache is used: not while the user drags or edits in place, nor with rows moved in the header
-        (the rows on screen are walked in model order)."""
+        (the rows on screen are walked in model order), nor at a fractional device pixel ratio (Qt paints the
+        rows at fractional device offsets there, which pixels copied out at whole ones do not reproduce)."""
         model = self.model()
-        return (self.cache_rows and model is not None and hasattr(model, "row_key")
+        ratio = self.devicePixelRatio()
+        return (self.cache_rows and model is not None and hasattr(model, "row_key") and ratio == int(ratio)
                 and self.state() == QAbstractItemView.State.NoState and not self.verticalHeader().sectionsMoved())
 
     def _fill(self) -> None:

@@ -46,9 +46,10 @@ class KeptScrollBar(QScrollBar):
     What is beneath a scroll bar of a table is the background its window or nearest filled ancestor paints
     (nothing between paints under it): when that is one opaque colour, the scroll bar paints it itself and
     tells Qt it is opaque, so the widgets beneath are not painted for it. Otherwise, under the mouse or while
-    dragged (the style's hover and pressed marks are QScrollBar's own), nothing is kept. At a fractional device
-    pixel ratio it is a plain QScrollBar: Qt paints it at a fractional device offset there (pixels kept at a
-    whole one put its arrows half a pixel off) and the widgets beneath show at its edges."""
+    dragged (the style's hover and pressed marks are QScrollBar's own), nothing is kept. At any device pixel
+    ratio but 1 it is a plain QScrollBar: the widgets beneath show through its antialiased edges there (at 2,
+    one pixel of a corner of the layer list's bar is not the colour beneath), and at a fractional ratio Qt
+    paints it at a fractional device offset (pixels kept at a whole one put its arrows half a pixel off)."""
 
     def __init__(self, orientation: Qt.Orientation, parent: QWidget | None = None) -> None:
         """``parent``: the scroll area the bar is made for (Qt moves it into a container of its own)."""
@@ -86,7 +87,7 @@ class KeptScrollBar(QScrollBar):
     def _follow_beneath(self) -> None:
         ratio = self.devicePixelRatio()
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent,
-                          self._keep_pixels and ratio == int(ratio) and self.beneath() is not None)
+                          self._keep_pixels and ratio == 1 and self.beneath() is not None)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         beneath = self.beneath() if self.testAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent) else None
@@ -94,7 +95,7 @@ class KeptScrollBar(QScrollBar):
             super().paintEvent(event)
             return
         ratio = self.devicePixelRatio()
-        if self.underMouse() or self.isSliderDown() or self.width() <= 0 or self.height() <= 0 or ratio != int(ratio):
+        if self.underMouse() or self.isSliderDown() or self.width() <= 0 or self.height() <= 0 or ratio != 1:
             painter = QPainter(self)
             painter.fillRect(self.rect(), beneath)
             painter.end()
@@ -118,8 +119,8 @@ class KeptScrollBar(QScrollBar):
         painter.end()
 
     def _keep(self, key: tuple, option: QStyleOptionSlider, beneath: QColor) -> QImage:
-        """The scroll bar drawn over ``beneath``, in an image of its size (at a whole device pixel ratio the bar
-        falls on whole device pixels wherever it is)."""
+        """The scroll bar drawn over ``beneath``, in an image of its size (at a device pixel ratio of 1 the bar
+        falls on whole pixels wherever it is)."""
         ratio = self.devicePixelRatio()
         pixels = QImage(self.size() * ratio, QImage.Format.Format_ARGB32_Premultiplied)
         pixels.setDevicePixelRatio(ratio)

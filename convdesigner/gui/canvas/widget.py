@@ -195,10 +195,13 @@ class CanvasView(QWidget):
 
     def _frame_key(self) -> tuple | None:
         """What a frame shows besides its layer's result (None: a frame not kept: the animation playing, the
-        mouse over a cell, the numbers mode or a cell-text hook, whose values change in place)."""
+        mouse over a cell, the numbers mode or a cell-text hook, whose values change in place; or a fractional
+        device pixel ratio, where Qt paints the canvas at a fractional device offset and kept pixels, drawn at a
+        whole one, would move its lines by a pixel between a kept frame and a painted one, e.g. on play)."""
         state = self.state
+        ratio = self.devicePixelRatio()
         if (not self.cache_frames or self.animating or state.hover is not None or state.numbers is not None
-                or state.cell_text is not None):
+                or state.cell_text is not None or ratio != int(ratio)):
             return None
         result = self.model.result
         try:
@@ -208,7 +211,7 @@ class CanvasView(QWidget):
         camera = None if self.camera is None else (self.camera.scale, self.camera.x, self.camera.y)
         return (value, self.model.index, state.view, state.step, state.stacked, state.show_field,
                 state.dark, state.caption, state.chrome, state.field_wait, camera, self.width(), self.height(),
-                self.text_zoom, self.devicePixelRatio(), self.font().key())
+                self.text_zoom, ratio, self.font().key())
 
     def _keep(self, key: tuple, pixels: QPixmap) -> None:
         self._frames[key] = (self.model.shown(), pixels)
