@@ -94,6 +94,19 @@ def assert_as_qt_paints(qtbot, window) -> None:
         assert cached == painted, view.objectName()
 
 
+def assert_undo_and_redo_touch_no_row(qtbot, window) -> None:
+    """Two rounds of undo and redo of the last edit: no row is filled into the cache or painted by Qt."""
+    filled = [view.rows_filled for view in tables(window)]
+    painted = [view.rows_painted for view in tables(window)]
+    for _ in range(2):
+        window.document.undo_stack.undo()
+        settle(qtbot, window)
+        window.document.undo_stack.redo()
+        settle(qtbot, window)
+    assert [view.rows_filled for view in tables(window)] == filled
+    assert [view.rows_painted for view in tables(window)] == painted
+
+
 @pytest.mark.parametrize("dark", [False, True])
 def test_the_pixels_on_screen_are_qts_own_through_selections_edits_and_focus(make_ui, qtbot, qapp, monkeypatch,
                                                                               dark):
@@ -177,14 +190,7 @@ def test_an_edit_paints_the_changed_cells_of_the_rows_on_screen_again(make_ui, q
     new = [view.rows_filled - before for view, before in zip(tables(window), filled)]
     assert new[0] > 0 and all(n <= 11 for n in new), new
     assert [view.rows_painted for view in tables(window)] == painted
-    filled = [view.rows_filled for view in tables(window)]
-    for _ in range(2):
-        window.document.undo_stack.undo()
-        settle(qtbot, window)
-        window.document.undo_stack.redo()
-        settle(qtbot, window)
-    assert [view.rows_filled for view in tables(window)] == filled
-    assert [view.rows_painted for view in tables(window)] == painted
+    assert_undo_and_redo_touch_no_row(qtbot, window)
     assert_as_qt_paints(qtbot, window)
 
 
@@ -204,7 +210,6 @@ def test_the_cache_holds_a_few_screens_of_rows(make_ui, qtbot):
     assert_as_qt_paints(qtbot, window)
 
 
-
 def test_an_undo_draws_the_rows_as_they_were_before_the_edit(make_ui, qtbot):
     """A row keeps its pixels from before its last change: undoing an edit (or typing the value back) paints
     no row, and redoing it neither."""
@@ -219,16 +224,8 @@ def test_an_undo_draws_the_rows_as_they_were_before_the_edit(make_ui, qtbot):
     settle(qtbot, window)  # rows were painted again without it)
     window.document.undo_stack.redo()
     settle(qtbot, window)
-    filled = [view.rows_filled for view in tables(window)]
-    painted = [view.rows_painted for view in tables(window)]
-    for _ in range(2):
-        window.document.undo_stack.undo()
-        settle(qtbot, window)
-        window.document.undo_stack.redo()
-        settle(qtbot, window)
+    assert_undo_and_redo_touch_no_row(qtbot, window)
     assert window.document.design.layers[0].get("kernel_size") == 5
-    assert [view.rows_filled for view in tables(window)] == filled
-    assert [view.rows_painted for view in tables(window)] == painted
     assert_as_qt_paints(qtbot, window)
 
 
