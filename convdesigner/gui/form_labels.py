@@ -3,12 +3,11 @@ height changes, and drawn from kept pixels when shown again."""
 
 from __future__ import annotations
 
-from collections import OrderedDict
-
 from PySide6.QtCore import QEvent, QPoint, QSize, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QRegion
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
+from .recently_used import RecentlyUsed
 from .scroll_bar import colour_beneath
 
 
@@ -48,7 +47,7 @@ class KeptPixelsLabel(OnePaintLabel):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._kept: OrderedDict[tuple, QImage] = OrderedDict()
+        self._kept: RecentlyUsed[tuple, QImage] = RecentlyUsed(KEPT_TEXTS)
         #: False: paint as QLabel does (the tests compare the two)
         self.keep_pixels = True
         #: texts painted into kept pixels, and paints drawn from them (work counts the tests read)
@@ -76,18 +75,15 @@ class KeptPixelsLabel(OnePaintLabel):
         pixels.setDevicePixelRatio(key[2])
         pixels.fill(QColor.fromRgba(key[-1]))
         self.render(pixels, QPoint(), QRegion(), QWidget.RenderFlag(0))  # QLabel's paint, no background
-        self._kept[key] = pixels
-        while len(self._kept) > KEPT_TEXTS:
-            self._kept.popitem(last=False)
+        self._kept.keep(key, pixels)
         self.painted += 1
 
     def paintEvent(self, event) -> None:
         key = self._key()
-        pixels = self._kept.get(key) if key is not None else None
+        pixels = self._kept.recall(key) if key is not None else None
         if pixels is None:
             super().paintEvent(event)
             return
-        self._kept.move_to_end(key)
         self.reused += 1
         painter = QPainter(self)
         painter.drawImage(0, 0, pixels)
@@ -115,7 +111,7 @@ class SteadyLabel(QWidget):
         self._height = -1
         self._minimum = label.minimumSizeHint().width()  # the minimum width the layout read last
         #: (text, width, font) -> (height, minimum width): a layer shown again measures nothing
-        self._fits: OrderedDict[tuple, tuple[int, int]] = OrderedDict()
+        self._fits: RecentlyUsed[tuple, tuple[int, int]] = RecentlyUsed(KEPT_FITS)
         #: times the form was asked to lay out again for the label, and the label measured (work counts the
         #: tests read)
         self.refits = 0
@@ -127,15 +123,11 @@ class SteadyLabel(QWidget):
         layout would use it (the form as narrow as the widest word): after a new text, a font, a resize."""
         label = self.label
         key = (label.text(), self.width(), label.font().key())
-        fit = self._fits.get(key)
+        fit = self._fits.recall(key)
         if fit is None:
-            fit = self._fits[key] = (label.heightForWidth(self.width()) if label.hasHeightForWidth()
-                                     else label.sizeHint().height(), label.minimumSizeHint().width())
+            fit = self._fits.keep(key, (label.heightForWidth(self.width()) if label.hasHeightForWidth()
+                                        else label.sizeHint().height(), label.minimumSizeHint().width()))
             self.measures += 1
-            while len(self._fits) > KEPT_FITS:
-                self._fits.popitem(last=False)
-        else:
-            self._fits.move_to_end(key)
         height, minimum = fit
         if height != self._height or (minimum != self._minimum and max(minimum, self._minimum) >= self.width()):
             self._height = height

@@ -8,11 +8,11 @@ three tables: their scroll bars were most of its paint after the rows came from 
 
 from __future__ import annotations
 
-from collections import OrderedDict
-
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent
 from PySide6.QtWidgets import QScrollBar, QStyle, QStyleOptionSlider, QWidget
+
+from .recently_used import RecentlyUsed
 
 #: The events after which the scroll bar looks again at what is beneath it and at its device pixel ratio
 #: (DevicePixelRatioChange is Qt 6.6's: a window moved to a screen of another ratio).
@@ -55,7 +55,7 @@ class KeptScrollBar(QScrollBar):
         """``parent``: the scroll area the bar is made for (Qt moves it into a container of its own)."""
         super().__init__(orientation, parent)
         self._area = parent
-        self._kept: OrderedDict[tuple, QImage] = OrderedDict()
+        self._kept: RecentlyUsed[tuple, QImage] = RecentlyUsed(KEPT_POSITIONS)
         self._keep_pixels = True
         #: paints drawn by the style, and drawn from kept pixels (work counts the tests read)
         self.painted = 0
@@ -108,11 +108,10 @@ class KeptScrollBar(QScrollBar):
         key = (self.size().toTuple(), ratio, beneath.rgba(), option.state.value,
                option.minimum, option.maximum, option.sliderPosition, option.pageStep, option.singleStep,
                option.upsideDown, option.direction, self.palette().cacheKey(), self.style().name())
-        pixels = self._kept.get(key)
+        pixels = self._kept.recall(key)
         if pixels is None:
             pixels = self._keep(key, option, beneath)
         else:
-            self._kept.move_to_end(key)
             self.reused += 1
         painter = QPainter(self)
         painter.drawImage(0, 0, pixels)
@@ -128,8 +127,5 @@ class KeptScrollBar(QScrollBar):
         painter.fillRect(self.rect(), beneath)
         self.style().drawComplexControl(QStyle.ComplexControl.CC_ScrollBar, option, painter, self)
         painter.end()
-        self._kept[key] = pixels
-        while len(self._kept) > KEPT_POSITIONS:
-            self._kept.popitem(last=False)
         self.painted += 1
-        return pixels
+        return self._kept.keep(key, pixels)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import math
 import weakref
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -47,6 +46,7 @@ from ...engine.frames import (
 )
 from ...engine.layers.rearranging import SubPixel
 from ...engine.receptive_field import hull
+from ..recently_used import RecentlyUsed
 
 if TYPE_CHECKING:  # the numbers mode's modules (engine.numeric: 11 dataclasses) are imported when it is first on
     from .numbers import NumbersOverlay
@@ -223,18 +223,14 @@ class FieldCache:
     ENTRIES = 200_000
 
     def __init__(self) -> None:
-        self._tables: OrderedDict[int, tuple[weakref.ref, dict]] = OrderedDict()
+        self._tables: RecentlyUsed[int, tuple[weakref.ref, dict]] = RecentlyUsed(self.ANALYSES)
         self.computed = 0  # calls to the engine (tests and the benchmark read it)
 
     def _table(self, analysis: Analysis) -> dict:
         key = id(analysis)
-        entry = self._tables.get(key)
+        entry = self._tables.recall(key)
         if entry is None or entry[0]() is not analysis:
-            entry = (weakref.ref(analysis), {})
-            self._tables[key] = entry
-            while len(self._tables) > self.ANALYSES:
-                self._tables.popitem(last=False)
-        self._tables.move_to_end(key)
+            entry = self._tables.keep(key, (weakref.ref(analysis), {}))
         return entry[1]
 
     def cached(self, analysis: Analysis, index: int, position: tuple[int, ...]) -> bool:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import math
 import sys
 from array import array
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -35,6 +34,8 @@ from PySide6.QtGui import (
     QPolygonF,
 )
 from PySide6.QtWidgets import QToolTip, QWidget
+
+from ..recently_used import RecentlyUsed
 
 SERIES = ("#2f6fce", "#e07b39", "#3a9a5b", "#a05ac8")  # one colour per axis / series
 HIGHLIGHT = "#d64545"
@@ -151,7 +152,7 @@ class LayerChart(QWidget):
         self._drawn: list[tuple[QRectF, float]] = []
         #: the last KEPT_PICTURES static pixmaps and their plot areas, by the data, size, palette and font they
         #: show (emptied when the palette, font or style change)
-        self._pictures: OrderedDict[tuple, tuple[QPixmap, list[tuple[QRectF, float]]]] = OrderedDict()
+        self._pictures: RecentlyUsed[tuple, tuple[QPixmap, list[tuple[QRectF, float]]]] = RecentlyUsed(KEPT_PICTURES)
         #: False: draw the static pixmap afresh for every change of data (the tests compare the two)
         self.keep_pictures = True
         #: paint events so far, and static pixmaps drawn (work counts the tests read: one repaint per change)
@@ -276,9 +277,8 @@ class LayerChart(QWidget):
         """The static pixmap of the current data at this size: kept from before, or drawn (and kept)."""
         key = (self._panes, self._first_x, self._count, self._layers, self.size(), ratio, self.palette().cacheKey(),
                self.font().key())
-        kept = self._pictures.get(key) if self.keep_pictures else None
+        kept = self._pictures.recall(key) if self.keep_pictures else None
         if kept is not None:
-            self._pictures.move_to_end(key)
             return kept
         pixels = QPixmap(self.size() * ratio)
         pixels.setDevicePixelRatio(ratio)
@@ -287,9 +287,7 @@ class LayerChart(QWidget):
         painter.end()
         self.pictures_drawn += 1
         if self.keep_pictures:
-            self._pictures[key] = (pixels, self._drawn)
-            while len(self._pictures) > KEPT_PICTURES:
-                self._pictures.popitem(last=False)
+            self._pictures.keep(key, (pixels, self._drawn))
         return pixels, self._drawn
 
     def resizeEvent(self, event) -> None:
