@@ -22,6 +22,7 @@ from PySide6.QtGui import QPainter, QPaintEvent, QPixmap, QRegion
 from PySide6.QtWidgets import QAbstractItemView, QDockWidget, QHeaderView, QTableView, QWidget
 
 from ..engine.analysis import LayerResult
+from .recently_used import RecentlyUsed
 from .scroll_bar import KeptScrollBar
 
 TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
@@ -137,7 +138,7 @@ class ChangedCellsView(QTableView):
         self._cached_area = 0  # device pixels held
         self._view_key: tuple = ()
         #: the keys rows showed last (`_seen_before`), by row and selection state as the cache
-        self._seen: OrderedDict[tuple, list[tuple]] = OrderedDict()
+        self._seen: RecentlyUsed[tuple, list[tuple]] = RecentlyUsed(SEEN_ROWS)
         self._hover = QPersistentModelIndex()
         self._raw = False  # painting as QTableView does (filling the cache, or rows not cached)
         self._stale = True  # something shown may have changed since the cache was last filled
@@ -338,14 +339,13 @@ class ChangedCellsView(QTableView):
         cache compares keys; the last VARIANTS keys of a row's selection state, kept in the cache or not, for the
         last SEEN_ROWS rows and states: a row the cache forgot, or never held, is kept when shown again)."""
         slot = (row, *key[1:4])
-        seen = self._seen.pop(slot, [])
-        self._seen[slot] = seen
+        seen = self._seen.recall(slot)
+        if seen is None:
+            seen = self._seen.keep(slot, [])
         if key in seen:
             return True
         seen.insert(0, key)
         del seen[VARIANTS:]
-        while len(self._seen) > SEEN_ROWS:
-            self._seen.popitem(last=False)
         return False
 
     def _check_view_key(self) -> None:
