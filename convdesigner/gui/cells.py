@@ -18,12 +18,13 @@ from PySide6.QtCore import (
     QSize,
     Qt,
 )
-from PySide6.QtGui import QPainter, QPaintEvent, QPixmap, QRegion
+from PySide6.QtGui import QPainter, QPaintEvent, QPalette, QPixmap, QRegion
 from PySide6.QtWidgets import QAbstractItemView, QDockWidget, QHeaderView, QTableView, QWidget
 
 from ..engine.analysis import LayerResult
 from .recently_used import RecentlyUsed
 from .scroll_bar import KeptScrollBar
+from .viewport import give_viewport
 
 TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
 
@@ -124,10 +125,11 @@ class ChangedCellsView(QTableView):
     screen, and the cache keeps the row when it shows them again (an undo and a redo, a value typed back).
     Until then, and for rows never cached, the paint is QTableView's own. While the user drags or edits in
     place, the view paints as Qt does. So does the view's first paint (the window's first frame, which it
-    spares the cache's work and PySide's first ``viewport()``, ~10 ms: see tests/gui/test_startup.py)."""
+    spares the cache's work). Its viewport is made in Python (`viewport.give_viewport`)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        give_viewport(self, QPalette.ColorRole.Base)
         self.setHorizontalHeader(SelectionMarksHeader(self.horizontalHeader(), self))
         self.setVerticalScrollBar(KeptScrollBar(Qt.Orientation.Vertical, self))
         #: (row, selected, current column, hovered column) -> [(the row's key, its pixels), ...], the last

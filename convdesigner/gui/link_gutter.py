@@ -67,7 +67,7 @@ class LinkGutter(QWidget):
         if margins.left() != width:
             view.setViewportMargins(width, margins.top(), margins.right(), margins.bottom())
         self.setVisible(width > 0)
-        if width > 0:  # a hidden gutter needs no place (a first call of viewport() costs ~10 ms: bench/README.md)
+        if width > 0:  # a hidden gutter needs no place
             viewport = view.viewport().geometry()
             self.setGeometry(QRect(viewport.left() - width, viewport.top(), width, viewport.height()))
         self.update()

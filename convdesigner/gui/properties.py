@@ -46,6 +46,7 @@ from .form_labels import KeptPixelsLabel, SteadyLabel
 from .formatting import EXPECTED, app_text, shape_text, subtitle, value_text, warnings_of
 from .theme import StateColours
 from .undo_commands import SetArguments, SetWiring
+from .viewport import give_viewport
 
 #: The ``argument`` of the engine's diagnostics about a layer's wiring.
 WIRING = "from"
@@ -460,9 +461,10 @@ class PropertiesPanel(QWidget):
         layout.addWidget(self.empty)
         layout.addStretch(1)
         scroll = QScrollArea(self)
+        viewport = give_viewport(scroll)
         scroll.setWidget(content)
         #: the widgets whose layouts a change may leave to do, innermost first (`_lay_out_now`)
-        self._layout_chain = [self.wiring.widget, self.fixes_row, self.forms_area, content, scroll.viewport()]
+        self._layout_chain = [self.wiring.widget, self.fixes_row, self.forms_area, content, viewport]
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)

@@ -309,7 +309,7 @@ class StackView(ChangedCellsView):
         width = self.fontMetrics().horizontalAdvance
         minimum = {NAME: width("conv10__"), TYPE: width("Conv2d____"), OUTPUT: width("64×32×32__"),
                    PARAMS: width("Params__")}
-        # the header spans the viewport: reading its width spares start-up PySide's first viewport() (~10 ms)
+        # the header spans the viewport: its width is the width the columns share
         room = self.horizontalHeader().width()
         most = max(width("ConvTranspose2d____"), width("n" * 30), room // 3)
         content = self._measured_columns()
