@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QLineEdit, QMenu, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from ..engine.analysis import Analysis
@@ -22,6 +23,7 @@ from ..engine.layers import CATALOG, FAMILIES
 from ..engine.layers.common import LayerType
 from ..engine.naming import generated_name
 from . import icons
+from .cells import on_dock_shown, shown
 
 TYPE_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -141,14 +143,32 @@ class PaletteWidget(QWidget):
         layout.setSpacing(6)
         layout.addWidget(self.search)
         layout.addWidget(self.tree)
-        self._ndim = 0
+        self._ndim = 0  # the rank the tree lists (0: none yet)
+        self._rank = 2  # the rank to list
+        self._watching = False  # the dock's tab is followed (from the first show on)
         self.search.textChanged.connect(self._filter)
         self.search.returnPressed.connect(self._add_first_match)
         self.tree.itemActivated.connect(self._activated)
-        self.set_rank(2)
 
     def set_rank(self, ndim: int) -> None:
-        """List the types for a design with ``ndim`` spatial axes."""
+        """List the types for a design with ``ndim`` spatial axes: now if the palette is on screen, else when
+        it is (behind the Properties tab, as it starts, it neither lists them nor imports every layer type's
+        module: ~5 ms of the docks' start)."""
+        self._rank = ndim
+        if shown(self):
+            self._list()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._watching:
+            self._watching = True
+            on_dock_shown(self, self._list)  # its tab raised: a dock tabbed away stays visible to Qt
+        if shown(self):
+            self._list()
+
+    def _list(self) -> None:
+        """Fill the tree with the types of the rank to list, unless it lists them already."""
+        ndim = self._rank
         if ndim == self._ndim:
             return
         self._ndim = ndim
@@ -171,6 +191,7 @@ class PaletteWidget(QWidget):
         self._filter(self.search.text())
 
     def _filter(self, text: str) -> None:
+        self._list()  # typing into a palette not shown yet (a test, a shortcut) filters the rank's types
         needle = text.strip().lower()
         for i in range(self.tree.topLevelItemCount()):
             family = self.tree.topLevelItem(i)
@@ -185,6 +206,7 @@ class PaletteWidget(QWidget):
                 family.setExpanded(True)
 
     def visible_types(self) -> list[str]:
+        self._list()
         names = []
         for i in range(self.tree.topLevelItemCount()):
             family = self.tree.topLevelItem(i)

@@ -273,3 +273,28 @@ def test_skip_links_are_drawn_beside_the_stack(make_ui):
     ui.click_row(15)
     ui.choose(ui.window.properties.wiring.combo, "enc1_relu2")  # 64×64 cannot join the 32×32 tensor
     assert (3, 15, True) in gutter.links()
+
+
+def test_the_palette_lists_the_types_when_its_tab_is_raised(make_window, qtbot):
+    """Behind the Properties tab, as it starts, the palette lists nothing (nor imports every layer type's module);
+    raised, it lists the design's rank's types; a rank changed while it is behind is listed when it is raised."""
+    window = make_window(EMPTY)
+    qtbot.waitUntil(lambda: window.docks_built)
+    palette = window.palette_widget
+    tree = palette.tree
+
+    def listed() -> list[str]:
+        return [tree.topLevelItem(i).child(j).text(0) for i in range(tree.topLevelItemCount())
+                for j in range(tree.topLevelItem(i).childCount())]
+
+    assert not window.properties_dock.visibleRegion().isEmpty() and listed() == []
+    window.palette_dock.raise_()
+    qtbot.waitUntil(lambda: listed() != [])
+    assert "Conv2d" in listed() and "Conv1d" not in listed()
+    window.properties_dock.raise_()
+    window.document.replace(Design("Signal", InputSpec(2, (128,))), None)
+    qtbot.wait(20)
+    assert "Conv2d" in listed()  # behind: not listed again yet
+    window.palette_dock.raise_()
+    qtbot.waitUntil(lambda: "Conv1d" in listed())
+    assert "Conv2d" not in listed()
