@@ -37,7 +37,7 @@ from ..engine.arguments import Argument, Kind, check_value
 from ..engine.design import NETWORK_INPUT, Layer
 from ..engine.layers import CATALOG
 from ..engine.layers.common import LayerType
-from ..engine.tools.solve import solvable
+from ..engine.tools import solvable
 from . import icons
 from .argument_editors import ArgumentEditor, LayerEditor, NumberEditor, editor_for
 from .document import Document

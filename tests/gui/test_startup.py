@@ -18,12 +18,14 @@ from PySide6.QtWidgets import QApplication, QWidget
 from convdesigner.gui import main_window
 
 CTRL = Qt.KeyboardModifier.ControlModifier
-#: The modules only the docks need (imported when they are built; the padding solver's with the properties:
-#: the main window's Solve action asks `engine.tools.solvable` alone).
+#: The modules only the docks need (imported when they are built).
 DOCK_MODULES = ("convdesigner.gui.properties", "convdesigner.gui.panels.receptive_field",
                 "convdesigner.gui.panels.parameters", "convdesigner.gui.panels.chart",
                 "convdesigner.gui.panels.analysis_table", "convdesigner.gui.argument_editors",
-                "convdesigner.gui.palette", "convdesigner.engine.tools.solve")
+                "convdesigner.gui.palette")
+#: Imported when first used, not when the docks are ready: the padding solver (the Solve action and the
+#: properties' Solve button ask `engine.tools.solvable` alone).
+LATER_MODULES = ("convdesigner.engine.tools.solve",)
 
 #: QtWidgets classes the app never uses: PySide creates a class when first used, unless it has to find the
 #: most derived class of a widget C++ made (`gui.viewport`), which creates every one.
@@ -80,7 +82,7 @@ app.installEventFilter(probe)
 from convdesigner.cli import main
 COLLECTIONS.clear()
 main(ARGUMENTS)
-""".replace("MODULES_HERE", repr(DOCK_MODULES)).replace("UNUSED_CLASSES", repr(UNUSED_CLASSES))
+""".replace("MODULES_HERE", repr(DOCK_MODULES + LATER_MODULES)).replace("UNUSED_CLASSES", repr(UNUSED_CLASSES))
 
 
 def run_start(probe: str, tmp_path, *arguments: str) -> subprocess.CompletedProcess:

@@ -1,8 +1,8 @@
 """Encoder/decoder tools: mirror, solve, valid input sizes.
 
 `solvable` lives here rather than in `solve`: the main window asks it for every selection, from its first
-frame on, and importing it costs no more than the layer catalog (`solve` itself defines the solver's
-results, imported when padding is solved or the properties are built).
+frame on, as the properties' Solve button does, and importing it costs no more than the layer catalog
+(`solve` itself defines the solver's results, imported when padding is first solved).
 """
 
 from __future__ import annotations
