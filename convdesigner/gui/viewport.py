@@ -2,9 +2,9 @@
 
 PySide wraps a QWidget that C++ made (``QAbstractScrollArea.viewport()`` returns the viewport the scroll area
 made itself) as its most derived bound class. To find that class the first time, it creates every QWidget
-subclass QtWidgets binds that the program has not used yet, with their enum classes: ~50 classes, ~10 ms of
-CPU, paid by whichever view asks first (bench/README.md, Start-up). A viewport made in Python is wrapped
-already: ``viewport()`` returns that wrapper as it is."""
+subclass QtWidgets binds that the program has not used yet, with their enum classes: 40-50 classes, 4-10 ms of
+CPU (less the more classes the program used before), paid by whichever view asks first (bench/README.md,
+Start-up). A viewport made in Python is wrapped already: ``viewport()`` returns that wrapper as it is."""
 
 from __future__ import annotations
 
