@@ -155,7 +155,7 @@ class PaletteWidget(QWidget):
         it is (behind the Properties tab, as it starts, it neither lists them nor imports every layer type's
         module: ~5 ms of the docks' start)."""
         self._rank = ndim
-        if shown(self):
+        if ndim != self._ndim and shown(self):  # (every edit asks: most ask for the rank listed)
             self._list()
 
     def showEvent(self, event: QShowEvent) -> None:
