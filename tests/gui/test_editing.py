@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLineEdit
+from PySide6.QtWidgets import QLineEdit, QTabBar
 
 from convdesigner.engine.design import Design, InputSpec
 from convdesigner.gui.stack_model import ARGUMENTS, NAME, OUTPUT, PARAMS, TYPE
@@ -287,14 +287,20 @@ def test_the_palette_lists_the_types_when_its_tab_is_raised(make_window, qtbot):
         return [tree.topLevelItem(i).child(j).text(0) for i in range(tree.topLevelItemCount())
                 for j in range(tree.topLevelItem(i).childCount())]
 
+    def click_tab(title: str) -> None:  # as the user raises a dock: a click on its tab
+        bar = next(bar for bar in window.findChildren(QTabBar)
+                   if title in [bar.tabText(i) for i in range(bar.count())])
+        index = [bar.tabText(i) for i in range(bar.count())].index(title)
+        qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(index).center())
+
     assert not window.properties_dock.visibleRegion().isEmpty() and listed() == []
-    window.palette_dock.raise_()
+    click_tab("Add layer")
     qtbot.waitUntil(lambda: listed() != [])
     assert "Conv2d" in listed() and "Conv1d" not in listed()
-    window.properties_dock.raise_()
+    click_tab("Properties")
     window.document.replace(Design("Signal", InputSpec(2, (128,))), None)
     qtbot.wait(20)
     assert "Conv2d" in listed()  # behind: not listed again yet
-    window.palette_dock.raise_()
+    click_tab("Add layer")
     qtbot.waitUntil(lambda: "Conv1d" in listed())
     assert "Conv2d" not in listed()
