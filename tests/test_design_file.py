@@ -3,6 +3,7 @@ syntax, types, keys, values, encodings, hostile structures) is refused fast with
 
 from __future__ import annotations
 
+import io
 import math
 import os
 import random
@@ -124,12 +125,11 @@ def test_names_are_generated_when_absent_and_not_reused() -> None:
     assert [layer.name for layer in design.layers] == ["conv1", "relu1", "conv2", "conv3"]
 
 
-def test_large_designs_load_quickly() -> None:
+def test_large_designs_load() -> None:
+    """5,000 layers load whole (bench/bench_huge.py times the round trip of 10,000)."""
     text = HEAD + "layers:\n" + "  - {type: Conv2d, out_channels: 4, kernel_size: 3, padding: 1}\n" * 5000
-    start = time.perf_counter()
     design = loads(text)
     assert len(design.layers) == 5000 and design.layers[-1].name == "conv5000"
-    assert time.perf_counter() - start < 5  # about 0.6 s on a 2-core machine under load
 
 
 # -- atomic save ------------------------------------------------------------------------------------------------
@@ -300,13 +300,11 @@ def _billion_laughs(levels: int = 9) -> str:
 ])
 def test_alias_bombs_are_refused_fast_with_bounded_memory(text: str) -> None:
     tracemalloc.start()
-    start = time.perf_counter()
     try:
         [message] = refusal(text)
     finally:
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
-    assert time.perf_counter() - start < 1.0
     assert peak < 5_000_000
     assert "alias" in message
 
@@ -315,9 +313,8 @@ def test_deep_nesting_is_refused() -> None:
     nested = "[" * (MAX_DEPTH + 5) + "]" * (MAX_DEPTH + 5)
     [message] = refusal(HEAD + f"layers:\n  - {{type: ReLU, x: {nested}}}\n")
     assert "nested more than 24 levels" in message and place(message)[0] == 5
-    start = time.perf_counter()
     [message] = refusal(HEAD + "layers: " + "[" * 100_000 + "]" * 100_000 + "\n")
-    assert time.perf_counter() - start < 1.0 and "nest" in message
+    assert "nest" in message
     [message] = refusal(HEAD + "description: " + "{a: " * 1000 + "1" + "}" * 1000 + "\n")
     assert "nest" in message
 
@@ -370,15 +367,33 @@ def test_encodings() -> None:
     assert message == "bad.yaml:4:17: the file is not UTF-8 text (byte 0xe9): save it as UTF-8"
 
 
-def test_a_huge_file_is_refused_without_reading_it(tmp_path: Path) -> None:
+def test_a_huge_file_is_refused_without_reading_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "huge.yaml"
     with path.open("wb") as handle:
         handle.write(HEAD.encode() + b"layers:\n")
         handle.truncate(50 * MAX_FILE_BYTES)  # sparse: 50 MiB on paper
-    start = time.perf_counter()
+    reads: list[int] = []
+    real_fdopen = os.fdopen
+
+    class CountingReads(io.BufferedReader):
+        def read(self, size: int | None = -1) -> bytes:
+            reads.append(size)
+            return super().read(size)
+
+    def counting_fdopen(descriptor: int, mode: str = "r") -> io.BufferedReader:
+        assert mode == "rb"
+        return CountingReads(real_fdopen(descriptor, "rb", buffering=0))
+
+    monkeypatch.setattr(os, "fdopen", counting_fdopen)
+    small = tmp_path / "small.yaml"
+    small.write_text(HEAD + "layers: []\n")
+    load(small)
+    assert reads == [MAX_FILE_BYTES + 1]  # the count sees a read: at most one byte more than a file may hold
+    reads.clear()
     with pytest.raises(DesignFileError) as caught:
         load(path)
-    assert time.perf_counter() - start < 0.5
+    assert reads == []  # refused on the size fstat gives, before one byte is read
+    monkeypatch.undo()
     assert caught.value.messages == [f"{path}:1:1: the file is {50 * MAX_FILE_BYTES:,} bytes; a design file may "
                                      f"be at most {MAX_FILE_BYTES:,}"]
     [message] = refusal(b"#" * (MAX_FILE_BYTES + 1))
