@@ -12,6 +12,7 @@ from test_row_cache import long_design
 
 from convdesigner.engine.design import Design, InputSpec, Layer
 from convdesigner.gui.canvas.widget import CACHED_FRAMES
+from convdesigner.gui.undo_commands import RenameLayer
 
 
 def on_screen(window, widget) -> QImage:
@@ -76,6 +77,26 @@ def test_a_layer_selected_again_draws_the_frame_it_painted_before(make_ui, qtbot
     qtbot.wait(40)
     assert view.frames_painted == painted + 2
     assert window.canvas.model.result.layer.get("kernel_size") == 5
+    assert_painted_as_afresh(qtbot, window, view)
+
+
+def test_a_frame_painted_again_under_a_key_it_kept_is_kept_as_the_newest(make_ui, qtbot):
+    """Reproducer: a layer whose result is unchanged but a layer above it renamed keeps its frame's key and is
+    painted again; the new pixels replaced the kept ones in their place, the oldest, so the next frame kept
+    evicted the frame just painted and the layer, selected again, was painted a third time."""
+    window, view = canvas_shown(make_ui, qtbot, (4, 30, 6, 8, 10, 12, 14, 16))
+    assert len(view._frames) == CACHED_FRAMES
+    window.document.push(RenameLayer(window.document, 0, "stem"))  # selects it: its frame kept, 4's evicted
+    qtbot.wait(40)
+    painted = view.frames_painted
+    window.document.select([30])  # its key kept (its result the same), what it shows not (a name above it)
+    qtbot.wait(40)
+    assert view.frames_painted == painted + 1
+    window.document.select([18])  # one more frame kept: the least recently shown, 6's, goes
+    qtbot.wait(40)
+    window.document.select([30])
+    qtbot.wait(40)
+    assert view.frames_painted == painted + 2  # 18's; 30's drawn from the pixels kept a moment ago
     assert_painted_as_afresh(qtbot, window, view)
 
 

@@ -214,7 +214,10 @@ class CanvasView(QWidget):
                 self.text_zoom, ratio, self.font().key())
 
     def _keep(self, key: tuple, pixels: QPixmap) -> None:
+        """Keep a frame's pixels as the most recently shown (under a key kept before too: a layer whose result
+        is the same and what it shows is not), and drop the least recently shown beyond the limits."""
         self._frames[key] = (self.model.shown(), pixels)
+        self._frames.move_to_end(key)
         while len(self._frames) > 1 and (len(self._frames) > CACHED_FRAMES or self.kept_pixels > MAX_FRAME_PIXELS):
             self._frames.popitem(last=False)
 
