@@ -86,7 +86,12 @@ def shown(widget: QWidget) -> bool:
 
 
 def on_dock_shown(widget: QWidget, slot: Callable[[], None]) -> None:
-    """Call ``slot`` whenever the dock holding ``widget`` is shown or its tab raised (nothing outside a dock)."""
+    """Call ``slot`` whenever the dock holding ``widget`` is shown or its tab raised (nothing outside a dock).
+    Called from the widget's show event, which comes once it is in its dock: the first call connects, the
+    next ones do nothing."""
+    if getattr(widget, "_follows_dock", False):
+        return
+    widget._follows_dock = True  # type: ignore[attr-defined]
     dock = widget.parentWidget()
     while dock is not None and not isinstance(dock, QDockWidget):
         dock = dock.parentWidget()

@@ -145,7 +145,6 @@ class PaletteWidget(QWidget):
         layout.addWidget(self.tree)
         self._ndim = 0  # the rank the tree lists (0: none yet)
         self._rank = 2  # the rank to list
-        self._watching = False  # the dock's tab is followed (from the first show on)
         self.search.textChanged.connect(self._filter)
         self.search.returnPressed.connect(self._add_first_match)
         self.tree.itemActivated.connect(self._activated)
@@ -160,9 +159,7 @@ class PaletteWidget(QWidget):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
-        if not self._watching:
-            self._watching = True
-            on_dock_shown(self, self._list)  # its tab raised: a dock tabbed away stays visible to Qt
+        on_dock_shown(self, self._list)  # its tab raised: a dock tabbed away stays visible to Qt
         if shown(self):
             self._list()
 

@@ -316,7 +316,6 @@ class PlotHost(QWidget):
         self._timer.setInterval(30)  # coalesces a burst of edits into one redraw
         self._timer.timeout.connect(self.refresh_now)
         self._pending = False  # changed while hidden: brought up to date when shown
-        self._watching = False  # the dock's visibility is followed (from the first show on)
 
     @property
     def loaded(self) -> bool:
@@ -329,9 +328,7 @@ class PlotHost(QWidget):
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
-        if not self._watching:
-            self._watching = True
-            on_dock_shown(self, self._shown)
+        on_dock_shown(self, self._shown)
         self._shown()
 
     def _shown(self) -> None:
