@@ -66,7 +66,9 @@ def test_a_deep_layer_edited_and_set_back_draws_the_frame_kept_with_its_field(ma
     window = make_ui(long_design(200)).window
     view = window.canvas.view_widget
     window.document.select([180])
-    qtbot.wait(200)
+    # its frame painted, its field composed and painted in it, the frame kept (however long a busy machine takes)
+    qtbot.waitUntil(lambda: window.canvas.model.pending_field is None and any(key[1] == 180 for key in view._frames))
+    qtbot.wait(40)
     kept, painted = dict(view._frames), view.frames_painted
     window.properties.set_argument("kernel_size", 5)
     qtbot.waitUntil(lambda: view.frames_painted == painted + 2)  # the frame, then with its field
