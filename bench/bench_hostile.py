@@ -12,8 +12,6 @@ budget or is not refused with a DesignFileError.
 
 from __future__ import annotations
 
-import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -21,16 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from table import Row, print_table
-from test_hostile_inputs import CASES
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def measure(names: list[str]) -> list[dict]:
-    """Every case's measurement (or the named ones'), from one fresh child interpreter."""
-    completed = subprocess.run([sys.executable, str(ROOT / "tests" / "test_hostile_inputs.py"), "--measure", *names],
-                               capture_output=True, text=True, timeout=900, check=True)
-    return json.loads(completed.stdout.strip().splitlines()[-1])["results"]
+from test_hostile_inputs import CASES, measure_in_a_fresh_interpreter
 
 
 def rows(results: list[dict]) -> list[Row]:
@@ -46,7 +35,7 @@ def rows(results: list[dict]) -> list[Row]:
 
 
 def main(argv: list[str]) -> int:
-    return print_table(rows(measure(argv)))
+    return print_table(rows(measure_in_a_fresh_interpreter(tuple(argv))["results"]))
 
 
 if __name__ == "__main__":

@@ -349,6 +349,16 @@ def measure_cases(names: list[str] | None = None) -> list[dict[str, Any]]:
     return [_run_in_fork(case) for case in CASES if not names or case.id in names]
 
 
+def measure_in_a_fresh_interpreter(names: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Every case (or the named ones) measured by this file run with ``--measure`` in a fresh interpreter: the
+    cases' results and the baseline's peak memory (used by the tests below and bench/bench_hostile.py)."""
+    completed = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--measure", *names],
+                               capture_output=True, text=True, timeout=600, check=False)
+    if completed.returncode != 0:
+        raise RuntimeError(f"the measuring process failed:\n{completed.stderr[-3000:]}")
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
 def _child_main() -> None:
     baseline = _run_in_fork(Hostile("baseline", lambda: HEAD, ""))
     print(json.dumps({"results": measure_cases(sys.argv[2:] or None), "baseline_rss": baseline["max_rss"]}))
@@ -362,10 +372,7 @@ posix_only = pytest.mark.skipif(os.name != "posix", reason="measures with SIGALR
 @pytest.fixture(scope="module")
 def measured() -> dict[str, Any]:
     """Every case measured once, in one fresh child process."""
-    completed = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--measure"], capture_output=True,
-                               text=True, timeout=600, check=False)
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    found = json.loads(completed.stdout.strip().splitlines()[-1])
+    found = measure_in_a_fresh_interpreter()
     found["by_id"] = {r["id"]: r for r in found["results"]}
     return found
 
