@@ -184,6 +184,34 @@ def test_chain_keys_keep_names_pytorch_takes_and_pads_never_take_a_layers_key() 
         "0_pad", "0", "class_", "append_", "c_pad", "a_b", "c_pad_2", "c"]
 
 
+def test_a_graph_with_dotted_names_that_start_with_a_digit_is_valid_python() -> None:
+    """An nn.Sequential subclass with a branch (torchvision's DeepLabHead is one) imports as names such as
+    ``0.a``: the variables of ``forward`` are identifiers (it assigned to ``0_a``, a syntax error)."""
+    design = design_of(conv("0.a", padding=1), conv("0.b", padding=1, **{"from": "input"}),
+                       Layer.make("Add", "add", {"from": ["0.a", "0.b"]}))
+    text = export_torch(design)
+    compile(text, "<export>", "exec")
+    assert [(s.path, s.variable) for s in torch_plan(design).steps] == [("0.a", "conv_0_a"), ("0.b", "x"),
+                                                                         (None, "add")]
+
+
+def test_a_graph_keeps_digit_names_as_keys() -> None:
+    """A graph's layer named by a number (an nn.Sequential subclass's child beside a residual block: ``0``,
+    ``1.conv``, ``2``) keeps it as its key, as a chain and a dotted name's block do, so that the original
+    state_dict loads; its variable in ``forward`` is an identifier."""
+    design = design_of(conv("0", padding=1), conv("1.conv", padding=1), Layer.make("Add", "2", {"from": "0"}),
+                       Layer.make("ReLU", "3"))
+    plan = torch_plan(design)
+    assert [s.path for s in plan.steps] == ["0", "1.conv", None, "3"]
+    lines = code_lines(design)
+    assert 'self.add_module("0", nn.Conv2d(3, 8, kernel_size=3, padding=1))' in lines
+    assert 'self.add_module("3", nn.ReLU())' in lines
+    start = lines.index("def forward(self, x: torch.Tensor) -> torch.Tensor:") + 1
+    assert lines[start:start + 4] == ['conv_0 = getattr(self, "0")(x)', 'x = getattr(self, "1")["conv"](conv_0)',
+                                      "x = x + conv_0", 'return getattr(self, "3")(x)']
+    compile(export_torch(design), "<export>", "exec")
+
+
 def test_joins_keep_the_outputs_they_need() -> None:
     design = design_of(conv("enc", padding=1), Layer.make("ReLU", "act"), Layer.make("Concat", "cat", {"from": "enc"}),
                        conv("mid", out_channels=16, padding=1), Layer.make("Add", "res", {"from": "cat"}))
@@ -311,25 +339,51 @@ def hostile_and_plain(names: list[str], design_name: str, description: str) -> t
 def normalised_code(text: str, design: Design) -> str:
     """The module's syntax tree without comments, with the identifiers the exporter derived from the names
     (the class, the layer attributes, a chain's keys and the variables of ``forward``) replaced in order of
-    appearance and the module docstring (it starts with the class name) blanked."""
+    appearance, attributes and variables apart (a numbered layer's attribute is its number, its variable a
+    word), attributes registered by key (``self.add_module("0", ...)``, ``getattr(self, "0")``) written as
+    plain ones, and the module docstring (it starts with the class name) blanked."""
     plan = torch_plan(design)
     attributes = {s.path for s in plan.steps if s.path and "." not in s.path} if plan.layout != "sequential" else set()
-    derived = {plan.class_name} | attributes | {s.variable for s in plan.steps if s.variable}
+    variables = {plan.class_name} | {s.variable for s in plan.steps if s.variable}
     renamed: dict[str, str] = {}
+    renamed_attributes: dict[str, str] = {}
     keys: dict[str, str] = {}
 
     def rename(name: str) -> str:
-        return renamed.setdefault(name, f"name{len(renamed)}") if name in derived else name
+        return renamed.setdefault(name, f"name{len(renamed)}") if name in variables else name
 
-    tree = ast.parse(text)
+    def rename_attribute(name: str) -> str:
+        return renamed_attributes.setdefault(name, f"attribute{len(renamed_attributes)}") if name in attributes \
+            else name
+
+    def on_self(node: ast.expr) -> bool:
+        return isinstance(node, ast.Name) and node.id == "self"
+
+    class ByKey(ast.NodeTransformer):
+        def visit_Call(self, node: ast.Call) -> ast.AST:
+            self.generic_visit(node)
+            if isinstance(node.func, ast.Name) and node.func.id == "getattr" and on_self(node.args[0]):
+                return ast.Attribute(node.args[0], node.args[1].value, ast.Load())
+            return node
+
+        def visit_Expr(self, node: ast.Expr) -> ast.AST:
+            self.generic_visit(node)
+            call = node.value
+            if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "add_module" \
+                    and on_self(call.func.value):
+                return ast.Assign([ast.Attribute(call.func.value, call.args[0].value, ast.Store())], call.args[1],
+                                  lineno=node.lineno)
+            return node
+
+    tree = ByKey().visit(ast.parse(text))
     tree.body[0] = ast.Expr(ast.Constant("module docstring"))
     for node in ast.walk(tree):
         if isinstance(node, ast.ClassDef):
             node.name = rename(node.name)
         elif isinstance(node, ast.Name):
             node.id = rename(node.id)
-        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self":
-            node.attr = rename(node.attr)
+        elif isinstance(node, ast.Attribute) and on_self(node.value):
+            node.attr = rename_attribute(node.attr)
         elif isinstance(node, ast.Tuple) and len(node.elts) == 2 and isinstance(node.elts[1], ast.Call) and \
                 isinstance(node.elts[0], ast.Constant):  # a chain's (key, module)
             node.elts[0].value = keys.setdefault(node.elts[0].value, f"key{len(keys)}")

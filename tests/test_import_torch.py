@@ -164,6 +164,34 @@ def test_plain_chain_round_trip() -> None:
     assert_same(expected, got)
 
 
+class BranchySequential(nn.Sequential):
+    """An nn.Sequential subclass whose forward adds a shortcut (torchvision's DeepLabHead nests one such
+    block): its children are numbers, and the design is a graph."""
+
+    def __init__(self) -> None:
+        super().__init__(nn.Conv2d(3, 4, 3, padding=1), nn.Conv2d(4, 4, 3, padding=1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self[0](x)
+        return self[1](y) + y
+
+
+class NestedBranchy(nn.Sequential):
+    def __init__(self) -> None:
+        super().__init__(BranchySequential(), nn.ReLU())
+
+
+@pytest.mark.parametrize("factory", [BranchySequential, NestedBranchy])
+def test_numbered_children_of_a_graph_keep_their_keys(factory) -> None:
+    """Numbers as names in a graph: at the top (``0``, kept as keys, as a chain keeps them) and leading
+    dotted names (``0.0``, whose variables in forward were not identifiers)."""
+    original = factory()
+    result = from_torch(original, (3, 8, 8))
+    assert result.problems == ()
+    expected, got = round_trip(original, (3, 8, 8))
+    assert_same(expected, got)
+
+
 def test_cyclegan_imports_its_reflection_padding() -> None:
     original = resnet_9blocks()
     result = from_torch(original, (3, 64, 64))

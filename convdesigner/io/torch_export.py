@@ -215,7 +215,8 @@ class Step:
     ``path`` is the module's name in the model (``enc1``, ``enc1_pad``, ``layer1.0.conv1``): what
     ``model.get_submodule`` takes; ``access`` the expression that reaches it in the code; ``variable``
     names the layer's output in ``forward``. ``comment`` is the comment text, already made safe;
-    ``new_blocks`` the lines creating the ``nn.ModuleDict`` blocks the module needs first.
+    ``new_blocks`` the lines creating the ``nn.ModuleDict`` blocks the module needs first; ``added``: the
+    module is registered with ``self.add_module(path, ...)`` (a top-level key that is no identifier).
     """
 
     layer_index: int
@@ -227,6 +228,7 @@ class Step:
     variable: str | None = None
     access: str | None = None
     new_blocks: tuple[str, ...] = ()
+    added: bool = False
 
 
 @dataclass(frozen=True)
@@ -444,11 +446,20 @@ def _in_forward(r: LayerResult) -> bool:
 @dataclass(frozen=True)
 class _Place:
     """Where a module lives: its path (what ``get_submodule`` takes), the expression that reaches it in
-    the generated code, and the lines that create the blocks it needs first."""
+    the generated code, and the lines that create the blocks it needs first. ``added``: a top-level key
+    that is no identifier (a number), registered with ``self.add_module``."""
 
     path: str
     access: str
     new_blocks: tuple[str, ...] = ()
+    added: bool = False
+
+
+def _top_level(key: str) -> _Place:
+    """The place of a module registered on the model itself under ``key``."""
+    if key.isidentifier():
+        return _Place(key, f"self.{key}")
+    return _Place(key, f"getattr(self, {string_literal(key)})", added=True)
 
 
 class _Blocks:
@@ -473,8 +484,10 @@ class _Blocks:
 
     def layer(self, name: str, type_name: str) -> _Place:
         if not is_module_path(name):
-            attribute = attribute_name(name, type_name, self.taken)
-            return _Place(attribute, f"self.{attribute}")
+            if name.isdigit() and name not in self.taken:  # a number keeps its key, as a block's does
+                self.taken.add(name)
+                return _top_level(name)
+            return _top_level(attribute_name(name, type_name, self.taken))
         *block_parts, leaf = name.split(".")
         lines: list[str] = []
         path, access = self._top_block(block_parts[0], lines)
@@ -486,8 +499,7 @@ class _Blocks:
     def beside(self, place: _Place, suffix: str, type_name: str) -> _Place:
         """A place next to a layer's module for a module the export adds (its explicit pad)."""
         if "." not in place.path:  # a plain attribute
-            attribute = _unique(f"{place.path}{suffix}", self.taken)
-            return _Place(attribute, f"self.{attribute}")
+            return _top_level(_unique(f"{place.path}{suffix}", self.taken))
         block, leaf = place.path.rsplit(".", 1)
         return _Place(*self._inner(block, self.blocks[block][0], f"{leaf}{suffix}", [], block=False))
 
@@ -555,11 +567,13 @@ def torch_plan(design: Design) -> TorchPlan:
             if pad_code is not None:
                 pad = blocks.beside(place, "_pad", r.type)
                 steps.append(Step(r.index, "pad", "module", pad_code, pad_comment, path=pad.path, access=pad.access,
-                                  new_blocks=new_blocks))
+                                  new_blocks=new_blocks, added=pad.added))
                 new_blocks = ()
-            variable = place.path if "." not in place.path else _unique(place.path.replace(".", "_"), taken)
+            # a plain attribute's name is its variable's; a dotted or numbered key's parts need not be identifiers
+            variable = place.path if "." not in place.path and not place.added else \
+                attribute_name(place.path, r.type, taken)
             steps.append(Step(r.index, "layer", "module", code, columns.row(r, extra), path=place.path,
-                              access=place.access, new_blocks=new_blocks, variable=variable))
+                              access=place.access, new_blocks=new_blocks, variable=variable, added=place.added))
             continue
         key = keys[r.index]
         if pad_code is not None:
@@ -684,7 +698,8 @@ def _graph_body(plan: TorchPlan) -> tuple[list[str], list[str]]:
         r = analysis.layers[s.layer_index]
         init_lines += [(line, "") for line in s.new_blocks]
         if s.kind == "module":
-            init_lines.append((f"{s.access} = {s.code}", s.comment))
+            init_lines.append((f"self.add_module({string_literal(s.path or '')}, {s.code})" if s.added else
+                               f"{s.access} = {s.code}", s.comment))
         operands = [variables[i] for i in r.inputs]
         if s.role == "pad":
             forward_lines.append((f"x = {s.access}({operands[0]})", ""))
