@@ -350,6 +350,39 @@ def test_untraceable_model_is_reported_without_a_design() -> None:
     assert "test_import_torch.py:" in problem.source and "control flow" in problem.action
 
 
+def with_first_module_named(name: str) -> nn.Module:
+    model = nn.Sequential()
+    model.add_module(name, nn.Conv2d(3, 4, 3))
+    model.add_module("act", nn.ReLU())
+    return model
+
+
+@pytest.mark.parametrize("name", ['conv"1', "class", "conv 1", "κόνβ"])
+def test_a_module_name_that_is_no_identifier_imports_and_its_renamed_key_is_reported(name: str) -> None:
+    """PyTorch takes any name without a dot (add_module); torch.fx's generated code does not (a quote, a
+    keyword: a SyntaxError reached the user), and the export keys such a module by a safe variant, so the
+    original's state_dict no longer loads strictly: that is reported with the key to map."""
+    original = with_first_module_named(name)
+    result = from_torch(original, (3, 8, 8))
+    assert [layer.name for layer in result.design.layers] == [name, "act"]
+    (problem,) = result.problems
+    key = next(s.path for s in torch_plan(result.design).steps if s.layer_index == 0 and s.role == "layer")
+    assert key != name
+    assert (problem.node, problem.op) == (name, "state_dict") and f"'{key}'" in problem.message
+    model = exported_module(result.design)
+    model.load_state_dict({key + k[len(name):]: v for k, v in original.state_dict().items()}, strict=True)
+
+
+def test_an_input_too_large_to_run_the_model_on_is_refused_before_it_runs() -> None:
+    """The import runs the model on a sample of the input shape: one that would take gigabytes is refused
+    with the rule, not allocated (an allocator error reached the user as a traceback)."""
+    result = from_torch(ESPCN(), (1, 1_000_000, 1_000_000))
+    assert result.design is None and result.exit_code == 2
+    (problem,) = result.problems
+    assert problem.op == "input" and "1,000,000,000,000 values" in problem.message
+    assert "smaller" in problem.action
+
+
 class SharedWeights(nn.Module):
     def __init__(self) -> None:
         super().__init__()

@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import fx, nn
 
-from ..engine.design import InputSpec
+from ..engine.design import Design, InputSpec
 from ..engine.layers import CATALOG
 from .model_import import (
     INPUT_TENSOR,
@@ -42,10 +42,15 @@ from .model_import import (
     Unsupported,
     pad_layer,
 )
+from .torch_export import ExportError, torch_plan
 
 #: Attributes of a tensor that say it lives on an accelerator: False while tracing, as on a CPU.
 DEVICE_FLAGS = frozenset({"is_cuda", "is_mps", "is_xpu", "is_xla", "is_ipu", "is_hpu", "is_mtia", "is_meta"})
 
+
+#: The most values one sample of the input may hold: the import runs the model on a batch of two (the
+#: activations of every layer kept), and a larger sample is an import that takes gigabytes or fails in the allocator.
+MAX_SAMPLE_VALUES = 2**24
 
 UNTRACEABLE_ACTION = ("make forward free of Python control flow on tensor values (if/for/while on a tensor, "
                       "its shape used as a bool), or export the model to ONNX and import that file")
@@ -82,10 +87,12 @@ class _Tracer(fx.Tracer):
 
 
 class _Recorder(fx.Interpreter):
-    """Runs the traced graph once, keeping every node's value (its shape is what the engine must agree with)."""
+    """Runs the traced graph once, keeping every node's value (its shape is what the engine must agree with).
+    It runs the graph on the model itself: a GraphModule would generate Python code naming the submodules,
+    which fails for names PyTorch takes but Python does not (a quote, a keyword)."""
 
-    def __init__(self, module: fx.GraphModule) -> None:
-        super().__init__(module)
+    def __init__(self, module: nn.Module, graph: fx.Graph) -> None:
+        super().__init__(module, graph=graph)
         self.recorded: dict[fx.Node, Any] = {}
 
     def run_node(self, n: fx.Node) -> Any:
@@ -243,7 +250,7 @@ IDENTITY_METHODS = frozenset({"contiguous", "clone", "detach"})
 class _Walker:
     """Turns the traced graph's nodes into layers, in order."""
 
-    def __init__(self, root: fx.GraphModule, values: dict[fx.Node, Any], builder: DesignBuilder) -> None:
+    def __init__(self, root: nn.Module, values: dict[fx.Node, Any], builder: DesignBuilder) -> None:
         self.root = root
         self.values = values
         self.builder = builder
@@ -487,6 +494,10 @@ def from_torch(module: nn.Module, input_shape: Sequence[int], name: str | None =
     if not 2 <= len(shape) <= 4 or min(shape) < 1:
         return _failed("input", "input", f"the input shape {shape} needs channels and 1 to 3 spatial sizes, all "
                        "positive", "give e.g. 3 224 224")
+    if math.prod(shape) > MAX_SAMPLE_VALUES:
+        return _failed("input", "input", f"the model runs on a sample of the input shape to import it, and "
+                       f"{'×'.join(map(str, shape))} is {math.prod(shape):,} values, more than {MAX_SAMPLE_VALUES:,}",
+                       "import at a smaller size: the design's input size can be changed afterwards")
     title = name or type(module).__name__
     modes = [(m, m.training) for m in module.modules()]
     module.eval()
@@ -508,10 +519,9 @@ def _import(module: nn.Module, shape: tuple[int, ...], title: str) -> ImportResu
     if len(required) != 1:
         return _failed(title, "forward", f"forward takes {len(required)} tensors ({', '.join(required)}); a design "
                        "has one input", "wrap the model in a module whose forward takes one tensor")
-    root = fx.GraphModule(module, graph)
-    recorder = _Recorder(root)
-    sample = torch.randn(2, *shape, generator=torch.Generator().manual_seed(0))
+    recorder = _Recorder(module, graph)
     try:
+        sample = torch.randn(2, *shape, generator=torch.Generator().manual_seed(0))
         with torch.no_grad():
             recorder.run(sample)
     except Exception as error:  # the model's own forward failed on this input
@@ -523,7 +533,7 @@ def _import(module: nn.Module, shape: tuple[int, ...], title: str) -> ImportResu
     placeholders = [n for n in graph.nodes if n.op == "placeholder"]
     builder = DesignBuilder(title, InputSpec(shape[0], shape[1:]))
     builder.values[placeholders[0].name] = builder.values[INPUT_TENSOR]
-    walker = _Walker(root, values, builder)
+    walker = _Walker(module, values, builder)
     outputs: list[str] = []
     for node in graph.nodes:
         if node.op == "output":
@@ -536,14 +546,34 @@ def _import(module: nn.Module, shape: tuple[int, ...], title: str) -> ImportResu
         walker.walk(node)
     shapes = {n.name: tuple(v.shape[1:]) for n, v in values.items() if isinstance(v, torch.Tensor)}
     result = builder.build(outputs, shapes)
-    missing = sorted(set(module.state_dict()) - walker.covered)
+    keys = module.state_dict()
+    missing = sorted(set(keys) - walker.covered)
     if result.design is not None and missing:
         shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
         problems = (*result.problems, ImportProblem(
             title, "state_dict", f"{len(missing)} of the model's parameters and buffers are not in the design ({shown})",
             "the export will not load the original state_dict strictly"))
         result = ImportResult(result.design, problems)
+    if result.design is not None:
+        renamed = [ImportProblem(name, "state_dict", f"the export keys this module '{key}' (its name is no Python "
+                                 "identifier, or one nn.Module uses), so the original's state_dict does not load "
+                                 f"strictly", f"rename the module, or its keys when loading ('{name}.' -> '{key}.')")
+                   for name, key in _keys_renamed_by_the_export(result.design) if any(
+                       k.startswith(f"{name}.") for k in keys)]
+        if renamed:
+            result = ImportResult(result.design, (*result.problems, *renamed))
     return result
+
+
+def _keys_renamed_by_the_export(design: Design) -> list[tuple[str, str]]:
+    """(layer name, the key its module has in the PyTorch export) for each layer the export keys otherwise."""
+    try:
+        plan = torch_plan(design)
+    except ExportError:  # the design has errors: the import reports them
+        return []
+    names = [r.name for r in plan.analysis.layers]
+    return [(names[s.layer_index], s.path) for s in plan.steps
+            if s.role == "layer" and s.path is not None and s.path != names[s.layer_index]]
 
 
 def _load_file(path: str) -> Any:
