@@ -383,6 +383,60 @@ def test_an_input_too_large_to_run_the_model_on_is_refused_before_it_runs() -> N
     assert "smaller" in problem.action
 
 
+def tcn_block(parametrize) -> nn.Module:
+    """locuslab/TCN's temporal block (TCN/tcn.py) in short: a dilated causal Conv1d under weight_norm, then ReLU."""
+    return nn.Sequential(parametrize(nn.Conv1d(4, 8, 2, dilation=2, padding=2)), nn.ReLU())
+
+
+@pytest.mark.parametrize("parametrize", [
+    nn.utils.parametrizations.weight_norm,
+    lambda module: nn.utils.parametrizations.weight_norm(module, dim=None),
+    nn.utils.parametrizations.spectral_norm,
+    lambda module: nn.utils.parametrizations.spectral_norm(nn.ConvTranspose1d(4, 8, 2, dilation=2)),
+])
+def test_a_parametrized_weight_imports_as_the_layers_parametrization(parametrize) -> None:
+    """weight_norm (g and v: parameters beyond the weight's) and spectral_norm (buffers) of a weight import as
+    the layer's ``parametrization`` and its dim: the parameter count is PyTorch's, and the export loads the
+    original's state_dict strictly (a parametrized module was refused as a type convdesigner lacks)."""
+    original = tcn_block(parametrize)
+    result = from_torch(original, (4, 32))
+    assert result.problems == ()
+    assert analyze(result.design).total_params == sum(p.numel() for p in original.parameters())
+    expected, got = round_trip(original, (4, 32))
+    assert_same(expected, got)
+
+
+@pytest.mark.filterwarnings("ignore:`torch.nn.utils.weight_norm` is deprecated")
+@pytest.mark.parametrize(("parametrize", "kind", "renamed"), [
+    (nn.utils.weight_norm, "weight_norm", "weight_g"),
+    (nn.utils.spectral_norm, "spectral_norm", "weight_orig"),
+])
+def test_the_legacy_weight_hooks_import_as_the_parametrization_with_their_keys_reported(parametrize, kind: str,
+                                                                                        renamed: str) -> None:
+    """TCN applies the legacy torch.nn.utils.weight_norm, a forward hook: it imported as a plain convolution,
+    8 parameters short and with no word of it. The design holds it as the parametrization (the export writes
+    torch.nn.utils.parametrizations', whose keys differ), and the keys to map are reported."""
+    original = tcn_block(parametrize)
+    result = from_torch(original, (4, 32))
+    assert dict(result.design.layers[0].arguments)["parametrization"] == kind
+    assert analyze(result.design).total_params == sum(p.numel() for p in original.parameters())
+    (problem,) = result.problems
+    assert problem.op == "Conv1d" and f"'0.{renamed}'" in problem.message and "parametrizations.weight.original" in \
+        problem.message
+
+
+def test_a_parametrization_the_design_cannot_hold_is_reported() -> None:
+    class Doubled(nn.Module):
+        def forward(self, weight: torch.Tensor) -> torch.Tensor:
+            return weight * 2
+
+    conv = nn.Conv1d(4, 8, 2)
+    nn.utils.parametrize.register_parametrization(conv, "weight", Doubled())
+    result = from_torch(nn.Sequential(conv, nn.ReLU()), (4, 32))
+    assert [p.op for p in result.problems][0] == "nn.Conv1d"
+    assert "Doubled" in result.problems[0].message
+
+
 class SharedWeights(nn.Module):
     def __init__(self) -> None:
         super().__init__()

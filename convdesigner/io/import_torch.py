@@ -30,6 +30,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import fx, nn
+from torch.nn.utils import parametrize
 
 from ..engine.design import Design, InputSpec
 from ..engine.layers import CATALOG
@@ -121,6 +122,57 @@ def _is_default(value: Any, default: Any) -> bool:
     return value == default
 
 
+def _built_as(module: nn.Module) -> type:
+    """The class a module was built as: ``torch.nn.utils.parametrize`` swaps a module's class for a subclass,
+    ``Parametrized<Name>``, when it parametrizes one of its tensors."""
+    return type(module).__bases__[0] if parametrize.is_parametrized(module) else type(module)
+
+
+#: The legacy weight hooks of torch.nn.utils, as the parametrization the design holds, with their state_dict keys
+#: and the keys torch.nn.utils.parametrizations (which the export writes) gives the same tensors.
+LEGACY_HOOKS = {
+    "WeightNorm": ("weight_norm", (("weight_g", "parametrizations.weight.original0"),
+                                   ("weight_v", "parametrizations.weight.original1"))),
+    "SpectralNorm": ("spectral_norm", (("weight_orig", "parametrizations.weight.original"),
+                                       ("weight_u", "parametrizations.weight.0._u"),
+                                       ("weight_v", "parametrizations.weight.0._v"))),
+}
+#: torch.nn.utils.parametrizations' classes, as the parametrization the design holds.
+PARAMETRIZATION_CLASSES = {"_WeightNorm": "weight_norm", "_SpectralNorm": "spectral_norm"}
+#: spectral_norm's settings the design does not hold, at their defaults (the only values it can import).
+SPECTRAL_DEFAULTS = {"n_power_iterations": 1, "eps": 1e-12}
+
+
+def _weight_parametrization(module: nn.Module, type_name: str
+                            ) -> tuple[dict[str, Any], tuple[tuple[str, str], ...]]:
+    """The layer's ``parametrization`` arguments for a module whose weight PyTorch parametrizes (weight_norm,
+    spectral_norm; by torch.nn.utils.parametrizations or by the legacy forward hooks), and for a legacy hook its
+    keys with the export's; raises Unsupported for what a design cannot hold."""
+    found: list[tuple[str, int, Any, tuple[tuple[str, str], ...]]] = []  # (kind, dim, settings, legacy keys)
+    if parametrize.is_parametrized(module):
+        tensors = dict(module.parametrizations.items())
+        chain = tensors.get("weight")
+        kinds = [type(p).__name__ for chain_ in tensors.values() for p in chain_]
+        if set(tensors) != {"weight"} or len(chain) != 1 or kinds[0] not in PARAMETRIZATION_CLASSES:
+            raise Unsupported(f"parametrizes its {', '.join(tensors)} with {', '.join(kinds)}; a design holds one "
+                              "weight_norm or spectral_norm of the weight", "edit the design around it")
+        found.append((PARAMETRIZATION_CLASSES[kinds[0]], chain[0].dim, chain[0], ()))
+    for hook in module._forward_pre_hooks.values():
+        legacy = LEGACY_HOOKS.get(type(hook).__name__) if type(hook).__module__.startswith("torch.nn.utils") else None
+        if legacy is not None and getattr(hook, "name", None) == "weight":
+            found.append((legacy[0], hook.dim, hook, legacy[1]))
+    if not found:
+        return {}, ()
+    if len(found) > 1 or not any(a.name == "parametrization" for a in CATALOG[type_name].arguments):
+        raise Unsupported(f"{' and '.join(kind for kind, *_ in found)} of a {type_name}'s weight: a design holds one "
+                          "parametrization, of a convolution's or a Linear's weight", "edit the design around it")
+    kind, dim, settings, keys = found[0]
+    if kind == "spectral_norm" and any(getattr(settings, k, v) != v for k, v in SPECTRAL_DEFAULTS.items()):
+        raise Unsupported("spectral_norm with settings other than n_power_iterations=1 and eps=1e-12, which a "
+                          "design does not hold", "edit the design around it")
+    return {"parametrization": kind, **({"dim": dim} if dim != 0 else {})}, keys
+
+
 def module_arguments(module: nn.Module, type_name: str) -> dict[str, Any]:
     """The constructor arguments of a catalog-type module, read from its attributes, without the defaults and
     the widths the engine infers."""
@@ -150,8 +202,8 @@ def _source(node: fx.Node) -> str:
 
 def _describe(node: fx.Node, module: nn.Module | None) -> str:
     if node.op == "call_module" and module is not None:
-        in_torch = type(module).__module__.startswith("torch.nn")
-        return f"nn.{type(module).__name__}" if in_torch else type(module).__qualname__
+        built_as = _built_as(module)
+        return f"nn.{built_as.__name__}" if built_as.__module__.startswith("torch.nn") else built_as.__qualname__
     if node.op == "call_method":
         return f"Tensor.{node.target}"
     if node.op == "call_function":
@@ -302,10 +354,13 @@ class _Walker:
         if isinstance(module, nn.Identity):
             builder.alias(node.name, source)
             return
-        if type_name not in CATALOG or type(module) is not getattr(nn, type_name, None):
+        built_as = _built_as(module)
+        if built_as.__name__ not in CATALOG or built_as is not getattr(nn, built_as.__name__, None):
             missing = "convdesigner has no layer type for it" if type(module).__module__.startswith("torch.nn") \
                 else "a module convdesigner does not know and fx does not trace into"
             raise Unsupported(missing, "a later convdesigner may add this type; until then edit the design around it")
+        type_name = built_as.__name__
+        parametrization, legacy_keys = _weight_parametrization(module, type_name)
         if getattr(module, "return_indices", False):
             raise Unsupported("returns the pooling indices, which a design cannot hold", "use return_indices=False")
         count = self.calls.get(path, 0)
@@ -315,9 +370,15 @@ class _Walker:
             builder.problem(ImportProblem(node.name, type_name, f"{path} is called {count + 1} times with the same "
                                           "weights; the design gives this call its own copy", "", _source(node)))
         name = builder.add(node.name, type_name, path if not count else f"{path}_{count}",
-                           module_arguments(module, type_name), [source])
+                           {**module_arguments(module, type_name), **parametrization}, [source])
         if name is None:
             return
+        if legacy_keys:
+            renamed = ", ".join(f"'{name}.{old}' is '{name}.{new}'" for old, new in legacy_keys)
+            builder.problem(ImportProblem(node.name, type_name, f"the weight's {parametrization['parametrization']} is "
+                                          "the legacy forward hook, whose keys the export's torch.nn.utils."
+                                          f"parametrizations names otherwise: {renamed}", "rename those keys when "
+                                          "loading the original's weights", _source(node)))
         if name == path:
             self.covered.update(f"{path}.{key}" for key in state)
         if getattr(module, "inplace", False):
