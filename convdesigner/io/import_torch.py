@@ -32,6 +32,7 @@ import torch.nn.functional as F
 from torch import fx, nn
 from torch.nn.utils import parametrize
 
+from ..engine.arguments import Kind
 from ..engine.design import Design, InputSpec
 from ..engine.layers import CATALOG
 from .model_import import (
@@ -104,11 +105,13 @@ class _Recorder(fx.Interpreter):
 
 # -- reading values -------------------------------------------------------------------------------------------
 
-def _plain(value: Any) -> Any:
-    """A module attribute as a design value: tuples of equal ints collapse to one int, torch.Size to a tuple."""
+def _plain(value: Any, collapse: bool = True) -> Any:
+    """A module attribute as a design value: torch.Size as a tuple; with ``collapse`` (a per-axis value, not a
+    shape) a tuple of equal ints as one int."""
     if isinstance(value, (tuple, list, torch.Size)):
         items = tuple(_plain(v) for v in value)
-        if items and all(isinstance(v, int) and not isinstance(v, bool) for v in items) and len(set(items)) == 1:
+        if collapse and items and all(isinstance(v, int) and not isinstance(v, bool) for v in items) and \
+                len(set(items)) == 1:
             return items[0]
         return items
     return value
@@ -179,12 +182,13 @@ def module_arguments(module: nn.Module, type_name: str) -> dict[str, Any]:
     layer_type = CATALOG[type_name]
     args: dict[str, Any] = {}
     for arg in layer_type.arguments:
-        if arg.inferred:
-            continue
+        shape = arg.kind is Kind.SHAPE
+        if arg.inferred and not shape:  # a width, which the engine infers from the incoming channels as it is
+            continue  # (a shape, LayerNorm's, it infers only for a feature vector: read back)
         if arg.name == "bias":
             value: Any = getattr(module, "bias", None) is not None
         elif hasattr(module, arg.name):
-            value = _plain(getattr(module, arg.name))
+            value = _plain(getattr(module, arg.name), collapse=not shape)
         else:
             continue
         if arg.follows is not None and value == args.get(
