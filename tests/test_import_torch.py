@@ -464,6 +464,35 @@ def test_shapes_of_equal_sizes_and_normalised_shapes_import_as_the_module_has_th
     assert_same(expected, got)
 
 
+class PooledHead(nn.Module):
+    """DeepLabV3's ASPPPooling (torchvision/models/segmentation/deeplabv3.py): a global pool, a 1x1 conv, then
+    back to the input's size, read from the tensor (``x.shape[-2:]``)."""
+
+    def __init__(self, read) -> None:
+        super().__init__()
+        self.read = read
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.conv = nn.Conv2d(4, 4, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.conv(self.pool(x))
+        return F.interpolate(y, size=self.read(x), mode="bilinear", align_corners=False) + x
+
+
+@pytest.mark.parametrize("read", [lambda x: x.shape[-2:], lambda x: (x.size(2), x.size(3))])
+def test_a_size_read_from_a_tensor_is_no_problem_and_becomes_size_from(read) -> None:
+    """Reading a tensor's size (DeepLab's ``x.shape[-2:]``, U-Net's ``x.size(2)``) computes no tensor: it was
+    reported as an unsupported operation whose dependants were left out (none were); the interpolation to it
+    becomes ``size_from`` that tensor, so the design follows other input sizes."""
+    original = PooledHead(read)
+    result = from_torch(original, (4, 9, 9))
+    assert result.problems == ()
+    upsample = next(layer for layer in result.design.layers if layer.type == "Upsample")
+    assert dict(upsample.arguments)["size_from"] == "input" and "size" not in dict(upsample.arguments)
+    expected, got = round_trip(original, (4, 9, 9))
+    assert_same(expected, got)
+
+
 class SharedWeights(nn.Module):
     def __init__(self) -> None:
         super().__init__()

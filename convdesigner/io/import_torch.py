@@ -117,6 +117,12 @@ def _plain(value: Any, collapse: bool = True) -> Any:
     return value
 
 
+def _is_size(value: Any) -> bool:
+    """Whether a traced value is a size or sizes (``torch.Size``, an int, a tuple of ints), not data."""
+    items = value if isinstance(value, (tuple, list)) else (value,)
+    return bool(items) and all(isinstance(v, int) and not isinstance(v, bool) for v in items)
+
+
 def _is_default(value: Any, default: Any) -> bool:
     if value is None or default is None:
         return value is default
@@ -328,8 +334,8 @@ class _Walker:
             return
         module = self.root.get_submodule(node.target) if node.op == "call_module" else None
         operands = [n for n in node.all_input_nodes if self.tensor(n) or n in builder.unavailable]
-        if not self.tensor(node) and not operands:
-            return  # arithmetic on sizes
+        if not self.tensor(node) and (not operands or _is_size(self.values.get(node))):
+            return  # arithmetic on sizes, or a tensor's size read (``x.shape``, ``x.size(2)``): no tensor computed
         try:
             if node.op == "get_attr":
                 raise Unsupported(f"reads the tensor {node.target} of the model directly",
@@ -491,11 +497,38 @@ class _Walker:
         if args["antialias"]:
             raise Unsupported("resizes with antialias", "remove antialias")
         layer_args = {}
+        size_from = self._size_origin(args["size"])
         for key in ("size", "scale_factor", "mode", "align_corners", "recompute_scale_factor"):
             value = _plain(self.concrete(args[key]))
-            if not _is_default(value, CATALOG["Upsample"].argument(key).default):
+            if key == "size" and size_from is not None:
+                layer_args["size_from"] = size_from
+            elif not _is_default(value, CATALOG["Upsample"].argument(key).default):
                 layer_args[key] = float(value) if key == "scale_factor" and isinstance(value, int) else value
         self.builder.add(node.name, "Upsample", node.name, layer_args, [source])
+
+    def _size_origin(self, value: Any) -> str | None:
+        """The design layer (or ``input``) whose output's spatial size ``value`` (a call's argument) is, read
+        from that tensor (``x.shape[-2:]``, ``(x.size(2), x.size(3))``): a size that follows the design's
+        input size. None for a size given as numbers, or read from several tensors."""
+        found: list[fx.Node] = []
+        fx.node.map_arg(value, found.append)
+        tensors, seen = set(), set()
+        while found:
+            node = found.pop()
+            if node not in seen:
+                seen.add(node)
+                if self.tensor(node):
+                    tensors.add(node)
+                else:
+                    found.extend(node.all_input_nodes)
+        if len(tensors) != 1:
+            return None
+        (tensor,) = tensors
+        size = self.concrete(value)
+        spatial = self.shape(tensor)[2:]
+        if (tuple(size) if isinstance(size, (tuple, list)) else (size,) * len(spatial)) != spatial:
+            return None  # computed from the size (a half, a double): written as numbers
+        return self.builder.values.get(tensor.name)
 
     def _pad(self, node: fx.Node, entry: _Op, args: dict[str, Any]) -> None:
         """``F.pad`` as the pad layer of its mode (a constant: ZeroPad, or ConstantPad with its value); pairs
