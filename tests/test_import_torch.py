@@ -20,6 +20,7 @@ from reference_models.mobilenetv2 import MobileNetV2  # noqa: E402
 from reference_models.pix2pix_cyclegan import resnet_9blocks, unet_256  # noqa: E402
 from reference_models.pytorch_examples import ESPCN, Discriminator, Generator  # noqa: E402
 from reference_models.resnet import resnet18, resnet50  # noqa: E402
+from reference_models.tcn import TemporalConvNet  # noqa: E402
 from reference_models.unet3d import UNet3D  # noqa: E402
 from test_real_networks import randomised  # noqa: E402
 
@@ -491,6 +492,62 @@ def test_a_size_read_from_a_tensor_is_no_problem_and_becomes_size_from(read) -> 
     assert dict(upsample.arguments)["size_from"] == "input" and "size" not in dict(upsample.arguments)
     expected, got = round_trip(original, (4, 9, 9))
     assert_same(expected, got)
+
+
+def test_tcn_imports_its_chomps_as_crops_and_loads_with_the_reported_keys() -> None:
+    """TCN (locuslab/TCN): each causal convolution is padded on both sides and chomped by slicing
+    (``x[:, :, :-chomp]``), which imports as a zero pad of negative padding (it was an unsupported
+    ``getitem`` and every later layer was left out); its legacy weight_norm and its layers registered twice
+    (``conv1`` and ``net.0``) are reported with their keys, and with those keys mapped the export loads the
+    original's weights strictly and computes the same."""
+    original = randomised(TemporalConvNet(4, [8, 8, 6]), 0).eval()
+    result = from_torch(original, (4, 32))
+    kinds = sorted({(p.op, "legacy forward hook" in p.message) for p in result.problems})
+    assert kinds == [("Conv1d", True), ("state_dict", False)] and len(result.problems) == 7
+    assert "registered twice" in result.problems[-1].message
+    crops = [dict(layer.arguments) for layer in result.design.layers if layer.type == "ZeroPad1d"]
+    assert crops == [{"padding": (0, -1)}] * 2 + [{"padding": (0, -2)}] * 2 + [{"padding": (0, -4)}] * 2
+    assert analyze(result.design).total_params == sum(p.numel() for p in original.parameters())
+    model = exported_module(loads(dumps(result.design))).eval()
+    legacy = {".weight_g": ".parametrizations.weight.original0", ".weight_v": ".parametrizations.weight.original1"}
+    state = {}
+    for key, value in original.state_dict().items():
+        if ".net." not in key:  # the second names of the blocks' layers
+            suffix = next((old for old in legacy if key.endswith(old)), None)
+            state[key[:-len(suffix)] + legacy[suffix] if suffix else key] = value
+    model.load_state_dict(state, strict=True)
+    x = torch.randn(2, 4, 32, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        assert_same(original(x), model(x))
+
+
+class Cropped(nn.Module):
+    def __init__(self, index) -> None:
+        super().__init__()
+        self.index = index
+        self.conv = nn.Conv2d(3, 4, 3, padding=2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv(x)[self.index]
+
+
+@pytest.mark.parametrize("index", [(slice(None), slice(None), slice(1, -2), slice(3, None)),
+                                   (Ellipsis, slice(2, 7)), (slice(None), slice(None), slice(0, 9))])
+def test_slices_of_the_spatial_axes_import_as_crops(index) -> None:
+    """FCN's crop of the upsampled score map to the input (``x[:, :, a:a + h, b:b + w]``) and its kin."""
+    original = Cropped(index)
+    result = from_torch(original, (3, 9, 11))
+    assert result.problems == ()
+    expected, got = round_trip(original, (3, 9, 11))
+    assert_same(expected, got)
+
+
+@pytest.mark.parametrize("index", [(slice(None), slice(0, 2)), (slice(None), slice(None), 3),
+                                   (slice(None), slice(None), slice(0, 9, 2))])
+def test_a_slice_a_pad_cannot_crop_is_reported(index) -> None:
+    result = from_torch(Cropped(index), (3, 9, 11))
+    (problem,) = result.problems
+    assert problem.op == "operator.getitem" and "x[:, :, a:b]" in problem.action
 
 
 class SharedWeights(nn.Module):

@@ -263,6 +263,7 @@ def _s_interpolate(input, size=None, scale_factor=None, mode="nearest", align_co
                    recompute_scale_factor=None, antialias=False): ...
 def _s_pad(input, pad, mode="constant", value=None): ...
 def _s_reshape(input, *shape): ...
+def _s_getitem(input, index): ...
 
 
 FUNCTIONS: dict[Any, _Op] = {}
@@ -289,6 +290,7 @@ for _targets, _methods, _entry in (
     ((operator.imul,), ("mul_",), _Op("binary_", "Mul", _s_binary)),
     ((F.interpolate, getattr(F, "upsample", F.interpolate)), (), _Op("interpolate", "Upsample", _s_interpolate)),
     ((F.pad,), (), _Op("pad", "ZeroPad", _s_pad)),
+    ((operator.getitem,), (), _Op("crop", "ZeroPad", _s_getitem)),
     ((F.max_pool1d, torch.max_pool1d), (), _Op("pool", "MaxPool1d", _s_max_pool)),
     ((F.max_pool2d, torch.max_pool2d), (), _Op("pool", "MaxPool2d", _s_max_pool)),
     ((F.max_pool3d, torch.max_pool3d), (), _Op("pool", "MaxPool3d", _s_max_pool)),
@@ -544,6 +546,34 @@ class _Walker:
                                           value or 0.0)
         self.builder.add(node.name, type_name, node.name, layer_args, [source])
 
+    def _crop(self, node: fx.Node, entry: _Op, args: dict[str, Any]) -> None:
+        """``x[:, :, a:b]``, slices of the spatial axes with step 1 (TCN's chomp, FCN's crop), as the zero pad
+        of negative padding that crops the same units; the batch and the channels are kept whole."""
+        source = self._first(args["input"])
+        shape = self.shape(args["input"])
+        index = self.concrete(args["index"])
+        items = list(index) if isinstance(index, tuple) else [index]
+        if items.count(Ellipsis) == 1:
+            at = items.index(Ellipsis)
+            items[at:at + 1] = [slice(None)] * (len(shape) - len(items) + 1)
+        items += [slice(None)] * (len(shape) - len(items))
+        if len(items) != len(shape) or not all(isinstance(item, slice) for item in items):
+            raise Unsupported("indexes the tensor; a design crops the spatial axes with slices",
+                              "slice the spatial axes only (x[:, :, a:b])")
+        bounds = [item.indices(size) for item, size in zip(items, shape)]
+        if any(step != 1 or stop < start for start, stop, step in bounds) or \
+                any(bounds[axis] != (0, shape[axis], 1) for axis in (0, 1)):
+            raise Unsupported("slices the batch or the channels, or with a step; a design crops the spatial axes "
+                              "with step 1", "slice the spatial axes only (x[:, :, a:b])")
+        spatial = bounds[2:]
+        pad = [v for (start, stop, _step), size in zip(reversed(spatial), reversed(shape[2:]))
+               for v in (-start, stop - size)]  # F.pad's order: the last axis first, each (low, high)
+        if not any(pad):
+            self.builder.alias(node.name, source)
+            return
+        type_name, layer_args = pad_layer("constant", len(spatial), pad)
+        self.builder.add(node.name, type_name, node.name, layer_args, [source])
+
     def _pool(self, node: fx.Node, entry: _Op, args: dict[str, Any]) -> None:
         type_name = entry.type_name
         source = self._first(args["input"])
@@ -644,14 +674,23 @@ def _import(module: nn.Module, shape: tuple[int, ...], title: str) -> ImportResu
         walker.walk(node)
     shapes = {n.name: tuple(v.shape[1:]) for n, v in values.items() if isinstance(v, torch.Tensor)}
     result = builder.build(outputs, shapes)
-    keys = module.state_dict()
-    missing = sorted(set(keys) - walker.covered)
+    keys = module.state_dict(keep_vars=True)
+    held = {id(keys[key]): key for key in sorted(walker.covered, reverse=True)}  # a tensor -> its first key held
+    missing = [key for key in sorted(set(keys) - walker.covered) if id(keys[key]) not in held]
+    twice = [(key, held[id(keys[key])]) for key in sorted(set(keys) - walker.covered) if id(keys[key]) in held]
     if result.design is not None and missing:
         shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
         problems = (*result.problems, ImportProblem(
             title, "state_dict", f"{len(missing)} of the model's parameters and buffers are not in the design ({shown})",
             "the export will not load the original state_dict strictly"))
         result = ImportResult(result.design, problems)
+    if result.design is not None and twice:
+        shown = ", ".join(f"'{key}' is '{first}'" for key, first in twice[:3]) + (
+            f" and {len(twice) - 3} more" if len(twice) > 3 else "")
+        result = ImportResult(result.design, (*result.problems, ImportProblem(
+            title, "state_dict", f"{len(twice)} keys of the model name tensors the design holds under another key (a "
+            f"module registered twice: {shown})", "the export registers each module once: drop those keys when "
+            "loading the original's weights")))
     if result.design is not None:
         renamed = [ImportProblem(name, "state_dict", f"the export keys this module '{key}' (its name is no Python "
                                  "identifier, or one nn.Module uses), so the original's state_dict does not load "
