@@ -20,6 +20,7 @@ from reference_models.mobilenetv2 import MobileNetV2  # noqa: E402
 from reference_models.pix2pix_cyclegan import resnet_9blocks, unet_256  # noqa: E402
 from reference_models.pytorch_examples import ESPCN, Discriminator, Generator  # noqa: E402
 from reference_models.resnet import resnet18, resnet50  # noqa: E402
+from reference_models.segnet import SegNet  # noqa: E402
 from reference_models.tcn import TemporalConvNet  # noqa: E402
 from reference_models.unet3d import UNet3D  # noqa: E402
 from test_real_networks import randomised  # noqa: E402
@@ -548,6 +549,36 @@ def test_a_slice_a_pad_cannot_crop_is_reported(index) -> None:
     result = from_torch(Cropped(index), (3, 9, 11))
     (problem,) = result.problems
     assert problem.op == "operator.getitem" and "x[:, :, a:b]" in problem.action
+
+
+class UnpooledModules(nn.Module):
+    """SegNet's pool and unpool as modules, the unpool told the size to restore (``output_size``)."""
+
+    def __init__(self, ndim: int = 2) -> None:
+        super().__init__()
+        self.conv = getattr(nn, f"Conv{ndim}d")(3, 8, 3, padding=1)
+        self.pool = getattr(nn, f"MaxPool{ndim}d")(2, return_indices=True)
+        self.unpool = getattr(nn, f"MaxUnpool{ndim}d")(2)
+        self.out = getattr(nn, f"Conv{ndim}d")(8, 2, 3, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.conv(x)
+        pooled, indices = self.pool(y)
+        return self.out(self.unpool(pooled, indices, output_size=y.shape[2:]))
+
+
+@pytest.mark.parametrize(("original", "shape"), [(SegNet(3, 2, width=1 / 16), (3, 32, 32)),
+                                                 (UnpooledModules(), (3, 9, 11)), (UnpooledModules(1), (3, 9))])
+def test_segnets_pooling_indices_import_as_the_unpools_indices(original, shape) -> None:
+    """SegNet (delta-onera/segnet_pytorch) pools with ``return_indices=True`` and unpools with those indices:
+    the import said a design cannot hold them, though a MaxUnpool layer names its pool (``indices``)."""
+    result = from_torch(original, shape)
+    assert result.problems == ()
+    unpools = [dict(layer.arguments) for layer in result.design.layers if layer.type.startswith("MaxUnpool")]
+    pools = [layer.name for layer in result.design.layers if layer.type.startswith("MaxPool")]
+    assert [u["indices"] for u in unpools] == pools[::-1]
+    expected, got = round_trip(original, shape)
+    assert_same(expected, got)
 
 
 class SharedWeights(nn.Module):

@@ -264,6 +264,7 @@ def _s_interpolate(input, size=None, scale_factor=None, mode="nearest", align_co
 def _s_pad(input, pad, mode="constant", value=None): ...
 def _s_reshape(input, *shape): ...
 def _s_getitem(input, index): ...
+def _s_unpool(input, indices, kernel_size, stride=None, padding=0, output_size=None): ...
 
 
 FUNCTIONS: dict[Any, _Op] = {}
@@ -294,6 +295,12 @@ for _targets, _methods, _entry in (
     ((F.max_pool1d, torch.max_pool1d), (), _Op("pool", "MaxPool1d", _s_max_pool)),
     ((F.max_pool2d, torch.max_pool2d), (), _Op("pool", "MaxPool2d", _s_max_pool)),
     ((F.max_pool3d, torch.max_pool3d), (), _Op("pool", "MaxPool3d", _s_max_pool)),
+    ((F.max_pool1d_with_indices,), (), _Op("pool_with_indices", "MaxPool1d", _s_max_pool)),
+    ((F.max_pool2d_with_indices,), (), _Op("pool_with_indices", "MaxPool2d", _s_max_pool)),
+    ((F.max_pool3d_with_indices,), (), _Op("pool_with_indices", "MaxPool3d", _s_max_pool)),
+    ((F.max_unpool1d,), (), _Op("unpool", "MaxUnpool1d", _s_unpool)),
+    ((F.max_unpool2d,), (), _Op("unpool", "MaxUnpool2d", _s_unpool)),
+    ((F.max_unpool3d,), (), _Op("unpool", "MaxUnpool3d", _s_unpool)),
     ((F.avg_pool1d, torch.avg_pool1d), (), _Op("pool", "AvgPool1d", _s_avg_pool)),
     ((F.avg_pool2d,), (), _Op("pool", "AvgPool2d", _s_avg_pool)),
     ((F.avg_pool3d,), (), _Op("pool", "AvgPool3d", _s_avg_pool)),
@@ -320,6 +327,8 @@ class _Walker:
         self.builder = builder
         self.calls: dict[str, int] = {}  # module path -> calls so far
         self.covered: set[str] = set()  # state_dict keys of the imported modules
+        self.pooled: set[fx.Node] = set()  # max pools that return (values, indices)
+        self.indices: dict[fx.Node, str] = {}  # a pool's indices -> the pool's layer
 
     def tensor(self, node: Any) -> bool:
         return isinstance(node, fx.Node) and isinstance(self.values.get(node), torch.Tensor)
@@ -360,6 +369,12 @@ class _Walker:
         path = str(node.target)
         type_name = type(module).__name__
         tensors = [a for a in node.args if self.tensor(a) or a in builder.unavailable]
+        unpool = CATALOG.get(_built_as(module).__name__)
+        if unpool is not None and "indices" in unpool.argument_names and len(node.args) in (2, 3):
+            output_size = node.kwargs.get("output_size", node.args[2] if len(node.args) == 3 else None)
+            self._unpooled(node, unpool.name, path, module_arguments(module, unpool.name), *node.args[:2],
+                           output_size)
+            return
         if node.kwargs or len(tensors) != 1 or len(node.args) != 1:
             raise Unsupported(f"calls {type_name} with {len(node.args)} arguments", "a layer reads one tensor")
         source = tensors[0].name
@@ -373,8 +388,6 @@ class _Walker:
             raise Unsupported(missing, "a later convdesigner may add this type; until then edit the design around it")
         type_name = built_as.__name__
         parametrization, legacy_keys = _weight_parametrization(module, type_name)
-        if getattr(module, "return_indices", False):
-            raise Unsupported("returns the pooling indices, which a design cannot hold", "use return_indices=False")
         count = self.calls.get(path, 0)
         self.calls[path] = count + 1
         state = module.state_dict()
@@ -385,6 +398,8 @@ class _Walker:
                            {**module_arguments(module, type_name), **parametrization}, [source])
         if name is None:
             return
+        if getattr(module, "return_indices", False):
+            self.pooled.add(node)
         if legacy_keys:
             renamed = ", ".join(f"'{name}.{old}' is '{name}.{new}'" for old, new in legacy_keys)
             builder.problem(ImportProblem(node.name, type_name, f"the weight's {parametrization['parametrization']} is "
@@ -548,7 +563,17 @@ class _Walker:
 
     def _crop(self, node: fx.Node, entry: _Op, args: dict[str, Any]) -> None:
         """``x[:, :, a:b]``, slices of the spatial axes with step 1 (TCN's chomp, FCN's crop), as the zero pad
-        of negative padding that crops the same units; the batch and the channels are kept whole."""
+        of negative padding that crops the same units; the batch and the channels are kept whole. Of a max
+        pool that returns its indices: its values (0), or its indices (1), which an unpool names the pool for."""
+        if args["input"] in self.pooled:
+            which = self.concrete(args["index"])
+            if which == 0:
+                self.builder.alias(node.name, args["input"].name)
+            elif which == 1 and args["input"].name in self.builder.values:
+                self.indices[node] = self.builder.values[args["input"].name]
+            elif which != 1:
+                raise Unsupported(f"takes item {which!r} of a max pool's (values, indices)")
+            return
         source = self._first(args["input"])
         shape = self.shape(args["input"])
         index = self.concrete(args["index"])
@@ -575,10 +600,18 @@ class _Walker:
         self.builder.add(node.name, type_name, node.name, layer_args, [source])
 
     def _pool(self, node: fx.Node, entry: _Op, args: dict[str, Any]) -> None:
-        type_name = entry.type_name
         source = self._first(args["input"])
-        if args.get("return_indices"):
-            raise Unsupported("returns the pooling indices, which a design cannot hold")
+        if self.builder.add(node.name, entry.type_name, node.name, self._window_arguments(entry.type_name, args),
+                            [source]) is not None and args.get("return_indices"):
+            self.pooled.add(node)
+
+    def _pool_with_indices(self, node: fx.Node, entry: _Op, args: dict[str, Any]) -> None:
+        """``F.max_pool2d(..., return_indices=True)``, which fx records as the function it dispatches to."""
+        self._pool(node, entry, {**args, "return_indices": True})
+
+    def _window_arguments(self, type_name: str, args: dict[str, Any]) -> dict[str, Any]:
+        """A pooling function's arguments that the layer type has and that differ from its defaults (a stride
+        left out or equal to the kernel size is left out)."""
         layer_type = CATALOG[type_name]
         layer_args = {}
         for key, value in args.items():
@@ -590,7 +623,30 @@ class _Walker:
                     layer_args[key] = value
         if layer_args.get("stride") == layer_args.get("kernel_size"):
             layer_args.pop("stride", None)
-        self.builder.add(node.name, type_name, node.name, layer_args, [source])
+        return layer_args
+
+    def _unpool(self, node: fx.Node, entry: _Op, args: dict[str, Any]) -> None:
+        self._unpooled(node, entry.type_name, node.name, self._window_arguments(entry.type_name, args), args["input"],
+                       args["indices"], args["output_size"])
+
+    def _unpooled(self, node: fx.Node, type_name: str, name: str, layer_args: dict[str, Any], values: Any,
+                  indices: Any, output_size: Any) -> None:
+        """A max unpool of ``values`` to where ``indices`` say, named by the pool that returned them (SegNet),
+        restoring the size of the tensor ``output_size`` was read from (``size_from``), if one."""
+        source = self._first(values)
+        pool = self.indices.get(indices)
+        if pool is None:
+            raise Unsupported("unpools with indices that no max pool of the model returned",
+                              "unpool with the indices a max pool returned (return_indices=True)")
+        layer_args = {**layer_args, "indices": pool}
+        if output_size is not None:
+            size_from = self._size_origin(output_size)
+            if size_from is not None:
+                layer_args["size_from"] = size_from
+            elif self.concrete(output_size) is not None:
+                raise Unsupported("restores a size given as numbers; a design's unpool restores the size of a "
+                                  "layer's output (size_from)", "pass output_size=x.shape[2:] of that tensor")
+        self.builder.add(node.name, type_name, name, layer_args, [source])
 
 
 def _output_tensors(node: fx.Node) -> list[fx.Node] | None:
