@@ -164,13 +164,14 @@ def test_external_data_and_weight_names(tmp_path: Path) -> None:
     assert result.weights["fc.bias"] == "fc.bias"
 
 
-def hand_made(tmp_path: Path, nodes: list, inputs: list, output_shape: list | None, initializers: list) -> Path:
+def hand_made(tmp_path: Path, nodes: list, inputs: list, output_shape: list | None, initializers: list,
+              opset: int = 18) -> Path:
     """A graph of the nodes from ``x`` to ``y`` (``output_shape`` None: left to shape inference)."""
     graph = helper.make_graph(nodes, "g", inputs, [helper.make_tensor_value_info("y", TensorProto.FLOAT,
                                                                                     output_shape)], initializers)
     tmp_path.mkdir(exist_ok=True)
     path = tmp_path / "hand.onnx"
-    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)]), str(path))
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)]), str(path))
     return path
 
 
@@ -413,3 +414,48 @@ def test_spatial_mean_without_keepdims_and_matmul_with_a_stored_matrix(tmp_path:
     x = torch.randn(2, 3, 4, 6)
     with torch.no_grad():
         assert_close(x.mean(dim=(2, 3)) @ matrix, model(x))
+
+
+def reported(path: Path, op: str, *words: str) -> None:
+    """The import reports exactly one problem, on ``op``, whose text holds every one of ``words``."""
+    result = from_onnx(path)
+    assert [p.op for p in result.problems] == [op], [p.text for p in result.problems]
+    assert all(word in result.problems[0].text for word in words), result.problems[0].text
+
+
+def softmax_before_opset_13(x: torch.Tensor, axis: int) -> torch.Tensor:
+    """ONNX Softmax before opset 13: the input seen as a matrix of the axes before ``axis`` by those from it."""
+    return torch.softmax(x.reshape(math.prod(x.shape[:axis]), -1), 1).reshape(x.shape)
+
+
+@pytest.mark.parametrize(("shape", "attributes", "dim"), [
+    ([1, 3, 1, 1], {}, 1),  # from axis 1 on: only the channels are longer than 1
+    ([1, 3, 4, 5], {"axis": 3}, 3),  # from the last axis on: that axis alone
+    ([1, 3, 1, 5], {"axis": 2}, 3),
+])
+def test_softmax_before_opset_13_that_is_one_axis_imports(tmp_path: Path, shape, attributes, dim: int) -> None:
+    path = hand_made(tmp_path, [helper.make_node("Softmax", ["x"], ["y"], **attributes)], [value("x", shape)], None,
+                     [], opset=11)
+    result = from_onnx(path)
+    assert result.problems == () and result.design.layers[0].arguments == {"dim": dim}
+    x = torch.randn(*shape)
+    with torch.no_grad():
+        assert_close(softmax_before_opset_13(x, attributes.get("axis", 1)), exported_module(result.design)(x))
+
+
+@pytest.mark.parametrize("attributes", [{}, {"axis": 1}, {"axis": -3}])
+def test_softmax_before_opset_13_over_several_axes_is_reported(tmp_path: Path, attributes) -> None:
+    """Before opset 13 Softmax normalises over every axis from ``axis`` (default 1) on at once: over C·H·W here,
+    which no Softmax(dim) computes."""
+    path = hand_made(tmp_path, [helper.make_node("Softmax", ["x"], ["y"], **attributes)], [value("x", [1, 3, 4, 4])],
+                     None, [], opset=11)
+    reported(path, "Softmax", "opset 11", "axes 1 to 3", "3×4×4")
+
+
+@pytest.mark.parametrize(("op", "attributes", "dim"), [("Softmax", {}, -1), ("Softmax", {"axis": 1}, 1),
+                                                       ("LogSoftmax", {"axis": 1}, 1), ("LogSoftmax", {}, -1)])
+def test_softmax_from_opset_13_is_per_axis(tmp_path: Path, op: str, attributes, dim: int) -> None:
+    path = hand_made(tmp_path, [helper.make_node(op, ["x"], ["y"], **attributes)], [value("x", [1, 3, 4, 5])], None,
+                     [], opset=13)
+    result = matches_the_reference(path, torch.randn(1, 3, 4, 5))
+    assert (result.design.layers[0].type, result.design.layers[0].arguments) == (op, {"dim": dim})

@@ -26,6 +26,7 @@ from onnx import numpy_helper
 
 from ..engine.design import InputSpec
 from ..engine.layers import CATALOG
+from ..engine.layers.common import shape_text
 from .model_import import DesignBuilder, ImportProblem, ImportResult, MissingDependency, Unsupported, pad_layer
 
 _NAME = re.compile(r"[^A-Za-z0-9_.]+")
@@ -75,6 +76,7 @@ class _Importer:
             for name in set(node.input):
                 self.readers.setdefault(name, []).append(node)
         self.graph_outputs = {o.name for o in self.graph.output}
+        self.opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 1)
         self.reordered_inputs: dict[str, tuple[int, ...]] = {}  # tensor -> the channel order its reader takes
 
     def array(self, name: str) -> np.ndarray:
@@ -327,8 +329,28 @@ class _Importer:
         approximate = attrs.get("approximate", "none")
         self.add(node, "GELU", {} if approximate == "none" else {"approximate": approximate})
 
+    def _softmax(self, node: onnx.NodeProto, attrs: dict[str, Any], type_name: str) -> None:
+        """From opset 13 Softmax and LogSoftmax normalise along ``axis`` (default -1). Before, over every axis
+        from ``axis`` (default 1) on at once: one axis's softmax only where the others from it on have size 1."""
+        if self.opset >= 13:
+            self.add(node, type_name, {"dim": int(attrs.get("axis", -1))})
+            return
+        self.rank(node.input[0])  # Unsupported when shape inference gives no shape
+        shape = self.shapes[node.input[0]]
+        axis = int(attrs.get("axis", 1)) % len(shape)
+        longer = [a for a in range(axis, len(shape)) if shape[a] > 1]
+        if axis == 0 or len(longer) > 1:
+            raise Unsupported(f"at opset {self.opset} normalises over axes {axis} to {len(shape) - 1} at once "
+                               f"({'the batch, then ' if axis == 0 else ''}{shape_text(shape[max(axis, 1):])}), "
+                               f"as ONNX's {type_name} did before opset 13; a {type_name} layer normalises along one "
+                               "axis", "export the model with opset 13 or later (one axis), or flatten before it")
+        self.add(node, type_name, {"dim": longer[0] if longer else axis})
+
     def _Softmax(self, node, attrs):
-        self.add(node, "Softmax", {"dim": int(attrs.get("axis", -1))})
+        self._softmax(node, attrs, "Softmax")
+
+    def _LogSoftmax(self, node, attrs):
+        self._softmax(node, attrs, "LogSoftmax")
 
     def _Clip(self, node, attrs):
         bounds = [float(self.array(name)) if name and self.constant(name) else None for name in node.input[1:3]]
