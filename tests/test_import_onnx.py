@@ -459,3 +459,72 @@ def test_softmax_from_opset_13_is_per_axis(tmp_path: Path, op: str, attributes, 
                      [], opset=13)
     result = matches_the_reference(path, torch.randn(1, 3, 4, 5))
     assert (result.design.layers[0].type, result.design.layers[0].arguments) == (op, {"dim": dim})
+
+
+def tensor(name: str, values: list, dtype=None) -> onnx.TensorProto:
+    return numpy_helper.from_array(torch.tensor(values, dtype=dtype or torch.float32).numpy(), name)
+
+
+def resize(tmp_path: Path, shape: list, attributes: dict, scales: list | None = None, sizes: list | None = None,
+           opset: int = 18, op: str = "Resize") -> Path:
+    """A Resize (or Upsample) of ``x`` by stored scales or sizes, inputs placed as ``opset`` takes them."""
+    initializers = [tensor("scales", scales)] if scales is not None else []
+    if sizes is not None:
+        initializers.append(tensor("sizes", sizes, torch.int64))
+    inputs = ["x", "scales"] if opset < 11 or op == "Upsample" else ["x", "", "scales" if scales else "",
+                                                                       "sizes" if sizes else ""]
+    node = helper.make_node(op, inputs, ["y"], **attributes)
+    return hand_made(tmp_path, [node], [value("x", shape)], None, initializers, opset)
+
+
+NEAREST = {"mode": "nearest", "coordinate_transformation_mode": "asymmetric", "nearest_mode": "floor"}
+
+
+@pytest.mark.parametrize(("shape", "attributes", "scales", "sizes", "arguments"), [
+    ([1, 2, 5, 6], {"mode": "cubic"}, [1, 1, 2, 1.5], None,  # ONNX's default cubic_coeff_a is PyTorch's -0.75
+     {"mode": "bicubic", "align_corners": False, "scale_factor": (2.0, 1.5)}),
+    ([1, 2, 4, 5], {"mode": "linear", "antialias": 1}, [1, 1, 2, 3], None,  # antialias acts only when shrinking
+     {"mode": "bilinear", "align_corners": False, "scale_factor": (2.0, 3.0)}),
+    ([1, 2, 6, 5], {"mode": "linear", "coordinate_transformation_mode": "align_corners"}, [1, 1, 0.5, 2], None,
+     {"mode": "bilinear", "align_corners": True, "scale_factor": (0.5, 2.0)}),
+    ([1, 2, 4, 4], {**NEAREST, "axes": [2, 3]}, None, [8, 12], {"size": (8, 12)}),
+    ([1, 2, 4, 4], {**NEAREST, "axes": [3]}, [3], None, {"scale_factor": (1.0, 3.0)}),
+])
+def test_resize_that_pytorch_computes_alike_imports(tmp_path: Path, shape, attributes, scales, sizes,
+                                                    arguments) -> None:
+    path = resize(tmp_path, shape, attributes, scales, sizes)
+    result = matches_the_reference(path, torch.randn(*shape))
+    (layer,) = result.design.layers
+    assert (layer.type, layer.arguments) == ("Upsample", arguments)
+
+
+@pytest.mark.parametrize(("op", "opset"), [("Resize", 10), ("Upsample", 9)])
+def test_resize_before_opset_11_is_asymmetric_nearest(tmp_path: Path, op: str, opset: int) -> None:
+    """Before opset 11 the scales are input 1 and the coordinates asymmetric: nearest by whole scales repeats
+    each value (onnx's reference evaluator takes no opset-10 Resize: the reference is the same resize at
+    opset 18)."""
+    path = resize(tmp_path, [1, 2, 3, 4], {"mode": "nearest"}, [1, 1, 2, 3], opset=opset, op=op)
+    result = matches_the_reference(path, torch.randn(1, 2, 3, 4),
+                                   resize(tmp_path / "reference", [1, 2, 3, 4], NEAREST, [1, 1, 2, 3]))
+    assert result.design.layers[0].arguments == {"scale_factor": (2.0, 3.0)}
+
+
+@pytest.mark.parametrize(("shape", "attributes", "scales", "sizes", "opset", "words"), [
+    ([1, 2, 4, 4], {"mode": "cubic", "cubic_coeff_a": -0.5}, [1, 1, 2, 2], None, 18,
+     ("cubic_coeff_a -0.5", "-0.75")),
+    ([1, 2, 4, 4], {"mode": "cubic", "exclude_outside": 1}, [1, 1, 2, 2], None, 18, ("exclude_outside",)),
+    ([1, 2, 8, 8], {"mode": "linear", "antialias": 1}, [1, 1, 0.5, 0.5], None, 18, ("antialias", "shrinks")),
+    ([1, 2, 8, 8], {"mode": "linear", "antialias": 1}, None, [1, 2, 8, 3], 18, ("antialias", "shrinks")),
+    ([1, 2, 4, 4], {**NEAREST, "axes": [1, 2]}, [2, 2], None, 18, ("channel",)),
+    ([1, 2, 4, 4], {**NEAREST, "keep_aspect_ratio_policy": "not_larger"}, None, [1, 2, 8, 12], 18,
+     ("keep_aspect_ratio_policy",)),
+    ([1, 2, 7, 7], {"mode": "linear", "coordinate_transformation_mode": "align_corners"}, [1, 1, 0.5, 0.5], None,
+     18, ("align_corners", "3.5")),
+    ([1, 2, 4, 4], {"mode": "linear", "coordinate_transformation_mode": "pytorch_half_pixel"}, None,
+     [1, 2, 1, 2], 18, ("pytorch_half_pixel", "1")),
+    ([1, 2, 4, 4], {"mode": "linear"}, [1, 1, 2, 2], None, 10, ("asymmetric", "before opset 11")),
+    ([1, 2, 4, 4], {"mode": "nearest"}, [1, 1, 1.5, 1.5], None, 10, ("before opset 11", "whole")),
+])
+def test_resize_that_pytorch_computes_otherwise_is_reported(tmp_path: Path, shape, attributes, scales, sizes,
+                                                            opset: int, words) -> None:
+    reported(resize(tmp_path, shape, attributes, scales, sizes, opset), "Resize", *words)

@@ -396,31 +396,72 @@ class _Importer:
     # -- resampling and padding -----------------------------------------------------------------------------------
 
     def _Resize(self, node, attrs):
+        """Resize (and Upsample) as an Upsample layer where PyTorch computes the same: nearest with asymmetric
+        coordinates and floor (ONNX's only coordinates before opset 11, exact there for whole scales), linear
+        and cubic with half_pixel or align_corners coordinates, cubic with PyTorch's coefficient -0.75 and no
+        exclude_outside, antialias only where nothing shrinks. Everything else is reported."""
         n = self.rank(node.input[0])
+        before = self.shapes[node.input[0]]
+        full = n + 2
+        early = node.op_type == "Upsample" or self.opset < 11  # scales only (input 1), asymmetric coordinates
         mode = attrs.get("mode", "nearest")
-        transform = attrs.get("coordinate_transformation_mode", "half_pixel")
+        transform = "asymmetric" if early else attrs.get("coordinate_transformation_mode", "half_pixel")
+        inputs = list(node.input) + [""] * 4
+        scales_name, sizes_name = (inputs[1], "") if early else (inputs[2], inputs[3])
+        given = sizes_name or scales_name
+        if (given and not self.constant(given)) or (not given and "scales" not in attrs):  # Upsample-7: attribute
+            raise Unsupported("its sizes or scales are computed, not stored")
+        values = self.array(given).tolist() if given else list(attrs["scales"])
+        axes = [a % full for a in attrs.get("axes", range(full))]
+        scales, sizes = [1.0] * full, list(before)
+        for axis, v in zip(axes, values):
+            scales[axis], sizes[axis] = (v / before[axis], int(v)) if sizes_name else (_float(v), None)
+        if scales[:2] != [1.0, 1.0]:
+            raise Unsupported(f"resizes the batch or channel axis (scales {scales[:2]})",
+                              "resize only the spatial axes")
+        after = self.shapes.get(node.output[0], sizes)
+        if sizes_name and attrs.get("keep_aspect_ratio_policy", "stretch") != "stretch":
+            raise Unsupported(f"keeps the aspect ratio (keep_aspect_ratio_policy "
+                              f"{attrs['keep_aspect_ratio_policy']}), which PyTorch's Upsample cannot",
+                              "export it with explicit sizes (stretch)")
         args: dict[str, Any] = {}
         if mode == "nearest":
-            if transform != "asymmetric" or attrs.get("nearest_mode", "round_prefer_floor") != "floor":
-                raise Unsupported(f"nearest resizing with {transform} coordinates; PyTorch's nearest is "
-                                   "asymmetric with floor")
-        elif mode in ("linear", "cubic"):
-            args["mode"] = {1: "linear", 2: "bilinear", 3: "trilinear"}[n] if mode == "linear" else "bicubic"
-            if transform == "align_corners":
-                args["align_corners"] = True
-            elif transform in ("half_pixel", "pytorch_half_pixel"):
-                args["align_corners"] = False
-            else:
-                raise Unsupported(f"{mode} resizing with {transform} coordinates")
-        inputs = list(node.input) + [""] * 4
-        scales_name, sizes_name = (inputs[2], inputs[3]) if node.op_type == "Resize" else (inputs[1], "")
-        if sizes_name and self.constant(sizes_name):
-            args["size"] = _collapse(self.array(sizes_name).tolist()[2:])
-        elif scales_name and self.constant(scales_name):
-            scales = [_float(v) for v in self.array(scales_name).tolist()[2:]]
-            args["scale_factor"] = scales[0] if len(set(scales)) == 1 else scales
+            if early and any(v != int(v) for v in scales[2:]):
+                raise Unsupported(f"nearest resizing by {scales[2:]} before opset 11, where ONNX says which "
+                                  "neighbour a scale picks only for whole scales", "export it with opset 11 or later")
+            if not early and (transform != "asymmetric" or attrs.get("nearest_mode", "round_prefer_floor") != "floor"):
+                raise Unsupported(f"nearest resizing with {transform} coordinates and "
+                                  f"{attrs.get('nearest_mode', 'round_prefer_floor')}; PyTorch's nearest is "
+                                  "asymmetric with floor")
         else:
-            raise Unsupported("its sizes or scales are computed, not stored")
+            if transform not in ("half_pixel", "pytorch_half_pixel", "align_corners"):
+                raise Unsupported(f"{mode} resizing with {transform} coordinates"
+                                  f"{' (before opset 11 the only ones)' if early else ''}; PyTorch's {mode} "
+                                  "modes take half_pixel or align_corners coordinates",
+                                  "export it with opset 11 or later" if early else "")
+            if mode == "cubic" and (n != 2 or _float(attrs.get("cubic_coeff_a", -0.75)) != -0.75 or
+                                    attrs.get("exclude_outside", 0)):
+                raise Unsupported(f"cubic resizing of {n} spatial axes with cubic_coeff_a "
+                                  f"{_float(attrs.get('cubic_coeff_a', -0.75))} and exclude_outside "
+                                  f"{attrs.get('exclude_outside', 0)}; PyTorch's bicubic takes 2 axes, "
+                                  "the coefficient -0.75 and every neighbour (exclude_outside 0)")
+            if attrs.get("antialias", 0) and any(v < 1 for v in scales[2:]):
+                raise Unsupported(f"shrinks by {scales[2:]} with antialias, a filter PyTorch's Upsample lacks")
+            if transform == "align_corners" and not sizes_name and any(
+                    i * v != o for i, v, o in zip(before[2:], scales[2:], after[2:])):
+                raise Unsupported(f"align_corners coordinates by scales {scales[2:]} of sizes {list(before[2:])}: ONNX maps "
+                                  f"the corners of {[i * v for i, v in zip(before[2:], scales[2:])]} units, "
+                                  f"PyTorch those of the rounded output {list(after[2:])}",
+                                  "export it with sizes, or scales that give whole sizes")
+            if transform == "pytorch_half_pixel" and any(o == 1 < i for i, o in zip(before[2:], after[2:])):
+                raise Unsupported("resizes an axis to 1 with pytorch_half_pixel coordinates, which read its first "
+                                  "unit; PyTorch reads its middle")
+            args["mode"] = {1: "linear", 2: "bilinear", 3: "trilinear"}[n] if mode == "linear" else "bicubic"
+            args["align_corners"] = transform == "align_corners"
+        if sizes_name:
+            args["size"] = _collapse(sizes[2:])
+        else:
+            args["scale_factor"] = scales[2] if len(set(scales[2:])) == 1 else scales[2:]
         self.add(node, "Upsample", args)
 
     _Upsample = _Resize
