@@ -20,7 +20,7 @@ from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 from onnx.reference import ReferenceEvaluator  # noqa: E402
 from reference_models.mobilenetv2 import MobileNetV2  # noqa: E402
 from reference_models.pix2pix_cyclegan import ResnetGenerator, UnetGenerator, unet_256  # noqa: E402
-from reference_models.pytorch_examples import ESPCN, Discriminator, Generator  # noqa: E402
+from reference_models.pytorch_examples import ESPCN, Discriminator, Generator, TransformerNet  # noqa: E402
 from reference_models.resnet import resnet18, resnet50  # noqa: E402
 from reference_models.unet3d import UNet3D  # noqa: E402
 from test_import_torch import Chain, exported_module, one_thread  # noqa: E402,F401
@@ -32,6 +32,23 @@ from convdesigner.io.import_onnx import from_onnx, state_dict  # noqa: E402
 from convdesigner.io.torch_export import export_torch  # noqa: E402
 
 pytestmark = pytest.mark.torch
+
+
+class Activations(nn.Module):
+    """The activations and normalisations torch's exporter writes as ONNX PRelu (its slopes [1, C, 1, 1] and
+    [1, 1, 1, 1]), HardSwish, InstanceNormalization and LogSoftmax."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, channels, 3)
+        self.prelu = nn.PReLU(channels)
+        self.shared = nn.PReLU()
+        self.hardswish = nn.Hardswish()
+        self.norm = nn.InstanceNorm2d(channels, affine=True, eps=1e-3)
+        self.log_softmax = nn.LogSoftmax(dim=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.log_softmax(self.norm(self.hardswish(self.shared(self.prelu(self.conv(x))))))
 
 
 def onnx_file(model: nn.Module, shape: tuple[int, ...], path: Path) -> Path:
@@ -53,6 +70,8 @@ def assert_close(expected: torch.Tensor, got: torch.Tensor) -> None:
     (Generator, (100, 1, 1)),
     (lambda: UnetGenerator(3, 3, 5, ngf=8, use_dropout=True), (3, 32, 32)),  # pix2pix's code, narrower
     (lambda: UNet3D(base=8), (3, 8, 8, 8)),  # the paper's layout, narrower
+    (TransformerNet, (3, 32, 32)),  # fast-neural-style: InstanceNormalization
+    (lambda: Activations(6), (3, 8, 8)),
 ])
 def test_torch_onnx_export_round_trip(tmp_path: Path, factory, shape: tuple[int, ...]) -> None:
     original = randomised(factory(), 5).eval()
@@ -528,3 +547,29 @@ def test_resize_before_opset_11_is_asymmetric_nearest(tmp_path: Path, op: str, o
 def test_resize_that_pytorch_computes_otherwise_is_reported(tmp_path: Path, shape, attributes, scales, sizes,
                                                             opset: int, words) -> None:
     reported(resize(tmp_path, shape, attributes, scales, sizes, opset), "Resize", *words)
+
+
+@pytest.mark.parametrize(("slopes", "arguments"), [([[[0.1]], [[-0.2]], [[0.3]]], {"num_parameters": 3}),
+                                                   ([0.2], {})])
+def test_prelu_of_a_slope_per_channel_or_one_slope_imports(tmp_path: Path, slopes, arguments) -> None:
+    node = helper.make_node("PRelu", ["x", "slope"], ["y"])
+    path = hand_made(tmp_path, [node], [value("x", [1, 3, 4, 5])], None, [tensor("slope", slopes)])
+    result = matches_the_reference(path, torch.randn(1, 3, 4, 5))
+    assert (result.design.layers[0].type, result.design.layers[0].arguments) == ("PReLU", arguments)
+
+
+def test_prelu_whose_slopes_run_along_another_axis_is_reported(tmp_path: Path) -> None:
+    """Slopes of shape [5] broadcast along the last axis (the width), not the channels."""
+    node = helper.make_node("PRelu", ["x", "slope"], ["y"])
+    path = hand_made(tmp_path, [node], [value("x", [1, 3, 4, 5])], None, [tensor("slope", [0.1] * 5)])
+    reported(path, "PRelu", "slopes of shape [5]", "one per channel")
+
+
+def test_hardswish_and_instance_normalization_import(tmp_path: Path) -> None:
+    nodes = [helper.make_node("HardSwish", ["x"], ["h"]),
+             helper.make_node("InstanceNormalization", ["h", "scale", "bias"], ["y"], epsilon=1e-3)]
+    path = hand_made(tmp_path, nodes, [value("x", [1, 2, 4, 5])], None,
+                     [tensor("scale", [1.5, 0.5]), tensor("bias", [0.1, -0.1])])
+    result = matches_the_reference(path, 4 * torch.randn(1, 2, 4, 5))
+    assert [(layer.type, layer.arguments) for layer in result.design.layers] == [
+        ("Hardswish", {}), ("InstanceNorm2d", {"affine": True, "eps": 0.001})]

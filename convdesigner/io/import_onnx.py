@@ -48,6 +48,12 @@ def _float(value: float) -> float:
     return float(f"{value:.7g}")
 
 
+def _epsilon(attrs: dict[str, Any]) -> dict[str, Any]:
+    """A normalisation's ``epsilon`` as its layer's ``eps``, left out when it is PyTorch's default 1e-5."""
+    eps = _float(attrs.get("epsilon", 1e-5))
+    return {} if eps == 1e-5 else {"eps": eps}
+
+
 def _collapse(values: Sequence[int]) -> Any:
     values = tuple(int(v) for v in values)
     return values[0] if values and len(set(values)) == 1 else values
@@ -69,6 +75,7 @@ class _Importer:
                     self.constants[node.output[0]] = tensor
         self.weights: dict[str, str] = {}
         self.transposed: set[str] = set()
+        self.reshaped: dict[str, tuple[int, ...]] = {}
         self.permuted: dict[str, tuple[int, tuple[int, ...]]] = {}
         self.producer = {name: node for node in self.graph.node for name in node.output}
         self.readers: dict[str, list[onnx.NodeProto]] = {}
@@ -301,10 +308,19 @@ class _Importer:
         if not all(self.constant(name) for name in node.input[1:5]):
             raise Unsupported("its statistics are computed, not stored")
         n = self.rank(node.input[0])
-        eps = _float(attrs.get("epsilon", 1e-5))
-        args = {} if eps == 1e-5 else {"eps": eps}
-        self.add(node, f"BatchNorm{max(n, 1)}d", args, weights=dict(zip(
+        self.add(node, f"BatchNorm{max(n, 1)}d", _epsilon(attrs), weights=dict(zip(
             ("weight", "bias", "running_mean", "running_var"), node.input[1:5])))
+
+    def _InstanceNormalization(self, node: onnx.NodeProto, attrs: dict[str, Any]) -> None:
+        """Each channel of each sample normalised over its spatial axes, then scaled and shifted: InstanceNorm
+        with affine weights (the scale and bias) and no running statistics."""
+        if not all(self.constant(name) for name in node.input[1:3]):
+            raise Unsupported("its scale or bias is computed, not stored")
+        n = self.rank(node.input[0])
+        if n == 0:
+            raise Unsupported("normalises a tensor without spatial axes, which no InstanceNorm layer takes")
+        self.add(node, f"InstanceNorm{n}d", {"affine": True, **_epsilon(attrs)},
+                 weights={"weight": node.input[1], "bias": node.input[2]})
 
     # -- shape-keeping ------------------------------------------------------------------------------------------
 
@@ -318,6 +334,27 @@ class _Importer:
     def _Elu(self, node, attrs):
         alpha = _float(attrs.get("alpha", 1.0))
         self.add(node, "ELU", {} if alpha == 1.0 else {"alpha": alpha})
+
+    def _PRelu(self, node, attrs):
+        """The slopes broadcast against the input from its last axis: a PReLU layer where they are one slope,
+        or one per channel ([C, 1, 1], [1, C, 1, 1]: stored as PReLU's [C])."""
+        if not self.constant(node.input[1]):
+            raise Unsupported("its slopes are computed, not stored")
+        full = self.rank(node.input[0]) + 2
+        shape = tuple(int(v) for v in self.constants[node.input[1]].dims)
+        count = math.prod(shape)
+        aligned = (1,) * (full - len(shape)) + shape
+        if len(shape) > full or (count > 1 and aligned[1] != count):
+            raise Unsupported(f"slopes of shape {list(shape)} broadcast against the input "
+                              f"{list(self.shapes[node.input[0]])} along other axes than the channels; a PReLU "
+                              "layer takes one slope, or one per channel", "export it with nn.PReLU")
+        name = self.add(node, "PReLU", {} if count == 1 else {"num_parameters": count},
+                        weights={"weight": node.input[1]})
+        if name is not None and shape != (count,):
+            self.reshaped[node.input[1]] = (count,)
+
+    def _HardSwish(self, node, attrs):
+        self.add(node, "Hardswish", {})
 
     def _Sigmoid(self, node, attrs):
         self.add(node, "Sigmoid", {})
@@ -639,7 +676,7 @@ def from_onnx(path: str | os.PathLike[str], input_shape: Sequence[int] | None = 
                              ImportProblem(node.name or node.output[0], node.op_type, why.message, why.action))
     result = builder.build([o.name for o in model.graph.output], {k: v[1:] for k, v in shapes.items()})
     return ImportResult(result.design, result.problems, dict(importer.weights), frozenset(importer.transposed),
-                        dict(importer.permuted))
+                        dict(importer.permuted), dict(importer.reshaped))
 
 
 def state_dict(path: str | os.PathLike[str], result: ImportResult) -> dict[str, Any]:
@@ -667,6 +704,7 @@ def state_dict(path: str | os.PathLike[str], result: ImportResult) -> dict[str, 
             axis, order = result.permuted[initializer]
             array = np.take(array, order, axis=axis)
         array = array.T if initializer in result.transposed else array
+        array = array.reshape(result.reshaped[initializer]) if initializer in result.reshaped else array
         state[f"{paths[layer]}.{parameter}"] = torch.from_numpy(np.array(array, copy=True, order="C"))
     for layer in result.design.layers:  # modules that keep running statistics also count their batches
         layer_type = CATALOG[layer.type]
