@@ -573,3 +573,26 @@ def test_hardswish_and_instance_normalization_import(tmp_path: Path) -> None:
     result = matches_the_reference(path, 4 * torch.randn(1, 2, 4, 5))
     assert [(layer.type, layer.arguments) for layer in result.design.layers] == [
         ("Hardswish", {}), ("InstanceNorm2d", {"affine": True, "eps": 0.001})]
+
+
+@pytest.mark.parametrize(("attributes", "kind"), [({"min": 0.0, "max": 6.0}, "ReLU6"), ({"min": 0.0}, "ReLU")])
+def test_clip_before_opset_11_takes_its_bounds_as_attributes(tmp_path: Path, attributes, kind: str) -> None:
+    path = hand_made(tmp_path, [helper.make_node("Clip", ["x"], ["y"], **attributes)], [value("x", [1, 2, 3, 4])],
+                     None, [], opset=6)
+    result = matches_the_reference(path, 5 * torch.randn(1, 2, 3, 4))
+    assert [layer.type for layer in result.design.layers] == [kind]
+
+
+@pytest.mark.parametrize(("opset", "attributes", "bounds"), [(6, {"min": -1.0, "max": 1.0}, "[-1, 1]"),
+                                                             (6, {"max": 2.5}, "(-inf, 2.5]")])
+def test_clip_to_other_bounds_is_reported_with_them(tmp_path: Path, opset: int, attributes, bounds: str) -> None:
+    path = hand_made(tmp_path, [helper.make_node("Clip", ["x"], ["y"], **attributes)], [value("x", [1, 2, 3, 4])],
+                     None, [], opset=opset)
+    reported(path, "Clip", f"clips to {bounds}", "ReLU6")
+
+
+def test_average_pool_with_dilations_is_reported(tmp_path: Path) -> None:
+    """AveragePool takes dilations from opset 19; PyTorch's AvgPool has none."""
+    node = helper.make_node("AveragePool", ["x"], ["y"], kernel_shape=[2, 2], dilations=[2, 2])
+    path = hand_made(tmp_path, [node], [value("x", [1, 2, 6, 6])], None, [], opset=19)
+    reported(path, "AveragePool", "dilations [2, 2]", "no dilation")

@@ -31,6 +31,9 @@ from .model_import import DesignBuilder, ImportProblem, ImportResult, MissingDep
 
 _NAME = re.compile(r"[^A-Za-z0-9_.]+")
 
+#: The largest float32: ONNX's Clip before opset 11 bounds by it when a bound is not given.
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
 #: ONNX Pad's modes as F.pad names them.
 PAD_MODES = {"constant": "constant", "reflect": "reflect", "edge": "replicate", "wrap": "circular"}
 
@@ -280,6 +283,10 @@ class _Importer:
         self._pool(node, attrs, "MaxPool")
 
     def _AveragePool(self, node: onnx.NodeProto, attrs: dict[str, Any]) -> None:
+        """Dilations (opset 19) are reported: PyTorch's AvgPool has none."""
+        if any(d != 1 for d in attrs.get("dilations", ())):
+            raise Unsupported(f"averages with dilations {list(attrs['dilations'])}; PyTorch's AvgPool has no "
+                              "dilation", "export it without dilations, or edit the design around it")
         self._pool(node, attrs, "AvgPool")
 
     def _GlobalAveragePool(self, node: onnx.NodeProto, attrs: dict[str, Any]) -> None:
@@ -390,14 +397,26 @@ class _Importer:
         self._softmax(node, attrs, "LogSoftmax")
 
     def _Clip(self, node, attrs):
-        bounds = [float(self.array(name)) if name and self.constant(name) else None for name in node.input[1:3]]
-        bounds += [None] * (2 - len(bounds))
-        if bounds == [0.0, 6.0]:
-            self.add(node, "ReLU6", {})
-        elif bounds == [0.0, None]:
-            self.add(node, "ReLU", {})
+        """The bounds are attributes before opset 11, then inputs 1 and 2; one not given, or a float32 limit (the
+        defaults before opset 11), is no bound. [0, 6] is ReLU6, [0, inf) ReLU, no bound at all the input."""
+        if self.opset < 11:
+            given = [attrs.get("min"), attrs.get("max")]
         else:
-            raise Unsupported(f"clips to {bounds}; only [0, 6] (ReLU6) and [0, inf) (ReLU) are layers")
+            names = (list(node.input[1:3]) + ["", ""])[:2]
+            if any(name and not self.constant(name) for name in names):
+                raise Unsupported("its bounds are computed, not stored")
+            given = [float(self.array(name)) if name else None for name in names]
+        low, high = [None if v is None or abs(v) >= FLOAT32_MAX else float(v) for v in given]
+        if (low, high) == (0.0, 6.0):
+            self.add(node, "ReLU6", {})
+        elif (low, high) == (0.0, None):
+            self.add(node, "ReLU", {})
+        elif (low, high) == (None, None):
+            self.builder.alias(node.output[0], node.input[0])
+        else:
+            raise Unsupported(f"clips to {'(-inf' if low is None else f'[{low:g}'}, "
+                              f"{'inf)' if high is None else f'{high:g}]'}; only [0, 6] (ReLU6) and [0, inf) (ReLU) "
+                              "are layer types", "edit the design around it")
 
     def _Identity(self, node, attrs):
         self.builder.alias(node.output[0], node.input[0])
