@@ -27,6 +27,7 @@ from onnx import numpy_helper
 from ..engine.design import InputSpec
 from ..engine.layers import CATALOG
 from ..engine.layers.common import shape_text
+from .design_file import input_problem
 from .model_import import DesignBuilder, ImportProblem, ImportResult, MissingDependency, Unsupported, pad_layer
 
 _NAME = re.compile(r"[^A-Za-z0-9_.]+")
@@ -671,6 +672,10 @@ def from_onnx(path: str | os.PathLike[str], input_shape: Sequence[int] | None = 
     if shape is None or not 3 <= len(shape) <= 5 or not all(isinstance(v, int) and v > 0 for v in shape[1:]):
         return _failed(title, "input", f"the model's input shape {shape} is dynamic or not (N, C, spatial...)",
                        "give --input C SIZE [SIZE ...]")
+    for what, values in (("input channels", shape[1:2]), ("input size", shape[2:])):
+        problem = next(filter(None, (input_problem(v, what) for v in values)), None)
+        if problem is not None:  # a design file could not hold it
+            return _failed(title, "input", problem, "give --input C SIZE [SIZE ...] within it")
     try:
         inferred = onnx.shape_inference.infer_shapes(model)
     except Exception as error:  # inference refuses inconsistent graphs
