@@ -8,8 +8,10 @@ key, and `state_dict(path, result)` (torch) builds that state_dict. Rules PyTorc
 layer before the pool (-inf before a max pool, zeros before an average that counts them); ConvTranspose's
 ``output_shape`` as the pads ONNX computes, with a crop layer after it where PyTorch cannot crop; the
 block-first channel order of DepthToSpace (DCR) and SpaceToDepth as PixelShuffle and PixelUnshuffle with the
-neighbouring convolution's channels reordered (`ImportResult.permuted`). Every layer's shape is compared with
-ONNX shape inference; what the engine cannot hold is reported.
+neighbouring convolution's channels reordered (`ImportResult.permuted`); PRelu's slopes in PReLU's shape
+(`ImportResult.reshaped`). Every layer's shape is compared with ONNX shape inference; what the engine cannot
+hold, or PyTorch would compute otherwise (a Resize's cubic coefficient, Softmax over several axes before
+opset 13, ...), is reported.
 """
 
 from __future__ import annotations
