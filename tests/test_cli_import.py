@@ -221,3 +221,24 @@ def test_without_onnx_it_names_the_extra(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert 'pip install "convdesigner[onnx]"' in result.stderr
     assert_clean(result)
+
+
+@pytest.mark.parametrize(("shape", "message"), [
+    (["3", "200000000", "200000000"], "input size must be from 1 to 100,000,000, not 200000000"),
+    (["200000000", "8", "8"], "input channels must be from 1 to 100,000,000, not 200000000"),
+])
+def test_onnx_input_beyond_a_design_files_limits_exits_2_and_writes_nothing(tmp_path: Path, shape: list[str],
+                                                                            message: str) -> None:
+    """A design file refuses such an input (`inspect` would not open what was written): refused alike here."""
+    pytest.importorskip("onnx")
+    from onnx import TensorProto, helper, save
+
+    graph = helper.make_graph([helper.make_node("Relu", ["x"], ["y"])], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", "C", "H", "W"])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", "C", "H", "W"])])
+    path = tmp_path / "dynamic.onnx"
+    save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)]), str(path))
+    result = run(str(path), "--input", *shape, "-o", str(tmp_path / "d.yaml"))
+    assert result.returncode == 2 and message in result.stderr, result.stderr
+    assert not (tmp_path / "d.yaml").exists()
+    assert_clean(result)

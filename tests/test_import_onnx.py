@@ -20,7 +20,7 @@ from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 from onnx.reference import ReferenceEvaluator  # noqa: E402
 from reference_models.mobilenetv2 import MobileNetV2  # noqa: E402
 from reference_models.pix2pix_cyclegan import ResnetGenerator, UnetGenerator, unet_256  # noqa: E402
-from reference_models.pytorch_examples import ESPCN, Discriminator, Generator  # noqa: E402
+from reference_models.pytorch_examples import ESPCN, Discriminator, Generator, TransformerNet  # noqa: E402
 from reference_models.resnet import resnet18, resnet50  # noqa: E402
 from reference_models.unet3d import UNet3D  # noqa: E402
 from test_import_torch import Chain, exported_module, one_thread  # noqa: E402,F401
@@ -32,6 +32,23 @@ from convdesigner.io.import_onnx import from_onnx, state_dict  # noqa: E402
 from convdesigner.io.torch_export import export_torch  # noqa: E402
 
 pytestmark = pytest.mark.torch
+
+
+class Activations(nn.Module):
+    """The activations and normalisations torch's exporter writes as ONNX PRelu (its slopes [1, C, 1, 1] and
+    [1, 1, 1, 1]), HardSwish, InstanceNormalization and LogSoftmax."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, channels, 3)
+        self.prelu = nn.PReLU(channels)
+        self.shared = nn.PReLU()
+        self.hardswish = nn.Hardswish()
+        self.norm = nn.InstanceNorm2d(channels, affine=True, eps=1e-3)
+        self.log_softmax = nn.LogSoftmax(dim=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.log_softmax(self.norm(self.hardswish(self.shared(self.prelu(self.conv(x))))))
 
 
 def onnx_file(model: nn.Module, shape: tuple[int, ...], path: Path) -> Path:
@@ -53,6 +70,8 @@ def assert_close(expected: torch.Tensor, got: torch.Tensor) -> None:
     (Generator, (100, 1, 1)),
     (lambda: UnetGenerator(3, 3, 5, ngf=8, use_dropout=True), (3, 32, 32)),  # pix2pix's code, narrower
     (lambda: UNet3D(base=8), (3, 8, 8, 8)),  # the paper's layout, narrower
+    (TransformerNet, (3, 32, 32)),  # fast-neural-style: InstanceNormalization
+    (lambda: Activations(6), (3, 8, 8)),
 ])
 def test_torch_onnx_export_round_trip(tmp_path: Path, factory, shape: tuple[int, ...]) -> None:
     original = randomised(factory(), 5).eval()
@@ -164,13 +183,14 @@ def test_external_data_and_weight_names(tmp_path: Path) -> None:
     assert result.weights["fc.bias"] == "fc.bias"
 
 
-def hand_made(tmp_path: Path, nodes: list, inputs: list, output_shape: list | None, initializers: list) -> Path:
+def hand_made(tmp_path: Path, nodes: list, inputs: list, output_shape: list | None, initializers: list,
+              opset: int = 18) -> Path:
     """A graph of the nodes from ``x`` to ``y`` (``output_shape`` None: left to shape inference)."""
     graph = helper.make_graph(nodes, "g", inputs, [helper.make_tensor_value_info("y", TensorProto.FLOAT,
                                                                                     output_shape)], initializers)
     tmp_path.mkdir(exist_ok=True)
     path = tmp_path / "hand.onnx"
-    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)]), str(path))
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)]), str(path))
     return path
 
 
@@ -413,3 +433,166 @@ def test_spatial_mean_without_keepdims_and_matmul_with_a_stored_matrix(tmp_path:
     x = torch.randn(2, 3, 4, 6)
     with torch.no_grad():
         assert_close(x.mean(dim=(2, 3)) @ matrix, model(x))
+
+
+def reported(path: Path, op: str, *words: str) -> None:
+    """The import reports exactly one problem, on ``op``, whose text holds every one of ``words``."""
+    result = from_onnx(path)
+    assert [p.op for p in result.problems] == [op], [p.text for p in result.problems]
+    assert all(word in result.problems[0].text for word in words), result.problems[0].text
+
+
+def softmax_before_opset_13(x: torch.Tensor, axis: int) -> torch.Tensor:
+    """ONNX Softmax before opset 13: the input seen as a matrix of the axes before ``axis`` by those from it."""
+    return torch.softmax(x.reshape(math.prod(x.shape[:axis]), -1), 1).reshape(x.shape)
+
+
+@pytest.mark.parametrize(("shape", "attributes", "dim"), [
+    ([1, 3, 1, 1], {}, 1),  # from axis 1 on: only the channels are longer than 1
+    ([1, 3, 4, 5], {"axis": 3}, 3),  # from the last axis on: that axis alone
+    ([1, 3, 1, 5], {"axis": 2}, 3),
+])
+def test_softmax_before_opset_13_that_is_one_axis_imports(tmp_path: Path, shape, attributes, dim: int) -> None:
+    path = hand_made(tmp_path, [helper.make_node("Softmax", ["x"], ["y"], **attributes)], [value("x", shape)], None,
+                     [], opset=11)
+    result = from_onnx(path)
+    assert result.problems == () and result.design.layers[0].arguments == {"dim": dim}
+    x = torch.randn(*shape)
+    with torch.no_grad():
+        assert_close(softmax_before_opset_13(x, attributes.get("axis", 1)), exported_module(result.design)(x))
+
+
+@pytest.mark.parametrize("attributes", [{}, {"axis": 1}, {"axis": -3}])
+def test_softmax_before_opset_13_over_several_axes_is_reported(tmp_path: Path, attributes) -> None:
+    """Before opset 13 Softmax normalises over every axis from ``axis`` (default 1) on at once: over C·H·W here,
+    which no Softmax(dim) computes."""
+    path = hand_made(tmp_path, [helper.make_node("Softmax", ["x"], ["y"], **attributes)], [value("x", [1, 3, 4, 4])],
+                     None, [], opset=11)
+    reported(path, "Softmax", "opset 11", "axes 1 to 3", "3×4×4")
+
+
+@pytest.mark.parametrize(("op", "attributes", "dim"), [("Softmax", {}, -1), ("Softmax", {"axis": 1}, 1),
+                                                       ("LogSoftmax", {"axis": 1}, 1), ("LogSoftmax", {}, -1)])
+def test_softmax_from_opset_13_is_per_axis(tmp_path: Path, op: str, attributes, dim: int) -> None:
+    path = hand_made(tmp_path, [helper.make_node(op, ["x"], ["y"], **attributes)], [value("x", [1, 3, 4, 5])], None,
+                     [], opset=13)
+    result = matches_the_reference(path, torch.randn(1, 3, 4, 5))
+    assert (result.design.layers[0].type, result.design.layers[0].arguments) == (op, {"dim": dim})
+
+
+def tensor(name: str, values: list, dtype=None) -> onnx.TensorProto:
+    return numpy_helper.from_array(torch.tensor(values, dtype=dtype or torch.float32).numpy(), name)
+
+
+def resize(tmp_path: Path, shape: list, attributes: dict, scales: list | None = None, sizes: list | None = None,
+           opset: int = 18, op: str = "Resize") -> Path:
+    """A Resize (or Upsample) of ``x`` by stored scales or sizes, inputs placed as ``opset`` takes them."""
+    initializers = [tensor("scales", scales)] if scales is not None else []
+    if sizes is not None:
+        initializers.append(tensor("sizes", sizes, torch.int64))
+    inputs = ["x", "scales"] if opset < 11 or op == "Upsample" else ["x", "", "scales" if scales else "",
+                                                                       "sizes" if sizes else ""]
+    node = helper.make_node(op, inputs, ["y"], **attributes)
+    return hand_made(tmp_path, [node], [value("x", shape)], None, initializers, opset)
+
+
+NEAREST = {"mode": "nearest", "coordinate_transformation_mode": "asymmetric", "nearest_mode": "floor"}
+
+
+@pytest.mark.parametrize(("shape", "attributes", "scales", "sizes", "arguments"), [
+    ([1, 2, 5, 6], {"mode": "cubic"}, [1, 1, 2, 1.5], None,  # ONNX's default cubic_coeff_a is PyTorch's -0.75
+     {"mode": "bicubic", "align_corners": False, "scale_factor": (2.0, 1.5)}),
+    ([1, 2, 4, 5], {"mode": "linear", "antialias": 1}, [1, 1, 2, 3], None,  # antialias acts only when shrinking
+     {"mode": "bilinear", "align_corners": False, "scale_factor": (2.0, 3.0)}),
+    ([1, 2, 6, 5], {"mode": "linear", "coordinate_transformation_mode": "align_corners"}, [1, 1, 0.5, 2], None,
+     {"mode": "bilinear", "align_corners": True, "scale_factor": (0.5, 2.0)}),
+    ([1, 2, 4, 4], {**NEAREST, "axes": [2, 3]}, None, [8, 12], {"size": (8, 12)}),
+    ([1, 2, 4, 4], {**NEAREST, "axes": [3]}, [3], None, {"scale_factor": (1.0, 3.0)}),
+])
+def test_resize_that_pytorch_computes_alike_imports(tmp_path: Path, shape, attributes, scales, sizes,
+                                                    arguments) -> None:
+    path = resize(tmp_path, shape, attributes, scales, sizes)
+    result = matches_the_reference(path, torch.randn(*shape))
+    (layer,) = result.design.layers
+    assert (layer.type, layer.arguments) == ("Upsample", arguments)
+
+
+@pytest.mark.parametrize(("op", "opset"), [("Resize", 10), ("Upsample", 9)])
+def test_resize_before_opset_11_is_asymmetric_nearest(tmp_path: Path, op: str, opset: int) -> None:
+    """Before opset 11 the scales are input 1 and the coordinates asymmetric: nearest by whole scales repeats
+    each value (onnx's reference evaluator takes no opset-10 Resize: the reference is the same resize at
+    opset 18)."""
+    path = resize(tmp_path, [1, 2, 3, 4], {"mode": "nearest"}, [1, 1, 2, 3], opset=opset, op=op)
+    result = matches_the_reference(path, torch.randn(1, 2, 3, 4),
+                                   resize(tmp_path / "reference", [1, 2, 3, 4], NEAREST, [1, 1, 2, 3]))
+    assert result.design.layers[0].arguments == {"scale_factor": (2.0, 3.0)}
+
+
+@pytest.mark.parametrize(("shape", "attributes", "scales", "sizes", "opset", "words"), [
+    ([1, 2, 4, 4], {"mode": "cubic", "cubic_coeff_a": -0.5}, [1, 1, 2, 2], None, 18,
+     ("cubic_coeff_a -0.5", "-0.75")),
+    ([1, 2, 4, 4], {"mode": "cubic", "exclude_outside": 1}, [1, 1, 2, 2], None, 18, ("exclude_outside",)),
+    ([1, 2, 8, 8], {"mode": "linear", "antialias": 1}, [1, 1, 0.5, 0.5], None, 18, ("antialias", "shrinks")),
+    ([1, 2, 8, 8], {"mode": "linear", "antialias": 1}, None, [1, 2, 8, 3], 18, ("antialias", "shrinks")),
+    ([1, 2, 4, 4], {**NEAREST, "axes": [1, 2]}, [2, 2], None, 18, ("channel",)),
+    ([1, 2, 4, 4], {**NEAREST, "keep_aspect_ratio_policy": "not_larger"}, None, [1, 2, 8, 12], 18,
+     ("keep_aspect_ratio_policy",)),
+    ([1, 2, 7, 7], {"mode": "linear", "coordinate_transformation_mode": "align_corners"}, [1, 1, 0.5, 0.5], None,
+     18, ("align_corners", "3.5")),
+    ([1, 2, 4, 4], {"mode": "linear", "coordinate_transformation_mode": "pytorch_half_pixel"}, None,
+     [1, 2, 1, 2], 18, ("pytorch_half_pixel", "1")),
+    ([1, 2, 4, 4], {"mode": "linear"}, [1, 1, 2, 2], None, 10, ("asymmetric", "before opset 11")),
+    ([1, 2, 4, 4], {"mode": "nearest"}, [1, 1, 1.5, 1.5], None, 10, ("before opset 11", "whole")),
+])
+def test_resize_that_pytorch_computes_otherwise_is_reported(tmp_path: Path, shape, attributes, scales, sizes,
+                                                            opset: int, words) -> None:
+    reported(resize(tmp_path, shape, attributes, scales, sizes, opset), "Resize", *words)
+
+
+@pytest.mark.parametrize(("slopes", "arguments"), [([[[0.1]], [[-0.2]], [[0.3]]], {"num_parameters": 3}),
+                                                   ([0.2], {})])
+def test_prelu_of_a_slope_per_channel_or_one_slope_imports(tmp_path: Path, slopes, arguments) -> None:
+    node = helper.make_node("PRelu", ["x", "slope"], ["y"])
+    path = hand_made(tmp_path, [node], [value("x", [1, 3, 4, 5])], None, [tensor("slope", slopes)])
+    result = matches_the_reference(path, torch.randn(1, 3, 4, 5))
+    assert (result.design.layers[0].type, result.design.layers[0].arguments) == ("PReLU", arguments)
+
+
+def test_prelu_whose_slopes_run_along_another_axis_is_reported(tmp_path: Path) -> None:
+    """Slopes of shape [5] broadcast along the last axis (the width), not the channels."""
+    node = helper.make_node("PRelu", ["x", "slope"], ["y"])
+    path = hand_made(tmp_path, [node], [value("x", [1, 3, 4, 5])], None, [tensor("slope", [0.1] * 5)])
+    reported(path, "PRelu", "slopes of shape [5]", "one per channel")
+
+
+def test_hardswish_and_instance_normalization_import(tmp_path: Path) -> None:
+    nodes = [helper.make_node("HardSwish", ["x"], ["h"]),
+             helper.make_node("InstanceNormalization", ["h", "scale", "bias"], ["y"], epsilon=1e-3)]
+    path = hand_made(tmp_path, nodes, [value("x", [1, 2, 4, 5])], None,
+                     [tensor("scale", [1.5, 0.5]), tensor("bias", [0.1, -0.1])])
+    result = matches_the_reference(path, 4 * torch.randn(1, 2, 4, 5))
+    assert [(layer.type, layer.arguments) for layer in result.design.layers] == [
+        ("Hardswish", {}), ("InstanceNorm2d", {"affine": True, "eps": 0.001})]
+
+
+@pytest.mark.parametrize(("attributes", "kind"), [({"min": 0.0, "max": 6.0}, "ReLU6"), ({"min": 0.0}, "ReLU")])
+def test_clip_before_opset_11_takes_its_bounds_as_attributes(tmp_path: Path, attributes, kind: str) -> None:
+    path = hand_made(tmp_path, [helper.make_node("Clip", ["x"], ["y"], **attributes)], [value("x", [1, 2, 3, 4])],
+                     None, [], opset=6)
+    result = matches_the_reference(path, 5 * torch.randn(1, 2, 3, 4))
+    assert [layer.type for layer in result.design.layers] == [kind]
+
+
+@pytest.mark.parametrize(("opset", "attributes", "bounds"), [(6, {"min": -1.0, "max": 1.0}, "[-1, 1]"),
+                                                             (6, {"max": 2.5}, "(-inf, 2.5]")])
+def test_clip_to_other_bounds_is_reported_with_them(tmp_path: Path, opset: int, attributes, bounds: str) -> None:
+    path = hand_made(tmp_path, [helper.make_node("Clip", ["x"], ["y"], **attributes)], [value("x", [1, 2, 3, 4])],
+                     None, [], opset=opset)
+    reported(path, "Clip", f"clips to {bounds}", "ReLU6")
+
+
+def test_average_pool_with_dilations_is_reported(tmp_path: Path) -> None:
+    """AveragePool takes dilations from opset 19; PyTorch's AvgPool has none."""
+    node = helper.make_node("AveragePool", ["x"], ["y"], kernel_shape=[2, 2], dilations=[2, 2])
+    path = hand_made(tmp_path, [node], [value("x", [1, 2, 6, 6])], None, [], opset=19)
+    reported(path, "AveragePool", "dilations [2, 2]", "no dilation")

@@ -572,17 +572,24 @@ def _input(reader: _Reader, root: _Mapping) -> InputSpec | None:
     return InputSpec(channels, tuple(size)) if ok else None
 
 
+def input_problem(value: Any, what: str) -> str | None:
+    """What is wrong with a design's input channels or one of its sizes (``what``), None when nothing: each is a
+    whole number from 1 to the engine's bound (the rule a design file's input obeys, and an import's)."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        return f"{what} must be a whole number, not {describe(value)}"
+    limit = min(MAX_INT, MAX_VALUE)
+    if not 1 <= value <= limit:
+        return f"{what} must be from 1 to {limit:,}, not {describe(value)}"
+    return None
+
+
 def _positive_int(reader: _Reader, value: Any, node: _Node, what: str) -> bool:
     if value is _INVALID:
         return False
-    if not isinstance(value, int) or isinstance(value, bool):
-        reader.problem(f"{what} must be a whole number, not {describe(value)}", node)
-        return False
-    limit = min(MAX_INT, MAX_VALUE)
-    if not 1 <= value <= limit:
-        reader.problem(f"{what} must be from 1 to {limit:,}, not {describe(value)}", node)
-        return False
-    return True
+    problem = input_problem(value, what)
+    if problem is not None:
+        reader.problem(problem, node)
+    return problem is None
 
 
 def _layers(reader: _Reader, root: _Mapping, ndim: int, version: int) -> list[Layer] | None:

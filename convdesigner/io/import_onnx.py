@@ -8,8 +8,10 @@ key, and `state_dict(path, result)` (torch) builds that state_dict. Rules PyTorc
 layer before the pool (-inf before a max pool, zeros before an average that counts them); ConvTranspose's
 ``output_shape`` as the pads ONNX computes, with a crop layer after it where PyTorch cannot crop; the
 block-first channel order of DepthToSpace (DCR) and SpaceToDepth as PixelShuffle and PixelUnshuffle with the
-neighbouring convolution's channels reordered (`ImportResult.permuted`). Every layer's shape is compared with
-ONNX shape inference; what the engine cannot hold is reported.
+neighbouring convolution's channels reordered (`ImportResult.permuted`); PRelu's slopes in PReLU's shape
+(`ImportResult.reshaped`). Every layer's shape is compared with ONNX shape inference; what the engine cannot
+hold, or PyTorch would compute otherwise (a Resize's cubic coefficient, Softmax over several axes before
+opset 13, ...), is reported.
 """
 
 from __future__ import annotations
@@ -26,9 +28,14 @@ from onnx import numpy_helper
 
 from ..engine.design import InputSpec
 from ..engine.layers import CATALOG
+from ..engine.layers.common import shape_text
+from .design_file import input_problem
 from .model_import import DesignBuilder, ImportProblem, ImportResult, MissingDependency, Unsupported, pad_layer
 
 _NAME = re.compile(r"[^A-Za-z0-9_.]+")
+
+#: The largest float32: ONNX's Clip before opset 11 bounds by it when a bound is not given.
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 #: ONNX Pad's modes as F.pad names them.
 PAD_MODES = {"constant": "constant", "reflect": "reflect", "edge": "replicate", "wrap": "circular"}
@@ -45,6 +52,12 @@ def _attributes(node: onnx.NodeProto) -> dict[str, Any]:
 def _float(value: float) -> float:
     """A float32 attribute as the decimal it was written as (0.2, not 0.20000000298023224)."""
     return float(f"{value:.7g}")
+
+
+def _epsilon(attrs: dict[str, Any]) -> dict[str, Any]:
+    """A normalisation's ``epsilon`` as its layer's ``eps``, left out when it is PyTorch's default 1e-5."""
+    eps = _float(attrs.get("epsilon", 1e-5))
+    return {} if eps == 1e-5 else {"eps": eps}
 
 
 def _collapse(values: Sequence[int]) -> Any:
@@ -68,6 +81,7 @@ class _Importer:
                     self.constants[node.output[0]] = tensor
         self.weights: dict[str, str] = {}
         self.transposed: set[str] = set()
+        self.reshaped: dict[str, tuple[int, ...]] = {}
         self.permuted: dict[str, tuple[int, tuple[int, ...]]] = {}
         self.producer = {name: node for node in self.graph.node for name in node.output}
         self.readers: dict[str, list[onnx.NodeProto]] = {}
@@ -75,6 +89,7 @@ class _Importer:
             for name in set(node.input):
                 self.readers.setdefault(name, []).append(node)
         self.graph_outputs = {o.name for o in self.graph.output}
+        self.opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 1)
         self.reordered_inputs: dict[str, tuple[int, ...]] = {}  # tensor -> the channel order its reader takes
 
     def array(self, name: str) -> np.ndarray:
@@ -271,6 +286,10 @@ class _Importer:
         self._pool(node, attrs, "MaxPool")
 
     def _AveragePool(self, node: onnx.NodeProto, attrs: dict[str, Any]) -> None:
+        """Dilations (opset 19) are reported: PyTorch's AvgPool has none."""
+        if any(d != 1 for d in attrs.get("dilations", ())):
+            raise Unsupported(f"averages with dilations {list(attrs['dilations'])}; PyTorch's AvgPool has no "
+                              "dilation", "export it without dilations, or edit the design around it")
         self._pool(node, attrs, "AvgPool")
 
     def _GlobalAveragePool(self, node: onnx.NodeProto, attrs: dict[str, Any]) -> None:
@@ -299,10 +318,19 @@ class _Importer:
         if not all(self.constant(name) for name in node.input[1:5]):
             raise Unsupported("its statistics are computed, not stored")
         n = self.rank(node.input[0])
-        eps = _float(attrs.get("epsilon", 1e-5))
-        args = {} if eps == 1e-5 else {"eps": eps}
-        self.add(node, f"BatchNorm{max(n, 1)}d", args, weights=dict(zip(
+        self.add(node, f"BatchNorm{max(n, 1)}d", _epsilon(attrs), weights=dict(zip(
             ("weight", "bias", "running_mean", "running_var"), node.input[1:5])))
+
+    def _InstanceNormalization(self, node: onnx.NodeProto, attrs: dict[str, Any]) -> None:
+        """Each channel of each sample normalised over its spatial axes, then scaled and shifted: InstanceNorm
+        with affine weights (the scale and bias) and no running statistics."""
+        if not all(self.constant(name) for name in node.input[1:3]):
+            raise Unsupported("its scale or bias is computed, not stored")
+        n = self.rank(node.input[0])
+        if n == 0:
+            raise Unsupported("normalises a tensor without spatial axes, which no InstanceNorm layer takes")
+        self.add(node, f"InstanceNorm{n}d", {"affine": True, **_epsilon(attrs)},
+                 weights={"weight": node.input[1], "bias": node.input[2]})
 
     # -- shape-keeping ------------------------------------------------------------------------------------------
 
@@ -317,6 +345,27 @@ class _Importer:
         alpha = _float(attrs.get("alpha", 1.0))
         self.add(node, "ELU", {} if alpha == 1.0 else {"alpha": alpha})
 
+    def _PRelu(self, node, attrs):
+        """The slopes broadcast against the input from its last axis: a PReLU layer where they are one slope,
+        or one per channel ([C, 1, 1], [1, C, 1, 1]: stored as PReLU's [C])."""
+        if not self.constant(node.input[1]):
+            raise Unsupported("its slopes are computed, not stored")
+        full = self.rank(node.input[0]) + 2
+        shape = tuple(int(v) for v in self.constants[node.input[1]].dims)
+        count = math.prod(shape)
+        aligned = (1,) * (full - len(shape)) + shape
+        if len(shape) > full or (count > 1 and aligned[1] != count):
+            raise Unsupported(f"slopes of shape {list(shape)} broadcast against the input "
+                              f"{list(self.shapes[node.input[0]])} along other axes than the channels; a PReLU "
+                              "layer takes one slope, or one per channel", "export it with nn.PReLU")
+        name = self.add(node, "PReLU", {} if count == 1 else {"num_parameters": count},
+                        weights={"weight": node.input[1]})
+        if name is not None and shape != (count,):
+            self.reshaped[node.input[1]] = (count,)
+
+    def _HardSwish(self, node, attrs):
+        self.add(node, "Hardswish", {})
+
     def _Sigmoid(self, node, attrs):
         self.add(node, "Sigmoid", {})
 
@@ -327,18 +376,50 @@ class _Importer:
         approximate = attrs.get("approximate", "none")
         self.add(node, "GELU", {} if approximate == "none" else {"approximate": approximate})
 
+    def _softmax(self, node: onnx.NodeProto, attrs: dict[str, Any], type_name: str) -> None:
+        """From opset 13 Softmax and LogSoftmax normalise along ``axis`` (default -1). Before, over every axis
+        from ``axis`` (default 1) on at once: one axis's softmax only where the others from it on have size 1."""
+        if self.opset >= 13:
+            self.add(node, type_name, {"dim": int(attrs.get("axis", -1))})
+            return
+        self.rank(node.input[0])  # Unsupported when shape inference gives no shape
+        shape = self.shapes[node.input[0]]
+        axis = int(attrs.get("axis", 1)) % len(shape)
+        longer = [a for a in range(axis, len(shape)) if shape[a] > 1]
+        if axis == 0 or len(longer) > 1:
+            raise Unsupported(f"at opset {self.opset} normalises over axes {axis} to {len(shape) - 1} at once "
+                               f"({'the batch, then ' if axis == 0 else ''}{shape_text(shape[max(axis, 1):])}), "
+                               f"as ONNX's {type_name} did before opset 13; a {type_name} layer normalises along one "
+                               "axis", "export the model with opset 13 or later (one axis), or flatten before it")
+        self.add(node, type_name, {"dim": longer[0] if longer else axis})
+
     def _Softmax(self, node, attrs):
-        self.add(node, "Softmax", {"dim": int(attrs.get("axis", -1))})
+        self._softmax(node, attrs, "Softmax")
+
+    def _LogSoftmax(self, node, attrs):
+        self._softmax(node, attrs, "LogSoftmax")
 
     def _Clip(self, node, attrs):
-        bounds = [float(self.array(name)) if name and self.constant(name) else None for name in node.input[1:3]]
-        bounds += [None] * (2 - len(bounds))
-        if bounds == [0.0, 6.0]:
-            self.add(node, "ReLU6", {})
-        elif bounds == [0.0, None]:
-            self.add(node, "ReLU", {})
+        """The bounds are attributes before opset 11, then inputs 1 and 2; one not given, or a float32 limit (the
+        defaults before opset 11), is no bound. [0, 6] is ReLU6, [0, inf) ReLU, no bound at all the input."""
+        if self.opset < 11:
+            given = [attrs.get("min"), attrs.get("max")]
         else:
-            raise Unsupported(f"clips to {bounds}; only [0, 6] (ReLU6) and [0, inf) (ReLU) are layers")
+            names = (list(node.input[1:3]) + ["", ""])[:2]
+            if any(name and not self.constant(name) for name in names):
+                raise Unsupported("its bounds are computed, not stored")
+            given = [float(self.array(name)) if name else None for name in names]
+        low, high = [None if v is None or abs(v) >= FLOAT32_MAX else float(v) for v in given]
+        if (low, high) == (0.0, 6.0):
+            self.add(node, "ReLU6", {})
+        elif (low, high) == (0.0, None):
+            self.add(node, "ReLU", {})
+        elif (low, high) == (None, None):
+            self.builder.alias(node.output[0], node.input[0])
+        else:
+            raise Unsupported(f"clips to {'(-inf' if low is None else f'[{low:g}'}, "
+                              f"{'inf)' if high is None else f'{high:g}]'}; only [0, 6] (ReLU6) and [0, inf) (ReLU) "
+                              "are layer types", "edit the design around it")
 
     def _Identity(self, node, attrs):
         self.builder.alias(node.output[0], node.input[0])
@@ -374,31 +455,72 @@ class _Importer:
     # -- resampling and padding -----------------------------------------------------------------------------------
 
     def _Resize(self, node, attrs):
+        """Resize (and Upsample) as an Upsample layer where PyTorch computes the same: nearest with asymmetric
+        coordinates and floor (ONNX's only coordinates before opset 11, exact there for whole scales), linear
+        and cubic with half_pixel or align_corners coordinates, cubic with PyTorch's coefficient -0.75 and no
+        exclude_outside, antialias only where nothing shrinks. Everything else is reported."""
         n = self.rank(node.input[0])
+        before = self.shapes[node.input[0]]
+        full = n + 2
+        early = node.op_type == "Upsample" or self.opset < 11  # scales only (input 1), asymmetric coordinates
         mode = attrs.get("mode", "nearest")
-        transform = attrs.get("coordinate_transformation_mode", "half_pixel")
+        transform = "asymmetric" if early else attrs.get("coordinate_transformation_mode", "half_pixel")
+        inputs = list(node.input) + [""] * 4
+        scales_name, sizes_name = (inputs[1], "") if early else (inputs[2], inputs[3])
+        given = sizes_name or scales_name
+        if (given and not self.constant(given)) or (not given and "scales" not in attrs):  # Upsample-7: attribute
+            raise Unsupported("its sizes or scales are computed, not stored")
+        values = self.array(given).tolist() if given else list(attrs["scales"])
+        axes = [a % full for a in attrs.get("axes", range(full))]
+        scales, sizes = [1.0] * full, list(before)
+        for axis, v in zip(axes, values):
+            scales[axis], sizes[axis] = (v / before[axis], int(v)) if sizes_name else (_float(v), None)
+        if scales[:2] != [1.0, 1.0]:
+            raise Unsupported(f"resizes the batch or channel axis (scales {scales[:2]})",
+                              "resize only the spatial axes")
+        after = self.shapes.get(node.output[0], sizes)
+        if sizes_name and attrs.get("keep_aspect_ratio_policy", "stretch") != "stretch":
+            raise Unsupported(f"keeps the aspect ratio (keep_aspect_ratio_policy "
+                              f"{attrs['keep_aspect_ratio_policy']}), which PyTorch's Upsample cannot",
+                              "export it with explicit sizes (stretch)")
         args: dict[str, Any] = {}
         if mode == "nearest":
-            if transform != "asymmetric" or attrs.get("nearest_mode", "round_prefer_floor") != "floor":
-                raise Unsupported(f"nearest resizing with {transform} coordinates; PyTorch's nearest is "
-                                   "asymmetric with floor")
-        elif mode in ("linear", "cubic"):
-            args["mode"] = {1: "linear", 2: "bilinear", 3: "trilinear"}[n] if mode == "linear" else "bicubic"
-            if transform == "align_corners":
-                args["align_corners"] = True
-            elif transform in ("half_pixel", "pytorch_half_pixel"):
-                args["align_corners"] = False
-            else:
-                raise Unsupported(f"{mode} resizing with {transform} coordinates")
-        inputs = list(node.input) + [""] * 4
-        scales_name, sizes_name = (inputs[2], inputs[3]) if node.op_type == "Resize" else (inputs[1], "")
-        if sizes_name and self.constant(sizes_name):
-            args["size"] = _collapse(self.array(sizes_name).tolist()[2:])
-        elif scales_name and self.constant(scales_name):
-            scales = [_float(v) for v in self.array(scales_name).tolist()[2:]]
-            args["scale_factor"] = scales[0] if len(set(scales)) == 1 else scales
+            if early and any(v != int(v) for v in scales[2:]):
+                raise Unsupported(f"nearest resizing by {scales[2:]} before opset 11, where ONNX says which "
+                                  "neighbour a scale picks only for whole scales", "export it with opset 11 or later")
+            if not early and (transform != "asymmetric" or attrs.get("nearest_mode", "round_prefer_floor") != "floor"):
+                raise Unsupported(f"nearest resizing with {transform} coordinates and "
+                                  f"{attrs.get('nearest_mode', 'round_prefer_floor')}; PyTorch's nearest is "
+                                  "asymmetric with floor")
         else:
-            raise Unsupported("its sizes or scales are computed, not stored")
+            if transform not in ("half_pixel", "pytorch_half_pixel", "align_corners"):
+                raise Unsupported(f"{mode} resizing with {transform} coordinates"
+                                  f"{' (before opset 11 the only ones)' if early else ''}; PyTorch's {mode} "
+                                  "modes take half_pixel or align_corners coordinates",
+                                  "export it with opset 11 or later" if early else "")
+            if mode == "cubic" and (n != 2 or _float(attrs.get("cubic_coeff_a", -0.75)) != -0.75 or
+                                    attrs.get("exclude_outside", 0)):
+                raise Unsupported(f"cubic resizing of {n} spatial axes with cubic_coeff_a "
+                                  f"{_float(attrs.get('cubic_coeff_a', -0.75))} and exclude_outside "
+                                  f"{attrs.get('exclude_outside', 0)}; PyTorch's bicubic takes 2 axes, "
+                                  "the coefficient -0.75 and every neighbour (exclude_outside 0)")
+            if attrs.get("antialias", 0) and any(v < 1 for v in scales[2:]):
+                raise Unsupported(f"shrinks by {scales[2:]} with antialias, a filter PyTorch's Upsample lacks")
+            if transform == "align_corners" and not sizes_name and any(
+                    i * v != o for i, v, o in zip(before[2:], scales[2:], after[2:])):
+                raise Unsupported(f"align_corners coordinates by scales {scales[2:]} of sizes {list(before[2:])}: ONNX maps "
+                                  f"the corners of {[i * v for i, v in zip(before[2:], scales[2:])]} units, "
+                                  f"PyTorch those of the rounded output {list(after[2:])}",
+                                  "export it with sizes, or scales that give whole sizes")
+            if transform == "pytorch_half_pixel" and any(o == 1 < i for i, o in zip(before[2:], after[2:])):
+                raise Unsupported("resizes an axis to 1 with pytorch_half_pixel coordinates, which read its first "
+                                  "unit; PyTorch reads its middle")
+            args["mode"] = {1: "linear", 2: "bilinear", 3: "trilinear"}[n] if mode == "linear" else "bicubic"
+            args["align_corners"] = transform == "align_corners"
+        if sizes_name:
+            args["size"] = _collapse(sizes[2:])
+        else:
+            args["scale_factor"] = scales[2] if len(set(scales[2:])) == 1 else scales[2:]
         self.add(node, "Upsample", args)
 
     _Upsample = _Resize
@@ -552,6 +674,10 @@ def from_onnx(path: str | os.PathLike[str], input_shape: Sequence[int] | None = 
     if shape is None or not 3 <= len(shape) <= 5 or not all(isinstance(v, int) and v > 0 for v in shape[1:]):
         return _failed(title, "input", f"the model's input shape {shape} is dynamic or not (N, C, spatial...)",
                        "give --input C SIZE [SIZE ...]")
+    for what, values in (("input channels", shape[1:2]), ("input size", shape[2:])):
+        problem = next(filter(None, (input_problem(v, what) for v in values)), None)
+        if problem is not None:  # a design file could not hold it
+            return _failed(title, "input", problem, "give --input C SIZE [SIZE ...] within it")
     try:
         inferred = onnx.shape_inference.infer_shapes(model)
     except Exception as error:  # inference refuses inconsistent graphs
@@ -576,7 +702,7 @@ def from_onnx(path: str | os.PathLike[str], input_shape: Sequence[int] | None = 
                              ImportProblem(node.name or node.output[0], node.op_type, why.message, why.action))
     result = builder.build([o.name for o in model.graph.output], {k: v[1:] for k, v in shapes.items()})
     return ImportResult(result.design, result.problems, dict(importer.weights), frozenset(importer.transposed),
-                        dict(importer.permuted))
+                        dict(importer.permuted), dict(importer.reshaped))
 
 
 def state_dict(path: str | os.PathLike[str], result: ImportResult) -> dict[str, Any]:
@@ -604,6 +730,7 @@ def state_dict(path: str | os.PathLike[str], result: ImportResult) -> dict[str, 
             axis, order = result.permuted[initializer]
             array = np.take(array, order, axis=axis)
         array = array.T if initializer in result.transposed else array
+        array = array.reshape(result.reshaped[initializer]) if initializer in result.reshaped else array
         state[f"{paths[layer]}.{parameter}"] = torch.from_numpy(np.array(array, copy=True, order="C"))
     for layer in result.design.layers:  # modules that keep running statistics also count their batches
         layer_type = CATALOG[layer.type]

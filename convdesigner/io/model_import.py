@@ -48,13 +48,16 @@ class ImportResult:
     ``transposed`` names the weights stored transposed (a Gemm without transB, a MatMul), and ``permuted``
     the weights whose channels the design orders otherwise: name -> (axis, order), the design's entry j
     along that axis being the stored entry order[j] (a convolution beside an ONNX DepthToSpace in DCR mode
-    or a SpaceToDepth, which order channels otherwise than PixelShuffle and PixelUnshuffle)."""
+    or a SpaceToDepth, which order channels otherwise than PixelShuffle and PixelUnshuffle); ``reshaped`` the
+    weights stored in another shape than the module's: name -> its shape there (ONNX PRelu's slopes
+    [1, C, 1, 1], PReLU's [C])."""
 
     design: Design | None
     problems: tuple[ImportProblem, ...] = ()
     weights: Mapping[str, str] = field(default_factory=dict)
     transposed: frozenset[str] = frozenset()
     permuted: Mapping[str, tuple[int, tuple[int, ...]]] = field(default_factory=dict)
+    reshaped: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
