@@ -462,7 +462,8 @@ class _Importer:
         n = self.rank(node.input[0])
         before = self.shapes[node.input[0]]
         full = n + 2
-        early = node.op_type == "Upsample" or self.opset < 11  # scales only (input 1), asymmetric coordinates
+        early = node.op_type != "Resize" or self.opset < 11  # ONNX's Upsample, or Resize-10: scales only (input 1),
+        # asymmetric coordinates
         mode = attrs.get("mode", "nearest")
         transform = "asymmetric" if early else attrs.get("coordinate_transformation_mode", "half_pixel")
         inputs = list(node.input) + [""] * 4
