@@ -3,7 +3,10 @@ screen, and what fits at small sizes."""
 
 from __future__ import annotations
 
+import pytest
+from gui_helpers import small_encoder
 from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtGui import QKeySequence
 
 from convdesigner.gui.settings import settings
 
@@ -26,6 +29,38 @@ def test_present_shows_the_canvas_alone_and_f11_or_esc_brings_the_window_back(ui
     assert all(dock.isVisible() for dock in (window.layers_dock, window.rf_dock, window.params_dock))
     assert window.menuBar().isVisible() and not window.canvas.presenting
     assert window.canvas.view_widget.text_zoom == 1
+
+
+#: QKeySequence.StandardKey.FullScreen's bindings on some platforms (Qt's table; the offscreen test platform
+#: has Windows's, F11 and Alt+Enter)
+FULL_SCREEN_KEYS = {"generic X11": [], "GNOME": ["Ctrl+F11"], "KDE": ["Ctrl+Shift+F"]}
+
+
+@pytest.mark.parametrize("platform", [None, *FULL_SCREEN_KEYS])
+def test_present_has_f11_beside_the_platforms_free_full_screen_keys(platform, make_ui, qtbot, monkeypatch):
+    """Present's key on a platform without a standard full-screen key (a generic X11 session) is F11, as its
+    tooltip says; a platform's own key is kept unless the window uses it already (KDE's Ctrl+Shift+F is the
+    canvas's Receptive field: registered twice, neither would fire)."""
+    standard = QKeySequence.keyBindings
+    full_screen = QKeySequence.StandardKey.FullScreen
+    platform_keys = ([s.toString() for s in standard(full_screen)] if platform is None
+                     else FULL_SCREEN_KEYS[platform])
+    monkeypatch.setattr(QKeySequence, "keyBindings", staticmethod(
+        lambda key: [QKeySequence(k) for k in platform_keys] if key == full_screen else standard(key)))
+    ui = make_ui(small_encoder())
+    window = ui.window
+    held = [s.toString() for s in window.present_action.shortcuts()]
+    assert "F11" in held and set(held) == {"F11", *platform_keys} - {"Ctrl+Shift+F"}
+    with qtbot.waitActive(window):
+        window.activateWindow()
+    ui.click_row(0)
+    qtbot.keyClick(ui.view, Qt.Key.Key_F11)
+    assert window.present_action.isChecked()
+    qtbot.keyClick(window.canvas, Qt.Key.Key_F11)
+    assert not window.present_action.isChecked()
+    field = window.canvas.field_action.isChecked()
+    qtbot.keyClick(ui.view, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert window.canvas.field_action.isChecked() != field and not window.present_action.isChecked()
 
 
 FITS = (780, 760)  # inside the offscreen platform's 800×800 screen
