@@ -3,12 +3,16 @@ screen, and what fits at small sizes."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from gui_helpers import small_encoder
 from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtGui import QKeySequence
 
+from convdesigner.assets import example
 from convdesigner.gui.settings import settings
+from convdesigner.io.design_file import load
 
 
 def test_present_shows_the_canvas_alone_and_f11_or_esc_brings_the_window_back(ui, qtbot):
@@ -115,6 +119,42 @@ def test_the_window_fits_a_1600_by_1000_screen_at_scale_factor_2(make_window):
     window = make_window()
     hint = window.minimumSizeHint()
     assert hint.width() <= 790 and hint.height() <= 470, hint
+
+
+def clipped_controls(window) -> list[str]:
+    """The properties form's controls that end past the right edge of its scroll area's viewport."""
+    from PySide6.QtCore import QPoint
+    from PySide6.QtWidgets import QLabel, QScrollArea, QWidget
+
+    scroll = window.properties.findChild(QScrollArea)
+    content, viewport = scroll.widget(), scroll.viewport()
+    return [control.objectName() or type(control).__name__ for control in content.findChildren(QWidget)
+            if control.isVisibleTo(content) and not isinstance(control, QLabel)
+            and control.mapTo(viewport, QPoint(control.width(), 0)).x() > viewport.width()]
+
+
+def test_the_properties_form_fits_its_dock_at_1024_by_700_and_scrolls_where_it_cannot(make_ui, qtbot):
+    """At 1024×700 (View > Reset Layout) a convolution's form fits the Properties dock: the reset buttons, the
+    From and padding lists' arrows and the spin boxes' arrows were cut off at its right edge, out of reach.
+    A form wider than the dock (three axes, each its own value) scrolls sideways to them."""
+    from PySide6.QtWidgets import QScrollArea
+
+    ui = make_ui(load(Path(str(example("resnet18")))))
+    window = ui.window
+    window.resize(1024, 700)
+    ui.trigger(ui.menu_action(window.view_menu, "Reset Layout"))
+    design = window.document.design
+    window.document.select([design.index_of("conv1")])
+    qtbot.waitUntil(lambda: window.properties.rows["stride"].reset.isVisible())
+    assert clipped_controls(window) == []
+    bar = window.properties.findChild(QScrollArea).horizontalScrollBar()
+    assert bar.maximum() == 0
+    ui.type_into(window.properties.rows["dilation"].editor.spins[0], "2")
+    qtbot.mouseClick(window.properties.rows["dilation"].editor.link, Qt.MouseButton.LeftButton)  # per axis
+    window.resize(900, 700)  # narrower still: the two dilation fields do not fit
+    qtbot.waitUntil(lambda: bar.maximum() > 0)
+    bar.setValue(bar.maximum())
+    assert clipped_controls(window) == []
 
 
 def test_the_first_screen_teaches(tmp_path):
