@@ -252,6 +252,10 @@ class PaddingEditor(ArgumentEditor):
         self.mode.setObjectName("paddingMode")
         for key, label in self.MODES:
             self.mode.addItem(label, key)
+        # as narrow as "Explicit", not as "Full (d(k−1) each side)": the form fits the dock's first width at
+        # 1024×700 (the list opens as wide as its entries)
+        self.mode.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.mode.setMinimumContentsLength(len(self.MODES[0][1]))
         self.axes = AxesEditor(Argument("padding", Kind.AXES, 0), self)
         self.pairs_widget = QWidget(self)
         self._pairs_grid = QGridLayout(self.pairs_widget)

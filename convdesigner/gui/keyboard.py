@@ -51,6 +51,13 @@ def unique_sequences(*groups: Iterable[QKeySequence | str | QKeySequence.Standar
     return seen
 
 
+def free_sequences(sequences: Iterable[QKeySequence], window: QWidget) -> list[QKeySequence]:
+    """``sequences`` less those an action of ``window`` holds already (a platform's standard key may be one
+    the window uses for something else: KDE's full-screen Ctrl+Shift+F is the canvas's Receptive field)."""
+    held = [s for action in window.findChildren(QAction) for s in action.shortcuts()]
+    return [s for s in sequences if s not in held]
+
+
 _SHORTCUT_OVERRIDE = QEvent.Type.ShortcutOverride  # looked up once (every event the filter sees asks)
 
 

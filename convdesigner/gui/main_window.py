@@ -32,7 +32,15 @@ from .canvas import CanvasWidget
 from .cells import shown
 from .document import Document, empty_design
 from .formatting import app_text, bytes_text, compact, note_text, shape_text, total_memory, warnings_of
-from .keyboard import DesignUndoKeys, ShortcutsDialog, menu_actions, next_in_chain, tab_chain, unique_sequences
+from .keyboard import (
+    DesignUndoKeys,
+    ShortcutsDialog,
+    free_sequences,
+    menu_actions,
+    next_in_chain,
+    tab_chain,
+    unique_sequences,
+)
 from .recovery import Autosaver
 from .settings import add_recent_file, clear_recent_files, recent_files, settings
 from .stack_view import StackPanel
@@ -308,10 +316,14 @@ class MainWindow(QMainWindow):
         self.figures_action = self._action("&Paper Figures…", self.show_paper_figures, "figures", None,
                                            "Open a figure of Dumoulin & Visin's guide as a design", "paper_figures")
         self.about_action = self._action("&About convdesigner", self.about, "about", None, "", "about")
-        self.present_action = self._action("&Present", self.toggle_presentation, None, keys.FullScreen,
+        self.present_action = self._action("&Present", self.toggle_presentation, None, None,
                                            "The canvas alone, full screen, with big controls, for teaching "
                                            "(F11 or Esc to leave)", "present")
+        # F11 also where the platform has no full-screen key (a generic X11 session); the platform's own keys
+        # where the window does not use them already
+        self.present_action.setShortcuts(free_sequences(unique_sequences([keys.FullScreen, "F11"]), self))
         self.present_action.setCheckable(True)
+        self.addAction(self.present_action)  # its keys leave the presentation too, with the menu bar hidden
         self.leave_present_action = self._action("Leave the Presentation", self.toggle_presentation, None,
                                                  "Esc", "", "leave_presentation")
         self.leave_present_action.setEnabled(False)  # Esc belongs to the fields and dialogs otherwise

@@ -467,7 +467,8 @@ class PropertiesPanel(QWidget):
         self._layout_chain = [self.wiring.widget, self.fixes_row, self.forms_area, content, viewport]
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # a form wider than the dock (three axes, each its own value) scrolls sideways to its right edge
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(scroll)

@@ -379,8 +379,10 @@ class StackView(ChangedCellsView):
             self.viewport().update()
         else:  # only the rows whose selection or current mark changed are painted again
             self._update_rows(set(before).symmetric_difference(rows) | {current.row(), *rows[:1]})
-        if rows:
-            self.scrollTo(model.index(rows[0], NAME))  # scrolls only when the row is out of view
+        if rows:  # down or up to the row when it is out of view, never sideways: the cell scrolled to is the
+            # one at the left edge (a Name cell scrolled to while the dock was narrow, at start-up, hid the #
+            # column, with the row's error icon, for good)
+            self.scrollTo(model.index(rows[0], max(0, self.columnAt(0))))
         self.rowsSelected.emit(sorted({row for row in rows if 0 <= row < model.rowCount()}))  # what is selected now
 
     def _update_rows(self, rows: set[int]) -> None:

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QEvent, QObject, QRect, Signal
+from PySide6.QtCore import QEvent, QObject, QRect, Qt, Signal
 from PySide6.QtGui import QImage, QPalette, QRegion
 
 from convdesigner.engine.design import Design, InputSpec, Layer
@@ -119,6 +119,26 @@ def test_icons_follow_a_switch_to_the_dark_scheme(window, qapp, monkeypatch, qtb
         theme.apply_theme(qapp)
         qtbot.waitUntil(lambda: _ink_lightness(window.undo_action.icon()) > 180)  # light strokes on dark
         assert _ink_lightness(window.properties.solve_button.icon()) > 180
+    finally:
+        qapp.setPalette(original)
+
+
+def test_playback_buttons_follow_a_switch_to_the_dark_scheme(ui, qapp, monkeypatch, qtbot):
+    """The canvas's playback icons read on both schemes (Fusion's media icons stayed dark on the dark one)."""
+    from convdesigner.gui import theme
+
+    ui.click_row(0)  # conv1: a sliding window to play
+    canvas = ui.window.canvas
+    buttons = (canvas.first_button, canvas.back_button, canvas.play_button, canvas.forward_button,
+               canvas.last_button)
+    assert all(_ink_lightness(button.icon()) < 100 for button in buttons)
+    original = qapp.palette()
+    monkeypatch.setattr(theme, "system_prefers_dark", lambda: True)
+    try:
+        theme.apply_theme(qapp)
+        qtbot.waitUntil(lambda: all(_ink_lightness(button.icon()) > 180 for button in buttons))
+        qtbot.mouseClick(canvas.play_button, Qt.MouseButton.LeftButton)  # now a pause button, tinted too
+        assert canvas.play_button.text() == "Pause" and _ink_lightness(canvas.play_button.icon()) > 180
     finally:
         qapp.setPalette(original)
 

@@ -15,7 +15,9 @@ from gui_helpers import small_encoder
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QApplication, QWidget
 
+from convdesigner.assets import example
 from convdesigner.gui import main_window
+from convdesigner.io.design_file import load
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 #: The modules only the docks need (imported when they are built).
@@ -253,6 +255,27 @@ def test_filling_the_docks_moves_nothing(qtbot, monkeypatch, size):
     qtbot.wait(20)
     assert dock_geometry(window) == before and window.canvas.geometry() == canvas
     assert set(before) == {"layersDock", "propertiesDock", "receptiveFieldDock", "parametersDock"}
+
+
+@pytest.mark.parametrize("size", [(1600, 960), (1024, 700)])
+def test_the_layer_table_starts_at_its_first_column_and_selecting_keeps_it(qtbot, size):
+    """The # column (a row's error or warning icon) is in view at start: the layer selected before the window
+    is shown (as `app.run_app` does) is not scrolled to in the still narrow table, and selecting a layer
+    scrolls the table down or up, never sideways."""
+    from convdesigner.gui.stack_model import INDEX
+
+    window = main_window.MainWindow(load(Path(str(example("resnet18")))), persistent=False)
+    qtbot.addWidget(window)
+    window.document.select([2])
+    window.resize(*size)
+    window.show()
+    qtbot.waitUntil(lambda: window.docks_built)
+    view = window.stack_view
+    assert view.columnViewportPosition(INDEX) == 0 and view.horizontalScrollBar().value() == 0
+    last = view.model().rowCount() - 1
+    window.document.select([last])
+    assert view.visualRect(view.model().index(last, INDEX)).bottom() <= view.viewport().height()
+    assert view.columnViewportPosition(INDEX) == 0
 
 
 def test_a_saved_dock_layout_is_restored_before_the_docks_are_filled(make_window, qtbot, monkeypatch):

@@ -35,7 +35,6 @@ from PySide6.QtWidgets import (
     QMenu,
     QSlider,
     QSpinBox,
-    QStyle,
     QToolBar,
     QToolButton,
     QVBoxLayout,
@@ -43,6 +42,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...engine.frames import DATA, DIRECT, MATRIX, OVERLAP, PADDING, SCATTER, VIEWS, ZERO, CopyFrames, combine_kinds
+from .. import icons
 from ..keyboard import unique_sequences
 from .layout import Camera, CanvasModel, CellText, PaintState
 from .painter import fitted, numbers_hidden, paint, stage_for
@@ -335,11 +335,12 @@ class CanvasView(QWidget):
         return text if value is None else f"{text}: value {format_number(value)}"
 
 
-def _button(text: str, tip: str, icon: QStyle.StandardPixmap | None = None) -> QToolButton:
+def _button(text: str, tip: str, icon: str) -> QToolButton:
+    """A playback button with one of the app's palette-tinted icons (the style's media icons stay dark on
+    the dark scheme; `icons.retint` redoes these on a scheme change)."""
     button = QToolButton()
     button.setText(text)
-    if icon is not None:
-        button.setIcon(button.style().standardIcon(icon))
+    icons.set_icon(button, icon)
     button.setToolTip(tip)
     button.setFocusPolicy(Qt.FocusPolicy.TabFocus)  # Tab reaches it; a click leaves the keys with the canvas
     button.setAutoRaise(True)
@@ -377,17 +378,16 @@ class CanvasWidget(QWidget):
         bottom = QHBoxLayout()
         bottom.setContentsMargins(6, 0, 6, 4)
         bottom.setSpacing(4)
-        icons = QStyle.StandardPixmap
         #: playback, each an action with a window-wide shortcut (View > Playback) and a button
         self.playback_actions: list[QAction] = []
         buttons = []
         for label, text, canvas_key, shortcut, icon, slot in (
-                ("First", "First step", "Home", "Ctrl+Home", icons.SP_MediaSkipBackward, lambda: self.set_step(0)),
-                ("Back", "Step back", "Left", "Ctrl+Left", icons.SP_MediaSeekBackward, lambda: self.step_by(-1)),
-                ("Play", "Play / pause", "Space", "Ctrl+Space", icons.SP_MediaPlay, self.toggle_play),
-                ("Forward", "Step forward", "Right", "Ctrl+Right", icons.SP_MediaSeekForward,
+                ("First", "First step", "Home", "Ctrl+Home", "first", lambda: self.set_step(0)),
+                ("Back", "Step back", "Left", "Ctrl+Left", "back", lambda: self.step_by(-1)),
+                ("Play", "Play / pause", "Space", "Ctrl+Space", "play", self.toggle_play),
+                ("Forward", "Step forward", "Right", "Ctrl+Right", "forward",
                  lambda: self.step_by(1)),
-                ("Last", "Last step", "End", "Ctrl+End", icons.SP_MediaSkipForward,
+                ("Last", "Last step", "End", "Ctrl+End", "last",
                  lambda: self.set_step(self.step_count() - 1))):
             action = QAction(text, self)
             action.setObjectName(f"playback-{label.lower()}")
@@ -986,8 +986,7 @@ class CanvasWidget(QWidget):
         text = "Pause" if playing else "Play"
         if self.play_button.text() != text:  # a new icon relayouts the canvas and so the window: only on a change
             self.play_button.setText(text)
-            pixmap = QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay
-            self.play_button.setIcon(self.style().standardIcon(pixmap))
+            icons.set_icon(self.play_button, "pause" if playing else "play")
 
     def _after_paint(self) -> None:
         """A frame showed a deep layer's receptive field as pending: compute it shortly after (a single-shot
