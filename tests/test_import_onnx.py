@@ -596,3 +596,12 @@ def test_average_pool_with_dilations_is_reported(tmp_path: Path) -> None:
     node = helper.make_node("AveragePool", ["x"], ["y"], kernel_shape=[2, 2], dilations=[2, 2])
     path = hand_made(tmp_path, [node], [value("x", [1, 2, 6, 6])], None, [], opset=19)
     reported(path, "AveragePool", "dilations [2, 2]", "no dilation")
+
+
+def test_sum_of_several_tensors_imports_as_one_add(tmp_path: Path) -> None:
+    """ONNX's Sum adds any number of equally shaped tensors: an Add join of them all (it had no layer type)."""
+    nodes = [helper.make_node("Relu", ["x"], ["r"]), helper.make_node("Sigmoid", ["x"], ["s"]),
+             helper.make_node("Sum", ["x", "r", "s"], ["y"])]
+    path = hand_made(tmp_path, nodes, [value("x", [1, 2, 4, 5])], None, [])
+    result = matches_the_reference(path, torch.randn(1, 2, 4, 5))
+    assert [(layer.type, layer.inputs) for layer in result.design.layers][-1] == ("Add", ("input", "r", "s"))

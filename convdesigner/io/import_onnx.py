@@ -443,6 +443,13 @@ class _Importer:
     def _Mul(self, node, attrs):
         self._join(node, "Mul")
 
+    def _Sum(self, node, attrs):
+        """Sum of any number of tensors: one Add of them all (of one: that tensor)."""
+        if len(node.input) == 1:
+            self.builder.alias(node.output[0], node.input[0])
+        else:
+            self._join(node, "Add")
+
     def _Concat(self, node, attrs):
         rank = len(self.shapes.get(node.output[0], ())) or None
         if attrs.get("axis") not in (1, None if rank is None else 1 - rank):
