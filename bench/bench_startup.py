@@ -8,6 +8,11 @@ target and the ratio to the baseline measured in the same run:
 - ``python -c pass``: the interpreter alone (the floor under every case);
 - ``bare PySide6 window``: a QApplication and an empty QMainWindow to their first painted frame (the floor
   under the GUI case);
+- ``plain Qt window``: a QMainWindow of the kind any desktop app shows first, none of the app's code (Fusion, a
+  menu bar of three menus with shortcuts, a toolbar of text buttons, a 20-row table, two docks with a label, a
+  status message) to its first painted frame: for scale, what any real window costs over the bare one (the
+  ``Qt`` namespace's enum classes, fonts and text, the style's drawing); its CPU time and the GUI's ratio to it
+  are printed in the start-up rows' detail;
 - ``convdesigner GUI``: what ``convdesigner`` (no arguments) does, ``cli.main([])``, to the first painted
   frame of the main window on the default example; target 1.5 s;
 - ``GUI, docks and plots ready``: the same start until both analysis charts (built right after the first
@@ -156,6 +161,46 @@ window.resize(1200, 800)
 window.show()
 app.exec()
 """,
+    # a plain Qt window of the kind any desktop app shows first, none of the app's code: the Fusion style, a menu
+    # bar (three menus of actions with shortcuts), a toolbar of text buttons, a table of 20 rows of text, two
+    # docks with a label each, a status bar message: what the first frame of any real window costs over the
+    # bare one (the Qt namespace's enum classes, fonts and text, the style's drawing), for scale
+    "plain": _FIRST_PAINT.replace("WINDOW(obj)", "type(obj).__name__ == 'QMainWindow'").replace(
+        "CHART_NAMES", "()") + r"""
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence, QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QTableView
+
+app.setStyle("Fusion")
+window = QMainWindow()
+for title in ("File", "Edit", "View"):
+    menu = window.menuBar().addMenu(title)
+    for number in range(10):
+        action = QAction(f"{title} action {number}", window)
+        action.setShortcut(QKeySequence(f"Ctrl+Shift+{number}"))
+        menu.addAction(action)
+toolbar = window.addToolBar("Main")
+for number in range(10):
+    toolbar.addAction(f"Tool {number}")
+model = QStandardItemModel(20, 6)
+for row in range(20):
+    for column in range(6):
+        item = QStandardItem(f"layer {row}, value {column * row}")
+        item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        model.setItem(row, column, item)
+table = QTableView()
+table.setModel(model)
+window.setCentralWidget(table)
+for title, area in (("Properties", Qt.DockWidgetArea.RightDockWidgetArea),
+                    ("Layers", Qt.DockWidgetArea.LeftDockWidgetArea)):
+    dock = QDockWidget(title, window)
+    dock.setWidget(QLabel(f"The {title.lower()} of the selected layer"))
+    window.addDockWidget(area, dock)
+window.statusBar().showMessage("Ready")
+window.resize(1200, 800)
+window.show()
+app.exec()
+""",
     "gui": _GUI.replace("WATCH_TEXT", repr(_WATCH.replace("WINDOW(obj)", _MAIN_WINDOW).replace("CHART_NAMES", "()"))),
     # docks and plots ready: both analysis charts have painted (they are built after the first frame)
     "gui-ready": _GUI.replace("WATCH_TEXT", repr(_WATCH.replace("WINDOW(obj)", _MAIN_WINDOW).replace(
@@ -234,6 +279,7 @@ def cases(python: str) -> list[Case]:
     return [
         Case("python -c pass", [python, "-c", "pass"], False, None),
         Case("bare PySide6 window", [python, "-c", PROBES["bare"]], True, None),
+        Case("plain Qt window", [python, "-c", PROBES["plain"]], True, None),
         Case("convdesigner GUI", [python, "-c", PROBES["gui"]], True, 1.5),
         Case("GUI, docks and plots ready", [python, "-c", PROBES["gui-ready"]], True, None),
         Case("convdesigner inspect", [python, "-m", "convdesigner", "inspect", str(EXAMPLE)], False, 0.3),
@@ -259,7 +305,7 @@ def table_rows(quick: bool = False, python: str = sys.executable,
     if measured is None:
         env = _environment()
         by_name = {case.name: case for case in cases(python)}
-        names = ("bare PySide6 window", *TABLE_ROWS)
+        names = ("bare PySide6 window", "plain Qt window", *TABLE_ROWS)
         for name in names:
             measure(by_name[name], env)  # warm-up
         timings: dict[str, list[tuple[float, float]]] = {name: [] for name in names}
@@ -269,11 +315,15 @@ def table_rows(quick: bool = False, python: str = sys.executable,
         measured = {name: (statistics.median(w for w, _c in runs_), statistics.median(c for _w, c in runs_))
                     for name, runs_ in timings.items()}
     bare_wall, bare_cpu = measured["bare PySide6 window"]
+    plain = measured.get("plain Qt window")
     rows = []
     for name, (what, target) in TABLE_ROWS.items():
         wall, cpu = measured[name]
         detail = (f"CPU {cpu * 1000:.0f} ms / {bare_cpu * 1000:.0f} ms; wall {wall * 1000:.0f} ms / "
                   f"{bare_wall * 1000:.0f} ms = {wall / bare_wall:.2f}x (medians of {runs} fresh processes)")
+        if plain is not None:  # for scale: what any window with menus, a toolbar, text and docks costs
+            detail += (f"; a plain Qt window (menus, a toolbar, a 20-row table, two docks) {plain[1] * 1000:.0f} ms "
+                       f"= {plain[1] / bare_cpu:.2f}x the bare one, this {cpu / plain[1]:.2f}x of it")
         rows.append(Row(what, cpu / bare_cpu, target, "x", detail=detail))
     return rows
 
