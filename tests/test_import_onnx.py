@@ -605,3 +605,15 @@ def test_sum_of_several_tensors_imports_as_one_add(tmp_path: Path) -> None:
     path = hand_made(tmp_path, nodes, [value("x", [1, 2, 4, 5])], None, [])
     result = matches_the_reference(path, torch.randn(1, 2, 4, 5))
     assert [(layer.type, layer.inputs) for layer in result.design.layers][-1] == ("Add", ("input", "r", "s"))
+
+
+def test_a_weight_two_layers_read_is_written_for_both(tmp_path: Path) -> None:
+    """torch's exporter stores identical initializers once (two InstanceNorms' default scales and shifts of an
+    untrained fast-neural-style): ``--weights`` wrote them for one layer, and the strict load failed."""
+    nodes = [helper.make_node("InstanceNormalization", ["x", "scale", "bias"], ["a"]),
+             helper.make_node("Relu", ["a"], ["r"]),
+             helper.make_node("InstanceNormalization", ["r", "scale", "bias"], ["y"])]
+    path = hand_made(tmp_path, nodes, [value("x", [1, 2, 4, 5])], None,
+                     [tensor("scale", [1.5, 0.5]), tensor("bias", [0.1, -0.1])])
+    result = matches_the_reference(path, torch.randn(1, 2, 4, 5))
+    assert [layer.type for layer in result.design.layers] == ["InstanceNorm2d", "ReLU", "InstanceNorm2d"]

@@ -3,7 +3,8 @@
 Each node of a supported operator becomes a layer, named after its weight (``layer1.0.conv1`` for a Conv whose
 weight initializer is ``layer1.0.conv1.weight``, as PyTorch's exporter names them) or else after its output.
 Weights stay in the file: `ImportResult.weights` maps each initializer to the exported module's state_dict
-key, and `state_dict(path, result)` (torch) builds that state_dict. Rules PyTorch lacks become what it has:
+key (`ImportResult.shared` to the further keys of one that several layers read), and `state_dict(path, result)`
+(torch) builds that state_dict. Rules PyTorch lacks become what it has:
 ``auto_pad`` as explicit (possibly asymmetric) padding; pooling pads PyTorch's pools cannot take as a pad
 layer before the pool (-inf before a max pool, zeros before an average that counts them); ConvTranspose's
 ``output_shape`` as the pads ONNX computes, with a crop layer after it where PyTorch cannot crop; the
@@ -19,7 +20,7 @@ from __future__ import annotations
 import math
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -80,6 +81,7 @@ class _Importer:
                     tensor.name = node.output[0]
                     self.constants[node.output[0]] = tensor
         self.weights: dict[str, str] = {}
+        self.shared: dict[str, list[str]] = {}  # an initializer several layers read -> the keys after the first
         self.transposed: set[str] = set()
         self.reshaped: dict[str, tuple[int, ...]] = {}
         self.permuted: dict[str, tuple[int, tuple[int, ...]]] = {}
@@ -118,9 +120,18 @@ class _Importer:
         name = self.builder.add(node.output[0], type_name, self.layer_name(node), args,
                                 list(operands if operands is not None else node.input[:1]))
         if name is not None:
-            for parameter, initializer in (weights or {}).items():
-                self.weights[initializer] = f"{name}.{parameter}"
+            self.hold(name, weights or {})
         return name
+
+    def hold(self, layer: str, weights: Mapping[str, str]) -> None:
+        """The layer's parameters (name -> initializer) come from these initializers; one that an earlier
+        layer reads too (torch's exporter stores identical initializers once) is written for both."""
+        for parameter, initializer in weights.items():
+            key = f"{layer}.{parameter}"
+            if initializer in self.weights:
+                self.shared.setdefault(initializer, []).append(key)
+            else:
+                self.weights[initializer] = key
 
     def run(self, node: onnx.NodeProto) -> None:
         handler = getattr(self, f"_{node.op_type}", None)
@@ -240,7 +251,7 @@ class _Importer:
         name = self.builder.add(full, f"ConvTranspose{n}d", self.layer_name(node), args, list(node.input[:1]))
         if name is None:
             return
-        self.weights.update({initializer: f"{name}.{parameter}" for parameter, initializer in weights.items()})
+        self.hold(name, weights)
         crop = [v for c in reversed(after) for v in (0, -c)]
         self.builder.add(node.output[0], f"ZeroPad{n}d", f"{name}_crop", {"padding": _collapse(crop)}, [full])
 
@@ -710,7 +721,8 @@ def from_onnx(path: str | os.PathLike[str], input_shape: Sequence[int] | None = 
                              ImportProblem(node.name or node.output[0], node.op_type, why.message, why.action))
     result = builder.build([o.name for o in model.graph.output], {k: v[1:] for k, v in shapes.items()})
     return ImportResult(result.design, result.problems, dict(importer.weights), frozenset(importer.transposed),
-                        dict(importer.permuted), dict(importer.reshaped))
+                        dict(importer.permuted), dict(importer.reshaped),
+                        {name: tuple(keys) for name, keys in importer.shared.items()})
 
 
 def state_dict(path: str | os.PathLike[str], result: ImportResult) -> dict[str, Any]:
@@ -731,7 +743,8 @@ def state_dict(path: str | os.PathLike[str], result: ImportResult) -> dict[str, 
     model = onnx.load(os.fspath(path))
     arrays = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
     state = {}
-    for initializer, key in result.weights.items():
+    held = [*result.weights.items(), *((name, key) for name, keys in result.shared.items() for key in keys)]
+    for initializer, key in held:
         layer, parameter = key.rsplit(".", 1)
         array = arrays[initializer]
         if initializer in result.permuted:

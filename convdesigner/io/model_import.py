@@ -50,7 +50,8 @@ class ImportResult:
     along that axis being the stored entry order[j] (a convolution beside an ONNX DepthToSpace in DCR mode
     or a SpaceToDepth, which order channels otherwise than PixelShuffle and PixelUnshuffle); ``reshaped`` the
     weights stored in another shape than the module's: name -> its shape there (ONNX PRelu's slopes
-    [1, C, 1, 1], PReLU's [C])."""
+    [1, C, 1, 1], PReLU's [C]); ``shared`` the weights more than one layer reads: name -> the further keys
+    (torch's ONNX exporter stores identical initializers once)."""
 
     design: Design | None
     problems: tuple[ImportProblem, ...] = ()
@@ -58,6 +59,7 @@ class ImportResult:
     transposed: frozenset[str] = frozenset()
     permuted: Mapping[str, tuple[int, tuple[int, ...]]] = field(default_factory=dict)
     reshaped: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    shared: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
