@@ -107,6 +107,22 @@ def test_clicking_a_cell_under_the_kernel_edits_its_value_and_weight(canvas, qtb
     assert values.output == forward(values.layer, values.input, values.kernel)
 
 
+def test_a_value_too_large_to_show_is_refused_in_the_editor(canvas, qtbot) -> None:
+    """Typing 1e4400 into a cell was taken: the window's sum then had more digits than Python writes as text,
+    which raised while the canvas painted and killed the app. The editor refuses it and stays open."""
+    show_figure(canvas, "1.1")
+    canvas.set_numbers(True)
+    qtbot.mouseClick(canvas.view_widget, Qt.MouseButton.LeftButton, pos=cell_center(canvas, "input", 0, 0))
+    editor = canvas.value_editor
+    editor.input_edit.selectAll()
+    qtbot.keyClicks(editor.input_edit, "1e4400")
+    qtbot.keyClick(editor.input_edit, Qt.Key.Key_Return)
+    assert editor.isVisible() and "at most 12 digits" in editor.error.text()
+    assert canvas.values().input[(0, 0)] == 3
+    canvas.view_widget.repaint()
+    assert canvas.sum_line().endswith("= 12")
+
+
 def test_a_cell_outside_the_kernel_edits_its_value_only_and_fractions_stay_exact(canvas, qtbot) -> None:
     show_figure(canvas, "1.1")
     canvas.set_numbers(True)

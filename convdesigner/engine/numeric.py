@@ -902,15 +902,26 @@ def _fixed(scaled: int, digits: int) -> str:
     return f"{whole}.{part:0{digits}d}"
 
 
+#: The largest magnitude and denominator a cell takes (12 digits before the point, 6 after it): a window's
+#: products and sums of such values stay short enough to show (Python writes at most 4,300 digits as text).
+MAX_CELL_MAGNITUDE = 10**12
+MAX_CELL_DENOMINATOR = 10**6
+
+
 def parse_value(text: str) -> int | Fraction:
     """What a user typed into a cell: an integer (``-2``), a fraction (``1/3``) or a decimal (``0.5``),
-    kept exact. A ValueError with a readable message otherwise."""
-    cleaned = text.strip().replace("\u2212", "-")
+    kept exact, of at most MAX_CELL_MAGNITUDE and with a denominator of at most MAX_CELL_DENOMINATOR. A
+    ValueError with a readable message otherwise."""
+    shown = text.strip()
+    cleaned = shown.replace("\u2212", "-")
     try:
         value = Fraction(cleaned)
     except (ValueError, ZeroDivisionError):
-        raise ValueError(f"{text.strip()!r} is not a number: type an integer such as 3, a fraction such as "
+        raise ValueError(f"{shown!r} is not a number: type an integer such as 3, a fraction such as "
                          "1/3 or a decimal such as 0.5") from None
+    if abs(value) > MAX_CELL_MAGNITUDE or value.denominator > MAX_CELL_DENOMINATOR:
+        raise ValueError(f"{shown[:40]!r} is too large or too fine: a cell takes numbers of at most 12 digits "
+                         "before the point and 6 after it (a fraction's denominator at most 1,000,000)")
     return value.numerator if value.denominator == 1 else value
 
 

@@ -579,6 +579,16 @@ def test_parse_value() -> None:
     for bad in ("", "abc", "1/0", "1e"):
         with pytest.raises(ValueError, match="is not a number"):
             parse_value(bad)
+    assert parse_value("-1e12") == -10**12 and parse_value("0.000001") == Fraction(1, 10**6)
+
+
+@pytest.mark.parametrize("text", ["1e4400", "-1000000000001", "1e13", "0.0000001", "1/1000001", "1e-4400"])
+def test_parse_value_refuses_values_the_numbers_mode_cannot_show(text: str) -> None:
+    """A cell holds at most 12 digits before the point and 6 after it (a denominator up to 10**6): beyond, the
+    products and sums of a window grew past what Python writes as text (4,300 digits), which raised while the
+    canvas painted and killed the app."""
+    with pytest.raises(ValueError, match="at most"):
+        parse_value(text)
 
 
 def test_fractions_and_negatives_in_sum_lines() -> None:

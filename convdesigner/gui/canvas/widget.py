@@ -187,10 +187,12 @@ class CanvasView(QWidget):
         self.painted.emit()
 
     def _paint_frame(self, painter: QPainter) -> None:
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.scale(self.text_zoom, self.text_zoom)
-        paint(painter, self._rect(), self.model, self.state, self.camera)
-        painter.end()
+        try:
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            painter.scale(self.text_zoom, self.text_zoom)
+            paint(painter, self._rect(), self.model, self.state, self.camera)
+        finally:  # a painter left active when painting raises takes the process down with it
+            painter.end()
         self.frames_painted += 1
 
     def _frame_key(self) -> tuple | None:
