@@ -278,9 +278,27 @@ def test_dynamic_input_needs_and_takes_input_shape(tmp_path: Path) -> None:
     path = hand_made(tmp_path, [node], [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3, "H", "W"])],
                      ["N", 3, "H", "W"], [])
     refused = from_onnx(path)
-    assert refused.design is None and "give --input" in refused.problems[0].action
+    assert refused.design is None and "give the input shape" in refused.problems[0].action
     result = from_onnx(path, (3, 10, 12))
     assert result.problems == () and result.design.input.shape == (3, 10, 12)
+    refused = from_onnx(path, (4, 10, 12))  # the file fixes the channels
+    assert refused.design is None and "fixed at 3×H×W" in refused.problems[0].message
+
+
+def test_a_shape_given_for_a_file_whose_input_is_fixed_must_be_that_shape(tmp_path: Path) -> None:
+    """A given input shape replaced a fixed one: 3 channels into a convolution whose weights read 1 imported
+    without a word, and a smaller size broke the reshapes the exporter had folded for the file's size. Where the
+    file fixes its input, the shape given must be that one (the app's Import dialog and ``--input`` alike), and
+    no message names a command-line option."""
+    weight = torch.randn(4, 1, 3, 3)
+    path = hand_made(tmp_path, [helper.make_node("Conv", ["x", "w"], ["y"], kernel_shape=[3, 3])],
+                     [value("x", [1, 1, 8, 8])], None, [numpy_helper.from_array(weight.numpy(), "w")])
+    assert from_onnx(path, (1, 8, 8)).problems == ()
+    for given in ((3, 8, 8), (1, 16, 16), (1, 8)):
+        refused = from_onnx(path, given)
+        (problem,) = refused.problems
+        assert refused.design is None and "fixed at 1×8×8" in problem.message, given
+        assert "--" not in problem.text
 
 
 def test_unsupported_operator_is_reported(tmp_path: Path) -> None:

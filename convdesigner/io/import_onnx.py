@@ -103,7 +103,7 @@ class _Importer:
     def rank(self, name: str) -> int:
         shape = self.shapes.get(name)
         if shape is None:
-            raise Unsupported(f"the shape of {name} is unknown to ONNX shape inference", "give --input")
+            raise Unsupported(f"the shape of {name} is unknown to ONNX shape inference", INPUT_SHAPE_ACTION)
         return len(shape) - 2
 
     def layer_name(self, node: onnx.NodeProto) -> str:
@@ -658,6 +658,10 @@ def _shape_of(value: onnx.ValueInfoProto) -> tuple[int | str, ...] | None:
     return tuple(d.dim_value if d.HasField("dim_value") else (d.dim_param or "?") for d in value.type.tensor_type.shape.dim)
 
 
+#: What to do about an input shape the file does not give (the command line's --input, the Import dialog's field).
+INPUT_SHAPE_ACTION = "give the input shape: the channels, then one size per spatial axis"
+
+
 def _failed(name: str, op: str, message: str, action: str = "") -> ImportResult:
     return ImportResult(None, (ImportProblem(name, op, message, action),))
 
@@ -683,20 +687,24 @@ def from_onnx(path: str | os.PathLike[str], input_shape: Sequence[int] | None = 
     if input_shape is not None:
         dims = graph_input.type.tensor_type.shape.dim
         wanted = (1, *input_shape)
-        if shape is not None and len(shape) != len(wanted):
-            return _failed(title, "input", f"--input gives {len(input_shape)} values but the model's input {shape} "
-                           f"needs {len(shape) - 1}")
+        fixed = shape is not None and len(shape) == len(wanted) and all(
+            not isinstance(v, int) or v == w for v, w in zip(shape[1:], wanted[1:]))
+        if shape is not None and not fixed:  # the file's own sizes are what its weights and reshapes were made for
+            written = "×".join(map(str, shape[1:]))  # a dynamic size by the name the file gives it
+            return _failed(title, "input", f"the model's input is fixed at {written} (channels, then the sizes), "
+                           f"not {'×'.join(map(str, input_shape))}", "give that shape, or leave it out: only a "
+                           "dynamic size takes the shape given")
         del dims[:]
         for value in wanted:
             dims.add().dim_value = int(value)
         shape = wanted
     if shape is None or not 3 <= len(shape) <= 5 or not all(isinstance(v, int) and v > 0 for v in shape[1:]):
         return _failed(title, "input", f"the model's input shape {shape} is dynamic or not (N, C, spatial...)",
-                       "give --input C SIZE [SIZE ...]")
+                       INPUT_SHAPE_ACTION)
     for what, values in (("input channels", shape[1:2]), ("input size", shape[2:])):
         problem = next(filter(None, (input_problem(v, what) for v in values)), None)
         if problem is not None:  # a design file could not hold it
-            return _failed(title, "input", problem, "give --input C SIZE [SIZE ...] within it")
+            return _failed(title, "input", problem, f"{INPUT_SHAPE_ACTION} within it")
     try:
         inferred = onnx.shape_inference.infer_shapes(model)
     except Exception as error:  # inference refuses inconsistent graphs
