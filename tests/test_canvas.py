@@ -784,3 +784,30 @@ def test_grid_titles_stand_clear_of_the_stacked_channel_planes(canvas) -> None:
             for box, text in boxes:
                 assert not box.intersects(plane), (layer.type, text)
         canvas.set_planes(False)
+
+
+def _drawn_box(image) -> tuple[int, int, int, int]:
+    """(left, top, right, bottom) of the pixels that differ from the image's corner (its background)."""
+    background = image.pixel(0, 0)
+    xs, ys = [], []
+    for y in range(image.height()):
+        for x in range(image.width()):
+            if image.pixel(x, y) != background:
+                xs.append(x)
+                ys.append(y)
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+@pytest.mark.parametrize("number", ["1.1", "2.6", "4.1", "5.1"])
+def test_a_gallery_thumbnail_fills_its_frame_with_the_grids(number: str, qtbot) -> None:
+    """Help > Paper Figures' thumbnails (160×96) showed each figure's grids about 20 px tall, low in the frame and
+    ringed as too small to find: the fit kept room above them for titles, which a thumbnail does not draw."""
+    from convdesigner import figures
+    from convdesigner.gui.canvas.export import render_frame
+    from convdesigner.gui.canvas.gallery import THUMBNAIL, figure_model, thumbnail_state
+
+    figure = figures.paper_figure(number)
+    left, top, right, bottom = _drawn_box(render_frame(figure_model(figure), thumbnail_state(figure), THUMBNAIL))
+    width, height = THUMBNAIL
+    assert right - left >= 0.6 * width or bottom - top >= 0.5 * height  # filled along one side at least
+    assert abs(top - (height - 1 - bottom)) <= 6 and abs(left - (width - 1 - right)) <= 6  # centred

@@ -57,6 +57,7 @@ MAX_FIT_PX = 56.0
 #: (two lines of grid titles) and below.
 FIT_PAD_CELLS = 0.8
 FIT_MARGIN_PX = (8.0, 36.0, 8.0)
+
 #: The bands around the grids, in pixels: header (three lines), legend, caption, margins.
 HEADER_PX = 64.0
 LEGEND_PX = 26.0
@@ -497,16 +498,17 @@ class CanvasModel:
         return f.step_of(element[1:]) if side == "output" else None
 
     def fit(self, stage: QRectF, view: str, vectors: bool = False, step: int | None = None,
-            extra_top: float = 0.0) -> Camera:
+            extra_top: float = 0.0, titles: bool = True) -> Camera:
         """The camera that fits the grids of ``view`` into ``stage``, with ``extra_top`` more pixels above them
-        (titles that wrap onto more lines: `painter.fitted`). In the matrix view with numbers
+        (titles that wrap onto more lines: `painter.fitted`); without ``titles`` (a thumbnail), with as little
+        room above the grids as beside them. In the matrix view with numbers
         (``vectors``), given the ``step`` on show, never so small that the numbers cannot be read: when the matrix
         needs more room than the canvas has, Fit keeps cells of `READABLE_PX` and centres the current row's
         entries (the view follows the step)."""
         grids = self.grids(view, vectors)
         if not grids:
             return Camera(1.0, stage.left(), stage.top())
-        fitted = self._fit(stage, grids, extra_top)
+        fitted = self._fit(stage, grids, extra_top, titles)
         if view != MATRIX or not vectors or step is None or fitted.scale >= READABLE_PX:
             return fitted
         m = self.matrix()
@@ -515,7 +517,7 @@ class CanvasModel:
         cx = g.x + ((columns[0] + columns[-1] + 1) / 2 if columns else g.width / 2)
         cy = g.y + step + 0.5
         scale = min(READABLE_PX, MAX_FIT_PX)
-        side, top, bottom = FIT_MARGIN_PX
+        side, top, bottom = fit_margins(titles)
         top += extra_top
         x = stage.center().x() - cx * scale
         y = stage.top() + top + (stage.height() - top) / 2 - cy * scale
@@ -526,7 +528,7 @@ class CanvasModel:
         y = max(min(y, stage.top() + top - y0 * scale), stage.bottom() - bottom - y1 * scale)
         return Camera(scale, x, y)
 
-    def _fit(self, stage: QRectF, grids: list[Grid], extra_top: float) -> Camera:
+    def _fit(self, stage: QRectF, grids: list[Grid], extra_top: float, titles: bool) -> Camera:
         x0 = min(g.x for g in grids)
         y0 = min(g.y for g in grids)
         x1 = max(g.x + g.width for g in grids)
@@ -534,7 +536,7 @@ class CanvasModel:
         # Fit fills the stage: a little room in cells for the stacked channel planes, and in pixels for the
         # grid titles above the grids; a huge grid fits far below a pixel per cell
         w, h = (x1 - x0) + 2 * FIT_PAD_CELLS, (y1 - y0) + 2 * FIT_PAD_CELLS
-        side, top, bottom = FIT_MARGIN_PX
+        side, top, bottom = fit_margins(titles)
         top += extra_top
         room_w = max(1.0, stage.width() - 2 * side)
 
@@ -542,7 +544,7 @@ class CanvasModel:
             return min(room_w / w, max(1.0, stage.height() - top - bottom) / h, MAX_FIT_PX)
 
         scale = scale_for(top)
-        if ringed(scale):  # cells that get a locator ring: their titles stand higher (`title_gap`)
+        if titles and ringed(scale):  # cells that get a locator ring: their titles stand higher (`title_gap`)
             top += LOCATOR_LIFT_PX
             scale = scale_for(top)
         cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
@@ -640,6 +642,11 @@ def _side_by_side(left: Grid, right: Grid) -> list[Grid]:
     left.x, left.y = 0, (height - left.height) / 2
     right.x, right.y = left.width + gap, (height - right.height) / 2
     return [left, right]
+
+
+def fit_margins(titles: bool) -> tuple[float, float, float]:
+    """Fit's margins (side, top, bottom): room for the grids' titles above them, or none (a thumbnail)."""
+    return FIT_MARGIN_PX if titles else (FIT_MARGIN_PX[0],) * 3
 
 
 def stage_rect(rect: QRectF, state: PaintState, legend_rows: int = 1) -> QRectF:

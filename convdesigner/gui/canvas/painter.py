@@ -143,7 +143,7 @@ def fitted(stage: QRectF, model: CanvasModel, state: PaintState) -> Camera:
     vectors = state.numbers is not None
     step = max(0, min(state.step, model.step_count(view) - 1))
     extra = 0.0
-    cam = model.fit(stage, view, vectors, step)
+    cam = model.fit(stage, view, vectors, step, titles=state.chrome)
     for _round in range(TITLE_FIT_ROUNDS if state.chrome else 0):
         shown = [g for g in _titled(model, view, vectors, step, cam) if cam.px(g.x, g.y)[1] >= stage.top()]
         boxes = title_boxes(stage, cam, shown, _stack_lift(model, view, state, cam))  # (a grid panned above
