@@ -115,6 +115,23 @@ def test_a_paper_figure_gives_its_equivalent_convolution() -> None:
         "input": [5, 5], "padding": [[1, 2], [1, 2]], "kernel_size": [3, 3], "dilation": [1, 1], "stride": [1, 1]}
 
 
+def test_an_error_on_a_branch_the_output_does_not_read_leaves_the_output_computed(tmp_path: Path) -> None:
+    """A graph stops only the layers that read a failing one: the output that reads another branch is computed,
+    and ``output`` (the first of the design's outputs) is its shape, as the text table's output line is (both
+    were empty whenever the design had an error anywhere)."""
+    path = tmp_path / "branch.yaml"
+    path.write_text("convdesigner: 2\nname: Branch\ninput: {channels: 1, size: [7, 10]}\nlayers:\n"
+                    "  - {type: Conv2d, name: l0, out_channels: 2, kernel_size: 1}\n"
+                    "  - {type: PixelUnshuffle, name: l1, downscale_factor: 2, from: input}\n"
+                    "  - {type: ReLU, name: l2, from: l0}\n", encoding="utf-8")
+    result = inspect(path, "--json")
+    assert result.returncode == 1
+    report = json.loads(result.stdout)
+    assert report["output"] == [2, 7, 10] == report["outputs"][0]["output"] and report["errors"]
+    assert [layer["output"] for layer in report["layers"]] == [[2, 7, 10], None, [2, 7, 10]]
+    assert "output 2×7×10" in inspect(path).stdout
+
+
 def test_a_design_with_errors_exits_1_with_the_json_still_printed(tmp_path: Path) -> None:
     path = tmp_path / "broken.yaml"
     path.write_text("convdesigner: 1\nname: Broken\ninput: {channels: 1, size: [4, 4]}\nlayers:\n"

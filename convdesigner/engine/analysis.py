@@ -335,9 +335,8 @@ class Analysis:
 
     @property
     def output_shape(self) -> tuple[int, ...] | None:
-        """The first output's shape; None when the design has errors."""
-        if not self.ok:
-            return None
+        """The first output's shape; None when it is not computed (it reads a layer with an error: an error on
+        a branch it does not read leaves it computed)."""
         outputs = self.outputs
         return outputs[0][1] if outputs else self.design.input.shape
 
