@@ -48,7 +48,7 @@ def test_a_row_of_the_parameters_table_selects_the_layer_everywhere(ui, qtbot):
     click_table_row(qtbot, window.params_panel.table, 3)
     shown_everywhere(window, 3)
     click_table_row(qtbot, window.params_panel.table, 4)  # the totals row selects no layer
-    assert window.document.selection == [3]
+    shown_everywhere(window, 3)  # and the table keeps showing the selected layer (it highlighted the totals)
 
 
 def test_a_multi_selection_survives_the_panels_following_it(ui):

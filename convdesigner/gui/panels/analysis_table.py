@@ -123,6 +123,12 @@ class AnalysisTableModel(QAbstractTableModel):
     def is_totals(self, row: int) -> bool:
         return self._totals and row == len(self._document.analysis.layers)
 
+    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+        """The totals row is no layer: it cannot be selected (a click left the table showing it selected while
+        every other view showed the selected layer)."""
+        flags = super().flags(index)
+        return flags & ~Qt.ItemFlag.ItemIsSelectable if index.isValid() and self.is_totals(index.row()) else flags
+
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
@@ -280,6 +286,8 @@ class TableSelection(QObject):
                 if i.row() < len(self._document.design.layers)]  # the totals row selects nothing
         if rows:
             self._document.select(rows)
+        else:  # a click on the totals row (which cannot be selected) cleared the table's selection
+            self.show(self._document.selection)
 
     def show(self, rows: list[int]) -> None:
         self._showing = True
