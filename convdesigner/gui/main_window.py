@@ -473,8 +473,11 @@ class MainWindow(QMainWindow):
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
         files = recent_files()
-        for path in files:
-            action = self.recent_menu.addAction(os.path.basename(path))
+        names = [shown_path(os.path.basename(path)) for path in files]
+        for path, name in zip(files, names):
+            if names.count(name) > 1:  # files named alike: each says its folder
+                name = f"{name} — {shown_path(os.path.dirname(path))}"
+            action = self.recent_menu.addAction(name.replace("&", "&&"))  # an '&' is not a mnemonic
             action.setToolTip(path)
             action.setStatusTip(path)
             action.triggered.connect(lambda _checked=False, p=path: self.open_path(p))

@@ -12,7 +12,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from convdesigner.gui.stack_model import NAME, OUTPUT
-from convdesigner.io.design_file import dumps, load
+from convdesigner.io.design_file import dumps, load, save
 
 Buttons = QMessageBox.StandardButton
 
@@ -137,6 +137,23 @@ def test_recent_files_and_window_layout_persist(ui, tmp_path, monkeypatch, make_
     assert not again.window.rf_dock.isVisible()  # the dock layout came back
     entries[0].trigger()
     assert again.window.document.path == str(path)
+
+
+def test_recent_files_of_the_same_name_say_their_folders(ui, tmp_path, temporary_settings):
+    """Two recent files named alike (good.yaml in two folders) were two identical menu entries: each says its
+    folder; a name with '&' shows the '&' (not a mnemonic)."""
+    from convdesigner.gui.settings import add_recent_file
+
+    paths = [tmp_path / "first" / "good.yaml", tmp_path / "second" / "good.yaml", tmp_path / "a&b.yaml"]
+    for path in paths:
+        path.parent.mkdir(exist_ok=True)
+        save(ui.window.document.design, path)
+        add_recent_file(str(path))
+    ui.window.recent_menu.aboutToShow.emit()
+    texts = {a.toolTip(): a.text() for a in ui.window.recent_menu.actions() if a.toolTip()}
+    assert texts[str(paths[0])] != texts[str(paths[1])]
+    assert "first" in texts[str(paths[0])] and "second" in texts[str(paths[1])]
+    assert texts[str(paths[2])] == "a&&b.yaml"
 
 
 def test_new_from_template(make_ui, message_boxes):
