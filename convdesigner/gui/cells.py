@@ -312,6 +312,10 @@ class ChangedCellsView(QTableView):
             wanted.append((row, y, height, key, entry, columns))
         if not wanted:
             return
+        # the viewport's part only: asked to paint cells beyond it as well (a changed column off screen), QTableView
+        # left the first cells of the rows below unpainted (its record of the cells it painted spans the columns
+        # on screen, so the cells past them count as the next row's)
+        region &= QRegion(viewport.rect())
         ratio = viewport.devicePixelRatio()
         # painted where the window paints the viewport: antialiased and gradient pixels depend on where they
         # fall in the window (a rounding), so the cached ones are those Qt paints on screen
