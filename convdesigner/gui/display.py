@@ -16,8 +16,7 @@ from pathlib import Path
 
 NO_DISPLAY = ("no display found ({}), so the app cannot open its window. Run it in a desktop session, or render "
               "the window without a display: convdesigner [FILE] --screenshot OUT.png (or set "
-              "QT_QPA_PLATFORM=offscreen); the commands (inspect, export, mirror, solve, sizes, animate) need no "
-              "display.")
+              "QT_QPA_PLATFORM=offscreen); the commands (convdesigner --help lists them) need no display.")
 #: Patterns of ldd's output and of a local X display, compiled on first use: only a start on X11 reaches them
 #: (and imports subprocess), every other start of the app pays for neither.
 _NOT_FOUND = r"^\s*(\S+)\s+=>\s+not found\s*$"
