@@ -369,11 +369,12 @@ class _Walker:
         path = str(node.target)
         type_name = type(module).__name__
         tensors = [a for a in node.args if self.tensor(a) or a in builder.unavailable]
-        unpool = CATALOG.get(_built_as(module).__name__)
-        if unpool is not None and "indices" in unpool.argument_names and len(node.args) in (2, 3):
+        built_as = _built_as(module)
+        known = built_as.__name__ in CATALOG and built_as is getattr(nn, built_as.__name__, None)
+        if known and "indices" in CATALOG[built_as.__name__].argument_names and len(node.args) in (2, 3):
             output_size = node.kwargs.get("output_size", node.args[2] if len(node.args) == 3 else None)
-            self._unpooled(node, unpool.name, path, module_arguments(module, unpool.name), *node.args[:2],
-                           output_size)
+            self._unpooled(node, built_as.__name__, path, module_arguments(module, built_as.__name__),
+                           *node.args[:2], output_size)
             return
         if node.kwargs or len(tensors) != 1 or len(node.args) != 1:
             raise Unsupported(f"calls {type_name} with {len(node.args)} arguments", "a layer reads one tensor")
@@ -381,8 +382,7 @@ class _Walker:
         if isinstance(module, nn.Identity):
             builder.alias(node.name, source)
             return
-        built_as = _built_as(module)
-        if built_as.__name__ not in CATALOG or built_as is not getattr(nn, built_as.__name__, None):
+        if not known:
             missing = "convdesigner has no layer type for it" if type(module).__module__.startswith("torch.nn") \
                 else "a module convdesigner does not know and fx does not trace into"
             raise Unsupported(missing, "a later convdesigner may add this type; until then edit the design around it")
