@@ -635,3 +635,15 @@ def test_a_weight_two_layers_read_is_written_for_both(tmp_path: Path) -> None:
                      [tensor("scale", [1.5, 0.5]), tensor("bias", [0.1, -0.1])])
     result = matches_the_reference(path, torch.randn(1, 2, 4, 5))
     assert [layer.type for layer in result.design.layers] == ["InstanceNorm2d", "ReLU", "InstanceNorm2d"]
+
+
+def test_a_pad_whose_pads_are_computed_is_reported_not_a_traceback(tmp_path: Path) -> None:
+    """torch's legacy exporter computes ZeroPad's pads (Constant, then Cast, ...): the import read them as stored
+    and ended in a KeyError traceback."""
+    nodes = [helper.make_node("Constant", [], ["stored"], value=numpy_helper.from_array(
+                 torch.tensor([0, 0, 1, 0, 0, 2]).numpy(), "stored")),
+             helper.make_node("Cast", ["stored"], ["pads"], to=TensorProto.INT64),
+             helper.make_node("Pad", ["x", "pads"], ["y"])]
+    path = hand_made(tmp_path, nodes, [value("x", [1, 2, 5])], None, [])
+    problems = from_onnx(path).problems
+    assert any(p.op == "Pad" and "its pads are computed" in p.message for p in problems)

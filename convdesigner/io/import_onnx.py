@@ -549,8 +549,10 @@ class _Importer:
         ConstantPad), over all axes or the ``axes`` given; the batch and channel axes are never padded."""
         mode = attrs.get("mode", "constant")
         inputs = list(node.input) + [""] * 4
+        if inputs[1] and not self.constant(inputs[1]):  # torch's legacy exporter computes ZeroPad's pads
+            raise Unsupported("its pads are computed, not stored")
         pads = self.array(inputs[1]).tolist() if inputs[1] else attrs.get("pads")
-        if pads is None or (inputs[1] and not self.constant(inputs[1])):
+        if pads is None:
             raise Unsupported("its pads are computed, not stored")
         if inputs[2] and not self.constant(inputs[2]):
             raise Unsupported("its value is computed, not stored")
