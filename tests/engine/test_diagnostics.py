@@ -257,3 +257,12 @@ def test_a_layer_only_named_by_another_is_read() -> None:
     unnamed = analyze(Design("d", InputSpec(1, (12, 12)), (
         ref, Layer.make("CenterCrop", "crop", size=[8, 8], inputs=["input"]))))
     assert [d.rule for d in unnamed.result("ref").warnings] == ["unread"]
+
+
+def test_a_wrong_rank_hint_names_only_classes_that_exist() -> None:
+    """PixelShuffle (2-D only) on a 1-D signal hinted "use PixelShuff1d": the hint is the same family at the
+    input's rank only for a type named by its rank (Conv2d -> Conv1d)."""
+    shuffle = run((4, 8), Layer.make("PixelShuffle", "shuffle", upscale_factor=2)).errors[0]
+    assert shuffle.rule == "rank" and "Shuff1d" not in shuffle.text and not shuffle.suggestion
+    conv = run((3, 8), Layer.make("Conv2d", "conv", out_channels=4, kernel_size=3)).errors[0]
+    assert conv.suggestion == "use Conv1d"

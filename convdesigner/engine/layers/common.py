@@ -226,8 +226,8 @@ def require_rank(ctx: LayerContext, ndim: int, type_name: str) -> None:
     """Refuse an input whose spatial rank does not match the layer (Conv2d on a 1-D signal, ...)."""
     if ctx.ndim != ndim:
         have = ctx.ndim
-        family = type_name[:-2]
-        hint = f"use {family}{have}d" if 1 <= have <= 3 and family else None
+        family = type_name.removesuffix(f"{ndim}d")  # the same family at the input's rank, for a type named by its rank
+        hint = f"use {family}{have}d" if 1 <= have <= 3 and family != type_name else None
         raise Refusal(
             "rank",
             f"{type_name} needs an input with channels and {dims_word(ndim)}, but it receives "
