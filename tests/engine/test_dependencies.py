@@ -99,6 +99,22 @@ def test_a_softmax_over_a_spatial_axis_reads_the_whole_axis() -> None:
         check_against_torch(Design("t", InputSpec(2, (3, 4)), (Layer.make(softmax, "l", dim=-1),)))
 
 
+@pytest.mark.parametrize(("type_name", "args", "whole"), [
+    ("GroupNorm", {"num_groups": 1}, True),
+    ("InstanceNorm2d", {}, True),
+    ("InstanceNorm2d", {"track_running_stats": True}, False),  # eval: the running statistics, a unit's own
+    ("BatchNorm2d", {}, False),
+])
+def test_group_and_instance_norms_read_every_spatial_unit(type_name: str, args: dict, whole: bool) -> None:
+    """Found by a review: GroupNorm and InstanceNorm (without running statistics, PyTorch's default) normalise
+    by statistics over every spatial unit, so each output unit reads them all; the engine said each reads its
+    own unit, and every field after them was a conv stack's (CycleGAN's, fast-neural-style's)."""
+    design = single((3, 4), type_name, **args)
+    assert runs_of(design, (1, 2)) == (([(0, 2)], [(0, 3)]) if whole else ([(1, 1)], [(2, 2)]))
+    assert analyze(design).layers[0].receptive_field.size == ((3, 4) if whole else (1, 1))
+    check_against_torch(Design("t", InputSpec(2, (3, 4)), (Layer.make(type_name, "l", args),)))
+
+
 # -- the property test: random layers and small graphs against torch's forward pass ----------------------------
 
 SCALES = (0.5, 0.7, 1.05, 1.1, 1.3, 1.5, 1.6, 2.0, 2.04, 2.1, 2.5, 3.0)

@@ -60,11 +60,15 @@ def _norm_rule(ndim: int, type_name: str):
             raise Refusal("eps", f"{type_name}'s eps must be positive, not {ctx.args['eps']} (PyTorch refuses it "
                           "when training: batch_norm divides by sqrt(variance + eps))", "use the default 1e-05",
                           argument="eps")
-        if type_name.startswith("InstanceNorm") and prod(ctx.spatial) == 1:
+        instance = type_name.startswith("InstanceNorm")
+        if instance and prod(ctx.spatial) == 1:
             raise Refusal("instance-norm-size", f"{type_name} needs more than one spatial unit per channel, but "
                           f"it receives {shape_text(ctx.input_shape)} (PyTorch refuses it when training)",
                           "normalise before the last down-sampling layer, or use GroupNorm")
-        return Evaluation(ctx.input_shape, 2 * channels if affine else 0, notes=notes)
+        # InstanceNorm normalises by each sample's statistics over every spatial unit (in eval too, unless it
+        # keeps running statistics): each output unit reads them all. BatchNorm in eval reads its own unit.
+        sources = _whole_axes(ctx, range(ctx.ndim)) if instance and not tracking else IDENTITY
+        return Evaluation(ctx.input_shape, 2 * channels if affine else 0, notes=notes, sources=sources)
 
     return evaluate
 
@@ -88,7 +92,9 @@ def _groupnorm(ctx: LayerContext) -> Evaluation:
     if channels % groups:
         raise Refusal("groups", f"num_groups ({groups}) must divide the {channels} channels",
                       "choose a divisor of the channel count", argument="num_groups")
-    evaluation = Evaluation(ctx.input_shape, 2 * channels if affine else 0, notes=notes)
+    # by each group's statistics over every spatial unit: each output unit reads them all
+    evaluation = Evaluation(ctx.input_shape, 2 * channels if affine else 0, notes=notes,
+                            sources=_whole_axes(ctx, range(ctx.ndim)))
     if channels // groups * prod(ctx.spatial) == 1:
         evaluation.notes.append(Note("group-size", "each group holds a single value per sample, so the "
                                      "normalised output is all zeros (PyTorch refuses a batch of one sample)",
