@@ -473,15 +473,21 @@ class _Importer:
     # -- resampling and padding -----------------------------------------------------------------------------------
 
     def _Resize(self, node, attrs):
+        self._resize(node, attrs, early=self.opset < 11)
+
+    def _Upsample(self, node, attrs):
+        """ONNX's Upsample (before opset 10): Resize's early form."""
+        self._resize(node, attrs, early=True)
+
+    def _resize(self, node: onnx.NodeProto, attrs: dict[str, Any], early: bool) -> None:
         """Resize (and Upsample) as an Upsample layer where PyTorch computes the same: nearest with asymmetric
         coordinates and floor (ONNX's only coordinates before opset 11, exact there for whole scales), linear
         and cubic with half_pixel or align_corners coordinates, cubic with PyTorch's coefficient -0.75 and no
-        exclude_outside, antialias only where nothing shrinks. Everything else is reported."""
+        exclude_outside, antialias only where nothing shrinks. Everything else is reported. ``early``: Upsample,
+        or Resize before opset 11, whose scales are input 1 and whose coordinates are asymmetric."""
         n = self.rank(node.input[0])
         before = self.shapes[node.input[0]]
         full = n + 2
-        early = node.op_type != "Resize" or self.opset < 11  # ONNX's Upsample, or Resize-10: scales only (input 1),
-        # asymmetric coordinates
         mode = attrs.get("mode", "nearest")
         transform = "asymmetric" if early else attrs.get("coordinate_transformation_mode", "half_pixel")
         inputs = list(node.input) + [""] * 4
@@ -542,18 +548,14 @@ class _Importer:
             args["scale_factor"] = scales[2] if len(set(scales[2:])) == 1 else scales[2:]
         self.add(node, "Upsample", args)
 
-    _Upsample = _Resize
-
     def _Pad(self, node, attrs):
         """Pad of any mode as its pad layer (edge: ReplicationPad, wrap: CircularPad, a constant value:
         ConstantPad), over all axes or the ``axes`` given; the batch and channel axes are never padded."""
         mode = attrs.get("mode", "constant")
         inputs = list(node.input) + [""] * 4
-        if inputs[1] and not self.constant(inputs[1]):  # torch's legacy exporter computes ZeroPad's pads
-            raise Unsupported("its pads are computed, not stored")
-        pads = self.array(inputs[1]).tolist() if inputs[1] else attrs.get("pads")
-        if pads is None:
-            raise Unsupported("its pads are computed, not stored")
+        if (inputs[1] and not self.constant(inputs[1])) or (not inputs[1] and "pads" not in attrs):
+            raise Unsupported("its pads are computed, not stored")  # torch's legacy exporter computes ZeroPad's
+        pads = self.array(inputs[1]).tolist() if inputs[1] else attrs["pads"]
         if inputs[2] and not self.constant(inputs[2]):
             raise Unsupported("its value is computed, not stored")
         value = float(self.array(inputs[2])) if inputs[2] else float(attrs.get("value", 0.0))
@@ -689,9 +691,9 @@ def from_onnx(path: str | os.PathLike[str], input_shape: Sequence[int] | None = 
     if input_shape is not None:
         dims = graph_input.type.tensor_type.shape.dim
         wanted = (1, *input_shape)
-        fixed = shape is not None and len(shape) == len(wanted) and all(
+        consistent = shape is not None and len(shape) == len(wanted) and all(
             not isinstance(v, int) or v == w for v, w in zip(shape[1:], wanted[1:]))
-        if shape is not None and not fixed:  # the file's own sizes are what its weights and reshapes were made for
+        if shape is not None and not consistent:  # the file's own sizes are what its weights and reshapes were made for
             written = "×".join(map(str, shape[1:]))  # a dynamic size by the name the file gives it
             return _failed(title, "input", f"the model's input is fixed at {written} (channels, then the sizes), "
                            f"not {'×'.join(map(str, input_shape))}", "give that shape, or leave it out: only a "

@@ -215,8 +215,7 @@ class Step:
     ``path`` is the module's name in the model (``enc1``, ``enc1_pad``, ``layer1.0.conv1``): what
     ``model.get_submodule`` takes; ``access`` the expression that reaches it in the code; ``variable``
     names the layer's output in ``forward``. ``comment`` is the comment text, already made safe;
-    ``new_blocks`` the lines creating the ``nn.ModuleDict`` blocks the module needs first; ``added``: the
-    module is registered with ``self.add_module(path, ...)`` (a top-level key that is no identifier).
+    ``new_blocks`` the lines creating the ``nn.ModuleDict`` blocks the module needs first.
     """
 
     layer_index: int
@@ -228,7 +227,6 @@ class Step:
     variable: str | None = None
     access: str | None = None
     new_blocks: tuple[str, ...] = ()
-    added: bool = False
 
 
 @dataclass(frozen=True)
@@ -446,20 +444,18 @@ def _in_forward(r: LayerResult) -> bool:
 @dataclass(frozen=True)
 class _Place:
     """Where a module lives: its path (what ``get_submodule`` takes), the expression that reaches it in
-    the generated code, and the lines that create the blocks it needs first. ``added``: a top-level key
-    that is no identifier (a number), registered with ``self.add_module``."""
+    the generated code, and the lines that create the blocks it needs first."""
 
     path: str
     access: str
     new_blocks: tuple[str, ...] = ()
-    added: bool = False
 
 
 def _top_level(key: str) -> _Place:
     """The place of a module registered on the model itself under ``key``."""
     if key.isidentifier():
         return _Place(key, f"self.{key}")
-    return _Place(key, f"getattr(self, {string_literal(key)})", added=True)
+    return _Place(key, f"getattr(self, {string_literal(key)})")
 
 
 class _Blocks:
@@ -567,13 +563,13 @@ def torch_plan(design: Design) -> TorchPlan:
             if pad_code is not None:
                 pad = blocks.beside(place, "_pad", r.type)
                 steps.append(Step(r.index, "pad", "module", pad_code, pad_comment, path=pad.path, access=pad.access,
-                                  new_blocks=new_blocks, added=pad.added))
+                                  new_blocks=new_blocks))
                 new_blocks = ()
             # a plain attribute's name is its variable's; a dotted or numbered key's parts need not be identifiers
-            variable = place.path if "." not in place.path and not place.added else \
+            variable = place.path if place.path.isidentifier() else \
                 attribute_name(place.path, r.type, taken)
             steps.append(Step(r.index, "layer", "module", code, columns.row(r, extra), path=place.path,
-                              access=place.access, new_blocks=new_blocks, variable=variable, added=place.added))
+                              access=place.access, new_blocks=new_blocks, variable=variable))
             continue
         key = keys[r.index]
         if pad_code is not None:
@@ -698,7 +694,9 @@ def _graph_body(plan: TorchPlan) -> tuple[list[str], list[str]]:
         r = analysis.layers[s.layer_index]
         init_lines += [(line, "") for line in s.new_blocks]
         if s.kind == "module":
-            init_lines.append((f"self.add_module({string_literal(s.path or '')}, {s.code})" if s.added else
+            # a top-level key that is no identifier (a number) is registered by name; a block's key by its subscript
+            by_name = s.path is not None and "." not in s.path and not s.path.isidentifier()
+            init_lines.append((f"self.add_module({string_literal(s.path)}, {s.code})" if by_name else
                                f"{s.access} = {s.code}", s.comment))
         operands = [variables[i] for i in r.inputs]
         if s.role == "pad":

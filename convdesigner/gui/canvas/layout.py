@@ -57,7 +57,6 @@ MAX_FIT_PX = 56.0
 #: (two lines of grid titles) and below.
 FIT_PAD_CELLS = 0.8
 FIT_MARGIN_PX = (8.0, 36.0, 8.0)
-
 #: The bands around the grids, in pixels: header (three lines), legend, caption, margins.
 HEADER_PX = 64.0
 LEGEND_PX = 26.0
